@@ -1,0 +1,148 @@
+# dblab-rds-refresh — GNU make build.
+#
+# Everything is found by wildcard so that adding a command, a common/ module or a
+# test never needs an edit here:
+#   common/*.c            -> $(BUILD)/libcommon.a (built once, linked by every command)
+#   cmds/NAME.c           -> $(BIN)/NAME
+#   cmds/NAME.sh          -> $(BIN)/NAME          (POSIX sh commands, e.g. the driver)
+#   tests/unit/test_*.c   -> $(BUILD)/tests/test_* (Check unit tests)
+#   tests/integration/*   -> run by tests/run-integration (against the emulators)
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BUILD   ?= build
+BIN     ?= bin
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+
+PKGS      := libcurl yaml-0.1 libcjson libcrypto libxml-2.0
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
+CHECK_CFLAGS = $(shell pkg-config --cflags check)
+CHECK_LIBS   = $(shell pkg-config --libs check)
+
+CC      ?= cc
+OPT     ?= -O2 -g
+WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes \
+           -Wno-format-nonliteral
+HARDEN  := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+CFLAGS  ?=
+CFLAGS  += -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(HARDEN) -Icommon $(PKG_CFLAGS) \
+           -DDRR_VERSION='"$(VERSION)"' -MMD -MP
+LDFLAGS += -pie -Wl,-z,relro,-z,now
+LDLIBS  += $(PKG_LIBS) -lm
+
+# make SAN=1 (used by `make asan`): AddressSanitizer + UBSan, any report is fatal.
+ifeq ($(SAN),1)
+  OPT     := -O1 -g -fno-omit-frame-pointer
+  HARDEN  := -fPIE
+  CFLAGS  += -fsanitize=address,undefined -fno-sanitize-recover=all
+  LDFLAGS += -fsanitize=address,undefined
+endif
+
+COMMON_SRC := $(wildcard common/*.c)
+COMMON_OBJ := $(patsubst common/%.c,$(BUILD)/common/%.o,$(COMMON_SRC))
+LIBCOMMON  := $(BUILD)/libcommon.a
+
+CMD_SRC    := $(wildcard cmds/*.c)
+CMD_OBJ    := $(patsubst cmds/%.c,$(BUILD)/cmds/%.o,$(CMD_SRC))
+CMD_BINS   := $(patsubst cmds/%.c,$(BIN)/%,$(CMD_SRC))
+SCRIPT_SRC := $(wildcard cmds/*.sh)
+SCRIPT_BINS:= $(patsubst cmds/%.sh,$(BIN)/%,$(SCRIPT_SRC))
+
+UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+UNIT_SUPPORT_SRC := $(wildcard tests/unit/support/*.c)
+UNIT_SUPPORT_OBJ := $(patsubst tests/unit/support/%.c,$(BUILD)/tests/support/%.o,$(UNIT_SUPPORT_SRC))
+UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+
+.PHONY: all check unit integration asan valgrind deps install clean demo lint help
+.DEFAULT_GOAL := all
+
+all: $(CMD_BINS) $(SCRIPT_BINS)
+
+$(BUILD)/common/%.o: common/%.c | $(BUILD)/common
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/cmds/%.o: cmds/%.c | $(BUILD)/cmds
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/support/%.o: tests/unit/support/%.c | $(BUILD)/tests/support
+	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -Itests/unit/support -c -o $@ $<
+
+$(BUILD)/tests/%.o: tests/unit/%.c | $(BUILD)/tests
+	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -Itests/unit/support -c -o $@ $<
+
+$(LIBCOMMON): $(COMMON_OBJ)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(BIN)/%: $(BUILD)/cmds/%.o $(LIBCOMMON) | $(BIN)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIBCOMMON) $(LDLIBS)
+
+$(BIN)/%: cmds/%.sh | $(BIN)
+	cp $< $@
+	chmod 0755 $@
+
+$(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(UNIT_SUPPORT_OBJ) $(LIBCOMMON)
+	$(CC) $(LDFLAGS) -o $@ $< $(UNIT_SUPPORT_OBJ) $(LIBCOMMON) $(CHECK_LIBS) $(LDLIBS)
+
+$(BUILD)/common $(BUILD)/cmds $(BUILD)/tests $(BUILD)/tests/support $(BIN):
+	mkdir -p $@
+
+# The unit tests run from the top of the tree (they read tests/fixtures and
+# ../shared/reference); CK_FORK=yes keeps one crashing test from hiding the rest.
+unit: $(UNIT_BINS)
+	@status=0; for t in $(UNIT_BINS); do \
+	  CK_FORK=yes DRR_SHARED_DIR="$(SHARED_DIR)" ./$$t || status=1; \
+	done; exit $$status
+
+# Integration tests start the local emulators and drive the built commands.
+integration: all
+	DRR_BIN="$(abspath $(BIN))" DRR_SHARED_DIR="$(SHARED_DIR)" tests/run-integration
+
+check: unit integration
+
+# The whole suite again under AddressSanitizer + UBSan, in its own build tree.
+asan:
+	$(MAKE) SAN=1 BUILD=build/asan BIN=build/asan/bin check
+
+# valgrind over the commands' normal and error paths (tests/valgrind).
+valgrind: all
+	DRR_BIN="$(abspath $(BIN))" tests/run-valgrind
+
+demo: all
+	tests/demo
+
+SHARED_DIR ?= $(abspath $(firstword $(wildcard ../shared ../../shared) ../shared))
+
+DEB_PACKAGES := build-essential pkg-config libcurl4-openssl-dev libyaml-dev libcjson-dev \
+  libssl-dev libxml2-dev check valgrind python3 python3-botocore python3-jsonschema \
+  python3-yaml python3-jinja2 awscli shellcheck util-linux ca-certificates openssl \
+  curl jq nodejs npm
+
+deps:
+	@if [ "$$(id -u)" != 0 ]; then \
+	  echo "make deps: run as root, or run:"; \
+	  echo "  sudo apt-get update && sudo apt-get install -y $(DEB_PACKAGES)"; \
+	  exit 1; \
+	fi
+	DEBIAN_FRONTEND=noninteractive apt-get update
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEB_PACKAGES)
+
+lint:
+	shellcheck -s sh cmds/*.sh tests/demo tests/run-integration
+	python3 -m py_compile tests/emulators/*.py
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/dblab-rds-refresh \
+	  $(DESTDIR)$(PREFIX)/share/doc/dblab-rds-refresh
+	install -m 0755 $(CMD_BINS) $(SCRIPT_BINS) $(DESTDIR)$(PREFIX)/bin/
+	cp -R wrappers examples $(DESTDIR)$(PREFIX)/share/dblab-rds-refresh/
+	install -m 0644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/dblab-rds-refresh/
+
+clean:
+	rm -rf build $(BIN)
+
+help:
+	@echo "targets: all check unit integration asan valgrind demo deps install clean lint"
+
+-include $(COMMON_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(UNIT_BINS:=.d) $(UNIT_SUPPORT_OBJ:.o=.d)

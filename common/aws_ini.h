@@ -1,0 +1,19 @@
+/* The AWS shared config and credentials files (~/.aws/config with [profile x]
+ * sections, ~/.aws/credentials with [x] sections; AWS_CONFIG_FILE and
+ * AWS_SHARED_CREDENTIALS_FILE override the paths). Used for the profile's region
+ * (config.c) and for profile credentials (aws_creds.c). */
+#ifndef DRR_AWS_INI_H
+#define DRR_AWS_INI_H
+
+/* Name of the active profile: explicit if non-NULL, else AWS_PROFILE, else "default". */
+const char *aws_ini_profile_name(const char *explicit_profile);
+
+/* Looks up key in the profile: the credentials file first for credential keys,
+ * the config file for the rest (as the SDKs do: credentials file wins).
+ * Returns malloc'd value or NULL when absent (missing files are not errors). */
+char *aws_ini_get(const char *profile, const char *key);
+
+/* 1 if the profile exists in either file. */
+int aws_ini_profile_exists(const char *profile);
+
+#endif

@@ -1,0 +1,110 @@
+/* The configuration file: the original component's YAML (`source`, `clone`,
+ * `dblab`, `aws`), loaded with libyaml, `${VAR}` / `${VAR:-default}` expanded
+ * from the environment, validated strictly (unknown keys are errors with a
+ * "did you mean"), errors reported as `file:line:column: key: problem`.
+ * Durations are stored in seconds. Unset optional values are NULL / -1 / 0 as
+ * documented per field. See docs/configuration.md. */
+#ifndef DRR_CONFIG_H
+#define DRR_CONFIG_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include "err.h"
+
+enum source_type { SOURCE_RDS = 0, SOURCE_AURORA_CLUSTER };
+enum snapshot_type { SNAPSHOT_AUTOMATED = 0, SNAPSHOT_MANUAL, SNAPSHOT_AWSBACKUP,
+                     SNAPSHOT_SHARED, SNAPSHOT_ANY };
+
+/* A tri-state boolean: unset lets AWS apply its own default. */
+enum tristate { TRI_UNSET = -1, TRI_FALSE = 0, TRI_TRUE = 1 };
+
+/* dblab.*ParallelJobs: PARALLEL_UNSET (engine's own setting), PARALLEL_AUTO, or N >= 1. */
+#define PARALLEL_UNSET 0
+#define PARALLEL_AUTO (-1)
+
+struct config_tag {
+    char *key;
+    char *value;
+};
+
+struct config {
+    char *path;                       /* the file it was loaded from */
+
+    struct {
+        enum source_type type;        /* required */
+        char *identifier;             /* required: instance or cluster id */
+        char *snapshot_identifier;    /* name or ARN; NULL = latest */
+        enum snapshot_type snapshot_type; /* default automated */
+        int64_t max_snapshot_age;     /* seconds; 0 = no limit */
+        char *db_name;                /* optional */
+        char *username;               /* optional */
+        char *password;               /* optional secret (may be secretsmanager:/ssm: ref) */
+    } source;
+
+    struct {
+        char *instance_class;         /* required */
+        char *subnet_group;
+        char **security_groups;
+        size_t n_security_groups;
+        enum tristate publicly_accessible;
+        enum tristate enable_iam_auth;
+        char *parameter_group;
+        char *option_group;
+        char *cluster_parameter_group;
+        int port;                     /* 0 = snapshot's port */
+        char *storage_type;
+        int deletion_protection;      /* always 0: true is refused by validation */
+        struct config_tag *tags;
+        size_t n_tags;
+        int64_t max_age;              /* default 48h */
+        int64_t wait_timeout;         /* default 2h */
+    } clone;
+
+    struct {
+        char *api_endpoint;           /* required, http(s)://host[:port][/path] */
+        char *token;                  /* required secret (may be secretsmanager:/ssm: ref) */
+        int insecure;                 /* default 0 */
+        char *ca_cert;                /* path to PEM */
+        int64_t poll_interval;        /* default 30s */
+        int64_t timeout;              /* default 4h */
+        int64_t start_timeout;        /* default 5m */
+        int dump_parallel_jobs;       /* PARALLEL_UNSET / PARALLEL_AUTO / N */
+        int restore_parallel_jobs;    /* PARALLEL_UNSET / PARALLEL_AUTO / N */
+    } dblab;
+
+    struct {
+        char *region;                 /* resolved: aws.region, AWS_REGION, AWS_DEFAULT_REGION, profile */
+        char *endpoint;               /* resolved: aws.endpoint, AWS_ENDPOINT_URL_RDS, AWS_ENDPOINT_URL; NULL = default */
+        char *profile;                /* aws.profile, else AWS_PROFILE; NULL = default */
+        int max_attempts;             /* aws.maxAttempts, else AWS_MAX_ATTEMPTS, else default */
+    } aws;
+};
+
+#define CONFIG_DEFAULT_MAX_ATTEMPTS 8
+
+/* Loads and validates path. On error returns DRR_EXIT_CONFIG with e->msg like
+ * "config.yaml:12:3: clone.instanceClass: required". cfg is zeroed first and
+ * must be released with config_free() whatever the result. */
+int config_load(const char *path, struct config *cfg, struct err *e);
+/* Same, from a string (tests); name is used in messages. */
+int config_load_string(const char *yaml, const char *name, struct config *cfg, struct err *e);
+void config_free(struct config *cfg);
+
+/* The effective configuration as a cJSON object (returned as void* to keep cJSON
+ * out of this header), every secret replaced by "[REDACTED]". Caller frees with
+ * cJSON_Delete. */
+void *config_to_json(const struct config *cfg);
+
+const char *source_type_name(enum source_type t);        /* "rds" / "aurora-cluster" */
+const char *snapshot_type_name(enum snapshot_type t);    /* "automated", ... */
+
+/* "90s", "30m", "4h", "1h30m", "7d", "2d12h" -> seconds (> 0). 0 ok, -1 invalid. */
+int duration_parse(const char *s, int64_t *out);
+/* 5400 -> "1h30m" into out. */
+void duration_format(int64_t seconds, char *out, size_t outlen);
+
+/* Expands ${VAR} and ${VAR:-default} in s. On an unset variable without default
+ * returns -1 and sets *missing (malloc'd variable name). Returns malloc'd result in *out. */
+int env_expand(const char *s, char **out, char **missing);
+
+#endif

@@ -1,0 +1,61 @@
+/* One HTTP client per process on top of libcurl: one reused connection (keep-alive),
+ * TLS verification always on unless the caller explicitly asks otherwise (DBLab
+ * `insecure`), connect and total timeouts, the standard proxy variables (libcurl
+ * honours http_proxy/https_proxy/no_proxy itself). It never logs header values. */
+#ifndef DRR_HTTP_H
+#define DRR_HTTP_H
+
+#include <stddef.h>
+#include "buf.h"
+#include "err.h"
+
+struct http_header {
+    const char *name;
+    const char *value;
+};
+
+struct http_request {
+    const char *method;                 /* "GET", "POST", "PUT" */
+    const char *url;
+    const struct http_header *headers;  /* may be NULL */
+    size_t n_headers;
+    const char *body;                   /* may be NULL */
+    size_t body_len;
+    long timeout_ms;                    /* total; 0 = client default */
+};
+
+struct http_response {
+    long status;                        /* 0 when no HTTP answer (network error) */
+    struct buf body;
+    struct buf headers;                 /* raw response header block */
+    int curl_code;                      /* CURLcode of the transfer */
+    char error[256];                    /* curl's error text on network errors */
+};
+
+struct http_tls {
+    const char *ca_file;                /* NULL = system bundle (or AWS_CA_BUNDLE for AWS) */
+    int insecure;                       /* 1 = do not verify peer/host (logged by caller) */
+};
+
+struct http_client;
+
+struct http_client *http_client_new(const struct http_tls *tls, long connect_timeout_ms,
+                                    long total_timeout_ms);
+void http_client_free(struct http_client *c);
+
+/* Performs the request. Returns 0 when an HTTP response arrived (any status),
+ * DRR_EXIT_TEMPFAIL on network errors/timeouts (resp->error says which).
+ * resp must be zero-initialised or reset with http_response_reset. */
+int http_do(struct http_client *c, const struct http_request *req,
+            struct http_response *resp, struct err *e);
+void http_response_reset(struct http_response *r);
+void http_response_free(struct http_response *r);
+
+/* Case-insensitive lookup of a response header; returns malloc'd value or NULL. */
+char *http_response_header(const struct http_response *r, const char *name);
+
+/* Global libcurl init/cleanup; call once in main (http_client_new calls init lazily). */
+void http_global_init(void);
+void http_global_cleanup(void);
+
+#endif

@@ -54,6 +54,7 @@ UNIT_SUPPORT_SRC := $(wildcard tests/unit/support/*.c)
 UNIT_SUPPORT_OBJ := $(patsubst tests/unit/support/%.c,$(BUILD)/tests/support/%.o,$(UNIT_SUPPORT_SRC))
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
+.SECONDARY:
 .PHONY: all check unit integration asan valgrind deps install clean demo lint help
 .DEFAULT_GOAL := all
 

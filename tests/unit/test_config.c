@@ -383,6 +383,7 @@ START_TEST(empty_and_missing_files)
     ck_fail(load("# only a comment\n\n"), "c.yaml: empty configuration");
     ck_fail(load("~\n"), "c.yaml: empty configuration");
     char *p = tmp_write(dir, "empty.yaml", "");
+    config_free(&cfg);  /* config_load zeroes cfg first */
     ck_assert_int_eq(config_load(p, &cfg, &e), DRR_EXIT_CONFIG);
     ck_assert_ptr_nonnull(strstr(e.msg, "empty configuration"));
     ck_assert_ptr_nonnull(strstr(e.msg, p));

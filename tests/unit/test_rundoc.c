@@ -318,6 +318,36 @@ START_TEST(set_section_replaces)
 }
 END_TEST
 
+/* The C reader and the JSON Schema agree on the shared fixtures. */
+START_TEST(schema_fixtures)
+{
+    static const char *const valid[] = { "minimal", "rds-full-run", "aurora-waited", "dry-run",
+                                         "driver-final", NULL };
+    for (size_t i = 0; valid[i] != NULL; i++) {
+        char path[256];
+        snprintf(path, sizeof path, "tests/fixtures/rundoc/valid/%s.json", valid[i]);
+        ck_assert_msg(rundoc_read(path, NULL, &doc, &e) == 0, "%s: %s", path, e.msg);
+        cJSON_Delete(doc);
+        doc = NULL;
+    }
+    ck_assert_int_eq(rundoc_read("tests/fixtures/rundoc/valid/rds-full-run.json",
+                                 REQ("source", "snapshot", "clone", "endpoint", "refresh", "deleted"),
+                                 &doc, &e), 0);
+    cJSON_Delete(doc);
+    doc = NULL;
+    /* the structural errors the C reader catches itself */
+    static const char *const invalid[] = { "no-api-version", "wrong-api-version",
+                                           "section-not-object", "dry-run-string",
+                                           "duplicate-key", "two-lines", "not-json", NULL };
+    for (size_t i = 0; invalid[i] != NULL; i++) {
+        char path[256];
+        snprintf(path, sizeof path, "tests/fixtures/rundoc/invalid/%s.json", invalid[i]);
+        ck_assert_msg(rundoc_read(path, NULL, &doc, &e) == DRR_EXIT_INPUT, "%s accepted", path);
+        ck_assert_ptr_null(doc);
+    }
+}
+END_TEST
+
 static Suite *rundoc_suite(void)
 {
     Suite *s = suite_create("rundoc");
@@ -332,6 +362,7 @@ static Suite *rundoc_suite(void)
     tcase_add_test(tc, top_level_types_and_duplicates);
     tcase_add_test(tc, field_access);
     tcase_add_test(tc, set_section_replaces);
+    tcase_add_test(tc, schema_fixtures);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -33,6 +33,10 @@ void aws_error_format(const struct aws_error *ae, char *out, size_t outlen)
     if (ae->http_status > 0)
         snprintf(status, sizeof status, "HTTP %ld, ", ae->http_status);
     const char *rid = ae->request_id[0] ? ae->request_id : "none";
+    if (!ae->code[0] && ae->http_status == 0) { /* no HTTP answer: nothing from AWS to cite */
+        snprintf(out, outlen, "%s", ae->message[0] ? ae->message : "no answer");
+        return;
+    }
     if (ae->code[0])
         snprintf(out, outlen, "%s: %s (%sRequestId %s)", ae->code,
                  ae->message[0] ? ae->message : "(no message)", status, rid);

@@ -37,7 +37,8 @@ struct aws_error {
 
 void aws_error_clear(struct aws_error *ae);
 /* "DBSnapshotNotFound: DBSnapshot x not found (HTTP 404, RequestId 5a3c...)"; when
- * the body was not an AWS error the code is replaced by "HTTP 503". */
+ * the body was not an AWS error the code is replaced by "HTTP 503"; with no HTTP
+ * answer at all (http_status 0, no code) just the message. */
 void aws_error_format(const struct aws_error *ae, char *out, size_t outlen);
 
 /* Parses the body of a non-2xx Query/REST-XML answer into ae (http_status set

@@ -54,6 +54,7 @@ UNIT_SUPPORT_SRC := $(wildcard tests/unit/support/*.c)
 UNIT_SUPPORT_OBJ := $(patsubst tests/unit/support/%.c,$(BUILD)/tests/support/%.o,$(UNIT_SUPPORT_SRC))
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
+.SECONDARY:
 .PHONY: all check unit integration asan valgrind deps install clean demo lint help
 .DEFAULT_GOAL := all
 
@@ -117,7 +118,7 @@ SHARED_DIR ?= $(abspath $(firstword $(wildcard ../shared ../../shared) ../shared
 DEB_PACKAGES := build-essential pkg-config libcurl4-openssl-dev libyaml-dev libcjson-dev \
   libssl-dev libxml2-dev check valgrind python3 python3-botocore python3-jsonschema \
   python3-yaml python3-jinja2 awscli shellcheck util-linux ca-certificates openssl \
-  curl jq nodejs npm
+  curl jq nodejs
 
 deps:
 	@if [ "$$(id -u)" != 0 ]; then \
@@ -127,6 +128,10 @@ deps:
 	fi
 	DEBIAN_FRONTEND=noninteractive apt-get update
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEB_PACKAGES)
+	@# Test-only npm tools (the HCL2 parser for the Nomad job), pinned by package-lock.json.
+	@# nodejs from some vendors bundles npm; Debian's is the separate npm package.
+	command -v npm >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends npm
+	cd tests/node && npm ci --no-audit --no-fund
 
 lint:
 	shellcheck -s sh cmds/*.sh tests/demo tests/run-integration

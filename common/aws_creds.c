@@ -194,23 +194,29 @@ int creds_http_call(struct creds_ctx *c, struct http_client *h, const struct htt
             double cap = 0.2 * (double)(1u << (i < 4 ? i : 4));
             double delay = cap * ((double)random() / (double)RAND_MAX);
             if (signals_sleep(delay))
-                return err_set(e, DRR_EXIT_SIGNAL_BASE + signals_pending(),
-                               "%s: interrupted by signal %d", what, signals_pending());
+                break;
         }
         http_response_reset(resp);
         err_clear(e);
         rc = http_do(h, req, resp, e);
         if (rc == 0 && !retryable_status(resp->status))
             return 0;
-        if (rc == 0 && i + 1 < attempts)
-            log_debug("%s: HTTP %ld, retrying", what, resp->status);
-        else if (rc != 0 && i + 1 < attempts)
-            log_debug("%s: %s, retrying", what, e ? e->msg : "network error");
+        if (rc != 0 && rc != DRR_EXIT_TEMPFAIL)
+            break;   /* TLS / URL trouble: retrying will not help */
+        if (signals_pending())
+            break;
+        if (i + 1 < attempts) {
+            if (rc == 0)
+                log_debug("%s: HTTP %ld, retrying", what, resp->status);
+            else
+                log_debug("%s: %s, retrying", what, e ? e->msg : "network error");
+        }
     }
+    if (signals_pending())
+        return err_set(e, DRR_EXIT_SIGNAL_BASE + signals_pending(), "%s: interrupted by signal %d",
+                       what, signals_pending());
     if (rc == 0)
         return 0;   /* the caller reports the final status */
-    if (e && e->code == 0)
-        err_set(e, DRR_EXIT_TEMPFAIL, "network error");
     return err_prefix(e, "%s", what);
 }
 

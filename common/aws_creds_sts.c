@@ -3,13 +3,15 @@
  * protocol form POSTs answered in XML, and the two sources built on them. */
 #include "aws_creds_internal.h"
 #include "aws_ini.h"
-#include "aws_sts_sign.h"
+#include "aws_query.h"
+#include "aws_sigv4.h"
 #include "buf.h"
 #include "clock.h"
 #include "exitcodes.h"
 #include "log.h"
 #include "signals.h"
 
+#include <curl/curl.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <stdio.h>
@@ -74,19 +76,22 @@ char *aws_creds_sts_endpoint(const struct aws_creds_options *opt, char **signing
 
 /* ---- form encoding and XML ------------------------------------------------ */
 
-static void form_escape(struct buf *b, const char *s)
+/* "host[:port]" of url for the signed Host header (curl sends the same). */
+static char *url_host(const char *url)
 {
-    static const char hex[] = "0123456789ABCDEF";
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
-            *p == '-' || *p == '_' || *p == '.' || *p == '~') {
-            buf_putc(b, (char)*p);
-        } else {
-            buf_putc(b, '%');
-            buf_putc(b, hex[*p >> 4]);
-            buf_putc(b, hex[*p & 15]);
-        }
+    CURLU *u = curl_url();
+    char *host = NULL, *port = NULL, *out = NULL;
+    if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
+        if (curl_url_get(u, CURLUPART_PORT, &port, 0) == CURLUE_OK && port)
+            out = xasprintf("%s:%s", host, port);
+        else
+            out = xstrdup(host);
     }
+    curl_free(host);
+    curl_free(port);
+    curl_url_cleanup(u);
+    return out;
 }
 
 static xmlNode *find_child(xmlNode *parent, const char *local)
@@ -201,6 +206,30 @@ static int throttled(const char *code)
     return 0;
 }
 
+/* Signs a form POST to url for STS (host and content type signed, plus the
+ * headers sigv4 adds) into headers[]; returns how many. signer NULL: unsigned. */
+static int sts_headers(const char *host, const char *region, const struct buf *body,
+                       const struct aws_credentials *signer, struct sigv4_signed *sig,
+                       struct http_header *headers, size_t *n, struct err *e)
+{
+    headers[0] = (struct http_header){ "Host", host };
+    headers[1] = (struct http_header){ "Content-Type",
+                                       "application/x-www-form-urlencoded; charset=utf-8" };
+    *n = 2;
+    if (!signer)
+        return 0;
+    struct sigv4_request req = { "POST", "/", NULL, headers, 2, body->data, body->len };
+    struct sigv4_credentials sc = { signer->access_key_id, signer->secret_access_key,
+                                    signer->session_token };
+    struct sigv4_options opt = { region, "sts", clock_now(), 1, 0, 0 };
+    int rc = sigv4_sign(&req, &sc, &opt, sig, e);
+    if (rc != 0)
+        return rc;
+    for (size_t i = 0; i < sig->n_headers; i++)
+        headers[(*n)++] = sig->headers[i];
+    return 0;
+}
+
 int creds_sts_call(struct creds_ctx *c, const char *action, const char *const *params,
                    size_t n_params, const struct aws_credentials *signer,
                    struct aws_credentials *out, const char *source_name, struct err *e)
@@ -208,39 +237,46 @@ int creds_sts_call(struct creds_ctx *c, const char *action, const char *const *p
     char *region = NULL;
     char *endpoint = sts_endpoint(c->sts_endpoint, c->region, c->profile, &region);
     char *url = xasprintf("%s/", endpoint);
+    char *host = url_host(url);
+    struct aws_params qp = AWS_PARAMS_INIT;
+    for (size_t i = 0; i + 1 < n_params; i += 2)
+        aws_params_add(&qp, params[i], params[i + 1]);
     struct buf body = BUF_INIT;
-    buf_printf(&body, "Action=%s&Version=%s", action, STS_API_VERSION);
-    for (size_t i = 0; i + 1 < n_params; i += 2) {
-        if (!params[i + 1])
-            continue;
-        buf_putc(&body, '&');
-        form_escape(&body, params[i]);
-        buf_putc(&body, '=');
-        form_escape(&body, params[i + 1]);
-    }
+    aws_query_encode(&body, action, STS_API_VERSION, &qp);
+    aws_params_free(&qp);   /* may hold the web identity token: the body is freed as a secret */
     char what[512];
     snprintf(what, sizeof what, "%s: STS %s at %s", source_name, action, endpoint);
 
     struct http_response resp = {0};
     int rc = 0;
+    if (!host) {
+        rc = err_set(e, DRR_EXIT_CONFIG, "%s: not a valid URL", what);
+        goto done;
+    }
     for (int attempt = 1;; attempt++) {
-        struct sts_signed_headers sh = {0};
-        rc = sts_sign_headers(url, region, body.data, body.len, signer, clock_now(), &sh, e);
+        struct sigv4_signed sig;
+        memset(&sig, 0, sizeof sig);
+        struct http_header headers[2 + SIGV4_MAX_ADDED_HEADERS];
+        size_t n_headers = 0;
+        rc = sts_headers(host, region, &body, signer, &sig, headers, &n_headers, e);
         if (rc != 0) {
+            if (signer)
+                sigv4_signed_free(&sig);
             err_prefix(e, "%s", what);
             break;
         }
         struct http_request req = {
-            .method = "POST", .url = url, .headers = sh.headers, .n_headers = sh.n,
+            .method = "POST", .url = url, .headers = headers, .n_headers = n_headers,
             .body = body.data, .body_len = body.len, .timeout_ms = 0,
         };
         rc = creds_http_call(c, creds_sts_http(c), &req, c->max_attempts, &resp, what, e);
-        sts_signed_headers_free(&sh);
+        if (signer)
+            sigv4_signed_free(&sig);
         if (rc != 0)
             break;
         if (resp.status == 200) {
-            rc = parse_credentials(action, resp.body.data ? resp.body.data : "", resp.body.len,
-                                   out, source_name, e);
+            rc = parse_credentials(action, buf_cstr(&resp.body), resp.body.len, out,
+                                   source_name, e);
             break;
         }
         struct sts_error se = {0};
@@ -263,8 +299,10 @@ int creds_sts_call(struct creds_ctx *c, const char *action, const char *const *p
         sts_error_free(&se);
         break;
     }
+done:
     http_response_free(&resp);
     free_secret(buf_detach(&body));
+    free(host);
     free(url);
     free(endpoint);
     free(region);

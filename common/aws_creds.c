@@ -374,6 +374,9 @@ static int resolve_chain(struct aws_creds_provider *p, struct err *e)
     };
     for (size_t i = 0; i < sizeof chain / sizeof chain[0]; i++) {
         struct creds_source *src = NULL;
+        /* An explicitly configured profile (aws.profile) beats the environment. */
+        if (chain[i] == creds_env_detect && p->ctx.profile)
+            continue;
         int rc = chain[i](&p->ctx, &src, e);
         if (rc != 0)
             return rc;

@@ -27,7 +27,10 @@ struct aws_credentials {
 struct aws_creds_provider;
 
 struct aws_creds_options {
-    const char *profile;       /* aws.profile; NULL = AWS_PROFILE / default */
+    /* aws.profile; NULL = AWS_PROFILE / default. An explicit profile here is
+     * what the user asked for, so (as botocore does for a session profile) it
+     * wins over AWS_ACCESS_KEY_ID in the environment; AWS_PROFILE does not. */
+    const char *profile;
     const char *region;        /* for the regional STS endpoint; NULL = AWS_REGION,
                                   AWS_DEFAULT_REGION, the profile's region */
     const char *sts_endpoint;  /* override; NULL = AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL,
@@ -66,6 +69,11 @@ int aws_creds_get(struct aws_creds_provider *p, const struct aws_credentials **o
 /* The STS endpoint the chain uses for these options (malloc'd), and the region
  * it signs for (malloc'd, "us-east-1" for the global endpoint). */
 char *aws_creds_sts_endpoint(const struct aws_creds_options *opt, char **signing_region);
+
+/* 1 if uri may serve container credentials (AWS_CONTAINER_CREDENTIALS_FULL_URI):
+ * https, or http to a loopback address, 169.254.170.2, 169.254.170.23 or
+ * fd00:ec2::23. */
+int aws_creds_container_uri_allowed(const char *uri);
 
 /* Releases the strings of c (secrets are overwritten) and zeroes it. */
 void aws_credentials_clear(struct aws_credentials *c);

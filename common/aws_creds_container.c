@@ -56,6 +56,21 @@ static int allowed_http_host(const char *host)
     return 0;
 }
 
+int aws_creds_container_uri_allowed(const char *uri)
+{
+    CURLU *u = curl_url();
+    char *scheme = NULL, *host = NULL;
+    int ok = curl_url_set(u, CURLUPART_URL, uri, 0) == CURLUE_OK &&
+             curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+             curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+             (strcasecmp(scheme, "https") == 0 ||
+              (strcasecmp(scheme, "http") == 0 && allowed_http_host(host)));
+    curl_free(scheme);
+    curl_free(host);
+    curl_url_cleanup(u);
+    return ok;
+}
+
 static int check_full_uri(const char *uri, struct err *e)
 {
     CURLU *u = curl_url();

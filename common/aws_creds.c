@@ -330,6 +330,10 @@ struct aws_creds_provider *aws_creds_provider_new(const struct aws_creds_options
     struct aws_creds_provider *p = provider_alloc();
     if (opt) {
         p->ctx.profile = xstrdup(opt->profile);
+        /* config.c resolves aws.profile else AWS_PROFILE into one field: the
+         * same value as AWS_PROFILE counts as coming from the environment. */
+        const char *envp = creds_getenv("AWS_PROFILE");
+        p->ctx.profile_from_config = opt->profile && (!envp || strcmp(envp, opt->profile) != 0);
         p->ctx.region = xstrdup(opt->region);
         p->ctx.sts_endpoint = xstrdup(opt->sts_endpoint);
         p->ctx.container_endpoint = xstrdup(opt->container_endpoint);
@@ -374,8 +378,10 @@ static int resolve_chain(struct aws_creds_provider *p, struct err *e)
     };
     for (size_t i = 0; i < sizeof chain / sizeof chain[0]; i++) {
         struct creds_source *src = NULL;
-        /* An explicitly configured profile (aws.profile) beats the environment. */
-        if (chain[i] == creds_env_detect && p->ctx.profile)
+        /* A profile the configuration names (aws.profile) beats environment
+         * keys, as a programmatically chosen profile does in botocore and the
+         * Go SDK; one named only by AWS_PROFILE does not. */
+        if (chain[i] == creds_env_detect && p->ctx.profile_from_config)
             continue;
         int rc = chain[i](&p->ctx, &src, e);
         if (rc != 0)

@@ -27,9 +27,10 @@ struct aws_credentials {
 struct aws_creds_provider;
 
 struct aws_creds_options {
-    /* aws.profile; NULL = AWS_PROFILE / default. An explicit profile here is
-     * what the user asked for, so (as botocore does for a session profile) it
-     * wins over AWS_ACCESS_KEY_ID in the environment; AWS_PROFILE does not. */
+    /* aws.profile; NULL = AWS_PROFILE / default. A profile named here is what
+     * the user asked for, so (as botocore and the Go SDK do for a profile chosen
+     * in code) it wins over AWS_ACCESS_KEY_ID in the environment; a profile named
+     * only by AWS_PROFILE does not (a value equal to $AWS_PROFILE counts as that). */
     const char *profile;
     const char *region;        /* for the regional STS endpoint; NULL = AWS_REGION,
                                   AWS_DEFAULT_REGION, the profile's region */

@@ -18,6 +18,7 @@
 /* Shared, resolved settings of one provider chain. */
 struct creds_ctx {
     char *profile;             /* explicit profile (options.profile), NULL = AWS_PROFILE/default */
+    int profile_from_config;   /* profile named by aws.profile (not only AWS_PROFILE) */
     char *region;              /* options.region, may be NULL */
     char *sts_endpoint;        /* options.sts_endpoint, may be NULL */
     char *container_endpoint;  /* base for the relative container URI */

@@ -296,18 +296,23 @@ int creds_cache_get(struct creds_cache *c, const struct aws_credentials **out, s
     }
 
     fresh.source = c->src->name;
+    /* The access key id is not a secret, but like the AWS CLI we show only its
+     * end: enough to tell which key it is. */
+    char hint[8] = "";
+    size_t klen = strlen(fresh.access_key_id);
+    snprintf(hint, sizeof hint, "%s", fresh.access_key_id + (klen > 4 ? klen - 4 : 0));
     if (fresh.expiration != 0) {
         clock_format_rfc3339(fresh.expiration, when, sizeof when);
-        log_info("%s AWS credentials from %s (access key %s, expire %s)",
-                 c->have ? "refreshed" : "using", c->src->name, fresh.access_key_id, when);
+        log_info("%s AWS credentials from %s (access key ...%s, expire %s)",
+                 c->have ? "refreshed" : "using", c->src->name, hint, when);
         if (fresh.expiration - now < AWS_CREDS_ADVISORY_REFRESH) {
             log_warn("AWS credentials from %s expire in %lld s, inside the %d s refresh window",
                      c->src->name, (long long)(fresh.expiration - now), AWS_CREDS_ADVISORY_REFRESH);
             c->short_until = now + AWS_CREDS_ADVISORY_RETRY;
         }
     } else {
-        log_info("%s AWS credentials from %s (access key %s)", c->have ? "refreshed" : "using",
-                 c->src->name, fresh.access_key_id);
+        log_info("%s AWS credentials from %s (access key ...%s)", c->have ? "refreshed" : "using",
+                 c->src->name, hint);
     }
     aws_credentials_clear(&c->cur);
     c->cur = fresh;

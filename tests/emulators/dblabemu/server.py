@@ -291,8 +291,34 @@ def _read_json(body):
             raise bad_request("failed to unmarshal json: unexpected end of JSON input")
         ch = text[e.pos]
         if e.msg.startswith("Extra data"):
-            raise bad_request("failed to unmarshal json: invalid character '%s' after top-level value" % ch)
-        raise bad_request("failed to unmarshal json: invalid character '%s' looking for beginning of value" % ch)
+            what = "after top-level value"
+        elif e.msg.startswith("Expecting property name"):
+            what = "looking for beginning of object key string"
+        elif e.msg.startswith("Expecting ':'"):
+            what = "after object key"
+        elif e.msg.startswith("Expecting ','") and text[:e.pos].rstrip().endswith(tuple("]}\"0123456789el")):
+            what = "after object key:value pair" if _innermost(text, e.pos) == "{" else "after array element"
+        else:
+            what = "looking for beginning of value"
+        raise bad_request("failed to unmarshal json: invalid character '%s' %s" % (ch, what))
+
+
+def _innermost(text, pos):
+    """The innermost open bracket before pos (strings skipped)."""
+    stack, in_str, esc = [], False, False
+    for c in text[:pos]:
+        if in_str:
+            esc = (c == "\\") and not esc
+            if c == '"' and not esc:
+                in_str = False
+            continue
+        if c == '"':
+            in_str = True
+        elif c in "[{":
+            stack.append(c)
+        elif c in "]}" and stack:
+            stack.pop()
+    return stack[-1] if stack else ""
 
 
 class EmulatorServer(http.server.ThreadingHTTPServer):

@@ -453,12 +453,15 @@ class Engine:
         dsa = pool.get("dataStateAt")
         snap_id = "%s@snapshot_%s" % (c.get("pool"), time.strftime("%Y%m%d%H%M%S", time.gmtime(dsa or created)))
         port = str(c.get("port", 6000))
-        return {
-            "id": c["id"], "branch": c.get("branch", "main"),
+        numclones = sum(1 for x in self.clones if x.get("pool") == c.get("pool"))
+        return {  # models.Clone
+            "id": c["id"],
             "snapshot": {"id": snap_id, "createdAt": local_time(dsa or created),
                          "dataStateAt": local_time(dsa or created), "physicalSize": 0,
-                         "logicalSize": 11518021632, "pool": c.get("pool"),
-                         "numClones": sum(1 for x in self.clones if x.get("pool") == c.get("pool"))},
+                         "logicalSize": 11518021632, "pool": c.get("pool"), "numClones": numclones,
+                         "clones": [x["id"] for x in self.clones if x.get("pool") == c.get("pool")],
+                         "branch": c.get("branch", "main"), "message": "", "protected": False},
+            "branch": c.get("branch", "main"), "revision": 0,
             "protected": bool(c.get("protected", False)), "deleteAt": None,
             "createdAt": local_time(created),
             "status": {"code": "OK", "message": "Clone is ready to accept Postgres connections."},

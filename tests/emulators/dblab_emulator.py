@@ -29,6 +29,7 @@ def main(argv=None):
     ap.add_argument("--seed")
     ap.add_argument("--time-scale", type=float, default=1.0)
     ap.add_argument("--aws-url")
+    ap.add_argument("--aws-port-file", help=argparse.SUPPRESS)  # run-emulators: AWS port, read lazily
     ap.add_argument("--tls-cert")
     ap.add_argument("--tls-key")
     ap.add_argument("--verbose", action="store_true")
@@ -48,7 +49,8 @@ def main(argv=None):
         print("dblab_emulator: %s" % e, file=sys.stderr)
         return 66
     log = (lambda m: print("dblab_emulator: " + m, file=sys.stderr)) if args.verbose else None
-    engine = Engine(seed, Clock(args.time_scale), aws_url=args.aws_url, log=log)
+    engine = Engine(seed, Clock(args.time_scale), aws_url=args.aws_url, log=log,
+                    aws_port_file=args.aws_port_file)
     server = EmulatorServer(("127.0.0.1", args.port), engine, token, tls, args.verbose)
     port = server.server_address[1]
     if args.port_file:

@@ -20,6 +20,16 @@ import uuid
 import yaml
 
 from . import cron, projection
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _load(text):
+    return yaml.load(text, Loader=_Loader)
+
+
+def _compose_text(text):
+    return yaml.compose(text, Loader=_Loader)
 from .gojson import go_type_name, local_time, rfc3339nano
 
 FIXTURES = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "dblab"))
@@ -106,7 +116,7 @@ def load_seed(path):
             config_path = path
     with open(config_path, encoding="utf-8") as f:
         seed["configYaml"] = f.read()
-    yaml.compose(seed["configYaml"])  # fail at start-up, not at the first request
+    _compose_text(seed["configYaml"])  # fail at start-up, not at the first request
     return seed
 
 
@@ -123,15 +133,28 @@ def _dig(obj, *keys):
 
 
 class Engine:
-    def __init__(self, seed, clock, aws_url=None, log=None):
+    def __init__(self, seed, clock, aws_url=None, log=None, aws_port_file=None):
         self.lock = threading.RLock()
         self.seed = seed
         self.clock = clock
-        self.aws_url = aws_url.rstrip("/") if aws_url else None
+        self._aws_url = aws_url.rstrip("/") if aws_url else None
+        # run-emulators starts both emulators at once: the AWS port is read when first needed.
+        self.aws_port_file = aws_port_file
         self.log = log or (lambda msg: None)
         self.faults = []
         self.calls = []
         self.reset()
+
+    @property
+    def aws_url(self):
+        if self._aws_url is None and self.aws_port_file:
+            try:
+                with open(self.aws_port_file) as f:
+                    port = int(f.read().strip())
+                self._aws_url = "http://127.0.0.1:%d" % port
+            except (OSError, ValueError):
+                return "http://127.0.0.1:0"  # not up yet: the check fails like a dead endpoint
+        return self._aws_url
 
     # --- state -----------------------------------------------------------------------
 
@@ -168,7 +191,7 @@ class Engine:
 
     def _reload_config(self):
         """Engine reload: re-read server.yml, redefine the retrieval mode."""
-        cfg = yaml.safe_load(self.yaml_text) or {}
+        cfg = _load(self.yaml_text) or {}
         self.cfg = cfg
         retrieval = cfg.get("retrieval") or {}
         spec = retrieval.get("spec") or {}
@@ -515,7 +538,7 @@ class Engine:
         return {"status": "OK", "message": "Full refresh started"}
 
     def _compose(self, text=None):
-        node = yaml.compose(self.yaml_text if text is None else text)
+        node = _compose_text(self.yaml_text if text is None else text)
         if node is None:
             raise bad_request("failed to load yaml config projection: document has no mapping node")
         return node
@@ -660,7 +683,7 @@ class Engine:
         if "engine" in obj:
             self.engine.update(obj["engine"])
         if "config" in obj:
-            yaml.compose(obj["config"])
+            _compose_text(obj["config"])
             self.yaml_text = obj["config"]
             self._reload_config()
 
@@ -700,7 +723,15 @@ def aws_endpoints(state):
             for v in x:
                 walk(v)
 
-    walk(state)
+    # The AWS emulator's dump: {"instances": {id: DBInstance}, "clusters": {id: DBCluster},
+    # "snapshots": ...}. Only those two tables hold endpoints (a snapshot also names its
+    # DBInstanceIdentifier); any other shape is searched whole.
+    if isinstance(state, dict) and ("instances" in state or "clusters" in state):
+        for key in ("instances", "clusters"):
+            table = state.get(key) or {}
+            walk(list(table.values()) if isinstance(table, dict) else table)
+    else:
+        walk(state)
     return instances, clusters
 
 
@@ -796,7 +827,7 @@ def _ensure_logical_pipeline(document):
 
 def _validate_config(text, proj):
     """srv.validateConfig: the parts that do not need Docker."""
-    cfg = yaml.safe_load(text) or {}
+    cfg = _load(text) or {}
     retrieval = cfg.get("retrieval") or {}
     spec = retrieval.get("spec") or {}
     jobs = retrieval.get("jobs") or []

@@ -13,7 +13,11 @@ if [ ! -f tests/emulators/aws_emulator.py ]; then
 fi
 # shellcheck source=tests/lib/emulators.sh disable=SC1091
 . tests/lib/emulators.sh
-trap emulators_stop EXIT
+# A private TMPDIR, to see that nothing is left behind in it.
+TMPDIR=$(mktemp -d) || exit 70
+export TMPDIR
+cleanup() { emulators_stop; rm -rf "$TMPDIR"; }
+trap cleanup EXIT
 
 fails=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
@@ -121,6 +125,9 @@ rc=$?
 # --- a broken seed: emulators_start fails, nothing left behind ----------------------------
 if emulators_start --dblab-seed /nonexistent.yml 2>/dev/null; then fail "started with a missing seed"; else ok "missing seed refused"; fi
 emulators_stop
+
+left=$(ls -A "$TMPDIR")
+[ -z "$left" ] && ok "no temporary files left" || fail "left in TMPDIR: $left"
 
 echo "failures: $fails"
 [ "$fails" -eq 0 ]

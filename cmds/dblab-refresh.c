@@ -345,7 +345,7 @@ static int wait_refresh(struct dblab_client *c, const struct config *cfg,
         if (!started && now >= start_deadline) {
             duration_format(cfg->dblab.start_timeout, dbuf, sizeof dbuf);
             fmt_time(b->last_refresh, tbuf, sizeof tbuf);
-            return err_set(e, DRR_EXIT_REFRESH_FAILED,
+            return err_set(e, DRR_EXIT_TIMEOUT,
                            "the engine accepted the refresh but did not start it within %s "
                            "(lastRefresh still %s, status %s): it failed before starting and "
                            "only its log says why (a bad job config, missing AWS credentials "

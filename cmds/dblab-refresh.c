@@ -244,24 +244,30 @@ static void fmt_time(int64_t t, char *out, size_t n)
 struct baseline {
     int64_t trigger_time;
     int64_t last_refresh;
-    int64_t alert_seen;     /* refresh_failed.lastSeen before the trigger, 0 = none */
+    int had_alert;          /* a refresh_failed alert was there before the trigger */
+    int64_t alert_seen;     /* its lastSeen and count */
     long long alert_count;
 };
 
-/* A refresh_failed alert that is new since the trigger, or NULL. */
+/* The engine's clock may run behind ours by this much. */
+#define CLOCK_SLACK 300
+
+/* A refresh_failed alert raised after the trigger, or NULL. The alert that was
+ * there before (a previous run's: the stale-failed race) does not count; an
+ * alert counts when it appeared or changed (lastSeen, count) since then and its
+ * lastSeen is not older than the trigger (minus the clock slack). */
 static const struct dblab_alert *new_failure(const struct dblab_status *s,
                                              const struct baseline *b)
 {
     const struct dblab_alert *al = dblab_status_alert(s, "refresh_failed");
     if (!al)
         return NULL;
-    if (al->last_seen > 0 && al->last_seen >= b->trigger_time && al->last_seen != b->alert_seen)
-        return al;
-    /* The engine's clock may lag ours: a changed alert is new whatever its time says. */
-    if ((al->last_seen != b->alert_seen || al->count != b->alert_count) &&
-        (b->alert_seen != 0 || b->alert_count != 0))
-        return al;
-    return NULL;
+    int changed = !b->had_alert || al->last_seen != b->alert_seen || al->count != b->alert_count;
+    if (!changed)
+        return NULL;
+    if (al->last_seen > 0 && al->last_seen < b->trigger_time - CLOCK_SLACK)
+        return NULL;
+    return al;
 }
 
 static int signal_exit(int sig, const char *when)
@@ -416,6 +422,14 @@ static int run(struct app *a, struct dblab_client **cp, struct err *e)
              h.edition ? h.edition : "unknown", cfg->dblab.api_endpoint);
     char *engine_version = h.version ? xstrdup(h.version) : NULL;
     dblab_health_free(&h);
+    int major, minor;
+    if (engine_version && sscanf(engine_version, "v%d.%d", &major, &minor) == 2 &&
+        (major < 3 || (major == 3 && minor < 5))) {
+        rc = err_set(e, DRR_EXIT_DBLAB, "DBLab Engine %s is too old: the full-refresh and admin "
+                     "config APIs need 3.5 or newer; nothing was changed", engine_version);
+        free(engine_version);
+        return rc;
+    }
 
     /* 2. status: mode, busy, scheduler */
     struct dblab_status st;
@@ -492,6 +506,7 @@ static int run(struct app *a, struct dblab_client **cp, struct err *e)
     struct baseline b = { .trigger_time = clock_now(), .last_refresh = st.last_refresh };
     const struct dblab_alert *al = dblab_status_alert(&st, "refresh_failed");
     if (al) {
+        b.had_alert = 1;
         b.alert_seen = al->last_seen;
         b.alert_count = al->count;
     }

@@ -216,7 +216,9 @@ static int check_keys(const struct projection *p, const cJSON *cfg, int after_po
             if (!dblab_projection_get(cfg, k))
                 return err_set(e, DRR_EXIT_CONFIG,
                                "DBLab server.yml has no %s, so the engine would silently ignore "
-                               "it and refresh from its old source; %s. Nothing was changed", k,
+                               "it and %s; %s. Nothing was changed", k,
+                               strncmp(k, KEY_SOURCE, strlen(KEY_SOURCE)) == 0
+                                   ? "refresh from its old source" : "keep its old value",
                                server_yml_hint(k));
         } else if (!dblab_projection_matches(cfg, k, want)) {
             const cJSON *got = dblab_projection_get(cfg, k);

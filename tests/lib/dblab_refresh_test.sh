@@ -7,6 +7,8 @@
 #   drt_doc [instance|cluster]    writes $DRT_DIR/in.json, a run document with endpoint
 #   drt_run [ARGS...]             runs dblab-refresh; sets DRT_RC, $DRT_DIR/out, $DRT_DIR/err
 #   drt_fault JSON / drt_state    the emulator's control endpoints
+#   drt_wait_up                   waits until the emulator answers again
+# DRT_VERBOSE=1 shows every run's stderr.
 #   expect_rc N, expect_err RE, expect_no_out, expect_doc   assertions (exit 1 on failure)
 #
 # The token and the password are random per run and passed through the
@@ -78,6 +80,15 @@ drt_emu_start() {
         sleep 0.05
     done
     DRT_URL="$scheme://127.0.0.1:$(cat "$DRT_DIR/emu.port")"
+}
+
+drt_wait_up() {
+    local i=0
+    until drt_ctl GET /_emulator/faults >/dev/null 2>&1; do
+        i=$((i + 1))
+        [ $i -gt 200 ] && fail "the emulator did not come back"
+        sleep 0.05
+    done
 }
 
 drt_emu_stop() {
@@ -153,6 +164,29 @@ drt_run() {
     "$DRT_BIN/dblab-refresh" -config "$DRT_DIR/config.yaml" "$@" <"$DRT_DIR/in.json" \
         >"$DRT_DIR/out" 2>"$DRT_DIR/err" || DRT_RC=$?
     drt_no_secret "$DRT_DIR/out" "$DRT_DIR/err"
+    if [ -n "${DRT_VERBOSE:-}" ]; then sed 's/^/    | /' "$DRT_DIR/err"; echo "    rc=$DRT_RC"; fi
+}
+
+# The same in the background: drt_run_bg [ARGS...]; ...; drt_run_wait
+drt_run_bg() {
+    "$DRT_BIN/dblab-refresh" -config "$DRT_DIR/config.yaml" "$@" <"$DRT_DIR/in.json" \
+        >"$DRT_DIR/out" 2>"$DRT_DIR/err" &
+    DRT_RUN_PID=$!
+}
+drt_run_wait() {
+    DRT_RC=0
+    wait "$DRT_RUN_PID" || DRT_RC=$?
+    drt_no_secret "$DRT_DIR/out" "$DRT_DIR/err"
+    if [ -n "${DRT_VERBOSE:-}" ]; then sed 's/^/    | /' "$DRT_DIR/err"; echo "    rc=$DRT_RC"; fi
+}
+# Waits (up to 10 s) until the command's stderr matches the regex.
+drt_wait_log() {
+    local i=0
+    until grep -E -q -- "$1" "$DRT_DIR/err" 2>/dev/null; do
+        i=$((i + 1))
+        [ $i -gt 200 ] && fail "the log never matched: $1"
+        sleep 0.05
+    done
 }
 
 drt_no_secret() {

@@ -125,7 +125,7 @@ static int delete_instance_call(struct aws_ctx *aws, const char *id, int aurora_
             *gone = 1;
             return 0;
         }
-        if (clock_monotonic() - start > BUSY_RETRY_SECONDS)
+        if (clock_monotonic() - start > BUSY_RETRY_SECONDS * poll_scale())
             return e->code = DRR_EXIT_TEMPFAIL;
         log_warn("%s; retrying", e->msg);
         if (signals_sleep(poll_next(&ps)))
@@ -220,7 +220,7 @@ static int delete_cluster_call(struct aws_ctx *aws, const char *id, struct err *
             err_clear(e);
             return 0;
         }
-        if (clock_monotonic() - start > BUSY_RETRY_SECONDS)
+        if (clock_monotonic() - start > BUSY_RETRY_SECONDS * poll_scale())
             return e->code = DRR_EXIT_TEMPFAIL;
         log_warn("%s; retrying", e->msg);
         if (signals_sleep(poll_next(&ps)))

@@ -1,5 +1,6 @@
 #include "clone_poll.h"
 
+#include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -13,11 +14,24 @@ static uint64_t xorshift(uint64_t *s)
     return x;
 }
 
+double poll_scale(void)
+{
+    const char *s = getenv("DBLAB_RDS_REFRESH_POLL_SCALE");
+    if (!s || !*s)
+        return 1.0;
+    char *end;
+    double v = strtod(s, &end);
+    if (*end != '\0' || !(v > 0) || v > 1000)
+        return 1.0;
+    return v;
+}
+
 void poll_init(struct poll_schedule *p, uint64_t seed)
 {
-    p->first = POLL_FIRST;
+    double k = poll_scale();
+    p->first = POLL_FIRST * k;
     p->factor = POLL_FACTOR;
-    p->cap = POLL_CAP;
+    p->cap = POLL_CAP * k;
     p->jitter = POLL_JITTER;
     p->base = 0;
     if (seed == 0) {

@@ -23,7 +23,12 @@ struct poll_schedule {
 #define POLL_CAP 30.0
 #define POLL_JITTER 0.1
 
-/* Defaults above; seed 0 = seeded from time and pid. */
+/* Tests run against an emulator whose clock runs faster than real time:
+ * DBLAB_RDS_REFRESH_POLL_SCALE (a positive factor, default 1) scales every wait
+ * interval and grace period of these commands by the same factor. */
+double poll_scale(void);
+
+/* Defaults above (times poll_scale()); seed 0 = seeded from time and pid. */
 void poll_init(struct poll_schedule *p, uint64_t seed);
 /* The next interval to sleep, in seconds. */
 double poll_next(struct poll_schedule *p);

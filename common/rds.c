@@ -19,78 +19,85 @@ int rds_error_is(const struct rds_error *ae, const char *code)
     return ae && strcmp(ae->code, code) == 0;
 }
 
-/* One call. On failure e->msg becomes "<Action> <resource>: <client's message>",
- * the client's message carrying AWS's Code, Message and RequestId. */
+static void keep_error(struct rds_error *ae, const struct aws_error *aerr)
+{
+    ae->http_status = aerr->http_status;
+    snprintf(ae->code, sizeof ae->code, "%s", aerr->code);
+    snprintf(ae->message, sizeof ae->message, "%s", aerr->message);
+    snprintf(ae->request_id, sizeof ae->request_id, "%s", aerr->request_id);
+}
+
+/* One call. On failure e->msg names the resource, then carries the client's
+ * message with AWS's Code, Message and RequestId. */
 static int call(struct aws_ctx *aws, const char *action, const char *resource,
                 const struct aws_params *p, xmlDoc **doc, struct rds_error *ae, struct err *e)
 {
     struct aws_error aerr;
-    memset(&aerr, 0, sizeof aerr);
+    aws_error_clear(&aerr);
     struct rds_error scratch;
     if (!ae)
         ae = &scratch;
     memset(ae, 0, sizeof *ae);
     *doc = NULL;
-    int rc = aws_query_call(aws, action, p, doc, &aerr, e);
+    int rc = aws_query_call(aws, "rds", action, p, doc, &aerr, e);
     if (rc == 0)
         return 0;
-    ae->http_status = aerr.http_status;
-    snprintf(ae->code, sizeof ae->code, "%s", aerr.code);
-    snprintf(ae->message, sizeof ae->message, "%s", aerr.message);
-    snprintf(ae->request_id, sizeof ae->request_id, "%s", aerr.request_id);
+    keep_error(ae, &aerr);
     if (*doc) {
         xmlFreeDoc(*doc);
         *doc = NULL;
     }
     if (resource)
-        err_prefix(e, "%s %s", action, resource);
-    else
-        err_prefix(e, "%s", action);
+        err_prefix(e, "%s", resource);
     return rc;
 }
 
-/* ---- Describes, paged */
+/* ---- Describes, paged by aws_query_paginate (one page in memory at a time) */
 
-typedef int (*page_fn)(xmlDoc *doc, void *ctx, char **marker, struct err *e);
+typedef int (*page_fn)(const xmlNode *result, void *ctx, struct err *e);
+
+struct pager {
+    page_fn fn;
+    void *ctx;
+};
+
+static int on_page(xmlNode *result, void *ud, struct err *e)
+{
+    struct pager *pg = ud;
+    if (!result)
+        return 0;
+    return pg->fn(result, pg->ctx, e);
+}
 
 static int paginate(struct aws_ctx *aws, const char *action, const char *resource,
-                    struct aws_params *p, page_fn fn, void *ctx, struct rds_error *ae,
+                    const struct aws_params *p, page_fn fn, void *ctx, struct rds_error *ae,
                     struct err *e)
 {
-    aws_params_set(p, "MaxRecords", "100");
-    char *marker = NULL;
+    struct aws_error aerr;
+    aws_error_clear(&aerr);
+    struct rds_error scratch;
+    if (!ae)
+        ae = &scratch;
+    memset(ae, 0, sizeof *ae);
+    struct pager pg = {fn, ctx};
     int pages = 0;
-    for (;;) {
-        if (marker)
-            aws_params_set(p, "Marker", marker);
-        free(marker);
-        marker = NULL;
-        xmlDoc *doc;
-        int rc = call(aws, action, resource, p, &doc, ae, e);
-        if (rc)
-            return rc;
-        pages++;
-        rc = fn(doc, ctx, &marker, e);
-        xmlFreeDoc(doc);
-        if (rc == RDS_STOP)
-            return 0;
-        if (rc) {
-            free(marker);
-            return rc;
-        }
-        if (!marker)
-            break;
+    int rc = aws_query_paginate(aws, "rds", action, p, RDS_MAX_RECORDS, on_page, &pg, &pages,
+                                &aerr, e);
+    if (rc) {
+        keep_error(ae, &aerr);
+        if (resource)
+            err_prefix(e, "%s", resource);
     }
     log_debug("%s%s%s: %d page(s)", action, resource ? " " : "", resource ? resource : "", pages);
-    return 0;
+    return rc;
 }
 
 struct snap_page { enum rds_kind kind; rds_snapshot_cb cb; void *ud; };
 
-static int snap_page(xmlDoc *doc, void *ctx, char **marker, struct err *e)
+static int snap_page(const xmlNode *result, void *ctx, struct err *e)
 {
     struct snap_page *s = ctx;
-    return rds_page_snapshots(doc, s->kind, s->cb, s->ud, marker, e);
+    return rds_page_snapshots(result, s->kind, s->cb, s->ud, e);
 }
 
 static int describe_snapshots(struct aws_ctx *aws, enum rds_kind kind,
@@ -129,16 +136,16 @@ int rds_describe_db_cluster_snapshots(struct aws_ctx *aws, const struct rds_snap
 struct inst_page { rds_instance_cb cb; void *ud; };
 struct clus_page { rds_cluster_cb cb; void *ud; };
 
-static int inst_page(xmlDoc *doc, void *ctx, char **marker, struct err *e)
+static int inst_page(const xmlNode *result, void *ctx, struct err *e)
 {
     struct inst_page *s = ctx;
-    return rds_page_instances(doc, s->cb, s->ud, marker, e);
+    return rds_page_instances(result, s->cb, s->ud, e);
 }
 
-static int clus_page(xmlDoc *doc, void *ctx, char **marker, struct err *e)
+static int clus_page(const xmlNode *result, void *ctx, struct err *e)
 {
     struct clus_page *s = ctx;
-    return rds_page_clusters(doc, s->cb, s->ud, marker, e);
+    return rds_page_clusters(result, s->cb, s->ud, e);
 }
 
 int rds_describe_db_instances(struct aws_ctx *aws, const char *id, rds_instance_cb cb, void *ud,

@@ -129,21 +129,17 @@ void rds_parse_tag_list(const struct _xmlNode *tag_list, struct rds_tags *out);
 
 /* Callback per item: return 0 to continue, RDS_STOP to stop paging (the call then
  * returns 0), or a drr_exit code (with e set) to abort. */
-#define RDS_STOP (-1)
+#define RDS_STOP (-1) /* = AWS_PAGE_STOP */
 typedef int (*rds_snapshot_cb)(const struct rds_snapshot *s, void *ud, struct err *e);
 typedef int (*rds_instance_cb)(const struct rds_instance *i, void *ud, struct err *e);
 typedef int (*rds_cluster_cb)(const struct rds_cluster *c, void *ud, struct err *e);
 
-/* Parses one page of a Describe* response (the whole document): calls cb for each
- * item and returns the next Marker (malloc'd) in *marker or NULL on the last page.
- * Exposed so the unit tests can feed the shapes AWS sends. */
-struct _xmlDoc;
-int rds_page_snapshots(struct _xmlDoc *doc, enum rds_kind kind, rds_snapshot_cb cb, void *ud,
-                       char **marker, struct err *e);
-int rds_page_instances(struct _xmlDoc *doc, rds_instance_cb cb, void *ud, char **marker,
-                       struct err *e);
-int rds_page_clusters(struct _xmlDoc *doc, rds_cluster_cb cb, void *ud, char **marker,
-                      struct err *e);
+/* One page of a Describe* answer: result is its <ActionResult> element (may be
+ * NULL: no items). Calls cb for each item. Exposed for the unit tests. */
+int rds_page_snapshots(const struct _xmlNode *result, enum rds_kind kind, rds_snapshot_cb cb,
+                       void *ud, struct err *e);
+int rds_page_instances(const struct _xmlNode *result, rds_instance_cb cb, void *ud, struct err *e);
+int rds_page_clusters(const struct _xmlNode *result, rds_cluster_cb cb, void *ud, struct err *e);
 
 /* ---- Describes */
 struct rds_snapshot_query {

@@ -293,29 +293,18 @@ static const xmlNode *result_of(xmlDoc *doc, const char *action, struct err *e)
 
 typedef int (*item_fn)(const xmlNode *item, void *ctx, struct err *e);
 
-/* Walks <list_name><item_name>... of one page, then reads <Marker>. */
-static int walk_page(xmlDoc *doc, const char *action, const char *list_name, const char *item_name, item_fn fn,
-                     void *ctx, char **marker, struct err *e)
+/* Walks <list_name><item_name>... of one page's result element. */
+static int walk_page(const xmlNode *result, const char *list_name, const char *item_name,
+                     item_fn fn, void *ctx, struct err *e)
 {
-    *marker = NULL;
-    const xmlNode *res = result_of(doc, action, e);
-    if (!res)
-        return e->code;
-    const xmlNode *list = child(res, list_name);
-    if (list) {
-        for (const xmlNode *c = aws_xml_child(list, item_name); c; c = aws_xml_next(c)) {
-            int rc = fn(c, ctx, e);
-            if (rc == RDS_STOP)
-                return RDS_STOP;
-            if (rc)
-                return rc;
-        }
+    const xmlNode *list = child(result, list_name);
+    if (!list)
+        return 0;
+    for (const xmlNode *c = aws_xml_child(list, item_name); c; c = aws_xml_next(c)) {
+        int rc = fn(c, ctx, e);
+        if (rc)
+            return rc;
     }
-    char *m = str_child(res, "Marker");
-    if (m && *m)
-        *marker = m;
-    else
-        free(m);
     return 0;
 }
 
@@ -353,28 +342,27 @@ static int clus_item(const xmlNode *n, void *p, struct err *e)
     return rc;
 }
 
-int rds_page_snapshots(xmlDoc *doc, enum rds_kind kind, rds_snapshot_cb cb, void *ud,
-                       char **marker, struct err *e)
+int rds_page_snapshots(const xmlNode *result, enum rds_kind kind, rds_snapshot_cb cb, void *ud,
+                       struct err *e)
 {
     struct snap_ctx c = {kind, cb, ud};
     if (kind == RDS_KIND_CLUSTER)
-        return walk_page(doc, "DescribeDBClusterSnapshots", "DBClusterSnapshots", "DBClusterSnapshot", snap_item, &c, marker, e);
-    return walk_page(doc, "DescribeDBSnapshots", "DBSnapshots", "DBSnapshot", snap_item, &c, marker, e);
+        return walk_page(result, "DBClusterSnapshots", "DBClusterSnapshot", snap_item, &c, e);
+    return walk_page(result, "DBSnapshots", "DBSnapshot", snap_item, &c, e);
 }
 
-int rds_page_instances(xmlDoc *doc, rds_instance_cb cb, void *ud, char **marker, struct err *e)
+int rds_page_instances(const xmlNode *result, rds_instance_cb cb, void *ud, struct err *e)
 {
     struct inst_ctx c = {cb, ud};
-    return walk_page(doc, "DescribeDBInstances", "DBInstances", "DBInstance", inst_item, &c, marker, e);
+    return walk_page(result, "DBInstances", "DBInstance", inst_item, &c, e);
 }
 
-int rds_page_clusters(xmlDoc *doc, rds_cluster_cb cb, void *ud, char **marker, struct err *e)
+int rds_page_clusters(const xmlNode *result, rds_cluster_cb cb, void *ud, struct err *e)
 {
     struct clus_ctx c = {cb, ud};
-    return walk_page(doc, "DescribeDBClusters", "DBClusters", "DBCluster", clus_item, &c, marker, e);
+    return walk_page(result, "DBClusters", "DBCluster", clus_item, &c, e);
 }
 
-/* The single <DBInstance>/<DBCluster> of a Restore/Create/Modify/Delete result. */
 int rds_result_item(xmlDoc *doc, const char *action, const char *item_name, const xmlNode **out,
                     struct err *e)
 {

@@ -92,7 +92,7 @@ struct create {
     int created_something;      /* this run made the cluster or the instance */
 };
 
-static int map_create_error(const struct rds_error *ae, struct err *e, int rc)
+static int map_create_error(const struct aws_error *ae, struct err *e, int rc)
 {
     if (rds_error_is(ae, "InsufficientDBInstanceCapacity") ||
         rds_error_is(ae, "InsufficientDBClusterCapacityFault") ||
@@ -105,7 +105,7 @@ static int map_create_error(const struct rds_error *ae, struct err *e, int rc)
 
 /* An AWS answer that says the request was refused: nothing was created. Anything
  * else (network error, 5xx after every retry) may hide a create that happened. */
-static int definitive(const struct rds_error *ae)
+static int definitive(const struct aws_error *ae)
 {
     return ae->http_status >= 400 && ae->http_status < 500 && ae->code[0];
 }
@@ -236,7 +236,7 @@ static int create_instance_clone(struct create *c, struct err *e)
     log_info("restoring DB instance %s (%s) from snapshot %s", c->name, o.instance_class,
              c->snapshot_ref);
     struct rds_instance inst;
-    struct rds_error ae;
+    struct aws_error ae;
     int rc = rds_restore_db_instance_from_snapshot(c->aws, c->name, c->snapshot_ref, &o, &inst,
                                                    &ae, e);
     if (rc == 0) {
@@ -276,7 +276,7 @@ static int create_writer_instance(struct create *c, struct err *e)
     }
     log_info("creating the writer DB instance %s (%s) in cluster %s", c->instance_name,
              o.instance_class, c->name);
-    struct rds_error ae;
+    struct aws_error ae;
     int rc = rds_create_db_instance_in_cluster(c->aws, c->instance_name, c->name, c->snap.engine,
                                                &o, NULL, &ae, e);
     if (rc == 0) {
@@ -312,7 +312,7 @@ static int create_cluster_clone(struct create *c, struct err *e)
         log_info("restoring DB cluster %s (%s %s) from snapshot %s", c->name, c->snap.engine,
                  c->snap.engine_version ? c->snap.engine_version : "", c->snapshot_ref);
         struct rds_cluster cl;
-        struct rds_error ae;
+        struct aws_error ae;
         int rc = rds_restore_db_cluster_from_snapshot(c->aws, c->name, c->snapshot_ref,
                                                       c->snap.engine, c->snap.engine_version, &o,
                                                       &cl, &ae, e);

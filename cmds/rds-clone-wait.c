@@ -111,7 +111,7 @@ static int interrupted(struct err *e)
 static int poll_once(struct waiter *w, struct err *e)
 {
     struct rds_instance inst;
-    struct rds_error ae;
+    struct aws_error ae;
     w->describes++;
     int rc = rds_get_instance(w->aws, w->writer_id, &inst, &ae, e);
     if (rc == DRR_EXIT_NOT_FOUND) {

@@ -105,7 +105,7 @@ static int find_snapshot(struct aws_ctx *aws, const struct config *cfg, struct p
 {
     enum rds_kind kind = rds_cli_source_kind(cfg);
     struct rds_snapshot_query q;
-    struct rds_error ae;
+    struct aws_error ae;
     int rc;
     const char *named = cfg->source.snapshot_identifier;
     if (named)

@@ -55,7 +55,7 @@ static int wait_gone(struct aws_ctx *aws, enum rds_kind kind, const char *id, in
     double start = clock_monotonic();
     const char *kn = kind == RDS_KIND_CLUSTER ? "cluster" : "instance";
     for (;;) {
-        struct rds_error ae;
+        struct aws_error ae;
         int rc;
         const char *status = NULL;
         struct rds_instance inst;
@@ -101,7 +101,7 @@ static int delete_instance_call(struct aws_ctx *aws, const char *id, int aurora_
     poll_init(&ps, 0);
     double start = clock_monotonic();
     for (;;) {
-        struct rds_error ae;
+        struct aws_error ae;
         int rc = aurora_member ? rds_delete_db_instance(aws, id, -1, -1, &ae, e)
                                : rds_delete_db_instance(aws, id, 1, 1, &ae, e);
         if (rc == 0)
@@ -139,7 +139,7 @@ static int delete_one_instance(struct aws_ctx *aws, const char *id, int aurora_m
                                struct err *e)
 {
     struct rds_instance inst;
-    struct rds_error ae;
+    struct aws_error ae;
     *gone = 0;
     int rc = rds_get_instance(aws, id, &inst, &ae, e);
     if (rc == DRR_EXIT_NOT_FOUND) {
@@ -200,7 +200,7 @@ static int delete_cluster_call(struct aws_ctx *aws, const char *id, struct err *
     poll_init(&ps, 0);
     double start = clock_monotonic();
     for (;;) {
-        struct rds_error ae;
+        struct aws_error ae;
         int rc = rds_delete_db_cluster(aws, id, &ae, e);
         if (rc == 0)
             return 0;
@@ -233,7 +233,7 @@ static int delete_cluster_clone(struct aws_ctx *aws, const char *name,
                                 struct err *e)
 {
     struct rds_cluster cl;
-    struct rds_error ae;
+    struct aws_error ae;
     int rc = rds_get_cluster(aws, name, &cl, &ae, e);
     if (rc == DRR_EXIT_NOT_FOUND) {
         err_clear(e);

@@ -14,35 +14,24 @@
 #include "log.h"
 #include "rds_internal.h"
 
-int rds_error_is(const struct rds_error *ae, const char *code)
+int rds_error_is(const struct aws_error *ae, const char *code)
 {
     return ae && strcmp(ae->code, code) == 0;
-}
-
-static void keep_error(struct rds_error *ae, const struct aws_error *aerr)
-{
-    ae->http_status = aerr->http_status;
-    snprintf(ae->code, sizeof ae->code, "%s", aerr->code);
-    snprintf(ae->message, sizeof ae->message, "%s", aerr->message);
-    snprintf(ae->request_id, sizeof ae->request_id, "%s", aerr->request_id);
 }
 
 /* One call. On failure e->msg names the resource, then carries the client's
  * message with AWS's Code, Message and RequestId. */
 static int call(struct aws_ctx *aws, const char *action, const char *resource,
-                const struct aws_params *p, xmlDoc **doc, struct rds_error *ae, struct err *e)
+                const struct aws_params *p, xmlDoc **doc, struct aws_error *ae, struct err *e)
 {
-    struct aws_error aerr;
-    aws_error_clear(&aerr);
-    struct rds_error scratch;
+    struct aws_error scratch;
     if (!ae)
         ae = &scratch;
-    memset(ae, 0, sizeof *ae);
+    aws_error_clear(ae);
     *doc = NULL;
-    int rc = aws_query_call(aws, "rds", action, p, doc, &aerr, e);
+    int rc = aws_query_call(aws, "rds", action, p, doc, ae, e);
     if (rc == 0)
         return 0;
-    keep_error(ae, &aerr);
     if (*doc) {
         xmlFreeDoc(*doc);
         *doc = NULL;
@@ -70,21 +59,18 @@ static int on_page(xmlNode *result, void *ud, struct err *e)
 }
 
 static int paginate(struct aws_ctx *aws, const char *action, const char *resource,
-                    const struct aws_params *p, page_fn fn, void *ctx, struct rds_error *ae,
+                    const struct aws_params *p, page_fn fn, void *ctx, struct aws_error *ae,
                     struct err *e)
 {
-    struct aws_error aerr;
-    aws_error_clear(&aerr);
-    struct rds_error scratch;
+    struct aws_error scratch;
     if (!ae)
         ae = &scratch;
-    memset(ae, 0, sizeof *ae);
+    aws_error_clear(ae);
     struct pager pg = {fn, ctx};
     int pages = 0;
     int rc = aws_query_paginate(aws, "rds", action, p, RDS_MAX_RECORDS, on_page, &pg, &pages,
-                                &aerr, e);
+                                ae, e);
     if (rc) {
-        keep_error(ae, &aerr);
         if (resource)
             err_prefix(e, "%s", resource);
     }
@@ -102,7 +88,7 @@ static int snap_page(const xmlNode *result, void *ctx, struct err *e)
 
 static int describe_snapshots(struct aws_ctx *aws, enum rds_kind kind,
                               const struct rds_snapshot_query *q, rds_snapshot_cb cb, void *ud,
-                              struct rds_error *ae, struct err *e)
+                              struct aws_error *ae, struct err *e)
 {
     int cluster = kind == RDS_KIND_CLUSTER;
     struct aws_params p = AWS_PARAMS_INIT;
@@ -121,13 +107,13 @@ static int describe_snapshots(struct aws_ctx *aws, enum rds_kind kind,
 }
 
 int rds_describe_db_snapshots(struct aws_ctx *aws, const struct rds_snapshot_query *q,
-                              rds_snapshot_cb cb, void *ud, struct rds_error *ae, struct err *e)
+                              rds_snapshot_cb cb, void *ud, struct aws_error *ae, struct err *e)
 {
     return describe_snapshots(aws, RDS_KIND_INSTANCE, q, cb, ud, ae, e);
 }
 
 int rds_describe_db_cluster_snapshots(struct aws_ctx *aws, const struct rds_snapshot_query *q,
-                                      rds_snapshot_cb cb, void *ud, struct rds_error *ae,
+                                      rds_snapshot_cb cb, void *ud, struct aws_error *ae,
                                       struct err *e)
 {
     return describe_snapshots(aws, RDS_KIND_CLUSTER, q, cb, ud, ae, e);
@@ -149,7 +135,7 @@ static int clus_page(const xmlNode *result, void *ctx, struct err *e)
 }
 
 int rds_describe_db_instances(struct aws_ctx *aws, const char *id, rds_instance_cb cb, void *ud,
-                              struct rds_error *ae, struct err *e)
+                              struct aws_error *ae, struct err *e)
 {
     struct aws_params p = AWS_PARAMS_INIT;
     aws_params_add(&p, "DBInstanceIdentifier", id);
@@ -160,7 +146,7 @@ int rds_describe_db_instances(struct aws_ctx *aws, const char *id, rds_instance_
 }
 
 int rds_describe_db_clusters(struct aws_ctx *aws, const char *id, rds_cluster_cb cb, void *ud,
-                             struct rds_error *ae, struct err *e)
+                             struct aws_error *ae, struct err *e)
 {
     struct aws_params p = AWS_PARAMS_INIT;
     aws_params_add(&p, "DBClusterIdentifier", id);
@@ -191,9 +177,9 @@ static int keep_cluster(const struct rds_cluster *c, void *ud, struct err *e)
 }
 
 int rds_get_instance(struct aws_ctx *aws, const char *id, struct rds_instance *out,
-                     struct rds_error *ae, struct err *e)
+                     struct aws_error *ae, struct err *e)
 {
-    struct rds_error scratch;
+    struct aws_error scratch;
     if (!ae)
         ae = &scratch;
     memset(out, 0, sizeof *out);
@@ -206,9 +192,9 @@ int rds_get_instance(struct aws_ctx *aws, const char *id, struct rds_instance *o
 }
 
 int rds_get_cluster(struct aws_ctx *aws, const char *id, struct rds_cluster *out,
-                    struct rds_error *ae, struct err *e)
+                    struct aws_error *ae, struct err *e)
 {
-    struct rds_error scratch;
+    struct aws_error scratch;
     if (!ae)
         ae = &scratch;
     memset(out, 0, sizeof *out);
@@ -272,7 +258,7 @@ static int cluster_result(xmlDoc *doc, const char *action, struct rds_cluster *o
 
 int rds_restore_db_instance_from_snapshot(struct aws_ctx *aws, const char *id,
                                           const char *snapshot_id, const struct rds_create_opts *o,
-                                          struct rds_instance *out, struct rds_error *ae,
+                                          struct rds_instance *out, struct aws_error *ae,
                                           struct err *e)
 {
     struct aws_params p = AWS_PARAMS_INIT;
@@ -316,7 +302,7 @@ int rds_restore_db_cluster_from_snapshot(struct aws_ctx *aws, const char *id,
                                          const char *snapshot_id, const char *engine,
                                          const char *engine_version,
                                          const struct rds_create_opts *o, struct rds_cluster *out,
-                                         struct rds_error *ae, struct err *e)
+                                         struct aws_error *ae, struct err *e)
 {
     struct aws_params p = AWS_PARAMS_INIT;
     aws_params_add(&p, "DBClusterIdentifier", id);
@@ -337,7 +323,7 @@ int rds_restore_db_cluster_to_point_in_time(struct aws_ctx *aws, const char *id,
                                             const char *source_cluster_id,
                                             const char *restore_type, int64_t restore_time,
                                             const struct rds_create_opts *o,
-                                            struct rds_cluster *out, struct rds_error *ae,
+                                            struct rds_cluster *out, struct aws_error *ae,
                                             struct err *e)
 {
     struct aws_params p = AWS_PARAMS_INIT;
@@ -363,7 +349,7 @@ int rds_restore_db_cluster_to_point_in_time(struct aws_ctx *aws, const char *id,
 int rds_restore_db_instance_to_point_in_time(struct aws_ctx *aws, const char *id,
                                              const char *source_instance_id, int64_t restore_time,
                                              const struct rds_create_opts *o,
-                                             struct rds_instance *out, struct rds_error *ae,
+                                             struct rds_instance *out, struct aws_error *ae,
                                              struct err *e)
 {
     struct aws_params p = AWS_PARAMS_INIT;
@@ -399,7 +385,7 @@ int rds_restore_db_instance_to_point_in_time(struct aws_ctx *aws, const char *id
 
 int rds_create_db_instance_in_cluster(struct aws_ctx *aws, const char *id, const char *cluster_id,
                                       const char *engine, const struct rds_create_opts *o,
-                                      struct rds_instance *out, struct rds_error *ae,
+                                      struct rds_instance *out, struct aws_error *ae,
                                       struct err *e)
 {
     struct aws_params p = AWS_PARAMS_INIT;
@@ -421,7 +407,7 @@ int rds_create_db_instance_in_cluster(struct aws_ctx *aws, const char *id, const
 /* ---- Changing and deleting */
 
 int rds_disable_instance_deletion_protection(struct aws_ctx *aws, const char *id,
-                                             struct rds_error *ae, struct err *e)
+                                             struct aws_error *ae, struct err *e)
 {
     struct aws_params p = AWS_PARAMS_INIT;
     aws_params_add(&p, "DBInstanceIdentifier", id);
@@ -436,7 +422,7 @@ int rds_disable_instance_deletion_protection(struct aws_ctx *aws, const char *id
 }
 
 int rds_disable_cluster_deletion_protection(struct aws_ctx *aws, const char *id,
-                                            struct rds_error *ae, struct err *e)
+                                            struct aws_error *ae, struct err *e)
 {
     struct aws_params p = AWS_PARAMS_INIT;
     aws_params_add(&p, "DBClusterIdentifier", id);
@@ -451,7 +437,7 @@ int rds_disable_cluster_deletion_protection(struct aws_ctx *aws, const char *id,
 }
 
 int rds_delete_db_instance(struct aws_ctx *aws, const char *id, int skip_final_snapshot,
-                           int delete_automated_backups, struct rds_error *ae, struct err *e)
+                           int delete_automated_backups, struct aws_error *ae, struct err *e)
 {
     struct aws_params p = AWS_PARAMS_INIT;
     aws_params_add(&p, "DBInstanceIdentifier", id);
@@ -467,7 +453,7 @@ int rds_delete_db_instance(struct aws_ctx *aws, const char *id, int skip_final_s
     return instance_result(doc, "DeleteDBInstance", NULL, e);
 }
 
-int rds_delete_db_cluster(struct aws_ctx *aws, const char *id, struct rds_error *ae,
+int rds_delete_db_cluster(struct aws_ctx *aws, const char *id, struct aws_error *ae,
                           struct err *e)
 {
     struct aws_params p = AWS_PARAMS_INIT;
@@ -482,7 +468,7 @@ int rds_delete_db_cluster(struct aws_ctx *aws, const char *id, struct rds_error 
 }
 
 int rds_list_tags(struct aws_ctx *aws, const char *arn, struct rds_tags *out,
-                  struct rds_error *ae, struct err *e)
+                  struct aws_error *ae, struct err *e)
 {
     struct aws_params p = AWS_PARAMS_INIT;
     aws_params_add(&p, "ResourceName", arn);
@@ -497,7 +483,7 @@ int rds_list_tags(struct aws_ctx *aws, const char *arn, struct rds_tags *out,
 }
 
 int rds_add_tags(struct aws_ctx *aws, const char *arn, const struct rds_tags *tags,
-                 struct rds_error *ae, struct err *e)
+                 struct aws_error *ae, struct err *e)
 {
     struct aws_params p = AWS_PARAMS_INIT;
     aws_params_add(&p, "ResourceName", arn);

@@ -15,19 +15,12 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "aws_xml.h" /* struct aws_error */
 #include "err.h"
 
 struct aws_ctx;
 
 #define RDS_MAX_RECORDS 100
-
-/* The AWS error of the last failed call, as the caller needs it. */
-struct rds_error {
-    long http_status;
-    char code[128];
-    char message[512];
-    char request_id[96];
-};
 
 struct rds_tag {
     char *key;
@@ -149,22 +142,22 @@ struct rds_snapshot_query {
     int include_shared;       /* IncludeShared=true */
 };
 int rds_describe_db_snapshots(struct aws_ctx *aws, const struct rds_snapshot_query *q,
-                              rds_snapshot_cb cb, void *ud, struct rds_error *ae, struct err *e);
+                              rds_snapshot_cb cb, void *ud, struct aws_error *ae, struct err *e);
 int rds_describe_db_cluster_snapshots(struct aws_ctx *aws, const struct rds_snapshot_query *q,
-                                      rds_snapshot_cb cb, void *ud, struct rds_error *ae,
+                                      rds_snapshot_cb cb, void *ud, struct aws_error *ae,
                                       struct err *e);
 /* id NULL = every instance / cluster of the account, all pages. */
 int rds_describe_db_instances(struct aws_ctx *aws, const char *id, rds_instance_cb cb, void *ud,
-                              struct rds_error *ae, struct err *e);
+                              struct aws_error *ae, struct err *e);
 int rds_describe_db_clusters(struct aws_ctx *aws, const char *id, rds_cluster_cb cb, void *ud,
-                             struct rds_error *ae, struct err *e);
+                             struct aws_error *ae, struct err *e);
 
 /* Single-resource conveniences: 0 and *out filled, DRR_EXIT_NOT_FOUND when AWS
  * says DBInstanceNotFound / DBClusterNotFoundFault, else the error. */
 int rds_get_instance(struct aws_ctx *aws, const char *id, struct rds_instance *out,
-                     struct rds_error *ae, struct err *e);
+                     struct aws_error *ae, struct err *e);
 int rds_get_cluster(struct aws_ctx *aws, const char *id, struct rds_cluster *out,
-                    struct rds_error *ae, struct err *e);
+                    struct aws_error *ae, struct err *e);
 
 /* ---- Creating */
 /* Optional settings shared by the restore / create calls. NULL / -1 / TRI unset
@@ -187,50 +180,50 @@ struct rds_create_opts {
 
 int rds_restore_db_instance_from_snapshot(struct aws_ctx *aws, const char *id,
                                           const char *snapshot_id, const struct rds_create_opts *o,
-                                          struct rds_instance *out, struct rds_error *ae,
+                                          struct rds_instance *out, struct aws_error *ae,
                                           struct err *e);
 /* engine / engine_version from the snapshot (required by the API). */
 int rds_restore_db_cluster_from_snapshot(struct aws_ctx *aws, const char *id,
                                          const char *snapshot_id, const char *engine,
                                          const char *engine_version,
                                          const struct rds_create_opts *o, struct rds_cluster *out,
-                                         struct rds_error *ae, struct err *e);
+                                         struct aws_error *ae, struct err *e);
 /* restore_type "copy-on-write" or NULL (full copy); restore_time 0 = latest restorable. */
 int rds_restore_db_cluster_to_point_in_time(struct aws_ctx *aws, const char *id,
                                             const char *source_cluster_id,
                                             const char *restore_type, int64_t restore_time,
                                             const struct rds_create_opts *o,
-                                            struct rds_cluster *out, struct rds_error *ae,
+                                            struct rds_cluster *out, struct aws_error *ae,
                                             struct err *e);
 int rds_restore_db_instance_to_point_in_time(struct aws_ctx *aws, const char *id,
                                              const char *source_instance_id, int64_t restore_time,
                                              const struct rds_create_opts *o,
-                                             struct rds_instance *out, struct rds_error *ae,
+                                             struct rds_instance *out, struct aws_error *ae,
                                              struct err *e);
 /* An Aurora cluster member: DBClusterIdentifier + Engine + DBInstanceClass. */
 int rds_create_db_instance_in_cluster(struct aws_ctx *aws, const char *id, const char *cluster_id,
                                       const char *engine, const struct rds_create_opts *o,
-                                      struct rds_instance *out, struct rds_error *ae,
+                                      struct rds_instance *out, struct aws_error *ae,
                                       struct err *e);
 
 /* ---- Changing and deleting */
 /* DeletionProtection=false, ApplyImmediately=true. */
 int rds_disable_instance_deletion_protection(struct aws_ctx *aws, const char *id,
-                                             struct rds_error *ae, struct err *e);
+                                             struct aws_error *ae, struct err *e);
 int rds_disable_cluster_deletion_protection(struct aws_ctx *aws, const char *id,
-                                            struct rds_error *ae, struct err *e);
+                                            struct aws_error *ae, struct err *e);
 /* skip_final_snapshot / delete_automated_backups: -1 = do not send (Aurora members). */
 int rds_delete_db_instance(struct aws_ctx *aws, const char *id, int skip_final_snapshot,
-                           int delete_automated_backups, struct rds_error *ae, struct err *e);
-int rds_delete_db_cluster(struct aws_ctx *aws, const char *id, struct rds_error *ae,
+                           int delete_automated_backups, struct aws_error *ae, struct err *e);
+int rds_delete_db_cluster(struct aws_ctx *aws, const char *id, struct aws_error *ae,
                           struct err *e);
 
 int rds_list_tags(struct aws_ctx *aws, const char *arn, struct rds_tags *out,
-                  struct rds_error *ae, struct err *e);
+                  struct aws_error *ae, struct err *e);
 int rds_add_tags(struct aws_ctx *aws, const char *arn, const struct rds_tags *tags,
-                 struct rds_error *ae, struct err *e);
+                 struct aws_error *ae, struct err *e);
 
-/* 1 for "Throttling"-class or 5xx errors left after the client's retries. */
-int rds_error_is(const struct rds_error *ae, const char *code);
+/* 1 when ae holds AWS error code. */
+int rds_error_is(const struct aws_error *ae, const char *code);
 
 #endif

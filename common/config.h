@@ -98,6 +98,10 @@ void *config_to_json(const struct config *cfg);
 const char *source_type_name(enum source_type t);        /* "rds" / "aurora-cluster" */
 const char *snapshot_type_name(enum snapshot_type t);    /* "automated", ... */
 
+/* 1 if v is a secret reference resolved at run time (secrets.h):
+ * "secretsmanager:NAME_OR_ARN[#jsonKey]" or "ssm:/path". */
+int config_is_secret_reference(const char *v);
+
 /* "90s", "30m", "4h", "1h30m", "7d", "2d12h" -> seconds (> 0). 0 ok, -1 invalid. */
 int duration_parse(const char *s, int64_t *out);
 /* 5400 -> "1h30m" into out. */

@@ -47,7 +47,7 @@ awsCalls) on stdout; logs go to stderr. Options take one or two dashes.
 
   -config FILE        configuration (default: $DBLAB_RDS_REFRESH_CONFIG)
   -dry-run            read-only: every check, nothing created or deleted
-  -state-dir DIR      state directory (default: $STATE_DIRECTORY, else
+  -state-dir DIR      state directory (default: $DRR_STATE_DIR, else $STATE_DIRECTORY, else
                       /var/lib/dblab-rds-refresh if writable, else
                       ${XDG_STATE_HOME:-$HOME/.local/state}/dblab-rds-refresh)
   -metrics-file PATH  write Prometheus text metrics (node_exporter textfile collector)
@@ -88,7 +88,12 @@ log_line() {
         printf '{"time":"%s","level":"%s","component":"%s","msg":%s}\n' \
             "$_ts" "$_lvl" "$PROG" "$(json_str "$*")" >&2
     else
-        printf '%s %s %s: %s\n' "$_ts" "$_lvl" "$PROG" "$*" >&2
+        case $_lvl in
+            info) _up=INFO ;;
+            warn) _up=WARN ;;
+            *) _up=ERROR ;;
+        esac
+        printf '%s %-5s %s: %s\n' "$_ts" "$_up" "$PROG" "$*" >&2
     fi
 }
 log_info() { [ "$QUIET" = 1 ] || log_line info "$@"; }
@@ -369,6 +374,11 @@ print_version() {
 # ---------------------------------------------------------------- state directory
 
 default_state_dir() {
+    if [ -n "${DRR_STATE_DIR:-}" ]; then
+        # Set by the container image (Dockerfile) to its volume.
+        printf '%s\n' "$DRR_STATE_DIR"
+        return
+    fi
     if [ -n "${STATE_DIRECTORY:-}" ]; then
         # systemd's StateDirectory=; several are separated by ':'.
         printf '%s\n' "${STATE_DIRECTORY%%:*}"

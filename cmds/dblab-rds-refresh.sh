@@ -22,8 +22,8 @@ CLONE_PREFIX=dblab-refresh-
 # Seconds allowed, after a signal, for the running step to exit and for the
 # clone's delete request; together they stay under the 25 s budget (Nomad's
 # kill_timeout, Kubernetes' grace period, systemd's TimeoutStopSec).
-STEP_STOP_SECONDS=8
-DELETE_SECONDS=14
+STEP_STOP_SECONDS=5
+DELETE_SECONDS=13
 
 # Exit codes (common/exitcodes.h, docs/exit-codes.md).
 EX_USAGE=64

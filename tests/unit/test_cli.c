@@ -357,6 +357,8 @@ START_TEST(app_dry_run)
     char *cfgp = tmp_write(dir, "c.yaml", valid_yaml);
     char *docp = tmp_write(dir, "doc.json", "{\"apiVersion\":\"dblab-rds-refresh/v1\",\"dryRun\":true}");
     struct app a;
+    FILE *devnull = fopen("/dev/null", "w");
+    log_set_stream(devnull);
     /* a dry document makes the next step dry */
     ck_assert_int_eq(app_run(&a, &doc_cmd, NULL, ARGS("-config", cfgp, "-in", docp)), 0);
     ck_assert_int_eq(a.cli.dry_run, 1);
@@ -372,6 +374,8 @@ START_TEST(app_dry_run)
     ck_assert(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(doc, "dryRun")));
     ck_assert_ptr_eq(app_doc(&a), doc);
     app_end(&a);
+    log_set_stream(NULL);
+    fclose(devnull);
     free(cfgp);
     free(docp);
 }

@@ -407,6 +407,7 @@ START_TEST(enums)
     ck_fail(load("source:\n  type: rsd\n"),
             "c.yaml:2:9: source.type: unknown value \"rsd\" (did you mean \"rds\"? one of: rds, aurora-cluster)");
     ck_fail(load("source:\n  type: mysql\n"), "unknown value \"mysql\" (one of: rds, aurora-cluster)");
+    ck_fail(load("source:\n  type: aurora\n"), "unknown value \"aurora\" (did you mean \"aurora-cluster\"?");
     ck_fail(load_with("  snapshotType: manul\n", NULL, NULL, NULL), "did you mean \"manual\"?");
     static const char *const types[] = { "automated", "manual", "awsbackup", "shared", "any" };
     for (int i = 0; i < 5; i++) {
@@ -542,8 +543,30 @@ START_TEST(strings_and_classes)
 {
     ck_fail(load("source:\n  type: rds\n  identifier: x\nclone:\n  instanceClass: t3.medium\n"),
             "c.yaml:5:18: clone.instanceClass: \"t3.medium\" is not an RDS instance class");
-    ck_fail(load_with(NULL, "  subnetGroup: \"two words\"\n", NULL, NULL),
-            "clone.subnetGroup: must not contain blanks");
+    /* DB subnet group names may contain spaces; parameter group names may not */
+    ck_ok(load_with(NULL, "  subnetGroup: \"my subnets\"\n", NULL, NULL));
+    ck_assert_str_eq(cfg.clone.subnet_group, "my subnets");
+    ck_fail(load_with(NULL, "  subnetGroup: \"a\\tb\"\n", NULL, NULL),
+            "clone.subnetGroup: must not contain control characters");
+    ck_fail(load_with(NULL, "  parameterGroup: \"two words\"\n", NULL, NULL),
+            "clone.parameterGroup: must not contain blanks");
+    static const char *const bad_ids[] = { "prod_db", "1db", "a--b", "db-", "'x y'", NULL };
+    for (size_t i = 0; bad_ids[i] != NULL; i++) {
+        char *y = NULL;
+        ck_assert_int_ge(asprintf(&y, "source:\n  type: rds\n  identifier: %s\n", bad_ids[i]), 0);
+        ck_fail(load(y), "source.identifier:");
+        ck_assert_ptr_nonnull(strstr(e.msg, "is not an RDS identifier"));
+        free(y);
+    }
+    char long_id[80];
+    memset(long_id, 'a', 64);
+    long_id[64] = '\0';
+    char *y = NULL;
+    ck_assert_int_ge(asprintf(&y, "source:\n  type: rds\n  identifier: %s\n", long_id), 0);
+    ck_fail(load(y), "is not an RDS identifier");
+    free(y);
+    ck_ok(load("source:\n  type: rds\n  identifier: Prod-DB-2\nclone:\n  instanceClass: db.t3.small\n"
+               "dblab:\n  apiEndpoint: https://h\n  token: t\naws:\n  region: us-east-1\n"));
     ck_fail(load_with(NULL, NULL, "  caCert: /nonexistent/drr/ca.pem\n", NULL),
             "dblab.caCert: cannot read /nonexistent/drr/ca.pem: No such file or directory");
     ck_fail(load_with(NULL, "  clusterParameterGroup: cpg\n", NULL, NULL),
@@ -552,6 +575,28 @@ START_TEST(strings_and_classes)
             "source.password: given without source.username");
     ck_fail(load("aws:\n  region: US East\n"), "c.yaml:2:11: aws.region: must not contain blanks");
     ck_fail(load("aws:\n  region: useast1\n"), "not an AWS region name");
+}
+END_TEST
+
+START_TEST(relative_paths)
+{
+    char *ca = tmp_write(dir, "ca.pem", "pem\n");
+    char *y = yaml_with(NULL, NULL, "  caCert: ca.pem\n", NULL);
+    char *p = tmp_write(dir, "c.yaml", y);
+    ck_ok(config_load(p, &cfg, &e));
+    ck_assert_str_eq(cfg.dblab.ca_cert, ca);     /* relative to the config file's directory */
+    config_free(&cfg);
+    free(y);
+    y = yaml_with(NULL, NULL, "  caCert: other.pem\n", NULL);
+    free(p);
+    p = tmp_write(dir, "c.yaml", y);
+    ck_assert_int_eq(config_load(p, &cfg, &e), DRR_EXIT_CONFIG);
+    ck_assert_ptr_nonnull(strstr(e.msg, "dblab.caCert: cannot read "));
+    ck_assert_ptr_nonnull(strstr(e.msg, "/other.pem: No such file or directory"));
+    ck_assert_ptr_nonnull(strstr(e.msg, dir));
+    free(y);
+    free(p);
+    free(ca);
 }
 END_TEST
 
@@ -824,6 +869,10 @@ START_TEST(suggestions)
     ck_assert_str_eq(suggest_closest("max_attempts", names), "maxAttempts");
     ck_assert_ptr_null(suggest_closest("color", names));
     ck_assert_ptr_null(suggest_closest("x", names));
+    ck_assert_str_eq(suggest_closest("prof", names), "profile");
+    ck_assert_str_eq(suggest_closest("max", names), "maxAttempts");
+    static const char *const two[] = { "maxAge", "maxAttempts", NULL };
+    ck_assert_ptr_null(suggest_closest("max", two));    /* ambiguous */
 }
 END_TEST
 
@@ -855,6 +904,7 @@ static Suite *config_suite(void)
     tcase_add_test(tc, urls);
     tcase_add_test(tc, strings_and_classes);
     tcase_add_test(tc, tags);
+    tcase_add_test(tc, relative_paths);
     tcase_add_test(tc, secret_references);
     tcase_add_test(tc, json_redacts_secrets);
     tcase_add_test(tc, env_expansion_in_config);

@@ -840,7 +840,8 @@ static int resolve(struct loader *L)
     /* aws.profile, else AWS_PROFILE */
     if (cfg->aws.profile == NULL && env_nonempty("AWS_PROFILE") != NULL)
         cfg->aws.profile = xstrdup(getenv("AWS_PROFILE"));
-    else if (cfg->aws.profile != NULL && !aws_ini_profile_exists(cfg->aws.profile))
+    else if (cfg->aws.profile != NULL && strcmp(cfg->aws.profile, "default") != 0 &&
+             !aws_ini_profile_exists(cfg->aws.profile))
         return fail(L, where(L, SEC_AWS, "profile"), "aws.profile",
                     "profile \"%s\" not found in the AWS config or credentials file",
                     cfg->aws.profile);

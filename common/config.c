@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <yaml.h>
 #include <cjson/cJSON.h>
@@ -21,6 +22,7 @@
 #include "aws_ini.h"
 #include "buf.h"
 #include "exitcodes.h"
+#include "log.h"
 #include "suggest.h"
 
 #define CONFIG_MAX_BYTES (1024 * 1024)
@@ -133,6 +135,7 @@ static const char *const snapshot_type_names[] = { "automated", "manual", "awsba
 struct loader {
     const char *name;            /* file name for messages */
     const char *base_dir;        /* for relative paths; NULL = the working directory */
+    const char *literal_secret;  /* a secret key written in the file itself, not ${VAR} or a reference */
     yaml_document_t *doc;
     struct config *cfg;
     struct err *e;
@@ -595,6 +598,8 @@ static int set_key(struct loader *L, const struct key_def *def, const char *path
     case K_SECRET:
         if ((rc = check_secret_reference(L, n, path, v)) != 0)
             break;
+        if (!config_is_secret_reference(v) && strstr(scalar_text(n), "${") == NULL)
+            L->literal_secret = def->name;
         *(char **)field = v;
         return 0;
     case K_URL:
@@ -833,6 +838,9 @@ static int resolve(struct loader *L)
     if (cfg->dblab.poll_interval > cfg->dblab.timeout)
         return fail(L, where(L, SEC_DBLAB, "pollInterval"), "dblab.pollInterval",
                     "longer than dblab.timeout");
+    if (cfg->dblab.insecure && strncasecmp(cfg->dblab.api_endpoint, "https://", 8) == 0)
+        log_warn("%s: dblab.insecure is true: the DBLab Engine's TLS certificate is not "
+                 "verified%s", L->name, cfg->dblab.ca_cert != NULL ? " (dblab.caCert is ignored)" : "");
     if (cfg->source.password != NULL && cfg->source.username == NULL)
         return fail(L, where(L, SEC_SOURCE, "password"), "source.password",
                     "given without source.username");
@@ -984,7 +992,7 @@ static int load_root(struct loader *L)
 /* ---- entry points ----------------------------------------------------- */
 
 static int load_string(const char *yaml, const char *name, const char *base_dir,
-                       struct config *cfg, struct err *e)
+                       const char **literal_secret, struct config *cfg, struct err *e)
 {
     memset(cfg, 0, sizeof *cfg);
     set_defaults(cfg);
@@ -1014,6 +1022,8 @@ static int load_string(const char *yaml, const char *name, const char *base_dir,
 
     struct loader L = { .name = name, .base_dir = base_dir, .doc = &doc, .cfg = cfg, .e = e };
     int rc = load_root(&L);
+    if (literal_secret != NULL)
+        *literal_secret = L.literal_secret;
 
     if (rc == 0) {
         /* A second document in the stream ("---" twice) would be silently ignored. */
@@ -1038,7 +1048,7 @@ static int load_string(const char *yaml, const char *name, const char *base_dir,
 
 int config_load_string(const char *yaml, const char *name, struct config *cfg, struct err *e)
 {
-    return load_string(yaml, name, NULL, cfg, e);
+    return load_string(yaml, name, NULL, NULL, cfg, e);
 }
 
 int config_load(const char *path, struct config *cfg, struct err *e)
@@ -1080,8 +1090,16 @@ int config_load(const char *path, struct config *cfg, struct err *e)
         const char *slash = strrchr(path, '/');
         char *dir = slash == NULL ? NULL : slash == path ? xstrdup("/")
                                                          : xstrndup(path, (size_t)(slash - path));
-        rc = load_string(b.data, path, dir, cfg, e);
+        const char *literal = NULL;
+        rc = load_string(b.data, path, dir, &literal, cfg, e);
         free(dir);
+        /* Like ssh with a private key: a secret in a file others can read. */
+        struct stat st;
+        if (rc == 0 && literal != NULL && stat(path, &st) == 0 && (st.st_mode & 0044) != 0)
+            log_warn("%s: holds a literal %s and is readable by others (mode %04o): chmod 600 "
+                     "it, or use ${VARIABLE} or a secretsmanager:/ssm: reference",
+                     path, strcmp(literal, "token") == 0 ? "dblab.token" : "source.password",
+                     (unsigned)(st.st_mode & 07777));
     }
     buf_free(&b);
     return rc;

@@ -5,8 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "config.h"
+#include "log.h"
 #include "exitcodes.h"
 #include "suggest.h"
 #include "tmpfiles.h"
@@ -583,6 +585,7 @@ START_TEST(relative_paths)
     char *ca = tmp_write(dir, "ca.pem", "pem\n");
     char *y = yaml_with(NULL, NULL, "  caCert: ca.pem\n", NULL);
     char *p = tmp_write(dir, "c.yaml", y);
+    chmod(p, 0600);     /* no "readable by others" warning in the test output */
     ck_ok(config_load(p, &cfg, &e));
     ck_assert_str_eq(cfg.dblab.ca_cert, ca);     /* relative to the config file's directory */
     config_free(&cfg);
@@ -597,6 +600,63 @@ START_TEST(relative_paths)
     free(y);
     free(p);
     free(ca);
+}
+END_TEST
+
+/* Loads file path (mode given) capturing the log; returns the log text. */
+static char *load_file_logged(const char *yaml, mode_t mode)
+{
+    char *p = tmp_write(dir, "logged.yaml", yaml);
+    chmod(p, mode);
+    char *logp = NULL;
+    ck_assert_int_ge(asprintf(&logp, "%s/log.txt", dir), 0);
+    FILE *lf = fopen(logp, "w+");
+    log_set_stream(lf);
+    config_free(&cfg);
+    ck_ok(config_load(p, &cfg, &e));
+    log_set_stream(NULL);
+    fflush(lf);
+    rewind(lf);
+    char *text = calloc(1, 4096);
+    size_t n = fread(text, 1, 4095, lf);
+    text[n] = '\0';
+    fclose(lf);
+    free(logp);
+    free(p);
+    return text;
+}
+
+START_TEST(warnings)
+{
+    char *y = yaml_with(NULL, NULL, NULL, NULL);
+    char *log = load_file_logged(y, 0644);
+    ck_assert_ptr_nonnull(strstr(log, "holds a literal dblab.token and is readable by others (mode 0644)"));
+    free(log);
+    log = load_file_logged(y, 0600);
+    ck_assert_ptr_null(strstr(log, "readable by others"));
+    free(log);
+    free(y);
+    /* from the environment or a reference: nothing to warn about */
+    setenv("DBLAB_TOKEN", "env-token-1234", 1);
+    y = yaml_with(NULL, NULL, NULL, NULL);
+    char *y2 = NULL;
+    ck_assert_int_ge(asprintf(&y2, "%s", y), 0);
+    char *t = strstr(y2, "tok-secret-value");
+    memcpy(t, "${DBLAB_TOKEN}  ", 16);
+    log = load_file_logged(y2, 0644);
+    ck_assert_ptr_null(strstr(log, "readable by others"));
+    ck_assert_str_eq(cfg.dblab.token, "env-token-1234");   /* plain scalars are trimmed */
+    free(log);
+    free(y2);
+    free(y);
+    y = yaml_with("  username: u\n  password: literal-password\n", NULL, "  insecure: true\n", NULL);
+    char *ty = strstr(y, "tok-secret-value");
+    memcpy(ty, "ssm:/a/b/c/d/e/f", 16);
+    log = load_file_logged(y, 0640);
+    ck_assert_ptr_nonnull(strstr(log, "holds a literal source.password"));
+    ck_assert_ptr_nonnull(strstr(log, "dblab.insecure is true"));
+    free(log);
+    free(y);
 }
 END_TEST
 
@@ -905,6 +965,7 @@ static Suite *config_suite(void)
     tcase_add_test(tc, strings_and_classes);
     tcase_add_test(tc, tags);
     tcase_add_test(tc, relative_paths);
+    tcase_add_test(tc, warnings);
     tcase_add_test(tc, secret_references);
     tcase_add_test(tc, json_redacts_secrets);
     tcase_add_test(tc, env_expansion_in_config);

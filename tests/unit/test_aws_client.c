@@ -633,6 +633,20 @@ START_TEST(test_ctx_init_errors)
 }
 END_TEST
 
+START_TEST(test_http_date)
+{
+    int64_t t = 0;
+    ck_assert_int_eq(aws_http_date_parse("Wed, 25 Nov 2026 02:05:41 GMT", &t), 0);
+    ck_assert_int_eq(t, 1795572341);
+    ck_assert_int_eq(aws_http_date_parse("Thu, 01 Jan 1970 00:00:00 GMT", &t), 0);
+    ck_assert_int_eq(t, 0);
+    ck_assert_int_eq(aws_http_date_parse("2026-11-25T02:05:41Z", &t), -1);
+    ck_assert_int_eq(aws_http_date_parse("Wed, 25 Nov 2026 02:05:41 GMT junk", &t), -1);
+    ck_assert_int_eq(aws_http_date_parse("", &t), -1);
+    ck_assert_int_eq(aws_http_date_parse(NULL, &t), -1);
+}
+END_TEST
+
 int main(void)
 {
     log_init("test_aws_client", LOG_FORMAT_TEXT, LOG_LEVEL_ERROR);
@@ -650,6 +664,7 @@ int main(void)
     tcase_add_test(tc, test_paginate);
     tcase_add_test(tc, test_signal_interrupts);
     tcase_add_test(tc, test_ctx_init_errors);
+    tcase_add_test(tc, test_http_date);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

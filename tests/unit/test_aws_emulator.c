@@ -18,6 +18,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #if defined(__has_include)
@@ -345,6 +346,45 @@ START_TEST(test_json_services)
 }
 END_TEST
 
+static int64_t skewed_clock(void *ctx)
+{
+    return (int64_t)time(NULL) + *(int64_t *)ctx;
+}
+
+START_TEST(test_clock_skew_is_corrected)
+{
+    struct client c;
+    client_start(&c, 3, SECRET);
+    control(&c, "/_emulator/seed", "{\"path\":\"" SEED "\"}");
+    int64_t skew = 3600; /* the host's clock runs an hour fast */
+    clock_set(skewed_clock, &skew);
+    xmlDoc *doc = NULL;
+    struct aws_error ae;
+    struct err e = {0};
+    int rc = aws_query_call(&c.ctx, "rds", "DescribeDBSnapshots", NULL, &doc, &ae, &e);
+    ck_assert_msg(rc == 0, "%s", e.msg);
+    xmlFreeDoc(doc);
+    ck_assert_int_eq(c.ctx.attempts, 2);
+    ck_assert(c.ctx.clock_offset <= -3590 && c.ctx.clock_offset >= -3610);
+    ck_assert(c.slept == 0); /* signed again at once, no backoff */
+    /* Later calls sign with the learnt offset straight away. */
+    ck_assert_int_eq(aws_query_call(&c.ctx, "rds", "DescribeDBSnapshots", NULL, &doc, &ae, &e), 0);
+    xmlFreeDoc(doc);
+    ck_assert_int_eq(c.ctx.attempts, 3);
+    /* awsJson too (InvalidSignatureException there). */
+    struct client j;
+    client_start(&j, 3, SECRET);
+    cJSON *out = NULL;
+    ck_assert_msg(aws_json_call(&j.ctx, "ssm", "AmazonSSM.GetParameter",
+                                "{\"Name\":\"/dblab/token\"}", &out, &ae, &e) == 0, "%s", e.msg);
+    cJSON_Delete(out);
+    ck_assert_int_eq(j.ctx.attempts, 2);
+    clock_set(NULL, NULL);
+    client_stop(&j);
+    client_stop(&c);
+}
+END_TEST
+
 /* ---- 50 pages, flat memory ---- */
 
 struct walk {
@@ -434,6 +474,7 @@ int main(void)
     tcase_add_test(tc, test_throttling_outlasts_retries);
     tcase_add_test(tc, test_client_errors);
     tcase_add_test(tc, test_json_services);
+    tcase_add_test(tc, test_clock_skew_is_corrected);
     tcase_add_test(tc, test_fifty_pages_flat_memory);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

@@ -341,7 +341,6 @@ struct aws_creds_provider *aws_creds_provider_new(const struct aws_creds_options
         p->ctx.profile_from_config = opt->profile && (!envp || strcmp(envp, opt->profile) != 0);
         p->ctx.region = xstrdup(opt->region);
         p->ctx.sts_endpoint = xstrdup(opt->sts_endpoint);
-        p->ctx.container_endpoint = xstrdup(opt->container_endpoint);
         p->ctx.http = opt->http;
         if (opt->max_attempts > 0)
             p->ctx.max_attempts = opt->max_attempts;
@@ -356,6 +355,12 @@ struct aws_creds_provider *aws_creds_provider_new_static(const char *access_key_
     struct aws_creds_provider *p = provider_alloc();
     p->cache.src = creds_static_new("static", access_key_id, secret_access_key, session_token);
     return p;
+}
+
+void aws_creds_provider_set_container_endpoint(struct aws_creds_provider *p, const char *base_url)
+{
+    free(p->ctx.container_endpoint);
+    p->ctx.container_endpoint = xstrdup(base_url);
 }
 
 void aws_creds_provider_free(struct aws_creds_provider *p)

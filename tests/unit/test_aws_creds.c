@@ -891,9 +891,8 @@ START_TEST(container_token_file_reread_and_relative_uri)
     setenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/v2/credentials/abc-123", 1);
     setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", tf, 1);
     setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN", "ignored-when-file-is-set", 1);
-    struct aws_creds_options o = {0};
-    o.container_endpoint = base;
-    struct aws_creds_provider *p = aws_creds_provider_new(&o);
+    struct aws_creds_provider *p = aws_creds_provider_new(NULL);
+    aws_creds_provider_set_container_endpoint(p, base);
     const struct aws_credentials *c = NULL;
     struct err e = {0};
     ck_assert_msg(aws_creds_get(p, &c, &e) == 0, "%s", e.msg);

@@ -30,8 +30,13 @@ int aws_ctx_from_config(struct aws_ctx *ctx, const struct config *cfg, struct er
         return rc;
     if (strcmp(sts->source, "default") != 0)
         ctx->sts_endpoint = xstrdup(sts->url);
-    struct aws_creds_options co = {cfg->aws.profile, ctx->region, ctx->sts_endpoint, ctx->http,
-                                   ctx->retry.max_attempts};
+    struct aws_creds_options co = {
+        .profile = cfg->aws.profile,
+        .region = ctx->region,
+        .sts_endpoint = ctx->sts_endpoint,
+        .http = ctx->http,
+        .max_attempts = ctx->retry.max_attempts,
+    };
     ctx->provider = aws_creds_provider_new(&co);
     if (!ctx->provider)
         return err_set(e, DRR_EXIT_INTERNAL, "aws: cannot create the credential chain");

@@ -867,13 +867,22 @@ class Rds:
             "Encrypted": snap["Encrypted"], "StorageEncrypted": snap["Encrypted"],
             "KmsKeyId": snap.get("KmsKeyId"),
             "DBInstanceClass": (source or {}).get("DBInstanceClass", "db.t3.micro"),
-            "_subnet_group": (source or {}).get("_subnet_group"),
             "BackupRetentionPeriod": 1,
         })
-        base.pop("Iops", None)
+        self._restore_defaults(base)
         rec = self.new_instance(name, base, p)
         self._start_instance(rec, self._phases_for_new("instance", backing_up=True))
         return {"DBInstance": self.instance_view(rec)}
+
+    @staticmethod
+    def _restore_defaults(base):
+        """Like AWS, a restore does not inherit the source's network placement or
+        parameter groups: unless the request names them, the clone gets the
+        default DB subnet group, the VPC's default security group and the
+        engine's default parameter group."""
+        for k in ("_subnet_group", "VpcSecurityGroups", "_parameter_group",
+                  "DBClusterParameterGroup", "Iops"):
+            base.pop(k, None)
 
     def _start_instance(self, rec, phases):
         self.instances[rec["DBInstanceIdentifier"]] = rec
@@ -919,6 +928,7 @@ class Rds:
             self._check_class(p["DBInstanceClass"])
         base = dict(source)
         base["BackupRetentionPeriod"] = 1
+        self._restore_defaults(base)
         rec = self.new_instance(name, base, p)
         self._start_instance(rec, self._phases_for_new("instance", backing_up=True))
         return {"DBInstance": self.instance_view(rec)}
@@ -946,6 +956,7 @@ class Rds:
                      "StorageEncrypted": snap["StorageEncrypted"],
                      "KmsKeyId": snap.get("KmsKeyId"),
                      "Port": source.get("Port", 5432)})
+        self._restore_defaults(base)
         rec = self.new_cluster(name, base, p)
         self._start_cluster(rec)
         return {"DBCluster": self.cluster_view(rec)}
@@ -974,6 +985,7 @@ class Rds:
                                "UseLatestRestorableTime", source.get("EarliestRestorableTime"),
                                self.now() - datetime.timedelta(minutes=5))
         base = dict(source)
+        self._restore_defaults(base)
         rec = self.new_cluster(name, base, p)
         if restore_type == "copy-on-write":
             group = source.get("CloneGroupId") or str(uuid.UUID(int=self.rng.getrandbits(128)))

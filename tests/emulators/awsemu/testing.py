@@ -12,10 +12,6 @@ import tempfile
 import time
 import urllib.parse
 
-import botocore.auth
-import botocore.awsrequest
-import botocore.credentials
-
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
 EMULATOR = os.path.join(TOP, "tests", "emulators", "aws_emulator.py")
@@ -113,6 +109,11 @@ class Emulator:
                path="/"):
         """Sign a POST like botocore does and send it.  body: dict (form-encoded
         Query params) or bytes.  tamper(headers) may change the signed request."""
+        # Imported here: awscli aliases its own botocore and must be imported first
+        # by tests that use it.
+        import botocore.auth  # pylint: disable=import-outside-toplevel
+        import botocore.awsrequest  # pylint: disable=import-outside-toplevel
+        import botocore.credentials  # pylint: disable=import-outside-toplevel
         if isinstance(body, dict):
             body = urllib.parse.urlencode(body).encode()
             ctype = "application/x-www-form-urlencoded; charset=utf-8"

@@ -1,0 +1,213 @@
+#include "http.h"
+#include "exitcodes.h"
+#include "log.h"
+#include "signals.h"
+
+#include <curl/curl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+struct http_client {
+    CURL *curl;           /* one handle for the whole process: its connection cache is reused */
+    char *ca_file;
+    int insecure;
+    long connect_timeout_ms;
+    long total_timeout_ms;
+};
+
+static int global_initialised;
+
+void http_global_init(void)
+{
+    if (!global_initialised) {
+        curl_global_init(CURL_GLOBAL_DEFAULT);
+        global_initialised = 1;
+    }
+}
+
+void http_global_cleanup(void)
+{
+    if (global_initialised) {
+        curl_global_cleanup();
+        global_initialised = 0;
+    }
+}
+
+struct http_client *http_client_new(const struct http_tls *tls, long connect_timeout_ms,
+                                    long total_timeout_ms)
+{
+    http_global_init();
+    struct http_client *c = xcalloc(1, sizeof *c);
+    c->curl = curl_easy_init();
+    if (!c->curl) {
+        free(c);
+        return NULL;
+    }
+    if (tls) {
+        c->ca_file = xstrdup(tls->ca_file);
+        c->insecure = tls->insecure;
+    }
+    c->connect_timeout_ms = connect_timeout_ms > 0 ? connect_timeout_ms : 10000;
+    c->total_timeout_ms = total_timeout_ms > 0 ? total_timeout_ms : 60000;
+    return c;
+}
+
+void http_client_free(struct http_client *c)
+{
+    if (!c)
+        return;
+    curl_easy_cleanup(c->curl);
+    free(c->ca_file);
+    free(c);
+}
+
+void http_response_reset(struct http_response *r)
+{
+    r->status = 0;
+    r->curl_code = 0;
+    r->error[0] = '\0';
+    buf_reset(&r->body);
+    buf_reset(&r->headers);
+}
+
+void http_response_free(struct http_response *r)
+{
+    buf_free(&r->body);
+    buf_free(&r->headers);
+    r->status = 0;
+}
+
+/* Bodies larger than this are refused: no answer we read is near it, and an
+ * endless or hostile body must not exhaust memory. */
+#define HTTP_MAX_BODY (64u * 1024u * 1024u)
+
+static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    struct buf *b = userdata;
+    size_t n = size * nmemb;
+    if (b->len + n > HTTP_MAX_BODY)
+        return 0; /* aborts the transfer with CURLE_WRITE_ERROR */
+    buf_append(b, ptr, n);
+    return n;
+}
+
+static size_t on_header(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    struct buf *b = userdata;
+    size_t n = size * nmemb;
+    /* A new status line starts a new block (after 100-continue or a proxy CONNECT). */
+    if (n >= 5 && strncmp(ptr, "HTTP/", 5) == 0)
+        buf_reset(b);
+    if (b->len + n <= 1024 * 1024)
+        buf_append(b, ptr, n);
+    return n;
+}
+
+/* Aborts a transfer promptly when SIGINT/SIGTERM/SIGHUP arrives. */
+static int on_progress(void *clientp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+    (void)clientp, (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    return signals_pending() ? 1 : 0;
+}
+
+int http_do(struct http_client *c, const struct http_request *req, struct http_response *resp,
+            struct err *e)
+{
+    CURL *h = c->curl;
+    http_response_reset(resp);
+    curl_easy_reset(h); /* options only: live connections stay cached */
+
+    curl_easy_setopt(h, CURLOPT_URL, req->url);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_USERAGENT, "dblab-rds-refresh/" DRR_VERSION);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->connect_timeout_ms);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, req->timeout_ms > 0 ? req->timeout_ms : c->total_timeout_ms);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &resp->body);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, &resp->headers);
+    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, c->insecure ? 0L : 1L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, c->insecure ? 0L : 2L);
+    if (c->ca_file)
+        curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
+
+    struct curl_slist *hdrs = NULL;
+    for (size_t i = 0; i < req->n_headers; i++) {
+        char *line = xasprintf("%s: %s", req->headers[i].name, req->headers[i].value);
+        hdrs = curl_slist_append(hdrs, line);
+        explicit_bzero(line, strlen(line)); /* header values may be secrets */
+        free(line);
+    }
+    /* No "Expect: 100-continue" round trip, and no header we did not sign. */
+    hdrs = curl_slist_append(hdrs, "Expect:");
+    if (req->body)
+        hdrs = curl_slist_append(hdrs, "Accept:");
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+
+    const char *method = req->method ? req->method : "GET";
+    if (req->body || strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0) {
+        curl_easy_setopt(h, CURLOPT_POST, 1L);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body ? req->body : "");
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(req->body ? req->body_len : 0));
+        if (strcmp(method, "POST") != 0)
+            curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+    } else if (strcmp(method, "GET") == 0) {
+        curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    } else {
+        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+    }
+
+    char errbuf[CURL_ERROR_SIZE] = "";
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+    CURLcode rc = curl_easy_perform(h);
+    curl_slist_free_all(hdrs);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
+    resp->curl_code = (int)rc;
+
+    if (rc != CURLE_OK) {
+        const char *why = errbuf[0] ? errbuf : curl_easy_strerror(rc);
+        if (rc == CURLE_ABORTED_BY_CALLBACK && signals_pending())
+            why = "interrupted by signal";
+        snprintf(resp->error, sizeof resp->error, "%s", why);
+        resp->status = 0;
+        int code = DRR_EXIT_TEMPFAIL;
+        /* A TLS verification failure will not heal by retrying: it is a configuration problem. */
+        if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE ||
+            rc == CURLE_SSL_CERTPROBLEM || rc == CURLE_UNSUPPORTED_PROTOCOL ||
+            rc == CURLE_URL_MALFORMAT)
+            code = DRR_EXIT_CONFIG;
+        return err_set(e, code, "%s %s: %s", method, req->url, why);
+    }
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
+    return 0;
+}
+
+char *http_response_header(const struct http_response *r, const char *name)
+{
+    const char *p = buf_cstr(&r->headers);
+    size_t n = strlen(name);
+    while (*p) {
+        const char *eol = strchr(p, '\n');
+        size_t linelen = eol ? (size_t)(eol - p) : strlen(p);
+        if (linelen > n && strncasecmp(p, name, n) == 0 && p[n] == ':') {
+            const char *v = p + n + 1;
+            const char *end = p + linelen;
+            while (v < end && (*v == ' ' || *v == '\t'))
+                v++;
+            while (end > v && (end[-1] == '\r' || end[-1] == ' ' || end[-1] == '\t'))
+                end--;
+            return xstrndup(v, (size_t)(end - v));
+        }
+        if (!eol)
+            break;
+        p = eol + 1;
+    }
+    return NULL;
+}

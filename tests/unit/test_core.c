@@ -1,0 +1,317 @@
+/* Unit tests for the core of common/: buf, err, exit codes, log + redaction,
+ * clock, signals and the HTTP client (against a forked loopback server). */
+#include <check.h>
+#include <arpa/inet.h>
+#include <cjson/cJSON.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "clock.h"
+#include "err.h"
+#include "exitcodes.h"
+#include "http.h"
+#include "log.h"
+#include "signals.h"
+
+START_TEST(buf_grows_and_detaches)
+{
+    struct buf b = BUF_INIT;
+    ck_assert_str_eq(buf_cstr(&b), "");
+    for (int i = 0; i < 1000; i++)
+        buf_printf(&b, "%d,", i);
+    ck_assert_uint_eq(b.len, strlen(b.data));
+    ck_assert(strncmp(b.data, "0,1,2,", 6) == 0);
+    buf_reset(&b);
+    ck_assert_uint_eq(b.len, 0);
+    buf_puts(&b, "x");
+    buf_putc(&b, 'y');
+    char *s = buf_detach(&b);
+    ck_assert_str_eq(s, "xy");
+    ck_assert_ptr_null(b.data);
+    free(s);
+    char *d = xasprintf("%s-%d", "a", 7);
+    ck_assert_str_eq(d, "a-7");
+    free(d);
+}
+END_TEST
+
+START_TEST(err_is_one_line_and_prefixed)
+{
+    struct err e = {0};
+    ck_assert_int_eq(err_set(&e, DRR_EXIT_AWS, "bad\nthing %d", 3), DRR_EXIT_AWS);
+    ck_assert_str_eq(e.msg, "bad thing 3");
+    err_prefix(&e, "DescribeDBInstances %s", "db1");
+    ck_assert_str_eq(e.msg, "DescribeDBInstances db1: bad thing 3");
+    ck_assert_int_eq(e.code, DRR_EXIT_AWS);
+    char big[3000];
+    memset(big, 'a', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    err_set(&e, 1, "%s", big);
+    err_prefix(&e, "ctx");
+    ck_assert_uint_eq(strlen(e.msg), sizeof e.msg - 1);
+    ck_assert(strncmp(e.msg, "ctx: aaa", 8) == 0);
+    err_clear(&e);
+    ck_assert_int_eq(e.code, 0);
+}
+END_TEST
+
+START_TEST(exit_codes_are_distinct_and_named)
+{
+    const int codes[] = {DRR_EXIT_USAGE, DRR_EXIT_INPUT, DRR_EXIT_INTERNAL, DRR_EXIT_TEMPFAIL,
+                         DRR_EXIT_CONFIG, DRR_EXIT_AWS, DRR_EXIT_DBLAB, DRR_EXIT_TIMEOUT,
+                         DRR_EXIT_GUARD, DRR_EXIT_BUSY, DRR_EXIT_STALE, DRR_EXIT_NOT_FOUND,
+                         DRR_EXIT_CLONE_FAILED, DRR_EXIT_REFRESH_FAILED, DRR_EXIT_NOTHING_TO_DO};
+    size_t n = sizeof codes / sizeof codes[0];
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_str_ne(drr_exit_name(codes[i]), "unknown");
+        for (size_t j = i + 1; j < n; j++) {
+            ck_assert_int_ne(codes[i], codes[j]);
+            ck_assert_str_ne(drr_exit_name(codes[i]), drr_exit_name(codes[j]));
+        }
+    }
+    ck_assert_int_eq(DRR_EXIT_TEMPFAIL, 75);
+    ck_assert_int_eq(DRR_EXIT_NOTHING_TO_DO, 99);
+    ck_assert_str_eq(drr_exit_name(143), "signal");
+    ck_assert_str_eq(drr_exit_name(12), "unknown");
+}
+END_TEST
+
+START_TEST(redaction_of_registered_secrets)
+{
+    redact_clear();
+    redact_add_secret("s3cr3t-token-value");
+    redact_add_secret("abc"); /* too short to register: would redact noise */
+    char *r = redact_apply("token is s3cr3t-token-value, twice: s3cr3t-token-value abc");
+    ck_assert_str_eq(r, "token is [REDACTED], twice: [REDACTED] abc");
+    free(r);
+    redact_clear();
+    r = redact_apply("s3cr3t-token-value");
+    ck_assert_str_eq(r, "s3cr3t-token-value");
+    free(r);
+}
+END_TEST
+
+START_TEST(redaction_of_sensitive_fields)
+{
+    redact_clear();
+    struct {
+        const char *in, *out;
+    } cases[] = {
+        {"Authorization: AWS4-HMAC-SHA256 Credential=AKID/x, Signature=abc\nnext",
+         "Authorization: [REDACTED]\nnext"},
+        {"Verification-Token: tok123", "Verification-Token: [REDACTED]"},
+        {"X-Amz-Security-Token: FQoGZXIvYXdzE", "X-Amz-Security-Token: [REDACTED]"},
+        {"{\"password\":\"hunter22\",\"user\":\"u\"}", "{\"password\":\"[REDACTED]\",\"user\":\"u\"}"},
+        {"{\"SecretAccessKey\": \"wJalr/K7MDENG\"}", "{\"SecretAccessKey\": \"[REDACTED]\"}"},
+        {"aws_secret_access_key = wJalr", "aws_secret_access_key = [REDACTED]"},
+        {"a=1&token=xyz&b=2", "a=1&token=[REDACTED]&b=2"},
+        {"token file /var/run/token", "token file /var/run/token"},
+        {"mytoken: keep", "mytoken: keep"},
+        {"password: [REDACTED]", "password: [REDACTED]"},
+        {"cfg.yaml:3:5: dblab.token: environment variable DBLAB_TOKEN is not set",
+         "cfg.yaml:3:5: dblab.token: environment variable DBLAB_TOKEN is not set"},
+        {"source.password: required", "source.password: required"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *r = redact_apply(cases[i].in);
+        ck_assert_msg(strcmp(r, cases[i].out) == 0, "case %zu: got '%s'", i, r);
+        free(r);
+    }
+}
+END_TEST
+
+static int64_t fixed_now(void *ctx)
+{
+    (void)ctx;
+    return 1764122400; /* 2025-11-26T02:00:00Z */
+}
+
+START_TEST(log_lines_are_redacted_text_and_json)
+{
+    char *out = NULL;
+    size_t outlen = 0;
+    FILE *f = open_memstream(&out, &outlen);
+    clock_set(fixed_now, NULL);
+    log_set_stream(f);
+    redact_clear();
+    redact_add_secret("supersecret");
+    log_init("unit", LOG_FORMAT_TEXT, LOG_LEVEL_INFO);
+    log_debug("hidden %s", "debug");
+    log_info("hello supersecret\nworld");
+    log_init("unit", LOG_FORMAT_JSON, LOG_LEVEL_DEBUG);
+    log_warn("json \"quoted\" supersecret");
+    fflush(f);
+    ck_assert_ptr_null(strstr(out, "supersecret"));
+    ck_assert_ptr_null(strstr(out, "hidden"));
+    ck_assert_ptr_nonnull(strstr(out, "2025-11-26T02:00:00Z INFO  unit: hello [REDACTED] world\n"));
+    const char *json = strchr(out, '\n') + 1;
+    cJSON *o = cJSON_Parse(json);
+    ck_assert_ptr_nonnull(o);
+    ck_assert_str_eq(cJSON_GetObjectItem(o, "level")->valuestring, "warn");
+    ck_assert_str_eq(cJSON_GetObjectItem(o, "msg")->valuestring, "json \"quoted\" [REDACTED]");
+    ck_assert_str_eq(cJSON_GetObjectItem(o, "time")->valuestring, "2025-11-26T02:00:00Z");
+    cJSON_Delete(o);
+    log_set_stream(NULL);
+    clock_set(NULL, NULL);
+    redact_clear();
+    fclose(f);
+    free(out);
+    enum log_format fmt;
+    ck_assert_int_eq(log_parse_format("json", &fmt), 0);
+    ck_assert_int_eq(fmt, LOG_FORMAT_JSON);
+    ck_assert_int_eq(log_parse_format("xml", &fmt), -1);
+}
+END_TEST
+
+START_TEST(clock_rfc3339_round_trip)
+{
+    int64_t t;
+    char s[32];
+    ck_assert_int_eq(clock_parse_rfc3339("2026-11-26T02:00:00Z", &t), 0);
+    clock_format_rfc3339(t, s, sizeof s);
+    ck_assert_str_eq(s, "2026-11-26T02:00:00Z");
+    clock_format_amz(t, s, sizeof s);
+    ck_assert_str_eq(s, "20261126T020000Z");
+    int64_t t2;
+    ck_assert_int_eq(clock_parse_rfc3339("2026-11-26T02:00:00.123456789Z", &t2), 0);
+    ck_assert_int_eq(t, t2);
+    ck_assert_int_eq(clock_parse_rfc3339("2026-11-26T04:30:00+02:30", &t2), 0);
+    ck_assert_int_eq(t, t2);
+    ck_assert_int_eq(clock_parse_rfc3339("2026-11-25T23:00:00-03:00", &t2), 0);
+    ck_assert_int_eq(t, t2);
+    const char *bad[] = {"", "2026-11-26", "2026-11-26T02:00:00", "2026-02-31T00:00:00Z",
+                         "2026-13-01T00:00:00Z", "2026-11-26T02:00:00Zjunk", "2026-11-26T02:00:00.Z",
+                         "yesterday"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        ck_assert_msg(clock_parse_rfc3339(bad[i], &t2) == -1, "accepted '%s'", bad[i]);
+    ck_assert(clock_monotonic() > 0);
+}
+END_TEST
+
+START_TEST(signals_interrupt_sleep)
+{
+    signals_install();
+    ck_assert_int_eq(signals_pending(), 0);
+    double t0 = clock_monotonic();
+    ck_assert_int_eq(signals_sleep(0.05), 0);
+    ck_assert(clock_monotonic() - t0 >= 0.04);
+    pid_t self = getpid();
+    pid_t child = fork();
+    if (child == 0) {
+        usleep(100000);
+        kill(self, SIGTERM);
+        _exit(0);
+    }
+    t0 = clock_monotonic();
+    ck_assert_int_eq(signals_sleep(10), SIGTERM);
+    ck_assert(clock_monotonic() - t0 < 5);
+    waitpid(child, NULL, 0);
+    ck_assert_int_eq(signals_pending(), SIGTERM);
+}
+END_TEST
+
+/* A one-shot loopback HTTP server in a child process: reads a request, checks
+ * nothing, answers with the canned response, and exits. */
+static pid_t serve_once(const char *response, int *port)
+{
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(bind(s, (struct sockaddr *)&a, sizeof a), 0);
+    socklen_t alen = sizeof a;
+    getsockname(s, (struct sockaddr *)&a, &alen);
+    *port = ntohs(a.sin_port);
+    listen(s, 1);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int c = accept(s, NULL, NULL);
+        char req[8192];
+        size_t got = 0;
+        /* read until the end of the headers plus any body announced */
+        while (got < sizeof req - 1) {
+            ssize_t n = read(c, req + got, sizeof req - 1 - got);
+            if (n <= 0)
+                break;
+            got += (size_t)n;
+            req[got] = '\0';
+            char *end = strstr(req, "\r\n\r\n");
+            if (end) {
+                char *cl = strcasestr(req, "content-length:");
+                size_t body = cl ? (size_t)atol(cl + 15) : 0;
+                if (got >= (size_t)(end + 4 - req) + body)
+                    break;
+            }
+        }
+        if (write(c, response, strlen(response)) < 0)
+            _exit(1);
+        close(c);
+        _exit(0);
+    }
+    close(s);
+    return pid;
+}
+
+START_TEST(http_round_trip_and_headers)
+{
+    int port;
+    pid_t pid = serve_once("HTTP/1.1 201 Created\r\nContent-Length: 5\r\nX-Amzn-RequestId: rid-1\r\n"
+                           "Connection: close\r\n\r\nhello", &port);
+    struct http_client *c = http_client_new(NULL, 2000, 5000);
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/x", port);
+    struct http_header h[] = {{"Content-Type", "text/plain"}};
+    struct http_request req = {"POST", url, h, 1, "abc", 3, 0};
+    struct http_response resp = {0};
+    struct err e = {0};
+    ck_assert_int_eq(http_do(c, &req, &resp, &e), 0);
+    ck_assert_int_eq(resp.status, 201);
+    ck_assert_str_eq(buf_cstr(&resp.body), "hello");
+    char *rid = http_response_header(&resp, "x-amzn-requestid");
+    ck_assert_str_eq(rid, "rid-1");
+    free(rid);
+    ck_assert_ptr_null(http_response_header(&resp, "x-missing"));
+    waitpid(pid, NULL, 0);
+
+    /* Nothing listens there any more: a network error is a temporary failure. */
+    ck_assert_int_eq(http_do(c, &req, &resp, &e), DRR_EXIT_TEMPFAIL);
+    ck_assert_int_eq(resp.status, 0);
+    ck_assert_ptr_nonnull(strstr(e.msg, url));
+    http_response_free(&resp);
+    http_client_free(c);
+    http_global_cleanup();
+}
+END_TEST
+
+static Suite *core_suite(void)
+{
+    Suite *s = suite_create("core");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, buf_grows_and_detaches);
+    tcase_add_test(tc, err_is_one_line_and_prefixed);
+    tcase_add_test(tc, exit_codes_are_distinct_and_named);
+    tcase_add_test(tc, redaction_of_registered_secrets);
+    tcase_add_test(tc, redaction_of_sensitive_fields);
+    tcase_add_test(tc, log_lines_are_redacted_text_and_json);
+    tcase_add_test(tc, clock_rfc3339_round_trip);
+    tcase_add_test(tc, signals_interrupt_sleep);
+    tcase_add_test(tc, http_round_trip_and_headers);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(core_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -545,6 +545,36 @@ class TestFaultsAndControl(EmulatorCase):
         self.assertEqual(resp.status, 400)
 
 
+class TestJsonSeed(EmulatorCase):
+    SEED = lib.fixture("seed-example.json")
+
+    def test_state_config_and_timing_come_from_the_seed(self):
+        st = self.emu.api("GET", "/status").json()
+        self.assertEqual((st["engine"]["version"], st["engine"]["edition"]), ("v4.0.3-20250611-1200", "standard"))
+        self.assertEqual([p["name"] for p in st["pools"]],
+                         ["dblab_pool/dataset_1", "dblab_pool/dataset_2", "dblab_pool/dataset_3"])
+        self.assertEqual(st["pools"][0]["cloneList"], ["feature-x"])
+        self.assertEqual(st["cloning"]["clones"][0]["db"]["port"], "6001")
+        r = st["retrieving"]
+        self.assertEqual((r["status"], r["alerts"]["refresh_failed"]["count"]), ("failed", 2))
+        self.assertEqual(self.emu.state()["sourceType"], "rdsIam")
+        self.emu.api("POST", "/full-refresh")
+        self.emu.advance(2)
+        self.assertEqual(retrieving(self.emu)["status"], "refreshing")
+        self.emu.advance(35)
+        self.assertEqual(retrieving(self.emu)["status"], "finished")
+        self.assertEqual(self.emu.api("GET", "/status").json()["pools"][0]["name"], "dblab_pool/dataset_3")
+
+
+class TestSchedulerFixture(EmulatorCase):
+    SEED = lib.fixture("server-scheduler.yml")
+
+    def test_next_refresh_is_shown(self):
+        r = retrieving(self.emu)
+        self.assertRegex(r["nextRefresh"], LOCAL_TIME)
+        self.assertIn(" 01:00:00 ", r["nextRefresh"])
+
+
 class TestNoToken(EmulatorCase):
     ARGS = {"token": ""}
 

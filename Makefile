@@ -39,6 +39,15 @@ ifeq ($(SAN),1)
   LDFLAGS += -fsanitize=address,undefined
 endif
 
+# Quiet build lines ("CC common/log.c"); `make V=1` shows the full commands.
+ifeq ($(V),1)
+  Q :=
+  say = @true
+else
+  Q := @
+  say = @printf '  %-6s %s\n' $(1) $(2)
+endif
+
 COMMON_SRC := $(wildcard common/*.c)
 COMMON_OBJ := $(patsubst common/%.c,$(BUILD)/common/%.o,$(COMMON_SRC))
 LIBCOMMON  := $(BUILD)/libcommon.a
@@ -61,37 +70,46 @@ UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 all: $(CMD_BINS) $(SCRIPT_BINS)
 
 $(BUILD)/common/%.o: common/%.c | $(BUILD)/common
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(call say,CC,$<)
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/cmds/%.o: cmds/%.c | $(BUILD)/cmds
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(call say,CC,$<)
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/tests/support/%.o: tests/unit/support/%.c | $(BUILD)/tests/support
-	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -Itests/unit/support -c -o $@ $<
+	$(call say,CC,$<)
+	$(Q)$(CC) $(CFLAGS) $(CHECK_CFLAGS) -Itests/unit/support -c -o $@ $<
 
 $(BUILD)/tests/%.o: tests/unit/%.c | $(BUILD)/tests
-	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -Itests/unit/support -c -o $@ $<
+	$(call say,CC,$<)
+	$(Q)$(CC) $(CFLAGS) $(CHECK_CFLAGS) -Itests/unit/support -c -o $@ $<
 
 $(LIBCOMMON): $(COMMON_OBJ)
-	rm -f $@
-	$(AR) rcs $@ $^
+	$(call say,AR,$@)
+	$(Q)rm -f $@
+	$(Q)$(AR) rcs $@ $^
 
 $(BIN)/%: $(BUILD)/cmds/%.o $(LIBCOMMON) | $(BIN)
-	$(CC) $(LDFLAGS) -o $@ $< $(LIBCOMMON) $(LDLIBS)
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(LIBCOMMON) $(LDLIBS)
 
 $(BIN)/%: cmds/%.sh | $(BIN)
-	cp $< $@
-	chmod 0755 $@
+	$(call say,SCRIPT,$@)
+	$(Q)cp $< $@
+	$(Q)chmod 0755 $@
 
 $(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(UNIT_SUPPORT_OBJ) $(LIBCOMMON)
-	$(CC) $(LDFLAGS) -o $@ $< $(UNIT_SUPPORT_OBJ) $(LIBCOMMON) $(CHECK_LIBS) $(LDLIBS)
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(UNIT_SUPPORT_OBJ) $(LIBCOMMON) $(CHECK_LIBS) $(LDLIBS)
 
 $(BUILD)/common $(BUILD)/cmds $(BUILD)/tests $(BUILD)/tests/support $(BIN):
-	mkdir -p $@
+	$(Q)mkdir -p $@
 
 # The unit tests run from the top of the tree (they read tests/fixtures and
 # ../shared/reference); CK_FORK=yes keeps one crashing test from hiding the rest.
 unit: $(UNIT_BINS)
+	@echo "== unit tests ($(words $(UNIT_BINS)) programs)"
 	@status=0; for t in $(UNIT_BINS); do \
 	  CK_FORK=yes DRR_SHARED_DIR="$(SHARED_DIR)" ./$$t || status=1; \
 	done; exit $$status
@@ -118,7 +136,7 @@ SHARED_DIR ?= $(abspath $(firstword $(wildcard ../shared ../../shared) ../shared
 DEB_PACKAGES := build-essential pkg-config libcurl4-openssl-dev libyaml-dev libcjson-dev \
   libssl-dev libxml2-dev check valgrind python3 python3-botocore python3-jsonschema \
   python3-yaml python3-jinja2 awscli shellcheck util-linux ca-certificates openssl \
-  curl jq nodejs npm
+  curl jq nodejs
 
 deps:
 	@if [ "$$(id -u)" != 0 ]; then \
@@ -128,6 +146,10 @@ deps:
 	fi
 	DEBIAN_FRONTEND=noninteractive apt-get update
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEB_PACKAGES)
+	@# Test-only npm tools (the HCL2 parser for the Nomad job), pinned by package-lock.json.
+	@# nodejs from some vendors bundles npm; Debian's is the separate npm package.
+	command -v npm >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends npm
+	cd tests/node && npm ci --no-audit --no-fund
 
 lint:
 	shellcheck -s sh cmds/*.sh tests/demo tests/run-integration

@@ -8,9 +8,11 @@
 /* Name of the active profile: explicit if non-NULL, else AWS_PROFILE, else "default". */
 const char *aws_ini_profile_name(const char *explicit_profile);
 
-/* Looks up key in the profile: the credentials file first for credential keys,
- * the config file for the rest (as the SDKs do: credentials file wins).
- * Returns malloc'd value or NULL when absent (missing files are not errors). */
+/* Looks up key (case-insensitive) in the profile: the same profile in both files
+ * is merged key by key and the credentials file wins (as botocore does), so any
+ * key is looked up in the credentials file first, then the config file.
+ * Returns malloc'd value or NULL when absent or empty (missing files are not
+ * errors). The file rules are described at the top of aws_ini.c. */
 char *aws_ini_get(const char *profile, const char *key);
 
 /* 1 if the profile exists in either file. */

@@ -98,13 +98,20 @@ void *config_to_json(const struct config *cfg);
 const char *source_type_name(enum source_type t);        /* "rds" / "aurora-cluster" */
 const char *snapshot_type_name(enum snapshot_type t);    /* "automated", ... */
 
+/* 1 if v is a secret reference resolved at run time (secrets.h):
+ * "secretsmanager:NAME_OR_ARN[#jsonKey]" or "ssm:/path". */
+int config_is_secret_reference(const char *v);
+
 /* "90s", "30m", "4h", "1h30m", "7d", "2d12h" -> seconds (> 0). 0 ok, -1 invalid. */
 int duration_parse(const char *s, int64_t *out);
 /* 5400 -> "1h30m" into out. */
 void duration_format(int64_t seconds, char *out, size_t outlen);
 
-/* Expands ${VAR} and ${VAR:-default} in s. On an unset variable without default
- * returns -1 and sets *missing (malloc'd variable name). Returns malloc'd result in *out. */
+/* Expands ${VAR} and ${VAR:-default} in s ("$$" is a literal '$'; any other
+ * '$' is literal). Returns 0 with the malloc'd result in *out; -1 on an unset
+ * variable without default, *missing = malloc'd variable name; -2 on a malformed
+ * reference ("${" unterminated, bad name), *missing = malloc'd description.
+ * missing may be NULL. */
 int env_expand(const char *s, char **out, char **missing);
 
 #endif

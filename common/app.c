@@ -1,0 +1,77 @@
+#include "app.h"
+
+#include <string.h>
+
+#include "err.h"
+#include "log.h"
+#include "rundoc.h"
+#include "signals.h"
+
+int app_start(struct app *a, int argc, char **argv, const struct cli_command *cmd,
+              const char *const *required_sections)
+{
+    memset(a, 0, sizeof *a);
+    signals_install();
+
+    struct err e = {0};
+    int rc = cli_parse(argc, argv, cmd, &a->cli, &e);
+    if (rc != 0) {
+        log_error("%s", e.msg);
+        return rc;
+    }
+    if (a->cli.exit_now)
+        return -1;
+
+    if (a->cli.config_path != NULL) {
+        rc = config_load(a->cli.config_path, &a->cfg, &e);
+        if (rc != 0) {
+            log_error("%s", e.msg);
+            return rc;
+        }
+        a->cfg_loaded = 1;
+        /* Literal secrets are registered now; a secretsmanager:/ssm: reference
+         * is not a secret itself, its resolved value is registered by secrets.c. */
+        if (a->cfg.source.password != NULL && !config_is_secret_reference(a->cfg.source.password))
+            redact_add_secret(a->cfg.source.password);
+        if (a->cfg.dblab.token != NULL && !config_is_secret_reference(a->cfg.dblab.token))
+            redact_add_secret(a->cfg.dblab.token);
+        log_debug("configuration %s loaded", a->cli.config_path);
+    }
+
+    if (cmd->reads_document) {
+        rc = rundoc_read(a->cli.in_path, required_sections, &a->doc, &e);
+        if (rc != 0) {
+            log_error("%s", e.msg);
+            return rc;
+        }
+        if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a->doc, "dryRun")) && !a->cli.dry_run) {
+            log_info("the run document says dryRun: dry-run mode");
+            a->cli.dry_run = 1;
+        }
+    }
+    return 0;
+}
+
+cJSON *app_doc(struct app *a)
+{
+    if (a->doc == NULL)
+        a->doc = rundoc_new();
+    if (a->cli.dry_run) {
+        cJSON *t = cJSON_CreateTrue();
+        if (cJSON_GetObjectItemCaseSensitive(a->doc, "dryRun") != NULL)
+            cJSON_ReplaceItemInObjectCaseSensitive(a->doc, "dryRun", t);
+        else
+            cJSON_AddItemToObject(a->doc, "dryRun", t);
+    }
+    return a->doc;
+}
+
+void app_end(struct app *a)
+{
+    if (a == NULL)
+        return;
+    cJSON_Delete(a->doc);
+    a->doc = NULL;
+    config_free(&a->cfg);
+    a->cfg_loaded = 0;
+}

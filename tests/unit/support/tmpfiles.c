@@ -1,0 +1,64 @@
+#include "tmpfiles.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char *join(const char *a, const char *b)
+{
+    size_t n = strlen(a) + strlen(b) + 2;
+    char *p = malloc(n);
+    if (p == NULL)
+        abort();
+    snprintf(p, n, "%s/%s", a, b);
+    return p;
+}
+
+char *tmp_dir_new(void)
+{
+    const char *base = getenv("TMPDIR");
+    if (base == NULL || base[0] == '\0')
+        base = "/tmp";
+    char *tmpl = join(base, "drr-test-XXXXXX");
+    if (mkdtemp(tmpl) == NULL) {
+        perror("mkdtemp");
+        abort();
+    }
+    return tmpl;
+}
+
+char *tmp_write(const char *dir, const char *name, const char *content)
+{
+    char *path = join(dir, name);
+    FILE *f = fopen(path, "w");
+    if (f == NULL) {
+        perror(path);
+        abort();
+    }
+    fputs(content, f);
+    if (fclose(f) != 0)
+        abort();
+    return path;
+}
+
+void tmp_dir_remove(char *dir)
+{
+    if (dir == NULL)
+        return;
+    DIR *d = opendir(dir);
+    if (d != NULL) {
+        struct dirent *de;
+        while ((de = readdir(d)) != NULL) {
+            if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                continue;
+            char *p = join(dir, de->d_name);
+            unlink(p);
+            free(p);
+        }
+        closedir(d);
+    }
+    rmdir(dir);
+    free(dir);
+}

@@ -1,0 +1,13 @@
+/* Temporary files and directories for unit tests (mkdtemp under $TMPDIR or
+ * /tmp; never a fixed path). */
+#ifndef DRR_TEST_TMPFILES_H
+#define DRR_TEST_TMPFILES_H
+
+/* Creates a fresh directory; returns its malloc'd path (aborts on failure). */
+char *tmp_dir_new(void);
+/* Writes content to DIR/name; returns the malloc'd path (aborts on failure). */
+char *tmp_write(const char *dir, const char *name, const char *content);
+/* Removes DIR and the regular files directly inside it, then frees dir. */
+void tmp_dir_remove(char *dir);
+
+#endif

@@ -11,6 +11,7 @@ import http.server
 import json
 import select
 import socket
+import socketserver
 import ssl
 import struct
 import threading
@@ -332,6 +333,12 @@ class EmulatorServer(http.server.ThreadingHTTPServer):
         self.verbose = verbose
         self.refusing_until = None
         super().__init__(address, Handler)
+
+    def server_bind(self):
+        # HTTPServer.server_bind would resolve the host name (socket.getfqdn): a DNS
+        # lookup at every start-up, slow or hanging on a machine without a resolver.
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = self.server_address[:2]
 
     def finish_request(self, request, client_address):
         # The TLS handshake runs in the connection's own thread, never in accept().

@@ -404,6 +404,15 @@ class TestFullRefresh(EmulatorCase):
         self.assertEqual(alerts["refresh_skipped"]["level"], "warning")
         self.assertEqual(alerts["refresh_skipped"]["message"], IN_PROGRESS)
 
+    def test_a_new_timetable_does_not_run_missed_slots(self):
+        self.emu.advance(3600)
+        last = retrieving(self.emu)["lastRefresh"]
+        self.emu.api("POST", "/admin/config", {"retrieval": {"refresh": {"timetable": "*/5 * * * *"}}})
+        self.emu.advance(1)
+        self.assertEqual(retrieving(self.emu)["lastRefresh"], last)
+        self.emu.advance(300 + 5)
+        self.assertNotEqual(retrieving(self.emu)["lastRefresh"], last)
+
     def test_scheduler_next_refresh_and_scheduled_run(self):
         resp = self.emu.api("POST", "/admin/config", {"retrieval": {"refresh": {"timetable": "0 3 * * *"}}})
         self.assertEqual(resp.status, 200, resp.text)

@@ -203,7 +203,10 @@ class Engine:
         else:
             self.mode = "unknown"
         self.disable_config_modification = bool(_dig(cfg, "server", "disableConfigModification"))
-        self.timetable = _dig(cfg, "retrieval", "refresh", "timetable") or ""
+        timetable = str(_dig(cfg, "retrieval", "refresh", "timetable") or "")
+        if timetable != getattr(self, "timetable", None):
+            self.sched_from = self.clock.now()  # setupScheduler: runs from now on, none missed
+        self.timetable = timetable
 
     def event(self, level, message, at=None):
         self.events.append({"time": rfc3339nano(at if at is not None else self.clock.now()),
@@ -405,7 +408,7 @@ class Engine:
     # --- the AWS cross-check ---------------------------------------------------------
 
     def _aws_state(self):
-        with urllib.request.urlopen(self.aws_url + "/_emulator/state", timeout=5) as resp:
+        with urllib.request.urlopen(self.aws_url + "/_emulator/state", timeout=3) as resp:
             return json.loads(resp.read().decode("utf-8"))
 
     def _source_check(self):

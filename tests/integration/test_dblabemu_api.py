@@ -404,6 +404,20 @@ class TestFullRefresh(EmulatorCase):
         self.assertEqual(alerts["refresh_skipped"]["level"], "warning")
         self.assertEqual(alerts["refresh_skipped"]["message"], IN_PROGRESS)
 
+    def test_scheduled_failures_are_alerted_twice_and_silent_ones_once(self):
+        # Retrieval.refreshFunc adds the error FullRefresh returns as one more alert.
+        self.emu.api("POST", "/admin/config", {"retrieval": {"refresh": {"timetable": "0 * * * *"}}})
+        self.emu.ctl("POST", "faults", [{"type": "refresh-fail", "message": "dump failed"}])
+        self.emu.advance(3600 + 60)
+        r = retrieving(self.emu)
+        self.assertEqual((r["status"], r["alerts"]["refresh_failed"]["count"]), ("failed", 2))
+        self.emu.ctl("POST", "faults", {"type": "refresh-silent", "message": "failed to build refresh jobs"})
+        self.emu.advance(3600)
+        r = retrieving(self.emu)
+        self.assertEqual(r["status"], "failed", "a silent failure leaves the status alone")
+        self.assertEqual(r["alerts"]["refresh_failed"]["count"], 3)
+        self.assertEqual(r["alerts"]["refresh_failed"]["message"], "failed to build refresh jobs")
+
     def test_a_new_timetable_does_not_run_missed_slots(self):
         self.emu.advance(3600)
         last = retrieving(self.emu)["lastRefresh"]

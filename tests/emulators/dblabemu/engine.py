@@ -312,9 +312,12 @@ class Engine:
         if phase == "starting":
             silent = self._silent_failure(run)
             if silent:
-                # RefreshData fails before it sets the status: the API handler's goroutine
-                # only logs it (routes.go: "failed to initiate full refresh").
+                # RefreshData fails before it sets the status. The API handler's goroutine
+                # only logs it (routes.go: "failed to initiate full refresh"); the scheduler's
+                # refreshFunc also records it as a refresh_failed alert.
                 self.event("error", "failed to initiate full refresh " + silent, t)
+                if run["source"] == "scheduler":
+                    self._add_alert("refresh_failed", silent, t)
                 self.slot = False
                 self.run = None
                 return
@@ -367,6 +370,9 @@ class Engine:
     def _fail(self, message, t, pool):
         self.status = "failed"
         self._add_alert("refresh_failed", message, t)
+        if self.run and self.run["source"] == "scheduler":
+            # Retrieval.refreshFunc adds the returned error once more.
+            self._add_alert("refresh_failed", message, t)
         if pool:
             pool["status"] = "empty"
         self.slot = False

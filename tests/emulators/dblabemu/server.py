@@ -255,7 +255,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 elif name == "faults" and self.command == "GET":
                     self._send_json(200, engine.faults)
                 elif name == "faults" and self.command in ("POST", "DELETE"):
-                    if self.command == "DELETE" or data.get("clear"):
+                    if self.command == "DELETE" or (isinstance(data, dict) and data.get("clear")):
                         engine.faults.clear()
                         self._send_json(200, {"ok": True, "faults": []})
                         return
@@ -274,7 +274,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     self._send_json(200, {"ok": True})
                 else:
                     self._send_json(404, {"error": "unknown control endpoint %s %s" % (self.command, path)})
-        except (ApiError, ValueError, KeyError, TypeError) as err:
+        except (ApiError, ValueError, KeyError, TypeError, AttributeError) as err:
             self._send_json(400, {"error": str(getattr(err, "message", err))})
 
 
@@ -365,13 +365,15 @@ class EmulatorServer(http.server.ThreadingHTTPServer):
         if ftype == "down" and fault.get("mode") == "refuse":
             self.refuse_for(float(fault.get("seconds", 1)))
             return fault
-        if "calls" in fault:
+        if ftype.startswith("refresh-"):
+            # Refresh faults apply to the next `count` refreshes.
+            fault["remaining"] = int(fault.pop("count", fault.pop("calls", 1)))
+            fault.pop("seconds", None)
+        elif "calls" in fault:
             fault["remaining"] = int(fault.pop("calls"))
         elif "seconds" in fault:
             fault["until"] = time.monotonic() + float(fault["seconds"])
             fault["remaining"] = None
-        elif ftype in ("refresh-fail", "refresh-stuck", "refresh-silent"):
-            fault["remaining"] = int(fault.pop("count", 1))
         else:
             fault["remaining"] = 1
         self.engine.faults.append(fault)

@@ -107,6 +107,8 @@ class TestStatus(EmulatorCase):
         self.assertEqual(r["alerts"], {}, "alerts is an object, empty when all is well")
         self.assertIsNone(r["activity"])
         self.assertEqual([p["status"] for p in st["pools"]], ["active", "empty"])
+        self.assertRegex(st["pools"][0]["dataStateAt"], LOCAL_TIME)
+        self.assertEqual(st["pools"][1]["dataStateAt"], "", "a zero LocalTime marshals as an empty string")
         self.assertEqual(st["cloning"]["clones"], [])
         self.assertEqual(st["synchronization"]["status"]["code"], "Not available")
 

@@ -512,7 +512,8 @@ class Engine:
         for p in self.pools:
             clones = [c["id"] for c in self.clones if c.get("pool") == p["name"]]
             used = 245248 + (12288 if p["dataStateAt"] else 0)
-            pools.append({"name": p["name"], "mode": "zfs", "dataStateAt": local_time(p["dataStateAt"]),
+            # buildPoolEntry: a pool without data has a zero DSA, marshalled as "".
+            pools.append({"name": p["name"], "mode": "zfs", "dataStateAt": local_time(p["dataStateAt"]) or "",
                           "status": p["status"], "cloneList": clones,
                           "fileSystem": {"mode": "zfs", "size": 30685528064, "free": 30685528064 - used,
                                          "used": used, "dataSize": 12288 if p["dataStateAt"] else 0,

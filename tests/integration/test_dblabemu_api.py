@@ -545,6 +545,15 @@ class TestFaultsAndControl(EmulatorCase):
         self.assertEqual(self.emu.api("GET", "/status").status, 200)
         self.assertGreaterEqual(time.monotonic() - t0, 0.3)
 
+    def test_calls_log_shows_config_bodies_with_secrets_masked(self):
+        body = {"retrieval": {"spec": {"logicalDump": {"options": {"source": {"connection": {
+            "host": "h", "password": "pw-in-the-body"}}}}}}}
+        self.emu.api("POST", "/admin/config", body)
+        calls = self.emu.ctl("GET", "calls")
+        conn = calls[-1]["body"]["retrieval"]["spec"]["logicalDump"]["options"]["source"]["connection"]
+        self.assertEqual(conn, {"host": "h", "password": "****"})
+        self.assertNotIn("pw-in-the-body", str(calls))
+
     def test_calls_log_never_holds_the_token(self):
         self.emu.api("GET", "/status")
         self.emu.api("POST", "/full-refresh", token="wrong")

@@ -232,6 +232,44 @@ class TestAdminConfig(EmulatorCase):
         self.assertEqual(retrieving(self.emu)["status"], "refreshing")
 
 
+ALIASED_CONNECTION = """
+connections:
+  prod: &conn
+    host: old.example
+    port: 5432
+retrieval:
+  jobs: [logicalDump, logicalRestore, logicalSnapshot]
+  spec:
+    logicalDump:
+      options:
+        source:
+          type: remote
+          connection: *conn
+    logicalRestore:
+      options: {parallelJobs: 1}
+    logicalSnapshot:
+      options: {}
+"""
+
+
+class TestYamlAliases(EmulatorCase):
+    def test_a_projection_path_through_an_alias_is_an_error(self):
+        # yaml.v3 keeps `*conn` as an AliasNode: the engine cannot walk through it.
+        self.emu.ctl("POST", "set", {"config": ALIASED_CONNECTION})
+        self.assertError(self.emu.api("GET", "/admin/config"), 400, "BAD_REQUEST",
+                         "failed to load yaml config projection: node is not a mapping node")
+        self.assertError(self.emu.api("POST", "/admin/config", {"global": {"debug": True}}), 400, "BAD_REQUEST")
+
+    def test_merge_keys_survive_a_rewrite(self):
+        resp = self.emu.api("POST", "/admin/config", {"retrieval": {"spec": {"logicalDump": {"options": {
+            "source": {"connection": {"host": "new.example"}}}}}}})
+        self.assertEqual(resp.status, 200, resp.text)
+        yml = self.emu.api("GET", "/admin/config.yaml").text
+        self.assertIn("<<: *", yml, "merge keys are written back as aliases")
+        self.assertIn("host: new.example", yml)
+        self.assertEqual(self.emu.api("GET", "/admin/config").json(), resp.json())
+
+
 class TestSilentlyIgnoredKeys(EmulatorCase):
     SEED = lib.fixture("server-no-rdsiam.yml")
 

@@ -121,7 +121,7 @@ def load_seed(path):
 
 
 def _serialize(node):
-    return yaml.serialize(node) if node is not None else ""
+    return yaml.serialize(projection.unwrap_aliases(node)) if node is not None else ""
 
 
 def _dig(obj, *keys):
@@ -548,7 +548,7 @@ class Engine:
         return {"status": "OK", "message": "Full refresh started"}
 
     def _compose(self, text=None):
-        node = _compose_text(self.yaml_text if text is None else text)
+        node = projection.compose(self.yaml_text if text is None else text)
         if node is None:
             raise bad_request("failed to load yaml config projection: document has no mapping node")
         return node

@@ -14,7 +14,9 @@ import socket
 import socketserver
 import ssl
 import struct
+import sys
 import threading
+import traceback
 import time
 import urllib.parse
 from email.utils import formatdate
@@ -140,6 +142,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         try:
             if not self._apply_http_faults(path):
                 self._route(path, body)
+        except OSError:
+            raise  # the client went away
+        except Exception as err:  # an emulator bug: say so loudly rather than drop the connection
+            traceback.print_exc(file=sys.stderr)
+            if self._status == 0:
+                self._send_error(ApiError("INTERNAL_ERROR", "dblab emulator bug: %r" % err))
         finally:
             record["status"] = self._status
             with engine.lock:
@@ -161,6 +169,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     continue
                 if f.get("method") and f["method"].upper() != self.command:
                     continue
+                if f["type"] != "slow" and action is not None:
+                    continue  # one answer per request: later faults keep their count
                 if f.get("remaining") is not None:
                     f["remaining"] -= 1
                     if f["remaining"] <= 0:

@@ -550,6 +550,11 @@ class TestFaultsAndControl(EmulatorCase):
         self.assertError(self.emu.api("POST", "/admin/config", {}), 400, "BAD_REQUEST",
                          "invalid retrieval config: emulated")
 
+    def test_stacked_faults_answer_one_request_each(self):
+        self.emu.ctl("POST", "faults", [{"type": "http", "status": 500, "calls": 1},
+                                        {"type": "http", "status": 502, "calls": 1}])
+        self.assertEqual([self.emu.api("GET", "/status").status for _ in range(3)], [500, 502, 200])
+
     def test_down_503_for_some_seconds(self):
         self.emu.ctl("POST", "faults", {"type": "down", "mode": "503", "seconds": 0.3})
         self.assertEqual(self.emu.api("GET", "/healthz").status, 503)

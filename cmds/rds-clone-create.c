@@ -372,6 +372,8 @@ static cJSON *clone_section(const struct create *c)
     rds_cli_add_string(o, "deleteAfter", c->delete_after);
     rds_cli_add_string(o, "instanceClass", c->cfg->clone.instance_class);
     cJSON_AddBoolToObject(o, "adopted", c->adopted);
+    if (c->a->cli.dry_run && !c->adopted)
+        cJSON_AddBoolToObject(o, "dryRun", 1); /* what would be created */
     return o;
 }
 

@@ -114,7 +114,7 @@ int main(int argc, char **argv)
                                       a.cfg.clone.wait_timeout};
         rc = clone_delete(aws, kind, id, &o, &r, &e);
     }
-    if (rc == 0 && !a.cli.dry_run) {
+    if (rc == 0) {
         cJSON *d = cJSON_CreateObject();
         rds_cli_add_string(d, "id", id);
         rds_cli_add_time(d, "at", clock_now());
@@ -124,9 +124,12 @@ int main(int argc, char **argv)
             cJSON_AddItemToArray(inst, cJSON_CreateString(id));
         for (size_t i = 0; i < r.n_instances; i++)
             cJSON_AddItemToArray(inst, cJSON_CreateString(r.instances[i]));
+        if (a.cli.dry_run)
+            cJSON_AddBoolToObject(d, "dryRun", 1); /* what would be deleted */
         rundoc_set_section(doc, "deleted", d);
         log_info("%s %s: %s", rds_cli_kind_name(kind), id,
-                 r.already_gone ? "already gone" : opts.wait ? "deleted" : "deletion requested");
+                 r.already_gone ? "already gone" : a.cli.dry_run ? "would be deleted" :
+                 opts.wait ? "deleted" : "deletion requested");
     }
     if (rc == 0)
         rc = rundoc_write(doc);

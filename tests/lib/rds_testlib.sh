@@ -219,3 +219,26 @@ status_of() {   # status_of instances|clusters NAME
 fault() {
     aws_emu_fault "$1" >/dev/null
 }
+
+# rds_seed 'PYTHON' : reseeds the emulator with the default fixture changed by the
+# Python code, which sees it as `f` (a dict), e.g.
+#   rds_seed 'inst(f, "production-db")["automatedSnapshots"]["count"] = 0'
+# Helpers in scope: inst(f, id), cluster(f, id).
+rds_seed() {
+    check_calls   # the log of the calls so far: a reseed clears it
+    /usr/bin/python3 - "$RDS_TOP/tests/fixtures/emulator/default.json" "$T/seed.json" "$1" <<'PYEOF' || fail "seed"
+import json, sys
+f = json.load(open(sys.argv[1]))
+def inst(f, i):
+    return next(x for x in f["instances"] if x["id"] == i)
+def cluster(f, i):
+    return next(x for x in f["clusters"] if x["id"] == i)
+exec(sys.argv[3])
+json.dump(f, open(sys.argv[2], "w"))
+PYEOF
+    aws_emu_post seed "{\"path\": \"$T/seed.json\"}" | grep -q '"ok"' || fail "seeding the emulator"
+}
+
+clear_faults() {
+    curl -sS -X DELETE "$AWS_EMULATOR_URL/_emulator/faults" >/dev/null
+}

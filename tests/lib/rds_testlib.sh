@@ -53,6 +53,10 @@ rds_cleanup() {
 rds_start() {
     local type=${1:-rds}
     shift || true
+    if [ ! -f "$RDS_TOP/tests/emulators/aws_emulator.py" ]; then
+        echo "skip: the AWS emulator (tests/emulators/aws_emulator.py) is not there"
+        exit 77
+    fi
     T=$(mktemp -d "${TMPDIR:-/tmp}/test_rds.XXXXXX") || exit 1
     trap rds_cleanup EXIT
     trap 'exit 130' INT TERM

@@ -450,10 +450,11 @@ spawn() {
     _sp_in=$1
     _sp_out=$2
     shift 2
+    rm -f "$WORK/stats"
     if [ -n "$_sp_in" ]; then
-        "$@" -in "$_sp_in" >"$_sp_out" 9>&- &
+        DRR_STATS_FILE=$WORK/stats "$@" -in "$_sp_in" >"$_sp_out" 9>&- &
     else
-        "$@" >"$_sp_out" </dev/null 9>&- &
+        DRR_STATS_FILE=$WORK/stats "$@" >"$_sp_out" </dev/null 9>&- &
     fi
     STEP_PID=$!
     wait "$STEP_PID"
@@ -475,13 +476,21 @@ add_step_result() { # name seconds exitcode [awsCalls]
 "
 }
 
-# The AWS calls a command reports in its output ("awsCalls" at the top level
-# or under "stats"), added to the run's total; sets CALLS (empty if unknown).
+# The AWS calls a command reports, added to the run's total; sets CALLS
+# (empty if unknown). A command reports them in the file named by
+# $DRR_STATS_FILE (one JSON line per command: {"command":..,"awsCalls":N,..}),
+# or in its output document ("stats": {"awsCalls": N}).
 CALLS=
 count_aws_calls() {
     CALLS=
-    [ -s "$1" ] || return 0
-    _n=$(json_get "$1" stats.awsCalls) || _n=$(json_get "$1" awsCalls) || return 0
+    _n=
+    if [ -s "$WORK/stats" ]; then
+        _n=$(sed -n 's/.*"awsCalls":[[:space:]]*\([0-9][0-9]*\).*/\1/p' "$WORK/stats" |
+            awk '{ n += $1 } END { if (NR) print n }')
+    fi
+    if [ -z "$_n" ] && [ -s "$1" ]; then
+        _n=$(json_get "$1" stats.awsCalls) || _n=
+    fi
     case $_n in
         '' | *[!0-9]*) return 0 ;;
     esac
@@ -517,8 +526,7 @@ run_step() {
         fi
     fi
     rm -f "$STEP_OUT.tmp"
-    CALLS=
-    [ "$_rc" = 0 ] && count_aws_calls "$STEP_OUT"
+    count_aws_calls "$STEP_OUT"
     add_step_result "$CUR_STEP" "$_secs" "$_rc" "$CALLS"
     if [ "$_rc" != 0 ]; then
         log_error "step $CUR_STEP failed (exit $_rc after ${_secs}s)"
@@ -574,12 +582,16 @@ delete_clone() {
     _deadline=$2
     CUR_STEP=delete
     DEL_T0=$(now)
+    rm -f "$WORK/stats"
+    # From the document when it names the clone (it carries the kind and the
+    # Aurora members), else by name (kind from the config's source.type).
     # shellcheck disable=SC2046 # cmd_flags prints one word per line, none with spaces
-    set -- "$_dcmd" $(cmd_flags) -clone-id "$CLONE_ID"
-    if [ -n "$LAST_DOC" ]; then
-        "$@" -in "$LAST_DOC" >"$SDIR/deleted.json.tmp" 9>&- &
+    if [ -n "$LAST_DOC" ] && [ "$(json_get "$LAST_DOC" clone.id)" = "$CLONE_ID" ]; then
+        DRR_STATS_FILE=$WORK/stats "$_dcmd" $(cmd_flags) -in "$LAST_DOC" \
+            >"$SDIR/deleted.json.tmp" 9>&- &
     else
-        "$@" >"$SDIR/deleted.json.tmp" </dev/null 9>&- &
+        DRR_STATS_FILE=$WORK/stats "$_dcmd" $(cmd_flags) -clone-id "$CLONE_ID" \
+            >"$SDIR/deleted.json.tmp" </dev/null 9>&- &
     fi
     DEL_PID=$!
     watchdog "$DEL_PID" "$_deadline"
@@ -605,7 +617,8 @@ delete_collect() {
     else
         [ "$_rc" = 0 ] && _rc=$EX_INTERNAL
         rm -f "$SDIR/deleted.json"
-        add_step_result delete "$_secs" "$_rc"
+        count_aws_calls ""
+        add_step_result delete "$_secs" "$_rc" "$CALLS"
         log_error "delete of clone $CLONE_ID failed (exit $_rc); the next run's recovery will retry"
         fail delete "$_rc"
     fi
@@ -644,16 +657,16 @@ recover() {
         log_error "rds-clone-delete: command not found"
         return "$EX_INTERNAL"
     }
-    _doc=
-    [ -s "$SDIR/snapshot.json" ] && _doc=$SDIR/snapshot.json
     _out=$WORK/recovery.json
-    _t0=$(now)
+    CUR_STEP=recovery
+    STEP_T0=$(now)
+    _t0=$STEP_T0
+    # By name: the kind comes from the config's source.type.
     # shellcheck disable=SC2046 # one word per line, none with spaces
-    spawn "$_doc" "$_out" "$_dcmd" $(cmd_flags) -clone-id "$_old_clone"
+    spawn "" "$_out" "$_dcmd" $(cmd_flags) -clone-id "$_old_clone"
     _rc=$?
     _secs=$(elapsed "$(now)" "$_t0")
-    CALLS=
-    [ "$_rc" = 0 ] && count_aws_calls "$_out"
+    count_aws_calls "$_out"
     add_step_result recovery "$_secs" "$_rc" "$CALLS"
     _gone=$(json_get "$_out" deleted.alreadyGone) || _gone=
     RECOVERY_JSON="{\"runId\":$(json_str "$_old_run"),\"clone\":$(json_str "$_old_clone"),\"action\":\"$_act\",\"exitCode\":$_rc${_gone:+,\"alreadyGone\":$_gone}}"
@@ -684,8 +697,9 @@ run_gc() { # [extra args...]
         return "$EX_INTERNAL"
     }
     _out=$WORK/gc.json
-    _t0=$(now)
     CUR_STEP=gc
+    STEP_T0=$(now)
+    _t0=$STEP_T0
     # shellcheck disable=SC2046 # one word per line, none with spaces
     spawn "" "$_out" "$_gcmd" $(cmd_flags) "$@"
     _rc=$?
@@ -706,10 +720,18 @@ run_gc() { # [extra args...]
 
 # The base document: this run's newest one, or a minimal one.
 final_base() {
-    if [ "$CLONE_DELETED" = 1 ] && [ -s "$SDIR/deleted.json" ]; then
+    if [ "$CLONE_DELETED" = 1 ] && [ -s "$SDIR/deleted.json" ] &&
+        json_get "$SDIR/deleted.json" clone >/dev/null; then
         tail -n 1 "$SDIR/deleted.json"
     elif [ -n "$LAST_DOC" ] && [ -s "$LAST_DOC" ]; then
-        tail -n 1 "$LAST_DOC"
+        # A delete by name returns a document of its own: graft its section.
+        if [ "$CLONE_DELETED" = 1 ] && _del=$(json_get "$SDIR/deleted.json" deleted); then
+            printf '%s,"deleted":%s}\n' "$(tail -n 1 "$LAST_DOC" | sed 's/[[:space:]]*}[[:space:]]*$//')" "$_del"
+        else
+            tail -n 1 "$LAST_DOC"
+        fi
+    elif [ "$CLONE_DELETED" = 1 ] && [ -s "$SDIR/deleted.json" ]; then
+        tail -n 1 "$SDIR/deleted.json"
     else
         printf '{"apiVersion":"%s"%s%s}\n' "$API_VERSION" \
             "${RUN_ID:+,\"runId\":$(json_str "$RUN_ID")}" \
@@ -858,7 +880,8 @@ on_signal() { # NAME NUMBER
         unwatch "$WD_PID"
         STEP_PID=
         if [ -n "$STEP_T0" ]; then
-            add_step_result "$CUR_STEP" "$(elapsed "$(now)" "$STEP_T0")" "$_rc"
+            count_aws_calls ""
+            add_step_result "$CUR_STEP" "$(elapsed "$(now)" "$STEP_T0")" "$_rc" "$CALLS"
             STEP_T0=
         fi
         [ -n "$STEP_OUT" ] && rm -f "$STEP_OUT.tmp"

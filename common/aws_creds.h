@@ -6,7 +6,7 @@
  *   5. EC2 IMDSv2
  * Temporary credentials are refreshed before they expire: advisory refresh when
  * under 15 minutes remain (a failure keeps the old ones), mandatory under 10.
- * The source used is logged; a secret never is. */
+ * The source used is logged; a secret never is. See docs/credentials.md. */
 #ifndef DRR_AWS_CREDS_H
 #define DRR_AWS_CREDS_H
 
@@ -27,20 +27,56 @@ struct aws_credentials {
 struct aws_creds_provider;
 
 struct aws_creds_options {
-    const char *profile;       /* aws.profile; NULL = AWS_PROFILE / default */
-    const char *region;        /* for the regional STS endpoint */
-    const char *sts_endpoint;  /* override (AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL resolved by caller); NULL = default */
-    struct http_client *http;  /* shared client for STS / IMDS / container calls */
-    int max_attempts;
+    /* aws.profile; NULL = AWS_PROFILE / default. A profile named here is what
+     * the user asked for, so (as botocore and the Go SDK do for a profile chosen
+     * in code) it wins over AWS_ACCESS_KEY_ID in the environment; a profile named
+     * only by AWS_PROFILE does not (a value equal to $AWS_PROFILE counts as that). */
+    const char *profile;
+    const char *region;        /* for the regional STS endpoint; NULL = AWS_REGION,
+                                  AWS_DEFAULT_REGION, the profile's region */
+    const char *sts_endpoint;  /* override; NULL = AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL,
+                                  else https://sts.{region}.amazonaws.com */
+    struct http_client *http;  /* shared client for STS calls; NULL = the provider makes its own */
+    int max_attempts;          /* attempts per credential HTTP call; <= 0 = 3 */
+    /* Base URL for AWS_CONTAINER_CREDENTIALS_RELATIVE_URI; NULL = http://169.254.170.2.
+     * Only tests set it (the link-local address cannot be served locally). */
+    const char *container_endpoint;
 };
+
+/* Refresh windows (seconds before expiration). */
+#define AWS_CREDS_ADVISORY_REFRESH  (15 * 60)
+#define AWS_CREDS_MANDATORY_REFRESH (10 * 60)
+/* After a failed advisory refresh, the next attempt waits this long. */
+#define AWS_CREDS_ADVISORY_RETRY    60
 
 /* Builds the default chain. Nothing is fetched until aws_creds_get. */
 struct aws_creds_provider *aws_creds_provider_new(const struct aws_creds_options *opt);
+/* A provider that always returns these long-term or session keys (tests, and
+ * callers that already hold credentials). The strings are copied and registered
+ * as secrets. */
+struct aws_creds_provider *aws_creds_provider_new_static(const char *access_key_id,
+                                                         const char *secret_access_key,
+                                                         const char *session_token);
 void aws_creds_provider_free(struct aws_creds_provider *p);
 
 /* Current valid credentials, resolving or refreshing as needed. The returned
  * pointer stays valid until the next aws_creds_get or free. Returns 0 or
- * DRR_EXIT_AWS (no credentials anywhere, STS refused) / DRR_EXIT_TEMPFAIL. */
+ * DRR_EXIT_AWS (no credentials anywhere, STS refused, a provider failed),
+ * DRR_EXIT_TEMPFAIL (network trouble reaching STS / IMDS / the container
+ * endpoint), DRR_EXIT_CONFIG (invalid credential configuration: partial keys,
+ * unknown profile, source_profile cycle, bad credential_source). */
 int aws_creds_get(struct aws_creds_provider *p, const struct aws_credentials **out, struct err *e);
+
+/* The STS endpoint the chain uses for these options (malloc'd), and the region
+ * it signs for (malloc'd, "us-east-1" for the global endpoint). */
+char *aws_creds_sts_endpoint(const struct aws_creds_options *opt, char **signing_region);
+
+/* 1 if uri may serve container credentials (AWS_CONTAINER_CREDENTIALS_FULL_URI):
+ * https, or http to a loopback address, 169.254.170.2, 169.254.170.23 or
+ * fd00:ec2::23. */
+int aws_creds_container_uri_allowed(const char *uri);
+
+/* Releases the strings of c (secrets are overwritten) and zeroes it. */
+void aws_credentials_clear(struct aws_credentials *c);
 
 #endif

@@ -107,8 +107,11 @@ int duration_parse(const char *s, int64_t *out);
 /* 5400 -> "1h30m" into out. */
 void duration_format(int64_t seconds, char *out, size_t outlen);
 
-/* Expands ${VAR} and ${VAR:-default} in s. On an unset variable without default
- * returns -1 and sets *missing (malloc'd variable name). Returns malloc'd result in *out. */
+/* Expands ${VAR} and ${VAR:-default} in s ("$$" is a literal '$'; any other
+ * '$' is literal). Returns 0 with the malloc'd result in *out; -1 on an unset
+ * variable without default, *missing = malloc'd variable name; -2 on a malformed
+ * reference ("${" unterminated, bad name), *missing = malloc'd description.
+ * missing may be NULL. */
 int env_expand(const char *s, char **out, char **missing);
 
 #endif

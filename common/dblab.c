@@ -61,6 +61,11 @@ void dblab_client_free(struct dblab_client *c)
     free(c);
 }
 
+void dblab_client_set_max_attempts(struct dblab_client *c, int n)
+{
+    c->max_attempts = n > 0 ? n : 1;
+}
+
 /* ---- errors --------------------------------------------------------------- */
 
 /* A short printable excerpt of a body that is not the engine's JSON error (a

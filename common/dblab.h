@@ -41,6 +41,9 @@ struct dblab_options {
 /* Returns 0 or DRR_EXIT_CONFIG (bad endpoint URL) / DRR_EXIT_INTERNAL. */
 int dblab_client_new(const struct dblab_options *opt, struct dblab_client **out, struct err *e);
 void dblab_client_free(struct dblab_client *c);
+/* Changes max_attempts (the refresh wait polls once per call and tolerates
+ * failed polls itself). */
+void dblab_client_set_max_attempts(struct dblab_client *c, int n);
 
 /* ---- GET /healthz -------------------------------------------------------- */
 struct dblab_health {

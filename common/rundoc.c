@@ -143,6 +143,10 @@ static int parse_len(const char *text, size_t len, const char *name,
         const char *ep = cJSON_GetErrorPtr();
         if (ep != NULL && ep >= text && ep <= text + len)
             off = (size_t)(ep - text);
+        /* cJSON stops before the blanks that precede the offending token */
+        while (off < len && (text[off] == ' ' || text[off] == '\t' || text[off] == '\n' ||
+                             text[off] == '\r'))
+            off++;
         int line, col;
         position(text, off, &line, &col);
         return err_set(e, DRR_EXIT_INPUT, "%s:%d:%d: malformed JSON (offset %zu)", name, line,

@@ -1,0 +1,574 @@
+/* dblab-refresh: points the DBLab Engine at the ready clone and runs a full
+ * refresh to the end.
+ *
+ *   healthz -> status (logical mode, not busy) -> the config projection
+ *   (pre-checked against GET /admin/config, POSTed, read back and verified)
+ *   -> POST /full-refresh once -> wait for start, then for the end.
+ *
+ * Reads the run document with `endpoint` (and `clone`), writes it back with
+ * `refresh`. Nothing is changed on the engine until every check passed; a
+ * refusal (physical mode, busy, a key the engine would ignore) leaves it as it
+ * was. See docs/dblab-refresh.md. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "buf.h"
+#include "clock.h"
+#include "config.h"
+#include "dblab.h"
+#include "err.h"
+#include "exitcodes.h"
+#include "http.h"
+#include "instance_class.h"
+#include "log.h"
+#include "rundoc.h"
+#include "signals.h"
+
+#define KEY_SOURCE "retrieval.spec.logicalDump.options.source"
+#define KEY_HOST KEY_SOURCE ".connection.host"
+#define KEY_PORT KEY_SOURCE ".connection.port"
+#define KEY_DBNAME KEY_SOURCE ".connection.dbname"
+#define KEY_USERNAME KEY_SOURCE ".connection.username"
+#define KEY_PASSWORD KEY_SOURCE ".connection.password"
+#define KEY_RDSIAM_ID KEY_SOURCE ".rdsIam.dbInstanceIdentifier"
+#define KEY_DUMP_JOBS "retrieval.spec.logicalDump.options.parallelJobs"
+#define KEY_RESTORE_JOBS "retrieval.spec.logicalRestore.options.parallelJobs"
+
+/* Failed polls in a row that the wait tolerates (engine restart, network blip). */
+#define MAX_FAILED_POLLS 5
+
+static const struct cli_command cmd = {
+    .name = "dblab-refresh",
+    .summary = "point the DBLab Engine at the clone and run a full refresh to the end",
+    .description =
+        "Reads the run document (with `endpoint` from rds-clone-wait), checks the engine\n"
+        "(healthz, logical mode, no refresh running), sets the logicalDump source to the\n"
+        "clone through POST /admin/config and verifies that every value took effect,\n"
+        "triggers POST /full-refresh once and waits until the refresh finishes. Writes the\n"
+        "document with a `refresh` section. With -dry-run: the checks only, and the config\n"
+        "it would send (password redacted) on stderr.",
+    .reads_document = 1,
+    .needs_config = 1,
+};
+
+/* Where the server.yml needs a key for the engine to accept it: the engine only
+ * rewrites keys its YAML already has, and drops the others without a word. */
+static const char *server_yml_hint(const char *key)
+{
+    if (strcmp(key, KEY_RDSIAM_ID) == 0)
+        return "add under retrieval.spec.logicalDump.options.source: `type: rdsIam` and an "
+               "`rdsIam:` block with `awsRegion`, `dbInstanceIdentifier` and `sslRootCert` "
+               "(any placeholder value; this tool rewrites it each run)";
+    if (strcmp(key, KEY_DUMP_JOBS) == 0)
+        return "add `parallelJobs: 1` under retrieval.spec.logicalDump.options";
+    if (strcmp(key, KEY_RESTORE_JOBS) == 0)
+        return "add `parallelJobs: 1` under retrieval.spec.logicalRestore.options";
+    return "add under retrieval.spec.logicalDump.options.source a `connection:` block with "
+           "`host`, `port`, `dbname`, `username` and `password` (placeholder values are fine; "
+           "this tool rewrites them each run)";
+}
+
+/* The update this run sends, and the keys to verify afterwards. */
+struct projection {
+    cJSON *update;          /* the nested object POSTed to /admin/config */
+    const char *keys[9];    /* every leaf set, in order */
+    size_t n_keys;
+};
+
+static void proj_set(struct projection *p, const char *key, cJSON *value)
+{
+    dblab_projection_set(p->update, key, value);
+    p->keys[p->n_keys++] = key;
+}
+
+/* One parallelJobs setting: PARALLEL_UNSET leaves the engine's own value. */
+static int resolve_jobs(int setting, const char *cfg_key, int auto_value, const char *auto_why,
+                        int *out, struct err *e)
+{
+    *out = 0;
+    if (setting == PARALLEL_UNSET)
+        return 0;
+    if (setting != PARALLEL_AUTO) {
+        *out = setting;
+        log_info("%s: %d", cfg_key, setting);
+        return 0;
+    }
+    if (auto_value < 1)
+        return err_set(e, DRR_EXIT_CONFIG, "%s: auto: %s; set a number instead", cfg_key, auto_why);
+    *out = auto_value;
+    log_info("%s: auto = %d (%s)", cfg_key, auto_value, auto_why);
+    return 0;
+}
+
+static int build_projection(struct app *a, struct projection *p, struct err *e)
+{
+    const struct config *cfg = &a->cfg;
+    const cJSON *doc = a->doc;
+    const cJSON *endpoint = rundoc_section(doc, "endpoint");
+    const cJSON *clone = rundoc_section(doc, "clone");
+    int dry = a->cli.dry_run;
+    p->update = cJSON_CreateObject();
+    p->n_keys = 0;
+
+    /* connection: the clone's endpoint. A dry run that precedes any clone shows
+     * placeholders (the upstream dry run created none). */
+    const char *host = "<clone endpoint>";
+    long long port = 5432;
+    if (endpoint || !dry) {
+        int rc = rundoc_get_string(doc, "endpoint", "host", &host, e);
+        if (rc == 0)
+            rc = rundoc_get_int(doc, "endpoint", "port", &port, e);
+        if (rc)
+            return rc;
+        if (port < 1 || port > 65535)
+            return err_set(e, DRR_EXIT_INPUT, "endpoint.port: %lld is not a TCP port", port);
+    }
+    proj_set(p, KEY_HOST, cJSON_CreateString(host));
+    proj_set(p, KEY_PORT, cJSON_CreateNumber((double)port));
+    if (cfg->source.db_name)
+        proj_set(p, KEY_DBNAME, cJSON_CreateString(cfg->source.db_name));
+    if (cfg->source.username)
+        proj_set(p, KEY_USERNAME, cJSON_CreateString(cfg->source.username));
+    if (cfg->source.password)
+        proj_set(p, KEY_PASSWORD, cJSON_CreateString(cfg->source.password));
+
+    /* rdsIam: the engine calls DescribeDBInstances with this id to build its
+     * IAM token, so for Aurora it must be the writer INSTANCE, never the cluster. */
+    if (cfg->clone.enable_iam_auth == TRI_TRUE) {
+        const char *id = NULL;
+        const cJSON *v = endpoint ? cJSON_GetObjectItemCaseSensitive(endpoint, "instanceId") : NULL;
+        if (cJSON_IsString(v) && v->valuestring[0])
+            id = v->valuestring;
+        v = clone ? cJSON_GetObjectItemCaseSensitive(clone, "writerInstanceId") : NULL;
+        if (!id && cJSON_IsString(v) && v->valuestring[0])
+            id = v->valuestring;
+        const cJSON *kind = clone ? cJSON_GetObjectItemCaseSensitive(clone, "kind") : NULL;
+        v = clone ? cJSON_GetObjectItemCaseSensitive(clone, "id") : NULL;
+        if (!id && cJSON_IsString(v) && v->valuestring[0] &&
+            !(cJSON_IsString(kind) && strcmp(kind->valuestring, "cluster") == 0))
+            id = v->valuestring;
+        if (!id && !dry)
+            return err_set(e, DRR_EXIT_INPUT,
+                           "endpoint.instanceId: missing (clone.enableIAMAuth needs the clone's "
+                           "instance id; for Aurora the writer instance, clone.writerInstanceId)");
+        proj_set(p, KEY_RDSIAM_ID, cJSON_CreateString(id ? id : "<clone instance id>"));
+    }
+
+    /* Parallelism is opt-in: pg_dump -j cannot run with the engine's
+     * immediateRestore mode, and the engine then fails silently. */
+    const char *cls = NULL;
+    const cJSON *c = clone ? cJSON_GetObjectItemCaseSensitive(clone, "instanceClass") : NULL;
+    cls = cJSON_IsString(c) ? c->valuestring : cfg->clone.instance_class;
+    int vcpus = instance_class_vcpus(cls);
+    char why[160];
+    if (vcpus > 0)
+        snprintf(why, sizeof why, "half of %s's %d vCPUs", cls, vcpus);
+    else
+        snprintf(why, sizeof why, "the vCPUs of instance class \"%s\" are unknown", cls ? cls : "");
+    int dump_jobs, restore_jobs;
+    int rc = resolve_jobs(cfg->dblab.dump_parallel_jobs, "dblab.dumpParallelJobs",
+                          vcpus > 0 ? (vcpus / 2 > 1 ? vcpus / 2 : 1) : -1, why, &dump_jobs, e);
+    if (rc)
+        return rc;
+    long local = sysconf(_SC_NPROCESSORS_ONLN);
+    snprintf(why, sizeof why, "the %ld vCPUs of this machine, which should be the DBLab host", local);
+    rc = resolve_jobs(cfg->dblab.restore_parallel_jobs, "dblab.restoreParallelJobs",
+                      local > 0 ? (int)local : 1, why, &restore_jobs, e);
+    if (rc)
+        return rc;
+    if (dump_jobs > 1)
+        log_warn("dblab.dumpParallelJobs: pg_dump -j %d is incompatible with the engine's "
+                 "immediateRestore mode (the refresh then fails silently): make sure "
+                 "logicalDump.options.immediateRestore is off", dump_jobs);
+    if (dump_jobs)
+        proj_set(p, KEY_DUMP_JOBS, cJSON_CreateNumber(dump_jobs));
+    if (restore_jobs)
+        proj_set(p, KEY_RESTORE_JOBS, cJSON_CreateNumber(restore_jobs));
+    return 0;
+}
+
+/* The update as it may be shown: password replaced. Caller frees. */
+static char *projection_for_log(const struct projection *p)
+{
+    cJSON *copy = cJSON_Duplicate(p->update, 1);
+    if (dblab_projection_get(copy, KEY_PASSWORD))
+        dblab_projection_set(copy, KEY_PASSWORD, cJSON_CreateString("[REDACTED]"));
+    char *s = cJSON_PrintUnformatted(copy);
+    cJSON_Delete(copy);
+    return s;
+}
+
+/* The engine answers GET /admin/config with the keys its YAML has, never a
+ * password. A key it lacks would be dropped silently by the POST. */
+static int check_keys(const struct projection *p, const cJSON *cfg, int after_post,
+                      struct err *e)
+{
+    for (size_t i = 0; i < p->n_keys; i++) {
+        const char *k = p->keys[i];
+        if (strcmp(k, KEY_PASSWORD) == 0)
+            continue; /* never returned: cannot be verified, only sent */
+        const cJSON *want = dblab_projection_get(p->update, k);
+        if (!after_post) {
+            if (!dblab_projection_get(cfg, k))
+                return err_set(e, DRR_EXIT_CONFIG,
+                               "DBLab server.yml has no %s, so the engine would silently ignore "
+                               "it and %s; %s. Nothing was changed", k,
+                               strncmp(k, KEY_SOURCE, strlen(KEY_SOURCE)) == 0
+                                   ? "refresh from its old source" : "keep its old value",
+                               server_yml_hint(k));
+        } else if (!dblab_projection_matches(cfg, k, want)) {
+            const cJSON *got = dblab_projection_get(cfg, k);
+            char *gs = got ? cJSON_PrintUnformatted(got) : NULL;
+            int rc = err_set(e, DRR_EXIT_CONFIG,
+                             "DBLab did not apply %s (it reads back %s): the engine ignores keys "
+                             "its server.yml does not contain; %s", k, gs ? gs : "nothing",
+                             server_yml_hint(k));
+            cJSON_free(gs);
+            return rc;
+        }
+    }
+    return 0;
+}
+
+static void fmt_time(int64_t t, char *out, size_t n)
+{
+    if (t > 0)
+        clock_format_rfc3339(t, out, n);
+    else
+        snprintf(out, n, "never");
+}
+
+/* What the refresh must be compared against: the engine before the trigger. */
+struct baseline {
+    int64_t trigger_time;
+    int64_t last_refresh;
+    int had_alert;          /* a refresh_failed alert was there before the trigger */
+    int64_t alert_seen;     /* its lastSeen and count */
+    long long alert_count;
+};
+
+/* The engine's clock may run behind ours by this much. */
+#define CLOCK_SLACK 300
+
+/* A refresh_failed alert raised after the trigger, or NULL. The alert that was
+ * there before (a previous run's: the stale-failed race) does not count; an
+ * alert counts when it appeared or changed (lastSeen, count) since then and its
+ * lastSeen is not older than the trigger (minus the clock slack). */
+static const struct dblab_alert *new_failure(const struct dblab_status *s,
+                                             const struct baseline *b)
+{
+    const struct dblab_alert *al = dblab_status_alert(s, "refresh_failed");
+    if (!al)
+        return NULL;
+    int changed = !b->had_alert || al->last_seen != b->alert_seen || al->count != b->alert_count;
+    if (!changed)
+        return NULL;
+    if (al->last_seen > 0 && al->last_seen < b->trigger_time - CLOCK_SLACK)
+        return NULL;
+    return al;
+}
+
+static int signal_exit(int sig, const char *when)
+{
+    log_error("interrupted by signal %d %s", sig, when);
+    return DRR_EXIT_SIGNAL_BASE + sig;
+}
+
+/* Polls /status until the refresh started and finished. *final receives the
+ * last status on success. */
+static int wait_refresh(struct dblab_client *c, const struct config *cfg,
+                        const struct baseline *b, struct dblab_status *final, struct err *e)
+{
+    double t0 = clock_monotonic();
+    double start_deadline = t0 + (double)cfg->dblab.start_timeout;
+    double deadline = t0 + (double)cfg->dblab.timeout;
+    double poll = cfg->dblab.poll_interval > 0 ? (double)cfg->dblab.poll_interval : 30.0;
+    int started = 0, failed_polls = 0;
+    char last_state[64] = "";
+    char tbuf[32], dbuf[32];
+
+    dblab_client_set_max_attempts(c, 1); /* the loop is the retry */
+    for (;;) {
+        struct dblab_status s;
+        struct err pe = {0};
+        int rc = dblab_status_get(c, &s, &pe);
+        if (signals_pending())
+            return signal_exit(signals_pending(), "while waiting for the refresh; the engine "
+                               "continues it and may still be reading from the clone");
+        if (rc) {
+            if (rc != DRR_EXIT_TEMPFAIL || ++failed_polls > MAX_FAILED_POLLS)
+                return err_set(e, rc, "%s%s; the refresh may still be running and reading from "
+                               "the clone", pe.msg,
+                               rc == DRR_EXIT_TEMPFAIL ? " (too many failed polls in a row)" : "");
+            log_warn("poll %d of %d tolerated: %s", failed_polls, MAX_FAILED_POLLS, pe.msg);
+        } else {
+            if (failed_polls)
+                log_info("the engine answers again after %d failed poll%s", failed_polls,
+                         failed_polls == 1 ? "" : "s");
+            failed_polls = 0;
+            const char *st = s.retrieval_status;
+            if (strcmp(last_state, st) != 0) {
+                log_info("retrieval status: %s", st);
+                snprintf(last_state, sizeof last_state, "%s", st);
+            }
+            const struct dblab_alert *al = new_failure(&s, b);
+            if (al) {
+                rc = err_set(e, DRR_EXIT_REFRESH_FAILED, "the DBLab refresh failed: %s",
+                             al->message && al->message[0] ? al->message : "(no message)");
+                dblab_status_free(&s);
+                return rc;
+            }
+            if (!started && (s.last_refresh != b->last_refresh ||
+                             strcmp(st, "refreshing") == 0 || strcmp(st, "snapshotting") == 0)) {
+                started = 1;
+                fmt_time(s.last_refresh, tbuf, sizeof tbuf);
+                log_info("the refresh started (lastRefresh %s)", tbuf);
+            }
+            if (started && strcmp(st, "failed") == 0) {
+                rc = err_set(e, DRR_EXIT_REFRESH_FAILED,
+                             "the DBLab refresh failed (status failed, no refresh_failed alert "
+                             "with details: see the engine's log)");
+                dblab_status_free(&s);
+                return rc;
+            }
+            if (started && strcmp(st, "inactive") == 0) {
+                rc = err_set(e, DRR_EXIT_REFRESH_FAILED,
+                             "the DBLab refresh stopped: retrieval status became inactive");
+                dblab_status_free(&s);
+                return rc;
+            }
+            if (started && strcmp(st, "finished") == 0) {
+                *final = s;
+                return 0;
+            }
+            /* Before the start, a "finished" or "failed" is the previous run's. */
+            dblab_status_free(&s);
+        }
+
+        double now = clock_monotonic();
+        if (!started && now >= start_deadline) {
+            duration_format(cfg->dblab.start_timeout, dbuf, sizeof dbuf);
+            fmt_time(b->last_refresh, tbuf, sizeof tbuf);
+            return err_set(e, DRR_EXIT_TIMEOUT,
+                           "the engine accepted the refresh but did not start it within %s "
+                           "(lastRefresh still %s, status %s): it failed before starting and "
+                           "only its log says why (a bad job config, missing AWS credentials "
+                           "for rdsIam); dblab.startTimeout sets this limit",
+                           dbuf, tbuf, last_state[0] ? last_state : "unknown");
+        }
+        if (now >= deadline) {
+            duration_format(cfg->dblab.timeout, dbuf, sizeof dbuf);
+            return err_set(e, DRR_EXIT_TIMEOUT,
+                           "the refresh did not finish within dblab.timeout %s (status %s); "
+                           "the engine may still be reading from the clone", dbuf,
+                           last_state[0] ? last_state : "unknown");
+        }
+        double sleep_for = poll;
+        double limit = (started ? deadline : fmin(start_deadline, deadline)) - now;
+        if (sleep_for > limit)
+            sleep_for = limit;
+        int sig = signals_sleep(sleep_for);
+        if (sig)
+            return signal_exit(sig, "while waiting for the refresh; the engine continues it "
+                               "and may still be reading from the clone");
+    }
+}
+
+/* INTEGRATION POINT (helper "creds", common/secrets.h): once secrets.h is on
+ * main, resolve secretsmanager:/ssm: references in dblab.token and
+ * source.password here with secrets_resolve_config (which registers the
+ * resolved values with redact_add_secret). Until then a reference is refused
+ * rather than sent to the engine as if it were the value. */
+static int resolve_secrets(struct app *a, struct err *e)
+{
+    if (config_is_secret_reference(a->cfg.dblab.token))
+        return err_set(e, DRR_EXIT_CONFIG, "dblab.token: secret references (secretsmanager:, "
+                       "ssm:) are not supported by this build yet");
+    if (a->cfg.source.password && config_is_secret_reference(a->cfg.source.password))
+        return err_set(e, DRR_EXIT_CONFIG, "source.password: secret references (secretsmanager:, "
+                       "ssm:) are not supported by this build yet");
+    return 0;
+}
+
+static int run(struct app *a, struct dblab_client **cp, struct err *e)
+{
+    const struct config *cfg = &a->cfg;
+    int dry = a->cli.dry_run;
+    int rc;
+
+    if (!dry && !rundoc_section(a->doc, "endpoint"))
+        return err_set(e, DRR_EXIT_INPUT, "endpoint: missing section (run rds-clone-wait first)");
+    if ((rc = resolve_secrets(a, e)))
+        return rc;
+
+    struct dblab_options opt = {
+        .endpoint = cfg->dblab.api_endpoint, .token = cfg->dblab.token,
+        .ca_cert = cfg->dblab.ca_cert, .insecure = cfg->dblab.insecure,
+    };
+    if (cfg->dblab.insecure)
+        log_warn("dblab.insecure: TLS certificate verification of %s is OFF; anyone on the path "
+                 "can read the token and the clone's credentials", cfg->dblab.api_endpoint);
+    if ((rc = dblab_client_new(&opt, cp, e)))
+        return rc;
+    struct dblab_client *c = *cp;
+
+    /* 1. health */
+    struct dblab_health h;
+    if ((rc = dblab_healthz(c, &h, e)))
+        return rc;
+    log_info("DBLab Engine %s (%s edition) at %s", h.version ? h.version : "(version unknown)",
+             h.edition ? h.edition : "unknown", cfg->dblab.api_endpoint);
+    char *engine_version = h.version ? xstrdup(h.version) : NULL;
+    dblab_health_free(&h);
+    int major, minor;
+    if (engine_version && sscanf(engine_version, "v%d.%d", &major, &minor) == 2 &&
+        (major < 3 || (major == 3 && minor < 5))) {
+        rc = err_set(e, DRR_EXIT_DBLAB, "DBLab Engine %s is too old: the full-refresh and admin "
+                     "config APIs need 3.5 or newer; nothing was changed", engine_version);
+        free(engine_version);
+        return rc;
+    }
+
+    /* 2. status: mode, busy, scheduler */
+    struct dblab_status st;
+    struct projection p = {0};
+    cJSON *current = NULL, *applied = NULL;
+    struct dblab_status final = {0};
+    if ((rc = dblab_status_get(c, &st, e)))
+        goto out_version;
+    if (!engine_version && st.engine_version)
+        engine_version = xstrdup(st.engine_version);
+    char tbuf[32];
+    fmt_time(st.last_refresh, tbuf, sizeof tbuf);
+    log_info("retrieval: mode %s, status %s, last refresh %s", st.mode, st.retrieval_status, tbuf);
+    if (strcmp(st.mode, "logical") != 0) {
+        rc = err_set(e, DRR_EXIT_GUARD,
+                     "the DBLab Engine's retrieval mode is \"%s\", not \"logical\": it cannot "
+                     "refresh from an RDS clone with pg_dump (and does not check this itself); "
+                     "nothing was changed", st.mode);
+        goto out;
+    }
+    if (dblab_retrieval_busy(st.retrieval_status)) {
+        rc = err_set(e, DRR_EXIT_BUSY,
+                     "the DBLab Engine is busy (retrieval status %s): another job owns it; "
+                     "nothing was changed", st.retrieval_status);
+        goto out;
+    }
+    if (st.next_refresh > 0) {
+        fmt_time(st.next_refresh, tbuf, sizeof tbuf);
+        log_warn("the engine's own refresh scheduler is on (next refresh %s): it will later "
+                 "refresh from a deleted clone or from whatever source it has; set "
+                 "retrieval.refresh.timetable: \"\" in server.yml", tbuf);
+    }
+
+    /* 3. the config projection: checked before anything is changed */
+    if ((rc = build_projection(a, &p, e)))
+        goto out;
+    char *shown = projection_for_log(&p);
+    if (dry)
+        log_info("dry run: would send POST /admin/config %s", shown);
+    else
+        log_debug("POST /admin/config %s", shown);
+    cJSON_free(shown);
+    if ((rc = dblab_config_get(c, &current, e)))
+        goto out;
+    if ((rc = check_keys(&p, current, 0, e)))
+        goto out;
+    if (dry) {
+        log_info("dry run: the engine is healthy, logical and idle, and has every key; "
+                 "no change made, no refresh triggered");
+        rc = rundoc_write(app_doc(a));
+        goto out;
+    }
+    if (signals_pending()) {
+        rc = signal_exit(signals_pending(), "before changing the engine; nothing was changed");
+        goto out;
+    }
+    if ((rc = dblab_config_set(c, p.update, &applied, e)))
+        goto out;
+    cJSON_Delete(current);
+    current = NULL;
+    if ((rc = dblab_config_get(c, &current, e)))
+        goto out;
+    if ((rc = check_keys(&p, current, 1, e)))
+        goto out;
+    const cJSON *hv = dblab_projection_get(p.update, KEY_HOST);
+    log_info("the engine's logicalDump source is now %s:%d", hv->valuestring,
+             (int)dblab_projection_get(p.update, KEY_PORT)->valuedouble);
+
+    /* 4. trigger, once */
+    if (signals_pending()) {
+        rc = signal_exit(signals_pending(), "before the refresh was triggered");
+        goto out;
+    }
+    struct baseline b = { .trigger_time = clock_now(), .last_refresh = st.last_refresh };
+    const struct dblab_alert *al = dblab_status_alert(&st, "refresh_failed");
+    if (al) {
+        b.had_alert = 1;
+        b.alert_seen = al->last_seen;
+        b.alert_count = al->count;
+    }
+    if ((rc = dblab_full_refresh(c, e)))
+        goto out;
+    log_info("full refresh triggered; waiting (poll every %llds, start within %llds, "
+             "finish within %llds)", (long long)cfg->dblab.poll_interval,
+             (long long)cfg->dblab.start_timeout, (long long)cfg->dblab.timeout);
+
+    /* 5. wait */
+    if ((rc = wait_refresh(c, cfg, &b, &final, e)))
+        goto out;
+    int64_t finished = clock_now();
+    cJSON *r = cJSON_CreateObject();
+    char sbuf[32], fbuf[32], dsbuf[32];
+    clock_format_rfc3339(b.trigger_time, sbuf, sizeof sbuf);
+    clock_format_rfc3339(finished, fbuf, sizeof fbuf);
+    cJSON_AddStringToObject(r, "startedAt", sbuf);
+    cJSON_AddStringToObject(r, "finishedAt", fbuf);
+    cJSON_AddNumberToObject(r, "durationSeconds", (double)(finished - b.trigger_time));
+    cJSON_AddStringToObject(r, "status", final.retrieval_status);
+    if (final.data_state_at > 0) {
+        clock_format_rfc3339(final.data_state_at, dsbuf, sizeof dsbuf);
+        cJSON_AddStringToObject(r, "dataStateAt", dsbuf);
+    }
+    if (engine_version)
+        cJSON_AddStringToObject(r, "engineVersion", engine_version);
+    cJSON *doc = app_doc(a);
+    rundoc_set_section(doc, "refresh", r);
+    log_info("refresh finished in %llds%s%s", (long long)(finished - b.trigger_time),
+             final.data_state_at > 0 ? "; data state at " : "",
+             final.data_state_at > 0 ? dsbuf : "");
+    rc = rundoc_write(doc);
+
+out:
+    dblab_status_free(&final);
+    cJSON_Delete(applied);
+    cJSON_Delete(current);
+    cJSON_Delete(p.update);
+    dblab_status_free(&st);
+out_version:
+    free(engine_version);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    struct app a;
+    int rc = app_start(&a, argc, argv, &cmd, NULL);
+    if (rc != 0) {
+        app_end(&a);
+        return rc < 0 ? 0 : rc;
+    }
+    struct err e = {0};
+    struct dblab_client *c = NULL;
+    rc = run(&a, &c, &e);
+    if (rc && e.msg[0])
+        log_error("%s", e.msg);
+    dblab_client_free(c);
+    app_end(&a);
+    http_global_cleanup();
+    return rc;
+}

@@ -1,0 +1,481 @@
+/* rds-clone-create: restores the temporary clone from the run document's snapshot
+ * and returns as soon as AWS accepted the request (waiting is rds-clone-wait's job).
+ *
+ * It never leaves a clone behind when it fails after creating something: a failed
+ * second step of an Aurora clone, or a signal during the create, rolls back what
+ * this run made through the guarded delete path. A retried step adopts the clone
+ * it already made (same name from the same run id, its tags say ours and the same
+ * snapshot) instead of making a second one. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "buf.h"
+#include "clock.h"
+#include "clone.h"
+#include "config.h"
+#include "exitcodes.h"
+#include "log.h"
+#include "rds.h"
+#include "rds_cli.h"
+#include "rundoc.h"
+#include "signals.h"
+
+enum { OPT_RUN_ID = 1000, OPT_CLONE_ID };
+
+static const struct cli_option options[] = {
+    {"run-id", required_argument, OPT_RUN_ID, "ID",
+     "run id the clone name is derived from (default: the document's runId, then "
+     "AIRFLOW_CTX_DAG_RUN_ID, NOMAD_JOB_ID/NOMAD_ALLOC_ID, RD_JOB_EXECID)"},
+    {"clone-id", required_argument, OPT_CLONE_ID, "NAME",
+     "use this clone name (must start with dblab-refresh-)"},
+    {NULL, 0, 0, NULL, NULL},
+};
+
+struct opts {
+    const char *run_id;
+    const char *clone_id;
+};
+
+static int on_option(int id, const char *arg, void *ctx, struct err *e)
+{
+    struct opts *o = ctx;
+    if (id == OPT_RUN_ID) {
+        if (!*arg)
+            return err_set(e, DRR_EXIT_USAGE, "-run-id: empty");
+        o->run_id = arg;
+    } else if (id == OPT_CLONE_ID) {
+        if (clone_name_check(arg, e))
+            return err_prefix(e, "-clone-id");
+        o->clone_id = arg;
+    }
+    return 0;
+}
+
+static struct opts opts;
+
+static const struct cli_command cmd = {
+    .name = "rds-clone-create",
+    .summary = "restore the temporary clone from the document's snapshot",
+    .description =
+        "RDS: RestoreDBInstanceFromDBSnapshot with every clone.* option. Aurora:\n"
+        "RestoreDBClusterFromSnapshot, then the writer instance NAME-instance with\n"
+        "CreateDBInstance (the cluster is removed if that fails). Everything is tagged\n"
+        "ManagedBy=dblab-rds-refresh, AutoDelete=true, DeleteAfter=now+clone.maxAge.\n"
+        "Returns once AWS accepted the request, adding the clone section.",
+    .reads_document = 1,
+    .needs_config = 1,
+    .extra = options,
+    .on_option = on_option,
+    .ctx = &opts,
+};
+
+static const char *const required[] = {"source", "snapshot", NULL};
+
+struct create {
+    struct app *a;
+    struct aws_ctx *aws;
+    const struct config *cfg;
+    struct rds_cli_snapshot snap;
+    const char *snapshot_ref;   /* what the restore names: the id, or the ARN when shared */
+    char name[CLONE_NAME_MAX + 1];
+    char instance_name[CLONE_NAME_MAX + sizeof CLONE_INSTANCE_SUFFIX];
+    const char *run_id;
+    enum rds_kind kind;
+    struct rds_tags tags;
+    int64_t now;
+    /* results */
+    char *arn;
+    char *delete_after;
+    int adopted;
+    int created_something;      /* this run made the cluster or the instance */
+};
+
+static int map_create_error(const struct aws_error *ae, struct err *e, int rc)
+{
+    if (rds_error_is(ae, "InsufficientDBInstanceCapacity") ||
+        rds_error_is(ae, "InsufficientDBClusterCapacityFault") ||
+        rds_error_is(ae, "InsufficientStorageClusterCapacity"))
+        return e->code = DRR_EXIT_TEMPFAIL;
+    if (rds_error_is(ae, "DBSnapshotNotFound") || rds_error_is(ae, "DBClusterSnapshotNotFoundFault"))
+        return e->code = DRR_EXIT_NOT_FOUND;
+    return rc;
+}
+
+/* An AWS answer that says the request was refused: nothing was created. Anything
+ * else (network error, 5xx after every retry) may hide a create that happened. */
+static int definitive(const struct aws_error *ae)
+{
+    return ae->http_status >= 400 && ae->http_status < 500 && ae->code[0];
+}
+
+static void opts_from_config(const struct create *c, struct rds_create_opts *o)
+{
+    const struct config *cfg = c->cfg;
+    memset(o, 0, sizeof *o);
+    o->instance_class = cfg->clone.instance_class;
+    o->subnet_group = cfg->clone.subnet_group;
+    o->security_groups = (const char *const *)cfg->clone.security_groups;
+    o->n_security_groups = cfg->clone.n_security_groups;
+    o->publicly_accessible = cfg->clone.publicly_accessible;
+    o->enable_iam_auth = cfg->clone.enable_iam_auth;
+    o->parameter_group = cfg->clone.parameter_group;
+    o->option_group = cfg->clone.option_group;
+    o->cluster_parameter_group = cfg->clone.cluster_parameter_group;
+    o->port = cfg->clone.port;
+    o->storage_type = cfg->clone.storage_type;
+    o->db_name = NULL; /* a restore keeps the snapshot's databases */
+    o->tags = &c->tags;
+}
+
+/* Adoption of an instance / cluster found under our name. */
+static int adopt_instance(struct create *c, const char *id, int report, struct err *e)
+{
+    struct rds_instance inst;
+    int rc = rds_get_instance(c->aws, id, &inst, NULL, e);
+    if (rc)
+        return rc;
+    rc = clone_adopt_check("DB instance", id, &inst.tags, c->cfg->source.identifier,
+                           c->snap.id, e);
+    if (rc == 0 && report) {
+        free(c->arn);
+        c->arn = xstrdup(inst.arn);
+        const char *da = rds_tags_get(&inst.tags, CLONE_TAG_DELETE_AFTER);
+        if (da) {
+            free(c->delete_after);
+            c->delete_after = xstrdup(da);
+        }
+    }
+    if (rc == 0)
+        log_info("DB instance %s already exists, made by this run from snapshot %s (%s): adopted",
+                 id, c->snap.id, inst.status ? inst.status : "?");
+    rds_instance_free(&inst);
+    return rc;
+}
+
+static int adopt_cluster(struct create *c, struct err *e)
+{
+    struct rds_cluster cl;
+    int rc = rds_get_cluster(c->aws, c->name, &cl, NULL, e);
+    if (rc)
+        return rc;
+    rc = clone_adopt_check("DB cluster", c->name, &cl.tags, c->cfg->source.identifier, c->snap.id,
+                           e);
+    if (rc == 0) {
+        free(c->arn);
+        c->arn = xstrdup(cl.arn);
+        const char *da = rds_tags_get(&cl.tags, CLONE_TAG_DELETE_AFTER);
+        if (da) {
+            free(c->delete_after);
+            c->delete_after = xstrdup(da);
+        }
+        log_info("DB cluster %s already exists, made by this run from snapshot %s (%s): adopted",
+                 c->name, c->snap.id, cl.status ? cl.status : "?");
+    }
+    rds_cluster_free(&cl);
+    return rc;
+}
+
+/* 1 when the resource exists (so the caller adopts), 0 when not found, or -code. */
+static int exists(struct create *c, enum rds_kind kind, const char *id, struct err *e)
+{
+    int rc;
+    if (kind == RDS_KIND_CLUSTER) {
+        struct rds_cluster cl;
+        rc = rds_get_cluster(c->aws, id, &cl, NULL, e);
+        rds_cluster_free(&cl);
+    } else {
+        struct rds_instance inst;
+        rc = rds_get_instance(c->aws, id, &inst, NULL, e);
+        rds_instance_free(&inst);
+    }
+    if (rc == 0)
+        return 1;
+    if (rc == DRR_EXIT_NOT_FOUND) {
+        err_clear(e);
+        return 0;
+    }
+    return -rc;
+}
+
+/* After a create call that failed without a definitive answer: did it happen? If
+ * the resource is there and ours, adopt it; otherwise report the failure. */
+static int after_unclear_failure(struct create *c, enum rds_kind kind, const char *id,
+                                 int report, int rc, struct err *e)
+{
+    struct err e2;
+    err_clear(&e2);
+    int ex = exists(c, kind, id, &e2);
+    if (ex == 1) {
+        log_warn("%s; but %s exists: checking whether to adopt it", e->msg, id);
+        err_clear(e);
+        return kind == RDS_KIND_CLUSTER ? adopt_cluster(c, e) : adopt_instance(c, id, report, e);
+    }
+    return rc;
+}
+
+static int create_instance_clone(struct create *c, struct err *e)
+{
+    struct rds_create_opts o;
+    opts_from_config(c, &o);
+    int ex = exists(c, RDS_KIND_INSTANCE, c->name, e);
+    if (ex < 0)
+        return -ex;
+    if (ex == 1) {
+        int rc = adopt_instance(c, c->name, 1, e);
+        if (rc == 0)
+            c->adopted = 1;
+        return rc;
+    }
+    if (c->a->cli.dry_run) {
+        log_info("dry run: would restore DB instance %s (%s) from snapshot %s", c->name,
+                 o.instance_class, c->snapshot_ref);
+        return 0;
+    }
+    log_info("restoring DB instance %s (%s) from snapshot %s", c->name, o.instance_class,
+             c->snapshot_ref);
+    struct rds_instance inst;
+    struct aws_error ae;
+    int rc = rds_restore_db_instance_from_snapshot(c->aws, c->name, c->snapshot_ref, &o, &inst,
+                                                   &ae, e);
+    if (rc == 0) {
+        c->created_something = 1;
+        c->arn = xstrdup(inst.arn);
+        rds_instance_free(&inst);
+        return 0;
+    }
+    if (rds_error_is(&ae, "DBInstanceAlreadyExists")) {
+        err_clear(e);
+        rc = adopt_instance(c, c->name, 1, e);
+        if (rc == 0)
+            c->adopted = 1;
+        return rc;
+    }
+    if (definitive(&ae))
+        return map_create_error(&ae, e, rc);
+    rc = after_unclear_failure(c, RDS_KIND_INSTANCE, c->name, 1, rc, e);
+    if (rc == 0)
+        c->adopted = 1;
+    return rc;
+}
+
+static int create_writer_instance(struct create *c, struct err *e)
+{
+    int ex = exists(c, RDS_KIND_INSTANCE, c->instance_name, e);
+    if (ex < 0)
+        return -ex;
+    if (ex == 1)
+        return adopt_instance(c, c->instance_name, 0, e);
+    struct rds_create_opts o;
+    opts_from_config(c, &o);
+    if (c->a->cli.dry_run) {
+        log_info("dry run: would create the writer DB instance %s (%s) in cluster %s",
+                 c->instance_name, o.instance_class, c->name);
+        return 0;
+    }
+    log_info("creating the writer DB instance %s (%s) in cluster %s", c->instance_name,
+             o.instance_class, c->name);
+    struct aws_error ae;
+    int rc = rds_create_db_instance_in_cluster(c->aws, c->instance_name, c->name, c->snap.engine,
+                                               &o, NULL, &ae, e);
+    if (rc == 0) {
+        c->created_something = 1;
+        return 0;
+    }
+    if (rds_error_is(&ae, "DBInstanceAlreadyExists")) {
+        err_clear(e);
+        return adopt_instance(c, c->instance_name, 0, e);
+    }
+    if (definitive(&ae))
+        return map_create_error(&ae, e, rc);
+    return after_unclear_failure(c, RDS_KIND_INSTANCE, c->instance_name, 0, rc, e);
+}
+
+static int create_cluster_clone(struct create *c, struct err *e)
+{
+    struct rds_create_opts o;
+    opts_from_config(c, &o);
+    int ex = exists(c, RDS_KIND_CLUSTER, c->name, e);
+    if (ex < 0)
+        return -ex;
+    if (ex == 1) {
+        int rc = adopt_cluster(c, e);
+        if (rc)
+            return rc;
+        c->adopted = 1;
+    } else if (c->a->cli.dry_run) {
+        log_info("dry run: would restore DB cluster %s (%s %s) from snapshot %s", c->name,
+                 c->snap.engine, c->snap.engine_version ? c->snap.engine_version : "",
+                 c->snapshot_ref);
+    } else {
+        log_info("restoring DB cluster %s (%s %s) from snapshot %s", c->name, c->snap.engine,
+                 c->snap.engine_version ? c->snap.engine_version : "", c->snapshot_ref);
+        struct rds_cluster cl;
+        struct aws_error ae;
+        int rc = rds_restore_db_cluster_from_snapshot(c->aws, c->name, c->snapshot_ref,
+                                                      c->snap.engine, c->snap.engine_version, &o,
+                                                      &cl, &ae, e);
+        if (rc == 0) {
+            c->created_something = 1;
+            c->arn = xstrdup(cl.arn);
+            rds_cluster_free(&cl);
+        } else if (rds_error_is(&ae, "DBClusterAlreadyExistsFault")) {
+            err_clear(e);
+            rc = adopt_cluster(c, e);
+            if (rc)
+                return rc;
+            c->adopted = 1;
+        } else if (definitive(&ae)) {
+            return map_create_error(&ae, e, rc);
+        } else {
+            rc = after_unclear_failure(c, RDS_KIND_CLUSTER, c->name, 1, rc, e);
+            if (rc)
+                return rc;
+            c->adopted = 1;
+        }
+    }
+    if (signals_pending())
+        return err_set(e, DRR_EXIT_SIGNAL_BASE + signals_pending(),
+                       "interrupted by signal %d after the cluster was requested", signals_pending());
+    return create_writer_instance(c, e);
+}
+
+/* The roll-back: whatever exists under our name goes, through the guard. */
+static void roll_back(struct create *c)
+{
+    if (c->a->cli.dry_run)
+        return;
+    struct clone_delete_opts o = {c->cfg->source.identifier, 0, 0, 0};
+    struct clone_delete_result r;
+    struct err e;
+    err_clear(&e);
+    log_warn("removing %s %s so that no clone is left behind", rds_cli_kind_name(c->kind),
+             c->name);
+    if (clone_delete(c->aws, c->kind, c->name, &o, &r, &e) != 0)
+        log_error("roll-back of %s failed: %s (rds-clone-gc will collect it: it is tagged "
+                  "AutoDelete=true)", c->name, e.msg);
+    clone_delete_result_free(&r);
+}
+
+static cJSON *clone_section(const struct create *c)
+{
+    cJSON *o = cJSON_CreateObject();
+    rds_cli_add_string(o, "id", c->name);
+    rds_cli_add_string(o, "kind", rds_cli_kind_name(c->kind));
+    cJSON *inst = cJSON_AddArrayToObject(o, "instances");
+    const char *writer = c->kind == RDS_KIND_CLUSTER ? c->instance_name : c->name;
+    cJSON_AddItemToArray(inst, cJSON_CreateString(writer));
+    rds_cli_add_string(o, "writerInstanceId", writer);
+    rds_cli_add_string(o, "arn", c->arn);
+    rds_cli_add_time(o, "createTime", c->now);
+    rds_cli_add_string(o, "deleteAfter", c->delete_after);
+    rds_cli_add_string(o, "instanceClass", c->cfg->clone.instance_class);
+    cJSON_AddBoolToObject(o, "adopted", c->adopted);
+    return o;
+}
+
+static int choose_name(struct create *c, cJSON *doc, struct err *e)
+{
+    const char *var = NULL;
+    const cJSON *rid = cJSON_GetObjectItemCaseSensitive(doc, "runId");
+    if (opts.run_id)
+        c->run_id = opts.run_id, var = "-run-id";
+    else if (cJSON_IsString(rid) && rid->valuestring[0])
+        c->run_id = rid->valuestring, var = "the document's runId";
+    else
+        c->run_id = clone_run_id_from_env(&var);
+    if (opts.clone_id) {
+        snprintf(c->name, sizeof c->name, "%s", opts.clone_id);
+        log_info("clone name %s (-clone-id)", c->name);
+    } else if (c->run_id) {
+        clone_name_for_run_id(c->run_id, c->name, sizeof c->name);
+        log_info("clone name %s (from run id \"%s\", %s)", c->name, c->run_id, var);
+    } else {
+        clone_name_for_time(c->now, c->name, sizeof c->name);
+        log_info("clone name %s", c->name);
+    }
+    if (clone_name_check(c->name, e))
+        return e->code = DRR_EXIT_INTERNAL;
+    snprintf(c->instance_name, sizeof c->instance_name, "%s%s", c->name, CLONE_INSTANCE_SUFFIX);
+    if (c->run_id && !cJSON_IsString(rid))
+        cJSON_AddStringToObject(doc, "runId", c->run_id);
+    return 0;
+}
+
+static int check_document(struct create *c, const cJSON *doc, struct err *e)
+{
+    const char *src;
+    int rc = rundoc_get_string(doc, "source", "identifier", &src, e);
+    if (rc)
+        return rc;
+    if (strcmp(src, c->cfg->source.identifier) != 0)
+        return err_set(e, DRR_EXIT_INPUT,
+                       "source.identifier: the document is for %s, the configuration for %s", src,
+                       c->cfg->source.identifier);
+    rc = rds_cli_read_snapshot(doc, &c->snap, e);
+    if (rc)
+        return rc;
+    c->kind = rds_cli_source_kind(c->cfg);
+    if (c->snap.kind != c->kind)
+        return err_set(e, DRR_EXIT_INPUT,
+                       "snapshot.kind: a %s snapshot cannot make the clone of a source of type %s",
+                       rds_cli_kind_name(c->snap.kind), source_type_name(c->cfg->source.type));
+    if (c->kind == RDS_KIND_CLUSTER && !c->snap.engine)
+        return err_set(e, DRR_EXIT_INPUT, "snapshot.engine: missing (Aurora needs the engine)");
+    /* A shared snapshot is restored by its ARN. */
+    int shared = c->snap.type && strcmp(c->snap.type, "shared") == 0;
+    c->snapshot_ref = (shared && c->snap.arn) ? c->snap.arn : c->snap.id;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct app a;
+    int rc = app_start(&a, argc, argv, &cmd, required);
+    if (rc != 0) {
+        app_end(&a);
+        return rc < 0 ? 0 : rc;
+    }
+    struct err e;
+    err_clear(&e);
+    struct create c;
+    memset(&c, 0, sizeof c);
+    c.a = &a;
+    c.cfg = &a.cfg;
+    c.now = clock_now();
+    cJSON *doc = app_doc(&a);
+
+    rc = check_document(&c, doc, &e);
+    if (rc == 0)
+        rc = choose_name(&c, doc, &e);
+    if (rc == 0)
+        rc = rds_cli_aws_new(&a.cfg, &c.aws, &e);
+    if (rc == 0) {
+        clone_tags_build(&c.tags, &a.cfg, a.cfg.source.identifier, c.snap.id, c.run_id, c.now);
+        c.delete_after = xstrdup(rds_tags_get(&c.tags, CLONE_TAG_DELETE_AFTER));
+        rc = c.kind == RDS_KIND_CLUSTER ? create_cluster_clone(&c, &e)
+                                        : create_instance_clone(&c, &e);
+    }
+    if (rc == 0 && signals_pending())
+        rc = err_set(&e, DRR_EXIT_SIGNAL_BASE + signals_pending(),
+                     "interrupted by signal %d during the create", signals_pending());
+    /* Failing after something of ours exists under this name: remove it. A guard
+     * refusal means the name is someone else's: never touched. */
+    if (rc != 0 && rc != DRR_EXIT_GUARD && (c.created_something || c.adopted)) {
+        log_warn("failed after the clone was requested: %s", e.msg);
+        roll_back(&c);
+    }
+    if (rc == 0) {
+        rundoc_set_section(doc, "clone", clone_section(&c));
+        rc = rundoc_write(doc);
+    }
+    if (c.aws)
+        log_debug("%ld AWS request(s)", rds_cli_aws_calls(c.aws));
+    free(c.arn);
+    free(c.delete_after);
+    rds_tags_free(&c.tags);
+    rds_cli_aws_free(c.aws);
+    app_end(&a);
+    return rds_cli_fail(rc, &e);
+}

@@ -1,0 +1,350 @@
+/* rds-clone-wait: polls until the clone is available (for Aurora the writer
+ * instance AND the cluster), then adds the endpoint section.
+ *
+ * Polling is adaptive (clone_poll.h): 5 s at first, growing by half each poll to a
+ * 30 s cap, jitter only shortening an interval, so a status change is seen within
+ * 30 s. For Aurora one describe per poll follows the writer instance; the cluster
+ * is described once the writer is available (and for the endpoint). */
+#include <errno.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "buf.h"
+#include "clock.h"
+#include "clone.h"
+#include "clone_poll.h"
+#include "config.h"
+#include "exitcodes.h"
+#include "log.h"
+#include "rds.h"
+#include "rds_cli.h"
+#include "rundoc.h"
+#include "signals.h"
+
+enum { OPT_CHECK_CONNECT = 1000 };
+
+static const struct cli_option options[] = {
+    {"check-connect", no_argument, OPT_CHECK_CONNECT, NULL,
+     "also check that the endpoint resolves in DNS and accepts TCP connections"},
+    {NULL, 0, 0, NULL, NULL},
+};
+
+static int check_connect;
+
+static int on_option(int id, const char *arg, void *ctx, struct err *e)
+{
+    (void)arg;
+    (void)ctx;
+    (void)e;
+    if (id == OPT_CHECK_CONNECT)
+        check_connect = 1;
+    return 0;
+}
+
+static const struct cli_command cmd = {
+    .name = "rds-clone-wait",
+    .summary = "wait until the clone is available and add its endpoint",
+    .description =
+        "Polls DescribeDBInstances (for Aurora also DescribeDBClusters) until the clone is\n"
+        "available. Fails at once on a terminal state (exit 87) and after clone.waitTimeout\n"
+        "(exit 82). The not-found of eventual consistency right after the create is\n"
+        "tolerated for a while; throttling and transient errors are survived.",
+    .reads_document = 1,
+    .needs_config = 1,
+    .extra = options,
+    .on_option = on_option,
+};
+
+static const char *const required[] = {"clone", NULL};
+
+/* How long "not found" is taken for eventual consistency after the create. */
+#define NOT_FOUND_GRACE 120.0
+/* -check-connect: per attempt, and for how long DNS / TCP may lag "available". */
+#define CONNECT_TIMEOUT_MS 5000
+#define CONNECT_GRACE 120.0
+
+static const char *const terminal_states[] = {
+    "failed", "incompatible-restore", "incompatible-parameters", "incompatible-network",
+    "incompatible-option-group", "storage-full", "inaccessible-encryption-credentials",
+    "inaccessible-encryption-credentials-recoverable", "deleting", "deleted",
+    "restore-error", NULL,
+};
+
+static int is_terminal(const char *status)
+{
+    for (size_t i = 0; status && terminal_states[i]; i++)
+        if (strcmp(status, terminal_states[i]) == 0)
+            return 1;
+    return 0;
+}
+
+struct waiter {
+    struct aws_ctx *aws;
+    const struct config *cfg;
+    enum rds_kind kind;
+    const char *clone_id;       /* instance or cluster */
+    const char *writer_id;      /* instance polled */
+    int describes;
+    double start;
+    double first_not_found;     /* < 0 while none */
+    /* result */
+    char *host;
+    int port;
+    char *last_status;
+};
+
+static int interrupted(struct err *e)
+{
+    int sig = signals_pending();
+    return err_set(e, DRR_EXIT_SIGNAL_BASE + sig, "waiting for %s: interrupted by signal %d", "the clone", sig);
+}
+
+/* One poll: 1 = available (host/port set), 0 = not yet, else error code. */
+static int poll_once(struct waiter *w, struct err *e)
+{
+    struct rds_instance inst;
+    struct aws_error ae;
+    w->describes++;
+    int rc = rds_get_instance(w->aws, w->writer_id, &inst, &ae, e);
+    if (rc == DRR_EXIT_NOT_FOUND) {
+        double now = clock_monotonic();
+        if (w->first_not_found < 0)
+            w->first_not_found = now;
+        if (now - w->first_not_found > NOT_FOUND_GRACE * poll_scale())
+            return err_set(e, DRR_EXIT_NOT_FOUND,
+                           "DB instance %s: not found for %.0f s (was it deleted?)", w->writer_id,
+                           now - w->first_not_found);
+        log_info("DB instance %s: not found yet (eventual consistency), still waiting",
+                 w->writer_id);
+        err_clear(e);
+        return 0;
+    }
+    if (rc == DRR_EXIT_TEMPFAIL) {
+        log_warn("%s; still waiting", e->msg);
+        err_clear(e);
+        return 0;
+    }
+    if (rc)
+        return rc;
+    w->first_not_found = -1;
+    int result = 0;
+    if (!w->last_status || strcmp(w->last_status, inst.status ? inst.status : "") != 0) {
+        log_info("DB instance %s: %s (after %.0f s)", w->writer_id, inst.status ? inst.status : "?",
+                 clock_monotonic() - w->start);
+        free(w->last_status);
+        w->last_status = xstrdup(inst.status ? inst.status : "");
+    }
+    if (is_terminal(inst.status)) {
+        result = err_set(e, DRR_EXIT_CLONE_FAILED, "DB instance %s: status %s: the clone failed",
+                         w->writer_id, inst.status);
+    } else if (inst.status && strcmp(inst.status, "available") == 0) {
+        if (w->kind == RDS_KIND_INSTANCE) {
+            if (!inst.endpoint_address || inst.endpoint_port <= 0) {
+                log_info("DB instance %s is available but has no endpoint yet", w->writer_id);
+            } else {
+                w->host = xstrdup(inst.endpoint_address);
+                w->port = inst.endpoint_port;
+                result = 1;
+            }
+        } else {
+            struct rds_cluster cl;
+            w->describes++;
+            rc = rds_get_cluster(w->aws, w->clone_id, &cl, &ae, e);
+            if (rc == DRR_EXIT_TEMPFAIL || rc == DRR_EXIT_NOT_FOUND) {
+                log_warn("%s; still waiting", e->msg);
+                err_clear(e);
+            } else if (rc) {
+                result = rc;
+            } else if (is_terminal(cl.status)) {
+                result = err_set(e, DRR_EXIT_CLONE_FAILED,
+                                 "DB cluster %s: status %s: the clone failed", w->clone_id,
+                                 cl.status);
+            } else if (cl.status && strcmp(cl.status, "available") == 0 && cl.endpoint) {
+                w->host = xstrdup(cl.endpoint);
+                w->port = cl.port > 0 ? cl.port : inst.endpoint_port;
+                result = 1;
+            } else {
+                log_info("DB cluster %s: %s, writer available", w->clone_id,
+                         cl.status ? cl.status : "?");
+            }
+            rds_cluster_free(&cl);
+        }
+    }
+    rds_instance_free(&inst);
+    return result;
+}
+
+static int wait_available(struct waiter *w, struct err *e)
+{
+    struct poll_schedule ps;
+    poll_init(&ps, 0);
+    w->start = clock_monotonic();
+    w->first_not_found = -1;
+    int64_t timeout = w->cfg->clone.wait_timeout;
+    for (;;) {
+        if (signals_pending())
+            return interrupted(e);
+        int rc = poll_once(w, e);
+        if (rc == 1)
+            return 0;
+        if (rc)
+            return rc;
+        double waited = clock_monotonic() - w->start;
+        if (waited >= (double)timeout) {
+            char tb[32];
+            duration_format(timeout, tb, sizeof tb);
+            return err_set(e, DRR_EXIT_TIMEOUT,
+                           "%s %s: not available after %s (clone.waitTimeout; last status %s)",
+                           w->kind == RDS_KIND_CLUSTER ? "DB cluster" : "DB instance",
+                           w->clone_id, tb, w->last_status ? w->last_status : "unknown");
+        }
+        double d = poll_next(&ps);
+        if (waited + d > (double)timeout)
+            d = (double)timeout - waited + 0.01;
+        if (signals_sleep(d))
+            return interrupted(e);
+    }
+}
+
+/* DNS and TCP: 0 when a connection was accepted. */
+static int try_connect(const char *host, int port, char *why, size_t whylen)
+{
+    char ports[16];
+    snprintf(ports, sizeof ports, "%d", port);
+    struct addrinfo hints, *res = NULL;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    int g = getaddrinfo(host, ports, &hints, &res);
+    if (g != 0) {
+        snprintf(why, whylen, "DNS: %s", gai_strerror(g));
+        return -1;
+    }
+    int ok = -1;
+    snprintf(why, whylen, "no address");
+    for (struct addrinfo *ai = res; ai && ok != 0; ai = ai->ai_next) {
+        int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
+                        ai->ai_protocol);
+        if (fd < 0)
+            continue;
+        if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
+            ok = 0;
+        } else if (errno == EINPROGRESS) {
+            struct pollfd pfd = {fd, POLLOUT, 0};
+            int n = poll(&pfd, 1, CONNECT_TIMEOUT_MS);
+            int soerr = 0;
+            socklen_t sl = sizeof soerr;
+            if (n == 1 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == 0 && soerr == 0)
+                ok = 0;
+            else
+                snprintf(why, whylen, "TCP: %s", n == 0 ? "timed out" : strerror(soerr ? soerr : errno));
+        } else {
+            snprintf(why, whylen, "TCP: %s", strerror(errno));
+        }
+        close(fd);
+    }
+    freeaddrinfo(res);
+    return ok;
+}
+
+static int check_endpoint(const char *host, int port, struct err *e)
+{
+    struct poll_schedule ps;
+    poll_init(&ps, 0);
+    double start = clock_monotonic();
+    char why[256];
+    for (;;) {
+        if (try_connect(host, port, why, sizeof why) == 0) {
+            log_info("endpoint %s:%d accepts TCP connections", host, port);
+            return 0;
+        }
+        if (clock_monotonic() - start > CONNECT_GRACE * poll_scale())
+            return err_set(e, DRR_EXIT_CLONE_FAILED,
+                           "endpoint %s:%d: %s (checked for %.0f s; security groups and "
+                           "clone.publiclyAccessible decide who can connect)",
+                           host, port, why, CONNECT_GRACE * poll_scale());
+        log_info("endpoint %s:%d: %s; retrying", host, port, why);
+        if (signals_sleep(poll_next(&ps)))
+            return interrupted(e);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    struct app a;
+    int rc = app_start(&a, argc, argv, &cmd, required);
+    if (rc != 0) {
+        app_end(&a);
+        return rc < 0 ? 0 : rc;
+    }
+    struct err e;
+    err_clear(&e);
+    struct waiter w;
+    memset(&w, 0, sizeof w);
+    w.cfg = &a.cfg;
+    cJSON *doc = app_doc(&a);
+    const char *kind_s = NULL;
+    rc = rundoc_get_string(doc, "clone", "id", &w.clone_id, &e);
+    if (rc == 0)
+        rc = rundoc_get_string(doc, "clone", "kind", &kind_s, &e);
+    if (rc == 0 && rds_cli_parse_kind(kind_s, &w.kind) != 0)
+        rc = err_set(&e, DRR_EXIT_INPUT, "clone.kind: \"%s\" is neither instance nor cluster", kind_s);
+    if (rc == 0) {
+        w.writer_id = w.clone_id;
+        if (w.kind == RDS_KIND_CLUSTER) {
+            if (rundoc_get_string(doc, "clone", "writerInstanceId", &w.writer_id, &e) != 0)
+                rc = e.code;
+        }
+    }
+    if (rc == 0 && clone_name_check(w.clone_id, &e) != 0)
+        rc = err_set(&e, DRR_EXIT_INPUT, "clone.id: %s", e.msg);
+    if (rc == 0)
+        rc = rds_cli_aws_new(&a.cfg, &w.aws, &e);
+    if (rc == 0 && a.cli.dry_run) {
+        /* One read: the clone of a dry run does not exist. */
+        struct rds_instance inst;
+        int r = rds_get_instance(w.aws, w.writer_id, &inst, NULL, &e);
+        if (r == DRR_EXIT_NOT_FOUND) {
+            log_info("dry run: DB instance %s does not exist; would wait until it is available",
+                     w.writer_id);
+            err_clear(&e);
+            r = 0;
+        } else if (r == 0) {
+            log_info("dry run: DB instance %s is %s; would wait until it is available",
+                     w.writer_id, inst.status ? inst.status : "?");
+        }
+        rds_instance_free(&inst);
+        rc = r;
+        if (rc == 0)
+            rc = rundoc_write(doc);
+    } else if (rc == 0) {
+        double t0 = clock_monotonic();
+        rc = wait_available(&w, &e);
+        log_info("%s %s: %s after %.0f s and %d describe call(s)",
+                 rds_cli_kind_name(w.kind), w.clone_id, rc == 0 ? "available" : "not available",
+                 clock_monotonic() - t0, w.describes);
+        if (rc == 0 && check_connect)
+            rc = check_endpoint(w.host, w.port, &e);
+        if (rc == 0) {
+            cJSON *ep = cJSON_CreateObject();
+            rds_cli_add_string(ep, "host", w.host);
+            rds_cli_add_int(ep, "port", w.port);
+            rds_cli_add_string(ep, "instanceId", w.writer_id);
+            rundoc_set_section(doc, "endpoint", ep);
+            rc = rundoc_write(doc);
+        }
+    }
+    free(w.host);
+    free(w.last_status);
+    rds_cli_aws_free(w.aws);
+    app_end(&a);
+    return rds_cli_fail(rc, &e);
+}

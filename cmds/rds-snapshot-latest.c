@@ -1,0 +1,230 @@
+/* rds-snapshot-latest: finds the snapshot to restore (the configured one, or the
+ * newest available snapshot of the source) and starts the run document. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "buf.h"
+#include "clock.h"
+#include "config.h"
+#include "exitcodes.h"
+#include "log.h"
+#include "rds.h"
+#include "rds_cli.h"
+#include "rundoc.h"
+
+static const struct cli_option options[] = {{NULL, 0, 0, NULL, NULL}};
+
+static const struct cli_command cmd = {
+    .name = "rds-snapshot-latest",
+    .summary = "find the newest available snapshot of the source (or the configured one)",
+    .description =
+        "With source.snapshotIdentifier (a name or an ARN, shared snapshots included) that\n"
+        "snapshot is described and checked (available, PostgreSQL engine family). Otherwise\n"
+        "every snapshot of source.identifier of source.snapshotType is listed, all pages, and\n"
+        "the newest available one by SnapshotCreateTime is taken. source.maxSnapshotAge\n"
+        "fails the run (exit 85) when that snapshot is older. Reads no input; writes the\n"
+        "run document with the source and snapshot sections.",
+    .reads_document = 0,
+    .needs_config = 1,
+    .extra = options,
+};
+
+struct pick {
+    struct rds_snapshot best;
+    int have;
+    int seen;         /* snapshots listed */
+    int unavailable;  /* of which not available */
+};
+
+static int consider(const struct rds_snapshot *s, void *ud, struct err *e)
+{
+    (void)e;
+    struct pick *p = ud;
+    p->seen++;
+    if (!s->status || strcmp(s->status, "available") != 0) {
+        p->unavailable++;
+        log_debug("snapshot %s: %s, skipped", s->id ? s->id : "?", s->status ? s->status : "?");
+        return 0;
+    }
+    if (!s->id || s->create_time <= 0)
+        return 0;
+    if (!p->have || s->create_time > p->best.create_time ||
+        (s->create_time == p->best.create_time && strcmp(s->id, p->best.id) > 0)) {
+        rds_snapshot_free(&p->best);
+        rds_snapshot_copy(&p->best, s);
+        p->have = 1;
+    }
+    return 0;
+}
+
+/* DBLab Engine restores PostgreSQL: the snapshot must be of that family, and an
+ * instance snapshot for an RDS source, a cluster snapshot for Aurora. */
+static int check_engine(const struct config *cfg, const struct rds_snapshot *s, struct err *e)
+{
+    const char *want = cfg->source.type == SOURCE_AURORA_CLUSTER ? "aurora-postgresql" : "postgres";
+    if (!s->engine || strcmp(s->engine, want) != 0)
+        return err_set(e, DRR_EXIT_NOT_FOUND,
+                       "snapshot %s: engine %s is not of the %s family that a source of type %s "
+                       "restores",
+                       s->id, s->engine ? s->engine : "(unknown)", want,
+                       source_type_name(cfg->source.type));
+    return 0;
+}
+
+/* The SnapshotType / IncludeShared of a listing for source.snapshotType. */
+static void listing_query(const struct config *cfg, struct rds_snapshot_query *q)
+{
+    memset(q, 0, sizeof *q);
+    q->source_id = cfg->source.identifier;
+    switch (cfg->source.snapshot_type) {
+    case SNAPSHOT_AUTOMATED: q->snapshot_type = "automated"; break;
+    case SNAPSHOT_MANUAL: q->snapshot_type = "manual"; break;
+    case SNAPSHOT_AWSBACKUP: q->snapshot_type = "awsbackup"; break;
+    case SNAPSHOT_SHARED: q->snapshot_type = "shared"; break;
+    case SNAPSHOT_ANY: q->snapshot_type = NULL; q->include_shared = 1; break;
+    }
+}
+
+/* A named snapshot: the name says which SnapshotType AWS needs to find it. */
+static void named_query(const struct config *cfg, struct rds_snapshot_query *q)
+{
+    const char *id = cfg->source.snapshot_identifier;
+    memset(q, 0, sizeof *q);
+    q->snapshot_id = id;
+    if (strncmp(id, "arn:", 4) == 0)
+        q->include_shared = 1; /* a shared snapshot is only found by ARN with IncludeShared */
+    else if (strncmp(id, "rds:", 4) == 0)
+        q->snapshot_type = "automated";
+    else if (strncmp(id, "awsbackup:", 10) == 0)
+        q->snapshot_type = "awsbackup";
+}
+
+static int find_snapshot(struct aws_ctx *aws, const struct config *cfg, struct pick *p,
+                         struct err *e)
+{
+    enum rds_kind kind = rds_cli_source_kind(cfg);
+    struct rds_snapshot_query q;
+    struct aws_error ae;
+    int rc;
+    const char *named = cfg->source.snapshot_identifier;
+    if (named)
+        named_query(cfg, &q);
+    else
+        listing_query(cfg, &q);
+    if (kind == RDS_KIND_CLUSTER && q.snapshot_type && strcmp(q.snapshot_type, "awsbackup") == 0)
+        return err_set(e, DRR_EXIT_CONFIG,
+                       "source.snapshotType: awsbackup does not apply to Aurora clusters");
+
+    if (kind == RDS_KIND_CLUSTER)
+        rc = rds_describe_db_cluster_snapshots(aws, &q, consider, p, &ae, e);
+    else
+        rc = rds_describe_db_snapshots(aws, &q, consider, p, &ae, e);
+
+    if (named) {
+        if (rc && (rds_error_is(&ae, "DBSnapshotNotFound") ||
+                   rds_error_is(&ae, "DBClusterSnapshotNotFoundFault")))
+            return err_set(e, DRR_EXIT_NOT_FOUND, "snapshot %s (source.snapshotIdentifier): not found%s%s",
+                           named, ae.request_id[0] ? " (RequestId " : "",
+                           ae.request_id[0] ? ae.request_id : "");
+        if (rc)
+            return rc;
+        if (p->seen == 0)
+            return err_set(e, DRR_EXIT_NOT_FOUND,
+                           "snapshot %s (source.snapshotIdentifier): not found", named);
+        if (!p->have)
+            return err_set(e, DRR_EXIT_NOT_FOUND,
+                           "snapshot %s (source.snapshotIdentifier): not available", named);
+        return check_engine(cfg, &p->best, e);
+    }
+    if (rc)
+        return rc;
+    if (!p->have) {
+        if (p->seen)
+            return err_set(e, DRR_EXIT_NOT_FOUND,
+                           "no available %s snapshot of %s %s: %d snapshot(s) listed, none available",
+                           q.snapshot_type ? q.snapshot_type : "", rds_cli_kind_name(kind),
+                           cfg->source.identifier, p->seen);
+        return err_set(e, DRR_EXIT_NOT_FOUND, "no %s%ssnapshot of %s %s",
+                       q.snapshot_type ? q.snapshot_type : "", q.snapshot_type ? " " : "",
+                       rds_cli_kind_name(kind), cfg->source.identifier);
+    }
+    return check_engine(cfg, &p->best, e);
+}
+
+static cJSON *source_section(const struct config *cfg)
+{
+    cJSON *o = cJSON_CreateObject();
+    rds_cli_add_string(o, "type", source_type_name(cfg->source.type));
+    rds_cli_add_string(o, "identifier", cfg->source.identifier);
+    rds_cli_add_string(o, "region", cfg->aws.region);
+    return o;
+}
+
+static cJSON *snapshot_section(const struct rds_snapshot *s)
+{
+    cJSON *o = cJSON_CreateObject();
+    rds_cli_add_string(o, "id", s->id);
+    rds_cli_add_string(o, "arn", s->arn);
+    rds_cli_add_string(o, "type", s->snapshot_type);
+    rds_cli_add_time(o, "createTime", s->create_time);
+    rds_cli_add_string(o, "engine", s->engine);
+    rds_cli_add_string(o, "engineVersion", s->engine_version);
+    cJSON_AddBoolToObject(o, "encrypted", s->encrypted);
+    rds_cli_add_string(o, "kmsKeyId", s->kms_key_id);
+    rds_cli_add_int(o, "port", s->port);
+    rds_cli_add_int(o, "allocatedStorage", s->allocated_storage);
+    rds_cli_add_string(o, "kind", rds_cli_kind_name(s->kind));
+    return o;
+}
+
+int main(int argc, char **argv)
+{
+    struct app a;
+    int rc = app_start(&a, argc, argv, &cmd, NULL);
+    if (rc != 0) {
+        app_end(&a);
+        return rc < 0 ? 0 : rc;
+    }
+    struct err e;
+    err_clear(&e);
+    struct aws_ctx *aws = NULL;
+    struct pick p;
+    memset(&p, 0, sizeof p);
+
+    rc = rds_cli_aws_new(&a.cfg, &aws, &e);
+    if (rc == 0)
+        rc = find_snapshot(aws, &a.cfg, &p, &e);
+    if (rc == 0 && a.cfg.source.max_snapshot_age > 0) {
+        int64_t age = clock_now() - p.best.create_time;
+        if (age > a.cfg.source.max_snapshot_age) {
+            char agebuf[32], maxbuf[32], when[32];
+            duration_format(age, agebuf, sizeof agebuf);
+            duration_format(a.cfg.source.max_snapshot_age, maxbuf, sizeof maxbuf);
+            clock_format_rfc3339(p.best.create_time, when, sizeof when);
+            rc = err_set(&e, DRR_EXIT_STALE,
+                         "snapshot %s was taken %s ago (%s), more than source.maxSnapshotAge %s: "
+                         "have backups stopped? refusing to load stale data",
+                         p.best.id, agebuf, when, maxbuf);
+        }
+    }
+    if (rc == 0) {
+        char when[32];
+        clock_format_rfc3339(p.best.create_time, when, sizeof when);
+        log_info("snapshot %s (%s, %s %s, taken %s)%s", p.best.id,
+                 p.best.snapshot_type ? p.best.snapshot_type : "?",
+                 p.best.engine ? p.best.engine : "?",
+                 p.best.engine_version ? p.best.engine_version : "?", when,
+                 a.cli.dry_run ? " [dry run: nothing to change in this step]" : "");
+        cJSON *doc = app_doc(&a);
+        rundoc_set_section(doc, "source", source_section(&a.cfg));
+        rundoc_set_section(doc, "snapshot", snapshot_section(&p.best));
+        rc = rundoc_write(doc);
+    }
+    if (aws)
+        log_debug("%ld AWS request(s)", rds_cli_aws_calls(aws));
+    rds_snapshot_free(&p.best);
+    rds_cli_aws_free(aws);
+    app_end(&a);
+    return rds_cli_fail(rc, &e);
+}

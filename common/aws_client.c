@@ -1,0 +1,404 @@
+/* The AWS client: context, signed calls with retries, Query and awsJson1_1
+ * protocols, pagination. See aws_client.h. */
+#include "aws_client.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "aws_sigv4.h"
+#include "buf.h"
+#include "clock.h"
+#include "exitcodes.h"
+#include "http.h"
+#include "log.h"
+#include "signals.h"
+
+static const char *const svc_names[AWS_SVC_COUNT] = {"rds", "sts", "secretsmanager", "ssm"};
+
+static int svc_from_name(const char *name)
+{
+    for (int i = 0; i < AWS_SVC_COUNT; i++)
+        if (name && strcmp(svc_names[i], name) == 0)
+            return i;
+    return -1;
+}
+
+static const char *query_api_version(int svc)
+{
+    switch (svc) {
+    case AWS_SVC_RDS: return AWS_RDS_API_VERSION;
+    case AWS_SVC_STS: return AWS_STS_API_VERSION;
+    default: return NULL; /* Secrets Manager and SSM speak awsJson1_1 */
+    }
+}
+
+int aws_ctx_init(struct aws_ctx *ctx, const struct aws_ctx_options *opt, struct err *e)
+{
+    memset(ctx, 0, sizeof *ctx);
+    aws_retry_init(&ctx->retry, opt ? opt->max_attempts : 0);
+    if (!opt || !opt->region || !*opt->region)
+        return err_set(e, DRR_EXIT_CONFIG,
+                       "aws.region: not set (set aws.region, AWS_REGION or AWS_DEFAULT_REGION)");
+    ctx->region = xstrdup(opt->region);
+    ctx->rds_endpoint = opt->rds_endpoint && *opt->rds_endpoint ? xstrdup(opt->rds_endpoint) : NULL;
+
+    const char *ca = getenv("AWS_CA_BUNDLE");
+    if (ca && *ca) {
+        if (access(ca, R_OK) != 0)
+            return err_set(e, DRR_EXIT_CONFIG, "AWS_CA_BUNDLE: cannot read %s: %s", ca,
+                           strerror(errno));
+        ctx->ca_bundle = xstrdup(ca);
+    }
+    struct http_tls tls = {ctx->ca_bundle, 0};
+    ctx->http = http_client_new(&tls,
+                                opt->connect_timeout_ms > 0 ? opt->connect_timeout_ms
+                                                            : AWS_DEFAULT_CONNECT_TIMEOUT_MS,
+                                opt->request_timeout_ms > 0 ? opt->request_timeout_ms
+                                                            : AWS_DEFAULT_REQUEST_TIMEOUT_MS);
+    if (!ctx->http)
+        return err_set(e, DRR_EXIT_INTERNAL, "aws: cannot create the HTTP client");
+    /* Resolve RDS now so a bad region or endpoint is reported before any work. */
+    const struct aws_endpoint *ep;
+    return aws_ctx_endpoint(ctx, "rds", &ep, e);
+}
+
+void aws_ctx_set_credentials_fn(struct aws_ctx *ctx, aws_creds_fn fn, void *fn_ctx)
+{
+    ctx->creds_fn = fn;
+    ctx->creds_ctx = fn_ctx;
+}
+
+void aws_ctx_free(struct aws_ctx *ctx)
+{
+    if (!ctx)
+        return;
+    if (ctx->creds_free)
+        ctx->creds_free(ctx->creds_ctx);
+    for (int i = 0; i < AWS_SVC_COUNT; i++)
+        aws_endpoint_free(&ctx->endpoints[i]);
+    http_client_free(ctx->http);
+    free(ctx->region);
+    free(ctx->rds_endpoint);
+    free(ctx->ca_bundle);
+    free(ctx->sts_endpoint);
+    memset(ctx, 0, sizeof *ctx);
+}
+
+int aws_ctx_endpoint(struct aws_ctx *ctx, const char *service, const struct aws_endpoint **out,
+                     struct err *e)
+{
+    int svc = svc_from_name(service);
+    if (svc < 0)
+        return err_set(e, DRR_EXIT_INTERNAL, "aws: unknown service \"%s\"", service ? service : "");
+    if (!ctx->endpoint_resolved[svc]) {
+        int rc = aws_endpoint_resolve(service, ctx->region,
+                                      svc == AWS_SVC_RDS ? ctx->rds_endpoint : NULL,
+                                      &ctx->endpoints[svc], e);
+        if (rc) {
+            aws_endpoint_free(&ctx->endpoints[svc]);
+            return rc;
+        }
+        ctx->endpoint_resolved[svc] = 1;
+        if (strcmp(ctx->endpoints[svc].source, "default") != 0)
+            log_info("aws: %s endpoint %s (from %s)", service, ctx->endpoints[svc].url,
+                     ctx->endpoints[svc].source);
+    }
+    *out = &ctx->endpoints[svc];
+    return 0;
+}
+
+/* ---- errors of the awsJson1_1 protocol ---- */
+
+static void copy_one_line(char *dst, size_t dstlen, const char *src)
+{
+    snprintf(dst, dstlen, "%s", src ? src : "");
+    for (char *p = dst; *p; p++)
+        if (*p == '\n' || *p == '\r' || *p == '\t')
+            *p = ' ';
+}
+
+/* "com.amazonaws.secretsmanager#ResourceNotFoundException" or
+ * "ResourceNotFoundException:http://internal.amazon.com/..." -> the bare code. */
+static void json_error_code(char *dst, size_t dstlen, const char *type)
+{
+    const char *hash = strrchr(type, '#');
+    const char *start = hash ? hash + 1 : type;
+    size_t len = strcspn(start, ":");
+    if (len >= dstlen)
+        len = dstlen - 1;
+    memcpy(dst, start, len);
+    dst[len] = '\0';
+}
+
+static void aws_error_from_json(long status, const struct http_response *resp, const char *rid,
+                                struct aws_error *ae)
+{
+    aws_error_clear(ae);
+    ae->http_status = status;
+    copy_one_line(ae->request_id, sizeof ae->request_id, rid);
+    cJSON *j = cJSON_ParseWithLength(resp->body.data ? resp->body.data : "", resp->body.len);
+    const char *type = NULL, *msg = NULL;
+    if (cJSON_IsObject(j)) {
+        type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "__type"));
+        msg = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "message"));
+        if (!msg)
+            msg = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "Message"));
+    }
+    char *hdr_type = type ? NULL : http_response_header(resp, "x-amzn-ErrorType");
+    if (type || hdr_type)
+        json_error_code(ae->code, sizeof ae->code, type ? type : hdr_type);
+    if (msg)
+        copy_one_line(ae->message, sizeof ae->message, msg);
+    else if (!j || !cJSON_IsObject(j))
+        copy_one_line(ae->message, sizeof ae->message,
+                      resp->body.len ? "error body is not JSON" : "empty error body");
+    free(hdr_type);
+    cJSON_Delete(j);
+}
+
+/* ---- the signed request with retries ---- */
+
+enum protocol { PROTO_QUERY, PROTO_JSON };
+
+static int interrupted(struct err *e, const char *svc, const char *op, int sig, const char *when)
+{
+    return err_set(e, DRR_EXIT_SIGNAL_BASE + sig, "%s %s: interrupted by signal %d %s", svc, op,
+                   sig, when);
+}
+
+/* Sends one signed request per attempt until a 2xx answer arrives (0, resp holds
+ * it) or the error is final. */
+static int perform(struct aws_ctx *ctx, int svc, const char *op, enum protocol proto,
+                   const char *target, const char *body, size_t body_len,
+                   struct http_response *resp, struct aws_error *ae, struct err *e)
+{
+    const char *sname = svc_names[svc];
+    const struct aws_endpoint *ep;
+    int rc = aws_ctx_endpoint(ctx, sname, &ep, e);
+    if (rc)
+        return rc;
+    if (!ctx->creds_fn)
+        return err_set(e, DRR_EXIT_INTERNAL, "%s %s: no credential source configured", sname, op);
+    ctx->calls++;
+    int last_cost = 0;
+    for (int attempt = 1;; attempt++) {
+        int sig = signals_pending();
+        if (sig)
+            return interrupted(e, sname, op, sig, "before the request");
+
+        const struct aws_credentials *cr = NULL;
+        rc = ctx->creds_fn(ctx->creds_ctx, &cr, e);
+        if (rc)
+            return err_prefix(e, "%s %s", sname, op);
+        /* Registered here too, whatever the source did: these never reach a log. */
+        redact_add_secret(cr->secret_access_key);
+        redact_add_secret(cr->session_token);
+
+        struct http_header hdrs[3 + SIGV4_MAX_ADDED_HEADERS];
+        size_t nh = 0;
+        hdrs[nh++] = (struct http_header){"Host", ep->host};
+        hdrs[nh++] = (struct http_header){
+            "Content-Type", proto == PROTO_QUERY ? "application/x-www-form-urlencoded; charset=utf-8"
+                                                 : "application/x-amz-json-1.1"};
+        if (target)
+            hdrs[nh++] = (struct http_header){"X-Amz-Target", target};
+        struct sigv4_request sreq = {"POST", ep->path, NULL, hdrs, nh, body, body_len};
+        struct sigv4_credentials sc = {cr->access_key_id, cr->secret_access_key,
+                                       cr->session_token};
+        struct sigv4_options so = {ep->region, ep->signing_name, clock_now(), 1, 0, 0};
+        struct sigv4_signed sig4;
+        rc = sigv4_sign(&sreq, &sc, &so, &sig4, e);
+        if (rc) {
+            sigv4_signed_free(&sig4);
+            return err_prefix(e, "%s %s", sname, op);
+        }
+        for (size_t i = 0; i < sig4.n_headers; i++)
+            hdrs[nh++] = sig4.headers[i];
+
+        struct http_request req = {"POST", ep->url, hdrs, nh, body, body_len, 0};
+        struct err he = {0};
+        double t0 = clock_monotonic();
+        int hrc = http_do(ctx->http, &req, resp, &he);
+        sigv4_signed_free(&sig4);
+        ctx->attempts++;
+
+        enum aws_retry_class cls;
+        if (hrc != 0) {
+            sig = signals_pending();
+            if (sig)
+                return interrupted(e, sname, op, sig, "during the request");
+            if (hrc != DRR_EXIT_TEMPFAIL) /* TLS verification, bad URL: not transient */
+                return err_set(e, hrc, "%s %s: %s", sname, op, he.msg);
+            aws_error_clear(ae);
+            snprintf(ae->message, sizeof ae->message, "no answer from %s: %s", ep->host,
+                     resp->error[0] ? resp->error : "connection failed");
+            cls = aws_retry_classify(0, NULL, resp->curl_code == CURLE_OPERATION_TIMEDOUT);
+        } else {
+            char *rid = http_response_header(resp, "x-amzn-RequestId");
+            if (!rid)
+                rid = http_response_header(resp, "x-amz-request-id");
+            log_debug("aws: %s %s: HTTP %ld in %.0f ms (attempt %d, RequestId %s)", sname, op,
+                      resp->status, (clock_monotonic() - t0) * 1000.0, attempt,
+                      rid ? rid : "-");
+            if (resp->status >= 200 && resp->status < 300) {
+                free(rid);
+                aws_retry_on_success(&ctx->retry, last_cost);
+                return 0;
+            }
+            if (proto == PROTO_QUERY)
+                aws_error_from_xml(resp->status, resp->body.data, resp->body.len, rid, ae);
+            else
+                aws_error_from_json(resp->status, resp, rid, ae);
+            free(rid);
+            cls = aws_retry_classify(resp->status, ae->code, 0);
+        }
+
+        char msg[900];
+        aws_error_format(ae, msg, sizeof msg);
+        double delay;
+        int cost;
+        const char *why;
+        if (!aws_retry_next(&ctx->retry, cls, attempt, &delay, &cost, &why)) {
+            if (cls == AWS_RETRY_NONE)
+                return err_set(e, DRR_EXIT_AWS, "%s %s: %s", sname, op, msg);
+            return err_set(e, DRR_EXIT_TEMPFAIL, "%s %s: %s; %s after %d attempt%s", sname, op,
+                           msg, why, attempt, attempt == 1 ? "" : "s");
+        }
+        last_cost = cost;
+        ctx->retries++;
+        log_warn("aws: %s %s: %s; retry %d of %d in %.2fs", sname, op, msg, attempt,
+                 ctx->retry.max_attempts - 1, delay);
+        sig = aws_retry_sleep(&ctx->retry, delay);
+        if (sig)
+            return interrupted(e, sname, op, sig, "while waiting to retry");
+    }
+}
+
+int aws_query_call(struct aws_ctx *ctx, const char *service, const char *action,
+                   const struct aws_params *params, xmlDoc **out_doc, struct aws_error *ae,
+                   struct err *e)
+{
+    struct aws_error local;
+    if (!ae)
+        ae = &local;
+    aws_error_clear(ae);
+    *out_doc = NULL;
+    int svc = svc_from_name(service);
+    const char *version = svc >= 0 ? query_api_version(svc) : NULL;
+    if (!version)
+        return err_set(e, DRR_EXIT_INTERNAL, "aws: %s does not speak the Query protocol",
+                       service ? service : "(null)");
+    struct buf body = BUF_INIT;
+    aws_query_encode(&body, action, version, params);
+    struct http_response resp = {0};
+    int rc = perform(ctx, svc, action, PROTO_QUERY, NULL, body.data, body.len, &resp, ae, e);
+    /* The body may carry secrets (a master password, a web identity token). */
+    if (body.data)
+        explicit_bzero(body.data, body.len);
+    buf_free(&body);
+    if (rc == 0) {
+        char what[160];
+        snprintf(what, sizeof what, "%s %s response", service, action);
+        rc = aws_xml_parse(resp.body.data, resp.body.len, what, out_doc, e);
+        if (rc) {
+            ae->http_status = resp.status;
+            copy_one_line(ae->message, sizeof ae->message, e->msg);
+        }
+    }
+    http_response_free(&resp);
+    return rc;
+}
+
+int aws_json_call(struct aws_ctx *ctx, const char *service, const char *target,
+                  const char *json_body, cJSON **out, struct aws_error *ae, struct err *e)
+{
+    struct aws_error local;
+    if (!ae)
+        ae = &local;
+    aws_error_clear(ae);
+    *out = NULL;
+    int svc = svc_from_name(service);
+    if (svc != AWS_SVC_SECRETSMANAGER && svc != AWS_SVC_SSM)
+        return err_set(e, DRR_EXIT_INTERNAL, "aws: %s does not speak awsJson1_1",
+                       service ? service : "(null)");
+    const char *op = strchr(target, '.') ? strchr(target, '.') + 1 : target;
+    const char *body = json_body ? json_body : "{}";
+    struct http_response resp = {0};
+    int rc = perform(ctx, svc, op, PROTO_JSON, target, body, strlen(body), &resp, ae, e);
+    if (rc == 0) {
+        *out = cJSON_ParseWithLength(resp.body.data ? resp.body.data : "", resp.body.len);
+        if (!*out || !cJSON_IsObject(*out)) {
+            cJSON_Delete(*out);
+            *out = NULL;
+            ae->http_status = resp.status;
+            rc = err_set(e, DRR_EXIT_AWS, "%s %s: the answer is not a JSON object (HTTP %ld)",
+                         service, op, resp.status);
+            copy_one_line(ae->message, sizeof ae->message, e->msg);
+        }
+    }
+    /* The answer may be a secret value: wipe it before the memory is released. */
+    if (resp.body.data)
+        explicit_bzero(resp.body.data, resp.body.len);
+    http_response_free(&resp);
+    return rc;
+}
+
+int aws_query_paginate(struct aws_ctx *ctx, const char *service, const char *action,
+                       const struct aws_params *params, int max_records, aws_page_fn on_page,
+                       void *ud, int *pages, struct aws_error *ae, struct err *e)
+{
+    struct aws_params p = AWS_PARAMS_INIT;
+    for (size_t i = 0; params && i < params->n; i++)
+        if (strcmp(params->items[i].key, "Marker") != 0)
+            aws_params_add(&p, params->items[i].key, params->items[i].value);
+    if (max_records > 0) {
+        aws_params_remove(&p, "MaxRecords");
+        aws_params_add_int(&p, "MaxRecords", max_records);
+    }
+    if (pages)
+        *pages = 0;
+    char *marker = NULL;
+    int rc = 0;
+    for (;;) {
+        if (marker)
+            aws_params_set(&p, "Marker", marker);
+        xmlDoc *doc = NULL;
+        rc = aws_query_call(ctx, service, action, &p, &doc, ae, e);
+        if (rc)
+            break;
+        if (pages)
+            (*pages)++;
+        xmlNode *result = aws_xml_result(doc, action);
+        const char *next = aws_xml_text(result, "Marker");
+        char *next_marker = next && *next ? xstrdup(next) : NULL;
+        rc = on_page(result, ud, e);
+        xmlFreeDoc(doc);
+        if (rc == AWS_PAGE_STOP) {
+            rc = 0;
+            free(next_marker);
+            break;
+        }
+        if (rc) {
+            free(next_marker);
+            break;
+        }
+        if (!next_marker)
+            break;
+        if (marker && strcmp(marker, next_marker) == 0) {
+            rc = err_set(e, DRR_EXIT_AWS, "%s %s: the service returned the same Marker twice; "
+                         "stopping instead of looping", service, action);
+            free(next_marker);
+            break;
+        }
+        free(marker);
+        marker = next_marker;
+    }
+    free(marker);
+    aws_params_free(&p);
+    return rc;
+}

@@ -1,0 +1,315 @@
+/* The one guarded delete path (rds-clone-delete, rds-clone-gc, rds-clone-create's
+ * own roll-back). Every resource is described and guarded just before it is
+ * changed; nothing else is ever touched. */
+#include "clone.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "clock.h"
+#include "clone_poll.h"
+#include "exitcodes.h"
+#include "log.h"
+#include "signals.h"
+
+/* A resource in these states is on its way out: nothing left to do. */
+static int going_away(const char *status)
+{
+    return status && (strcmp(status, "deleting") == 0 || strcmp(status, "deleted") == 0);
+}
+
+/* How long a delete keeps retrying a resource that is busy (InvalidDBInstanceState
+ * while being modified, a cluster whose members are not yet deleting) when not
+ * asked to wait: short enough for a driver's 25-second signal budget. */
+#define BUSY_RETRY_SECONDS 20.0
+
+static int interrupted(struct err *e, const char *what)
+{
+    int sig = signals_pending();
+    return err_set(e, DRR_EXIT_SIGNAL_BASE + sig, "%s: interrupted by signal %d", what, sig);
+}
+
+static void add_instance(struct clone_delete_result *r, const char *id)
+{
+    r->instances = xrealloc(r->instances, (r->n_instances + 1) * sizeof *r->instances);
+    r->instances[r->n_instances++] = xstrdup(id);
+}
+
+void clone_delete_result_free(struct clone_delete_result *r)
+{
+    for (size_t i = 0; i < r->n_instances; i++)
+        free(r->instances[i]);
+    free(r->instances);
+    free(r->arn);
+    memset(r, 0, sizeof *r);
+}
+
+/* Waits until describe says not found. */
+static int wait_gone(struct aws_ctx *aws, enum rds_kind kind, const char *id, int64_t timeout,
+                     struct err *e)
+{
+    struct poll_schedule ps;
+    poll_init(&ps, 0);
+    double start = clock_monotonic();
+    const char *kn = kind == RDS_KIND_CLUSTER ? "cluster" : "instance";
+    for (;;) {
+        struct aws_error ae;
+        int rc;
+        const char *status = NULL;
+        struct rds_instance inst;
+        struct rds_cluster cl;
+        memset(&inst, 0, sizeof inst);
+        memset(&cl, 0, sizeof cl);
+        if (kind == RDS_KIND_CLUSTER) {
+            rc = rds_get_cluster(aws, id, &cl, &ae, e);
+            status = cl.status;
+        } else {
+            rc = rds_get_instance(aws, id, &inst, &ae, e);
+            status = inst.status;
+        }
+        if (rc == 0)
+            log_debug("DB %s %s: %s", kn, id, status ? status : "?");
+        rds_instance_free(&inst);
+        rds_cluster_free(&cl);
+        if (rc == DRR_EXIT_NOT_FOUND) {
+            err_clear(e);
+            log_info("DB %s %s is gone", kn, id);
+            return 0;
+        }
+        if (rc)
+            return rc;
+        double waited = clock_monotonic() - start;
+        if (waited >= (double)timeout)
+            return err_set(e, DRR_EXIT_TIMEOUT,
+                           "DB %s %s: still present after %.0f s (clone.waitTimeout)", kn, id,
+                           waited);
+        double d = poll_next(&ps);
+        if (waited + d > (double)timeout)
+            d = (double)timeout - waited;
+        if (signals_sleep(d))
+            return interrupted(e, id);
+    }
+}
+
+/* DeleteDBInstance with a short retry while AWS says the instance is busy. */
+static int delete_instance_call(struct aws_ctx *aws, const char *id, int aurora_member,
+                                int *gone, struct err *e)
+{
+    struct poll_schedule ps;
+    poll_init(&ps, 0);
+    double start = clock_monotonic();
+    for (;;) {
+        struct aws_error ae;
+        int rc = aurora_member ? rds_delete_db_instance(aws, id, -1, -1, &ae, e)
+                               : rds_delete_db_instance(aws, id, 1, 1, &ae, e);
+        if (rc == 0)
+            return 0;
+        if (rds_error_is(&ae, "DBInstanceNotFound")) {
+            err_clear(e);
+            *gone = 1;
+            return 0;
+        }
+        if (!rds_error_is(&ae, "InvalidDBInstanceState"))
+            return rc;
+        /* Already deleting is success; anything else (modifying, backing-up) may pass. */
+        struct rds_instance inst;
+        struct err e2;
+        err_clear(&e2);
+        int rc2 = rds_get_instance(aws, id, &inst, NULL, &e2);
+        int away = rc2 == DRR_EXIT_NOT_FOUND || (rc2 == 0 && going_away(inst.status));
+        rds_instance_free(&inst);
+        if (away) {
+            err_clear(e);
+            *gone = 1;
+            return 0;
+        }
+        if (clock_monotonic() - start > BUSY_RETRY_SECONDS * poll_scale())
+            return e->code = DRR_EXIT_TEMPFAIL;
+        log_warn("%s; retrying", e->msg);
+        if (signals_sleep(poll_next(&ps)))
+            return interrupted(e, id);
+    }
+}
+
+/* Guard, deletion protection, delete: one instance. */
+static int delete_one_instance(struct aws_ctx *aws, const char *id, int aurora_member,
+                               const struct clone_delete_opts *o, int *gone, char **arn,
+                               struct err *e)
+{
+    struct rds_instance inst;
+    struct aws_error ae;
+    *gone = 0;
+    int rc = rds_get_instance(aws, id, &inst, &ae, e);
+    if (rc == DRR_EXIT_NOT_FOUND) {
+        err_clear(e);
+        log_info("DB instance %s: not found, nothing to delete", id);
+        *gone = 1;
+        return 0;
+    }
+    if (rc)
+        return rc;
+    rc = clone_guard_check("DB instance", id, &inst.tags, o->source_id, e);
+    if (rc) {
+        rds_instance_free(&inst);
+        return rc;
+    }
+    if (arn && !*arn)
+        *arn = xstrdup(inst.arn);
+    if (going_away(inst.status)) {
+        log_info("DB instance %s: already %s", id, inst.status);
+        *gone = 1;
+        rds_instance_free(&inst);
+        return 0;
+    }
+    int protected = inst.deletion_protection;
+    rds_instance_free(&inst);
+    if (o->dry_run) {
+        log_info("dry run: would delete DB instance %s%s", id,
+                 protected ? " (after turning deletion protection off)" : "");
+        return 0;
+    }
+    if (protected) {
+        log_warn("DB instance %s has deletion protection on; turning it off", id);
+        rc = rds_disable_instance_deletion_protection(aws, id, &ae, e);
+        if (rc)
+            return rc;
+    }
+    log_info("deleting DB instance %s", id);
+    return delete_instance_call(aws, id, aurora_member, gone, e);
+}
+
+static int delete_instance_clone(struct aws_ctx *aws, const char *name,
+                                 const struct clone_delete_opts *o, struct clone_delete_result *r,
+                                 struct err *e)
+{
+    int gone = 0;
+    int rc = delete_one_instance(aws, name, 0, o, &gone, &r->arn, e);
+    if (rc)
+        return rc;
+    r->already_gone = gone;
+    if (o->wait && !o->dry_run && !gone)
+        return wait_gone(aws, RDS_KIND_INSTANCE, name, o->wait_timeout, e);
+    return 0;
+}
+
+static int delete_cluster_call(struct aws_ctx *aws, const char *id, struct err *e)
+{
+    struct poll_schedule ps;
+    poll_init(&ps, 0);
+    double start = clock_monotonic();
+    for (;;) {
+        struct aws_error ae;
+        int rc = rds_delete_db_cluster(aws, id, &ae, e);
+        if (rc == 0)
+            return 0;
+        if (rds_error_is(&ae, "DBClusterNotFoundFault")) {
+            err_clear(e);
+            return 0;
+        }
+        if (!rds_error_is(&ae, "InvalidDBClusterStateFault"))
+            return rc;
+        struct rds_cluster cl;
+        struct err e2;
+        err_clear(&e2);
+        int rc2 = rds_get_cluster(aws, id, &cl, NULL, &e2);
+        int away = rc2 == DRR_EXIT_NOT_FOUND || (rc2 == 0 && going_away(cl.status));
+        rds_cluster_free(&cl);
+        if (away) {
+            err_clear(e);
+            return 0;
+        }
+        if (clock_monotonic() - start > BUSY_RETRY_SECONDS * poll_scale())
+            return e->code = DRR_EXIT_TEMPFAIL;
+        log_warn("%s; retrying", e->msg);
+        if (signals_sleep(poll_next(&ps)))
+            return interrupted(e, id);
+    }
+}
+
+static int delete_cluster_clone(struct aws_ctx *aws, const char *name,
+                                const struct clone_delete_opts *o, struct clone_delete_result *r,
+                                struct err *e)
+{
+    struct rds_cluster cl;
+    struct aws_error ae;
+    int rc = rds_get_cluster(aws, name, &cl, &ae, e);
+    if (rc == DRR_EXIT_NOT_FOUND) {
+        err_clear(e);
+        /* A writer instance may outlive a half-made cluster only in theory (AWS
+         * refuses a member without its cluster), but a roll-back may have created
+         * the instance name alone: check it too, through the same guard. */
+        char inst[CLONE_NAME_MAX + sizeof CLONE_INSTANCE_SUFFIX + 1];
+        snprintf(inst, sizeof inst, "%s%s", name, CLONE_INSTANCE_SUFFIX);
+        int gone = 0;
+        rc = delete_one_instance(aws, inst, 1, o, &gone, NULL, e);
+        if (rc)
+            return rc;
+        if (!gone)
+            add_instance(r, inst);
+        log_info("DB cluster %s: not found, nothing to delete", name);
+        r->already_gone = 1;
+        return 0;
+    }
+    if (rc)
+        return rc;
+    rc = clone_guard_check("DB cluster", name, &cl.tags, o->source_id, e);
+    if (rc) {
+        rds_cluster_free(&cl);
+        return rc;
+    }
+    r->arn = xstrdup(cl.arn);
+    int protected = cl.deletion_protection;
+    int cluster_away = going_away(cl.status);
+    /* Members first: each one guarded on its own. */
+    for (size_t i = 0; i < cl.n_members; i++) {
+        const char *mid = cl.members[i].instance_id;
+        int gone = 0;
+        rc = delete_one_instance(aws, mid, 1, o, &gone, NULL, e);
+        if (rc) {
+            err_prefix(e, "DB cluster %s: member", name);
+            rds_cluster_free(&cl);
+            return rc;
+        }
+        add_instance(r, mid);
+    }
+    rds_cluster_free(&cl);
+    if (cluster_away) {
+        log_info("DB cluster %s: already deleting", name);
+        r->already_gone = 1;
+        return 0;
+    }
+    if (o->dry_run) {
+        log_info("dry run: would delete DB cluster %s%s", name,
+                 protected ? " (after turning deletion protection off)" : "");
+        return 0;
+    }
+    if (protected) {
+        log_warn("DB cluster %s has deletion protection on; turning it off", name);
+        rc = rds_disable_cluster_deletion_protection(aws, name, &ae, e);
+        if (rc)
+            return rc;
+    }
+    log_info("deleting DB cluster %s", name);
+    rc = delete_cluster_call(aws, name, e);
+    if (rc)
+        return rc;
+    if (o->wait)
+        return wait_gone(aws, RDS_KIND_CLUSTER, name, o->wait_timeout, e);
+    return 0;
+}
+
+int clone_delete(struct aws_ctx *aws, enum rds_kind kind, const char *name,
+                 const struct clone_delete_opts *o, struct clone_delete_result *r, struct err *e)
+{
+    memset(r, 0, sizeof *r);
+    /* Checked before any call: a name without the prefix is never even described. */
+    if (strncmp(name, CLONE_PREFIX, strlen(CLONE_PREFIX)) != 0 ||
+        (o->source_id && strcasecmp(name, o->source_id) == 0))
+        return clone_guard_check(kind == RDS_KIND_CLUSTER ? "DB cluster" : "DB instance", name,
+                                 NULL, o->source_id, e);
+    if (kind == RDS_KIND_CLUSTER)
+        return delete_cluster_clone(aws, name, o, r, e);
+    return delete_instance_clone(aws, name, o, r, e);
+}

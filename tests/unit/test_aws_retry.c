@@ -1,0 +1,241 @@
+/* The retry policy with a seeded random source: classification, delays within
+ * the full-jitter bounds, the cap, the quota, and interruption by a signal. */
+#include <check.h>
+#include <signal.h>
+#include <string.h>
+
+#include "aws_retry.h"
+#include "clock.h"
+#include "config.h"
+#include "signals.h"
+
+START_TEST(test_classify)
+{
+    static const char *throttles[] = {
+        "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException",
+        "TooManyRequestsException", "ProvisionedThroughputExceededException",
+        "TransactionInProgressException", "RequestLimitExceeded", "BandwidthLimitExceeded",
+        "LimitExceededException", "RequestThrottled", "SlowDown", "PriorRequestNotComplete",
+        "EC2ThrottledException"};
+    for (size_t i = 0; i < sizeof throttles / sizeof throttles[0]; i++) {
+        ck_assert_int_eq(aws_retry_classify(400, throttles[i], 0), AWS_RETRY_THROTTLING);
+        ck_assert(aws_retry_is_throttling_code(throttles[i]));
+    }
+    ck_assert_int_eq(aws_retry_classify(429, "", 0), AWS_RETRY_THROTTLING);
+    ck_assert_int_eq(aws_retry_classify(400, "RequestTimeout", 0), AWS_RETRY_TRANSIENT);
+    ck_assert_int_eq(aws_retry_classify(400, "RequestTimeoutException", 0), AWS_RETRY_TRANSIENT);
+    ck_assert_int_eq(aws_retry_classify(500, "InternalError", 0), AWS_RETRY_TRANSIENT);
+    for (long s = 500; s <= 504; s++)
+        ck_assert_int_eq(aws_retry_classify(s, "", 0), s == 501 ? AWS_RETRY_NONE : AWS_RETRY_TRANSIENT);
+    ck_assert_int_eq(aws_retry_classify(0, NULL, 0), AWS_RETRY_TRANSIENT);   /* connection error */
+    ck_assert_int_eq(aws_retry_classify(0, NULL, 1), AWS_RETRY_TIMEOUT);
+    /* Client errors fail at once. */
+    ck_assert_int_eq(aws_retry_classify(400, "InvalidParameterValue", 0), AWS_RETRY_NONE);
+    ck_assert_int_eq(aws_retry_classify(404, "DBSnapshotNotFound", 0), AWS_RETRY_NONE);
+    ck_assert_int_eq(aws_retry_classify(403, "AccessDenied", 0), AWS_RETRY_NONE);
+    ck_assert_int_eq(aws_retry_classify(400, "DBInstanceAlreadyExists", 0), AWS_RETRY_NONE);
+    ck_assert_int_eq(aws_retry_classify(200, "", 0), AWS_RETRY_NONE);
+    ck_assert(!aws_retry_is_throttling_code("throttling")); /* case matters, as in the SDKs */
+    ck_assert(!aws_retry_is_throttling_code(NULL));
+}
+END_TEST
+
+START_TEST(test_defaults)
+{
+    struct aws_retry r;
+    aws_retry_init(&r, 0);
+    ck_assert_int_eq(r.max_attempts, CONFIG_DEFAULT_MAX_ATTEMPTS);
+    ck_assert_int_eq(r.quota, 500);
+    ck_assert(r.base_delay == 1.0 && r.max_delay == 20.0);
+    aws_retry_init(&r, 3);
+    ck_assert_int_eq(r.max_attempts, 3);
+}
+END_TEST
+
+START_TEST(test_delays_within_bounds_and_capped)
+{
+    struct aws_retry r;
+    aws_retry_init(&r, 100);
+    aws_retry_seed(&r, 42);
+    double maxseen[12] = {0};
+    double sum_late = 0;
+    int n_late = 0;
+    for (int round = 0; round < 2000; round++) {
+        for (int attempt = 1; attempt <= 12; attempt++) {
+            double d = aws_retry_delay(&r, attempt);
+            double ceiling = attempt >= 6 ? 20.0 : (double)(1 << (attempt - 1));
+            ck_assert_msg(d >= 0 && d < ceiling, "attempt %d delay %f ceiling %f", attempt, d, ceiling);
+            if (d > maxseen[attempt - 1])
+                maxseen[attempt - 1] = d;
+            if (attempt >= 6) {
+                sum_late += d;
+                n_late++;
+            }
+        }
+    }
+    /* Full jitter really spreads: near the ceiling sometimes, mean about half the cap. */
+    ck_assert(maxseen[0] > 0.95);
+    ck_assert(maxseen[11] > 19.0);
+    double mean = sum_late / n_late;
+    ck_assert_msg(mean > 9.0 && mean < 11.0, "mean %f", mean);
+    ck_assert(aws_retry_delay(&r, 1000) < 20.0); /* no overflow for huge attempts */
+}
+END_TEST
+
+START_TEST(test_seed_is_reproducible)
+{
+    struct aws_retry a, b;
+    aws_retry_init(&a, 8);
+    aws_retry_init(&b, 8);
+    aws_retry_seed(&a, 7);
+    aws_retry_seed(&b, 7);
+    for (int i = 1; i <= 50; i++)
+        ck_assert(aws_retry_delay(&a, i % 8 + 1) == aws_retry_delay(&b, i % 8 + 1));
+    aws_retry_seed(&b, 8);
+    int differ = 0;
+    for (int i = 1; i <= 50; i++)
+        differ += aws_retry_delay(&a, 5) != aws_retry_delay(&b, 5);
+    ck_assert_int_gt(differ, 45);
+}
+END_TEST
+
+static double fixed_random(void *ctx)
+{
+    return *(double *)ctx;
+}
+
+START_TEST(test_injected_random)
+{
+    struct aws_retry r;
+    aws_retry_init(&r, 8);
+    double u = 0.5;
+    r.random_fn = fixed_random;
+    r.random_ctx = &u;
+    ck_assert(aws_retry_delay(&r, 1) == 0.5);
+    ck_assert(aws_retry_delay(&r, 3) == 2.0);
+    ck_assert(aws_retry_delay(&r, 7) == 10.0); /* 0.5 * min(20, 64) */
+    u = 1.5; /* out of range input is clamped below 1 */
+    ck_assert(aws_retry_delay(&r, 7) < 20.0);
+}
+END_TEST
+
+START_TEST(test_non_retryable_fails_at_once)
+{
+    struct aws_retry r;
+    aws_retry_init(&r, 8);
+    double d;
+    int cost;
+    const char *why;
+    ck_assert_int_eq(aws_retry_next(&r, AWS_RETRY_NONE, 1, &d, &cost, &why), 0);
+    ck_assert_str_eq(why, "not retryable");
+    ck_assert_int_eq(r.quota, 500); /* nothing charged */
+}
+END_TEST
+
+START_TEST(test_max_attempts)
+{
+    struct aws_retry r;
+    aws_retry_init(&r, 3);
+    aws_retry_seed(&r, 1);
+    double d;
+    int cost;
+    const char *why;
+    ck_assert_int_eq(aws_retry_next(&r, AWS_RETRY_THROTTLING, 1, &d, &cost, &why), 1);
+    ck_assert_int_eq(cost, 5);
+    ck_assert(d >= 0 && d < 1.0);
+    ck_assert_int_eq(aws_retry_next(&r, AWS_RETRY_TRANSIENT, 2, &d, &cost, &why), 1);
+    ck_assert(d >= 0 && d < 2.0);
+    ck_assert_int_eq(aws_retry_next(&r, AWS_RETRY_TRANSIENT, 3, &d, &cost, &why), 0);
+    ck_assert_str_eq(why, "max attempts reached");
+    ck_assert_int_eq(r.quota, 490);
+}
+END_TEST
+
+START_TEST(test_quota_exhaustion_and_refund)
+{
+    struct aws_retry r;
+    aws_retry_init(&r, 1000);
+    aws_retry_seed(&r, 3);
+    double d;
+    int cost;
+    const char *why;
+    /* 500 tokens: 50 timeout retries (10 each) drain it. */
+    for (int i = 0; i < 50; i++)
+        ck_assert_int_eq(aws_retry_next(&r, AWS_RETRY_TIMEOUT, 1, &d, &cost, &why), 1);
+    ck_assert_int_eq(r.quota, 0);
+    ck_assert_int_eq(aws_retry_next(&r, AWS_RETRY_THROTTLING, 1, &d, &cost, &why), 0);
+    ck_assert_str_eq(why, "retry quota exhausted");
+    /* Successes refill it: a first-try success adds 1, a retried one refunds its cost. */
+    aws_retry_on_success(&r, 0);
+    ck_assert_int_eq(r.quota, 1);
+    aws_retry_on_success(&r, 10);
+    ck_assert_int_eq(r.quota, 11);
+    ck_assert_int_eq(aws_retry_next(&r, AWS_RETRY_THROTTLING, 1, &d, &cost, &why), 1);
+    ck_assert_int_eq(r.quota, 6);
+    ck_assert_int_eq(aws_retry_next(&r, AWS_RETRY_TIMEOUT, 1, &d, &cost, &why), 0); /* needs 10 */
+    /* Never above capacity. */
+    for (int i = 0; i < 1000; i++)
+        aws_retry_on_success(&r, 5);
+    ck_assert_int_eq(r.quota, 500);
+}
+END_TEST
+
+struct sleep_log {
+    double total;
+    int calls;
+};
+
+static int fake_sleep(double seconds, void *ctx)
+{
+    struct sleep_log *l = ctx;
+    l->total += seconds;
+    l->calls++;
+    return 0;
+}
+
+START_TEST(test_injected_sleep)
+{
+    struct aws_retry r;
+    aws_retry_init(&r, 8);
+    struct sleep_log l = {0, 0};
+    r.sleep_fn = fake_sleep;
+    r.sleep_ctx = &l;
+    ck_assert_int_eq(aws_retry_sleep(&r, 3.5), 0);
+    ck_assert_int_eq(l.calls, 1);
+    ck_assert(l.total == 3.5);
+}
+END_TEST
+
+START_TEST(test_signal_interrupts_backoff)
+{
+    signals_install();
+    struct aws_retry r;
+    aws_retry_init(&r, 8);
+    raise(SIGTERM);
+    double t0 = clock_monotonic();
+    ck_assert_int_eq(aws_retry_sleep(&r, 10.0), SIGTERM);
+    ck_assert(clock_monotonic() - t0 < 1.0);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("aws_retry");
+    TCase *tc = tcase_create("policy");
+    tcase_add_test(tc, test_classify);
+    tcase_add_test(tc, test_defaults);
+    tcase_add_test(tc, test_delays_within_bounds_and_capped);
+    tcase_add_test(tc, test_seed_is_reproducible);
+    tcase_add_test(tc, test_injected_random);
+    tcase_add_test(tc, test_non_retryable_fails_at_once);
+    tcase_add_test(tc, test_max_attempts);
+    tcase_add_test(tc, test_quota_exhaustion_and_refund);
+    tcase_add_test(tc, test_injected_sleep);
+    tcase_add_test(tc, test_signal_interrupts_backoff);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}

@@ -1,0 +1,267 @@
+/* libxml2 helpers and AWS error parsing, on responses in the shapes AWS sends
+ * (the files in tests/fixtures/aws; each parses with botocore's QueryParser for the RDS
+ * model, so they match the service, not just this parser). */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aws_xml.h"
+#include "buf.h"
+#include "exitcodes.h"
+
+static char *fixture(const char *name, size_t *len)
+{
+    char *path = xasprintf("tests/fixtures/aws/%s", name);
+    FILE *f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "cannot open %s (run from the top of the tree)", path);
+    struct buf b = BUF_INIT;
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        buf_append(&b, chunk, n);
+    fclose(f);
+    free(path);
+    *len = b.len;
+    return buf_detach(&b);
+}
+
+static xmlDoc *parse_fixture(const char *name)
+{
+    size_t len;
+    char *body = fixture(name, &len);
+    xmlDoc *doc = NULL;
+    struct err e = {0};
+    ck_assert_msg(aws_xml_parse(body, len, name, &doc, &e) == 0, "%s", e.msg);
+    free(body);
+    return doc;
+}
+
+START_TEST(test_paginated_describe)
+{
+    xmlDoc *doc = parse_fixture("describe-db-snapshots-page1.xml");
+    xmlNode *res = aws_xml_result(doc, "DescribeDBSnapshots");
+    ck_assert_ptr_nonnull(res);
+    ck_assert_str_eq(aws_xml_text(res, "Marker"),
+                     "eyJNYXJrZXIiOiBudWxsLCAiYm90b190cnVuY2F0ZV9hbW91bnQiOiAyfQ==");
+    ck_assert_str_eq(aws_xml_request_id(doc), "8f7c2a4e-1b3d-4c5e-9f60-7a8b9c0d1e2f");
+
+    xmlNode *list = aws_xml_child(res, "DBSnapshots");
+    int n = 0;
+    for (xmlNode *s = aws_xml_child(list, "DBSnapshot"); s; s = aws_xml_next(s))
+        n++;
+    ck_assert_int_eq(n, 2);
+
+    xmlNode *s = aws_xml_child(list, "DBSnapshot");
+    ck_assert_str_eq(aws_xml_text(s, "DBSnapshotIdentifier"), "rds:production-db-2026-11-25-02-05");
+    long long port = 0, storage = 0;
+    ck_assert_int_eq(aws_xml_int(s, "Port", &port), 0);
+    ck_assert_int_eq(port, 5432);
+    ck_assert_int_eq(aws_xml_int(s, "AllocatedStorage", &storage), 0);
+    ck_assert_int_eq(storage, 200);
+    int enc = -1;
+    ck_assert_int_eq(aws_xml_bool(s, "Encrypted", &enc), 0);
+    ck_assert_int_eq(enc, 1);
+    int64_t t = 0;
+    ck_assert_int_eq(aws_xml_time(s, "SnapshotCreateTime", &t), 0);
+    ck_assert_int_eq(t, 1795572341); /* 2026-11-25T02:05:41Z */
+    /* Entities are decoded; nested paths work. */
+    ck_assert_str_eq(aws_xml_text(s, "TagList/Tag/Value"), "billing & data");
+    /* An empty element is "", an absent one NULL. */
+    ck_assert_str_eq(aws_xml_text(s, "ProcessorFeatures"), "");
+    ck_assert_ptr_null(aws_xml_text(s, "Iops"));
+    ck_assert_int_eq(aws_xml_int(s, "Iops", &port), 1);
+    ck_assert_int_eq(aws_xml_int(s, "Engine", &port), -1);
+    ck_assert_int_eq(aws_xml_bool(s, "Engine", &enc), -1);
+    ck_assert_int_eq(aws_xml_time(s, "Engine", &t), -1);
+
+    xmlNode *s2 = aws_xml_next(s);
+    ck_assert_str_eq(aws_xml_text(s2, "Status"), "creating");
+    ck_assert_ptr_null(aws_xml_text(s2, "SnapshotCreateTime"));
+    ck_assert_ptr_null(aws_xml_child(aws_xml_child(s2, "TagList"), "Tag"));
+    ck_assert_ptr_null(aws_xml_next(s2));
+    xmlFreeDoc(doc);
+
+    doc = parse_fixture("describe-db-snapshots-last.xml");
+    res = aws_xml_result(doc, "DescribeDBSnapshots");
+    ck_assert_ptr_null(aws_xml_text(res, "Marker")); /* last page: no Marker */
+    ck_assert_str_eq(aws_xml_text(res, "DBSnapshots/DBSnapshot/DBSnapshotIdentifier"),
+                     "before-upgrade");
+    xmlFreeDoc(doc);
+}
+END_TEST
+
+START_TEST(test_no_namespace_and_iteration_by_any_name)
+{
+    const char *x = "<R><A>1</A><!-- c --><B>2</B><A>3<![CDATA[<4>]]>5</A></R>";
+    xmlDoc *doc = NULL;
+    struct err e = {0};
+    ck_assert_int_eq(aws_xml_parse(x, strlen(x), "test", &doc, &e), 0);
+    xmlNode *root = xmlDocGetRootElement(doc);
+    xmlNode *a = aws_xml_child(root, "A");
+    ck_assert_str_eq(aws_xml_text(a, NULL), "1");
+    xmlNode *a2 = aws_xml_next(a);
+    ck_assert_str_eq(aws_xml_text(a2, ""), "3<4>5"); /* text split by CDATA, merged */
+    ck_assert_str_eq(aws_xml_text(a2, ""), "3<4>5"); /* stable on a second call */
+    int n = 0;
+    for (xmlNode *c = aws_xml_first_element(root); c; c = aws_xml_next_element(c))
+        n++;
+    ck_assert_int_eq(n, 3);
+    ck_assert_ptr_null(aws_xml_path(root, "A//B"));
+    ck_assert_ptr_null(aws_xml_path(NULL, "A"));
+    ck_assert_ptr_null(aws_xml_result(doc, "Nope"));
+    ck_assert_ptr_null(aws_xml_request_id(doc));
+    xmlFreeDoc(doc);
+}
+END_TEST
+
+START_TEST(test_action_without_output)
+{
+    xmlDoc *doc = parse_fixture("add-tags-to-resource.xml");
+    ck_assert_ptr_null(aws_xml_result(doc, "AddTagsToResource"));
+    ck_assert_str_eq(aws_xml_request_id(doc), "b194d9ca-a664-11e4-b688-194eaf8658fa");
+    xmlFreeDoc(doc);
+}
+END_TEST
+
+START_TEST(test_invalid_xml_is_an_error_not_a_crash)
+{
+    static const char *bad[] = {
+        "", "not xml at all", "<DescribeDBSnapshotsResponse><DescribeDBSnapshotsResult>",
+        "<a></b>", "\xff\xfe<\x00", "<!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]><x>&e;</x>",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        xmlDoc *doc = (xmlDoc *)1;
+        struct err e = {0};
+        int rc = aws_xml_parse(bad[i], strlen(bad[i]), "DescribeDBSnapshots response", &doc, &e);
+        if (i == 5) {
+            /* Well-formed; the external entity must NOT be loaded. */
+            if (rc == 0) {
+                const char *txt = aws_xml_text(xmlDocGetRootElement(doc), NULL);
+                ck_assert_ptr_null(strstr(txt ? txt : "", "root:"));
+                xmlFreeDoc(doc);
+            }
+            continue;
+        }
+        ck_assert_int_eq(rc, DRR_EXIT_AWS);
+        ck_assert_ptr_null(doc);
+        ck_assert_msg(strstr(e.msg, "DescribeDBSnapshots response") != NULL, "%s", e.msg);
+        ck_assert_ptr_null(strchr(e.msg, '\n'));
+    }
+}
+END_TEST
+
+START_TEST(test_error_query_shape)
+{
+    size_t len;
+    char *body = fixture("error-snapshot-not-found.xml", &len);
+    struct aws_error ae;
+    aws_error_from_xml(404, body, len, "header-id-ignored", &ae);
+    ck_assert_int_eq(ae.http_status, 404);
+    ck_assert_str_eq(ae.code, "DBSnapshotNotFound");
+    ck_assert_str_eq(ae.type, "Sender");
+    ck_assert_str_eq(ae.message, "DBSnapshot rds:production-db-2026-11-20-02-05 not found.");
+    ck_assert_str_eq(ae.request_id, "0b2e7a1c-9d3f-4e5a-8b6c-7d8e9f0a1b2c");
+    char msg[1024];
+    aws_error_format(&ae, msg, sizeof msg);
+    ck_assert_str_eq(msg, "DBSnapshotNotFound: DBSnapshot rds:production-db-2026-11-20-02-05 "
+                          "not found. (HTTP 404, RequestId 0b2e7a1c-9d3f-4e5a-8b6c-7d8e9f0a1b2c)");
+    free(body);
+
+    body = fixture("error-throttling.xml", &len);
+    aws_error_from_xml(400, body, len, NULL, &ae);
+    ck_assert_str_eq(ae.code, "Throttling");
+    ck_assert_str_eq(ae.message, "Rate exceeded");
+    free(body);
+
+    body = fixture("error-sts-access-denied.xml", &len);
+    aws_error_from_xml(403, body, len, NULL, &ae);
+    ck_assert_str_eq(ae.code, "AccessDenied");
+    ck_assert_str_eq(ae.request_id, "c6104cbe-af31-11e0-8154-cbc7ccf896c7");
+    free(body);
+}
+END_TEST
+
+START_TEST(test_error_ec2_shape)
+{
+    size_t len;
+    char *body = fixture("error-ec2-style.xml", &len);
+    struct aws_error ae;
+    aws_error_from_xml(503, body, len, NULL, &ae);
+    ck_assert_str_eq(ae.code, "RequestLimitExceeded");
+    ck_assert_str_eq(ae.message, "Request limit exceeded.");
+    ck_assert_str_eq(ae.request_id, "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d");
+    free(body);
+}
+END_TEST
+
+START_TEST(test_error_bodies_that_are_not_aws_xml)
+{
+    struct aws_error ae;
+    char msg[1024];
+    const char *html = "<html><body><h1>502 Bad Gateway</h1>\n</body></html>";
+    aws_error_from_xml(502, html, strlen(html), "rid-from-header", &ae);
+    ck_assert_str_eq(ae.code, "");
+    ck_assert_str_eq(ae.request_id, "rid-from-header");
+    ck_assert_ptr_nonnull(strstr(ae.message, "unexpected XML error body <html>"));
+    aws_error_format(&ae, msg, sizeof msg);
+    ck_assert_str_eq(msg, "HTTP 502: unexpected XML error body <html> (RequestId rid-from-header)");
+
+    const char *trunc = "<ErrorResponse xmlns=\"http://rds.amazonaws.com/doc/2014-10-31/\"><Error><Code>Thrott";
+    aws_error_from_xml(400, trunc, strlen(trunc), NULL, &ae);
+    ck_assert_str_eq(ae.code, "");
+    ck_assert_ptr_nonnull(strstr(ae.message, "not AWS XML"));
+    aws_error_format(&ae, msg, sizeof msg);
+    ck_assert_ptr_nonnull(strstr(msg, "HTTP 400: "));
+    ck_assert_ptr_nonnull(strstr(msg, "RequestId none"));
+
+    aws_error_from_xml(500, NULL, 0, NULL, &ae);
+    ck_assert_str_eq(ae.message, "empty error body");
+
+    /* Binary junk: excerpt stays printable and one line. */
+    char junk[600];
+    for (size_t i = 0; i < sizeof junk; i++)
+        junk[i] = (char)(i * 7 + 1);
+    aws_error_from_xml(503, junk, sizeof junk, NULL, &ae);
+    for (const char *p = ae.message; *p; p++)
+        ck_assert((unsigned char)*p >= 0x20 && (unsigned char)*p < 0x7f);
+    ck_assert_uint_lt(strlen(ae.message), sizeof ae.message);
+
+    /* A message with newlines is flattened to one line; over-long fields truncate. */
+    struct buf b = BUF_INIT;
+    buf_puts(&b, "<ErrorResponse><Error><Code>X</Code><Message>line1\nline2 ");
+    for (int i = 0; i < 200; i++)
+        buf_puts(&b, "long ");
+    buf_puts(&b, "</Message></Error><RequestId>r</RequestId></ErrorResponse>");
+    aws_error_from_xml(400, b.data, b.len, NULL, &ae);
+    ck_assert_ptr_null(strchr(ae.message, '\n'));
+    ck_assert_uint_eq(strlen(ae.message), sizeof ae.message - 1);
+    buf_free(&b);
+
+    /* Well-formed error without a RequestId anywhere. */
+    const char *noid = "<ErrorResponse><Error><Code>InternalFailure</Code></Error></ErrorResponse>";
+    aws_error_from_xml(500, noid, strlen(noid), NULL, &ae);
+    aws_error_format(&ae, msg, sizeof msg);
+    ck_assert_str_eq(msg, "InternalFailure: (no message) (HTTP 500, RequestId none)");
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("aws_xml");
+    TCase *tc = tcase_create("xml");
+    tcase_add_test(tc, test_paginated_describe);
+    tcase_add_test(tc, test_no_namespace_and_iteration_by_any_name);
+    tcase_add_test(tc, test_action_without_output);
+    tcase_add_test(tc, test_invalid_xml_is_an_error_not_a_crash);
+    tcase_add_test(tc, test_error_query_shape);
+    tcase_add_test(tc, test_error_ec2_shape);
+    tcase_add_test(tc, test_error_bodies_that_are_not_aws_xml);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    xmlCleanupParser();
+    return failed ? 1 : 0;
+}

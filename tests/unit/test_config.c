@@ -1,0 +1,882 @@
+/* config: every key, every class of error, env expansion, durations, the
+ * environment resolution of region/endpoint/profile/maxAttempts, redaction. */
+#include <check.h>
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "exitcodes.h"
+#include "suggest.h"
+#include "tmpfiles.h"
+
+static char *dir;
+static struct config cfg;
+static struct err e;
+
+static void setup(void)
+{
+    static const char *const vars[] = {
+        "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_RDS", "AWS_MAX_ATTEMPTS", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+        "DBLAB_TOKEN", "DRR_TEST_VAR", "DRR_TEST_EMPTY", NULL
+    };
+    for (size_t i = 0; vars[i] != NULL; i++)
+        unsetenv(vars[i]);
+    dir = tmp_dir_new();
+    setenv("HOME", dir, 1);
+    setenv("AWS_CONFIG_FILE", "/nonexistent/drr-test/config", 1);
+    setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/drr-test/credentials", 1);
+    memset(&cfg, 0, sizeof cfg);
+    memset(&e, 0, sizeof e);
+}
+
+static void teardown(void)
+{
+    config_free(&cfg);
+    tmp_dir_remove(dir);
+    dir = NULL;
+}
+
+/* A valid configuration; %s slots let tests add keys to each section. */
+static char *yaml_with(const char *source_extra, const char *clone_extra, const char *dblab_extra,
+                       const char *aws_extra)
+{
+    char *y = NULL;
+    int n = asprintf(&y,
+                     "source:\n"
+                     "  type: rds\n"
+                     "  identifier: production-db\n"
+                     "%s"
+                     "clone:\n"
+                     "  instanceClass: db.t3.medium\n"
+                     "%s"
+                     "dblab:\n"
+                     "  apiEndpoint: https://dblab.example.com:2345\n"
+                     "  token: tok-secret-value\n"
+                     "%s"
+                     "aws:\n"
+                     "  region: us-east-1\n"
+                     "%s",
+                     source_extra ? source_extra : "", clone_extra ? clone_extra : "",
+                     dblab_extra ? dblab_extra : "", aws_extra ? aws_extra : "");
+    ck_assert_int_ge(n, 0);
+    return y;
+}
+
+static int load(const char *yaml)
+{
+    config_free(&cfg);
+    memset(&e, 0, sizeof e);
+    return config_load_string(yaml, "c.yaml", &cfg, &e);
+}
+
+static int load_with(const char *s, const char *c, const char *d, const char *a)
+{
+    char *y = yaml_with(s, c, d, a);
+    int rc = load(y);
+    free(y);
+    return rc;
+}
+
+#define ck_ok(rc) ck_assert_msg((rc) == 0, "expected valid, got %d: %s", (rc), e.msg)
+#define ck_fail(rc, substr) do { \
+        int rc_ = (rc); \
+        ck_assert_msg(rc_ == DRR_EXIT_CONFIG, "expected 78, got %d (%s)", rc_, e.msg); \
+        ck_assert_msg(strstr(e.msg, (substr)) != NULL, "message '%s' lacks '%s'", e.msg, (substr)); \
+        ck_assert_msg(strchr(e.msg, '\n') == NULL, "multi-line message '%s'", e.msg); \
+    } while (0)
+
+/* ---- valid configurations -------------------------------------------- */
+
+START_TEST(minimal_defaults)
+{
+    ck_ok(load_with(NULL, NULL, NULL, NULL));
+    ck_assert_str_eq(cfg.path, "c.yaml");
+    ck_assert_int_eq(cfg.source.type, SOURCE_RDS);
+    ck_assert_str_eq(cfg.source.identifier, "production-db");
+    ck_assert_ptr_null(cfg.source.snapshot_identifier);
+    ck_assert_int_eq(cfg.source.snapshot_type, SNAPSHOT_AUTOMATED);
+    ck_assert_int_eq(cfg.source.max_snapshot_age, 0);
+    ck_assert_ptr_null(cfg.source.db_name);
+    ck_assert_ptr_null(cfg.source.username);
+    ck_assert_ptr_null(cfg.source.password);
+    ck_assert_str_eq(cfg.clone.instance_class, "db.t3.medium");
+    ck_assert_ptr_null(cfg.clone.subnet_group);
+    ck_assert_uint_eq(cfg.clone.n_security_groups, 0);
+    ck_assert_int_eq(cfg.clone.publicly_accessible, TRI_UNSET);
+    ck_assert_int_eq(cfg.clone.enable_iam_auth, TRI_UNSET);
+    ck_assert_int_eq(cfg.clone.port, 0);
+    ck_assert_int_eq(cfg.clone.deletion_protection, 0);
+    ck_assert_uint_eq(cfg.clone.n_tags, 0);
+    ck_assert_int_eq(cfg.clone.max_age, 48 * 3600);
+    ck_assert_int_eq(cfg.clone.wait_timeout, 2 * 3600);
+    ck_assert_str_eq(cfg.dblab.api_endpoint, "https://dblab.example.com:2345");
+    ck_assert_str_eq(cfg.dblab.token, "tok-secret-value");
+    ck_assert_int_eq(cfg.dblab.insecure, 0);
+    ck_assert_ptr_null(cfg.dblab.ca_cert);
+    ck_assert_int_eq(cfg.dblab.poll_interval, 30);
+    ck_assert_int_eq(cfg.dblab.timeout, 4 * 3600);
+    ck_assert_int_eq(cfg.dblab.start_timeout, 300);
+    ck_assert_int_eq(cfg.dblab.dump_parallel_jobs, PARALLEL_UNSET);
+    ck_assert_int_eq(cfg.dblab.restore_parallel_jobs, PARALLEL_UNSET);
+    ck_assert_str_eq(cfg.aws.region, "us-east-1");
+    ck_assert_ptr_null(cfg.aws.endpoint);
+    ck_assert_ptr_null(cfg.aws.profile);
+    ck_assert_int_eq(cfg.aws.max_attempts, CONFIG_DEFAULT_MAX_ATTEMPTS);
+}
+END_TEST
+
+START_TEST(every_key)
+{
+    char *ca = tmp_write(dir, "ca.pem", "-----BEGIN CERTIFICATE-----\n");
+    char *aws_cfg = tmp_write(dir, "awsconfig", "[profile refresh]\nregion = eu-west-1\n");
+    setenv("AWS_CONFIG_FILE", aws_cfg, 1);
+    char *y = NULL;
+    ck_assert_int_ge(asprintf(&y,
+        "source:\n"
+        "  type: aurora-cluster\n"
+        "  identifier: production-aurora\n"
+        "  snapshotIdentifier: arn:aws:rds:us-east-1:123456789012:cluster-snapshot:s1\n"
+        "  snapshotType: manual\n"
+        "  maxSnapshotAge: 1d12h\n"
+        "  dbName: app\n"
+        "  username: dblab_user\n"
+        "  password: \"p@ss w0rd!\"\n"
+        "clone:\n"
+        "  instanceClass: db.r6g.large\n"
+        "  subnetGroup: private-subnets\n"
+        "  securityGroups: [sg-1111, sg-2222]\n"
+        "  publiclyAccessible: no\n"
+        "  enableIAMAuth: TRUE\n"
+        "  parameterGroup: pg-clone\n"
+        "  optionGroup: og-clone\n"
+        "  clusterParameterGroup: cpg-clone\n"
+        "  port: 6543\n"
+        "  storageType: aurora-iopt1\n"
+        "  deletionProtection: false\n"
+        "  tags:\n"
+        "    team: data\n"
+        "    cost-center: 42\n"
+        "    empty:\n"
+        "  maxAge: 12h\n"
+        "  waitTimeout: 90m\n"
+        "dblab:\n"
+        "  apiEndpoint: http://127.0.0.1:2345/api/\n"
+        "  token: secretsmanager:prod/dblab#token\n"
+        "  insecure: true\n"
+        "  caCert: %s\n"
+        "  pollInterval: 10s\n"
+        "  timeout: 6h\n"
+        "  startTimeout: 2m\n"
+        "  dumpParallelJobs: auto\n"
+        "  restoreParallelJobs: 8\n"
+        "aws:\n"
+        "  region: eu-central-1\n"
+        "  endpoint: http://127.0.0.1:4566\n"
+        "  profile: refresh\n"
+        "  maxAttempts: 3\n", ca), 0);
+    ck_ok(load(y));
+    free(y);
+    ck_assert_int_eq(cfg.source.type, SOURCE_AURORA_CLUSTER);
+    ck_assert_str_eq(cfg.source.identifier, "production-aurora");
+    ck_assert_str_eq(cfg.source.snapshot_identifier,
+                     "arn:aws:rds:us-east-1:123456789012:cluster-snapshot:s1");
+    ck_assert_int_eq(cfg.source.snapshot_type, SNAPSHOT_MANUAL);
+    ck_assert_int_eq(cfg.source.max_snapshot_age, 36 * 3600);
+    ck_assert_str_eq(cfg.source.db_name, "app");
+    ck_assert_str_eq(cfg.source.username, "dblab_user");
+    ck_assert_str_eq(cfg.source.password, "p@ss w0rd!");
+    ck_assert_str_eq(cfg.clone.instance_class, "db.r6g.large");
+    ck_assert_str_eq(cfg.clone.subnet_group, "private-subnets");
+    ck_assert_uint_eq(cfg.clone.n_security_groups, 2);
+    ck_assert_str_eq(cfg.clone.security_groups[0], "sg-1111");
+    ck_assert_str_eq(cfg.clone.security_groups[1], "sg-2222");
+    ck_assert_int_eq(cfg.clone.publicly_accessible, TRI_FALSE);
+    ck_assert_int_eq(cfg.clone.enable_iam_auth, TRI_TRUE);
+    ck_assert_str_eq(cfg.clone.parameter_group, "pg-clone");
+    ck_assert_str_eq(cfg.clone.option_group, "og-clone");
+    ck_assert_str_eq(cfg.clone.cluster_parameter_group, "cpg-clone");
+    ck_assert_int_eq(cfg.clone.port, 6543);
+    ck_assert_str_eq(cfg.clone.storage_type, "aurora-iopt1");
+    ck_assert_int_eq(cfg.clone.deletion_protection, 0);
+    ck_assert_uint_eq(cfg.clone.n_tags, 3);
+    ck_assert_str_eq(cfg.clone.tags[0].key, "team");
+    ck_assert_str_eq(cfg.clone.tags[0].value, "data");
+    ck_assert_str_eq(cfg.clone.tags[1].key, "cost-center");
+    ck_assert_str_eq(cfg.clone.tags[1].value, "42");
+    ck_assert_str_eq(cfg.clone.tags[2].key, "empty");
+    ck_assert_str_eq(cfg.clone.tags[2].value, "");
+    ck_assert_int_eq(cfg.clone.max_age, 12 * 3600);
+    ck_assert_int_eq(cfg.clone.wait_timeout, 90 * 60);
+    ck_assert_str_eq(cfg.dblab.api_endpoint, "http://127.0.0.1:2345/api");
+    ck_assert_str_eq(cfg.dblab.token, "secretsmanager:prod/dblab#token");
+    ck_assert_int_eq(cfg.dblab.insecure, 1);
+    ck_assert_str_eq(cfg.dblab.ca_cert, ca);
+    ck_assert_int_eq(cfg.dblab.poll_interval, 10);
+    ck_assert_int_eq(cfg.dblab.timeout, 6 * 3600);
+    ck_assert_int_eq(cfg.dblab.start_timeout, 120);
+    ck_assert_int_eq(cfg.dblab.dump_parallel_jobs, PARALLEL_AUTO);
+    ck_assert_int_eq(cfg.dblab.restore_parallel_jobs, 8);
+    ck_assert_str_eq(cfg.aws.region, "eu-central-1");
+    ck_assert_str_eq(cfg.aws.endpoint, "http://127.0.0.1:4566");
+    ck_assert_str_eq(cfg.aws.profile, "refresh");
+    ck_assert_int_eq(cfg.aws.max_attempts, 3);
+    free(ca);
+    free(aws_cfg);
+}
+END_TEST
+
+START_TEST(example_files)
+{
+    setenv("DBLAB_TOKEN", "example-token-value", 1);
+    ck_ok(config_load("examples/config.yaml", &cfg, &e));
+    ck_assert_str_eq(cfg.dblab.token, "example-token-value");
+    ck_assert_int_eq(cfg.clone.enable_iam_auth, TRI_TRUE);
+    config_free(&cfg);
+    ck_ok(config_load("examples/config-aurora.yaml", &cfg, &e));
+    ck_assert_int_eq(cfg.source.type, SOURCE_AURORA_CLUSTER);
+}
+END_TEST
+
+START_TEST(null_and_empty_values_are_unset)
+{
+    ck_ok(load_with("  snapshotIdentifier: \"\"\n  dbName: ~\n  username: null\n",
+                    "  port:\n  securityGroups:\n  tags:\n", "  caCert: \"\"\n", NULL));
+    ck_assert_ptr_null(cfg.source.snapshot_identifier);
+    ck_assert_ptr_null(cfg.source.db_name);
+    ck_assert_ptr_null(cfg.source.username);
+    ck_assert_int_eq(cfg.clone.port, 0);
+    ck_assert_uint_eq(cfg.clone.n_security_groups, 0);
+    ck_assert_uint_eq(cfg.clone.n_tags, 0);
+    ck_assert_ptr_null(cfg.dblab.ca_cert);
+    /* a quoted "null" is a string */
+    ck_ok(load_with("  dbName: \"null\"\n", NULL, NULL, NULL));
+    ck_assert_str_eq(cfg.source.db_name, "null");
+}
+END_TEST
+
+START_TEST(security_groups_forms)
+{
+    ck_ok(load_with(NULL, "  securityGroups: sg-a, sg-b ,sg-c\n", NULL, NULL));
+    ck_assert_uint_eq(cfg.clone.n_security_groups, 3);
+    ck_assert_str_eq(cfg.clone.security_groups[2], "sg-c");
+    setenv("DRR_TEST_VAR", "sg-x,sg-y", 1);
+    ck_ok(load_with(NULL, "  securityGroups: ${DRR_TEST_VAR}\n", NULL, NULL));
+    ck_assert_uint_eq(cfg.clone.n_security_groups, 2);
+    ck_assert_str_eq(cfg.clone.security_groups[1], "sg-y");
+    ck_fail(load_with(NULL, "  securityGroups: [default]\n", NULL, NULL),
+            "c.yaml:6:19: clone.securityGroups: \"default\" is not a security group ID");
+    ck_fail(load_with(NULL, "  securityGroups: [sg-1, sg-1]\n", NULL, NULL), "listed twice");
+    ck_fail(load_with(NULL, "  securityGroups: {a: b}\n", NULL, NULL),
+            "clone.securityGroups: must be a list of security group IDs, got a mapping");
+    ck_fail(load_with(NULL, "  securityGroups:\n    - [sg-1]\n", NULL, NULL),
+            "c.yaml:7:7: clone.securityGroups: list items must be security group IDs, got a list");
+    ck_fail(load_with(NULL, "  securityGroups:\n    - \"\"\n", NULL, NULL), "empty security group ID");
+}
+END_TEST
+
+/* ---- required keys ---------------------------------------------------- */
+
+START_TEST(required_keys)
+{
+    ck_fail(load("source:\n  identifier: x\nclone:\n  instanceClass: db.t3.small\n"
+                 "dblab:\n  apiEndpoint: https://h\n  token: t\naws:\n  region: us-east-1\n"),
+            "c.yaml:2:3: source.type: required");
+    ck_fail(load("source:\n  type: rds\nclone:\n  instanceClass: db.t3.small\n"
+                 "dblab:\n  apiEndpoint: https://h\n  token: t\naws:\n  region: us-east-1\n"),
+            "c.yaml:2:3: source.identifier: required");
+    ck_fail(load("source:\n  type: rds\n  identifier: x\nclone:\n  subnetGroup: s\n"
+                 "dblab:\n  apiEndpoint: https://h\n  token: t\naws:\n  region: us-east-1\n"),
+            "c.yaml:5:3: clone.instanceClass: required");
+    ck_fail(load("source:\n  type: rds\n  identifier: x\nclone:\n  instanceClass: db.t3.small\n"
+                 "dblab:\n  token: t\naws:\n  region: us-east-1\n"),
+            "c.yaml:7:3: dblab.apiEndpoint: required");
+    ck_fail(load("source:\n  type: rds\n  identifier: x\nclone:\n  instanceClass: db.t3.small\n"
+                 "dblab:\n  apiEndpoint: https://h\n  token: \"\"\naws:\n  region: us-east-1\n"),
+            "c.yaml:8:10: dblab.token: required");
+    ck_fail(load("source:\n  type: rds\n  identifier: x\ndblab:\n  apiEndpoint: https://h\n"
+                 "  token: t\naws:\n  region: us-east-1\n"),
+            "c.yaml:1:1: clone.instanceClass: required (there is no clone section)");
+    ck_fail(load("source:\n  type:\n  identifier: x\n"), "c.yaml:2:8: source.type: required");
+    ck_fail(load("clone:\n"), "c.yaml:1:1: source.type: required (there is no source section)");
+}
+END_TEST
+
+START_TEST(region_required)
+{
+    ck_fail(load("source:\n  type: rds\n  identifier: x\nclone:\n  instanceClass: db.t3.small\n"
+                 "dblab:\n  apiEndpoint: https://h\n  token: t\n"),
+            "c.yaml:1:1: aws.region: required (set aws.region, AWS_REGION or AWS_DEFAULT_REGION");
+    ck_fail(load("source:\n  type: rds\n  identifier: x\nclone:\n  instanceClass: db.t3.small\n"
+                 "dblab:\n  apiEndpoint: https://h\n  token: t\naws:\n  maxAttempts: 2\n"),
+            "c.yaml:10:3: aws.region: required");
+}
+END_TEST
+
+/* ---- unknown keys, structure ------------------------------------------ */
+
+START_TEST(unknown_key_suggestion)
+{
+    ck_fail(load("source:\n  type: rds\n  identifier: x\nclone:\n  instanceClas: db.t3.medium\n"),
+            "c.yaml:5:3: clone.instanceClas: unknown key (did you mean instanceClass?)");
+    ck_fail(load_with(NULL, "  instance_class: db.t3.large\n", NULL, NULL),
+            "clone.instance_class: unknown key (did you mean instanceClass?)");
+    ck_fail(load_with(NULL, NULL, "  pollintervall: 5s\n", NULL),
+            "c.yaml:9:3: dblab.pollintervall: unknown key (did you mean pollInterval?)");
+    ck_fail(load_with("  region: us-east-1\n", NULL, NULL, NULL),
+            "c.yaml:4:3: source.region: unknown key (did you mean aws.region?");
+    ck_fail(load_with(NULL, NULL, NULL, "  color: blue\n"),
+            "aws.color: unknown key (the aws section has: region, endpoint, profile, maxAttempts)");
+}
+END_TEST
+
+START_TEST(unknown_sections)
+{
+    ck_fail(load("clones:\n  instanceClass: x\n"), "c.yaml:1:1: clones: unknown section (did you mean clone?)");
+    ck_fail(load("region: us-east-1\n"), "c.yaml:1:1: region: unknown section (did you mean aws.region?");
+    ck_fail(load("logging:\n  level: debug\n"),
+            "logging: unknown section (the sections are source, clone, dblab, aws)");
+}
+END_TEST
+
+START_TEST(duplicate_keys)
+{
+    ck_fail(load("source:\n  type: rds\n  type: aurora-cluster\n"),
+            "c.yaml:3:3: source.type: duplicate key (first at line 2)");
+    ck_fail(load("aws:\n  region: us-east-1\naws:\n  region: eu-west-1\n"),
+            "c.yaml:3:1: aws: duplicate key (first at line 1)");
+    ck_fail(load_with(NULL, "  tags:\n    a: 1\n    a: 2\n", NULL, NULL),
+            "c.yaml:8:5: clone.tags.a: duplicate tag");
+}
+END_TEST
+
+START_TEST(section_shapes)
+{
+    ck_fail(load("source: rds\n"), "c.yaml:1:9: source: must be a mapping of keys, got a scalar");
+    ck_fail(load("clone:\n  - db.t3.medium\n"), "c.yaml:2:3: clone: must be a mapping of keys, got a list");
+    ck_fail(load("- source\n- clone\n"),
+            "c.yaml:1:1: the configuration must be a mapping of sections (source, clone, dblab, aws), got a list");
+    ck_fail(load("just a string\n"), "must be a mapping of sections");
+    ck_fail(load("dblab:\n  token: [a, b]\n"), "c.yaml:2:10: dblab.token: must be a single value, got a list");
+    ck_fail(load("? [a, b]\n: c\n"), "keys must be plain names, got a list");
+}
+END_TEST
+
+START_TEST(yaml_errors)
+{
+    ck_fail(load("source:\n  type: rds\n identifier: x\n"), "c.yaml:3:");
+    ck_fail(load("source:\n  type: rds\n identifier: x\n"), "YAML syntax error");
+    ck_fail(load("source: {type: rds\n"), "YAML syntax error");
+    ck_fail(load("source:\n\ttype: rds\n"), "c.yaml:2:1: YAML syntax error");
+    ck_fail(load("source:\n  type: \"unterminated\n"), "YAML syntax error");
+    char *two = yaml_with(NULL, NULL, NULL, "---\naws:\n  region: eu-west-1\n");
+    ck_fail(load(two), "c.yaml:12:1: a second YAML document");
+    free(two);
+}
+END_TEST
+
+START_TEST(empty_and_missing_files)
+{
+    ck_fail(load(""), "c.yaml: empty configuration");
+    ck_fail(load("# only a comment\n\n"), "c.yaml: empty configuration");
+    ck_fail(load("~\n"), "c.yaml: empty configuration");
+    char *p = tmp_write(dir, "empty.yaml", "");
+    config_free(&cfg);  /* config_load zeroes cfg first */
+    ck_assert_int_eq(config_load(p, &cfg, &e), DRR_EXIT_CONFIG);
+    ck_assert_ptr_nonnull(strstr(e.msg, "empty configuration"));
+    ck_assert_ptr_nonnull(strstr(e.msg, p));
+    config_free(&cfg);
+    free(p);
+    p = NULL;
+    ck_assert_int_ge(asprintf(&p, "%s/does-not-exist.yaml", dir), 0);
+    ck_assert_int_eq(config_load(p, &cfg, &e), DRR_EXIT_CONFIG);
+    ck_assert_ptr_nonnull(strstr(e.msg, "cannot open: No such file or directory"));
+    config_free(&cfg);
+    ck_assert_int_eq(config_load(dir, &cfg, &e), DRR_EXIT_CONFIG);
+    ck_assert_ptr_nonnull(strstr(e.msg, "Is a directory"));
+    free(p);
+}
+END_TEST
+
+/* ---- types and ranges --------------------------------------------------- */
+
+START_TEST(enums)
+{
+    ck_fail(load("source:\n  type: rsd\n"),
+            "c.yaml:2:9: source.type: unknown value \"rsd\" (did you mean \"rds\"? one of: rds, aurora-cluster)");
+    ck_fail(load("source:\n  type: mysql\n"), "unknown value \"mysql\" (one of: rds, aurora-cluster)");
+    ck_fail(load_with("  snapshotType: manul\n", NULL, NULL, NULL), "did you mean \"manual\"?");
+    static const char *const types[] = { "automated", "manual", "awsbackup", "shared", "any" };
+    for (int i = 0; i < 5; i++) {
+        char line[64];
+        snprintf(line, sizeof line, "  snapshotType: %s\n", types[i]);
+        ck_ok(load_with(line, NULL, NULL, NULL));
+        ck_assert_int_eq(cfg.source.snapshot_type, i);
+        ck_assert_str_eq(snapshot_type_name(cfg.source.snapshot_type), types[i]);
+    }
+    ck_assert_str_eq(source_type_name(SOURCE_RDS), "rds");
+    ck_assert_str_eq(source_type_name(SOURCE_AURORA_CLUSTER), "aurora-cluster");
+}
+END_TEST
+
+START_TEST(ports)
+{
+    ck_ok(load_with(NULL, "  port: 1\n", NULL, NULL));
+    ck_assert_int_eq(cfg.clone.port, 1);
+    ck_ok(load_with(NULL, "  port: 65535\n", NULL, NULL));
+    ck_fail(load_with(NULL, "  port: 0\n", NULL, NULL), "c.yaml:6:9: clone.port: must be a port number 1-65535, got \"0\"");
+    ck_fail(load_with(NULL, "  port: 65536\n", NULL, NULL), "1-65535");
+    ck_fail(load_with(NULL, "  port: 54x\n", NULL, NULL), "1-65535");
+    ck_fail(load_with(NULL, "  port: -5\n", NULL, NULL), "1-65535");
+    ck_fail(load_with(NULL, "  port: 99999999999999999999\n", NULL, NULL), "1-65535");
+}
+END_TEST
+
+START_TEST(booleans)
+{
+    static const char *const yes[] = { "true", "True", "TRUE", "yes", "on" };
+    static const char *const no[] = { "false", "False", "no", "off", "\"false\"" };
+    for (int i = 0; i < 5; i++) {
+        char line[64];
+        snprintf(line, sizeof line, "  publiclyAccessible: %s\n", yes[i]);
+        ck_ok(load_with(NULL, line, NULL, NULL));
+        ck_assert_int_eq(cfg.clone.publicly_accessible, TRI_TRUE);
+        snprintf(line, sizeof line, "  insecure: %s\n", no[i]);
+        ck_ok(load_with(NULL, NULL, line, NULL));
+        ck_assert_int_eq(cfg.dblab.insecure, 0);
+    }
+    ck_fail(load_with(NULL, "  enableIAMAuth: maybe\n", NULL, NULL),
+            "clone.enableIAMAuth: must be true or false, got \"maybe\"");
+    ck_fail(load_with(NULL, NULL, "  insecure: 1\n", NULL), "dblab.insecure: must be true or false");
+}
+END_TEST
+
+START_TEST(deletion_protection_refused)
+{
+    ck_fail(load_with(NULL, "  deletionProtection: true\n", NULL, NULL),
+            "c.yaml:6:23: clone.deletionProtection: true is refused");
+    ck_ok(load_with(NULL, "  deletionProtection: false\n", NULL, NULL));
+    ck_assert_int_eq(cfg.clone.deletion_protection, 0);
+}
+END_TEST
+
+START_TEST(duration_values)
+{
+    ck_ok(load_with("  maxSnapshotAge: 7d\n", "  maxAge: 1h30m\n  waitTimeout: 90s\n",
+                    "  startTimeout: 1.5h\n", NULL));
+    ck_assert_int_eq(cfg.source.max_snapshot_age, 7 * 86400);
+    ck_assert_int_eq(cfg.clone.max_age, 5400);
+    ck_assert_int_eq(cfg.clone.wait_timeout, 90);
+    ck_assert_int_eq(cfg.dblab.start_timeout, 5400);
+    ck_fail(load_with(NULL, "  waitTimeout: 0s\n", NULL, NULL),
+            "c.yaml:6:16: clone.waitTimeout: \"0s\" is not a positive duration");
+    ck_fail(load_with(NULL, NULL, "  timeout: 30\n", NULL), "dblab.timeout: \"30\" is not a positive duration");
+    ck_fail(load_with(NULL, NULL, "  pollInterval: -5s\n", NULL), "not a positive duration");
+    ck_fail(load_with(NULL, NULL, "  pollInterval: 500ms\n", NULL), "not a positive duration");
+    ck_fail(load_with(NULL, NULL, "  pollInterval: 5 m\n", NULL), "not a positive duration");
+    ck_fail(load_with(NULL, NULL, "  pollInterval: 5h\n  timeout: 1h\n", NULL),
+            "dblab.pollInterval: longer than dblab.timeout");
+}
+END_TEST
+
+START_TEST(max_attempts)
+{
+    ck_ok(load_with(NULL, NULL, NULL, "  maxAttempts: 20\n"));
+    ck_assert_int_eq(cfg.aws.max_attempts, 20);
+    ck_fail(load_with(NULL, NULL, NULL, "  maxAttempts: 0\n"),
+            "c.yaml:11:16: aws.maxAttempts: must be an integer 1-20, got \"0\"");
+    ck_fail(load_with(NULL, NULL, NULL, "  maxAttempts: 21\n"), "1-20");
+    ck_fail(load_with(NULL, NULL, NULL, "  maxAttempts: many\n"), "1-20");
+    setenv("AWS_MAX_ATTEMPTS", "5", 1);
+    ck_ok(load_with(NULL, NULL, NULL, NULL));
+    ck_assert_int_eq(cfg.aws.max_attempts, 5);
+    ck_ok(load_with(NULL, NULL, NULL, "  maxAttempts: 2\n"));
+    ck_assert_int_eq(cfg.aws.max_attempts, 2);
+    setenv("AWS_MAX_ATTEMPTS", "50", 1);
+    ck_fail(load_with(NULL, NULL, NULL, NULL), "c.yaml: AWS_MAX_ATTEMPTS: must be an integer 1-20, got \"50\"");
+    unsetenv("AWS_MAX_ATTEMPTS");
+    char *p = tmp_write(dir, "awsconfig", "[default]\nmax_attempts = 4\n");
+    setenv("AWS_CONFIG_FILE", p, 1);
+    ck_ok(load_with(NULL, NULL, NULL, NULL));
+    ck_assert_int_eq(cfg.aws.max_attempts, 4);
+    free(p);
+}
+END_TEST
+
+START_TEST(parallel_jobs)
+{
+    ck_ok(load_with(NULL, NULL, "  dumpParallelJobs: 1\n  restoreParallelJobs: AUTO\n", NULL));
+    ck_assert_int_eq(cfg.dblab.dump_parallel_jobs, 1);
+    ck_assert_int_eq(cfg.dblab.restore_parallel_jobs, PARALLEL_AUTO);
+    ck_fail(load_with(NULL, NULL, "  dumpParallelJobs: 0\n", NULL),
+            "dblab.dumpParallelJobs: must be an integer 1-1024 or \"auto\", got \"0\"");
+    ck_fail(load_with(NULL, NULL, "  restoreParallelJobs: lots\n", NULL), "dblab.restoreParallelJobs");
+}
+END_TEST
+
+START_TEST(urls)
+{
+    ck_ok(load("source:\n  type: rds\n  identifier: x\nclone:\n  instanceClass: db.t3.small\n"
+               "dblab:\n  apiEndpoint: https://[::1]:2345/\n  token: t\naws:\n  region: us-east-1\n"));
+    ck_assert_str_eq(cfg.dblab.api_endpoint, "https://[::1]:2345");
+    ck_ok(load_with(NULL, NULL, NULL, "  endpoint: https://rds.us-east-1.amazonaws.com\n"));
+    ck_assert_str_eq(cfg.aws.endpoint, "https://rds.us-east-1.amazonaws.com");
+    /* the template's dblab.apiEndpoint is on line 9; a second one is a duplicate */
+    ck_fail(load("source:\n  type: rds\n  identifier: x\nclone:\n  instanceClass: db.t3.small\n"
+                 "dblab:\n  apiEndpoint: ftp://dblab\n  token: t\naws:\n  region: us-east-1\n"),
+            "c.yaml:7:16: dblab.apiEndpoint: must be an http:// or https:// URL, got \"ftp://dblab\"");
+    ck_fail(load("source:\n  type: rds\n  identifier: x\nclone:\n  instanceClass: db.t3.small\n"
+                 "dblab:\n  apiEndpoint: dblab.example.com:2345\n  token: t\naws:\n  region: us-east-1\n"),
+            "must be an http:// or https:// URL");
+    ck_fail(load_with(NULL, NULL, NULL, "  endpoint: https://\n"), "aws.endpoint: URL has no host");
+    ck_fail(load_with(NULL, NULL, NULL, "  endpoint: http://h:0\n"), "URL port must be a number 1-65535");
+    ck_fail(load_with(NULL, NULL, NULL, "  endpoint: http://h:99999/\n"), "URL port must be a number 1-65535");
+    ck_fail(load_with(NULL, NULL, NULL, "  endpoint: http://user:pw@h/\n"), "must not contain credentials");
+    ck_fail(load_with(NULL, NULL, NULL, "  endpoint: \"http://h /x\"\n"), "must not contain blanks");
+}
+END_TEST
+
+START_TEST(strings_and_classes)
+{
+    ck_fail(load("source:\n  type: rds\n  identifier: x\nclone:\n  instanceClass: t3.medium\n"),
+            "c.yaml:5:18: clone.instanceClass: \"t3.medium\" is not an RDS instance class");
+    ck_fail(load_with(NULL, "  subnetGroup: \"two words\"\n", NULL, NULL),
+            "clone.subnetGroup: must not contain blanks");
+    ck_fail(load_with(NULL, NULL, "  caCert: /nonexistent/drr/ca.pem\n", NULL),
+            "dblab.caCert: cannot read /nonexistent/drr/ca.pem: No such file or directory");
+    ck_fail(load_with(NULL, "  clusterParameterGroup: cpg\n", NULL, NULL),
+            "clone.clusterParameterGroup: only applies to source.type aurora-cluster");
+    ck_fail(load_with("  password: pw-secret\n", NULL, NULL, NULL),
+            "source.password: given without source.username");
+    ck_fail(load("aws:\n  region: US East\n"), "c.yaml:2:11: aws.region: must not contain blanks");
+    ck_fail(load("aws:\n  region: useast1\n"), "not an AWS region name");
+}
+END_TEST
+
+START_TEST(tags)
+{
+    ck_fail(load_with(NULL, "  tags: [a, b]\n", NULL, NULL),
+            "clone.tags: must be a mapping of tag names to values, got a list");
+    ck_fail(load_with(NULL, "  tags:\n    aws:foo: x\n", NULL, NULL), "clone.tags.aws:foo: reserved tag name");
+    ck_fail(load_with(NULL, "  tags:\n    ManagedBy: me\n", NULL, NULL), "clone.tags.ManagedBy: reserved tag name");
+    ck_fail(load_with(NULL, "  tags:\n    a: [1]\n", NULL, NULL), "clone.tags.a: tag value must be a single value");
+    setenv("DRR_TEST_VAR", "from-env", 1);
+    ck_ok(load_with(NULL, "  tags:\n    owner: ${DRR_TEST_VAR}\n", NULL, NULL));
+    ck_assert_str_eq(cfg.clone.tags[0].value, "from-env");
+}
+END_TEST
+
+/* ---- secrets ---------------------------------------------------------- */
+
+START_TEST(secret_references)
+{
+    ck_assert_int_eq(config_is_secret_reference("secretsmanager:x"), 1);
+    ck_assert_int_eq(config_is_secret_reference("ssm:/a/b"), 1);
+    ck_assert_int_eq(config_is_secret_reference("plain-token"), 0);
+    ck_assert_int_eq(config_is_secret_reference(NULL), 0);
+    ck_ok(load_with("  username: u\n  password: ssm:/prod/db/password\n", NULL,
+                    NULL, NULL));
+    ck_assert_str_eq(cfg.source.password, "ssm:/prod/db/password");
+    ck_ok(load_with(NULL, NULL, NULL, NULL));
+    ck_fail(load("source:\n  type: rds\n  identifier: x\nclone:\n  instanceClass: db.t3.small\n"
+                 "dblab:\n  apiEndpoint: https://h\n  token: \"secretsmanager:\"\naws:\n  region: us-east-1\n"),
+            "dblab.token: secret reference must be secretsmanager:NAME_OR_ARN[#jsonKey]");
+    ck_fail(load("source:\n  type: rds\n  identifier: x\nclone:\n  instanceClass: db.t3.small\n"
+                 "dblab:\n  apiEndpoint: https://h\n  token: \"secretsmanager:a#\"\naws:\n  region: us-east-1\n"),
+            "empty #jsonKey");
+    ck_fail(load_with("  username: u\n  password: \"ssm:\"\n", NULL, NULL, NULL),
+            "source.password: secret reference must be ssm:/PARAMETER/PATH");
+}
+END_TEST
+
+START_TEST(json_redacts_secrets)
+{
+    ck_ok(load_with("  username: u\n  password: hunter2-password\n", NULL, NULL, NULL));
+    cJSON *j = config_to_json(&cfg);
+    char *text = cJSON_PrintUnformatted(j);
+    ck_assert_ptr_null(strstr(text, "hunter2-password"));
+    ck_assert_ptr_null(strstr(text, "tok-secret-value"));
+    cJSON *d = cJSON_GetObjectItemCaseSensitive(j, "dblab");
+    ck_assert_str_eq(cJSON_GetObjectItemCaseSensitive(d, "token")->valuestring, "[REDACTED]");
+    cJSON *s = cJSON_GetObjectItemCaseSensitive(j, "source");
+    ck_assert_str_eq(cJSON_GetObjectItemCaseSensitive(s, "password")->valuestring, "[REDACTED]");
+    ck_assert_str_eq(cJSON_GetObjectItemCaseSensitive(s, "type")->valuestring, "rds");
+    cJSON *c = cJSON_GetObjectItemCaseSensitive(j, "clone");
+    ck_assert_str_eq(cJSON_GetObjectItemCaseSensitive(c, "maxAge")->valuestring, "2d");
+    ck_assert_int_eq(cJSON_GetObjectItemCaseSensitive(c, "maxAgeSeconds")->valueint, 172800);
+    ck_assert(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(c, "publiclyAccessible")));
+    cJSON *a = cJSON_GetObjectItemCaseSensitive(j, "aws");
+    ck_assert_int_eq(cJSON_GetObjectItemCaseSensitive(a, "maxAttempts")->valueint, 8);
+    cJSON_free(text);
+    cJSON_Delete(j);
+
+    /* a reference is shown as written: it names the secret, it is not one */
+    ck_ok(load_with(NULL, NULL, NULL, NULL));
+    config_free(&cfg);
+    ck_ok(load("source:\n  type: rds\n  identifier: x\nclone:\n  instanceClass: db.t3.small\n"
+               "dblab:\n  apiEndpoint: https://h\n  token: secretsmanager:dblab/token\n"
+               "  dumpParallelJobs: auto\naws:\n  region: us-east-1\n"));
+    j = config_to_json(&cfg);
+    d = cJSON_GetObjectItemCaseSensitive(j, "dblab");
+    ck_assert_str_eq(cJSON_GetObjectItemCaseSensitive(d, "token")->valuestring, "secretsmanager:dblab/token");
+    ck_assert_str_eq(cJSON_GetObjectItemCaseSensitive(d, "dumpParallelJobs")->valuestring, "auto");
+    ck_assert(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(d, "restoreParallelJobs")));
+    s = cJSON_GetObjectItemCaseSensitive(j, "source");
+    ck_assert(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(s, "password")));
+    cJSON_Delete(j);
+}
+END_TEST
+
+/* ---- environment ------------------------------------------------------ */
+
+START_TEST(env_expansion_in_config)
+{
+    setenv("DBLAB_TOKEN", "token-from-env", 1);
+    ck_ok(load("source:\n  type: ${DRR_TEST_VAR:-rds}\n  identifier: x\nclone:\n  instanceClass: db.t3.small\n"
+               "dblab:\n  apiEndpoint: https://h\n  token: ${DBLAB_TOKEN}\naws:\n  region: us-east-1\n"));
+    ck_assert_str_eq(cfg.dblab.token, "token-from-env");
+    ck_assert_int_eq(cfg.source.type, SOURCE_RDS);
+    unsetenv("DBLAB_TOKEN");
+    ck_fail(load("source:\n  type: rds\n  identifier: x\nclone:\n  instanceClass: db.t3.small\n"
+                 "dblab:\n  apiEndpoint: https://h\n  token: ${DBLAB_TOKEN}\naws:\n  region: us-east-1\n"),
+            "c.yaml:8:10: dblab.token: environment variable DBLAB_TOKEN is not set");
+    /* an unset variable without default is an error even in optional keys */
+    ck_fail(load_with("  dbName: ${DRR_TEST_VAR}\n", NULL, NULL, NULL),
+            "source.dbName: environment variable DRR_TEST_VAR is not set");
+    ck_fail(load_with("  dbName: ${1BAD}\n", NULL, NULL, NULL), "invalid variable reference \"${1BAD}\"");
+    ck_fail(load_with("  dbName: \"${OPEN\"\n", NULL, NULL, NULL), "unterminated \"${\"");
+    ck_ok(load_with("  dbName: a$$b\n", NULL, NULL, NULL));
+    ck_assert_str_eq(cfg.source.db_name, "a$b");
+    /* a set-but-empty variable in a required key */
+    setenv("DBLAB_TOKEN", "", 1);
+    ck_fail(load("source:\n  type: rds\n  identifier: x\nclone:\n  instanceClass: db.t3.small\n"
+                 "dblab:\n  apiEndpoint: https://h\n  token: ${DBLAB_TOKEN}\naws:\n  region: us-east-1\n"),
+            "dblab.token: required");
+}
+END_TEST
+
+START_TEST(env_expand_function)
+{
+    char *out, *missing;
+    setenv("DRR_TEST_VAR", "value", 1);
+    setenv("DRR_TEST_EMPTY", "", 1);
+    static const struct { const char *in, *out; } cases[] = {
+        { "plain", "plain" },
+        { "${DRR_TEST_VAR}", "value" },
+        { "a-${DRR_TEST_VAR}-b", "a-value-b" },
+        { "${DRR_TEST_VAR}${DRR_TEST_VAR}", "valuevalue" },
+        { "${DRR_TEST_UNSET:-fallback}", "fallback" },
+        { "${DRR_TEST_EMPTY:-fallback}", "fallback" },
+        { "${DRR_TEST_EMPTY}", "" },
+        { "${DRR_TEST_VAR:-fallback}", "value" },
+        { "${DRR_TEST_UNSET:-}", "" },
+        { "${DRR_TEST_UNSET:-a:-b}", "a:-b" },
+        { "$$", "$" },
+        { "$${DRR_TEST_VAR}", "${DRR_TEST_VAR}" },
+        { "pa$word$", "pa$word$" },
+        { "$", "$" },
+        { "", "" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        ck_assert_msg(env_expand(cases[i].in, &out, &missing) == 0, "case %s", cases[i].in);
+        ck_assert_str_eq(out, cases[i].out);
+        ck_assert_ptr_null(missing);
+        free(out);
+    }
+    ck_assert_int_eq(env_expand("x${DRR_TEST_UNSET}y", &out, &missing), -1);
+    ck_assert_ptr_null(out);
+    ck_assert_str_eq(missing, "DRR_TEST_UNSET");
+    free(missing);
+    ck_assert_int_eq(env_expand("${A-B}", &out, &missing), -2);
+    ck_assert_ptr_nonnull(strstr(missing, "invalid variable reference"));
+    free(missing);
+    ck_assert_int_eq(env_expand("${}", &out, &missing), -2);
+    free(missing);
+    ck_assert_int_eq(env_expand("${ABC", &out, &missing), -2);
+    free(missing);
+    ck_assert_int_eq(env_expand("${DRR_TEST_UNSET}", &out, NULL), -1);
+    /* values are not expanded twice */
+    setenv("DRR_TEST_VAR", "${DRR_TEST_UNSET}", 1);
+    ck_assert_int_eq(env_expand("${DRR_TEST_VAR}", &out, &missing), 0);
+    ck_assert_str_eq(out, "${DRR_TEST_UNSET}");
+    free(out);
+}
+END_TEST
+
+START_TEST(region_resolution)
+{
+    static const char *no_region =
+        "source:\n  type: rds\n  identifier: x\nclone:\n  instanceClass: db.t3.small\n"
+        "dblab:\n  apiEndpoint: https://h\n  token: t\n";
+    char *p = tmp_write(dir, "awsconfig", "[default]\nregion = ap-southeast-2\n"
+                                          "[profile other]\nregion = sa-east-1\n");
+    setenv("AWS_CONFIG_FILE", p, 1);
+    ck_ok(load(no_region));
+    ck_assert_str_eq(cfg.aws.region, "ap-southeast-2");
+    setenv("AWS_PROFILE", "other", 1);
+    ck_ok(load(no_region));
+    ck_assert_str_eq(cfg.aws.region, "sa-east-1");
+    ck_assert_str_eq(cfg.aws.profile, "other");
+    setenv("AWS_DEFAULT_REGION", "eu-north-1", 1);
+    ck_ok(load(no_region));
+    ck_assert_str_eq(cfg.aws.region, "eu-north-1");
+    setenv("AWS_REGION", "eu-south-1", 1);
+    ck_ok(load(no_region));
+    ck_assert_str_eq(cfg.aws.region, "eu-south-1");
+    ck_ok(load_with(NULL, NULL, NULL, NULL));
+    ck_assert_str_eq(cfg.aws.region, "us-east-1");
+    setenv("AWS_REGION", "Not A Region", 1);
+    ck_fail(load(no_region), "c.yaml: AWS_REGION: \"Not A Region\" is not an AWS region name");
+    free(p);
+}
+END_TEST
+
+START_TEST(profile_checks)
+{
+    char *p = tmp_write(dir, "awsconfig", "[profile exists]\nregion = us-west-2\n");
+    setenv("AWS_CONFIG_FILE", p, 1);
+    ck_ok(load("source:\n  type: rds\n  identifier: x\nclone:\n  instanceClass: db.t3.small\n"
+               "dblab:\n  apiEndpoint: https://h\n  token: t\naws:\n  profile: exists\n"));
+    ck_assert_str_eq(cfg.aws.region, "us-west-2");
+    ck_fail(load_with(NULL, NULL, NULL, "  profile: missing\n"),
+            "c.yaml:11:12: aws.profile: profile \"missing\" not found");
+    free(p);
+}
+END_TEST
+
+START_TEST(endpoint_resolution)
+{
+    setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1111", 1);
+    ck_ok(load_with(NULL, NULL, NULL, NULL));
+    ck_assert_str_eq(cfg.aws.endpoint, "http://127.0.0.1:1111");
+    setenv("AWS_ENDPOINT_URL_RDS", "http://127.0.0.1:2222/", 1);
+    ck_ok(load_with(NULL, NULL, NULL, NULL));
+    ck_assert_str_eq(cfg.aws.endpoint, "http://127.0.0.1:2222");
+    ck_ok(load_with(NULL, NULL, NULL, "  endpoint: http://127.0.0.1:3333\n"));
+    ck_assert_str_eq(cfg.aws.endpoint, "http://127.0.0.1:3333");
+    setenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true", 1);
+    ck_ok(load_with(NULL, NULL, NULL, NULL));
+    ck_assert_ptr_null(cfg.aws.endpoint);
+    unsetenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS");
+    setenv("AWS_ENDPOINT_URL_RDS", "localhost:4566", 1);
+    ck_fail(load_with(NULL, NULL, NULL, NULL), "c.yaml: AWS_ENDPOINT_URL_RDS: must be an http:// or https:// URL");
+}
+END_TEST
+
+/* ---- durations and suggestions ---------------------------------------- */
+
+START_TEST(duration_parse_table)
+{
+    static const struct { const char *in; int64_t secs; } ok[] = {
+        { "1s", 1 }, { "90s", 90 }, { "30m", 1800 }, { "4h", 14400 }, { "1h30m", 5400 },
+        { "7d", 604800 }, { "2d12h", 216000 }, { "1.5h", 5400 }, { "0.5m", 30 },
+        { "1h0m", 3600 }, { "30m1h", 5400 }, { "36500d", 36500LL * 86400 },
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        int64_t v = -1;
+        ck_assert_msg(duration_parse(ok[i].in, &v) == 0, "%s", ok[i].in);
+        ck_assert_msg(v == ok[i].secs, "%s: %lld", ok[i].in, (long long)v);
+    }
+    static const char *const bad[] = { "", "0", "0s", "5", "s", "1x", "1w", "500ms", "0.5s",
+                                       "1.5", "-1h", "1h-", " 1h", "1h ", "h1", "1..5h",
+                                       "36501d", "99999999999999999999s", ".s", NULL };
+    for (size_t i = 0; bad[i] != NULL; i++) {
+        int64_t v = 42;
+        ck_assert_msg(duration_parse(bad[i], &v) == -1, "'%s' accepted", bad[i]);
+        ck_assert_int_eq(v, 42);
+    }
+    ck_assert_int_eq(duration_parse(NULL, NULL), -1);
+}
+END_TEST
+
+START_TEST(duration_format_table)
+{
+    static const struct { int64_t secs; const char *out; } cases[] = {
+        { 0, "0s" }, { 1, "1s" }, { 90, "1m30s" }, { 5400, "1h30m" }, { 14400, "4h" },
+        { 86400, "1d" }, { 90061, "1d1h1m1s" }, { 172800, "2d" },
+    };
+    char buf[32];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        duration_format(cases[i].secs, buf, sizeof buf);
+        ck_assert_str_eq(buf, cases[i].out);
+        int64_t back;
+        if (cases[i].secs > 0) {
+            ck_assert_int_eq(duration_parse(buf, &back), 0);
+            ck_assert_int_eq(back, cases[i].secs);
+        }
+    }
+    char tiny[4];
+    duration_format(90061, tiny, sizeof tiny);
+    ck_assert_uint_lt(strlen(tiny), sizeof tiny);
+}
+END_TEST
+
+START_TEST(suggestions)
+{
+    ck_assert_uint_eq(suggest_distance("instanceClas", "instanceClass"), 1);
+    ck_assert_uint_eq(suggest_distance("instance_class", "instanceClass"), 0);
+    ck_assert_uint_eq(suggest_distance("rsd", "rds"), 1);
+    ck_assert_uint_eq(suggest_distance("", "abc"), 3);
+    static const char *const names[] = { "region", "endpoint", "profile", "maxAttempts", NULL };
+    ck_assert_str_eq(suggest_closest("regoin", names), "region");
+    ck_assert_str_eq(suggest_closest("max_attempts", names), "maxAttempts");
+    ck_assert_ptr_null(suggest_closest("color", names));
+    ck_assert_ptr_null(suggest_closest("x", names));
+}
+END_TEST
+
+static Suite *config_suite(void)
+{
+    Suite *s = suite_create("config");
+    TCase *tc = tcase_create("load");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, minimal_defaults);
+    tcase_add_test(tc, every_key);
+    tcase_add_test(tc, example_files);
+    tcase_add_test(tc, null_and_empty_values_are_unset);
+    tcase_add_test(tc, security_groups_forms);
+    tcase_add_test(tc, required_keys);
+    tcase_add_test(tc, region_required);
+    tcase_add_test(tc, unknown_key_suggestion);
+    tcase_add_test(tc, unknown_sections);
+    tcase_add_test(tc, duplicate_keys);
+    tcase_add_test(tc, section_shapes);
+    tcase_add_test(tc, yaml_errors);
+    tcase_add_test(tc, empty_and_missing_files);
+    tcase_add_test(tc, enums);
+    tcase_add_test(tc, ports);
+    tcase_add_test(tc, booleans);
+    tcase_add_test(tc, deletion_protection_refused);
+    tcase_add_test(tc, duration_values);
+    tcase_add_test(tc, max_attempts);
+    tcase_add_test(tc, parallel_jobs);
+    tcase_add_test(tc, urls);
+    tcase_add_test(tc, strings_and_classes);
+    tcase_add_test(tc, tags);
+    tcase_add_test(tc, secret_references);
+    tcase_add_test(tc, json_redacts_secrets);
+    tcase_add_test(tc, env_expansion_in_config);
+    tcase_add_test(tc, env_expand_function);
+    tcase_add_test(tc, region_resolution);
+    tcase_add_test(tc, profile_checks);
+    tcase_add_test(tc, endpoint_resolution);
+    suite_add_tcase(s, tc);
+
+    TCase *tv = tcase_create("values");
+    tcase_add_test(tv, duration_parse_table);
+    tcase_add_test(tv, duration_format_table);
+    tcase_add_test(tv, suggestions);
+    suite_add_tcase(s, tv);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(config_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -128,6 +128,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
             return
         engine = self.server.engine
+        if self.server.refusing_until is not None:
+            self._drop_connection()  # "down": not even the control API answers
+            return
         if path.startswith("/_emulator/"):
             self._control(path, body)
             return
@@ -357,6 +360,7 @@ class EmulatorServer(http.server.ThreadingHTTPServer):
         self.tls_context = tls_context
         self.verbose = verbose
         self.refusing_until = None
+        self._refuse_request = None
         super().__init__(address, Handler)
 
     def server_bind(self):
@@ -405,13 +409,17 @@ class EmulatorServer(http.server.ThreadingHTTPServer):
         return fault
 
     def refuse_for(self, seconds):
-        """Connection refused for real: close the listener, listen again later."""
-        self.refusing_until = time.monotonic() + seconds
-        threading.Thread(target=self._reopen_later, args=(seconds,), daemon=True).start()
+        """Connection refused for real: the accept loop closes the listener (never another
+        thread: a close racing its select() would leave the port open and reset queued
+        connections), and listens again later. Requests on connections kept alive from
+        before are dropped meanwhile (a restarting engine loses them too)."""
+        done = threading.Event()
+        self._refuse_request = (seconds, done)
+        if not done.wait(5):
+            raise ValueError("the accept loop did not close the listener")
 
     def _reopen_later(self, seconds):
         port = self.server_address[1]
-        self.socket.close()
         time.sleep(seconds)
         for _ in range(200):
             try:
@@ -429,6 +437,13 @@ class EmulatorServer(http.server.ThreadingHTTPServer):
         """Accept loop that survives the listener being closed and reopened (refuse_for)."""
         self._stop = False
         while not self._stop:
+            if self._refuse_request is not None:
+                seconds, done = self._refuse_request
+                self._refuse_request = None
+                self.refusing_until = time.monotonic() + seconds
+                self.socket.close()
+                threading.Thread(target=self._reopen_later, args=(seconds,), daemon=True).start()
+                done.set()
             if self.refusing_until is not None:
                 time.sleep(0.02)
                 continue

@@ -68,8 +68,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length) if length else b""
 
+    def _log_call(self, status):
+        """Into the call log BEFORE the answer goes out: a client that reads
+        /_emulator/calls right after its response must find its call there."""
+        record, self._record = self._record, None
+        if record is not None:
+            record["status"] = status
+            with self.server.engine.lock:
+                self.server.engine.calls.append(record)
+
     def _send(self, status, body, ctype=JSON_TYPE):
         data = body.encode("utf-8") if isinstance(body, str) else body
+        self._status = status
+        self._log_call(status)
         self.send_response(status)
         if ctype:
             self.send_header("Content-Type", ctype)
@@ -77,7 +88,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(data)
-        self._status = status
 
     def _send_json(self, status, obj):
         self._send(status, gojson.marshal_indent(obj))
@@ -93,6 +103,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             pass
         self.close_connection = True
         self._status = 0
+        self._log_call(0)
         try:
             self.connection.close()
         except OSError:
@@ -120,6 +131,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def _dispatch(self):
         self._status = 0
+        self._record = None
         url = urllib.parse.urlsplit(self.path)
         path = url.path
         try:
@@ -142,6 +154,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 record["body"] = _mask_secrets(json.loads(body.decode("utf-8")))
             except ValueError:
                 record["body"] = None
+        self._record = record
         try:
             if not self._apply_http_faults(path):
                 self._route(path, body)
@@ -152,9 +165,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if self._status == 0:
                 self._send_error(ApiError("INTERNAL_ERROR", "dblab emulator bug: %r" % err))
         finally:
-            record["status"] = self._status
-            with engine.lock:
-                engine.calls.append(record)
+            self._log_call(self._status)
 
     def _apply_http_faults(self, path):
         """Returns True when a fault answered (or dropped) the request."""

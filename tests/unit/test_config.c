@@ -936,6 +936,52 @@ START_TEST(suggestions)
 }
 END_TEST
 
+/* Mutated configurations (byte flips, insertions, truncations, with a fixed
+ * seed) never crash the loader: each gives 0 or 78 with one non-empty line. */
+START_TEST(mutations_never_crash)
+{
+    char *base = yaml_with("  snapshotType: manual\n  maxSnapshotAge: 2d\n",
+                           "  securityGroups: [sg-1, sg-2]\n  tags: {a: b}\n  port: 5432\n",
+                           "  pollInterval: 10s\n  dumpParallelJobs: auto\n",
+                           "  maxAttempts: 3\n");
+    static const char alphabet[] = ":-[]{}#&*!|>'\"%@`,?\n\t $\\~0123456789abcdefghijklmnopqrstuvwxyz";
+    size_t len = strlen(base);
+    unsigned seed = 12345;
+    int valid = 0, invalid = 0;
+    for (int iter = 0; iter < 3000; iter++) {
+        char *m = malloc(len + 8);
+        memcpy(m, base, len + 1);
+        size_t mlen = len;
+        int edits = 1 + (int)(rand_r(&seed) % 4);
+        for (int k = 0; k < edits; k++) {
+            size_t pos = (size_t)rand_r(&seed) % mlen;
+            char c = alphabet[(size_t)rand_r(&seed) % (sizeof alphabet - 1)];
+            switch (rand_r(&seed) % 4) {
+            case 0: m[pos] = c; break;                                    /* flip */
+            case 1: memmove(m + pos + 1, m + pos, mlen - pos + 1); m[pos] = c; mlen++; break;
+            case 2: memmove(m + pos, m + pos + 1, mlen - pos); mlen--; break; /* delete */
+            default: if (k == 0) { m[pos] = '\0'; mlen = pos > 0 ? pos : 1; } break;
+            }
+            if (mlen < 2)
+                break;
+        }
+        int rc = load(m);
+        ck_assert_msg(rc == 0 || rc == DRR_EXIT_CONFIG, "rc %d for:\n%s", rc, m);
+        if (rc == 0) {
+            valid++;
+        } else {
+            invalid++;
+            ck_assert_msg(e.msg[0] != '\0' && strchr(e.msg, '\n') == NULL, "bad message for:\n%s", m);
+            ck_assert_msg(strncmp(e.msg, "c.yaml", 6) == 0, "message '%s' does not name the file", e.msg);
+        }
+        free(m);
+    }
+    ck_assert_int_gt(valid, 0);
+    ck_assert_int_gt(invalid, 1000);
+    free(base);
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
     Suite *s = suite_create("config");
@@ -979,6 +1025,9 @@ static Suite *config_suite(void)
     tcase_add_test(tv, duration_parse_table);
     tcase_add_test(tv, duration_format_table);
     tcase_add_test(tv, suggestions);
+    tcase_add_checked_fixture(tv, setup, teardown);
+    tcase_add_test(tv, mutations_never_crash);
+    tcase_set_timeout(tv, 60);
     suite_add_tcase(s, tv);
     return s;
 }

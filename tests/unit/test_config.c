@@ -867,6 +867,35 @@ START_TEST(endpoint_resolution)
     unsetenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS");
     setenv("AWS_ENDPOINT_URL_RDS", "localhost:4566", 1);
     ck_fail(load_with(NULL, NULL, NULL, NULL), "c.yaml: AWS_ENDPOINT_URL_RDS: must be an http:// or https:// URL");
+    unsetenv("AWS_ENDPOINT_URL_RDS");
+    unsetenv("AWS_ENDPOINT_URL");
+
+    /* the AWS config file: services section, then AWS_ENDPOINT_URL, then endpoint_url */
+    char *p = tmp_write(dir, "awsconfig",
+                        "[default]\nservices = emu\nendpoint_url = http://127.0.0.1:5555\n"
+                        "[services emu]\nrds =\n  endpoint_url = http://127.0.0.1:4444\n"
+                        "[profile plain]\nendpoint_url = http://127.0.0.1:6666\n"
+                        "[profile ignoring]\nendpoint_url = http://127.0.0.1:6666\n"
+                        "ignore_configured_endpoint_urls = true\n"
+                        "[profile broken]\nendpoint_url = nope\n");
+    setenv("AWS_CONFIG_FILE", p, 1);
+    ck_ok(load_with(NULL, NULL, NULL, NULL));
+    ck_assert_str_eq(cfg.aws.endpoint, "http://127.0.0.1:4444");
+    setenv("AWS_ENDPOINT_URL_RDS", "http://127.0.0.1:2222", 1);
+    ck_ok(load_with(NULL, NULL, NULL, NULL));
+    ck_assert_str_eq(cfg.aws.endpoint, "http://127.0.0.1:2222");
+    unsetenv("AWS_ENDPOINT_URL_RDS");
+    ck_ok(load_with(NULL, NULL, NULL, "  profile: plain\n"));
+    ck_assert_str_eq(cfg.aws.endpoint, "http://127.0.0.1:6666");
+    setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1111", 1);
+    ck_ok(load_with(NULL, NULL, NULL, "  profile: plain\n"));
+    ck_assert_str_eq(cfg.aws.endpoint, "http://127.0.0.1:1111");
+    unsetenv("AWS_ENDPOINT_URL");
+    ck_ok(load_with(NULL, NULL, NULL, "  profile: ignoring\n"));
+    ck_assert_ptr_null(cfg.aws.endpoint);
+    ck_fail(load_with(NULL, NULL, NULL, "  profile: broken\n"),
+            "c.yaml: AWS config file endpoint_url: must be an http:// or https:// URL, got \"nope\"");
+    free(p);
 }
 END_TEST
 

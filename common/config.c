@@ -905,9 +905,6 @@ static int resolve(struct loader *L)
     if (cfg->dblab.insecure && strncasecmp(cfg->dblab.api_endpoint, "https://", 8) == 0)
         log_warn("%s: dblab.insecure is true: the DBLab Engine's TLS certificate is not "
                  "verified%s", L->name, cfg->dblab.ca_cert != NULL ? " (dblab.caCert is ignored)" : "");
-    if (cfg->source.password != NULL && cfg->source.username == NULL)
-        return fail(L, where(L, SEC_SOURCE, "password"), "source.password",
-                    "given without source.username");
 
     /* aws.profile, else AWS_PROFILE */
     if (cfg->aws.profile == NULL && env_nonempty("AWS_PROFILE") != NULL)

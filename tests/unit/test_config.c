@@ -573,8 +573,9 @@ START_TEST(strings_and_classes)
             "dblab.caCert: cannot read /nonexistent/drr/ca.pem: No such file or directory");
     ck_fail(load_with(NULL, "  clusterParameterGroup: cpg\n", NULL, NULL),
             "clone.clusterParameterGroup: only applies to source.type aurora-cluster");
-    ck_fail(load_with("  password: pw-secret\n", NULL, NULL, NULL),
-            "source.password: given without source.username");
+    /* a password alone is fine: the engine may already have the user name */
+    ck_ok(load_with("  password: pw-secret\n", NULL, NULL, NULL));
+    ck_assert_str_eq(cfg.source.password, "pw-secret");
     ck_fail(load("aws:\n  region: US East\n"), "c.yaml:2:11: aws.region: must not contain blanks");
     ck_fail(load("aws:\n  region: useast1\n"), "not an AWS region name");
 }

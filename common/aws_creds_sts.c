@@ -11,7 +11,6 @@
 #include "clock.h"
 #include "exitcodes.h"
 #include "log.h"
-#include "signals.h"
 
 #include <curl/curl.h>
 #include <libxml/tree.h>
@@ -199,7 +198,7 @@ int creds_sts_call(struct creds_ctx *c, const char *action, const char *const *p
         .method = "POST", .url = url, .headers = headers, .n_headers = n_headers,
         .body = body.data, .body_len = body.len, .timeout_ms = 0,
     };
-    rc = creds_http_call(c, creds_sts_http(c), &req, c->max_attempts, sts_error_code, &resp, what,
+    rc = creds_http_call(creds_sts_http(c), &req, c->max_attempts, sts_error_code, &resp, what,
                          e);
     if (rc == 0 && resp.status == 200) {
         rc = parse_credentials(action, &resp, out, what, e);

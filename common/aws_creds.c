@@ -179,11 +179,10 @@ struct http_client *creds_meta_http(struct creds_ctx *c)
     return c->meta_http;
 }
 
-int creds_http_call(struct creds_ctx *c, struct http_client *h, const struct http_request *req,
+int creds_http_call(struct http_client *h, const struct http_request *req,
                     int attempts, creds_error_code_fn error_code, struct http_response *resp,
                     const char *what, struct err *e)
 {
-    (void)c;
     struct aws_retry retry;
     aws_retry_init(&retry, attempts < 1 ? 1 : attempts);
     stats_add(STATS_AWS_CALLS, 1); /* STS, IMDS and container calls count as AWS calls */

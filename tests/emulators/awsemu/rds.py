@@ -35,9 +35,10 @@ _ID_RE = re.compile(r"^[A-Za-z](?!.*--)[A-Za-z0-9-]{0,62}$")
 _ARN_RE = re.compile(
     r"^arn:(aws|aws-cn|aws-us-gov):rds:([a-z0-9-]+):(\d{12}):"
     r"(db|cluster|snapshot|cluster-snapshot|subgrp|pg|cluster-pg|og):(.+)$")
-_CLASS_RE = re.compile(r"^db\.(t3|t4g|m5|m5d|m6g|m6gd|m6i|m6id|m7g|r5|r5b|r5d|r6g|r6gd|"
-                       r"r6i|r6id|r7g|x2g|serverless)"
-                       r"(\.(micro|small|medium|large|xlarge|[0-9]+xlarge))?$")
+# db.<family>.<size>: families are letters+digits+suffix letters (t4g, m6gd, r7i, x2iedn);
+# sizes as AWS names them.  Anything else is "Invalid DB Instance class".
+_CLASS_RE = re.compile(r"^db\.(serverless|[a-z]+[0-9]+[a-z-]*\.(micro|small|medium|large|"
+                       r"xlarge|[0-9]+xlarge|metal|metal-[0-9]+xl|[0-9]+xlarge\.tpc[0-9]\.mem[0-9]x))$")
 ENGINES = {"postgres", "mysql", "mariadb", "aurora-postgresql", "aurora-mysql",
            "oracle-ee", "oracle-se2", "sqlserver-ee", "sqlserver-se", "sqlserver-ex",
            "sqlserver-web"}

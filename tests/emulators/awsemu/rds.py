@@ -175,6 +175,14 @@ class Rds:
 
     def _gone(self, table, name, rec):
         del table[name]
+        if table is self.instances and rec.get("_writer"):
+            # Failover: the first remaining member of the cluster becomes the writer.
+            for other in sorted(self.instances):
+                inst = self.instances[other]
+                if inst.get("DBClusterIdentifier") == rec.get("DBClusterIdentifier") \
+                        and inst["DBInstanceStatus"] != "deleting":
+                    inst["_writer"] = True
+                    break
         if table is self.instances and rec.get("_delete_automated", True):
             for sid in [k for k, s in self.snapshots.items()
                         if s.get("SnapshotType") == "automated"

@@ -30,7 +30,10 @@ QUERY_SERVICES = ("rds", "sts")
 JSON_TARGETS = {"secretsmanager": "secretsmanager", "AmazonSSM": "ssm"}
 UNSIGNED_ACTIONS = {("sts", "AssumeRoleWithWebIdentity"), ("sts", "AssumeRoleWithSAML")}
 STS_ACTIONS = {"AssumeRole", "AssumeRoleWithWebIdentity", "GetCallerIdentity"}
-SECRET_WORDS = ("password", "secret", "token", "credential")
+# Parameter names whose values are secrets (matched case-insensitively); names like
+# SecretId or NextToken are identifiers and stay readable in the call log.
+SECRET_KEYS = {"secretstring", "secretbinary", "webidentitytoken", "sessiontoken",
+               "secretaccesskey", "samlassertion", "tdecredentialpassword"}
 MAX_BODY = 1 << 20
 
 
@@ -39,7 +42,8 @@ def _redact(value, key=""):
         return {k: _redact(v, k) for k, v in value.items()}
     if isinstance(value, list):
         return [_redact(v, key) for v in value]
-    if any(w in key.lower() for w in SECRET_WORDS) and isinstance(value, str):
+    if (key.lower() in SECRET_KEYS or key.lower().endswith("password")) \
+            and isinstance(value, (str, bytes)):
         return "***"
     if isinstance(value, datetime.datetime):
         return xmlrender.format_timestamp(value)

@@ -12,6 +12,7 @@ import struct
 import sys
 import threading
 import time
+import traceback
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, parse_qsl, urlsplit
@@ -278,6 +279,15 @@ class Emulator:
             svc = entry["service"] if entry["service"] in ("rds", "sts", "secretsmanager",
                                                            "ssm") else "rds"
             resp = self.error_response(svc, e, request_id, json_protocol)
+        except Exception:  # pylint: disable=broad-except
+            # An emulator bug: say so loudly (stderr, call log, a 500 nobody mistakes
+            # for an AWS answer) instead of dropping the connection.
+            trace = traceback.format_exc()
+            sys.stderr.write(f"awsemu: BUG while handling {entry['action']}:\n{trace}")
+            entry["emulatorBug"] = trace.strip().splitlines()[-1]
+            resp = self.error_response("rds", AwsError(
+                "EmulatorBug", "The AWS emulator failed: " + entry["emulatorBug"], 500),
+                request_id, json_protocol)
         entry["status"] = resp.status
         entry["errorCode"] = resp.error_code
         entry["durationMs"] = round((time.monotonic() - started) * 1000, 1)
@@ -501,8 +511,9 @@ class Handler(BaseHTTPRequestHandler):
             query = parse_qs(urlsplit(self.path).query)
             try:
                 status, obj = em.control(self.command, path.rstrip("/") or "/", query, body)
-            except (FaultError, fixtures.FixtureError, ValueError, KeyError, TypeError) as e:
-                status, obj = 400, {"error": str(e)}
+            except (FaultError, fixtures.FixtureError, ValueError, KeyError, TypeError,
+                    AttributeError) as e:
+                status, obj = 400, {"error": f"{type(e).__name__}: {e}"}
             self._send(status, "application/json",
                        (json.dumps(obj, default=_json_default, indent=1) + "\n").encode())
             return

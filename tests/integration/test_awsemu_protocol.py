@@ -294,5 +294,44 @@ class Protocol(unittest.TestCase):
         self.assertEqual(calls[-1]["status"], 200)
 
 
+class Process(unittest.TestCase):
+    def test_startup_port_file_and_sigterm(self):
+        import signal
+        import time
+        emu = Emulator()
+        try:
+            print(f"\nstart-up to port file: {emu.startup_seconds * 1000:.0f} ms", file=sys.stderr)
+            self.assertLess(emu.startup_seconds, 10)  # generous: CI machines are busy
+            st, _, _ = emu.raw("GET", "/_emulator/health")
+            self.assertEqual(st, 200)
+            t = time.monotonic()
+            emu.proc.send_signal(signal.SIGTERM)
+            self.assertEqual(emu.proc.wait(10), 0)
+            self.assertLess(time.monotonic() - t, 5)
+        finally:
+            emu.stop()
+
+    def test_bad_seed_refused(self):
+        import subprocess
+        import tempfile
+        from awsemu.testing import EMULATOR
+        with tempfile.TemporaryDirectory() as d:
+            bad = os.path.join(d, "bad.json")
+            with open(bad, "w") as f:
+                f.write('{"instancez": []}')
+            proc = subprocess.run(["/usr/bin/python3", EMULATOR, "--port", "0", "--seed", bad,
+                                   "--port-file", os.path.join(d, "port")],
+                                  capture_output=True, text=True, timeout=60, check=False)
+            self.assertEqual(proc.returncode, 78, proc.stderr)
+            self.assertIn("instancez", proc.stderr)
+            # Refused before it announced a port.
+            self.assertFalse(os.path.exists(os.path.join(d, "port")))
+            with open(bad, "w") as f:
+                f.write("{not json")
+            proc = subprocess.run(["/usr/bin/python3", EMULATOR, "--port", "0", "--seed", bad],
+                                  capture_output=True, text=True, timeout=60, check=False)
+            self.assertEqual(proc.returncode, 78, proc.stderr)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=1)

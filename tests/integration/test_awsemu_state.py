@@ -687,6 +687,30 @@ class Credentials(Base):
         rds.describe_db_instances(DBInstanceIdentifier="production-db")
 
 
+class SeedOptions(Base):
+    def test_stale_snapshots_and_cluster_types(self):
+        self.emu.control("POST", "/_emulator/seed", {
+            "credentials": [{"accessKeyId": ACCESS_KEY, "secretAccessKey": SECRET_KEY}],
+            "instances": [{"id": "old-db", "automatedSnapshots": {"count": 3,
+                                                                   "newestAgeHours": 72}}]})
+        snaps = self.rds.describe_db_snapshots(DBInstanceIdentifier="old-db")["DBSnapshots"]
+        newest = max(s["SnapshotCreateTime"] for s in snaps)
+        self.assertGreater(datetime.datetime.now(UTC) - newest, datetime.timedelta(hours=72))
+        self.assertCode("InvalidParameterValue", 400, self.rds.describe_db_cluster_snapshots,
+                        SnapshotType="awsbackup")
+
+    def test_new_snapshot_via_control(self):
+        self.emu.control("POST", "/_emulator/snapshots",
+                         {"instance": "production-db", "status": "creating"})
+        snaps = self.rds.describe_db_snapshots(DBInstanceIdentifier="production-db",
+                                               SnapshotType="automated")["DBSnapshots"]
+        self.assertEqual(sorted(s["Status"] for s in snaps).count("creating"), 1)
+        self.emu.advance(301)
+        snaps = self.rds.describe_db_snapshots(DBInstanceIdentifier="production-db",
+                                               SnapshotType="automated")["DBSnapshots"]
+        self.assertEqual({s["Status"] for s in snaps}, {"available"})
+
+
 class Control(Base):
     def test_state_calls_seed(self):
         state = self.emu.state()

@@ -735,15 +735,19 @@ class Rds:
             res["Marker"] = marker
         return res
 
-    def _snapshot_types(self, p):
+    def _snapshot_types(self, p, cluster=False):
+        """The API reference: without SnapshotType, automated and manual (this
+        emulator also returns awsbackup ones for DB snapshots, as the console's
+        listing does); shared/public only with IncludeShared/IncludePublic.  The
+        awsbackup type does not apply to Aurora cluster snapshots."""
         stype = p.get("SnapshotType")
-        valid = {"automated", "manual", "shared", "public", "awsbackup"}
+        valid = {"automated", "manual", "shared", "public"} | (set() if cluster else {"awsbackup"})
         if stype is not None and stype not in valid:
             raise invalid(f"Invalid snapshot type: {stype}. Valid values: "
                           f"{', '.join(sorted(valid))}")
         if stype is not None:
             return {stype}
-        types = {"automated", "manual", "awsbackup"}
+        types = {"automated", "manual"} | (set() if cluster else {"awsbackup"})
         if p.get("IncludeShared"):
             types.add("shared")
         if p.get("IncludePublic"):
@@ -792,7 +796,7 @@ class Rds:
     def DescribeDBClusterSnapshots(self, p):
         filters = self._filters(p, {"db-cluster-id", "db-cluster-snapshot-id",
                                     "snapshot-type", "engine"})
-        types = self._snapshot_types(p)
+        types = self._snapshot_types(p, cluster=True)
         if "DBClusterSnapshotIdentifier" in p:
             snap = self.get_cluster_snapshot(p["DBClusterSnapshotIdentifier"])
             items = [snap]

@@ -42,9 +42,6 @@ _CLASS_RE = re.compile(r"^db\.(serverless|[a-z]+[0-9]+[a-z-]*\.(micro|small|medi
 ENGINES = {"postgres", "mysql", "mariadb", "aurora-postgresql", "aurora-mysql",
            "oracle-ee", "oracle-se2", "sqlserver-ee", "sqlserver-se", "sqlserver-ex",
            "sqlserver-web"}
-TERMINAL_OUTCOMES = {"failed", "incompatible-restore", "incompatible-parameters",
-                     "incompatible-network", "storage-full",
-                     "inaccessible-encryption-credentials", "stuck"}
 _MODIFIABLE = {"available", "backing-up", "storage-optimization"}
 
 

@@ -243,6 +243,58 @@ class Protocol(unittest.TestCase):
                                                      "application/x-www-form-urlencoded"})
         self.assertAwsError(resp, 400, "InvalidParameterValue")
 
+    def test_keep_alive_and_expect_continue(self):
+        """libcurl reuses one connection and may send Expect: 100-continue."""
+        import socket
+        import urllib.parse
+        import botocore.auth
+        import botocore.awsrequest
+        import botocore.credentials
+
+        def signed_bytes(params, extra=None):
+            body = urllib.parse.urlencode(params).encode()
+            req = botocore.awsrequest.AWSRequest(
+                method="POST", url=self.emu.url + "/", data=body,
+                headers={"Content-Type": "application/x-www-form-urlencoded",
+                         "Host": f"127.0.0.1:{self.emu.port}"})
+            botocore.auth.SigV4Auth(botocore.credentials.Credentials(
+                "AKIDTESTEMULATOR", "emulator-secret-key"), "rds", "us-east-1").add_auth(req)
+            head = "POST / HTTP/1.1\r\n" + "".join(
+                f"{k}: {v}\r\n" for k, v in req.headers.items()) + \
+                f"Content-Length: {len(body)}\r\n" + (extra or "") + "\r\n"
+            return head.encode(), body
+
+        with socket.create_connection(("127.0.0.1", self.emu.port), timeout=30) as sock:
+            f = sock.makefile("rb")
+
+            def response():
+                status = f.readline()
+                length = 0
+                while True:
+                    line = f.readline()
+                    if line in (b"\r\n", b""):
+                        break
+                    if line.lower().startswith(b"content-length:"):
+                        length = int(line.split(b":")[1])
+                return status, f.read(length)
+
+            for params in (rds_params("DescribeDBInstances", DBInstanceIdentifier="nope"),
+                           rds_params("DescribeDBInstances", DBInstanceIdentifier="billing-db")):
+                head, body = signed_bytes(params)
+                sock.sendall(head + body)
+                status, data = response()
+                self.assertIn(b"HTTP/1.1 ", status)
+            self.assertIn(b"billing-db", data)
+            head, body = signed_bytes(rds_params("DescribeDBClusters"),
+                                      "Expect: 100-continue\r\n")
+            sock.sendall(head)
+            self.assertIn(b"100", f.readline())
+            f.readline()
+            sock.sendall(body)
+            status, data = response()
+            self.assertIn(b"200", status)
+            self.assertIn(b"production-aurora", data)
+
     # ------------------------------------------------------------ JSON services
     def json_call(self, service, target, payload, **kw):
         st, headers, body = self.emu.signed(service, json.dumps(payload).encode(),

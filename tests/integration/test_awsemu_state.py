@@ -347,6 +347,14 @@ class InstanceLifecycle(Base):
                         self.rds.restore_db_instance_from_db_snapshot,
                         DBInstanceIdentifier="x1", DBSnapshotIdentifier=sid,
                         Tags=[{"Key": "aws:reserved", "Value": "x"}])
+        self.assertCode("InvalidParameterValue", 400,
+                        self.rds.restore_db_instance_from_db_snapshot,
+                        DBInstanceIdentifier="x1", DBSnapshotIdentifier=sid,
+                        Tags=[{"Key": "RunId", "Value": "run#1,retry"}])
+        self.assertCode("InvalidParameterValue", 400,
+                        self.rds.restore_db_instance_from_db_snapshot,
+                        DBInstanceIdentifier="dblab-refresh-" + "x" * 50,
+                        DBSnapshotIdentifier=sid)
         self.assertCode("InvalidParameterCombination", 400,
                         self.rds.restore_db_instance_from_db_snapshot,
                         DBInstanceIdentifier="x1", DBSnapshotIdentifier=sid, Engine="mysql")

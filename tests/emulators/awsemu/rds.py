@@ -323,9 +323,18 @@ class Rds:
         if not _CLASS_RE.match(cls):
             raise invalid(f"Invalid DB Instance class: {cls}")
 
+    @staticmethod
+    def _tag_text_ok(text):
+        """RDS tags: Unicode letters, digits, white space and _ . : / = + - @ only."""
+        return all(c.isalnum() or c.isspace() or c in "_.:/=+-@" for c in text)
+
     def _check_tags(self, tags):
         keys = set()
         for t in tags:
+            for part in (t.get("Key") or "", t.get("Value") or ""):
+                if not self._tag_text_ok(part):
+                    raise invalid(f"Invalid tag {part!r}: tags may contain only Unicode "
+                                  "letters, digits, white space, and _ . : / = + - @")
             k = t.get("Key")
             if k is None:
                 raise AwsError("MissingParameter", "Tag keys must not be empty", 400)

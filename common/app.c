@@ -1,7 +1,10 @@
 #include "app.h"
+#include "stats.h"
 
 #include <string.h>
+#include <unistd.h>
 
+#include "exitcodes.h"
 #include "err.h"
 #include "log.h"
 #include "rundoc.h"
@@ -11,6 +14,7 @@ int app_start(struct app *a, int argc, char **argv, const struct cli_command *cm
               const char *const *required_sections)
 {
     memset(a, 0, sizeof *a);
+    a->name = cmd->name;
     signals_install();
 
     struct err e = {0};
@@ -39,6 +43,11 @@ int app_start(struct app *a, int argc, char **argv, const struct cli_command *cm
     }
 
     if (cmd->reads_document) {
+        if (a->cli.in_path == NULL && isatty(STDIN_FILENO)) {
+            log_error("no run document: stdin is a terminal (pipe the previous step's output "
+                      "into %s, or use -in FILE)", cmd->name);
+            return DRR_EXIT_USAGE;
+        }
         rc = rundoc_read(a->cli.in_path, required_sections, &a->doc, &e);
         if (rc != 0) {
             log_error("%s", e.msg);
@@ -66,10 +75,20 @@ cJSON *app_doc(struct app *a)
     return a->doc;
 }
 
+int app_output(struct app *a)
+{
+    int rc = rundoc_write(app_doc(a));
+    if (rc != 0)
+        log_error("stdout: cannot write the run document");
+    return rc;
+}
+
 void app_end(struct app *a)
 {
     if (a == NULL)
         return;
+    if (a->name)
+        stats_write(a->name);
     cJSON_Delete(a->doc);
     a->doc = NULL;
     config_free(&a->cfg);

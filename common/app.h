@@ -6,7 +6,7 @@
  *       int rc = app_start(&a, argc, argv, &cmd, required);
  *       if (rc != 0) { app_end(&a); return rc < 0 ? 0 : rc; }
  *       ... use a.cli, a.cfg, a.doc ...
- *       rc = rundoc_write(app_doc(&a));
+ *       rc = app_output(&a);
  *       app_end(&a);
  *       return rc;
  *   }
@@ -23,6 +23,7 @@ struct app {
     struct config cfg;
     cJSON *doc;          /* the input run document (cmd->reads_document), else NULL */
     int cfg_loaded;      /* 1 when cfg holds a loaded, valid configuration */
+    const char *name;    /* the command's name (cmd->name) */
 };
 
 /* Installs the signal handlers (signals.h), parses the command line (cli.h; this
@@ -31,7 +32,8 @@ struct app {
  * dblab.token with redact_add_secret), and reads the run document when
  * cmd->reads_document (rundoc_read with required_sections, which may be NULL).
  * A document with "dryRun": true turns dry-run mode on (a dry pipeline stays
- * dry). Returns 0 to continue, -1 when --help/--version was printed (exit 0),
+ * dry). Reading stdin when it is a terminal is refused (64) instead of waiting
+ * forever for a document that is not coming. Returns 0 to continue, -1 when --help/--version was printed (exit 0),
  * or the exit code after logging the one-line error. *a is always initialised:
  * call app_end whatever the result. */
 int app_start(struct app *a, int argc, char **argv, const struct cli_command *cmd,
@@ -41,7 +43,12 @@ int app_start(struct app *a, int argc, char **argv, const struct cli_command *cm
  * command reads none. Sets "dryRun": true in dry-run mode. Owned by a. */
 cJSON *app_doc(struct app *a);
 
-/* Frees everything app_start allocated. */
+/* Writes app_doc(a) as one line on stdout (rundoc_write). Returns 0 or
+ * DRR_EXIT_INTERNAL (logged). */
+int app_output(struct app *a);
+
+/* Frees everything app_start allocated, and appends the command's counters to
+ * $DRR_STATS_FILE when it is set (stats.h). */
 void app_end(struct app *a);
 
 #endif

@@ -2,24 +2,23 @@
  * source credentials) and AssumeRoleWithWebIdentity (unsigned), both Query
  * protocol form POSTs answered in XML, and the two sources built on them. */
 #include "aws_creds_internal.h"
+#include "aws_endpoint.h"
 #include "aws_ini.h"
 #include "aws_query.h"
+#include "aws_retry.h"
 #include "aws_sigv4.h"
+#include "aws_xml.h"
 #include "buf.h"
 #include "clock.h"
 #include "exitcodes.h"
 #include "log.h"
-#include "signals.h"
 
-#include <curl/curl.h>
-#include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define STS_API_VERSION "2011-06-15"
-#define STS_THROTTLE_ATTEMPTS 3
 
 /* ---- endpoint -------------------------------------------------------------- */
 
@@ -35,193 +34,95 @@ static char *resolve_region(const char *region, const char *profile)
     return aws_ini_get(aws_ini_profile_name(profile), "region");
 }
 
-static char *strip_slash(const char *url)
-{
-    char *s = xstrdup(url);
-    size_t n = strlen(s);
-    while (n > 0 && s[n - 1] == '/')
-        s[--n] = '\0';
-    return s;
-}
-
-static char *sts_endpoint(const char *override, const char *region_opt, const char *profile,
-                          char **signing_region)
+/* The STS endpoint through aws_endpoint.h (override, AWS_ENDPOINT_URL_STS,
+ * AWS_ENDPOINT_URL, the regional default), so STS is reached and signed exactly
+ * as the AWS client reaches every service. Without any region, us-east-1 (the
+ * SDKs' choice for STS; the global endpoint lives there). */
+static int sts_resolve(const char *override, const char *region_opt, const char *profile,
+                       struct aws_endpoint *ep, struct err *e)
 {
     char *region = resolve_region(region_opt, profile);
-    const char *ep = override && *override ? override : NULL;
-    if (!ep)
-        ep = creds_getenv("AWS_ENDPOINT_URL_STS");
-    if (!ep)
-        ep = creds_getenv("AWS_ENDPOINT_URL");
-    char *url;
-    if (ep)
-        url = strip_slash(ep);
-    else if (!region)
-        url = xstrdup("https://sts.amazonaws.com");
-    else
-        url = xasprintf("https://sts.%s.amazonaws.com%s", region,
-                        strncmp(region, "cn-", 3) == 0 ? ".cn" : "");
-    if (signing_region)
-        *signing_region = region ? region : xstrdup("us-east-1");
-    else
-        free(region);
-    return url;
+    int rc = aws_endpoint_resolve("sts", region ? region : "us-east-1", override, ep, e);
+    free(region);
+    return rc;
 }
 
 char *aws_creds_sts_endpoint(const struct aws_creds_options *opt, char **signing_region)
 {
-    return sts_endpoint(opt ? opt->sts_endpoint : NULL, opt ? opt->region : NULL,
-                        opt ? opt->profile : NULL, signing_region);
-}
-
-/* ---- form encoding and XML ------------------------------------------------ */
-
-/* "host[:port]" of url for the signed Host header (curl sends the same). */
-static char *url_host(const char *url)
-{
-    CURLU *u = curl_url();
-    char *host = NULL, *port = NULL, *out = NULL;
-    if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
-        if (curl_url_get(u, CURLUPART_PORT, &port, 0) == CURLUE_OK && port)
-            out = xasprintf("%s:%s", host, port);
-        else
-            out = xstrdup(host);
+    struct aws_endpoint ep;
+    struct err e = {0};
+    char *url = NULL;
+    if (signing_region)
+        *signing_region = NULL;
+    if (sts_resolve(opt ? opt->sts_endpoint : NULL, opt ? opt->region : NULL,
+                    opt ? opt->profile : NULL, &ep, &e) == 0) {
+        url = xstrdup(ep.url);
+        if (signing_region)
+            *signing_region = xstrdup(ep.region);
     }
-    curl_free(host);
-    curl_free(port);
-    curl_url_cleanup(u);
-    return out;
+    aws_endpoint_free(&ep);
+    return url;
 }
 
-static xmlNode *find_child(xmlNode *parent, const char *local)
+static void sts_error(const struct http_response *resp, struct aws_error *ae)
 {
-    for (xmlNode *n = parent ? parent->children : NULL; n; n = n->next)
-        if (n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, local) == 0)
-            return n;
-    return NULL;
+    char *rid = http_response_header(resp, "x-amzn-RequestId");
+    aws_error_from_xml(resp->status, buf_cstr(&resp->body), resp->body.len, rid, ae);
+    free(rid);
 }
 
-/* Text of the element at path (local names, NULL-terminated) under root; malloc'd. */
-static char *xml_text(xmlNode *root, const char *const *path)
+static void sts_error_code(const struct http_response *resp, char *code, size_t n)
 {
-    xmlNode *n = root;
-    for (size_t i = 0; n && path[i]; i++)
-        n = find_child(n, path[i]);
-    if (!n)
-        return NULL;
-    xmlChar *t = xmlNodeGetContent(n);
-    char *s = xstrdup((const char *)t);
-    xmlFree(t);
-    return s;
+    struct aws_error ae;
+    sts_error(resp, &ae);
+    snprintf(code, n, "%s", ae.code);
 }
 
-struct sts_error {
-    char *code, *message, *request_id;
-};
-
-static void sts_error_free(struct sts_error *se)
+static int parse_credentials(const char *action, const struct http_response *resp,
+                             struct aws_credentials *out, const char *what, struct err *e)
 {
-    free(se->code);
-    free(se->message);
-    free(se->request_id);
-}
-
-static void parse_error(const char *body, size_t len, struct sts_error *se)
-{
-    xmlDoc *doc = xmlReadMemory(body, (int)len, "sts.xml", NULL,
-                                XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-    xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
-    if (root) {
-        static const char *const code[] = { "Error", "Code", NULL };
-        static const char *const msg[] = { "Error", "Message", NULL };
-        static const char *const rid[] = { "RequestId", NULL };
-        static const char *const rid2[] = { "ResponseMetadata", "RequestId", NULL };
-        se->code = xml_text(root, code);
-        se->message = xml_text(root, msg);
-        se->request_id = xml_text(root, rid);
-        if (!se->request_id)
-            se->request_id = xml_text(root, rid2);
-    }
-    xmlFreeDoc(doc);
-}
-
-static int parse_credentials(const char *action, const char *body, size_t len,
-                             struct aws_credentials *out, const char *source_name, struct err *e)
-{
-    int rc = 0;
-    xmlDoc *doc = xmlReadMemory(body, (int)len, "sts.xml", NULL,
-                                XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-    xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
-    char result_name[64];
-    snprintf(result_name, sizeof result_name, "%sResult", action);
-    const char *const akid_p[] = { result_name, "Credentials", "AccessKeyId", NULL };
-    const char *const secret_p[] = { result_name, "Credentials", "SecretAccessKey", NULL };
-    const char *const token_p[] = { result_name, "Credentials", "SessionToken", NULL };
-    const char *const exp_p[] = { result_name, "Credentials", "Expiration", NULL };
-    char *akid = NULL, *secret = NULL, *token = NULL, *exp = NULL;
-    if (!root) {
-        rc = err_set(e, DRR_EXIT_AWS, "%s: STS %s: the answer is not XML", source_name, action);
-        goto done;
-    }
-    akid = xml_text(root, akid_p);
-    secret = xml_text(root, secret_p);
-    token = xml_text(root, token_p);
-    exp = xml_text(root, exp_p);
+    xmlDoc *doc = NULL;
+    int rc = aws_xml_parse(buf_cstr(&resp->body), resp->body.len, what, &doc, e);
+    if (rc != 0)
+        return rc;
+    xmlNode *creds = aws_xml_path(aws_xml_result(doc, action), "Credentials");
+    const char *akid = aws_xml_text(creds, "AccessKeyId");
+    const char *secret = aws_xml_text(creds, "SecretAccessKey");
+    const char *token = aws_xml_text(creds, "SessionToken");
     if (secret)
         redact_add_secret(secret);
     if (token)
         redact_add_secret(token);
     int64_t expiration = 0;
-    if (!akid || !*akid || !secret || !*secret || !token || !*token || !exp) {
-        rc = err_set(e, DRR_EXIT_AWS, "%s: STS %s: the answer has no complete Credentials element",
-                     source_name, action);
-        goto done;
-    }
-    if (clock_parse_rfc3339(exp, &expiration) != 0) {
-        rc = err_set(e, DRR_EXIT_AWS, "%s: STS %s: Expiration \"%s\" is not an RFC 3339 time",
-                     source_name, action, exp);
-        goto done;
-    }
-    creds_set(out, akid, secret, token, expiration, NULL);
-done:
-    free(akid);
-    free_secret(secret);
-    free_secret(token);
-    free(exp);
+    int trc = aws_xml_time(creds, "Expiration", &expiration);
+    if (!akid || !*akid || !secret || !*secret || !token || !*token || trc == 1)
+        rc = err_set(e, DRR_EXIT_AWS, "%s: the answer has no complete %sResult/Credentials "
+                     "element", what, action);
+    else if (trc != 0)
+        rc = err_set(e, DRR_EXIT_AWS, "%s: Credentials/Expiration \"%s\" is not an ISO 8601 time",
+                     what, aws_xml_text(creds, "Expiration"));
+    else
+        creds_set(out, akid, secret, token, expiration, NULL);
     xmlFreeDoc(doc);
     return rc;
 }
 
-static int throttled(const char *code)
-{
-    static const char *const codes[] = {
-        "Throttling", "ThrottlingException", "RequestLimitExceeded", "ThrottledException",
-        "TooManyRequestsException", "RequestThrottled", "RequestThrottledException",
-        "IDPCommunicationError", NULL,
-    };
-    for (size_t i = 0; code && codes[i]; i++)
-        if (strcmp(code, codes[i]) == 0)
-            return 1;
-    return 0;
-}
-
 /* Signs a form POST to url for STS (host and content type signed, plus the
  * headers sigv4 adds) into headers[]; returns how many. signer NULL: unsigned. */
-static int sts_headers(const char *host, const char *region, const struct buf *body,
+static int sts_headers(const struct aws_endpoint *ep, const struct buf *body,
                        const struct aws_credentials *signer, struct sigv4_signed *sig,
                        struct http_header *headers, size_t *n, struct err *e)
 {
-    headers[0] = (struct http_header){ "Host", host };
+    headers[0] = (struct http_header){ "Host", ep->host };
     headers[1] = (struct http_header){ "Content-Type",
                                        "application/x-www-form-urlencoded; charset=utf-8" };
     *n = 2;
     if (!signer)
         return 0;
-    struct sigv4_request req = { "POST", "/", NULL, headers, 2, body->data, body->len };
+    struct sigv4_request req = { "POST", ep->path, NULL, headers, 2, body->data, body->len };
     struct sigv4_credentials sc = { signer->access_key_id, signer->secret_access_key,
                                     signer->session_token };
-    struct sigv4_options opt = { region, "sts", clock_now(), 1, 0, 0 };
+    struct sigv4_options opt = { ep->region, ep->signing_name, clock_now(), 1, 0, 0 };
     int rc = sigv4_sign(&req, &sc, &opt, sig, e);
     if (rc != 0)
         return rc;
@@ -234,10 +135,12 @@ int creds_sts_call(struct creds_ctx *c, const char *action, const char *const *p
                    size_t n_params, const struct aws_credentials *signer,
                    struct aws_credentials *out, const char *source_name, struct err *e)
 {
-    char *region = NULL;
-    char *endpoint = sts_endpoint(c->sts_endpoint, c->region, c->profile, &region);
-    char *url = xasprintf("%s/", endpoint);
-    char *host = url_host(url);
+    struct aws_endpoint ep;
+    int rc = sts_resolve(c->sts_endpoint, c->region, c->profile, &ep, e);
+    if (rc != 0) {
+        aws_endpoint_free(&ep);
+        return err_prefix(e, "%s: STS %s", source_name, action);
+    }
     struct aws_params qp = AWS_PARAMS_INIT;
     for (size_t i = 0; i + 1 < n_params; i += 2)
         aws_params_add(&qp, params[i], params[i + 1]);
@@ -245,67 +148,42 @@ int creds_sts_call(struct creds_ctx *c, const char *action, const char *const *p
     aws_query_encode(&body, action, STS_API_VERSION, &qp);
     aws_params_free(&qp);   /* may hold the web identity token: the body is freed as a secret */
     char what[512];
-    snprintf(what, sizeof what, "%s: STS %s at %s", source_name, action, endpoint);
+    snprintf(what, sizeof what, "%s: STS %s at %s", source_name, action, ep.url);
 
     struct http_response resp = {0};
-    int rc = 0;
-    if (!host) {
-        rc = err_set(e, DRR_EXIT_CONFIG, "%s: not a valid URL", what);
+    struct sigv4_signed sig;
+    memset(&sig, 0, sizeof sig);
+    struct http_header headers[2 + SIGV4_MAX_ADDED_HEADERS];
+    size_t n_headers = 0;
+    /* Signed once: the retries of creds_http_call stay well inside the
+     * signature's 15-minute validity. */
+    rc = sts_headers(&ep, &body, signer, &sig, headers, &n_headers, e);
+    if (rc != 0) {
+        err_prefix(e, "%s", what);
         goto done;
     }
-    for (int attempt = 1;; attempt++) {
-        struct sigv4_signed sig;
-        memset(&sig, 0, sizeof sig);
-        struct http_header headers[2 + SIGV4_MAX_ADDED_HEADERS];
-        size_t n_headers = 0;
-        rc = sts_headers(host, region, &body, signer, &sig, headers, &n_headers, e);
-        if (rc != 0) {
-            if (signer)
-                sigv4_signed_free(&sig);
-            err_prefix(e, "%s", what);
-            break;
-        }
-        struct http_request req = {
-            .method = "POST", .url = url, .headers = headers, .n_headers = n_headers,
-            .body = body.data, .body_len = body.len, .timeout_ms = 0,
-        };
-        rc = creds_http_call(c, creds_sts_http(c), &req, c->max_attempts, &resp, what, e);
-        if (signer)
-            sigv4_signed_free(&sig);
-        if (rc != 0)
-            break;
-        if (resp.status == 200) {
-            rc = parse_credentials(action, buf_cstr(&resp.body), resp.body.len, out,
-                                   source_name, e);
-            break;
-        }
-        struct sts_error se = {0};
-        parse_error(buf_cstr(&resp.body), resp.body.len, &se);
-        if (throttled(se.code) && attempt < STS_THROTTLE_ATTEMPTS) {
-            log_debug("%s: %s, retrying", what, se.code);
-            sts_error_free(&se);
-            double delay = 0.5 * attempt * ((double)random() / (double)RAND_MAX);
-            if (signals_sleep(delay)) {
-                rc = err_set(e, DRR_EXIT_SIGNAL_BASE + signals_pending(),
-                             "%s: interrupted by signal %d", what, signals_pending());
-                break;
-            }
-            continue;
-        }
-        int code = resp.status >= 500 || throttled(se.code) ? DRR_EXIT_TEMPFAIL : DRR_EXIT_AWS;
-        rc = err_set(e, code, "%s: HTTP %ld %s: %s (RequestId: %s)", what, resp.status,
-                     se.code ? se.code : "(no error code)", se.message ? se.message : "",
-                     se.request_id ? se.request_id : "none");
-        sts_error_free(&se);
-        break;
+    struct http_request req = {
+        .method = "POST", .url = ep.url, .headers = headers, .n_headers = n_headers,
+        .body = body.data, .body_len = body.len, .timeout_ms = 0,
+    };
+    rc = creds_http_call(creds_sts_http(c), &req, c->max_attempts, sts_error_code, &resp, what,
+                         e);
+    if (rc == 0 && resp.status == 200) {
+        rc = parse_credentials(action, &resp, out, what, e);
+    } else if (rc == 0) {
+        struct aws_error ae;
+        sts_error(&resp, &ae);
+        char msg[900];
+        aws_error_format(&ae, msg, sizeof msg);
+        enum aws_retry_class cls = aws_retry_classify(resp.status, ae.code, 0);
+        rc = err_set(e, cls == AWS_RETRY_NONE ? DRR_EXIT_AWS : DRR_EXIT_TEMPFAIL, "%s: %s", what,
+                     msg);
     }
 done:
+    sigv4_signed_free(&sig);
     http_response_free(&resp);
     free_secret(buf_detach(&body));
-    free(host);
-    free(url);
-    free(endpoint);
-    free(region);
+    aws_endpoint_free(&ep);
     return rc;
 }
 

@@ -5,8 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "config.h"
+#include "log.h"
 #include "exitcodes.h"
 #include "suggest.h"
 #include "tmpfiles.h"
@@ -407,6 +409,7 @@ START_TEST(enums)
     ck_fail(load("source:\n  type: rsd\n"),
             "c.yaml:2:9: source.type: unknown value \"rsd\" (did you mean \"rds\"? one of: rds, aurora-cluster)");
     ck_fail(load("source:\n  type: mysql\n"), "unknown value \"mysql\" (one of: rds, aurora-cluster)");
+    ck_fail(load("source:\n  type: aurora\n"), "unknown value \"aurora\" (did you mean \"aurora-cluster\"?");
     ck_fail(load_with("  snapshotType: manul\n", NULL, NULL, NULL), "did you mean \"manual\"?");
     static const char *const types[] = { "automated", "manual", "awsbackup", "shared", "any" };
     for (int i = 0; i < 5; i++) {
@@ -542,16 +545,119 @@ START_TEST(strings_and_classes)
 {
     ck_fail(load("source:\n  type: rds\n  identifier: x\nclone:\n  instanceClass: t3.medium\n"),
             "c.yaml:5:18: clone.instanceClass: \"t3.medium\" is not an RDS instance class");
-    ck_fail(load_with(NULL, "  subnetGroup: \"two words\"\n", NULL, NULL),
-            "clone.subnetGroup: must not contain blanks");
+    /* DB subnet group names may contain spaces; parameter group names may not */
+    ck_ok(load_with(NULL, "  subnetGroup: \"my subnets\"\n", NULL, NULL));
+    ck_assert_str_eq(cfg.clone.subnet_group, "my subnets");
+    ck_fail(load_with(NULL, "  subnetGroup: \"a\\tb\"\n", NULL, NULL),
+            "clone.subnetGroup: must not contain control characters");
+    ck_fail(load_with(NULL, "  parameterGroup: \"two words\"\n", NULL, NULL),
+            "clone.parameterGroup: must not contain blanks");
+    static const char *const bad_ids[] = { "prod_db", "1db", "a--b", "db-", "'x y'", NULL };
+    for (size_t i = 0; bad_ids[i] != NULL; i++) {
+        char *y = NULL;
+        ck_assert_int_ge(asprintf(&y, "source:\n  type: rds\n  identifier: %s\n", bad_ids[i]), 0);
+        ck_fail(load(y), "source.identifier:");
+        ck_assert_ptr_nonnull(strstr(e.msg, "is not an RDS identifier"));
+        free(y);
+    }
+    char long_id[80];
+    memset(long_id, 'a', 64);
+    long_id[64] = '\0';
+    char *y = NULL;
+    ck_assert_int_ge(asprintf(&y, "source:\n  type: rds\n  identifier: %s\n", long_id), 0);
+    ck_fail(load(y), "is not an RDS identifier");
+    free(y);
+    ck_ok(load("source:\n  type: rds\n  identifier: Prod-DB-2\nclone:\n  instanceClass: db.t3.small\n"
+               "dblab:\n  apiEndpoint: https://h\n  token: t\naws:\n  region: us-east-1\n"));
     ck_fail(load_with(NULL, NULL, "  caCert: /nonexistent/drr/ca.pem\n", NULL),
             "dblab.caCert: cannot read /nonexistent/drr/ca.pem: No such file or directory");
     ck_fail(load_with(NULL, "  clusterParameterGroup: cpg\n", NULL, NULL),
             "clone.clusterParameterGroup: only applies to source.type aurora-cluster");
-    ck_fail(load_with("  password: pw-secret\n", NULL, NULL, NULL),
-            "source.password: given without source.username");
+    /* a password alone is fine: the engine may already have the user name */
+    ck_ok(load_with("  password: pw-secret\n", NULL, NULL, NULL));
+    ck_assert_str_eq(cfg.source.password, "pw-secret");
     ck_fail(load("aws:\n  region: US East\n"), "c.yaml:2:11: aws.region: must not contain blanks");
     ck_fail(load("aws:\n  region: useast1\n"), "not an AWS region name");
+}
+END_TEST
+
+START_TEST(relative_paths)
+{
+    char *ca = tmp_write(dir, "ca.pem", "pem\n");
+    char *y = yaml_with(NULL, NULL, "  caCert: ca.pem\n", NULL);
+    char *p = tmp_write(dir, "c.yaml", y);
+    chmod(p, 0600);     /* no "readable by others" warning in the test output */
+    ck_ok(config_load(p, &cfg, &e));
+    ck_assert_str_eq(cfg.dblab.ca_cert, ca);     /* relative to the config file's directory */
+    config_free(&cfg);
+    free(y);
+    y = yaml_with(NULL, NULL, "  caCert: other.pem\n", NULL);
+    free(p);
+    p = tmp_write(dir, "c.yaml", y);
+    ck_assert_int_eq(config_load(p, &cfg, &e), DRR_EXIT_CONFIG);
+    ck_assert_ptr_nonnull(strstr(e.msg, "dblab.caCert: cannot read "));
+    ck_assert_ptr_nonnull(strstr(e.msg, "/other.pem: No such file or directory"));
+    ck_assert_ptr_nonnull(strstr(e.msg, dir));
+    free(y);
+    free(p);
+    free(ca);
+}
+END_TEST
+
+/* Loads file path (mode given) capturing the log; returns the log text. */
+static char *load_file_logged(const char *yaml, mode_t mode)
+{
+    char *p = tmp_write(dir, "logged.yaml", yaml);
+    chmod(p, mode);
+    char *logp = NULL;
+    ck_assert_int_ge(asprintf(&logp, "%s/log.txt", dir), 0);
+    FILE *lf = fopen(logp, "w+");
+    log_set_stream(lf);
+    config_free(&cfg);
+    ck_ok(config_load(p, &cfg, &e));
+    log_set_stream(NULL);
+    fflush(lf);
+    rewind(lf);
+    char *text = calloc(1, 4096);
+    size_t n = fread(text, 1, 4095, lf);
+    text[n] = '\0';
+    fclose(lf);
+    free(logp);
+    free(p);
+    return text;
+}
+
+START_TEST(warnings)
+{
+    char *y = yaml_with(NULL, NULL, NULL, NULL);
+    char *log = load_file_logged(y, 0644);
+    ck_assert_ptr_nonnull(strstr(log, "holds a literal dblab.token and is readable by others (mode 0644)"));
+    free(log);
+    log = load_file_logged(y, 0600);
+    ck_assert_ptr_null(strstr(log, "readable by others"));
+    free(log);
+    free(y);
+    /* from the environment or a reference: nothing to warn about */
+    setenv("DBLAB_TOKEN", "env-token-1234", 1);
+    y = yaml_with(NULL, NULL, NULL, NULL);
+    char *y2 = NULL;
+    ck_assert_int_ge(asprintf(&y2, "%s", y), 0);
+    char *t = strstr(y2, "tok-secret-value");
+    memcpy(t, "${DBLAB_TOKEN}  ", 16);
+    log = load_file_logged(y2, 0644);
+    ck_assert_ptr_null(strstr(log, "readable by others"));
+    ck_assert_str_eq(cfg.dblab.token, "env-token-1234");   /* plain scalars are trimmed */
+    free(log);
+    free(y2);
+    free(y);
+    y = yaml_with("  username: u\n  password: literal-password\n", NULL, "  insecure: true\n", NULL);
+    char *ty = strstr(y, "tok-secret-value");
+    memcpy(ty, "ssm:/a/b/c/d/e/f", 16);
+    log = load_file_logged(y, 0640);
+    ck_assert_ptr_nonnull(strstr(log, "holds a literal source.password"));
+    ck_assert_ptr_nonnull(strstr(log, "dblab.insecure is true"));
+    free(log);
+    free(y);
 }
 END_TEST
 
@@ -762,6 +868,35 @@ START_TEST(endpoint_resolution)
     unsetenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS");
     setenv("AWS_ENDPOINT_URL_RDS", "localhost:4566", 1);
     ck_fail(load_with(NULL, NULL, NULL, NULL), "c.yaml: AWS_ENDPOINT_URL_RDS: must be an http:// or https:// URL");
+    unsetenv("AWS_ENDPOINT_URL_RDS");
+    unsetenv("AWS_ENDPOINT_URL");
+
+    /* the AWS config file: services section, then AWS_ENDPOINT_URL, then endpoint_url */
+    char *p = tmp_write(dir, "awsconfig",
+                        "[default]\nservices = emu\nendpoint_url = http://127.0.0.1:5555\n"
+                        "[services emu]\nrds =\n  endpoint_url = http://127.0.0.1:4444\n"
+                        "[profile plain]\nendpoint_url = http://127.0.0.1:6666\n"
+                        "[profile ignoring]\nendpoint_url = http://127.0.0.1:6666\n"
+                        "ignore_configured_endpoint_urls = true\n"
+                        "[profile broken]\nendpoint_url = nope\n");
+    setenv("AWS_CONFIG_FILE", p, 1);
+    ck_ok(load_with(NULL, NULL, NULL, NULL));
+    ck_assert_str_eq(cfg.aws.endpoint, "http://127.0.0.1:4444");
+    setenv("AWS_ENDPOINT_URL_RDS", "http://127.0.0.1:2222", 1);
+    ck_ok(load_with(NULL, NULL, NULL, NULL));
+    ck_assert_str_eq(cfg.aws.endpoint, "http://127.0.0.1:2222");
+    unsetenv("AWS_ENDPOINT_URL_RDS");
+    ck_ok(load_with(NULL, NULL, NULL, "  profile: plain\n"));
+    ck_assert_str_eq(cfg.aws.endpoint, "http://127.0.0.1:6666");
+    setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1111", 1);
+    ck_ok(load_with(NULL, NULL, NULL, "  profile: plain\n"));
+    ck_assert_str_eq(cfg.aws.endpoint, "http://127.0.0.1:1111");
+    unsetenv("AWS_ENDPOINT_URL");
+    ck_ok(load_with(NULL, NULL, NULL, "  profile: ignoring\n"));
+    ck_assert_ptr_null(cfg.aws.endpoint);
+    ck_fail(load_with(NULL, NULL, NULL, "  profile: broken\n"),
+            "c.yaml: AWS config file endpoint_url: must be an http:// or https:// URL, got \"nope\"");
+    free(p);
 }
 END_TEST
 
@@ -824,6 +959,56 @@ START_TEST(suggestions)
     ck_assert_str_eq(suggest_closest("max_attempts", names), "maxAttempts");
     ck_assert_ptr_null(suggest_closest("color", names));
     ck_assert_ptr_null(suggest_closest("x", names));
+    ck_assert_str_eq(suggest_closest("prof", names), "profile");
+    ck_assert_str_eq(suggest_closest("max", names), "maxAttempts");
+    static const char *const two[] = { "maxAge", "maxAttempts", NULL };
+    ck_assert_ptr_null(suggest_closest("max", two));    /* ambiguous */
+}
+END_TEST
+
+/* Mutated configurations (byte flips, insertions, truncations, with a fixed
+ * seed) never crash the loader: each gives 0 or 78 with one non-empty line. */
+START_TEST(mutations_never_crash)
+{
+    char *base = yaml_with("  snapshotType: manual\n  maxSnapshotAge: 2d\n",
+                           "  securityGroups: [sg-1, sg-2]\n  tags: {a: b}\n  port: 5432\n",
+                           "  pollInterval: 10s\n  dumpParallelJobs: auto\n",
+                           "  maxAttempts: 3\n");
+    static const char alphabet[] = ":-[]{}#&*!|>'\"%@`,?\n\t $\\~0123456789abcdefghijklmnopqrstuvwxyz";
+    size_t len = strlen(base);
+    unsigned seed = 12345;
+    int valid = 0, invalid = 0;
+    for (int iter = 0; iter < 3000; iter++) {
+        char *m = malloc(len + 8);
+        memcpy(m, base, len + 1);
+        size_t mlen = len;
+        int edits = 1 + (int)(rand_r(&seed) % 4);
+        for (int k = 0; k < edits; k++) {
+            size_t pos = (size_t)rand_r(&seed) % mlen;
+            char c = alphabet[(size_t)rand_r(&seed) % (sizeof alphabet - 1)];
+            switch (rand_r(&seed) % 4) {
+            case 0: m[pos] = c; break;                                    /* flip */
+            case 1: memmove(m + pos + 1, m + pos, mlen - pos + 1); m[pos] = c; mlen++; break;
+            case 2: memmove(m + pos, m + pos + 1, mlen - pos); mlen--; break; /* delete */
+            default: if (k == 0) { m[pos] = '\0'; mlen = pos > 0 ? pos : 1; } break;
+            }
+            if (mlen < 2)
+                break;
+        }
+        int rc = load(m);
+        ck_assert_msg(rc == 0 || rc == DRR_EXIT_CONFIG, "rc %d for:\n%s", rc, m);
+        if (rc == 0) {
+            valid++;
+        } else {
+            invalid++;
+            ck_assert_msg(e.msg[0] != '\0' && strchr(e.msg, '\n') == NULL, "bad message for:\n%s", m);
+            ck_assert_msg(strncmp(e.msg, "c.yaml", 6) == 0, "message '%s' does not name the file", e.msg);
+        }
+        free(m);
+    }
+    ck_assert_int_gt(valid, 0);
+    ck_assert_int_gt(invalid, 1000);
+    free(base);
 }
 END_TEST
 
@@ -855,6 +1040,8 @@ static Suite *config_suite(void)
     tcase_add_test(tc, urls);
     tcase_add_test(tc, strings_and_classes);
     tcase_add_test(tc, tags);
+    tcase_add_test(tc, relative_paths);
+    tcase_add_test(tc, warnings);
     tcase_add_test(tc, secret_references);
     tcase_add_test(tc, json_redacts_secrets);
     tcase_add_test(tc, env_expansion_in_config);
@@ -868,6 +1055,9 @@ static Suite *config_suite(void)
     tcase_add_test(tv, duration_parse_table);
     tcase_add_test(tv, duration_format_table);
     tcase_add_test(tv, suggestions);
+    tcase_add_checked_fixture(tv, setup, teardown);
+    tcase_add_test(tv, mutations_never_crash);
+    tcase_set_timeout(tv, 60);
     suite_add_tcase(s, tv);
     return s;
 }

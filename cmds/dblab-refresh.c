@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "aws_client.h"
 #include "buf.h"
 #include "clock.h"
 #include "config.h"
@@ -26,6 +27,7 @@
 #include "instance_class.h"
 #include "log.h"
 #include "rundoc.h"
+#include "secrets.h"
 #include "signals.h"
 
 #define KEY_SOURCE "retrieval.spec.logicalDump.options.source"
@@ -407,20 +409,21 @@ static int wait_refresh(struct dblab_client *c, const struct config *cfg,
     }
 }
 
-/* INTEGRATION POINT (helper "creds", common/secrets.h): once secrets.h is on
- * main, resolve secretsmanager:/ssm: references in dblab.token and
- * source.password here with secrets_resolve_config (which registers the
- * resolved values with redact_add_secret). Until then a reference is refused
- * rather than sent to the engine as if it were the value. */
+/* secretsmanager:/ssm: references in dblab.token and source.password are
+ * resolved here (secrets.h registers the values with redact_add_secret). The
+ * AWS client is made only when there is one: a plain config needs no AWS
+ * credentials in this step. */
 static int resolve_secrets(struct app *a, struct err *e)
 {
-    if (config_is_secret_reference(a->cfg.dblab.token))
-        return err_set(e, DRR_EXIT_CONFIG, "dblab.token: secret references (secretsmanager:, "
-                       "ssm:) are not supported by this build yet");
-    if (a->cfg.source.password && config_is_secret_reference(a->cfg.source.password))
-        return err_set(e, DRR_EXIT_CONFIG, "source.password: secret references (secretsmanager:, "
-                       "ssm:) are not supported by this build yet");
-    return 0;
+    if (!config_is_secret_reference(a->cfg.dblab.token) &&
+        !(a->cfg.source.password && config_is_secret_reference(a->cfg.source.password)))
+        return 0;
+    struct aws_ctx aws;
+    int rc = aws_ctx_from_config(&aws, &a->cfg, e);
+    if (rc == 0)
+        rc = secrets_resolve_config(&aws, &a->cfg, e);
+    aws_ctx_free(&aws);
+    return rc;
 }
 
 static int run(struct app *a, struct dblab_client **cp, struct err *e)

@@ -100,18 +100,30 @@ log_info() { [ "$QUIET" = 1 ] || log_line info "$@"; }
 log_warn() { log_line warn "$@"; }
 log_error() { log_line error "$@"; }
 
-# Seconds since the epoch, with nanoseconds where date(1) has %N.
+# NOW: nanoseconds since the epoch (whole seconds where date(1) has no %N).
+# Times are kept as integers so durations need no fork: shell arithmetic.
 now() {
-    _t=$(date +%s.%N 2>/dev/null)
-    case $_t in
-        *N* | '') date +%s ;;
-        *) printf '%s\n' "$_t" ;;
+    NOW=$(date +%s%N 2>/dev/null)
+    case $NOW in
+        '' | *[!0-9]*) NOW=$(date +%s)000000000 ;;
     esac
 }
 
-# $1 - $2 as seconds with millisecond precision.
+# ELAPSED: $1 - $2 (nanoseconds) as seconds with three decimals.
 elapsed() {
-    awk -v a="$1" -v b="$2" 'BEGIN { d = a - b; if (d < 0) d = 0; printf "%.3f\n", d }'
+    _ms=$((($1 - $2) / 1000000))
+    [ "$_ms" -ge 0 ] || _ms=0
+    _frac=$((_ms % 1000))
+    case ${#_frac} in
+        1) _frac=00$_frac ;;
+        2) _frac=0$_frac ;;
+    esac
+    ELAPSED=$((_ms / 1000)).$_frac
+}
+# Seconds since $1 (nanoseconds) into ELAPSED.
+since() {
+    now
+    elapsed "$NOW" "$1"
 }
 
 # json_get FILE PATH: prints the value at PATH ("clone.id", "a.0.b") of the
@@ -223,7 +235,7 @@ valid_clone_name() {
     [ "${#1}" -le 54 ]
 }
 
-# Finds a command next to this script, else on PATH.
+# Finds a command next to this script, else on PATH; prints its path.
 find_cmd() {
     if [ -x "$BIN_DIR/$1" ] && [ ! -d "$BIN_DIR/$1" ]; then
         printf '%s\n' "$BIN_DIR/$1"
@@ -232,6 +244,26 @@ find_cmd() {
     else
         return 1
     fi
+}
+
+# The commands, resolved once. Returns non-zero naming the first missing one.
+resolve_cmds() {
+    for _c in rds-snapshot-latest rds-clone-create rds-clone-wait dblab-refresh \
+        rds-clone-delete rds-clone-gc; do
+        _p=$(find_cmd "$_c") || {
+            log_error "$_c: command not found next to $0 or on PATH"
+            return 1
+        }
+        case $_c in
+            rds-snapshot-latest) CMD_SNAPSHOT=$_p ;;
+            rds-clone-create) CMD_CREATE=$_p ;;
+            rds-clone-wait) CMD_WAIT=$_p ;;
+            dblab-refresh) CMD_REFRESH=$_p ;;
+            rds-clone-delete) CMD_DELETE=$_p ;;
+            rds-clone-gc) CMD_GC=$_p ;;
+        esac
+    done
+    return 0
 }
 
 # watchdog PID SECONDS: in the background, TERM then (2 s later) KILL the
@@ -278,13 +310,14 @@ unwatch() {
     wait "$1" 2>/dev/null
 }
 
-# Common flags passed on to every command (no secret: the commands read the
-# config file and its ${ENV} references themselves).
-cmd_flags() {
-    printf '%s\n' -config "$CONFIG" -log-format "$LOG_FORMAT"
-    [ "$VERBOSE" = 1 ] && printf '%s\n' -verbose
-    [ "$QUIET" = 1 ] && printf '%s\n' -quiet
-    [ "$DRY_RUN" = 1 ] && printf '%s\n' -dry-run
+# Flags passed on to every command besides -config "$CONFIG": words without
+# spaces, expanded unquoted. No secret: the commands read the config file and
+# its ${ENV} references themselves.
+set_flags() {
+    FLAGS="-log-format $LOG_FORMAT"
+    [ "$VERBOSE" = 1 ] && FLAGS="$FLAGS -verbose"
+    [ "$QUIET" = 1 ] && FLAGS="$FLAGS -quiet"
+    [ "$DRY_RUN" = 1 ] && FLAGS="$FLAGS -dry-run"
     return 0
 }
 
@@ -426,6 +459,7 @@ load_config() {
 STATE_MINE=0
 write_state() {
     STATE_MINE=1
+    _tmp=$STATE_FILE.tmp.$$
     {
         printf 'runId=%s\n' "$RUN_ID"
         printf 'pid=%s\n' "$$"
@@ -435,7 +469,12 @@ write_state() {
         printf 'step=%s\n' "$CUR_STEP"
         [ -n "$CLONE_ID" ] && printf 'clone=%s\n' "$CLONE_ID"
         [ -n "$CLONE_ID" ] && printf 'createStartedAt=%s\n' "$CREATE_T0"
-    } | write_atomic "$STATE_FILE"
+        true
+    } >"$_tmp" || {
+        rm -f "$_tmp"
+        return 1
+    }
+    mv -f "$_tmp" "$STATE_FILE"
 }
 
 # ---------------------------------------------------------------- steps
@@ -450,10 +489,11 @@ spawn() {
     _sp_in=$1
     _sp_out=$2
     shift 2
+    rm -f "$WORK/stats"
     if [ -n "$_sp_in" ]; then
-        "$@" -in "$_sp_in" >"$_sp_out" 9>&- &
+        DRR_STATS_FILE=$WORK/stats "$@" -in "$_sp_in" >"$_sp_out" 9>&- &
     else
-        "$@" >"$_sp_out" </dev/null 9>&- &
+        DRR_STATS_FILE=$WORK/stats "$@" >"$_sp_out" </dev/null 9>&- &
     fi
     STEP_PID=$!
     wait "$STEP_PID"
@@ -468,20 +508,30 @@ STEP_LINES=
 AWS_CALLS=0
 AWS_CALLS_KNOWN=0
 
-add_step_result() { # name seconds exitcode [awsCalls]
-    _m="$(json_str "$1"):{\"durationSeconds\":$2,\"exitCode\":$3${4:+,\"awsCalls\":$4}}"
+add_step_result() { # name seconds exitcode [awsCalls [more JSON members]]
+    _m="\"$1\":{\"durationSeconds\":$2,\"exitCode\":$3${4:+,\"awsCalls\":$4}${5:+,$5}}"
     STEPS_JSON=${STEPS_JSON:+$STEPS_JSON,}$_m
     STEP_LINES="$STEP_LINES$1 $2
 "
 }
 
-# The AWS calls a command reports in its output ("awsCalls" at the top level
-# or under "stats"), added to the run's total; sets CALLS (empty if unknown).
+# The AWS calls a command reports, added to the run's total; sets CALLS
+# (empty if unknown). A command reports them in the file named by
+# $DRR_STATS_FILE (one JSON line per command: {"command":..,"awsCalls":N,..}),
+# or in its output document ("stats": {"awsCalls": N}).
 CALLS=
 count_aws_calls() {
     CALLS=
-    [ -s "$1" ] || return 0
-    _n=$(json_get "$1" stats.awsCalls) || _n=$(json_get "$1" awsCalls) || return 0
+    _n=
+    if [ -s "$WORK/stats" ]; then
+        _n=$(sed -n 's/.*"awsCalls":[[:space:]]*\([0-9][0-9]*\).*/\1/p' "$WORK/stats" |
+            awk '{ n += $1 } END { if (NR) print n }')
+    fi
+    if [ -z "$_n" ] && [ -s "$1" ] && IFS= read -r _line <"$1" 2>/dev/null; then
+        case $_line in
+            *'"stats":'*) _n=$(json_get "$1" stats.awsCalls) || _n= ;;
+        esac
+    fi
     case $_n in
         '' | *[!0-9]*) return 0 ;;
     esac
@@ -501,24 +551,28 @@ run_step() {
     _in=$2
     STEP_OUT=$3
     shift 3
-    log_info "step $CUR_STEP: $(basename "$1")"
-    STEP_T0=$(now)
+    log_info "step $CUR_STEP: ${1##*/}"
+    now
+    STEP_T0=$NOW
     spawn "$_in" "$STEP_OUT.tmp" "$@"
     _rc=$?
-    _secs=$(elapsed "$(now)" "$STEP_T0")
+    since "$STEP_T0"
+    _secs=$ELAPSED
     if [ "$_rc" = 0 ]; then
-        if tail -n 1 "$STEP_OUT.tmp" | write_atomic "$STEP_OUT" &&
-            json_get "$STEP_OUT" apiVersion >/dev/null; then
-            LAST_DOC=$STEP_OUT
-        else
-            log_error "step $CUR_STEP: $(basename "$1") exited 0 without a run document on stdout"
-            rm -f "$STEP_OUT"
-            _rc=$EX_INTERNAL
-        fi
+        # One JSON line, by contract (cJSON's compact form).
+        _line=
+        IFS= read -r _line <"$STEP_OUT.tmp"
+        case $_line in
+            '{'*'"apiVersion":"'*'}') mv -f "$STEP_OUT.tmp" "$STEP_OUT" && LAST_DOC=$STEP_OUT ;;
+            *)
+                log_error "step $CUR_STEP: ${1##*/} exited 0 without a run document on stdout"
+                rm -f "$STEP_OUT"
+                _rc=$EX_INTERNAL
+                ;;
+        esac
     fi
     rm -f "$STEP_OUT.tmp"
-    CALLS=
-    [ "$_rc" = 0 ] && count_aws_calls "$STEP_OUT"
+    count_aws_calls "$STEP_OUT"
     add_step_result "$CUR_STEP" "$_secs" "$_rc" "$CALLS"
     if [ "$_rc" != 0 ]; then
         log_error "step $CUR_STEP failed (exit $_rc after ${_secs}s)"
@@ -565,21 +619,21 @@ DEL_T0=
 delete_clone() {
     [ -n "$CLONE_ID" ] || return 0
     [ "$CLONE_DELETED" = 1 ] && return 0
-    _dcmd=$(find_cmd rds-clone-delete) || {
-        log_error "rds-clone-delete: command not found; clone $CLONE_ID is left for the next run's recovery"
-        fail delete "$EX_INTERNAL"
-        return "$EX_INTERNAL"
-    }
     log_info "deleting clone $CLONE_ID ($1)"
     _deadline=$2
     CUR_STEP=delete
-    DEL_T0=$(now)
-    # shellcheck disable=SC2046 # cmd_flags prints one word per line, none with spaces
-    set -- "$_dcmd" $(cmd_flags) -clone-id "$CLONE_ID"
-    if [ -n "$LAST_DOC" ]; then
-        "$@" -in "$LAST_DOC" >"$SDIR/deleted.json.tmp" 9>&- &
+    now
+    DEL_T0=$NOW
+    rm -f "$WORK/stats"
+    # From the document when it names the clone (it carries the kind and the
+    # Aurora members), else by name (kind from the config's source.type).
+    # shellcheck disable=SC2086 # FLAGS: words without spaces
+    if [ -n "$LAST_DOC" ] && [ "$(json_get "$LAST_DOC" clone.id)" = "$CLONE_ID" ]; then
+        DRR_STATS_FILE=$WORK/stats "$CMD_DELETE" -config "$CONFIG" $FLAGS -in "$LAST_DOC" \
+            >"$SDIR/deleted.json.tmp" 9>&- &
     else
-        "$@" >"$SDIR/deleted.json.tmp" </dev/null 9>&- &
+        DRR_STATS_FILE=$WORK/stats "$CMD_DELETE" -config "$CONFIG" $FLAGS -clone-id "$CLONE_ID" \
+            >"$SDIR/deleted.json.tmp" </dev/null 9>&- &
     fi
     DEL_PID=$!
     watchdog "$DEL_PID" "$_deadline"
@@ -593,10 +647,11 @@ delete_collect() {
     _rc=$?
     unwatch "$DEL_WD"
     DEL_PID=
-    _secs=$(elapsed "$(now)" "$DEL_T0")
-    if [ "$_rc" = 0 ] && tail -n 1 "$SDIR/deleted.json.tmp" | write_atomic "$SDIR/deleted.json" &&
+    since "$DEL_T0"
+    _secs=$ELAPSED
+    if [ "$_rc" = 0 ] && mv -f "$SDIR/deleted.json.tmp" "$SDIR/deleted.json" &&
         json_get "$SDIR/deleted.json" deleted >/dev/null; then
-        DELETE_T=$(now)
+        DELETE_T=$NOW
         CLONE_DELETED=1
         [ "$(json_get "$SDIR/deleted.json" deleted.alreadyGone)" = true ] && CLONE_GONE_BEFORE=1
         count_aws_calls "$SDIR/deleted.json"
@@ -605,7 +660,8 @@ delete_collect() {
     else
         [ "$_rc" = 0 ] && _rc=$EX_INTERNAL
         rm -f "$SDIR/deleted.json"
-        add_step_result delete "$_secs" "$_rc"
+        count_aws_calls ""
+        add_step_result delete "$_secs" "$_rc" "$CALLS"
         log_error "delete of clone $CLONE_ID failed (exit $_rc); the next run's recovery will retry"
         fail delete "$_rc"
     fi
@@ -629,34 +685,33 @@ recover() {
     [ "$DRY_RUN" = 1 ] && _act=would-delete
     if [ -z "$_old_clone" ]; then
         log_info "recovery: run ${_old_run:-?} (pid ${_old_pid:-?}) ended before creating a clone"
-        RECOVERY_JSON="{\"runId\":$(json_str "$_old_run"),\"clone\":null,\"action\":\"none\"}"
+        RECOVERY_JSON="\"runId\":$(json_str "$_old_run"),\"clone\":null,\"action\":\"none\""
+        add_step_result recovery 0.000 0 "" "$RECOVERY_JSON"
         [ "$DRY_RUN" = 1 ] || rm -f "$STATE_FILE"
         return 0
     fi
     if ! valid_clone_name "$_old_clone"; then
         log_error "recovery: $STATE_FILE: '$_old_clone' is not a clone name ($CLONE_PREFIX...); ignoring the record"
-        RECOVERY_JSON="{\"runId\":$(json_str "$_old_run"),\"clone\":$(json_str "$_old_clone"),\"action\":\"ignored\"}"
+        RECOVERY_JSON="\"runId\":$(json_str "$_old_run"),\"clone\":$(json_str "$_old_clone"),\"action\":\"ignored\""
+        add_step_result recovery 0.000 0 "" "$RECOVERY_JSON"
         [ "$DRY_RUN" = 1 ] || rm -f "$STATE_FILE"
         return 0
     fi
     log_warn "recovery: run ${_old_run:-?} (pid ${_old_pid:-?}) did not finish; $_act its clone $_old_clone"
-    _dcmd=$(find_cmd rds-clone-delete) || {
-        log_error "rds-clone-delete: command not found"
-        return "$EX_INTERNAL"
-    }
-    _doc=
-    [ -s "$SDIR/snapshot.json" ] && _doc=$SDIR/snapshot.json
     _out=$WORK/recovery.json
-    _t0=$(now)
-    # shellcheck disable=SC2046 # one word per line, none with spaces
-    spawn "$_doc" "$_out" "$_dcmd" $(cmd_flags) -clone-id "$_old_clone"
+    CUR_STEP=recovery
+    now
+    STEP_T0=$NOW
+    # By name: the kind comes from the config's source.type.
+    # shellcheck disable=SC2086 # FLAGS: words without spaces
+    spawn "" "$_out" "$CMD_DELETE" -config "$CONFIG" $FLAGS -clone-id "$_old_clone"
     _rc=$?
-    _secs=$(elapsed "$(now)" "$_t0")
-    CALLS=
-    [ "$_rc" = 0 ] && count_aws_calls "$_out"
-    add_step_result recovery "$_secs" "$_rc" "$CALLS"
+    since "$STEP_T0"
+    _secs=$ELAPSED
+    count_aws_calls "$_out"
     _gone=$(json_get "$_out" deleted.alreadyGone) || _gone=
-    RECOVERY_JSON="{\"runId\":$(json_str "$_old_run"),\"clone\":$(json_str "$_old_clone"),\"action\":\"$_act\",\"exitCode\":$_rc${_gone:+,\"alreadyGone\":$_gone}}"
+    RECOVERY_JSON="\"runId\":$(json_str "$_old_run"),\"clone\":$(json_str "$_old_clone"),\"action\":\"$_act\"${_gone:+,\"alreadyGone\":$_gone}"
+    add_step_result recovery "$_secs" "$_rc" "$CALLS" "$RECOVERY_JSON"
     case $_rc in
         0)
             [ "$DRY_RUN" = 1 ] || rm -f "$STATE_FILE"
@@ -678,26 +733,22 @@ recover() {
 # rds-clone-gc over the managed tags. A failure is reported (warning, "gc" in
 # the document), not fatal: the refresh does not depend on it.
 run_gc() { # [extra args...]
-    _gcmd=$(find_cmd rds-clone-gc) || {
-        log_error "rds-clone-gc: command not found"
-        GC_JSON="{\"exitCode\":$EX_INTERNAL}"
-        return "$EX_INTERNAL"
-    }
     _out=$WORK/gc.json
-    _t0=$(now)
     CUR_STEP=gc
-    # shellcheck disable=SC2046 # one word per line, none with spaces
-    spawn "" "$_out" "$_gcmd" $(cmd_flags) "$@"
+    now
+    STEP_T0=$NOW
+    # shellcheck disable=SC2086 # FLAGS: words without spaces
+    spawn "" "$_out" "$CMD_GC" -config "$CONFIG" $FLAGS "$@"
     _rc=$?
-    _secs=$(elapsed "$(now)" "$_t0")
+    since "$STEP_T0"
+    _secs=$ELAPSED
     count_aws_calls "$_out"
-    add_step_result gc "$_secs" "$_rc" "$CALLS"
     GC_JSON=
     if [ -s "$_out" ]; then
         tail -n 1 "$_out" >"$_out.last"
         json_get "$_out.last" "" >/dev/null && GC_JSON=$(cat "$_out.last")
     fi
-    [ -n "$GC_JSON" ] || GC_JSON="{\"exitCode\":$_rc}"
+    add_step_result gc "$_secs" "$_rc" "$CALLS" "${GC_JSON:+\"report\":$GC_JSON}"
     [ "$_rc" = 0 ] || log_warn "rds-clone-gc failed (exit $_rc)"
     return "$_rc"
 }
@@ -706,10 +757,18 @@ run_gc() { # [extra args...]
 
 # The base document: this run's newest one, or a minimal one.
 final_base() {
-    if [ "$CLONE_DELETED" = 1 ] && [ -s "$SDIR/deleted.json" ]; then
+    if [ "$CLONE_DELETED" = 1 ] && [ -s "$SDIR/deleted.json" ] &&
+        json_get "$SDIR/deleted.json" clone >/dev/null; then
         tail -n 1 "$SDIR/deleted.json"
     elif [ -n "$LAST_DOC" ] && [ -s "$LAST_DOC" ]; then
-        tail -n 1 "$LAST_DOC"
+        # A delete by name returns a document of its own: graft its section.
+        if [ "$CLONE_DELETED" = 1 ] && _del=$(json_get "$SDIR/deleted.json" deleted); then
+            printf '%s,"deleted":%s}\n' "$(tail -n 1 "$LAST_DOC" | sed 's/[[:space:]]*}[[:space:]]*$//')" "$_del"
+        else
+            tail -n 1 "$LAST_DOC"
+        fi
+    elif [ "$CLONE_DELETED" = 1 ] && [ -s "$SDIR/deleted.json" ]; then
+        tail -n 1 "$SDIR/deleted.json"
     else
         printf '{"apiVersion":"%s"%s%s}\n' "$API_VERSION" \
             "${RUN_ID:+,\"runId\":$(json_str "$RUN_ID")}" \
@@ -717,11 +776,12 @@ final_base() {
     fi
 }
 
+# LIFETIME: create request to accepted delete request, seconds, or null.
 clone_lifetime() {
+    LIFETIME=null
     if [ -n "$CREATE_T0" ] && [ -n "$DELETE_T" ]; then
         elapsed "$DELETE_T" "$CREATE_T0"
-    else
-        printf 'null\n'
+        LIFETIME=$ELAPSED
     fi
 }
 
@@ -735,13 +795,46 @@ emit_final() {
     if [ -n "$CLONE_ID" ]; then
         _o="$_o,\"cloneId\":$(json_str "$CLONE_ID"),\"cloneDeleted\":$([ "$CLONE_DELETED" = 1 ] && echo true || echo false)"
     fi
-    _o="$_o,\"durationSeconds\":$(elapsed "$(now)" "$RUN_T0")}"
-    _aws=null
-    [ "$AWS_CALLS_KNOWN" = 1 ] && _aws=$AWS_CALLS
-    _j="$_base$_sep\"outcome\":$_o,\"steps\":{$STEPS_JSON},\"cloneLifetimeSeconds\":$(clone_lifetime),\"awsCalls\":$_aws"
-    [ -n "$RECOVERY_JSON" ] && _j="$_j,\"recovery\":$RECOVERY_JSON"
-    [ -n "$GC_JSON" ] && _j="$_j,\"gc\":$GC_JSON"
+    _o="$_o}"
+    since "$RUN_T0"
+    _dur=$ELAPSED
+    clone_lifetime
+    _j="$_base$_sep\"outcome\":$_o,\"steps\":{$STEPS_JSON},\"cloneLifetimeSeconds\":$LIFETIME"
+    # Omitted, not 0, when no command reported its calls.
+    [ "$AWS_CALLS_KNOWN" = 1 ] && _j="$_j,\"awsCalls\":$AWS_CALLS"
+    _j="$_j,\"startedAt\":\"$STARTED_AT\",\"finishedAt\":\"$(date -u +%Y-%m-%dT%H:%M:%SZ)\""
+    _j="$_j,\"durationSeconds\":$_dur,\"exitCode\":$EXIT_CODE"
+    if [ "$EXIT_CODE" != 0 ]; then
+        _j="$_j,\"error\":$(json_str "$(failure_text)")"
+    fi
     printf '%s}\n' "$_j"
+}
+
+# One line saying what failed, from the exit code table (docs/exit-codes.md).
+failure_text() {
+    case $EXIT_CODE in
+        64) _what="usage error" ;;
+        65) _what="invalid input document" ;;
+        70) _what="internal error" ;;
+        75) _what="temporary failure" ;;
+        78) _what="invalid configuration" ;;
+        80) _what="AWS error" ;;
+        81) _what="DBLab Engine error" ;;
+        82) _what="timeout" ;;
+        83) _what="refused by a safety guard" ;;
+        84) _what="busy" ;;
+        85) _what="snapshot too old" ;;
+        86) _what="not found" ;;
+        87) _what="the clone failed" ;;
+        88) _what="the DBLab refresh failed" ;;
+        99) _what="nothing to do" ;;
+        *) _what="exit $EXIT_CODE" ;;
+    esac
+    if [ -n "$SIGNAL_NAME" ]; then
+        printf 'interrupted by SIG%s during %s\n' "$SIGNAL_NAME" "${FAIL_STEP:-start}"
+    else
+        printf 'step %s failed: %s (exit %s); see the log on stderr\n' "${FAIL_STEP:-?}" "$_what" "$EXIT_CODE"
+    fi
 }
 
 # Prometheus text format for node_exporter's textfile collector; written
@@ -765,7 +858,8 @@ write_metrics() {
             "$([ "$EXIT_CODE" = 0 ] && echo 1 || echo 0)"
         metric last_run_exit_code "Exit code of the last refresh run (0 ok, 128+N signal N)." "$EXIT_CODE"
         metric last_run_timestamp_seconds "End time of the last refresh run." "$_now"
-        metric last_run_duration_seconds "Wall time of the last refresh run." "$(elapsed "$(now)" "$RUN_T0")"
+        since "$RUN_T0"
+        metric last_run_duration_seconds "Wall time of the last refresh run." "$ELAPSED"
         [ -n "$_last_ok" ] &&
             metric last_success_timestamp_seconds "End time of the last successful refresh run." "$_last_ok"
         echo "# HELP dblab_rds_refresh_step_duration_seconds Duration of each step of the last refresh run."
@@ -773,9 +867,9 @@ write_metrics() {
         printf '%s' "$STEP_LINES" | while IFS=' ' read -r _s _d; do
             echo "dblab_rds_refresh_step_duration_seconds{$_lbl,step=\"$_s\"} $_d"
         done
-        _life=$(clone_lifetime)
-        [ "$_life" != null ] &&
-            metric clone_lifetime_seconds "Seconds from the clone's create request to its delete request, last run." "$_life"
+        clone_lifetime
+        [ "$LIFETIME" != null ] &&
+            metric clone_lifetime_seconds "Seconds from the clone's create request to its delete request, last run." "$LIFETIME"
         metric clone_left "1 if the last run recorded a clone it could not delete (left for recovery), else 0." \
             "$([ -n "$CLONE_ID" ] && [ "$CLONE_DELETED" = 0 ] && echo 1 || echo 0)"
         [ "$AWS_CALLS_KNOWN" = 1 ] &&
@@ -858,7 +952,9 @@ on_signal() { # NAME NUMBER
         unwatch "$WD_PID"
         STEP_PID=
         if [ -n "$STEP_T0" ]; then
-            add_step_result "$CUR_STEP" "$(elapsed "$(now)" "$STEP_T0")" "$_rc"
+            count_aws_calls ""
+            since "$STEP_T0"
+            add_step_result "$CUR_STEP" "$ELAPSED" "$_rc" "$CALLS"
             STEP_T0=
         fi
         [ -n "$STEP_OUT" ] && rm -f "$STEP_OUT.tmp"
@@ -931,7 +1027,8 @@ new_clone_name() {
 }
 
 do_run() {
-    RUN_T0=$(now)
+    now
+    RUN_T0=$NOW
     STARTED_AT=$(date -u +%Y-%m-%dT%H:%M:%SZ)
     RUN_ID=${DBLAB_RDS_REFRESH_RUN_ID:-$(date -u +%Y%m%dT%H%M%SZ)-$$}
 
@@ -957,6 +1054,11 @@ do_run() {
     }
 
     # From here on every exit goes through finish().
+    resolve_cmds || {
+        fail start "$EX_INTERNAL"
+        finish
+        exit "$EXIT_CODE"
+    }
     CUR_STEP=recovery
     recover || {
         fail recovery $?
@@ -965,12 +1067,6 @@ do_run() {
     }
     run_gc
 
-    for _c in rds-snapshot-latest rds-clone-create rds-clone-wait dblab-refresh rds-clone-delete; do
-        find_cmd "$_c" >/dev/null || {
-            log_error "$_c: command not found next to $0 or on PATH"
-            fail start "$EX_INTERNAL"
-        }
-    done
     if [ "$EXIT_CODE" = 0 ]; then
         if [ "$DRY_RUN" = 1 ]; then
             dry_pipeline
@@ -1000,8 +1096,8 @@ pipeline() {
         fail snapshot "$EX_INTERNAL"
         return
     }
-    # shellcheck disable=SC2046 # cmd_flags: one word per line, none with spaces
-    run_step snapshot "" "$SDIR/snapshot.json" "$(find_cmd rds-snapshot-latest)" $(cmd_flags) || {
+    # shellcheck disable=SC2086 # FLAGS: words without spaces
+    run_step snapshot "" "$SDIR/snapshot.json" "$CMD_SNAPSHOT" -config "$CONFIG" $FLAGS || {
         fail snapshot $?
         return
     }
@@ -1010,16 +1106,17 @@ pipeline() {
     # crash at any later moment leaves a record for the next start.
     CUR_STEP=create
     CLONE_ID=$(new_clone_name)
-    CREATE_T0=$(now)
+    now
+    CREATE_T0=$NOW
     write_state || {
         log_error "cannot write $STATE_FILE; not creating a clone without a record"
         CLONE_ID=
         fail create "$EX_INTERNAL"
         return
     }
-    # shellcheck disable=SC2046
-    run_step create "$SDIR/snapshot.json" "$SDIR/clone.json" "$(find_cmd rds-clone-create)" \
-        $(cmd_flags) -run-id "$RUN_ID" -clone-id "$CLONE_ID"
+    # shellcheck disable=SC2086
+    run_step create "$SDIR/snapshot.json" "$SDIR/clone.json" "$CMD_CREATE" -config "$CONFIG" $FLAGS \
+        -run-id "$RUN_ID" -clone-id "$CLONE_ID"
     _rc=$?
     CREATE_DONE=1
     [ "$_rc" = 0 ] || {
@@ -1029,16 +1126,16 @@ pipeline() {
 
     CUR_STEP="wait"
     write_state
-    # shellcheck disable=SC2046
-    run_step wait "$SDIR/clone.json" "$SDIR/endpoint.json" "$(find_cmd rds-clone-wait)" $(cmd_flags) || {
+    # shellcheck disable=SC2086
+    run_step wait "$SDIR/clone.json" "$SDIR/endpoint.json" "$CMD_WAIT" -config "$CONFIG" $FLAGS || {
         fail wait $?
         return
     }
 
     CUR_STEP=refresh
     write_state
-    # shellcheck disable=SC2046
-    run_step refresh "$SDIR/endpoint.json" "$SDIR/refresh.json" "$(find_cmd dblab-refresh)" $(cmd_flags) || {
+    # shellcheck disable=SC2086
+    run_step refresh "$SDIR/endpoint.json" "$SDIR/refresh.json" "$CMD_REFRESH" -config "$CONFIG" $FLAGS || {
         fail refresh $?
         return
     }
@@ -1051,13 +1148,13 @@ dry_pipeline() {
     _in=
     for _name in snapshot create wait refresh; do
         case $_name in
-            snapshot) _cmd=rds-snapshot-latest ;;
-            create) _cmd=rds-clone-create ;;
-            wait) _cmd=rds-clone-wait ;;
-            refresh) _cmd=dblab-refresh ;;
+            snapshot) _cmd=$CMD_SNAPSHOT ;;
+            create) _cmd=$CMD_CREATE ;;
+            wait) _cmd=$CMD_WAIT ;;
+            *) _cmd=$CMD_REFRESH ;;
         esac
-        # shellcheck disable=SC2046 # one word per line, none with spaces
-        run_step "$_name" "$_in" "$WORK/$_name.json" "$(find_cmd "$_cmd")" $(cmd_flags) || {
+        # shellcheck disable=SC2086 # FLAGS: words without spaces
+        run_step "$_name" "$_in" "$WORK/$_name.json" "$_cmd" -config "$CONFIG" $FLAGS || {
             fail "$_name" $?
             return
         }
@@ -1068,13 +1165,15 @@ dry_pipeline() {
 # ---------------------------------------------------------------- cleanup
 
 do_cleanup() {
-    RUN_T0=$(now)
+    now
+    RUN_T0=$NOW
     RUN_ID=
     case $MAX_AGE in
         *[!0-9a-z]*) die_usage "-max-age: '$MAX_AGE' is not a duration (e.g. 24h)" ;;
     esac
     load_config || exit $?
     prepare_state_dir || exit $?
+    resolve_cmds || exit "$EX_INTERNAL"
     set --
     [ -n "$MAX_AGE" ] && set -- -max-age "$MAX_AGE"
     _status=0
@@ -1091,10 +1190,12 @@ do_cleanup() {
     fi
     run_gc "$@"
     _gc_rc=$?
+    _rec=null
+    [ -n "$RECOVERY_JSON" ] && _rec="{$RECOVERY_JSON}"
     [ "$_status" = 0 ] && _status=$_gc_rc
-    printf '{"apiVersion":"%s","command":"cleanup"%s,"recovery":%s,"gc":%s,"steps":{%s},"awsCalls":%s,"outcome":{"status":"%s","exitCode":%s}}\n' \
-        "$API_VERSION" "$([ "$DRY_RUN" = 1 ] && printf ',"dryRun":true')" "${RECOVERY_JSON:-null}" \
-        "${GC_JSON:-null}" "$STEPS_JSON" "$([ "$AWS_CALLS_KNOWN" = 1 ] && echo "$AWS_CALLS" || echo null)" \
+    printf '{"apiVersion":"%s","kind":"cleanup"%s,"recovery":%s,"gc":%s,"steps":{%s}%s,"outcome":{"status":"%s","exitCode":%s}}\n' \
+        "$API_VERSION" "$([ "$DRY_RUN" = 1 ] && printf ',"dryRun":true')" "$_rec" \
+        "${GC_JSON:-null}" "$STEPS_JSON" "$([ "$AWS_CALLS_KNOWN" = 1 ] && echo ",\"awsCalls\":$AWS_CALLS")" \
         "$([ "$_status" = 0 ] && echo success || echo failed)" "$_status"
     exit "$_status"
 }
@@ -1111,6 +1212,13 @@ SDIR=
 STATE_FILE=
 RUN_T0=
 parse_args "$@"
+set_flags
+CMD_SNAPSHOT=''
+CMD_CREATE=''
+CMD_WAIT=''
+CMD_REFRESH=''
+CMD_DELETE=''
+CMD_GC=''
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/dblab-rds-refresh.XXXXXX") || exit "$EX_INTERNAL"
 trap 'on_signal INT 2' INT

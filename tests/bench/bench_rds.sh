@@ -25,7 +25,7 @@ export DBLAB_RDS_REFRESH_POLL_SCALE=0.01
 measure() {
     local name=$1 input=$2
     shift 2
-    /usr/bin/time -f '%e %M' -o "$T/time.tmp" "$@" <"$input" >"$T/$name.last" 2>"$T/$name.err" ||
+    /usr/bin/time -f '%e %M %U %S' -o "$T/time.tmp" "$@" <"$input" >"$T/$name.last" 2>"$T/$name.err" ||
         { echo "bench: $name failed:" >&2; tail -5 "$T/$name.err" >&2; exit 1; }
     cat "$T/time.tmp" >>"$T/$name.m"
 }
@@ -52,13 +52,18 @@ n=$(jq '.DBSnapshots | length' "$T/aws-describe.last")
 aws_wall=$(median "$T/aws-describe.m" 1)
 aws_rss=$(median "$T/aws-describe.m" 2)
 echo "emulator: $AWS_EMULATOR_URL; production-db has $n automated snapshots (3 pages); medians of $RUNS runs"
-printf '%-38s %9s %10s %9s %9s\n' command wall_s peak_RSS_KiB faster less_mem
-printf '%-38s %9s %10s %9s %9s\n' "aws rds describe-db-snapshots" "$aws_wall" "$aws_rss" - -
+aws_cpu=$(awk '{ print $3 + $4 }' "$T/aws-describe.m" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+printf '%-32s %8s %8s %12s %8s %8s %9s\n' command wall_s cpu_s peak_RSS_KiB faster cpu_less less_mem
+printf '%-32s %8s %8s %12s %8s %8s %9s\n' "aws rds describe-db-snapshots" "$aws_wall" "$aws_cpu" "$aws_rss" - - -
 for c in snapshot-latest clone-create clone-wait clone-delete clone-gc; do
     w=$(median "$T/$c.m" 1)
     r=$(median "$T/$c.m" 2)
-    awk -v c="rds-$c" -v w="$w" -v r="$r" -v aw="$aws_wall" -v ar="$aws_rss" 'BEGIN {
+    u=$(awk '{ print $3 + $4 }' "$T/$c.m" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+    awk -v c="rds-$c" -v w="$w" -v r="$r" -v u="$u" -v aw="$aws_wall" -v ar="$aws_rss" -v au="$aws_cpu" 'BEGIN {
         wd = (w > 0) ? w : 0.005   # /usr/bin/time has 10 ms resolution
-        printf "%-38s %9.2f %10d %8.0fx %8.1fx\n", c, w, r, aw / wd, ar / r }'
+        ud = (u > 0) ? u : 0.005
+        printf "%-32s %8.2f %8.2f %12d %7.0fx %7.0fx %8.1fx\n", c, w, u, r, aw / wd, au / ud, ar / r }'
 done
+echo "baseline: an empty C program linked with libcurl (Debian, with its 40 shared libraries) and"
+echo "libxml2 (ICU) needs $(printf 'int main(void){return 0;}' >"$T/e.c" && cc -o "$T/e" "$T/e.c" -Wl,--no-as-needed $(pkg-config --libs libcurl libxml-2.0) && /usr/bin/time -f %M "$T/e" 2>&1) KiB of RSS before main()"
 echo "(clone-wait includes the scaled wait for the emulator's restore; wall 0.00 = under 10 ms)"

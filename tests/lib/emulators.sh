@@ -38,8 +38,8 @@ emulators_start() {
             return 1
         fi
         i=$((i + 1))
-        if [ "$i" -gt 1000 ]; then
-            echo "emulators_start: no env file after 10 s" >&2
+        if [ "$i" -gt 3500 ]; then
+            echo "emulators_start: no env file after 35 s" >&2
             emulators_stop
             return 1
         fi

@@ -6,14 +6,22 @@
  * this run made through the guarded delete path. A retried step adopts the clone
  * it already made (same name from the same run id, its tags say ours and the same
  * snapshot) instead of making a second one. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "app.h"
 #include "buf.h"
 #include "clock.h"
 #include "clone.h"
+#include "clone_poll.h"
 #include "config.h"
 #include "exitcodes.h"
 #include "log.h"
@@ -90,6 +98,7 @@ struct create {
     char *delete_after;
     int adopted;
     int created_something;      /* this run made the cluster or the instance */
+    int maybe_created;          /* a create was sent and its outcome is unknown */
 };
 
 static int map_create_error(const struct aws_error *ae, struct err *e, int rc)
@@ -237,8 +246,11 @@ static int create_instance_clone(struct create *c, struct err *e)
              c->snapshot_ref);
     struct rds_instance inst;
     struct aws_error ae;
+    c->maybe_created = 1;
     int rc = rds_restore_db_instance_from_snapshot(c->aws, c->name, c->snapshot_ref, &o, &inst,
                                                    &ae, e);
+    if (definitive(&ae) && !rds_error_is(&ae, "DBInstanceAlreadyExists"))
+        c->maybe_created = 0;
     if (rc == 0) {
         c->created_something = 1;
         c->arn = xstrdup(inst.arn);
@@ -277,6 +289,7 @@ static int create_writer_instance(struct create *c, struct err *e)
     log_info("creating the writer DB instance %s (%s) in cluster %s", c->instance_name,
              o.instance_class, c->name);
     struct aws_error ae;
+    c->maybe_created = 1;
     int rc = rds_create_db_instance_in_cluster(c->aws, c->instance_name, c->name, c->snap.engine,
                                                &o, NULL, &ae, e);
     if (rc == 0) {
@@ -313,9 +326,12 @@ static int create_cluster_clone(struct create *c, struct err *e)
                  c->snap.engine_version ? c->snap.engine_version : "", c->snapshot_ref);
         struct rds_cluster cl;
         struct aws_error ae;
+        c->maybe_created = 1;
         int rc = rds_restore_db_cluster_from_snapshot(c->aws, c->name, c->snapshot_ref,
                                                       c->snap.engine, c->snap.engine_version, &o,
                                                       &cl, &ae, e);
+        if (definitive(&ae) && !rds_error_is(&ae, "DBClusterAlreadyExistsFault"))
+            c->maybe_created = 0;
         if (rc == 0) {
             c->created_something = 1;
             c->arn = xstrdup(cl.arn);
@@ -341,17 +357,98 @@ static int create_cluster_clone(struct create *c, struct err *e)
     return create_writer_instance(c, e);
 }
 
+/* How long a roll-back looks for a clone whose create answer was lost, and how
+ * long it may take before this command gives up waiting for it (the driver's
+ * signal budget is 25 s; the clone is tagged AutoDelete=true for rds-clone-gc). */
+#define ROLLBACK_GRACE 15.0
+#define ROLLBACK_BUDGET 22.0
+
+/* After a signal every AWS call of this process refuses to start (the client
+ * ends promptly once SIGINT/SIGTERM/SIGHUP is pending), so the roll-back runs in a
+ * fresh process: rds-clone-delete -clone-id NAME from the same directory. */
+static int roll_back_in_child(struct create *c)
+{
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 64);
+    if (n <= 0)
+        return -1;
+    self[n] = '\0';
+    char *slash = strrchr(self, '/');
+    if (!slash)
+        return -1;
+    strcpy(slash + 1, "rds-clone-delete");
+    char grace[32];
+    double g = ROLLBACK_GRACE * poll_scale();
+    snprintf(grace, sizeof grace, "%.0fs", g < 1 ? 1 : g);
+    const char *argv[12];
+    int k = 0;
+    argv[k++] = self;
+    if (c->a->cli.config_path) {
+        argv[k++] = "-config";
+        argv[k++] = c->a->cli.config_path;
+    }
+    argv[k++] = "-clone-id";
+    argv[k++] = c->name;
+    argv[k++] = "-grace";
+    argv[k++] = grace;
+    argv[k++] = NULL;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawnattr_t at;
+    posix_spawnattr_init(&at);
+    sigset_t none;
+    sigemptyset(&none);
+    posix_spawnattr_setsigmask(&at, &none);
+    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK);
+    pid_t pid;
+    extern char **environ;
+    int rc = posix_spawn(&pid, self, &fa, &at, (char *const *)argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&at);
+    if (rc != 0) {
+        log_error("roll-back: cannot run %s: %s", self, strerror(rc));
+        return -1;
+    }
+    log_info("roll-back: running rds-clone-delete -clone-id %s (pid %ld)", c->name, (long)pid);
+    double start = clock_monotonic();
+    for (;;) {
+        int status;
+        pid_t w = waitpid(pid, &status, WNOHANG);
+        if (w == pid)
+            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        if (w < 0 && errno != EINTR)
+            return -1;
+        if (clock_monotonic() - start > ROLLBACK_BUDGET) {
+            log_warn("roll-back: rds-clone-delete (pid %ld) still running; not waiting longer",
+                     (long)pid);
+            return -1;
+        }
+        struct timespec ts = {0, 50 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
 /* The roll-back: whatever exists under our name goes, through the guard. */
 static void roll_back(struct create *c)
 {
     if (c->a->cli.dry_run)
         return;
-    struct clone_delete_opts o = {c->cfg->source.identifier, 0, 0, 0};
+    log_warn("removing %s %s so that no clone is left behind", rds_cli_kind_name(c->kind),
+             c->name);
+    if (signals_pending()) {
+        int rc = roll_back_in_child(c);
+        if (rc != 0)
+            log_error("roll-back of %s did not complete (exit %d); rds-clone-gc will collect it: "
+                      "it is tagged AutoDelete=true", c->name, rc);
+        return;
+    }
+    struct clone_delete_opts o = {c->cfg->source.identifier, 0, 0, 0,
+                                  c->created_something ? 0 : ROLLBACK_GRACE * poll_scale()};
     struct clone_delete_result r;
     struct err e;
     err_clear(&e);
-    log_warn("removing %s %s so that no clone is left behind", rds_cli_kind_name(c->kind),
-             c->name);
     if (clone_delete(c->aws, c->kind, c->name, &o, &r, &e) != 0)
         log_error("roll-back of %s failed: %s (rds-clone-gc will collect it: it is tagged "
                   "AutoDelete=true)", c->name, e.msg);
@@ -372,6 +469,8 @@ static cJSON *clone_section(const struct create *c)
     rds_cli_add_string(o, "deleteAfter", c->delete_after);
     rds_cli_add_string(o, "instanceClass", c->cfg->clone.instance_class);
     cJSON_AddBoolToObject(o, "adopted", c->adopted);
+    if (c->a->cli.dry_run && !c->adopted)
+        cJSON_AddBoolToObject(o, "dryRun", 1); /* what would be created */
     return o;
 }
 
@@ -462,7 +561,7 @@ int main(int argc, char **argv)
                      "interrupted by signal %d during the create", signals_pending());
     /* Failing after something of ours exists under this name: remove it. A guard
      * refusal means the name is someone else's: never touched. */
-    if (rc != 0 && rc != DRR_EXIT_GUARD && (c.created_something || c.adopted)) {
+    if (rc != 0 && rc != DRR_EXIT_GUARD && (c.created_something || c.adopted || c.maybe_created)) {
         log_warn("failed after the clone was requested: %s", e.msg);
         roll_back(&c);
     }

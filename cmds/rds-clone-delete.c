@@ -17,19 +17,23 @@
 #include "rds_cli.h"
 #include "rundoc.h"
 
-enum { OPT_WAIT = 1000, OPT_CLONE_ID };
+enum { OPT_WAIT = 1000, OPT_CLONE_ID, OPT_GRACE };
 
 static const struct cli_option options[] = {
     {"wait", no_argument, OPT_WAIT, NULL,
      "wait until the clone is gone (up to clone.waitTimeout)"},
     {"clone-id", required_argument, OPT_CLONE_ID, "NAME",
      "delete this clone (no input document is read; its kind follows source.type)"},
+    {"grace", required_argument, OPT_GRACE, "DURATION",
+     "when the clone is not found, look again for this long (a create whose answer was "
+     "lost may not be visible yet), e.g. 15s"},
     {NULL, 0, 0, NULL, NULL},
 };
 
 struct opts {
     int wait;
     const char *clone_id;
+    int64_t grace;
 };
 static struct opts opts;
 
@@ -42,6 +46,9 @@ static int on_option(int id, const char *arg, void *ctx, struct err *e)
         if (!*arg)
             return err_set(e, DRR_EXIT_USAGE, "-clone-id: empty");
         o->clone_id = arg;
+    } else if (id == OPT_GRACE) {
+        if (duration_parse(arg, &o->grace) != 0)
+            return err_set(e, DRR_EXIT_USAGE, "-grace: \"%s\" is not a duration (e.g. 15s)", arg);
     }
     return 0;
 }
@@ -111,10 +118,10 @@ int main(int argc, char **argv)
         rc = rds_cli_aws_new(&a.cfg, &aws, &e);
     if (rc == 0) {
         struct clone_delete_opts o = {a.cfg.source.identifier, a.cli.dry_run, opts.wait,
-                                      a.cfg.clone.wait_timeout};
+                                      a.cfg.clone.wait_timeout, (double)opts.grace};
         rc = clone_delete(aws, kind, id, &o, &r, &e);
     }
-    if (rc == 0 && !a.cli.dry_run) {
+    if (rc == 0) {
         cJSON *d = cJSON_CreateObject();
         rds_cli_add_string(d, "id", id);
         rds_cli_add_time(d, "at", clock_now());
@@ -124,9 +131,12 @@ int main(int argc, char **argv)
             cJSON_AddItemToArray(inst, cJSON_CreateString(id));
         for (size_t i = 0; i < r.n_instances; i++)
             cJSON_AddItemToArray(inst, cJSON_CreateString(r.instances[i]));
+        if (a.cli.dry_run)
+            cJSON_AddBoolToObject(d, "dryRun", 1); /* what would be deleted */
         rundoc_set_section(doc, "deleted", d);
         log_info("%s %s: %s", rds_cli_kind_name(kind), id,
-                 r.already_gone ? "already gone" : opts.wait ? "deleted" : "deletion requested");
+                 r.already_gone ? "already gone" : a.cli.dry_run ? "would be deleted" :
+                 opts.wait ? "deleted" : "deletion requested");
     }
     if (rc == 0)
         rc = rundoc_write(doc);

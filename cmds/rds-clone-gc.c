@@ -180,7 +180,7 @@ int main(int argc, char **argv)
         duration_format(s.max_age, agebuf, sizeof agebuf);
         log_info("scanned %ld resource(s): %ld managed clone(s), %zu to collect (max age %s)",
                  s.scanned, s.managed, s.n, agebuf);
-        struct clone_delete_opts o = {a.cfg.source.identifier, a.cli.dry_run, 0, 0};
+        struct clone_delete_opts o = {a.cfg.source.identifier, a.cli.dry_run, 0, 0, 0};
         for (size_t i = 0; i < s.n; i++) {
             struct candidate *c = &s.c[i];
             cJSON *f = cJSON_CreateObject();

@@ -172,7 +172,8 @@ static cJSON *snapshot_section(const struct rds_snapshot *s)
     rds_cli_add_string(o, "engineVersion", s->engine_version);
     cJSON_AddBoolToObject(o, "encrypted", s->encrypted);
     rds_cli_add_string(o, "kmsKeyId", s->kms_key_id);
-    rds_cli_add_int(o, "port", s->port);
+    if (s->port > 0) /* Aurora cluster snapshots say 0 */
+        rds_cli_add_int(o, "port", s->port);
     rds_cli_add_int(o, "allocatedStorage", s->allocated_storage);
     rds_cli_add_string(o, "kind", rds_cli_kind_name(s->kind));
     return o;

@@ -1,7 +1,9 @@
 #include "app.h"
 
 #include <string.h>
+#include <unistd.h>
 
+#include "exitcodes.h"
 #include "err.h"
 #include "log.h"
 #include "rundoc.h"
@@ -39,6 +41,11 @@ int app_start(struct app *a, int argc, char **argv, const struct cli_command *cm
     }
 
     if (cmd->reads_document) {
+        if (a->cli.in_path == NULL && isatty(STDIN_FILENO)) {
+            log_error("no run document: stdin is a terminal (pipe the previous step's output "
+                      "into %s, or use -in FILE)", cmd->name);
+            return DRR_EXIT_USAGE;
+        }
         rc = rundoc_read(a->cli.in_path, required_sections, &a->doc, &e);
         if (rc != 0) {
             log_error("%s", e.msg);
@@ -64,6 +71,14 @@ cJSON *app_doc(struct app *a)
             cJSON_AddItemToObject(a->doc, "dryRun", t);
     }
     return a->doc;
+}
+
+int app_output(struct app *a)
+{
+    int rc = rundoc_write(app_doc(a));
+    if (rc != 0)
+        log_error("stdout: cannot write the run document");
+    return rc;
 }
 
 void app_end(struct app *a)

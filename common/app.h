@@ -6,7 +6,7 @@
  *       int rc = app_start(&a, argc, argv, &cmd, required);
  *       if (rc != 0) { app_end(&a); return rc < 0 ? 0 : rc; }
  *       ... use a.cli, a.cfg, a.doc ...
- *       rc = rundoc_write(app_doc(&a));
+ *       rc = app_output(&a);
  *       app_end(&a);
  *       return rc;
  *   }
@@ -31,7 +31,8 @@ struct app {
  * dblab.token with redact_add_secret), and reads the run document when
  * cmd->reads_document (rundoc_read with required_sections, which may be NULL).
  * A document with "dryRun": true turns dry-run mode on (a dry pipeline stays
- * dry). Returns 0 to continue, -1 when --help/--version was printed (exit 0),
+ * dry). Reading stdin when it is a terminal is refused (64) instead of waiting
+ * forever for a document that is not coming. Returns 0 to continue, -1 when --help/--version was printed (exit 0),
  * or the exit code after logging the one-line error. *a is always initialised:
  * call app_end whatever the result. */
 int app_start(struct app *a, int argc, char **argv, const struct cli_command *cmd,
@@ -40,6 +41,10 @@ int app_start(struct app *a, int argc, char **argv, const struct cli_command *cm
 /* The document to extend and write: the input document, or a new one when the
  * command reads none. Sets "dryRun": true in dry-run mode. Owned by a. */
 cJSON *app_doc(struct app *a);
+
+/* Writes app_doc(a) as one line on stdout (rundoc_write). Returns 0 or
+ * DRR_EXIT_INTERNAL (logged). */
+int app_output(struct app *a);
 
 /* Frees everything app_start allocated. */
 void app_end(struct app *a);

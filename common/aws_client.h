@@ -85,6 +85,9 @@ struct aws_ctx {
     unsigned long calls;                 /* API calls made (aws_query_call / aws_json_call) */
     unsigned long attempts;              /* HTTP requests sent, retries included */
     unsigned long retries;
+    /* Seconds added to the local clock when signing, learnt from AWS's Date
+     * header after a clock-skew rejection (as the Java and Go SDKs do). */
+    int64_t clock_offset;
 };
 
 /* Sets up ctx without credentials (use aws_ctx_set_credentials_fn). Returns 0 or
@@ -97,6 +100,13 @@ int aws_ctx_init(struct aws_ctx *ctx, const struct aws_ctx_options *opt, struct 
 int aws_ctx_from_config(struct aws_ctx *ctx, const struct config *cfg, struct err *e);
 void aws_ctx_set_credentials_fn(struct aws_ctx *ctx, aws_creds_fn fn, void *fn_ctx);
 void aws_ctx_free(struct aws_ctx *ctx);
+
+/* Parses an HTTP Date header ("Wed, 26 Nov 2026 01:12:00 GMT", RFC 7231's
+ * IMF-fixdate) into epoch seconds. 0 ok, -1 invalid. */
+int aws_http_date_parse(const char *s, int64_t *out);
+/* Differences between the local clock and AWS's larger than this (seconds)
+ * are corrected after a skew error (AWS rejects beyond 5 minutes). */
+#define AWS_CLOCK_SKEW_THRESHOLD 240
 
 /* The endpoint of a service ("rds", "sts", "secretsmanager", "ssm"), resolved once. */
 int aws_ctx_endpoint(struct aws_ctx *ctx, const char *service, const struct aws_endpoint **out,

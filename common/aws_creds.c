@@ -3,6 +3,7 @@
 #include "aws_creds.h"
 #include "aws_creds_internal.h"
 #include "aws_ini.h"
+#include "aws_retry.h"
 #include "buf.h"
 #include "clock.h"
 #include "err.h"
@@ -12,6 +13,7 @@
 #include "signals.h"
 
 #include <cjson/cJSON.h>
+#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -176,48 +178,47 @@ struct http_client *creds_meta_http(struct creds_ctx *c)
     return c->meta_http;
 }
 
-static int retryable_status(long status)
-{
-    return status == 429 || (status >= 500 && status <= 599);
-}
-
 int creds_http_call(struct creds_ctx *c, struct http_client *h, const struct http_request *req,
-                    int attempts, struct http_response *resp, const char *what, struct err *e)
+                    int attempts, creds_error_code_fn error_code, struct http_response *resp,
+                    const char *what, struct err *e)
 {
     (void)c;
-    if (attempts < 1)
-        attempts = 1;
-    int rc = 0;
-    for (int i = 0; i < attempts; i++) {
-        if (i > 0) {
-            /* Capped exponential backoff with full jitter. */
-            double cap = 0.2 * (double)(1u << (i < 4 ? i : 4));
-            double delay = cap * ((double)random() / (double)RAND_MAX);
-            if (signals_sleep(delay))
-                break;
-        }
+    struct aws_retry retry;
+    aws_retry_init(&retry, attempts < 1 ? 1 : attempts);
+    for (int attempt = 1;; attempt++) {
         http_response_reset(resp);
         err_clear(e);
-        rc = http_do(h, req, resp, e);
-        if (rc == 0 && !retryable_status(resp->status))
-            return 0;
+        int rc = http_do(h, req, resp, e);
         if (rc != 0 && rc != DRR_EXIT_TEMPFAIL)
-            break;   /* TLS / URL trouble: retrying will not help */
-        if (signals_pending())
-            break;
-        if (i + 1 < attempts) {
+            return err_prefix(e, "%s", what);   /* TLS / URL trouble: retrying will not help */
+        char code[128] = "";
+        if (rc == 0 && resp->status >= 300 && error_code)
+            error_code(resp, code, sizeof code);
+        enum aws_retry_class cls = aws_retry_classify(
+            rc == 0 ? resp->status : 0, code, rc != 0 && resp->curl_code == CURLE_OPERATION_TIMEDOUT);
+        if (cls == AWS_RETRY_NONE && rc == 0 && strcmp(code, "IDPCommunicationError") == 0)
+            cls = AWS_RETRY_TRANSIENT;   /* STS could not reach the OIDC provider */
+        double delay = 0;
+        int cost = 0;
+        const char *why = NULL;
+        if (cls == AWS_RETRY_NONE || signals_pending() ||
+            !aws_retry_next(&retry, cls, attempt, &delay, &cost, &why)) {
+            if (signals_pending())
+                return err_set(e, DRR_EXIT_SIGNAL_BASE + signals_pending(),
+                               "%s: interrupted by signal %d", what, signals_pending());
             if (rc == 0)
-                log_debug("%s: HTTP %ld, retrying", what, resp->status);
-            else
-                log_debug("%s: %s, retrying", what, e ? e->msg : "network error");
+                return 0;   /* the caller reports the final status */
+            return err_prefix(e, "%s", what);
         }
+        if (rc == 0)
+            log_debug("%s: HTTP %ld%s%s, retry %d in %.1f s", what, resp->status, code[0] ? " " : "",
+                      code, attempt, delay);
+        else
+            log_debug("%s: %s, retry %d in %.1f s", what, e ? e->msg : "network error", attempt, delay);
+        int sig = aws_retry_sleep(&retry, delay);
+        if (sig)
+            return err_set(e, DRR_EXIT_SIGNAL_BASE + sig, "%s: interrupted by signal %d", what, sig);
     }
-    if (signals_pending())
-        return err_set(e, DRR_EXIT_SIGNAL_BASE + signals_pending(), "%s: interrupted by signal %d",
-                       what, signals_pending());
-    if (rc == 0)
-        return 0;   /* the caller reports the final status */
-    return err_prefix(e, "%s", what);
 }
 
 /* ---- sources and the cache ----------------------------------------------- */
@@ -341,7 +342,6 @@ struct aws_creds_provider *aws_creds_provider_new(const struct aws_creds_options
         p->ctx.profile_from_config = opt->profile && (!envp || strcmp(envp, opt->profile) != 0);
         p->ctx.region = xstrdup(opt->region);
         p->ctx.sts_endpoint = xstrdup(opt->sts_endpoint);
-        p->ctx.container_endpoint = xstrdup(opt->container_endpoint);
         p->ctx.http = opt->http;
         if (opt->max_attempts > 0)
             p->ctx.max_attempts = opt->max_attempts;
@@ -356,6 +356,12 @@ struct aws_creds_provider *aws_creds_provider_new_static(const char *access_key_
     struct aws_creds_provider *p = provider_alloc();
     p->cache.src = creds_static_new("static", access_key_id, secret_access_key, session_token);
     return p;
+}
+
+void aws_creds_provider_set_container_endpoint(struct aws_creds_provider *p, const char *base_url)
+{
+    free(p->ctx.container_endpoint);
+    p->ctx.container_endpoint = xstrdup(base_url);
 }
 
 void aws_creds_provider_free(struct aws_creds_provider *p)

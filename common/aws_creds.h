@@ -38,9 +38,6 @@ struct aws_creds_options {
                                   else https://sts.{region}.amazonaws.com */
     struct http_client *http;  /* shared client for STS calls; NULL = the provider makes its own */
     int max_attempts;          /* attempts per credential HTTP call; <= 0 = 3 */
-    /* Base URL for AWS_CONTAINER_CREDENTIALS_RELATIVE_URI; NULL = http://169.254.170.2.
-     * Only tests set it (the link-local address cannot be served locally). */
-    const char *container_endpoint;
 };
 
 /* Refresh windows (seconds before expiration). */
@@ -58,6 +55,10 @@ struct aws_creds_provider *aws_creds_provider_new_static(const char *access_key_
                                                          const char *secret_access_key,
                                                          const char *session_token);
 void aws_creds_provider_free(struct aws_creds_provider *p);
+/* Base URL for AWS_CONTAINER_CREDENTIALS_RELATIVE_URI instead of
+ * http://169.254.170.2. Only tests use it (the link-local address cannot be
+ * served locally); call before the first aws_creds_get. */
+void aws_creds_provider_set_container_endpoint(struct aws_creds_provider *p, const char *base_url);
 
 /* Current valid credentials, resolving or refreshing as needed. The returned
  * pointer stays valid until the next aws_creds_get or free. Returns 0 or

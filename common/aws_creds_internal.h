@@ -65,11 +65,16 @@ const char *creds_getenv(const char *name);
 
 struct http_client *creds_sts_http(struct creds_ctx *c);
 struct http_client *creds_meta_http(struct creds_ctx *c);
-/* One request with retries on network errors, 429 and 5xx (capped backoff).
- * 0 when a final HTTP response arrived (caller checks status), else
- * DRR_EXIT_TEMPFAIL with e prefixed by what. */
+/* One request, retried as the AWS client retries (aws_retry.h: network errors,
+ * timeouts, 429, 5xx, and the throttling / transient codes that
+ * error_code(resp) finds in an error body, when given), with capped jittered
+ * backoff. 0 when a final HTTP response arrived (the caller checks the status),
+ * else DRR_EXIT_TEMPFAIL (or DRR_EXIT_CONFIG for TLS / URL trouble, 128+N on a
+ * signal) with e prefixed by what. */
+typedef void (*creds_error_code_fn)(const struct http_response *resp, char *code, size_t n);
 int creds_http_call(struct creds_ctx *c, struct http_client *h, const struct http_request *req,
-                    int attempts, struct http_response *resp, const char *what, struct err *e);
+                    int attempts, creds_error_code_fn error_code, struct http_response *resp,
+                    const char *what, struct err *e);
 
 /* Providers. Each *_detect returns 0 with *out NULL when not configured, 0 with
  * a source when configured, or an error for an invalid configuration. */

@@ -4,7 +4,9 @@
 #include "aws_creds_internal.h"
 #include "aws_ini.h"
 #include "aws_query.h"
+#include "aws_retry.h"
 #include "aws_sigv4.h"
+#include "aws_xml.h"
 #include "buf.h"
 #include "clock.h"
 #include "exitcodes.h"
@@ -12,14 +14,12 @@
 #include "signals.h"
 
 #include <curl/curl.h>
-#include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define STS_API_VERSION "2011-06-15"
-#define STS_THROTTLE_ATTEMPTS 3
 
 /* ---- endpoint -------------------------------------------------------------- */
 
@@ -94,116 +94,47 @@ static char *url_host(const char *url)
     return out;
 }
 
-static xmlNode *find_child(xmlNode *parent, const char *local)
+static void sts_error(const struct http_response *resp, struct aws_error *ae)
 {
-    for (xmlNode *n = parent ? parent->children : NULL; n; n = n->next)
-        if (n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, local) == 0)
-            return n;
-    return NULL;
+    char *rid = http_response_header(resp, "x-amzn-RequestId");
+    aws_error_from_xml(resp->status, buf_cstr(&resp->body), resp->body.len, rid, ae);
+    free(rid);
 }
 
-/* Text of the element at path (local names, NULL-terminated) under root; malloc'd. */
-static char *xml_text(xmlNode *root, const char *const *path)
+static void sts_error_code(const struct http_response *resp, char *code, size_t n)
 {
-    xmlNode *n = root;
-    for (size_t i = 0; n && path[i]; i++)
-        n = find_child(n, path[i]);
-    if (!n)
-        return NULL;
-    xmlChar *t = xmlNodeGetContent(n);
-    char *s = xstrdup((const char *)t);
-    xmlFree(t);
-    return s;
+    struct aws_error ae;
+    sts_error(resp, &ae);
+    snprintf(code, n, "%s", ae.code);
 }
 
-struct sts_error {
-    char *code, *message, *request_id;
-};
-
-static void sts_error_free(struct sts_error *se)
+static int parse_credentials(const char *action, const struct http_response *resp,
+                             struct aws_credentials *out, const char *what, struct err *e)
 {
-    free(se->code);
-    free(se->message);
-    free(se->request_id);
-}
-
-static void parse_error(const char *body, size_t len, struct sts_error *se)
-{
-    xmlDoc *doc = xmlReadMemory(body, (int)len, "sts.xml", NULL,
-                                XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-    xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
-    if (root) {
-        static const char *const code[] = { "Error", "Code", NULL };
-        static const char *const msg[] = { "Error", "Message", NULL };
-        static const char *const rid[] = { "RequestId", NULL };
-        static const char *const rid2[] = { "ResponseMetadata", "RequestId", NULL };
-        se->code = xml_text(root, code);
-        se->message = xml_text(root, msg);
-        se->request_id = xml_text(root, rid);
-        if (!se->request_id)
-            se->request_id = xml_text(root, rid2);
-    }
-    xmlFreeDoc(doc);
-}
-
-static int parse_credentials(const char *action, const char *body, size_t len,
-                             struct aws_credentials *out, const char *source_name, struct err *e)
-{
-    int rc = 0;
-    xmlDoc *doc = xmlReadMemory(body, (int)len, "sts.xml", NULL,
-                                XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-    xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
-    char result_name[64];
-    snprintf(result_name, sizeof result_name, "%sResult", action);
-    const char *const akid_p[] = { result_name, "Credentials", "AccessKeyId", NULL };
-    const char *const secret_p[] = { result_name, "Credentials", "SecretAccessKey", NULL };
-    const char *const token_p[] = { result_name, "Credentials", "SessionToken", NULL };
-    const char *const exp_p[] = { result_name, "Credentials", "Expiration", NULL };
-    char *akid = NULL, *secret = NULL, *token = NULL, *exp = NULL;
-    if (!root) {
-        rc = err_set(e, DRR_EXIT_AWS, "%s: STS %s: the answer is not XML", source_name, action);
-        goto done;
-    }
-    akid = xml_text(root, akid_p);
-    secret = xml_text(root, secret_p);
-    token = xml_text(root, token_p);
-    exp = xml_text(root, exp_p);
+    xmlDoc *doc = NULL;
+    int rc = aws_xml_parse(buf_cstr(&resp->body), resp->body.len, what, &doc, e);
+    if (rc != 0)
+        return rc;
+    xmlNode *creds = aws_xml_path(aws_xml_result(doc, action), "Credentials");
+    const char *akid = aws_xml_text(creds, "AccessKeyId");
+    const char *secret = aws_xml_text(creds, "SecretAccessKey");
+    const char *token = aws_xml_text(creds, "SessionToken");
     if (secret)
         redact_add_secret(secret);
     if (token)
         redact_add_secret(token);
     int64_t expiration = 0;
-    if (!akid || !*akid || !secret || !*secret || !token || !*token || !exp) {
-        rc = err_set(e, DRR_EXIT_AWS, "%s: STS %s: the answer has no complete Credentials element",
-                     source_name, action);
-        goto done;
-    }
-    if (clock_parse_rfc3339(exp, &expiration) != 0) {
-        rc = err_set(e, DRR_EXIT_AWS, "%s: STS %s: Expiration \"%s\" is not an RFC 3339 time",
-                     source_name, action, exp);
-        goto done;
-    }
-    creds_set(out, akid, secret, token, expiration, NULL);
-done:
-    free(akid);
-    free_secret(secret);
-    free_secret(token);
-    free(exp);
+    int trc = aws_xml_time(creds, "Expiration", &expiration);
+    if (!akid || !*akid || !secret || !*secret || !token || !*token || trc == 1)
+        rc = err_set(e, DRR_EXIT_AWS, "%s: the answer has no complete %sResult/Credentials "
+                     "element", what, action);
+    else if (trc != 0)
+        rc = err_set(e, DRR_EXIT_AWS, "%s: Credentials/Expiration \"%s\" is not an ISO 8601 time",
+                     what, aws_xml_text(creds, "Expiration"));
+    else
+        creds_set(out, akid, secret, token, expiration, NULL);
     xmlFreeDoc(doc);
     return rc;
-}
-
-static int throttled(const char *code)
-{
-    static const char *const codes[] = {
-        "Throttling", "ThrottlingException", "RequestLimitExceeded", "ThrottledException",
-        "TooManyRequestsException", "RequestThrottled", "RequestThrottledException",
-        "IDPCommunicationError", NULL,
-    };
-    for (size_t i = 0; code && codes[i]; i++)
-        if (strcmp(code, codes[i]) == 0)
-            return 1;
-    return 0;
 }
 
 /* Signs a form POST to url for STS (host and content type signed, plus the
@@ -248,58 +179,41 @@ int creds_sts_call(struct creds_ctx *c, const char *action, const char *const *p
     snprintf(what, sizeof what, "%s: STS %s at %s", source_name, action, endpoint);
 
     struct http_response resp = {0};
+    struct sigv4_signed sig;
+    memset(&sig, 0, sizeof sig);
+    struct http_header headers[2 + SIGV4_MAX_ADDED_HEADERS];
+    size_t n_headers = 0;
     int rc = 0;
     if (!host) {
         rc = err_set(e, DRR_EXIT_CONFIG, "%s: not a valid URL", what);
         goto done;
     }
-    for (int attempt = 1;; attempt++) {
-        struct sigv4_signed sig;
-        memset(&sig, 0, sizeof sig);
-        struct http_header headers[2 + SIGV4_MAX_ADDED_HEADERS];
-        size_t n_headers = 0;
-        rc = sts_headers(host, region, &body, signer, &sig, headers, &n_headers, e);
-        if (rc != 0) {
-            if (signer)
-                sigv4_signed_free(&sig);
-            err_prefix(e, "%s", what);
-            break;
-        }
-        struct http_request req = {
-            .method = "POST", .url = url, .headers = headers, .n_headers = n_headers,
-            .body = body.data, .body_len = body.len, .timeout_ms = 0,
-        };
-        rc = creds_http_call(c, creds_sts_http(c), &req, c->max_attempts, &resp, what, e);
-        if (signer)
-            sigv4_signed_free(&sig);
-        if (rc != 0)
-            break;
-        if (resp.status == 200) {
-            rc = parse_credentials(action, buf_cstr(&resp.body), resp.body.len, out,
-                                   source_name, e);
-            break;
-        }
-        struct sts_error se = {0};
-        parse_error(buf_cstr(&resp.body), resp.body.len, &se);
-        if (throttled(se.code) && attempt < STS_THROTTLE_ATTEMPTS) {
-            log_debug("%s: %s, retrying", what, se.code);
-            sts_error_free(&se);
-            double delay = 0.5 * attempt * ((double)random() / (double)RAND_MAX);
-            if (signals_sleep(delay)) {
-                rc = err_set(e, DRR_EXIT_SIGNAL_BASE + signals_pending(),
-                             "%s: interrupted by signal %d", what, signals_pending());
-                break;
-            }
-            continue;
-        }
-        int code = resp.status >= 500 || throttled(se.code) ? DRR_EXIT_TEMPFAIL : DRR_EXIT_AWS;
-        rc = err_set(e, code, "%s: HTTP %ld %s: %s (RequestId: %s)", what, resp.status,
-                     se.code ? se.code : "(no error code)", se.message ? se.message : "",
-                     se.request_id ? se.request_id : "none");
-        sts_error_free(&se);
-        break;
+    /* Signed once: the retries of creds_http_call stay well inside the
+     * signature's 15-minute validity. */
+    rc = sts_headers(host, region, &body, signer, &sig, headers, &n_headers, e);
+    if (rc != 0) {
+        err_prefix(e, "%s", what);
+        goto done;
+    }
+    struct http_request req = {
+        .method = "POST", .url = url, .headers = headers, .n_headers = n_headers,
+        .body = body.data, .body_len = body.len, .timeout_ms = 0,
+    };
+    rc = creds_http_call(c, creds_sts_http(c), &req, c->max_attempts, sts_error_code, &resp, what,
+                         e);
+    if (rc == 0 && resp.status == 200) {
+        rc = parse_credentials(action, &resp, out, what, e);
+    } else if (rc == 0) {
+        struct aws_error ae;
+        sts_error(&resp, &ae);
+        char msg[900];
+        aws_error_format(&ae, msg, sizeof msg);
+        enum aws_retry_class cls = aws_retry_classify(resp.status, ae.code, 0);
+        rc = err_set(e, cls == AWS_RETRY_NONE ? DRR_EXIT_AWS : DRR_EXIT_TEMPFAIL, "%s: %s", what,
+                     msg);
     }
 done:
+    sigv4_signed_free(&sig);
     http_response_free(&resp);
     free_secret(buf_detach(&body));
     free(host);

@@ -72,6 +72,8 @@ struct clone_delete_opts {
     int dry_run;              /* reads and guard only */
     int wait;                 /* wait until the resource is gone */
     int64_t wait_timeout;     /* seconds, for wait */
+    double not_found_grace;   /* seconds: a clone whose create answer was lost may not be
+                                 visible yet; look again for this long before "not found" */
 };
 
 struct clone_delete_result {

@@ -46,6 +46,41 @@ void clone_delete_result_free(struct clone_delete_result *r)
     memset(r, 0, sizeof *r);
 }
 
+/* After "not found": when the create's answer was lost, AWS may not show the clone
+ * yet. Looks again until it appears (1) or the grace period ends (0). */
+static int appears(struct aws_ctx *aws, enum rds_kind kind, const char *id, double grace,
+                   struct err *e)
+{
+    if (grace <= 0)
+        return 0;
+    struct poll_schedule ps;
+    poll_init(&ps, 0);
+    double start = clock_monotonic();
+    while (clock_monotonic() - start < grace) {
+        if (signals_sleep(poll_next(&ps)))
+            return -interrupted(e, id);
+        int rc;
+        if (kind == RDS_KIND_CLUSTER) {
+            struct rds_cluster cl;
+            rc = rds_get_cluster(aws, id, &cl, NULL, e);
+            rds_cluster_free(&cl);
+        } else {
+            struct rds_instance inst;
+            rc = rds_get_instance(aws, id, &inst, NULL, e);
+            rds_instance_free(&inst);
+        }
+        if (rc == 0) {
+            log_info("DB %s %s appeared after %.1f s", kind == RDS_KIND_CLUSTER ? "cluster" : "instance",
+                     id, clock_monotonic() - start);
+            return 1;
+        }
+        if (rc != DRR_EXIT_NOT_FOUND && rc != DRR_EXIT_TEMPFAIL)
+            return -rc;
+        err_clear(e);
+    }
+    return 0;
+}
+
 /* Waits until describe says not found. */
 static int wait_gone(struct aws_ctx *aws, enum rds_kind kind, const char *id, int64_t timeout,
                      struct err *e)
@@ -142,6 +177,13 @@ static int delete_one_instance(struct aws_ctx *aws, const char *id, int aurora_m
     struct aws_error ae;
     *gone = 0;
     int rc = rds_get_instance(aws, id, &inst, &ae, e);
+    if (rc == DRR_EXIT_NOT_FOUND && !aurora_member) {
+        err_clear(e);
+        int a = appears(aws, RDS_KIND_INSTANCE, id, o->not_found_grace, e);
+        if (a < 0)
+            return -a;
+        rc = a ? rds_get_instance(aws, id, &inst, &ae, e) : DRR_EXIT_NOT_FOUND;
+    }
     if (rc == DRR_EXIT_NOT_FOUND) {
         err_clear(e);
         log_info("DB instance %s: not found, nothing to delete", id);
@@ -235,6 +277,14 @@ static int delete_cluster_clone(struct aws_ctx *aws, const char *name,
     struct rds_cluster cl;
     struct aws_error ae;
     int rc = rds_get_cluster(aws, name, &cl, &ae, e);
+    if (rc == DRR_EXIT_NOT_FOUND) {
+        err_clear(e);
+        int a = appears(aws, RDS_KIND_CLUSTER, name, o->not_found_grace, e);
+        if (a < 0)
+            return -a;
+        if (a)
+            rc = rds_get_cluster(aws, name, &cl, &ae, e);
+    }
     if (rc == DRR_EXIT_NOT_FOUND) {
         err_clear(e);
         /* A writer instance may outlive a half-made cluster only in theory (AWS

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <yaml.h>
 #include <cjson/cJSON.h>
@@ -21,13 +22,16 @@
 #include "aws_ini.h"
 #include "buf.h"
 #include "exitcodes.h"
+#include "log.h"
 #include "suggest.h"
 
 #define CONFIG_MAX_BYTES (1024 * 1024)
 #define MAX_ATTEMPTS_LIMIT 20
 
 enum kind {
-    K_STRING,        /* optional string; "" = unset */
+    K_STRING,        /* optional string without blanks; "" = unset */
+    K_TEXT,          /* optional string, blanks allowed (not control characters) */
+    K_IDENTIFIER,    /* an RDS DB instance / cluster identifier */
     K_SECRET,        /* string, literal secret or secretsmanager:/ssm: reference */
     K_SOURCE_TYPE,
     K_SNAPSHOT_TYPE,
@@ -41,7 +45,7 @@ enum kind {
     K_TAGS,
     K_URL,
     K_INSTANCE_CLASS,
-    K_FILE,          /* path to a readable file */
+    K_FILE,          /* path to a readable file, relative to the config file's directory */
     K_REGION,
     K_DELETION_PROTECTION
 };
@@ -56,19 +60,19 @@ struct key_def {
 
 static const struct key_def source_keys[] = {
     { "type", K_SOURCE_TYPE, F(source.type) },
-    { "identifier", K_STRING, F(source.identifier) },
+    { "identifier", K_IDENTIFIER, F(source.identifier) },
     { "snapshotIdentifier", K_STRING, F(source.snapshot_identifier) },
     { "snapshotType", K_SNAPSHOT_TYPE, F(source.snapshot_type) },
     { "maxSnapshotAge", K_DURATION, F(source.max_snapshot_age) },
-    { "dbName", K_STRING, F(source.db_name) },
-    { "username", K_STRING, F(source.username) },
+    { "dbName", K_TEXT, F(source.db_name) },
+    { "username", K_TEXT, F(source.username) },
     { "password", K_SECRET, F(source.password) },
     { NULL, K_STRING, 0 }
 };
 
 static const struct key_def clone_keys[] = {
     { "instanceClass", K_INSTANCE_CLASS, F(clone.instance_class) },
-    { "subnetGroup", K_STRING, F(clone.subnet_group) },
+    { "subnetGroup", K_TEXT, F(clone.subnet_group) },
     { "securityGroups", K_SECURITY_GROUPS, F(clone.security_groups) },
     { "publiclyAccessible", K_TRISTATE, F(clone.publicly_accessible) },
     { "enableIAMAuth", K_TRISTATE, F(clone.enable_iam_auth) },
@@ -130,6 +134,8 @@ static const char *const snapshot_type_names[] = { "automated", "manual", "awsba
 /* The loader's state. */
 struct loader {
     const char *name;            /* file name for messages */
+    const char *base_dir;        /* for relative paths; NULL = the working directory */
+    const char *literal_secret;  /* a secret key written in the file itself, not ${VAR} or a reference */
     yaml_document_t *doc;
     struct config *cfg;
     struct err *e;
@@ -229,6 +235,26 @@ static int scalar_value(struct loader *L, const yaml_node_t *n, const char *key,
     }
     *out = v;
     return 0;
+}
+
+static int has_control(const char *s)
+{
+    for (; *s != '\0'; s++)
+        if (iscntrl((unsigned char)*s))
+            return 1;
+    return 0;
+}
+
+/* RDS: 1-63 letters, digits or hyphens, a letter first, no trailing hyphen, no "--". */
+static int rds_identifier_ok(const char *v)
+{
+    size_t n = strlen(v);
+    if (n < 1 || n > 63 || !isalpha((unsigned char)v[0]) || v[n - 1] == '-' || strstr(v, "--") != NULL)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!(isalnum((unsigned char)v[i]) || v[i] == '-'))
+            return 0;
+    return 1;
 }
 
 static int has_space(const char *s)
@@ -523,9 +549,39 @@ static int set_key(struct loader *L, const struct key_def *def, const char *path
     int b;
     int64_t d;
     switch (def->kind) {
+    case K_TEXT:
+        if (has_control(v)) {
+            rc = fail(L, n, path, "must not contain control characters");
+            break;
+        }
+        *(char **)field = v;
+        return 0;
+    case K_IDENTIFIER:
+        if (!rds_identifier_ok(v)) {
+            rc = fail(L, n, path, "\"%.80s\" is not an RDS identifier (1-63 letters, digits or "
+                      "hyphens, starting with a letter)", v);
+            break;
+        }
+        *(char **)field = v;
+        return 0;
+    case K_FILE:
+        if (has_control(v)) {
+            rc = fail(L, n, path, "must not contain control characters");
+            break;
+        }
+        if (v[0] != '/' && L->base_dir != NULL) {
+            char *joined = xasprintf("%s/%s", L->base_dir, v);
+            free(v);
+            v = joined;
+        }
+        if (access(v, R_OK) != 0) {
+            rc = fail(L, n, path, "cannot read %s: %s", v, strerror(errno));
+            break;
+        }
+        *(char **)field = v;
+        return 0;
     case K_STRING:
     case K_INSTANCE_CLASS:
-    case K_FILE:
     case K_REGION:
         if (has_space(v)) {
             rc = fail(L, n, path, "must not contain blanks or control characters");
@@ -535,10 +591,6 @@ static int set_key(struct loader *L, const struct key_def *def, const char *path
             rc = fail(L, n, path, "\"%s\" is not an RDS instance class (like db.t3.medium)", v);
             break;
         }
-        if (def->kind == K_FILE && access(v, R_OK) != 0) {
-            rc = fail(L, n, path, "cannot read %s: %s", v, strerror(errno));
-            break;
-        }
         if (def->kind == K_REGION && (rc = check_region(L, n, path, v)) != 0)
             break;
         *(char **)field = v;
@@ -546,6 +598,8 @@ static int set_key(struct loader *L, const struct key_def *def, const char *path
     case K_SECRET:
         if ((rc = check_secret_reference(L, n, path, v)) != 0)
             break;
+        if (!config_is_secret_reference(v) && strstr(scalar_text(n), "${") == NULL)
+            L->literal_secret = def->name;
         *(char **)field = v;
         return 0;
     case K_URL:
@@ -784,6 +838,9 @@ static int resolve(struct loader *L)
     if (cfg->dblab.poll_interval > cfg->dblab.timeout)
         return fail(L, where(L, SEC_DBLAB, "pollInterval"), "dblab.pollInterval",
                     "longer than dblab.timeout");
+    if (cfg->dblab.insecure && strncasecmp(cfg->dblab.api_endpoint, "https://", 8) == 0)
+        log_warn("%s: dblab.insecure is true: the DBLab Engine's TLS certificate is not "
+                 "verified%s", L->name, cfg->dblab.ca_cert != NULL ? " (dblab.caCert is ignored)" : "");
     if (cfg->source.password != NULL && cfg->source.username == NULL)
         return fail(L, where(L, SEC_SOURCE, "password"), "source.password",
                     "given without source.username");
@@ -791,7 +848,8 @@ static int resolve(struct loader *L)
     /* aws.profile, else AWS_PROFILE */
     if (cfg->aws.profile == NULL && env_nonempty("AWS_PROFILE") != NULL)
         cfg->aws.profile = xstrdup(getenv("AWS_PROFILE"));
-    else if (cfg->aws.profile != NULL && !aws_ini_profile_exists(cfg->aws.profile))
+    else if (cfg->aws.profile != NULL && strcmp(cfg->aws.profile, "default") != 0 &&
+             !aws_ini_profile_exists(cfg->aws.profile))
         return fail(L, where(L, SEC_AWS, "profile"), "aws.profile",
                     "profile \"%s\" not found in the AWS config or credentials file",
                     cfg->aws.profile);
@@ -933,7 +991,8 @@ static int load_root(struct loader *L)
 
 /* ---- entry points ----------------------------------------------------- */
 
-int config_load_string(const char *yaml, const char *name, struct config *cfg, struct err *e)
+static int load_string(const char *yaml, const char *name, const char *base_dir,
+                       const char **literal_secret, struct config *cfg, struct err *e)
 {
     memset(cfg, 0, sizeof *cfg);
     set_defaults(cfg);
@@ -961,8 +1020,10 @@ int config_load_string(const char *yaml, const char *name, struct config *cfg, s
         return rc;
     }
 
-    struct loader L = { .name = name, .doc = &doc, .cfg = cfg, .e = e };
+    struct loader L = { .name = name, .base_dir = base_dir, .doc = &doc, .cfg = cfg, .e = e };
     int rc = load_root(&L);
+    if (literal_secret != NULL)
+        *literal_secret = L.literal_secret;
 
     if (rc == 0) {
         /* A second document in the stream ("---" twice) would be silently ignored. */
@@ -983,6 +1044,11 @@ int config_load_string(const char *yaml, const char *name, struct config *cfg, s
     yaml_document_delete(&doc);
     yaml_parser_delete(&parser);
     return rc;
+}
+
+int config_load_string(const char *yaml, const char *name, struct config *cfg, struct err *e)
+{
+    return load_string(yaml, name, NULL, NULL, cfg, e);
 }
 
 int config_load(const char *path, struct config *cfg, struct err *e)
@@ -1020,8 +1086,20 @@ int config_load(const char *path, struct config *cfg, struct err *e)
     else if (strlen(b.data) != b.len)
         rc = err_set(e, DRR_EXIT_CONFIG, "%s: contains a NUL byte (not a YAML file)", path);
     else {
-        config_free(cfg);   /* config_load_string starts afresh */
-        rc = config_load_string(b.data, path, cfg, e);
+        config_free(cfg);   /* load_string starts afresh */
+        const char *slash = strrchr(path, '/');
+        char *dir = slash == NULL ? NULL : slash == path ? xstrdup("/")
+                                                         : xstrndup(path, (size_t)(slash - path));
+        const char *literal = NULL;
+        rc = load_string(b.data, path, dir, &literal, cfg, e);
+        free(dir);
+        /* Like ssh with a private key: a secret in a file others can read. */
+        struct stat st;
+        if (rc == 0 && literal != NULL && stat(path, &st) == 0 && (st.st_mode & 0044) != 0)
+            log_warn("%s: holds a literal %s and is readable by others (mode %04o): chmod 600 "
+                     "it, or use ${VARIABLE} or a secretsmanager:/ssm: reference",
+                     path, strcmp(literal, "token") == 0 ? "dblab.token" : "source.password",
+                     (unsigned)(st.st_mode & 07777));
     }
     buf_free(&b);
     return rc;

@@ -167,8 +167,12 @@ static int request(struct dblab_client *c, const char *method, const char *path,
     free(url);
     if (rc) {
         /* http.c names the URL; say which API call it was, without repeating it. */
-        return err_set(e, rc, "DBLab %s %s: %s", method, path,
-                       resp->error[0] ? resp->error : "request failed");
+        const char *why = resp->error[0] ? resp->error : "request failed";
+        if (rc == DRR_EXIT_CONFIG && (strcasestr(why, "certificate") || strcasestr(why, "SSL")))
+            return err_set(e, rc, "DBLab %s %s: %s (dblab.caCert names the CA that signed the "
+                           "engine's certificate; dblab.insecure skips the check)", method, path,
+                           why);
+        return err_set(e, rc, "DBLab %s %s: %s", method, path, why);
     }
     return 0;
 }

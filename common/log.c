@@ -92,7 +92,9 @@ static int is_name_char(char c)
  * and whether it runs to the end of the line. */
 static int match_sensitive(const char *s, size_t i, size_t *vstart, size_t *vend)
 {
-    if (i > 0 && is_name_char(s[i - 1]))
+    /* Inside a longer name ("mytoken") or a dotted config key path ("dblab.token:
+     * required" is an error about the key, not the key's value). */
+    if (i > 0 && (is_name_char(s[i - 1]) || s[i - 1] == '.'))
         return 0;
     for (size_t k = 0; k < sizeof sensitive_names / sizeof sensitive_names[0]; k++) {
         const char *name = sensitive_names[k];

@@ -6,6 +6,7 @@
 #include "aws_client.h"
 #include "buf.h"
 #include "clock.h"
+#include "clone_poll.h"
 #include "exitcodes.h"
 #include "log.h"
 #include "rundoc.h"
@@ -20,6 +21,10 @@ int rds_cli_aws_new(const struct config *cfg, struct aws_ctx **out, struct err *
         *out = NULL;
         return rc;
     }
+    /* Tests against a fast emulator clock scale the retry backoff like every other
+     * wait (clone_poll.h); in production poll_scale() is 1. */
+    aws->retry.base_delay *= poll_scale();
+    aws->retry.max_delay *= poll_scale();
     *out = aws;
     return 0;
 }

@@ -76,5 +76,22 @@ const char *suggest_closest(const char *word, const char *const *candidates)
         return NULL;
     size_t len = strlen(best);
     size_t limit = len <= 4 ? 1 : len <= 8 ? 2 : 3;
-    return best_d <= limit ? best : NULL;
+    if (best_d <= limit)
+        return best;
+
+    /* A shortened name ("aurora" for "aurora-cluster"): the one candidate it starts. */
+    char *w = normalise(word);
+    size_t wl = strlen(w);
+    const char *only = NULL;
+    int count = 0;
+    for (size_t i = 0; wl >= 3 && candidates[i] != NULL; i++) {
+        char *c = normalise(candidates[i]);
+        if (strncmp(c, w, wl) == 0) {
+            only = candidates[i];
+            count++;
+        }
+        free(c);
+    }
+    free(w);
+    return count == 1 ? only : NULL;
 }

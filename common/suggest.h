@@ -10,7 +10,8 @@
 size_t suggest_distance(const char *a, const char *b);
 
 /* The candidate closest to word if it is close enough to be a plausible typo
- * (distance <= 1 for names up to 4 characters, 2 up to 8, else 3), else NULL.
+ * (distance <= 1 for names up to 4 characters, 2 up to 8, else 3), else the one
+ * candidate that word (3+ characters) is the beginning of, else NULL.
  * candidates is NULL-terminated. */
 const char *suggest_closest(const char *word, const char *const *candidates);
 

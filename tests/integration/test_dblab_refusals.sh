@@ -63,15 +63,17 @@ expect_err "WARN .*attempt 1 of 3, retrying"
 expect_one_error
 drt_fault '{"clear":true}'
 
-case_begin "unhealthy engine: connection refused"
-drt_reset
-drt_fault '{"type":"down","mode":"refuse","seconds":3}'
+case_begin "unhealthy engine: connection refused (nothing listens)"
+free_port=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+DRT_URL_SAVED=$DRT_URL
+DRT_URL=http://127.0.0.1:$free_port drt_config
 drt_run
 expect_rc 75
 expect_no_out
 expect_err "ERROR .*DBLab GET /healthz: .*(onnect|refused)"
 expect_one_error
-drt_wait_up
+DRT_URL=$DRT_URL_SAVED
+drt_config
 
 case_begin "physical mode: refused, nothing changed"
 drt_reset

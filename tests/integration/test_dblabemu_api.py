@@ -107,6 +107,8 @@ class TestStatus(EmulatorCase):
         self.assertEqual(r["alerts"], {}, "alerts is an object, empty when all is well")
         self.assertIsNone(r["activity"])
         self.assertEqual([p["status"] for p in st["pools"]], ["active", "empty"])
+        self.assertRegex(st["pools"][0]["dataStateAt"], LOCAL_TIME)
+        self.assertEqual(st["pools"][1]["dataStateAt"], "", "a zero LocalTime marshals as an empty string")
         self.assertEqual(st["cloning"]["clones"], [])
         self.assertEqual(st["synchronization"]["status"]["code"], "Not available")
 
@@ -228,6 +230,44 @@ class TestAdminConfig(EmulatorCase):
         self.assertEqual(retrieving(self.emu)["status"], "inactive", "RemovePendingMarker")
         self.emu.advance(6)
         self.assertEqual(retrieving(self.emu)["status"], "refreshing")
+
+
+ALIASED_CONNECTION = """
+connections:
+  prod: &conn
+    host: old.example
+    port: 5432
+retrieval:
+  jobs: [logicalDump, logicalRestore, logicalSnapshot]
+  spec:
+    logicalDump:
+      options:
+        source:
+          type: remote
+          connection: *conn
+    logicalRestore:
+      options: {parallelJobs: 1}
+    logicalSnapshot:
+      options: {}
+"""
+
+
+class TestYamlAliases(EmulatorCase):
+    def test_a_projection_path_through_an_alias_is_an_error(self):
+        # yaml.v3 keeps `*conn` as an AliasNode: the engine cannot walk through it.
+        self.emu.ctl("POST", "set", {"config": ALIASED_CONNECTION})
+        self.assertError(self.emu.api("GET", "/admin/config"), 400, "BAD_REQUEST",
+                         "failed to load yaml config projection: node is not a mapping node")
+        self.assertError(self.emu.api("POST", "/admin/config", {"global": {"debug": True}}), 400, "BAD_REQUEST")
+
+    def test_merge_keys_survive_a_rewrite(self):
+        resp = self.emu.api("POST", "/admin/config", {"retrieval": {"spec": {"logicalDump": {"options": {
+            "source": {"connection": {"host": "new.example"}}}}}}})
+        self.assertEqual(resp.status, 200, resp.text)
+        yml = self.emu.api("GET", "/admin/config.yaml").text
+        self.assertIn("<<: *", yml, "merge keys are written back as aliases")
+        self.assertIn("host: new.example", yml)
+        self.assertEqual(self.emu.api("GET", "/admin/config").json(), resp.json())
 
 
 class TestSilentlyIgnoredKeys(EmulatorCase):
@@ -404,6 +444,29 @@ class TestFullRefresh(EmulatorCase):
         self.assertEqual(alerts["refresh_skipped"]["level"], "warning")
         self.assertEqual(alerts["refresh_skipped"]["message"], IN_PROGRESS)
 
+    def test_scheduled_failures_are_alerted_twice_and_silent_ones_once(self):
+        # Retrieval.refreshFunc adds the error FullRefresh returns as one more alert.
+        self.emu.api("POST", "/admin/config", {"retrieval": {"refresh": {"timetable": "0 * * * *"}}})
+        self.emu.ctl("POST", "faults", [{"type": "refresh-fail", "message": "dump failed"}])
+        self.emu.advance(3600 + 60)
+        r = retrieving(self.emu)
+        self.assertEqual((r["status"], r["alerts"]["refresh_failed"]["count"]), ("failed", 2))
+        self.emu.ctl("POST", "faults", {"type": "refresh-silent", "message": "failed to build refresh jobs"})
+        self.emu.advance(3600)
+        r = retrieving(self.emu)
+        self.assertEqual(r["status"], "failed", "a silent failure leaves the status alone")
+        self.assertEqual(r["alerts"]["refresh_failed"]["count"], 3)
+        self.assertEqual(r["alerts"]["refresh_failed"]["message"], "failed to build refresh jobs")
+
+    def test_a_new_timetable_does_not_run_missed_slots(self):
+        self.emu.advance(3600)
+        last = retrieving(self.emu)["lastRefresh"]
+        self.emu.api("POST", "/admin/config", {"retrieval": {"refresh": {"timetable": "*/5 * * * *"}}})
+        self.emu.advance(1)
+        self.assertEqual(retrieving(self.emu)["lastRefresh"], last)
+        self.emu.advance(300 + 5)
+        self.assertNotEqual(retrieving(self.emu)["lastRefresh"], last)
+
     def test_scheduler_next_refresh_and_scheduled_run(self):
         resp = self.emu.api("POST", "/admin/config", {"retrieval": {"refresh": {"timetable": "0 3 * * *"}}})
         self.assertEqual(resp.status, 200, resp.text)
@@ -487,6 +550,11 @@ class TestFaultsAndControl(EmulatorCase):
         self.assertError(self.emu.api("POST", "/admin/config", {}), 400, "BAD_REQUEST",
                          "invalid retrieval config: emulated")
 
+    def test_stacked_faults_answer_one_request_each(self):
+        self.emu.ctl("POST", "faults", [{"type": "http", "status": 500, "calls": 1},
+                                        {"type": "http", "status": 502, "calls": 1}])
+        self.assertEqual([self.emu.api("GET", "/status").status for _ in range(3)], [500, 502, 200])
+
     def test_down_503_for_some_seconds(self):
         self.emu.ctl("POST", "faults", {"type": "down", "mode": "503", "seconds": 0.3})
         self.assertEqual(self.emu.api("GET", "/healthz").status, 503)
@@ -520,6 +588,15 @@ class TestFaultsAndControl(EmulatorCase):
         self.assertEqual(self.emu.api("GET", "/status").status, 200)
         self.assertGreaterEqual(time.monotonic() - t0, 0.3)
 
+    def test_calls_log_shows_config_bodies_with_secrets_masked(self):
+        body = {"retrieval": {"spec": {"logicalDump": {"options": {"source": {"connection": {
+            "host": "h", "password": "pw-in-the-body"}}}}}}}
+        self.emu.api("POST", "/admin/config", body)
+        calls = self.emu.ctl("GET", "calls")
+        conn = calls[-1]["body"]["retrieval"]["spec"]["logicalDump"]["options"]["source"]["connection"]
+        self.assertEqual(conn, {"host": "h", "password": "****"})
+        self.assertNotIn("pw-in-the-body", str(calls))
+
     def test_calls_log_never_holds_the_token(self):
         self.emu.api("GET", "/status")
         self.emu.api("POST", "/full-refresh", token="wrong")
@@ -543,6 +620,36 @@ class TestFaultsAndControl(EmulatorCase):
     def test_bad_fault_is_rejected(self):
         resp = self.emu.request("POST", "/_emulator/faults", {"type": "nonsense"})
         self.assertEqual(resp.status, 400)
+
+
+class TestJsonSeed(EmulatorCase):
+    SEED = lib.fixture("seed-example.json")
+
+    def test_state_config_and_timing_come_from_the_seed(self):
+        st = self.emu.api("GET", "/status").json()
+        self.assertEqual((st["engine"]["version"], st["engine"]["edition"]), ("v4.0.3-20250611-1200", "standard"))
+        self.assertEqual([p["name"] for p in st["pools"]],
+                         ["dblab_pool/dataset_1", "dblab_pool/dataset_2", "dblab_pool/dataset_3"])
+        self.assertEqual(st["pools"][0]["cloneList"], ["feature-x"])
+        self.assertEqual(st["cloning"]["clones"][0]["db"]["port"], "6001")
+        r = st["retrieving"]
+        self.assertEqual((r["status"], r["alerts"]["refresh_failed"]["count"]), ("failed", 2))
+        self.assertEqual(self.emu.state()["sourceType"], "rdsIam")
+        self.emu.api("POST", "/full-refresh")
+        self.emu.advance(2)
+        self.assertEqual(retrieving(self.emu)["status"], "refreshing")
+        self.emu.advance(35)
+        self.assertEqual(retrieving(self.emu)["status"], "finished")
+        self.assertEqual(self.emu.api("GET", "/status").json()["pools"][0]["name"], "dblab_pool/dataset_3")
+
+
+class TestSchedulerFixture(EmulatorCase):
+    SEED = lib.fixture("server-scheduler.yml")
+
+    def test_next_refresh_is_shown(self):
+        r = retrieving(self.emu)
+        self.assertRegex(r["nextRefresh"], LOCAL_TIME)
+        self.assertIn(" 01:00:00 ", r["nextRefresh"])
 
 
 class TestNoToken(EmulatorCase):

@@ -6,7 +6,6 @@ an Emulator with api() (the engine API, token sent by default), ctl() (the
 """
 import json
 import os
-import ssl
 import subprocess
 import sys
 import tempfile

@@ -193,6 +193,9 @@ struct sts_server {
     int calls;
     int fail_code;                 /* 0 = succeed, else HTTP status with an AccessDenied error */
     int lifetime;
+    int throttle;                  /* answer this many requests with Throttling first */
+    const char *throttle_code;     /* default "Throttling" */
+    int garbage;                   /* 1 = answer 200 with something that is not the result */
 };
 
 static char *form_value(const char *body, const char *key)
@@ -226,6 +229,16 @@ static void sts_handler(const struct hstub_request *req, struct hstub_reply *rep
                         "<ErrorResponse><Error><Type>Sender</Type><Code>InvalidRequest</Code>"
                         "<Message>stub rejects this request</Message></Error>"
                         "<RequestId>rid-bad</RequestId></ErrorResponse>");
+    } else if (ss->throttle > 0) {
+        ss->throttle--;
+        hstub_reply_set(reply, 400,
+                        "<ErrorResponse><Error><Type>Sender</Type><Code>%s</Code>"
+                        "<Message>Rate exceeded</Message></Error>"
+                        "<RequestId>rid-throttled</RequestId></ErrorResponse>",
+                        ss->throttle_code ? ss->throttle_code : "Throttling");
+    } else if (ss->garbage) {
+        hstub_reply_set(reply, 200, "<%sResponse><%sResult></%sResult></%sResponse>", action,
+                        action, action, action);
     } else if (ss->fail_code) {
         hstub_reply_set(reply, ss->fail_code,
                         "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">"
@@ -576,7 +589,7 @@ static struct hstub *start_sts(struct sts_server *ss)
 
 START_TEST(assume_role_source_profile_chain)
 {
-    struct sts_server ss = { 0, 0, 3600 };
+    struct sts_server ss = { 0, 0, 3600, 0, NULL, 0 };
     struct hstub *h = start_sts(&ss);
     write_file("credentials", "[base]\naws_access_key_id = AKIDBASE\naws_secret_access_key = base-secret\n");
     write_file("config", "[profile mid]\nrole_arn = arn:aws:iam::111111111111:role/mid\n"
@@ -622,7 +635,7 @@ END_TEST
 
 START_TEST(assume_role_self_reference_and_env_source)
 {
-    struct sts_server ss = { 0, 0, 3600 };
+    struct sts_server ss = { 0, 0, 3600, 0, NULL, 0 };
     struct hstub *h = start_sts(&ss);
     write_file("config", "[profile self]\nrole_arn = arn:aws:iam::1:role/self\nsource_profile = self\n"
                          "aws_access_key_id = AKIDSELF\naws_secret_access_key = self-secret\n"
@@ -652,7 +665,7 @@ END_TEST
 
 START_TEST(assume_role_credential_source_environment)
 {
-    struct sts_server ss = { 0, 0, 3600 };
+    struct sts_server ss = { 0, 0, 3600, 0, NULL, 0 };
     struct hstub *h = start_sts(&ss);
     write_file("config", "[profile fromenv]\nrole_arn = arn:aws:iam::1:role/env\n"
                          "credential_source = Environment\n");
@@ -717,7 +730,7 @@ END_TEST
 
 START_TEST(assume_role_access_denied)
 {
-    struct sts_server ss = { 0, 403, 3600 };
+    struct sts_server ss = { 0, 403, 3600, 0, NULL, 0 };
     struct hstub *h = start_sts(&ss);
     write_file("config", "[default]\nrole_arn = arn:aws:iam::1:role/denied\nsource_profile = default\n"
                          "aws_access_key_id = AKIDD\naws_secret_access_key = denied-secret\n");
@@ -736,7 +749,7 @@ END_TEST
 
 START_TEST(web_identity_env_rereads_token)
 {
-    struct sts_server ss = { 0, 0, 3600 };
+    struct sts_server ss = { 0, 0, 3600, 0, NULL, 0 };
     struct hstub *h = start_sts(&ss);
     char *tok = tmp_write(tmp, "token", "eyJ.first-token.sig\n");
     setenv("AWS_WEB_IDENTITY_TOKEN_FILE", tok, 1);
@@ -768,6 +781,51 @@ START_TEST(web_identity_env_rereads_token)
 }
 END_TEST
 
+START_TEST(sts_throttling_retried_and_bad_answers)
+{
+    struct sts_server ss = { 0, 0, 3600, 1, NULL, 0 };
+    struct hstub *h = start_sts(&ss);
+    char *tok = tmp_write(tmp, "token", "web-token-throttle");
+    setenv("AWS_WEB_IDENTITY_TOKEN_FILE", tok, 1);
+    setenv("AWS_ROLE_ARN", "arn:aws:iam::1:role/x", 1);
+    struct aws_creds_provider *p = aws_creds_provider_new(NULL);
+    const struct aws_credentials *c = NULL;
+    struct err e = {0};
+    ck_assert_msg(aws_creds_get(p, &c, &e) == 0, "%s", e.msg);
+    ck_assert_int_eq(hstub_count(h), 2);
+    aws_creds_provider_free(p);
+
+    /* STS could not reach the identity provider: retried too. */
+    ss.throttle = 1;
+    ss.throttle_code = "IDPCommunicationError";
+    p = aws_creds_provider_new(NULL);
+    ck_assert_msg(aws_creds_get(p, &c, &e) == 0, "%s", e.msg);
+    ck_assert_int_eq(hstub_count(h), 4);
+    aws_creds_provider_free(p);
+
+    /* Throttled beyond the attempts: a temporary failure. */
+    ss.throttle = 10;
+    ss.throttle_code = NULL;
+    struct aws_creds_options o = {0};
+    o.max_attempts = 2;
+    p = aws_creds_provider_new(&o);
+    ck_assert_int_eq(aws_creds_get(p, &c, &e), DRR_EXIT_TEMPFAIL);
+    ck_assert_ptr_nonnull(strstr(e.msg, "Throttling"));
+    ck_assert_ptr_nonnull(strstr(e.msg, "rid-throttled"));
+    aws_creds_provider_free(p);
+
+    /* A 200 without Credentials. */
+    ss.throttle = 0;
+    ss.garbage = 1;
+    p = aws_creds_provider_new(NULL);
+    ck_assert_int_eq(aws_creds_get(p, &c, &e), DRR_EXIT_AWS);
+    ck_assert_ptr_nonnull(strstr(e.msg, "no complete AssumeRoleWithWebIdentityResult/Credentials"));
+    aws_creds_provider_free(p);
+    hstub_stop(h);
+    free(tok);
+}
+END_TEST
+
 START_TEST(web_identity_errors)
 {
     setenv("AWS_WEB_IDENTITY_TOKEN_FILE", "/nonexistent/token", 1);
@@ -788,7 +846,7 @@ END_TEST
 
 START_TEST(web_identity_in_profile)
 {
-    struct sts_server ss = { 0, 0, 3600 };
+    struct sts_server ss = { 0, 0, 3600, 0, NULL, 0 };
     struct hstub *h = start_sts(&ss);
     char *tok = tmp_write(tmp, "wif", "profile-web-token");
     char cfg[4096];
@@ -891,9 +949,8 @@ START_TEST(container_token_file_reread_and_relative_uri)
     setenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/v2/credentials/abc-123", 1);
     setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", tf, 1);
     setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN", "ignored-when-file-is-set", 1);
-    struct aws_creds_options o = {0};
-    o.container_endpoint = base;
-    struct aws_creds_provider *p = aws_creds_provider_new(&o);
+    struct aws_creds_provider *p = aws_creds_provider_new(NULL);
+    aws_creds_provider_set_container_endpoint(p, base);
     const struct aws_credentials *c = NULL;
     struct err e = {0};
     ck_assert_msg(aws_creds_get(p, &c, &e) == 0, "%s", e.msg);
@@ -935,7 +992,9 @@ START_TEST(container_full_uri_host_rules)
         ck_assert_msg(aws_creds_container_uri_allowed(good[i]), "%s", good[i]);
     /* An allowed loopback URI with nothing listening: a network error, not a config one. */
     setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:1/x", 1);
-    struct aws_creds_provider *p = aws_creds_provider_new(NULL);
+    struct aws_creds_options o = {0};
+    o.max_attempts = 1;
+    struct aws_creds_provider *p = aws_creds_provider_new(&o);
     const struct aws_credentials *c = NULL;
     struct err e = {0};
     ck_assert_int_eq(aws_creds_get(p, &c, &e), DRR_EXIT_TEMPFAIL);
@@ -1020,7 +1079,7 @@ END_TEST
 
 START_TEST(chain_order)
 {
-    struct sts_server ss = { 0, 0, 3600 };
+    struct sts_server ss = { 0, 0, 3600, 0, NULL, 0 };
     struct hstub *sts = start_sts(&ss);
     struct cred_server ccs = { 0, 0, 3600, NULL, "" };
     struct hstub *ctr = hstub_start(container_handler, &ccs);
@@ -1078,7 +1137,9 @@ START_TEST(refresh_windows)
     struct hstub *h = hstub_start(container_handler, &cs);
     char *url = hstub_url(h, "/c");
     setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", url, 1);
-    struct aws_creds_provider *p = aws_creds_provider_new(NULL);
+    struct aws_creds_options o = {0};
+    o.max_attempts = 2;   /* one retry: keeps the failing fetches short */
+    struct aws_creds_provider *p = aws_creds_provider_new(&o);
     const struct aws_credentials *c = NULL;
     struct err e = {0};
     int64_t t0 = fake_now;
@@ -1125,7 +1186,7 @@ END_TEST
  * refreshing layers): a call every 5 minutes never sees expired credentials. */
 START_TEST(refresh_during_long_operation)
 {
-    struct sts_server ss = { 0, 0, 3600 };
+    struct sts_server ss = { 0, 0, 3600, 0, NULL, 0 };
     struct hstub *sts = start_sts(&ss);
     struct cred_server ics = { 0, 0, 3600, NULL, "" };
     struct hstub *imds = hstub_start(imds_handler, &ics);
@@ -1234,6 +1295,7 @@ static Suite *creds_suite(void)
     tcase_add_test(tc, assume_role_access_denied);
     tcase_add_test(tc, web_identity_env_rereads_token);
     tcase_add_test(tc, web_identity_errors);
+    tcase_add_test(tc, sts_throttling_retried_and_bad_answers);
     tcase_add_test(tc, web_identity_in_profile);
     tcase_add_test(tc, sts_endpoint_resolution);
     suite_add_tcase(s, tc);

@@ -357,6 +357,8 @@ START_TEST(app_dry_run)
     char *cfgp = tmp_write(dir, "c.yaml", valid_yaml);
     char *docp = tmp_write(dir, "doc.json", "{\"apiVersion\":\"dblab-rds-refresh/v1\",\"dryRun\":true}");
     struct app a;
+    FILE *devnull = fopen("/dev/null", "w");
+    log_set_stream(devnull);
     /* a dry document makes the next step dry */
     ck_assert_int_eq(app_run(&a, &doc_cmd, NULL, ARGS("-config", cfgp, "-in", docp)), 0);
     ck_assert_int_eq(a.cli.dry_run, 1);
@@ -372,6 +374,44 @@ START_TEST(app_dry_run)
     ck_assert(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(doc, "dryRun")));
     ck_assert_ptr_eq(app_doc(&a), doc);
     app_end(&a);
+    log_set_stream(NULL);
+    fclose(devnull);
+    free(cfgp);
+    free(docp);
+}
+END_TEST
+
+START_TEST(app_refuses_terminal_stdin)
+{
+    char *cfgp = tmp_write(dir, "c.yaml", valid_yaml);
+    int master = posix_openpt(O_RDWR | O_NOCTTY);
+    if (master < 0) {
+        free(cfgp);
+        return;     /* no pseudo-terminals here: nothing to test */
+    }
+    ck_assert_int_eq(grantpt(master), 0);
+    ck_assert_int_eq(unlockpt(master), 0);
+    int slave = open(ptsname(master), O_RDWR | O_NOCTTY);
+    ck_assert_int_ge(slave, 0);
+    int saved = dup(0);
+    dup2(slave, 0);
+    FILE *devnull = fopen("/dev/null", "w");
+    log_set_stream(devnull);
+    struct app a;
+    int rc = app_run(&a, &doc_cmd, NULL, ARGS("-config", cfgp));
+    app_end(&a);
+    /* -in FILE is fine whatever stdin is */
+    char *docp = tmp_write(dir, "doc.json", "{\"apiVersion\":\"dblab-rds-refresh/v1\"}");
+    int rc2 = app_run(&a, &doc_cmd, NULL, ARGS("-config", cfgp, "-in", docp));
+    app_end(&a);
+    dup2(saved, 0);
+    close(saved);
+    close(slave);
+    close(master);
+    log_set_stream(NULL);
+    fclose(devnull);
+    ck_assert_int_eq(rc, DRR_EXIT_USAGE);
+    ck_assert_int_eq(rc2, 0);
     free(cfgp);
     free(docp);
 }
@@ -396,6 +436,7 @@ static Suite *cli_suite(void)
     tcase_add_test(ta, app_errors);
     tcase_add_test(ta, app_help_returns_minus_one);
     tcase_add_test(ta, app_dry_run);
+    tcase_add_test(ta, app_refuses_terminal_stdin);
     suite_add_tcase(s, ta);
     return s;
 }

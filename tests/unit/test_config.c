@@ -5,8 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "config.h"
+#include "log.h"
 #include "exitcodes.h"
 #include "suggest.h"
 #include "tmpfiles.h"
@@ -407,6 +409,7 @@ START_TEST(enums)
     ck_fail(load("source:\n  type: rsd\n"),
             "c.yaml:2:9: source.type: unknown value \"rsd\" (did you mean \"rds\"? one of: rds, aurora-cluster)");
     ck_fail(load("source:\n  type: mysql\n"), "unknown value \"mysql\" (one of: rds, aurora-cluster)");
+    ck_fail(load("source:\n  type: aurora\n"), "unknown value \"aurora\" (did you mean \"aurora-cluster\"?");
     ck_fail(load_with("  snapshotType: manul\n", NULL, NULL, NULL), "did you mean \"manual\"?");
     static const char *const types[] = { "automated", "manual", "awsbackup", "shared", "any" };
     for (int i = 0; i < 5; i++) {
@@ -542,8 +545,30 @@ START_TEST(strings_and_classes)
 {
     ck_fail(load("source:\n  type: rds\n  identifier: x\nclone:\n  instanceClass: t3.medium\n"),
             "c.yaml:5:18: clone.instanceClass: \"t3.medium\" is not an RDS instance class");
-    ck_fail(load_with(NULL, "  subnetGroup: \"two words\"\n", NULL, NULL),
-            "clone.subnetGroup: must not contain blanks");
+    /* DB subnet group names may contain spaces; parameter group names may not */
+    ck_ok(load_with(NULL, "  subnetGroup: \"my subnets\"\n", NULL, NULL));
+    ck_assert_str_eq(cfg.clone.subnet_group, "my subnets");
+    ck_fail(load_with(NULL, "  subnetGroup: \"a\\tb\"\n", NULL, NULL),
+            "clone.subnetGroup: must not contain control characters");
+    ck_fail(load_with(NULL, "  parameterGroup: \"two words\"\n", NULL, NULL),
+            "clone.parameterGroup: must not contain blanks");
+    static const char *const bad_ids[] = { "prod_db", "1db", "a--b", "db-", "'x y'", NULL };
+    for (size_t i = 0; bad_ids[i] != NULL; i++) {
+        char *y = NULL;
+        ck_assert_int_ge(asprintf(&y, "source:\n  type: rds\n  identifier: %s\n", bad_ids[i]), 0);
+        ck_fail(load(y), "source.identifier:");
+        ck_assert_ptr_nonnull(strstr(e.msg, "is not an RDS identifier"));
+        free(y);
+    }
+    char long_id[80];
+    memset(long_id, 'a', 64);
+    long_id[64] = '\0';
+    char *y = NULL;
+    ck_assert_int_ge(asprintf(&y, "source:\n  type: rds\n  identifier: %s\n", long_id), 0);
+    ck_fail(load(y), "is not an RDS identifier");
+    free(y);
+    ck_ok(load("source:\n  type: rds\n  identifier: Prod-DB-2\nclone:\n  instanceClass: db.t3.small\n"
+               "dblab:\n  apiEndpoint: https://h\n  token: t\naws:\n  region: us-east-1\n"));
     ck_fail(load_with(NULL, NULL, "  caCert: /nonexistent/drr/ca.pem\n", NULL),
             "dblab.caCert: cannot read /nonexistent/drr/ca.pem: No such file or directory");
     ck_fail(load_with(NULL, "  clusterParameterGroup: cpg\n", NULL, NULL),
@@ -552,6 +577,86 @@ START_TEST(strings_and_classes)
             "source.password: given without source.username");
     ck_fail(load("aws:\n  region: US East\n"), "c.yaml:2:11: aws.region: must not contain blanks");
     ck_fail(load("aws:\n  region: useast1\n"), "not an AWS region name");
+}
+END_TEST
+
+START_TEST(relative_paths)
+{
+    char *ca = tmp_write(dir, "ca.pem", "pem\n");
+    char *y = yaml_with(NULL, NULL, "  caCert: ca.pem\n", NULL);
+    char *p = tmp_write(dir, "c.yaml", y);
+    chmod(p, 0600);     /* no "readable by others" warning in the test output */
+    ck_ok(config_load(p, &cfg, &e));
+    ck_assert_str_eq(cfg.dblab.ca_cert, ca);     /* relative to the config file's directory */
+    config_free(&cfg);
+    free(y);
+    y = yaml_with(NULL, NULL, "  caCert: other.pem\n", NULL);
+    free(p);
+    p = tmp_write(dir, "c.yaml", y);
+    ck_assert_int_eq(config_load(p, &cfg, &e), DRR_EXIT_CONFIG);
+    ck_assert_ptr_nonnull(strstr(e.msg, "dblab.caCert: cannot read "));
+    ck_assert_ptr_nonnull(strstr(e.msg, "/other.pem: No such file or directory"));
+    ck_assert_ptr_nonnull(strstr(e.msg, dir));
+    free(y);
+    free(p);
+    free(ca);
+}
+END_TEST
+
+/* Loads file path (mode given) capturing the log; returns the log text. */
+static char *load_file_logged(const char *yaml, mode_t mode)
+{
+    char *p = tmp_write(dir, "logged.yaml", yaml);
+    chmod(p, mode);
+    char *logp = NULL;
+    ck_assert_int_ge(asprintf(&logp, "%s/log.txt", dir), 0);
+    FILE *lf = fopen(logp, "w+");
+    log_set_stream(lf);
+    config_free(&cfg);
+    ck_ok(config_load(p, &cfg, &e));
+    log_set_stream(NULL);
+    fflush(lf);
+    rewind(lf);
+    char *text = calloc(1, 4096);
+    size_t n = fread(text, 1, 4095, lf);
+    text[n] = '\0';
+    fclose(lf);
+    free(logp);
+    free(p);
+    return text;
+}
+
+START_TEST(warnings)
+{
+    char *y = yaml_with(NULL, NULL, NULL, NULL);
+    char *log = load_file_logged(y, 0644);
+    ck_assert_ptr_nonnull(strstr(log, "holds a literal dblab.token and is readable by others (mode 0644)"));
+    free(log);
+    log = load_file_logged(y, 0600);
+    ck_assert_ptr_null(strstr(log, "readable by others"));
+    free(log);
+    free(y);
+    /* from the environment or a reference: nothing to warn about */
+    setenv("DBLAB_TOKEN", "env-token-1234", 1);
+    y = yaml_with(NULL, NULL, NULL, NULL);
+    char *y2 = NULL;
+    ck_assert_int_ge(asprintf(&y2, "%s", y), 0);
+    char *t = strstr(y2, "tok-secret-value");
+    memcpy(t, "${DBLAB_TOKEN}  ", 16);
+    log = load_file_logged(y2, 0644);
+    ck_assert_ptr_null(strstr(log, "readable by others"));
+    ck_assert_str_eq(cfg.dblab.token, "env-token-1234");   /* plain scalars are trimmed */
+    free(log);
+    free(y2);
+    free(y);
+    y = yaml_with("  username: u\n  password: literal-password\n", NULL, "  insecure: true\n", NULL);
+    char *ty = strstr(y, "tok-secret-value");
+    memcpy(ty, "ssm:/a/b/c/d/e/f", 16);
+    log = load_file_logged(y, 0640);
+    ck_assert_ptr_nonnull(strstr(log, "holds a literal source.password"));
+    ck_assert_ptr_nonnull(strstr(log, "dblab.insecure is true"));
+    free(log);
+    free(y);
 }
 END_TEST
 
@@ -824,6 +929,10 @@ START_TEST(suggestions)
     ck_assert_str_eq(suggest_closest("max_attempts", names), "maxAttempts");
     ck_assert_ptr_null(suggest_closest("color", names));
     ck_assert_ptr_null(suggest_closest("x", names));
+    ck_assert_str_eq(suggest_closest("prof", names), "profile");
+    ck_assert_str_eq(suggest_closest("max", names), "maxAttempts");
+    static const char *const two[] = { "maxAge", "maxAttempts", NULL };
+    ck_assert_ptr_null(suggest_closest("max", two));    /* ambiguous */
 }
 END_TEST
 
@@ -855,6 +964,8 @@ static Suite *config_suite(void)
     tcase_add_test(tc, urls);
     tcase_add_test(tc, strings_and_classes);
     tcase_add_test(tc, tags);
+    tcase_add_test(tc, relative_paths);
+    tcase_add_test(tc, warnings);
     tcase_add_test(tc, secret_references);
     tcase_add_test(tc, json_redacts_secrets);
     tcase_add_test(tc, env_expansion_in_config);

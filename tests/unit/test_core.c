@@ -115,6 +115,9 @@ START_TEST(redaction_of_sensitive_fields)
         {"token file /var/run/token", "token file /var/run/token"},
         {"mytoken: keep", "mytoken: keep"},
         {"password: [REDACTED]", "password: [REDACTED]"},
+        {"cfg.yaml:3:5: dblab.token: environment variable DBLAB_TOKEN is not set",
+         "cfg.yaml:3:5: dblab.token: environment variable DBLAB_TOKEN is not set"},
+        {"source.password: required", "source.password: required"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *r = redact_apply(cases[i].in);

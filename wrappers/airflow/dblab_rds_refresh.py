@@ -136,7 +136,8 @@ with DAG(
     )
     # The teardown gets the most complete document there is: refresh's, else
     # wait's, else create's. rds-clone-delete is guarded (name prefix AND the
-    # ManagedBy tag, checked against AWS) and idempotent.
+    # ManagedBy tag, checked against AWS) and idempotent. A failed delete fails
+    # the DAG run (on_failure_fail_dagrun): it may have left a clone behind.
     delete = BashOperator(
         task_id="delete",
         bash_command=_PROLOGUE
@@ -150,6 +151,6 @@ with DAG(
         ),
         append_env=True,
         execution_timeout=timedelta(minutes=15),
-    ).as_teardown(setups=create)
+    ).as_teardown(setups=create, on_failure_fail_dagrun=True)
 
     snapshot >> create >> wait >> refresh >> delete

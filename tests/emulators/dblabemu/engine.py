@@ -121,7 +121,7 @@ def load_seed(path):
 
 
 def _serialize(node):
-    return yaml.serialize(node) if node is not None else ""
+    return yaml.serialize(projection.unwrap_aliases(node)) if node is not None else ""
 
 
 def _dig(obj, *keys):
@@ -203,7 +203,10 @@ class Engine:
         else:
             self.mode = "unknown"
         self.disable_config_modification = bool(_dig(cfg, "server", "disableConfigModification"))
-        self.timetable = _dig(cfg, "retrieval", "refresh", "timetable") or ""
+        timetable = str(_dig(cfg, "retrieval", "refresh", "timetable") or "")
+        if timetable != getattr(self, "timetable", None):
+            self.sched_from = self.clock.now()  # setupScheduler: runs from now on, none missed
+        self.timetable = timetable
 
     def event(self, level, message, at=None):
         self.events.append({"time": rfc3339nano(at if at is not None else self.clock.now()),
@@ -309,9 +312,12 @@ class Engine:
         if phase == "starting":
             silent = self._silent_failure(run)
             if silent:
-                # RefreshData fails before it sets the status: the API handler's goroutine
-                # only logs it (routes.go: "failed to initiate full refresh").
+                # RefreshData fails before it sets the status. The API handler's goroutine
+                # only logs it (routes.go: "failed to initiate full refresh"); the scheduler's
+                # refreshFunc also records it as a refresh_failed alert.
                 self.event("error", "failed to initiate full refresh " + silent, t)
+                if run["source"] == "scheduler":
+                    self._add_alert("refresh_failed", silent, t)
                 self.slot = False
                 self.run = None
                 return
@@ -364,6 +370,9 @@ class Engine:
     def _fail(self, message, t, pool):
         self.status = "failed"
         self._add_alert("refresh_failed", message, t)
+        if self.run and self.run["source"] == "scheduler":
+            # Retrieval.refreshFunc adds the returned error once more.
+            self._add_alert("refresh_failed", message, t)
         if pool:
             pool["status"] = "empty"
         self.slot = False
@@ -405,7 +414,7 @@ class Engine:
     # --- the AWS cross-check ---------------------------------------------------------
 
     def _aws_state(self):
-        with urllib.request.urlopen(self.aws_url + "/_emulator/state", timeout=5) as resp:
+        with urllib.request.urlopen(self.aws_url + "/_emulator/state", timeout=3) as resp:
             return json.loads(resp.read().decode("utf-8"))
 
     def _source_check(self):
@@ -503,7 +512,8 @@ class Engine:
         for p in self.pools:
             clones = [c["id"] for c in self.clones if c.get("pool") == p["name"]]
             used = 245248 + (12288 if p["dataStateAt"] else 0)
-            pools.append({"name": p["name"], "mode": "zfs", "dataStateAt": local_time(p["dataStateAt"]),
+            # buildPoolEntry: a pool without data has a zero DSA, marshalled as "".
+            pools.append({"name": p["name"], "mode": "zfs", "dataStateAt": local_time(p["dataStateAt"]) or "",
                           "status": p["status"], "cloneList": clones,
                           "fileSystem": {"mode": "zfs", "size": 30685528064, "free": 30685528064 - used,
                                          "used": used, "dataSize": 12288 if p["dataStateAt"] else 0,
@@ -538,7 +548,7 @@ class Engine:
         return {"status": "OK", "message": "Full refresh started"}
 
     def _compose(self, text=None):
-        node = _compose_text(self.yaml_text if text is None else text)
+        node = projection.compose(self.yaml_text if text is None else text)
         if node is None:
             raise bad_request("failed to load yaml config projection: document has no mapping node")
         return node

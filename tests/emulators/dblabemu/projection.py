@@ -11,6 +11,13 @@ last element is missing. That is the behaviour dblab-refresh must detect by read
 the config back.
 """
 import yaml
+import yaml.composer
+import yaml.constructor
+import yaml.events
+import yaml.parser
+import yaml.reader
+import yaml.resolver
+import yaml.scanner
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from .gojson import go_sharp_v, go_type_name
@@ -71,6 +78,58 @@ PHYSICAL_FIELDS = ["physicalTool", "physicalDockerImage", "physicalSyncEnabled",
 
 class ProjectionError(Exception):
     pass
+
+
+class AliasNode:
+    """A `*anchor` occurrence, kept apart from its target as yaml.v3's AliasNode is: the
+    projection cannot walk through it ("node is not a mapping node")."""
+
+    def __init__(self, target):
+        self.target = target
+        self.tag = getattr(target, "tag", "")
+        self.value = getattr(target, "value", "")
+
+
+class _AliasComposer(yaml.composer.Composer):
+    def compose_node(self, parent, index):
+        alias = self.check_event(yaml.events.AliasEvent)
+        node = super().compose_node(parent, index)
+        return AliasNode(node) if alias else node
+
+
+class _NodeLoader(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser, _AliasComposer,
+                  yaml.constructor.SafeConstructor, yaml.resolver.Resolver):
+    def __init__(self, stream):
+        yaml.reader.Reader.__init__(self, stream)
+        yaml.scanner.Scanner.__init__(self)
+        yaml.parser.Parser.__init__(self)
+        _AliasComposer.__init__(self)
+        yaml.constructor.SafeConstructor.__init__(self)
+        yaml.resolver.Resolver.__init__(self)
+
+
+def compose(text):
+    """The YAML node tree of server.yml, aliases kept as AliasNode."""
+    loader = _NodeLoader(text)
+    try:
+        return loader.get_single_node()
+    finally:
+        loader.dispose()
+
+
+def unwrap_aliases(node, seen=None):
+    """Back to plain shared nodes, so yaml.serialize writes anchors and aliases."""
+    seen = seen if seen is not None else set()
+    if isinstance(node, AliasNode):
+        return node.target
+    if id(node) in seen:
+        return node
+    seen.add(id(node))
+    if isinstance(node, MappingNode):
+        node.value = [(unwrap_aliases(k, seen), unwrap_aliases(v, seen)) for k, v in node.value]
+    elif isinstance(node, SequenceNode):
+        node.value = [unwrap_aliases(v, seen) for v in node.value]
+    return node
 
 
 # --- ptypes.Convert -----------------------------------------------------------------
@@ -175,6 +234,9 @@ def _find(node, key):
 def _convert_map(node):
     out = {}
     for k, v in node.value:
+        if isinstance(v, AliasNode):
+            # yaml.v3: an alias node has no resolved tag, so convertMap cannot type it.
+            raise ProjectionError("unsupported type for conversion: string")
         tag = _short_tag(v)
         if tag == "null":
             out[k.value] = {}
@@ -193,6 +255,7 @@ def _convert_map(node):
 def _convert_slice(node):
     out = []
     for item in node.value:
+        item = item.target if isinstance(item, AliasNode) else item
         if not isinstance(item, ScalarNode):
             raise ProjectionError("failed to convert a slice element: unsupported string type")
         out.append(item.value)
@@ -214,6 +277,8 @@ def yaml_get(document, field):
         if child is None:
             return None
         node = child
+    if isinstance(node, AliasNode):
+        node = node.target
     tag = _short_tag(node)
     if tag == "null":
         return None

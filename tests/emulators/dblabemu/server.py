@@ -11,9 +11,12 @@ import http.server
 import json
 import select
 import socket
+import socketserver
 import ssl
 import struct
+import sys
 import threading
+import traceback
 import time
 import urllib.parse
 from email.utils import formatdate
@@ -130,9 +133,21 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return
         record = {"method": self.command, "path": self.path, "status": 0,
                   "time": gojson.rfc3339nano(engine.clock.now())}
+        if body and self.command == "POST" and path == "/admin/config":
+            # What the client sent, secrets masked: tests assert on the exact projection.
+            try:
+                record["body"] = _mask_secrets(json.loads(body.decode("utf-8")))
+            except ValueError:
+                record["body"] = None
         try:
             if not self._apply_http_faults(path):
                 self._route(path, body)
+        except OSError:
+            raise  # the client went away
+        except Exception as err:  # an emulator bug: say so loudly rather than drop the connection
+            traceback.print_exc(file=sys.stderr)
+            if self._status == 0:
+                self._send_error(ApiError("INTERNAL_ERROR", "dblab emulator bug: %r" % err))
         finally:
             record["status"] = self._status
             with engine.lock:
@@ -154,6 +169,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     continue
                 if f.get("method") and f["method"].upper() != self.command:
                     continue
+                if f["type"] != "slow" and action is not None:
+                    continue  # one answer per request: later faults keep their count
                 if f.get("remaining") is not None:
                     f["remaining"] -= 1
                     if f["remaining"] <= 0:
@@ -254,7 +271,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 elif name == "faults" and self.command == "GET":
                     self._send_json(200, engine.faults)
                 elif name == "faults" and self.command in ("POST", "DELETE"):
-                    if self.command == "DELETE" or data.get("clear"):
+                    if self.command == "DELETE" or (isinstance(data, dict) and data.get("clear")):
                         engine.faults.clear()
                         self._send_json(200, {"ok": True, "faults": []})
                         return
@@ -273,8 +290,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     self._send_json(200, {"ok": True})
                 else:
                     self._send_json(404, {"error": "unknown control endpoint %s %s" % (self.command, path)})
-        except (ApiError, ValueError, KeyError, TypeError) as err:
+        except (ApiError, ValueError, KeyError, TypeError, AttributeError) as err:
             self._send_json(400, {"error": str(getattr(err, "message", err))})
+
+
+def _mask_secrets(value):
+    if isinstance(value, dict):
+        return {k: ("****" if k in ("password", "connectionString") and v not in (None, "") else
+                    _mask_secrets(v)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_mask_secrets(v) for v in value]
+    return value
 
 
 def _read_json(body):
@@ -333,6 +359,12 @@ class EmulatorServer(http.server.ThreadingHTTPServer):
         self.refusing_until = None
         super().__init__(address, Handler)
 
+    def server_bind(self):
+        # HTTPServer.server_bind would resolve the host name (socket.getfqdn): a DNS
+        # lookup at every start-up, slow or hanging on a machine without a resolver.
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = self.server_address[:2]
+
     def finish_request(self, request, client_address):
         # The TLS handshake runs in the connection's own thread, never in accept().
         if self.tls_context is not None:
@@ -358,13 +390,15 @@ class EmulatorServer(http.server.ThreadingHTTPServer):
         if ftype == "down" and fault.get("mode") == "refuse":
             self.refuse_for(float(fault.get("seconds", 1)))
             return fault
-        if "calls" in fault:
+        if ftype.startswith("refresh-"):
+            # Refresh faults apply to the next `count` refreshes.
+            fault["remaining"] = int(fault.pop("count", fault.pop("calls", 1)))
+            fault.pop("seconds", None)
+        elif "calls" in fault:
             fault["remaining"] = int(fault.pop("calls"))
         elif "seconds" in fault:
             fault["until"] = time.monotonic() + float(fault["seconds"])
             fault["remaining"] = None
-        elif ftype in ("refresh-fail", "refresh-stuck", "refresh-silent"):
-            fault["remaining"] = int(fault.pop("count", 1))
         else:
             fault["remaining"] = 1
         self.engine.faults.append(fault)

@@ -605,6 +605,7 @@ fail() { # step code: only the first failure counts
 
 CLONE_ID=
 CREATE_T0=
+CREATE_STARTED=0    # 1 once rds-clone-create was started (a request may exist)
 CREATE_DONE=0       # 1 once rds-clone-create has returned (no request in flight)
 CLONE_DELETED=0     # 1 once a delete request was accepted
 CLONE_GONE_BEFORE=0 # 1 when the delete found nothing to delete
@@ -901,6 +902,10 @@ DELETE_DONE_TRYING=0 # 1 when the signal path already spent its delete budget
 finish() { # reason deadline
     [ "$FINISHED" = 1 ] && return 0
     FINISHED=1
+    if [ -n "$CLONE_ID" ] && [ "$CREATE_STARTED" = 0 ]; then
+        # Named and recorded, but never requested: nothing can exist.
+        CLONE_ID=
+    fi
     if [ -n "$CLONE_ID" ] && [ "$CLONE_DELETED" = 0 ] && [ "$DELETE_DONE_TRYING" = 0 ]; then
         delete_clone "${1:-cleanup}" "${2:-$DELETE_SECONDS}"
         retry_delete_in_flight
@@ -1156,6 +1161,7 @@ pipeline() {
         fail create "$EX_INTERNAL"
         return
     }
+    CREATE_STARTED=1
     # shellcheck disable=SC2086
     run_step create "$SDIR/snapshot.json" "$SDIR/clone.json" "$CMD_CREATE" -config "$CONFIG" $FLAGS \
         -run-id "$RUN_ID" -clone-id "$CLONE_ID"

@@ -171,6 +171,31 @@ dt_check_clean
 aws_emu_post seed "{\"path\": \"$default_seed\"}" >/dev/null || fail "cannot re-seed the AWS emulator"
 dt_row "cleanup -max-age 30m (expired clone)" "dry run lists; then deleted" "collected" "$(dt_secs "$DT_CASE_T0")"
 
+# ---------------------------------------------------------------- Aurora
+case_begin "Aurora cluster: SIGKILL mid-wait, then a full run recovers and refreshes"
+dt_reset
+DT_SOURCE_TYPE=aurora-cluster DT_SOURCE_ID=production-aurora dt_config
+aws_durations '{"durations":{"cluster-creating":6000,"cluster-instance-creating":6000}}'
+dt_start
+dt_wait_log 'step wait: '
+sleep 1
+dt_kill9
+orphan=$(sed -n 's/^clone=//p' "$DT_DIR/state/us-east-1.production-aurora/run.state")
+[ -n "$orphan" ] || fail "no clone recorded for the Aurora run"
+aws_durations "$DT_AWS_FAST"
+dt_run
+expect_rc 0
+expect_doc steps.recovery.clone "$orphan"
+expect_doc steps.recovery.exitCode 0
+expect_doc clone.kind cluster
+expect_doc outcome.cloneDeleted true
+[ "$(doc_get deleted.instances)" != "[]" ] || fail "the Aurora delete names no member instance"
+"$PY" "$DT_TOP/tests/lib/validate_rundoc.py" <"$DT_DIR/out" >"$DT_DIR/validate.log" 2>&1 ||
+    fail "the schema rejects the Aurora run's document: $(cat "$DT_DIR/validate.log")"
+dt_check_clean
+dt_config
+dt_row "Aurora: SIGKILL mid-wait, then full run" "recovery + refresh, 0" "orphan cluster deleted, refresh ok" "$(dt_secs "$DT_CASE_T0")"
+
 # ---------------------------------------------------------------- usage
 case_begin "usage errors"
 "$DT_BIN/dblab-rds-refresh" >/dev/null 2>&1

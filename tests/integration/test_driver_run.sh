@@ -37,7 +37,9 @@ for f in snapshot clone endpoint refresh deleted; do
     [ -f "$sdir/$f.json" ] || fail "no $f.json in the state directory"
     [ "$(stat -c %a "$sdir/$f.json")" = 600 ] || fail "$f.json is mode $(stat -c %a "$sdir/$f.json")"
 done
-ls "$sdir" | grep -q '\.tmp' && fail "temporary files left in $sdir: $(ls "$sdir")"
+for f in "$sdir"/*.tmp*; do
+    [ -e "$f" ] && fail "temporary file left in the state directory: $f"
+done
 # The create got the name decided beforehand.
 aws_emu_get 'calls?action=RestoreDBInstanceFromDBSnapshot' | grep -q "\"$clone\"" ||
     fail "RestoreDBInstanceFromDBSnapshot was not called with $clone"

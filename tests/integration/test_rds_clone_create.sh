@@ -4,6 +4,7 @@
 # throttling, 5xx and a lost response; the Aurora roll-back when the writer cannot be
 # created; SIGTERM during the create leaves nothing behind; the dry run changes nothing.
 set -eu
+# shellcheck source=tests/lib/rds_testlib.sh disable=SC2034  # RC is read by expect_rc
 . "$(dirname "$0")/../lib/rds_testlib.sh"
 rds_start rds
 
@@ -36,10 +37,10 @@ err_has c3 "cannot be adopted"
 [ "$(status_of instances "$name")" != deleting ] || fail "refused adoption deleted the clone"
 
 # an existing instance that is not ours: refused, untouched
-run trap rds-clone-create -clone-id dblab-refresh-legacy <"$T/snap.out"
+run not_ours rds-clone-create -clone-id dblab-refresh-legacy <"$T/snap.out"
 expect_rc 83
-err_has trap "dblab-refresh-legacy"
-err_has trap "ManagedBy"
+err_has not_ours "dblab-refresh-legacy"
+err_has not_ours "ManagedBy"
 
 # InsufficientDBInstanceCapacity: a temporary failure, nothing left
 fault '{"type": "insufficient-capacity", "action": "RestoreDBInstanceFromDBSnapshot"}'

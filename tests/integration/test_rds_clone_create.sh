@@ -100,5 +100,22 @@ err_has acreate "InsufficientDBInstanceCapacity"
 st=$(status_of clusters dblab-refresh-aurora-fail)
 case "$st" in deleting|absent) ;; *) fail "Aurora roll-back: cluster is $st";; esac
 [ -z "$(managed_left)" ] || fail "Aurora roll-back left: $(managed_left)"
+
+# Aurora, SIGTERM while the cluster restore is in flight: the cluster is removed
+fault '{"type": "slow", "action": "RestoreDBClusterFromSnapshot", "delaySeconds": 2}'
+set +e
+DBLAB_RDS_REFRESH_POLL_SCALE=0.2 "$DRR_BIN/rds-clone-create" -config "$CFG" \
+    -clone-id dblab-refresh-aurora-sig <"$T/asnap.out" >"$T/asig.out" 2>"$T/asig.err" &
+pid=$!
+sleep 0.7
+kill -TERM "$pid"
+wait "$pid"
+RC=$?
+set -e
+expect_rc 143
+st=$(status_of clusters dblab-refresh-aurora-sig)
+case "$st" in deleting|absent) ;; *) fail "Aurora SIGTERM: cluster is $st";; esac
+[ "$(status_of instances dblab-refresh-aurora-sig-instance)" = absent ] || fail "Aurora SIGTERM: writer created"
+[ -z "$(managed_left)" ] || fail "Aurora SIGTERM left: $(managed_left)"
 check_calls
 echo ok

@@ -102,6 +102,19 @@ static void fake_rds(const struct hstub_request *req, struct hstub_reply *reply,
                         "<DBInstanceStatus>creating</DBInstanceStatus>"
                         "</DBInstance></%sResult></%sResponse>",
                         action, action, id ? id : "", id ? id : "", action, action);
+    } else if (action && strcmp(action, "RestoreDBClusterToPointInTime") == 0) {
+        hstub_reply_set(reply, 200,
+                        "<%sResponse " NS "><%sResult><DBCluster>"
+                        "<DBClusterIdentifier>dblab-refresh-pitr</DBClusterIdentifier>"
+                        "<Status>creating</Status></DBCluster></%sResult></%sResponse>",
+                        action, action, action, action);
+    } else if (action && strcmp(action, "RestoreDBInstanceToPointInTime") == 0) {
+        hstub_reply_set(reply, 200,
+                        "<%sResponse " NS "><%sResult><DBInstance>"
+                        "<DBInstanceIdentifier>dblab-refresh-pitr</DBInstanceIdentifier>"
+                        "<DBInstanceStatus>creating</DBInstanceStatus></DBInstance></%sResult>"
+                        "</%sResponse>",
+                        action, action, action, action);
     } else {
         reply_error(reply, 400, "InvalidAction", "not in this stub");
     }
@@ -333,6 +346,46 @@ START_TEST(test_guarded_delete)
 }
 END_TEST
 
+START_TEST(test_point_in_time)
+{
+    struct fixture f;
+    memset(&f, 0, sizeof f);
+    start(&f);
+    struct rds_create_opts o;
+    memset(&o, 0, sizeof o);
+    o.instance_class = "db.t3.medium";
+    o.publicly_accessible = -1;
+    o.enable_iam_auth = -1;
+    struct rds_cluster cl;
+    struct rds_instance inst;
+    struct err e;
+    err_clear(&e);
+    ck_assert_int_eq(rds_restore_db_cluster_to_point_in_time(&f.aws, "dblab-refresh-pitr",
+                                                             "production-aurora", "copy-on-write",
+                                                             0, &o, &cl, NULL, &e), 0);
+    ck_assert_str_eq(cl.status, "creating");
+    rds_cluster_free(&cl);
+    const char *body = hstub_get(f.stub, 0)->body;
+    ck_assert_ptr_nonnull(strstr(body, "Action=RestoreDBClusterToPointInTime"));
+    ck_assert_ptr_nonnull(strstr(body, "RestoreType=copy-on-write"));
+    ck_assert_ptr_nonnull(strstr(body, "SourceDBClusterIdentifier=production-aurora"));
+    ck_assert_ptr_nonnull(strstr(body, "UseLatestRestorableTime=true"));
+    ck_assert_ptr_nonnull(strstr(body, "DeletionProtection=false"));
+    ck_assert_ptr_null(strstr(body, "PubliclyAccessible")); /* unset tristate: not sent */
+
+    ck_assert_int_eq(rds_restore_db_instance_to_point_in_time(&f.aws, "dblab-refresh-pitr",
+                                                              "production-db", 1795658400, &o,
+                                                              &inst, NULL, &e), 0);
+    rds_instance_free(&inst);
+    body = hstub_get(f.stub, 1)->body;
+    ck_assert_ptr_nonnull(strstr(body, "TargetDBInstanceIdentifier=dblab-refresh-pitr"));
+    ck_assert_ptr_nonnull(strstr(body, "SourceDBInstanceIdentifier=production-db"));
+    ck_assert_ptr_nonnull(strstr(body, "RestoreTime=2026-11-26T02%3A00%3A00Z"));
+    ck_assert_ptr_null(strstr(body, "UseLatestRestorableTime"));
+    stop(&f);
+}
+END_TEST
+
 int main(void)
 {
     log_init("test_rds_calls", LOG_FORMAT_TEXT, LOG_LEVEL_ERROR);
@@ -344,6 +397,7 @@ int main(void)
     tcase_add_test(tc, test_not_found_and_error_text);
     tcase_add_test(tc, test_restore_parameters);
     tcase_add_test(tc, test_guarded_delete);
+    tcase_add_test(tc, test_point_in_time);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

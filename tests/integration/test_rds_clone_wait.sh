@@ -4,6 +4,7 @@
 # a clone that never appears (86), throttling and 5xx during the wait, an Aurora
 # cluster failing, SIGTERM (143), -check-connect on an endpoint that does not answer.
 set -eu
+# shellcheck source=tests/lib/rds_testlib.sh disable=SC2034  # RC is read by expect_rc
 . "$(dirname "$0")/../lib/rds_testlib.sh"
 rds_start rds
 

@@ -203,7 +203,18 @@ def run_dag(dag, base_env, run_id):
     return states, xcom, outputs, ("failed" if dag_failed else "success")
 
 
-def managed_clones(aws_url):
+def managed_clones(aws_url, settle=60):
+    """Managed clones still in the emulator. A clone the teardown deleted is in
+    'deleting' for a while (the delete does not wait): give it time to be gone."""
+    deadline = time.monotonic() + settle
+    while True:
+        names = _managed_clones_now(aws_url)
+        if not names or time.monotonic() > deadline:
+            return names
+        time.sleep(0.5)
+
+
+def _managed_clones_now(aws_url):
     state = http("GET", aws_url + "/_emulator/state")
     names = []
     for kind in ("instances", "clusters"):

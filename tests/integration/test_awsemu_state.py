@@ -684,6 +684,19 @@ class Credentials(Base):
                                 headers={"X-aws-ec2-metadata-token": "forged"})
         self.assertEqual(st, 401)
 
+    def test_imds_and_ecs_faults(self):
+        self.emu.fault(service="imds", type="http503")
+        st, _, _ = self.emu.raw("PUT", "/latest/api/token",
+                                headers={"X-aws-ec2-metadata-token-ttl-seconds": "60"})
+        self.assertEqual(st, 503)
+        self.emu.fault(service="ecs", type="reset")
+        import http.client
+        with self.assertRaises((ConnectionError, http.client.HTTPException)):
+            self.emu.raw("GET", "/v2/credentials/x",
+                         headers={"Authorization": "emulator-ecs-authorization-token"})
+        calls = self.emu.calls(service="ecs")
+        self.assertEqual(calls[-1]["fault"], "reset")
+
     def test_ecs(self):
         st, _, _ = self.emu.raw("GET", "/v2/credentials/task-1")
         self.assertEqual(st, 401)

@@ -877,7 +877,9 @@ class Rds:
                 not in ("io1", "io2", "gp3"):
             raise combination("Provisioned IOPS is only supported for io1, io2 and gp3 "
                               "storage.")
-        source = self.instances.get(snap["DBInstanceIdentifier"])
+        # Another account's (shared) snapshot says nothing about our instances.
+        source = None if snap["SnapshotType"] == "shared" else \
+            self.instances.get(snap["DBInstanceIdentifier"])
         base = dict(source or {})
         base.update({
             "Engine": snap["Engine"], "EngineVersion": snap["EngineVersion"],
@@ -968,7 +970,8 @@ class Rds:
             raise combination(f"Cannot restore a {snap['Engine']} "
                               f"{snap['EngineVersion']} snapshot to major version "
                               f"{p['EngineVersion']}.")
-        source = self.clusters.get(snap["DBClusterIdentifier"]) or {}
+        source = {} if snap["SnapshotType"] == "shared" else \
+            (self.clusters.get(snap["DBClusterIdentifier"]) or {})
         base = dict(source)
         base.update({"Engine": snap["Engine"], "EngineVersion": snap["EngineVersion"],
                      "MasterUsername": snap["MasterUsername"],

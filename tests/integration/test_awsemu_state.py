@@ -448,6 +448,8 @@ class Aurora(Base):
     def test_cluster_validation(self):
         self.assertCode("InvalidParameterCombination", 400, self.restore_cluster,
                         name="wrong-engine", EngineVersion="15.4")
+        self.assertCode("InvalidParameterValue", 400, self.restore_cluster,
+                        name="bad-port", Port=80)
         snaps = self.rds.describe_db_cluster_snapshots(
             DBClusterIdentifier="production-aurora")["DBClusterSnapshots"]
         self.assertCode("InvalidParameterCombination", 400,

@@ -66,6 +66,16 @@ def check_identifier(value, param):
     return value.lower()
 
 
+def _version(text):
+    """'16.4' -> (16, 4) for comparisons; non-numeric parts compare as 0."""
+    return tuple(int(x) if x.isdigit() else 0 for x in text.split("."))
+
+
+def _check_port(port):
+    if port is not None and not 1150 <= port <= 65535:
+        raise invalid(f"Invalid port {port}: the port must be between 1150 and 65535.")
+
+
 def _order_key(name):
     """Describe results come back in an order clients must not rely on."""
     return hashlib.sha256(name.encode()).hexdigest()
@@ -469,6 +479,7 @@ class Rds:
                               "for Multi-AZ instances.")
         az = self._az(params.get("AvailabilityZone"))
         engine = base["Engine"]
+        _check_port(params.get("Port"))
         port = params.get("Port", base.get("Port", 5432))
         now = self.now()
         rec = {
@@ -552,6 +563,7 @@ class Rds:
 
     def new_cluster(self, name, base, params, status="creating"):
         engine = base["Engine"]
+        _check_port(params.get("Port"))
         subnet = self._subnet_group(params.get("DBSubnetGroupName")
                                     or base.get("_subnet_group"))
         now = self.now()
@@ -965,10 +977,10 @@ class Rds:
             raise combination(f"The engine name requested for your DB cluster "
                               f"({p['Engine']}) doesn't match the engine name of your "
                               f"snapshot ({snap['Engine']}).")
-        if p.get("EngineVersion") and p["EngineVersion"].split(".")[0] != \
-                snap["EngineVersion"].split(".")[0]:
+        if p.get("EngineVersion") and \
+                _version(p["EngineVersion"]) < _version(snap["EngineVersion"]):
             raise combination(f"Cannot restore a {snap['Engine']} "
-                              f"{snap['EngineVersion']} snapshot to major version "
+                              f"{snap['EngineVersion']} snapshot to the older version "
                               f"{p['EngineVersion']}.")
         source = {} if snap["SnapshotType"] == "shared" else \
             (self.clusters.get(snap["DBClusterIdentifier"]) or {})

@@ -268,6 +268,18 @@ class InstanceLifecycle(Base):
         snaps = self.rds.describe_db_snapshots(DBInstanceIdentifier=name)["DBSnapshots"]
         self.assertEqual(snaps, [])
 
+    def test_eventual_consistency(self):
+        self.emu.control("POST", "/_emulator/config", {"describeLagSeconds": 5})
+        try:
+            created = self.restore("lagging-clone")
+            name = created["DBInstanceIdentifier"]
+            self.assertCode("DBInstanceNotFound", 404, self.instance, name=name)
+            self.assertCode("DBInstanceAlreadyExists", 400, self.restore, name=name)
+            self.emu.advance(5)
+            self.assertEqual(self.instance(name)["DBInstanceStatus"], "creating")
+        finally:
+            self.emu.control("POST", "/_emulator/config", {"describeLagSeconds": 0})
+
     def test_time_scale(self):
         self.emu.control("POST", "/_emulator/time-scale", {"timeScale": 100000})
         try:

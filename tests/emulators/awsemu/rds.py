@@ -89,6 +89,9 @@ class Rds:
         self.account = account
         self.rng = rng or random.Random()
         self.durations = dict(DEFAULT_DURATIONS)
+        # Eventual consistency: for this many AWS seconds after a create/restore,
+        # Describe* do not see the new resource yet (DBInstanceNotFound etc.).
+        self.describe_lag = 0.0
         self.endpoint_token = _rand(12, rng=self.rng)
         self.instances = {}
         self.clusters = {}
@@ -698,9 +701,13 @@ class Rds:
         filters = self._filters(p, {"db-cluster-id", "db-instance-id", "dbi-resource-id",
                                     "domain", "engine"})
         if "DBInstanceIdentifier" in p:
-            items = [self.get_instance(p["DBInstanceIdentifier"])]
+            rec = self.get_instance(p["DBInstanceIdentifier"])
+            if not self._visible(rec):
+                raise self.err("DBInstanceNotFoundFault",
+                               f"DBInstance {p['DBInstanceIdentifier']} not found.")
+            items = [rec]
         else:
-            items = list(self.instances.values())
+            items = [r for r in self.instances.values() if self._visible(r)]
         out = []
         for r in items:
             if "db-instance-id" in filters and not self._match_ids(
@@ -728,9 +735,13 @@ class Rds:
         filters = self._filters(p, {"clone-group-id", "db-cluster-id",
                                     "db-cluster-resource-id", "domain", "engine"})
         if "DBClusterIdentifier" in p:
-            items = [self.get_cluster(p["DBClusterIdentifier"])]
+            rec = self.get_cluster(p["DBClusterIdentifier"])
+            if not self._visible(rec):
+                raise self.err("DBClusterNotFoundFault",
+                               f"DBCluster {p['DBClusterIdentifier']} not found.")
+            items = [rec]
         else:
-            items = list(self.clusters.values())
+            items = [r for r in self.clusters.values() if self._visible(r)]
         out = []
         for r in items:
             if "db-cluster-id" in filters and not self._match_ids(
@@ -918,8 +929,12 @@ class Rds:
             base.pop(k, None)
 
     def _start_instance(self, rec, phases):
+        rec["_visible_at"] = self.clock.progress() + self.describe_lag
         self.instances[rec["DBInstanceIdentifier"]] = rec
         self._start(rec, phases)
+
+    def _visible(self, rec):
+        return rec.get("_visible_at", 0) <= self.clock.progress()
 
     def RestoreDBInstanceToPointInTime(self, p):
         name = self._check_new_instance_name(p["TargetDBInstanceIdentifier"],
@@ -997,6 +1012,7 @@ class Rds:
 
     def _start_cluster(self, rec):
         phases = self._phases_for_new("cluster", backing_up=False)
+        rec["_visible_at"] = self.clock.progress() + self.describe_lag
         self.clusters[rec["DBClusterIdentifier"]] = rec
         self._start(rec, phases)
 

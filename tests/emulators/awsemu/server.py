@@ -184,7 +184,8 @@ class Emulator:
                 return 200, {"timeScale": scale}
             if route == ("POST", "/_emulator/config"):
                 cfg = data()
-                unknown = set(cfg) - {"timeScale", "credentialsLifetime", "durations"}
+                unknown = set(cfg) - {"timeScale", "credentialsLifetime", "durations",
+                                      "describeLagSeconds"}
                 if unknown:
                     raise FaultError(f"unknown config key(s) {sorted(unknown)}")
                 if "timeScale" in cfg:
@@ -193,6 +194,11 @@ class Emulator:
                     lifetime = cfg["credentialsLifetime"]
                     self.credentials_lifetime = lifetime
                     self.creds.lifetime = lifetime
+                if "describeLagSeconds" in cfg:
+                    lag = cfg["describeLagSeconds"]
+                    if not isinstance(lag, (int, float)) or lag < 0:
+                        raise FaultError("describeLagSeconds must be a number >= 0")
+                    self.rds.describe_lag = float(lag)
                 for k, v in cfg.get("durations", {}).items():
                     if k not in self.rds.durations or not isinstance(v, (int, float)) or v < 0:
                         raise FaultError(f"bad duration {k}={v!r}; known: "
@@ -200,6 +206,7 @@ class Emulator:
                     self.rds.durations[k] = v
                 return 200, {"timeScale": self.clock.time_scale,
                              "credentialsLifetime": self.credentials_lifetime,
+                             "describeLagSeconds": self.rds.describe_lag,
                              "durations": self.rds.durations}
             if route == ("POST", "/_emulator/credentials/expire"):
                 self.creds.expire_all()

@@ -13,6 +13,7 @@ import json
 import random
 import re
 import string
+import unicodedata
 import uuid
 
 from .errors import AwsError, model_error
@@ -339,7 +340,8 @@ class Rds:
     @staticmethod
     def _tag_text_ok(text):
         """RDS tags: Unicode letters, digits, white space and _ . : / = + - @ only."""
-        return all(c.isalnum() or c.isspace() or c in "_.:/=+-@" for c in text)
+        return all(c.isalnum() or c in " \t\n\r_.:/=+-@" or unicodedata.category(c) == "Zs"
+                   for c in text)
 
     def _check_tags(self, tags):
         keys = set()

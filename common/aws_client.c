@@ -1,6 +1,7 @@
 /* The AWS client: context, signed calls with retries, Query and awsJson1_1
  * protocols, pagination. See aws_client.h. */
 #include "aws_client.h"
+#include "stats.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -270,6 +271,7 @@ static int perform(struct aws_ctx *ctx, int svc, const char *op, enum protocol p
     if (!ctx->creds_fn)
         return err_set(e, DRR_EXIT_INTERNAL, "%s %s: no credential source configured", sname, op);
     ctx->calls++;
+    stats_add(STATS_AWS_CALLS, 1);
     int last_cost = 0, skew_corrected = 0;
     for (int attempt = 1;; attempt++) {
         int sig = signals_pending();
@@ -312,6 +314,7 @@ static int perform(struct aws_ctx *ctx, int svc, const char *op, enum protocol p
         int hrc = http_do(ctx->http, &req, resp, &he);
         sigv4_signed_free(&sig4);
         ctx->attempts++;
+        stats_add(STATS_AWS_ATTEMPTS, 1);
 
         enum aws_retry_class cls;
         if (hrc != 0) {

@@ -817,6 +817,70 @@ static const char *env_nonempty(const char *name)
     return v != NULL && v[0] != '\0' ? v : NULL;
 }
 
+/* Validates an endpoint that came from the environment or the AWS config file;
+ * takes ownership of v. */
+static int set_env_endpoint(struct loader *L, const char *source, char *v)
+{
+    struct err sub = {0};
+    struct err *saved = L->e;
+    L->e = &sub;
+    int rc = check_url(L, NULL, source, v);
+    L->e = saved;
+    if (rc != 0) {
+        rc = fail_env(L, source, "must be an http:// or https:// URL, got \"%s\"", v);
+        free(v);
+        return rc;
+    }
+    L->cfg->aws.endpoint = v;
+    return 0;
+}
+
+/* The SDKs' order for a service endpoint: aws.endpoint, AWS_ENDPOINT_URL_RDS,
+ * the profile's services section (rds = / endpoint_url = ...), AWS_ENDPOINT_URL,
+ * the profile's endpoint_url; all but the first ignored when
+ * AWS_IGNORE_CONFIGURED_ENDPOINT_URLS (or the profile's
+ * ignore_configured_endpoint_urls) is true. */
+static int resolve_endpoint(struct loader *L)
+{
+    struct config *cfg = L->cfg;
+    if (cfg->aws.endpoint != NULL)
+        return 0;
+    const char *ignore = getenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS");
+    if (ignore != NULL && ignore[0] != '\0') {
+        if (strcasecmp(ignore, "true") == 0)
+            return 0;
+    } else {
+        char *pi = aws_ini_get(cfg->aws.profile, "ignore_configured_endpoint_urls");
+        int ign = pi != NULL && strcasecmp(pi, "true") == 0;
+        free(pi);
+        if (ign)
+            return 0;
+    }
+
+    const char *v = env_nonempty("AWS_ENDPOINT_URL_RDS");
+    if (v != NULL)
+        return set_env_endpoint(L, "AWS_ENDPOINT_URL_RDS", xstrdup(v));
+
+    char *services = aws_ini_get(cfg->aws.profile, "services");
+    if (services != NULL) {
+        char *block = aws_ini_get_section("services", services, "rds");
+        char *url = aws_ini_subproperty(block, "endpoint_url");
+        free(block);
+        free(services);
+        if (url != NULL)
+            return set_env_endpoint(L, "AWS config file endpoint_url", url);
+    }
+
+    v = env_nonempty("AWS_ENDPOINT_URL");
+    if (v != NULL)
+        return set_env_endpoint(L, "AWS_ENDPOINT_URL", xstrdup(v));
+
+    char *url = aws_ini_get(cfg->aws.profile, "endpoint_url");
+    if (url != NULL)
+        return set_env_endpoint(L, "AWS config file endpoint_url", url);
+    return 0;
+}
+
 /* The validation across keys and the environment, after every key is set. */
 static int resolve(struct loader *L)
 {
@@ -841,9 +905,6 @@ static int resolve(struct loader *L)
     if (cfg->dblab.insecure && strncasecmp(cfg->dblab.api_endpoint, "https://", 8) == 0)
         log_warn("%s: dblab.insecure is true: the DBLab Engine's TLS certificate is not "
                  "verified%s", L->name, cfg->dblab.ca_cert != NULL ? " (dblab.caCert is ignored)" : "");
-    if (cfg->source.password != NULL && cfg->source.username == NULL)
-        return fail(L, where(L, SEC_SOURCE, "password"), "source.password",
-                    "given without source.username");
 
     /* aws.profile, else AWS_PROFILE */
     if (cfg->aws.profile == NULL && env_nonempty("AWS_PROFILE") != NULL)
@@ -882,28 +943,8 @@ static int resolve(struct loader *L)
                         "AWS_DEFAULT_REGION, or a region in the AWS profile)");
     }
 
-    /* endpoint: aws.endpoint, AWS_ENDPOINT_URL_RDS, AWS_ENDPOINT_URL (unless the
-     * SDKs' AWS_IGNORE_CONFIGURED_ENDPOINT_URLS says to ignore them) */
-    const char *ignore = getenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS");
-    if (cfg->aws.endpoint == NULL && !(ignore != NULL && strcasecmp(ignore, "true") == 0)) {
-        static const char *const vars[] = { "AWS_ENDPOINT_URL_RDS", "AWS_ENDPOINT_URL" };
-        for (size_t i = 0; i < 2 && cfg->aws.endpoint == NULL; i++) {
-            const char *v = env_nonempty(vars[i]);
-            if (v == NULL)
-                continue;
-            char *copy = xstrdup(v);
-            struct err sub = {0};
-            struct err *saved = L->e;
-            L->e = &sub;
-            rc = check_url(L, NULL, vars[i], copy);
-            L->e = saved;
-            if (rc != 0) {
-                free(copy);
-                return fail_env(L, vars[i], "must be an http:// or https:// URL, got \"%s\"", v);
-            }
-            cfg->aws.endpoint = copy;
-        }
-    }
+    if ((rc = resolve_endpoint(L)) != 0)
+        return rc;
 
     /* maxAttempts: aws.maxAttempts, AWS_MAX_ATTEMPTS, the profile's max_attempts */
     if (cfg->aws.max_attempts <= 0) {

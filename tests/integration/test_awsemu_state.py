@@ -347,6 +347,14 @@ class InstanceLifecycle(Base):
                         self.rds.restore_db_instance_from_db_snapshot,
                         DBInstanceIdentifier="x1", DBSnapshotIdentifier=sid,
                         Tags=[{"Key": "aws:reserved", "Value": "x"}])
+        self.assertCode("InvalidParameterValue", 400,
+                        self.rds.restore_db_instance_from_db_snapshot,
+                        DBInstanceIdentifier="x1", DBSnapshotIdentifier=sid,
+                        Tags=[{"Key": "RunId", "Value": "run#1,retry"}])
+        self.assertCode("InvalidParameterValue", 400,
+                        self.rds.restore_db_instance_from_db_snapshot,
+                        DBInstanceIdentifier="dblab-refresh-" + "x" * 50,
+                        DBSnapshotIdentifier=sid)
         self.assertCode("InvalidParameterCombination", 400,
                         self.rds.restore_db_instance_from_db_snapshot,
                         DBInstanceIdentifier="x1", DBSnapshotIdentifier=sid, Engine="mysql")
@@ -685,6 +693,30 @@ class Credentials(Base):
         c = json.loads(data)
         rds = client(self.emu, "rds", c["AccessKeyId"], c["SecretAccessKey"], c["Token"])
         rds.describe_db_instances(DBInstanceIdentifier="production-db")
+
+
+class SeedOptions(Base):
+    def test_stale_snapshots_and_cluster_types(self):
+        self.emu.control("POST", "/_emulator/seed", {
+            "credentials": [{"accessKeyId": ACCESS_KEY, "secretAccessKey": SECRET_KEY}],
+            "instances": [{"id": "old-db", "automatedSnapshots": {"count": 3,
+                                                                   "newestAgeHours": 72}}]})
+        snaps = self.rds.describe_db_snapshots(DBInstanceIdentifier="old-db")["DBSnapshots"]
+        newest = max(s["SnapshotCreateTime"] for s in snaps)
+        self.assertGreater(datetime.datetime.now(UTC) - newest, datetime.timedelta(hours=72))
+        self.assertCode("InvalidParameterValue", 400, self.rds.describe_db_cluster_snapshots,
+                        SnapshotType="awsbackup")
+
+    def test_new_snapshot_via_control(self):
+        self.emu.control("POST", "/_emulator/snapshots",
+                         {"instance": "production-db", "status": "creating"})
+        snaps = self.rds.describe_db_snapshots(DBInstanceIdentifier="production-db",
+                                               SnapshotType="automated")["DBSnapshots"]
+        self.assertEqual(sorted(s["Status"] for s in snaps).count("creating"), 1)
+        self.emu.advance(301)
+        snaps = self.rds.describe_db_snapshots(DBInstanceIdentifier="production-db",
+                                               SnapshotType="automated")["DBSnapshots"]
+        self.assertEqual({s["Status"] for s in snaps}, {"available"})
 
 
 class Control(Base):

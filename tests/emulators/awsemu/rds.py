@@ -35,15 +35,13 @@ _ID_RE = re.compile(r"^[A-Za-z](?!.*--)[A-Za-z0-9-]{0,62}$")
 _ARN_RE = re.compile(
     r"^arn:(aws|aws-cn|aws-us-gov):rds:([a-z0-9-]+):(\d{12}):"
     r"(db|cluster|snapshot|cluster-snapshot|subgrp|pg|cluster-pg|og):(.+)$")
-_CLASS_RE = re.compile(r"^db\.(t3|t4g|m5|m5d|m6g|m6gd|m6i|m6id|m7g|r5|r5b|r5d|r6g|r6gd|"
-                       r"r6i|r6id|r7g|x2g|serverless)"
-                       r"(\.(micro|small|medium|large|xlarge|[0-9]+xlarge))?$")
+# db.<family>.<size>: families are letters+digits+suffix letters (t4g, m6gd, r7i, x2iedn);
+# sizes as AWS names them.  Anything else is "Invalid DB Instance class".
+_CLASS_RE = re.compile(r"^db\.(serverless|[a-z]+[0-9]+[a-z-]*\.(micro|small|medium|large|"
+                       r"xlarge|[0-9]+xlarge|metal|metal-[0-9]+xl|[0-9]+xlarge\.tpc[0-9]\.mem[0-9]x))$")
 ENGINES = {"postgres", "mysql", "mariadb", "aurora-postgresql", "aurora-mysql",
            "oracle-ee", "oracle-se2", "sqlserver-ee", "sqlserver-se", "sqlserver-ex",
            "sqlserver-web"}
-TERMINAL_OUTCOMES = {"failed", "incompatible-restore", "incompatible-parameters",
-                     "incompatible-network", "storage-full",
-                     "inaccessible-encryption-credentials", "stuck"}
 _MODIFIABLE = {"available", "backing-up", "storage-optimization"}
 
 
@@ -174,6 +172,14 @@ class Rds:
 
     def _gone(self, table, name, rec):
         del table[name]
+        if table is self.instances and rec.get("_writer"):
+            # Failover: the first remaining member of the cluster becomes the writer.
+            for other in sorted(self.instances):
+                inst = self.instances[other]
+                if inst.get("DBClusterIdentifier") == rec.get("DBClusterIdentifier") \
+                        and inst["DBInstanceStatus"] != "deleting":
+                    inst["_writer"] = True
+                    break
         if table is self.instances and rec.get("_delete_automated", True):
             for sid in [k for k, s in self.snapshots.items()
                         if s.get("SnapshotType") == "automated"
@@ -317,9 +323,18 @@ class Rds:
         if not _CLASS_RE.match(cls):
             raise invalid(f"Invalid DB Instance class: {cls}")
 
+    @staticmethod
+    def _tag_text_ok(text):
+        """RDS tags: Unicode letters, digits, white space and _ . : / = + - @ only."""
+        return all(c.isalnum() or c.isspace() or c in "_.:/=+-@" for c in text)
+
     def _check_tags(self, tags):
         keys = set()
         for t in tags:
+            for part in (t.get("Key") or "", t.get("Value") or ""):
+                if not self._tag_text_ok(part):
+                    raise invalid(f"Invalid tag {part!r}: tags may contain only Unicode "
+                                  "letters, digits, white space, and _ . : / = + - @")
             k = t.get("Key")
             if k is None:
                 raise AwsError("MissingParameter", "Tag keys must not be empty", 400)
@@ -726,15 +741,19 @@ class Rds:
             res["Marker"] = marker
         return res
 
-    def _snapshot_types(self, p):
+    def _snapshot_types(self, p, cluster=False):
+        """The API reference: without SnapshotType, automated and manual (this
+        emulator also returns awsbackup ones for DB snapshots, as the console's
+        listing does); shared/public only with IncludeShared/IncludePublic.  The
+        awsbackup type does not apply to Aurora cluster snapshots."""
         stype = p.get("SnapshotType")
-        valid = {"automated", "manual", "shared", "public", "awsbackup"}
+        valid = {"automated", "manual", "shared", "public"} | (set() if cluster else {"awsbackup"})
         if stype is not None and stype not in valid:
             raise invalid(f"Invalid snapshot type: {stype}. Valid values: "
                           f"{', '.join(sorted(valid))}")
         if stype is not None:
             return {stype}
-        types = {"automated", "manual", "awsbackup"}
+        types = {"automated", "manual"} | (set() if cluster else {"awsbackup"})
         if p.get("IncludeShared"):
             types.add("shared")
         if p.get("IncludePublic"):
@@ -783,7 +802,7 @@ class Rds:
     def DescribeDBClusterSnapshots(self, p):
         filters = self._filters(p, {"db-cluster-id", "db-cluster-snapshot-id",
                                     "snapshot-type", "engine"})
-        types = self._snapshot_types(p)
+        types = self._snapshot_types(p, cluster=True)
         if "DBClusterSnapshotIdentifier" in p:
             snap = self.get_cluster_snapshot(p["DBClusterSnapshotIdentifier"])
             items = [snap]

@@ -12,6 +12,7 @@ import struct
 import sys
 import threading
 import time
+import traceback
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, parse_qsl, urlsplit
@@ -30,7 +31,10 @@ QUERY_SERVICES = ("rds", "sts")
 JSON_TARGETS = {"secretsmanager": "secretsmanager", "AmazonSSM": "ssm"}
 UNSIGNED_ACTIONS = {("sts", "AssumeRoleWithWebIdentity"), ("sts", "AssumeRoleWithSAML")}
 STS_ACTIONS = {"AssumeRole", "AssumeRoleWithWebIdentity", "GetCallerIdentity"}
-SECRET_WORDS = ("password", "secret", "token", "credential")
+# Parameter names whose values are secrets (matched case-insensitively); names like
+# SecretId or NextToken are identifiers and stay readable in the call log.
+SECRET_KEYS = {"secretstring", "secretbinary", "webidentitytoken", "sessiontoken",
+               "secretaccesskey", "samlassertion", "tdecredentialpassword"}
 MAX_BODY = 1 << 20
 
 
@@ -39,7 +43,8 @@ def _redact(value, key=""):
         return {k: _redact(v, k) for k, v in value.items()}
     if isinstance(value, list):
         return [_redact(v, key) for v in value]
-    if any(w in key.lower() for w in SECRET_WORDS) and isinstance(value, str):
+    if (key.lower() in SECRET_KEYS or key.lower().endswith("password")) \
+            and isinstance(value, (str, bytes)):
         return "***"
     if isinstance(value, datetime.datetime):
         return xmlrender.format_timestamp(value)
@@ -274,6 +279,15 @@ class Emulator:
             svc = entry["service"] if entry["service"] in ("rds", "sts", "secretsmanager",
                                                            "ssm") else "rds"
             resp = self.error_response(svc, e, request_id, json_protocol)
+        except Exception:  # pylint: disable=broad-except
+            # An emulator bug: say so loudly (stderr, call log, a 500 nobody mistakes
+            # for an AWS answer) instead of dropping the connection.
+            trace = traceback.format_exc()
+            sys.stderr.write(f"awsemu: BUG while handling {entry['action']}:\n{trace}")
+            entry["emulatorBug"] = trace.strip().splitlines()[-1]
+            resp = self.error_response("rds", AwsError(
+                "EmulatorBug", "The AWS emulator failed: " + entry["emulatorBug"], 500),
+                request_id, json_protocol)
         entry["status"] = resp.status
         entry["errorCode"] = resp.error_code
         entry["durationMs"] = round((time.monotonic() - started) * 1000, 1)
@@ -497,8 +511,9 @@ class Handler(BaseHTTPRequestHandler):
             query = parse_qs(urlsplit(self.path).query)
             try:
                 status, obj = em.control(self.command, path.rstrip("/") or "/", query, body)
-            except (FaultError, fixtures.FixtureError, ValueError, KeyError, TypeError) as e:
-                status, obj = 400, {"error": str(e)}
+            except (FaultError, fixtures.FixtureError, ValueError, KeyError, TypeError,
+                    AttributeError) as e:
+                status, obj = 400, {"error": f"{type(e).__name__}: {e}"}
             self._send(status, "application/json",
                        (json.dumps(obj, default=_json_default, indent=1) + "\n").encode())
             return
@@ -529,8 +544,11 @@ class Handler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_DELETE = _dispatch
 
 
-def make_server(emulator, port):
+def make_server(emulator, sock):
+    """An HTTP server on an already listening loopback socket."""
     handler = type("BoundHandler", (Handler,), {"emulator": emulator})
-    server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+    server = ThreadingHTTPServer(sock.getsockname(), handler, bind_and_activate=False)
+    server.socket.close()
+    server.socket = sock
     server.daemon_threads = True
     return server

@@ -173,10 +173,14 @@ int http_do(struct http_client *c, const struct http_request *req, struct http_r
 
     if (rc != CURLE_OK) {
         const char *why = errbuf[0] ? errbuf : curl_easy_strerror(rc);
-        if (rc == CURLE_ABORTED_BY_CALLBACK && signals_pending())
-            why = "interrupted by signal";
-        snprintf(resp->error, sizeof resp->error, "%s", why);
         resp->status = 0;
+        if (rc == CURLE_ABORTED_BY_CALLBACK && signals_pending()) {
+            /* Not a network failure: nobody should retry it or count it as a failed poll. */
+            snprintf(resp->error, sizeof resp->error, "interrupted by signal %d", signals_pending());
+            return err_set(e, DRR_EXIT_SIGNAL_BASE + signals_pending(), "%s %s: %s", method,
+                           req->url, resp->error);
+        }
+        snprintf(resp->error, sizeof resp->error, "%s", why);
         int code = DRR_EXIT_TEMPFAIL;
         /* A TLS verification failure will not heal by retrying: it is a configuration problem. */
         if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE ||

@@ -290,6 +290,42 @@ START_TEST(http_round_trip_and_headers)
 }
 END_TEST
 
+/* A server that accepts and never answers: only the signal can end the request. */
+START_TEST(http_aborts_on_signal)
+{
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(bind(s, (struct sockaddr *)&a, sizeof a), 0);
+    socklen_t alen = sizeof a;
+    getsockname(s, (struct sockaddr *)&a, &alen);
+    listen(s, 1);
+    signals_install();
+    pid_t self = getpid();
+    pid_t child = fork();
+    if (child == 0) {
+        usleep(300000);
+        kill(self, SIGTERM);
+        _exit(0);
+    }
+    struct http_client *c = http_client_new(NULL, 2000, 30000);
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/", ntohs(a.sin_port));
+    struct http_request req = {"GET", url, NULL, 0, NULL, 0, 0};
+    struct http_response resp = {0};
+    struct err e = {0};
+    double t0 = clock_monotonic();
+    ck_assert_int_eq(http_do(c, &req, &resp, &e), DRR_EXIT_SIGNAL_BASE + SIGTERM);
+    ck_assert(clock_monotonic() - t0 < 5);
+    ck_assert_ptr_nonnull(strstr(e.msg, "interrupted by signal 15"));
+    waitpid(child, NULL, 0);
+    http_response_free(&resp);
+    http_client_free(c);
+    close(s);
+}
+END_TEST
+
 static Suite *core_suite(void)
 {
     Suite *s = suite_create("core");
@@ -303,6 +339,7 @@ static Suite *core_suite(void)
     tcase_add_test(tc, clock_rfc3339_round_trip);
     tcase_add_test(tc, signals_interrupt_sleep);
     tcase_add_test(tc, http_round_trip_and_headers);
+    tcase_add_test(tc, http_aborts_on_signal);
     suite_add_tcase(s, tc);
     return s;
 }

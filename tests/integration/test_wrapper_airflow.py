@@ -112,9 +112,9 @@ def load_dag(layout, tmp):
 def check_dag_settings(dag):
     if dag.max_active_runs != 1 or dag.catchup is not False:
         fail("max_active_runs=1 and catchup=False expected")
-    if set(dag.tasks) != {"snapshot", "create", "wait", "refresh", "delete"}:
+    if set(dag.tasks) != {"gc", "snapshot", "create", "wait", "refresh", "delete"}:
         fail("unexpected tasks %s" % sorted(dag.tasks))
-    order = ["snapshot", "create", "wait", "refresh", "delete"]
+    order = ["gc", "snapshot", "create", "wait", "refresh", "delete"]
     for a, b in zip(order, order[1:]):
         if dag.tasks[b] not in dag.tasks[a].downstream:
             fail("%s >> %s missing" % (a, b))
@@ -304,7 +304,7 @@ def main():
             http("POST", dblab_url + "/_emulator/faults", {"type": "refresh-fail", "count": 1,
                                                             "message": "pg_dump: connection refused"})
             states, xcom, outputs, dag_state = run_dag(dag, base_env, "scheduled__%s_fail" % layout)
-            expected = {"snapshot": "success", "create": "success", "wait": "success",
+            expected = {"gc": "success", "snapshot": "success", "create": "success", "wait": "success",
                         "refresh": "failed", "delete": "success"}
             if states != expected or dag_state != "failed":
                 for k, outs in outputs.items():

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "aws_client.h"
 #include "buf.h"
 #include "clock.h"
 #include "config.h"
@@ -26,6 +27,7 @@
 #include "instance_class.h"
 #include "log.h"
 #include "rundoc.h"
+#include "secrets.h"
 #include "signals.h"
 
 #define KEY_SOURCE "retrieval.spec.logicalDump.options.source"
@@ -76,13 +78,35 @@ static const char *server_yml_hint(const char *key)
 struct projection {
     cJSON *update;          /* the nested object POSTed to /admin/config */
     const char *keys[9];    /* every leaf set, in order */
+    int optional[9];        /* 1: dropped (not an error) when server.yml lacks it */
     size_t n_keys;
 };
 
-static void proj_set(struct projection *p, const char *key, cJSON *value)
+static void proj_set(struct projection *p, const char *key, cJSON *value, int optional)
 {
     dblab_projection_set(p->update, key, value);
+    p->optional[p->n_keys] = optional;
     p->keys[p->n_keys++] = key;
+}
+
+/* Removes key i from the update, and the parents it leaves empty. */
+static void proj_drop(struct projection *p, size_t i)
+{
+    char path[160];
+    snprintf(path, sizeof path, "%s", p->keys[i]);
+    char *dot;
+    while ((dot = strrchr(path, '.')) != NULL) {
+        *dot = '\0'; /* path is now the parent, dot + 1 the child's name */
+        cJSON *parent = (cJSON *)dblab_projection_get(p->update, path);
+        cJSON_DeleteItemFromObjectCaseSensitive(parent, dot + 1);
+        if (parent->child)
+            break;
+    }
+    if (!dot)
+        cJSON_DeleteItemFromObjectCaseSensitive(p->update, path);
+    memmove(&p->keys[i], &p->keys[i + 1], (p->n_keys - i - 1) * sizeof p->keys[0]);
+    memmove(&p->optional[i], &p->optional[i + 1], (p->n_keys - i - 1) * sizeof p->optional[0]);
+    p->n_keys--;
 }
 
 /* One parallelJobs setting: PARALLEL_UNSET leaves the engine's own value. */
@@ -127,14 +151,17 @@ static int build_projection(struct app *a, struct projection *p, struct err *e)
         if (port < 1 || port > 65535)
             return err_set(e, DRR_EXIT_INPUT, "endpoint.port: %lld is not a TCP port", port);
     }
-    proj_set(p, KEY_HOST, cJSON_CreateString(host));
-    proj_set(p, KEY_PORT, cJSON_CreateNumber((double)port));
+    /* With rdsIam the engine finds the endpoint from the instance id and does
+     * not read host/port: a server.yml without them is fine. */
+    int iam = cfg->clone.enable_iam_auth == TRI_TRUE;
+    proj_set(p, KEY_HOST, cJSON_CreateString(host), iam);
+    proj_set(p, KEY_PORT, cJSON_CreateNumber((double)port), iam);
     if (cfg->source.db_name)
-        proj_set(p, KEY_DBNAME, cJSON_CreateString(cfg->source.db_name));
+        proj_set(p, KEY_DBNAME, cJSON_CreateString(cfg->source.db_name), 0);
     if (cfg->source.username)
-        proj_set(p, KEY_USERNAME, cJSON_CreateString(cfg->source.username));
+        proj_set(p, KEY_USERNAME, cJSON_CreateString(cfg->source.username), 0);
     if (cfg->source.password)
-        proj_set(p, KEY_PASSWORD, cJSON_CreateString(cfg->source.password));
+        proj_set(p, KEY_PASSWORD, cJSON_CreateString(cfg->source.password), 0);
 
     /* rdsIam: the engine calls DescribeDBInstances with this id to build its
      * IAM token, so for Aurora it must be the writer INSTANCE, never the cluster. */
@@ -155,7 +182,7 @@ static int build_projection(struct app *a, struct projection *p, struct err *e)
             return err_set(e, DRR_EXIT_INPUT,
                            "endpoint.instanceId: missing (clone.enableIAMAuth needs the clone's "
                            "instance id; for Aurora the writer instance, clone.writerInstanceId)");
-        proj_set(p, KEY_RDSIAM_ID, cJSON_CreateString(id ? id : "<clone instance id>"));
+        proj_set(p, KEY_RDSIAM_ID, cJSON_CreateString(id ? id : "<clone instance id>"), 0);
     }
 
     /* Parallelism is opt-in: pg_dump -j cannot run with the engine's
@@ -185,9 +212,9 @@ static int build_projection(struct app *a, struct projection *p, struct err *e)
                  "immediateRestore mode (the refresh then fails silently): make sure "
                  "logicalDump.options.immediateRestore is off", dump_jobs);
     if (dump_jobs)
-        proj_set(p, KEY_DUMP_JOBS, cJSON_CreateNumber(dump_jobs));
+        proj_set(p, KEY_DUMP_JOBS, cJSON_CreateNumber(dump_jobs), 0);
     if (restore_jobs)
-        proj_set(p, KEY_RESTORE_JOBS, cJSON_CreateNumber(restore_jobs));
+        proj_set(p, KEY_RESTORE_JOBS, cJSON_CreateNumber(restore_jobs), 0);
     return 0;
 }
 
@@ -204,14 +231,18 @@ static char *projection_for_log(const struct projection *p)
 
 /* The engine answers GET /admin/config with the keys its YAML has, never a
  * password. A key it lacks would be dropped silently by the POST. */
-static int check_keys(const struct projection *p, const cJSON *cfg, int after_post,
-                      struct err *e)
+static int check_keys(struct projection *p, const cJSON *cfg, int after_post, struct err *e)
 {
     for (size_t i = 0; i < p->n_keys; i++) {
         const char *k = p->keys[i];
         if (strcmp(k, KEY_PASSWORD) == 0)
             continue; /* never returned: cannot be verified, only sent */
         const cJSON *want = dblab_projection_get(p->update, k);
+        if (!after_post && p->optional[i] && !dblab_projection_get(cfg, k)) {
+            log_info("server.yml has no %s: not sent (the rdsIam source does not use it)", k);
+            proj_drop(p, i--);
+            continue;
+        }
         if (!after_post) {
             if (!dblab_projection_get(cfg, k))
                 return err_set(e, DRR_EXIT_CONFIG,
@@ -378,20 +409,21 @@ static int wait_refresh(struct dblab_client *c, const struct config *cfg,
     }
 }
 
-/* INTEGRATION POINT (helper "creds", common/secrets.h): once secrets.h is on
- * main, resolve secretsmanager:/ssm: references in dblab.token and
- * source.password here with secrets_resolve_config (which registers the
- * resolved values with redact_add_secret). Until then a reference is refused
- * rather than sent to the engine as if it were the value. */
+/* secretsmanager:/ssm: references in dblab.token and source.password are
+ * resolved here (secrets.h registers the values with redact_add_secret). The
+ * AWS client is made only when there is one: a plain config needs no AWS
+ * credentials in this step. */
 static int resolve_secrets(struct app *a, struct err *e)
 {
-    if (config_is_secret_reference(a->cfg.dblab.token))
-        return err_set(e, DRR_EXIT_CONFIG, "dblab.token: secret references (secretsmanager:, "
-                       "ssm:) are not supported by this build yet");
-    if (a->cfg.source.password && config_is_secret_reference(a->cfg.source.password))
-        return err_set(e, DRR_EXIT_CONFIG, "source.password: secret references (secretsmanager:, "
-                       "ssm:) are not supported by this build yet");
-    return 0;
+    if (!config_is_secret_reference(a->cfg.dblab.token) &&
+        !(a->cfg.source.password && config_is_secret_reference(a->cfg.source.password)))
+        return 0;
+    struct aws_ctx aws;
+    int rc = aws_ctx_from_config(&aws, &a->cfg, e);
+    if (rc == 0)
+        rc = secrets_resolve_config(&aws, &a->cfg, e);
+    aws_ctx_free(&aws);
+    return rc;
 }
 
 static int run(struct app *a, struct dblab_client **cp, struct err *e)
@@ -497,8 +529,13 @@ static int run(struct app *a, struct dblab_client **cp, struct err *e)
     if ((rc = check_keys(&p, current, 1, e)))
         goto out;
     const cJSON *hv = dblab_projection_get(p.update, KEY_HOST);
-    log_info("the engine's logicalDump source is now %s:%d", hv->valuestring,
-             (int)dblab_projection_get(p.update, KEY_PORT)->valuedouble);
+    const cJSON *pv = dblab_projection_get(p.update, KEY_PORT);
+    const cJSON *iv = dblab_projection_get(p.update, KEY_RDSIAM_ID);
+    if (cJSON_IsString(hv) && cJSON_IsNumber(pv))
+        log_info("the engine's logicalDump source is now %s:%d", hv->valuestring,
+                 (int)pv->valuedouble);
+    if (cJSON_IsString(iv))
+        log_info("the engine's rdsIam source is now DB instance %s", iv->valuestring);
 
     /* 4. trigger, once */
     if (signals_pending()) {

@@ -1,4 +1,5 @@
 #include "app.h"
+#include "stats.h"
 
 #include <string.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@ int app_start(struct app *a, int argc, char **argv, const struct cli_command *cm
               const char *const *required_sections)
 {
     memset(a, 0, sizeof *a);
+    a->name = cmd->name;
     signals_install();
 
     struct err e = {0};
@@ -85,6 +87,8 @@ void app_end(struct app *a)
 {
     if (a == NULL)
         return;
+    if (a->name)
+        stats_write(a->name);
     cJSON_Delete(a->doc);
     a->doc = NULL;
     config_free(&a->cfg);

@@ -23,6 +23,7 @@ struct app {
     struct config cfg;
     cJSON *doc;          /* the input run document (cmd->reads_document), else NULL */
     int cfg_loaded;      /* 1 when cfg holds a loaded, valid configuration */
+    const char *name;    /* the command's name (cmd->name) */
 };
 
 /* Installs the signal handlers (signals.h), parses the command line (cli.h; this
@@ -46,7 +47,8 @@ cJSON *app_doc(struct app *a);
  * DRR_EXIT_INTERNAL (logged). */
 int app_output(struct app *a);
 
-/* Frees everything app_start allocated. */
+/* Frees everything app_start allocated, and appends the command's counters to
+ * $DRR_STATS_FILE when it is set (stats.h). */
 void app_end(struct app *a);
 
 #endif

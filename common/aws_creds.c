@@ -1,6 +1,7 @@
 /* The credential chain: provider object, chain resolution, the refreshing
  * cache, and helpers shared by the providers (aws_creds_*.c). */
 #include "aws_creds.h"
+#include "stats.h"
 #include "aws_creds_internal.h"
 #include "aws_ini.h"
 #include "aws_retry.h"
@@ -178,16 +179,17 @@ struct http_client *creds_meta_http(struct creds_ctx *c)
     return c->meta_http;
 }
 
-int creds_http_call(struct creds_ctx *c, struct http_client *h, const struct http_request *req,
+int creds_http_call(struct http_client *h, const struct http_request *req,
                     int attempts, creds_error_code_fn error_code, struct http_response *resp,
                     const char *what, struct err *e)
 {
-    (void)c;
     struct aws_retry retry;
     aws_retry_init(&retry, attempts < 1 ? 1 : attempts);
+    stats_add(STATS_AWS_CALLS, 1); /* STS, IMDS and container calls count as AWS calls */
     for (int attempt = 1;; attempt++) {
         http_response_reset(resp);
         err_clear(e);
+        stats_add(STATS_AWS_ATTEMPTS, 1);
         int rc = http_do(h, req, resp, e);
         if (rc != 0 && rc != DRR_EXIT_TEMPFAIL)
             return err_prefix(e, "%s", what);   /* TLS / URL trouble: retrying will not help */

@@ -20,8 +20,10 @@ struct aws_credentials {
     char *secret_access_key;   /* secret: registered with redact_add_secret */
     char *session_token;       /* secret; NULL for long-term keys */
     int64_t expiration;        /* epoch seconds; 0 = does not expire */
-    const char *source;        /* "environment", "profile:NAME", "assume-role", "web-identity",
-                                  "credential-process", "container", "imds" */
+    const char *source;        /* for logs, owned by the provider: "environment", "static",
+                                  "profile:NAME", "assume-role ARN (profile:NAME via SOURCE)",
+                                  "web-identity", "web-identity (profile:NAME)",
+                                  "credential-process (profile:NAME)", "container", "imds" */
 };
 
 struct aws_creds_provider;

@@ -126,7 +126,7 @@ static int container_fetch(struct creds_source *s, struct aws_credentials *out, 
     struct http_response resp = {0};
     char what[600];
     snprintf(what, sizeof what, "container credentials from %s", cs->url);
-    rc = creds_http_call(cs->c, creds_meta_http(cs->c), &req, cs->c->max_attempts, NULL, &resp,
+    rc = creds_http_call(creds_meta_http(cs->c), &req, cs->c->max_attempts, NULL, &resp,
                          what, e);
     if (rc == 0 && resp.status != 200) {
         /* The endpoint answers errors as JSON {"code","message"} (ECS agent, EKS Pod

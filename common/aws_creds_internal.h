@@ -72,7 +72,7 @@ struct http_client *creds_meta_http(struct creds_ctx *c);
  * else DRR_EXIT_TEMPFAIL (or DRR_EXIT_CONFIG for TLS / URL trouble, 128+N on a
  * signal) with e prefixed by what. */
 typedef void (*creds_error_code_fn)(const struct http_response *resp, char *code, size_t n);
-int creds_http_call(struct creds_ctx *c, struct http_client *h, const struct http_request *req,
+int creds_http_call(struct http_client *h, const struct http_request *req,
                     int attempts, creds_error_code_fn error_code, struct http_response *resp,
                     const char *what, struct err *e);
 

@@ -2,6 +2,7 @@
  * source credentials) and AssumeRoleWithWebIdentity (unsigned), both Query
  * protocol form POSTs answered in XML, and the two sources built on them. */
 #include "aws_creds_internal.h"
+#include "aws_endpoint.h"
 #include "aws_ini.h"
 #include "aws_query.h"
 #include "aws_retry.h"
@@ -11,9 +12,7 @@
 #include "clock.h"
 #include "exitcodes.h"
 #include "log.h"
-#include "signals.h"
 
-#include <curl/curl.h>
 #include <libxml/tree.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,63 +34,34 @@ static char *resolve_region(const char *region, const char *profile)
     return aws_ini_get(aws_ini_profile_name(profile), "region");
 }
 
-static char *strip_slash(const char *url)
-{
-    char *s = xstrdup(url);
-    size_t n = strlen(s);
-    while (n > 0 && s[n - 1] == '/')
-        s[--n] = '\0';
-    return s;
-}
-
-static char *sts_endpoint(const char *override, const char *region_opt, const char *profile,
-                          char **signing_region)
+/* The STS endpoint through aws_endpoint.h (override, AWS_ENDPOINT_URL_STS,
+ * AWS_ENDPOINT_URL, the regional default), so STS is reached and signed exactly
+ * as the AWS client reaches every service. Without any region, us-east-1 (the
+ * SDKs' choice for STS; the global endpoint lives there). */
+static int sts_resolve(const char *override, const char *region_opt, const char *profile,
+                       struct aws_endpoint *ep, struct err *e)
 {
     char *region = resolve_region(region_opt, profile);
-    const char *ep = override && *override ? override : NULL;
-    if (!ep)
-        ep = creds_getenv("AWS_ENDPOINT_URL_STS");
-    if (!ep)
-        ep = creds_getenv("AWS_ENDPOINT_URL");
-    char *url;
-    if (ep)
-        url = strip_slash(ep);
-    else if (!region)
-        url = xstrdup("https://sts.amazonaws.com");
-    else
-        url = xasprintf("https://sts.%s.amazonaws.com%s", region,
-                        strncmp(region, "cn-", 3) == 0 ? ".cn" : "");
-    if (signing_region)
-        *signing_region = region ? region : xstrdup("us-east-1");
-    else
-        free(region);
-    return url;
+    int rc = aws_endpoint_resolve("sts", region ? region : "us-east-1", override, ep, e);
+    free(region);
+    return rc;
 }
 
 char *aws_creds_sts_endpoint(const struct aws_creds_options *opt, char **signing_region)
 {
-    return sts_endpoint(opt ? opt->sts_endpoint : NULL, opt ? opt->region : NULL,
-                        opt ? opt->profile : NULL, signing_region);
-}
-
-/* ---- form encoding and XML ------------------------------------------------ */
-
-/* "host[:port]" of url for the signed Host header (curl sends the same). */
-static char *url_host(const char *url)
-{
-    CURLU *u = curl_url();
-    char *host = NULL, *port = NULL, *out = NULL;
-    if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
-        if (curl_url_get(u, CURLUPART_PORT, &port, 0) == CURLUE_OK && port)
-            out = xasprintf("%s:%s", host, port);
-        else
-            out = xstrdup(host);
+    struct aws_endpoint ep;
+    struct err e = {0};
+    char *url = NULL;
+    if (signing_region)
+        *signing_region = NULL;
+    if (sts_resolve(opt ? opt->sts_endpoint : NULL, opt ? opt->region : NULL,
+                    opt ? opt->profile : NULL, &ep, &e) == 0) {
+        url = xstrdup(ep.url);
+        if (signing_region)
+            *signing_region = xstrdup(ep.region);
     }
-    curl_free(host);
-    curl_free(port);
-    curl_url_cleanup(u);
-    return out;
+    aws_endpoint_free(&ep);
+    return url;
 }
 
 static void sts_error(const struct http_response *resp, struct aws_error *ae)
@@ -139,20 +109,20 @@ static int parse_credentials(const char *action, const struct http_response *res
 
 /* Signs a form POST to url for STS (host and content type signed, plus the
  * headers sigv4 adds) into headers[]; returns how many. signer NULL: unsigned. */
-static int sts_headers(const char *host, const char *region, const struct buf *body,
+static int sts_headers(const struct aws_endpoint *ep, const struct buf *body,
                        const struct aws_credentials *signer, struct sigv4_signed *sig,
                        struct http_header *headers, size_t *n, struct err *e)
 {
-    headers[0] = (struct http_header){ "Host", host };
+    headers[0] = (struct http_header){ "Host", ep->host };
     headers[1] = (struct http_header){ "Content-Type",
                                        "application/x-www-form-urlencoded; charset=utf-8" };
     *n = 2;
     if (!signer)
         return 0;
-    struct sigv4_request req = { "POST", "/", NULL, headers, 2, body->data, body->len };
+    struct sigv4_request req = { "POST", ep->path, NULL, headers, 2, body->data, body->len };
     struct sigv4_credentials sc = { signer->access_key_id, signer->secret_access_key,
                                     signer->session_token };
-    struct sigv4_options opt = { region, "sts", clock_now(), 1, 0, 0 };
+    struct sigv4_options opt = { ep->region, ep->signing_name, clock_now(), 1, 0, 0 };
     int rc = sigv4_sign(&req, &sc, &opt, sig, e);
     if (rc != 0)
         return rc;
@@ -165,10 +135,12 @@ int creds_sts_call(struct creds_ctx *c, const char *action, const char *const *p
                    size_t n_params, const struct aws_credentials *signer,
                    struct aws_credentials *out, const char *source_name, struct err *e)
 {
-    char *region = NULL;
-    char *endpoint = sts_endpoint(c->sts_endpoint, c->region, c->profile, &region);
-    char *url = xasprintf("%s/", endpoint);
-    char *host = url_host(url);
+    struct aws_endpoint ep;
+    int rc = sts_resolve(c->sts_endpoint, c->region, c->profile, &ep, e);
+    if (rc != 0) {
+        aws_endpoint_free(&ep);
+        return err_prefix(e, "%s: STS %s", source_name, action);
+    }
     struct aws_params qp = AWS_PARAMS_INIT;
     for (size_t i = 0; i + 1 < n_params; i += 2)
         aws_params_add(&qp, params[i], params[i + 1]);
@@ -176,30 +148,25 @@ int creds_sts_call(struct creds_ctx *c, const char *action, const char *const *p
     aws_query_encode(&body, action, STS_API_VERSION, &qp);
     aws_params_free(&qp);   /* may hold the web identity token: the body is freed as a secret */
     char what[512];
-    snprintf(what, sizeof what, "%s: STS %s at %s", source_name, action, endpoint);
+    snprintf(what, sizeof what, "%s: STS %s at %s", source_name, action, ep.url);
 
     struct http_response resp = {0};
     struct sigv4_signed sig;
     memset(&sig, 0, sizeof sig);
     struct http_header headers[2 + SIGV4_MAX_ADDED_HEADERS];
     size_t n_headers = 0;
-    int rc = 0;
-    if (!host) {
-        rc = err_set(e, DRR_EXIT_CONFIG, "%s: not a valid URL", what);
-        goto done;
-    }
     /* Signed once: the retries of creds_http_call stay well inside the
      * signature's 15-minute validity. */
-    rc = sts_headers(host, region, &body, signer, &sig, headers, &n_headers, e);
+    rc = sts_headers(&ep, &body, signer, &sig, headers, &n_headers, e);
     if (rc != 0) {
         err_prefix(e, "%s", what);
         goto done;
     }
     struct http_request req = {
-        .method = "POST", .url = url, .headers = headers, .n_headers = n_headers,
+        .method = "POST", .url = ep.url, .headers = headers, .n_headers = n_headers,
         .body = body.data, .body_len = body.len, .timeout_ms = 0,
     };
-    rc = creds_http_call(c, creds_sts_http(c), &req, c->max_attempts, sts_error_code, &resp, what,
+    rc = creds_http_call(creds_sts_http(c), &req, c->max_attempts, sts_error_code, &resp, what,
                          e);
     if (rc == 0 && resp.status == 200) {
         rc = parse_credentials(action, &resp, out, what, e);
@@ -216,10 +183,7 @@ done:
     sigv4_signed_free(&sig);
     http_response_free(&resp);
     free_secret(buf_detach(&body));
-    free(host);
-    free(url);
-    free(endpoint);
-    free(region);
+    aws_endpoint_free(&ep);
     return rc;
 }
 

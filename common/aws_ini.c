@@ -42,7 +42,8 @@ enum section_match {
 };
 
 struct lookup {
-    const char *profile;
+    const char *profile;    /* the profile, or the name of a section_kind section */
+    const char *section_kind; /* NULL: profiles; else e.g. "services" for [services NAME] */
     const char *key;        /* NULL: only checking existence */
     int is_config;
     int found_section;      /* any section naming the profile */
@@ -88,6 +89,15 @@ static char *trim(char *s)
 /* Classifies a section header's inner text (between the brackets, trimmed). */
 static enum section_match classify(const struct lookup *lk, const char *name)
 {
+    if (lk->section_kind != NULL) {
+        size_t kl = strlen(lk->section_kind);
+        if (strncmp(name, lk->section_kind, kl) != 0 || (name[kl] != ' ' && name[kl] != '\t'))
+            return SEC_OTHER;
+        const char *p = name + kl;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        return strcmp(p, lk->profile) == 0 ? SEC_MATCH : SEC_OTHER;
+    }
     if (!lk->is_config)
         return strcmp(name, lk->profile) == 0 ? SEC_MATCH : SEC_OTHER;
     if (strncmp(name, "profile", 7) == 0 && (name[7] == ' ' || name[7] == '\t')) {
@@ -248,6 +258,47 @@ char *aws_ini_get(const char *profile, const char *key)
     if (v != NULL)
         return v;
     return lookup_file(1, profile, key, NULL);
+}
+
+char *aws_ini_get_section(const char *kind, const char *name, const char *key)
+{
+    if (kind == NULL || name == NULL || key == NULL)
+        return NULL;
+    char *path = ini_path(1);
+    if (path == NULL)
+        return NULL;
+    struct lookup lk = { .profile = name, .section_kind = kind, .key = key, .is_config = 1 };
+    scan_file(path, &lk);
+    free(path);
+    free(lk.weak_value);
+    if (lk.value != NULL && lk.value[0] == '\0') {
+        free(lk.value);
+        return NULL;
+    }
+    return lk.value;
+}
+
+char *aws_ini_subproperty(const char *value, const char *subkey)
+{
+    if (value == NULL || subkey == NULL)
+        return NULL;
+    char *copy = xstrdup(value);
+    char *found = NULL;
+    char *save = NULL;
+    for (char *line = strtok_r(copy, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
+        char *eq = strchr(line, '=');
+        if (eq == NULL)
+            continue;
+        *eq = '\0';
+        char *k = trim(line);
+        char *v = trim(eq + 1);
+        if (strcasecmp(k, subkey) == 0 && v[0] != '\0') {
+            free(found);
+            found = xstrdup(v);     /* the later one wins, as for properties */
+        }
+    }
+    free(copy);
+    return found;
 }
 
 int aws_ini_profile_exists(const char *profile)

@@ -15,6 +15,15 @@ const char *aws_ini_profile_name(const char *explicit_profile);
  * errors). The file rules are described at the top of aws_ini.c. */
 char *aws_ini_get(const char *profile, const char *key);
 
+/* Looks up key in a non-profile section of the config file: kind "services",
+ * name "local" for [services local] (the SDKs' service-specific endpoints).
+ * Returns malloc'd value or NULL. */
+char *aws_ini_get_section(const char *kind, const char *name, const char *key);
+
+/* The value of subkey inside a value made of sub-properties (an indented block,
+ * "rds =\n  endpoint_url = http://x"), or NULL. Returns malloc'd value. */
+char *aws_ini_subproperty(const char *value, const char *subkey);
+
 /* 1 if the profile exists in either file. */
 int aws_ini_profile_exists(const char *profile);
 

@@ -103,8 +103,8 @@ void cli_print_help(const struct cli_command *cmd, void *stdio_file)
         print_opt(f, common_opts[i].name, common_opts[i].arg_name, common_opts[i].help);
     }
     fprintf(f, "\nEnvironment:\n"
-               "  %-24s configuration file when -config is not given\n"
-               "  %-24s default log format (text or json)\n",
+               "  %-30s configuration file when -config is not given\n"
+               "  %-30s default log format (text or json)\n",
             CONFIG_ENV, LOG_FORMAT_ENV);
     fprintf(f, "\nOutput: one JSON object on one line on stdout; logs on stderr.\n");
     fprintf(f, "\nExit codes:\n");

@@ -817,6 +817,73 @@ static const char *env_nonempty(const char *name)
     return v != NULL && v[0] != '\0' ? v : NULL;
 }
 
+/* Validates an endpoint that came from the environment or the AWS config file;
+ * takes ownership of v. */
+static int set_env_endpoint(struct loader *L, const char *source, char *v)
+{
+    struct err sub = {0};
+    struct err *saved = L->e;
+    L->e = &sub;
+    int rc = check_url(L, NULL, source, v);
+    L->e = saved;
+    if (rc != 0) {
+        rc = fail_env(L, source, "must be an http:// or https:// URL, got \"%s\"", v);
+        free(v);
+        return rc;
+    }
+    L->cfg->aws.endpoint = v;
+    L->cfg->aws.endpoint_source = source;
+    return 0;
+}
+
+/* The SDKs' order for a service endpoint: aws.endpoint, AWS_ENDPOINT_URL_RDS,
+ * the profile's services section (rds = / endpoint_url = ...), AWS_ENDPOINT_URL,
+ * the profile's endpoint_url; all but the first ignored when
+ * AWS_IGNORE_CONFIGURED_ENDPOINT_URLS (or the profile's
+ * ignore_configured_endpoint_urls) is true. */
+static int resolve_endpoint(struct loader *L)
+{
+    struct config *cfg = L->cfg;
+    if (cfg->aws.endpoint != NULL) {
+        cfg->aws.endpoint_source = "aws.endpoint";
+        return 0;
+    }
+    const char *ignore = getenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS");
+    if (ignore != NULL && ignore[0] != '\0') {
+        if (strcasecmp(ignore, "true") == 0)
+            return 0;
+    } else {
+        char *pi = aws_ini_get(cfg->aws.profile, "ignore_configured_endpoint_urls");
+        int ign = pi != NULL && strcasecmp(pi, "true") == 0;
+        free(pi);
+        if (ign)
+            return 0;
+    }
+
+    const char *v = env_nonempty("AWS_ENDPOINT_URL_RDS");
+    if (v != NULL)
+        return set_env_endpoint(L, "AWS_ENDPOINT_URL_RDS", xstrdup(v));
+
+    char *services = aws_ini_get(cfg->aws.profile, "services");
+    if (services != NULL) {
+        char *block = aws_ini_get_section("services", services, "rds");
+        char *url = aws_ini_subproperty(block, "endpoint_url");
+        free(block);
+        free(services);
+        if (url != NULL)
+            return set_env_endpoint(L, "AWS config file (services rds endpoint_url)", url);
+    }
+
+    v = env_nonempty("AWS_ENDPOINT_URL");
+    if (v != NULL)
+        return set_env_endpoint(L, "AWS_ENDPOINT_URL", xstrdup(v));
+
+    char *url = aws_ini_get(cfg->aws.profile, "endpoint_url");
+    if (url != NULL)
+        return set_env_endpoint(L, "AWS config file (profile endpoint_url)", url);
+    return 0;
+}
+
 /* The validation across keys and the environment, after every key is set. */
 static int resolve(struct loader *L)
 {
@@ -841,9 +908,6 @@ static int resolve(struct loader *L)
     if (cfg->dblab.insecure && strncasecmp(cfg->dblab.api_endpoint, "https://", 8) == 0)
         log_warn("%s: dblab.insecure is true: the DBLab Engine's TLS certificate is not "
                  "verified%s", L->name, cfg->dblab.ca_cert != NULL ? " (dblab.caCert is ignored)" : "");
-    if (cfg->source.password != NULL && cfg->source.username == NULL)
-        return fail(L, where(L, SEC_SOURCE, "password"), "source.password",
-                    "given without source.username");
 
     /* aws.profile, else AWS_PROFILE */
     if (cfg->aws.profile == NULL && env_nonempty("AWS_PROFILE") != NULL)
@@ -855,6 +919,8 @@ static int resolve(struct loader *L)
                     cfg->aws.profile);
 
     /* region: aws.region, AWS_REGION, AWS_DEFAULT_REGION, the profile's region */
+    if (cfg->aws.region != NULL)
+        cfg->aws.region_source = "aws.region";
     if (cfg->aws.region == NULL) {
         static const char *const vars[] = { "AWS_REGION", "AWS_DEFAULT_REGION" };
         for (size_t i = 0; i < 2 && cfg->aws.region == NULL; i++) {
@@ -864,6 +930,7 @@ static int resolve(struct loader *L)
             if ((rc = check_region(L, NULL, vars[i], v)) != 0)
                 return fail_env(L, vars[i], "\"%s\" is not an AWS region name (like us-east-1)", v);
             cfg->aws.region = xstrdup(v);
+            cfg->aws.region_source = vars[i];
         }
         if (cfg->aws.region == NULL) {
             char *v = aws_ini_get(cfg->aws.profile, "region");
@@ -874,6 +941,8 @@ static int resolve(struct loader *L)
                 return rc;
             }
             cfg->aws.region = v;
+            if (v != NULL)
+                cfg->aws.region_source = "AWS config file (profile region)";
         }
         if (cfg->aws.region == NULL)
             return fail(L, L->section_node[SEC_AWS] != NULL ? L->section_node[SEC_AWS]
@@ -882,30 +951,12 @@ static int resolve(struct loader *L)
                         "AWS_DEFAULT_REGION, or a region in the AWS profile)");
     }
 
-    /* endpoint: aws.endpoint, AWS_ENDPOINT_URL_RDS, AWS_ENDPOINT_URL (unless the
-     * SDKs' AWS_IGNORE_CONFIGURED_ENDPOINT_URLS says to ignore them) */
-    const char *ignore = getenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS");
-    if (cfg->aws.endpoint == NULL && !(ignore != NULL && strcasecmp(ignore, "true") == 0)) {
-        static const char *const vars[] = { "AWS_ENDPOINT_URL_RDS", "AWS_ENDPOINT_URL" };
-        for (size_t i = 0; i < 2 && cfg->aws.endpoint == NULL; i++) {
-            const char *v = env_nonempty(vars[i]);
-            if (v == NULL)
-                continue;
-            char *copy = xstrdup(v);
-            struct err sub = {0};
-            struct err *saved = L->e;
-            L->e = &sub;
-            rc = check_url(L, NULL, vars[i], copy);
-            L->e = saved;
-            if (rc != 0) {
-                free(copy);
-                return fail_env(L, vars[i], "must be an http:// or https:// URL, got \"%s\"", v);
-            }
-            cfg->aws.endpoint = copy;
-        }
-    }
+    if ((rc = resolve_endpoint(L)) != 0)
+        return rc;
 
     /* maxAttempts: aws.maxAttempts, AWS_MAX_ATTEMPTS, the profile's max_attempts */
+    if (cfg->aws.max_attempts > 0)
+        cfg->aws.max_attempts_source = "aws.maxAttempts";
     if (cfg->aws.max_attempts <= 0) {
         long iv;
         const char *v = env_nonempty("AWS_MAX_ATTEMPTS");
@@ -914,6 +965,7 @@ static int resolve(struct loader *L)
                 return fail_env(L, "AWS_MAX_ATTEMPTS", "must be an integer 1-%d, got \"%s\"",
                                 MAX_ATTEMPTS_LIMIT, v);
             cfg->aws.max_attempts = (int)iv;
+            cfg->aws.max_attempts_source = "AWS_MAX_ATTEMPTS";
         } else {
             char *pv = aws_ini_get(cfg->aws.profile, "max_attempts");
             if (pv != NULL) {
@@ -925,9 +977,11 @@ static int resolve(struct loader *L)
                     return rc;
                 }
                 cfg->aws.max_attempts = (int)iv;
+                cfg->aws.max_attempts_source = "AWS config file (profile max_attempts)";
                 free(pv);
             } else {
                 cfg->aws.max_attempts = CONFIG_DEFAULT_MAX_ATTEMPTS;
+                cfg->aws.max_attempts_source = "default";
             }
         }
     }
@@ -1255,8 +1309,11 @@ void *config_to_json(const struct config *cfg)
 
     cJSON *a = cJSON_AddObjectToObject(root, "aws");
     add_str(a, "region", cfg->aws.region);
+    add_str(a, "regionFrom", cfg->aws.region_source);
     add_str(a, "endpoint", cfg->aws.endpoint);
+    add_str(a, "endpointFrom", cfg->aws.endpoint_source);
     add_str(a, "profile", cfg->aws.profile);
     cJSON_AddNumberToObject(a, "maxAttempts", cfg->aws.max_attempts);
+    add_str(a, "maxAttemptsFrom", cfg->aws.max_attempts_source);
     return root;
 }

@@ -9,14 +9,12 @@ the ECS credentials endpoint on one loopback port.  See tests/emulators/README.m
 import argparse
 import os
 import signal
+import socket
 import sys
 import tempfile
 import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from awsemu import fixtures  # noqa: E402
-from awsemu.server import Emulator, make_server  # noqa: E402
 
 
 def write_port_file(path, port):
@@ -43,8 +41,35 @@ def main(argv=None):
     args = ap.parse_args(argv)
     if args.time_scale <= 0:
         ap.error("--time-scale must be positive")
+    from awsemu import fixtures  # pylint: disable=import-outside-toplevel  (cheap: json only)
     try:
         seed = fixtures.load_file(args.seed) if args.seed else None
+    except fixtures.FixtureError as e:
+        sys.stderr.write(f"aws_emulator: {e}\n")
+        return 78
+    # Bind first and announce the port at once: botocore's import costs ~0.6 s of
+    # CPU, and connections made meanwhile simply wait in the listen backlog.
+    try:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", args.port))
+        sock.listen(128)
+    except OSError as e:
+        sys.stderr.write(f"aws_emulator: cannot listen on 127.0.0.1:{args.port}: {e}\n")
+        return 71
+    port = sock.getsockname()[1]
+    stop_requested = threading.Event()
+
+    def early_stop(_signum, _frame):
+        stop_requested.set()
+
+    signal.signal(signal.SIGTERM, early_stop)
+    signal.signal(signal.SIGINT, early_stop)
+    if args.port_file:
+        write_port_file(args.port_file, port)
+
+    from awsemu.server import Emulator, make_server  # pylint: disable=import-outside-toplevel
+    try:
         if seed is not None and "region" not in seed:
             seed["region"] = args.region
         emulator = Emulator(region=args.region, time_scale=args.time_scale,
@@ -53,8 +78,7 @@ def main(argv=None):
     except fixtures.FixtureError as e:
         sys.stderr.write(f"aws_emulator: {e}\n")
         return 78
-    server = make_server(emulator, args.port)
-    port = server.server_address[1]
+    server = make_server(emulator, sock)
 
     def stop(signum, _frame):
         emulator.log(f"signal {signum}: stopping")
@@ -62,8 +86,9 @@ def main(argv=None):
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    if args.port_file:
-        write_port_file(args.port_file, port)
+    if stop_requested.is_set():
+        server.server_close()
+        return 0
     emulator.log(f"listening on http://127.0.0.1:{port} region {emulator.region} "
                  f"account {emulator.account} time-scale {args.time_scale}")
     try:

@@ -268,6 +268,18 @@ class InstanceLifecycle(Base):
         snaps = self.rds.describe_db_snapshots(DBInstanceIdentifier=name)["DBSnapshots"]
         self.assertEqual(snaps, [])
 
+    def test_eventual_consistency(self):
+        self.emu.control("POST", "/_emulator/config", {"describeLagSeconds": 5})
+        try:
+            created = self.restore("lagging-clone")
+            name = created["DBInstanceIdentifier"]
+            self.assertCode("DBInstanceNotFound", 404, self.instance, name=name)
+            self.assertCode("DBInstanceAlreadyExists", 400, self.restore, name=name)
+            self.emu.advance(5)
+            self.assertEqual(self.instance(name)["DBInstanceStatus"], "creating")
+        finally:
+            self.emu.control("POST", "/_emulator/config", {"describeLagSeconds": 0})
+
     def test_time_scale(self):
         self.emu.control("POST", "/_emulator/time-scale", {"timeScale": 100000})
         try:
@@ -347,6 +359,14 @@ class InstanceLifecycle(Base):
                         self.rds.restore_db_instance_from_db_snapshot,
                         DBInstanceIdentifier="x1", DBSnapshotIdentifier=sid,
                         Tags=[{"Key": "aws:reserved", "Value": "x"}])
+        self.assertCode("InvalidParameterValue", 400,
+                        self.rds.restore_db_instance_from_db_snapshot,
+                        DBInstanceIdentifier="x1", DBSnapshotIdentifier=sid,
+                        Tags=[{"Key": "RunId", "Value": "run#1,retry"}])
+        self.assertCode("InvalidParameterValue", 400,
+                        self.rds.restore_db_instance_from_db_snapshot,
+                        DBInstanceIdentifier="dblab-refresh-" + "x" * 50,
+                        DBSnapshotIdentifier=sid)
         self.assertCode("InvalidParameterCombination", 400,
                         self.rds.restore_db_instance_from_db_snapshot,
                         DBInstanceIdentifier="x1", DBSnapshotIdentifier=sid, Engine="mysql")
@@ -440,6 +460,8 @@ class Aurora(Base):
     def test_cluster_validation(self):
         self.assertCode("InvalidParameterCombination", 400, self.restore_cluster,
                         name="wrong-engine", EngineVersion="15.4")
+        self.assertCode("InvalidParameterValue", 400, self.restore_cluster,
+                        name="bad-port", Port=80)
         snaps = self.rds.describe_db_cluster_snapshots(
             DBClusterIdentifier="production-aurora")["DBClusterSnapshots"]
         self.assertCode("InvalidParameterCombination", 400,
@@ -676,6 +698,19 @@ class Credentials(Base):
                                 headers={"X-aws-ec2-metadata-token": "forged"})
         self.assertEqual(st, 401)
 
+    def test_imds_and_ecs_faults(self):
+        self.emu.fault(service="imds", type="http503")
+        st, _, _ = self.emu.raw("PUT", "/latest/api/token",
+                                headers={"X-aws-ec2-metadata-token-ttl-seconds": "60"})
+        self.assertEqual(st, 503)
+        self.emu.fault(service="ecs", type="reset")
+        import http.client
+        with self.assertRaises((ConnectionError, http.client.HTTPException)):
+            self.emu.raw("GET", "/v2/credentials/x",
+                         headers={"Authorization": "emulator-ecs-authorization-token"})
+        calls = self.emu.calls(service="ecs")
+        self.assertEqual(calls[-1]["fault"], "reset")
+
     def test_ecs(self):
         st, _, _ = self.emu.raw("GET", "/v2/credentials/task-1")
         self.assertEqual(st, 401)
@@ -685,6 +720,30 @@ class Credentials(Base):
         c = json.loads(data)
         rds = client(self.emu, "rds", c["AccessKeyId"], c["SecretAccessKey"], c["Token"])
         rds.describe_db_instances(DBInstanceIdentifier="production-db")
+
+
+class SeedOptions(Base):
+    def test_stale_snapshots_and_cluster_types(self):
+        self.emu.control("POST", "/_emulator/seed", {
+            "credentials": [{"accessKeyId": ACCESS_KEY, "secretAccessKey": SECRET_KEY}],
+            "instances": [{"id": "old-db", "automatedSnapshots": {"count": 3,
+                                                                   "newestAgeHours": 72}}]})
+        snaps = self.rds.describe_db_snapshots(DBInstanceIdentifier="old-db")["DBSnapshots"]
+        newest = max(s["SnapshotCreateTime"] for s in snaps)
+        self.assertGreater(datetime.datetime.now(UTC) - newest, datetime.timedelta(hours=72))
+        self.assertCode("InvalidParameterValue", 400, self.rds.describe_db_cluster_snapshots,
+                        SnapshotType="awsbackup")
+
+    def test_new_snapshot_via_control(self):
+        self.emu.control("POST", "/_emulator/snapshots",
+                         {"instance": "production-db", "status": "creating"})
+        snaps = self.rds.describe_db_snapshots(DBInstanceIdentifier="production-db",
+                                               SnapshotType="automated")["DBSnapshots"]
+        self.assertEqual(sorted(s["Status"] for s in snaps).count("creating"), 1)
+        self.emu.advance(301)
+        snaps = self.rds.describe_db_snapshots(DBInstanceIdentifier="production-db",
+                                               SnapshotType="automated")["DBSnapshots"]
+        self.assertEqual({s["Status"] for s in snaps}, {"available"})
 
 
 class Control(Base):

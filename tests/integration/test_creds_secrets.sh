@@ -13,7 +13,9 @@ if [ ! -f "$AWS_EMU" ] || [ ! -f "$AWS_SEED" ] || [ ! -f "$DRT_TOP/tests/emulato
 fi
 
 drt_init
-# The values the default AWS fixture holds: drt_run fails if either shows up.
+# The values the default AWS fixture holds: drt_run fails if either shows up
+# (both are used by the sourced helpers).
+# shellcheck disable=SC2034
 DRT_TOKEN=emulator-dblab-token-json
 DRT_PASSWORD=emulator-db-password
 drt_emu_start --time-scale 600

@@ -55,6 +55,21 @@ expect_doc
 [ "$(state_field "d['rdsIam']['dbInstanceIdentifier']")" = "$DRT_CLONE-writer" ] ||
     fail "rdsIam id is not the writer instance"
 
+case_begin "rdsIam source without connection host/port in server.yml (the engine's example)"
+drt_reset
+"$PY" -c 'import json,sys; print(json.dumps({"config": open(sys.argv[1]).read()}))' \
+    "$DRT_TOP/tests/fixtures/dblab/server-rdsiam.yml" >"$DRT_DIR/set.json"
+drt_ctl POST /_emulator/set "$(cat "$DRT_DIR/set.json")" >/dev/null || fail "cannot set the config"
+DRT_IAM=true drt_config
+drt_doc
+drt_run
+expect_rc 0
+expect_doc
+expect_err "server.yml has no retrieval.spec.logicalDump.options.source.connection.host: not sent"
+expect_err "rdsIam source is now DB instance $DRT_CLONE"
+[ "$(state_field "d['rdsIam']['dbInstanceIdentifier']")" = "$DRT_CLONE" ] || fail "rdsIam id"
+[ "$(state_field "d['sourceType']")" = rdsIam ] || fail "source type"
+
 case_begin "parallelism: dump auto = half of db.r6g.2xlarge's 8 vCPUs, restore 3"
 drt_reset
 drt_config "dumpParallelJobs: auto" "restoreParallelJobs: 3"

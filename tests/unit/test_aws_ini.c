@@ -223,6 +223,44 @@ START_TEST(profile_name_prefix_is_not_a_match)
 }
 END_TEST
 
+START_TEST(services_sections)
+{
+    files("[profile dev]\nservices = local\nendpoint_url = http://127.0.0.1:1\n"
+          "[services local]\n"
+          "rds =\n"
+          "  endpoint_url = http://127.0.0.1:4566\n"
+          "  other = x\n"
+          "sts =\n"
+          "  endpoint_url = http://127.0.0.1:4567\n"
+          "[services   spaced]\nrds =\n  endpoint_url=http://h:2\n", NULL);
+    char *svc = aws_ini_get("dev", "services");
+    ck_assert_str_eq(svc, "local");
+    char *rds = aws_ini_get_section("services", svc, "rds");
+    ck_assert_str_eq(rds, "endpoint_url = http://127.0.0.1:4566\nother = x");
+    char *url = aws_ini_subproperty(rds, "endpoint_url");
+    ck_assert_str_eq(url, "http://127.0.0.1:4566");
+    free(url);
+    ck_assert_ptr_null(aws_ini_subproperty(rds, "missing"));
+    ck_assert_ptr_null(aws_ini_subproperty(NULL, "endpoint_url"));
+    char *sts = aws_ini_get_section("services", "local", "STS");
+    url = aws_ini_subproperty(sts, "ENDPOINT_URL");
+    ck_assert_str_eq(url, "http://127.0.0.1:4567");
+    free(url);
+    free(sts);
+    char *sp = aws_ini_get_section("services", "spaced", "rds");
+    url = aws_ini_subproperty(sp, "endpoint_url");
+    ck_assert_str_eq(url, "http://h:2");
+    free(url);
+    free(sp);
+    /* a services section is not a profile, and a profile is not a services section */
+    ck_assert_int_eq(aws_ini_profile_exists("local"), 0);
+    ck_assert_ptr_null(aws_ini_get_section("services", "dev", "services"));
+    ck_assert_ptr_null(aws_ini_get_section("services", "nope", "rds"));
+    free(rds);
+    free(svc);
+}
+END_TEST
+
 static Suite *aws_ini_suite(void)
 {
     Suite *s = suite_create("aws_ini");
@@ -242,6 +280,7 @@ static Suite *aws_ini_suite(void)
     tcase_add_test(tc, home_dot_aws);
     tcase_add_test(tc, aws_profile_env);
     tcase_add_test(tc, profile_name_prefix_is_not_a_match);
+    tcase_add_test(tc, services_sections);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -127,6 +127,9 @@ START_TEST(minimal_defaults)
     ck_assert_ptr_null(cfg.aws.endpoint);
     ck_assert_ptr_null(cfg.aws.profile);
     ck_assert_int_eq(cfg.aws.max_attempts, CONFIG_DEFAULT_MAX_ATTEMPTS);
+    ck_assert_str_eq(cfg.aws.region_source, "aws.region");
+    ck_assert_ptr_null(cfg.aws.endpoint_source);
+    ck_assert_str_eq(cfg.aws.max_attempts_source, "default");
 }
 END_TEST
 
@@ -495,6 +498,7 @@ START_TEST(max_attempts)
     setenv("AWS_MAX_ATTEMPTS", "5", 1);
     ck_ok(load_with(NULL, NULL, NULL, NULL));
     ck_assert_int_eq(cfg.aws.max_attempts, 5);
+    ck_assert_str_eq(cfg.aws.max_attempts_source, "AWS_MAX_ATTEMPTS");
     ck_ok(load_with(NULL, NULL, NULL, "  maxAttempts: 2\n"));
     ck_assert_int_eq(cfg.aws.max_attempts, 2);
     setenv("AWS_MAX_ATTEMPTS", "50", 1);
@@ -573,8 +577,9 @@ START_TEST(strings_and_classes)
             "dblab.caCert: cannot read /nonexistent/drr/ca.pem: No such file or directory");
     ck_fail(load_with(NULL, "  clusterParameterGroup: cpg\n", NULL, NULL),
             "clone.clusterParameterGroup: only applies to source.type aurora-cluster");
-    ck_fail(load_with("  password: pw-secret\n", NULL, NULL, NULL),
-            "source.password: given without source.username");
+    /* a password alone is fine: the engine may already have the user name */
+    ck_ok(load_with("  password: pw-secret\n", NULL, NULL, NULL));
+    ck_assert_str_eq(cfg.source.password, "pw-secret");
     ck_fail(load("aws:\n  region: US East\n"), "c.yaml:2:11: aws.region: must not contain blanks");
     ck_fail(load("aws:\n  region: useast1\n"), "not an AWS region name");
 }
@@ -820,6 +825,7 @@ START_TEST(region_resolution)
     setenv("AWS_CONFIG_FILE", p, 1);
     ck_ok(load(no_region));
     ck_assert_str_eq(cfg.aws.region, "ap-southeast-2");
+    ck_assert_str_eq(cfg.aws.region_source, "AWS config file (profile region)");
     setenv("AWS_PROFILE", "other", 1);
     ck_ok(load(no_region));
     ck_assert_str_eq(cfg.aws.region, "sa-east-1");
@@ -827,6 +833,7 @@ START_TEST(region_resolution)
     setenv("AWS_DEFAULT_REGION", "eu-north-1", 1);
     ck_ok(load(no_region));
     ck_assert_str_eq(cfg.aws.region, "eu-north-1");
+    ck_assert_str_eq(cfg.aws.region_source, "AWS_DEFAULT_REGION");
     setenv("AWS_REGION", "eu-south-1", 1);
     ck_ok(load(no_region));
     ck_assert_str_eq(cfg.aws.region, "eu-south-1");
@@ -856,17 +863,49 @@ START_TEST(endpoint_resolution)
     setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1111", 1);
     ck_ok(load_with(NULL, NULL, NULL, NULL));
     ck_assert_str_eq(cfg.aws.endpoint, "http://127.0.0.1:1111");
+    ck_assert_str_eq(cfg.aws.endpoint_source, "AWS_ENDPOINT_URL");
     setenv("AWS_ENDPOINT_URL_RDS", "http://127.0.0.1:2222/", 1);
     ck_ok(load_with(NULL, NULL, NULL, NULL));
     ck_assert_str_eq(cfg.aws.endpoint, "http://127.0.0.1:2222");
     ck_ok(load_with(NULL, NULL, NULL, "  endpoint: http://127.0.0.1:3333\n"));
     ck_assert_str_eq(cfg.aws.endpoint, "http://127.0.0.1:3333");
+    ck_assert_str_eq(cfg.aws.endpoint_source, "aws.endpoint");
     setenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true", 1);
     ck_ok(load_with(NULL, NULL, NULL, NULL));
     ck_assert_ptr_null(cfg.aws.endpoint);
     unsetenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS");
     setenv("AWS_ENDPOINT_URL_RDS", "localhost:4566", 1);
     ck_fail(load_with(NULL, NULL, NULL, NULL), "c.yaml: AWS_ENDPOINT_URL_RDS: must be an http:// or https:// URL");
+    unsetenv("AWS_ENDPOINT_URL_RDS");
+    unsetenv("AWS_ENDPOINT_URL");
+
+    /* the AWS config file: services section, then AWS_ENDPOINT_URL, then endpoint_url */
+    char *p = tmp_write(dir, "awsconfig",
+                        "[default]\nservices = emu\nendpoint_url = http://127.0.0.1:5555\n"
+                        "[services emu]\nrds =\n  endpoint_url = http://127.0.0.1:4444\n"
+                        "[profile plain]\nendpoint_url = http://127.0.0.1:6666\n"
+                        "[profile ignoring]\nendpoint_url = http://127.0.0.1:6666\n"
+                        "ignore_configured_endpoint_urls = true\n"
+                        "[profile broken]\nendpoint_url = nope\n");
+    setenv("AWS_CONFIG_FILE", p, 1);
+    ck_ok(load_with(NULL, NULL, NULL, NULL));
+    ck_assert_str_eq(cfg.aws.endpoint, "http://127.0.0.1:4444");
+    ck_assert_str_eq(cfg.aws.endpoint_source, "AWS config file (services rds endpoint_url)");
+    setenv("AWS_ENDPOINT_URL_RDS", "http://127.0.0.1:2222", 1);
+    ck_ok(load_with(NULL, NULL, NULL, NULL));
+    ck_assert_str_eq(cfg.aws.endpoint, "http://127.0.0.1:2222");
+    unsetenv("AWS_ENDPOINT_URL_RDS");
+    ck_ok(load_with(NULL, NULL, NULL, "  profile: plain\n"));
+    ck_assert_str_eq(cfg.aws.endpoint, "http://127.0.0.1:6666");
+    setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1111", 1);
+    ck_ok(load_with(NULL, NULL, NULL, "  profile: plain\n"));
+    ck_assert_str_eq(cfg.aws.endpoint, "http://127.0.0.1:1111");
+    unsetenv("AWS_ENDPOINT_URL");
+    ck_ok(load_with(NULL, NULL, NULL, "  profile: ignoring\n"));
+    ck_assert_ptr_null(cfg.aws.endpoint);
+    ck_fail(load_with(NULL, NULL, NULL, "  profile: broken\n"),
+            "c.yaml: AWS config file (profile endpoint_url): must be an http:// or https:// URL, got \"nope\"");
+    free(p);
 }
 END_TEST
 
@@ -936,6 +975,52 @@ START_TEST(suggestions)
 }
 END_TEST
 
+/* Mutated configurations (byte flips, insertions, truncations, with a fixed
+ * seed) never crash the loader: each gives 0 or 78 with one non-empty line. */
+START_TEST(mutations_never_crash)
+{
+    char *base = yaml_with("  snapshotType: manual\n  maxSnapshotAge: 2d\n",
+                           "  securityGroups: [sg-1, sg-2]\n  tags: {a: b}\n  port: 5432\n",
+                           "  pollInterval: 10s\n  dumpParallelJobs: auto\n",
+                           "  maxAttempts: 3\n");
+    static const char alphabet[] = ":-[]{}#&*!|>'\"%@`,?\n\t $\\~0123456789abcdefghijklmnopqrstuvwxyz";
+    size_t len = strlen(base);
+    unsigned seed = 12345;
+    int valid = 0, invalid = 0;
+    for (int iter = 0; iter < 3000; iter++) {
+        char *m = malloc(len + 8);
+        memcpy(m, base, len + 1);
+        size_t mlen = len;
+        int edits = 1 + (int)(rand_r(&seed) % 4);
+        for (int k = 0; k < edits; k++) {
+            size_t pos = (size_t)rand_r(&seed) % mlen;
+            char c = alphabet[(size_t)rand_r(&seed) % (sizeof alphabet - 1)];
+            switch (rand_r(&seed) % 4) {
+            case 0: m[pos] = c; break;                                    /* flip */
+            case 1: memmove(m + pos + 1, m + pos, mlen - pos + 1); m[pos] = c; mlen++; break;
+            case 2: memmove(m + pos, m + pos + 1, mlen - pos); mlen--; break; /* delete */
+            default: if (k == 0) { m[pos] = '\0'; mlen = pos > 0 ? pos : 1; } break;
+            }
+            if (mlen < 2)
+                break;
+        }
+        int rc = load(m);
+        ck_assert_msg(rc == 0 || rc == DRR_EXIT_CONFIG, "rc %d for:\n%s", rc, m);
+        if (rc == 0) {
+            valid++;
+        } else {
+            invalid++;
+            ck_assert_msg(e.msg[0] != '\0' && strchr(e.msg, '\n') == NULL, "bad message for:\n%s", m);
+            ck_assert_msg(strncmp(e.msg, "c.yaml", 6) == 0, "message '%s' does not name the file", e.msg);
+        }
+        free(m);
+    }
+    ck_assert_int_gt(valid, 0);
+    ck_assert_int_gt(invalid, 1000);
+    free(base);
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
     Suite *s = suite_create("config");
@@ -979,6 +1064,9 @@ static Suite *config_suite(void)
     tcase_add_test(tv, duration_parse_table);
     tcase_add_test(tv, duration_format_table);
     tcase_add_test(tv, suggestions);
+    tcase_add_checked_fixture(tv, setup, teardown);
+    tcase_add_test(tv, mutations_never_crash);
+    tcase_set_timeout(tv, 60);
     suite_add_tcase(s, tv);
     return s;
 }

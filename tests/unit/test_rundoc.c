@@ -348,6 +348,45 @@ START_TEST(schema_fixtures)
 }
 END_TEST
 
+/* Mutated documents never crash the reader: 0 or 65, one line naming stdin. */
+START_TEST(mutations_never_crash)
+{
+    cJSON *d = full_doc();
+    char *base = cJSON_PrintUnformatted(d);
+    cJSON_Delete(d);
+    static const char alphabet[] = "{}[]\":,\\ 0123456789.eE+-truefalsn\n";
+    size_t len = strlen(base);
+    unsigned seed = 4242;
+    int valid = 0;
+    for (int iter = 0; iter < 3000; iter++) {
+        char *m = malloc(len + 8);
+        memcpy(m, base, len + 1);
+        size_t mlen = len;
+        int edits = 1 + (int)(rand_r(&seed) % 3);
+        for (int k = 0; k < edits; k++) {
+            size_t pos = (size_t)rand_r(&seed) % mlen;
+            char c = alphabet[(size_t)rand_r(&seed) % (sizeof alphabet - 1)];
+            switch (rand_r(&seed) % 3) {
+            case 0: m[pos] = c; break;
+            case 1: memmove(m + pos + 1, m + pos, mlen - pos + 1); m[pos] = c; mlen++; break;
+            default: memmove(m + pos, m + pos + 1, mlen - pos); mlen--; break;
+            }
+        }
+        int rc = parse(m, REQ("source", "clone"));
+        ck_assert_msg(rc == 0 || rc == DRR_EXIT_INPUT, "rc %d for %s", rc, m);
+        if (rc == 0) {
+            valid++;
+        } else {
+            ck_assert_msg(strncmp(e.msg, "stdin", 5) == 0 && strchr(e.msg, '\n') == NULL,
+                          "bad message '%s'", e.msg);
+        }
+        free(m);
+    }
+    ck_assert_int_gt(valid, 0);
+    cJSON_free(base);
+}
+END_TEST
+
 static Suite *rundoc_suite(void)
 {
     Suite *s = suite_create("rundoc");
@@ -363,6 +402,8 @@ static Suite *rundoc_suite(void)
     tcase_add_test(tc, field_access);
     tcase_add_test(tc, set_section_replaces);
     tcase_add_test(tc, schema_fixtures);
+    tcase_add_test(tc, mutations_never_crash);
+    tcase_set_timeout(tc, 60);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -50,7 +50,7 @@ CLUSTER_KEYS = {"id", "engine", "engineVersion", "encrypted", "kmsKeyId",
                 "parameterGroup"}
 SNAPSHOT_KEYS = {"id", "type", "status", "ageDays", "ageHours", "ageMinutes", "tags",
                  "count", "intervalHours", "percentProgress"}
-AUTO_KEYS = {"count", "intervalHours", "hour", "minute", "creatingNow"}
+AUTO_KEYS = {"count", "intervalHours", "hour", "minute", "creatingNow", "newestAgeHours"}
 SHARED_KEYS = {"account", "id", "sourceId", "engine", "engineVersion", "ageDays",
                "ageHours", "ageMinutes", "encrypted", "kmsKeyId", "allocatedStorage",
                "status", "port"}
@@ -63,9 +63,11 @@ TOP_KEYS = {"account", "region", "endpointToken", "credentials", "sts", "imds", 
 def load_file(path):
     try:
         with open(path, encoding="utf-8") as f:
-            return json.load(f)
+            fixture = json.load(f)
     except (OSError, ValueError) as e:
         raise FixtureError(f"{path}: {e}") from None
+    _check_keys(fixture, TOP_KEYS, path)
+    return fixture
 
 
 def apply(fixture, rds, creds, store):
@@ -259,9 +261,11 @@ def _schedule(auto, now):
     """Times of `count` automated snapshots: one per interval, at hour:minute."""
     count = auto.get("count", 7)
     interval = datetime.timedelta(hours=auto.get("intervalHours", 24))
-    latest = now.replace(hour=auto.get("hour", 3), minute=auto.get("minute", 7),
-                         second=0, microsecond=0)
-    while latest > now:
+    # newestAgeHours: backups stopped that long ago (stale-snapshot tests).
+    newest = now - datetime.timedelta(hours=auto.get("newestAgeHours", 0))
+    latest = newest.replace(hour=auto.get("hour", 3), minute=auto.get("minute", 7),
+                            second=0, microsecond=0)
+    while latest > newest:
         latest -= datetime.timedelta(days=1)
     return [latest - i * interval for i in range(count)]
 

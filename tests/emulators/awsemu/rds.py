@@ -13,6 +13,7 @@ import json
 import random
 import re
 import string
+import unicodedata
 import uuid
 
 from .errors import AwsError, model_error
@@ -35,15 +36,13 @@ _ID_RE = re.compile(r"^[A-Za-z](?!.*--)[A-Za-z0-9-]{0,62}$")
 _ARN_RE = re.compile(
     r"^arn:(aws|aws-cn|aws-us-gov):rds:([a-z0-9-]+):(\d{12}):"
     r"(db|cluster|snapshot|cluster-snapshot|subgrp|pg|cluster-pg|og):(.+)$")
-_CLASS_RE = re.compile(r"^db\.(t3|t4g|m5|m5d|m6g|m6gd|m6i|m6id|m7g|r5|r5b|r5d|r6g|r6gd|"
-                       r"r6i|r6id|r7g|x2g|serverless)"
-                       r"(\.(micro|small|medium|large|xlarge|[0-9]+xlarge))?$")
+# db.<family>.<size>: families are letters+digits+suffix letters (t4g, m6gd, r7i, x2iedn);
+# sizes as AWS names them.  Anything else is "Invalid DB Instance class".
+_CLASS_RE = re.compile(r"^db\.(serverless|[a-z]+[0-9]+[a-z-]*\.(micro|small|medium|large|"
+                       r"xlarge|[0-9]+xlarge|metal|metal-[0-9]+xl|[0-9]+xlarge\.tpc[0-9]\.mem[0-9]x))$")
 ENGINES = {"postgres", "mysql", "mariadb", "aurora-postgresql", "aurora-mysql",
            "oracle-ee", "oracle-se2", "sqlserver-ee", "sqlserver-se", "sqlserver-ex",
            "sqlserver-web"}
-TERMINAL_OUTCOMES = {"failed", "incompatible-restore", "incompatible-parameters",
-                     "incompatible-network", "storage-full",
-                     "inaccessible-encryption-credentials", "stuck"}
 _MODIFIABLE = {"available", "backing-up", "storage-optimization"}
 
 
@@ -68,6 +67,16 @@ def check_identifier(value, param):
     return value.lower()
 
 
+def _version(text):
+    """'16.4' -> (16, 4) for comparisons; non-numeric parts compare as 0."""
+    return tuple(int(x) if x.isdigit() else 0 for x in text.split("."))
+
+
+def _check_port(port):
+    if port is not None and not 1150 <= port <= 65535:
+        raise invalid(f"Invalid port {port}: the port must be between 1150 and 65535.")
+
+
 def _order_key(name):
     """Describe results come back in an order clients must not rely on."""
     return hashlib.sha256(name.encode()).hexdigest()
@@ -81,6 +90,9 @@ class Rds:
         self.account = account
         self.rng = rng or random.Random()
         self.durations = dict(DEFAULT_DURATIONS)
+        # Eventual consistency: for this many AWS seconds after a create/restore,
+        # Describe* do not see the new resource yet (DBInstanceNotFound etc.).
+        self.describe_lag = 0.0
         self.endpoint_token = _rand(12, rng=self.rng)
         self.instances = {}
         self.clusters = {}
@@ -174,6 +186,14 @@ class Rds:
 
     def _gone(self, table, name, rec):
         del table[name]
+        if table is self.instances and rec.get("_writer"):
+            # Failover: the first remaining member of the cluster becomes the writer.
+            for other in sorted(self.instances):
+                inst = self.instances[other]
+                if inst.get("DBClusterIdentifier") == rec.get("DBClusterIdentifier") \
+                        and inst["DBInstanceStatus"] != "deleting":
+                    inst["_writer"] = True
+                    break
         if table is self.instances and rec.get("_delete_automated", True):
             for sid in [k for k, s in self.snapshots.items()
                         if s.get("SnapshotType") == "automated"
@@ -317,9 +337,19 @@ class Rds:
         if not _CLASS_RE.match(cls):
             raise invalid(f"Invalid DB Instance class: {cls}")
 
+    @staticmethod
+    def _tag_text_ok(text):
+        """RDS tags: Unicode letters, digits, white space and _ . : / = + - @ only."""
+        return all(c.isalnum() or c in " \t\n\r_.:/=+-@" or unicodedata.category(c) == "Zs"
+                   for c in text)
+
     def _check_tags(self, tags):
         keys = set()
         for t in tags:
+            for part in (t.get("Key") or "", t.get("Value") or ""):
+                if not self._tag_text_ok(part):
+                    raise invalid(f"Invalid tag {part!r}: tags may contain only Unicode "
+                                  "letters, digits, white space, and _ . : / = + - @")
             k = t.get("Key")
             if k is None:
                 raise AwsError("MissingParameter", "Tag keys must not be empty", 400)
@@ -454,6 +484,7 @@ class Rds:
                               "for Multi-AZ instances.")
         az = self._az(params.get("AvailabilityZone"))
         engine = base["Engine"]
+        _check_port(params.get("Port"))
         port = params.get("Port", base.get("Port", 5432))
         now = self.now()
         rec = {
@@ -537,6 +568,7 @@ class Rds:
 
     def new_cluster(self, name, base, params, status="creating"):
         engine = base["Engine"]
+        _check_port(params.get("Port"))
         subnet = self._subnet_group(params.get("DBSubnetGroupName")
                                     or base.get("_subnet_group"))
         now = self.now()
@@ -671,9 +703,13 @@ class Rds:
         filters = self._filters(p, {"db-cluster-id", "db-instance-id", "dbi-resource-id",
                                     "domain", "engine"})
         if "DBInstanceIdentifier" in p:
-            items = [self.get_instance(p["DBInstanceIdentifier"])]
+            rec = self.get_instance(p["DBInstanceIdentifier"])
+            if not self._visible(rec):
+                raise self.err("DBInstanceNotFoundFault",
+                               f"DBInstance {p['DBInstanceIdentifier']} not found.")
+            items = [rec]
         else:
-            items = list(self.instances.values())
+            items = [r for r in self.instances.values() if self._visible(r)]
         out = []
         for r in items:
             if "db-instance-id" in filters and not self._match_ids(
@@ -701,9 +737,13 @@ class Rds:
         filters = self._filters(p, {"clone-group-id", "db-cluster-id",
                                     "db-cluster-resource-id", "domain", "engine"})
         if "DBClusterIdentifier" in p:
-            items = [self.get_cluster(p["DBClusterIdentifier"])]
+            rec = self.get_cluster(p["DBClusterIdentifier"])
+            if not self._visible(rec):
+                raise self.err("DBClusterNotFoundFault",
+                               f"DBCluster {p['DBClusterIdentifier']} not found.")
+            items = [rec]
         else:
-            items = list(self.clusters.values())
+            items = [r for r in self.clusters.values() if self._visible(r)]
         out = []
         for r in items:
             if "db-cluster-id" in filters and not self._match_ids(
@@ -726,15 +766,19 @@ class Rds:
             res["Marker"] = marker
         return res
 
-    def _snapshot_types(self, p):
+    def _snapshot_types(self, p, cluster=False):
+        """The API reference: without SnapshotType, automated and manual (this
+        emulator also returns awsbackup ones for DB snapshots, as the console's
+        listing does); shared/public only with IncludeShared/IncludePublic.  The
+        awsbackup type does not apply to Aurora cluster snapshots."""
         stype = p.get("SnapshotType")
-        valid = {"automated", "manual", "shared", "public", "awsbackup"}
+        valid = {"automated", "manual", "shared", "public"} | (set() if cluster else {"awsbackup"})
         if stype is not None and stype not in valid:
             raise invalid(f"Invalid snapshot type: {stype}. Valid values: "
                           f"{', '.join(sorted(valid))}")
         if stype is not None:
             return {stype}
-        types = {"automated", "manual", "awsbackup"}
+        types = {"automated", "manual"} | (set() if cluster else {"awsbackup"})
         if p.get("IncludeShared"):
             types.add("shared")
         if p.get("IncludePublic"):
@@ -783,7 +827,7 @@ class Rds:
     def DescribeDBClusterSnapshots(self, p):
         filters = self._filters(p, {"db-cluster-id", "db-cluster-snapshot-id",
                                     "snapshot-type", "engine"})
-        types = self._snapshot_types(p)
+        types = self._snapshot_types(p, cluster=True)
         if "DBClusterSnapshotIdentifier" in p:
             snap = self.get_cluster_snapshot(p["DBClusterSnapshotIdentifier"])
             items = [snap]
@@ -858,7 +902,9 @@ class Rds:
                 not in ("io1", "io2", "gp3"):
             raise combination("Provisioned IOPS is only supported for io1, io2 and gp3 "
                               "storage.")
-        source = self.instances.get(snap["DBInstanceIdentifier"])
+        # Another account's (shared) snapshot says nothing about our instances.
+        source = None if snap["SnapshotType"] == "shared" else \
+            self.instances.get(snap["DBInstanceIdentifier"])
         base = dict(source or {})
         base.update({
             "Engine": snap["Engine"], "EngineVersion": snap["EngineVersion"],
@@ -885,8 +931,12 @@ class Rds:
             base.pop(k, None)
 
     def _start_instance(self, rec, phases):
+        rec["_visible_at"] = self.clock.progress() + self.describe_lag
         self.instances[rec["DBInstanceIdentifier"]] = rec
         self._start(rec, phases)
+
+    def _visible(self, rec):
+        return rec.get("_visible_at", 0) <= self.clock.progress()
 
     def RestoreDBInstanceToPointInTime(self, p):
         name = self._check_new_instance_name(p["TargetDBInstanceIdentifier"],
@@ -944,12 +994,13 @@ class Rds:
             raise combination(f"The engine name requested for your DB cluster "
                               f"({p['Engine']}) doesn't match the engine name of your "
                               f"snapshot ({snap['Engine']}).")
-        if p.get("EngineVersion") and p["EngineVersion"].split(".")[0] != \
-                snap["EngineVersion"].split(".")[0]:
+        if p.get("EngineVersion") and \
+                _version(p["EngineVersion"]) < _version(snap["EngineVersion"]):
             raise combination(f"Cannot restore a {snap['Engine']} "
-                              f"{snap['EngineVersion']} snapshot to major version "
+                              f"{snap['EngineVersion']} snapshot to the older version "
                               f"{p['EngineVersion']}.")
-        source = self.clusters.get(snap["DBClusterIdentifier"]) or {}
+        source = {} if snap["SnapshotType"] == "shared" else \
+            (self.clusters.get(snap["DBClusterIdentifier"]) or {})
         base = dict(source)
         base.update({"Engine": snap["Engine"], "EngineVersion": snap["EngineVersion"],
                      "MasterUsername": snap["MasterUsername"],
@@ -963,6 +1014,7 @@ class Rds:
 
     def _start_cluster(self, rec):
         phases = self._phases_for_new("cluster", backing_up=False)
+        rec["_visible_at"] = self.clock.progress() + self.describe_lag
         self.clusters[rec["DBClusterIdentifier"]] = rec
         self._start(rec, phases)
 

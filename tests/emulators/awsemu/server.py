@@ -12,6 +12,7 @@ import struct
 import sys
 import threading
 import time
+import traceback
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, parse_qsl, urlsplit
@@ -30,7 +31,10 @@ QUERY_SERVICES = ("rds", "sts")
 JSON_TARGETS = {"secretsmanager": "secretsmanager", "AmazonSSM": "ssm"}
 UNSIGNED_ACTIONS = {("sts", "AssumeRoleWithWebIdentity"), ("sts", "AssumeRoleWithSAML")}
 STS_ACTIONS = {"AssumeRole", "AssumeRoleWithWebIdentity", "GetCallerIdentity"}
-SECRET_WORDS = ("password", "secret", "token", "credential")
+# Parameter names whose values are secrets (matched case-insensitively); names like
+# SecretId or NextToken are identifiers and stay readable in the call log.
+SECRET_KEYS = {"secretstring", "secretbinary", "webidentitytoken", "sessiontoken",
+               "secretaccesskey", "samlassertion", "tdecredentialpassword"}
 MAX_BODY = 1 << 20
 
 
@@ -39,7 +43,8 @@ def _redact(value, key=""):
         return {k: _redact(v, k) for k, v in value.items()}
     if isinstance(value, list):
         return [_redact(v, key) for v in value]
-    if any(w in key.lower() for w in SECRET_WORDS) and isinstance(value, str):
+    if (key.lower() in SECRET_KEYS or key.lower().endswith("password")) \
+            and isinstance(value, (str, bytes)):
         return "***"
     if isinstance(value, datetime.datetime):
         return xmlrender.format_timestamp(value)
@@ -179,7 +184,8 @@ class Emulator:
                 return 200, {"timeScale": scale}
             if route == ("POST", "/_emulator/config"):
                 cfg = data()
-                unknown = set(cfg) - {"timeScale", "credentialsLifetime", "durations"}
+                unknown = set(cfg) - {"timeScale", "credentialsLifetime", "durations",
+                                      "describeLagSeconds"}
                 if unknown:
                     raise FaultError(f"unknown config key(s) {sorted(unknown)}")
                 if "timeScale" in cfg:
@@ -188,6 +194,11 @@ class Emulator:
                     lifetime = cfg["credentialsLifetime"]
                     self.credentials_lifetime = lifetime
                     self.creds.lifetime = lifetime
+                if "describeLagSeconds" in cfg:
+                    lag = cfg["describeLagSeconds"]
+                    if not isinstance(lag, (int, float)) or lag < 0:
+                        raise FaultError("describeLagSeconds must be a number >= 0")
+                    self.rds.describe_lag = float(lag)
                 for k, v in cfg.get("durations", {}).items():
                     if k not in self.rds.durations or not isinstance(v, (int, float)) or v < 0:
                         raise FaultError(f"bad duration {k}={v!r}; known: "
@@ -195,6 +206,7 @@ class Emulator:
                     self.rds.durations[k] = v
                 return 200, {"timeScale": self.clock.time_scale,
                              "credentialsLifetime": self.credentials_lifetime,
+                             "describeLagSeconds": self.rds.describe_lag,
                              "durations": self.rds.durations}
             if route == ("POST", "/_emulator/credentials/expire"):
                 self.creds.expire_all()
@@ -274,6 +286,15 @@ class Emulator:
             svc = entry["service"] if entry["service"] in ("rds", "sts", "secretsmanager",
                                                            "ssm") else "rds"
             resp = self.error_response(svc, e, request_id, json_protocol)
+        except Exception:  # pylint: disable=broad-except
+            # An emulator bug: say so loudly (stderr, call log, a 500 nobody mistakes
+            # for an AWS answer) instead of dropping the connection.
+            trace = traceback.format_exc()
+            sys.stderr.write(f"awsemu: BUG while handling {entry['action']}:\n{trace}")
+            entry["emulatorBug"] = trace.strip().splitlines()[-1]
+            resp = self.error_response("rds", AwsError(
+                "EmulatorBug", "The AWS emulator failed: " + entry["emulatorBug"], 500),
+                request_id, json_protocol)
         entry["status"] = resp.status
         entry["errorCode"] = resp.error_code
         entry["durationMs"] = round((time.monotonic() - started) * 1000, 1)
@@ -497,28 +518,17 @@ class Handler(BaseHTTPRequestHandler):
             query = parse_qs(urlsplit(self.path).query)
             try:
                 status, obj = em.control(self.command, path.rstrip("/") or "/", query, body)
-            except (FaultError, fixtures.FixtureError, ValueError, KeyError, TypeError) as e:
-                status, obj = 400, {"error": str(e)}
+            except (FaultError, fixtures.FixtureError, ValueError, KeyError, TypeError,
+                    AttributeError) as e:
+                status, obj = 400, {"error": f"{type(e).__name__}: {e}"}
             self._send(status, "application/json",
                        (json.dumps(obj, default=_json_default, indent=1) + "\n").encode())
             return
         if path.startswith("/latest/"):
-            with em.lock:
-                status, ctype, out = em.creds.imds(self.command, path, self.headers)
-            em.record({"time": xmlrender.format_timestamp(em.clock.now()), "service": "imds",
-                       "action": f"{self.command} {path}", "status": status,
-                       "errorCode": None, "accessKeyId": None, "params": None,
-                       "fault": None})
-            self._send(status, ctype, out)
+            self._credentials_endpoint("imds", path, em.creds.imds)
             return
         if path.startswith("/v2/credentials") or path.startswith("/ecs/credentials"):
-            with em.lock:
-                status, ctype, out = em.creds.ecs(self.command, path, self.headers)
-            em.record({"time": xmlrender.format_timestamp(em.clock.now()), "service": "ecs",
-                       "action": f"{self.command} {path}", "status": status,
-                       "errorCode": None, "accessKeyId": None, "params": None,
-                       "fault": None})
-            self._send(status, ctype, out)
+            self._credentials_endpoint("ecs", path, em.creds.ecs)
             return
         if self.command not in ("POST", "GET"):
             self._send(405, "text/plain", b"method not allowed\n")
@@ -526,11 +536,46 @@ class Handler(BaseHTTPRequestHandler):
         resp = em.api(self.command, self.path, self.headers, body)
         self._send(resp.status, resp.content_type, resp.body, resp.request_id, resp.reset)
 
+    def _credentials_endpoint(self, service, path, serve):
+        """IMDS / ECS: plain HTTP endpoints; faults of that service apply (action
+        "*" or "METHOD /path"): http500/http503 answer that status, slow delays,
+        reset drops the connection, throttle answers 429."""
+        em = self.emulator
+        action = f"{self.command} {path}"
+        entry = {"time": xmlrender.format_timestamp(em.clock.now()), "service": service,
+                 "action": action, "status": None, "errorCode": None, "accessKeyId": None,
+                 "params": None, "fault": None}
+        fault = em.faults.take("before", service, action) or \
+            em.faults.take("after", service, action)
+        if fault is not None:
+            entry["fault"] = fault["type"]
+            if fault["type"] == "slow":
+                time.sleep(fault["delaySeconds"])
+            else:
+                entry["status"] = {"http500": 500, "http503": 503, "throttle": 429}.get(
+                    fault["type"], 0)
+                em.record(entry)
+                if fault["type"] in ("reset", "truncated", "malformed"):
+                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                               struct.pack("ii", 1, 0))
+                    self.close_connection = True
+                    return
+                self._send(entry["status"], "text/plain", b"")
+                return
+        with em.lock:
+            status, ctype, out = serve(self.command, path, self.headers)
+        entry["status"] = status
+        em.record(entry)
+        self._send(status, ctype, out)
+
     do_GET = do_POST = do_PUT = do_DELETE = _dispatch
 
 
-def make_server(emulator, port):
+def make_server(emulator, sock):
+    """An HTTP server on an already listening loopback socket."""
     handler = type("BoundHandler", (Handler,), {"emulator": emulator})
-    server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+    server = ThreadingHTTPServer(sock.getsockname(), handler, bind_and_activate=False)
+    server.socket.close()
+    server.socket = sock
     server.daemon_threads = True
     return server

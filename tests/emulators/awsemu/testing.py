@@ -1,7 +1,6 @@
 """Helpers for the emulator's own tests (tests/integration/test_awsemu_*):
 start/stop an emulator process, call the control API, and send requests
 signed with botocore's signer (optionally tampered with)."""
-import datetime
 import http.client
 import json
 import os

@@ -40,7 +40,7 @@ for c in dblab-rds-refresh rds-snapshot-latest rds-clone-create rds-clone-wait d
     [ -x "$BIN/$c" ] || { echo "FAIL: missing $BIN/$c (run make)" >&2; exit 1; }
 done
 
-# shellcheck source=../lib/emulators.sh
+# shellcheck source=tests/lib/emulators.sh disable=SC1091
 . "$TOP/tests/lib/emulators.sh"
 T=$(mktemp -d "${TMPDIR:-/tmp}/drr-nomad.XXXXXX")
 TASK_PID=
@@ -99,6 +99,7 @@ echo "ok: job file settings ($(($(date +%s) - START))s)"
 
 # ---------------------------------------------------------------- 2. a full run
 
+# shellcheck disable=SC2016 # a literal $: the token must arrive unexpanded
 TOKEN='nomad"tok#en \ $HOME'"-$$"
 emulators_start --time-scale 600 --token "$TOKEN" || fail "the emulators did not start"
 [ "$DBLAB_EMULATOR_TOKEN" = "$TOKEN" ] || fail "the emulator did not take the token"

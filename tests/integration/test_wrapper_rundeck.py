@@ -24,7 +24,8 @@ as Rundeck runs it, against the local emulators.
    mask-passwords filter on the log; a failing step runs its errorhandler, whose
    result becomes the step's, and with keepgoing false the workflow stops and
    the execution fails (unless keepgoingOnSuccess):
-     a. a successful execution: the final run document, the clone deleted;
+     a. a successful execution (rds-clone-gc, then the five commands): the final
+        run document, the clone deleted;
      b. the DBLab refresh fails: the errorhandler deletes the clone, job failed;
      c. the clone never becomes available (rds-clone-wait fails): deleted too;
      d. the snapshot step fails: no clone, nothing to delete, job failed.
@@ -530,7 +531,7 @@ def main():
                 fail("%s: managed clones left: %s" % (what, left))
             return ex
 
-        ok = [(i, "succeeded") for i in range(1, 6)]
+        ok = [(i, "succeeded") for i in range(1, 7)]  # gc, snapshot, create, wait, refresh, delete
         # a. success
         ex = execute(101, "succeeded", ok, "success")
         last = [ln for ln in ex.log[-1][1].splitlines() if ln.strip()][-1]
@@ -543,10 +544,10 @@ def main():
         wraptest.validate_rundoc(last)
         print("ok: a successful execution (%.1fs)" % (time.monotonic() - t0))
 
-        # b. the DBLab refresh fails: the handler of step 4 deletes the clone
+        # b. the DBLab refresh fails: the handler of step 5 deletes the clone
         emus.dblab_fault({"type": "refresh-fail", "count": 1, "message": "pg_dump: connection refused"})
-        ex = execute(102, "failed", ok[:3] + [(4, "failed")], "failing refresh")
-        handler_out = dict(ex.log)["step 4 errorhandler"]
+        ex = execute(102, "failed", ok[:4] + [(5, "failed")], "failing refresh")
+        handler_out = dict(ex.log)["step 5 errorhandler"]
         if "deleted (or already gone)" not in handler_out or '"deleted":' not in handler_out:
             ex.dump()
             fail("failing refresh: the errorhandler did not delete the clone")
@@ -554,8 +555,8 @@ def main():
 
         # c. the clone ends 'failed': rds-clone-wait fails, the handler deletes it
         emus.aws_fault({"type": "restore-outcome", "status": "failed", "resource": "instance"})
-        ex = execute(103, "failed", ok[:2] + [(3, "failed")], "failing wait")
-        if '"deleted":' not in dict(ex.log)["step 3 errorhandler"]:
+        ex = execute(103, "failed", ok[:3] + [(4, "failed")], "failing wait")
+        if '"deleted":' not in dict(ex.log)["step 4 errorhandler"]:
             ex.dump()
             fail("failing wait: the errorhandler did not delete the clone")
         print("ok: a failing wait, the clone deleted by the errorhandler (%.1fs)" % (time.monotonic() - t0))
@@ -563,8 +564,8 @@ def main():
         # d. the snapshot step fails: nothing was created, the handler says so and fails
         emus.aws_fault({"type": "error", "action": "DescribeDBSnapshots", "code": "AccessDenied",
                         "httpStatus": 403, "message": "not authorized", "count": 50})
-        ex = execute(104, "failed", [(1, "failed")], "failing snapshot")
-        if "nothing to delete" not in dict(ex.log)["step 1 errorhandler"]:
+        ex = execute(104, "failed", ok[:1] + [(2, "failed")], "failing snapshot")
+        if "nothing to delete" not in dict(ex.log)["step 2 errorhandler"]:
             ex.dump()
             fail("failing snapshot: the errorhandler should report that no clone was created")
         print("ok: a failing snapshot step, nothing to delete (%.1fs)" % (time.monotonic() - t0))

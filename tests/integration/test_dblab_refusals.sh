@@ -105,7 +105,7 @@ set_state '{"clones":[{"id":"c1","pool":"dblab_pool/dataset_1"},{"id":"c2","pool
 drt_run
 expect_rc 75
 expect_no_out
-expect_err "ERROR .*no pool free of clones.*Pool to perform full refresh not found"
+expect_err "ERROR .*no pool free of clones.*Pool to perform full refresh not found. Skip refreshing\)$"
 expect_one_error
 
 # The status said idle, but another job won the race to the trigger: the

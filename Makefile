@@ -160,7 +160,7 @@ install: all
 	  $(DESTDIR)$(PREFIX)/share/doc/dblab-rds-refresh
 	install -m 0755 $(CMD_BINS) $(SCRIPT_BINS) $(DESTDIR)$(PREFIX)/bin/
 	cp -R wrappers examples $(DESTDIR)$(PREFIX)/share/dblab-rds-refresh/
-	install -m 0644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/dblab-rds-refresh/
+	install -m 0644 README.md docs/*.md docs/*.json $(DESTDIR)$(PREFIX)/share/doc/dblab-rds-refresh/
 
 clean:
 	rm -rf build $(BIN)

@@ -605,6 +605,7 @@ fail() { # step code: only the first failure counts
 
 CLONE_ID=
 CREATE_T0=
+CREATE_STARTED=0    # 1 once rds-clone-create was started (a request may exist)
 CREATE_DONE=0       # 1 once rds-clone-create has returned (no request in flight)
 CLONE_DELETED=0     # 1 once a delete request was accepted
 CLONE_GONE_BEFORE=0 # 1 when the delete found nothing to delete
@@ -612,6 +613,8 @@ DELETE_T=
 DEL_PID=
 DEL_WD=
 DEL_T0=
+DEL_STEP=delete     # the name of the delete attempt in "steps"
+SIGNAL_T=           # when the first signal came (ns)
 
 # delete_clone REASON DEADLINE: the guarded delete of the recorded clone (the
 # request is sent; without -wait rds-clone-delete does not wait for the
@@ -655,13 +658,13 @@ delete_collect() {
         CLONE_DELETED=1
         [ "$(json_get "$SDIR/deleted.json" deleted.alreadyGone)" = true ] && CLONE_GONE_BEFORE=1
         count_aws_calls "$SDIR/deleted.json"
-        add_step_result delete "$_secs" 0 "$CALLS"
+        add_step_result "$DEL_STEP" "$_secs" 0 "$CALLS"
         log_info "delete of clone $CLONE_ID requested in ${_secs}s"
     else
         [ "$_rc" = 0 ] && _rc=$EX_INTERNAL
         rm -f "$SDIR/deleted.json"
         count_aws_calls ""
-        add_step_result delete "$_secs" "$_rc" "$CALLS"
+        add_step_result "$DEL_STEP" "$_secs" "$_rc" "$CALLS"
         log_error "delete of clone $CLONE_ID failed (exit $_rc); the next run's recovery will retry"
         fail delete "$_rc"
     fi
@@ -899,8 +902,13 @@ DELETE_DONE_TRYING=0 # 1 when the signal path already spent its delete budget
 finish() { # reason deadline
     [ "$FINISHED" = 1 ] && return 0
     FINISHED=1
+    if [ -n "$CLONE_ID" ] && [ "$CREATE_STARTED" = 0 ]; then
+        # Named and recorded, but never requested: nothing can exist.
+        CLONE_ID=
+    fi
     if [ -n "$CLONE_ID" ] && [ "$CLONE_DELETED" = 0 ] && [ "$DELETE_DONE_TRYING" = 0 ]; then
         delete_clone "${1:-cleanup}" "${2:-$DELETE_SECONDS}"
+        retry_delete_in_flight
     fi
     if [ "$DRY_RUN" = 0 ] && [ "$STATE_MINE" = 1 ] && [ "$LOCKED" = 1 ]; then
         if [ -z "$CLONE_ID" ]; then
@@ -925,12 +933,38 @@ finish() { # reason deadline
     fi
 }
 
+# A create interrupted mid-request: AWS may still be creating the clone that
+# our delete just did not find. Look again every 2 s while the signal budget
+# lasts (21 s from the signal); if it never shows up, the record stays for
+# the next start.
+retry_delete_in_flight() {
+    [ "$CREATE_DONE" = 0 ] && [ "$CLONE_GONE_BEFORE" = 1 ] && [ -n "$SIGNAL_T" ] || return 0
+    _try=1
+    while :; do
+        now
+        _left=$(((SIGNAL_T + 21000000000 - NOW) / 1000000000))
+        [ "$_left" -ge 5 ] || break
+        sleep 2
+        _try=$((_try + 1))
+        _dl=$((_left - 4))
+        [ "$_dl" -le "$DELETE_SECONDS" ] || _dl=$DELETE_SECONDS
+        CLONE_DELETED=0
+        CLONE_GONE_BEFORE=0
+        DEL_STEP=delete$_try
+        delete_clone "the create request was in flight; looking again" "$_dl" || break
+        [ "$CLONE_GONE_BEFORE" = 1 ] || break
+    done
+    DEL_STEP=delete
+}
+
 on_signal() { # NAME NUMBER
     # Further signals are recorded and otherwise ignored while we clean up
     # (bounded by the watchdogs). A trap, not SIG_IGN: the children started
     # from here must keep the default dispositions.
     trap 'LATE_SIGNAL=$((LATE_SIGNAL + 1))' INT TERM HUP
     SIGNAL_NAME=$1
+    now
+    SIGNAL_T=$NOW
     log_warn "received SIG$1 during step ${CUR_STEP:-start}; stopping"
     if [ -n "$DEL_PID" ]; then
         # Never interrupt a delete request: give it the signal-time budget,
@@ -1102,6 +1136,19 @@ pipeline() {
         return
     }
 
+    # Preflight, before anything costs money: the engine is healthy, logical,
+    # not busy (a refresh of a killed run may still be running), and accepts
+    # our token: dblab-refresh's read-only checks.
+    _pf=-quiet
+    [ "$VERBOSE" = 1 ] || [ "$QUIET" = 1 ] && _pf=
+    # shellcheck disable=SC2086
+    run_step preflight "$SDIR/snapshot.json" "$WORK/preflight.json" "$CMD_REFRESH" -config "$CONFIG" \
+        $FLAGS $_pf -dry-run || {
+        fail preflight $?
+        return
+    }
+    LAST_DOC=$SDIR/snapshot.json
+
     # The name is decided and recorded before the create request exists, so a
     # crash at any later moment leaves a record for the next start.
     CUR_STEP=create
@@ -1114,6 +1161,7 @@ pipeline() {
         fail create "$EX_INTERNAL"
         return
     }
+    CREATE_STARTED=1
     # shellcheck disable=SC2086
     run_step create "$SDIR/snapshot.json" "$SDIR/clone.json" "$CMD_CREATE" -config "$CONFIG" $FLAGS \
         -run-id "$RUN_ID" -clone-id "$CLONE_ID"

@@ -832,6 +832,7 @@ static int set_env_endpoint(struct loader *L, const char *source, char *v)
         return rc;
     }
     L->cfg->aws.endpoint = v;
+    L->cfg->aws.endpoint_source = source;
     return 0;
 }
 
@@ -843,8 +844,10 @@ static int set_env_endpoint(struct loader *L, const char *source, char *v)
 static int resolve_endpoint(struct loader *L)
 {
     struct config *cfg = L->cfg;
-    if (cfg->aws.endpoint != NULL)
+    if (cfg->aws.endpoint != NULL) {
+        cfg->aws.endpoint_source = "aws.endpoint";
         return 0;
+    }
     const char *ignore = getenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS");
     if (ignore != NULL && ignore[0] != '\0') {
         if (strcasecmp(ignore, "true") == 0)
@@ -868,7 +871,7 @@ static int resolve_endpoint(struct loader *L)
         free(block);
         free(services);
         if (url != NULL)
-            return set_env_endpoint(L, "AWS config file endpoint_url", url);
+            return set_env_endpoint(L, "AWS config file (services rds endpoint_url)", url);
     }
 
     v = env_nonempty("AWS_ENDPOINT_URL");
@@ -877,7 +880,7 @@ static int resolve_endpoint(struct loader *L)
 
     char *url = aws_ini_get(cfg->aws.profile, "endpoint_url");
     if (url != NULL)
-        return set_env_endpoint(L, "AWS config file endpoint_url", url);
+        return set_env_endpoint(L, "AWS config file (profile endpoint_url)", url);
     return 0;
 }
 
@@ -916,6 +919,8 @@ static int resolve(struct loader *L)
                     cfg->aws.profile);
 
     /* region: aws.region, AWS_REGION, AWS_DEFAULT_REGION, the profile's region */
+    if (cfg->aws.region != NULL)
+        cfg->aws.region_source = "aws.region";
     if (cfg->aws.region == NULL) {
         static const char *const vars[] = { "AWS_REGION", "AWS_DEFAULT_REGION" };
         for (size_t i = 0; i < 2 && cfg->aws.region == NULL; i++) {
@@ -925,6 +930,7 @@ static int resolve(struct loader *L)
             if ((rc = check_region(L, NULL, vars[i], v)) != 0)
                 return fail_env(L, vars[i], "\"%s\" is not an AWS region name (like us-east-1)", v);
             cfg->aws.region = xstrdup(v);
+            cfg->aws.region_source = vars[i];
         }
         if (cfg->aws.region == NULL) {
             char *v = aws_ini_get(cfg->aws.profile, "region");
@@ -935,6 +941,8 @@ static int resolve(struct loader *L)
                 return rc;
             }
             cfg->aws.region = v;
+            if (v != NULL)
+                cfg->aws.region_source = "AWS config file (profile region)";
         }
         if (cfg->aws.region == NULL)
             return fail(L, L->section_node[SEC_AWS] != NULL ? L->section_node[SEC_AWS]
@@ -947,6 +955,8 @@ static int resolve(struct loader *L)
         return rc;
 
     /* maxAttempts: aws.maxAttempts, AWS_MAX_ATTEMPTS, the profile's max_attempts */
+    if (cfg->aws.max_attempts > 0)
+        cfg->aws.max_attempts_source = "aws.maxAttempts";
     if (cfg->aws.max_attempts <= 0) {
         long iv;
         const char *v = env_nonempty("AWS_MAX_ATTEMPTS");
@@ -955,6 +965,7 @@ static int resolve(struct loader *L)
                 return fail_env(L, "AWS_MAX_ATTEMPTS", "must be an integer 1-%d, got \"%s\"",
                                 MAX_ATTEMPTS_LIMIT, v);
             cfg->aws.max_attempts = (int)iv;
+            cfg->aws.max_attempts_source = "AWS_MAX_ATTEMPTS";
         } else {
             char *pv = aws_ini_get(cfg->aws.profile, "max_attempts");
             if (pv != NULL) {
@@ -966,9 +977,11 @@ static int resolve(struct loader *L)
                     return rc;
                 }
                 cfg->aws.max_attempts = (int)iv;
+                cfg->aws.max_attempts_source = "AWS config file (profile max_attempts)";
                 free(pv);
             } else {
                 cfg->aws.max_attempts = CONFIG_DEFAULT_MAX_ATTEMPTS;
+                cfg->aws.max_attempts_source = "default";
             }
         }
     }
@@ -1296,8 +1309,11 @@ void *config_to_json(const struct config *cfg)
 
     cJSON *a = cJSON_AddObjectToObject(root, "aws");
     add_str(a, "region", cfg->aws.region);
+    add_str(a, "regionFrom", cfg->aws.region_source);
     add_str(a, "endpoint", cfg->aws.endpoint);
+    add_str(a, "endpointFrom", cfg->aws.endpoint_source);
     add_str(a, "profile", cfg->aws.profile);
     cJSON_AddNumberToObject(a, "maxAttempts", cfg->aws.max_attempts);
+    add_str(a, "maxAttemptsFrom", cfg->aws.max_attempts_source);
     return root;
 }

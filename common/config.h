@@ -77,6 +77,12 @@ struct config {
         char *endpoint;               /* resolved: aws.endpoint, AWS_ENDPOINT_URL_RDS, AWS_ENDPOINT_URL; NULL = default */
         char *profile;                /* aws.profile, else AWS_PROFILE; NULL = default */
         int max_attempts;             /* aws.maxAttempts, else AWS_MAX_ATTEMPTS, else default */
+        /* Where each resolved value came from, for logs and dblab-rds-config:
+         * "aws.region", "AWS_REGION", "profile default", "AWS config file", "default"...
+         * Static strings; NULL when the value is unset. */
+        const char *region_source;
+        const char *endpoint_source;
+        const char *max_attempts_source;
     } aws;
 };
 

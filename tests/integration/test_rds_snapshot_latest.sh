@@ -3,6 +3,7 @@
 # ARN, shared), no snapshot, only unavailable snapshots, more than 100 snapshots
 # (every page), throttling and 5xx, Aurora.
 set -eu
+# shellcheck source=tests/lib/rds_testlib.sh disable=SC2034  # RC is read by expect_rc
 . "$(dirname "$0")/../lib/rds_testlib.sh"
 rds_start rds
 

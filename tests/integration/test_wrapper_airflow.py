@@ -146,6 +146,19 @@ class Conn:
         self.password = password
 
 
+class VarValue:
+    """Airflow's `var.value` template accessor: get(key, default), Variables
+    from AIRFLOW_VAR_<KEY> first as in Airflow."""
+
+    def get(self, key, default=None):
+        v = os.environ.get("AIRFLOW_VAR_" + key.upper())
+        if v is None:
+            if default is None:
+                raise KeyError("Variable %s does not exist" % key)
+            return default
+        return v
+
+
 def render(value, context, env):
     if isinstance(value, str):
         return env.from_string(value).render(**context)
@@ -178,7 +191,7 @@ def run_dag(dag, base_env, run_id):
             states[t.task_id] = "skipped" if t.is_teardown or "skipped" in ups else "upstream_failed"
             continue
         context = {"ti": TaskInstance(xcom), "run_id": run_id,
-                   "conn": {"dblab_engine": Conn(TOKEN)}, "var": {}}
+                   "conn": {"dblab_engine": Conn(TOKEN)}, "var": {"value": VarValue()}}
         cmd = render(t.bash_command, context, jenv)
         tenv = render(t.env, context, jenv) or {}
         env = dict(base_env, **tenv) if t.append_env else dict(tenv)

@@ -107,7 +107,7 @@ def start(seed=None, token=TOKEN, time_scale=None, aws_url=None, tls=None, extra
     log = open(os.path.join(workdir, "stderr"), "wb")
     proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
     log.close()
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if os.path.exists(port_file):
             with open(port_file) as f:

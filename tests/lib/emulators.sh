@@ -28,7 +28,7 @@ emulators_start() {
     "$_EMU_TOP/tests/emulators/run-emulators" --env-file "$_EMU_DIR/env" "$@" \
         >"$_EMU_DIR/log" 2>&1 </dev/null &
     _EMU_PID=$!
-    local i=0
+    local deadline=$((SECONDS + 70))   # run-emulators itself gives up after 60 s
     while [ ! -s "$_EMU_DIR/env" ]; do
         if ! kill -0 "$_EMU_PID" 2>/dev/null; then
             echo "emulators_start: run-emulators failed:" >&2
@@ -37,9 +37,8 @@ emulators_start() {
             _EMU_PID=""
             return 1
         fi
-        i=$((i + 1))
-        if [ "$i" -gt 3500 ]; then
-            echo "emulators_start: no env file after 35 s" >&2
+        if [ "$SECONDS" -ge "$deadline" ]; then
+            echo "emulators_start: no env file after 70 s" >&2
             emulators_stop
             return 1
         fi

@@ -94,7 +94,6 @@ clone:
     - sg-0a1b2c3d4e5f60718
   publiclyAccessible: false
   enableIAMAuth: true
-  waitTimeout: 2h
   tags:
     team: data-platform$clone_extra
 dblab:

@@ -127,6 +127,9 @@ START_TEST(minimal_defaults)
     ck_assert_ptr_null(cfg.aws.endpoint);
     ck_assert_ptr_null(cfg.aws.profile);
     ck_assert_int_eq(cfg.aws.max_attempts, CONFIG_DEFAULT_MAX_ATTEMPTS);
+    ck_assert_str_eq(cfg.aws.region_source, "aws.region");
+    ck_assert_ptr_null(cfg.aws.endpoint_source);
+    ck_assert_str_eq(cfg.aws.max_attempts_source, "default");
 }
 END_TEST
 
@@ -495,6 +498,7 @@ START_TEST(max_attempts)
     setenv("AWS_MAX_ATTEMPTS", "5", 1);
     ck_ok(load_with(NULL, NULL, NULL, NULL));
     ck_assert_int_eq(cfg.aws.max_attempts, 5);
+    ck_assert_str_eq(cfg.aws.max_attempts_source, "AWS_MAX_ATTEMPTS");
     ck_ok(load_with(NULL, NULL, NULL, "  maxAttempts: 2\n"));
     ck_assert_int_eq(cfg.aws.max_attempts, 2);
     setenv("AWS_MAX_ATTEMPTS", "50", 1);
@@ -821,6 +825,7 @@ START_TEST(region_resolution)
     setenv("AWS_CONFIG_FILE", p, 1);
     ck_ok(load(no_region));
     ck_assert_str_eq(cfg.aws.region, "ap-southeast-2");
+    ck_assert_str_eq(cfg.aws.region_source, "AWS config file (profile region)");
     setenv("AWS_PROFILE", "other", 1);
     ck_ok(load(no_region));
     ck_assert_str_eq(cfg.aws.region, "sa-east-1");
@@ -828,6 +833,7 @@ START_TEST(region_resolution)
     setenv("AWS_DEFAULT_REGION", "eu-north-1", 1);
     ck_ok(load(no_region));
     ck_assert_str_eq(cfg.aws.region, "eu-north-1");
+    ck_assert_str_eq(cfg.aws.region_source, "AWS_DEFAULT_REGION");
     setenv("AWS_REGION", "eu-south-1", 1);
     ck_ok(load(no_region));
     ck_assert_str_eq(cfg.aws.region, "eu-south-1");
@@ -857,11 +863,13 @@ START_TEST(endpoint_resolution)
     setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1111", 1);
     ck_ok(load_with(NULL, NULL, NULL, NULL));
     ck_assert_str_eq(cfg.aws.endpoint, "http://127.0.0.1:1111");
+    ck_assert_str_eq(cfg.aws.endpoint_source, "AWS_ENDPOINT_URL");
     setenv("AWS_ENDPOINT_URL_RDS", "http://127.0.0.1:2222/", 1);
     ck_ok(load_with(NULL, NULL, NULL, NULL));
     ck_assert_str_eq(cfg.aws.endpoint, "http://127.0.0.1:2222");
     ck_ok(load_with(NULL, NULL, NULL, "  endpoint: http://127.0.0.1:3333\n"));
     ck_assert_str_eq(cfg.aws.endpoint, "http://127.0.0.1:3333");
+    ck_assert_str_eq(cfg.aws.endpoint_source, "aws.endpoint");
     setenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true", 1);
     ck_ok(load_with(NULL, NULL, NULL, NULL));
     ck_assert_ptr_null(cfg.aws.endpoint);
@@ -882,6 +890,7 @@ START_TEST(endpoint_resolution)
     setenv("AWS_CONFIG_FILE", p, 1);
     ck_ok(load_with(NULL, NULL, NULL, NULL));
     ck_assert_str_eq(cfg.aws.endpoint, "http://127.0.0.1:4444");
+    ck_assert_str_eq(cfg.aws.endpoint_source, "AWS config file (services rds endpoint_url)");
     setenv("AWS_ENDPOINT_URL_RDS", "http://127.0.0.1:2222", 1);
     ck_ok(load_with(NULL, NULL, NULL, NULL));
     ck_assert_str_eq(cfg.aws.endpoint, "http://127.0.0.1:2222");
@@ -895,7 +904,7 @@ START_TEST(endpoint_resolution)
     ck_ok(load_with(NULL, NULL, NULL, "  profile: ignoring\n"));
     ck_assert_ptr_null(cfg.aws.endpoint);
     ck_fail(load_with(NULL, NULL, NULL, "  profile: broken\n"),
-            "c.yaml: AWS config file endpoint_url: must be an http:// or https:// URL, got \"nope\"");
+            "c.yaml: AWS config file (profile endpoint_url): must be an http:// or https:// URL, got \"nope\"");
     free(p);
 }
 END_TEST

@@ -44,9 +44,11 @@ def _variable(key: str, default: str) -> str:
         return Variable.get(key, default_var=default)
 
 
+# The schedule is needed when the file is parsed; everything else is read when a
+# task runs (Jinja below), so parsing the DAG file costs one Variable lookup.
 SCHEDULE = _variable("dblab_rds_refresh_schedule", "0 2 * * 0")
-CONFIG = _variable("dblab_rds_refresh_config", "/etc/dblab/rds-refresh.yaml")
-BIN = _variable("dblab_rds_refresh_bin", "/usr/local/bin")
+CONFIG = "{{ var.value.get('dblab_rds_refresh_config', '/etc/dblab/rds-refresh.yaml') }}"
+BIN = "{{ var.value.get('dblab_rds_refresh_bin', '/usr/local/bin') }}"
 
 # Exit code 99 = nothing to do: BashOperator marks the task skipped.
 SKIP_CODE = 99

@@ -7,15 +7,11 @@ engine function each piece mirrors. Time is the emulated clock (time scale and
 never needs a sleep.
 """
 import copy
-import hashlib
 import json
 import os
 import re
 import threading
 import time
-import urllib.error
-import urllib.request
-import uuid
 
 import yaml
 
@@ -414,6 +410,7 @@ class Engine:
     # --- the AWS cross-check ---------------------------------------------------------
 
     def _aws_state(self):
+        import urllib.request  # imported when first needed: start-up stays fast
         with urllib.request.urlopen(self.aws_url + "/_emulator/state", timeout=3) as resp:
             return json.loads(resp.read().decode("utf-8"))
 
@@ -428,12 +425,13 @@ class Engine:
         port = conn.get("port") or 5432
         try:
             instances, clusters = aws_endpoints(self._aws_state())
-        except (OSError, ValueError, urllib.error.URLError) as e:
+        except (OSError, ValueError) as e:  # urllib.error.URLError is an OSError
             return "emulator: cannot read the AWS emulator state at %s: %s" % (self.aws_url, e)
         if _dig(opts, "source", "type") == "rdsIam":
             ident = _dig(opts, "source", "rdsIam", "dbInstanceIdentifier") or ""
             inst = next((i for i in instances if i["id"] == ident), None)
             if inst is None:
+                import uuid
                 return ("failed to setup connection options: DBInstanceNotFound: DBInstance %s not found."
                         "\n\tstatus code: 404, request id: %s" % (ident, uuid.uuid4()))
             host, port = inst["address"], inst["port"] or port
@@ -634,6 +632,7 @@ class Engine:
     # --- emulator view ---------------------------------------------------------------
 
     def password_digest(self):
+        import hashlib
         pw = _dig(self.cfg, "retrieval", "spec", "logicalDump", "options", "source", "connection", "password")
         return hashlib.sha256(str(pw).encode()).hexdigest() if pw is not None else None
 

@@ -1,6 +1,7 @@
 #include "tmpfiles.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +33,9 @@ char *tmp_dir_new(void)
 char *tmp_write(const char *dir, const char *name, const char *content)
 {
     char *path = join(dir, name);
-    FILE *f = fopen(path, "w");
+    /* 0600: tests write tokens and passwords into these files */
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
     if (f == NULL) {
         perror(path);
         abort();

@@ -1,0 +1,73 @@
+#!/bin/bash
+# rds-clone-delete: the guard refuses an unmanaged instance (billing-db), the trap
+# with our prefix but not our tag (dblab-refresh-legacy) and the configured source
+# even when it carries our name and tags; a clone still being created is deleted;
+# throttling and 5xx during the delete; the dry run; delete twice.
+set -eu
+# shellcheck source=tests/lib/rds_testlib.sh disable=SC2034  # RC is read by expect_rc
+. "$(dirname "$0")/../lib/rds_testlib.sh"
+rds_start rds
+
+for target in billing-db dblab-refresh-legacy production-db; do
+    run "g-$target" rds-clone-delete -clone-id "$target" </dev/null; expect_rc 83
+    [ ! -s "$T/g-$target.out" ] || fail "guard: $target wrote a document"
+done
+err_has g-billing-db "does not start with"
+err_has g-dblab-refresh-legacy "ManagedBy"
+err_has g-production-db "configured source"
+# the guard is applied to what AWS says, also when the document names the target
+jq -nc '{apiVersion: "dblab-rds-refresh/v1", clone: {id: "dblab-refresh-legacy", kind: "instance"}}' >"$T/legacy.json"
+run g-doc rds-clone-delete <"$T/legacy.json"; expect_rc 83
+run g-dry rds-clone-delete -dry-run <"$T/legacy.json"; expect_rc 83
+
+# a source that looks exactly like a managed clone is still the source
+rds_seed 'f["instances"].append({"id": "dblab-refresh-source", "engine": "postgres",
+    "engineVersion": "16.4", "ageDays": 3, "automatedSnapshots": {"count": 2},
+    "tags": {"ManagedBy": "dblab-rds-refresh", "AutoDelete": "true",
+             "DeleteAfter": "2000-01-01T00:00:00Z"}})'
+RDS_UNMANAGED="$RDS_UNMANAGED dblab-refresh-source"
+sed -i 's/identifier: production-db/identifier: dblab-refresh-source/' "$CFG"
+run g-src rds-clone-delete -clone-id dblab-refresh-source </dev/null; expect_rc 83
+err_has g-src "configured source"
+run g-gc rds-clone-gc; expect_rc 0
+[ "$(jget g-gc '.found | length')" = 0 ] || fail "gc would collect the source"
+[ "$(status_of instances dblab-refresh-source)" = available ] || fail "the source was touched"
+rds_config rds
+
+# a clone still being created is deleted; the dry run only reads
+run snap rds-snapshot-latest; expect_rc 0
+aws_emu_post time-scale '{"timeScale": 1}' >/dev/null
+run c1 rds-clone-create -run-id creating <"$T/snap.out"; expect_rc 0
+[ "$(status_of instances "$(jget c1 .clone.id)")" = creating ] || fail "not creating"
+run dry rds-clone-delete -dry-run <"$T/c1.out"; expect_rc 0; validate dry
+[ "$(jget dry .deleted.dryRun)" = true ] || fail "dry run: deleted.dryRun"
+[ "$(status_of instances "$(jget c1 .clone.id)")" = creating ] || fail "dry run deleted"
+fault '[{"type": "throttle", "action": "DeleteDBInstance", "count": 2},
+        {"type": "http503", "action": "DescribeDBInstances", "count": 2}]'
+run d1 rds-clone-delete <"$T/c1.out"; expect_rc 0; validate d1
+[ "$(jget d1 .deleted.alreadyGone)" = false ] || fail "alreadyGone"
+st=$(status_of instances "$(jget c1 .clone.id)")
+case "$st" in deleting|absent) ;; *) fail "creating clone not deleted: $st";; esac
+aws_emu_post time-scale "{\"timeScale\": $RDS_TIME_SCALE}" >/dev/null
+
+# twice: the second finds it deleting or gone -> success, alreadyGone
+run d2 rds-clone-delete <"$T/c1.out"; expect_rc 0; validate d2
+[ "$(jget d2 .deleted.alreadyGone)" = true ] || fail "second delete: alreadyGone"
+# and -wait returns once it is gone
+run d3 rds-clone-delete -wait <"$T/c1.out"; expect_rc 0
+[ "$(status_of instances "$(jget c1 .clone.id)")" = absent ] || fail "-wait: still there"
+
+# an error that is not retryable: named, with AWS's code, message and RequestId
+run c2 rds-clone-create -run-id denied <"$T/snap.out"; expect_rc 0
+fault '{"type": "error", "action": "DeleteDBInstance", "code": "AccessDenied", "httpStatus": 403,
+        "message": "User is not authorized to perform: rds:DeleteDBInstance"}'
+run d4 rds-clone-delete <"$T/c2.out"; expect_rc 80
+err_has d4 "$(jget c2 .clone.id)"
+err_has d4 "AccessDenied"
+err_has d4 "not authorized"
+err_has d4 "RequestId"
+run d5 rds-clone-delete <"$T/c2.out"; expect_rc 0
+
+[ "$(managed_left)" = dblab-refresh-source ] || fail "left: $(managed_left)"
+check_calls
+echo ok

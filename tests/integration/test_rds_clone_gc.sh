@@ -1,0 +1,94 @@
+#!/bin/bash
+# rds-clone-gc: deletes expired managed clones only (DeleteAfter passed, or older than
+# clone.maxAge / -max-age), over every page of instances and clusters; never an
+# -exclude NAME, never AutoDelete=false, never an unmanaged or prefix-less resource,
+# never the source; -dry-run lists; one failure does not stop the others.
+set -eu
+# shellcheck source=tests/lib/rds_testlib.sh disable=SC2034  # RC is read by expect_rc
+. "$(dirname "$0")/../lib/rds_testlib.sh"
+rds_start rds
+
+rds_seed '
+import datetime
+now = datetime.datetime.now(datetime.timezone.utc)
+def at(hours):
+    return (now + datetime.timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M:%SZ")
+def managed(delete_after_h, auto="true"):
+    return {"ManagedBy": "dblab-rds-refresh", "AutoDelete": auto, "DeleteAfter": at(delete_after_h)}
+def clone(name, age_h, tags, **kw):
+    d = {"id": name, "engine": "postgres", "engineVersion": "16.4", "class": "db.t3.medium",
+         "subnetGroup": "dblab-clones", "ageHours": age_h, "tags": tags}
+    d.update(kw)
+    return d
+f["instances"] += [
+    clone("dblab-refresh-expired", 72, managed(-1)),
+    clone("dblab-refresh-old", 72, managed(+24)),                 # older than maxAge 48h
+    clone("dblab-refresh-protected", 72, managed(-1), deletionProtection=True),
+    clone("dblab-refresh-fresh", 1, managed(+47)),
+    clone("dblab-refresh-keep", 72, managed(-1, auto="false")),
+    clone("dblab-refresh-current", 72, managed(-1)),              # excluded: this run
+    clone("prod-reporting", 72, managed(-1)),                     # tags say ours, name does not
+    clone("dblab-refresh-othertool", 72, {"ManagedBy": "terraform", "AutoDelete": "true",
+                                          "DeleteAfter": at(-1)}),
+] + [clone("app-%03d" % i, 100, {"Team": "app"}) for i in range(110)]
+f["clusters"].append({"id": "dblab-refresh-aurora-old", "engine": "aurora-postgresql",
+    "engineVersion": "16.4", "subnetGroup": "dblab-clones", "ageHours": 80,
+    "tags": managed(-2), "instances": [{"id": "dblab-refresh-aurora-old-instance",
+    "class": "db.t3.medium", "tags": managed(-2)}]})
+'
+expect_collect="dblab-refresh-aurora-old dblab-refresh-expired dblab-refresh-old dblab-refresh-protected"
+
+# dry run: lists, changes nothing
+run dry rds-clone-gc -dry-run -exclude dblab-refresh-current; expect_rc 0
+[ "$(wc -l <"$T/dry.out")" -eq 1 ] || fail "dry run: not one line"
+[ "$(jget dry '[.found[].id] | sort | join(" ")')" = "$expect_collect" ] ||
+    fail "dry run found: $(jget dry '[.found[].id] | sort | join(" ")')"
+[ "$(jget dry '.deleted | length')" = 0 ] || fail "dry run deleted"
+[ "$(jget dry .dryRun)" = true ] || fail "dry run flag"
+[ "$(jget dry '.excluded | join(" ")')" = dblab-refresh-current ] || fail "dry run excluded"
+n=$(calls_json | jq '[.calls[] | select(.action | test("^(Delete|Modify)"))] | length')
+[ "$n" = 0 ] || fail "dry run made $n changing call(s)"
+# every page of instances was read
+n=$(calls_json | jq '[.calls[] | select(.action=="DescribeDBInstances")] | length')
+[ "$n" -ge 2 ] || fail "only $n DescribeDBInstances page(s)"
+
+# one failure does not stop the others
+fault '{"type": "error", "action": "DeleteDBInstance", "code": "AccessDenied", "httpStatus": 403,
+        "message": "not allowed", "count": 1}'
+run gc1 rds-clone-gc -exclude dblab-refresh-current; expect_rc 80
+[ "$(jget gc1 '.failed | length')" = 1 ] || fail "failed: $(jget gc1 .failed)"
+jget gc1 '.failed[0].error' | grep -q AccessDenied || fail "failed entry has no AWS code"
+[ "$(jget gc1 '.deleted | length')" = 3 ] || fail "deleted: $(jget gc1 .deleted)"
+
+# a second pass collects the one that failed
+run gc2 rds-clone-gc -exclude dblab-refresh-current; expect_rc 0
+[ "$(jget gc2 '.deleted | length')" -ge 1 ] || fail "second pass deleted nothing"
+for n in $expect_collect dblab-refresh-aurora-old-instance; do
+    st=$(status_of instances "$n"); [ "$st" = absent ] && st=$(status_of clusters "$n")
+    case "$st" in deleting|absent) ;; *) fail "$n is $st";; esac
+done
+for n in dblab-refresh-fresh dblab-refresh-keep dblab-refresh-current prod-reporting dblab-refresh-othertool; do
+    [ "$(status_of instances "$n")" = available ] || fail "$n was touched: $(status_of instances "$n")"
+done
+# deletion protection was turned off before the delete, and only there
+calls_json | jq -e '[.calls[] | select(.action=="ModifyDBInstance") | .params.DBInstanceIdentifier] == ["dblab-refresh-protected"]' >/dev/null ||
+    fail "ModifyDBInstance calls: $(calls_json | jq -c '[.calls[] | select(.action=="ModifyDBInstance") | .params]')"
+# the Aurora member went before its cluster
+calls_json | jq -e '[.calls[] | select(.errorCode==null) | select((.action=="DeleteDBInstance" and .params.DBInstanceIdentifier=="dblab-refresh-aurora-old-instance") or .action=="DeleteDBCluster") | .action] == ["DeleteDBInstance", "DeleteDBCluster"]' >/dev/null ||
+    fail "Aurora delete order"
+
+# -max-age: the fresh clone is collected only with a shorter age, and not the excluded one
+run gc3 rds-clone-gc -max-age 30m -exclude dblab-refresh-current -exclude dblab-refresh-fresh; expect_rc 0
+[ "$(jget gc3 '.found | length')" = 0 ] || fail "gc3 found: $(jget gc3 .found)"
+run gc4 rds-clone-gc -max-age 30m -exclude dblab-refresh-current; expect_rc 0
+[ "$(jget gc4 '[.deleted[]] | join(" ")')" = dblab-refresh-fresh ] || fail "gc4 deleted: $(jget gc4 .deleted)"
+[ "$(status_of instances dblab-refresh-current)" = available ] || fail "excluded clone touched"
+
+# throttling and 5xx during the scan and the deletes
+fault '[{"type": "throttle", "action": "DescribeDBInstances", "count": 2},
+        {"type": "http503", "action": "DescribeDBClusters", "count": 1}]'
+run gc5 rds-clone-gc; expect_rc 0
+[ "$(jget gc5 '[.deleted[]] | join(" ")')" = dblab-refresh-current ] || fail "gc5: $(jget gc5 .deleted)"
+
+check_calls
+echo ok

@@ -48,6 +48,8 @@ int aws_ctx_init(struct aws_ctx *ctx, const struct aws_ctx_options *opt, struct 
                        "aws.region: not set (set aws.region, AWS_REGION or AWS_DEFAULT_REGION)");
     ctx->region = xstrdup(opt->region);
     ctx->rds_endpoint = opt->rds_endpoint && *opt->rds_endpoint ? xstrdup(opt->rds_endpoint) : NULL;
+    if (ctx->rds_endpoint && opt->rds_endpoint_source && *opt->rds_endpoint_source)
+        ctx->rds_endpoint_source = xstrdup(opt->rds_endpoint_source);
 
     const char *ca = getenv("AWS_CA_BUNDLE");
     if (ca && *ca) {
@@ -86,6 +88,7 @@ void aws_ctx_free(struct aws_ctx *ctx)
     http_client_free(ctx->http);
     free(ctx->region);
     free(ctx->rds_endpoint);
+    free(ctx->rds_endpoint_source);
     free(ctx->ca_bundle);
     free(ctx->sts_endpoint);
     memset(ctx, 0, sizeof *ctx);
@@ -106,9 +109,13 @@ int aws_ctx_endpoint(struct aws_ctx *ctx, const char *service, const struct aws_
             return rc;
         }
         ctx->endpoint_resolved[svc] = 1;
-        if (strcmp(ctx->endpoints[svc].source, "default") != 0)
-            log_info("aws: %s endpoint %s (from %s)", service, ctx->endpoints[svc].url,
-                     ctx->endpoints[svc].source);
+        /* The RDS override is the config's resolved endpoint: it may have come from
+         * aws.endpoint, the environment or the AWS config file; say which. */
+        const char *from = ctx->endpoints[svc].source;
+        if (svc == AWS_SVC_RDS && strcmp(from, "config") == 0 && ctx->rds_endpoint_source)
+            from = ctx->rds_endpoint_source;
+        if (strcmp(from, "default") != 0)
+            log_info("aws: %s endpoint %s (from %s)", service, ctx->endpoints[svc].url, from);
     }
     *out = &ctx->endpoints[svc];
     return 0;

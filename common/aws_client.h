@@ -70,6 +70,9 @@ struct aws_ctx_options {
     int max_attempts;              /* <= 0: CONFIG_DEFAULT_MAX_ATTEMPTS */
     long connect_timeout_ms;       /* 0 = AWS_DEFAULT_CONNECT_TIMEOUT_MS */
     long request_timeout_ms;       /* 0 = AWS_DEFAULT_REQUEST_TIMEOUT_MS */
+    /* Where rds_endpoint came from, for the log line (config.h's
+     * aws.endpoint_source: "aws.endpoint", "AWS_ENDPOINT_URL", ...); NULL = "config". */
+    const char *rds_endpoint_source;
 };
 
 enum aws_svc { AWS_SVC_RDS = 0, AWS_SVC_STS, AWS_SVC_SECRETSMANAGER, AWS_SVC_SSM, AWS_SVC_COUNT };
@@ -77,6 +80,7 @@ enum aws_svc { AWS_SVC_RDS = 0, AWS_SVC_STS, AWS_SVC_SECRETSMANAGER, AWS_SVC_SSM
 struct aws_ctx {
     char *region;
     char *rds_endpoint;                  /* override, or NULL */
+    char *rds_endpoint_source;           /* where the override came from, or NULL */
     char *ca_bundle;                     /* AWS_CA_BUNDLE, or NULL */
     struct http_client *http;            /* one client: its connections are reused */
     struct aws_endpoint endpoints[AWS_SVC_COUNT]; /* resolved on first use */

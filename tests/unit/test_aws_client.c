@@ -128,7 +128,7 @@ static void fixture_start(struct fixture *f, const struct step *steps, size_t n,
     f->stub = hstub_start(scripted, &f->script);
     ck_assert_ptr_nonnull(f->stub);
     f->url = hstub_url(f->stub, "");
-    struct aws_ctx_options o = {"us-east-1", f->url, max_attempts, 2000, 5000};
+    struct aws_ctx_options o = {"us-east-1", f->url, max_attempts, 2000, 5000, NULL};
     struct err e = {0};
     ck_assert_msg(aws_ctx_init(&f->ctx, &o, &e) == 0, "%s", e.msg);
     aws_ctx_set_credentials_fn(&f->ctx, test_creds, &f->creds);
@@ -414,7 +414,7 @@ START_TEST(test_credentials_failure)
 
     /* No credential source at all is a bug, not an AWS error. */
     struct aws_ctx c;
-    struct aws_ctx_options o = {"us-east-1", "http://127.0.0.1:1", 1, 0, 0};
+    struct aws_ctx_options o = {"us-east-1", "http://127.0.0.1:1", 1, 0, 0, NULL};
     ck_assert_int_eq(aws_ctx_init(&c, &o, &e), 0);
     ck_assert_int_eq(aws_query_call(&c, "rds", "DescribeDBSnapshots", NULL, &doc, NULL, &e),
                      DRR_EXIT_INTERNAL);
@@ -543,7 +543,7 @@ START_TEST(test_paginate)
     struct hstub *stub = hstub_start(paged, &pg);
     char *url = hstub_url(stub, "");
     struct aws_ctx ctx;
-    struct aws_ctx_options o = {"us-east-1", url, 3, 0, 0};
+    struct aws_ctx_options o = {"us-east-1", url, 3, 0, 0, NULL};
     struct err e = {0};
     ck_assert_int_eq(aws_ctx_init(&ctx, &o, &e), 0);
     struct creds_state cs = {0};
@@ -621,16 +621,16 @@ START_TEST(test_ctx_init_errors)
     struct err e = {0};
     unsetenv("AWS_ENDPOINT_URL");
     unsetenv("AWS_ENDPOINT_URL_STS");
-    struct aws_ctx_options none = {NULL, NULL, 0, 0, 0};
+    struct aws_ctx_options none = {NULL, NULL, 0, 0, 0, NULL};
     ck_assert_int_eq(aws_ctx_init(&c, &none, &e), DRR_EXIT_CONFIG);
     ck_assert_ptr_nonnull(strstr(e.msg, "aws.region"));
     aws_ctx_free(&c);
-    struct aws_ctx_options bad = {"us-east-1", "ftp://x", 0, 0, 0};
+    struct aws_ctx_options bad = {"us-east-1", "ftp://x", 0, 0, 0, NULL};
     ck_assert_int_eq(aws_ctx_init(&c, &bad, &e), DRR_EXIT_CONFIG);
     ck_assert_ptr_nonnull(strstr(e.msg, "aws.endpoint"));
     aws_ctx_free(&c);
     setenv("AWS_CA_BUNDLE", "/nonexistent/ca.pem", 1);
-    struct aws_ctx_options ok = {"us-east-1", NULL, 0, 0, 0};
+    struct aws_ctx_options ok = {"us-east-1", NULL, 0, 0, 0, NULL};
     ck_assert_int_eq(aws_ctx_init(&c, &ok, &e), DRR_EXIT_CONFIG);
     ck_assert_ptr_nonnull(strstr(e.msg, "AWS_CA_BUNDLE: cannot read /nonexistent/ca.pem"));
     aws_ctx_free(&c);
@@ -643,6 +643,36 @@ START_TEST(test_ctx_init_errors)
     ck_assert_int_eq(aws_ctx_endpoint(&c, "ec2", &ep, &e), DRR_EXIT_INTERNAL);
     aws_ctx_free(&c);
     aws_ctx_free(&c); /* idempotent */
+}
+END_TEST
+
+START_TEST(test_endpoint_source_logged)
+{
+    /* The log names where the RDS endpoint came from, not always "config". */
+    static const char *const sources[][2] = {
+        {"AWS_ENDPOINT_URL", "(from AWS_ENDPOINT_URL)"},
+        {"aws.endpoint", "(from aws.endpoint)"},
+        {NULL, "(from config)"},
+    };
+    for (size_t i = 0; i < sizeof sources / sizeof sources[0]; i++) {
+        FILE *logf = tmpfile();
+        log_init("test", LOG_FORMAT_TEXT, LOG_LEVEL_INFO);
+        log_set_stream(logf);
+        struct aws_ctx c;
+        struct err e = {0};
+        struct aws_ctx_options o = {"us-east-1", "http://127.0.0.1:1", 1, 0, 0, sources[i][0]};
+        ck_assert_int_eq(aws_ctx_init(&c, &o, &e), 0);
+        aws_ctx_free(&c);
+        log_set_stream(NULL);
+        log_init("test_aws_client", LOG_FORMAT_TEXT, LOG_LEVEL_ERROR);
+        char text[1024] = "";
+        rewind(logf);
+        size_t n = fread(text, 1, sizeof text - 1, logf);
+        text[n] = '\0';
+        fclose(logf);
+        ck_assert_msg(strstr(text, "rds endpoint http://127.0.0.1:1/") != NULL, "%s", text);
+        ck_assert_msg(strstr(text, sources[i][1]) != NULL, "want %s in: %s", sources[i][1], text);
+    }
 }
 END_TEST
 
@@ -677,6 +707,7 @@ int main(void)
     tcase_add_test(tc, test_paginate);
     tcase_add_test(tc, test_signal_interrupts);
     tcase_add_test(tc, test_ctx_init_errors);
+    tcase_add_test(tc, test_endpoint_source_logged);
     tcase_add_test(tc, test_http_date);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

@@ -147,7 +147,7 @@ static void client_start(struct client *c, int max_attempts, const char *secret)
     memset(c, 0, sizeof *c);
     ck_assert_msg(emu_url[0], "the emulator did not start (see %s)", emu_script);
     setenv("AWS_ENDPOINT_URL", emu_url, 1); /* Secrets Manager, SSM */
-    struct aws_ctx_options o = {"us-east-1", emu_url, max_attempts, 2000, 20000};
+    struct aws_ctx_options o = {"us-east-1", emu_url, max_attempts, 2000, 20000, NULL};
     struct err e = {0};
     ck_assert_msg(aws_ctx_init(&c->ctx, &o, &e) == 0, "%s", e.msg);
     c->creds.secret = secret;

@@ -137,4 +137,21 @@ for sig in TERM INT; do
     expect_err "ERROR .*interrupted by signal .* while waiting for the refresh; the engine continues it"
 done
 
+case_begin "SIGTERM during a slow API call before the trigger: 143, no trigger"
+drt_reset
+drt_fault '{"type":"slow","delay":8,"path":"/admin/config","calls":1}'
+drt_run_bg
+drt_wait_log "retrieval: mode logical"
+sleep 0.5
+kill -s TERM "$DRT_RUN_PID"
+start=$(date +%s)
+drt_run_wait
+[ $(( $(date +%s) - start )) -le 5 ] || fail "slow to stop"
+expect_rc 143
+expect_no_out
+expect_err "ERROR .*(DBLab GET /admin/config: interrupted by signal 15|interrupted by signal 15: DBLab GET /admin/config)"
+drt_calls >"$DRT_DIR/calls.json"
+[ "$(drt_json "$DRT_DIR/calls.json" "sum(1 for c in d if c['path']=='/full-refresh')")" = 0 ] ||
+    fail "triggered after the signal"
+
 echo "ok"

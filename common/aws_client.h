@@ -27,6 +27,12 @@
  * when no credentials could be had, or DRR_EXIT_SIGNAL_BASE + N when SIGINT /
  * SIGTERM / SIGHUP interrupted the call or its backoff.
  *
+ * A 2xx answer that does not parse (not XML / not a JSON object) is asked for
+ * again when the action only reads (Describe*, List*, Get*); for any other action
+ * it is returned at once as DRR_EXIT_AWS with ae.http_status 2xx and an empty
+ * ae.code: the request may have taken effect, so the caller re-reads state
+ * (e.g. describes the clone it asked for) instead of sending it again.
+ *
  * Credentials are fetched before EACH attempt, so a refresh during a multi-hour
  * wait is picked up. Secrets are registered with redact_add_secret; the client
  * never logs a request or response body, nor the Authorization or
@@ -64,6 +70,9 @@ struct aws_ctx_options {
     int max_attempts;              /* <= 0: CONFIG_DEFAULT_MAX_ATTEMPTS */
     long connect_timeout_ms;       /* 0 = AWS_DEFAULT_CONNECT_TIMEOUT_MS */
     long request_timeout_ms;       /* 0 = AWS_DEFAULT_REQUEST_TIMEOUT_MS */
+    /* Where rds_endpoint came from, for the log line (config.h's
+     * aws.endpoint_source: "aws.endpoint", "AWS_ENDPOINT_URL", ...); NULL = "config". */
+    const char *rds_endpoint_source;
 };
 
 enum aws_svc { AWS_SVC_RDS = 0, AWS_SVC_STS, AWS_SVC_SECRETSMANAGER, AWS_SVC_SSM, AWS_SVC_COUNT };
@@ -71,6 +80,7 @@ enum aws_svc { AWS_SVC_RDS = 0, AWS_SVC_STS, AWS_SVC_SECRETSMANAGER, AWS_SVC_SSM
 struct aws_ctx {
     char *region;
     char *rds_endpoint;                  /* override, or NULL */
+    char *rds_endpoint_source;           /* where the override came from, or NULL */
     char *ca_bundle;                     /* AWS_CA_BUNDLE, or NULL */
     struct http_client *http;            /* one client: its connections are reused */
     struct aws_endpoint endpoints[AWS_SVC_COUNT]; /* resolved on first use */

@@ -20,7 +20,12 @@ static void chain_free(void *provider)
 
 int aws_ctx_from_config(struct aws_ctx *ctx, const struct config *cfg, struct err *e)
 {
-    struct aws_ctx_options o = {cfg->aws.region, cfg->aws.endpoint, cfg->aws.max_attempts, 0, 0};
+    struct aws_ctx_options o = {
+        .region = cfg->aws.region,
+        .rds_endpoint = cfg->aws.endpoint,
+        .max_attempts = cfg->aws.max_attempts,
+        .rds_endpoint_source = cfg->aws.endpoint_source,
+    };
     int rc = aws_ctx_init(ctx, &o, e);
     if (rc)
         return rc;

@@ -128,7 +128,7 @@ static void fixture_start(struct fixture *f, const struct step *steps, size_t n,
     f->stub = hstub_start(scripted, &f->script);
     ck_assert_ptr_nonnull(f->stub);
     f->url = hstub_url(f->stub, "");
-    struct aws_ctx_options o = {"us-east-1", f->url, max_attempts, 2000, 5000};
+    struct aws_ctx_options o = {"us-east-1", f->url, max_attempts, 2000, 5000, NULL};
     struct err e = {0};
     ck_assert_msg(aws_ctx_init(&f->ctx, &o, &e) == 0, "%s", e.msg);
     aws_ctx_set_credentials_fn(&f->ctx, test_creds, &f->creds);
@@ -369,14 +369,26 @@ START_TEST(test_bad_success_body_and_bad_service)
 {
     struct step s = {200, "<DescribeDBSnapshotsResponse><DescribeDBSnapsh", "text/xml"};
     struct fixture f;
-    fixture_start(&f, &s, 1, 8);
+    fixture_start(&f, &s, 1, 3);
     xmlDoc *doc = NULL;
     struct aws_error ae;
     struct err e = {0};
+    /* A read-only action: asked for again, then given up as temporary. */
     ck_assert_int_eq(aws_query_call(&f.ctx, "rds", "DescribeDBSnapshots", NULL, &doc, &ae, &e),
-                     DRR_EXIT_AWS);
+                     DRR_EXIT_TEMPFAIL);
     ck_assert_ptr_null(doc);
-    ck_assert_msg(strstr(e.msg, "rds DescribeDBSnapshots response: invalid XML") != NULL, "%s", e.msg);
+    ck_assert_int_eq(f.ctx.attempts, 3);
+    ck_assert_int_eq(ae.http_status, 200);
+    ck_assert_msg(strstr(e.msg, "rds DescribeDBSnapshots: HTTP 200: the answer: invalid XML") != NULL,
+                  "%s", e.msg);
+    ck_assert_msg(strstr(e.msg, "RequestId stub-request-id") != NULL, "%s", e.msg);
+    /* An action that changes something: returned at once, never re-sent. */
+    ck_assert_int_eq(aws_query_call(&f.ctx, "rds", "RestoreDBInstanceFromDBSnapshot", NULL, &doc,
+                                    &ae, &e), DRR_EXIT_AWS);
+    ck_assert_int_eq(f.ctx.attempts, 4);
+    ck_assert_int_eq(ae.http_status, 200);
+    ck_assert_str_eq(ae.code, "");
+    ck_assert_ptr_null(doc);
     ck_assert_int_eq(aws_query_call(&f.ctx, "secretsmanager", "X", NULL, &doc, &ae, &e),
                      DRR_EXIT_INTERNAL);
     ck_assert_int_eq(aws_query_call(&f.ctx, "s3", "X", NULL, &doc, &ae, &e), DRR_EXIT_INTERNAL);
@@ -402,7 +414,7 @@ START_TEST(test_credentials_failure)
 
     /* No credential source at all is a bug, not an AWS error. */
     struct aws_ctx c;
-    struct aws_ctx_options o = {"us-east-1", "http://127.0.0.1:1", 1, 0, 0};
+    struct aws_ctx_options o = {"us-east-1", "http://127.0.0.1:1", 1, 0, 0, NULL};
     ck_assert_int_eq(aws_ctx_init(&c, &o, &e), 0);
     ck_assert_int_eq(aws_query_call(&c, "rds", "DescribeDBSnapshots", NULL, &doc, NULL, &e),
                      DRR_EXIT_INTERNAL);
@@ -454,9 +466,10 @@ START_TEST(test_json_call)
     free(ct);
     assert_signed_as_sent(r, "secretsmanager", SECRET);
 
-    /* A 2xx that is not a JSON object; a 5xx that is not JSON (retried, then given up). */
+    /* A 2xx that is not a JSON object (a read: asked again), then 5xx that are not
+     * JSON (retried, then given up). */
     ck_assert_int_eq(aws_json_call(&f.ctx, "ssm", "AmazonSSM.GetParameter", "{}", &out, &ae, &e),
-                     DRR_EXIT_AWS);
+                     DRR_EXIT_TEMPFAIL);
     ck_assert_ptr_null(out);
     ck_assert_int_eq(aws_json_call(&f.ctx, "ssm", "AmazonSSM.GetParameter", NULL, &out, &ae, &e),
                      DRR_EXIT_TEMPFAIL);
@@ -530,7 +543,7 @@ START_TEST(test_paginate)
     struct hstub *stub = hstub_start(paged, &pg);
     char *url = hstub_url(stub, "");
     struct aws_ctx ctx;
-    struct aws_ctx_options o = {"us-east-1", url, 3, 0, 0};
+    struct aws_ctx_options o = {"us-east-1", url, 3, 0, 0, NULL};
     struct err e = {0};
     ck_assert_int_eq(aws_ctx_init(&ctx, &o, &e), 0);
     struct creds_state cs = {0};
@@ -608,16 +621,16 @@ START_TEST(test_ctx_init_errors)
     struct err e = {0};
     unsetenv("AWS_ENDPOINT_URL");
     unsetenv("AWS_ENDPOINT_URL_STS");
-    struct aws_ctx_options none = {NULL, NULL, 0, 0, 0};
+    struct aws_ctx_options none = {NULL, NULL, 0, 0, 0, NULL};
     ck_assert_int_eq(aws_ctx_init(&c, &none, &e), DRR_EXIT_CONFIG);
     ck_assert_ptr_nonnull(strstr(e.msg, "aws.region"));
     aws_ctx_free(&c);
-    struct aws_ctx_options bad = {"us-east-1", "ftp://x", 0, 0, 0};
+    struct aws_ctx_options bad = {"us-east-1", "ftp://x", 0, 0, 0, NULL};
     ck_assert_int_eq(aws_ctx_init(&c, &bad, &e), DRR_EXIT_CONFIG);
     ck_assert_ptr_nonnull(strstr(e.msg, "aws.endpoint"));
     aws_ctx_free(&c);
     setenv("AWS_CA_BUNDLE", "/nonexistent/ca.pem", 1);
-    struct aws_ctx_options ok = {"us-east-1", NULL, 0, 0, 0};
+    struct aws_ctx_options ok = {"us-east-1", NULL, 0, 0, 0, NULL};
     ck_assert_int_eq(aws_ctx_init(&c, &ok, &e), DRR_EXIT_CONFIG);
     ck_assert_ptr_nonnull(strstr(e.msg, "AWS_CA_BUNDLE: cannot read /nonexistent/ca.pem"));
     aws_ctx_free(&c);
@@ -630,6 +643,36 @@ START_TEST(test_ctx_init_errors)
     ck_assert_int_eq(aws_ctx_endpoint(&c, "ec2", &ep, &e), DRR_EXIT_INTERNAL);
     aws_ctx_free(&c);
     aws_ctx_free(&c); /* idempotent */
+}
+END_TEST
+
+START_TEST(test_endpoint_source_logged)
+{
+    /* The log names where the RDS endpoint came from, not always "config". */
+    static const char *const sources[][2] = {
+        {"AWS_ENDPOINT_URL", "(from AWS_ENDPOINT_URL)"},
+        {"aws.endpoint", "(from aws.endpoint)"},
+        {NULL, "(from config)"},
+    };
+    for (size_t i = 0; i < sizeof sources / sizeof sources[0]; i++) {
+        FILE *logf = tmpfile();
+        log_init("test", LOG_FORMAT_TEXT, LOG_LEVEL_INFO);
+        log_set_stream(logf);
+        struct aws_ctx c;
+        struct err e = {0};
+        struct aws_ctx_options o = {"us-east-1", "http://127.0.0.1:1", 1, 0, 0, sources[i][0]};
+        ck_assert_int_eq(aws_ctx_init(&c, &o, &e), 0);
+        aws_ctx_free(&c);
+        log_set_stream(NULL);
+        log_init("test_aws_client", LOG_FORMAT_TEXT, LOG_LEVEL_ERROR);
+        char text[1024] = "";
+        rewind(logf);
+        size_t n = fread(text, 1, sizeof text - 1, logf);
+        text[n] = '\0';
+        fclose(logf);
+        ck_assert_msg(strstr(text, "rds endpoint http://127.0.0.1:1/") != NULL, "%s", text);
+        ck_assert_msg(strstr(text, sources[i][1]) != NULL, "want %s in: %s", sources[i][1], text);
+    }
 }
 END_TEST
 
@@ -664,6 +707,7 @@ int main(void)
     tcase_add_test(tc, test_paginate);
     tcase_add_test(tc, test_signal_interrupts);
     tcase_add_test(tc, test_ctx_init_errors);
+    tcase_add_test(tc, test_endpoint_source_logged);
     tcase_add_test(tc, test_http_date);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

@@ -66,12 +66,13 @@ n=$(calls_json | jq --arg n "$(jget lost .clone.id)" '[.calls[] | select(.action
 [ "$n" = 1 ] || fail "lost response: $n restores executed"
 
 # SIGTERM while the create request is in flight: exit 143, the clone is removed
-fault '{"type": "slow", "action": "RestoreDBInstanceFromDBSnapshot", "delaySeconds": 2}'
+fault '{"type": "slow", "action": "RestoreDBInstanceFromDBSnapshot", "delaySeconds": 3}'
 set +e
 DBLAB_RDS_REFRESH_POLL_SCALE=0.2 "$DRR_BIN/rds-clone-create" -config "$CFG" -run-id sigterm \
     <"$T/snap.out" >"$T/sig.out" 2>"$T/sig.err" &
 pid=$!
-sleep 0.7
+wait_log "$T/sig.err" "restoring DB instance"
+sleep 0.5
 kill -TERM "$pid"
 wait "$pid"
 RC=$?
@@ -102,12 +103,13 @@ case "$st" in deleting|absent) ;; *) fail "Aurora roll-back: cluster is $st";; e
 [ -z "$(managed_left)" ] || fail "Aurora roll-back left: $(managed_left)"
 
 # Aurora, SIGTERM while the cluster restore is in flight: the cluster is removed
-fault '{"type": "slow", "action": "RestoreDBClusterFromSnapshot", "delaySeconds": 2}'
+fault '{"type": "slow", "action": "RestoreDBClusterFromSnapshot", "delaySeconds": 3}'
 set +e
 DBLAB_RDS_REFRESH_POLL_SCALE=0.2 "$DRR_BIN/rds-clone-create" -config "$CFG" \
     -clone-id dblab-refresh-aurora-sig <"$T/asnap.out" >"$T/asig.out" 2>"$T/asig.err" &
 pid=$!
-sleep 0.7
+wait_log "$T/asig.err" "restoring DB cluster"
+sleep 0.5
 kill -TERM "$pid"
 wait "$pid"
 RC=$?

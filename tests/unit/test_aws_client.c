@@ -12,6 +12,7 @@
 #include "aws_client.h"
 #include "aws_sigv4.h"
 #include "buf.h"
+#include "check_main.h"
 #include "clock.h"
 #include "exitcodes.h"
 #include "hstub.h"
@@ -693,28 +694,13 @@ END_TEST
 int main(void)
 {
     log_init("test_aws_client", LOG_FORMAT_TEXT, LOG_LEVEL_ERROR);
-    Suite *s = suite_create("aws_client");
-    TCase *tc = tcase_create("client");
-    tcase_set_timeout(tc, 30);
-    tcase_add_test(tc, test_success_request_shape);
-    tcase_add_test(tc, test_retries_then_success);
-    tcase_add_test(tc, test_retries_exhausted_is_tempfail);
-    tcase_add_test(tc, test_quota_exhausted_is_tempfail);
-    tcase_add_test(tc, test_client_error_fails_at_once);
-    tcase_add_test(tc, test_bad_success_body_and_bad_service);
-    tcase_add_test(tc, test_credentials_failure);
-    tcase_add_test(tc, test_json_call);
-    tcase_add_test(tc, test_paginate);
-    tcase_add_test(tc, test_signal_interrupts);
-    tcase_add_test(tc, test_ctx_init_errors);
-    tcase_add_test(tc, test_endpoint_source_logged);
-    tcase_add_test(tc, test_http_date);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int rc = run_suites(SUITE_OF_TESTS("aws_client", 30,
+        test_success_request_shape, test_retries_then_success,
+        test_retries_exhausted_is_tempfail, test_quota_exhausted_is_tempfail,
+        test_client_error_fails_at_once, test_bad_success_body_and_bad_service,
+        test_credentials_failure, test_json_call, test_paginate, test_signal_interrupts,
+        test_ctx_init_errors, test_endpoint_source_logged, test_http_date), NULL);
     http_global_cleanup();
     xmlCleanupParser();
-    return failed ? 1 : 0;
+    return rc;
 }

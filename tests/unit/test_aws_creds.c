@@ -12,6 +12,7 @@
 
 #include "aws_creds.h"
 #include "buf.h"
+#include "check_main.h"
 #include "clock.h"
 #include "err.h"
 #include "exitcodes.h"
@@ -1326,9 +1327,5 @@ static Suite *creds_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(creds_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suites(creds_suite(), NULL);
 }

@@ -32,6 +32,7 @@
 
 #include "aws_client.h"
 #include "buf.h"
+#include "check_main.h"
 #include "clock.h"
 #include "exitcodes.h"
 #include "http.h"
@@ -472,11 +473,8 @@ int main(void)
     tcase_add_test(tc, test_clock_skew_is_corrected);
     tcase_add_test(tc, test_fifty_pages_flat_memory);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int rc = run_suites(s, NULL);
     http_global_cleanup();
     xmlCleanupParser();
-    return failed ? 1 : 0;
+    return rc;
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "aws_endpoint.h"
+#include "check_main.h"
 #include "exitcodes.h"
 
 static void clear_env(void)
@@ -148,16 +149,6 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("aws_endpoint");
-    TCase *tc = tcase_create("resolve");
-    tcase_add_test(tc, test_defaults);
-    tcase_add_test(tc, test_override_order);
-    tcase_add_test(tc, test_default_ports_and_case);
-    tcase_add_test(tc, test_invalid);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return run_suites(SUITE_OF_TESTS("aws_endpoint", 0,
+        test_defaults, test_override_order, test_default_ports_and_case, test_invalid), NULL);
 }

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "aws_ini.h"
+#include "check_main.h"
 #include "tmpfiles.h"
 
 static char *dir;
@@ -287,9 +288,5 @@ static Suite *aws_ini_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(aws_ini_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return run_suites(aws_ini_suite(), NULL);
 }

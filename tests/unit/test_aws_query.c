@@ -6,6 +6,7 @@
 
 #include "aws_query.h"
 #include "buf.h"
+#include "check_main.h"
 
 START_TEST(test_restore_with_lists_and_tags)
 {
@@ -111,16 +112,7 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("aws_query");
-    TCase *tc = tcase_create("encode");
-    tcase_add_test(tc, test_restore_with_lists_and_tags);
-    tcase_add_test(tc, test_describe_with_filters_and_marker);
-    tcase_add_test(tc, test_member_lists_and_empty_lists);
-    tcase_add_test(tc, test_many_params_grow);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return run_suites(SUITE_OF_TESTS("aws_query", 0,
+        test_restore_with_lists_and_tags, test_describe_with_filters_and_marker,
+        test_member_lists_and_empty_lists, test_many_params_grow), NULL);
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "aws_retry.h"
+#include "check_main.h"
 #include "clock.h"
 #include "config.h"
 #include "signals.h"
@@ -220,22 +221,9 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("aws_retry");
-    TCase *tc = tcase_create("policy");
-    tcase_add_test(tc, test_classify);
-    tcase_add_test(tc, test_defaults);
-    tcase_add_test(tc, test_delays_within_bounds_and_capped);
-    tcase_add_test(tc, test_seed_is_reproducible);
-    tcase_add_test(tc, test_injected_random);
-    tcase_add_test(tc, test_non_retryable_fails_at_once);
-    tcase_add_test(tc, test_max_attempts);
-    tcase_add_test(tc, test_quota_exhaustion_and_refund);
-    tcase_add_test(tc, test_injected_sleep);
-    tcase_add_test(tc, test_signal_interrupts_backoff);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return run_suites(SUITE_OF_TESTS("aws_retry", 0,
+        test_classify, test_defaults, test_delays_within_bounds_and_capped,
+        test_seed_is_reproducible, test_injected_random, test_non_retryable_fails_at_once,
+        test_max_attempts, test_quota_exhaustion_and_refund, test_injected_sleep,
+        test_signal_interrupts_backoff), NULL);
 }

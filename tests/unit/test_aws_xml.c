@@ -8,6 +8,7 @@
 
 #include "aws_xml.h"
 #include "buf.h"
+#include "check_main.h"
 #include "exitcodes.h"
 
 static char *fixture(const char *name, size_t *len)
@@ -248,20 +249,11 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("aws_xml");
-    TCase *tc = tcase_create("xml");
-    tcase_add_test(tc, test_paginated_describe);
-    tcase_add_test(tc, test_no_namespace_and_iteration_by_any_name);
-    tcase_add_test(tc, test_action_without_output);
-    tcase_add_test(tc, test_invalid_xml_is_an_error_not_a_crash);
-    tcase_add_test(tc, test_error_query_shape);
-    tcase_add_test(tc, test_error_ec2_shape);
-    tcase_add_test(tc, test_error_bodies_that_are_not_aws_xml);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int rc = run_suites(SUITE_OF_TESTS("aws_xml", 0,
+        test_paginated_describe, test_no_namespace_and_iteration_by_any_name,
+        test_action_without_output, test_invalid_xml_is_an_error_not_a_crash,
+        test_error_query_shape, test_error_ec2_shape,
+        test_error_bodies_that_are_not_aws_xml), NULL);
     xmlCleanupParser();
-    return failed ? 1 : 0;
+    return rc;
 }

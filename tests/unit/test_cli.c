@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "check_main.h"
 #include "cli.h"
 #include "exitcodes.h"
 #include "log.h"
@@ -443,9 +444,5 @@ static Suite *cli_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(cli_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return run_suites(cli_suite(), NULL);
 }

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "check_main.h"
 #include "clock.h"
 #include "err.h"
 #include "exitcodes.h"
@@ -346,9 +347,5 @@ static Suite *core_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(core_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suites(core_suite(), NULL);
 }

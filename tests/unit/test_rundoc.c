@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "check_main.h"
 #include "exitcodes.h"
 #include "rundoc.h"
 #include "tmpfiles.h"
@@ -410,9 +411,5 @@ static Suite *rundoc_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(rundoc_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return run_suites(rundoc_suite(), NULL);
 }

@@ -9,6 +9,7 @@
 #include "aws_client.h"
 #include "aws_creds.h"
 #include "buf.h"
+#include "check_main.h"
 #include "config.h"
 #include "err.h"
 #include "exitcodes.h"
@@ -339,9 +340,5 @@ static Suite *secrets_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(secrets_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suites(secrets_suite(), NULL);
 }

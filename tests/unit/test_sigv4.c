@@ -12,6 +12,7 @@
 
 #include "aws_sigv4.h"
 #include "buf.h"
+#include "check_main.h"
 #include "clock.h"
 #include "exitcodes.h"
 
@@ -403,13 +404,10 @@ int main(void)
     tcase_add_test(tb, test_query_protocol_request);
     tcase_add_test(tb, test_header_values_empty_and_folded);
     suite_add_tcase(s, tb);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int rc = run_suites(s, NULL);
     for (size_t i = 0; i < n_cases; i++)
         free(cases[i]);
     free(cases);
     free(suite_dir);
-    return failed ? 1 : 0;
+    return rc;
 }

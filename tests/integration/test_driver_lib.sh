@@ -120,6 +120,7 @@ dt_reset() {
 
 case_begin() {
     DT_CASE=$1
+    # shellcheck disable=SC2034 # read by the test files that source this library
     DT_CASE_T0=$(date +%s.%N)
     echo "--- $1"
 }
@@ -161,6 +162,7 @@ dt_finish() {
     wait "$DT_PID"
     DT_RC=$?
     DT_PID=""
+    # shellcheck disable=SC2034 # read by the test files that source this library
     DT_STOP_SECS=$(dt_secs "$DT_T0")
 }
 

@@ -142,7 +142,8 @@ static void start(struct fixture *f)
     f->stub = hstub_start(fake_rds, &f->fake);
     ck_assert_ptr_nonnull(f->stub);
     f->url = hstub_url(f->stub, "");
-    struct aws_ctx_options o = {"us-east-1", f->url, 1, 2000, 5000};
+    struct aws_ctx_options o = {.region = "us-east-1", .rds_endpoint = f->url, .max_attempts = 1,
+                                .connect_timeout_ms = 2000, .request_timeout_ms = 5000};
     struct err e;
     err_clear(&e);
     ck_assert_msg(aws_ctx_init(&f->aws, &o, &e) == 0, "%s", e.msg);

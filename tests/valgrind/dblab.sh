@@ -1,9 +1,9 @@
 # dblab-refresh under valgrind against the DBLab emulator: the refresh (and its
 # dry run, and rdsIam on Aurora), every refusal before it (401, busy, connection
-# refused, no pool free, engine too old, a config key the engine would not
-# apply), a failed refresh, the start and finish timeouts, and bad input. Run by
-# tests/run-valgrind with VG and DRR_BIN set; valgrind exits 99 on a memory error
-# or a definite/indirect leak, so each case checks the exact code.
+# refused, no pool free, engine too old, a config update the engine refuses),
+# a failed refresh, the start and finish timeouts, SIGTERM while waiting, and
+# bad input. Run by tests/run-valgrind with VG and DRR_BIN set; valgrind exits 99
+# on a memory error or a definite/indirect leak, so each case checks the exact code.
 set -u
 emu=tests/emulators/dblab_emulator.py
 if [ ! -f "$emu" ]; then
@@ -105,6 +105,24 @@ TIMEOUT=3s config
 expect 82 stuck
 ctl POST /_emulator/reset '{}'
 config
+# SIGTERM while waiting for the refresh: a clean exit 143, nothing leaked.
+ctl POST /_emulator/faults '{"type":"refresh-stuck"}'
+$VG "$DRR_BIN/dblab-refresh" -config "$tmp/config.yaml" <"$tmp/in" >"$tmp/term.json" 2>"$tmp/term.err" &
+run_pid=$!
+i=0
+until grep -q -E 'refresh started|retrieval status: refreshing' "$tmp/term.err" 2>/dev/null || [ $i -ge 1200 ]; do
+    sleep 0.05
+    i=$((i + 1))
+done
+kill -TERM $run_pid
+wait $run_pid
+got=$?
+if [ "$got" -ne 143 ]; then
+    echo "valgrind dblab: term: exit $got, want 143"
+    tail -n 20 "$tmp/term.err"
+    vg_fails=$((vg_fails + 1))
+fi
+ctl POST /_emulator/reset '{}'
 printf '{"apiVersion":"dblab-rds-refresh/v1","source":{"type":"rds","identifier":"production-db"}}\n' >"$tmp/in"
 expect 65 noendpoint
 printf '{"apiVersion":"dblab-rds-refresh/v1","clone":{"id":"x","kind":"instance"},"endpoint":{"host":"h","port":"5432"}}\n' >"$tmp/in"

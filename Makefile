@@ -129,7 +129,7 @@ valgrind: all
 	DRR_BIN="$(abspath $(BIN))" tests/run-valgrind
 
 demo: all
-	tests/demo
+	@tests/demo
 
 SHARED_DIR ?= $(abspath $(firstword $(wildcard ../shared ../../shared) ../shared))
 

@@ -8,6 +8,7 @@
 #include "err.h"
 #include "log.h"
 #include "rundoc.h"
+#include "sanitizer.h"
 #include "signals.h"
 
 int app_start(struct app *a, int argc, char **argv, const struct cli_command *cmd,
@@ -15,6 +16,7 @@ int app_start(struct app *a, int argc, char **argv, const struct cli_command *cm
 {
     memset(a, 0, sizeof *a);
     a->name = cmd->name;
+    sanitizer_hooks_install(cmd->name);
     signals_install();
 
     struct err e = {0};

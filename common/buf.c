@@ -151,6 +151,19 @@ char *buf_detach(struct buf *b)
     return d;
 }
 
+int buf_read_file(struct buf *b, FILE *f, size_t max)
+{
+    size_t start = b->len;
+    char chunk[8192];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        if (b->len - start + n > max)
+            return 1;
+        buf_append(b, chunk, n);
+    }
+    return ferror(f) ? -1 : 0;
+}
+
 const char *buf_cstr(const struct buf *b)
 {
     return b->data ? b->data : "";

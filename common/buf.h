@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdarg.h>
+#include <stdio.h>
 
 struct buf {
     char *data;   /* NUL-terminated; NULL until first append */
@@ -23,6 +24,10 @@ void buf_reset(struct buf *b);          /* len = 0, keeps memory */
 void buf_free(struct buf *b);
 char *buf_detach(struct buf *b);        /* caller frees; never NULL */
 const char *buf_cstr(const struct buf *b); /* "" when empty */
+/* Appends the rest of f (to end of file) to b, but never more than max bytes of
+ * it. Returns 0 at end of file, 1 when f holds more than max bytes (b holds part
+ * of it), -1 on a read error (errno says which). Does not close f. */
+int buf_read_file(struct buf *b, FILE *f, size_t max);
 
 /* Allocation helpers that never return NULL (abort with exit 70 on OOM). */
 void *xmalloc(size_t n);

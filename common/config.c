@@ -1115,23 +1115,14 @@ int config_load(const char *path, struct config *cfg, struct err *e)
     if (f == NULL)
         return err_set(e, DRR_EXIT_CONFIG, "%s: cannot open: %s", path, strerror(errno));
     struct buf b = BUF_INIT;
-    char chunk[8192];
-    size_t n;
-    int too_big = 0;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        if (b.len + n > CONFIG_MAX_BYTES) {
-            too_big = 1;
-            break;
-        }
-        buf_append(&b, chunk, n);
-    }
-    int read_err = ferror(f) ? errno : 0;
+    int got = buf_read_file(&b, f, CONFIG_MAX_BYTES);
+    int read_err = got < 0 ? errno : 0;
     fclose(f);
 
     int rc;
-    if (read_err != 0)
+    if (got < 0)
         rc = err_set(e, DRR_EXIT_CONFIG, "%s: cannot read: %s", path, strerror(read_err));
-    else if (too_big)
+    else if (got > 0)
         rc = err_set(e, DRR_EXIT_CONFIG, "%s: larger than %d bytes (not a configuration file)",
                      path, CONFIG_MAX_BYTES);
     else if (b.len == 0)

@@ -239,25 +239,15 @@ int rundoc_read(const char *path, const char *const *required, cJSON **out, stru
         return err_set(e, DRR_EXIT_INPUT, "%s: cannot open: %s", name, strerror(errno));
 
     struct buf b = BUF_INIT;
-    char chunk[8192];
-    size_t n;
-    int too_big = 0;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        if (b.len + n > RUNDOC_MAX_BYTES) {
-            too_big = 1;
-            break;
-        }
-        buf_append(&b, chunk, n);
-    }
-    int read_err = ferror(f);
+    int got = buf_read_file(&b, f, RUNDOC_MAX_BYTES);
     int saved = errno;
     if (!use_stdin)
         fclose(f);
 
     int rc;
-    if (read_err)
+    if (got < 0)
         rc = err_set(e, DRR_EXIT_INPUT, "%s: read error: %s", name, strerror(saved));
-    else if (too_big)
+    else if (got > 0)
         rc = err_set(e, DRR_EXIT_INPUT, "%s: larger than %d bytes (not a run document)", name,
                      RUNDOC_MAX_BYTES);
     else

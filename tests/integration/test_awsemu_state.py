@@ -734,6 +734,27 @@ class SeedOptions(Base):
         self.assertCode("InvalidParameterValue", 400, self.rds.describe_db_cluster_snapshots,
                         SnapshotType="awsbackup")
 
+    def test_creating_seconds_of_a_seeded_snapshot(self):
+        seed = {"credentials": [{"accessKeyId": ACCESS_KEY, "secretAccessKey": SECRET_KEY}],
+                "instances": [{"id": "db1", "automatedSnapshots": {"count": 0}, "snapshots": [
+                    {"id": "rds:db1-slow", "type": "automated", "status": "creating",
+                     "creatingSeconds": 86400},
+                    {"id": "rds:db1-default", "type": "automated", "status": "creating"}]}]}
+        self.emu.control("POST", "/_emulator/seed", seed)
+
+        def statuses():
+            snaps = self.rds.describe_db_snapshots(DBInstanceIdentifier="db1")["DBSnapshots"]
+            return {s["DBSnapshotIdentifier"]: s["Status"] for s in snaps}
+        self.assertEqual(statuses(), {"rds:db1-slow": "creating", "rds:db1-default": "creating"})
+        self.emu.advance(3600)
+        self.assertEqual(statuses(), {"rds:db1-slow": "creating", "rds:db1-default": "available"})
+        self.emu.advance(86400)
+        self.assertEqual(statuses(), {"rds:db1-slow": "available", "rds:db1-default": "available"})
+        for bad in (-1, "long", True):
+            seed["instances"][0]["snapshots"][0]["creatingSeconds"] = bad
+            with self.assertRaises(RuntimeError, msg=repr(bad)):
+                self.emu.control("POST", "/_emulator/seed", seed)
+
     def test_new_snapshot_via_control(self):
         self.emu.control("POST", "/_emulator/snapshots",
                          {"instance": "production-db", "status": "creating"})

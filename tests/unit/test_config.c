@@ -401,8 +401,18 @@ START_TEST(empty_and_missing_files)
     ck_assert_ptr_nonnull(strstr(e.msg, "cannot open: No such file or directory"));
     config_free(&cfg);
     ck_assert_int_eq(config_load(dir, &cfg, &e), DRR_EXIT_CONFIG);
-    ck_assert_ptr_nonnull(strstr(e.msg, "Is a directory"));
+    ck_assert_ptr_nonnull(strstr(e.msg, "cannot read: Is a directory"));
     free(p);
+    config_free(&cfg);
+    /* more than 1 MiB is not a configuration file */
+    char *big = malloc(1024 * 1024 + 2);
+    memset(big, '#', 1024 * 1024 + 1);
+    big[1024 * 1024 + 1] = '\0';
+    p = tmp_write(dir, "big.yaml", big);
+    ck_assert_int_eq(config_load(p, &cfg, &e), DRR_EXIT_CONFIG);
+    ck_assert_ptr_nonnull(strstr(e.msg, "big.yaml: larger than 1048576 bytes"));
+    free(p);
+    free(big);
 }
 END_TEST
 

@@ -3,6 +3,7 @@
 #include <check.h>
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -40,6 +41,37 @@ START_TEST(buf_grows_and_detaches)
     char *d = xasprintf("%s-%d", "a", 7);
     ck_assert_str_eq(d, "a-7");
     free(d);
+}
+END_TEST
+
+START_TEST(buf_reads_a_whole_file_up_to_a_limit)
+{
+    FILE *f = tmpfile();
+    ck_assert_ptr_nonnull(f);
+    for (int i = 0; i < 3000; i++)   /* 30000 bytes: several read chunks */
+        fputs("0123456789", f);
+    struct buf b = BUF_INIT;
+    buf_puts(&b, "head:");
+    rewind(f);
+    ck_assert_int_eq(buf_read_file(&b, f, 30000), 0);   /* exactly the limit */
+    ck_assert_uint_eq(b.len, 5 + 30000);
+    ck_assert_uint_eq(strlen(b.data), b.len);
+    ck_assert(strncmp(b.data, "head:0123456789", 15) == 0);
+    buf_reset(&b);
+    rewind(f);
+    ck_assert_int_eq(buf_read_file(&b, f, 29999), 1);   /* one byte over */
+    ck_assert_uint_le(b.len, 29999);
+    buf_reset(&b);
+    ck_assert_int_eq(buf_read_file(&b, f, 10), 0);      /* at end of file: nothing more */
+    ck_assert_uint_eq(b.len, 0);
+    fclose(f);
+    FILE *d = fopen("/", "r");                          /* reading a directory: EISDIR */
+    ck_assert_ptr_nonnull(d);
+    errno = 0;
+    ck_assert_int_eq(buf_read_file(&b, d, 10), -1);
+    ck_assert_int_eq(errno, EISDIR);
+    fclose(d);
+    buf_free(&b);
 }
 END_TEST
 
@@ -332,6 +364,7 @@ static Suite *core_suite(void)
     Suite *s = suite_create("core");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, buf_grows_and_detaches);
+    tcase_add_test(tc, buf_reads_a_whole_file_up_to_a_limit);
     tcase_add_test(tc, err_is_one_line_and_prefixed);
     tcase_add_test(tc, exit_codes_are_distinct_and_named);
     tcase_add_test(tc, redaction_of_registered_secrets);

@@ -188,13 +188,34 @@ START_TEST(read_from_file_and_stdin)
     close(saved);
     ck_assert_str_eq(e.msg, "stdin: empty input (expected the run document of the previous step)");
 
+    /* more than 1 MiB is not a run document; a directory cannot be read */
+    char *big = malloc(1024 * 1024 + 2);
+    memset(big, ' ', 1024 * 1024 + 1);
+    big[0] = '{';
+    big[1024 * 1024] = '}';
+    big[1024 * 1024 + 1] = '\0';
+    char *p5 = tmp_write(dir, "big.json", big);
+    ck_assert_int_eq(rundoc_read(p5, NULL, &doc, &e), DRR_EXIT_INPUT);
+    ck_assert_ptr_nonnull(strstr(e.msg, "big.json: larger than 1048576 bytes (not a run document)"));
+    ck_assert_ptr_null(doc);
+    big[1024 * 1024 - 1] = '}';
+    big[1024 * 1024] = '\0';   /* exactly 1 MiB: read, then parsed as an (empty) object */
+    char *p6 = tmp_write(dir, "max.json", big);
+    ck_assert_int_eq(rundoc_read(p6, NULL, &doc, &e), DRR_EXIT_INPUT);
+    ck_assert_ptr_nonnull(strstr(e.msg, "apiVersion"));
+    ck_assert_int_eq(rundoc_read(dir, NULL, &doc, &e), DRR_EXIT_INPUT);
+    ck_assert_ptr_nonnull(strstr(e.msg, ": read error: Is a directory"));
+
     cJSON_free(text);
     cJSON_free(pretty);
     cJSON_Delete(d);
+    free(big);
     free(p);
     free(p2);
     free(p3);
     free(p4);
+    free(p5);
+    free(p6);
 }
 END_TEST
 

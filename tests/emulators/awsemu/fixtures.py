@@ -49,7 +49,7 @@ CLUSTER_KEYS = {"id", "engine", "engineVersion", "encrypted", "kmsKeyId",
                 "backupRetentionPeriod", "instances", "automatedSnapshots", "snapshots",
                 "parameterGroup"}
 SNAPSHOT_KEYS = {"id", "type", "status", "ageDays", "ageHours", "ageMinutes", "tags",
-                 "count", "intervalHours", "percentProgress"}
+                 "count", "intervalHours", "percentProgress", "creatingSeconds"}
 AUTO_KEYS = {"count", "intervalHours", "hour", "minute", "creatingNow", "newestAgeHours"}
 SHARED_KEYS = {"account", "id", "sourceId", "engine", "engineVersion", "ageDays",
                "ageHours", "ageMinutes", "encrypted", "kmsKeyId", "allocatedStorage",
@@ -282,15 +282,21 @@ def _expand(s, now):
 def _snap_status(rds, snap, spec, table, id_key):
     status = spec.get("status", "available")
     if status == "creating":
-        _creating(rds, table, snap, id_key, spec.get("percentProgress", 40))
+        # How long (AWS seconds) it stays creating; a test that needs a snapshot
+        # that is not available must not race the emulator's clock on a loaded machine.
+        seconds = spec.get("creatingSeconds", "snapshot-creating")
+        if seconds != "snapshot-creating" and (isinstance(seconds, bool) or
+                                               not isinstance(seconds, (int, float)) or seconds < 0):
+            raise FixtureError(f"snapshot {snap[id_key]}: creatingSeconds: expected a number >= 0")
+        _creating(rds, table, snap, id_key, spec.get("percentProgress", 40), seconds)
         return
     snap["Status"] = status
     table[snap[id_key]] = snap
 
 
-def _creating(rds, table, snap, id_key, percent=30):
+def _creating(rds, table, snap, id_key, percent=30, seconds="snapshot-creating"):
     snap["PercentProgress"] = percent
-    rds._start(snap, [("creating", "snapshot-creating"), ("available", None)])  # pylint: disable=protected-access
+    rds._start(snap, [("creating", seconds), ("available", None)])  # pylint: disable=protected-access
     table[snap[id_key]] = snap
 
 

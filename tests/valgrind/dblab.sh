@@ -22,6 +22,7 @@ while [ ! -s "$tmp/port" ] && [ $i -lt 1500 ]; do sleep 0.02; i=$((i + 1)); done
 url="http://127.0.0.1:$(cat "$tmp/port")"
 unset DBLAB_RDS_REFRESH_CONFIG
 # config [API URL] [extra dblab: line]...
+# shellcheck disable=SC2016 # ${DB_PASSWORD} and ${DBLAB_TOKEN} are for the config, not the shell
 config() {
     api=${1:-$url}
     [ $# -gt 0 ] && shift

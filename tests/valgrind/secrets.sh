@@ -28,9 +28,13 @@ while { [ ! -s "$tmp/dblab.port" ] || [ ! -s "$tmp/aws.port" ]; } && [ $i -lt 15
     sleep 0.02
     i=$((i + 1))
 done
-[ -s "$tmp/dblab.port" ] && [ -s "$tmp/aws.port" ] || { cat "$tmp/dblab.log" "$tmp/aws.log"; exit 1; }
+if [ ! -s "$tmp/dblab.port" ] || [ ! -s "$tmp/aws.port" ]; then
+    cat "$tmp/dblab.log" "$tmp/aws.log"
+    exit 1
+fi
 dblab_url="http://127.0.0.1:$(cat "$tmp/dblab.port")"
-export AWS_ENDPOINT_URL="http://127.0.0.1:$(cat "$tmp/aws.port")" AWS_REGION=us-east-1 \
+AWS_ENDPOINT_URL="http://127.0.0.1:$(cat "$tmp/aws.port")"
+export AWS_ENDPOINT_URL AWS_REGION=us-east-1 \
     AWS_ACCESS_KEY_ID=AKIDTESTEMULATOR AWS_SECRET_ACCESS_KEY=emulator-secret-key \
     AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
     AWS_EC2_METADATA_DISABLED=true AWS_MAX_ATTEMPTS=1

@@ -129,13 +129,13 @@ valgrind: all
 	DRR_BIN="$(abspath $(BIN))" tests/run-valgrind
 
 demo: all
-	tests/demo
+	@tests/demo
 
 SHARED_DIR ?= $(abspath $(firstword $(wildcard ../shared ../../shared) ../shared))
 
 DEB_PACKAGES := build-essential pkg-config libcurl4-openssl-dev libyaml-dev libcjson-dev \
   libssl-dev libxml2-dev check valgrind python3 python3-botocore python3-jsonschema \
-  python3-yaml python3-jinja2 awscli shellcheck util-linux ca-certificates openssl \
+  python3-yaml python3-jinja2 awscli shellcheck util-linux procps ca-certificates openssl \
   curl jq nodejs
 
 deps:
@@ -152,15 +152,18 @@ deps:
 	cd tests/node && npm ci --no-audit --no-fund
 
 lint:
-	shellcheck -s sh cmds/*.sh tests/demo tests/run-integration
-	python3 -m py_compile tests/emulators/*.py
+	shellcheck -s sh cmds/*.sh tests/run-valgrind
+	shellcheck tests/run-integration tests/demo
+	shellcheck -x -S warning -s bash tests/lib/*.sh tests/integration/*.sh tests/valgrind/*.sh
+	/usr/bin/python3 -m py_compile tests/emulators/*.py tests/emulators/*/*.py \
+	  tests/emulators/run-emulators tests/integration/*.py tests/lib/*.py wrappers/airflow/*.py
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/dblab-rds-refresh \
 	  $(DESTDIR)$(PREFIX)/share/doc/dblab-rds-refresh
 	install -m 0755 $(CMD_BINS) $(SCRIPT_BINS) $(DESTDIR)$(PREFIX)/bin/
 	cp -R wrappers examples $(DESTDIR)$(PREFIX)/share/dblab-rds-refresh/
-	install -m 0644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/dblab-rds-refresh/
+	install -m 0644 README.md docs/*.md docs/*.json $(DESTDIR)$(PREFIX)/share/doc/dblab-rds-refresh/
 
 clean:
 	rm -rf build $(BIN)

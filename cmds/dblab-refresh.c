@@ -602,8 +602,15 @@ int main(int argc, char **argv)
     struct err e = {0};
     struct dblab_client *c = NULL;
     rc = run(&a, &c, &e);
-    if (rc && e.msg[0])
+    int sig = signals_pending();
+    if (rc && sig && rc < DRR_EXIT_SIGNAL_BASE) {
+        /* A signal cut an HTTP call short: the call's error is its effect, the
+         * signal the cause, and the exit code says so. */
+        log_error("interrupted by signal %d: %s", sig, e.msg);
+        rc = DRR_EXIT_SIGNAL_BASE + sig;
+    } else if (rc && e.msg[0]) {
         log_error("%s", e.msg);
+    }
     dblab_client_free(c);
     app_end(&a);
     http_global_cleanup();

@@ -124,9 +124,10 @@ static int find_snapshot(struct aws_ctx *aws, const struct config *cfg, struct p
     if (named) {
         if (rc && (rds_error_is(&ae, "DBSnapshotNotFound") ||
                    rds_error_is(&ae, "DBClusterSnapshotNotFoundFault")))
-            return err_set(e, DRR_EXIT_NOT_FOUND, "snapshot %s (source.snapshotIdentifier): not found%s%s",
-                           named, ae.request_id[0] ? " (RequestId " : "",
-                           ae.request_id[0] ? ae.request_id : "");
+            return err_set(e, DRR_EXIT_NOT_FOUND,
+                           "snapshot %s (source.snapshotIdentifier): not found: %s: %s "
+                           "(RequestId %s)",
+                           named, ae.code, ae.message, ae.request_id[0] ? ae.request_id : "-");
         if (rc)
             return rc;
         if (p->seen == 0)

@@ -56,7 +56,11 @@ int app_start(struct app *a, int argc, char **argv, const struct cli_command *cm
             return rc;
         }
         if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a->doc, "dryRun")) && !a->cli.dry_run) {
-            log_info("the run document says dryRun: dry-run mode");
+            /* A warning, not info: a wrapper that feeds a planned (dry) document to a
+             * real step, e.g. a delete in an error handler, would otherwise silently
+             * change nothing and exit 0. */
+            log_warn("the input run document comes from a dry run (dryRun: true): this step "
+                     "runs dry too and changes nothing; feed it a real step's document");
             a->cli.dry_run = 1;
         }
     }

@@ -224,17 +224,51 @@ static void aws_error_from_json(long status, const struct http_response *resp, c
 
 enum protocol { PROTO_QUERY, PROTO_JSON };
 
+/* How a 2xx answer becomes a result: decode returns 0, or an exit code with e
+ * set when the body is unusable (not XML, not a JSON object). */
+struct decoder {
+    int (*decode)(const struct http_response *resp, void *out, struct err *e);
+    void *out;
+    int read_only;  /* an unusable answer to a read-only action is asked for again */
+};
+
+static int decode_xml(const struct http_response *resp, void *out, struct err *e)
+{
+    return aws_xml_parse(resp->body.data, resp->body.len, "the answer", (xmlDoc **)out, e);
+}
+
+static int decode_json(const struct http_response *resp, void *out, struct err *e)
+{
+    cJSON *j = cJSON_ParseWithLength(resp->body.data ? resp->body.data : "", resp->body.len);
+    if (!j || !cJSON_IsObject(j)) {
+        cJSON_Delete(j);
+        return err_set(e, DRR_EXIT_AWS, "the answer is not a JSON object");
+    }
+    *(cJSON **)out = j;
+    return 0;
+}
+
+/* Actions that change nothing, so an answer damaged on the way is simply asked
+ * for again. A damaged answer to anything else is returned (exit 80, ae with the
+ * 2xx status and no code): the caller re-reads state, the client never re-sends. */
+static int read_only_action(const char *op)
+{
+    return strncmp(op, "Describe", 8) == 0 || strncmp(op, "List", 4) == 0 ||
+           strncmp(op, "Get", 3) == 0;
+}
+
 static int interrupted(struct err *e, const char *svc, const char *op, int sig, const char *when)
 {
     return err_set(e, DRR_EXIT_SIGNAL_BASE + sig, "%s %s: interrupted by signal %d %s", svc, op,
                    sig, when);
 }
 
-/* Sends one signed request per attempt until a 2xx answer arrives (0, resp holds
- * it) or the error is final. */
+/* Sends one signed request per attempt until a 2xx answer arrives and decodes
+ * (0: dec->out holds the result) or the error is final. */
 static int perform(struct aws_ctx *ctx, int svc, const char *op, enum protocol proto,
                    const char *target, const char *body, size_t body_len,
-                   struct http_response *resp, struct aws_error *ae, struct err *e)
+                   const struct decoder *dec, struct http_response *resp,
+                   struct aws_error *ae, struct err *e)
 {
     const char *sname = svc_names[svc];
     const struct aws_endpoint *ep;
@@ -308,21 +342,31 @@ static int perform(struct aws_ctx *ctx, int svc, const char *op, enum protocol p
                       resp->status, (clock_monotonic() - t0) * 1000.0, attempt,
                       rid ? rid : "-");
             if (resp->status >= 200 && resp->status < 300) {
-                free(rid);
-                aws_retry_on_success(&ctx->retry, last_cost);
-                return 0;
+                struct err de = {0};
+                if (dec->decode(resp, dec->out, &de) == 0) {
+                    free(rid);
+                    aws_retry_on_success(&ctx->retry, last_cost);
+                    return 0;
+                }
+                aws_error_clear(ae);
+                ae->http_status = resp->status;
+                copy_one_line(ae->request_id, sizeof ae->request_id, rid);
+                copy_one_line(ae->message, sizeof ae->message, de.msg);
+                cls = dec->read_only ? AWS_RETRY_TRANSIENT : AWS_RETRY_NONE;
+            } else {
+                if (proto == PROTO_QUERY)
+                    aws_error_from_xml(resp->status, resp->body.data, resp->body.len, rid, ae);
+                else
+                    aws_error_from_json(resp->status, resp, rid, ae);
+                cls = aws_retry_classify(resp->status, ae->code, 0);
+                if (!skew_corrected && attempt < ctx->retry.max_attempts &&
+                    correct_clock_skew(ctx, resp, ae->code, signed_at)) {
+                    skew_corrected = 1;
+                    free(rid);
+                    continue; /* signed again at once with the corrected time */
+                }
             }
-            if (proto == PROTO_QUERY)
-                aws_error_from_xml(resp->status, resp->body.data, resp->body.len, rid, ae);
-            else
-                aws_error_from_json(resp->status, resp, rid, ae);
             free(rid);
-            cls = aws_retry_classify(resp->status, ae->code, 0);
-            if (!skew_corrected && attempt < ctx->retry.max_attempts &&
-                correct_clock_skew(ctx, resp, ae->code, signed_at)) {
-                skew_corrected = 1;
-                continue; /* signed again at once with the corrected time */
-            }
         }
 
         char msg[900];
@@ -346,6 +390,19 @@ static int perform(struct aws_ctx *ctx, int svc, const char *op, enum protocol p
     }
 }
 
+/* perform, then wipe and release the raw answer (it may hold a secret value). */
+static int call_service(struct aws_ctx *ctx, int svc, const char *op, enum protocol proto,
+                        const char *target, const char *body, size_t body_len,
+                        const struct decoder *dec, struct aws_error *ae, struct err *e)
+{
+    struct http_response resp = {0};
+    int rc = perform(ctx, svc, op, proto, target, body, body_len, dec, &resp, ae, e);
+    if (resp.body.data)
+        explicit_bzero(resp.body.data, resp.body.len);
+    http_response_free(&resp);
+    return rc;
+}
+
 int aws_query_call(struct aws_ctx *ctx, const char *service, const char *action,
                    const struct aws_params *params, xmlDoc **out_doc, struct aws_error *ae,
                    struct err *e)
@@ -362,22 +419,12 @@ int aws_query_call(struct aws_ctx *ctx, const char *service, const char *action,
                        service ? service : "(null)");
     struct buf body = BUF_INIT;
     aws_query_encode(&body, action, version, params);
-    struct http_response resp = {0};
-    int rc = perform(ctx, svc, action, PROTO_QUERY, NULL, body.data, body.len, &resp, ae, e);
+    struct decoder dec = {decode_xml, out_doc, read_only_action(action)};
+    int rc = call_service(ctx, svc, action, PROTO_QUERY, NULL, body.data, body.len, &dec, ae, e);
     /* The body may carry secrets (a master password, a web identity token). */
     if (body.data)
         explicit_bzero(body.data, body.len);
     buf_free(&body);
-    if (rc == 0) {
-        char what[160];
-        snprintf(what, sizeof what, "%s %s response", service, action);
-        rc = aws_xml_parse(resp.body.data, resp.body.len, what, out_doc, e);
-        if (rc) {
-            ae->http_status = resp.status;
-            copy_one_line(ae->message, sizeof ae->message, e->msg);
-        }
-    }
-    http_response_free(&resp);
     return rc;
 }
 
@@ -395,24 +442,8 @@ int aws_json_call(struct aws_ctx *ctx, const char *service, const char *target,
                        service ? service : "(null)");
     const char *op = strchr(target, '.') ? strchr(target, '.') + 1 : target;
     const char *body = json_body ? json_body : "{}";
-    struct http_response resp = {0};
-    int rc = perform(ctx, svc, op, PROTO_JSON, target, body, strlen(body), &resp, ae, e);
-    if (rc == 0) {
-        *out = cJSON_ParseWithLength(resp.body.data ? resp.body.data : "", resp.body.len);
-        if (!*out || !cJSON_IsObject(*out)) {
-            cJSON_Delete(*out);
-            *out = NULL;
-            ae->http_status = resp.status;
-            rc = err_set(e, DRR_EXIT_AWS, "%s %s: the answer is not a JSON object (HTTP %ld)",
-                         service, op, resp.status);
-            copy_one_line(ae->message, sizeof ae->message, e->msg);
-        }
-    }
-    /* The answer may be a secret value: wipe it before the memory is released. */
-    if (resp.body.data)
-        explicit_bzero(resp.body.data, resp.body.len);
-    http_response_free(&resp);
-    return rc;
+    struct decoder dec = {decode_json, out, read_only_action(op)};
+    return call_service(ctx, svc, op, PROTO_JSON, target, body, strlen(body), &dec, ae, e);
 }
 
 int aws_query_paginate(struct aws_ctx *ctx, const char *service, const char *action,

@@ -240,8 +240,6 @@ static void append_trimmed(struct buf *out, const char *v)
         buf_putc(out, *p);
         any = 1;
     }
-    if (!any)
-        buf_append(out, "", 0);   /* make value.data non-NULL */
 }
 
 static char *lowercase_dup(const char *s)

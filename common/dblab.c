@@ -573,6 +573,11 @@ int dblab_full_refresh(struct dblab_client *c, struct err *e)
                              "clones; destroy clones or add a pool, then retry (%s)", orig);
         }
     }
+    if (rc == DRR_EXIT_TEMPFAIL && (resp.status == 0 || resp.status >= 500)) {
+        char orig[sizeof e->msg];
+        snprintf(orig, sizeof orig, "%s", e->msg);
+        err_set(e, rc, "%s (whether the engine started the refresh is unknown)", orig);
+    }
     if (rc == 0) {
         cJSON *j = cJSON_Parse(buf_cstr(&resp.body));
         const cJSON *st = cJSON_IsObject(j) ? cJSON_GetObjectItemCaseSensitive(j, "status") : NULL;

@@ -64,6 +64,9 @@ for c in snapshot-latest clone-create clone-wait clone-delete clone-gc; do
         ud = (u > 0) ? u : 0.005
         printf "%-32s %8.2f %8.2f %12d %7.0fx %7.0fx %8.1fx\n", c, w, u, r, aw / wd, au / ud, ar / r }'
 done
-echo "baseline: an empty C program linked with libcurl (Debian, with its 40 shared libraries) and"
-echo "libxml2 (ICU) needs $(printf 'int main(void){return 0;}' >"$T/e.c" && cc -o "$T/e" "$T/e.c" -Wl,--no-as-needed $(pkg-config --libs libcurl libxml-2.0) && /usr/bin/time -f %M "$T/e" 2>&1) KiB of RSS before main()"
+printf 'int main(void) { return 0; }\n' >"$T/e.c"
+# shellcheck disable=SC2046  # the flags are words
+cc -o "$T/e" "$T/e.c" -Wl,--no-as-needed $(pkg-config --libs libcurl libxml-2.0)
+echo "baseline: an empty C program linked with Debian's libcurl (40 shared libraries with their"
+echo "dependencies) and libxml2 (ICU) has $(/usr/bin/time -f %M "$T/e" 2>&1) KiB of RSS before main()"
 echo "(clone-wait includes the scaled wait for the emulator's restore; wall 0.00 = under 10 ms)"

@@ -268,6 +268,18 @@ class InstanceLifecycle(Base):
         snaps = self.rds.describe_db_snapshots(DBInstanceIdentifier=name)["DBSnapshots"]
         self.assertEqual(snaps, [])
 
+    def test_eventual_consistency(self):
+        self.emu.control("POST", "/_emulator/config", {"describeLagSeconds": 5})
+        try:
+            created = self.restore("lagging-clone")
+            name = created["DBInstanceIdentifier"]
+            self.assertCode("DBInstanceNotFound", 404, self.instance, name=name)
+            self.assertCode("DBInstanceAlreadyExists", 400, self.restore, name=name)
+            self.emu.advance(5)
+            self.assertEqual(self.instance(name)["DBInstanceStatus"], "creating")
+        finally:
+            self.emu.control("POST", "/_emulator/config", {"describeLagSeconds": 0})
+
     def test_time_scale(self):
         self.emu.control("POST", "/_emulator/time-scale", {"timeScale": 100000})
         try:
@@ -448,6 +460,8 @@ class Aurora(Base):
     def test_cluster_validation(self):
         self.assertCode("InvalidParameterCombination", 400, self.restore_cluster,
                         name="wrong-engine", EngineVersion="15.4")
+        self.assertCode("InvalidParameterValue", 400, self.restore_cluster,
+                        name="bad-port", Port=80)
         snaps = self.rds.describe_db_cluster_snapshots(
             DBClusterIdentifier="production-aurora")["DBClusterSnapshots"]
         self.assertCode("InvalidParameterCombination", 400,
@@ -683,6 +697,19 @@ class Credentials(Base):
         st, _, _ = self.emu.raw("GET", "/latest/meta-data/iam/security-credentials/x",
                                 headers={"X-aws-ec2-metadata-token": "forged"})
         self.assertEqual(st, 401)
+
+    def test_imds_and_ecs_faults(self):
+        self.emu.fault(service="imds", type="http503")
+        st, _, _ = self.emu.raw("PUT", "/latest/api/token",
+                                headers={"X-aws-ec2-metadata-token-ttl-seconds": "60"})
+        self.assertEqual(st, 503)
+        self.emu.fault(service="ecs", type="reset")
+        import http.client
+        with self.assertRaises((ConnectionError, http.client.HTTPException)):
+            self.emu.raw("GET", "/v2/credentials/x",
+                         headers={"Authorization": "emulator-ecs-authorization-token"})
+        calls = self.emu.calls(service="ecs")
+        self.assertEqual(calls[-1]["fault"], "reset")
 
     def test_ecs(self):
         st, _, _ = self.emu.raw("GET", "/v2/credentials/task-1")

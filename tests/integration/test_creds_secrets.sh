@@ -28,7 +28,8 @@ for _ in $(seq 1 500); do
     sleep 0.02
 done
 [ -s "$DRT_DIR/aws.port" ] || { cat "$DRT_DIR/aws.log" >&2; fail "the AWS emulator did not start"; }
-export AWS_ENDPOINT_URL="http://127.0.0.1:$(cat "$DRT_DIR/aws.port")"
+AWS_ENDPOINT_URL="http://127.0.0.1:$(cat "$DRT_DIR/aws.port")"
+export AWS_ENDPOINT_URL
 export AWS_ACCESS_KEY_ID=AKIDTESTEMULATOR AWS_SECRET_ACCESS_KEY=emulator-secret-key
 export AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true AWS_MAX_ATTEMPTS=2
 unset AWS_PROFILE AWS_SESSION_TOKEN AWS_WEB_IDENTITY_TOKEN_FILE \

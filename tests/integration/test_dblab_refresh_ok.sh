@@ -93,7 +93,7 @@ EOF
 drt_ctl POST /_emulator/set "$(cat "$DRT_DIR/set.json")" >/dev/null
 drt_config
 drt_doc
-for run in 1 2; do
+for _ in 1 2; do
     drt_run
     expect_rc 0
     expect_doc

@@ -105,8 +105,35 @@ set_state '{"clones":[{"id":"c1","pool":"dblab_pool/dataset_1"},{"id":"c2","pool
 drt_run
 expect_rc 75
 expect_no_out
-expect_err "ERROR .*no pool free of clones.*Pool to perform full refresh not found"
+expect_err "ERROR .*no pool free of clones.*Pool to perform full refresh not found. Skip refreshing\)$"
 expect_one_error
+
+# The status said idle, but another job won the race to the trigger: the
+# engine's own 400 refusals (retrieval.go's texts), each with its own code.
+for refusal in "The data refresh/snapshot is currently in progress. Skip a new data refresh iteration|84|busy: a refresh or snapshot is already running" \
+    "Data retrieving suspended because Retrieval state is pending|84|retrieval is pending"; do
+    text=${refusal%%|*}
+    rest=${refusal#*|}
+    code=${rest%%|*}
+    want=${rest#*|}
+    case_begin "the trigger refused by the engine: $text"
+    drt_reset
+    drt_fault "{\"type\":\"http\",\"status\":400,\"path\":\"/full-refresh\",\"message\":\"$text\"}"
+    drt_run
+    expect_rc "$code"
+    expect_no_out
+    expect_err "ERROR .*$want.*HTTP 400 BAD_REQUEST: $text"
+    expect_one_error
+    [ "$(count_calls POST /full-refresh)" = 1 ] || fail "the trigger was not sent exactly once"
+done
+
+case_begin "the trigger answered 500: not retried (a second trigger would be refused)"
+drt_reset
+drt_fault '{"type":"http","status":500,"path":"/full-refresh","message":"boom"}'
+drt_run
+expect_rc 75
+expect_err "ERROR .*DBLab POST /full-refresh: HTTP 500 INTERNAL_ERROR: boom \(whether the engine started the refresh is unknown\)$"
+[ "$(count_calls POST /full-refresh)" = 1 ] || fail "the trigger was retried"
 
 case_begin "config update rejected by the engine (disabled by admin)"
 drt_reset

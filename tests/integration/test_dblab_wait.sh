@@ -52,7 +52,7 @@ took=$(( $(date +%s) - start ))
 expect_rc 82
 expect_no_out
 expect_err "ERROR .*did not start it within 2s \(lastRefresh still 20.*status finished\): it failed before starting"
-[ "$took" -le 6 ] || fail "the start timeout took ${took}s"
+[ "$took" -le 15 ] || fail "the start timeout took ${took}s"
 drt_config
 
 case_begin "refresh stuck until dblab.timeout"
@@ -65,7 +65,7 @@ took=$(( $(date +%s) - start ))
 expect_rc 82
 expect_no_out
 expect_err "ERROR .*did not finish within dblab.timeout 3s \(status refreshing\); the engine may still be reading from the clone"
-[ "$took" -le 7 ] || fail "the timeout took ${took}s"
+[ "$took" -le 15 ] || fail "the timeout took ${took}s"
 drt_config
 
 case_begin "stale finished: the previous run's status until the new one starts"
@@ -131,10 +131,27 @@ for sig in TERM INT; do
     kill -s "$sig" "$DRT_RUN_PID"
     start=$(date +%s)
     drt_run_wait
-    [ $(( $(date +%s) - start )) -le 2 ] || fail "slow to stop"
+    [ $(( $(date +%s) - start )) -le 5 ] || fail "slow to stop"
     if [ "$sig" = TERM ]; then expect_rc 143; else expect_rc 130; fi
     expect_no_out
     expect_err "ERROR .*interrupted by signal .* while waiting for the refresh; the engine continues it"
 done
+
+case_begin "SIGTERM during a slow API call before the trigger: 143, no trigger"
+drt_reset
+drt_fault '{"type":"slow","delay":8,"path":"/admin/config","calls":1}'
+drt_run_bg
+drt_wait_log "retrieval: mode logical"
+sleep 0.5
+kill -s TERM "$DRT_RUN_PID"
+start=$(date +%s)
+drt_run_wait
+[ $(( $(date +%s) - start )) -le 5 ] || fail "slow to stop"
+expect_rc 143
+expect_no_out
+expect_err "ERROR .*(DBLab GET /admin/config: interrupted by signal 15|interrupted by signal 15: DBLab GET /admin/config)"
+drt_calls >"$DRT_DIR/calls.json"
+[ "$(drt_json "$DRT_DIR/calls.json" "sum(1 for c in d if c['path']=='/full-refresh')")" = 0 ] ||
+    fail "triggered after the signal"
 
 echo "ok"

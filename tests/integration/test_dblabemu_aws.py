@@ -88,7 +88,7 @@ class StubCase(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.aws = StubAws()
-        cls.emu = lib.start(seed=cls.SEED, aws_url=cls.aws.url)
+        cls.emu = lib.start(seed=cls.SEED, aws_url=cls.aws.url, time_scale=0.001)
 
     @classmethod
     def tearDownClass(cls):
@@ -151,7 +151,7 @@ class TestRemoteSource(StubCase):
         finally:
             self.aws = type(self).aws = StubAws()
             self.emu.stop()
-            type(self).emu = self.emu = lib.start(aws_url=self.aws.url)
+            type(self).emu = self.emu = lib.start(aws_url=self.aws.url, time_scale=0.001)
 
     def test_check_uses_the_config_of_the_start(self):
         set_source(self.emu, host=HOST)
@@ -221,7 +221,7 @@ class TestAgainstTheAwsEmulator(unittest.TestCase):
             time.sleep(0.02)
         with open(port_file) as f:
             self.aws_url = "http://127.0.0.1:%d" % int(f.read())
-        self.emu = lib.start(aws_url=self.aws_url)
+        self.emu = lib.start(aws_url=self.aws_url, time_scale=0.001)
 
     def tearDown(self):
         self.emu.stop()

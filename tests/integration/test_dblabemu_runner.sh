@@ -112,7 +112,7 @@ rc=$?
 t1=$(now_ms)
 _EMU_PID=""
 [ "$rc" = 0 ] && ok "runner exit 0 on SIGTERM after $((t1 - t0)) ms" || fail "runner exit $rc on SIGTERM"
-[ $((t1 - t0)) -lt 5000 ] || fail "shutdown took $((t1 - t0)) ms"
+[ $((t1 - t0)) -lt 15000 ] || fail "shutdown took $((t1 - t0)) ms"
 for pid in $children; do kill -0 "$pid" 2>/dev/null && fail "child $pid still running"; done
 port_open "$dport" && fail "DBLab port $dport still open"
 port_open "$aport" && fail "AWS port $aport still open"

@@ -253,7 +253,7 @@ class SpecCase(unittest.TestCase):
         if not os.path.exists(SPEC_PATH):
             raise unittest.SkipTest("no spec at %s" % SPEC_PATH)
         cls.S = schemas()
-        cls.emu = lib.start(seed=cls.SEED)
+        cls.emu = lib.start(seed=cls.SEED, time_scale=0.001)
 
     @classmethod
     def tearDownClass(cls):

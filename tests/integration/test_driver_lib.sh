@@ -120,6 +120,7 @@ dt_reset() {
 
 case_begin() {
     DT_CASE=$1
+    # shellcheck disable=SC2034 # read by the test files that source this library
     DT_CASE_T0=$(date +%s.%N)
     echo "--- $1"
 }
@@ -161,6 +162,7 @@ dt_finish() {
     wait "$DT_PID"
     DT_RC=$?
     DT_PID=""
+    # shellcheck disable=SC2034 # read by the test files that source this library
     DT_STOP_SECS=$(dt_secs "$DT_T0")
 }
 
@@ -254,6 +256,15 @@ for b in bad:
 sys.exit(1 if bad else 0)
 EOF
     local f
+    # A sanitizer report from any command, in any path (make asan), even one
+    # whose exit code the driver does not pass on (an interrupted step).
+    for f in "$DT_DIR"/err*; do
+        [ -f "$f" ] || continue
+        if grep -Eq 'ERROR: (Address|Leak|Undefined)Sanitizer|runtime error:' "$f"; then
+            grep -E -A5 'Sanitizer|runtime error:' "$f" | head -n 30 >&2
+            fail "a sanitizer report in $f"
+        fi
+    done
     for f in "$DT_DIR/out" "$DT_DIR/err" "$DT_DIR"/state/*/*; do
         [ -f "$f" ] || continue
         if grep -qF -- "$DBLAB_TOKEN" "$f" || grep -qF -- "$AWS_SECRET_ACCESS_KEY" "$f"; then

@@ -23,9 +23,12 @@ for s in gc snapshot create wait refresh delete; do
 done
 life=$(doc_get cloneLifetimeSeconds)
 awk -v l="$life" 'BEGIN { exit !(l > 0 && l < 120) }' || fail "cloneLifetimeSeconds '$life'"
-# Left out until the commands report their calls (DRR_STATS_FILE); then > 0.
+# The commands report their AWS calls through $DRR_STATS_FILE: the total is the
+# sum of the steps'.
 calls=$(doc_get awsCalls)
-[ "$calls" = "<absent>" ] || [ "$calls" -gt 0 ] || fail "awsCalls '$calls'"
+[ "$calls" != "<absent>" ] && [ "$calls" -gt 0 ] || fail "awsCalls '$calls'"
+sum=$(doc_get steps | "$PY" -c 'import json,sys; print(sum(s.get("awsCalls", 0) for s in json.load(sys.stdin).values()))')
+[ "$sum" = "$calls" ] || fail "awsCalls $calls is not the sum of the steps' ($sum)"
 # The whole run document (plus the driver's fields) validates against the schema.
 "$PY" "$DT_TOP/tests/lib/validate_rundoc.py" <"$DT_DIR/out" >"$DT_DIR/validate.log" 2>&1 ||
     fail "the schema rejects the driver's document: $(cat "$DT_DIR/validate.log")"

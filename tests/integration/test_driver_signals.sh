@@ -98,8 +98,8 @@ for step in snapshot create wait refresh delete; do
         snapshot) [ -z "$orphan" ] || fail "a clone was recorded during the snapshot step" ;;
         *) [ -n "$orphan" ] || fail "no clone recorded in run.state during $step" ;;
     esac
-    # Let the request in flight at the kill land (the emulator finishes it).
-    sleep 4
+    # Let the slow request in flight at the kill land (the emulator finishes it).
+    case $step in create | delete) sleep 3.5 ;; esac
     fast_again
     dt_run
     if [ "$step" = refresh ]; then

@@ -3,6 +3,7 @@
 # (engine and version from the snapshot) + CreateDBInstance NAME-instance -> wait
 # for the writer AND the cluster -> delete the member, then the cluster.
 set -eu
+# shellcheck source=tests/lib/rds_testlib.sh disable=SC2034  # RC is read by expect_rc
 . "$(dirname "$0")/../lib/rds_testlib.sh"
 rds_start aurora-cluster
 

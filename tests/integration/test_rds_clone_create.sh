@@ -4,6 +4,7 @@
 # throttling, 5xx and a lost response; the Aurora roll-back when the writer cannot be
 # created; SIGTERM during the create leaves nothing behind; the dry run changes nothing.
 set -eu
+# shellcheck source=tests/lib/rds_testlib.sh disable=SC2034  # RC is read by expect_rc
 . "$(dirname "$0")/../lib/rds_testlib.sh"
 rds_start rds
 
@@ -36,10 +37,10 @@ err_has c3 "cannot be adopted"
 [ "$(status_of instances "$name")" != deleting ] || fail "refused adoption deleted the clone"
 
 # an existing instance that is not ours: refused, untouched
-run trap rds-clone-create -clone-id dblab-refresh-legacy <"$T/snap.out"
+run not_ours rds-clone-create -clone-id dblab-refresh-legacy <"$T/snap.out"
 expect_rc 83
-err_has trap "dblab-refresh-legacy"
-err_has trap "ManagedBy"
+err_has not_ours "dblab-refresh-legacy"
+err_has not_ours "ManagedBy"
 
 # InsufficientDBInstanceCapacity: a temporary failure, nothing left
 fault '{"type": "insufficient-capacity", "action": "RestoreDBInstanceFromDBSnapshot"}'
@@ -65,12 +66,13 @@ n=$(calls_json | jq --arg n "$(jget lost .clone.id)" '[.calls[] | select(.action
 [ "$n" = 1 ] || fail "lost response: $n restores executed"
 
 # SIGTERM while the create request is in flight: exit 143, the clone is removed
-fault '{"type": "slow", "action": "RestoreDBInstanceFromDBSnapshot", "delaySeconds": 2}'
+fault '{"type": "slow", "action": "RestoreDBInstanceFromDBSnapshot", "delaySeconds": 3}'
 set +e
 DBLAB_RDS_REFRESH_POLL_SCALE=0.2 "$DRR_BIN/rds-clone-create" -config "$CFG" -run-id sigterm \
     <"$T/snap.out" >"$T/sig.out" 2>"$T/sig.err" &
 pid=$!
-sleep 0.7
+wait_log "$T/sig.err" "restoring DB instance"
+sleep 0.5
 kill -TERM "$pid"
 wait "$pid"
 RC=$?
@@ -99,5 +101,23 @@ err_has acreate "InsufficientDBInstanceCapacity"
 st=$(status_of clusters dblab-refresh-aurora-fail)
 case "$st" in deleting|absent) ;; *) fail "Aurora roll-back: cluster is $st";; esac
 [ -z "$(managed_left)" ] || fail "Aurora roll-back left: $(managed_left)"
+
+# Aurora, SIGTERM while the cluster restore is in flight: the cluster is removed
+fault '{"type": "slow", "action": "RestoreDBClusterFromSnapshot", "delaySeconds": 3}'
+set +e
+DBLAB_RDS_REFRESH_POLL_SCALE=0.2 "$DRR_BIN/rds-clone-create" -config "$CFG" \
+    -clone-id dblab-refresh-aurora-sig <"$T/asnap.out" >"$T/asig.out" 2>"$T/asig.err" &
+pid=$!
+wait_log "$T/asig.err" "restoring DB cluster"
+sleep 0.5
+kill -TERM "$pid"
+wait "$pid"
+RC=$?
+set -e
+expect_rc 143
+st=$(status_of clusters dblab-refresh-aurora-sig)
+case "$st" in deleting|absent) ;; *) fail "Aurora SIGTERM: cluster is $st";; esac
+[ "$(status_of instances dblab-refresh-aurora-sig-instance)" = absent ] || fail "Aurora SIGTERM: writer created"
+[ -z "$(managed_left)" ] || fail "Aurora SIGTERM left: $(managed_left)"
 check_calls
 echo ok

@@ -4,6 +4,7 @@
 # even when it carries our name and tags; a clone still being created is deleted;
 # throttling and 5xx during the delete; the dry run; delete twice.
 set -eu
+# shellcheck source=tests/lib/rds_testlib.sh disable=SC2034  # RC is read by expect_rc
 . "$(dirname "$0")/../lib/rds_testlib.sh"
 rds_start rds
 

@@ -4,6 +4,7 @@
 # -exclude NAME, never AutoDelete=false, never an unmanaged or prefix-less resource,
 # never the source; -dry-run lists; one failure does not stop the others.
 set -eu
+# shellcheck source=tests/lib/rds_testlib.sh disable=SC2034  # RC is read by expect_rc
 . "$(dirname "$0")/../lib/rds_testlib.sh"
 rds_start rds
 

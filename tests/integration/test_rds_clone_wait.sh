@@ -4,6 +4,7 @@
 # a clone that never appears (86), throttling and 5xx during the wait, an Aurora
 # cluster failing, SIGTERM (143), -check-connect on an endpoint that does not answer.
 set -eu
+# shellcheck source=tests/lib/rds_testlib.sh disable=SC2034  # RC is read by expect_rc
 . "$(dirname "$0")/../lib/rds_testlib.sh"
 rds_start rds
 
@@ -29,10 +30,10 @@ run d2 rds-clone-delete <"$T/w2.out"; expect_rc 0
 jq -c '.clone = {"id": "dblab-refresh-late", "kind": "instance", "instances": ["dblab-refresh-late"]}' \
     "$T/snap.out" >"$T/late.json"
 set +e
-DBLAB_RDS_REFRESH_POLL_SCALE=0.05 "$DRR_BIN/rds-clone-wait" -config "$CFG" <"$T/late.json" >"$T/w3.out" 2>"$T/w3.err" &
+DBLAB_RDS_REFRESH_POLL_SCALE=0.1 "$DRR_BIN/rds-clone-wait" -config "$CFG" <"$T/late.json" >"$T/w3.out" 2>"$T/w3.err" &
 pid=$!
 set -e
-sleep 1
+wait_log "$T/w3.err" "not found yet"
 run c3 rds-clone-create -clone-id dblab-refresh-late <"$T/snap.out"; expect_rc 0
 set +e; wait "$pid"; RC=$?; set -e
 expect_rc 0; validate w3
@@ -59,7 +60,7 @@ run c6 rds-clone-create -run-id sigterm <"$T/snap.out"; expect_rc 0
 set +e
 "$DRR_BIN/rds-clone-wait" -config "$CFG" <"$T/c6.out" >"$T/w6.out" 2>"$T/w6.err" &
 pid=$!
-sleep 1
+wait_log "$T/w6.err" "creating"
 kill -TERM "$pid"
 wait "$pid"; RC=$?
 set -e

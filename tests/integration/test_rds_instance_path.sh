@@ -3,6 +3,7 @@
 # delete (-wait), then delete again (idempotent). Every output validates; every
 # request is signed and valid; the unmanaged instances are untouched.
 set -eu
+# shellcheck source=tests/lib/rds_testlib.sh disable=SC2034  # RC is read by expect_rc
 . "$(dirname "$0")/../lib/rds_testlib.sh"
 rds_start rds
 

@@ -3,6 +3,7 @@
 # ARN, shared), no snapshot, only unavailable snapshots, more than 100 snapshots
 # (every page), throttling and 5xx, Aurora.
 set -eu
+# shellcheck source=tests/lib/rds_testlib.sh disable=SC2034  # RC is read by expect_rc
 . "$(dirname "$0")/../lib/rds_testlib.sh"
 rds_start rds
 
@@ -50,7 +51,8 @@ run by_arn rds-snapshot-latest; expect_rc 0; validate by_arn
 rds_config rds "snapshotIdentifier: no-such-snapshot"
 run missing rds-snapshot-latest; expect_rc 86
 err_has missing "no-such-snapshot"
-err_has missing "not found"
+err_has missing "not found: DBSnapshotNotFound"
+err_has missing "RequestId"
 
 # An Aurora cluster snapshot is not of an RDS source's family (cluster snapshots are
 # not even DB snapshots): not found.
@@ -63,12 +65,14 @@ rds_config rds
 run none rds-snapshot-latest; expect_rc 86
 err_has none "no automated snapshot of instance production-db"
 
-# only snapshots that are not available
+# only snapshots that are not available (at real-time speed, so that "creating" stays)
+aws_emu_post time-scale '{"timeScale": 1}' >/dev/null
 rds_seed 'i = inst(f, "production-db"); i["automatedSnapshots"]["count"] = 0; i["snapshots"] = [
     {"id": "rds:production-db-2026-01-01-03-07", "type": "automated", "ageHours": 2, "status": "creating"},
     {"id": "rds:production-db-2026-01-01-02-07", "type": "automated", "ageHours": 3, "status": "failed"}]'
 run unavailable rds-snapshot-latest; expect_rc 86
 err_has unavailable "none available"
+aws_emu_post time-scale "{\"timeScale\": $RDS_TIME_SCALE}" >/dev/null
 
 # more than 100 snapshots: the newest sorts last, on the third page
 rds_seed 'i = inst(f, "production-db"); i["snapshots"] = [

@@ -18,19 +18,16 @@ import importlib
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import textwrap
-import time
-import urllib.request
 
 import jinja2
 import jinja2.sandbox
 
-TOP = os.environ.get("DRR_TOP") or os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-BIN = os.environ.get("DRR_BIN") or os.path.join(TOP, "bin")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "wrappers"))
+import wraptest  # noqa: E402
+from wraptest import BIN, TOP, Emulators, fail, http, managed_clones  # noqa: E402
 DAG_FILE = os.path.join(TOP, "wrappers", "airflow", "dblab_rds_refresh.py")
 STANDIN = os.path.join(TOP, "tests", "wrappers", "airflow_standin")
 TOKEN = "airflow-test-token-" + os.urandom(6).hex()
@@ -51,43 +48,6 @@ LAYOUTS = {
         "airflow/operators/bash.py": "from core import BashOperator\n",
     },
 }
-
-
-def fail(msg):
-    print("FAIL: " + msg, file=sys.stderr)
-    sys.exit(1)
-
-
-def http(method, url, body=None):
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, method=method,
-                                 headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=10) as r:
-        return json.loads(r.read() or b"null")
-
-
-class Emulators:
-    def __init__(self, tmp):
-        self.env_file = os.path.join(tmp, "emulators.env")
-        self.proc = subprocess.Popen(
-            [os.path.join(TOP, "tests", "emulators", "run-emulators"), "--env-file", self.env_file,
-             "--time-scale", "600"],
-            stdout=subprocess.DEVNULL, stderr=open(os.path.join(tmp, "emulators.log"), "w"))
-        deadline = time.monotonic() + 15
-        while not (os.path.exists(self.env_file) and os.path.getsize(self.env_file)):
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                fail("the emulators did not start")
-            time.sleep(0.02)
-        self.env = {}
-        for line in open(self.env_file):
-            line = line.strip()
-            if line and not line.startswith("#") and "=" in line:
-                k, v = line.split("=", 1)
-                self.env[k] = v.strip("'\"")
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        self.proc.wait(timeout=15)
 
 
 def load_dag(layout, tmp):
@@ -112,9 +72,9 @@ def load_dag(layout, tmp):
 def check_dag_settings(dag):
     if dag.max_active_runs != 1 or dag.catchup is not False:
         fail("max_active_runs=1 and catchup=False expected")
-    if set(dag.tasks) != {"snapshot", "create", "wait", "refresh", "delete"}:
+    if set(dag.tasks) != {"gc", "snapshot", "create", "wait", "refresh", "delete"}:
         fail("unexpected tasks %s" % sorted(dag.tasks))
-    order = ["snapshot", "create", "wait", "refresh", "delete"]
+    order = ["gc", "snapshot", "create", "wait", "refresh", "delete"]
     for a, b in zip(order, order[1:]):
         if dag.tasks[b] not in dag.tasks[a].downstream:
             fail("%s >> %s missing" % (a, b))
@@ -144,6 +104,19 @@ class TaskInstance:
 class Conn:
     def __init__(self, password):
         self.password = password
+
+
+class VarValue:
+    """Airflow's `var.value` template accessor: get(key, default), Variables
+    from AIRFLOW_VAR_<KEY> first as in Airflow."""
+
+    def get(self, key, default=None):
+        v = os.environ.get("AIRFLOW_VAR_" + key.upper())
+        if v is None:
+            if default is None:
+                raise KeyError("Variable %s does not exist" % key)
+            return default
+        return v
 
 
 def render(value, context, env):
@@ -178,7 +151,7 @@ def run_dag(dag, base_env, run_id):
             states[t.task_id] = "skipped" if t.is_teardown or "skipped" in ups else "upstream_failed"
             continue
         context = {"ti": TaskInstance(xcom), "run_id": run_id,
-                   "conn": {"dblab_engine": Conn(TOKEN)}, "var": {}}
+                   "conn": {"dblab_engine": Conn(TOKEN)}, "var": {"value": VarValue()}}
         cmd = render(t.bash_command, context, jenv)
         tenv = render(t.env, context, jenv) or {}
         env = dict(base_env, **tenv) if t.append_env else dict(tenv)
@@ -203,56 +176,13 @@ def run_dag(dag, base_env, run_id):
     return states, xcom, outputs, ("failed" if dag_failed else "success")
 
 
-def managed_clones(aws_url, settle=60):
-    """Managed clones still in the emulator. A clone the teardown deleted is in
-    'deleting' for a while (the delete does not wait): give it time to be gone."""
-    deadline = time.monotonic() + settle
-    while True:
-        names = _managed_clones_now(aws_url)
-        if not names or time.monotonic() > deadline:
-            return names
-        time.sleep(0.5)
-
-
-def _managed_clones_now(aws_url):
-    state = http("GET", aws_url + "/_emulator/state")
-    names = []
-    for kind in ("instances", "clusters"):
-        items = state.get(kind, [])
-        items = items.values() if isinstance(items, dict) else items
-        for item in items:
-            ident = item.get("DBInstanceIdentifier") or item.get("DBClusterIdentifier") or item.get("id")
-            if ident and ident.startswith("dblab-refresh-") and ident != "dblab-refresh-legacy":
-                names.append(ident)
-    return names
-
-
 def main():
-    for tool in ("rds-snapshot-latest", "rds-clone-create", "rds-clone-wait", "dblab-refresh", "rds-clone-delete"):
-        if not os.access(os.path.join(BIN, tool), os.X_OK):
-            fail("missing command %s in %s" % (tool, BIN))
+    wraptest.check_commands()
     tmp = tempfile.mkdtemp(prefix="drr-airflow.")
     emus = None
     try:
         emus = Emulators(tmp)
-        config = os.path.join(tmp, "config.yaml")
-        with open(config, "w") as f:
-            f.write(textwrap.dedent("""\
-                source:
-                  type: rds
-                  identifier: production-db
-                clone:
-                  instanceClass: db.t3.medium
-                  waitTimeout: 10m
-                dblab:
-                  apiEndpoint: ${DBLAB_EMULATOR_URL}
-                  token: ${DBLAB_TOKEN}
-                  pollInterval: 1s
-                  timeout: 10m
-                  startTimeout: 1m
-                aws:
-                  region: us-east-1
-                """))
+        config = wraptest.write_config(os.path.join(tmp, "config.yaml"), emus.dblab_url)
         # Airflow hands every task the worker's environment (append_env=True).
         base_env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW_")}
         base_env.update(emus.env)
@@ -281,8 +211,7 @@ def main():
             for section in ("snapshot", "clone", "endpoint", "refresh", "deleted"):
                 if section not in final:
                     fail("%s: the final document lacks %s" % (layout, section))
-            subprocess.run(["/usr/bin/python3", os.path.join(TOP, "tests", "lib", "validate_rundoc.py")],
-                           input=xcom["delete"].encode(), check=True)
+            wraptest.validate_rundoc(xcom["delete"])
             left = managed_clones(aws_url)
             if left:
                 fail("%s: clones left after a successful run: %s" % (layout, left))
@@ -291,7 +220,7 @@ def main():
             http("POST", dblab_url + "/_emulator/faults", {"type": "refresh-fail", "count": 1,
                                                             "message": "pg_dump: connection refused"})
             states, xcom, outputs, dag_state = run_dag(dag, base_env, "scheduled__%s_fail" % layout)
-            expected = {"snapshot": "success", "create": "success", "wait": "success",
+            expected = {"gc": "success", "snapshot": "success", "create": "success", "wait": "success",
                         "refresh": "failed", "delete": "success"}
             if states != expected or dag_state != "failed":
                 for k, outs in outputs.items():

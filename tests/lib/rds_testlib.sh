@@ -245,3 +245,13 @@ PYEOF
 clear_faults() {
     curl -sS -X DELETE "$AWS_EMULATOR_URL/_emulator/faults" >/dev/null
 }
+
+# wait_log FILE TEXT: waits (up to 20 s) until FILE contains TEXT.
+wait_log() {
+    local i=0
+    while ! grep -q -- "$2" "$1" 2>/dev/null; do
+        i=$((i + 1))
+        [ "$i" -le 400 ] || fail "no \"$2\" in $(basename "$1") after 20 s"
+        sleep 0.05
+    done
+}

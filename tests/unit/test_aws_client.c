@@ -370,14 +370,26 @@ START_TEST(test_bad_success_body_and_bad_service)
 {
     struct step s = {200, "<DescribeDBSnapshotsResponse><DescribeDBSnapsh", "text/xml"};
     struct fixture f;
-    fixture_start(&f, &s, 1, 8);
+    fixture_start(&f, &s, 1, 3);
     xmlDoc *doc = NULL;
     struct aws_error ae;
     struct err e = {0};
+    /* A read-only action: asked for again, then given up as temporary. */
     ck_assert_int_eq(aws_query_call(&f.ctx, "rds", "DescribeDBSnapshots", NULL, &doc, &ae, &e),
-                     DRR_EXIT_AWS);
+                     DRR_EXIT_TEMPFAIL);
     ck_assert_ptr_null(doc);
-    ck_assert_msg(strstr(e.msg, "rds DescribeDBSnapshots response: invalid XML") != NULL, "%s", e.msg);
+    ck_assert_int_eq(f.ctx.attempts, 3);
+    ck_assert_int_eq(ae.http_status, 200);
+    ck_assert_msg(strstr(e.msg, "rds DescribeDBSnapshots: HTTP 200: the answer: invalid XML") != NULL,
+                  "%s", e.msg);
+    ck_assert_msg(strstr(e.msg, "RequestId stub-request-id") != NULL, "%s", e.msg);
+    /* An action that changes something: returned at once, never re-sent. */
+    ck_assert_int_eq(aws_query_call(&f.ctx, "rds", "RestoreDBInstanceFromDBSnapshot", NULL, &doc,
+                                    &ae, &e), DRR_EXIT_AWS);
+    ck_assert_int_eq(f.ctx.attempts, 4);
+    ck_assert_int_eq(ae.http_status, 200);
+    ck_assert_str_eq(ae.code, "");
+    ck_assert_ptr_null(doc);
     ck_assert_int_eq(aws_query_call(&f.ctx, "secretsmanager", "X", NULL, &doc, &ae, &e),
                      DRR_EXIT_INTERNAL);
     ck_assert_int_eq(aws_query_call(&f.ctx, "s3", "X", NULL, &doc, &ae, &e), DRR_EXIT_INTERNAL);
@@ -455,9 +467,10 @@ START_TEST(test_json_call)
     free(ct);
     assert_signed_as_sent(r, "secretsmanager", SECRET);
 
-    /* A 2xx that is not a JSON object; a 5xx that is not JSON (retried, then given up). */
+    /* A 2xx that is not a JSON object (a read: asked again), then 5xx that are not
+     * JSON (retried, then given up). */
     ck_assert_int_eq(aws_json_call(&f.ctx, "ssm", "AmazonSSM.GetParameter", "{}", &out, &ae, &e),
-                     DRR_EXIT_AWS);
+                     DRR_EXIT_TEMPFAIL);
     ck_assert_ptr_null(out);
     ck_assert_int_eq(aws_json_call(&f.ctx, "ssm", "AmazonSSM.GetParameter", NULL, &out, &ae, &e),
                      DRR_EXIT_TEMPFAIL);

@@ -1,7 +1,7 @@
 /* The AWS client against the local AWS emulator (tests/emulators/aws_emulator.py,
  * which checks every signature and validates every request against the RDS
- * model): DescribeDBSnapshots through aws_query_call, throttling / 5xx / reset
- * faults injected, errors with their RequestId, awsJson1_1 calls, and a
+ * model): DescribeDBSnapshots through aws_query_call, throttling / 5xx / reset /
+ * truncated / malformed faults injected, errors with their RequestId, awsJson1_1 calls, and a
  * 50-page describe whose memory must stay flat (tests/fixtures/aws/emulator-*.json).
  *
  * The emulator is started once for the suite (unchecked fixture, in the parent
@@ -232,12 +232,14 @@ END_TEST
 START_TEST(test_throttling_and_5xx_are_retried)
 {
     struct client c;
-    client_start(&c, 8, SECRET);
+    client_start(&c, 10, SECRET);
     control(&c, "/_emulator/seed", "{\"path\":\"" SEED "\"}");
     fault(&c, "{\"service\":\"rds\",\"action\":\"DescribeDBSnapshots\",\"type\":\"throttle\",\"count\":2}");
     fault(&c, "{\"service\":\"rds\",\"action\":\"DescribeDBSnapshots\",\"type\":\"http503\",\"count\":1}");
     fault(&c, "{\"service\":\"rds\",\"action\":\"DescribeDBSnapshots\",\"type\":\"http500\",\"count\":1}");
     fault(&c, "{\"service\":\"rds\",\"action\":\"DescribeDBSnapshots\",\"type\":\"reset\",\"count\":1}");
+    fault(&c, "{\"service\":\"rds\",\"action\":\"DescribeDBSnapshots\",\"type\":\"truncated\",\"count\":1}");
+    fault(&c, "{\"service\":\"rds\",\"action\":\"DescribeDBSnapshots\",\"type\":\"malformed\",\"count\":1}");
     struct aws_params p = AWS_PARAMS_INIT;
     aws_params_add(&p, "DBInstanceIdentifier", "production-db");
     xmlDoc *doc = NULL;
@@ -247,8 +249,8 @@ START_TEST(test_throttling_and_5xx_are_retried)
                   "%s", e.msg);
     ck_assert_int_ge(count_snapshots(doc, ""), 7);
     xmlFreeDoc(doc);
-    ck_assert_int_eq(c.ctx.attempts, 6);
-    ck_assert_int_eq(c.ctx.retries, 5);
+    ck_assert_int_eq(c.ctx.attempts, 8);
+    ck_assert_int_eq(c.ctx.retries, 7);
     ck_assert(c.slept > 0);
     aws_params_free(&p);
     client_stop(&c);

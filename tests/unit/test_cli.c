@@ -358,12 +358,22 @@ START_TEST(app_dry_run)
     char *cfgp = tmp_write(dir, "c.yaml", valid_yaml);
     char *docp = tmp_write(dir, "doc.json", "{\"apiVersion\":\"dblab-rds-refresh/v1\",\"dryRun\":true}");
     struct app a;
-    FILE *devnull = fopen("/dev/null", "w");
-    log_set_stream(devnull);
-    /* a dry document makes the next step dry */
+    char *logged = NULL;
+    size_t logged_len = 0;
+    FILE *logf = open_memstream(&logged, &logged_len);
+    log_set_stream(logf);
+    /* a dry document makes the next step dry, and says so as a warning: a real step
+     * fed a planned document would otherwise change nothing and exit 0 */
     ck_assert_int_eq(app_run(&a, &doc_cmd, NULL, ARGS("-config", cfgp, "-in", docp)), 0);
     ck_assert_int_eq(a.cli.dry_run, 1);
     app_end(&a);
+    fflush(logf);
+    ck_assert_ptr_nonnull(strstr(logged, "WARN"));
+    ck_assert_ptr_nonnull(strstr(logged, "comes from a dry run"));
+    FILE *devnull = fopen("/dev/null", "w");
+    log_set_stream(devnull);
+    fclose(logf);
+    free(logged);
     /* a command reading no document gets a fresh one, marked dry with -dry-run */
     setenv("DBLAB_RDS_REFRESH_CONFIG", cfgp, 1);
     static const struct cli_command cfg_cmd = { .name = "t", .needs_config = 1 };

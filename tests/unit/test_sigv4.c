@@ -369,6 +369,24 @@ START_TEST(test_query_protocol_request)
 }
 END_TEST
 
+START_TEST(test_header_values_empty_and_folded)
+{
+    struct sigv4_options opt = {"us-east-1", "service", 1440938160, 1, 0, 0};
+    struct http_header h[3] = {{"Host", "example.amazonaws.com"}, {"X-Empty", "   "},
+                               {"X-Fold", "a\r\n\t b  c "}};
+    struct sigv4_request req = {"GET", "/", NULL, h, 3, NULL, 0};
+    struct sigv4_signed s;
+    struct err e = {0};
+    ck_assert_int_eq(sigv4_sign(&req, &test_creds, &opt, &s, &e), 0);
+    ck_assert_str_eq(buf_cstr(&s.canonical_request),
+                     "GET\n/\n\nhost:example.amazonaws.com\nx-amz-date:20150830T123600Z\n"
+                     "x-empty:\nx-fold:a b c\n\nhost;x-amz-date;x-empty;x-fold\n"
+                     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    ck_assert_int_eq((int)s.n_headers, 2); /* X-Amz-Date, Authorization: no token */
+    sigv4_signed_free(&s);
+}
+END_TEST
+
 int main(void)
 {
     discover_cases();
@@ -384,6 +402,7 @@ int main(void)
     tcase_add_test(tb, test_canonical_query);
     tcase_add_test(tb, test_refuses_bad_requests);
     tcase_add_test(tb, test_query_protocol_request);
+    tcase_add_test(tb, test_header_values_empty_and_folded);
     suite_add_tcase(s, tb);
     int rc = run_suites(s, NULL);
     for (size_t i = 0; i < n_cases; i++)

@@ -28,6 +28,7 @@ unset AWS_PROFILE AWS_SESSION_TOKEN AIRFLOW_CTX_DAG_RUN_ID NOMAD_JOB_ID NOMAD_AL
 config() {  # config TYPE [extra source line] [extra clone line]
     id=production-db
     [ "$1" = aurora-cluster ] && id=production-aurora
+    # shellcheck disable=SC2016  # ${DBLAB_TOKEN} is for the configuration to expand
     printf 'source:\n  type: %s\n  identifier: %s\n  %s\nclone:\n  instanceClass: db.t3.medium\n  subnetGroup: dblab-clones\n  securityGroups: [sg-0a1b2c3d4e5f60718]\n  tags: {team: data}\n  %s\ndblab:\n  apiEndpoint: http://127.0.0.1:9\n  token: ${DBLAB_TOKEN}\naws:\n  region: us-east-1\n  endpoint: %s\n  maxAttempts: 3\n' \
         "$1" "$id" "${2:-snapshotType: automated}" "${3:-maxAge: 48h}" "$url" >"$tmp/config.yaml"
 }

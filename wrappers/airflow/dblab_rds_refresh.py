@@ -1,8 +1,9 @@
 """DBLab Engine refresh from a temporary RDS/Aurora clone, as an Airflow DAG.
 
-snapshot -> create -> wait -> refresh, and delete as the TEARDOWN of create: it
-runs whenever create ran, also when wait or refresh failed, so a clone is never
-left behind by a failed run.
+gc -> snapshot -> create -> wait -> refresh, and delete as the TEARDOWN of
+create: it runs whenever create ran, also when wait or refresh failed, so a
+clone is never left behind by a failed run. gc (rds-clone-gc) first collects
+expired clones that earlier runs could not delete (tagged, past DeleteAfter).
 
 Each task runs one dblab-rds-refresh command with BashOperator. A command writes
 its run document as the LAST line of its output (Airflow merges stderr into
@@ -44,9 +45,11 @@ def _variable(key: str, default: str) -> str:
         return Variable.get(key, default_var=default)
 
 
+# The schedule is needed when the file is parsed; everything else is read when a
+# task runs (Jinja below), so parsing the DAG file costs one Variable lookup.
 SCHEDULE = _variable("dblab_rds_refresh_schedule", "0 2 * * 0")
-CONFIG = _variable("dblab_rds_refresh_config", "/etc/dblab/rds-refresh.yaml")
-BIN = _variable("dblab_rds_refresh_bin", "/usr/local/bin")
+CONFIG = "{{ var.value.get('dblab_rds_refresh_config', '/etc/dblab/rds-refresh.yaml') }}"
+BIN = "{{ var.value.get('dblab_rds_refresh_bin', '/usr/local/bin') }}"
 
 # Exit code 99 = nothing to do: BashOperator marks the task skipped.
 SKIP_CODE = 99
@@ -97,6 +100,18 @@ with DAG(
     tags=["dblab", "rds"],
     doc_md=__doc__,
 ) as dag:
+    # Only clones tagged ManagedBy + AutoDelete and past DeleteAfter (or
+    # clone.maxAge) go; the refresh does not depend on it: a failure is a warning.
+    gc = BashOperator(
+        task_id="gc",
+        bash_command=_PROLOGUE
+        + 'rds-clone-gc -config "$DRR_CONFIG" -log-format "$DRR_LOG_FORMAT" '
+        '|| echo "warning: rds-clone-gc failed (exit $?); continuing" >&2',
+        env=_env(),
+        append_env=True,
+        skip_on_exit_code=SKIP_CODE,
+        execution_timeout=timedelta(minutes=15),
+    )
     snapshot = BashOperator(
         task_id="snapshot",
         bash_command=_PROLOGUE + 'rds-snapshot-latest -config "$DRR_CONFIG" -log-format "$DRR_LOG_FORMAT"',
@@ -153,4 +168,4 @@ with DAG(
         execution_timeout=timedelta(minutes=15),
     ).as_teardown(setups=create, on_failure_fail_dagrun=True)
 
-    snapshot >> create >> wait >> refresh >> delete
+    gc >> snapshot >> create >> wait >> refresh >> delete

@@ -16,6 +16,12 @@ variable "config_path" {
   description = "Config file on the client nodes (host path; see docs/wrappers-nomad.md)."
 }
 
+variable "task_user" {
+  type        = string
+  default     = "dblab-rds-refresh"
+  description = "Local user on the client nodes that runs the driver and owns the state volume (exec runs tasks as nobody otherwise)."
+}
+
 variable "datacenters" {
   type    = list(string)
   default = ["dc1"]
@@ -54,6 +60,7 @@ job "dblab-rds-refresh" {
 
     task "refresh" {
       driver = "exec"
+      user   = var.task_user
 
       kill_signal  = "SIGTERM"
       kill_timeout = "25s"
@@ -74,15 +81,19 @@ job "dblab-rds-refresh" {
       }
 
       # Secrets as environment, rendered from Nomad Variables into secrets/
-      # (tmpfs, not readable by other tasks). Swap nomadVar for a Vault
-      # `with secret "kv/data/dblab"` block when Vault holds them.
+      # (not readable by other tasks) and read back by the Nomad client: they
+      # reach the driver's environment, never its args. toJSON quotes the value
+      # so that a token with #, quotes or backslashes arrives unchanged. Swap
+      # nomadVar for a Vault `with secret "kv/data/dblab"` block when Vault
+      # holds them. change_mode noop: a token rotated mid-run is used next run.
       template {
         destination = "secrets/dblab.env"
         env         = true
+        perms       = "400"
         change_mode = "noop"
         data        = <<-EOT
         {{- with nomadVar "nomad/jobs/dblab-rds-refresh" -}}
-        DBLAB_TOKEN={{ .dblab_token }}
+        DBLAB_TOKEN={{ .dblab_token | toJSON }}
         {{- end }}
         EOT
       }

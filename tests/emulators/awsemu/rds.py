@@ -13,6 +13,7 @@ import json
 import random
 import re
 import string
+import unicodedata
 import uuid
 
 from .errors import AwsError, model_error
@@ -66,6 +67,16 @@ def check_identifier(value, param):
     return value.lower()
 
 
+def _version(text):
+    """'16.4' -> (16, 4) for comparisons; non-numeric parts compare as 0."""
+    return tuple(int(x) if x.isdigit() else 0 for x in text.split("."))
+
+
+def _check_port(port):
+    if port is not None and not 1150 <= port <= 65535:
+        raise invalid(f"Invalid port {port}: the port must be between 1150 and 65535.")
+
+
 def _order_key(name):
     """Describe results come back in an order clients must not rely on."""
     return hashlib.sha256(name.encode()).hexdigest()
@@ -79,6 +90,9 @@ class Rds:
         self.account = account
         self.rng = rng or random.Random()
         self.durations = dict(DEFAULT_DURATIONS)
+        # Eventual consistency: for this many AWS seconds after a create/restore,
+        # Describe* do not see the new resource yet (DBInstanceNotFound etc.).
+        self.describe_lag = 0.0
         self.endpoint_token = _rand(12, rng=self.rng)
         self.instances = {}
         self.clusters = {}
@@ -326,7 +340,8 @@ class Rds:
     @staticmethod
     def _tag_text_ok(text):
         """RDS tags: Unicode letters, digits, white space and _ . : / = + - @ only."""
-        return all(c.isalnum() or c.isspace() or c in "_.:/=+-@" for c in text)
+        return all(c.isalnum() or c in " \t\n\r_.:/=+-@" or unicodedata.category(c) == "Zs"
+                   for c in text)
 
     def _check_tags(self, tags):
         keys = set()
@@ -469,6 +484,7 @@ class Rds:
                               "for Multi-AZ instances.")
         az = self._az(params.get("AvailabilityZone"))
         engine = base["Engine"]
+        _check_port(params.get("Port"))
         port = params.get("Port", base.get("Port", 5432))
         now = self.now()
         rec = {
@@ -552,6 +568,7 @@ class Rds:
 
     def new_cluster(self, name, base, params, status="creating"):
         engine = base["Engine"]
+        _check_port(params.get("Port"))
         subnet = self._subnet_group(params.get("DBSubnetGroupName")
                                     or base.get("_subnet_group"))
         now = self.now()
@@ -686,9 +703,13 @@ class Rds:
         filters = self._filters(p, {"db-cluster-id", "db-instance-id", "dbi-resource-id",
                                     "domain", "engine"})
         if "DBInstanceIdentifier" in p:
-            items = [self.get_instance(p["DBInstanceIdentifier"])]
+            rec = self.get_instance(p["DBInstanceIdentifier"])
+            if not self._visible(rec):
+                raise self.err("DBInstanceNotFoundFault",
+                               f"DBInstance {p['DBInstanceIdentifier']} not found.")
+            items = [rec]
         else:
-            items = list(self.instances.values())
+            items = [r for r in self.instances.values() if self._visible(r)]
         out = []
         for r in items:
             if "db-instance-id" in filters and not self._match_ids(
@@ -716,9 +737,13 @@ class Rds:
         filters = self._filters(p, {"clone-group-id", "db-cluster-id",
                                     "db-cluster-resource-id", "domain", "engine"})
         if "DBClusterIdentifier" in p:
-            items = [self.get_cluster(p["DBClusterIdentifier"])]
+            rec = self.get_cluster(p["DBClusterIdentifier"])
+            if not self._visible(rec):
+                raise self.err("DBClusterNotFoundFault",
+                               f"DBCluster {p['DBClusterIdentifier']} not found.")
+            items = [rec]
         else:
-            items = list(self.clusters.values())
+            items = [r for r in self.clusters.values() if self._visible(r)]
         out = []
         for r in items:
             if "db-cluster-id" in filters and not self._match_ids(
@@ -877,7 +902,9 @@ class Rds:
                 not in ("io1", "io2", "gp3"):
             raise combination("Provisioned IOPS is only supported for io1, io2 and gp3 "
                               "storage.")
-        source = self.instances.get(snap["DBInstanceIdentifier"])
+        # Another account's (shared) snapshot says nothing about our instances.
+        source = None if snap["SnapshotType"] == "shared" else \
+            self.instances.get(snap["DBInstanceIdentifier"])
         base = dict(source or {})
         base.update({
             "Engine": snap["Engine"], "EngineVersion": snap["EngineVersion"],
@@ -904,8 +931,12 @@ class Rds:
             base.pop(k, None)
 
     def _start_instance(self, rec, phases):
+        rec["_visible_at"] = self.clock.progress() + self.describe_lag
         self.instances[rec["DBInstanceIdentifier"]] = rec
         self._start(rec, phases)
+
+    def _visible(self, rec):
+        return rec.get("_visible_at", 0) <= self.clock.progress()
 
     def RestoreDBInstanceToPointInTime(self, p):
         name = self._check_new_instance_name(p["TargetDBInstanceIdentifier"],
@@ -963,12 +994,13 @@ class Rds:
             raise combination(f"The engine name requested for your DB cluster "
                               f"({p['Engine']}) doesn't match the engine name of your "
                               f"snapshot ({snap['Engine']}).")
-        if p.get("EngineVersion") and p["EngineVersion"].split(".")[0] != \
-                snap["EngineVersion"].split(".")[0]:
+        if p.get("EngineVersion") and \
+                _version(p["EngineVersion"]) < _version(snap["EngineVersion"]):
             raise combination(f"Cannot restore a {snap['Engine']} "
-                              f"{snap['EngineVersion']} snapshot to major version "
+                              f"{snap['EngineVersion']} snapshot to the older version "
                               f"{p['EngineVersion']}.")
-        source = self.clusters.get(snap["DBClusterIdentifier"]) or {}
+        source = {} if snap["SnapshotType"] == "shared" else \
+            (self.clusters.get(snap["DBClusterIdentifier"]) or {})
         base = dict(source)
         base.update({"Engine": snap["Engine"], "EngineVersion": snap["EngineVersion"],
                      "MasterUsername": snap["MasterUsername"],
@@ -982,6 +1014,7 @@ class Rds:
 
     def _start_cluster(self, rec):
         phases = self._phases_for_new("cluster", backing_up=False)
+        rec["_visible_at"] = self.clock.progress() + self.describe_lag
         self.clusters[rec["DBClusterIdentifier"]] = rec
         self._start(rec, phases)
 

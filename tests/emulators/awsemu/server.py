@@ -184,7 +184,8 @@ class Emulator:
                 return 200, {"timeScale": scale}
             if route == ("POST", "/_emulator/config"):
                 cfg = data()
-                unknown = set(cfg) - {"timeScale", "credentialsLifetime", "durations"}
+                unknown = set(cfg) - {"timeScale", "credentialsLifetime", "durations",
+                                      "describeLagSeconds"}
                 if unknown:
                     raise FaultError(f"unknown config key(s) {sorted(unknown)}")
                 if "timeScale" in cfg:
@@ -193,6 +194,11 @@ class Emulator:
                     lifetime = cfg["credentialsLifetime"]
                     self.credentials_lifetime = lifetime
                     self.creds.lifetime = lifetime
+                if "describeLagSeconds" in cfg:
+                    lag = cfg["describeLagSeconds"]
+                    if not isinstance(lag, (int, float)) or lag < 0:
+                        raise FaultError("describeLagSeconds must be a number >= 0")
+                    self.rds.describe_lag = float(lag)
                 for k, v in cfg.get("durations", {}).items():
                     if k not in self.rds.durations or not isinstance(v, (int, float)) or v < 0:
                         raise FaultError(f"bad duration {k}={v!r}; known: "
@@ -200,6 +206,7 @@ class Emulator:
                     self.rds.durations[k] = v
                 return 200, {"timeScale": self.clock.time_scale,
                              "credentialsLifetime": self.credentials_lifetime,
+                             "describeLagSeconds": self.rds.describe_lag,
                              "durations": self.rds.durations}
             if route == ("POST", "/_emulator/credentials/expire"):
                 self.creds.expire_all()
@@ -518,28 +525,48 @@ class Handler(BaseHTTPRequestHandler):
                        (json.dumps(obj, default=_json_default, indent=1) + "\n").encode())
             return
         if path.startswith("/latest/"):
-            with em.lock:
-                status, ctype, out = em.creds.imds(self.command, path, self.headers)
-            em.record({"time": xmlrender.format_timestamp(em.clock.now()), "service": "imds",
-                       "action": f"{self.command} {path}", "status": status,
-                       "errorCode": None, "accessKeyId": None, "params": None,
-                       "fault": None})
-            self._send(status, ctype, out)
+            self._credentials_endpoint("imds", path, em.creds.imds)
             return
         if path.startswith("/v2/credentials") or path.startswith("/ecs/credentials"):
-            with em.lock:
-                status, ctype, out = em.creds.ecs(self.command, path, self.headers)
-            em.record({"time": xmlrender.format_timestamp(em.clock.now()), "service": "ecs",
-                       "action": f"{self.command} {path}", "status": status,
-                       "errorCode": None, "accessKeyId": None, "params": None,
-                       "fault": None})
-            self._send(status, ctype, out)
+            self._credentials_endpoint("ecs", path, em.creds.ecs)
             return
         if self.command not in ("POST", "GET"):
             self._send(405, "text/plain", b"method not allowed\n")
             return
         resp = em.api(self.command, self.path, self.headers, body)
         self._send(resp.status, resp.content_type, resp.body, resp.request_id, resp.reset)
+
+    def _credentials_endpoint(self, service, path, serve):
+        """IMDS / ECS: plain HTTP endpoints; faults of that service apply (action
+        "*" or "METHOD /path"): http500/http503 answer that status, slow delays,
+        reset drops the connection, throttle answers 429."""
+        em = self.emulator
+        action = f"{self.command} {path}"
+        entry = {"time": xmlrender.format_timestamp(em.clock.now()), "service": service,
+                 "action": action, "status": None, "errorCode": None, "accessKeyId": None,
+                 "params": None, "fault": None}
+        fault = em.faults.take("before", service, action) or \
+            em.faults.take("after", service, action)
+        if fault is not None:
+            entry["fault"] = fault["type"]
+            if fault["type"] == "slow":
+                time.sleep(fault["delaySeconds"])
+            else:
+                entry["status"] = {"http500": 500, "http503": 503, "throttle": 429}.get(
+                    fault["type"], 0)
+                em.record(entry)
+                if fault["type"] in ("reset", "truncated", "malformed"):
+                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                               struct.pack("ii", 1, 0))
+                    self.close_connection = True
+                    return
+                self._send(entry["status"], "text/plain", b"")
+                return
+        with em.lock:
+            status, ctype, out = serve(self.command, path, self.headers)
+        entry["status"] = status
+        em.record(entry)
+        self._send(status, ctype, out)
 
     do_GET = do_POST = do_PUT = do_DELETE = _dispatch
 

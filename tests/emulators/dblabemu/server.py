@@ -68,8 +68,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length) if length else b""
 
+    def _log_call(self, status):
+        """Into the call log BEFORE the answer goes out: a client that reads
+        /_emulator/calls right after its response must find its call there."""
+        record, self._record = self._record, None
+        if record is not None:
+            record["status"] = status
+            with self.server.engine.lock:
+                self.server.engine.calls.append(record)
+
     def _send(self, status, body, ctype=JSON_TYPE):
         data = body.encode("utf-8") if isinstance(body, str) else body
+        self._status = status
+        self._log_call(status)
         self.send_response(status)
         if ctype:
             self.send_header("Content-Type", ctype)
@@ -77,7 +88,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(data)
-        self._status = status
 
     def _send_json(self, status, obj):
         self._send(status, gojson.marshal_indent(obj))
@@ -93,6 +103,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             pass
         self.close_connection = True
         self._status = 0
+        self._log_call(0)
         try:
             self.connection.close()
         except OSError:
@@ -120,6 +131,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def _dispatch(self):
         self._status = 0
+        self._record = None
         url = urllib.parse.urlsplit(self.path)
         path = url.path
         try:
@@ -128,6 +140,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
             return
         engine = self.server.engine
+        if self.server.refusing_until is not None:
+            self._drop_connection()  # "down": not even the control API answers
+            return
         if path.startswith("/_emulator/"):
             self._control(path, body)
             return
@@ -139,6 +154,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 record["body"] = _mask_secrets(json.loads(body.decode("utf-8")))
             except ValueError:
                 record["body"] = None
+        self._record = record
         try:
             if not self._apply_http_faults(path):
                 self._route(path, body)
@@ -149,9 +165,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if self._status == 0:
                 self._send_error(ApiError("INTERNAL_ERROR", "dblab emulator bug: %r" % err))
         finally:
-            record["status"] = self._status
-            with engine.lock:
-                engine.calls.append(record)
+            self._log_call(self._status)
 
     def _apply_http_faults(self, path):
         """Returns True when a fault answered (or dropped) the request."""
@@ -357,6 +371,7 @@ class EmulatorServer(http.server.ThreadingHTTPServer):
         self.tls_context = tls_context
         self.verbose = verbose
         self.refusing_until = None
+        self._refuse_request = None
         super().__init__(address, Handler)
 
     def server_bind(self):
@@ -405,13 +420,17 @@ class EmulatorServer(http.server.ThreadingHTTPServer):
         return fault
 
     def refuse_for(self, seconds):
-        """Connection refused for real: close the listener, listen again later."""
-        self.refusing_until = time.monotonic() + seconds
-        threading.Thread(target=self._reopen_later, args=(seconds,), daemon=True).start()
+        """Connection refused for real: the accept loop closes the listener (never another
+        thread: a close racing its select() would leave the port open and reset queued
+        connections), and listens again later. Requests on connections kept alive from
+        before are dropped meanwhile (a restarting engine loses them too)."""
+        done = threading.Event()
+        self._refuse_request = (seconds, done)
+        if not done.wait(5):
+            raise ValueError("the accept loop did not close the listener")
 
     def _reopen_later(self, seconds):
         port = self.server_address[1]
-        self.socket.close()
         time.sleep(seconds)
         for _ in range(200):
             try:
@@ -429,6 +448,13 @@ class EmulatorServer(http.server.ThreadingHTTPServer):
         """Accept loop that survives the listener being closed and reopened (refuse_for)."""
         self._stop = False
         while not self._stop:
+            if self._refuse_request is not None:
+                seconds, done = self._refuse_request
+                self._refuse_request = None
+                self.refusing_until = time.monotonic() + seconds
+                self.socket.close()
+                threading.Thread(target=self._reopen_later, args=(seconds,), daemon=True).start()
+                done.set()
             if self.refusing_until is not None:
                 time.sleep(0.02)
                 continue

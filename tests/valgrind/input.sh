@@ -13,6 +13,7 @@ export HOME="$tmp" AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/nu
     AWS_EC2_METADATA_DISABLED=true AWS_ACCESS_KEY_ID=AKIDTESTEMULATOR \
     AWS_SECRET_ACCESS_KEY=emulator-secret-key DBLAB_TOKEN=vg-input-token
 unset AWS_PROFILE AWS_SESSION_TOKEN AWS_ENDPOINT_URL AWS_ENDPOINT_URL_RDS DBLAB_RDS_REFRESH_CONFIG
+# shellcheck disable=SC2016 # ${DBLAB_TOKEN} is for the config, not the shell
 printf 'source:\n  type: rds\n  identifier: production-db\n  username: u\n  password: pw-123456\nclone:\n  instanceClass: db.t3.medium\ndblab:\n  apiEndpoint: http://127.0.0.1:1\n  token: ${DBLAB_TOKEN}\naws:\n  region: us-east-1\n  endpoint: http://127.0.0.1:1\n  maxAttempts: 1\n' >"$tmp/config.yaml"
 printf 'source:\n  type: rds\n  identifier: production-db\nclone:\n  instanceClas: db.t3.medium\n' >"$tmp/typo.yaml"
 vg_fails=0
@@ -45,26 +46,26 @@ printf '{%s,%s,"clone":{"id":["x"],"kind":"instance"}}\n' "$head" "$snap" >"$tmp
 printf '[1, 2]\n' >"$tmp/array.json"
 printf '{%s,"runId":"a","runId":"b"}\n' "$head" >"$tmp/dupkey.json"
 : >"$tmp/empty.json"
-c="-config $tmp/config.yaml"
+cfg=$tmp/config.yaml
 for cmd in rds-snapshot-latest rds-clone-create rds-clone-wait dblab-refresh rds-clone-delete rds-clone-gc; do
     expect 78 "$cmd" - -config "$tmp/typo.yaml"
 done
 for cmd in rds-clone-create rds-clone-gc dblab-refresh; do
-    expect 64 "$cmd" - $c -no-such-flag
+    expect 64 "$cmd" - -config "$cfg" -no-such-flag
 done
 for cmd in rds-clone-create rds-clone-wait dblab-refresh rds-clone-delete; do
-    expect 65 "$cmd" "$tmp/malformed.json" $c
-    expect 65 "$cmd" "$tmp/version.json" $c
+    expect 65 "$cmd" "$tmp/malformed.json" -config "$cfg"
+    expect 65 "$cmd" "$tmp/version.json" -config "$cfg"
 done
-expect 65 rds-clone-create "$tmp/nosnap.json" $c
-expect 65 rds-clone-create "$tmp/badsnap.json" $c
-expect 65 rds-clone-wait "$tmp/noclone.json" $c
-expect 65 rds-clone-wait "$tmp/badclone.json" $c
-expect 65 rds-clone-delete "$tmp/noclone.json" $c
-expect 65 rds-clone-delete "$tmp/badclone.json" $c
-expect 65 dblab-refresh "$tmp/noendpoint.json" $c
-expect 65 rds-clone-wait "$tmp/empty.json" $c
-expect 65 rds-clone-wait "$tmp/array.json" $c
-expect 65 rds-clone-wait "$tmp/dupkey.json" $c
-expect 65 rds-clone-wait - $c -in "$tmp/none.json"
+expect 65 rds-clone-create "$tmp/nosnap.json" -config "$cfg"
+expect 65 rds-clone-create "$tmp/badsnap.json" -config "$cfg"
+expect 65 rds-clone-wait "$tmp/noclone.json" -config "$cfg"
+expect 65 rds-clone-wait "$tmp/badclone.json" -config "$cfg"
+expect 65 rds-clone-delete "$tmp/noclone.json" -config "$cfg"
+expect 65 rds-clone-delete "$tmp/badclone.json" -config "$cfg"
+expect 65 dblab-refresh "$tmp/noendpoint.json" -config "$cfg"
+expect 65 rds-clone-wait "$tmp/empty.json" -config "$cfg"
+expect 65 rds-clone-wait "$tmp/array.json" -config "$cfg"
+expect 65 rds-clone-wait "$tmp/dupkey.json" -config "$cfg"
+expect 65 rds-clone-wait - -config "$cfg" -in "$tmp/none.json"
 [ "$vg_fails" -eq 0 ]

@@ -169,6 +169,10 @@ drt_run() {
 
 # The same in the background: drt_run_bg [ARGS...]; ...; drt_run_wait
 drt_run_bg() {
+    # Truncate before the job starts: on a loaded machine the background redirect
+    # happens late, and drt_wait_log would match the previous case's stale log.
+    : >"$DRT_DIR/out"
+    : >"$DRT_DIR/err"
     "$DRT_BIN/dblab-refresh" -config "$DRT_DIR/config.yaml" "$@" <"$DRT_DIR/in.json" \
         >"$DRT_DIR/out" 2>"$DRT_DIR/err" &
     DRT_RUN_PID=$!

@@ -1,6 +1,7 @@
 /* Clone naming, the tag set, the guard, garbage-collection eligibility and the
  * adaptive poll schedule. */
 #include <check.h>
+#include "check_main.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -303,20 +304,14 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("clone");
-    TCase *tc = tcase_create("clone");
-    tcase_add_test(tc, test_name_for_time);
-    tcase_add_test(tc, test_name_for_run_id);
-    tcase_add_test(tc, test_name_check);
-    tcase_add_test(tc, test_run_id_from_env);
-    tcase_add_test(tc, test_tags_build);
-    tcase_add_test(tc, test_guard);
-    tcase_add_test(tc, test_gc_eligible);
-    tcase_add_test(tc, test_poll_schedule);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return run_suites(SUITE_OF_TESTS("clone", 0,
+                                     test_name_for_time,
+                                     test_name_for_run_id,
+                                     test_name_check,
+                                     test_run_id_from_env,
+                                     test_tags_build,
+                                     test_guard,
+                                     test_gc_eligible,
+                                     test_poll_schedule),
+                      NULL);
 }

@@ -3,6 +3,7 @@
  * type, LocalTime timestamps, error bodies with only code and message), the
  * spec's shape where it differs, and malformed bodies. */
 #include <check.h>
+#include "check_main.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -341,9 +342,5 @@ static Suite *dblab_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(dblab_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suites(dblab_suite(), NULL);
 }

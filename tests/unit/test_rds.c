@@ -2,6 +2,7 @@
  * TagList/Tag, DBClusterMembers/DBClusterMember, absent Endpoint while creating,
  * Marker on all but the last page). */
 #include <check.h>
+#include "check_main.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -353,19 +354,13 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("rds");
-    TCase *tc = tcase_create("parse");
-    tcase_add_test(tc, test_snapshot_page);
-    tcase_add_test(tc, test_snapshot_page_stop);
-    tcase_add_test(tc, test_empty_page_without_namespace);
-    tcase_add_test(tc, test_cluster_snapshot);
-    tcase_add_test(tc, test_instances);
-    tcase_add_test(tc, test_cluster_members);
-    tcase_add_test(tc, test_restore_result_and_tags);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return run_suites(SUITE_OF_TESTS("rds", 0,
+                                     test_snapshot_page,
+                                     test_snapshot_page_stop,
+                                     test_empty_page_without_namespace,
+                                     test_cluster_snapshot,
+                                     test_instances,
+                                     test_cluster_members,
+                                     test_restore_result_and_tags),
+                      NULL);
 }

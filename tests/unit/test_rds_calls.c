@@ -3,6 +3,7 @@
  * errors carrying the resource, AWS's code, message and RequestId, not-found
  * mapped to exit 86, and the guarded delete path refusing before any change. */
 #include <check.h>
+#include "check_main.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -390,19 +391,12 @@ END_TEST
 int main(void)
 {
     log_init("test_rds_calls", LOG_FORMAT_TEXT, LOG_LEVEL_ERROR);
-    Suite *s = suite_create("rds_calls");
-    TCase *tc = tcase_create("calls");
-    tcase_set_timeout(tc, 30);
-    tcase_add_test(tc, test_every_page);
-    tcase_add_test(tc, test_stop_early);
-    tcase_add_test(tc, test_not_found_and_error_text);
-    tcase_add_test(tc, test_restore_parameters);
-    tcase_add_test(tc, test_guarded_delete);
-    tcase_add_test(tc, test_point_in_time);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return run_suites(SUITE_OF_TESTS("rds_calls", 30,
+                                     test_every_page,
+                                     test_stop_early,
+                                     test_not_found_and_error_text,
+                                     test_restore_parameters,
+                                     test_guarded_delete,
+                                     test_point_in_time),
+                      NULL);
 }

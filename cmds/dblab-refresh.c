@@ -128,6 +128,26 @@ static int resolve_jobs(int setting, const char *cfg_key, int auto_value, const 
     return 0;
 }
 
+/* The clone's endpoint from the run document. A dry run that precedes any clone
+ * gets placeholders (the upstream dry run created none). Checked once before any
+ * network call, so a bad document is 65 whatever the engine's state. */
+static int read_endpoint(const cJSON *doc, int dry, const char **host, long long *port,
+                         struct err *e)
+{
+    *host = "<clone endpoint>";
+    *port = 5432;
+    if (!rundoc_section(doc, "endpoint") && dry)
+        return 0;
+    int rc = rundoc_get_string(doc, "endpoint", "host", host, e);
+    if (rc == 0)
+        rc = rundoc_get_int(doc, "endpoint", "port", port, e);
+    if (rc)
+        return rc;
+    if (*port < 1 || *port > 65535)
+        return err_set(e, DRR_EXIT_INPUT, "endpoint.port: %lld is not a TCP port", *port);
+    return 0;
+}
+
 static int build_projection(struct app *a, struct projection *p, struct err *e)
 {
     const struct config *cfg = &a->cfg;
@@ -138,19 +158,12 @@ static int build_projection(struct app *a, struct projection *p, struct err *e)
     p->update = cJSON_CreateObject();
     p->n_keys = 0;
 
-    /* connection: the clone's endpoint. A dry run that precedes any clone shows
-     * placeholders (the upstream dry run created none). */
-    const char *host = "<clone endpoint>";
-    long long port = 5432;
-    if (endpoint || !dry) {
-        int rc = rundoc_get_string(doc, "endpoint", "host", &host, e);
-        if (rc == 0)
-            rc = rundoc_get_int(doc, "endpoint", "port", &port, e);
-        if (rc)
-            return rc;
-        if (port < 1 || port > 65535)
-            return err_set(e, DRR_EXIT_INPUT, "endpoint.port: %lld is not a TCP port", port);
-    }
+    /* connection: the clone's endpoint */
+    const char *host;
+    long long port;
+    int rc = read_endpoint(doc, dry, &host, &port, e);
+    if (rc)
+        return rc;
     /* With rdsIam the engine finds the endpoint from the instance id and does
      * not read host/port: a server.yml without them is fine. */
     int iam = cfg->clone.enable_iam_auth == TRI_TRUE;
@@ -197,7 +210,7 @@ static int build_projection(struct app *a, struct projection *p, struct err *e)
     else
         snprintf(why, sizeof why, "the vCPUs of instance class \"%s\" are unknown", cls ? cls : "");
     int dump_jobs, restore_jobs;
-    int rc = resolve_jobs(cfg->dblab.dump_parallel_jobs, "dblab.dumpParallelJobs",
+    rc = resolve_jobs(cfg->dblab.dump_parallel_jobs, "dblab.dumpParallelJobs",
                           vcpus > 0 ? (vcpus / 2 > 1 ? vcpus / 2 : 1) : -1, why, &dump_jobs, e);
     if (rc)
         return rc;
@@ -434,6 +447,10 @@ static int run(struct app *a, struct dblab_client **cp, struct err *e)
 
     if (!dry && !rundoc_section(a->doc, "endpoint"))
         return err_set(e, DRR_EXIT_INPUT, "endpoint: missing section (run rds-clone-wait first)");
+    const char *host;
+    long long port;
+    if ((rc = read_endpoint(a->doc, dry, &host, &port, e)))
+        return rc;
     if ((rc = resolve_secrets(a, e)))
         return rc;
 

@@ -46,6 +46,30 @@ void clone_delete_result_free(struct clone_delete_result *r)
     memset(r, 0, sizeof *r);
 }
 
+/* Describes the instance or the cluster id; on success copies its status into
+ * status ("" when AWS gave none). Returns rds_get_*'s code. */
+static int describe_status(struct aws_ctx *aws, enum rds_kind kind, const char *id,
+                           char *status, size_t n, struct aws_error *ae, struct err *e)
+{
+    int rc;
+    const char *st = NULL;
+    struct rds_instance inst;
+    struct rds_cluster cl;
+    memset(&inst, 0, sizeof inst);
+    memset(&cl, 0, sizeof cl);
+    if (kind == RDS_KIND_CLUSTER) {
+        rc = rds_get_cluster(aws, id, &cl, ae, e);
+        st = cl.status;
+    } else {
+        rc = rds_get_instance(aws, id, &inst, ae, e);
+        st = inst.status;
+    }
+    snprintf(status, n, "%s", rc == 0 && st ? st : "");
+    rds_instance_free(&inst);
+    rds_cluster_free(&cl);
+    return rc;
+}
+
 /* After "not found": when the create's answer was lost, AWS may not show the clone
  * yet. Looks again until it appears (1) or the grace period ends (0). */
 static int appears(struct aws_ctx *aws, enum rds_kind kind, const char *id, double grace,
@@ -59,16 +83,8 @@ static int appears(struct aws_ctx *aws, enum rds_kind kind, const char *id, doub
     while (clock_monotonic() - start < grace) {
         if (signals_sleep(poll_next(&ps)))
             return -interrupted(e, id);
-        int rc;
-        if (kind == RDS_KIND_CLUSTER) {
-            struct rds_cluster cl;
-            rc = rds_get_cluster(aws, id, &cl, NULL, e);
-            rds_cluster_free(&cl);
-        } else {
-            struct rds_instance inst;
-            rc = rds_get_instance(aws, id, &inst, NULL, e);
-            rds_instance_free(&inst);
-        }
+        char status[64];
+        int rc = describe_status(aws, kind, id, status, sizeof status, NULL, e);
         if (rc == 0) {
             log_info("DB %s %s appeared after %.1f s", kind == RDS_KIND_CLUSTER ? "cluster" : "instance",
                      id, clock_monotonic() - start);
@@ -91,23 +107,10 @@ static int wait_gone(struct aws_ctx *aws, enum rds_kind kind, const char *id, in
     const char *kn = kind == RDS_KIND_CLUSTER ? "cluster" : "instance";
     for (;;) {
         struct aws_error ae;
-        int rc;
-        const char *status = NULL;
-        struct rds_instance inst;
-        struct rds_cluster cl;
-        memset(&inst, 0, sizeof inst);
-        memset(&cl, 0, sizeof cl);
-        if (kind == RDS_KIND_CLUSTER) {
-            rc = rds_get_cluster(aws, id, &cl, &ae, e);
-            status = cl.status;
-        } else {
-            rc = rds_get_instance(aws, id, &inst, &ae, e);
-            status = inst.status;
-        }
+        char status[64];
+        int rc = describe_status(aws, kind, id, status, sizeof status, &ae, e);
         if (rc == 0)
-            log_debug("DB %s %s: %s", kn, id, status ? status : "?");
-        rds_instance_free(&inst);
-        rds_cluster_free(&cl);
+            log_debug("DB %s %s: %s", kn, id, status[0] ? status : "?");
         if (rc == DRR_EXIT_NOT_FOUND) {
             err_clear(e);
             log_info("DB %s %s is gone", kn, id);
@@ -128,34 +131,35 @@ static int wait_gone(struct aws_ctx *aws, enum rds_kind kind, const char *id, in
     }
 }
 
-/* DeleteDBInstance with a short retry while AWS says the instance is busy. */
-static int delete_instance_call(struct aws_ctx *aws, const char *id, int aurora_member,
-                                int *gone, struct err *e)
+/* DeleteDBInstance / DeleteDBCluster with a short retry while AWS says the resource
+ * is busy. Not found, or already on its way out, is success (*gone = 1). */
+static int delete_call(struct aws_ctx *aws, enum rds_kind kind, const char *id, int aurora_member,
+                       int *gone, struct err *e)
 {
+    const int cluster = kind == RDS_KIND_CLUSTER;
     struct poll_schedule ps;
     poll_init(&ps, 0);
     double start = clock_monotonic();
     for (;;) {
         struct aws_error ae;
-        int rc = aurora_member ? rds_delete_db_instance(aws, id, -1, -1, &ae, e)
-                               : rds_delete_db_instance(aws, id, 1, 1, &ae, e);
+        int rc = cluster         ? rds_delete_db_cluster(aws, id, &ae, e)
+                 : aurora_member ? rds_delete_db_instance(aws, id, -1, -1, &ae, e)
+                                 : rds_delete_db_instance(aws, id, 1, 1, &ae, e);
         if (rc == 0)
             return 0;
-        if (rds_error_is(&ae, "DBInstanceNotFound")) {
+        if (rds_error_is(&ae, cluster ? "DBClusterNotFoundFault" : "DBInstanceNotFound")) {
             err_clear(e);
             *gone = 1;
             return 0;
         }
-        if (!rds_error_is(&ae, "InvalidDBInstanceState"))
+        if (!rds_error_is(&ae, cluster ? "InvalidDBClusterStateFault" : "InvalidDBInstanceState"))
             return rc;
         /* Already deleting is success; anything else (modifying, backing-up) may pass. */
-        struct rds_instance inst;
+        char status[64];
         struct err e2;
         err_clear(&e2);
-        int rc2 = rds_get_instance(aws, id, &inst, NULL, &e2);
-        int away = rc2 == DRR_EXIT_NOT_FOUND || (rc2 == 0 && going_away(inst.status));
-        rds_instance_free(&inst);
-        if (away) {
+        int rc2 = describe_status(aws, kind, id, status, sizeof status, NULL, &e2);
+        if (rc2 == DRR_EXIT_NOT_FOUND || (rc2 == 0 && going_away(status))) {
             err_clear(e);
             *gone = 1;
             return 0;
@@ -219,7 +223,7 @@ static int delete_one_instance(struct aws_ctx *aws, const char *id, int aurora_m
             return rc;
     }
     log_info("deleting DB instance %s", id);
-    return delete_instance_call(aws, id, aurora_member, gone, e);
+    return delete_call(aws, RDS_KIND_INSTANCE, id, aurora_member, gone, e);
 }
 
 static int delete_instance_clone(struct aws_ctx *aws, const char *name,
@@ -234,40 +238,6 @@ static int delete_instance_clone(struct aws_ctx *aws, const char *name,
     if (o->wait && !o->dry_run && !gone)
         return wait_gone(aws, RDS_KIND_INSTANCE, name, o->wait_timeout, e);
     return 0;
-}
-
-static int delete_cluster_call(struct aws_ctx *aws, const char *id, struct err *e)
-{
-    struct poll_schedule ps;
-    poll_init(&ps, 0);
-    double start = clock_monotonic();
-    for (;;) {
-        struct aws_error ae;
-        int rc = rds_delete_db_cluster(aws, id, &ae, e);
-        if (rc == 0)
-            return 0;
-        if (rds_error_is(&ae, "DBClusterNotFoundFault")) {
-            err_clear(e);
-            return 0;
-        }
-        if (!rds_error_is(&ae, "InvalidDBClusterStateFault"))
-            return rc;
-        struct rds_cluster cl;
-        struct err e2;
-        err_clear(&e2);
-        int rc2 = rds_get_cluster(aws, id, &cl, NULL, &e2);
-        int away = rc2 == DRR_EXIT_NOT_FOUND || (rc2 == 0 && going_away(cl.status));
-        rds_cluster_free(&cl);
-        if (away) {
-            err_clear(e);
-            return 0;
-        }
-        if (clock_monotonic() - start > BUSY_RETRY_SECONDS * poll_scale())
-            return e->code = DRR_EXIT_TEMPFAIL;
-        log_warn("%s; retrying", e->msg);
-        if (signals_sleep(poll_next(&ps)))
-            return interrupted(e, id);
-    }
 }
 
 static int delete_cluster_clone(struct aws_ctx *aws, const char *name,
@@ -342,7 +312,8 @@ static int delete_cluster_clone(struct aws_ctx *aws, const char *name,
             return rc;
     }
     log_info("deleting DB cluster %s", name);
-    rc = delete_cluster_call(aws, name, e);
+    int cluster_gone = 0; /* not reported; wait_gone returns at once when it is gone */
+    rc = delete_call(aws, RDS_KIND_CLUSTER, name, 0, &cluster_gone, e);
     if (rc)
         return rc;
     if (o->wait)

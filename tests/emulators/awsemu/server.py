@@ -465,6 +465,10 @@ class Response:
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "AmazonEmulator"
+    # Headers and body go out in two writes; with Nagle on, the body waits for the
+    # client's delayed ACK of the headers (40 ms on Linux), which real servers
+    # never add. socketserver sets TCP_NODELAY when this is true.
+    disable_nagle_algorithm = True
     sys_version = ""
     emulator = None  # set by make_server
 

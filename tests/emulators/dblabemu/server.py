@@ -40,6 +40,10 @@ def _version_tuple(version):
 
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes; with Nagle on, the body waits for the
+    # client's delayed ACK of the headers (40 ms on Linux), which real servers
+    # never add. socketserver sets TCP_NODELAY when this is true.
+    disable_nagle_algorithm = True
     server_version = "dblab-emulator"
 
     # --- plumbing ----------------------------------------------------------------------

@@ -154,9 +154,11 @@ deps:
 lint:
 	shellcheck -s sh cmds/*.sh tests/run-valgrind
 	shellcheck tests/run-integration tests/demo
-	shellcheck -x -S warning -s bash tests/lib/*.sh tests/integration/*.sh tests/valgrind/*.sh
+	shellcheck -x -S warning -s bash tests/lib/*.sh tests/integration/*.sh tests/valgrind/*.sh \
+	  tests/bench/*.sh
 	/usr/bin/python3 -m py_compile tests/emulators/*.py tests/emulators/*/*.py \
-	  tests/emulators/run-emulators tests/integration/*.py tests/lib/*.py wrappers/airflow/*.py
+	  tests/emulators/run-emulators tests/integration/*.py tests/lib/*.py tests/bench/*.py \
+	  wrappers/airflow/*.py
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/dblab-rds-refresh \

@@ -7,7 +7,8 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/drr-dblab-input.XXXXXX") || exit 70
 trap 'rm -rf "$T"' EXIT
 fail() { echo "FAIL: $*" >&2; [ -f "$T/err" ] && sed 's/^/    /' "$T/err" >&2; exit 1; }
 umask 077
-export DBLAB_TOKEN="tok-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
+DBLAB_TOKEN="tok-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
+export DBLAB_TOKEN
 cat >"$T/config.yaml" <<'YAML'
 source: {type: rds, identifier: production-db}
 clone: {instanceClass: db.t3.medium}

@@ -1,7 +1,10 @@
 /* rds-clone-delete: deletes the run's clone through the guarded delete path
  * (clone.h): described first, refused unless it is named dblab-refresh-* AND
  * tagged ManagedBy=dblab-rds-refresh, never the configured source. Idempotent:
- * not found or already deleting is success. */
+ * not found or already deleting is success. The clone comes from the input
+ * document, or -clone-id, or -run-id (the name rds-clone-create derives from that
+ * run id: a scheduler's clean-up can find a clone whose create never printed its
+ * document, e.g. a create killed after AWS accepted the request). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,13 +20,16 @@
 #include "rds_cli.h"
 #include "rundoc.h"
 
-enum { OPT_WAIT = 1000, OPT_CLONE_ID, OPT_GRACE };
+enum { OPT_WAIT = 1000, OPT_CLONE_ID, OPT_RUN_ID, OPT_GRACE };
 
 static const struct cli_option options[] = {
     {"wait", no_argument, OPT_WAIT, NULL,
      "wait until the clone is gone (up to clone.waitTimeout)"},
     {"clone-id", required_argument, OPT_CLONE_ID, "NAME",
      "delete this clone (no input document is read; its kind follows source.type)"},
+    {"run-id", required_argument, OPT_RUN_ID, "ID",
+     "delete the clone rds-clone-create -run-id ID made (the same derived name; no input "
+     "document is read; its kind follows source.type)"},
     {"grace", required_argument, OPT_GRACE, "DURATION",
      "when the clone is not found, look again for this long (a create whose answer was "
      "lost may not be visible yet), e.g. 15s"},
@@ -33,6 +39,7 @@ static const struct cli_option options[] = {
 struct opts {
     int wait;
     const char *clone_id;
+    const char *run_id;
     int64_t grace;
 };
 static struct opts opts;
@@ -46,6 +53,10 @@ static int on_option(int id, const char *arg, void *ctx, struct err *e)
         if (!*arg)
             return err_set(e, DRR_EXIT_USAGE, "-clone-id: empty");
         o->clone_id = arg;
+    } else if (id == OPT_RUN_ID) {
+        if (!*arg)
+            return err_set(e, DRR_EXIT_USAGE, "-run-id: empty");
+        o->run_id = arg;
     } else if (id == OPT_GRACE) {
         if (duration_parse(arg, &o->grace) != 0)
             return err_set(e, DRR_EXIT_USAGE, "-grace: \"%s\" is not a duration (e.g. 15s)", arg);
@@ -72,24 +83,26 @@ static struct cli_command cmd = {
 
 static const char *const required[] = {"clone", NULL};
 
-/* -clone-id means no document: decided before app_start reads stdin. */
-static int has_clone_id(int argc, char **argv)
+static int is_option(const char *arg, const char *name)
 {
-    for (int i = 1; i < argc; i++) {
-        const char *s = argv[i];
-        if (strcmp(s, "--") == 0)
-            break;
-        while (*s == '-')
-            s++;
-        if (strncmp(s, "clone-id", 8) == 0 && (s[8] == '\0' || s[8] == '='))
+    size_t n = strlen(name);
+    while (*arg == '-')
+        arg++;
+    return strncmp(arg, name, n) == 0 && (arg[n] == '\0' || arg[n] == '=');
+}
+
+/* -clone-id or -run-id means no document: decided before app_start reads stdin. */
+static int names_clone_on_command_line(int argc, char **argv)
+{
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+        if (is_option(argv[i], "clone-id") || is_option(argv[i], "run-id"))
             return 1;
-    }
     return 0;
 }
 
 int main(int argc, char **argv)
 {
-    if (has_clone_id(argc, argv))
+    if (names_clone_on_command_line(argc, argv))
         cmd.reads_document = 0;
     struct app a;
     int rc = app_start(&a, argc, argv, &cmd, required);
@@ -104,8 +117,15 @@ int main(int argc, char **argv)
     memset(&r, 0, sizeof r);
     cJSON *doc = app_doc(&a);
     const char *id = opts.clone_id;
+    char derived[CLONE_NAME_MAX + 1];
     enum rds_kind kind = rds_cli_source_kind(&a.cfg);
-    if (!id) {
+    if (opts.clone_id && opts.run_id) {
+        rc = err_set(&e, DRR_EXIT_USAGE, "-clone-id and -run-id: give one of them");
+    } else if (opts.run_id) {
+        clone_name_for_run_id(opts.run_id, derived, sizeof derived);
+        id = derived;
+        log_info("clone name %s (from run id \"%s\")", id, opts.run_id);
+    } else if (!id) {
         const char *kind_s;
         rc = rundoc_get_string(doc, "clone", "id", &id, &e);
         if (rc == 0)

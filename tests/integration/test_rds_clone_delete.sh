@@ -57,6 +57,22 @@ run d2 rds-clone-delete <"$T/c1.out"; expect_rc 0; validate d2
 run d3 rds-clone-delete -wait <"$T/c1.out"; expect_rc 0
 [ "$(status_of instances "$(jget c1 .clone.id)")" = absent ] || fail "-wait: still there"
 
+# -run-id: the clone of a create whose document was lost (killed after AWS accepted
+# it) is found by the name create derives from the run id; no document is read
+run c3 rds-clone-create -run-id "scheduled__2026-11-26T02:00:00+00:00" <"$T/snap.out"; expect_rc 0
+run r1 rds-clone-delete -run-id "scheduled__2026-11-26T02:00:00+00:00" </dev/null; expect_rc 0
+validate r1
+[ "$(jget r1 .deleted.id)" = "$(jget c3 .clone.id)" ] || fail "-run-id: deleted $(jget r1 .deleted.id)"
+[ "$(jget r1 .deleted.alreadyGone)" = false ] || fail "-run-id: alreadyGone"
+case "$(status_of instances "$(jget c3 .clone.id)")" in deleting|absent) ;;
+    *) fail "-run-id: the clone was not deleted";; esac
+run r2 rds-clone-delete -run-id "scheduled__2026-11-26T02:00:00+00:00" </dev/null; expect_rc 0
+[ "$(jget r2 .deleted.alreadyGone)" = true ] || fail "-run-id twice: alreadyGone"
+run r3 rds-clone-delete -run-id "never-created" -grace 1s </dev/null; expect_rc 0
+[ "$(jget r3 .deleted.alreadyGone)" = true ] || fail "-run-id of no clone: alreadyGone"
+run r4 rds-clone-delete -run-id x -clone-id dblab-refresh-x </dev/null; expect_rc 64
+err_has r4 "give one of them"
+
 # an error that is not retryable: named, with AWS's code, message and RequestId
 run c2 rds-clone-create -run-id denied <"$T/snap.out"; expect_rc 0
 fault '{"type": "error", "action": "DeleteDBInstance", "code": "AccessDenied", "httpStatus": 403,

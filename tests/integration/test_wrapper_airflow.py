@@ -72,7 +72,8 @@ def load_dag(layout, tmp):
 def check_dag_settings(dag):
     if dag.max_active_runs != 1 or dag.catchup is not False:
         fail("max_active_runs=1 and catchup=False expected")
-    if set(dag.tasks) != {"gc", "snapshot", "create", "wait", "refresh", "delete"}:
+    if set(dag.tasks) != {"gc", "snapshot", "create", "wait", "refresh", "delete",
+                          "create_cleanup"}:
         fail("unexpected tasks %s" % sorted(dag.tasks))
     order = ["gc", "snapshot", "create", "wait", "refresh", "delete"]
     for a, b in zip(order, order[1:]):
@@ -83,6 +84,9 @@ def check_dag_settings(dag):
         fail("delete must be a teardown of create")
     if not delete.on_failure_fail_dagrun:
         fail("a failed delete must fail the DAG run (a clone would be left behind)")
+    cleanup = dag.tasks["create_cleanup"]
+    if cleanup.upstream != [dag.tasks["create"]] or cleanup.trigger_rule != "one_failed":
+        fail("create_cleanup must run when create fails (one_failed downstream of create)")
     for t in dag.tasks.values():
         if t.execution_timeout is None:
             fail("%s has no execution_timeout" % t.task_id)
@@ -145,10 +149,13 @@ def run_dag(dag, base_env, run_id):
         ups = [states[u.task_id] for u in t.upstream]
         if t.is_teardown:
             runnable = any(states.get(s.task_id) == "success" for s in t.setups)
+        elif t.trigger_rule == "one_failed":
+            runnable = any(s in ("failed", "upstream_failed") for s in ups)
         else:
             runnable = all(s == "success" for s in ups)
         if not runnable:
-            states[t.task_id] = "skipped" if t.is_teardown or "skipped" in ups else "upstream_failed"
+            skip = t.is_teardown or t.trigger_rule == "one_failed" or "skipped" in ups
+            states[t.task_id] = "skipped" if skip else "upstream_failed"
             continue
         context = {"ti": TaskInstance(xcom), "run_id": run_id,
                    "conn": {"dblab_engine": Conn(TOKEN)}, "var": {"value": VarValue()}}
@@ -203,7 +210,9 @@ def main():
 
             # 1. success
             states, xcom, outputs, dag_state = run_dag(dag, base_env, "scheduled__%s_ok" % layout)
-            if dag_state != "success" or any(s != "success" for s in states.values()):
+            ok = dict.fromkeys(states, "success")
+            ok["create_cleanup"] = "skipped"  # create succeeded
+            if dag_state != "success" or states != ok:
                 for k, outs in outputs.items():
                     print("--- %s:\n%s" % (k, outs[-1][-3000:]), file=sys.stderr)
                 fail("%s: successful run expected, got %s" % (layout, states))
@@ -221,7 +230,7 @@ def main():
                                                             "message": "pg_dump: connection refused"})
             states, xcom, outputs, dag_state = run_dag(dag, base_env, "scheduled__%s_fail" % layout)
             expected = {"gc": "success", "snapshot": "success", "create": "success", "wait": "success",
-                        "refresh": "failed", "delete": "success"}
+                        "refresh": "failed", "delete": "success", "create_cleanup": "skipped"}
             if states != expected or dag_state != "failed":
                 for k, outs in outputs.items():
                     print("--- %s:\n%s" % (k, outs[-1][-3000:]), file=sys.stderr)
@@ -235,7 +244,26 @@ def main():
             for task, outs in outputs.items():
                 if any(TOKEN in o for o in outs):
                     fail("%s: the DBLab token appeared in the output of %s" % (layout, task))
-            print("ok: %s: success run and failing-refresh run with teardown" % layout)
+            # 3. create killed after AWS accepted the restore: no document, and Airflow
+            #    runs no teardown for a failed setup; create_cleanup deletes the clone
+            #    by the name create derives from the run id
+            dag.tasks["create"].bash_command += " >/dev/null; exit 137"
+            states, xcom, outputs, dag_state = run_dag(dag, base_env, "scheduled__%s_killed" % layout)
+            expected = {"gc": "success", "snapshot": "success", "create": "failed",
+                        "create_cleanup": "success", "wait": "upstream_failed",
+                        "refresh": "upstream_failed", "delete": "skipped"}
+            if states != expected or dag_state != "failed":
+                for k, outs in outputs.items():
+                    print("--- %s:\n%s" % (k, outs[-1][-3000:]), file=sys.stderr)
+                fail("%s: killed create: expected %s / failed, got %s / %s"
+                     % (layout, expected, states, dag_state))
+            if json.loads(xcom["create_cleanup"])["deleted"]["alreadyGone"]:
+                fail("%s: create_cleanup found no clone to delete" % layout)
+            left = managed_clones(aws_url)
+            if left:
+                fail("%s: clones left after a killed create: %s" % (layout, left))
+            print("ok: %s: success run, failing-refresh run with teardown, killed create "
+                  "cleaned up" % layout)
     finally:
         if emus:
             emus.stop()

@@ -168,4 +168,23 @@ with DAG(
         execution_timeout=timedelta(minutes=15),
     ).as_teardown(setups=create, on_failure_fail_dagrun=True)
 
+    # Airflow runs no teardown for a setup that failed, but a create that failed may
+    # still have made a clone: killed (or its worker lost) after AWS accepted the
+    # restore, it printed no document. This deletes the clone by the name create
+    # derives from the run id, through the same guard (prefix AND ManagedBy tag);
+    # when there is none (create failed before AWS had it), it is success after
+    # looking for 15 s. A retry of create that succeeds leaves this skipped.
+    create_cleanup = BashOperator(
+        task_id="create_cleanup",
+        bash_command=_PROLOGUE
+        + 'rds-clone-delete -config "$DRR_CONFIG" -run-id "$DRR_RUN_ID" -grace 15s'
+        ' -log-format "$DRR_LOG_FORMAT" </dev/null',
+        env=_env(),
+        append_env=True,
+        trigger_rule="one_failed",
+        skip_on_exit_code=SKIP_CODE,
+        execution_timeout=timedelta(minutes=15),
+    )
+
     gc >> snapshot >> create >> wait >> refresh >> delete
+    create >> create_cleanup

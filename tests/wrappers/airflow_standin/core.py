@@ -9,6 +9,8 @@ module instead. It mirrors Airflow's behaviour where the DAG depends on it:
 - as_teardown(setups=...): a teardown runs once all its upstream tasks are done
   and at least one setup succeeded (ALL_DONE_SETUP_SUCCESS); a normal task runs
   only when every upstream task succeeded (ALL_SUCCESS), else upstream_failed;
+  trigger_rule "one_failed" runs a task once an upstream task failed or is
+  upstream_failed, and skips it otherwise (ONE_FAILED);
 - Variable.get reads AIRFLOW_VAR_<KEY> from the environment first, like Airflow.
 The two public layouts (Airflow 3: airflow.sdk + the standard provider; Airflow 2:
 airflow, airflow.models, airflow.operators.bash) are built from this module by
@@ -88,6 +90,10 @@ class BaseOperator:
         self.dag = dag
         self.retries = args.get("retries", 0)
         self.execution_timeout = args.get("execution_timeout")
+        self.trigger_rule = str(args.get("trigger_rule", "all_success"))
+        if self.trigger_rule not in ("all_success", "one_failed"):
+            raise ValueError("%s: trigger_rule %s is not modelled by the stand-in"
+                             % (task_id, self.trigger_rule))
         self.upstream = []
         self.downstream = []
         self.is_teardown = False

@@ -1,7 +1,7 @@
 # The RDS commands under valgrind, normal and error paths, against the AWS emulator:
 # rds-snapshot-latest (found, not found, stale), rds-clone-create (created, adopted,
 # refused, capacity, Aurora roll-back), rds-clone-wait (available, terminal state,
-# timeout), rds-clone-delete (deleted, already gone, guard), rds-clone-gc (dry run,
+# timeout), rds-clone-delete (deleted, already gone, guard, by run id), rds-clone-gc (dry run,
 # a failed delete). Run by tests/run-valgrind with VG and DRR_BIN set; valgrind exits
 # 99 on a memory error or a definite/indirect leak, so each case checks the exact code.
 set -u
@@ -70,6 +70,8 @@ expect 0 again rds-clone-delete
 : >"$tmp/in"
 expect 83 guard rds-clone-delete -clone-id billing-db
 expect 83 source rds-clone-delete -clone-id production-db
+expect 0 byrun rds-clone-delete -run-id vg-1 -grace 1s
+expect 64 both rds-clone-delete -run-id vg-1 -clone-id dblab-refresh-x
 cp "$tmp/snap.json" "$tmp/in"
 fault '{"type": "restore-outcome", "status": "incompatible-restore", "resource": "instance", "durationSeconds": 60}'
 expect 0 create2 rds-clone-create -run-id vg-3

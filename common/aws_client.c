@@ -13,6 +13,7 @@
 #include <curl/curl.h>
 
 #include "aws_sigv4.h"
+#include "aws_skew.h"
 #include "buf.h"
 #include "clock.h"
 #include "exitcodes.h"
@@ -119,56 +120,6 @@ int aws_ctx_endpoint(struct aws_ctx *ctx, const char *service, const struct aws_
     }
     *out = &ctx->endpoints[svc];
     return 0;
-}
-
-/* ---- clock skew ---- */
-
-int aws_http_date_parse(const char *s, int64_t *out)
-{
-    if (!s)
-        return -1;
-    struct tm tm;
-    memset(&tm, 0, sizeof tm);
-    const char *end = strptime(s, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-    if (!end || *end != '\0')
-        return -1;
-    *out = (int64_t)timegm(&tm);
-    return 0;
-}
-
-/* The codes AWS answers with when the request's time is too far from its own
- * (the Java SDK's ClockSkewAdjuster list). */
-static int is_skew_code(const char *code)
-{
-    static const char *const codes[] = {"RequestTimeTooSkewed", "RequestExpired",
-                                        "RequestInTheFuture", "InvalidSignatureException",
-                                        "SignatureDoesNotMatch", "AuthFailure", NULL};
-    for (size_t i = 0; codes[i]; i++)
-        if (strcmp(code, codes[i]) == 0)
-            return 1;
-    return 0;
-}
-
-/* After a skew-coded error: if AWS's Date is far from our signing time, adopt
- * it and return 1 (sign again now). */
-static int correct_clock_skew(struct aws_ctx *ctx, const struct http_response *resp,
-                              const char *code, int64_t signed_at)
-{
-    if (!is_skew_code(code))
-        return 0;
-    char *date = http_response_header(resp, "Date");
-    int64_t server;
-    int ok = aws_http_date_parse(date, &server) == 0;
-    free(date);
-    if (!ok)
-        return 0;
-    int64_t skew = server - signed_at;
-    if (skew < AWS_CLOCK_SKEW_THRESHOLD && skew > -AWS_CLOCK_SKEW_THRESHOLD)
-        return 0;
-    ctx->clock_offset += skew;
-    log_warn("aws: the local clock is %+llds off AWS's (%s); signing with AWS's time from now on "
-             "(fix the host's clock: NTP)", (long long)-skew, code);
-    return 1;
 }
 
 /* ---- errors of the awsJson1_1 protocol ---- */
@@ -360,7 +311,7 @@ static int perform(struct aws_ctx *ctx, int svc, const char *op, enum protocol p
                     aws_error_from_json(resp->status, resp, rid, ae);
                 cls = aws_retry_classify(resp->status, ae->code, 0);
                 if (!skew_corrected && attempt < ctx->retry.max_attempts &&
-                    correct_clock_skew(ctx, resp, ae->code, signed_at)) {
+                    aws_clock_skew_correct(&ctx->clock_offset, resp, ae->code, signed_at)) {
                     skew_corrected = 1;
                     free(rid);
                     continue; /* signed again at once with the corrected time */

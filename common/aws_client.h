@@ -111,13 +111,6 @@ int aws_ctx_from_config(struct aws_ctx *ctx, const struct config *cfg, struct er
 void aws_ctx_set_credentials_fn(struct aws_ctx *ctx, aws_creds_fn fn, void *fn_ctx);
 void aws_ctx_free(struct aws_ctx *ctx);
 
-/* Parses an HTTP Date header ("Wed, 26 Nov 2026 01:12:00 GMT", RFC 7231's
- * IMF-fixdate) into epoch seconds. 0 ok, -1 invalid. */
-int aws_http_date_parse(const char *s, int64_t *out);
-/* Differences between the local clock and AWS's larger than this (seconds)
- * are corrected after a skew error (AWS rejects beyond 5 minutes). */
-#define AWS_CLOCK_SKEW_THRESHOLD 240
-
 /* The endpoint of a service ("rds", "sts", "secretsmanager", "ssm"), resolved once. */
 int aws_ctx_endpoint(struct aws_ctx *ctx, const char *service, const struct aws_endpoint **out,
                      struct err *e);

@@ -26,6 +26,7 @@ struct creds_ctx {
     struct http_client *http;  /* STS calls (borrowed or owned) */
     int owns_http;
     struct http_client *meta_http; /* short timeouts for IMDS / container, owned, lazy */
+    int64_t clock_offset;      /* added to the local clock when signing STS calls (aws_skew.h) */
 };
 
 struct creds_source {

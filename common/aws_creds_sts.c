@@ -7,6 +7,7 @@
 #include "aws_query.h"
 #include "aws_retry.h"
 #include "aws_sigv4.h"
+#include "aws_skew.h"
 #include "aws_xml.h"
 #include "buf.h"
 #include "clock.h"
@@ -107,11 +108,13 @@ static int parse_credentials(const char *action, const struct http_response *res
     return rc;
 }
 
-/* Signs a form POST to url for STS (host and content type signed, plus the
- * headers sigv4 adds) into headers[]; returns how many. signer NULL: unsigned. */
+/* Signs a form POST to url for STS at signed_at (host and content type signed,
+ * plus the headers sigv4 adds) into headers[]; returns how many. signer NULL:
+ * unsigned. */
 static int sts_headers(const struct aws_endpoint *ep, const struct buf *body,
-                       const struct aws_credentials *signer, struct sigv4_signed *sig,
-                       struct http_header *headers, size_t *n, struct err *e)
+                       const struct aws_credentials *signer, int64_t signed_at,
+                       struct sigv4_signed *sig, struct http_header *headers, size_t *n,
+                       struct err *e)
 {
     headers[0] = (struct http_header){ "Host", ep->host };
     headers[1] = (struct http_header){ "Content-Type",
@@ -122,7 +125,7 @@ static int sts_headers(const struct aws_endpoint *ep, const struct buf *body,
     struct sigv4_request req = { "POST", ep->path, NULL, headers, 2, body->data, body->len };
     struct sigv4_credentials sc = { signer->access_key_id, signer->secret_access_key,
                                     signer->session_token };
-    struct sigv4_options opt = { ep->region, ep->signing_name, clock_now(), 1, 0, 0 };
+    struct sigv4_options opt = { ep->region, ep->signing_name, signed_at, 1, 0, 0 };
     int rc = sigv4_sign(&req, &sc, &opt, sig, e);
     if (rc != 0)
         return rc;
@@ -153,33 +156,41 @@ int creds_sts_call(struct creds_ctx *c, const char *action, const char *const *p
     struct http_response resp = {0};
     struct sigv4_signed sig;
     memset(&sig, 0, sizeof sig);
-    struct http_header headers[2 + SIGV4_MAX_ADDED_HEADERS];
-    size_t n_headers = 0;
-    /* Signed once: the retries of creds_http_call stay well inside the
-     * signature's 15-minute validity. */
-    rc = sts_headers(&ep, &body, signer, &sig, headers, &n_headers, e);
-    if (rc != 0) {
-        err_prefix(e, "%s", what);
-        goto done;
+    /* A second pass only after a clock-skew rejection, signed with AWS's time. */
+    for (int pass = 1; pass <= 2; pass++) {
+        struct http_header headers[2 + SIGV4_MAX_ADDED_HEADERS];
+        size_t n_headers = 0;
+        int64_t signed_at = clock_now() + c->clock_offset;
+        /* Signed once per pass: the retries of creds_http_call stay well inside
+         * the signature's 15-minute validity. */
+        sigv4_signed_free(&sig);
+        rc = sts_headers(&ep, &body, signer, signed_at, &sig, headers, &n_headers, e);
+        if (rc != 0) {
+            err_prefix(e, "%s", what);
+            break;
+        }
+        struct http_request req = {
+            .method = "POST", .url = ep.url, .headers = headers, .n_headers = n_headers,
+            .body = body.data, .body_len = body.len, .timeout_ms = 0,
+        };
+        rc = creds_http_call(creds_sts_http(c), &req, c->max_attempts, sts_error_code, &resp,
+                             what, e);
+        if (rc == 0 && resp.status == 200) {
+            rc = parse_credentials(action, &resp, out, what, e);
+        } else if (rc == 0) {
+            struct aws_error ae;
+            sts_error(&resp, &ae);
+            if (pass == 1 && signer &&
+                aws_clock_skew_correct(&c->clock_offset, &resp, ae.code, signed_at))
+                continue;
+            char msg[900];
+            aws_error_format(&ae, msg, sizeof msg);
+            enum aws_retry_class cls = aws_retry_classify(resp.status, ae.code, 0);
+            rc = err_set(e, cls == AWS_RETRY_NONE ? DRR_EXIT_AWS : DRR_EXIT_TEMPFAIL, "%s: %s",
+                         what, msg);
+        }
+        break;
     }
-    struct http_request req = {
-        .method = "POST", .url = ep.url, .headers = headers, .n_headers = n_headers,
-        .body = body.data, .body_len = body.len, .timeout_ms = 0,
-    };
-    rc = creds_http_call(creds_sts_http(c), &req, c->max_attempts, sts_error_code, &resp, what,
-                         e);
-    if (rc == 0 && resp.status == 200) {
-        rc = parse_credentials(action, &resp, out, what, e);
-    } else if (rc == 0) {
-        struct aws_error ae;
-        sts_error(&resp, &ae);
-        char msg[900];
-        aws_error_format(&ae, msg, sizeof msg);
-        enum aws_retry_class cls = aws_retry_classify(resp.status, ae.code, 0);
-        rc = err_set(e, cls == AWS_RETRY_NONE ? DRR_EXIT_AWS : DRR_EXIT_TEMPFAIL, "%s: %s", what,
-                     msg);
-    }
-done:
     sigv4_signed_free(&sig);
     http_response_free(&resp);
     free_secret(buf_detach(&body));

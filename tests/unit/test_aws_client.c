@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "aws_client.h"
+#include "aws_skew.h"
 #include "aws_sigv4.h"
 #include "buf.h"
 #include "check_main.h"

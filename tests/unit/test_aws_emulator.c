@@ -388,6 +388,47 @@ START_TEST(test_clock_skew_is_corrected)
 }
 END_TEST
 
+/* The credential chain's STS calls are corrected the same way: AssumeRole for a
+ * role_arn + source_profile profile, signed by a clock 10 minutes fast (AWS allows
+ * 5). Expirations are still compared with the local clock, as in the SDKs: the
+ * hour-long session looks 10 minutes shorter. */
+START_TEST(test_sts_clock_skew_is_corrected)
+{
+    ck_assert_msg(emu_url[0], "the emulator did not start (see %s)", emu_script);
+    char *dir = tmp_dir_new();
+    char *config = tmp_write(dir, "config",
+                             "[profile base]\n"
+                             "aws_access_key_id = " AKID "\n"
+                             "aws_secret_access_key = " SECRET "\n"
+                             "[profile refresh]\n"
+                             "role_arn = arn:aws:iam::123456789012:role/dblab-rds-refresh\n"
+                             "source_profile = base\n");
+    setenv("AWS_CONFIG_FILE", config, 1);
+    setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null", 1);
+    unsetenv("AWS_ACCESS_KEY_ID");
+    unsetenv("AWS_SECRET_ACCESS_KEY");
+    unsetenv("AWS_SESSION_TOKEN");
+    unsetenv("AWS_PROFILE");
+    int64_t skew = 600;
+    clock_set(skewed_clock, &skew);
+    struct aws_creds_options o = {.profile = "refresh", .region = "us-east-1",
+                                  .sts_endpoint = emu_url, .max_attempts = 2};
+    struct aws_creds_provider *p = aws_creds_provider_new(&o);
+    const struct aws_credentials *cr = NULL;
+    struct err e = {0};
+    int rc = aws_creds_get(p, &cr, &e);
+    clock_set(NULL, NULL);
+    ck_assert_msg(rc == 0, "%s", e.msg);
+    ck_assert_ptr_nonnull(cr->session_token);
+    ck_assert_int_gt(cr->expiration, (int64_t)time(NULL) + 3000);
+    aws_creds_provider_free(p);
+    unsetenv("AWS_CONFIG_FILE");
+    unsetenv("AWS_SHARED_CREDENTIALS_FILE");
+    free(config);
+    tmp_dir_remove(dir);
+}
+END_TEST
+
 /* ---- 50 pages, flat memory ---- */
 
 struct walk {
@@ -471,6 +512,7 @@ int main(void)
     tcase_add_test(tc, test_client_errors);
     tcase_add_test(tc, test_json_services);
     tcase_add_test(tc, test_clock_skew_is_corrected);
+    tcase_add_test(tc, test_sts_clock_skew_is_corrected);
     tcase_add_test(tc, test_fifty_pages_flat_memory);
     suite_add_tcase(s, tc);
     int rc = run_suites(s, NULL);

@@ -235,7 +235,9 @@ static int delete_instance_clone(struct aws_ctx *aws, const char *name,
     if (rc)
         return rc;
     r->already_gone = gone;
-    if (o->wait && !o->dry_run && !gone)
+    /* "gone" also means already deleting: -wait waits for that too (wait_gone
+     * returns at once when it is not found). */
+    if (o->wait && !o->dry_run)
         return wait_gone(aws, RDS_KIND_INSTANCE, name, o->wait_timeout, e);
     return 0;
 }

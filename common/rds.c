@@ -234,22 +234,36 @@ static void add_security_groups(struct aws_params *p, const struct rds_create_op
                             o->n_security_groups);
 }
 
-static int instance_result(xmlDoc *doc, const char *action, struct rds_instance *out,
-                           struct err *e)
+/* The changing calls answer with the one DBInstance / DBCluster they act on:
+ * call action, free p, and parse that item into out (NULL: only checked). */
+static int instance_call(struct aws_ctx *aws, const char *action, const char *id,
+                         struct aws_params *p, struct rds_instance *out, struct aws_error *ae,
+                         struct err *e)
 {
+    xmlDoc *doc;
+    int rc = call(aws, action, id, p, &doc, ae, e);
+    aws_params_free(p);
+    if (rc)
+        return rc;
     const xmlNode *n;
-    int rc = rds_result_item(doc, action, "DBInstance", &n, e);
+    rc = rds_result_item(doc, action, "DBInstance", &n, e);
     if (rc == 0 && out)
         rds_parse_instance(n, out);
     xmlFreeDoc(doc);
     return rc;
 }
 
-static int cluster_result(xmlDoc *doc, const char *action, struct rds_cluster *out,
-                          struct err *e)
+static int cluster_call(struct aws_ctx *aws, const char *action, const char *id,
+                        struct aws_params *p, struct rds_cluster *out, struct aws_error *ae,
+                        struct err *e)
 {
+    xmlDoc *doc;
+    int rc = call(aws, action, id, p, &doc, ae, e);
+    aws_params_free(p);
+    if (rc)
+        return rc;
     const xmlNode *n;
-    int rc = rds_result_item(doc, action, "DBCluster", &n, e);
+    rc = rds_result_item(doc, action, "DBCluster", &n, e);
     if (rc == 0 && out)
         rds_parse_cluster(n, out);
     xmlFreeDoc(doc);
@@ -277,12 +291,7 @@ int rds_restore_db_instance_from_snapshot(struct aws_ctx *aws, const char *id,
     add_tristate(&p, "EnableIAMDatabaseAuthentication", o->enable_iam_auth);
     aws_params_add(&p, "DBParameterGroupName", o->parameter_group);
     aws_params_add_bool(&p, "DeletionProtection", 0);
-    xmlDoc *doc;
-    int rc = call(aws, "RestoreDBInstanceFromDBSnapshot", id, &p, &doc, ae, e);
-    aws_params_free(&p);
-    if (rc)
-        return rc;
-    return instance_result(doc, "RestoreDBInstanceFromDBSnapshot", out, e);
+    return instance_call(aws, "RestoreDBInstanceFromDBSnapshot", id, &p, out, ae, e);
 }
 
 static void add_cluster_opts(struct aws_params *p, const struct rds_create_opts *o)
@@ -311,12 +320,7 @@ int rds_restore_db_cluster_from_snapshot(struct aws_ctx *aws, const char *id,
     aws_params_add(&p, "EngineVersion", engine_version);
     aws_params_add(&p, "DatabaseName", o->db_name);
     add_cluster_opts(&p, o);
-    xmlDoc *doc;
-    int rc = call(aws, "RestoreDBClusterFromSnapshot", id, &p, &doc, ae, e);
-    aws_params_free(&p);
-    if (rc)
-        return rc;
-    return cluster_result(doc, "RestoreDBClusterFromSnapshot", out, e);
+    return cluster_call(aws, "RestoreDBClusterFromSnapshot", id, &p, out, ae, e);
 }
 
 int rds_restore_db_cluster_to_point_in_time(struct aws_ctx *aws, const char *id,
@@ -338,12 +342,7 @@ int rds_restore_db_cluster_to_point_in_time(struct aws_ctx *aws, const char *id,
         aws_params_add_bool(&p, "UseLatestRestorableTime", 1);
     }
     add_cluster_opts(&p, o);
-    xmlDoc *doc;
-    int rc = call(aws, "RestoreDBClusterToPointInTime", id, &p, &doc, ae, e);
-    aws_params_free(&p);
-    if (rc)
-        return rc;
-    return cluster_result(doc, "RestoreDBClusterToPointInTime", out, e);
+    return cluster_call(aws, "RestoreDBClusterToPointInTime", id, &p, out, ae, e);
 }
 
 int rds_restore_db_instance_to_point_in_time(struct aws_ctx *aws, const char *id,
@@ -375,12 +374,7 @@ int rds_restore_db_instance_to_point_in_time(struct aws_ctx *aws, const char *id
     add_tristate(&p, "EnableIAMDatabaseAuthentication", o->enable_iam_auth);
     aws_params_add(&p, "DBParameterGroupName", o->parameter_group);
     aws_params_add_bool(&p, "DeletionProtection", 0);
-    xmlDoc *doc;
-    int rc = call(aws, "RestoreDBInstanceToPointInTime", id, &p, &doc, ae, e);
-    aws_params_free(&p);
-    if (rc)
-        return rc;
-    return instance_result(doc, "RestoreDBInstanceToPointInTime", out, e);
+    return instance_call(aws, "RestoreDBInstanceToPointInTime", id, &p, out, ae, e);
 }
 
 int rds_create_db_instance_in_cluster(struct aws_ctx *aws, const char *id, const char *cluster_id,
@@ -396,12 +390,7 @@ int rds_create_db_instance_in_cluster(struct aws_ctx *aws, const char *id, const
     add_tristate(&p, "PubliclyAccessible", o->publicly_accessible);
     add_tags(&p, o->tags);
     aws_params_add(&p, "DBClusterIdentifier", cluster_id);
-    xmlDoc *doc;
-    int rc = call(aws, "CreateDBInstance", id, &p, &doc, ae, e);
-    aws_params_free(&p);
-    if (rc)
-        return rc;
-    return instance_result(doc, "CreateDBInstance", out, e);
+    return instance_call(aws, "CreateDBInstance", id, &p, out, ae, e);
 }
 
 /* ---- Changing and deleting */
@@ -413,12 +402,7 @@ int rds_disable_instance_deletion_protection(struct aws_ctx *aws, const char *id
     aws_params_add(&p, "DBInstanceIdentifier", id);
     aws_params_add_bool(&p, "ApplyImmediately", 1);
     aws_params_add_bool(&p, "DeletionProtection", 0);
-    xmlDoc *doc;
-    int rc = call(aws, "ModifyDBInstance", id, &p, &doc, ae, e);
-    aws_params_free(&p);
-    if (rc)
-        return rc;
-    return instance_result(doc, "ModifyDBInstance", NULL, e);
+    return instance_call(aws, "ModifyDBInstance", id, &p, NULL, ae, e);
 }
 
 int rds_disable_cluster_deletion_protection(struct aws_ctx *aws, const char *id,
@@ -428,12 +412,7 @@ int rds_disable_cluster_deletion_protection(struct aws_ctx *aws, const char *id,
     aws_params_add(&p, "DBClusterIdentifier", id);
     aws_params_add_bool(&p, "ApplyImmediately", 1);
     aws_params_add_bool(&p, "DeletionProtection", 0);
-    xmlDoc *doc;
-    int rc = call(aws, "ModifyDBCluster", id, &p, &doc, ae, e);
-    aws_params_free(&p);
-    if (rc)
-        return rc;
-    return cluster_result(doc, "ModifyDBCluster", NULL, e);
+    return cluster_call(aws, "ModifyDBCluster", id, &p, NULL, ae, e);
 }
 
 int rds_delete_db_instance(struct aws_ctx *aws, const char *id, int skip_final_snapshot,
@@ -445,12 +424,7 @@ int rds_delete_db_instance(struct aws_ctx *aws, const char *id, int skip_final_s
         aws_params_add_bool(&p, "SkipFinalSnapshot", skip_final_snapshot);
     if (delete_automated_backups >= 0)
         aws_params_add_bool(&p, "DeleteAutomatedBackups", delete_automated_backups);
-    xmlDoc *doc;
-    int rc = call(aws, "DeleteDBInstance", id, &p, &doc, ae, e);
-    aws_params_free(&p);
-    if (rc)
-        return rc;
-    return instance_result(doc, "DeleteDBInstance", NULL, e);
+    return instance_call(aws, "DeleteDBInstance", id, &p, NULL, ae, e);
 }
 
 int rds_delete_db_cluster(struct aws_ctx *aws, const char *id, struct aws_error *ae,
@@ -459,12 +433,7 @@ int rds_delete_db_cluster(struct aws_ctx *aws, const char *id, struct aws_error 
     struct aws_params p = AWS_PARAMS_INIT;
     aws_params_add(&p, "DBClusterIdentifier", id);
     aws_params_add_bool(&p, "SkipFinalSnapshot", 1);
-    xmlDoc *doc;
-    int rc = call(aws, "DeleteDBCluster", id, &p, &doc, ae, e);
-    aws_params_free(&p);
-    if (rc)
-        return rc;
-    return cluster_result(doc, "DeleteDBCluster", NULL, e);
+    return cluster_call(aws, "DeleteDBCluster", id, &p, NULL, ae, e);
 }
 
 int rds_list_tags(struct aws_ctx *aws, const char *arn, struct rds_tags *out,

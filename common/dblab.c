@@ -4,6 +4,7 @@
 #include "clock.h"
 #include "exitcodes.h"
 #include "http.h"
+#include "json_type.h"
 #include "log.h"
 #include "signals.h"
 
@@ -201,22 +202,11 @@ static int call_json(struct dblab_client *c, const char *method, const char *pat
 
 /* ---- typed field access --------------------------------------------------- */
 
-static const char *type_name(const cJSON *j)
-{
-    if (cJSON_IsString(j)) return "a string";
-    if (cJSON_IsNumber(j)) return "a number";
-    if (cJSON_IsBool(j)) return "a boolean";
-    if (cJSON_IsArray(j)) return "an array";
-    if (cJSON_IsObject(j)) return "an object";
-    if (cJSON_IsNull(j)) return "null";
-    return "an invalid value";
-}
-
 static int wrong_type(struct err *e, const char *name, const char *field, const char *want,
                       const cJSON *got)
 {
     return err_set(e, DRR_EXIT_DBLAB, "DBLab %s: %s: expected %s, got %s", name, field, want,
-                   type_name(got));
+                   json_type_name(got));
 }
 
 /* Optional object member: absent or null -> *out NULL. */

@@ -16,6 +16,7 @@
 
 #include "buf.h"
 #include "exitcodes.h"
+#include "json_type.h"
 #include "log.h"
 
 /* A run document is small (a few KiB); anything huge is not one. */
@@ -41,25 +42,6 @@ static const char *producer_of(const char *section)
         if (strcmp(sections[i].name, section) == 0)
             return sections[i].producer;
     return NULL;
-}
-
-static const char *type_name(const cJSON *v)
-{
-    if (v == NULL)
-        return "nothing";
-    if (cJSON_IsObject(v))
-        return "an object";
-    if (cJSON_IsArray(v))
-        return "an array";
-    if (cJSON_IsString(v))
-        return "a string";
-    if (cJSON_IsNumber(v))
-        return "a number";
-    if (cJSON_IsBool(v))
-        return "a boolean";
-    if (cJSON_IsNull(v))
-        return "null";
-    return "an invalid value";
 }
 
 cJSON *rundoc_new(void)
@@ -154,7 +136,7 @@ static int parse_len(const char *text, size_t len, const char *name,
     }
     if (!cJSON_IsObject(doc)) {
         err_set(e, DRR_EXIT_INPUT, "%s: the run document must be a JSON object, got %s", name,
-                type_name(doc));
+                json_type_name(doc));
         cJSON_Delete(doc);
         return DRR_EXIT_INPUT;
     }
@@ -175,7 +157,7 @@ static int parse_len(const char *text, size_t len, const char *name,
                      "%s: apiVersion: missing (not a dblab-rds-refresh run document)", name);
     else if (!cJSON_IsString(av))
         rc = err_set(e, DRR_EXIT_INPUT, "%s: apiVersion: must be a string, got %s", name,
-                     type_name(av));
+                     json_type_name(av));
     else if (strcmp(av->valuestring, RUNDOC_API_VERSION) != 0)
         rc = err_set(e, DRR_EXIT_INPUT, "%s: apiVersion: unsupported \"%.100s\" (expected \"%s\")",
                      name, av->valuestring, RUNDOC_API_VERSION);
@@ -184,16 +166,16 @@ static int parse_len(const char *text, size_t len, const char *name,
         const cJSON *dry = cJSON_GetObjectItemCaseSensitive(doc, "dryRun");
         if (rid != NULL && !cJSON_IsString(rid))
             rc = err_set(e, DRR_EXIT_INPUT, "%s: runId: must be a string, got %s", name,
-                         type_name(rid));
+                         json_type_name(rid));
         else if (dry != NULL && !cJSON_IsBool(dry))
             rc = err_set(e, DRR_EXIT_INPUT, "%s: dryRun: must be a boolean, got %s", name,
-                         type_name(dry));
+                         json_type_name(dry));
     }
     for (size_t s = 0; rc == 0 && s < sizeof sections / sizeof sections[0]; s++) {
         const cJSON *sec = cJSON_GetObjectItemCaseSensitive(doc, sections[s].name);
         if (sec != NULL && !cJSON_IsObject(sec))
             rc = err_set(e, DRR_EXIT_INPUT, "%s: %s: must be an object, got %s", name,
-                         sections[s].name, type_name(sec));
+                         sections[s].name, json_type_name(sec));
     }
     for (size_t r = 0; rc == 0 && required != NULL && required[r] != NULL; r++) {
         const cJSON *sec = cJSON_GetObjectItemCaseSensitive(doc, required[r]);
@@ -206,7 +188,7 @@ static int parse_len(const char *text, size_t len, const char *name,
                 rc = err_set(e, DRR_EXIT_INPUT, "%s: %s: missing section", name, required[r]);
         } else if (!cJSON_IsObject(sec)) {
             rc = err_set(e, DRR_EXIT_INPUT, "%s: %s: must be an object, got %s", name,
-                         required[r], type_name(sec));
+                         required[r], json_type_name(sec));
         }
     }
     if (rc != 0) {
@@ -296,7 +278,7 @@ int rundoc_get_string(const cJSON *doc, const char *section, const char *field,
         return rc;
     if (!cJSON_IsString(v))
         return err_set(e, DRR_EXIT_INPUT, "%s.%s: must be a string, got %s", section, field,
-                       type_name(v));
+                       json_type_name(v));
     if (v->valuestring[0] == '\0')
         return err_set(e, DRR_EXIT_INPUT, "%s.%s: must not be empty", section, field);
     *out = v->valuestring;
@@ -312,7 +294,7 @@ int rundoc_get_int(const cJSON *doc, const char *section, const char *field,
         return rc;
     if (!cJSON_IsNumber(v))
         return err_set(e, DRR_EXIT_INPUT, "%s.%s: must be a number, got %s", section, field,
-                       type_name(v));
+                       json_type_name(v));
     double d = v->valuedouble;
     /* 2^53: the largest range in which a JSON number is an exact integer */
     if (!isfinite(d) || d != floor(d) || d > 9007199254740992.0 || d < -9007199254740992.0)

@@ -188,23 +188,8 @@ def _instance(spec, rds, now, cluster):
     rec["InstanceCreateTime"] = _age(spec, now, default_hours=24 * 400)
     rec["_timeline"] = []
     rds.instances[name] = rec
-    auto = spec.get("automatedSnapshots")
-    if auto:
-        _check_keys(auto, AUTO_KEYS, f"{where}.automatedSnapshots")
-        for when in _schedule(auto, now):
-            snap = rds.snapshot_from_instance(rec, f"rds:{name}-{when:%Y-%m-%d-%H-%M}",
-                                              "automated", when)
-            rds.snapshots[snap["DBSnapshotIdentifier"]] = snap
-        if auto.get("creatingNow"):
-            _creating(rds, rds.snapshots, rds.snapshot_from_instance(
-                rec, f"rds:{name}-{now:%Y-%m-%d-%H-%M}", "automated",
-                now - datetime.timedelta(minutes=2)), "DBSnapshotIdentifier")
-    for s in spec.get("snapshots", []):
-        _check_keys(s, SNAPSHOT_KEYS, f"{where}.snapshots[]")
-        for sid, when in _expand(s, now):
-            snap = rds.snapshot_from_instance(rec, sid, s.get("type", "manual"), when)
-            snap["TagList"] = _tags(s, f"{where}.snapshots[]")
-            _snap_status(rds, snap, s, rds.snapshots, "DBSnapshotIdentifier")
+    _snapshots(spec, rec, where, now, rds, rds.snapshot_from_instance, rds.snapshots,
+               "DBSnapshotIdentifier")
     return rec
 
 
@@ -238,23 +223,29 @@ def _cluster(spec, rds, now):
     rds.clusters[name] = rec
     for inst in spec.get("instances", []):
         _instance(inst, rds, now, rec)
+    _snapshots(spec, rec, where, now, rds, rds.cluster_snapshot_from_cluster,
+               rds.cluster_snapshots, "DBClusterSnapshotIdentifier")
+
+
+def _snapshots(spec, rec, where, now, rds, make, store, key):
+    """The automated and listed snapshots of an instance or cluster record `rec`:
+    make(rec, id, type, when) builds one, store holds them by their `key` field."""
+    name = spec["id"].lower()
     auto = spec.get("automatedSnapshots")
     if auto:
         _check_keys(auto, AUTO_KEYS, f"{where}.automatedSnapshots")
         for when in _schedule(auto, now):
-            snap = rds.cluster_snapshot_from_cluster(
-                rec, f"rds:{name}-{when:%Y-%m-%d-%H-%M}", "automated", when)
-            rds.cluster_snapshots[snap["DBClusterSnapshotIdentifier"]] = snap
+            snap = make(rec, f"rds:{name}-{when:%Y-%m-%d-%H-%M}", "automated", when)
+            store[snap[key]] = snap
         if auto.get("creatingNow"):
-            _creating(rds, rds.cluster_snapshots, rds.cluster_snapshot_from_cluster(
-                rec, f"rds:{name}-{now:%Y-%m-%d-%H-%M}", "automated",
-                now - datetime.timedelta(minutes=2)), "DBClusterSnapshotIdentifier")
+            _creating(rds, store, make(rec, f"rds:{name}-{now:%Y-%m-%d-%H-%M}", "automated",
+                                       now - datetime.timedelta(minutes=2)), key)
     for s in spec.get("snapshots", []):
         _check_keys(s, SNAPSHOT_KEYS, f"{where}.snapshots[]")
         for sid, when in _expand(s, now):
-            snap = rds.cluster_snapshot_from_cluster(rec, sid, s.get("type", "manual"), when)
+            snap = make(rec, sid, s.get("type", "manual"), when)
             snap["TagList"] = _tags(s, f"{where}.snapshots[]")
-            _snap_status(rds, snap, s, rds.cluster_snapshots, "DBClusterSnapshotIdentifier")
+            _snap_status(rds, snap, s, store, key)
 
 
 def _schedule(auto, now):

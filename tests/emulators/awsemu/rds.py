@@ -396,29 +396,27 @@ class Rds:
             out.append({"VpcSecurityGroupId": sg, "Status": "active"})
         return out
 
-    def _param_group(self, name, default):
+    def _existing_group(self, name, default, known, code, what):
+        """A group named in a request: default when absent, else its lower-cased name
+        (as RDS stores it) when it exists, else AWS's not-found error."""
         if name is None:
             return default
-        if name.lower() not in self.parameter_groups:
-            raise self.err("DBParameterGroupNotFoundFault",
-                           f"DBParameterGroup not found: {name}")
+        if name.lower() not in known:
+            raise self.err(code, f"{what} not found: {name}")
         return name.lower()
+
+    def _param_group(self, name, default):
+        return self._existing_group(name, default, self.parameter_groups,
+                                    "DBParameterGroupNotFoundFault", "DBParameterGroup")
 
     def _cluster_param_group(self, name, default):
-        if name is None:
-            return default
-        if name.lower() not in self.cluster_parameter_groups:
-            raise self.err("DBClusterParameterGroupNotFoundFault",
-                           f"DBClusterParameterGroup not found: {name}")
-        return name.lower()
+        return self._existing_group(name, default, self.cluster_parameter_groups,
+                                    "DBClusterParameterGroupNotFoundFault",
+                                    "DBClusterParameterGroup")
 
     def _option_group(self, name, default):
-        if name is None:
-            return default
-        if name.lower() not in self.option_groups:
-            raise self.err("OptionGroupNotFoundFault",
-                           f"Specified OptionGroupName not found: {name}")
-        return name.lower()
+        return self._existing_group(name, default, self.option_groups,
+                                    "OptionGroupNotFoundFault", "Specified OptionGroupName")
 
     def _az(self, az):
         if az is None:

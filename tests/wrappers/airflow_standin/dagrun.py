@@ -12,7 +12,6 @@ re-runs the task at once (the order of events is what matters here).
 """
 import trigger_rule_dep as trd
 
-
 SUCCESS, FAILED, SKIPPED = trd.SUCCESS, trd.FAILED, trd.SKIPPED
 UPSTREAM_FAILED, REMOVED = trd.UPSTREAM_FAILED, trd.REMOVED
 UP_FOR_RETRY = "up_for_retry"

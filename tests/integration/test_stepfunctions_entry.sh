@@ -48,6 +48,9 @@ aws_emu_get state | jq -e --arg a "$arn" '.executions[$a].input == "{\"dryRun\":
     fail "real: no such execution in the emulator"
 [ -z "$(managed_left)" ] || fail "real: the entry made a clone itself"
 
+aws_emu_get calls | /usr/bin/python3 "$RDS_TOP/tests/lib/iam_covers.py" EntryFunctionRole "$before" ||
+    fail "the entry function's role lacks an action it uses"
+
 echo "--- a payload that is not the seed's: the function's error"
 invoke bad '{"dryRun": "yes"}'
 jq -e '.FunctionError == "Unhandled"' "$T/bad.meta.json" >/dev/null || fail "bad: no function error"

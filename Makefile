@@ -208,7 +208,7 @@ fuzz: fuzz-build
 	    -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix=$(FUZZ_OUT)/artifacts/$$t/ \
 	    $$dict $(FUZZ_FLAGS) $(FUZZ_OUT)/corpus/$$t tests/fuzz/corpus/$$t \
 	    >$(FUZZ_OUT)/$$t.log 2>&1 || { status=1; echo "fuzz $$t FAILED:"; tail -40 $(FUZZ_OUT)/$$t.log; }; \
-	  grep -E '^(stat::number_of_executed_units|stat::average_exec_per_sec|stat::peak_rss_mb)|^#[0-9]+ *DONE' \
+	  grep -E '^(stat::number_of_executed_units|stat::average_exec_per_sec|stat::peak_rss_mb)|^#[0-9]+[[:space:]]+DONE' \
 	    $(FUZZ_OUT)/$$t.log | tr '\n' ' '; echo; \
 	done; exit $$status
 

@@ -697,7 +697,7 @@ static const char *other_section_of(const char *key, size_t not_section)
 }
 
 /* Every key of a mapping must be a scalar, and none may repeat (libyaml keeps
- * both). Sorted, not pairwise: a section of many distinct keys stays linear-ish
+ * both). Hashed, not pairwise: a section of many distinct keys stays linear
  * (issue 18: the pairwise loop took 40 s on a 1 MB file). */
 static int check_duplicates(struct loader *L, const yaml_node_t *map, const char *prefix)
 {

@@ -1,6 +1,7 @@
 /* Finding a repeated name in a list (YAML mapping keys, security group IDs) in
- * O(n log n): a sorted index instead of comparing every pair, so that a list
- * of many distinct names under the input caps is checked in milliseconds. */
+ * linear expected time: a hash table instead of comparing every pair (issue
+ * 18: the pairwise loops took 12-40 s on a 1 MB config), so that a list of
+ * many distinct names under the input caps is checked in milliseconds. */
 #ifndef DRR_DUPKEYS_H
 #define DRR_DUPKEYS_H
 

@@ -247,6 +247,7 @@ lint:
 	  tests/bench/*.sh
 	/usr/bin/python3 -m py_compile tests/emulators/*.py tests/emulators/*/*.py \
 	  tests/emulators/run-emulators tests/integration/*.py tests/lib/*.py tests/bench/*.py \
+	  tests/fuzz/seeds/*.py \
 	  wrappers/airflow/*.py
 
 install: all

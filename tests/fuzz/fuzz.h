@@ -8,7 +8,10 @@
 #include <stdint.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+/* Defined once (support.c): fuzz_quiet(), then the harness's fuzz_init(). */
 int LLVMFuzzerInitialize(int *argc, char ***argv);
+/* What a harness sets up once before the first input (may do nothing). */
+void fuzz_init(void);
 
 /* data as a malloc'd NUL-terminated string (a NUL inside ends it early, as it
  * would for a C string read from a file). */

@@ -20,18 +20,14 @@ static void remove_file(void)
     unlink(path);
 }
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
+void fuzz_init(void)
 {
-    (void)argc;
-    (void)argv;
-    fuzz_quiet();
     const char *dir = getenv("TMPDIR");
     snprintf(path, sizeof path, "%.40s/drr-fuzz-ini-%ld", dir && *dir ? dir : "/tmp", (long)getpid());
     setenv("AWS_CONFIG_FILE", path, 1);
     setenv("AWS_SHARED_CREDENTIALS_FILE", path, 1);
     unsetenv("AWS_PROFILE");
     atexit(remove_file);
-    return 0;
 }
 
 static void take(char *v)

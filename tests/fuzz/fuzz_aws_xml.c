@@ -16,12 +16,8 @@
 #include "rds.h"
 #include "rds_internal.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
+void fuzz_init(void)
 {
-    (void)argc;
-    (void)argv;
-    fuzz_quiet();
-    return 0;
 }
 
 static int on_snapshot(const struct rds_snapshot *s, void *ud, struct err *e)

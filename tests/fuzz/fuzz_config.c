@@ -8,11 +8,8 @@
 #include "config.h"
 #include "fuzz.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
+void fuzz_init(void)
 {
-    (void)argc;
-    (void)argv;
-    fuzz_quiet();
     /* The variables the seeds use; others stay unset (an error path). */
     setenv("DBLAB_TOKEN", "fuzz-token", 1);
     setenv("DRR_FUZZ_EMPTY", "", 1);
@@ -22,7 +19,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     unsetenv("AWS_ENDPOINT_URL");
     unsetenv("AWS_ENDPOINT_URL_RDS");
     unsetenv("AWS_MAX_ATTEMPTS");
-    return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -1,7 +1,8 @@
 /* The small text formats, each with a round-trip property that aborts (a
  * fuzzer crash) when it fails:
  *  - durations: duration_format(duration_parse(s)) parses back to the same
- *    value; any value in range formats to text that parses back to it;
+ *    value; any value in range formats to text that parses back to it; a
+ *    key's duration is Go's nanosecond parse (plus "d") rounded up to seconds;
  *  - times: clock_parse_rfc3339(s) formatted and parsed again gives the same
  *    instant (years 1000-9999: RFC 3339's four-digit years); dblab_parse_time;
  *  - environment expansion: escaping every '$' of any string as "$$" expands
@@ -21,12 +22,8 @@
 #define YEAR_1000 (-30610224000LL)      /* 1000-01-01T00:00:00Z */
 #define YEAR_10000 (253402300800LL)     /* 10000-01-01T00:00:00Z */
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
+void fuzz_init(void)
 {
-    (void)argc;
-    (void)argv;
-    fuzz_quiet();
-    return 0;
 }
 
 static void property(int ok, const char *what, const char *input)
@@ -41,8 +38,12 @@ static void durations(const char *s, const uint8_t *raw, size_t n)
 {
     int64_t d, again;
     char text[64];
+    int64_t ns;
+    (void)duration_parse_go(s, &ns);            /* Go's time.ParseDuration, ported */
     if (duration_parse(s, &d) == 0) {
         property(d > 0, "a parsed duration is positive", s);
+        property(duration_parse_ns(s, &ns) == 0 && duration_ns_to_seconds(ns) == d,
+                 "a key's duration is the nanosecond parse rounded up to seconds", s);
         duration_format(d, text, sizeof text);
         property(duration_parse(text, &again) == 0 && again == d, "format(parse(s)) parses to s", s);
     }

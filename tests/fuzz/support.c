@@ -26,3 +26,12 @@ void fuzz_quiet(void)
     setenv("AWS_CONFIG_FILE", "/nonexistent/drr-fuzz/config", 1);
     setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/drr-fuzz/credentials", 1);
 }
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    fuzz_quiet();
+    fuzz_init();
+    return 0;
+}

@@ -139,6 +139,19 @@ static void check_scaling(const char *what, make_fn make, parse_fn parse, parse_
     buf_free(&big);
 }
 
+struct scaling_case {
+    const char *what;
+    make_fn make;
+    parse_fn parse;
+    parse_fn library;   /* the library it stands on, or NULL */
+};
+
+static void check_cases(const struct scaling_case *c, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        check_scaling(c[i].what, c[i].make, c[i].parse, c[i].library, CAP);
+}
+
 /* The libraries alone on the same text. */
 static void library_cjson(const char *text, size_t len)
 {
@@ -219,16 +232,15 @@ static void config_expansion(struct buf *b, size_t size)
 
 START_TEST(config_yaml)
 {
-    check_scaling("config: many keys in a section", config_many_keys, parse_config,
-                  library_libyaml, CAP);
-    check_scaling("config: securityGroups list", config_security_groups, parse_config,
-                  library_libyaml, CAP);
-    check_scaling("config: securityGroups string", config_security_group_string, parse_config,
-                  library_libyaml, CAP);
-    check_scaling("config: many tags", config_tags, parse_config,
-                  library_libyaml, CAP);
-    check_scaling("config: ${VAR:-default} x N", config_expansion, parse_config,
-                  library_libyaml, CAP);
+    static const struct scaling_case cases[] = {
+        { "config: many keys in a section", config_many_keys, parse_config, library_libyaml },
+        { "config: securityGroups list", config_security_groups, parse_config, library_libyaml },
+        { "config: securityGroups string",
+          config_security_group_string, parse_config, library_libyaml },
+        { "config: many tags", config_tags, parse_config, library_libyaml },
+        { "config: ${VAR:-default} x N", config_expansion, parse_config, library_libyaml },
+    };
+    check_cases(cases, sizeof cases / sizeof cases[0]);
 }
 END_TEST
 
@@ -252,8 +264,10 @@ static void rundoc_long_list(struct buf *b, size_t size)
 
 START_TEST(run_document)
 {
-    check_scaling("run document: long list", rundoc_long_list, parse_rundoc,
-                  library_cjson, CAP);
+    static const struct scaling_case cases[] = {
+        { "run document: long list", rundoc_long_list, parse_rundoc, library_cjson },
+    };
+    check_cases(cases, sizeof cases / sizeof cases[0]);
 }
 END_TEST
 
@@ -307,10 +321,12 @@ static void error_document(struct buf *b, size_t size)
 
 START_TEST(aws_xml_pages)
 {
-    check_scaling("AWS XML: DescribeDBSnapshots page", snapshot_page, parse_snapshot_page,
-                  library_libxml2, CAP);
-    check_scaling("AWS XML: error document", error_document, parse_error_document,
-                  library_libxml2, CAP);
+    static const struct scaling_case cases[] = {
+        { "AWS XML: DescribeDBSnapshots page",
+          snapshot_page, parse_snapshot_page, library_libxml2 },
+        { "AWS XML: error document", error_document, parse_error_document, library_libxml2 },
+    };
+    check_cases(cases, sizeof cases / sizeof cases[0]);
 }
 END_TEST
 
@@ -360,12 +376,12 @@ static void config_projection(struct buf *b, size_t size)
 
 START_TEST(dblab_json)
 {
-    check_scaling("DBLab: status with many alerts", status_alerts, parse_status,
-                  library_cjson, CAP);
-    check_scaling("DBLab: status with many pools", status_pools, parse_status,
-                  library_cjson, CAP);
-    check_scaling("DBLab: config projection", config_projection, parse_config_projection,
-                  library_cjson, CAP);
+    static const struct scaling_case cases[] = {
+        { "DBLab: status with many alerts", status_alerts, parse_status, library_cjson },
+        { "DBLab: status with many pools", status_pools, parse_status, library_cjson },
+        { "DBLab: config projection", config_projection, parse_config_projection, library_cjson },
+    };
+    check_cases(cases, sizeof cases / sizeof cases[0]);
 }
 END_TEST
 
@@ -469,13 +485,13 @@ static void expand_literal_dollars(struct buf *b, size_t size)
 
 START_TEST(env_expansion)
 {
+    static const struct scaling_case cases[] = {
+        { "expand: ${VAR:-default} x N", expand_defaults, parse_expansion, NULL },
+        { "expand: $VAR x N", expand_bare, parse_expansion, NULL },
+        { "expand: $$ and lone $ x N", expand_literal_dollars, parse_expansion, NULL },
+    };
     setenv("DRR_SCALING_SET", "value", 1);
-    check_scaling("expand: ${VAR:-default} x N", expand_defaults, parse_expansion,
-                  NULL, CAP);
-    check_scaling("expand: $VAR x N", expand_bare, parse_expansion,
-                  NULL, CAP);
-    check_scaling("expand: $$ and lone $ x N", expand_literal_dollars, parse_expansion,
-                  NULL, CAP);
+    check_cases(cases, sizeof cases / sizeof cases[0]);
 }
 END_TEST
 

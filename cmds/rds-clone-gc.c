@@ -219,7 +219,8 @@ int main(int argc, char **argv)
             struct candidate *c = &s.c[i];
             /* Just before the delete, AWS must still say the same owner: this
              * pipeline's, or (-all-pipelines) the pipeline and source the scan saw. */
-            struct clone_owner seen = {own.config_source, c->pipeline, c->source, NULL};
+            struct clone_owner seen = {.config_source = own.config_source,
+                                       .pipeline = c->pipeline, .source = c->source};
             struct clone_delete_opts o = {c->foreign ? &seen : &own, a.cli.dry_run, 0, 0, 0};
             cJSON *f = cJSON_CreateObject();
             rds_cli_add_string(f, "id", c->id);

@@ -126,6 +126,7 @@ void clone_owner_of(struct clone_owner *o, const struct config *cfg, const char 
     o->source = cfg->source.identifier;
     o->pipeline = cfg->clone.pipeline;
     o->run_id = run_id;
+    o->untagged_ok = 0;
 }
 
 void clone_tags_build(struct rds_tags *out, const struct config *cfg, const char *snapshot_id,
@@ -188,6 +189,9 @@ int clone_guard_check(const char *kind_name, const char *id, const struct rds_ta
                        "refusing to touch %s %s: it is not tagged %s=%s (%s)", kind_name, id,
                        CLONE_TAG_MANAGED_BY, CLONE_MANAGED_BY,
                        mb ? "the tag has another value" : "the tag is missing");
+    if (owner->untagged_ok && !rds_tags_get(tags, CLONE_TAG_PIPELINE) &&
+        !rds_tags_get(tags, CLONE_TAG_RUN_ID))
+        return 0;
     int rc = 0;
     if (owner->pipeline)
         rc = tag_is(kind_name, id, tags, CLONE_TAG_PIPELINE, owner->pipeline, 0,
@@ -227,7 +231,7 @@ enum clone_gc_verdict clone_gc_judge(const char *id, const struct rds_tags *tags
     err_clear(&e);
     *foreign = 0;
     /* prefix, ManagedBy, never the configured source */
-    struct clone_owner any = {p->own->config_source, NULL, NULL, NULL};
+    struct clone_owner any = {.config_source = p->own->config_source};
     if (clone_guard_check("resource", id, tags, &any, &e) != 0) {
         *why = "not a managed clone";
         return CLONE_GC_IGNORE;

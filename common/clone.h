@@ -74,6 +74,10 @@ struct clone_owner {
     const char *source;        /* required dblab-rds-refresh:source (case-insensitive);
                                   NULL = not checked (same) */
     const char *run_id;        /* required dblab-rds-refresh:run-id; NULL = any run */
+    int untagged_ok;           /* a clone with NO pipeline and NO run-id tag (made before
+                                  pipelines, e.g. by the Go tool) passes the three checks
+                                  above: only rds-clone-delete -go-state, whose file is the
+                                  Go tool's own record of that clone */
 };
 
 /* This configuration's pipeline: config_source = source = source.identifier,

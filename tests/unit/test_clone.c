@@ -27,7 +27,7 @@ static void managed_tags(struct rds_tags *t)
 }
 
 static const struct clone_owner production = {"production-db", "production-db", "production-db",
-                                               NULL};
+                                               NULL, 0};
 
 START_TEST(test_pipeline_name)
 {
@@ -213,7 +213,7 @@ START_TEST(test_guard)
     ck_assert_int_eq(clone_guard_check("DB instance", "dblab-refresh-legacy", NULL, o, &e),
                      DRR_EXIT_GUARD);
     /* the source is refused whatever its name and tags say */
-    struct clone_owner src = {"dblab-refresh-src", NULL, NULL, NULL};
+    struct clone_owner src = {"dblab-refresh-src", NULL, NULL, NULL, 0};
     ck_assert_int_eq(clone_guard_check("DB instance", "dblab-refresh-src", &t, &src, &e),
                      DRR_EXIT_GUARD);
     ck_assert_ptr_nonnull(strstr(e.msg, "source"));
@@ -225,18 +225,18 @@ START_TEST(test_guard)
     ck_assert_int_eq(clone_guard_check("DB instance", "dblab-refreshx", &t, o, &e), DRR_EXIT_GUARD);
 
     /* another pipeline's clone: refused, naming the tag that differs */
-    struct clone_owner billing = {"billing-db", "billing-db", "billing-db", NULL};
+    struct clone_owner billing = {"billing-db", "billing-db", "billing-db", NULL, 0};
     ck_assert_int_eq(clone_guard_check("DB instance", "dblab-refresh-1", &t, &billing, &e),
                      DRR_EXIT_GUARD);
     ck_assert_ptr_nonnull(strstr(e.msg, "dblab-rds-refresh:pipeline is \"production-db\""));
     ck_assert_ptr_nonnull(strstr(e.msg, "\"billing-db\""));
     /* same pipeline name, another source */
-    struct clone_owner same_name = {"billing-db", "production-db", "billing-db", NULL};
+    struct clone_owner same_name = {"billing-db", "production-db", "billing-db", NULL, 0};
     ck_assert_int_eq(clone_guard_check("DB instance", "dblab-refresh-1", &t, &same_name, &e),
                      DRR_EXIT_GUARD);
     ck_assert_ptr_nonnull(strstr(e.msg, "dblab-rds-refresh:source"));
     /* the source tag compares case-insensitively (RDS identifiers do) */
-    struct clone_owner upper = {"PRODUCTION-DB", "production-db", "PRODUCTION-DB", NULL};
+    struct clone_owner upper = {"PRODUCTION-DB", "production-db", "PRODUCTION-DB", NULL, 0};
     ck_assert_int_eq(clone_guard_check("DB instance", "dblab-refresh-1", &t, &upper, &e), 0);
     /* a named run: its run id must be on the clone */
     struct clone_owner run1 = production, run2 = production;
@@ -253,6 +253,18 @@ START_TEST(test_guard)
     ck_assert_int_eq(clone_guard_check("DB instance", "dblab-refresh-old", &old, o, &e),
                      DRR_EXIT_GUARD);
     ck_assert_ptr_nonnull(strstr(e.msg, "no dblab-rds-refresh:pipeline tag"));
+    /* ... except where the Go tool's own record names it (-go-state); a tagged
+     * clone of another pipeline or run is still refused there */
+    struct clone_owner go = production;
+    go.untagged_ok = 1;
+    ck_assert_int_eq(clone_guard_check("DB instance", "dblab-refresh-old", &old, &go, &e), 0);
+    ck_assert_int_eq(clone_guard_check("DB instance", "dblab-refresh-1", &t, &go, &e), 0);
+    struct clone_owner go_billing = billing;
+    go_billing.untagged_ok = 1;
+    ck_assert_int_eq(clone_guard_check("DB instance", "dblab-refresh-1", &t, &go_billing, &e),
+                     DRR_EXIT_GUARD);
+    ck_assert_int_eq(clone_guard_check("DB instance", "dblab-refresh-legacy", &none, &go, &e),
+                     DRR_EXIT_GUARD); /* ManagedBy still required */
 
     /* adoption: this pipeline, this run AND the same snapshot */
     ck_assert_int_eq(clone_adopt_check("DB instance", "dblab-refresh-1", &t, &run1,
@@ -312,7 +324,7 @@ START_TEST(test_gc_judge)
     p.now = now + 9000000;
     ck_assert_int_eq(clone_gc_judge("billing-db", &t, created, &p, &foreign, &why),
                      CLONE_GC_IGNORE);
-    struct clone_owner src = {"dblab-refresh-1", "production-db", "production-db", NULL};
+    struct clone_owner src = {"dblab-refresh-1", "production-db", "production-db", NULL, 0};
     struct clone_gc_policy ps = {&src, 1, 1, now + 9000000};
     ck_assert_int_eq(clone_gc_judge("dblab-refresh-1", &t, created, &ps, &foreign, &why),
                      CLONE_GC_IGNORE);
@@ -344,7 +356,7 @@ START_TEST(test_gc_judge)
 
     /* Another pipeline's clone, whatever this pipeline's age (1 s): kept by default;
      * with -all-pipelines only once its OWN DeleteAfter has passed. */
-    struct clone_owner billing = {"billing-db", "billing-db", "billing-db", NULL};
+    struct clone_owner billing = {"billing-db", "billing-db", "billing-db", NULL, 0};
     struct clone_gc_policy pb = {&billing, 0, 1, now};
     ck_assert_int_eq(clone_gc_judge("dblab-refresh-1", &t, created, &pb, &foreign, &why),
                      CLONE_GC_KEEP);

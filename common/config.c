@@ -21,12 +21,14 @@
 
 #include "aws_ini.h"
 #include "buf.h"
+#include "dupkeys.h"
 #include "exitcodes.h"
 #include "log.h"
 #include "suggest.h"
 
 #define CONFIG_MAX_BYTES (1024 * 1024)
 #define MAX_ATTEMPTS_LIMIT 20
+#define MAX_USER_TAGS 40
 
 enum kind {
     K_STRING,        /* optional string without blanks; "" = unset */
@@ -135,7 +137,7 @@ static const char *const snapshot_type_names[] = { "automated", "manual", "awsba
 struct loader {
     const char *name;            /* file name for messages */
     const char *base_dir;        /* for relative paths; NULL = the working directory */
-    const char *literal_secret;  /* a secret key written in the file itself, not ${VAR} or a reference */
+    const char *literal_secret;  /* a secret key written in the file itself, not $VAR or a reference */
     yaml_document_t *doc;
     struct config *cfg;
     struct err *e;
@@ -209,8 +211,8 @@ static int expand(struct loader *L, const yaml_node_t *n, const char *key, char 
         return 0;
     int rc;
     if (r == -1)
-        rc = fail(L, n, key, "environment variable %s is not set (set it, or write ${%s:-default})",
-                  missing, missing);
+        rc = fail(L, n, key, "environment variable %s is not set (set it, or write ${%s:-default}; "
+                  "$$ is a literal '$')", missing, missing);
     else
         rc = fail(L, n, key, "%s", missing);
     free(missing);
@@ -459,14 +461,13 @@ static int set_security_groups(struct loader *L, const yaml_node_t *n, const cha
         return fail(L, n, key, "must be a list of security group IDs, got %s", node_kind(n));
     }
 
-    for (size_t i = 0; rc == 0 && i < count; i++) {
+    for (size_t i = 0; rc == 0 && i < count; i++)
         if (strncmp(list[i], "sg-", 3) != 0 || list[i][3] == '\0' || has_space(list[i]))
             rc = fail(L, n, key, "\"%s\" is not a security group ID (sg-...); RDS needs VPC "
                       "security group IDs, not names", list[i]);
-        for (size_t j = 0; rc == 0 && j < i; j++)
-            if (strcmp(list[i], list[j]) == 0)
-                rc = fail(L, n, key, "\"%s\" is listed twice", list[i]);
-    }
+    size_t first, twice;
+    if (rc == 0 && dupkeys_find((const char *const *)list, count, &first, &twice))
+        rc = fail(L, n, key, "\"%s\" is listed twice", list[twice]);
     if (rc == 0 && count > 0) {
         cfg->clone.security_groups = list;
         cfg->clone.n_security_groups = count;
@@ -490,6 +491,11 @@ static int set_tags(struct loader *L, const yaml_node_t *n, const char *key, str
         return 0;
     if (n->type != YAML_MAPPING_NODE)
         return fail(L, n, key, "must be a mapping of tag names to values, got %s", node_kind(n));
+    /* The limit first: the duplicate check below compares each tag with the
+     * ones before it, which stays cheap only because there are at most 40. */
+    if (n->data.mapping.pairs.top - n->data.mapping.pairs.start > MAX_USER_TAGS)
+        return fail(L, n, key, "at most %d tags (RDS allows 50, the tool sets its own)",
+                    MAX_USER_TAGS);
     int rc = 0;
     for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
         yaml_node_t *k = yaml_document_get_node(L->doc, p->key);
@@ -520,8 +526,6 @@ static int set_tags(struct loader *L, const yaml_node_t *n, const char *key, str
         cfg->clone.tags[cfg->clone.n_tags].value = val != NULL ? val : xstrdup("");
         cfg->clone.n_tags++;
     }
-    if (cfg->clone.n_tags > 40)
-        return fail(L, n, key, "at most 40 tags (RDS allows 50, the tool sets its own)");
     return 0;
 }
 
@@ -598,7 +602,7 @@ static int set_key(struct loader *L, const struct key_def *def, const char *path
     case K_SECRET:
         if ((rc = check_secret_reference(L, n, path, v)) != 0)
             break;
-        if (!config_is_secret_reference(v) && strstr(scalar_text(n), "${") == NULL)
+        if (!config_is_secret_reference(v) && !env_has_reference(scalar_text(n)))
             L->literal_secret = def->name;
         *(char **)field = v;
         return 0;
@@ -698,27 +702,37 @@ static const char *other_section_of(const char *key, size_t not_section)
     return NULL;
 }
 
-/* Finds a repeated key in a mapping; returns the repeated key node and sets *first. */
+/* Every key of a mapping must be a scalar, and none may repeat (libyaml keeps
+ * both). Hashed, not pairwise: a section of many distinct keys stays linear
+ * (issue 18: the pairwise loop took 40 s on a 1 MB file). */
 static int check_duplicates(struct loader *L, const yaml_node_t *map, const char *prefix)
 {
-    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
-        yaml_node_t *k = yaml_document_get_node(L->doc, p->key);
-        if (k == NULL || k->type != YAML_SCALAR_NODE)
-            return fail(L, k != NULL ? k : map, prefix, "keys must be plain names, got %s",
-                        k != NULL ? node_kind(k) : "nothing");
-        for (yaml_node_pair_t *q = map->data.mapping.pairs.start; q < p; q++) {
-            yaml_node_t *k2 = yaml_document_get_node(L->doc, q->key);
-            if (strcmp(scalar_text(k), scalar_text(k2)) == 0) {
-                char path[320];
-                if (prefix != NULL)
-                    snprintf(path, sizeof path, "%s.%.200s", prefix, scalar_text(k));
-                else
-                    snprintf(path, sizeof path, "%.200s", scalar_text(k));
-                return fail(L, k, path, "duplicate key (first at line %d)", line_of(k2));
-            }
+    size_t n = (size_t)(map->data.mapping.pairs.top - map->data.mapping.pairs.start);
+    const char **names = xcalloc(n ? n : 1, sizeof *names);
+    const yaml_node_t **nodes = xcalloc(n ? n : 1, sizeof *nodes);
+    int rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        yaml_node_t *k = yaml_document_get_node(L->doc, map->data.mapping.pairs.start[i].key);
+        if (k == NULL || k->type != YAML_SCALAR_NODE) {
+            rc = fail(L, k != NULL ? k : map, prefix, "keys must be plain names, got %s",
+                      k != NULL ? node_kind(k) : "nothing");
+            break;
         }
+        names[i] = scalar_text(k);
+        nodes[i] = k;
     }
-    return 0;
+    size_t first, later;
+    if (rc == 0 && dupkeys_find(names, n, &first, &later)) {
+        char path[320];
+        if (prefix != NULL)
+            snprintf(path, sizeof path, "%s.%.200s", prefix, names[later]);
+        else
+            snprintf(path, sizeof path, "%.200s", names[later]);
+        rc = fail(L, nodes[later], path, "duplicate key (first at line %d)", line_of(nodes[first]));
+    }
+    free(names);
+    free(nodes);
+    return rc;
 }
 
 static int load_section(struct loader *L, size_t s, yaml_node_t *map)
@@ -942,6 +956,10 @@ static int resolve(struct loader *L)
     if (cfg->dblab.insecure && strncasecmp(cfg->dblab.api_endpoint, "https://", 8) == 0)
         log_warn("%s: dblab.insecure is true: the DBLab Engine's TLS certificate is not "
                  "verified%s", L->name, cfg->dblab.ca_cert != NULL ? " (dblab.caCert is ignored)" : "");
+
+    /* Everything below may read the AWS config and credentials files. */
+    if ((rc = aws_ini_check(L->e)) != 0)
+        return rc;
 
     /* aws.profile, else AWS_PROFILE */
     if (cfg->aws.profile == NULL && env_nonempty("AWS_PROFILE") != NULL)

@@ -368,7 +368,9 @@ static int parse_alerts(const cJSON *alerts, const char *name, struct dblab_stat
             snprintf(sub, sizeof sub, "%s.count", field);
             if (!cJSON_IsNumber(cnt))
                 return wrong_type(e, name, sub, "a number", cnt);
-            al->count = (long long)cnt->valuedouble;
+            if (json_integer(cnt, &al->count) != 0)   /* the engine's Alert.Count is a Go int */
+                return err_set(e, DRR_EXIT_DBLAB, "DBLab %s: %s: expected a whole number, got %g",
+                               name, sub, cnt->valuedouble);
         }
     }
     return 0;

@@ -296,11 +296,8 @@ int rundoc_get_int(const cJSON *doc, const char *section, const char *field,
     if (!cJSON_IsNumber(v))
         return err_set(e, DRR_EXIT_INPUT, "%s.%s: must be a number, got %s", section, field,
                        json_type_name(v));
-    double d = v->valuedouble;
-    /* 2^53: the largest range in which a JSON number is an exact integer */
-    if (!isfinite(d) || d != floor(d) || d > 9007199254740992.0 || d < -9007199254740992.0)
+    if (json_integer(v, out) != 0)
         return err_set(e, DRR_EXIT_INPUT, "%s.%s: must be an integer", section, field);
-    *out = (long long)d;
     return 0;
 }
 

@@ -805,6 +805,19 @@ START_TEST(env_expansion_in_config)
     ck_fail(load_with("  dbName: \"${OPEN\"\n", NULL, NULL, NULL), "unterminated \"${\"");
     ck_ok(load_with("  dbName: a$$b\n", NULL, NULL, NULL));
     ck_assert_str_eq(cfg.source.db_name, "a$b");
+    /* issue 17: $VAR without braces, as Go's os.ExpandEnv (the Go original
+     * expands its whole config file); unset stays an error, not "" */
+    setenv("DBLAB_TOKEN", "token-bare", 1);
+    ck_ok(load("source:\n  type: rds\n  identifier: x\nclone:\n  instanceClass: db.t3.small\n"
+               "dblab:\n  apiEndpoint: https://h\n  token: $DBLAB_TOKEN\naws:\n  region: us-east-1\n"));
+    ck_assert_str_eq(cfg.dblab.token, "token-bare");
+    unsetenv("DBLAB_TOKEN");
+    ck_fail(load("source:\n  type: rds\n  identifier: x\nclone:\n  instanceClass: db.t3.small\n"
+                 "dblab:\n  apiEndpoint: https://h\n  token: $DBLAB_TOKEN\naws:\n  region: us-east-1\n"),
+            "c.yaml:8:10: dblab.token: environment variable DBLAB_TOKEN is not set");
+    ck_fail(load_with("  dbName: pa$word\n", NULL, NULL, NULL),
+            "source.dbName: environment variable word is not set (set it, or write ${word:-default}; "
+            "$$ is a literal '$')");
     /* a set-but-empty variable in a required key */
     setenv("DBLAB_TOKEN", "", 1);
     ck_fail(load("source:\n  type: rds\n  identifier: x\nclone:\n  instanceClass: db.t3.small\n"
@@ -831,7 +844,11 @@ START_TEST(env_expand_function)
         { "${DRR_TEST_UNSET:-a:-b}", "a:-b" },
         { "$$", "$" },
         { "$${DRR_TEST_VAR}", "${DRR_TEST_VAR}" },
-        { "pa$word$", "pa$word$" },
+        { "pa$$word$", "pa$word$" },
+        { "$DRR_TEST_VAR", "value" },
+        { "$DRR_TEST_VAR-x.$DRR_TEST_VAR", "value-x.value" },
+        { "a $ b", "a $ b" },
+        { "${DRR_TEST_UNSET:-$HOME}", "$HOME" },      /* a default is literal */
         { "$", "$" },
         { "", "" },
     };
@@ -858,6 +875,94 @@ START_TEST(env_expand_function)
     ck_assert_int_eq(env_expand("${DRR_TEST_VAR}", &out, &missing), 0);
     ck_assert_str_eq(out, "${DRR_TEST_UNSET}");
     free(out);
+}
+END_TEST
+
+/* Go's expand tests (src/os/env_test.go, expandTests and testGetenv), through
+ * env_expand_with and the same mapping. testGetenv returns "" for any other
+ * name; here such a name is unset, which is an error -- Go's cases that rely
+ * on it are listed below with this project's answer. */
+static const char *go_test_getenv(const char *s, void *ctx)
+{
+    (void)ctx;
+    static const char *const vars[][2] = {
+        { "*", "all the args" }, { "#", "NARGS" }, { "$", "PID" }, { "1", "ARGUMENT1" },
+        { "HOME", "/usr/gopher" }, { "H", "(Value of H)" }, { "home_1", "/usr/foo" },
+        { "_", "underscore" },
+    };
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
+        if (strcmp(s, vars[i][0]) == 0)
+            return vars[i][1];
+    return NULL;
+}
+
+START_TEST(env_expand_go_cases)
+{
+    /* Go's expandTests where this project gives Go's answer. */
+    static const struct { const char *in, *out; } same[] = {
+        { "", "" },
+        { "$*", "all the args" },
+        { "${*}", "all the args" },
+        { "$1", "ARGUMENT1" },
+        { "${1}", "ARGUMENT1" },
+        { "now is the time", "now is the time" },
+        { "$HOME", "/usr/gopher" },
+        { "$home_1", "/usr/foo" },
+        { "${HOME}", "/usr/gopher" },
+        { "${H}OME", "(Value of H)OME" },
+        { "start$+middle$^end$", "start$+middle$^end$" },
+        { "$", "$" },
+        { "$}", "$}" },
+        /* not in Go's table, same rules: */
+        { "$_", "underscore" },
+        { "$1abc", "ARGUMENT1abc" },     /* a digit is a one-character name */
+        { "$#", "NARGS" },
+        { "${#}", "NARGS" },
+    };
+    /* Go's expandTests where this project differs on purpose: "$$" is a
+     * literal '$' (Go: the variable "$"). */
+    static const struct { const char *in, *out; } differ[] = {
+        { "$$", "$" },                                               /* Go: PID */
+        { "A$$$#$1$H$home_1*B", "A$NARGSARGUMENT1(Value of H)/usr/foo*B" },
+                                                /* Go: APIDNARGSARGUMENT1(Value of H)/usr/foo*B */
+        { "mixed$|bag$$$", "mixed$|bag$$" },                         /* Go: mixed$|bagPID$ */
+    };
+    char *out, *missing;
+    for (size_t i = 0; i < sizeof same / sizeof same[0]; i++) {
+        ck_assert_msg(env_expand_with(same[i].in, go_test_getenv, NULL, &out, &missing, NULL) == 0,
+                      "case %s", same[i].in);
+        ck_assert_msg(strcmp(out, same[i].out) == 0, "%s -> %s, want %s", same[i].in, out,
+                      same[i].out);
+        free(out);
+    }
+    for (size_t i = 0; i < sizeof differ / sizeof differ[0]; i++) {
+        ck_assert_int_eq(env_expand_with(differ[i].in, go_test_getenv, NULL, &out, &missing, NULL), 0);
+        ck_assert_msg(strcmp(out, differ[i].out) == 0, "%s -> %s, want %s", differ[i].in, out,
+                      differ[i].out);
+        free(out);
+    }
+    /* Go eats "${" and "${}" (invalid syntax); here both are errors. */
+    ck_assert_int_eq(env_expand_with("${", go_test_getenv, NULL, &out, &missing, NULL), -2);
+    ck_assert_ptr_nonnull(strstr(missing, "unterminated"));
+    free(missing);
+    ck_assert_int_eq(env_expand_with("${}", go_test_getenv, NULL, &out, &missing, NULL), -2);
+    ck_assert_ptr_nonnull(strstr(missing, "invalid variable reference \"${}\""));
+    free(missing);
+    /* Go gives "" for an unset name; here it is an error naming it. */
+    ck_assert_int_eq(env_expand_with("pa$word", go_test_getenv, NULL, &out, &missing, NULL), -1);
+    ck_assert_ptr_null(out);
+    ck_assert_str_eq(missing, "word");
+    free(missing);
+    ck_assert_int_eq(env_expand_with("x$2", go_test_getenv, NULL, &out, &missing, NULL), -1);
+    ck_assert_str_eq(missing, "2");
+    free(missing);
+    int refs = -1;
+    ck_assert_int_eq(env_expand_with("$$ and ${1:-d} $H", go_test_getenv, NULL, &out, NULL, &refs), 0);
+    ck_assert_str_eq(out, "$ and ARGUMENT1 (Value of H)");
+    ck_assert_int_eq(refs, 2);
+    free(out);
+    ck_assert_int_eq(env_has_reference("pa$$word"), 0);
+    ck_assert_int_eq(env_has_reference("$DRR_TEST_UNSET_X"), 1);
 }
 END_TEST
 
@@ -1105,6 +1210,7 @@ static Suite *config_suite(void)
     tcase_add_test(tc, json_redacts_secrets);
     tcase_add_test(tc, env_expansion_in_config);
     tcase_add_test(tc, env_expand_function);
+    tcase_add_test(tc, env_expand_go_cases);
     tcase_add_test(tc, region_resolution);
     tcase_add_test(tc, profile_checks);
     tcase_add_test(tc, endpoint_resolution);

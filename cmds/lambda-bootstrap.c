@@ -85,6 +85,7 @@ static int serve_one(struct lambda_runtime *rt, int entry, struct lambda_step_ct
     cJSON *event = cJSON_ParseWithLength(buf_cstr(&inv->event), inv->event.len);
     const cJSON *step = cJSON_GetObjectItemCaseSensitive(event, "step");
     stop_times(inv->deadline_ms, ctx);
+    ctx->request_id = inv->request_id;
     if (!cJSON_IsObject(event)) {
         snprintf(out.error_type, sizeof out.error_type, "drr.input");
         snprintf(out.error_message, sizeof out.error_message,

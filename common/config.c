@@ -21,6 +21,7 @@
 
 #include "aws_ini.h"
 #include "buf.h"
+#include "clone.h"
 #include "dupkeys.h"
 #include "exitcodes.h"
 #include "log.h"
@@ -48,7 +49,8 @@ enum kind {
     K_URL,
     K_INSTANCE_CLASS,
     K_FILE,          /* path to a readable file, relative to the config file's directory */
-    K_REGION
+    K_REGION,
+    K_PIPELINE       /* clone.pipeline: a pipeline name (clone.h) */
 };
 
 struct key_def {
@@ -87,6 +89,7 @@ static const struct key_def clone_keys[] = {
     { "tags", K_TAGS, F(clone.tags) },
     { "maxAge", K_DURATION, F(clone.max_age) },
     { "waitTimeout", K_DURATION, F(clone.wait_timeout) },
+    { "pipeline", K_PIPELINE, F(clone.pipeline) },
     { NULL, K_STRING, 0 }
 };
 
@@ -482,7 +485,8 @@ static int set_security_groups(struct loader *L, const yaml_node_t *n, const cha
 /* Tag keys the tool sets itself: a user tag must not be able to override them. */
 static int reserved_tag(const char *k)
 {
-    return strncasecmp(k, "aws:", 4) == 0 || strcmp(k, "ManagedBy") == 0;
+    return strncasecmp(k, "aws:", 4) == 0 || strcmp(k, "ManagedBy") == 0 ||
+           strncmp(k, "dblab-rds-refresh:", 18) == 0;
 }
 
 static int set_tags(struct loader *L, const yaml_node_t *n, const char *key, struct config *cfg)
@@ -508,7 +512,7 @@ static int set_tags(struct loader *L, const yaml_node_t *n, const char *key, str
         if (strlen(tk) > 128)
             return fail(L, k, path, "tag name longer than 128 characters");
         if (reserved_tag(tk))
-            return fail(L, k, path, "reserved tag name (aws:* and ManagedBy are set by the tool)");
+            return fail(L, k, path, "reserved tag name (aws:*, ManagedBy and dblab-rds-refresh:* are set by the tool)");
         for (size_t i = 0; i < cfg->clone.n_tags; i++)
             if (strcmp(cfg->clone.tags[i].key, tk) == 0)
                 return fail(L, k, path, "duplicate tag");
@@ -564,6 +568,14 @@ static int set_key(struct loader *L, const struct key_def *def, const char *path
         if (!rds_identifier_ok(v)) {
             rc = fail(L, n, path, "\"%.80s\" is not an RDS identifier (1-63 letters, digits or "
                       "hyphens, starting with a letter)", v);
+            break;
+        }
+        *(char **)field = v;
+        return 0;
+    case K_PIPELINE:
+        if (!clone_pipeline_ok(v)) {
+            rc = fail(L, n, path, "\"%.80s\" is not a pipeline name (1-%d lower-case letters, "
+                      "digits or single hyphens, starting with a letter)", v, CLONE_PIPELINE_MAX);
             break;
         }
         *(char **)field = v;
@@ -949,6 +961,14 @@ static int resolve(struct loader *L)
         (rc = require(L, SEC_DBLAB, "token", cfg->dblab.token)) != 0)
         return rc;
 
+    /* clone.pipeline: by default the source identifier (lower case), a valid name by
+     * construction (K_IDENTIFIER) */
+    if (cfg->clone.pipeline == NULL) {
+        char pl[CLONE_PIPELINE_MAX + 1];
+        clone_pipeline_default(cfg->source.identifier, pl, sizeof pl);
+        cfg->clone.pipeline = xstrdup(pl);
+    }
+
     ignore_inapplicable(L);
     if (cfg->dblab.poll_interval > cfg->dblab.timeout)
         return fail(L, where(L, SEC_DBLAB, "pollInterval"), "dblab.pollInterval",
@@ -1221,6 +1241,7 @@ void config_free(struct config *cfg)
     free(cfg->clone.option_group);
     free(cfg->clone.cluster_parameter_group);
     free(cfg->clone.storage_type);
+    free(cfg->clone.pipeline);
     free(cfg->clone.engine_version);
     for (size_t i = 0; i < cfg->clone.n_tags; i++) {
         free(cfg->clone.tags[i].key);
@@ -1340,6 +1361,7 @@ void *config_to_json(const struct config *cfg)
         cJSON_AddStringToObject(tags, cfg->clone.tags[i].key, cfg->clone.tags[i].value);
     add_duration(c, "maxAge", cfg->clone.max_age);
     add_duration(c, "waitTimeout", cfg->clone.wait_timeout);
+    add_str(c, "pipeline", cfg->clone.pipeline);
 
     cJSON *d = cJSON_AddObjectToObject(root, "dblab");
     add_str(d, "apiEndpoint", cfg->dblab.api_endpoint);

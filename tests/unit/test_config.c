@@ -711,6 +711,37 @@ START_TEST(warnings)
 }
 END_TEST
 
+START_TEST(pipeline_name)
+{
+    /* default: the source identifier, lower case */
+    ck_ok(load_with(NULL, NULL, NULL, NULL));
+    ck_assert_str_eq(cfg.clone.pipeline, "production-db");
+    ck_ok(load("source:\n  type: rds\n  identifier: Production-DB\nclone:\n  instanceClass: db.t3.medium\n"
+               "dblab:\n  apiEndpoint: https://d.example.com\n  token: t\naws:\n  region: us-east-1\n"));
+    ck_assert_str_eq(cfg.clone.pipeline, "production-db");
+    ck_ok(load_with(NULL, "  pipeline: nightly-billing\n", NULL, NULL));
+    ck_assert_str_eq(cfg.clone.pipeline, "nightly-billing");
+    setenv("DRR_TEST_VAR", "from-env", 1);
+    ck_ok(load_with(NULL, "  pipeline: ${DRR_TEST_VAR}\n", NULL, NULL));
+    ck_assert_str_eq(cfg.clone.pipeline, "from-env");
+    /* one line naming the key, with the file position */
+    ck_fail(load_with(NULL, "  pipeline: Nightly\n", NULL, NULL),
+            "c.yaml:6:13: clone.pipeline: \"Nightly\" is not a pipeline name");
+    ck_fail(load_with(NULL, "  pipeline: a--b\n", NULL, NULL), "clone.pipeline:");
+    ck_fail(load_with(NULL, "  pipeline: a_b\n", NULL, NULL), "clone.pipeline:");
+    ck_fail(load_with(NULL, "  pipeline: 9lives\n", NULL, NULL), "clone.pipeline:");
+    ck_fail(load_with(NULL, "  pipeline: [a]\n", NULL, NULL), "clone.pipeline:");
+    ck_fail(load_with(NULL, "  pipeline: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
+                      NULL, NULL), "1-63");
+    /* the effective configuration shows it */
+    ck_ok(load_with(NULL, "  pipeline: nightly\n", NULL, NULL));
+    cJSON *j = config_to_json(&cfg);
+    const cJSON *c = cJSON_GetObjectItemCaseSensitive(j, "clone");
+    ck_assert_str_eq(cJSON_GetObjectItemCaseSensitive(c, "pipeline")->valuestring, "nightly");
+    cJSON_Delete(j);
+}
+END_TEST
+
 START_TEST(tags)
 {
     ck_fail(load_with(NULL, "  tags: [a, b]\n", NULL, NULL),
@@ -718,6 +749,9 @@ START_TEST(tags)
     ck_fail(load_with(NULL, "  tags:\n    aws:foo: x\n", NULL, NULL), "clone.tags.aws:foo: reserved tag name");
     ck_fail(load_with(NULL, "  tags:\n    ManagedBy: me\n", NULL, NULL), "clone.tags.ManagedBy: reserved tag name");
     ck_fail(load_with(NULL, "  tags:\n    a: [1]\n", NULL, NULL), "clone.tags.a: tag value must be a single value");
+    /* a user tag cannot claim another pipeline or run */
+    ck_fail(load_with(NULL, "  tags:\n    dblab-rds-refresh:pipeline: billing-db\n", NULL, NULL),
+            "clone.tags.dblab-rds-refresh:pipeline: reserved tag name");
     setenv("DRR_TEST_VAR", "from-env", 1);
     ck_ok(load_with(NULL, "  tags:\n    owner: ${DRR_TEST_VAR}\n", NULL, NULL));
     ck_assert_str_eq(cfg.clone.tags[0].value, "from-env");
@@ -1206,6 +1240,7 @@ static Suite *config_suite(void)
     tcase_add_test(tc, tags);
     tcase_add_test(tc, relative_paths);
     tcase_add_test(tc, warnings);
+    tcase_add_test(tc, pipeline_name);
     tcase_add_test(tc, secret_references);
     tcase_add_test(tc, json_redacts_secrets);
     tcase_add_test(tc, env_expansion_in_config);

@@ -57,7 +57,7 @@ SHARED_KEYS = {"account", "id", "sourceId", "engine", "engineVersion", "ageDays"
 TOP_KEYS = {"account", "region", "endpointToken", "credentials", "sts", "imds", "ecs",
             "kmsKeys", "vpc", "parameterGroups", "clusterParameterGroups", "optionGroups",
             "instances", "clusters", "sharedSnapshots", "sharedClusterSnapshots",
-            "secrets", "parameters"}
+            "secrets", "parameters", "stateMachines"}
 
 
 def load_file(path):

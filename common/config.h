@@ -60,6 +60,9 @@ struct config {
         size_t n_tags;
         int64_t max_age;              /* default 48h */
         int64_t wait_timeout;         /* default 2h */
+        char *pipeline;               /* the pipeline name (clone.h); default: the
+                                         source identifier in lower case; never NULL
+                                         after a successful load */
     } clone;
 
     struct {

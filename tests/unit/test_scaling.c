@@ -48,7 +48,7 @@
 #define SCALING_MAX_RATIO 20.0
 #define LIBRARY_MARGIN 1.25
 #define REPEATS (RELEASE_BUILD ? 7 : 1)
-#define ATTEMPTS 3
+#define ATTEMPTS 5
 
 /* Under ASan/UBSan (make asan) the inputs still run, once each, for what the
  * sanitizers see; the timings are the release build's business (the

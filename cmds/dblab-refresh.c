@@ -30,6 +30,7 @@
 #include "dblab.h"
 #include "err.h"
 #include "exitcodes.h"
+#include "json_type.h"
 #include "http.h"
 #include "instance_class.h"
 #include "log.h"
@@ -546,12 +547,13 @@ static int load_progress(const cJSON *doc, struct progress *p, struct err *e)
     if (al) {
         const cJSON *seen = cJSON_GetObjectItemCaseSensitive(al, "lastSeen");
         const cJSON *count = cJSON_GetObjectItemCaseSensitive(al, "count");
-        if (!cJSON_IsNumber(seen) || !cJSON_IsNumber(count))
+        long long seen_at, n;
+        if (json_integer(seen, &seen_at) != 0 || json_integer(count, &n) != 0)
             return err_set(e, DRR_EXIT_INPUT, "refresh.baseline.refreshFailedAlert: needs "
-                           "numbers lastSeen and count");
+                           "whole numbers lastSeen and count");
         p->b.had_alert = 1;
-        p->b.alert_seen = (int64_t)seen->valuedouble;
-        p->b.alert_count = (long long)count->valuedouble;
+        p->b.alert_seen = (int64_t)seen_at;
+        p->b.alert_count = n;
     }
     p->started = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "observedStart"));
     const cJSON *fp = cJSON_GetObjectItemCaseSensitive(r, "failedPolls");

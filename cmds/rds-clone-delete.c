@@ -212,6 +212,11 @@ int main(int argc, char **argv)
         if (rc == 0 && rds_cli_parse_kind(kind_s, &kind) != 0)
             rc = err_set(&e, DRR_EXIT_INPUT, "clone.kind: \"%s\" is neither instance nor cluster",
                          kind_s);
+        /* The whole name rule, not only the prefix: what a document names is input. */
+        if (rc == 0 && clone_name_check(id, &e) != 0) {
+            err_prefix(&e, "clone.id");
+            rc = e.code = DRR_EXIT_INPUT;
+        }
         /* the document names its run: the clone must be that run's */
         const cJSON *rid = cJSON_GetObjectItemCaseSensitive(doc, "runId");
         if (rc == 0 && rid && (!cJSON_IsString(rid) ||

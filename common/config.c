@@ -14,7 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 #include <yaml.h>
 #include <cjson/cJSON.h>
@@ -24,6 +26,7 @@
 #include "clone.h"
 #include "dupkeys.h"
 #include "exitcodes.h"
+#include "http.h"
 #include "log.h"
 #include "suggest.h"
 
@@ -402,6 +405,24 @@ static int check_url(struct loader *L, const yaml_node_t *n, const char *key, ch
     return 0;
 }
 
+/* 1 when the URL's host is this machine: localhost, 127.0.0.0/8 or [::1]. */
+static int url_host_is_loopback(const char *url)
+{
+    const char *h = strstr(url, "://");
+    h = h != NULL ? h + 3 : url;
+    size_t n = strcspn(h, ":/?#");
+    if (h[0] == '[')
+        return strncmp(h, "[::1]", 5) == 0;
+    if (n == 9 && strncasecmp(h, "localhost", 9) == 0)
+        return 1;
+    if (strncmp(h, "127.", 4) != 0)
+        return 0;
+    for (size_t i = 4; i < n; i++)
+        if (!isdigit((unsigned char)h[i]) && h[i] != '.')
+            return 0;
+    return 1;
+}
+
 static int check_region(struct loader *L, const yaml_node_t *n, const char *key, const char *v)
 {
     /* us-east-1, eu-central-2, us-gov-west-1, cn-north-1, eu-isoe-west-1 */
@@ -614,6 +635,13 @@ static int set_key(struct loader *L, const struct key_def *def, const char *path
     case K_SECRET:
         if ((rc = check_secret_reference(L, n, path, v)) != 0)
             break;
+        /* dblab.token becomes an HTTP header: a CR or LF would inject headers. */
+        if (strcmp(def->name, "token") == 0 && http_header_bad_byte(v) != NULL) {
+            const char *bad = http_header_bad_byte(v);
+            rc = fail(L, n, path, "contains a control character (byte 0x%02x at offset %zu) "
+                      "and cannot be sent as a header", (unsigned char)*bad, (size_t)(bad - v));
+            break;
+        }
         if (!config_is_secret_reference(v) && !env_has_reference(scalar_text(n)))
             L->literal_secret = def->name;
         *(char **)field = v;
@@ -973,6 +1001,17 @@ static int resolve(struct loader *L)
     if (cfg->dblab.poll_interval > cfg->dblab.timeout)
         return fail(L, where(L, SEC_DBLAB, "pollInterval"), "dblab.pollInterval",
                     "longer than dblab.timeout");
+    /* Plain http:// carries the token in clear: only to this machine, unless
+     * the operator says so (dblab.insecure: true, e.g. a private network). */
+    if (strncasecmp(cfg->dblab.api_endpoint, "http://", 7) == 0 &&
+        !url_host_is_loopback(cfg->dblab.api_endpoint)) {
+        if (!cfg->dblab.insecure)
+            return fail(L, where(L, SEC_DBLAB, "apiEndpoint"), "dblab.apiEndpoint",
+                        "plain http:// to a host that is not this machine would send the token "
+                        "in clear: use https://, or set dblab.insecure: true to accept it");
+        log_warn("%s: dblab.apiEndpoint is plain http:// to another host (dblab.insecure: true): "
+                 "the token travels in clear", L->name);
+    }
     if (cfg->dblab.insecure && strncasecmp(cfg->dblab.api_endpoint, "https://", 8) == 0)
         log_warn("%s: dblab.insecure is true: the DBLab Engine's TLS certificate is not "
                  "verified%s", L->name, cfg->dblab.ca_cert != NULL ? " (dblab.caCert is ignored)" : "");
@@ -1025,6 +1064,12 @@ static int resolve(struct loader *L)
 
     if ((rc = resolve_endpoint(L)) != 0)
         return rc;
+    if (cfg->aws.endpoint != NULL && strncasecmp(cfg->aws.endpoint, "http://", 7) == 0 &&
+        !url_host_is_loopback(cfg->aws.endpoint))
+        log_warn("%s: the RDS endpoint %s (from %s) is plain http:// to another host: requests "
+                 "are signed (the secret key never travels) but answers and the session token "
+                 "can be read or changed on the way", L->name, cfg->aws.endpoint,
+                 cfg->aws.endpoint_source != NULL ? cfg->aws.endpoint_source : "aws.endpoint");
 
     /* maxAttempts: aws.maxAttempts, AWS_MAX_ATTEMPTS, the profile's max_attempts */
     if (cfg->aws.max_attempts > 0)
@@ -1177,6 +1222,67 @@ int config_load_string(const char *yaml, const char *name, struct config *cfg, s
     return load_string(yaml, name, NULL, NULL, cfg, e);
 }
 
+/* ---- trust in the file (the rule ssh applies to its own files) ---------- */
+
+/* Why someone other than the running user could change what st describes, or
+ * NULL. A world-writable directory with the sticky bit (/tmp) is fine when the
+ * file in it is the user's or root's: others cannot rename or replace it. */
+static const char *untrusted(const struct stat *st, const struct stat *file_in_dir, uid_t me,
+                             char *why, size_t whylen)
+{
+    int sticky_ok = file_in_dir != NULL && (st->st_mode & S_ISVTX) != 0 &&
+                    (file_in_dir->st_uid == me || file_in_dir->st_uid == 0);
+    unsigned mode = (unsigned)(st->st_mode & 07777);
+    if ((st->st_mode & S_IWOTH) != 0 && !sticky_ok)
+        snprintf(why, whylen, "writable by others (mode %04o)", mode);
+    else if ((st->st_mode & S_IWGRP) != 0 && st->st_uid != me && !sticky_ok)
+        snprintf(why, whylen, "writable by group %u (mode %04o) and owned by uid %u, not by you "
+                 "(uid %u)", (unsigned)st->st_gid, mode, (unsigned)st->st_uid, (unsigned)me);
+    else if (me == 0 && st->st_uid != 0)
+        snprintf(why, whylen, "owned by uid %u: running as root, what another user can change "
+                 "is refused", (unsigned)st->st_uid);
+    else
+        return NULL;
+    return why;
+}
+
+static int read_only_fs(int fd)
+{
+    struct statvfs v;
+    return fstatvfs(fd, &v) == 0 && (v.f_flag & ST_RDONLY) != 0;
+}
+
+/* The configuration decides where secrets go (dblab.apiEndpoint, aws.endpoint)
+ * and which commands run: a file, or a directory holding it, that another user
+ * can change is refused (exit 78), as ssh refuses its config and keys. A file on
+ * a read-only file system (a Kubernetes ConfigMap mount) is as its owner left it. */
+static int check_trust(const char *path, FILE *f, struct err *e)
+{
+    uid_t me = geteuid();
+    struct stat st, dst;
+    char why[160];
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode))
+        return 0;   /* a pipe (-config <(...)) is the caller's own */
+    if (!read_only_fs(fileno(f)) && untrusted(&st, NULL, me, why, sizeof why) != NULL)
+        return err_set(e, DRR_EXIT_CONFIG, "%s: %s; refusing it: whoever can change it can point "
+                       "dblab.apiEndpoint or aws.endpoint elsewhere and collect the secrets "
+                       "(chmod go-w / chown it)", path, why);
+    const char *slash = strrchr(path, '/');
+    char *dir = slash == NULL ? xstrdup(".") : slash == path ? xstrdup("/")
+                                                             : xstrndup(path, (size_t)(slash - path));
+    int rc = 0;
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0 && fstat(dfd, &dst) == 0 && !read_only_fs(dfd) &&
+        untrusted(&dst, &st, me, why, sizeof why) != NULL)
+        rc = err_set(e, DRR_EXIT_CONFIG, "%s: its directory %s is %s; refusing the file: whoever "
+                     "can change the directory can replace it (chmod go-w / chown the directory, "
+                     "or move the file)", path, dir, why);
+    if (dfd >= 0)
+        close(dfd);
+    free(dir);
+    return rc;
+}
+
 int config_load(const char *path, struct config *cfg, struct err *e)
 {
     memset(cfg, 0, sizeof *cfg);
@@ -1186,6 +1292,11 @@ int config_load(const char *path, struct config *cfg, struct err *e)
     FILE *f = fopen(path, "rb");
     if (f == NULL)
         return err_set(e, DRR_EXIT_CONFIG, "%s: cannot open: %s", path, strerror(errno));
+    int trust = check_trust(path, f, e);
+    if (trust != 0) {
+        fclose(f);
+        return trust;
+    }
     struct buf b = BUF_INIT;
     int got = buf_read_file(&b, f, CONFIG_MAX_BYTES);
     int read_err = got < 0 ? errno : 0;

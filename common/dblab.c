@@ -33,6 +33,12 @@ int dblab_client_new(const struct dblab_options *opt, struct dblab_client **out,
     if (!opt->token || !*opt->token)
         return err_set(e, DRR_EXIT_CONFIG, "dblab.token: required");
     redact_add_secret(opt->token);
+    /* The token is the Verification-Token header: a CR or LF would inject headers. */
+    const char *bad = http_header_bad_byte(opt->token);
+    if (bad)
+        return err_set(e, DRR_EXIT_CONFIG, "dblab.token: contains a control character (byte "
+                       "0x%02x at offset %zu) and cannot be sent as a header",
+                       (unsigned char)*bad, (size_t)(bad - opt->token));
 
     struct http_tls tls = { opt->ca_cert, opt->insecure };
     struct dblab_client *c = xcalloc(1, sizeof *c);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "check_main.h"
 #include "config.h"
@@ -92,6 +93,93 @@ static char *load_file_logged(const char *yaml, mode_t mode);
         ck_assert_msg(strstr(e.msg, (substr)) != NULL, "message '%s' lacks '%s'", e.msg, (substr)); \
         ck_assert_msg(strchr(e.msg, '\n') == NULL, "multi-line message '%s'", e.msg); \
     } while (0)
+
+/* ---- trust in the file (the ssh rule) ---------------------------------- */
+
+static int load_file_mode(const char *name, mode_t mode, uid_t uid)
+{
+    char *y = yaml_with(NULL, NULL, NULL, NULL);
+    char *path = tmp_write(dir, name, y);
+    free(y);
+    ck_assert_int_eq(chmod(path, mode), 0);
+    if (uid != (uid_t)-1)
+        ck_assert_int_eq(chown(path, uid, (gid_t)-1), 0);
+    config_free(&cfg);
+    memset(&e, 0, sizeof e);
+    int rc = config_load(path, &cfg, &e);
+    free(path);
+    return rc;
+}
+
+START_TEST(config_file_trust)
+{
+    uid_t me = geteuid();
+    ck_ok(load_file_mode("ok.yaml", 0600, (uid_t)-1));
+    ck_ok(load_file_mode("ok2.yaml", 0644, (uid_t)-1));
+    /* group-writable but the user's own (a user private group): fine */
+    ck_ok(load_file_mode("g.yaml", 0664, (uid_t)-1));
+    ck_fail(load_file_mode("w.yaml", 0666, (uid_t)-1), "w.yaml: writable by others (mode 0666); "
+            "refusing it: whoever can change it can point dblab.apiEndpoint or aws.endpoint");
+    ck_fail(load_file_mode("w2.yaml", 0602, (uid_t)-1), "writable by others (mode 0602)");
+    if (me == 0) {
+        /* root: another user's file is refused, writable by group or not */
+        ck_fail(load_file_mode("other.yaml", 0664, 4242), "writable by group");
+        ck_fail(load_file_mode("other2.yaml", 0644, 4242),
+                "owned by uid 4242: running as root, what another user can change is refused");
+    }
+
+    /* the directory: world-writable is refused, unless sticky (/tmp) */
+    char *path = tmp_write(dir, "in-dir.yaml", "source:\n");
+    ck_assert_int_eq(chmod(dir, 0777), 0);
+    config_free(&cfg);
+    memset(&e, 0, sizeof e);
+    ck_fail(config_load(path, &cfg, &e), "in-dir.yaml: its directory");
+    ck_assert_msg(strstr(e.msg, "is writable by others (mode 0777); refusing the file") != NULL,
+                  "%s", e.msg);
+    ck_assert_int_eq(chmod(dir, 01777), 0);
+    char *y = yaml_with(NULL, NULL, NULL, NULL);
+    free(path);
+    path = tmp_write(dir, "sticky.yaml", y);
+    free(y);
+    config_free(&cfg);
+    memset(&e, 0, sizeof e);
+    ck_ok(config_load(path, &cfg, &e));
+    ck_assert_int_eq(chmod(dir, 0700), 0);
+    free(path);
+}
+END_TEST
+
+/* Plain http:// to another host would carry the token in clear. */
+START_TEST(dblab_plain_http)
+{
+    ck_fail(load("source:\n  type: rds\n  identifier: x\nclone:\n  instanceClass: db.t3.small\n"
+                 "dblab:\n  apiEndpoint: http://dblab.internal:2345\n  token: t\naws:\n"
+                 "  region: us-east-1\n"),
+            "c.yaml:7:16: dblab.apiEndpoint: plain http:// to a host that is not this machine "
+            "would send the token in clear");
+    ck_ok(load("source:\n  type: rds\n  identifier: x\nclone:\n  instanceClass: db.t3.small\n"
+               "dblab:\n  apiEndpoint: http://dblab.internal:2345\n  token: t\n  insecure: true\n"
+               "aws:\n  region: us-east-1\n"));
+    const char *local[] = {"http://127.0.0.1:2345", "http://localhost", "http://[::1]:80/x",
+                           "http://127.10.0.3/"};
+    for (size_t i = 0; i < sizeof local / sizeof local[0]; i++) {
+        char *y = NULL;
+        ck_assert_int_ge(asprintf(&y, "source:\n  type: rds\n  identifier: x\nclone:\n"
+                                  "  instanceClass: db.t3.small\ndblab:\n  apiEndpoint: %s\n"
+                                  "  token: t\naws:\n  region: us-east-1\n", local[i]), 0);
+        ck_ok(load(y));
+        free(y);
+    }
+    ck_fail(load("source:\n  type: rds\n  identifier: x\nclone:\n  instanceClass: db.t3.small\n"
+                 "dblab:\n  apiEndpoint: http://127.evil.example\n  token: t\naws:\n"
+                 "  region: us-east-1\n"), "plain http://");
+    /* a token that would inject headers (YAML's "\r\n" escapes) */
+    ck_fail(load("source:\n  type: rds\n  identifier: x\nclone:\n  instanceClass: db.t3.small\n"
+                 "dblab:\n  apiEndpoint: https://h\n  token: \"abc\\r\\nX-Injected: yes\"\n"
+                 "aws:\n  region: us-east-1\n"),
+            "c.yaml:8:10: dblab.token: contains a control character (byte 0x0d at offset 3)");
+}
+END_TEST
 
 /* ---- valid configurations -------------------------------------------- */
 
@@ -1257,6 +1345,8 @@ static Suite *config_suite(void)
     tcase_add_test(tv, suggestions);
     tcase_add_checked_fixture(tv, setup, teardown);
     tcase_add_test(tv, mutations_never_crash);
+    tcase_add_test(tv, config_file_trust);
+    tcase_add_test(tv, dblab_plain_http);
     tcase_set_timeout(tv, 60);
     suite_add_tcase(s, tv);
     return s;

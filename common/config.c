@@ -21,6 +21,7 @@
 
 #include "aws_ini.h"
 #include "buf.h"
+#include "clock.h"
 #include "exitcodes.h"
 #include "log.h"
 #include "suggest.h"
@@ -47,7 +48,9 @@ enum kind {
     K_INSTANCE_CLASS,
     K_FILE,          /* path to a readable file, relative to the config file's directory */
     K_REGION,
-    K_DELETION_PROTECTION
+    K_DELETION_PROTECTION,
+    K_RESTORE_FROM,
+    K_MASTER_PASSWORD
 };
 
 struct key_def {
@@ -64,6 +67,7 @@ static const struct key_def source_keys[] = {
     { "snapshotIdentifier", K_STRING, F(source.snapshot_identifier) },
     { "snapshotType", K_SNAPSHOT_TYPE, F(source.snapshot_type) },
     { "maxSnapshotAge", K_DURATION, F(source.max_snapshot_age) },
+    { "restoreFrom", K_RESTORE_FROM, F(source.restore_from) },
     { "dbName", K_TEXT, F(source.db_name) },
     { "username", K_TEXT, F(source.username) },
     { "password", K_SECRET, F(source.password) },
@@ -85,6 +89,8 @@ static const struct key_def clone_keys[] = {
     { "tags", K_TAGS, F(clone.tags) },
     { "maxAge", K_DURATION, F(clone.max_age) },
     { "waitTimeout", K_DURATION, F(clone.wait_timeout) },
+    { "copyOnWrite", K_BOOL, F(clone.copy_on_write) },
+    { "masterPassword", K_MASTER_PASSWORD, F(clone.master_password) },
     { NULL, K_STRING, 0 }
 };
 
@@ -123,13 +129,14 @@ static const struct section_def section_defs[] = {
     { "aws", aws_keys },
 };
 #define N_SECTIONS (sizeof section_defs / sizeof section_defs[0])
-#define MAX_KEYS 16
+#define MAX_KEYS 20
 
 static const char *const section_names[] = { "source", "clone", "dblab", "aws", NULL };
 
 static const char *const source_type_names[] = { "rds", "aurora-cluster", NULL };
 static const char *const snapshot_type_names[] = { "automated", "manual", "awsbackup",
                                                    "shared", "any", NULL };
+static const char *const master_password_names[] = { "managed", "keep", NULL };
 
 /* The loader's state. */
 struct loader {
@@ -625,6 +632,29 @@ static int set_key(struct loader *L, const struct key_def *def, const char *path
         *(enum snapshot_type *)field = (enum snapshot_type)i;
         break;
     }
+    case K_RESTORE_FROM:
+        /* "snapshot", "latest", or an RFC 3339 time with its zone */
+        if (strcmp(v, "snapshot") == 0) {
+            cfg->source.restore_from = RESTORE_SNAPSHOT;
+        } else if (strcmp(v, "latest") == 0) {
+            cfg->source.restore_from = RESTORE_LATEST;
+        } else if (isdigit((unsigned char)v[0]) && clock_parse_rfc3339(v, &d) == 0 && d > 0) {
+            cfg->source.restore_from = RESTORE_TIME;
+            cfg->source.restore_time = d;
+        } else {
+            rc = fail(L, n, path, "\"%s\" is neither snapshot, latest nor an RFC 3339 time "
+                      "(like 2026-11-26T02:00:00Z)", v);
+        }
+        break;
+    case K_MASTER_PASSWORD: {
+        int i = find_name(v, master_password_names);
+        if (i < 0) {
+            rc = fail_enum(L, n, path, v, master_password_names);
+            break;
+        }
+        *(enum master_password *)field = (enum master_password)(i + 1);
+        break;
+    }
     case K_DURATION:
         if (duration_parse(v, &d) != 0)
             rc = fail(L, n, path, "\"%s\" is not a positive duration (like 90s, 30m, 4h, 1h30m, 7d)",
@@ -902,6 +932,27 @@ static int resolve(struct loader *L)
     if (cfg->source.type == SOURCE_RDS && cfg->clone.cluster_parameter_group != NULL)
         return fail(L, where(L, SEC_CLONE, "clusterParameterGroup"), "clone.clusterParameterGroup",
                     "only applies to source.type aurora-cluster (use clone.parameterGroup)");
+    if (cfg->source.restore_from != RESTORE_SNAPSHOT && cfg->source.snapshot_identifier != NULL)
+        return fail(L, where(L, SEC_SOURCE, "restoreFrom"), "source.restoreFrom",
+                    "a point-in-time restore names no snapshot: remove source.snapshotIdentifier "
+                    "or set restoreFrom: snapshot");
+    if (cfg->source.type == SOURCE_RDS && L->key_node[SEC_CLONE][key_index(SEC_CLONE, "copyOnWrite")])
+        return fail(L, where(L, SEC_CLONE, "copyOnWrite"), "clone.copyOnWrite",
+                    "only applies to source.type aurora-cluster (an RDS instance restore is "
+                    "always a full copy)");
+    if (cfg->source.type == SOURCE_AURORA_CLUSTER && cfg->source.restore_from == RESTORE_TIME &&
+        cfg->clone.copy_on_write)
+        return fail(L, where(L, SEC_SOURCE, "restoreFrom"), "source.restoreFrom",
+                    "Aurora restores a copy-on-write clone only at the latest restorable time "
+                    "(RestoreToTime cannot go with RestoreType copy-on-write): use latest, or "
+                    "set clone.copyOnWrite: false for a full copy at that time");
+    if (cfg->clone.master_password == MASTER_PASSWORD_MANAGED && cfg->clone.enable_iam_auth == TRI_TRUE)
+        return fail(L, where(L, SEC_CLONE, "masterPassword"), "clone.masterPassword",
+                    "managed does not apply with clone.enableIAMAuth: true (DBLab then connects "
+                    "with an IAM token, not a password)");
+    if (cfg->clone.master_password == MASTER_PASSWORD_MANAGED && cfg->source.password != NULL)
+        log_warn("%s: clone.masterPassword is managed: source.password is not used (DBLab gets "
+                 "the clone's own master password)", L->name);
     if (cfg->dblab.poll_interval > cfg->dblab.timeout)
         return fail(L, where(L, SEC_DBLAB, "pollInterval"), "dblab.pollInterval",
                     "longer than dblab.timeout");
@@ -996,6 +1047,7 @@ static void set_defaults(struct config *cfg)
     cfg->clone.enable_iam_auth = TRI_UNSET;
     cfg->clone.max_age = 48 * 3600;
     cfg->clone.wait_timeout = 2 * 3600;
+    cfg->clone.copy_on_write = 1;
     cfg->dblab.poll_interval = 30;
     cfg->dblab.timeout = 4 * 3600;
     cfg->dblab.start_timeout = 5 * 60;
@@ -1249,6 +1301,29 @@ static void add_parallel(cJSON *o, const char *k, int v)
         cJSON_AddNumberToObject(o, k, v);
 }
 
+enum master_password config_master_password(const struct config *cfg)
+{
+    if (cfg->clone.master_password != MASTER_PASSWORD_DEFAULT)
+        return cfg->clone.master_password;
+    if (cfg->source.password == NULL && cfg->clone.enable_iam_auth != TRI_TRUE)
+        return MASTER_PASSWORD_MANAGED;
+    return MASTER_PASSWORD_KEEP;
+}
+
+const char *master_password_name(enum master_password m)
+{
+    return m == MASTER_PASSWORD_MANAGED ? "managed" : "keep";
+}
+
+const char *restore_from_name(const struct config *cfg, char *buf, size_t buflen)
+{
+    switch (cfg->source.restore_from) {
+    case RESTORE_LATEST: return "latest";
+    case RESTORE_TIME: clock_format_rfc3339(cfg->source.restore_time, buf, buflen); return buf;
+    default: return "snapshot";
+    }
+}
+
 void *config_to_json(const struct config *cfg)
 {
     cJSON *root = cJSON_CreateObject();
@@ -1260,6 +1335,8 @@ void *config_to_json(const struct config *cfg)
     add_str(s, "snapshotIdentifier", cfg->source.snapshot_identifier);
     add_str(s, "snapshotType", snapshot_type_name(cfg->source.snapshot_type));
     add_duration(s, "maxSnapshotAge", cfg->source.max_snapshot_age);
+    char rbuf[32];
+    add_str(s, "restoreFrom", restore_from_name(cfg, rbuf, sizeof rbuf));
     add_str(s, "dbName", cfg->source.db_name);
     add_str(s, "username", cfg->source.username);
     add_secret(s, "password", cfg->source.password);
@@ -1286,6 +1363,8 @@ void *config_to_json(const struct config *cfg)
         cJSON_AddStringToObject(tags, cfg->clone.tags[i].key, cfg->clone.tags[i].value);
     add_duration(c, "maxAge", cfg->clone.max_age);
     add_duration(c, "waitTimeout", cfg->clone.wait_timeout);
+    cJSON_AddBoolToObject(c, "copyOnWrite", cfg->clone.copy_on_write != 0);
+    add_str(c, "masterPassword", master_password_name(config_master_password(cfg)));
 
     cJSON *d = cJSON_AddObjectToObject(root, "dblab");
     add_str(d, "apiEndpoint", cfg->dblab.api_endpoint);

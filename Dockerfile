@@ -1,10 +1,12 @@
 # dblab-rds-refresh in a container: multi-stage, Debian slim, non-root.
 #
-#   docker build -t dblab-rds-refresh .
+#   make image          (docker build -t dblab-rds-refresh:$(cat VERSION) .)
 #   docker run --rm -v /path/to/config.yaml:/config.yaml:ro \
 #     -v dblab-rds-refresh-state:/var/lib/dblab-rds-refresh \
 #     -e AWS_ACCESS_KEY_ID -e AWS_SECRET_ACCESS_KEY -e DBLAB_TOKEN \
-#     dblab-rds-refresh -config /config.yaml
+#     dblab-rds-refresh:0.1.0 -config /config.yaml
+#   make image-push REGISTRY=ACCOUNT_ID.dkr.ecr.us-east-1.amazonaws.com
+#                       (for deploy/k8s/cronjob.yaml; see docs/deploy.md)
 #
 # The state volume keeps the record of the clone in flight, so a container
 # killed mid-run is recovered (its clone deleted) by the next run.

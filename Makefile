@@ -64,10 +64,18 @@ UNIT_SUPPORT_OBJ := $(patsubst tests/unit/support/%.c,$(BUILD)/tests/support/%.o
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
 .SECONDARY:
-.PHONY: all check unit integration asan valgrind deps install clean demo lint help
+.PHONY: all check unit integration asan valgrind deps install clean demo lint help image image-push
 .DEFAULT_GOAL := all
 
-all: $(CMD_BINS) $(SCRIPT_BINS)
+# rds-refresh: the Go original's name for the driver (its cron lines, Docker and
+# Kubernetes examples call it), the same program.
+ALIAS_BINS := $(BIN)/rds-refresh
+
+all: $(CMD_BINS) $(SCRIPT_BINS) $(ALIAS_BINS)
+
+$(BIN)/rds-refresh: $(BIN)/dblab-rds-refresh
+	$(call say,LN,$@)
+	$(Q)ln -sf dblab-rds-refresh $@
 
 $(BUILD)/common/%.o: common/%.c | $(BUILD)/common
 	$(call say,CC,$<)
@@ -160,10 +168,25 @@ lint:
 	  tests/emulators/run-emulators tests/integration/*.py tests/lib/*.py tests/bench/*.py \
 	  wrappers/airflow/*.py
 
+# The container image (Dockerfile). deploy/k8s/cronjob.yaml runs IMAGE:VERSION from
+# the registry it was pushed to (tests/integration/test_wrapper_deploy.py checks it).
+#   make image                          docker build -t dblab-rds-refresh:VERSION .
+#   make image-push REGISTRY=HOST/PATH  tag and push REGISTRY/dblab-rds-refresh:VERSION
+IMAGE ?= dblab-rds-refresh
+image:
+	docker build -t $(IMAGE):$(VERSION) .
+
+image-push:
+	@test -n "$(REGISTRY)" || { echo "usage: make image-push REGISTRY=<registry host>/<path>" >&2; exit 64; }
+	$(MAKE) image
+	docker tag $(IMAGE):$(VERSION) $(REGISTRY)/$(IMAGE):$(VERSION)
+	docker push $(REGISTRY)/$(IMAGE):$(VERSION)
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/dblab-rds-refresh \
 	  $(DESTDIR)$(PREFIX)/share/doc/dblab-rds-refresh
 	install -m 0755 $(CMD_BINS) $(SCRIPT_BINS) $(DESTDIR)$(PREFIX)/bin/
+	ln -sf dblab-rds-refresh $(DESTDIR)$(PREFIX)/bin/rds-refresh
 	cp -R wrappers examples $(DESTDIR)$(PREFIX)/share/dblab-rds-refresh/
 	install -m 0644 README.md docs/*.md docs/*.json $(DESTDIR)$(PREFIX)/share/doc/dblab-rds-refresh/
 

@@ -32,6 +32,7 @@ static const struct section_info sections[] = {
     { "snapshot", "rds-snapshot-latest" },
     { "restore", "rds-snapshot-latest" },
     { "clone", "rds-clone-create" },
+    { "wait", "rds-clone-wait -once" },
     { "endpoint", "rds-clone-wait" },
     { "refresh", "dblab-refresh" },
     { "deleted", "rds-clone-delete" },

@@ -184,8 +184,10 @@ static int read_endpoint(const cJSON *doc, int dry, const char **host, long long
 }
 
 /* The credentials DBLab gets: the clone's own (clone.masterPassword managed), or
- * source.username / source.password (keep). */
+ * source.username / source.password (keep), read from the configuration when the
+ * projection is built (after its secret references are resolved). */
 struct credentials {
+    int clone_own;
     const char *user;
     const char *password;
 };
@@ -214,10 +216,12 @@ static int build_projection(struct app *a, const struct credentials *cr, struct 
     proj_set(p, KEY_PORT, cJSON_CreateNumber((double)port), iam);
     if (cfg->source.db_name)
         proj_set(p, KEY_DBNAME, cJSON_CreateString(cfg->source.db_name), 0);
-    if (cr->user)
-        proj_set(p, KEY_USERNAME, cJSON_CreateString(cr->user), 0);
-    if (cr->password)
-        proj_set(p, KEY_PASSWORD, cJSON_CreateString(cr->password), 0);
+    const char *user = cr->clone_own ? cr->user : cfg->source.username;
+    const char *password = cr->clone_own ? cr->password : cfg->source.password;
+    if (user)
+        proj_set(p, KEY_USERNAME, cJSON_CreateString(user), 0);
+    if (password)
+        proj_set(p, KEY_PASSWORD, cJSON_CreateString(password), 0);
 
     /* rdsIam: the engine calls DescribeDBInstances with this id to build its
      * IAM token, so for Aurora it must be the writer INSTANCE, never the cluster. */
@@ -737,9 +741,7 @@ static int run(struct app *a, struct dblab_client **cp, struct err *e)
     char *clone_user = NULL, *clone_password = NULL;
     if ((rc = clone_credentials(a, &clone_user, &clone_password, e)))
         return rc;
-    struct credentials cr = {a->cfg.source.username, a->cfg.source.password};
-    if (clone_user)
-        cr = (struct credentials){clone_user, clone_password};
+    struct credentials cr = {clone_user != NULL, clone_user, clone_password};
     rc = run_with(a, &cr, cp, e);
     free(clone_user);
     clone_secret_free(clone_password);

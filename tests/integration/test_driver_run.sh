@@ -158,7 +158,9 @@ seed["instances"].append({
     "id": "dblab-refresh-20200101-000000", "engine": "postgres", "engineVersion": "16.4",
     "class": "db.t4g.medium", "allocatedStorage": 100, "ageDays": 3,
     "tags": {"ManagedBy": "dblab-rds-refresh", "AutoDelete": "true",
-             "DeleteAfter": "2020-01-03T00:00:00Z"}})
+             "DeleteAfter": "2020-01-03T00:00:00Z",
+             "dblab-rds-refresh:pipeline": "production-db",
+             "dblab-rds-refresh:source": "production-db"}})
 json.dump(seed, sys.stdout)
 EOF2
 aws_emu_post seed "$(cat "$DT_DIR/seed.json")" >/dev/null || fail "cannot seed the AWS emulator"

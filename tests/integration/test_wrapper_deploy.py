@@ -339,6 +339,10 @@ def check_cronjob_args(docs, container, tmp):
                     cfg = yaml.safe_load(text)
                     cfg["dblab"]["apiEndpoint"] = emus.dblab_url  # the emulators stand in for
                     cfg.setdefault("aws", {})["endpoint"] = emus.aws_url  # DBLab and AWS
+                    # The manifest's network placeholders filled in as a user does, with
+                    # the emulated account's names: the dry run's preflight checks them.
+                    cfg["clone"]["subnetGroup"] = "dblab-clones"
+                    cfg["clone"]["securityGroups"] = ["sg-0123456789abcdef0"]
                     with open(os.path.join(host, key), "w") as f:
                         yaml.safe_dump(cfg, f)
 

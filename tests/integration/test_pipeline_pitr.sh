@@ -209,6 +209,30 @@ for pw in managed keep; do
         "is outside the restorable window of production-aurora $window" "copyOnWrite: false"
 done
 
+# rds-clone-create reads the restore section strictly: 65 naming the field, no call.
+bad_doc() { # NAME JSON PATTERN
+    pl_config "type: aurora-cluster
+identifier: production-aurora
+restoreFrom: latest" "instanceClass: db.r6g.large"
+    curl -sS -X DELETE "$AWS_EMULATOR_URL/_emulator/calls" >/dev/null
+    local rc=0
+    printf '%s\n' "$2" | "$PL_BIN/rds-clone-create" -config "$PL_DIR/config.yaml" \
+        >"$PL_DIR/b.json" 2>"$PL_DIR/b.err" || rc=$?
+    PL_LAST_ERR=$PL_DIR/b.err
+    [ "$rc" -eq 65 ] || pl_fail "$1: exit $rc, expected 65"
+    grep -q -- "$3" "$PL_DIR/b.err" || pl_fail "$1: no \"$3\" in the error"
+    [ "$(pl_json "$(pl_aws_calls)" "len(d['calls'])")" = 0 ] || pl_fail "$1: AWS was called"
+    echo "ok: $1"
+}
+head='"apiVersion":"dblab-rds-refresh/v1","pipeline":"production-aurora","runId":"r1","source":{"type":"aurora-cluster","identifier":"production-aurora"}'
+bad_doc "no snapshot, no restore" "{$head}" "snapshot: missing section, and no restore section"
+bad_doc "restore without restoreType" \
+    "{$head,\"restore\":{\"kind\":\"cluster\",\"time\":\"2026-11-26T01:55:00Z\",\"engine\":\"aurora-postgresql\"}}" \
+    "restore.restoreType: must be copy-on-write or full-copy"
+bad_doc "restore with a bad time" \
+    "{$head,\"restore\":{\"kind\":\"cluster\",\"time\":\"yesterday\",\"engine\":\"aurora-postgresql\",\"restoreType\":\"full-copy\"}}" \
+    "restore.time: \"yesterday\" is not an RFC 3339 time"
+
 # Backups disabled on the source (BackupRetentionPeriod 0): nothing to restore.
 /usr/bin/python3 - "$PL_TOP/tests/fixtures/emulator/default.json" "$PL_DIR/seed.json" <<'PY' || pl_fail seed
 import json, sys

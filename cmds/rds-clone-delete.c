@@ -64,7 +64,7 @@ static int on_option(int id, const char *arg, void *ctx, struct err *e)
     return 0;
 }
 
-static struct cli_command cmd = {
+static const struct cli_command cmd = {
     .name = "rds-clone-delete",
     .summary = "delete the run's clone (guarded, idempotent)",
     .description =
@@ -74,7 +74,7 @@ static struct cli_command cmd = {
         "DeleteDBInstance SkipFinalSnapshot=true DeleteAutomatedBackups=true. Aurora: the\n"
         "member instances, then DeleteDBCluster SkipFinalSnapshot=true. Not found or\n"
         "already deleting is success.",
-    .reads_document = 1,
+    .reads_document = CLI_DOCUMENT_ON_DEMAND, /* not with -clone-id or -run-id */
     .needs_config = 1,
     .extra = options,
     .on_option = on_option,
@@ -83,29 +83,10 @@ static struct cli_command cmd = {
 
 static const char *const required[] = {"clone", NULL};
 
-static int is_option(const char *arg, const char *name)
-{
-    size_t n = strlen(name);
-    while (*arg == '-')
-        arg++;
-    return strncmp(arg, name, n) == 0 && (arg[n] == '\0' || arg[n] == '=');
-}
-
-/* -clone-id or -run-id means no document: decided before app_start reads stdin. */
-static int names_clone_on_command_line(int argc, char **argv)
-{
-    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
-        if (is_option(argv[i], "clone-id") || is_option(argv[i], "run-id"))
-            return 1;
-    return 0;
-}
-
 int main(int argc, char **argv)
 {
-    if (names_clone_on_command_line(argc, argv))
-        cmd.reads_document = 0;
     struct app a;
-    int rc = app_start(&a, argc, argv, &cmd, required);
+    int rc = app_start(&a, argc, argv, &cmd, NULL);
     if (rc != 0) {
         app_end(&a);
         return rc < 0 ? 0 : rc;
@@ -115,7 +96,7 @@ int main(int argc, char **argv)
     struct aws_ctx *aws = NULL;
     struct clone_delete_result r;
     memset(&r, 0, sizeof r);
-    cJSON *doc = app_doc(&a);
+    cJSON *doc = NULL;
     const char *id = opts.clone_id;
     char derived[CLONE_NAME_MAX + 1];
     enum rds_kind kind = rds_cli_source_kind(&a.cfg);
@@ -125,8 +106,9 @@ int main(int argc, char **argv)
         clone_name_for_run_id(opts.run_id, derived, sizeof derived);
         id = derived;
         log_info("clone name %s (from run id \"%s\")", id, opts.run_id);
-    } else if (!id) {
+    } else if (!id && (rc = app_read_document(&a, required)) == 0) {
         const char *kind_s;
+        doc = app_doc(&a);
         rc = rundoc_get_string(doc, "clone", "id", &id, &e);
         if (rc == 0)
             rc = rundoc_get_string(doc, "clone", "kind", &kind_s, &e);
@@ -134,6 +116,8 @@ int main(int argc, char **argv)
             rc = err_set(&e, DRR_EXIT_INPUT, "clone.kind: \"%s\" is neither instance nor cluster",
                          kind_s);
     }
+    if (doc == NULL)
+        doc = app_doc(&a);
     if (rc == 0)
         rc = rds_cli_aws_new(&a.cfg, &aws, &e);
     if (rc == 0) {

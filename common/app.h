@@ -30,7 +30,7 @@ struct app {
  * initialises logging), loads the configuration when cmd->needs_config or a
  * -config / $DBLAB_RDS_REFRESH_CONFIG was given (registering source.password and
  * dblab.token with redact_add_secret), and reads the run document when
- * cmd->reads_document (rundoc_read with required_sections, which may be NULL).
+ * cmd->reads_document is CLI_DOCUMENT_READ (app_read_document).
  * A document with "dryRun": true turns dry-run mode on (a dry pipeline stays
  * dry). Reading stdin when it is a terminal is refused (64) instead of waiting
  * forever for a document that is not coming. Returns 0 to continue, -1 when --help/--version was printed (exit 0),
@@ -39,12 +39,18 @@ struct app {
 int app_start(struct app *a, int argc, char **argv, const struct cli_command *cmd,
               const char *const *required_sections);
 
+/* Reads the run document (-in FILE or stdin; rundoc_read with required_sections,
+ * which may be NULL) into a->doc. A command whose options decide whether it needs
+ * one (cmd->reads_document == CLI_DOCUMENT_ON_DEMAND) calls it itself. Returns 0
+ * or the exit code after logging the one-line error. */
+int app_read_document(struct app *a, const char *const *required_sections);
+
 /* The document to extend and write: the input document, or a new one when the
  * command reads none. Sets "dryRun": true in dry-run mode. Owned by a. */
 cJSON *app_doc(struct app *a);
 
 /* Writes app_doc(a) as one line on stdout (rundoc_write). Returns 0 or
- * DRR_EXIT_INTERNAL (logged). */
+ * DRR_EXIT_INTERNAL (logged by rundoc_write). */
 int app_output(struct app *a);
 
 /* Frees everything app_start allocated, and appends the command's counters to

@@ -67,7 +67,15 @@ UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 .PHONY: all check unit integration asan valgrind deps install clean demo lint help
 .DEFAULT_GOAL := all
 
-all: $(CMD_BINS) $(SCRIPT_BINS)
+# rds-refresh: the Go original's name for the driver (its cron lines, Docker and
+# Kubernetes examples call it), the same program.
+ALIAS_BINS := $(BIN)/rds-refresh
+
+all: $(CMD_BINS) $(SCRIPT_BINS) $(ALIAS_BINS)
+
+$(BIN)/rds-refresh: $(BIN)/dblab-rds-refresh
+	$(call say,LN,$@)
+	$(Q)ln -sf dblab-rds-refresh $@
 
 $(BUILD)/common/%.o: common/%.c | $(BUILD)/common
 	$(call say,CC,$<)
@@ -164,6 +172,7 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/dblab-rds-refresh \
 	  $(DESTDIR)$(PREFIX)/share/doc/dblab-rds-refresh
 	install -m 0755 $(CMD_BINS) $(SCRIPT_BINS) $(DESTDIR)$(PREFIX)/bin/
+	ln -sf dblab-rds-refresh $(DESTDIR)$(PREFIX)/bin/rds-refresh
 	cp -R wrappers examples $(DESTDIR)$(PREFIX)/share/dblab-rds-refresh/
 	install -m 0644 README.md docs/*.md docs/*.json $(DESTDIR)$(PREFIX)/share/doc/dblab-rds-refresh/
 

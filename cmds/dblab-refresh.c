@@ -8,7 +8,14 @@
  * Reads the run document with `endpoint` (and `clone`), writes it back with
  * `refresh`. Nothing is changed on the engine until every check passed; a
  * refusal (physical mode, busy, a key the engine would ignore) leaves it as it
- * was. See docs/dblab-refresh.md. */
+ * was. See docs/dblab-refresh.md.
+ *
+ * For a scheduler that does the waiting (the Step Functions state machine,
+ * deploy/sam) the run splits in two: -start does everything up to the trigger
+ * and writes the baseline the wait compares against into the `refresh` section;
+ * -status makes ONE check of the wait (the same refresh_check the blocking
+ * wait loops over), counting the timeouts from refresh.startedAt: finished =
+ * 0 with refresh.status "finished", not yet = 75 with refresh.status "running". */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +50,30 @@
 /* Failed polls in a row that the wait tolerates (engine restart, network blip). */
 #define MAX_FAILED_POLLS 5
 
+enum { OPT_START = 1000, OPT_STATUS };
+
+static const struct cli_option options[] = {
+    {"start", no_argument, OPT_START, NULL,
+     "the checks, the config and the trigger only; the document carries what -status needs"},
+    {"status", no_argument, OPT_STATUS, NULL,
+     "one check of a refresh -start began: 0 when finished, 75 with refresh.status \"running\""},
+    {NULL, 0, 0, NULL, NULL},
+};
+
+enum run_mode { MODE_BLOCKING, MODE_START, MODE_STATUS };
+static enum run_mode mode = MODE_BLOCKING;
+
+static int on_option(int id, const char *arg, void *ctx, struct err *e)
+{
+    (void)arg;
+    (void)ctx;
+    enum run_mode m = id == OPT_START ? MODE_START : MODE_STATUS;
+    if (mode != MODE_BLOCKING && mode != m)
+        return err_set(e, DRR_EXIT_USAGE, "-start and -status exclude each other");
+    mode = m;
+    return 0;
+}
+
 static const struct cli_command cmd = {
     .name = "dblab-refresh",
     .summary = "point the DBLab Engine at the clone and run a full refresh to the end",
@@ -55,6 +86,8 @@ static const struct cli_command cmd = {
         "it would send (password redacted) on stderr.",
     .reads_document = 1,
     .needs_config = 1,
+    .extra = options,
+    .on_option = on_option,
 };
 
 /* Where the server.yml needs a key for the engine to accept it: the engine only
@@ -322,97 +355,119 @@ static int signal_exit(int sig, const char *when)
     return DRR_EXIT_SIGNAL_BASE + sig;
 }
 
+/* The wait's state between two checks: in memory for the blocking wait, in the
+ * document's `refresh` section for -status. */
+struct progress {
+    struct baseline b;
+    int started;
+    int failed_polls;
+    char last_state[64];
+};
+
+/* One check of the refresh, `elapsed` seconds after the trigger: 1 = finished
+ * (*final receives the status), 0 = not yet, else the error. The blocking wait
+ * and -status both make exactly this check. */
+static int refresh_check(struct dblab_client *c, const struct config *cfg, struct progress *p,
+                         double elapsed, struct dblab_status *final, struct err *e)
+{
+    const struct baseline *b = &p->b;
+    char tbuf[32], dbuf[32];
+    struct dblab_status s;
+    struct err pe = {0};
+    int rc = dblab_status_get(c, &s, &pe);
+    if (signals_pending())
+        return signal_exit(signals_pending(), "while waiting for the refresh; the engine "
+                           "continues it and may still be reading from the clone");
+    if (rc) {
+        if (rc != DRR_EXIT_TEMPFAIL || ++p->failed_polls > MAX_FAILED_POLLS)
+            return err_set(e, rc, "%s%s; the refresh may still be running and reading from "
+                           "the clone", pe.msg,
+                           rc == DRR_EXIT_TEMPFAIL ? " (too many failed polls in a row)" : "");
+        log_warn("poll %d of %d tolerated: %s", p->failed_polls, MAX_FAILED_POLLS, pe.msg);
+    } else {
+        if (p->failed_polls)
+            log_info("the engine answers again after %d failed poll%s", p->failed_polls,
+                     p->failed_polls == 1 ? "" : "s");
+        p->failed_polls = 0;
+        const char *st = s.retrieval_status;
+        if (strcmp(p->last_state, st) != 0) {
+            log_info("retrieval status: %s", st);
+            snprintf(p->last_state, sizeof p->last_state, "%s", st);
+        }
+        const struct dblab_alert *al = new_failure(&s, b);
+        if (al) {
+            rc = err_set(e, DRR_EXIT_REFRESH_FAILED, "the DBLab refresh failed: %s",
+                         al->message && al->message[0] ? al->message : "(no message)");
+            dblab_status_free(&s);
+            return rc;
+        }
+        if (!p->started && (s.last_refresh != b->last_refresh ||
+                            strcmp(st, "refreshing") == 0 || strcmp(st, "snapshotting") == 0)) {
+            p->started = 1;
+            fmt_time(s.last_refresh, tbuf, sizeof tbuf);
+            log_info("the refresh started (lastRefresh %s)", tbuf);
+        }
+        if (p->started && strcmp(st, "failed") == 0) {
+            rc = err_set(e, DRR_EXIT_REFRESH_FAILED,
+                         "the DBLab refresh failed (status failed, no refresh_failed alert "
+                         "with details: see the engine's log)");
+            dblab_status_free(&s);
+            return rc;
+        }
+        if (p->started && strcmp(st, "inactive") == 0) {
+            rc = err_set(e, DRR_EXIT_REFRESH_FAILED,
+                         "the DBLab refresh stopped: retrieval status became inactive");
+            dblab_status_free(&s);
+            return rc;
+        }
+        if (p->started && strcmp(st, "finished") == 0) {
+            *final = s;
+            return 1;
+        }
+        /* Before the start, a "finished" or "failed" is the previous run's. */
+        dblab_status_free(&s);
+    }
+
+    if (!p->started && elapsed >= (double)cfg->dblab.start_timeout) {
+        duration_format(cfg->dblab.start_timeout, dbuf, sizeof dbuf);
+        fmt_time(b->last_refresh, tbuf, sizeof tbuf);
+        return err_set(e, DRR_EXIT_TIMEOUT,
+                       "the engine accepted the refresh but did not start it within %s "
+                       "(lastRefresh still %s, status %s): it failed before starting and "
+                       "only its log says why (a bad job config, missing AWS credentials "
+                       "for rdsIam); dblab.startTimeout sets this limit",
+                       dbuf, tbuf, p->last_state[0] ? p->last_state : "unknown");
+    }
+    if (elapsed >= (double)cfg->dblab.timeout) {
+        duration_format(cfg->dblab.timeout, dbuf, sizeof dbuf);
+        return err_set(e, DRR_EXIT_TIMEOUT,
+                       "the refresh did not finish within dblab.timeout %s (status %s); "
+                       "the engine may still be reading from the clone", dbuf,
+                       p->last_state[0] ? p->last_state : "unknown");
+    }
+    return 0;
+}
+
 /* Polls /status until the refresh started and finished. *final receives the
  * last status on success. */
-static int wait_refresh(struct dblab_client *c, const struct config *cfg,
-                        const struct baseline *b, struct dblab_status *final, struct err *e)
+static int wait_refresh(struct dblab_client *c, const struct config *cfg, struct progress *p,
+                        struct dblab_status *final, struct err *e)
 {
     double t0 = clock_monotonic();
-    double start_deadline = t0 + (double)cfg->dblab.start_timeout;
-    double deadline = t0 + (double)cfg->dblab.timeout;
     double poll = cfg->dblab.poll_interval > 0 ? (double)cfg->dblab.poll_interval : 30.0;
-    int started = 0, failed_polls = 0;
-    char last_state[64] = "";
-    char tbuf[32], dbuf[32];
 
     dblab_client_set_max_attempts(c, 1); /* the loop is the retry */
     for (;;) {
-        struct dblab_status s;
-        struct err pe = {0};
-        int rc = dblab_status_get(c, &s, &pe);
-        if (signals_pending())
-            return signal_exit(signals_pending(), "while waiting for the refresh; the engine "
-                               "continues it and may still be reading from the clone");
-        if (rc) {
-            if (rc != DRR_EXIT_TEMPFAIL || ++failed_polls > MAX_FAILED_POLLS)
-                return err_set(e, rc, "%s%s; the refresh may still be running and reading from "
-                               "the clone", pe.msg,
-                               rc == DRR_EXIT_TEMPFAIL ? " (too many failed polls in a row)" : "");
-            log_warn("poll %d of %d tolerated: %s", failed_polls, MAX_FAILED_POLLS, pe.msg);
-        } else {
-            if (failed_polls)
-                log_info("the engine answers again after %d failed poll%s", failed_polls,
-                         failed_polls == 1 ? "" : "s");
-            failed_polls = 0;
-            const char *st = s.retrieval_status;
-            if (strcmp(last_state, st) != 0) {
-                log_info("retrieval status: %s", st);
-                snprintf(last_state, sizeof last_state, "%s", st);
-            }
-            const struct dblab_alert *al = new_failure(&s, b);
-            if (al) {
-                rc = err_set(e, DRR_EXIT_REFRESH_FAILED, "the DBLab refresh failed: %s",
-                             al->message && al->message[0] ? al->message : "(no message)");
-                dblab_status_free(&s);
-                return rc;
-            }
-            if (!started && (s.last_refresh != b->last_refresh ||
-                             strcmp(st, "refreshing") == 0 || strcmp(st, "snapshotting") == 0)) {
-                started = 1;
-                fmt_time(s.last_refresh, tbuf, sizeof tbuf);
-                log_info("the refresh started (lastRefresh %s)", tbuf);
-            }
-            if (started && strcmp(st, "failed") == 0) {
-                rc = err_set(e, DRR_EXIT_REFRESH_FAILED,
-                             "the DBLab refresh failed (status failed, no refresh_failed alert "
-                             "with details: see the engine's log)");
-                dblab_status_free(&s);
-                return rc;
-            }
-            if (started && strcmp(st, "inactive") == 0) {
-                rc = err_set(e, DRR_EXIT_REFRESH_FAILED,
-                             "the DBLab refresh stopped: retrieval status became inactive");
-                dblab_status_free(&s);
-                return rc;
-            }
-            if (started && strcmp(st, "finished") == 0) {
-                *final = s;
-                return 0;
-            }
-            /* Before the start, a "finished" or "failed" is the previous run's. */
-            dblab_status_free(&s);
-        }
-
-        double now = clock_monotonic();
-        if (!started && now >= start_deadline) {
-            duration_format(cfg->dblab.start_timeout, dbuf, sizeof dbuf);
-            fmt_time(b->last_refresh, tbuf, sizeof tbuf);
-            return err_set(e, DRR_EXIT_TIMEOUT,
-                           "the engine accepted the refresh but did not start it within %s "
-                           "(lastRefresh still %s, status %s): it failed before starting and "
-                           "only its log says why (a bad job config, missing AWS credentials "
-                           "for rdsIam); dblab.startTimeout sets this limit",
-                           dbuf, tbuf, last_state[0] ? last_state : "unknown");
-        }
-        if (now >= deadline) {
-            duration_format(cfg->dblab.timeout, dbuf, sizeof dbuf);
-            return err_set(e, DRR_EXIT_TIMEOUT,
-                           "the refresh did not finish within dblab.timeout %s (status %s); "
-                           "the engine may still be reading from the clone", dbuf,
-                           last_state[0] ? last_state : "unknown");
-        }
+        int rc = refresh_check(c, cfg, p, clock_monotonic() - t0, final, e);
+        if (rc == 1)
+            return 0;
+        if (rc)
+            return rc;
+        double elapsed = clock_monotonic() - t0;
         double sleep_for = poll;
-        double limit = (started ? deadline : fmin(start_deadline, deadline)) - now;
+        double limit = (p->started ? (double)cfg->dblab.timeout
+                                   : fmin((double)cfg->dblab.start_timeout,
+                                          (double)cfg->dblab.timeout)) - elapsed;
         if (sleep_for > limit)
             sleep_for = limit;
         int sig = signals_sleep(sleep_for);
@@ -420,6 +475,107 @@ static int wait_refresh(struct dblab_client *c, const struct config *cfg,
             return signal_exit(sig, "while waiting for the refresh; the engine continues it "
                                "and may still be reading from the clone");
     }
+}
+
+/* -start writes the progress into the `refresh` section; -status reads it back. */
+static void save_progress(cJSON *r, const struct progress *p)
+{
+    cJSON_AddStringToObject(r, "status", "running");
+    char tb[32];
+    clock_format_rfc3339(p->b.trigger_time, tb, sizeof tb);
+    cJSON_AddStringToObject(r, "startedAt", tb);
+    cJSON *bl = cJSON_AddObjectToObject(r, "baseline");
+    if (p->b.last_refresh > 0) {
+        clock_format_rfc3339(p->b.last_refresh, tb, sizeof tb);
+        cJSON_AddStringToObject(bl, "lastRefresh", tb);
+    } else {
+        cJSON_AddNullToObject(bl, "lastRefresh");
+    }
+    if (p->b.had_alert) {
+        cJSON *al = cJSON_AddObjectToObject(bl, "refreshFailedAlert");
+        cJSON_AddNumberToObject(al, "lastSeen", (double)p->b.alert_seen);
+        cJSON_AddNumberToObject(al, "count", (double)p->b.alert_count);
+    }
+    cJSON_AddBoolToObject(r, "observedStart", p->started);
+    cJSON_AddNumberToObject(r, "failedPolls", p->failed_polls);
+    if (p->last_state[0])
+        cJSON_AddStringToObject(r, "engineStatus", p->last_state);
+}
+
+static int load_time(const cJSON *obj, const char *name, const char *path, int64_t *out,
+                     struct err *e)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+    *out = 0;
+    if (cJSON_IsNull(v))
+        return 0;
+    if (!cJSON_IsString(v) || clock_parse_rfc3339(v->valuestring, out) != 0)
+        return err_set(e, DRR_EXIT_INPUT, "%s: missing or not an RFC 3339 time (run "
+                       "dblab-refresh -start first)", path);
+    return 0;
+}
+
+static int load_progress(const cJSON *doc, struct progress *p, struct err *e)
+{
+    memset(p, 0, sizeof *p);
+    const cJSON *r = rundoc_section(doc, "refresh");
+    const cJSON *bl = r ? cJSON_GetObjectItemCaseSensitive(r, "baseline") : NULL;
+    if (!cJSON_IsObject(bl))
+        return err_set(e, DRR_EXIT_INPUT, "refresh.baseline: missing (run dblab-refresh -start "
+                       "first)");
+    int rc = load_time(r, "startedAt", "refresh.startedAt", &p->b.trigger_time, e);
+    if (rc == 0 && p->b.trigger_time == 0)
+        rc = err_set(e, DRR_EXIT_INPUT, "refresh.startedAt: missing");
+    if (rc == 0)
+        rc = load_time(bl, "lastRefresh", "refresh.baseline.lastRefresh", &p->b.last_refresh, e);
+    if (rc)
+        return rc;
+    const cJSON *al = cJSON_GetObjectItemCaseSensitive(bl, "refreshFailedAlert");
+    if (al) {
+        const cJSON *seen = cJSON_GetObjectItemCaseSensitive(al, "lastSeen");
+        const cJSON *count = cJSON_GetObjectItemCaseSensitive(al, "count");
+        if (!cJSON_IsNumber(seen) || !cJSON_IsNumber(count))
+            return err_set(e, DRR_EXIT_INPUT, "refresh.baseline.refreshFailedAlert: needs "
+                           "numbers lastSeen and count");
+        p->b.had_alert = 1;
+        p->b.alert_seen = (int64_t)seen->valuedouble;
+        p->b.alert_count = (long long)count->valuedouble;
+    }
+    p->started = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "observedStart"));
+    const cJSON *fp = cJSON_GetObjectItemCaseSensitive(r, "failedPolls");
+    if (cJSON_IsNumber(fp) && fp->valuedouble >= 0 && fp->valuedouble <= MAX_FAILED_POLLS)
+        p->failed_polls = (int)fp->valuedouble;
+    const cJSON *es = cJSON_GetObjectItemCaseSensitive(r, "engineStatus");
+    if (cJSON_IsString(es))
+        snprintf(p->last_state, sizeof p->last_state, "%s", es->valuestring);
+    return 0;
+}
+
+/* The `refresh` section of a finished refresh; written by both modes. */
+static int write_finished(struct app *a, const struct progress *p, const struct dblab_status *final,
+                          const char *engine_version)
+{
+    int64_t finished = clock_now();
+    cJSON *r = cJSON_CreateObject();
+    char sbuf[32], fbuf[32], dsbuf[32];
+    clock_format_rfc3339(p->b.trigger_time, sbuf, sizeof sbuf);
+    clock_format_rfc3339(finished, fbuf, sizeof fbuf);
+    cJSON_AddStringToObject(r, "startedAt", sbuf);
+    cJSON_AddStringToObject(r, "finishedAt", fbuf);
+    cJSON_AddNumberToObject(r, "durationSeconds", (double)(finished - p->b.trigger_time));
+    cJSON_AddStringToObject(r, "status", final->retrieval_status);
+    if (final->data_state_at > 0) {
+        clock_format_rfc3339(final->data_state_at, dsbuf, sizeof dsbuf);
+        cJSON_AddStringToObject(r, "dataStateAt", dsbuf);
+    }
+    if (engine_version)
+        cJSON_AddStringToObject(r, "engineVersion", engine_version);
+    cJSON *doc = app_doc(a);
+    rundoc_set_section(doc, "refresh", r);
+    log_info("refresh finished in %llds%s%s", (long long)(finished - p->b.trigger_time),
+             final->data_state_at > 0 ? "; data state at " : "",
+             final->data_state_at > 0 ? dsbuf : "");
+    return rundoc_write(doc);
 }
 
 /* secretsmanager:/ssm: references in dblab.token and source.password are
@@ -439,6 +595,58 @@ static int resolve_secrets(struct app *a, struct err *e)
     return rc;
 }
 
+/* The secrets resolved and the client made: the same for every mode. */
+static int open_engine(struct app *a, struct dblab_client **cp, struct err *e)
+{
+    const struct config *cfg = &a->cfg;
+    int rc = resolve_secrets(a, e);
+    if (rc)
+        return rc;
+    struct dblab_options opt = {
+        .endpoint = cfg->dblab.api_endpoint, .token = cfg->dblab.token,
+        .ca_cert = cfg->dblab.ca_cert, .insecure = cfg->dblab.insecure,
+    };
+    if (cfg->dblab.insecure)
+        log_warn("dblab.insecure: TLS certificate verification of %s is OFF; anyone on the path "
+                 "can read the token and the clone's credentials", cfg->dblab.api_endpoint);
+    return dblab_client_new(&opt, cp, e);
+}
+
+/* -status: one check of the refresh -start triggered. */
+static int run_status(struct app *a, struct dblab_client **cp, struct err *e)
+{
+    struct progress p;
+    int rc = load_progress(a->doc, &p, e);
+    if (rc == 0)
+        rc = open_engine(a, cp, e);
+    if (rc)
+        return rc;
+    dblab_client_set_max_attempts(*cp, 1); /* the scheduler's loop is the retry */
+    const cJSON *r = rundoc_section(a->doc, "refresh");
+    const cJSON *ev = cJSON_GetObjectItemCaseSensitive(r, "engineVersion");
+    char *engine_version = cJSON_IsString(ev) ? xstrdup(ev->valuestring) : NULL;
+    struct dblab_status final = {0};
+    rc = refresh_check(*cp, &a->cfg, &p, (double)(clock_now() - p.b.trigger_time), &final, e);
+    if (rc == 1) {
+        rc = write_finished(a, &p, &final, engine_version);
+    } else if (rc == 0) {
+        cJSON *nr = cJSON_CreateObject();
+        save_progress(nr, &p);
+        if (engine_version)
+            cJSON_AddStringToObject(nr, "engineVersion", engine_version);
+        cJSON *doc = app_doc(a);
+        rundoc_set_section(doc, "refresh", nr);
+        log_info("the refresh is not finished yet (%s); check again later",
+                 p.last_state[0] ? p.last_state : "no answer");
+        rc = rundoc_write(doc);
+        if (rc == 0)
+            rc = DRR_EXIT_TEMPFAIL; /* "not yet": refresh.status "running" says so too */
+    }
+    dblab_status_free(&final);
+    free(engine_version);
+    return rc;
+}
+
 static int run(struct app *a, struct dblab_client **cp, struct err *e)
 {
     const struct config *cfg = &a->cfg;
@@ -451,17 +659,7 @@ static int run(struct app *a, struct dblab_client **cp, struct err *e)
     long long port;
     if ((rc = read_endpoint(a->doc, dry, &host, &port, e)))
         return rc;
-    if ((rc = resolve_secrets(a, e)))
-        return rc;
-
-    struct dblab_options opt = {
-        .endpoint = cfg->dblab.api_endpoint, .token = cfg->dblab.token,
-        .ca_cert = cfg->dblab.ca_cert, .insecure = cfg->dblab.insecure,
-    };
-    if (cfg->dblab.insecure)
-        log_warn("dblab.insecure: TLS certificate verification of %s is OFF; anyone on the path "
-                 "can read the token and the clone's credentials", cfg->dblab.api_endpoint);
-    if ((rc = dblab_client_new(&opt, cp, e)))
+    if ((rc = open_engine(a, cp, e)))
         return rc;
     struct dblab_client *c = *cp;
 
@@ -559,43 +757,35 @@ static int run(struct app *a, struct dblab_client **cp, struct err *e)
         rc = signal_exit(signals_pending(), "before the refresh was triggered");
         goto out;
     }
-    struct baseline b = { .trigger_time = clock_now(), .last_refresh = st.last_refresh };
+    struct progress prog = { .b = { .trigger_time = clock_now(), .last_refresh = st.last_refresh } };
     const struct dblab_alert *al = dblab_status_alert(&st, "refresh_failed");
     if (al) {
-        b.had_alert = 1;
-        b.alert_seen = al->last_seen;
-        b.alert_count = al->count;
+        prog.b.had_alert = 1;
+        prog.b.alert_seen = al->last_seen;
+        prog.b.alert_count = al->count;
     }
     if ((rc = dblab_full_refresh(c, e)))
         goto out;
+    if (mode == MODE_START) {
+        cJSON *r = cJSON_CreateObject();
+        save_progress(r, &prog);
+        if (engine_version)
+            cJSON_AddStringToObject(r, "engineVersion", engine_version);
+        rundoc_set_section(app_doc(a), "refresh", r);
+        log_info("full refresh triggered; dblab-refresh -status checks it (start within %llds, "
+                 "finish within %llds)", (long long)cfg->dblab.start_timeout,
+                 (long long)cfg->dblab.timeout);
+        rc = rundoc_write(app_doc(a));
+        goto out;
+    }
     log_info("full refresh triggered; waiting (poll every %llds, start within %llds, "
              "finish within %llds)", (long long)cfg->dblab.poll_interval,
              (long long)cfg->dblab.start_timeout, (long long)cfg->dblab.timeout);
 
     /* 5. wait */
-    if ((rc = wait_refresh(c, cfg, &b, &final, e)))
+    if ((rc = wait_refresh(c, cfg, &prog, &final, e)))
         goto out;
-    int64_t finished = clock_now();
-    cJSON *r = cJSON_CreateObject();
-    char sbuf[32], fbuf[32], dsbuf[32];
-    clock_format_rfc3339(b.trigger_time, sbuf, sizeof sbuf);
-    clock_format_rfc3339(finished, fbuf, sizeof fbuf);
-    cJSON_AddStringToObject(r, "startedAt", sbuf);
-    cJSON_AddStringToObject(r, "finishedAt", fbuf);
-    cJSON_AddNumberToObject(r, "durationSeconds", (double)(finished - b.trigger_time));
-    cJSON_AddStringToObject(r, "status", final.retrieval_status);
-    if (final.data_state_at > 0) {
-        clock_format_rfc3339(final.data_state_at, dsbuf, sizeof dsbuf);
-        cJSON_AddStringToObject(r, "dataStateAt", dsbuf);
-    }
-    if (engine_version)
-        cJSON_AddStringToObject(r, "engineVersion", engine_version);
-    cJSON *doc = app_doc(a);
-    rundoc_set_section(doc, "refresh", r);
-    log_info("refresh finished in %llds%s%s", (long long)(finished - b.trigger_time),
-             final.data_state_at > 0 ? "; data state at " : "",
-             final.data_state_at > 0 ? dsbuf : "");
-    rc = rundoc_write(doc);
+    rc = write_finished(a, &prog, &final, engine_version);
 
 out:
     dblab_status_free(&final);
@@ -618,7 +808,7 @@ int main(int argc, char **argv)
     }
     struct err e = {0};
     struct dblab_client *c = NULL;
-    rc = run(&a, &c, &e);
+    rc = mode == MODE_STATUS ? run_status(&a, &c, &e) : run(&a, &c, &e);
     int sig = signals_pending();
     if (rc && sig && rc < DRR_EXIT_SIGNAL_BASE) {
         /* A signal cut an HTTP call short: the call's error is its effect, the

@@ -135,6 +135,7 @@ static void opts_from_config(const struct create *c, struct rds_create_opts *o)
     o->port = cfg->clone.port;
     o->storage_type = cfg->clone.storage_type;
     o->db_name = NULL; /* a restore keeps the snapshot's databases */
+    o->deletion_protection = cfg->clone.deletion_protection;
     o->tags = &c->tags;
 }
 
@@ -305,6 +306,12 @@ static int create_writer_instance(struct create *c, struct err *e)
     return after_unclear_failure(c, RDS_KIND_INSTANCE, c->instance_name, 0, rc, e);
 }
 
+/* clone.engineVersion (the Go original's Aurora-only override), else the snapshot's. */
+static const char *cluster_engine_version(const struct create *c)
+{
+    return c->cfg->clone.engine_version ? c->cfg->clone.engine_version : c->snap.engine_version;
+}
+
 static int create_cluster_clone(struct create *c, struct err *e)
 {
     struct rds_create_opts o;
@@ -319,17 +326,17 @@ static int create_cluster_clone(struct create *c, struct err *e)
         c->adopted = 1;
     } else if (c->a->cli.dry_run) {
         log_info("dry run: would restore DB cluster %s (%s %s) from snapshot %s", c->name,
-                 c->snap.engine, c->snap.engine_version ? c->snap.engine_version : "",
+                 c->snap.engine, cluster_engine_version(c) ? cluster_engine_version(c) : "",
                  c->snapshot_ref);
     } else {
         log_info("restoring DB cluster %s (%s %s) from snapshot %s", c->name, c->snap.engine,
-                 c->snap.engine_version ? c->snap.engine_version : "", c->snapshot_ref);
+                 cluster_engine_version(c) ? cluster_engine_version(c) : "", c->snapshot_ref);
         struct rds_cluster cl;
         struct aws_error ae;
         c->maybe_created = 1;
         int rc = rds_restore_db_cluster_from_snapshot(c->aws, c->name, c->snapshot_ref,
-                                                      c->snap.engine, c->snap.engine_version, &o,
-                                                      &cl, &ae, e);
+                                                      c->snap.engine, cluster_engine_version(c),
+                                                      &o, &cl, &ae, e);
         if (definitive(&ae) && !rds_error_is(&ae, "DBClusterAlreadyExistsFault"))
             c->maybe_created = 0;
         if (rc == 0) {

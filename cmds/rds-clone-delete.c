@@ -5,9 +5,11 @@
  * document, or -clone-id, or -run-id (the name rds-clone-create derives from that
  * run id: a scheduler's clean-up can find a clone whose create never printed its
  * document, e.g. a create killed after AWS accepted the request). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "app.h"
 #include "buf.h"
@@ -15,12 +17,13 @@
 #include "clone.h"
 #include "config.h"
 #include "exitcodes.h"
+#include "go_state.h"
 #include "log.h"
 #include "rds.h"
 #include "rds_cli.h"
 #include "rundoc.h"
 
-enum { OPT_WAIT = 1000, OPT_CLONE_ID, OPT_RUN_ID, OPT_GRACE };
+enum { OPT_WAIT = 1000, OPT_CLONE_ID, OPT_RUN_ID, OPT_GRACE, OPT_GO_STATE };
 
 static const struct cli_option options[] = {
     {"wait", no_argument, OPT_WAIT, NULL,
@@ -33,6 +36,9 @@ static const struct cli_option options[] = {
     {"grace", required_argument, OPT_GRACE, "DURATION",
      "when the clone is not found, look again for this long (a create whose answer was "
      "lost may not be visible yet), e.g. 15s"},
+    {"go-state", required_argument, OPT_GO_STATE, "FILE",
+     "delete the clone the Go rds-refresh recorded in FILE (its meta/rds-refresh.state; "
+     "no input document is read), then remove FILE as the Go tool did"},
     {NULL, 0, 0, NULL, NULL},
 };
 
@@ -40,6 +46,7 @@ struct opts {
     int wait;
     const char *clone_id;
     const char *run_id;
+    const char *go_state;
     int64_t grace;
 };
 static struct opts opts;
@@ -57,6 +64,10 @@ static int on_option(int id, const char *arg, void *ctx, struct err *e)
         if (!*arg)
             return err_set(e, DRR_EXIT_USAGE, "-run-id: empty");
         o->run_id = arg;
+    } else if (id == OPT_GO_STATE) {
+        if (!*arg)
+            return err_set(e, DRR_EXIT_USAGE, "-go-state: empty");
+        o->go_state = arg;
     } else if (id == OPT_GRACE) {
         if (duration_parse(arg, &o->grace) != 0)
             return err_set(e, DRR_EXIT_USAGE, "-grace: \"%s\" is not a duration (e.g. 15s)", arg);
@@ -74,7 +85,7 @@ static const struct cli_command cmd = {
         "DeleteDBInstance SkipFinalSnapshot=true DeleteAutomatedBackups=true. Aurora: the\n"
         "member instances, then DeleteDBCluster SkipFinalSnapshot=true. Not found or\n"
         "already deleting is success.",
-    .reads_document = CLI_DOCUMENT_ON_DEMAND, /* not with -clone-id or -run-id */
+    .reads_document = CLI_DOCUMENT_ON_DEMAND, /* not with -clone-id, -run-id, -go-state */
     .needs_config = 1,
     .extra = options,
     .on_option = on_option,
@@ -82,6 +93,50 @@ static const struct cli_command cmd = {
 };
 
 static const char *const required[] = {"clone", NULL};
+
+/* -go-state: the clone the Go tool recorded. 0 with *id set (or NULL: nothing
+ * recorded), or an exit code. The region must be the configured one: deleting
+ * in another region would find nothing and wrongly call the clone gone. */
+static int from_go_state(const struct config *cfg, struct go_state *gs, const char **id,
+                         enum rds_kind *kind, struct err *e)
+{
+    *id = NULL;
+    int rc = go_state_read(opts.go_state, gs, e);
+    if (rc == 1) {
+        log_info("%s: no Go state file: no clone recorded", opts.go_state);
+        return 0;
+    }
+    if (rc)
+        return rc;
+    if (gs->aws_region && cfg->aws.region && strcmp(gs->aws_region, cfg->aws.region) != 0)
+        return err_set(e, DRR_EXIT_CONFIG, "%s: aws_region: the Go state records %s, the "
+                       "configuration says %s (aws.region)", opts.go_state, gs->aws_region,
+                       cfg->aws.region);
+    if (!gs->clone_id) {
+        log_info("%s: the Go run recorded no clone (it stopped before creating one)",
+                 opts.go_state);
+        return 0;
+    }
+    *id = gs->clone_id;
+    *kind = gs->is_cluster ? RDS_KIND_CLUSTER : RDS_KIND_INSTANCE;
+    log_info("%s: the Go rds-refresh recorded DB %s %s", opts.go_state,
+             gs->is_cluster ? "cluster" : "instance", *id);
+    return 0;
+}
+
+/* After the recorded clone is gone (or none was recorded): the Go tool's
+ * StateFile.Clear. */
+static void clear_go_state(int dry_run)
+{
+    if (dry_run) {
+        log_info("dry run: would remove %s", opts.go_state);
+        return;
+    }
+    if (unlink(opts.go_state) == 0)
+        log_info("removed %s", opts.go_state);
+    else if (errno != ENOENT)
+        log_warn("cannot remove %s: %s", opts.go_state, strerror(errno));
+}
 
 int main(int argc, char **argv)
 {
@@ -100,8 +155,20 @@ int main(int argc, char **argv)
     const char *id = opts.clone_id;
     char derived[CLONE_NAME_MAX + 1];
     enum rds_kind kind = rds_cli_source_kind(&a.cfg);
-    if (opts.clone_id && opts.run_id) {
-        rc = err_set(&e, DRR_EXIT_USAGE, "-clone-id and -run-id: give one of them");
+    struct go_state gs;
+    memset(&gs, 0, sizeof gs);
+    if (!!opts.clone_id + !!opts.run_id + !!opts.go_state > 1) {
+        rc = err_set(&e, DRR_EXIT_USAGE, "-clone-id, -run-id and -go-state: give one of them");
+    } else if (opts.go_state) {
+        rc = from_go_state(&a.cfg, &gs, &id, &kind, &e);
+        if (rc == 0 && id == NULL) {
+            if (access(opts.go_state, F_OK) == 0)
+                clear_go_state(a.cli.dry_run);
+            rc = rundoc_write(app_doc(&a));
+            go_state_free(&gs);
+            app_end(&a);
+            return rds_cli_fail(rc, &e);
+        }
     } else if (opts.run_id) {
         clone_name_for_run_id(opts.run_id, derived, sizeof derived);
         id = derived;
@@ -142,8 +209,11 @@ int main(int argc, char **argv)
                  r.already_gone ? "already gone" : a.cli.dry_run ? "would be deleted" :
                  opts.wait ? "deleted" : "deletion requested");
     }
+    if (rc == 0 && opts.go_state)
+        clear_go_state(a.cli.dry_run);
     if (rc == 0)
         rc = rundoc_write(doc);
+    go_state_free(&gs);
     clone_delete_result_free(&r);
     rds_cli_aws_free(aws);
     app_end(&a);

@@ -4,7 +4,13 @@
  * Polling is adaptive (clone_poll.h): 5 s at first, growing by half each poll to a
  * 30 s cap, jitter only shortening an interval, so a status change is seen within
  * 30 s. For Aurora one describe per poll follows the writer instance; the cluster
- * is described once the writer is available (and for the endpoint). */
+ * is described once the writer is available (and for the endpoint).
+ *
+ * -once: one check instead of the loop, for a scheduler that does the waiting
+ * (the Step Functions state machine, deploy/sam): the same check the loop makes,
+ * with the start of the wait and the not-found grace carried in the document's
+ * `wait` section. Available: exit 0 with `endpoint`; not yet: exit 75 with
+ * wait.status "pending"; failed: 87; past clone.waitTimeout: 82. */
 #include <errno.h>
 #include <netdb.h>
 #include <poll.h>
@@ -29,15 +35,18 @@
 #include "rundoc.h"
 #include "signals.h"
 
-enum { OPT_CHECK_CONNECT = 1000 };
+enum { OPT_CHECK_CONNECT = 1000, OPT_ONCE };
 
 static const struct cli_option options[] = {
     {"check-connect", no_argument, OPT_CHECK_CONNECT, NULL,
      "also check that the endpoint resolves in DNS and accepts TCP connections"},
+    {"once", no_argument, OPT_ONCE, NULL,
+     "check once: 0 with the endpoint when available, 75 with wait.status \"pending\" when not yet"},
     {NULL, 0, 0, NULL, NULL},
 };
 
 static int check_connect;
+static int once;
 
 static int on_option(int id, const char *arg, void *ctx, struct err *e)
 {
@@ -46,6 +55,8 @@ static int on_option(int id, const char *arg, void *ctx, struct err *e)
     (void)e;
     if (id == OPT_CHECK_CONNECT)
         check_connect = 1;
+    else if (id == OPT_ONCE)
+        once = 1;
     return 0;
 }
 
@@ -93,6 +104,9 @@ struct waiter {
     const char *clone_id;       /* instance or cluster */
     const char *writer_id;      /* instance polled */
     int describes;
+    /* One clock for these three: monotonic in the blocking wait, the wall clock
+     * with -once (the start comes from the document). */
+    double now;
     double start;
     double first_not_found;     /* < 0 while none */
     /* result */
@@ -115,7 +129,7 @@ static int poll_once(struct waiter *w, struct err *e)
     w->describes++;
     int rc = rds_get_instance(w->aws, w->writer_id, &inst, &ae, e);
     if (rc == DRR_EXIT_NOT_FOUND) {
-        double now = clock_monotonic();
+        double now = w->now;
         if (w->first_not_found < 0)
             w->first_not_found = now;
         if (now - w->first_not_found > NOT_FOUND_GRACE * poll_scale())
@@ -138,7 +152,7 @@ static int poll_once(struct waiter *w, struct err *e)
     int result = 0;
     if (!w->last_status || strcmp(w->last_status, inst.status ? inst.status : "") != 0) {
         log_info("DB instance %s: %s (after %.0f s)", w->writer_id, inst.status ? inst.status : "?",
-                 clock_monotonic() - w->start);
+                 w->now - w->start);
         free(w->last_status);
         w->last_status = xstrdup(inst.status ? inst.status : "");
     }
@@ -182,6 +196,26 @@ static int poll_once(struct waiter *w, struct err *e)
     return result;
 }
 
+/* One check at w->now: 1 = available, 0 = not yet, else the error (a terminal
+ * state, not found past the grace, clone.waitTimeout). The loop and -once both
+ * make exactly this check. */
+static int check_once(struct waiter *w, struct err *e)
+{
+    int rc = poll_once(w, e);
+    if (rc)
+        return rc;
+    int64_t timeout = w->cfg->clone.wait_timeout;
+    if (w->now - w->start >= (double)timeout) {
+        char tb[32];
+        duration_format(timeout, tb, sizeof tb);
+        return err_set(e, DRR_EXIT_TIMEOUT,
+                       "%s %s: not available after %s (clone.waitTimeout; last status %s)",
+                       w->kind == RDS_KIND_CLUSTER ? "DB cluster" : "DB instance",
+                       w->clone_id, tb, w->last_status ? w->last_status : "unknown");
+    }
+    return 0;
+}
+
 static int wait_available(struct waiter *w, struct err *e)
 {
     struct poll_schedule ps;
@@ -192,26 +226,62 @@ static int wait_available(struct waiter *w, struct err *e)
     for (;;) {
         if (signals_pending())
             return interrupted(e);
-        int rc = poll_once(w, e);
+        w->now = clock_monotonic();
+        int rc = check_once(w, e);
         if (rc == 1)
             return 0;
         if (rc)
             return rc;
         double waited = clock_monotonic() - w->start;
-        if (waited >= (double)timeout) {
-            char tb[32];
-            duration_format(timeout, tb, sizeof tb);
-            return err_set(e, DRR_EXIT_TIMEOUT,
-                           "%s %s: not available after %s (clone.waitTimeout; last status %s)",
-                           w->kind == RDS_KIND_CLUSTER ? "DB cluster" : "DB instance",
-                           w->clone_id, tb, w->last_status ? w->last_status : "unknown");
-        }
         double d = poll_next(&ps);
         if (waited + d > (double)timeout)
             d = (double)timeout - waited + 0.01;
         if (signals_sleep(d))
             return interrupted(e);
     }
+}
+
+/* -once: the wait's state from the document's `wait` section (absent on the
+ * first check: the wait starts now). */
+static int load_wait_state(const cJSON *doc, struct waiter *w, struct err *e)
+{
+    w->now = (double)clock_now();
+    w->start = w->now;
+    w->first_not_found = -1;
+    const cJSON *ws = rundoc_section(doc, "wait");
+    if (!ws)
+        return 0;
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(ws, "startedAt");
+    int64_t t;
+    if (!cJSON_IsString(v) || clock_parse_rfc3339(v->valuestring, &t) != 0)
+        return err_set(e, DRR_EXIT_INPUT, "wait.startedAt: missing or not an RFC 3339 time");
+    w->start = (double)t;
+    v = cJSON_GetObjectItemCaseSensitive(ws, "notFoundSince");
+    if (v && !cJSON_IsNull(v)) {
+        if (!cJSON_IsString(v) || clock_parse_rfc3339(v->valuestring, &t) != 0)
+            return err_set(e, DRR_EXIT_INPUT, "wait.notFoundSince: not an RFC 3339 time");
+        w->first_not_found = (double)t;
+    }
+    v = cJSON_GetObjectItemCaseSensitive(ws, "checks");
+    if (cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble < 1e9)
+        w->describes = (int)v->valuedouble;
+    v = cJSON_GetObjectItemCaseSensitive(ws, "lastStatus");
+    if (cJSON_IsString(v))
+        w->last_status = xstrdup(v->valuestring);
+    return 0;
+}
+
+static void save_wait_state(cJSON *doc, const struct waiter *w, const char *status)
+{
+    cJSON *ws = cJSON_CreateObject();
+    rds_cli_add_string(ws, "status", status);
+    rds_cli_add_time(ws, "startedAt", (int64_t)w->start);
+    rds_cli_add_int(ws, "checks", w->describes);
+    if (w->last_status)
+        rds_cli_add_string(ws, "lastStatus", w->last_status);
+    if (w->first_not_found >= 0)
+        rds_cli_add_time(ws, "notFoundSince", (int64_t)w->first_not_found);
+    rundoc_set_section(doc, "wait", ws);
 }
 
 /* DNS and TCP: 0 when a connection was accepted. */
@@ -325,13 +395,31 @@ int main(int argc, char **argv)
         rc = r;
         if (rc == 0)
             rc = rundoc_write(doc);
+    } else if (rc == 0 && once) {
+        rc = load_wait_state(doc, &w, &e);
+        if (rc == 0)
+            rc = check_once(&w, &e);
+        if (rc == 0) {
+            log_info("%s %s: not available yet (status %s); check again later",
+                     rds_cli_kind_name(w.kind), w.clone_id,
+                     w.last_status ? w.last_status : "not found");
+            save_wait_state(doc, &w, "pending");
+            rc = rundoc_write(doc);
+            if (rc == 0)
+                rc = DRR_EXIT_TEMPFAIL; /* "not yet": the document says so too */
+        } else if (rc == 1) {
+            save_wait_state(doc, &w, "available");
+            rc = 0;
+        }
     } else if (rc == 0) {
         double t0 = clock_monotonic();
         rc = wait_available(&w, &e);
         log_info("%s %s: %s after %.0f s and %d describe call(s)",
                  rds_cli_kind_name(w.kind), w.clone_id, rc == 0 ? "available" : "not available",
                  clock_monotonic() - t0, w.describes);
-        if (rc == 0 && check_connect)
+    }
+    if (rc == 0 && !a.cli.dry_run && w.host) {
+        if (check_connect)
             rc = check_endpoint(w.host, w.port, &e);
         if (rc == 0) {
             cJSON *ep = cJSON_CreateObject();

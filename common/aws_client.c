@@ -175,27 +175,125 @@ static void aws_error_from_json(long status, const struct http_response *resp, c
 
 enum protocol { PROTO_QUERY, PROTO_JSON };
 
-/* How a 2xx answer becomes a result: decode returns 0, or an exit code with e
- * set when the body is unusable (not XML, not a JSON object). */
+/* How a 2xx answer becomes a result: decode returns 0, DECODE_ERROR_DOCUMENT
+ * when the body is an AWS error document (a proxy or service answered an error
+ * with a 2xx status), or an exit code with e set when the body is not the
+ * operation's answer (wrong content type, not XML / JSON, another document). */
+#define DECODE_ERROR_DOCUMENT (-2)
 struct decoder {
-    int (*decode)(const struct http_response *resp, void *out, struct err *e);
+    int (*decode)(const struct http_response *resp, const struct decoder *dec, struct err *e);
     void *out;
+    const char *action;
     int read_only;  /* an unusable answer to a read-only action is asked for again */
 };
 
-static int decode_xml(const struct http_response *resp, void *out, struct err *e)
+/* Operations of the Query services whose botocore model has no "output": their
+ * answer is <ActionResponse><ResponseMetadata/></ActionResponse> without an
+ * <ActionResult> (botocore/data/rds/2014-10-31/service-2.json; every STS
+ * operation has an output). Every other answer must carry its Result element. */
+static const char *const no_result_actions[] = {
+    "AddRoleToDBCluster", "AddRoleToDBInstance", "AddTagsToResource",
+    "DeleteDBClusterParameterGroup", "DeleteDBParameterGroup", "DeleteDBSecurityGroup",
+    "DeleteDBSubnetGroup", "DeleteOptionGroup", "RemoveRoleFromDBCluster",
+    "RemoveRoleFromDBInstance", "RemoveTagsFromResource", NULL,
+};
+
+static int has_result_element(const char *action)
 {
-    return aws_xml_parse(resp->body.data, resp->body.len, "the answer", (xmlDoc **)out, e);
+    for (size_t i = 0; no_result_actions[i]; i++)
+        if (strcmp(no_result_actions[i], action) == 0)
+            return 0;
+    return 1;
 }
 
-static int decode_json(const struct http_response *resp, void *out, struct err *e)
+/* The media type of the answer ("text/xml"), lower-cased, without parameters. */
+static void media_type(const struct http_response *resp, char *out, size_t outlen)
 {
+    char *ct = http_response_header(resp, "Content-Type");
+    size_t n = ct ? strcspn(ct, "; \t") : 0;
+    if (n >= outlen)
+        n = outlen - 1;
+    for (size_t i = 0; i < n; i++)
+        out[i] = (char)(ct[i] >= 'A' && ct[i] <= 'Z' ? ct[i] + 32 : ct[i]);
+    out[n] = '\0';
+    free(ct);
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t a = strlen(s), b = strlen(suffix);
+    return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+/* A Query answer is XML (text/xml from AWS; application/xml or +xml from some
+ * front ends). A proxy's HTML login page or a captive portal is not. */
+static int query_media_type(const struct http_response *resp, struct err *e)
+{
+    char mt[96];
+    media_type(resp, mt, sizeof mt);
+    if (strcmp(mt, "text/xml") == 0 || strcmp(mt, "application/xml") == 0 || ends_with(mt, "+xml"))
+        return 0;
+    return err_set(e, DRR_EXIT_AWS, "the answer is not XML (Content-Type %s)",
+                   mt[0] ? mt : "missing");
+}
+
+static int is_error_root(const xmlNode *root)
+{
+    const char *n = root && root->name ? (const char *)root->name : "";
+    return strcmp(n, "ErrorResponse") == 0 || strcmp(n, "Error") == 0 ||
+           (strcmp(n, "Response") == 0 && aws_xml_child(root, "Errors"));
+}
+
+/* The operation's answer: <ActionResponse> with its <ActionResult> (unless the
+ * operation has no output). Anything else -- an error document, another
+ * operation's answer, an HTML page -- is never taken for an empty result. */
+static int decode_xml(const struct http_response *resp, const struct decoder *dec, struct err *e)
+{
+    int rc = query_media_type(resp, e);
+    if (rc)
+        return rc;
+    xmlDoc *doc = NULL;
+    rc = aws_xml_parse(resp->body.data, resp->body.len, "the answer", &doc, e);
+    if (rc)
+        return rc;
+    xmlNode *root = xmlDocGetRootElement(doc);
+    char want[256];
+    snprintf(want, sizeof want, "%sResponse", dec->action);
+    if (is_error_root(root)) {
+        xmlFreeDoc(doc);
+        return DECODE_ERROR_DOCUMENT;
+    }
+    if (strcmp((const char *)root->name, want) != 0) {
+        rc = err_set(e, DRR_EXIT_AWS, "the answer is <%.64s>, not <%s>", (const char *)root->name,
+                     want);
+    } else if (has_result_element(dec->action) && !aws_xml_result(doc, dec->action)) {
+        rc = err_set(e, DRR_EXIT_AWS, "the answer has no <%sResult> element", dec->action);
+    }
+    if (rc) {
+        xmlFreeDoc(doc);
+        return rc;
+    }
+    *(xmlDoc **)dec->out = doc;
+    return 0;
+}
+
+static int decode_json(const struct http_response *resp, const struct decoder *dec, struct err *e)
+{
+    char mt[96];
+    media_type(resp, mt, sizeof mt);
+    if (strncmp(mt, "application/x-amz-json-", 23) != 0 && strcmp(mt, "application/json") != 0)
+        return err_set(e, DRR_EXIT_AWS, "the answer is not JSON (Content-Type %s)",
+                       mt[0] ? mt : "missing");
     cJSON *j = cJSON_ParseWithLength(resp->body.data ? resp->body.data : "", resp->body.len);
     if (!j || !cJSON_IsObject(j)) {
         cJSON_Delete(j);
         return err_set(e, DRR_EXIT_AWS, "the answer is not a JSON object");
     }
-    *(cJSON **)out = j;
+    if (cJSON_GetObjectItemCaseSensitive(j, "__type")) {
+        cJSON_Delete(j);
+        return DECODE_ERROR_DOCUMENT;
+    }
+    *(cJSON **)dec->out = j;
     return 0;
 }
 
@@ -231,6 +329,7 @@ static int perform(struct aws_ctx *ctx, int svc, const char *op, enum protocol p
     ctx->calls++;
     stats_add(STATS_AWS_CALLS, 1);
     int last_cost = 0, skew_corrected = 0;
+    int damaged = 0; /* the last answer was a 2xx that is not the operation's answer */
     for (int attempt = 1;; attempt++) {
         int sig = signals_pending();
         if (sig)
@@ -285,6 +384,7 @@ static int perform(struct aws_ctx *ctx, int svc, const char *op, enum protocol p
             snprintf(ae->message, sizeof ae->message, "no answer from %s: %s", ep->host,
                      resp->error[0] ? resp->error : "connection failed");
             cls = aws_retry_classify(0, NULL, resp->curl_code == CURLE_OPERATION_TIMEDOUT);
+            damaged = 0;
         } else {
             char *rid = http_response_header(resp, "x-amzn-RequestId");
             if (!rid)
@@ -294,17 +394,30 @@ static int perform(struct aws_ctx *ctx, int svc, const char *op, enum protocol p
                       rid ? rid : "-");
             if (resp->status >= 200 && resp->status < 300) {
                 struct err de = {0};
-                if (dec->decode(resp, dec->out, &de) == 0) {
+                int drc = dec->decode(resp, dec, &de);
+                if (drc == 0) {
                     free(rid);
                     aws_retry_on_success(&ctx->retry, last_cost);
                     return 0;
                 }
-                aws_error_clear(ae);
-                ae->http_status = resp->status;
-                copy_one_line(ae->request_id, sizeof ae->request_id, rid);
-                copy_one_line(ae->message, sizeof ae->message, de.msg);
-                cls = dec->read_only ? AWS_RETRY_TRANSIENT : AWS_RETRY_NONE;
+                damaged = 1;
+                if (drc == DECODE_ERROR_DOCUMENT) {
+                    /* An error in a 2xx: AWS's own rules (botocore's retry
+                     * checkers look at the code, whatever the status) decide. */
+                    if (proto == PROTO_QUERY)
+                        aws_error_from_xml(resp->status, resp->body.data, resp->body.len, rid, ae);
+                    else
+                        aws_error_from_json(resp->status, resp, rid, ae);
+                    cls = aws_retry_classify(resp->status, ae->code, 0);
+                } else {
+                    aws_error_clear(ae);
+                    ae->http_status = resp->status;
+                    copy_one_line(ae->request_id, sizeof ae->request_id, rid);
+                    copy_one_line(ae->message, sizeof ae->message, de.msg);
+                    cls = dec->read_only ? AWS_RETRY_TRANSIENT : AWS_RETRY_NONE;
+                }
             } else {
+                damaged = 0;
                 if (proto == PROTO_QUERY)
                     aws_error_from_xml(resp->status, resp->body.data, resp->body.len, rid, ae);
                 else
@@ -326,8 +439,14 @@ static int perform(struct aws_ctx *ctx, int svc, const char *op, enum protocol p
         int cost;
         const char *why;
         if (!aws_retry_next(&ctx->retry, cls, attempt, &delay, &cost, &why)) {
-            if (cls == AWS_RETRY_NONE)
-                return err_set(e, DRR_EXIT_AWS, "%s %s: %s", sname, op, msg);
+            /* A 2xx that is not the operation's answer stays an AWS error
+             * after its retries: never "empty", never a network hiccup. */
+            if (cls == AWS_RETRY_NONE || damaged) {
+                if (attempt == 1)
+                    return err_set(e, DRR_EXIT_AWS, "%s %s: %s", sname, op, msg);
+                return err_set(e, DRR_EXIT_AWS, "%s %s: %s; %s after %d attempts", sname, op,
+                               msg, why, attempt);
+            }
             return err_set(e, DRR_EXIT_TEMPFAIL, "%s %s: %s; %s after %d attempt%s", sname, op,
                            msg, why, attempt, attempt == 1 ? "" : "s");
         }
@@ -370,7 +489,7 @@ int aws_query_call(struct aws_ctx *ctx, const char *service, const char *action,
                        service ? service : "(null)");
     struct buf body = BUF_INIT;
     aws_query_encode(&body, action, version, params);
-    struct decoder dec = {decode_xml, out_doc, read_only_action(action)};
+    struct decoder dec = {decode_xml, out_doc, action, read_only_action(action)};
     int rc = call_service(ctx, svc, action, PROTO_QUERY, NULL, body.data, body.len, &dec, ae, e);
     /* The body may carry secrets (a master password, a web identity token). */
     if (body.data)
@@ -393,7 +512,7 @@ int aws_json_call(struct aws_ctx *ctx, const char *service, const char *target,
                        service ? service : "(null)");
     const char *op = strchr(target, '.') ? strchr(target, '.') + 1 : target;
     const char *body = json_body ? json_body : "{}";
-    struct decoder dec = {decode_json, out, read_only_action(op)};
+    struct decoder dec = {decode_json, out, op, read_only_action(op)};
     return call_service(ctx, svc, op, PROTO_JSON, target, body, strlen(body), &dec, ae, e);
 }
 

@@ -27,11 +27,15 @@
  * when no credentials could be had, or DRR_EXIT_SIGNAL_BASE + N when SIGINT /
  * SIGTERM / SIGHUP interrupted the call or its backoff.
  *
- * A 2xx answer that does not parse (not XML / not a JSON object) is asked for
- * again when the action only reads (Describe*, List*, Get*); for any other action
- * it is returned at once as DRR_EXIT_AWS with ae.http_status 2xx and an empty
- * ae.code: the request may have taken effect, so the caller re-reads state
- * (e.g. describes the clone it asked for) instead of sending it again.
+ * Fail closed: a 2xx answer that is not the operation's answer (not an XML /
+ * JSON content type, does not parse, a root other than <ActionResponse>, no
+ * <ActionResult> where botocore models an output) is asked for again when the
+ * action only reads (Describe*, List*, Get*) and is DRR_EXIT_AWS if it stays so;
+ * for any other action it is returned at once as DRR_EXIT_AWS with
+ * ae.http_status 2xx and an empty ae.code: the request may have taken effect, so
+ * the caller re-reads state (e.g. describes the clone it asked for) instead of
+ * sending it again. An error document in a 2xx (<ErrorResponse>, "__type") is
+ * that error: ae.code set, retried by its code, DRR_EXIT_AWS in the end.
  *
  * Credentials are fetched before EACH attempt, so a refresh during a multi-hour
  * wait is picked up. Secrets are registered with redact_add_secret; the client

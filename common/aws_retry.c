@@ -46,7 +46,9 @@ enum aws_retry_class aws_retry_classify(long http_status, const char *code, int 
         return AWS_RETRY_TIMEOUT;
     if (http_status == 0)
         return AWS_RETRY_TRANSIENT;
-    if (http_status >= 200 && http_status < 300)
+    /* A 2xx without an error code is a success; one WITH a code (an error
+     * document in a 2xx) is judged by its code, as botocore's checkers do. */
+    if (http_status >= 200 && http_status < 300 && (!code || !*code))
         return AWS_RETRY_NONE;
     if (aws_retry_is_throttling_code(code) || http_status == 429)
         return AWS_RETRY_THROTTLING;

@@ -58,7 +58,8 @@ void aws_retry_init(struct aws_retry *r, int max_attempts);
 void aws_retry_seed(struct aws_retry *r, uint64_t seed);
 
 /* Classifies a failed attempt. http_status 0 = no HTTP answer (network error);
- * timed_out = the transfer timed out; code = the AWS error code ("" / NULL if none). */
+ * timed_out = the transfer timed out; code = the AWS error code ("" / NULL if none).
+ * A 2xx with a code (an error document sent with a 2xx) is judged by its code. */
 enum aws_retry_class aws_retry_classify(long http_status, const char *code, int timed_out);
 /* 1 if code is one of the SDKs' throttling codes. */
 int aws_retry_is_throttling_code(const char *code);

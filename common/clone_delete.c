@@ -131,10 +131,15 @@ static int wait_gone(struct aws_ctx *aws, enum rds_kind kind, const char *id, in
     }
 }
 
-/* DeleteDBInstance / DeleteDBCluster with a short retry while AWS says the resource
- * is busy. Not found, or already on its way out, is success (*gone = 1). */
-static int delete_call(struct aws_ctx *aws, enum rds_kind kind, const char *id, int aurora_member,
-                       int *gone, struct err *e)
+enum change { CHANGE_DELETE, CHANGE_UNPROTECT };
+
+/* DeleteDBInstance / DeleteDBCluster, or turning deletion protection off
+ * (ModifyDB*), retried while AWS says the resource is busy (creating, modifying,
+ * backing-up: a clone restored with clone.deletionProtection cannot be modified
+ * before it is available), for BUSY_RETRY_SECONDS, or up to busy_limit when
+ * waiting. Not found, or already on its way out, is success (*gone = 1). */
+static int change_call(struct aws_ctx *aws, enum rds_kind kind, const char *id, int aurora_member,
+                       enum change what, double busy_limit, int *gone, struct err *e)
 {
     const int cluster = kind == RDS_KIND_CLUSTER;
     struct poll_schedule ps;
@@ -142,7 +147,12 @@ static int delete_call(struct aws_ctx *aws, enum rds_kind kind, const char *id, 
     double start = clock_monotonic();
     for (;;) {
         struct aws_error ae;
-        int rc = cluster         ? rds_delete_db_cluster(aws, id, &ae, e)
+        int rc;
+        if (what == CHANGE_UNPROTECT)
+            rc = cluster ? rds_disable_cluster_deletion_protection(aws, id, &ae, e)
+                         : rds_disable_instance_deletion_protection(aws, id, &ae, e);
+        else
+            rc = cluster         ? rds_delete_db_cluster(aws, id, &ae, e)
                  : aurora_member ? rds_delete_db_instance(aws, id, -1, -1, &ae, e)
                                  : rds_delete_db_instance(aws, id, 1, 1, &ae, e);
         if (rc == 0)
@@ -164,12 +174,20 @@ static int delete_call(struct aws_ctx *aws, enum rds_kind kind, const char *id, 
             *gone = 1;
             return 0;
         }
-        if (clock_monotonic() - start > BUSY_RETRY_SECONDS * poll_scale())
+        if (clock_monotonic() - start > busy_limit)
             return e->code = DRR_EXIT_TEMPFAIL;
         log_warn("%s; retrying", e->msg);
         if (signals_sleep(poll_next(&ps)))
             return interrupted(e, id);
     }
+}
+
+/* How long turning deletion protection off may wait for a busy clone: a clone
+ * still being restored accepts no ModifyDB* until it is available, so with -wait
+ * (the driver's delete) that may take the whole clone.waitTimeout. */
+static double busy_limit(const struct clone_delete_opts *o)
+{
+    return o->wait ? (double)o->wait_timeout : BUSY_RETRY_SECONDS * poll_scale();
 }
 
 /* Guard, deletion protection, delete: one instance. */
@@ -218,12 +236,14 @@ static int delete_one_instance(struct aws_ctx *aws, const char *id, int aurora_m
     }
     if (protected) {
         log_warn("DB instance %s has deletion protection on; turning it off", id);
-        rc = rds_disable_instance_deletion_protection(aws, id, &ae, e);
-        if (rc)
+        rc = change_call(aws, RDS_KIND_INSTANCE, id, aurora_member, CHANGE_UNPROTECT,
+                         busy_limit(o), gone, e);
+        if (rc || *gone)
             return rc;
     }
     log_info("deleting DB instance %s", id);
-    return delete_call(aws, RDS_KIND_INSTANCE, id, aurora_member, gone, e);
+    return change_call(aws, RDS_KIND_INSTANCE, id, aurora_member, CHANGE_DELETE,
+                       BUSY_RETRY_SECONDS * poll_scale(), gone, e);
 }
 
 static int delete_instance_clone(struct aws_ctx *aws, const char *name,
@@ -307,15 +327,17 @@ static int delete_cluster_clone(struct aws_ctx *aws, const char *name,
                  protected ? " (after turning deletion protection off)" : "");
         return 0;
     }
+    int cluster_gone = 0; /* not reported; wait_gone returns at once when it is gone */
     if (protected) {
         log_warn("DB cluster %s has deletion protection on; turning it off", name);
-        rc = rds_disable_cluster_deletion_protection(aws, name, &ae, e);
+        rc = change_call(aws, RDS_KIND_CLUSTER, name, 0, CHANGE_UNPROTECT, busy_limit(o),
+                         &cluster_gone, e);
         if (rc)
             return rc;
     }
     log_info("deleting DB cluster %s", name);
-    int cluster_gone = 0; /* not reported; wait_gone returns at once when it is gone */
-    rc = delete_call(aws, RDS_KIND_CLUSTER, name, 0, &cluster_gone, e);
+    rc = change_call(aws, RDS_KIND_CLUSTER, name, 0, CHANGE_DELETE,
+                     BUSY_RETRY_SECONDS * poll_scale(), &cluster_gone, e);
     if (rc)
         return rc;
     if (o->wait)

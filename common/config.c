@@ -46,8 +46,7 @@ enum kind {
     K_URL,
     K_INSTANCE_CLASS,
     K_FILE,          /* path to a readable file, relative to the config file's directory */
-    K_REGION,
-    K_DELETION_PROTECTION
+    K_REGION
 };
 
 struct key_def {
@@ -81,7 +80,8 @@ static const struct key_def clone_keys[] = {
     { "clusterParameterGroup", K_STRING, F(clone.cluster_parameter_group) },
     { "port", K_PORT, F(clone.port) },
     { "storageType", K_STRING, F(clone.storage_type) },
-    { "deletionProtection", K_DELETION_PROTECTION, F(clone.deletion_protection) },
+    { "engineVersion", K_STRING, F(clone.engine_version) },
+    { "deletionProtection", K_BOOL, F(clone.deletion_protection) },
     { "tags", K_TAGS, F(clone.tags) },
     { "maxAge", K_DURATION, F(clone.max_age) },
     { "waitTimeout", K_DURATION, F(clone.wait_timeout) },
@@ -123,7 +123,7 @@ static const struct section_def section_defs[] = {
     { "aws", aws_keys },
 };
 #define N_SECTIONS (sizeof section_defs / sizeof section_defs[0])
-#define MAX_KEYS 16
+#define MAX_KEYS 24
 
 static const char *const section_names[] = { "source", "clone", "dblab", "aws", NULL };
 
@@ -626,22 +626,28 @@ static int set_key(struct loader *L, const struct key_def *def, const char *path
         break;
     }
     case K_DURATION:
-        if (duration_parse(v, &d) != 0)
-            rc = fail(L, n, path, "\"%s\" is not a positive duration (like 90s, 30m, 4h, 1h30m, 7d)",
-                      v);
-        else
-            *(int64_t *)field = d;
+        /* Go's time.ParseDuration (the original's Duration type) plus "d". As the
+         * original's SetDefaults, 0 means the default. Waits here count whole
+         * seconds: a fraction is rounded up, and said so. */
+        if (duration_parse_ns(v, &d) != 0)
+            rc = fail(L, n, path, "\"%s\" is not a duration (Go syntax: 500ms, 90s, 30m, "
+                      "1h30m, 1.5h; or 7d)", v);
+        else if (d < 0)
+            rc = fail(L, n, path, "\"%s\" is negative", v);
+        else if (d > 0 && duration_ns_to_seconds(d) > (int64_t)100 * 365 * 86400)
+            rc = fail(L, n, path, "\"%s\" is longer than 100 years", v);
+        else if (d > 0) {
+            int64_t secs = duration_ns_to_seconds(d);
+            if (d % 1000000000 != 0)
+                log_warn("%s:%d:%d: %s: %s rounded up to %llds (waits count whole seconds)",
+                         L->name, line_of(n), col_of(n), path, v, (long long)secs);
+            *(int64_t *)field = secs;
+        }
         break;
     case K_BOOL:
     case K_TRISTATE:
-    case K_DELETION_PROTECTION:
         if (parse_bool(v, &b) != 0) {
             rc = fail(L, n, path, "must be true or false, got \"%s\"", v);
-            break;
-        }
-        if (def->kind == K_DELETION_PROTECTION && b) {
-            rc = fail(L, n, path, "true is refused: the temporary clone must stay deletable "
-                      "(the tool deletes it after every run)");
             break;
         }
         if (def->kind == K_TRISTATE)
@@ -884,6 +890,36 @@ static int resolve_endpoint(struct loader *L)
     return 0;
 }
 
+/* A clone key the configured source type does not use: the Go original ignored
+ * it (its restore call for that type has no such parameter), so a Go config
+ * that sets it stays valid; it is dropped with a warning naming it, never sent. */
+static void ignore_key(struct loader *L, char **field, const char *key, const char *why)
+{
+    if (*field == NULL)
+        return;
+    const yaml_node_t *at = where(L, SEC_CLONE, key);
+    log_warn("%s:%d:%d: clone.%s: ignored for source.type %s: %s", L->name, line_of(at),
+             col_of(at), key, source_type_name(L->cfg->source.type), why);
+    free(*field);
+    *field = NULL;
+}
+
+static void ignore_inapplicable(struct loader *L)
+{
+    struct config *cfg = L->cfg;
+    if (cfg->source.type == SOURCE_RDS) {
+        ignore_key(L, &cfg->clone.cluster_parameter_group, "clusterParameterGroup",
+                   "an RDS instance has no cluster parameter group (use clone.parameterGroup)");
+        ignore_key(L, &cfg->clone.engine_version, "engineVersion",
+                   "RestoreDBInstanceFromDBSnapshot takes no EngineVersion: the clone runs the "
+                   "snapshot's engine version (as with the Go tool)");
+    } else {
+        ignore_key(L, &cfg->clone.storage_type, "storageType",
+                   "the Aurora clone keeps the snapshot cluster's storage (the Go tool did not "
+                   "send it either)");
+    }
+}
+
 /* The validation across keys and the environment, after every key is set. */
 static int resolve(struct loader *L)
 {
@@ -899,9 +935,7 @@ static int resolve(struct loader *L)
         (rc = require(L, SEC_DBLAB, "token", cfg->dblab.token)) != 0)
         return rc;
 
-    if (cfg->source.type == SOURCE_RDS && cfg->clone.cluster_parameter_group != NULL)
-        return fail(L, where(L, SEC_CLONE, "clusterParameterGroup"), "clone.clusterParameterGroup",
-                    "only applies to source.type aurora-cluster (use clone.parameterGroup)");
+    ignore_inapplicable(L);
     if (cfg->dblab.poll_interval > cfg->dblab.timeout)
         return fail(L, where(L, SEC_DBLAB, "pollInterval"), "dblab.pollInterval",
                     "longer than dblab.timeout");
@@ -1169,6 +1203,7 @@ void config_free(struct config *cfg)
     free(cfg->clone.option_group);
     free(cfg->clone.cluster_parameter_group);
     free(cfg->clone.storage_type);
+    free(cfg->clone.engine_version);
     for (size_t i = 0; i < cfg->clone.n_tags; i++) {
         free(cfg->clone.tags[i].key);
         free(cfg->clone.tags[i].value);
@@ -1280,6 +1315,7 @@ void *config_to_json(const struct config *cfg)
     else
         cJSON_AddNullToObject(c, "port");
     add_str(c, "storageType", cfg->clone.storage_type);
+    add_str(c, "engineVersion", cfg->clone.engine_version);
     cJSON_AddBoolToObject(c, "deletionProtection", cfg->clone.deletion_protection != 0);
     cJSON *tags = cJSON_AddObjectToObject(c, "tags");
     for (size_t i = 0; i < cfg->clone.n_tags; i++)

@@ -53,7 +53,9 @@ struct config {
         char *cluster_parameter_group;
         int port;                     /* 0 = snapshot's port */
         char *storage_type;
-        int deletion_protection;      /* always 0: true is refused by validation */
+        char *engine_version;         /* Aurora only: RestoreDBClusterFromSnapshot EngineVersion */
+        int deletion_protection;      /* the Go meaning: set on the clone at restore; the
+                                         guarded delete turns it off just before deleting */
         struct config_tag *tags;
         size_t n_tags;
         int64_t max_age;              /* default 48h */
@@ -108,7 +110,15 @@ const char *snapshot_type_name(enum snapshot_type t);    /* "automated", ... */
  * "secretsmanager:NAME_OR_ARN[#jsonKey]" or "ssm:/path". */
 int config_is_secret_reference(const char *v);
 
-/* "90s", "30m", "4h", "1h30m", "7d", "2d12h" -> seconds (> 0). 0 ok, -1 invalid. */
+/* Go's time.ParseDuration, ported exactly (duration.c): "500ms", "1h30m", "-1.5h",
+ * "0" -> nanoseconds. 0 ok, -1 invalid (syntax, unknown unit, overflow). */
+int duration_parse_go(const char *s, int64_t *ns);
+/* The same plus this project's unit "d" (24h). */
+int duration_parse_ns(const char *s, int64_t *ns);
+/* Nanoseconds -> whole seconds, rounded up; <= 0 -> 0. */
+int64_t duration_ns_to_seconds(int64_t ns);
+/* A key's or flag's duration: Go syntax plus "d", positive, rounded up to whole
+ * seconds, at most 100 years ("500ms" -> 1, "1h30m" -> 5400, "7d"). 0 ok, -1 invalid. */
 int duration_parse(const char *s, int64_t *out);
 /* 5400 -> "1h30m" into out. */
 void duration_format(int64_t seconds, char *out, size_t outlen);

@@ -401,6 +401,19 @@ static int parse_pools(const cJSON *root, const char *name, struct dblab_status 
     return 0;
 }
 
+/* The engine's retrieval states (database-lab-engine engine/pkg/models/retrieval.go,
+ * RetrievalStatus). Anything else is an answer we do not understand: failing
+ * closed, it is never taken for "finished" or "not started". */
+static int known_retrieval_status(const char *s)
+{
+    static const char *const known[] = { "inactive", "pending", "failed", "refreshing",
+                                         "renewed", "snapshotting", "finished" };
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (strcmp(known[i], s) == 0)
+            return 1;
+    return 0;
+}
+
 int dblab_parse_status(const char *body, const char *name, struct dblab_status *out,
                        struct err *e)
 {
@@ -434,6 +447,9 @@ int dblab_parse_status(const char *body, const char *name, struct dblab_status *
         rc = get_string(ret, "status", name, "retrieving.status", &out->retrieval_status, e);
     if (rc == 0 && !out->retrieval_status)
         rc = err_set(e, DRR_EXIT_DBLAB, "DBLab %s: retrieving.status: missing", name);
+    if (rc == 0 && !known_retrieval_status(out->retrieval_status))
+        rc = err_set(e, DRR_EXIT_DBLAB, "DBLab %s: retrieving.status: unknown value \"%.64s\" "
+                     "(not one of the engine's retrieval states)", name, out->retrieval_status);
     if (rc == 0)
         rc = get_time(ret, "lastRefresh", name, "retrieving.lastRefresh", &out->last_refresh, e);
     if (rc == 0)

@@ -124,7 +124,10 @@ int http_do(struct http_client *c, const struct http_request *req, struct http_r
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_USERAGENT, "dblab-rds-refresh/" DRR_VERSION);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->connect_timeout_ms);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, req->timeout_ms > 0 ? req->timeout_ms : c->total_timeout_ms);
+    /* timeout_ms < 0: no total timeout (the Lambda Runtime API's long-poll /next). */
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS,
+                     req->timeout_ms > 0 ? req->timeout_ms : req->timeout_ms < 0 ? 0L
+                                                                                : c->total_timeout_ms);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &resp->body);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);

@@ -21,7 +21,7 @@ struct http_request {
     size_t n_headers;
     const char *body;                   /* may be NULL */
     size_t body_len;
-    long timeout_ms;                    /* total; 0 = client default */
+    long timeout_ms;                    /* total; 0 = client default, < 0 = none */
 };
 
 struct http_response {

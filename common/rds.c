@@ -290,7 +290,7 @@ int rds_restore_db_instance_from_snapshot(struct aws_ctx *aws, const char *id,
     add_security_groups(&p, o);
     add_tristate(&p, "EnableIAMDatabaseAuthentication", o->enable_iam_auth);
     aws_params_add(&p, "DBParameterGroupName", o->parameter_group);
-    aws_params_add_bool(&p, "DeletionProtection", 0);
+    aws_params_add_bool(&p, "DeletionProtection", o->deletion_protection != 0);
     return instance_call(aws, "RestoreDBInstanceFromDBSnapshot", id, &p, out, ae, e);
 }
 
@@ -304,7 +304,7 @@ static void add_cluster_opts(struct aws_params *p, const struct rds_create_opts 
     add_tags(p, o->tags);
     add_tristate(p, "EnableIAMDatabaseAuthentication", o->enable_iam_auth);
     aws_params_add(p, "DBClusterParameterGroupName", o->cluster_parameter_group);
-    aws_params_add_bool(p, "DeletionProtection", 0);
+    aws_params_add_bool(p, "DeletionProtection", o->deletion_protection != 0);
 }
 
 int rds_restore_db_cluster_from_snapshot(struct aws_ctx *aws, const char *id,
@@ -373,7 +373,7 @@ int rds_restore_db_instance_to_point_in_time(struct aws_ctx *aws, const char *id
     add_security_groups(&p, o);
     add_tristate(&p, "EnableIAMDatabaseAuthentication", o->enable_iam_auth);
     aws_params_add(&p, "DBParameterGroupName", o->parameter_group);
-    aws_params_add_bool(&p, "DeletionProtection", 0);
+    aws_params_add_bool(&p, "DeletionProtection", o->deletion_protection != 0);
     return instance_call(aws, "RestoreDBInstanceToPointInTime", id, &p, out, ae, e);
 }
 

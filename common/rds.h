@@ -175,6 +175,7 @@ struct rds_create_opts {
     int port;                         /* 0 = unset */
     const char *storage_type;
     const char *db_name;              /* DBName (instance) / DatabaseName (cluster) */
+    int deletion_protection;          /* DeletionProtection of a restore (0 = false) */
     const struct rds_tags *tags;
 };
 

@@ -31,6 +31,7 @@ static const struct section_info sections[] = {
     { "source", "rds-snapshot-latest" },
     { "snapshot", "rds-snapshot-latest" },
     { "clone", "rds-clone-create" },
+    { "wait", "rds-clone-wait -once" },
     { "endpoint", "rds-clone-wait" },
     { "refresh", "dblab-refresh" },
     { "deleted", "rds-clone-delete" },

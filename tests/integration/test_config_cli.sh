@@ -108,8 +108,8 @@ printf 'source:\n  type: rds\n identifier: x\n' >"$tmp/syntax.yaml"
 run syntax 78 -config "$tmp/syntax.yaml" && has syntax.err "syntax.yaml:3:" && has syntax.err "YAML syntax error" \
     && ok "YAML syntax error is 78 with a position"
 sed 's/^clone:$/clone:\n  deletionProtection: true/' examples/config.yaml >"$tmp/protect.yaml"
-DBLAB_TOKEN=$TOKEN run protect 78 -config "$tmp/protect.yaml" && has protect.err "clone.deletionProtection: true is refused" \
-    && ok "deletionProtection: true refused"
+DBLAB_TOKEN=$TOKEN run protect 0 -config "$tmp/protect.yaml" && has protect.out '"deletionProtection":true' \
+    && ok "deletionProtection: true accepted (the Go meaning: on at restore, off before delete)"
 
 # help and version
 run help 0 -help && has help.out "Usage: dblab-rds-config" && has help.out "Exit codes" && has help.out "78" \

@@ -70,7 +70,8 @@ dt_init() {
     trap 'exit 130' INT TERM
     # shellcheck source=tests/lib/emulators.sh
     . "$DT_TOP/tests/lib/emulators.sh"
-    emulators_start --time-scale 60 || fail "the emulators did not start"
+    # shellcheck disable=SC2086 # DT_EMULATOR_ARGS: words without spaces (e.g. --aws-seed FILE)
+    emulators_start --time-scale 60 ${DT_EMULATOR_ARGS:-} || fail "the emulators did not start"
     export DBLAB_TOKEN=$DBLAB_EMULATOR_TOKEN
     # rds-clone-wait / -delete poll intervals scaled to the emulator's clock.
     export DBLAB_RDS_REFRESH_POLL_SCALE=0.05

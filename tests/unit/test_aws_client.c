@@ -375,9 +375,11 @@ START_TEST(test_bad_success_body_and_bad_service)
     xmlDoc *doc = NULL;
     struct aws_error ae;
     struct err e = {0};
-    /* A read-only action: asked for again, then given up as temporary. */
+    /* A read-only action: asked for again, then an AWS error (never "temporary",
+     * never empty: the answer was not the operation's). */
     ck_assert_int_eq(aws_query_call(&f.ctx, "rds", "DescribeDBSnapshots", NULL, &doc, &ae, &e),
-                     DRR_EXIT_TEMPFAIL);
+                     DRR_EXIT_AWS);
+    ck_assert_msg(strstr(e.msg, "max attempts reached after 3 attempts") != NULL, "%s", e.msg);
     ck_assert_ptr_null(doc);
     ck_assert_int_eq(f.ctx.attempts, 3);
     ck_assert_int_eq(ae.http_status, 200);
@@ -397,6 +399,107 @@ START_TEST(test_bad_success_body_and_bad_service)
     cJSON *j = NULL;
     ck_assert_int_eq(aws_json_call(&f.ctx, "rds", "X.Y", "{}", &j, &ae, &e), DRR_EXIT_INTERNAL);
     fixture_stop(&f);
+}
+END_TEST
+
+/* Fail closed: a 2xx that is not the operation's answer is an AWS error. */
+START_TEST(test_2xx_not_the_answer)
+{
+    static const char *const PAGE =
+        "<?xml version=\"1.0\"?><html xmlns=\"http://www.w3.org/1999/xhtml\"><head><title>"
+        "Sign in</title></head><body><p>Proxy authentication required</p></body></html>";
+    static const char *const DENIED200 =
+        "<ErrorResponse xmlns=\"http://rds.amazonaws.com/doc/2014-10-31/\"><Error><Type>Sender"
+        "</Type><Code>AccessDenied</Code><Message>not authorized</Message></Error>"
+        "<RequestId>e200</RequestId></ErrorResponse>";
+    static const char *const THROTTLED200 =
+        "<ErrorResponse><Error><Code>Throttling</Code><Message>Rate exceeded</Message></Error>"
+        "<RequestId>t200</RequestId></ErrorResponse>";
+    static const char *const OTHER =
+        "<DescribeDBInstancesResponse><DescribeDBInstancesResult><DBInstances/>"
+        "</DescribeDBInstancesResult></DescribeDBInstancesResponse>";
+    static const char *const NO_RESULT =
+        "<DescribeDBSnapshotsResponse><ResponseMetadata><RequestId>r</RequestId>"
+        "</ResponseMetadata></DescribeDBSnapshotsResponse>";
+    static const char *const TAGGED =
+        "<AddTagsToResourceResponse><ResponseMetadata><RequestId>r</RequestId>"
+        "</ResponseMetadata></AddTagsToResourceResponse>";
+    struct {
+        struct step step;
+        const char *action;
+        int rc, attempts;
+        const char *msg;
+    } cases[] = {
+        {{200, PAGE, "text/html; charset=utf-8"}, "DescribeDBSnapshots", DRR_EXIT_AWS, 2,
+         "HTTP 200: the answer is not XML (Content-Type text/html)"},
+        {{200, PAGE, "text/xml"}, "DescribeDBSnapshots", DRR_EXIT_AWS, 2,
+         "the answer is <html>, not <DescribeDBSnapshotsResponse>"},
+        {{200, PAGE, "text/html"}, "DeleteDBInstance", DRR_EXIT_AWS, 1, "not XML"},
+        {{200, PAGE_OK, ""}, "DescribeDBSnapshots", DRR_EXIT_AWS, 2, "Content-Type missing"},
+        {{200, DENIED200, "text/xml"}, "DescribeDBSnapshots", DRR_EXIT_AWS, 1,
+         "AccessDenied: not authorized (HTTP 200, RequestId e200)"},
+        {{200, DENIED200, "text/xml"}, "DeleteDBInstance", DRR_EXIT_AWS, 1, "AccessDenied"},
+        {{200, THROTTLED200, "text/xml"}, "DeleteDBInstance", DRR_EXIT_AWS, 2,
+         "Throttling: Rate exceeded (HTTP 200, RequestId t200)"},
+        {{200, OTHER, "text/xml"}, "DescribeDBSnapshots", DRR_EXIT_AWS, 2,
+         "not <DescribeDBSnapshotsResponse>"},
+        {{200, NO_RESULT, "text/xml"}, "DescribeDBSnapshots", DRR_EXIT_AWS, 2,
+         "no <DescribeDBSnapshotsResult> element"},
+        {{200, TAGGED, "text/xml"}, "AddTagsToResource", 0, 1, NULL},
+        {{200, PAGE_OK, "application/xml"}, "DescribeDBSnapshots", 0, 1, NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct fixture f;
+        fixture_start(&f, &cases[i].step, 1, 2);
+        xmlDoc *doc = NULL;
+        struct aws_error ae;
+        struct err e = {0};
+        int rc = aws_query_call(&f.ctx, "rds", cases[i].action, NULL, &doc, &ae, &e);
+        ck_assert_msg(rc == cases[i].rc, "case %zu: rc %d: %s", i, rc, e.msg);
+        ck_assert_msg(f.ctx.attempts == (unsigned long)cases[i].attempts, "case %zu: %lu attempts",
+                      i, f.ctx.attempts);
+        if (cases[i].msg)
+            ck_assert_msg(strstr(e.msg, cases[i].msg) != NULL, "case %zu: %s", i, e.msg);
+        if (rc)
+            ck_assert_ptr_null(doc);
+        xmlFreeDoc(doc);
+        fixture_stop(&f);
+    }
+}
+END_TEST
+
+static const char *const OK_JSON = "{\"SecretString\":\"x\"}";
+
+START_TEST(test_2xx_not_the_answer_json)
+{
+    struct {
+        struct step step;
+        int rc, attempts;
+        const char *msg;
+    } cases[] = {
+        {{200, "<html><body>proxy</body></html>", "text/html"}, DRR_EXIT_AWS, 2,
+         "not JSON (Content-Type text/html)"},
+        {{200, "{\"__type\":\"AccessDeniedException\",\"message\":\"no\"}",
+          "application/x-amz-json-1.1"}, DRR_EXIT_AWS, 1, "AccessDeniedException: no (HTTP 200"},
+        {{200, OK_JSON, "application/x-amz-json-1.1"}, 0, 1, NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct fixture f;
+        fixture_start(&f, &cases[i].step, 1, 2);
+        setenv("AWS_ENDPOINT_URL", f.url, 1);
+        cJSON *j = NULL;
+        struct aws_error ae;
+        struct err e = {0};
+        int rc = aws_json_call(&f.ctx, "secretsmanager", "secretsmanager.GetSecretValue", "{}", &j,
+                               &ae, &e);
+        ck_assert_msg(rc == cases[i].rc, "case %zu: rc %d: %s", i, rc, e.msg);
+        ck_assert_int_eq(f.ctx.attempts, (unsigned long)cases[i].attempts);
+        if (cases[i].msg)
+            ck_assert_msg(strstr(e.msg, cases[i].msg) != NULL, "case %zu: %s", i, e.msg);
+        cJSON_Delete(j);
+        fixture_stop(&f);
+        unsetenv("AWS_ENDPOINT_URL");
+    }
 }
 END_TEST
 
@@ -699,6 +802,7 @@ int main(void)
         test_success_request_shape, test_retries_then_success,
         test_retries_exhausted_is_tempfail, test_quota_exhausted_is_tempfail,
         test_client_error_fails_at_once, test_bad_success_body_and_bad_service,
+        test_2xx_not_the_answer, test_2xx_not_the_answer_json,
         test_credentials_failure, test_json_call, test_paginate, test_signal_interrupts,
         test_ctx_init_errors, test_endpoint_source_logged, test_http_date), NULL);
     http_global_cleanup();

@@ -83,6 +83,8 @@ static int load_with(const char *s, const char *c, const char *d, const char *a)
     return rc;
 }
 
+static char *load_file_logged(const char *yaml, mode_t mode);
+
 #define ck_ok(rc) ck_assert_msg((rc) == 0, "expected valid, got %d: %s", (rc), e.msg)
 #define ck_fail(rc, substr) do { \
         int rc_ = (rc); \
@@ -161,7 +163,8 @@ START_TEST(every_key)
         "  clusterParameterGroup: cpg-clone\n"
         "  port: 6543\n"
         "  storageType: aurora-iopt1\n"
-        "  deletionProtection: false\n"
+        "  engineVersion: \"16.6\"\n"
+        "  deletionProtection: true\n"
         "  tags:\n"
         "    team: data\n"
         "    cost-center: 42\n"
@@ -205,8 +208,10 @@ START_TEST(every_key)
     ck_assert_str_eq(cfg.clone.option_group, "og-clone");
     ck_assert_str_eq(cfg.clone.cluster_parameter_group, "cpg-clone");
     ck_assert_int_eq(cfg.clone.port, 6543);
-    ck_assert_str_eq(cfg.clone.storage_type, "aurora-iopt1");
-    ck_assert_int_eq(cfg.clone.deletion_protection, 0);
+    /* the Go original sends no StorageType for Aurora: a warning, not sent */
+    ck_assert_ptr_null(cfg.clone.storage_type);
+    ck_assert_str_eq(cfg.clone.engine_version, "16.6");
+    ck_assert_int_eq(cfg.clone.deletion_protection, 1);
     ck_assert_uint_eq(cfg.clone.n_tags, 3);
     ck_assert_str_eq(cfg.clone.tags[0].key, "team");
     ck_assert_str_eq(cfg.clone.tags[0].value, "data");
@@ -470,12 +475,32 @@ START_TEST(booleans)
 }
 END_TEST
 
-START_TEST(deletion_protection_refused)
+/* The Go original: deletionProtection is set on the clone at restore, and its
+ * delete turns it off first (rds.go deleteRDSInstance / deleteAuroraCluster). */
+START_TEST(deletion_protection_go_meaning)
 {
-    ck_fail(load_with(NULL, "  deletionProtection: true\n", NULL, NULL),
-            "c.yaml:6:23: clone.deletionProtection: true is refused");
+    ck_ok(load_with(NULL, "  deletionProtection: true\n", NULL, NULL));
+    ck_assert_int_eq(cfg.clone.deletion_protection, 1);
     ck_ok(load_with(NULL, "  deletionProtection: false\n", NULL, NULL));
     ck_assert_int_eq(cfg.clone.deletion_protection, 0);
+    ck_fail(load_with(NULL, "  deletionProtection: sometimes\n", NULL, NULL),
+            "clone.deletionProtection: must be true or false");
+}
+END_TEST
+
+/* Keys the Go original ignores for a source type: accepted, dropped, warned. */
+START_TEST(inapplicable_keys_warn)
+{
+    char *y = yaml_with(NULL, "  clusterParameterGroup: cpg\n  engineVersion: \"15.4\"\n", NULL, NULL);
+    char *log = load_file_logged(y, 0600);
+    ck_assert_ptr_null(cfg.clone.cluster_parameter_group);
+    ck_assert_ptr_null(cfg.clone.engine_version);
+    ck_assert_ptr_nonnull(strstr(log, "logged.yaml:6:26: clone.clusterParameterGroup: ignored for "
+                                      "source.type rds"));
+    ck_assert_ptr_nonnull(strstr(log, "logged.yaml:7:18: clone.engineVersion: ignored for source.type "
+                                      "rds: RestoreDBInstanceFromDBSnapshot takes no EngineVersion"));
+    free(log);
+    free(y);
 }
 END_TEST
 
@@ -487,12 +512,24 @@ START_TEST(duration_values)
     ck_assert_int_eq(cfg.clone.max_age, 5400);
     ck_assert_int_eq(cfg.clone.wait_timeout, 90);
     ck_assert_int_eq(cfg.dblab.start_timeout, 5400);
-    ck_fail(load_with(NULL, "  waitTimeout: 0s\n", NULL, NULL),
-            "c.yaml:6:16: clone.waitTimeout: \"0s\" is not a positive duration");
-    ck_fail(load_with(NULL, NULL, "  timeout: 30\n", NULL), "dblab.timeout: \"30\" is not a positive duration");
-    ck_fail(load_with(NULL, NULL, "  pollInterval: -5s\n", NULL), "not a positive duration");
-    ck_fail(load_with(NULL, NULL, "  pollInterval: 500ms\n", NULL), "not a positive duration");
-    ck_fail(load_with(NULL, NULL, "  pollInterval: 5 m\n", NULL), "not a positive duration");
+    /* Go's SetDefaults: a zero duration is the default */
+    ck_ok(load_with(NULL, "  waitTimeout: 0s\n", NULL, NULL));
+    ck_assert_int_eq(cfg.clone.wait_timeout, 2 * 3600);
+    ck_ok(load_with(NULL, "  maxAge: 0\n", NULL, NULL));
+    ck_assert_int_eq(cfg.clone.max_age, 48 * 3600);
+    /* Go's time.ParseDuration: 500ms is valid; waits count whole seconds (rounded up) */
+    char *y = yaml_with(NULL, NULL, "  pollInterval: 500ms\n", NULL);
+    char *log = load_file_logged(y, 0600);
+    ck_assert_int_eq(cfg.dblab.poll_interval, 1);
+    ck_assert_ptr_nonnull(strstr(log, "dblab.pollInterval: 500ms rounded up to 1s"));
+    free(log);
+    free(y);
+    ck_ok(load_with(NULL, NULL, "  pollInterval: 1m30.5s\n", NULL));
+    ck_assert_int_eq(cfg.dblab.poll_interval, 91);
+    ck_fail(load_with(NULL, NULL, "  timeout: 30\n", NULL), "dblab.timeout: \"30\" is not a duration");
+    ck_fail(load_with(NULL, NULL, "  pollInterval: -5s\n", NULL), "dblab.pollInterval: \"-5s\" is negative");
+    ck_fail(load_with(NULL, NULL, "  pollInterval: 5 m\n", NULL), "is not a duration");
+    ck_fail(load_with(NULL, NULL, "  pollInterval: 1w\n", NULL), "is not a duration");
     ck_fail(load_with(NULL, NULL, "  pollInterval: 5h\n  timeout: 1h\n", NULL),
             "dblab.pollInterval: longer than dblab.timeout");
 }
@@ -586,8 +623,6 @@ START_TEST(strings_and_classes)
                "dblab:\n  apiEndpoint: https://h\n  token: t\naws:\n  region: us-east-1\n"));
     ck_fail(load_with(NULL, NULL, "  caCert: /nonexistent/drr/ca.pem\n", NULL),
             "dblab.caCert: cannot read /nonexistent/drr/ca.pem: No such file or directory");
-    ck_fail(load_with(NULL, "  clusterParameterGroup: cpg\n", NULL, NULL),
-            "clone.clusterParameterGroup: only applies to source.type aurora-cluster");
     /* a password alone is fine: the engine may already have the user name */
     ck_ok(load_with("  password: pw-secret\n", NULL, NULL, NULL));
     ck_assert_str_eq(cfg.source.password, "pw-secret");
@@ -928,13 +963,16 @@ START_TEST(duration_parse_table)
         { "1s", 1 }, { "90s", 90 }, { "30m", 1800 }, { "4h", 14400 }, { "1h30m", 5400 },
         { "7d", 604800 }, { "2d12h", 216000 }, { "1.5h", 5400 }, { "0.5m", 30 },
         { "1h0m", 3600 }, { "30m1h", 5400 }, { "36500d", 36500LL * 86400 },
+        /* Go syntax, rounded up to whole seconds */
+        { "500ms", 1 }, { "0.5s", 1 }, { "1500ms", 2 }, { "1ns", 1 }, { "+90s", 90 },
+        { "2m3.4s", 124 }, { ".5m", 30 },
     };
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         int64_t v = -1;
         ck_assert_msg(duration_parse(ok[i].in, &v) == 0, "%s", ok[i].in);
         ck_assert_msg(v == ok[i].secs, "%s: %lld", ok[i].in, (long long)v);
     }
-    static const char *const bad[] = { "", "0", "0s", "5", "s", "1x", "1w", "500ms", "0.5s",
+    static const char *const bad[] = { "", "0", "0s", "5", "s", "1x", "1w", "-0.5s",
                                        "1.5", "-1h", "1h-", " 1h", "1h ", "h1", "1..5h",
                                        "36501d", "99999999999999999999s", ".s", NULL };
     for (size_t i = 0; bad[i] != NULL; i++) {
@@ -1053,7 +1091,8 @@ static Suite *config_suite(void)
     tcase_add_test(tc, enums);
     tcase_add_test(tc, ports);
     tcase_add_test(tc, booleans);
-    tcase_add_test(tc, deletion_protection_refused);
+    tcase_add_test(tc, deletion_protection_go_meaning);
+    tcase_add_test(tc, inapplicable_keys_warn);
     tcase_add_test(tc, duration_values);
     tcase_add_test(tc, max_attempts);
     tcase_add_test(tc, parallel_jobs);

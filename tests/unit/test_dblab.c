@@ -143,6 +143,11 @@ static const struct bad_case bad_status[] = {
     { "{\"pools\":[{\"dataStateAt\":true}],\"retrieving\":{\"mode\":\"logical\","
       "\"status\":\"finished\"}}",
       "pools[0].dataStateAt: expected a string, got a boolean" },
+    /* a state the engine never reports is not "finished" */
+    { "{\"retrieving\":{\"mode\":\"logical\",\"status\":\"FINISHED\"}}",
+      "retrieving.status: unknown value \"FINISHED\"" },
+    { "{\"retrieving\":{\"mode\":\"logical\",\"status\":\"\"}}",
+      "retrieving.status: unknown value \"\"" },
 };
 
 START_TEST(status_malformed)

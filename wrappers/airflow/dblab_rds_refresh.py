@@ -1,9 +1,20 @@
 """DBLab Engine refresh from a temporary RDS/Aurora clone, as an Airflow DAG.
 
-gc -> snapshot -> create -> wait -> refresh, and delete as the TEARDOWN of
-create: it runs whenever create ran, also when wait or refresh failed, so a
-clone is never left behind by a failed run. gc (rds-clone-gc) first collects
-expired clones that earlier runs could not delete (tagged, past DeleteAfter).
+    gc -> snapshot -> create -> wait -> refresh -> delete -> report
+
+- gc (rds-clone-gc) collects expired clones earlier runs left (tagged, past
+  DeleteAfter). snapshot runs once gc is done, whatever gc's outcome (all_done).
+- delete is the TEARDOWN of snapshot and create: Airflow runs it once refresh is
+  done (whatever its outcome) when at least one of them succeeded. So it also runs
+  when create failed: a create killed after AWS accepted the restore printed no
+  document, and delete then finds the clone by the name derived from the run id.
+- report is the run's verdict: it needs gc, refresh and delete to have succeeded.
+  Airflow decides a run's state from its effective leaves (dagrun.py,
+  _tis_for_dagrun_state); a teardown with on_failure_fail_dagrun would be the only
+  leaf and hide a failed wait or refresh behind a successful delete. With report
+  downstream of all three, the run is FAILED whenever gc, snapshot, create, wait,
+  refresh or delete failed; SUCCESS when everything succeeded or there was nothing
+  to do (a command exiting 99 is skipped, and so is everything after it).
 
 Each task runs one dblab-rds-refresh command with BashOperator. A command writes
 its run document as the LAST line of its output (Airflow merges stderr into
@@ -11,14 +22,21 @@ stdout and pushes the last line to XCom); the next task receives it through
 `env`, never through Jinja inside the shell command (a rendered value in a shell
 command is an injection risk).
 
-Configuration (Admin -> Variables / Connections):
-  Variable  dblab_rds_refresh_config    path of the YAML config on the workers
-                                        (default /etc/dblab/rds-refresh.yaml)
-  Variable  dblab_rds_refresh_schedule  cron expression (default "0 2 * * 0")
-  Variable  dblab_rds_refresh_bin       directory of the commands (default /usr/local/bin)
-  Connection dblab_engine               password = the DBLab verification token; the
-                                        config reads it as ${DBLAB_TOKEN}. Airflow masks
-                                        connection passwords in logs and rendered fields.
+The clone's name is derived (by the commands) from the run id
+"<dag_id>/<run_id>": two DAGs, or two copies of this one, never share a clone.
+
+Configuration:
+  DBLAB_RDS_REFRESH_SCHEDULE  environment of the scheduler/DAG processor: cron
+                              expression (default "0 2 * * 0"). An environment
+                              variable, not an Airflow Variable: the file is
+                              parsed every 30 s and must not query the database.
+  Variable  dblab_rds_refresh_config  path of the YAML config on the workers
+                                      (default /etc/dblab/rds-refresh.yaml)
+  Variable  dblab_rds_refresh_bin     directory of the commands (default /usr/local/bin)
+                                      (both read when a task runs, through Jinja)
+  Connection dblab_engine             password = the DBLab verification token; the
+                                      config reads it as ${DBLAB_TOKEN}. Airflow masks
+                                      connection passwords in logs and rendered fields.
 Works with Airflow 2.7+ and Airflow 3.
 """
 from __future__ import annotations
@@ -27,27 +45,16 @@ import os
 from datetime import datetime, timedelta
 
 try:  # Airflow 3: the task SDK and the standard provider
-    from airflow.sdk import DAG, Variable
+    from airflow.sdk import DAG
     from airflow.providers.standard.operators.bash import BashOperator
 except ImportError:  # Airflow 2.7+
     from airflow import DAG
-    from airflow.models import Variable
     from airflow.operators.bash import BashOperator
 
 DAG_ID = "dblab_rds_refresh"
 
-
-def _variable(key: str, default: str) -> str:
-    """Variable.get with a default under both Airflow 2 (default_var) and 3 (default)."""
-    try:
-        return Variable.get(key, default=default)
-    except TypeError:
-        return Variable.get(key, default_var=default)
-
-
-# The schedule is needed when the file is parsed; everything else is read when a
-# task runs (Jinja below), so parsing the DAG file costs one Variable lookup.
-SCHEDULE = _variable("dblab_rds_refresh_schedule", "0 2 * * 0")
+# Read when the file is parsed: the environment only (no Variable, no database).
+SCHEDULE = os.environ.get("DBLAB_RDS_REFRESH_SCHEDULE", "0 2 * * 0")
 CONFIG = "{{ var.value.get('dblab_rds_refresh_config', '/etc/dblab/rds-refresh.yaml') }}"
 BIN = "{{ var.value.get('dblab_rds_refresh_bin', '/usr/local/bin') }}"
 
@@ -60,9 +67,12 @@ BASE_ENV = {
     "DRR_CONFIG": CONFIG,
     "DRR_BIN": BIN,
     "DBLAB_TOKEN": "{{ conn.dblab_engine.password }}",
-    # rds-clone-create derives the clone name from the run id, so a retried
-    # create adopts the clone it already made instead of making a second one.
-    "DRR_RUN_ID": "{{ run_id }}",
+    # The commands derive the clone name from the run id, so a retried create
+    # adopts the clone it already made, and delete finds it without a document.
+    # Airflow's run ids repeat across DAGs (scheduled__<date>): the DAG id makes
+    # it unique, as the env default of the commands does
+    # (AIRFLOW_CTX_DAG_ID/AIRFLOW_CTX_DAG_RUN_ID).
+    "DRR_RUN_ID": "{{ dag.dag_id }}/{{ run_id }}",
     "DRR_LOG_FORMAT": "text",
 }
 
@@ -101,12 +111,11 @@ with DAG(
     doc_md=__doc__,
 ) as dag:
     # Only clones tagged ManagedBy + AutoDelete and past DeleteAfter (or
-    # clone.maxAge) go; the refresh does not depend on it: a failure is a warning.
+    # clone.maxAge) go. Its failure does not stop the refresh (snapshot runs on
+    # all_done) but fails the run (report needs it): expired clones cost money.
     gc = BashOperator(
         task_id="gc",
-        bash_command=_PROLOGUE
-        + 'rds-clone-gc -config "$DRR_CONFIG" -log-format "$DRR_LOG_FORMAT" '
-        '|| echo "warning: rds-clone-gc failed (exit $?); continuing" >&2',
+        bash_command=_PROLOGUE + 'rds-clone-gc -config "$DRR_CONFIG" -log-format "$DRR_LOG_FORMAT"',
         env=_env(),
         append_env=True,
         skip_on_exit_code=SKIP_CODE,
@@ -118,6 +127,7 @@ with DAG(
         env=_env(),
         append_env=True,
         skip_on_exit_code=SKIP_CODE,
+        trigger_rule="all_done",
         execution_timeout=timedelta(minutes=10),
     )
     create = BashOperator(
@@ -150,15 +160,21 @@ with DAG(
         retries=0,  # a second full refresh is a new multi-hour job: a human decides
     )
     # The teardown gets the most complete document there is: refresh's, else
-    # wait's, else create's. rds-clone-delete is guarded (name prefix AND the
-    # ManagedBy tag, checked against AWS) and idempotent. A failed delete fails
-    # the DAG run (on_failure_fail_dagrun): it may have left a clone behind.
+    # wait's, else create's; with none (create failed: maybe killed after AWS
+    # accepted the restore), it deletes the clone of this run id, looking again for
+    # 15 s in case the create is not visible yet. rds-clone-delete is guarded (name
+    # prefix AND the ManagedBy tag, checked against AWS) and idempotent. Its setups
+    # are snapshot AND create, so it runs when create failed too (snapshot
+    # succeeded); it is skipped when snapshot was (nothing to do), and
+    # UPSTREAM_FAILED when snapshot failed (no clone can exist).
     delete = BashOperator(
         task_id="delete",
         bash_command=_PROLOGUE
         + 'doc=${DRR_DOC_REFRESH:-${DRR_DOC_WAIT:-$DRR_DOC_CREATE}}; '
-        'if [ -z "$doc" ]; then echo "no clone was created: nothing to delete" >&2; exit 0; fi; '
-        'printf "%s\\n" "$doc" | rds-clone-delete -config "$DRR_CONFIG" -log-format "$DRR_LOG_FORMAT"',
+        'if [ -n "$doc" ]; then '
+        'printf "%s\\n" "$doc" | rds-clone-delete -config "$DRR_CONFIG" -log-format "$DRR_LOG_FORMAT"; '
+        'else rds-clone-delete -config "$DRR_CONFIG" -run-id "$DRR_RUN_ID" -grace 15s'
+        ' -log-format "$DRR_LOG_FORMAT" </dev/null; fi',
         env=_env(
             DRR_DOC_CREATE=_doc_from("create"),
             DRR_DOC_WAIT=_doc_from("wait"),
@@ -166,25 +182,17 @@ with DAG(
         ),
         append_env=True,
         execution_timeout=timedelta(minutes=15),
-    ).as_teardown(setups=create, on_failure_fail_dagrun=True)
+    ).as_teardown(setups=[snapshot, create], on_failure_fail_dagrun=True)
 
-    # Airflow runs no teardown for a setup that failed, but a create that failed may
-    # still have made a clone: killed (or its worker lost) after AWS accepted the
-    # restore, it printed no document. This deletes the clone by the name create
-    # derives from the run id, through the same guard (prefix AND ManagedBy tag);
-    # when there is none (create failed before AWS had it), it is success after
-    # looking for 15 s. A retry of create that succeeds leaves this skipped.
-    create_cleanup = BashOperator(
-        task_id="create_cleanup",
-        bash_command=_PROLOGUE
-        + 'rds-clone-delete -config "$DRR_CONFIG" -run-id "$DRR_RUN_ID" -grace 15s'
-        ' -log-format "$DRR_LOG_FORMAT" </dev/null',
-        env=_env(),
+    # The verdict (see the module doc): runs only when gc, refresh and delete all
+    # succeeded, and prints the final run document (with `deleted`).
+    report = BashOperator(
+        task_id="report",
+        bash_command='printf "%s\\n" "$DRR_DOC"',
+        env={"DRR_DOC": _doc_from("delete")},
         append_env=True,
-        trigger_rule="one_failed",
-        skip_on_exit_code=SKIP_CODE,
-        execution_timeout=timedelta(minutes=15),
+        execution_timeout=timedelta(minutes=1),
     )
 
     gc >> snapshot >> create >> wait >> refresh >> delete
-    create >> create_cleanup
+    [gc, refresh, delete] >> report

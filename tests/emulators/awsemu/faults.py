@@ -3,7 +3,11 @@
 A fault matches the next `count` calls of `action` ("*" = any) of `service`
 ("*" = any).  Stages, in the order a request meets them:
   before  - after the signature check, before validation and execution:
-            throttle, http500, http503, slow (delay, then normal processing)
+            throttle, http500, http503, slow (delay, then normal processing),
+            proxy-html (HTTP 200 with a proxy's or captive portal's HTML page,
+            well-formed XHTML; contentType overrides text/html), error-200
+            (an AWS error document -- code, message -- with HTTP 200): what a
+            client must never read as an empty or successful answer
   handler - after validation, instead of execution: error,
             insufficient-capacity
   after   - the call IS executed, then its response is damaged: reset
@@ -18,7 +22,7 @@ import threading
 from .errors import AwsError
 
 TYPES = {"throttle": "before", "http500": "before", "http503": "before",
-         "slow": "before", "error": "handler", "insufficient-capacity": "handler",
+         "slow": "before", "proxy-html": "before", "error-200": "before", "error": "handler", "insufficient-capacity": "handler",
          "reset": "after", "truncated": "after", "malformed": "after",
          "restore-outcome": "state"}
 INSTANCE_CREATES = {"RestoreDBInstanceFromDBSnapshot", "RestoreDBInstanceToPointInTime",
@@ -29,8 +33,27 @@ OUTCOMES = {"failed", "incompatible-restore", "incompatible-parameters",
             "stuck"}
 
 
+# A sign-in page as a corporate proxy or captive portal serves it with HTTP 200.
+# XHTML on purpose: it parses as XML, so only the content type and the missing
+# <ActionResponse> give it away.
+PROXY_PAGE = (b'<?xml version="1.0" encoding="utf-8"?>\n'
+              b'<html xmlns="http://www.w3.org/1999/xhtml"><head><title>Sign in</title>'
+              b'</head><body><h1>Proxy authentication required</h1>'
+              b'<p>Sign in to continue.</p></body></html>\n')
+
+
 class FaultError(ValueError):
     pass
+
+
+class ProxyAnswer(Exception):
+    """An answer that is not the service's at all (raised by a before-stage fault)."""
+
+    def __init__(self, status, content_type, body):
+        super().__init__(f"HTTP {status} {content_type}")
+        self.status = status
+        self.content_type = content_type
+        self.body = body
 
 
 class Faults:
@@ -43,7 +66,7 @@ class Faults:
         if not isinstance(spec, dict):
             raise FaultError("a fault is a JSON object")
         known = {"action", "service", "type", "count", "delaySeconds", "status", "code",
-                 "message", "httpStatus", "durationSeconds", "resource"}
+                 "message", "httpStatus", "durationSeconds", "resource", "contentType"}
         unknown = set(spec) - known
         if unknown:
             raise FaultError(f"unknown fault field(s): {sorted(unknown)}")
@@ -66,6 +89,12 @@ class Faults:
                 raise FaultError("error needs code (and optionally httpStatus, message)")
             fault.update(code=spec["code"], httpStatus=spec.get("httpStatus", 400),
                          message=spec.get("message", spec["code"]))
+        if ftype == "error-200":
+            if not spec.get("code"):
+                raise FaultError("error-200 needs code (and optionally message)")
+            fault.update(code=spec["code"], message=spec.get("message", spec["code"]))
+        if ftype == "proxy-html":
+            fault["contentType"] = spec.get("contentType", "text/html; charset=utf-8")
         if ftype == "restore-outcome":
             status = spec.get("status")
             if status not in OUTCOMES:
@@ -126,6 +155,10 @@ def handler_error(fault, action):
 
 
 def before_error(fault, json_protocol):
+    if fault["type"] == "proxy-html":
+        return ProxyAnswer(200, fault["contentType"], PROXY_PAGE)
+    if fault["type"] == "error-200":
+        return AwsError(fault["code"], fault["message"], 200)
     if fault["type"] == "throttle":
         if json_protocol:
             return AwsError("ThrottlingException", "Rate exceeded", 400)

@@ -21,7 +21,7 @@ from . import fixtures, sigv4, xmlrender
 from .clock import Clock
 from .creds import CredentialStore
 from .errors import AwsError
-from .faults import FaultError, Faults, before_error, handler_error
+from .faults import FaultError, Faults, ProxyAnswer, before_error, handler_error
 from .model import preload, service_model
 from .query import parse_params
 from .rds import Rds
@@ -282,6 +282,8 @@ class Emulator:
                                        entry, request_id)
             else:
                 resp = self._query_call(raw_path, method, headers, body, entry, request_id)
+        except ProxyAnswer as p:
+            resp = Response(p.status, p.content_type, p.body, request_id)
         except AwsError as e:
             svc = entry["service"] if entry["service"] in ("rds", "sts", "secretsmanager",
                                                            "ssm") else "rds"

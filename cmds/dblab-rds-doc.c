@@ -4,6 +4,7 @@
  *   -summary ...     the driver's final document (common/run_summary.h) and metrics
  *   -log LEVEL       one log line as every command writes it (text or JSON)
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -159,29 +160,24 @@ static int log_line(const struct app *a)
     return DRR_EXIT_USAGE;
 }
 
+static int run_command(struct app *a, struct err *e)
+{
+    int rc;
+    if (!!opts.field + opts.summary + !!opts.log != 1)
+        rc = err_set(e, DRR_EXIT_USAGE, "give one of -field, -summary, -log");
+    else if (opts.field)
+        rc = print_field(a);
+    else if (opts.summary)
+        rc = summary(a);
+    else
+        rc = log_line(a);
+    if (rc == 0 && fflush(stdout) != 0)
+        rc = err_set(e, DRR_EXIT_INTERNAL, "stdout: write failed: %s", strerror(errno));
+    a->name = NULL; /* its own counters are not the run's */
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
-    struct app a;
-    int rc = app_start(&a, argc, argv, &cmd, NULL);
-    if (rc != 0) {
-        app_end(&a);
-        return rc < 0 ? 0 : rc;
-    }
-    if (!!opts.field + opts.summary + !!opts.log != 1) {
-        log_error("give one of -field, -summary, -log");
-        rc = DRR_EXIT_USAGE;
-    } else if (opts.field) {
-        rc = print_field(&a);
-    } else if (opts.summary) {
-        rc = summary(&a);
-    } else {
-        rc = log_line(&a);
-    }
-    if (rc == 0 && fflush(stdout) != 0) {
-        log_error("stdout: write failed");
-        rc = DRR_EXIT_INTERNAL;
-    }
-    a.name = NULL; /* its own counters are not the run's */
-    app_end(&a);
-    return rc;
+    return app_main(argc, argv, &cmd, NULL, run_command);
 }

@@ -153,40 +153,35 @@ static int act(int dfd, const char *sdir, const struct config *cfg, struct err *
     return 0;
 }
 
-int main(int argc, char **argv)
+static int run_command(struct app *a, struct err *e)
 {
-    struct app a;
-    int rc = app_start(&a, argc, argv, &cmd, NULL);
-    if (rc != 0) {
-        app_end(&a);
-        return rc < 0 ? 0 : rc;
-    }
-    struct err e;
-    err_clear(&e);
+    int rc = 0;
     char base[4096], key[512], sdir[4096 + 512];
     int dfd = -1;
     if (opts.actions != 1)
-        rc = err_set(&e, DRR_EXIT_USAGE,
+        rc = err_set(e, DRR_EXIT_USAGE,
                      "give one of -prepare, -work, -record, -get, -show, -clear");
     else if (opts.record && !opts.pid)
-        rc = err_set(&e, DRR_EXIT_USAGE, "-record needs -pid");
+        rc = err_set(e, DRR_EXIT_USAGE, "-record needs -pid");
     if (rc == 0 && opts.state_dir)
         snprintf(base, sizeof base, "%s", opts.state_dir);
     else if (rc == 0)
-        rc = statedir_default(base, sizeof base, &e);
+        rc = statedir_default(base, sizeof base, e);
     if (rc == 0) {
-        source_key(&a.cfg, key, sizeof key);
+        source_key(&a->cfg, key, sizeof key);
         snprintf(sdir, sizeof sdir, "%s/%s", base, key);
-        rc = statedir_open(base, key, &dfd, &e);
+        rc = statedir_open(base, key, &dfd, e);
     }
     if (rc == 0)
-        rc = act(dfd, sdir, &a.cfg, &e);
+        rc = act(dfd, sdir, &a->cfg, e);
     if (rc == 0 && fflush(stdout) != 0)
-        rc = err_set(&e, DRR_EXIT_INTERNAL, "stdout: write failed");
+        rc = err_set(e, DRR_EXIT_INTERNAL, "stdout: write failed: %s", strerror(errno));
     if (dfd >= 0)
         close(dfd);
-    if (rc != 0 && rc != DRR_EXIT_NOT_FOUND)
-        log_error("%s", e.msg);
-    app_end(&a);
-    return rc;
+    return rc; /* "no record" (86) has no message: silent */
+}
+
+int main(int argc, char **argv)
+{
+    return app_main(argc, argv, &cmd, NULL, run_command);
 }

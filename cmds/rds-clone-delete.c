@@ -138,59 +138,51 @@ static void clear_go_state(int dry_run)
         log_warn("cannot remove %s: %s", opts.go_state, strerror(errno));
 }
 
-int main(int argc, char **argv)
+static int run_command(struct app *a, struct err *e)
 {
-    struct app a;
-    int rc = app_start(&a, argc, argv, &cmd, NULL);
-    if (rc != 0) {
-        app_end(&a);
-        return rc < 0 ? 0 : rc;
-    }
-    struct err e;
-    err_clear(&e);
+    int rc = 0;
     struct aws_ctx *aws = NULL;
     struct clone_delete_result r;
     memset(&r, 0, sizeof r);
     cJSON *doc = NULL;
     const char *id = opts.clone_id;
     char derived[CLONE_NAME_MAX + 1];
-    enum rds_kind kind = rds_cli_source_kind(&a.cfg);
+    enum rds_kind kind = rds_cli_source_kind(&a->cfg);
     struct go_state gs;
     memset(&gs, 0, sizeof gs);
     if (!!opts.clone_id + !!opts.run_id + !!opts.go_state > 1) {
-        rc = err_set(&e, DRR_EXIT_USAGE, "-clone-id, -run-id and -go-state: give one of them");
+        rc = err_set(e, DRR_EXIT_USAGE, "-clone-id, -run-id and -go-state: give one of them");
     } else if (opts.go_state) {
-        rc = from_go_state(&a.cfg, &gs, &id, &kind, &e);
+        rc = from_go_state(&a->cfg, &gs, &id, &kind, e);
         if (rc == 0 && id == NULL) {
             if (access(opts.go_state, F_OK) == 0)
-                clear_go_state(a.cli.dry_run);
-            rc = rundoc_write(app_doc(&a));
+                clear_go_state(a->cli.dry_run);
+            rc = rundoc_write(app_doc(a));
             go_state_free(&gs);
-            app_end(&a);
-            return rds_cli_fail(rc, &e);
+            return rc;
         }
     } else if (opts.run_id) {
         clone_name_for_run_id(opts.run_id, derived, sizeof derived);
         id = derived;
         log_info("clone name %s (from run id \"%s\")", id, opts.run_id);
-    } else if (!id && (rc = app_read_document(&a, required)) == 0) {
+    } else if (!id && (rc = app_read_document(a, required)) == 0) {
         const char *kind_s;
-        doc = app_doc(&a);
-        rc = rundoc_get_string(doc, "clone", "id", &id, &e);
+        doc = app_doc(a);
+        rc = rundoc_get_string(doc, "clone", "id", &id, e);
         if (rc == 0)
-            rc = rundoc_get_string(doc, "clone", "kind", &kind_s, &e);
+            rc = rundoc_get_string(doc, "clone", "kind", &kind_s, e);
         if (rc == 0 && rds_cli_parse_kind(kind_s, &kind) != 0)
-            rc = err_set(&e, DRR_EXIT_INPUT, "clone.kind: \"%s\" is neither instance nor cluster",
+            rc = err_set(e, DRR_EXIT_INPUT, "clone.kind: \"%s\" is neither instance nor cluster",
                          kind_s);
     }
     if (doc == NULL)
-        doc = app_doc(&a);
+        doc = app_doc(a);
     if (rc == 0)
-        rc = rds_cli_aws_new(&a.cfg, &aws, &e);
+        rc = rds_cli_aws_new(&a->cfg, &aws, e);
     if (rc == 0) {
-        struct clone_delete_opts o = {a.cfg.source.identifier, a.cli.dry_run, opts.wait,
-                                      a.cfg.clone.wait_timeout, (double)opts.grace};
-        rc = clone_delete(aws, kind, id, &o, &r, &e);
+        struct clone_delete_opts o = {a->cfg.source.identifier, a->cli.dry_run, opts.wait,
+                                      a->cfg.clone.wait_timeout, (double)opts.grace};
+        rc = clone_delete(aws, kind, id, &o, &r, e);
     }
     if (rc == 0) {
         cJSON *d = cJSON_CreateObject();
@@ -202,20 +194,24 @@ int main(int argc, char **argv)
             cJSON_AddItemToArray(inst, cJSON_CreateString(id));
         for (size_t i = 0; i < r.n_instances; i++)
             cJSON_AddItemToArray(inst, cJSON_CreateString(r.instances[i]));
-        if (a.cli.dry_run)
+        if (a->cli.dry_run)
             cJSON_AddBoolToObject(d, "dryRun", 1); /* what would be deleted */
         rundoc_set_section(doc, "deleted", d);
         log_info("%s %s: %s", rds_cli_kind_name(kind), id,
-                 r.already_gone ? "already gone" : a.cli.dry_run ? "would be deleted" :
+                 r.already_gone ? "already gone" : a->cli.dry_run ? "would be deleted" :
                  opts.wait ? "deleted" : "deletion requested");
     }
     if (rc == 0 && opts.go_state)
-        clear_go_state(a.cli.dry_run);
+        clear_go_state(a->cli.dry_run);
     if (rc == 0)
         rc = rundoc_write(doc);
     go_state_free(&gs);
     clone_delete_result_free(&r);
     rds_cli_aws_free(aws);
-    app_end(&a);
-    return rds_cli_fail(rc, &e);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    return app_main(argc, argv, &cmd, NULL, run_command);
 }

@@ -180,31 +180,24 @@ static cJSON *snapshot_section(const struct rds_snapshot *s)
     return o;
 }
 
-int main(int argc, char **argv)
+static int run_command(struct app *a, struct err *e)
 {
-    struct app a;
-    int rc = app_start(&a, argc, argv, &cmd, NULL);
-    if (rc != 0) {
-        app_end(&a);
-        return rc < 0 ? 0 : rc;
-    }
-    struct err e;
-    err_clear(&e);
+    int rc = 0;
     struct aws_ctx *aws = NULL;
     struct pick p;
     memset(&p, 0, sizeof p);
 
-    rc = rds_cli_aws_new(&a.cfg, &aws, &e);
+    rc = rds_cli_aws_new(&a->cfg, &aws, e);
     if (rc == 0)
-        rc = find_snapshot(aws, &a.cfg, &p, &e);
-    if (rc == 0 && a.cfg.source.max_snapshot_age > 0) {
+        rc = find_snapshot(aws, &a->cfg, &p, e);
+    if (rc == 0 && a->cfg.source.max_snapshot_age > 0) {
         int64_t age = clock_now() - p.best.create_time;
-        if (age > a.cfg.source.max_snapshot_age) {
+        if (age > a->cfg.source.max_snapshot_age) {
             char agebuf[32], maxbuf[32], when[32];
             duration_format(age, agebuf, sizeof agebuf);
-            duration_format(a.cfg.source.max_snapshot_age, maxbuf, sizeof maxbuf);
+            duration_format(a->cfg.source.max_snapshot_age, maxbuf, sizeof maxbuf);
             clock_format_rfc3339(p.best.create_time, when, sizeof when);
-            rc = err_set(&e, DRR_EXIT_STALE,
+            rc = err_set(e, DRR_EXIT_STALE,
                          "snapshot %s was taken %s ago (%s), more than source.maxSnapshotAge %s: "
                          "have backups stopped? refusing to load stale data",
                          p.best.id, agebuf, when, maxbuf);
@@ -217,9 +210,9 @@ int main(int argc, char **argv)
                  p.best.snapshot_type ? p.best.snapshot_type : "?",
                  p.best.engine ? p.best.engine : "?",
                  p.best.engine_version ? p.best.engine_version : "?", when,
-                 a.cli.dry_run ? " [dry run: nothing to change in this step]" : "");
-        cJSON *doc = app_doc(&a);
-        rundoc_set_section(doc, "source", source_section(&a.cfg));
+                 a->cli.dry_run ? " [dry run: nothing to change in this step]" : "");
+        cJSON *doc = app_doc(a);
+        rundoc_set_section(doc, "source", source_section(&a->cfg));
         rundoc_set_section(doc, "snapshot", snapshot_section(&p.best));
         rc = rundoc_write(doc);
     }
@@ -227,6 +220,10 @@ int main(int argc, char **argv)
         log_debug("%ld AWS request(s)", rds_cli_aws_calls(aws));
     rds_snapshot_free(&p.best);
     rds_cli_aws_free(aws);
-    app_end(&a);
-    return rds_cli_fail(rc, &e);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    return app_main(argc, argv, &cmd, NULL, run_command);
 }

@@ -87,9 +87,31 @@ cJSON *app_doc(struct app *a)
     return a->doc;
 }
 
-int app_output(struct app *a)
+int app_main(int argc, char **argv, const struct cli_command *cmd,
+             const char *const *required_sections, app_run_fn run)
 {
-    return rundoc_write(app_doc(a));
+    struct app a;
+    struct err e = {0};
+    int rc = app_start(&a, argc, argv, cmd, required_sections);
+    if (rc == 0)
+        rc = run(&a, &e);
+    return app_finish(&a, rc, &e);
+}
+
+int app_finish(struct app *a, int rc, const struct err *e)
+{
+    int sig = signals_pending();
+    const char *msg = e && e->msg[0] ? e->msg : NULL;
+    if (rc > 0 && rc < DRR_EXIT_SIGNAL_BASE && sig) {
+        /* A signal cut a call short: the call's error is its effect, the signal
+         * the cause, and the exit code says so. */
+        log_error("interrupted by signal %d%s%s", sig, msg ? ": " : "", msg ? msg : "");
+        rc = DRR_EXIT_SIGNAL_BASE + sig;
+    } else if (rc > 0 && msg) {
+        log_error("%s", msg);
+    }
+    app_end(a);
+    return rc < 0 ? 0 : rc;
 }
 
 void app_end(struct app *a)

@@ -113,9 +113,3 @@ int rds_cli_read_snapshot(const cJSON *doc, struct rds_cli_snapshot *out, struct
     return 0;
 }
 
-int rds_cli_fail(int rc, const struct err *e)
-{
-    if (rc != 0 && e->msg[0])
-        log_error("%s", e->msg);
-    return rc;
-}

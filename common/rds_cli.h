@@ -39,7 +39,5 @@ struct rds_cli_snapshot {
 };
 int rds_cli_read_snapshot(const cJSON *doc, struct rds_cli_snapshot *out, struct err *e);
 
-/* Logs e->msg (unless rc is 0) and returns rc. */
-int rds_cli_fail(int rc, const struct err *e);
 
 #endif

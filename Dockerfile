@@ -1,10 +1,12 @@
 # dblab-rds-refresh in a container: multi-stage, Debian slim, non-root.
 #
-#   docker build -t dblab-rds-refresh .
+#   make image          (docker build -t dblab-rds-refresh:$(cat VERSION) .)
 #   docker run --rm -v /path/to/config.yaml:/config.yaml:ro \
 #     -v dblab-rds-refresh-state:/var/lib/dblab-rds-refresh \
 #     -e AWS_ACCESS_KEY_ID -e AWS_SECRET_ACCESS_KEY -e DBLAB_TOKEN \
-#     dblab-rds-refresh -config /config.yaml
+#     dblab-rds-refresh:0.1.0 -config /config.yaml
+#   make image-push REGISTRY=ACCOUNT_ID.dkr.ecr.us-east-1.amazonaws.com
+#                       (for deploy/k8s/cronjob.yaml; see docs/deploy.md)
 #
 # The state volume keeps the record of the clone in flight, so a container
 # killed mid-run is recovered (its clone deleted) by the next run.
@@ -24,6 +26,24 @@ COPY docs/ docs/
 COPY README.md ./
 RUN make -j"$(nproc)" all && make install PREFIX=/usr/local DESTDIR=/out
 
+# The AWS Lambda image (deploy/sam, docs/deploy-aws.md): docker build --target lambda .
+# lambda-bootstrap is the custom runtime: it serves the Runtime API and runs one
+# pipeline step per invocation (CMD step), or the seed's entry (CMD entry). A
+# Debian binary needs Debian's glibc, which the zip runtimes (Amazon Linux) lack:
+# hence an image. The configuration is filled from the function's environment.
+FROM debian:bookworm-slim AS lambda
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends ca-certificates libcurl4 libyaml-0-2 \
+      libcjson1 libssl3 libxml2 \
+ && rm -rf /var/lib/apt/lists/*
+COPY --from=build /out/usr/local/bin/ /usr/local/bin/
+COPY deploy/lambda/config.yaml /etc/dblab-rds-refresh/lambda.yaml
+ENV DBLAB_RDS_REFRESH_CONFIG=/etc/dblab-rds-refresh/lambda.yaml \
+    DRR_LAMBDA_BIN_DIR=/usr/local/bin
+ENTRYPOINT ["/usr/local/bin/lambda-bootstrap"]
+CMD ["step"]
+
+# The command-line image (the default target: the last stage).
 FROM debian:bookworm-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates libcurl4 libyaml-0-2 \

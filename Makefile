@@ -7,6 +7,8 @@
 #   cmds/NAME.sh          -> $(BIN)/NAME          (POSIX sh commands, e.g. the driver)
 #   tests/unit/test_*.c   -> $(BUILD)/tests/test_* (Check unit tests)
 #   tests/integration/*   -> run by tests/run-integration (against the emulators)
+#   tests/fuzz/fuzz_*.c   -> a libFuzzer harness (make fuzz) and an ASan replay of its
+#                            corpus and past crashes (make check); docs/fuzzing.md
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -64,7 +66,8 @@ UNIT_SUPPORT_OBJ := $(patsubst tests/unit/support/%.c,$(BUILD)/tests/support/%.o
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
 .SECONDARY:
-.PHONY: all check unit integration asan valgrind deps install clean demo lint help
+.PHONY: all check unit integration asan valgrind deps install clean demo lint help image image-push \
+        fuzz fuzz-build fuzz-replay fuzz-replay-san
 .DEFAULT_GOAL := all
 
 # rds-refresh: the Go original's name for the driver (its cron lines, Docker and
@@ -126,7 +129,7 @@ unit: $(UNIT_BINS)
 integration: all
 	DRR_BIN="$(abspath $(BIN))" DRR_SHARED_DIR="$(SHARED_DIR)" tests/run-integration
 
-check: unit integration
+check: unit fuzz-replay-san integration
 
 # The whole suite again under AddressSanitizer + UBSan, in its own build tree.
 asan:
@@ -139,9 +142,87 @@ valgrind: all
 demo: all
 	@tests/demo
 
+# ---- fuzzing (docs/fuzzing.md) ----------------------------------------------
+# Every tests/fuzz/fuzz_NAME.c is one harness. Two builds of each:
+#  - $(BUILD)/fuzz/replay_NAME: gcc, with tests/fuzz/replay_main.c instead of
+#    libFuzzer; runs every file of tests/fuzz/corpus/NAME and tests/fuzz/regress/NAME
+#    once. `make check` runs it under ASan + UBSan (the build/asan tree).
+#  - build/libfuzzer/fuzz_NAME: clang -fsanitize=fuzzer,address,undefined, for
+#    `make fuzz` (FUZZ_SECONDS per target, FUZZ_TARGETS to pick some).
+FUZZ_ALL     := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_TARGETS ?= $(FUZZ_ALL)
+FUZZ_SECONDS ?= 180
+FUZZ_FLAGS   ?=
+FUZZ_CC      ?= clang
+FUZZ_OUT     := build/libfuzzer
+REPLAY_BINS  := $(patsubst %,$(BUILD)/fuzz/replay_%,$(FUZZ_ALL))
+
+$(BUILD)/fuzz/%.o: tests/fuzz/%.c | $(BUILD)/fuzz
+	$(call say,CC,$<)
+	$(Q)$(CC) $(CFLAGS) -Itests/fuzz -c -o $@ $<
+
+$(BUILD)/fuzz/replay_%: $(BUILD)/fuzz/fuzz_%.o $(BUILD)/fuzz/support.o $(BUILD)/fuzz/replay_main.o \
+                       $(LIBCOMMON)
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBCOMMON) $(LDLIBS)
+
+$(BUILD)/fuzz:
+	$(Q)mkdir -p $@
+
+fuzz-replay: $(REPLAY_BINS)
+	@echo "== fuzz corpora and past crashes ($(words $(REPLAY_BINS)) harnesses)"
+	@status=0; for t in $(FUZZ_ALL); do \
+	  ./$(BUILD)/fuzz/replay_$$t tests/fuzz/corpus/$$t tests/fuzz/regress/$$t || status=1; \
+	done; exit $$status
+
+# `make check` replays under the sanitizers whatever tree it builds.
+ifeq ($(SAN),1)
+fuzz-replay-san: fuzz-replay
+else
+fuzz-replay-san:
+	$(MAKE) SAN=1 BUILD=build/asan BIN=build/asan/bin fuzz-replay
+endif
+
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -O1 -g -fno-omit-frame-pointer $(WARN) -Icommon -Itests/fuzz \
+               $(PKG_CFLAGS) -DDRR_VERSION='"$(VERSION)"' \
+               -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_COMMON_OBJ := $(patsubst common/%.c,$(FUZZ_OUT)/common/%.o,$(COMMON_SRC))
+
+$(FUZZ_OUT)/common/%.o: common/%.c
+	@mkdir -p $(dir $@)
+	$(call say,CLANG,$<)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_OUT)/libcommon.a: $(FUZZ_COMMON_OBJ)
+	$(Q)rm -f $@
+	$(Q)$(AR) rcs $@ $^
+
+$(FUZZ_OUT)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/support.c tests/fuzz/fuzz.h $(FUZZ_OUT)/libcommon.a
+	$(call say,CLANG,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ tests/fuzz/fuzz_$*.c tests/fuzz/support.c \
+	  $(FUZZ_OUT)/libcommon.a $(PKG_LIBS) -lm
+
+fuzz-build: $(patsubst %,$(FUZZ_OUT)/fuzz_%,$(FUZZ_TARGETS))
+
+# Each target in turn, niced (a shared machine); new inputs go to
+# $(FUZZ_OUT)/corpus/NAME, crashes to $(FUZZ_OUT)/artifacts/NAME/. A crash, a
+# timeout (10 s) or running out of memory (2 GB) fails the target.
+fuzz: fuzz-build
+	@status=0; for t in $(FUZZ_TARGETS); do \
+	  mkdir -p $(FUZZ_OUT)/corpus/$$t $(FUZZ_OUT)/artifacts/$$t; \
+	  dict=; [ -f tests/fuzz/dict/$$t.dict ] && dict=-dict=tests/fuzz/dict/$$t.dict; \
+	  echo "== fuzz $$t for $(FUZZ_SECONDS) s"; \
+	  nice -n 15 ./$(FUZZ_OUT)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+	    -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix=$(FUZZ_OUT)/artifacts/$$t/ \
+	    $$dict $(FUZZ_FLAGS) $(FUZZ_OUT)/corpus/$$t tests/fuzz/corpus/$$t \
+	    >$(FUZZ_OUT)/$$t.log 2>&1 || { status=1; echo "fuzz $$t FAILED:"; tail -40 $(FUZZ_OUT)/$$t.log; }; \
+	  grep -E '^(stat::number_of_executed_units|stat::average_exec_per_sec|stat::peak_rss_mb)|^#[0-9]+[[:space:]]+DONE' \
+	    $(FUZZ_OUT)/$$t.log | tr '\n' ' '; echo; \
+	done; exit $$status
+
 SHARED_DIR ?= $(abspath $(firstword $(wildcard ../shared ../../shared) ../shared))
 
-DEB_PACKAGES := build-essential pkg-config libcurl4-openssl-dev libyaml-dev libcjson-dev \
+DEB_PACKAGES := build-essential clang libclang-rt-14-dev pkg-config libcurl4-openssl-dev libyaml-dev libcjson-dev \
   libssl-dev libxml2-dev check valgrind python3 python3-botocore python3-jsonschema \
   python3-yaml python3-jinja2 awscli shellcheck util-linux procps ca-certificates openssl \
   curl jq nodejs
@@ -166,7 +247,22 @@ lint:
 	  tests/bench/*.sh
 	/usr/bin/python3 -m py_compile tests/emulators/*.py tests/emulators/*/*.py \
 	  tests/emulators/run-emulators tests/integration/*.py tests/lib/*.py tests/bench/*.py \
+	  tests/fuzz/seeds/*.py \
 	  wrappers/airflow/*.py
+
+# The container image (Dockerfile). deploy/k8s/cronjob.yaml runs IMAGE:VERSION from
+# the registry it was pushed to (tests/integration/test_wrapper_deploy.py checks it).
+#   make image                          docker build -t dblab-rds-refresh:VERSION .
+#   make image-push REGISTRY=HOST/PATH  tag and push REGISTRY/dblab-rds-refresh:VERSION
+IMAGE ?= dblab-rds-refresh
+image:
+	docker build -t $(IMAGE):$(VERSION) .
+
+image-push:
+	@test -n "$(REGISTRY)" || { echo "usage: make image-push REGISTRY=<registry host>/<path>" >&2; exit 64; }
+	$(MAKE) image
+	docker tag $(IMAGE):$(VERSION) $(REGISTRY)/$(IMAGE):$(VERSION)
+	docker push $(REGISTRY)/$(IMAGE):$(VERSION)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/dblab-rds-refresh \
@@ -180,6 +276,7 @@ clean:
 	rm -rf build $(BIN)
 
 help:
-	@echo "targets: all check unit integration asan valgrind demo deps install clean lint"
+	@echo "targets: all check unit integration asan valgrind demo deps install clean lint fuzz"
 
--include $(COMMON_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(UNIT_BINS:=.d) $(UNIT_SUPPORT_OBJ:.o=.d)
+-include $(COMMON_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(UNIT_BINS:=.d) $(UNIT_SUPPORT_OBJ:.o=.d) \
+  $(wildcard $(BUILD)/fuzz/*.d)

@@ -318,8 +318,8 @@ pipeline() {
     RECORDED=1
     state -record snapshot -pid $$ || { fail snapshot 70; return; }
     run_step snapshot "" snapshot "$C_SNAPSHOT" -config "$CONFIG" $FLAGS || return
-    # The run id: minted by rds-snapshot-latest (older ones: by us, once).
-    RID=$(field runId "$LAST_DOC") || RID=$(date -u +%Y%m%dT%H%M%SZ)-$$
+    # The run id, chosen by rds-snapshot-latest (scheduler's, or minted).
+    RID=$(field runId "$LAST_DOC") || { error "no runId in the snapshot document"; fail snapshot 70; return; }
     # Preflight, before anything costs money: DBLab healthy, logical, not busy.
     _pf=-quiet
     { [ "$VERBOSE" = 1 ] || [ "$QUIET" = 1 ]; } && _pf=

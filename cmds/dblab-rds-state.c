@@ -14,6 +14,7 @@
 #include "clone.h"
 #include "exitcodes.h"
 #include "log.h"
+#include "run_id.h"
 #include "statedir.h"
 
 #define RECORD "run.state"
@@ -63,7 +64,7 @@ static int on_option(int id, const char *arg, void *ctx, struct err *e)
     switch (id) {
     case OPT_STATE_DIR: o->state_dir = arg; return 0;
     case OPT_PID: o->pid = arg; return 0;
-    case OPT_RUN_ID: o->run_id = arg; return 0;
+    case OPT_RUN_ID: return run_id_flag(arg, &o->run_id, e);
     case OPT_PREPARE: o->prepare = 1; break;
     case OPT_WORK: o->work = arg; break;
     case OPT_RECORD: o->record = arg; break;
@@ -82,8 +83,8 @@ static const struct cli_command cmd = {
         "Used by dblab-rds-refresh. The directory is STATE/REGION.SOURCE; it and the state\n"
         "directory must be owned by the running user and not writable by group or others,\n"
         "and no symlink inside it is followed (exit 78 otherwise, nothing written). The run\n"
-        "record run.state holds runId, pid, step, source, clone (derived from the run id\n"
-        "by the one naming rule) and writtenAt as key=value lines.",
+        "record run.state holds runId, pid, step, source, clone (derived from the pipeline\n"
+        "and the run id by the one naming rule) and writtenAt as key=value lines.",
     .reads_document = 0,
     .needs_config = 1,
     .extra = options,
@@ -107,7 +108,7 @@ static int write_record(int dfd, const struct config *cfg, struct err *e)
     char at[32];
     clock_format_rfc3339(clock_now(), at, sizeof at);
     if (opts.run_id)
-        clone_name_for_run_id(opts.run_id, clone, sizeof clone);
+        clone_name(cfg->clone.pipeline, opts.run_id, clone, sizeof clone);
     char text[4096];
     int n = snprintf(text, sizeof text, "runId=%s\npid=%s\nstep=%s\nsource=%s\n%s%s%swrittenAt=%s\n",
                      opts.run_id ? opts.run_id : "", opts.pid ? opts.pid : "", opts.record,

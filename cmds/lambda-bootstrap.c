@@ -12,6 +12,7 @@
  * latest halfway through the time left, SIGKILL one second before it. The commands
  * are found beside this program (or in $DRR_LAMBDA_BIN_DIR) and read the
  * configuration from $DBLAB_RDS_REFRESH_CONFIG. See docs/deploy-aws.md. */
+#include <errno.h>
 #include <libgen.h>
 #include <limits.h>
 #include <signal.h>
@@ -23,6 +24,7 @@
 
 #include "buf.h"
 #include "clock.h"
+#include "coredump.h"
 #include "exitcodes.h"
 #include "http.h"
 #include "lambda_entry.h"
@@ -85,6 +87,7 @@ static int serve_one(struct lambda_runtime *rt, int entry, struct lambda_step_ct
     cJSON *event = cJSON_ParseWithLength(buf_cstr(&inv->event), inv->event.len);
     const cJSON *step = cJSON_GetObjectItemCaseSensitive(event, "step");
     stop_times(inv->deadline_ms, ctx);
+    ctx->request_id = inv->request_id;
     if (!cJSON_IsObject(event)) {
         snprintf(out.error_type, sizeof out.error_type, "drr.input");
         snprintf(out.error_message, sizeof out.error_message,
@@ -112,6 +115,9 @@ static int serve_one(struct lambda_runtime *rt, int entry, struct lambda_step_ct
 
 int main(int argc, char **argv)
 {
+    /* Lambda's environment holds the role's session credentials: no core of it,
+     * first thing (the steps it runs turn them off again in app_start). */
+    int core_off = coredump_disable();
     const char *mode = argc > 1 ? argv[1] : getenv("_HANDLER");
     if (mode && (strcmp(mode, "-help") == 0 || strcmp(mode, "--help") == 0 ||
                  strcmp(mode, "-h") == 0)) {
@@ -131,6 +137,8 @@ int main(int argc, char **argv)
     log_init("lambda-bootstrap", fmt, LOG_LEVEL_INFO);
     signals_install();
     signal(SIGPIPE, SIG_IGN);
+    if (core_off != 0)
+        log_warn("cannot turn core dumps off: %s", strerror(errno));
 
     struct err e = {0};
     struct lambda_runtime *rt = NULL;

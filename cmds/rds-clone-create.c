@@ -4,8 +4,10 @@
  * It never leaves a clone behind when it fails after creating something: a failed
  * second step of an Aurora clone, or a signal during the create, rolls back what
  * this run made through the guarded delete path. A retried step adopts the clone
- * it already made (same name from the same run id, its tags say ours and the same
- * snapshot) instead of making a second one. */
+ * it already made (the same name from the same pipeline and run id, its tags say
+ * this pipeline, this source, this run and the same snapshot) instead of making a
+ * second one; anything else under that name is refused (exit 83), never adopted
+ * and never rolled back. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,8 +23,10 @@
 #include "config.h"
 #include "exitcodes.h"
 #include "log.h"
+#include "preflight.h"
 #include "rds.h"
 #include "rds_cli.h"
+#include "run_id.h"
 #include "rundoc.h"
 #include "signals.h"
 
@@ -30,10 +34,11 @@ enum { OPT_RUN_ID = 1000, OPT_CLONE_ID };
 
 static const struct cli_option options[] = {
     {"run-id", required_argument, OPT_RUN_ID, "ID",
-     "run id the clone name is derived from (default: the document's runId, then "
-     "AIRFLOW_CTX_DAG_RUN_ID, NOMAD_JOB_ID/NOMAD_ALLOC_ID, RD_JOB_EXECID)"},
+     "this run's id, which with clone.pipeline names the clone (default: the document's "
+     "runId, then AIRFLOW_CTX_DAG_ID/AIRFLOW_CTX_DAG_RUN_ID, NOMAD_JOB_ID/NOMAD_ALLOC_ID, "
+     "RD_JOB_EXECID, else a new random one)"},
     {"clone-id", required_argument, OPT_CLONE_ID, "NAME",
-     "use this clone name (must start with dblab-refresh-)"},
+     "use this clone name instead of the derived one (must start with dblab-refresh-)"},
     {NULL, 0, 0, NULL, NULL},
 };
 
@@ -45,11 +50,9 @@ struct opts {
 static int on_option(int id, const char *arg, void *ctx, struct err *e)
 {
     struct opts *o = ctx;
-    if (id == OPT_RUN_ID) {
-        if (!*arg)
-            return err_set(e, DRR_EXIT_USAGE, "-run-id: empty");
-        o->run_id = arg;
-    } else if (id == OPT_CLONE_ID) {
+    if (id == OPT_RUN_ID)
+        return run_id_flag(arg, &o->run_id, e);
+    if (id == OPT_CLONE_ID) {
         if (clone_name_check(arg, e))
             return err_prefix(e, "-clone-id");
         o->clone_id = arg;
@@ -66,8 +69,10 @@ static const struct cli_command cmd = {
         "RDS: RestoreDBInstanceFromDBSnapshot with every clone.* option. Aurora:\n"
         "RestoreDBClusterFromSnapshot, then the writer instance NAME-instance with\n"
         "CreateDBInstance (the cluster is removed if that fails). Everything is tagged\n"
-        "ManagedBy=dblab-rds-refresh, AutoDelete=true, DeleteAfter=now+clone.maxAge.\n"
-        "Returns once AWS accepted the request, adding the clone section.",
+        "ManagedBy=dblab-rds-refresh, AutoDelete=true, DeleteAfter=now+clone.maxAge and\n"
+        "with its pipeline, source, snapshot and run id. The name is derived from\n"
+        "(clone.pipeline, run id). Returns once AWS accepted the request, adding the\n"
+        "clone section.",
     .reads_document = 1,
     .needs_config = 1,
     .extra = options,
@@ -85,7 +90,8 @@ struct create {
     const char *snapshot_ref;   /* what the restore names: the id, or the ARN when shared */
     char name[CLONE_NAME_MAX + 1];
     char instance_name[CLONE_NAME_MAX + sizeof CLONE_INSTANCE_SUFFIX];
-    const char *run_id;
+    char run_id[RUN_ID_MAX + 1];
+    struct clone_owner owner;   /* this pipeline and this run: adoption and roll-back */
     enum rds_kind kind;
     struct rds_tags tags;
     int64_t now;
@@ -142,8 +148,7 @@ static int adopt_instance(struct create *c, const char *id, int report, struct e
     int rc = rds_get_instance(c->aws, id, &inst, NULL, e);
     if (rc)
         return rc;
-    rc = clone_adopt_check("DB instance", id, &inst.tags, c->cfg->source.identifier,
-                           c->snap.id, e);
+    rc = clone_adopt_check("DB instance", id, &inst.tags, &c->owner, c->snap.id, e);
     if (rc == 0 && report) {
         free(c->arn);
         c->arn = xstrdup(inst.arn);
@@ -166,8 +171,7 @@ static int adopt_cluster(struct create *c, struct err *e)
     int rc = rds_get_cluster(c->aws, c->name, &cl, NULL, e);
     if (rc)
         return rc;
-    rc = clone_adopt_check("DB cluster", c->name, &cl.tags, c->cfg->source.identifier, c->snap.id,
-                           e);
+    rc = clone_adopt_check("DB cluster", c->name, &cl.tags, &c->owner, c->snap.id, e);
     if (rc == 0) {
         free(c->arn);
         c->arn = xstrdup(cl.arn);
@@ -382,7 +386,7 @@ static void roll_back(struct create *c)
                  "signal stops them)", sig, ROLLBACK_BUDGET);
         signals_defer(ROLLBACK_BUDGET);
     }
-    struct clone_delete_opts o = {c->cfg->source.identifier, 0, 0, 0,
+    struct clone_delete_opts o = {&c->owner, 0, 0, 0,
                                   c->created_something ? 0 : ROLLBACK_GRACE * poll_scale()};
     struct clone_delete_result r;
     struct err e;
@@ -414,35 +418,40 @@ static cJSON *clone_section(const struct create *c)
     return o;
 }
 
+/* The run id (run_id_choose's precedence) and the name derived from it with the
+ * pipeline; the document keeps the run id actually used. */
 static int choose_name(struct create *c, cJSON *doc, struct err *e)
 {
-    const char *var = NULL;
     const cJSON *rid = cJSON_GetObjectItemCaseSensitive(doc, "runId");
-    if (opts.run_id)
-        c->run_id = opts.run_id, var = "-run-id";
-    else if (cJSON_IsString(rid) && rid->valuestring[0])
-        c->run_id = rid->valuestring, var = "the document's runId";
-    else
-        c->run_id = clone_run_id_from_env(&var);
+    if (rid && !cJSON_IsString(rid))
+        return err_set(e, DRR_EXIT_INPUT, "runId: must be a string");
+    const char *origin = NULL;
+    int rc = run_id_choose(opts.run_id, rid ? rid->valuestring : NULL, c->now, c->run_id,
+                           sizeof c->run_id, &origin, e);
+    if (rc)
+        return rc;
+    clone_owner_of(&c->owner, c->cfg, c->run_id);
     if (opts.clone_id) {
         snprintf(c->name, sizeof c->name, "%s", opts.clone_id);
-        log_info("clone name %s (-clone-id)", c->name);
-    } else if (c->run_id) {
-        clone_name_for_run_id(c->run_id, c->name, sizeof c->name);
-        log_info("clone name %s (from run id \"%s\", %s)", c->name, c->run_id, var);
+        log_info("clone name %s (-clone-id), pipeline %s, run %s (%s)", c->name,
+                 c->cfg->clone.pipeline, c->run_id, origin);
     } else {
-        clone_name_for_time(c->now, c->name, sizeof c->name);
-        log_info("clone name %s", c->name);
+        clone_name(c->cfg->clone.pipeline, c->run_id, c->name, sizeof c->name);
+        log_info("clone name %s (pipeline %s, run %s, %s)", c->name, c->cfg->clone.pipeline,
+                 c->run_id, origin);
     }
     if (clone_name_check(c->name, e))
         return e->code = DRR_EXIT_INTERNAL;
     snprintf(c->instance_name, sizeof c->instance_name, "%s%s", c->name, CLONE_INSTANCE_SUFFIX);
-    if (c->run_id && !cJSON_IsString(rid))
-        cJSON_AddStringToObject(doc, "runId", c->run_id);
+    cJSON *v = cJSON_CreateString(c->run_id);
+    if (rid)
+        cJSON_ReplaceItemInObjectCaseSensitive(doc, "runId", v);
+    else
+        cJSON_AddItemToObject(doc, "runId", v);
     return 0;
 }
 
-static int check_document(struct create *c, const cJSON *doc, struct err *e)
+static int check_document(struct create *c, cJSON *doc, struct err *e)
 {
     const char *src;
     int rc = rundoc_get_string(doc, "source", "identifier", &src, e);
@@ -452,6 +461,9 @@ static int check_document(struct create *c, const cJSON *doc, struct err *e)
         return err_set(e, DRR_EXIT_INPUT,
                        "source.identifier: the document is for %s, the configuration for %s", src,
                        c->cfg->source.identifier);
+    rc = rds_cli_check_pipeline(doc, c->cfg, e);
+    if (rc)
+        return rc;
     rc = rds_cli_read_snapshot(doc, &c->snap, e);
     if (rc)
         return rc;
@@ -483,8 +495,13 @@ static int run_command(struct app *a, struct err *e)
         rc = choose_name(&c, doc, e);
     if (rc == 0)
         rc = rds_cli_aws_new(&a->cfg, &c.aws, e);
+    /* Before every create, and in the dry run: the names the restore will use. */
+    if (rc == 0)
+        rc = preflight_clone(c.aws, &a->cfg, c.snap.engine,
+                             c.kind == RDS_KIND_CLUSTER ? cluster_engine_version(&c)
+                                                        : c.snap.engine_version, e);
     if (rc == 0) {
-        clone_tags_build(&c.tags, &a->cfg, a->cfg.source.identifier, c.snap.id, c.run_id, c.now);
+        clone_tags_build(&c.tags, &a->cfg, c.snap.id, c.run_id, c.now);
         c.delete_after = xstrdup(rds_tags_get(&c.tags, CLONE_TAG_DELETE_AFTER));
         rc = c.kind == RDS_KIND_CLUSTER ? create_cluster_clone(&c, e)
                                         : create_instance_clone(&c, e);

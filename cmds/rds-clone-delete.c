@@ -1,10 +1,12 @@
 /* rds-clone-delete: deletes the run's clone through the guarded delete path
  * (clone.h): described first, refused unless it is named dblab-refresh-* AND
- * tagged ManagedBy=dblab-rds-refresh, never the configured source. Idempotent:
- * not found or already deleting is success. The clone comes from the input
- * document, or -clone-id, or -run-id (the name rds-clone-create derives from that
- * run id: a scheduler's clean-up can find a clone whose create never printed its
- * document, e.g. a create killed after AWS accepted the request). */
+ * tagged ManagedBy=dblab-rds-refresh AND with this pipeline and source AND, when
+ * a run is named (-run-id, or the document's runId), that run; never the
+ * configured source. Idempotent: not found or already deleting is success. The
+ * clone comes from the input document, or -clone-id, or -run-id (the name
+ * rds-clone-create derives from (clone.pipeline, run id): a scheduler's clean-up
+ * or the driver's recovery finds a clone whose create never printed its document,
+ * e.g. a create killed after AWS accepted the request). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +23,7 @@
 #include "log.h"
 #include "rds.h"
 #include "rds_cli.h"
+#include "run_id.h"
 #include "rundoc.h"
 
 enum { OPT_WAIT = 1000, OPT_CLONE_ID, OPT_RUN_ID, OPT_GRACE, OPT_GO_STATE };
@@ -29,10 +32,11 @@ static const struct cli_option options[] = {
     {"wait", no_argument, OPT_WAIT, NULL,
      "wait until the clone is gone (up to clone.waitTimeout)"},
     {"clone-id", required_argument, OPT_CLONE_ID, "NAME",
-     "delete this clone (no input document is read; its kind follows source.type)"},
+     "delete this clone of this pipeline (no input document is read; its kind follows "
+     "source.type)"},
     {"run-id", required_argument, OPT_RUN_ID, "ID",
-     "delete the clone rds-clone-create -run-id ID made (the same derived name; no input "
-     "document is read; its kind follows source.type)"},
+     "delete run ID's clone of this pipeline: the name derived from (clone.pipeline, ID) "
+     "unless -clone-id names it, and its run-id tag must be ID (no input document is read)"},
     {"grace", required_argument, OPT_GRACE, "DURATION",
      "when the clone is not found, look again for this long (a create whose answer was "
      "lost may not be visible yet), e.g. 15s"},
@@ -61,9 +65,7 @@ static int on_option(int id, const char *arg, void *ctx, struct err *e)
             return err_set(e, DRR_EXIT_USAGE, "-clone-id: empty");
         o->clone_id = arg;
     } else if (id == OPT_RUN_ID) {
-        if (!*arg)
-            return err_set(e, DRR_EXIT_USAGE, "-run-id: empty");
-        o->run_id = arg;
+        return run_id_flag(arg, &o->run_id, e);
     } else if (id == OPT_GO_STATE) {
         if (!*arg)
             return err_set(e, DRR_EXIT_USAGE, "-go-state: empty");
@@ -80,8 +82,10 @@ static const struct cli_command cmd = {
     .summary = "delete the run's clone (guarded, idempotent)",
     .description =
         "Describes the clone and refuses (exit 83, nothing deleted) unless its name starts\n"
-        "with dblab-refresh- AND it is tagged ManagedBy=dblab-rds-refresh; the configured\n"
-        "source is refused whatever its tags. RDS: deletion protection off if on, then\n"
+        "with dblab-refresh- AND it is tagged ManagedBy=dblab-rds-refresh AND with this\n"
+        "pipeline (clone.pipeline) and source AND, when a run is named (-run-id, the\n"
+        "document's runId), that run id; the configured source is refused whatever its\n"
+        "tags. RDS: deletion protection off if on, then\n"
         "DeleteDBInstance SkipFinalSnapshot=true DeleteAutomatedBackups=true. Aurora: the\n"
         "member instances, then DeleteDBCluster SkipFinalSnapshot=true. Not found or\n"
         "already deleting is success.",
@@ -146,12 +150,14 @@ static int run_command(struct app *a, struct err *e)
     memset(&r, 0, sizeof r);
     cJSON *doc = NULL;
     const char *id = opts.clone_id;
+    const char *run_id = opts.run_id;
     char derived[CLONE_NAME_MAX + 1];
     enum rds_kind kind = rds_cli_source_kind(&a->cfg);
     struct go_state gs;
     memset(&gs, 0, sizeof gs);
-    if (!!opts.clone_id + !!opts.run_id + !!opts.go_state > 1) {
-        rc = err_set(e, DRR_EXIT_USAGE, "-clone-id, -run-id and -go-state: give one of them");
+    int go_record = 0;
+    if (opts.go_state && (opts.clone_id || opts.run_id)) {
+        rc = err_set(e, DRR_EXIT_USAGE, "-go-state: not with -clone-id or -run-id");
     } else if (opts.go_state) {
         rc = from_go_state(&a->cfg, &gs, &id, &kind, e);
         if (rc == 0 && id == NULL) {
@@ -161,27 +167,49 @@ static int run_command(struct app *a, struct err *e)
             go_state_free(&gs);
             return rc;
         }
+        go_record = 1;
+    } else if (opts.clone_id) {
+        /* named as given: the guard refuses anything that is not this pipeline's */
     } else if (opts.run_id) {
-        clone_name_for_run_id(opts.run_id, derived, sizeof derived);
+        clone_name(a->cfg.clone.pipeline, opts.run_id, derived, sizeof derived);
         id = derived;
-        log_info("clone name %s (from run id \"%s\")", id, opts.run_id);
-    } else if (!id && (rc = app_read_document(a, required)) == 0) {
+        log_info("clone name %s (pipeline %s, run %s)", id, a->cfg.clone.pipeline, opts.run_id);
+    } else if ((rc = app_read_document(a, required)) == 0) {
         const char *kind_s;
         doc = app_doc(a);
-        rc = rundoc_get_string(doc, "clone", "id", &id, e);
+        rc = rds_cli_check_pipeline(doc, &a->cfg, e);
+        if (rc == 0)
+            rc = rundoc_get_string(doc, "clone", "id", &id, e);
         if (rc == 0)
             rc = rundoc_get_string(doc, "clone", "kind", &kind_s, e);
         if (rc == 0 && rds_cli_parse_kind(kind_s, &kind) != 0)
             rc = err_set(e, DRR_EXIT_INPUT, "clone.kind: \"%s\" is neither instance nor cluster",
                          kind_s);
+        /* The whole name rule, not only the prefix: what a document names is input. */
+        if (rc == 0 && clone_name_check(id, e) != 0) {
+            err_prefix(e, "clone.id");
+            rc = e->code = DRR_EXIT_INPUT;
+        }
+        /* the document names its run: the clone must be that run's */
+        const cJSON *rid = cJSON_GetObjectItemCaseSensitive(doc, "runId");
+        if (rc == 0 && rid && (!cJSON_IsString(rid) ||
+                               run_id_check(rid->valuestring, "runId", DRR_EXIT_INPUT, e)))
+            rc = cJSON_IsString(rid) ? e->code : err_set(e, DRR_EXIT_INPUT, "runId: must be a string");
+        if (rc == 0 && rid)
+            run_id = rid->valuestring;
     }
     if (doc == NULL)
         doc = app_doc(a);
     if (rc == 0)
         rc = rds_cli_aws_new(&a->cfg, &aws, e);
     if (rc == 0) {
-        struct clone_delete_opts o = {a->cfg.source.identifier, a->cli.dry_run, opts.wait,
-                                      a->cfg.clone.wait_timeout, (double)opts.grace};
+        struct clone_owner owner;
+        clone_owner_of(&owner, &a->cfg, run_id);
+        /* The Go tool's own record names a clone it made before pipelines existed:
+         * one without any pipeline tag may go (one with a tag must be ours). */
+        owner.untagged_ok = go_record;
+        struct clone_delete_opts o = {&owner, a->cli.dry_run, opts.wait, a->cfg.clone.wait_timeout,
+                                      (double)opts.grace};
         rc = clone_delete(aws, kind, id, &o, &r, e);
     }
     if (rc == 0) {

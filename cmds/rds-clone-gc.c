@@ -1,9 +1,12 @@
 /* rds-clone-gc: the last line of defence against orphaned clones. Scans every DB
  * cluster and DB instance of the region (all pages) and deletes, through the same
  * guarded path as rds-clone-delete, those named dblab-refresh-* AND tagged
- * ManagedBy=dblab-rds-refresh AND AutoDelete=true whose DeleteAfter has passed or
- * whose age exceeds clone.maxAge (-max-age). Never -exclude NAME, never anything
- * else. One failure does not stop the others. Output: one JSON line. */
+ * ManagedBy=dblab-rds-refresh AND AutoDelete=true AND of THIS pipeline (pipeline
+ * and source tags) whose DeleteAfter has passed or whose age exceeds clone.maxAge
+ * (-max-age). Other pipelines' clones only with -all-pipelines, and then only by
+ * their own DeleteAfter: the caller's age never judges another pipeline's clone.
+ * Never -exclude NAME, never anything else. One failure does not stop the others.
+ * Output: one JSON line saying why each managed clone was kept or collected. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,11 +23,14 @@
 #include "rundoc.h"
 #include "signals.h"
 
-enum { OPT_MAX_AGE = 1000, OPT_EXCLUDE };
+enum { OPT_MAX_AGE = 1000, OPT_EXCLUDE, OPT_ALL_PIPELINES };
 
 static const struct cli_option options[] = {
     {"max-age", required_argument, OPT_MAX_AGE, "DURATION",
-     "collect clones older than this (default clone.maxAge), e.g. 24h"},
+     "collect this pipeline's clones older than this (default clone.maxAge), e.g. 24h"},
+    {"all-pipelines", no_argument, OPT_ALL_PIPELINES, NULL,
+     "also collect other pipelines' clones (and those without a pipeline tag) whose own "
+     "DeleteAfter has passed"},
     {"exclude", required_argument, OPT_EXCLUDE, "NAME",
      "never collect this clone (the current run's); may be repeated"},
     {NULL, 0, 0, NULL, NULL},
@@ -34,6 +40,7 @@ static const struct cli_option options[] = {
 
 struct opts {
     int64_t max_age;
+    int all_pipelines;
     const char *exclude[MAX_EXCLUDES];
     size_t n_exclude;
 };
@@ -46,6 +53,8 @@ static int on_option(int id, const char *arg, void *ctx, struct err *e)
         if (duration_parse(arg, &o->max_age) != 0)
             return err_set(e, DRR_EXIT_USAGE, "-max-age: \"%s\" is not a duration (e.g. 24h, 90m)",
                            arg);
+    } else if (id == OPT_ALL_PIPELINES) {
+        o->all_pipelines = 1;
     } else if (id == OPT_EXCLUDE) {
         if (o->n_exclude == MAX_EXCLUDES)
             return err_set(e, DRR_EXIT_USAGE, "-exclude: at most %d names", MAX_EXCLUDES);
@@ -62,9 +71,11 @@ static const struct cli_command cmd = {
     .description =
         "Scans every DB cluster and DB instance (all pages). A clone is collected only when\n"
         "its name starts with dblab-refresh- AND it is tagged ManagedBy=dblab-rds-refresh\n"
-        "AND AutoDelete=true, AND its DeleteAfter tag has passed or it is older than\n"
-        "clone.maxAge (-max-age). Never an -exclude NAME. Prints one JSON line:\n"
-        "{\"found\": [...], \"deleted\": [...], \"failed\": [...], ...}.",
+        "AND AutoDelete=true AND with this pipeline (clone.pipeline) and source, AND its\n"
+        "DeleteAfter tag has passed or it is older than clone.maxAge (-max-age).\n"
+        "-all-pipelines: also other pipelines' clones whose OWN DeleteAfter has passed.\n"
+        "Never an -exclude NAME. Prints one JSON line: {\"found\": [...], \"deleted\":\n"
+        "[...], \"kept\": [...], \"failed\": [...], ...}, each with its reason.",
     .reads_document = 0,
     .needs_config = 1,
     .extra = options,
@@ -76,18 +87,25 @@ struct candidate {
     char *id;
     enum rds_kind kind;
     const char *why;
+    int foreign;      /* another pipeline's: its delete re-checks what the scan saw */
+    char *pipeline;   /* its tags as seen (NULL when absent) */
+    char *source;
 };
 
 struct scan {
-    const char *source_id;
-    int64_t max_age;
-    int64_t now;
+    struct clone_gc_policy policy;
     struct candidate *c;
     size_t n;
     long scanned;
     long managed;
     cJSON *excluded;
+    cJSON *kept;
 };
+
+static char *dup_or_null(const char *s)
+{
+    return s ? xstrdup(s) : NULL;
+}
 
 static int excluded(const char *id)
 {
@@ -101,15 +119,23 @@ static void consider(struct scan *s, enum rds_kind kind, const char *id,
                      const struct rds_tags *tags, int64_t create_time)
 {
     const char *why;
+    int foreign = 0;
     s->scanned++;
     if (!id)
         return;
-    int eligible = clone_gc_eligible(id, tags, create_time, s->source_id, s->max_age, s->now, &why);
-    if (strcmp(why, "not a managed clone") != 0)
-        s->managed++;
-    if (!eligible) {
-        if (strcmp(why, "not a managed clone") != 0)
-            log_debug("%s %s: kept (%s)", rds_cli_kind_name(kind), id, why);
+    enum clone_gc_verdict v = clone_gc_judge(id, tags, create_time, &s->policy, &foreign, &why);
+    if (v == CLONE_GC_IGNORE)
+        return;
+    s->managed++;
+    const char *pl = rds_tags_get(tags, CLONE_TAG_PIPELINE);
+    if (v == CLONE_GC_KEEP) {
+        log_debug("%s %s: kept (%s)", rds_cli_kind_name(kind), id, why);
+        cJSON *k = cJSON_CreateObject();
+        rds_cli_add_string(k, "id", id);
+        rds_cli_add_string(k, "kind", rds_cli_kind_name(kind));
+        rds_cli_add_string(k, "pipeline", pl);
+        rds_cli_add_string(k, "reason", why);
+        cJSON_AddItemToArray(s->kept, k);
         return;
     }
     if (excluded(id)) {
@@ -118,10 +144,13 @@ static void consider(struct scan *s, enum rds_kind kind, const char *id,
         return;
     }
     s->c = xrealloc(s->c, (s->n + 1) * sizeof *s->c);
-    s->c[s->n].id = xstrdup(id);
-    s->c[s->n].kind = kind;
-    s->c[s->n].why = why;
-    s->n++;
+    struct candidate *c = &s->c[s->n++];
+    c->id = xstrdup(id);
+    c->kind = kind;
+    c->why = why;
+    c->foreign = foreign;
+    c->pipeline = dup_or_null(pl);
+    c->source = dup_or_null(rds_tags_get(tags, CLONE_TAG_SOURCE));
 }
 
 static int on_cluster(const struct rds_cluster *c, void *ud, struct err *e)
@@ -150,10 +179,14 @@ static int run_command(struct app *a, struct err *e)
     struct aws_ctx *aws = NULL;
     struct scan s;
     memset(&s, 0, sizeof s);
-    s.source_id = a->cfg.source.identifier;
-    s.max_age = opts.max_age > 0 ? opts.max_age : a->cfg.clone.max_age;
-    s.now = clock_now();
+    struct clone_owner own;
+    clone_owner_of(&own, &a->cfg, NULL);
+    s.policy.own = &own;
+    s.policy.all_pipelines = opts.all_pipelines;
+    s.policy.max_age = opts.max_age > 0 ? opts.max_age : a->cfg.clone.max_age;
+    s.policy.now = clock_now();
     s.excluded = cJSON_CreateArray();
+    s.kept = cJSON_CreateArray();
     cJSON *found = cJSON_CreateArray();
     cJSON *deleted = cJSON_CreateArray();
     cJSON *failed = cJSON_CreateArray();
@@ -170,15 +203,22 @@ static int run_command(struct app *a, struct err *e)
                      signals_pending());
     if (rc == 0) {
         char agebuf[32];
-        duration_format(s.max_age, agebuf, sizeof agebuf);
-        log_info("scanned %ld resource(s): %ld managed clone(s), %zu to collect (max age %s)",
-                 s.scanned, s.managed, s.n, agebuf);
-        struct clone_delete_opts o = {a->cfg.source.identifier, a->cli.dry_run, 0, 0, 0};
+        duration_format(s.policy.max_age, agebuf, sizeof agebuf);
+        log_info("scanned %ld resource(s): %ld managed clone(s), %zu to collect (pipeline %s%s, "
+                 "max age %s for its own clones)",
+                 s.scanned, s.managed, s.n, own.pipeline,
+                 opts.all_pipelines ? " and every other pipeline's expired clone" : "", agebuf);
         for (size_t i = 0; i < s.n; i++) {
             struct candidate *c = &s.c[i];
+            /* Just before the delete, AWS must still say the same owner: this
+             * pipeline's, or (-all-pipelines) the pipeline and source the scan saw. */
+            struct clone_owner seen = {.config_source = own.config_source,
+                                       .pipeline = c->pipeline, .source = c->source};
+            struct clone_delete_opts o = {c->foreign ? &seen : &own, a->cli.dry_run, 0, 0, 0};
             cJSON *f = cJSON_CreateObject();
             rds_cli_add_string(f, "id", c->id);
             rds_cli_add_string(f, "kind", rds_cli_kind_name(c->kind));
+            rds_cli_add_string(f, "pipeline", c->pipeline);
             rds_cli_add_string(f, "reason", c->why);
             cJSON_AddItemToArray(found, f);
             if (signals_pending()) {
@@ -214,16 +254,19 @@ static int run_command(struct app *a, struct err *e)
         rds_cli_add_string(out, "kind", "gc");
         if (a->cli.dry_run)
             cJSON_AddBoolToObject(out, "dryRun", 1);
-        rds_cli_add_time(out, "at", s.now);
-        rds_cli_add_int(out, "maxAgeSeconds", s.max_age);
+        rds_cli_add_time(out, "at", s.policy.now);
+        rds_cli_add_string(out, "pipeline", own.pipeline);
+        cJSON_AddBoolToObject(out, "allPipelines", opts.all_pipelines);
+        rds_cli_add_int(out, "maxAgeSeconds", s.policy.max_age);
         rds_cli_add_int(out, "scanned", s.scanned);
         rds_cli_add_int(out, "managed", s.managed);
         cJSON_AddItemToObject(out, "found", found);
         cJSON_AddItemToObject(out, "deleted", deleted);
         cJSON_AddItemToObject(out, "failed", failed);
         cJSON_AddItemToObject(out, "excluded", s.excluded);
+        cJSON_AddItemToObject(out, "kept", s.kept);
         found = deleted = failed = NULL;
-        s.excluded = NULL;
+        s.excluded = s.kept = NULL;
         rc = rundoc_write(out);
         cJSON_Delete(out);
         if (rc == 0)
@@ -235,8 +278,12 @@ static int run_command(struct app *a, struct err *e)
     cJSON_Delete(deleted);
     cJSON_Delete(failed);
     cJSON_Delete(s.excluded);
-    for (size_t i = 0; i < s.n; i++)
+    cJSON_Delete(s.kept);
+    for (size_t i = 0; i < s.n; i++) {
         free(s.c[i].id);
+        free(s.c[i].pipeline);
+        free(s.c[i].source);
+    }
     free(s.c);
     rds_cli_aws_free(aws);
     return rc;

@@ -367,8 +367,10 @@ static int run_command(struct app *a, struct err *e)
                 rc = e->code;
         }
     }
-    if (rc == 0 && clone_name_check(w.clone_id, e) != 0)
-        rc = err_set(e, DRR_EXIT_INPUT, "clone.id: %s", e->msg);
+    if (rc == 0 && clone_name_check(w.clone_id, e) != 0) {
+        err_prefix(e, "clone.id");
+        rc = e->code = DRR_EXIT_INPUT;
+    }
     if (rc == 0)
         rc = rds_cli_aws_new(&a->cfg, &w.aws, e);
     if (rc == 0 && a->cli.dry_run) {

@@ -1,5 +1,6 @@
 /* rds-snapshot-latest: finds the snapshot to restore (the configured one, or the
- * newest available snapshot of the source) and starts the run document. */
+ * newest available snapshot of the source) and starts the run document: the
+ * pipeline, the run id (chosen here, once: run_id.h), the source and the snapshot. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,11 +10,33 @@
 #include "config.h"
 #include "exitcodes.h"
 #include "log.h"
+#include "preflight.h"
 #include "rds.h"
 #include "rds_cli.h"
+#include "run_id.h"
 #include "rundoc.h"
 
-static const struct cli_option options[] = {{NULL, 0, 0, NULL, NULL}};
+enum { OPT_RUN_ID = 1000 };
+
+static const struct cli_option options[] = {
+    {"run-id", required_argument, OPT_RUN_ID, "ID",
+     "this run's id (default: the scheduler's, AIRFLOW_CTX_DAG_ID/AIRFLOW_CTX_DAG_RUN_ID, "
+     "NOMAD_JOB_ID/NOMAD_ALLOC_ID, RD_JOB_EXECID; else a new random one)"},
+    {NULL, 0, 0, NULL, NULL},
+};
+
+struct opts {
+    const char *run_id;
+};
+static struct opts opts;
+
+static int on_option(int id, const char *arg, void *ctx, struct err *e)
+{
+    struct opts *o = ctx;
+    if (id == OPT_RUN_ID)
+        return run_id_flag(arg, &o->run_id, e);
+    return 0;
+}
 
 static const struct cli_command cmd = {
     .name = "rds-snapshot-latest",
@@ -24,10 +47,13 @@ static const struct cli_command cmd = {
         "every snapshot of source.identifier of source.snapshotType is listed, all pages, and\n"
         "the newest available one by SnapshotCreateTime is taken. source.maxSnapshotAge\n"
         "fails the run (exit 85) when that snapshot is older. Reads no input; writes the\n"
-        "run document with the source and snapshot sections.",
+        "run document with pipeline (clone.pipeline), runId (-run-id, else the scheduler's,\n"
+        "else a new random one) and the source and snapshot sections.",
     .reads_document = 0,
     .needs_config = 1,
     .extra = options,
+    .on_option = on_option,
+    .ctx = &opts,
 };
 
 struct pick {
@@ -186,10 +212,33 @@ static int run_command(struct app *a, struct err *e)
     struct aws_ctx *aws = NULL;
     struct pick p;
     memset(&p, 0, sizeof p);
+    char run_id[RUN_ID_MAX + 1];
+    const char *origin = NULL;
 
-    rc = rds_cli_aws_new(&a->cfg, &aws, e);
+    /* Chosen before any AWS call: a bad scheduler variable is reported at once. */
+    rc = run_id_choose(opts.run_id, NULL, clock_now(), run_id, sizeof run_id, &origin, e);
+    if (rc == 0) {
+        log_info("pipeline %s, run %s (%s)", a->cfg.clone.pipeline, run_id, origin);
+        rc = rds_cli_aws_new(&a->cfg, &aws, e);
+    }
+    /* The source first: a typo or the wrong source.type gets its own message
+     * instead of "no snapshot". A source that no longer exists may still have
+     * snapshots (kept after its deletion): then they are used. */
+    struct err src_err;
+    err_clear(&src_err);
+    int src_rc = rc == 0 ? preflight_source(aws, &a->cfg, &src_err) : 0;
+    if (src_rc != 0 && src_rc != DRR_EXIT_NOT_FOUND) {
+        rc = src_rc;
+        *e = src_err;
+    }
     if (rc == 0)
         rc = find_snapshot(aws, &a->cfg, &p, e);
+    if (src_rc == DRR_EXIT_NOT_FOUND) {
+        if (rc == DRR_EXIT_NOT_FOUND)
+            *e = src_err;
+        else if (rc == 0)
+            log_warn("%s; using its snapshot %s", src_err.msg, p.best.id);
+    }
     if (rc == 0 && a->cfg.source.max_snapshot_age > 0) {
         int64_t age = clock_now() - p.best.create_time;
         if (age > a->cfg.source.max_snapshot_age) {
@@ -212,6 +261,8 @@ static int run_command(struct app *a, struct err *e)
                  p.best.engine_version ? p.best.engine_version : "?", when,
                  a->cli.dry_run ? " [dry run: nothing to change in this step]" : "");
         cJSON *doc = app_doc(a);
+        cJSON_AddStringToObject(doc, "pipeline", a->cfg.clone.pipeline);
+        cJSON_AddStringToObject(doc, "runId", run_id);
         rundoc_set_section(doc, "source", source_section(&a->cfg));
         rundoc_set_section(doc, "snapshot", snapshot_section(&p.best));
         rc = rundoc_write(doc);

@@ -1,8 +1,11 @@
 #include "app.h"
 #include "stats.h"
 
+#include <errno.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "coredump.h"
 
 #include "exitcodes.h"
 #include "err.h"
@@ -16,6 +19,9 @@ int app_start(struct app *a, int argc, char **argv, const struct cli_command *cm
 {
     memset(a, 0, sizeof *a);
     a->name = cmd->name;
+    /* Before any secret is read (the config, secret references, credentials). */
+    if (coredump_disable() != 0)
+        log_warn("cannot turn core dumps off: %s", strerror(errno));
     sanitizer_hooks_install(cmd->name);
     signals_install();
 

@@ -21,7 +21,8 @@
 #include "log.h"
 #include "signals.h"
 
-static const char *const svc_names[AWS_SVC_COUNT] = {"rds", "sts", "secretsmanager", "ssm"};
+static const char *const svc_names[AWS_SVC_COUNT] = {"rds", "sts", "secretsmanager", "ssm",
+                                                     "states"};
 
 static int svc_from_name(const char *name)
 {
@@ -348,7 +349,8 @@ static int perform(struct aws_ctx *ctx, int svc, const char *op, enum protocol p
         hdrs[nh++] = (struct http_header){"Host", ep->host};
         hdrs[nh++] = (struct http_header){
             "Content-Type", proto == PROTO_QUERY ? "application/x-www-form-urlencoded; charset=utf-8"
-                                                 : "application/x-amz-json-1.1"};
+                            : svc == AWS_SVC_STATES ? "application/x-amz-json-1.0" /* its jsonVersion */
+                                                    : "application/x-amz-json-1.1"};
         if (target)
             hdrs[nh++] = (struct http_header){"X-Amz-Target", target};
         struct sigv4_request sreq = {"POST", ep->path, NULL, hdrs, nh, body, body_len};
@@ -507,7 +509,7 @@ int aws_json_call(struct aws_ctx *ctx, const char *service, const char *target,
     aws_error_clear(ae);
     *out = NULL;
     int svc = svc_from_name(service);
-    if (svc != AWS_SVC_SECRETSMANAGER && svc != AWS_SVC_SSM)
+    if (svc != AWS_SVC_SECRETSMANAGER && svc != AWS_SVC_SSM && svc != AWS_SVC_STATES)
         return err_set(e, DRR_EXIT_INTERNAL, "aws: %s does not speak awsJson1_1",
                        service ? service : "(null)");
     const char *op = strchr(target, '.') ? strchr(target, '.') + 1 : target;

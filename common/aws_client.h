@@ -79,7 +79,8 @@ struct aws_ctx_options {
     const char *rds_endpoint_source;
 };
 
-enum aws_svc { AWS_SVC_RDS = 0, AWS_SVC_STS, AWS_SVC_SECRETSMANAGER, AWS_SVC_SSM, AWS_SVC_COUNT };
+enum aws_svc { AWS_SVC_RDS = 0, AWS_SVC_STS, AWS_SVC_SECRETSMANAGER, AWS_SVC_SSM, AWS_SVC_STATES,
+               AWS_SVC_COUNT };
 
 struct aws_ctx {
     char *region;
@@ -127,8 +128,9 @@ int aws_query_call(struct aws_ctx *ctx, const char *service, const char *action,
                    const struct aws_params *params, xmlDoc **out_doc, struct aws_error *ae,
                    struct err *e);
 
-/* awsJson1_1 (Secrets Manager, SSM): POST /, X-Amz-Target: target (e.g.
- * "secretsmanager.GetSecretValue", "AmazonSSM.GetParameter"), JSON body. On 0,
+/* awsJson1_1 (Secrets Manager, SSM) and awsJson1_0 (Step Functions, "states"):
+ * POST /, X-Amz-Target: target (e.g. "secretsmanager.GetSecretValue",
+ * "AmazonSSM.GetParameter", "AWSStepFunctions.StartExecution"), JSON body. On 0,
  * *out is the parsed answer (cJSON_Delete it). Errors: ae.code from "__type"
  * (the part after '#'), ae.message from "message"/"Message", the RequestId
  * from x-amzn-RequestId. The answer may hold secrets: the client never logs it. */

@@ -10,6 +10,7 @@
 #include "err.h"
 #include "exitcodes.h"
 #include "http.h"
+#include "secrets.h"
 #include "log.h"
 #include "signals.h"
 
@@ -145,10 +146,10 @@ int creds_read_token_file(const char *path, const char *what, char **out, struct
     }
     close(fd);
     char *s = buf_detach(&b);
+    /* Exactly one trailing newline goes (the one `echo` or an editor adds);
+     * anything else stays and is judged where the token is used. */
+    secret_strip_newline(s);
     size_t len = strlen(s);
-    while (len > 0 && (s[len - 1] == '\n' || s[len - 1] == '\r' || s[len - 1] == ' ' ||
-                       s[len - 1] == '\t'))
-        s[--len] = '\0';
     if (len == 0) {
         free(s);
         return err_set(e, DRR_EXIT_AWS, "%s %s: empty", what, path);
@@ -241,6 +242,32 @@ void creds_cache_release(struct creds_cache *c)
     memset(c, 0, sizeof *c);
 }
 
+/* The access key id goes into the Authorization header, the session token into
+ * X-Amz-Security-Token (and the secret key into every signature): a control
+ * character would inject headers or break the request. Refused, naming the
+ * field and the source, never the value: exit 78 whatever the source, as an
+ * unusable credential is fixed in configuration (the environment, the shared
+ * files, the role), not by retrying. */
+static int creds_check_header_safe(const struct aws_credentials *cr, struct err *e)
+{
+    const int env = cr->source && strcmp(cr->source, "environment") == 0;
+    const struct { const char *value, *what, *env_name; } fields[] = {
+        { cr->access_key_id, "access key id", "AWS_ACCESS_KEY_ID" },
+        { cr->secret_access_key, "secret access key", "AWS_SECRET_ACCESS_KEY" },
+        { cr->session_token, "session token", "AWS_SESSION_TOKEN" },
+    };
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        const char *bad = fields[i].value ? http_header_bad_byte(fields[i].value) : NULL;
+        if (bad)
+            return err_set(e, DRR_EXIT_CONFIG, "AWS credentials from %s: the %s%s%s%s contains a "
+                           "control character (byte 0x%02x at offset %zu); refusing to send it",
+                           cr->source ? cr->source : "?", fields[i].what, env ? " (" : "",
+                           env ? fields[i].env_name : "", env ? ")" : "", (unsigned char)*bad,
+                           (size_t)(bad - fields[i].value));
+    }
+    return 0;
+}
+
 int creds_cache_get(struct creds_cache *c, const struct aws_credentials **out, struct err *e)
 {
     int64_t now = clock_now();
@@ -299,6 +326,11 @@ int creds_cache_get(struct creds_cache *c, const struct aws_credentials **out, s
     }
 
     fresh.source = c->src->name;
+    rc = creds_check_header_safe(&fresh, e);
+    if (rc != 0) {
+        aws_credentials_clear(&fresh);
+        return rc;
+    }
     /* The access key id is not a secret, but like the AWS CLI we show only its
      * end: enough to tell which key it is. */
     char hint[8] = "";

@@ -101,6 +101,10 @@ struct creds_source *creds_assume_role_new(struct creds_ctx *c, const char *name
                                            const struct creds_assume_params *p,
                                            struct creds_source *source);
 
+/* The Credentials of an STS <actionResult> answer into out; 0, or DRR_EXIT_AWS
+ * naming what. Each secret read is added to the log redaction list. */
+int creds_sts_parse_credentials(const char *action, const struct http_response *resp,
+                                struct aws_credentials *out, const char *what, struct err *e);
 /* STS. signer NULL = unsigned (AssumeRoleWithWebIdentity). params are
  * name/value pairs after Action and Version. Parses the Credentials element. */
 int creds_sts_call(struct creds_ctx *c, const char *action, const char *const *params,

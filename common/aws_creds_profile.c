@@ -231,6 +231,9 @@ int creds_profile_detect(struct creds_ctx *c, struct creds_source **out, struct 
     *out = NULL;
     const char *profile = aws_ini_profile_name(c->profile);
     int explicit_profile = c->profile || creds_getenv("AWS_PROFILE");
+    int rc = aws_ini_check(e);
+    if (rc != 0)
+        return rc;
     if (!aws_ini_profile_exists(profile)) {
         if (explicit_profile)
             return err_set(e, DRR_EXIT_CONFIG,

@@ -79,8 +79,8 @@ static void sts_error_code(const struct http_response *resp, char *code, size_t 
     snprintf(code, n, "%s", ae.code);
 }
 
-static int parse_credentials(const char *action, const struct http_response *resp,
-                             struct aws_credentials *out, const char *what, struct err *e)
+int creds_sts_parse_credentials(const char *action, const struct http_response *resp,
+                                struct aws_credentials *out, const char *what, struct err *e)
 {
     xmlDoc *doc = NULL;
     int rc = aws_xml_parse(buf_cstr(&resp->body), resp->body.len, what, &doc, e);
@@ -176,7 +176,7 @@ int creds_sts_call(struct creds_ctx *c, const char *action, const char *const *p
         rc = creds_http_call(creds_sts_http(c), &req, c->max_attempts, sts_error_code, &resp,
                              what, e);
         if (rc == 0 && resp.status == 200) {
-            rc = parse_credentials(action, &resp, out, what, e);
+            rc = creds_sts_parse_credentials(action, &resp, out, what, e);
         } else if (rc == 0) {
             struct aws_error ae;
             sts_error(&resp, &ae);

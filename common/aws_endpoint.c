@@ -20,6 +20,7 @@ static const struct service_info services[] = {
     {"sts", "sts", "AWS_ENDPOINT_URL_STS"},
     {"secretsmanager", "secretsmanager", "AWS_ENDPOINT_URL_SECRETS_MANAGER"},
     {"ssm", "ssm", "AWS_ENDPOINT_URL_SSM"},
+    {"states", "states", "AWS_ENDPOINT_URL_SFN"},   /* Step Functions (service id SFN) */
 };
 
 const char *aws_endpoint_dns_suffix(const char *region)

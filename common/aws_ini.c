@@ -19,8 +19,16 @@
  *    case-insensitively (botocore lower-cases them); quotes are kept.
  *  - an indented line after a property continues its value ("s3 =\n  a = b"),
  *    joined with "\n" as the SDKs do for sub-properties.
- *  - an empty value counts as absent.
+ *  - an empty value counts as absent, wherever it is: "key =" on the last line
+ *    with no final newline is read exactly like "key =\n" (every line is
+ *    trimmed of its terminator before any other rule looks at it).
  *  - lines that are none of the above (no '=') are ignored.
+ *  - a file larger than AWS_INI_MAX_BYTES (1 MiB) is refused as a whole:
+ *    botocore has no cap, but a config or credentials file is a few KB and no
+ *    lookup should read without bound. aws_ini_check() reports it; a lookup in
+ *    a refused file finds nothing.
+ * Time is linear in the file size: each line is read once, and a value built
+ * from continuation lines grows in one buffer (not rebuilt per line).
  */
 #include "aws_ini.h"
 
@@ -33,12 +41,20 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "exitcodes.h"
 
 /* What the current section of a file means for the lookup. */
 enum section_match {
     SEC_OTHER = 0,      /* some other profile or not a profile */
     SEC_MATCH,          /* the wanted profile */
     SEC_MATCH_WEAK      /* [default] in the config file: loses to [profile default] */
+};
+
+/* A property's value as it is built: set by "key = v", extended by each
+ * continuation line in place (amortised O(1) per byte). */
+struct value {
+    int set;
+    struct buf text;
 };
 
 struct lookup {
@@ -48,8 +64,8 @@ struct lookup {
     int is_config;
     int found_section;      /* any section naming the profile */
     int found_strong;       /* a SEC_MATCH section was seen */
-    char *value;            /* from SEC_MATCH sections */
-    char *weak_value;       /* from SEC_MATCH_WEAK sections */
+    struct value value;     /* from SEC_MATCH sections */
+    struct value weak_value; /* from SEC_MATCH_WEAK sections */
 };
 
 static char *home_path(const char *rel)
@@ -111,51 +127,61 @@ static enum section_match classify(const struct lookup *lk, const char *name)
     return SEC_OTHER;
 }
 
-/* Cuts a property line's trailing comment: '#' or ';' preceded by a blank. */
+/* Cuts a property line's trailing comment: '#' or ';' preceded by a blank.
+ * s may be empty ("key =" at the end of the file): nothing is read past its
+ * terminator. */
 static void cut_property_comment(char *s)
 {
-    for (char *p = s + 1; *p != '\0'; p++) {
-        if ((*p == '#' || *p == ';') && (p[-1] == ' ' || p[-1] == '\t')) {
+    for (char *p = s; *p != '\0'; p++) {
+        if (p > s && (*p == '#' || *p == ';') && (p[-1] == ' ' || p[-1] == '\t')) {
             *p = '\0';
             return;
         }
     }
 }
 
-static void set_value(char **slot, const char *v)
+static void set_value(struct value *slot, const char *v)
 {
-    free(*slot);
-    *slot = xstrdup(v);
+    slot->set = 1;
+    buf_reset(&slot->text);
+    buf_puts(&slot->text, v);
 }
 
-static void append_continuation(char **slot, const char *v)
+static void append_continuation(struct value *slot, const char *v)
 {
-    if (*slot == NULL)
-        return;
-    if ((*slot)[0] == '\0') {  /* "s3 =" then sub-properties: no leading newline */
-        set_value(slot, v);
-        return;
-    }
-    char *joined = xasprintf("%s\n%s", *slot, v);
-    free(*slot);
-    *slot = joined;
+    if (slot->text.len > 0)     /* "s3 =" then sub-properties: no leading newline */
+        buf_putc(&slot->text, '\n');
+    buf_puts(&slot->text, v);
 }
 
-static void scan_file(const char *path, struct lookup *lk)
+/* The value, malloc'd, or NULL when absent or empty; frees the buffer. */
+static char *value_take(struct value *slot)
 {
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
-        return;
+    char *v = NULL;
+    if (slot->set && slot->text.len > 0)
+        v = buf_detach(&slot->text);
+    buf_free(&slot->text);
+    slot->set = 0;
+    return v;
+}
 
+/* Scans a file's text (len bytes, NUL-terminated, edited in place) into lk,
+ * line by line. Each line is cut at its '\n' before any rule reads it, so the
+ * last line reads the same with or without a final newline; a NUL inside a
+ * line ends that line only. */
+static void scan_text(char *text, size_t len, struct lookup *lk)
+{
+    char *end = text + len;
     enum section_match cur = SEC_OTHER;
     int in_section = 0;
-    char **last_slot = NULL;    /* the wanted property a continuation line extends */
+    struct value *last_slot = NULL; /* the wanted property a continuation line extends */
     int after_property = 0;     /* an indented line now continues a property */
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
+    char *next;
 
-    while ((n = getline(&line, &cap, f)) >= 0) {
+    for (char *line = text; line != NULL; line = next) {
+        next = memchr(line, '\n', (size_t)(end - line));
+        if (next != NULL)
+            *next++ = '\0';
         int indented = line[0] == ' ' || line[0] == '\t';
         char *s = trim(line);
         if (s[0] == '\0' || s[0] == '#' || s[0] == ';')
@@ -208,8 +234,24 @@ static void scan_file(const char *path, struct lookup *lk)
         last_slot = cur == SEC_MATCH ? &lk->value : &lk->weak_value;
         set_value(last_slot, val);
     }
-    free(line);
+}
+
+/* Scans one file into lk. Returns 0, or -1 when the file is larger than
+ * AWS_INI_MAX_BYTES (lk then holds nothing from it). A missing or unreadable
+ * file is empty. The whole file is read first, so no line, however long, is
+ * read past the cap. */
+static int scan_file(const char *path, struct lookup *lk)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return 0;
+    struct buf text = BUF_INIT;
+    int r = buf_read_file(&text, f, AWS_INI_MAX_BYTES);
     fclose(f);
+    if (r == 0 && text.data != NULL)
+        scan_text(text.data, text.len, lk);
+    buf_free(&text);
+    return r == 1 ? -1 : 0;
 }
 
 /* Looks the key up in one file; returns malloc'd value or NULL. */
@@ -219,24 +261,19 @@ static char *lookup_file(int is_config, const char *profile, const char *key, in
     if (path == NULL)
         return NULL;
     struct lookup lk = { .profile = profile, .key = key, .is_config = is_config };
-    scan_file(path, &lk);
+    (void)scan_file(path, &lk);     /* too large: nothing found; aws_ini_check says why */
     free(path);
 
-    char *v;
-    if (lk.found_strong) {      /* [profile default] wins over [default] entirely */
-        v = lk.value;
-        free(lk.weak_value);
-    } else {
-        v = lk.weak_value;
-        free(lk.value);
-    }
+    char *strong = value_take(&lk.value);
+    char *weak = value_take(&lk.weak_value);
     if (exists != NULL && lk.found_section)
         *exists = 1;
-    if (v != NULL && v[0] == '\0') {
-        free(v);
-        v = NULL;
+    if (lk.found_strong) {      /* [profile default] wins over [default] entirely */
+        free(weak);
+        return strong;
     }
-    return v;
+    free(strong);
+    return weak;
 }
 
 const char *aws_ini_profile_name(const char *explicit_profile)
@@ -268,14 +305,10 @@ char *aws_ini_get_section(const char *kind, const char *name, const char *key)
     if (path == NULL)
         return NULL;
     struct lookup lk = { .profile = name, .section_kind = kind, .key = key, .is_config = 1 };
-    scan_file(path, &lk);
+    (void)scan_file(path, &lk);
     free(path);
-    free(lk.weak_value);
-    if (lk.value != NULL && lk.value[0] == '\0') {
-        free(lk.value);
-        return NULL;
-    }
-    return lk.value;
+    free(value_take(&lk.weak_value));
+    return value_take(&lk.value);
 }
 
 char *aws_ini_subproperty(const char *value, const char *subkey)
@@ -309,4 +342,26 @@ int aws_ini_profile_exists(const char *profile)
     if (!exists)
         free(lookup_file(1, profile, NULL, &exists));
     return exists;
+}
+
+int aws_ini_check(struct err *e)
+{
+    for (int is_config = 1; is_config >= 0; is_config--) {
+        char *path = ini_path(is_config);
+        if (path == NULL)
+            continue;
+        struct lookup lk = { .profile = "", .is_config = is_config };
+        int over = scan_file(path, &lk) != 0;
+        free(value_take(&lk.value));
+        free(value_take(&lk.weak_value));
+        if (over) {
+            int rc = err_set(e, DRR_EXIT_CONFIG, "AWS %s file %s: larger than %d bytes (1 MiB); "
+                             "refused (an AWS config or credentials file is a few KB)",
+                             is_config ? "config" : "credentials", path, AWS_INI_MAX_BYTES);
+            free(path);
+            return rc;
+        }
+        free(path);
+    }
+    return 0;
 }

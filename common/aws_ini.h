@@ -5,6 +5,11 @@
 #ifndef DRR_AWS_INI_H
 #define DRR_AWS_INI_H
 
+#include "err.h"
+
+/* The largest AWS config or credentials file read (botocore has no cap). */
+#define AWS_INI_MAX_BYTES (1024 * 1024)
+
 /* Name of the active profile: explicit if non-NULL, else AWS_PROFILE, else "default". */
 const char *aws_ini_profile_name(const char *explicit_profile);
 
@@ -26,5 +31,11 @@ char *aws_ini_subproperty(const char *value, const char *subkey);
 
 /* 1 if the profile exists in either file. */
 int aws_ini_profile_exists(const char *profile);
+
+/* 0 if both files are readable within AWS_INI_MAX_BYTES (or missing), else
+ * DRR_EXIT_CONFIG with a one-line error naming the file. Lookups in a refused
+ * file find nothing, so every entry point that reads these files calls this
+ * first. */
+int aws_ini_check(struct err *e);
 
 #endif

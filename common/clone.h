@@ -1,9 +1,16 @@
-/* The temporary clone: its name, its tags, the safety guard, and the one guarded
- * delete path shared by rds-clone-delete and rds-clone-gc.
+/* The temporary clone: its name, its tags, the ownership guard, and the one guarded
+ * delete path shared by rds-clone-delete, rds-clone-gc and rds-clone-create's
+ * roll-back.
  *
- * Safety rule: nothing is ever deleted unless, checked against AWS just before,
- * its identifier starts with CLONE_PREFIX AND it carries ManagedBy=dblab-rds-refresh;
- * the configured source identifier is refused whatever its tags say. */
+ * A PIPELINE is (AWS account, region, source, name): the name is clone.pipeline,
+ * by default the source identifier. A RUN is one execution of it (run_id.h). Every
+ * clone carries both in its tags, and its name is derived from both, here only.
+ *
+ * Safety rule: nothing is ever changed or deleted unless, checked against AWS just
+ * before, its identifier starts with CLONE_PREFIX AND it carries
+ * ManagedBy=dblab-rds-refresh AND the caller's pipeline and source tags AND, when
+ * the caller names a run, that run id tag; the configured source identifier is
+ * refused whatever its tags say. */
 #ifndef DRR_CLONE_H
 #define DRR_CLONE_H
 
@@ -29,46 +36,91 @@ struct config;
 #define CLONE_TAG_SOURCE "dblab-rds-refresh:source"
 #define CLONE_TAG_SNAPSHOT "dblab-rds-refresh:snapshot"
 #define CLONE_TAG_RUN_ID "dblab-rds-refresh:run-id"
+#define CLONE_TAG_PIPELINE "dblab-rds-refresh:pipeline"
 
-/* "dblab-refresh-YYYYMMDD-HHMMSS" (UTC) into out (>= CLONE_NAME_MAX + 1 bytes). */
-void clone_name_for_time(int64_t t, char *out, size_t outlen);
-/* Deterministic name for a run id, so a retried step computes the same name:
- * CLONE_PREFIX + a slug of the run id (lower-case letters, digits, single hyphens)
- * + "-" + the first 8 hex digits of SHA-256(run id); at most CLONE_NAME_MAX. */
-void clone_name_for_run_id(const char *run_id, char *out, size_t outlen);
+/* A pipeline name: like a lower-case RDS identifier (what the default, the source
+ * identifier, always is). */
+#define CLONE_PIPELINE_MAX 63
+
+/* 1 when name is a pipeline name: 1-CLONE_PIPELINE_MAX characters, a lower-case
+ * letter first, then lower-case letters, digits and single hyphens, no hyphen last. */
+int clone_pipeline_ok(const char *name);
+/* The default pipeline name of a source: its identifier in lower case (RDS
+ * identifiers are case-insensitive). out: CLONE_PIPELINE_MAX + 1 bytes. */
+void clone_pipeline_default(const char *source_id, char *out, size_t outlen);
+
+/* THE naming rule (docs/commands.md, "The clone's name"): one name per
+ * (pipeline, run id), the same every time, so a retried step and a clean-up by
+ * run id find the clone without being told its name:
+ *
+ *   CLONE_PREFIX + P + "-" + [R + "-"] + H
+ *
+ *   H = the first 16 hex digits (64 bits) of SHA-256(pipeline "\0" run_id)
+ *   P = the pipeline name cut to 14 characters, R = a slug of the run id (lower-case
+ *       letters, digits, single hyphens) in the room left: readable hints only;
+ *       H alone keeps two different (pipeline, run id) pairs apart.
+ *
+ * At most CLONE_NAME_MAX; out: CLONE_NAME_MAX + 1 bytes. */
+void clone_name(const char *pipeline, const char *run_id, char *out, size_t outlen);
 /* 0 when name is a valid DB identifier (letter first; letters, digits, single hyphens;
  * no trailing hyphen; <= CLONE_NAME_MAX) with CLONE_PREFIX; else DRR_EXIT_USAGE. */
 int clone_name_check(const char *name, struct err *e);
 
-/* The scheduler's run id: AIRFLOW_CTX_DAG_RUN_ID, then NOMAD_JOB_ID when it names a
- * periodic/dispatched child job (contains '/'), else NOMAD_ALLOC_ID, then
- * RD_JOB_EXECID (Rundeck). NULL when none is set. Also returns which variable. */
-const char *clone_run_id_from_env(const char **var_name);
+/* Whose clone the caller may touch: what AWS's tags must say. */
+struct clone_owner {
+    const char *config_source; /* the configured source: refused whatever its tags */
+    const char *pipeline;      /* required dblab-rds-refresh:pipeline; NULL = any pipeline
+                                  (only rds-clone-gc -all-pipelines, on expired clones) */
+    const char *source;        /* required dblab-rds-refresh:source (case-insensitive);
+                                  NULL = not checked (same) */
+    const char *run_id;        /* required dblab-rds-refresh:run-id; NULL = any run */
+    int untagged_ok;           /* a clone with NO pipeline and NO run-id tag (made before
+                                  pipelines, e.g. by the Go tool) passes the three checks
+                                  above: only rds-clone-delete -go-state, whose file is the
+                                  Go tool's own record of that clone */
+};
+
+/* This configuration's pipeline: config_source = source = source.identifier,
+ * pipeline = clone.pipeline, run_id as given (may be NULL). */
+void clone_owner_of(struct clone_owner *o, const struct config *cfg, const char *run_id);
 
 /* The tag set of everything created: ManagedBy, AutoDelete=true, DeleteAfter
- * (now + max_age, RFC 3339), source, snapshot, run id (when set), then the user's
- * clone.tags (which cannot override the reserved keys: validated by config). */
-void clone_tags_build(struct rds_tags *out, const struct config *cfg, const char *source_id,
-                      const char *snapshot_id, const char *run_id, int64_t now);
+ * (now + max_age, RFC 3339), source, pipeline, snapshot, run id, then the user's
+ * clone.tags (which cannot override the reserved keys). */
+void clone_tags_build(struct rds_tags *out, const struct config *cfg, const char *snapshot_id,
+                      const char *run_id, int64_t now);
 
-/* The guard on what AWS says about a resource: 0 when it may be changed or deleted,
- * else DRR_EXIT_GUARD with e naming the resource and the reason. kind_name is
- * "instance" / "cluster" for messages. */
+/* The guard on what AWS says about a resource: 0 when it may be changed or deleted
+ * by owner, else DRR_EXIT_GUARD with e naming the resource and the tag that differs.
+ * kind_name is "DB instance" / "DB cluster" for messages. */
 int clone_guard_check(const char *kind_name, const char *id, const struct rds_tags *tags,
-                      const char *source_id, struct err *e);
+                      const struct clone_owner *owner, struct err *e);
 /* Adoption of an existing resource by a retried create: 0 when it passes the guard
- * AND was restored from snapshot_id (the snapshot tag), else DRR_EXIT_GUARD. */
+ * for owner (whose run_id must be set: adoption is by the same pipeline AND run)
+ * AND was restored from snapshot_id, else DRR_EXIT_GUARD. */
 int clone_adopt_check(const char *kind_name, const char *id, const struct rds_tags *tags,
-                      const char *source_id, const char *snapshot_id, struct err *e);
+                      const struct clone_owner *owner, const char *snapshot_id, struct err *e);
 
-/* For the garbage collector: 1 when a resource is expired and may be collected
- * (guard passes, AutoDelete=true, and DeleteAfter <= now or create_time + max_age <=
- * now). *why gets a static reason string either way. */
-int clone_gc_eligible(const char *id, const struct rds_tags *tags, int64_t create_time,
-                      const char *source_id, int64_t max_age, int64_t now, const char **why);
-
+/* What rds-clone-gc collects (docs/commands.md, rds-clone-gc). */
+struct clone_gc_policy {
+    const struct clone_owner *own; /* this pipeline (run_id NULL) */
+    int all_pipelines;             /* also other pipelines' clones, by their own DeleteAfter */
+    int64_t max_age;               /* seconds; applied to this pipeline's clones only; 0 = none */
+    int64_t now;
+};
+enum clone_gc_verdict {
+    CLONE_GC_IGNORE = 0,  /* not a managed clone at all: not reported */
+    CLONE_GC_KEEP,        /* a managed clone that stays: *why says why */
+    CLONE_GC_COLLECT      /* delete it: *why says why */
+};
+/* The verdict on one resource; *why is a static string either way. *foreign is set
+ * to 1 when it is collected as another pipeline's clone (-all-pipelines): its
+ * delete then re-checks the pipeline and source tags the scan saw. */
+enum clone_gc_verdict clone_gc_judge(const char *id, const struct rds_tags *tags,
+                                     int64_t create_time, const struct clone_gc_policy *p,
+                                     int *foreign, const char **why);
 struct clone_delete_opts {
-    const char *source_id;    /* the configured source: always refused */
+    const struct clone_owner *owner; /* whose clone may be deleted (the guard) */
     int dry_run;              /* reads and guard only */
     int wait;                 /* wait until the resource is gone */
     int64_t wait_timeout;     /* seconds, for wait */

@@ -1,6 +1,7 @@
 /* The one guarded delete path (rds-clone-delete, rds-clone-gc, rds-clone-create's
- * own roll-back). Every resource is described and guarded just before it is
- * changed; nothing else is ever touched. */
+ * own roll-back). Every resource -- the instance, the cluster and each of its
+ * members -- is described and guarded for the caller's owner (prefix, ManagedBy,
+ * pipeline, source, run id) just before it is changed; nothing else is touched. */
 #include "clone.h"
 
 #include <stdio.h>
@@ -214,7 +215,7 @@ static int delete_one_instance(struct aws_ctx *aws, const char *id, int aurora_m
     }
     if (rc)
         return rc;
-    rc = clone_guard_check("DB instance", id, &inst.tags, o->source_id, e);
+    rc = clone_guard_check("DB instance", id, &inst.tags, o->owner, e);
     if (rc) {
         rds_instance_free(&inst);
         return rc;
@@ -296,7 +297,7 @@ static int delete_cluster_clone(struct aws_ctx *aws, const char *name,
     }
     if (rc)
         return rc;
-    rc = clone_guard_check("DB cluster", name, &cl.tags, o->source_id, e);
+    rc = clone_guard_check("DB cluster", name, &cl.tags, o->owner, e);
     if (rc) {
         rds_cluster_free(&cl);
         return rc;
@@ -351,9 +352,9 @@ int clone_delete(struct aws_ctx *aws, enum rds_kind kind, const char *name,
     memset(r, 0, sizeof *r);
     /* Checked before any call: a name without the prefix is never even described. */
     if (strncmp(name, CLONE_PREFIX, strlen(CLONE_PREFIX)) != 0 ||
-        (o->source_id && strcasecmp(name, o->source_id) == 0))
+        (o->owner->config_source && strcasecmp(name, o->owner->config_source) == 0))
         return clone_guard_check(kind == RDS_KIND_CLUSTER ? "DB cluster" : "DB instance", name,
-                                 NULL, o->source_id, e);
+                                 NULL, o->owner, e);
     if (kind == RDS_KIND_CLUSTER)
         return delete_cluster_clone(aws, name, o, r, e);
     return delete_instance_clone(aws, name, o, r, e);

@@ -14,19 +14,25 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 #include <yaml.h>
 #include <cjson/cJSON.h>
 
 #include "aws_ini.h"
 #include "buf.h"
+#include "clone.h"
+#include "dupkeys.h"
 #include "exitcodes.h"
+#include "http.h"
 #include "log.h"
 #include "suggest.h"
 
 #define CONFIG_MAX_BYTES (1024 * 1024)
 #define MAX_ATTEMPTS_LIMIT 20
+#define MAX_USER_TAGS 40
 
 enum kind {
     K_STRING,        /* optional string without blanks; "" = unset */
@@ -46,7 +52,8 @@ enum kind {
     K_URL,
     K_INSTANCE_CLASS,
     K_FILE,          /* path to a readable file, relative to the config file's directory */
-    K_REGION
+    K_REGION,
+    K_PIPELINE       /* clone.pipeline: a pipeline name (clone.h) */
 };
 
 struct key_def {
@@ -85,6 +92,7 @@ static const struct key_def clone_keys[] = {
     { "tags", K_TAGS, F(clone.tags) },
     { "maxAge", K_DURATION, F(clone.max_age) },
     { "waitTimeout", K_DURATION, F(clone.wait_timeout) },
+    { "pipeline", K_PIPELINE, F(clone.pipeline) },
     { NULL, K_STRING, 0 }
 };
 
@@ -135,7 +143,7 @@ static const char *const snapshot_type_names[] = { "automated", "manual", "awsba
 struct loader {
     const char *name;            /* file name for messages */
     const char *base_dir;        /* for relative paths; NULL = the working directory */
-    const char *literal_secret;  /* a secret key written in the file itself, not ${VAR} or a reference */
+    const char *literal_secret;  /* a secret key written in the file itself, not $VAR or a reference */
     yaml_document_t *doc;
     struct config *cfg;
     struct err *e;
@@ -209,8 +217,8 @@ static int expand(struct loader *L, const yaml_node_t *n, const char *key, char 
         return 0;
     int rc;
     if (r == -1)
-        rc = fail(L, n, key, "environment variable %s is not set (set it, or write ${%s:-default})",
-                  missing, missing);
+        rc = fail(L, n, key, "environment variable %s is not set (set it, or write ${%s:-default}; "
+                  "$$ is a literal '$')", missing, missing);
     else
         rc = fail(L, n, key, "%s", missing);
     free(missing);
@@ -397,6 +405,24 @@ static int check_url(struct loader *L, const yaml_node_t *n, const char *key, ch
     return 0;
 }
 
+/* 1 when the URL's host is this machine: localhost, 127.0.0.0/8 or [::1]. */
+static int url_host_is_loopback(const char *url)
+{
+    const char *h = strstr(url, "://");
+    h = h != NULL ? h + 3 : url;
+    size_t n = strcspn(h, ":/?#");
+    if (h[0] == '[')
+        return strncmp(h, "[::1]", 5) == 0;
+    if (n == 9 && strncasecmp(h, "localhost", 9) == 0)
+        return 1;
+    if (strncmp(h, "127.", 4) != 0)
+        return 0;
+    for (size_t i = 4; i < n; i++)
+        if (!isdigit((unsigned char)h[i]) && h[i] != '.')
+            return 0;
+    return 1;
+}
+
 static int check_region(struct loader *L, const yaml_node_t *n, const char *key, const char *v)
 {
     /* us-east-1, eu-central-2, us-gov-west-1, cn-north-1, eu-isoe-west-1 */
@@ -459,14 +485,13 @@ static int set_security_groups(struct loader *L, const yaml_node_t *n, const cha
         return fail(L, n, key, "must be a list of security group IDs, got %s", node_kind(n));
     }
 
-    for (size_t i = 0; rc == 0 && i < count; i++) {
+    for (size_t i = 0; rc == 0 && i < count; i++)
         if (strncmp(list[i], "sg-", 3) != 0 || list[i][3] == '\0' || has_space(list[i]))
             rc = fail(L, n, key, "\"%s\" is not a security group ID (sg-...); RDS needs VPC "
                       "security group IDs, not names", list[i]);
-        for (size_t j = 0; rc == 0 && j < i; j++)
-            if (strcmp(list[i], list[j]) == 0)
-                rc = fail(L, n, key, "\"%s\" is listed twice", list[i]);
-    }
+    size_t first, twice;
+    if (rc == 0 && dupkeys_find((const char *const *)list, count, &first, &twice))
+        rc = fail(L, n, key, "\"%s\" is listed twice", list[twice]);
     if (rc == 0 && count > 0) {
         cfg->clone.security_groups = list;
         cfg->clone.n_security_groups = count;
@@ -481,7 +506,8 @@ static int set_security_groups(struct loader *L, const yaml_node_t *n, const cha
 /* Tag keys the tool sets itself: a user tag must not be able to override them. */
 static int reserved_tag(const char *k)
 {
-    return strncasecmp(k, "aws:", 4) == 0 || strcmp(k, "ManagedBy") == 0;
+    return strncasecmp(k, "aws:", 4) == 0 || strcmp(k, "ManagedBy") == 0 ||
+           strncmp(k, "dblab-rds-refresh:", 18) == 0;
 }
 
 static int set_tags(struct loader *L, const yaml_node_t *n, const char *key, struct config *cfg)
@@ -490,6 +516,11 @@ static int set_tags(struct loader *L, const yaml_node_t *n, const char *key, str
         return 0;
     if (n->type != YAML_MAPPING_NODE)
         return fail(L, n, key, "must be a mapping of tag names to values, got %s", node_kind(n));
+    /* The limit first: the duplicate check below compares each tag with the
+     * ones before it, which stays cheap only because there are at most 40. */
+    if (n->data.mapping.pairs.top - n->data.mapping.pairs.start > MAX_USER_TAGS)
+        return fail(L, n, key, "at most %d tags (RDS allows 50, the tool sets its own)",
+                    MAX_USER_TAGS);
     int rc = 0;
     for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
         yaml_node_t *k = yaml_document_get_node(L->doc, p->key);
@@ -502,7 +533,7 @@ static int set_tags(struct loader *L, const yaml_node_t *n, const char *key, str
         if (strlen(tk) > 128)
             return fail(L, k, path, "tag name longer than 128 characters");
         if (reserved_tag(tk))
-            return fail(L, k, path, "reserved tag name (aws:* and ManagedBy are set by the tool)");
+            return fail(L, k, path, "reserved tag name (aws:*, ManagedBy and dblab-rds-refresh:* are set by the tool)");
         for (size_t i = 0; i < cfg->clone.n_tags; i++)
             if (strcmp(cfg->clone.tags[i].key, tk) == 0)
                 return fail(L, k, path, "duplicate tag");
@@ -520,8 +551,6 @@ static int set_tags(struct loader *L, const yaml_node_t *n, const char *key, str
         cfg->clone.tags[cfg->clone.n_tags].value = val != NULL ? val : xstrdup("");
         cfg->clone.n_tags++;
     }
-    if (cfg->clone.n_tags > 40)
-        return fail(L, n, key, "at most 40 tags (RDS allows 50, the tool sets its own)");
     return 0;
 }
 
@@ -564,6 +593,14 @@ static int set_key(struct loader *L, const struct key_def *def, const char *path
         }
         *(char **)field = v;
         return 0;
+    case K_PIPELINE:
+        if (!clone_pipeline_ok(v)) {
+            rc = fail(L, n, path, "\"%.80s\" is not a pipeline name (1-%d lower-case letters, "
+                      "digits or single hyphens, starting with a letter)", v, CLONE_PIPELINE_MAX);
+            break;
+        }
+        *(char **)field = v;
+        return 0;
     case K_FILE:
         if (has_control(v)) {
             rc = fail(L, n, path, "must not contain control characters");
@@ -598,7 +635,14 @@ static int set_key(struct loader *L, const struct key_def *def, const char *path
     case K_SECRET:
         if ((rc = check_secret_reference(L, n, path, v)) != 0)
             break;
-        if (!config_is_secret_reference(v) && strstr(scalar_text(n), "${") == NULL)
+        /* dblab.token becomes an HTTP header: a CR or LF would inject headers. */
+        if (strcmp(def->name, "token") == 0 && http_header_bad_byte(v) != NULL) {
+            const char *bad = http_header_bad_byte(v);
+            rc = fail(L, n, path, "contains a control character (byte 0x%02x at offset %zu) "
+                      "and cannot be sent as a header", (unsigned char)*bad, (size_t)(bad - v));
+            break;
+        }
+        if (!config_is_secret_reference(v) && !env_has_reference(scalar_text(n)))
             L->literal_secret = def->name;
         *(char **)field = v;
         return 0;
@@ -698,27 +742,37 @@ static const char *other_section_of(const char *key, size_t not_section)
     return NULL;
 }
 
-/* Finds a repeated key in a mapping; returns the repeated key node and sets *first. */
+/* Every key of a mapping must be a scalar, and none may repeat (libyaml keeps
+ * both). Hashed, not pairwise: a section of many distinct keys stays linear
+ * (issue 18: the pairwise loop took 40 s on a 1 MB file). */
 static int check_duplicates(struct loader *L, const yaml_node_t *map, const char *prefix)
 {
-    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
-        yaml_node_t *k = yaml_document_get_node(L->doc, p->key);
-        if (k == NULL || k->type != YAML_SCALAR_NODE)
-            return fail(L, k != NULL ? k : map, prefix, "keys must be plain names, got %s",
-                        k != NULL ? node_kind(k) : "nothing");
-        for (yaml_node_pair_t *q = map->data.mapping.pairs.start; q < p; q++) {
-            yaml_node_t *k2 = yaml_document_get_node(L->doc, q->key);
-            if (strcmp(scalar_text(k), scalar_text(k2)) == 0) {
-                char path[320];
-                if (prefix != NULL)
-                    snprintf(path, sizeof path, "%s.%.200s", prefix, scalar_text(k));
-                else
-                    snprintf(path, sizeof path, "%.200s", scalar_text(k));
-                return fail(L, k, path, "duplicate key (first at line %d)", line_of(k2));
-            }
+    size_t n = (size_t)(map->data.mapping.pairs.top - map->data.mapping.pairs.start);
+    const char **names = xcalloc(n ? n : 1, sizeof *names);
+    const yaml_node_t **nodes = xcalloc(n ? n : 1, sizeof *nodes);
+    int rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        yaml_node_t *k = yaml_document_get_node(L->doc, map->data.mapping.pairs.start[i].key);
+        if (k == NULL || k->type != YAML_SCALAR_NODE) {
+            rc = fail(L, k != NULL ? k : map, prefix, "keys must be plain names, got %s",
+                      k != NULL ? node_kind(k) : "nothing");
+            break;
         }
+        names[i] = scalar_text(k);
+        nodes[i] = k;
     }
-    return 0;
+    size_t first, later;
+    if (rc == 0 && dupkeys_find(names, n, &first, &later)) {
+        char path[320];
+        if (prefix != NULL)
+            snprintf(path, sizeof path, "%s.%.200s", prefix, names[later]);
+        else
+            snprintf(path, sizeof path, "%.200s", names[later]);
+        rc = fail(L, nodes[later], path, "duplicate key (first at line %d)", line_of(nodes[first]));
+    }
+    free(names);
+    free(nodes);
+    return rc;
 }
 
 static int load_section(struct loader *L, size_t s, yaml_node_t *map)
@@ -935,13 +989,36 @@ static int resolve(struct loader *L)
         (rc = require(L, SEC_DBLAB, "token", cfg->dblab.token)) != 0)
         return rc;
 
+    /* clone.pipeline: by default the source identifier (lower case), a valid name by
+     * construction (K_IDENTIFIER) */
+    if (cfg->clone.pipeline == NULL) {
+        char pl[CLONE_PIPELINE_MAX + 1];
+        clone_pipeline_default(cfg->source.identifier, pl, sizeof pl);
+        cfg->clone.pipeline = xstrdup(pl);
+    }
+
     ignore_inapplicable(L);
     if (cfg->dblab.poll_interval > cfg->dblab.timeout)
         return fail(L, where(L, SEC_DBLAB, "pollInterval"), "dblab.pollInterval",
                     "longer than dblab.timeout");
+    /* Plain http:// carries the token in clear: only to this machine, unless
+     * the operator says so (dblab.insecure: true, e.g. a private network). */
+    if (strncasecmp(cfg->dblab.api_endpoint, "http://", 7) == 0 &&
+        !url_host_is_loopback(cfg->dblab.api_endpoint)) {
+        if (!cfg->dblab.insecure)
+            return fail(L, where(L, SEC_DBLAB, "apiEndpoint"), "dblab.apiEndpoint",
+                        "plain http:// to a host that is not this machine would send the token "
+                        "in clear: use https://, or set dblab.insecure: true to accept it");
+        log_warn("%s: dblab.apiEndpoint is plain http:// to another host (dblab.insecure: true): "
+                 "the token travels in clear", L->name);
+    }
     if (cfg->dblab.insecure && strncasecmp(cfg->dblab.api_endpoint, "https://", 8) == 0)
         log_warn("%s: dblab.insecure is true: the DBLab Engine's TLS certificate is not "
                  "verified%s", L->name, cfg->dblab.ca_cert != NULL ? " (dblab.caCert is ignored)" : "");
+
+    /* Everything below may read the AWS config and credentials files. */
+    if ((rc = aws_ini_check(L->e)) != 0)
+        return rc;
 
     /* aws.profile, else AWS_PROFILE */
     if (cfg->aws.profile == NULL && env_nonempty("AWS_PROFILE") != NULL)
@@ -987,6 +1064,12 @@ static int resolve(struct loader *L)
 
     if ((rc = resolve_endpoint(L)) != 0)
         return rc;
+    if (cfg->aws.endpoint != NULL && strncasecmp(cfg->aws.endpoint, "http://", 7) == 0 &&
+        !url_host_is_loopback(cfg->aws.endpoint))
+        log_warn("%s: the RDS endpoint %s (from %s) is plain http:// to another host: requests "
+                 "are signed (the secret key never travels) but answers and the session token "
+                 "can be read or changed on the way", L->name, cfg->aws.endpoint,
+                 cfg->aws.endpoint_source != NULL ? cfg->aws.endpoint_source : "aws.endpoint");
 
     /* maxAttempts: aws.maxAttempts, AWS_MAX_ATTEMPTS, the profile's max_attempts */
     if (cfg->aws.max_attempts > 0)
@@ -1139,6 +1222,67 @@ int config_load_string(const char *yaml, const char *name, struct config *cfg, s
     return load_string(yaml, name, NULL, NULL, cfg, e);
 }
 
+/* ---- trust in the file (the rule ssh applies to its own files) ---------- */
+
+/* Why someone other than the running user could change what st describes, or
+ * NULL. A world-writable directory with the sticky bit (/tmp) is fine when the
+ * file in it is the user's or root's: others cannot rename or replace it. */
+static const char *untrusted(const struct stat *st, const struct stat *file_in_dir, uid_t me,
+                             char *why, size_t whylen)
+{
+    int sticky_ok = file_in_dir != NULL && (st->st_mode & S_ISVTX) != 0 &&
+                    (file_in_dir->st_uid == me || file_in_dir->st_uid == 0);
+    unsigned mode = (unsigned)(st->st_mode & 07777);
+    if ((st->st_mode & S_IWOTH) != 0 && !sticky_ok)
+        snprintf(why, whylen, "writable by others (mode %04o)", mode);
+    else if ((st->st_mode & S_IWGRP) != 0 && st->st_uid != me && !sticky_ok)
+        snprintf(why, whylen, "writable by group %u (mode %04o) and owned by uid %u, not by you "
+                 "(uid %u)", (unsigned)st->st_gid, mode, (unsigned)st->st_uid, (unsigned)me);
+    else if (me == 0 && st->st_uid != 0)
+        snprintf(why, whylen, "owned by uid %u: running as root, what another user can change "
+                 "is refused", (unsigned)st->st_uid);
+    else
+        return NULL;
+    return why;
+}
+
+static int read_only_fs(int fd)
+{
+    struct statvfs v;
+    return fstatvfs(fd, &v) == 0 && (v.f_flag & ST_RDONLY) != 0;
+}
+
+/* The configuration decides where secrets go (dblab.apiEndpoint, aws.endpoint)
+ * and which commands run: a file, or a directory holding it, that another user
+ * can change is refused (exit 78), as ssh refuses its config and keys. A file on
+ * a read-only file system (a Kubernetes ConfigMap mount) is as its owner left it. */
+static int check_trust(const char *path, FILE *f, struct err *e)
+{
+    uid_t me = geteuid();
+    struct stat st, dst;
+    char why[160];
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode))
+        return 0;   /* a pipe (-config <(...)) is the caller's own */
+    if (!read_only_fs(fileno(f)) && untrusted(&st, NULL, me, why, sizeof why) != NULL)
+        return err_set(e, DRR_EXIT_CONFIG, "%s: %s; refusing it: whoever can change it can point "
+                       "dblab.apiEndpoint or aws.endpoint elsewhere and collect the secrets "
+                       "(chmod go-w / chown it)", path, why);
+    const char *slash = strrchr(path, '/');
+    char *dir = slash == NULL ? xstrdup(".") : slash == path ? xstrdup("/")
+                                                             : xstrndup(path, (size_t)(slash - path));
+    int rc = 0;
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0 && fstat(dfd, &dst) == 0 && !read_only_fs(dfd) &&
+        untrusted(&dst, &st, me, why, sizeof why) != NULL)
+        rc = err_set(e, DRR_EXIT_CONFIG, "%s: its directory %s is %s; refusing the file: whoever "
+                     "can change the directory can replace it (chmod go-w / chown the directory, "
+                     "or move the file)", path, dir, why);
+    if (dfd >= 0)
+        close(dfd);
+    free(dir);
+    return rc;
+}
+
 int config_load(const char *path, struct config *cfg, struct err *e)
 {
     memset(cfg, 0, sizeof *cfg);
@@ -1148,6 +1292,11 @@ int config_load(const char *path, struct config *cfg, struct err *e)
     FILE *f = fopen(path, "rb");
     if (f == NULL)
         return err_set(e, DRR_EXIT_CONFIG, "%s: cannot open: %s", path, strerror(errno));
+    int trust = check_trust(path, f, e);
+    if (trust != 0) {
+        fclose(f);
+        return trust;
+    }
     struct buf b = BUF_INIT;
     int got = buf_read_file(&b, f, CONFIG_MAX_BYTES);
     int read_err = got < 0 ? errno : 0;
@@ -1203,6 +1352,7 @@ void config_free(struct config *cfg)
     free(cfg->clone.option_group);
     free(cfg->clone.cluster_parameter_group);
     free(cfg->clone.storage_type);
+    free(cfg->clone.pipeline);
     free(cfg->clone.engine_version);
     for (size_t i = 0; i < cfg->clone.n_tags; i++) {
         free(cfg->clone.tags[i].key);
@@ -1322,6 +1472,7 @@ void *config_to_json(const struct config *cfg)
         cJSON_AddStringToObject(tags, cfg->clone.tags[i].key, cfg->clone.tags[i].value);
     add_duration(c, "maxAge", cfg->clone.max_age);
     add_duration(c, "waitTimeout", cfg->clone.wait_timeout);
+    add_str(c, "pipeline", cfg->clone.pipeline);
 
     cJSON *d = cJSON_AddObjectToObject(root, "dblab");
     add_str(d, "apiEndpoint", cfg->dblab.api_endpoint);

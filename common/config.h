@@ -60,6 +60,9 @@ struct config {
         size_t n_tags;
         int64_t max_age;              /* default 48h */
         int64_t wait_timeout;         /* default 2h */
+        char *pipeline;               /* the pipeline name (clone.h); default: the
+                                         source identifier in lower case; never NULL
+                                         after a successful load */
     } clone;
 
     struct {
@@ -123,11 +126,19 @@ int duration_parse(const char *s, int64_t *out);
 /* 5400 -> "1h30m" into out. */
 void duration_format(int64_t seconds, char *out, size_t outlen);
 
-/* Expands ${VAR} and ${VAR:-default} in s ("$$" is a literal '$'; any other
- * '$' is literal). Returns 0 with the malloc'd result in *out; -1 on an unset
- * variable without default, *missing = malloc'd variable name; -2 on a malformed
- * reference ("${" unterminated, bad name), *missing = malloc'd description.
- * missing may be NULL. */
+/* Expands $VAR, ${VAR} and ${VAR:-default} in s as Go's os.ExpandEnv does,
+ * except that an unset variable is an error and "$$" is a literal '$' (the
+ * rules: common/envexpand.c, docs/configuration.md). Returns 0 with the
+ * malloc'd result in *out; -1 on an unset variable without default, *missing =
+ * malloc'd variable name; -2 on a malformed reference ("${" unterminated, bad
+ * name), *missing = malloc'd description. missing may be NULL. */
 int env_expand(const char *s, char **out, char **missing);
+/* The variable lookup env_expand uses (getenv); NULL = unset. */
+typedef const char *(*env_lookup_fn)(const char *name, void *ctx);
+/* env_expand with another lookup; *refs (if non-NULL) = variables referenced. */
+int env_expand_with(const char *s, env_lookup_fn lookup, void *ctx, char **out, char **missing,
+                    int *refs);
+/* 1 if s refers to any environment variable (so it is not a literal). */
+int env_has_reference(const char *s);
 
 #endif

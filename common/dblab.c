@@ -33,6 +33,12 @@ int dblab_client_new(const struct dblab_options *opt, struct dblab_client **out,
     if (!opt->token || !*opt->token)
         return err_set(e, DRR_EXIT_CONFIG, "dblab.token: required");
     redact_add_secret(opt->token);
+    /* The token is the Verification-Token header: a CR or LF would inject headers. */
+    const char *bad = http_header_bad_byte(opt->token);
+    if (bad)
+        return err_set(e, DRR_EXIT_CONFIG, "dblab.token: contains a control character (byte "
+                       "0x%02x at offset %zu) and cannot be sent as a header",
+                       (unsigned char)*bad, (size_t)(bad - opt->token));
 
     struct http_tls tls = { opt->ca_cert, opt->insecure };
     struct dblab_client *c = xcalloc(1, sizeof *c);
@@ -368,7 +374,9 @@ static int parse_alerts(const cJSON *alerts, const char *name, struct dblab_stat
             snprintf(sub, sizeof sub, "%s.count", field);
             if (!cJSON_IsNumber(cnt))
                 return wrong_type(e, name, sub, "a number", cnt);
-            al->count = (long long)cnt->valuedouble;
+            if (json_integer(cnt, &al->count) != 0)   /* the engine's Alert.Count is a Go int */
+                return err_set(e, DRR_EXIT_DBLAB, "DBLab %s: %s: expected a whole number, got %g",
+                               name, sub, cnt->valuedouble);
         }
     }
     return 0;

@@ -112,11 +112,27 @@ static int on_progress(void *clientp, curl_off_t dltotal, curl_off_t dlnow, curl
     return signals_pending() ? 1 : 0;
 }
 
+const char *http_header_bad_byte(const char *value)
+{
+    for (const unsigned char *p = (const unsigned char *)value; p && *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            return (const char *)p;
+    return NULL;
+}
+
 int http_do(struct http_client *c, const struct http_request *req, struct http_response *resp,
             struct err *e)
 {
     CURL *h = c->curl;
     http_response_reset(resp);
+    for (size_t i = 0; i < req->n_headers; i++) {
+        const char *bad = http_header_bad_byte(req->headers[i].value);
+        if (bad)
+            return err_set(e, DRR_EXIT_CONFIG, "%s %s: the %s header would contain a control "
+                           "character (byte 0x%02x at offset %zu); nothing was sent",
+                           req->method ? req->method : "GET", req->url, req->headers[i].name,
+                           (unsigned char)*bad, (size_t)(bad - req->headers[i].value));
+    }
     curl_easy_reset(h); /* options only: live connections stay cached */
 
     curl_easy_setopt(h, CURLOPT_URL, req->url);

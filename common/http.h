@@ -47,11 +47,20 @@ void http_client_free(struct http_client *c);
  * DRR_EXIT_TEMPFAIL on network errors/timeouts (resp->error says which),
  * DRR_EXIT_CONFIG on TLS verification or URL errors (retrying will not help), or
  * DRR_EXIT_SIGNAL_BASE + N when signal N (signals.h) aborted the transfer.
+ * A header value with a control character (http_header_bad_byte) is refused
+ * before anything is sent: DRR_EXIT_CONFIG naming the header, never its value.
  * resp must be zero-initialised or reset with http_response_reset. */
 int http_do(struct http_client *c, const struct http_request *req,
             struct http_response *resp, struct err *e);
 void http_response_reset(struct http_response *r);
 void http_response_free(struct http_response *r);
+
+/* The first byte of value that must not go into an HTTP header field -- a
+ * control character (CR and LF would end the header and inject others; the rest
+ * are refused by servers and proxies or desync them) -- or NULL when none.
+ * Checked by http_do for every header it sends; callers check earlier to name
+ * the configuration key the value came from. */
+const char *http_header_bad_byte(const char *value);
 
 /* Case-insensitive lookup of a response header; returns malloc'd value or NULL. */
 char *http_response_header(const struct http_response *r, const char *name);

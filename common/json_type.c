@@ -1,5 +1,7 @@
 #include "json_type.h"
 
+#include <math.h>
+
 const char *json_type_name(const cJSON *v)
 {
     if (v == NULL)
@@ -17,4 +19,15 @@ const char *json_type_name(const cJSON *v)
     if (cJSON_IsNull(v))
         return "null";
     return "an invalid value";
+}
+
+int json_integer(const cJSON *v, long long *out)
+{
+    if (!cJSON_IsNumber(v))
+        return -1;
+    double d = v->valuedouble;
+    if (!isfinite(d) || d != floor(d) || d > JSON_INT_MAX || d < -JSON_INT_MAX)
+        return -1;
+    *out = (long long)d;
+    return 0;
 }

@@ -22,12 +22,13 @@
 struct lambda_step_ctx {
     const char *bin_dir;      /* where the commands are */
     double term_at, kill_at;  /* clock_monotonic() times the step must be stopped by */
+    const char *request_id;   /* the invocation's (names the entry's execution) */
 };
 
 struct lambda_step_outcome {
     cJSON *document;          /* the answer (owned), or NULL on error */
     char error_type[64];      /* "drr.<name>" */
-    char error_message[768];
+    char error_message[1024];
 };
 
 /* Runs the step an event names. Returns 0 (outcome filled: a document or an error

@@ -185,6 +185,25 @@ static const char *level_name(enum log_level lvl)
     }
 }
 
+char *log_escape_controls(const char *s)
+{
+    struct buf b = BUF_INIT;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '\t') {
+            buf_putc(&b, ' ');
+        } else if (*p < 0x20 || *p == 0x7f) {
+            buf_printf(&b, "\\x%02x", *p);
+        } else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+            /* A C1 control in UTF-8 (U+009B is a CSI to many terminals). */
+            buf_printf(&b, "\\u%04x", p[1]);
+            p++;
+        } else {
+            buf_putc(&b, (char)*p);
+        }
+    }
+    return buf_detach(&b);
+}
+
 void log_vmsg(enum log_level lvl, const char *fmt, va_list ap)
 {
     if (!log_enabled(lvl))
@@ -197,6 +216,14 @@ void log_vmsg(enum log_level lvl, const char *fmt, va_list ap)
     for (char *p = msg; *p; p++)
         if (*p == '\n' || *p == '\r')
             *p = ' ';
+    if (log_fmt != LOG_FORMAT_JSON) {
+        /* A text line goes to a terminal: a control character from a remote
+         * message (an ESC[2J in a DBLab error) is shown, never obeyed. JSON
+         * lines need nothing: cJSON escapes control characters itself. */
+        char *esc = log_escape_controls(msg);
+        free(msg);
+        msg = esc;
+    }
 
     char ts[32];
     clock_format_rfc3339(clock_now(), ts, sizeof ts);

@@ -32,6 +32,10 @@ void redact_clear(void);
 /* Returns a malloc'd copy of s with every registered secret and every sensitive
  * header/field value replaced by "[REDACTED]". */
 char *redact_apply(const char *s);
+/* s with control characters shown instead of obeyed: C0 and DEL as \xNN, UTF-8
+ * C1 controls as \u00NN, a tab as a space (malloc'd). Text log lines pass
+ * through it so a remote message cannot drive the terminal (ESC[2J). */
+char *log_escape_controls(const char *s);
 
 /* For tests: send log output somewhere else (NULL = stderr). */
 void log_set_stream(void *stdio_file);

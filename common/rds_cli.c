@@ -113,3 +113,19 @@ int rds_cli_read_snapshot(const cJSON *doc, struct rds_cli_snapshot *out, struct
     return 0;
 }
 
+int rds_cli_check_pipeline(cJSON *doc, const struct config *cfg, struct err *e)
+{
+    const cJSON *p = cJSON_GetObjectItemCaseSensitive(doc, "pipeline");
+    if (!p) {
+        cJSON_AddStringToObject(doc, "pipeline", cfg->clone.pipeline);
+        return 0;
+    }
+    if (!cJSON_IsString(p))
+        return err_set(e, DRR_EXIT_INPUT, "pipeline: must be a string");
+    if (strcmp(p->valuestring, cfg->clone.pipeline) != 0)
+        return err_set(e, DRR_EXIT_INPUT,
+                       "pipeline: the document is for pipeline \"%.80s\", the configuration for "
+                       "\"%s\" (clone.pipeline)",
+                       p->valuestring, cfg->clone.pipeline);
+    return 0;
+}

@@ -55,38 +55,100 @@ cJSON *rundoc_new(void)
     return doc;
 }
 
-/* Finds the first key repeated inside an object, at any depth; fills path. */
+struct keyed {
+    const char *key;
+    size_t idx;
+};
+
+static int keyed_cmp(const void *a, const void *b)
+{
+    const struct keyed *x = a, *y = b;
+    int c = strcmp(x->key, y->key);
+    if (c != 0)
+        return c;
+    return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* The position of the first member of object v whose key an earlier member
+ * already has, or (size_t)-1: the keys sorted with their positions, so a
+ * document of n keys costs O(n log n), never O(n^2). */
+static size_t first_repeat(const cJSON *v)
+{
+    size_t n = 0;
+    for (const cJSON *c = v->child; c != NULL; c = c->next)
+        n++;
+    if (n < 2)
+        return (size_t)-1;
+    struct keyed *k = xcalloc(n, sizeof *k);
+    size_t i = 0;
+    for (const cJSON *c = v->child; c != NULL; c = c->next, i++)
+        k[i] = (struct keyed){c->string != NULL ? c->string : "", i};
+    qsort(k, n, sizeof *k, keyed_cmp);
+    size_t first = (size_t)-1;
+    for (i = 1; i < n; i++)
+        if (strcmp(k[i - 1].key, k[i].key) == 0 && k[i].idx < first)
+            first = k[i].idx; /* the second of a run of equal keys is its first repeat */
+    free(k);
+    return first;
+}
+
+static void path_truncate(struct buf *path, size_t len)
+{
+    path->len = len;
+    if (path->data != NULL)
+        path->data[len] = '\0';
+}
+
+/* Finds the first key repeated inside an object, at any depth (in document
+ * order: a member that repeats an earlier key, or the first duplicate inside
+ * a member); fills path. */
 static int find_duplicate(const cJSON *v, struct buf *path)
 {
     if (!cJSON_IsObject(v) && !cJSON_IsArray(v))
         return 0;
     size_t base = path->len;
-    int idx = 0;
+    size_t repeat = cJSON_IsObject(v) ? first_repeat(v) : (size_t)-1;
+    size_t idx = 0;
     for (const cJSON *c = v->child; c != NULL; c = c->next, idx++) {
-        path->len = base;
-        if (path->data != NULL)
-            path->data[base] = '\0';
+        path_truncate(path, base);
         if (cJSON_IsObject(v)) {
-            for (const cJSON *d = v->child; d != c; d = d->next) {
-                if (strcmp(d->string, c->string) == 0) {
-                    if (base > 0)
-                        buf_putc(path, '.');
-                    buf_puts(path, c->string);
-                    return 1;
-                }
-            }
             if (base > 0)
                 buf_putc(path, '.');
             buf_puts(path, c->string);
+            if (idx == repeat)
+                return 1;
         } else {
-            buf_printf(path, "[%d]", idx);
+            buf_printf(path, "[%zu]", idx);
         }
         if (find_duplicate(c, path))
             return 1;
     }
-    path->len = base;
-    if (path->data != NULL)
-        path->data[base] = '\0';
+    path_truncate(path, base);
+    return 0;
+}
+
+/* 1 when a JSON string of text (a key or a value) holds the escape \u0000: cJSON
+ * would cut it there, so "dblab-refresh-\u0000production-db" would be read as
+ * "dblab-refresh-". *at receives the offset of the backslash. */
+static int has_escaped_nul(const char *text, size_t len, size_t *at)
+{
+    int in_string = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (!in_string) {
+            if (text[i] == '"')
+                in_string = 1;
+            continue;
+        }
+        if (text[i] == '"') {
+            in_string = 0;
+        } else if (text[i] == '\\' && i + 1 < len) {
+            if (text[i + 1] == 'u' && i + 5 < len && strncmp(text + i + 2, "0000", 4) == 0) {
+                *at = i;
+                return 1;
+            }
+            i++; /* the escaped character, whatever it is */
+        }
+    }
     return 0;
 }
 
@@ -134,6 +196,14 @@ static int parse_len(const char *text, size_t len, const char *name,
         position(text, off, &line, &col);
         return err_set(e, DRR_EXIT_INPUT, "%s:%d:%d: malformed JSON (offset %zu)", name, line,
                        col, off);
+    }
+    size_t nul_at;
+    if (has_escaped_nul(text, len, &nul_at)) {
+        int line, col;
+        position(text, nul_at, &line, &col);
+        cJSON_Delete(doc);
+        return err_set(e, DRR_EXIT_INPUT, "%s:%d:%d: a string holds \\u0000 (NUL): no field of a "
+                       "run document may", name, line, col);
     }
     if (!cJSON_IsObject(doc)) {
         err_set(e, DRR_EXIT_INPUT, "%s: the run document must be a JSON object, got %s", name,
@@ -296,11 +366,8 @@ int rundoc_get_int(const cJSON *doc, const char *section, const char *field,
     if (!cJSON_IsNumber(v))
         return err_set(e, DRR_EXIT_INPUT, "%s.%s: must be a number, got %s", section, field,
                        json_type_name(v));
-    double d = v->valuedouble;
-    /* 2^53: the largest range in which a JSON number is an exact integer */
-    if (!isfinite(d) || d != floor(d) || d > 9007199254740992.0 || d < -9007199254740992.0)
+    if (json_integer(v, out) != 0)
         return err_set(e, DRR_EXIT_INPUT, "%s.%s: must be an integer", section, field);
-    *out = (long long)d;
     return 0;
 }
 

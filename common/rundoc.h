@@ -2,7 +2,7 @@
  * stdin of the next). Versioned, one line, never a secret. Each step adds its
  * own section and keeps what it received. Schema: docs/run-document.schema.json.
  *
- *   { "apiVersion": "dblab-rds-refresh/v1", "runId": "...",
+ *   { "apiVersion": "dblab-rds-refresh/v1", "pipeline": "...", "runId": "...",
  *     "source":   {...}, "snapshot": {...}, "clone": {...},
  *     "endpoint": {...}, "refresh":  {...}, "deleted":  {...} }
  */

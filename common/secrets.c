@@ -146,6 +146,16 @@ static int get_parameter(struct aws_ctx *aws, const char *key, const char *ref,
     return rc;
 }
 
+void secret_strip_newline(char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n > 0 && s[n - 1] == '\n') {
+        s[--n] = '\0';
+        if (n > 0 && s[n - 1] == '\r')
+            s[--n] = '\0';
+    }
+}
+
 int secret_resolve(struct aws_ctx *aws, const char *key, const char *value, char **out,
                    struct err *e)
 {
@@ -162,6 +172,8 @@ int secret_resolve(struct aws_ctx *aws, const char *key, const char *value, char
         rc = get_secret_value(aws, key, value, &r, out, e);
     else
         rc = get_parameter(aws, key, value, &r, out, e);
+    if (rc == 0)
+        secret_strip_newline(*out);
     if (rc == 0 && (*out)[0] == '\0') {
         free(*out);
         *out = NULL;

@@ -31,8 +31,15 @@ struct secret_ref {
 int secret_ref_parse(const char *key, const char *value, struct secret_ref *out, struct err *e);
 void secret_ref_free(struct secret_ref *r);
 
+/* Removes exactly ONE trailing newline ("\n" or "\r\n") from s in place: the
+ * one a secret made from a file carries (`--secret-string file://token.txt`,
+ * `echo token > file`). Anything else is kept, so a value with more line breaks
+ * is still refused where it would go into a header. */
+void secret_strip_newline(char *s);
+
 /* Resolves value (config key `key`, for messages) into *out (malloc'd; a copy of
- * value when plain). Returns 0, DRR_EXIT_CONFIG (malformed reference, missing
+ * value when plain; a resolved value loses one trailing newline,
+ * secret_strip_newline). Returns 0, DRR_EXIT_CONFIG (malformed reference, missing
  * JSON key, binary or empty secret), or the AWS call's code (DRR_EXIT_AWS,
  * DRR_EXIT_TEMPFAIL, ...) with e prefixed by "key (reference)" (never "key: ...",
  * which the log redaction would take for a secret value). */

@@ -49,10 +49,10 @@ def rule(name, tr, flag=False, normal=0, setup=0, **st):
 def trigger_rule_dep_cases():
     T = "test_trigger_rule_dep.py::TestTriggerRuleDep::"
     # test_no_upstream_tasks / test_always_tr: evaluate() on a real task
-    with DAG("d") as dag:
+    with DAG("d"):
         t = EmptyOperator(task_id="t", trigger_rule=TR.ALL_DONE)
     check(T + "test_no_upstream_tasks", trd.evaluate(t, {}) == ([], None))
-    with DAG("d") as dag:
+    with DAG("d"):
         a = EmptyOperator(task_id="a")
         t = EmptyOperator(task_id="t", trigger_rule=TR.ALWAYS)
         a >> t

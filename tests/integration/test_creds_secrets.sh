@@ -20,6 +20,20 @@ DRT_TOKEN=emulator-dblab-token-json
 DRT_PASSWORD=emulator-db-password
 drt_emu_start --time-scale 600
 
+# The default fixture plus secrets made from files: the token with the one
+# trailing newline a file gives it, with two, and with a header injected.
+"$PY" - "$AWS_SEED" "$DRT_DIR/seed.json" <<'PYEOF' || fail "seed"
+import json, sys
+f = json.load(open(sys.argv[1]))
+tok = "emulator-dblab-token-json"
+f["secrets"] += [{"name": "dblab/token-nl", "secretString": tok + "\n"},
+                 {"name": "dblab/token-crlf", "secretString": tok + "\r\n"},
+                 {"name": "dblab/token-2nl", "secretString": tok + "\n\n"},
+                 {"name": "dblab/token-inject", "secretString": tok + "\r\nX-Injected: yes"}]
+f["parameters"] += [{"name": "/dblab/token-nl", "type": "SecureString", "value": tok + "\n"}]
+json.dump(f, open(sys.argv[2], "w"))
+PYEOF
+AWS_SEED=$DRT_DIR/seed.json
 PYTHONDONTWRITEBYTECODE=1 "$PY" "$AWS_EMU" --port 0 --port-file "$DRT_DIR/aws.port" \
     --seed "$AWS_SEED" --quiet >"$DRT_DIR/aws.log" 2>&1 &
 DRT_PIDS="$DRT_PIDS $!"
@@ -81,5 +95,38 @@ refs 'secretsmanager:dblab/config#tokn' 'secretsmanager:dblab/config#password'
 drt_run
 expect_rc 78
 expect_err 'no key "tokn" \(keys: "token", "password"\)'
+
+case_begin "a secret made from a file: its one trailing newline is not part of the token"
+for ref in secretsmanager:dblab/token-nl secretsmanager:dblab/token-crlf ssm:/dblab/token-nl; do
+    drt_reset
+    refs "$ref" 'secretsmanager:dblab/config#password'
+    drt_run
+    [ "$DRT_RC" -eq 0 ] || fail "$ref: exit $DRT_RC"
+    expect_doc
+done
+
+case_begin "more than one line break, or a header injected: exit 78 naming dblab.token"
+for ref in secretsmanager:dblab/token-2nl secretsmanager:dblab/token-inject; do
+    drt_reset
+    refs "$ref" 'secretsmanager:dblab/config#password'
+    drt_run
+    expect_rc 78
+    expect_no_out
+    expect_err "dblab\.token: contains a control character \(byte 0x0[ad]"
+    [ "$(drt_calls | "$PY" -c 'import json,sys; print(len(json.load(sys.stdin)))')" = 0 ] ||
+        fail "$ref: a request reached the engine"
+done
+
+case_begin "CR/LF in the token from the environment: exit 78 at load, naming the key"
+refs '${INJECTED_TOKEN}' 'secretsmanager:dblab/config#password'
+INJECTED_TOKEN=$(printf 'abc\r\nX-Injected: yes') drt_run
+expect_rc 78
+expect_err "config.yaml:[0-9]*:[0-9]*: dblab\.token: contains a control character \(byte 0x0d at offset 3\)"
+
+case_begin "CR/LF in AWS_SESSION_TOKEN: exit 78 naming it, nothing sent"
+refs 'secretsmanager:dblab/config#token' 'secretsmanager:dblab/config#password'
+AWS_SESSION_TOKEN=$(printf 'FwoGZX\r\nX-Injected: yes') drt_run
+expect_rc 78
+expect_err "AWS credentials from environment: the session token \\(AWS_SESSION_TOKEN\\) contains a control character"
 
 echo "PASS: secret references against the emulators"

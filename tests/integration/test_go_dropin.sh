@@ -191,6 +191,31 @@ aws_emu_get 'calls?action=DeleteDBInstance' | grep -q dblab-refresh-20261129-020
 dt_check_clean
 dt_row "-go-state: recorded clone" "deleted, file removed" "deleted" "$(dt_secs "$DT_CASE_T0")"
 
+case_begin "-go-state: a clone the Go tool made (no pipeline tag)"
+# Tagged as the Go tool tags: ManagedBy and AutoDelete, no dblab-rds-refresh:pipeline
+# or :run-id. Only its own record (-go-state) deletes it by name; -clone-id refuses.
+"$PY" - "$SEED_DIR/seed.json" >"$DT_DIR/goseed.json" <<'EOF2' || fail "cannot build the seed"
+import json, sys
+seed = json.load(open(sys.argv[1]))
+seed["instances"].append({
+    "id": "dblab-refresh-20250115-020000", "engine": "postgres", "engineVersion": "16.4",
+    "class": "db.t3.medium", "allocatedStorage": 100, "ageDays": 1,
+    "tags": {"ManagedBy": "dblab-rds-refresh", "AutoDelete": "true"}})
+json.dump(seed, sys.stdout)
+EOF2
+aws_emu_post seed "$(cat "$DT_DIR/goseed.json")" >/dev/null || fail "cannot seed the AWS emulator"
+rc=0
+"$DT_BIN/rds-clone-delete" -config "$DT_DIR/plain.yaml" -clone-id dblab-refresh-20250115-020000 \
+    </dev/null >/dev/null 2>"$DT_DIR/err" || rc=$?
+[ $rc = 83 ] && grep -q "no dblab-rds-refresh:pipeline tag" "$DT_DIR/err" || fail "-clone-id of a Go clone: exit $rc"
+gostate "$DT_DIR/meta/rds-refresh.state" dblab-refresh-20250115-020000 false
+"$DT_BIN/rds-clone-delete" -config "$DT_DIR/plain.yaml" -go-state "$DT_DIR/meta/rds-refresh.state" \
+    </dev/null >"$DT_DIR/3.json" 2>"$DT_DIR/err" || fail "delete: $(cat "$DT_DIR/err")"
+aws_emu_get 'calls?action=DeleteDBInstance' | grep -q dblab-refresh-20250115-020000 || fail "no DeleteDBInstance"
+[ ! -e "$DT_DIR/meta/rds-refresh.state" ] || fail "the state file is still there"
+aws_emu_post seed "$(cat "$SEED_DIR/seed.json")" >/dev/null || fail "cannot re-seed the AWS emulator"
+dt_row "-go-state: a Go-tagged clone" "deleted; -clone-id 83" "deleted" "$(dt_secs "$DT_CASE_T0")"
+
 case_begin "-go-state: guard, region, empty, malformed"
 gostate "$DT_DIR/s" dblab-refresh-legacy false
 rc=0

@@ -26,12 +26,16 @@ calls_json | jq -e --arg v "$(jget snap .snapshot.engineVersion)" '
    | .DBClusterIdentifier == "dblab-refresh-aurora-test" and .Engine == "aurora-postgresql"
      and .EngineVersion == $v and .DeletionProtection == false
      and .DBSubnetGroupName == "dblab-clones"
-     and ([.Tags[] | select(.Key=="ManagedBy")] | length == 1))
+     and ([.Tags[] | select(.Key=="ManagedBy")] | length == 1)
+     and ([.Tags[] | select(.Key=="dblab-rds-refresh:pipeline" and .Value=="production-aurora")] | length == 1)
+     and ([.Tags[] | select(.Key=="dblab-rds-refresh:run-id")] | length == 1))
   and ([.calls[] | select(.action=="CreateDBInstance")][0].params
    | .DBInstanceIdentifier == "dblab-refresh-aurora-test-instance"
      and .DBClusterIdentifier == "dblab-refresh-aurora-test" and .Engine == "aurora-postgresql"
      and .DBInstanceClass == "db.t3.medium"
-     and ([.Tags[] | select(.Key=="ManagedBy")] | length == 1))' >/dev/null ||
+     and ([.Tags[] | select(.Key=="ManagedBy")] | length == 1)
+     and ([.Tags[] | select(.Key=="dblab-rds-refresh:pipeline" and .Value=="production-aurora")] | length == 1)
+     and ([.Tags[] | select(.Key=="dblab-rds-refresh:run-id")] | length == 1))' >/dev/null ||
     fail "restore/create parameters"
 
 run wait rds-clone-wait <"$T/create.out"

@@ -17,12 +17,23 @@ run dry rds-clone-create -dry-run -run-id r1 <"$T/snap.out"; expect_rc 0; valida
 [ "$(jget dry .dryRun)" = true ] || fail "dry run: dryRun"
 [ "$(restores)" = 0 ] || fail "dry run restored"
 
-# the run id from the scheduler's environment; a retried step adopts its clone
-AIRFLOW_CTX_DAG_RUN_ID="manual__2026-11-26T02:00:00" run c1 rds-clone-create <"$T/snap.out"
+# the first step takes the run id from the scheduler's environment (Airflow: DAG id
+# and run id); the create derives the name from (pipeline, run id) and tags both
+AIRFLOW_CTX_DAG_ID=refresh-production AIRFLOW_CTX_DAG_RUN_ID="manual__2026-11-26T02:00:00" \
+    run afsnap rds-snapshot-latest; expect_rc 0; validate afsnap
+[ "$(jget afsnap .runId)" = "refresh-production/manual__2026-11-26T02:00:00" ] || fail "runId: $(jget afsnap .runId)"
+[ "$(jget afsnap .pipeline)" = production-db ] || fail "pipeline: $(jget afsnap .pipeline)"
+run c1 rds-clone-create <"$T/afsnap.out"
 expect_rc 0; validate c1
 name=$(jget c1 .clone.id)
-case "$name" in dblab-refresh-manual-2026-11-26t02-00-00-*) ;; *) fail "name from AIRFLOW_CTX_DAG_RUN_ID: $name";; esac
-AIRFLOW_CTX_DAG_RUN_ID="manual__2026-11-26T02:00:00" run c2 rds-clone-create <"$T/snap.out"
+case "$name" in dblab-refresh-production-db-refresh-*) ;; *) fail "name from the Airflow run: $name";; esac
+[ "$(jget c1 .runId)" = "refresh-production/manual__2026-11-26T02:00:00" ] || fail "c1 runId"
+tag_of() { aws_emu_get state | jq -r --arg n "$1" --arg k "$2" '.instances[$n].TagList[] | select(.Key==$k) | .Value'; }
+[ "$(tag_of "$name" dblab-rds-refresh:pipeline)" = production-db ] || fail "pipeline tag"
+[ "$(tag_of "$name" dblab-rds-refresh:run-id)" = "refresh-production/manual__2026-11-26T02:00:00" ] || fail "run-id tag"
+[ "$(tag_of "$name" dblab-rds-refresh:source)" = production-db ] || fail "source tag"
+# a retried step adopts its clone
+run c2 rds-clone-create <"$T/c1.out"
 expect_rc 0; validate c2
 [ "$(jget c2 .clone.id)" = "$name" ] || fail "retry: another name"
 [ "$(jget c2 .clone.adopted)" = true ] || fail "retry: not adopted"
@@ -30,10 +41,26 @@ expect_rc 0; validate c2
 [ "$(jget c2 .clone.deleteAfter)" = "$(jget c1 .clone.deleteAfter)" ] || fail "retry: deleteAfter"
 
 # the same name from another snapshot is not adopted
-jq -c '.snapshot.id = "production-db-before-upgrade" | .snapshot.type = "manual"' "$T/snap.out" >"$T/other.json"
-AIRFLOW_CTX_DAG_RUN_ID="manual__2026-11-26T02:00:00" run c3 rds-clone-create <"$T/other.json"
+jq -c '.snapshot.id = "production-db-before-upgrade" | .snapshot.type = "manual"' "$T/afsnap.out" >"$T/other.json"
+run c3 rds-clone-create <"$T/other.json"
 expect_rc 83
 err_has c3 "cannot be adopted"
+# the same name made by another run is not adopted either (the snapshot alone never
+# suffices), and never rolled back
+run c4 rds-clone-create -clone-id "$name" -run-id another-run <"$T/afsnap.out"
+expect_rc 83
+err_has c4 "dblab-rds-refresh:run-id is"
+case "$(status_of instances "$name")" in deleting|absent) fail "refused adoption touched the clone";; esac
+[ "$(calls_json | jq '[.calls[] | select(.action=="DeleteDBInstance")] | length')" = 0 ] || fail "a delete was sent"
+# a document of another pipeline is refused before anything is read from AWS
+jq -c '.pipeline = "billing-db"' "$T/afsnap.out" >"$T/otherpl.json"
+run c5 rds-clone-create <"$T/otherpl.json"
+expect_rc 65
+err_has c5 'pipeline "billing-db"'
+# a run id that no AWS tag value can hold: one line naming the source
+run c6 rds-clone-create -run-id 'a~b' <"$T/snap.out"
+expect_rc 64
+err_has c6 "-run-id: run id has '~'"
 [ "$(status_of instances "$name")" != deleting ] || fail "refused adoption deleted the clone"
 
 # an existing instance that is not ours: refused, untouched
@@ -48,7 +75,7 @@ run cap rds-clone-create -run-id capacity <"$T/snap.out"
 expect_rc 75
 err_has cap "InsufficientDBInstanceCapacity"
 err_has cap "RequestId"
-err_has cap "dblab-refresh-capacity-"
+err_has cap "dblab-refresh-production-db-capacity-"
 
 # throttling storm and 5xx during the create: retried, one clone
 fault '[{"type": "throttle", "action": "RestoreDBInstanceFromDBSnapshot", "count": 2},
@@ -81,7 +108,7 @@ expect_rc 143
 [ ! -s "$T/sig.out" ] || fail "SIGTERM: wrote a document"
 sleep 0.5
 for n in $(managed_left); do
-    case "$n" in dblab-refresh-sigterm-*) fail "SIGTERM left $n behind";; esac
+    case "$n" in dblab-refresh-production-db-sigterm-*) fail "SIGTERM left $n behind";; esac
 done
 err_has sig "roll-back"
 

@@ -70,8 +70,23 @@ run r2 rds-clone-delete -run-id "scheduled__2026-11-26T02:00:00+00:00" </dev/nul
 [ "$(jget r2 .deleted.alreadyGone)" = true ] || fail "-run-id twice: alreadyGone"
 run r3 rds-clone-delete -run-id "never-created" -grace 1s </dev/null; expect_rc 0
 [ "$(jget r3 .deleted.alreadyGone)" = true ] || fail "-run-id of no clone: alreadyGone"
-run r4 rds-clone-delete -run-id x -clone-id dblab-refresh-x </dev/null; expect_rc 64
-err_has r4 "give one of them"
+# -clone-id with -run-id (create's roll-back in a child): that name, proven to be
+# that run's clone; another run's clone of this pipeline is refused
+run c4 rds-clone-create -run-id run-four <"$T/snap.out"; expect_rc 0
+run r4 rds-clone-delete -clone-id "$(jget c4 .clone.id)" -run-id run-five </dev/null; expect_rc 83
+err_has r4 'dblab-rds-refresh:run-id is "run-four", this run is "run-five"'
+case "$(status_of instances "$(jget c4 .clone.id)")" in deleting|absent) fail "r4 deleted";; esac
+# the document names its run: a document whose runId is not the clone's is refused
+jq -c '.runId = "run-five"' "$T/c4.out" >"$T/c4-other-run.json"
+run r5 rds-clone-delete <"$T/c4-other-run.json"; expect_rc 83
+err_has r5 "dblab-rds-refresh:run-id"
+jq -c '.pipeline = "billing-db"' "$T/c4.out" >"$T/c4-other-pipeline.json"
+run r6 rds-clone-delete <"$T/c4-other-pipeline.json"; expect_rc 65
+err_has r6 'pipeline "billing-db"'
+run r7 rds-clone-delete -clone-id "$(jget c4 .clone.id)" -run-id run-four </dev/null; expect_rc 0
+[ "$(jget r7 .deleted.alreadyGone)" = false ] || fail "r7: alreadyGone"
+run r8 rds-clone-delete -run-id 'a b' </dev/null; expect_rc 64
+err_has r8 "-run-id: run id has"
 
 # an error that is not retryable: named, with AWS's code, message and RequestId
 run c2 rds-clone-create -run-id denied <"$T/snap.out"; expect_rc 0

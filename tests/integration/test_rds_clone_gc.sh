@@ -1,8 +1,11 @@
 #!/bin/bash
-# rds-clone-gc: deletes expired managed clones only (DeleteAfter passed, or older than
-# clone.maxAge / -max-age), over every page of instances and clusters; never an
-# -exclude NAME, never AutoDelete=false, never an unmanaged or prefix-less resource,
-# never the source; -dry-run lists; one failure does not stop the others.
+# rds-clone-gc: deletes expired managed clones of ITS pipeline only (DeleteAfter
+# passed, or older than clone.maxAge / -max-age), over every page of instances and
+# clusters; never an -exclude NAME, never AutoDelete=false, never an unmanaged or
+# prefix-less resource, never the source; other pipelines' clones (and those without
+# a pipeline tag) only with -all-pipelines and only by their own DeleteAfter, never by
+# this pipeline's age; -dry-run lists; one failure does not stop the others; the
+# report says why each managed clone was kept.
 set -eu
 # shellcheck source=tests/lib/rds_testlib.sh disable=SC2034  # RC is read by expect_rc
 . "$(dirname "$0")/../lib/rds_testlib.sh"
@@ -13,8 +16,12 @@ import datetime
 now = datetime.datetime.now(datetime.timezone.utc)
 def at(hours):
     return (now + datetime.timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M:%SZ")
-def managed(delete_after_h, auto="true"):
-    return {"ManagedBy": "dblab-rds-refresh", "AutoDelete": auto, "DeleteAfter": at(delete_after_h)}
+def managed(delete_after_h, auto="true", pipeline="production-db", source="production-db"):
+    t = {"ManagedBy": "dblab-rds-refresh", "AutoDelete": auto, "DeleteAfter": at(delete_after_h),
+         "dblab-rds-refresh:source": source}
+    if pipeline:
+        t["dblab-rds-refresh:pipeline"] = pipeline
+    return t
 def clone(name, age_h, tags, **kw):
     d = {"id": name, "engine": "postgres", "engineVersion": "16.4", "class": "db.t3.medium",
          "subnetGroup": "dblab-clones", "ageHours": age_h, "tags": tags}
@@ -30,6 +37,12 @@ f["instances"] += [
     clone("prod-reporting", 72, managed(-1)),                     # tags say ours, name does not
     clone("dblab-refresh-othertool", 72, {"ManagedBy": "terraform", "AutoDelete": "true",
                                           "DeleteAfter": at(-1)}),
+    # other pipelines in the same account
+    clone("dblab-refresh-billing-live", 72, managed(+47, pipeline="billing-db", source="billing-db")),
+    clone("dblab-refresh-billing-expired", 72, managed(-1, pipeline="billing-db", source="billing-db")),
+    clone("dblab-refresh-samename", 72, managed(-1, source="billing-db")),  # our name, not our source
+    clone("dblab-refresh-before-pipelines", 72, managed(-1, pipeline=None)),
+    clone("dblab-refresh-before-live", 72, managed(+47, pipeline=None)),
 ] + [clone("app-%03d" % i, 100, {"Team": "app"}) for i in range(110)]
 f["clusters"].append({"id": "dblab-refresh-aurora-old", "engine": "aurora-postgresql",
     "engineVersion": "16.4", "subnetGroup": "dblab-clones", "ageHours": 80,
@@ -46,6 +59,17 @@ run dry rds-clone-gc -dry-run -exclude dblab-refresh-current; expect_rc 0
 [ "$(jget dry '.deleted | length')" = 0 ] || fail "dry run deleted"
 [ "$(jget dry .dryRun)" = true ] || fail "dry run flag"
 [ "$(jget dry '.excluded | join(" ")')" = dblab-refresh-current ] || fail "dry run excluded"
+[ "$(jget dry .pipeline)" = production-db ] || fail "dry run: pipeline"
+[ "$(jget dry .allPipelines)" = false ] || fail "dry run: allPipelines"
+# every managed clone that stays is reported with its reason
+jget dry '.kept[] | select(.id=="dblab-refresh-billing-live") | .reason' | grep -q "another pipeline's clone" ||
+    fail "kept: $(jget dry -c .kept)"
+jget dry '.kept[] | select(.id=="dblab-refresh-before-pipelines") | .reason' | grep -q "no pipeline tag" ||
+    fail "kept: $(jget dry -c .kept)"
+jget dry '.kept[] | select(.id=="dblab-refresh-samename") | .reason' | grep -q "another source" ||
+    fail "kept: $(jget dry -c .kept)"
+jget dry '.kept[] | select(.id=="dblab-refresh-fresh") | .reason' | grep -q "not expired" ||
+    fail "kept: $(jget dry -c .kept)"
 n=$(calls_json | jq '[.calls[] | select(.action | test("^(Delete|Modify)"))] | length')
 [ "$n" = 0 ] || fail "dry run made $n changing call(s)"
 # every page of instances was read
@@ -89,6 +113,31 @@ fault '[{"type": "throttle", "action": "DescribeDBInstances", "count": 2},
         {"type": "http503", "action": "DescribeDBClusters", "count": 1}]'
 run gc5 rds-clone-gc; expect_rc 0
 [ "$(jget gc5 '[.deleted[]] | join(" ")')" = dblab-refresh-current ] || fail "gc5: $(jget gc5 .deleted)"
+
+# Whatever this pipeline's age (1 s), another pipeline's clones stay.
+others="dblab-refresh-billing-live dblab-refresh-billing-expired dblab-refresh-samename dblab-refresh-before-pipelines dblab-refresh-before-live"
+sed -i 's/^  tags:/  maxAge: 1s\n  tags:/' "$CFG"
+run gc6 rds-clone-gc; expect_rc 0
+[ "$(jget gc6 '[.found[] | select(.pipeline != "production-db")] | length')" = 0 ] || fail "gc6 found: $(jget gc6 .found)"
+run gc7 rds-clone-gc -max-age 1s; expect_rc 0
+[ "$(jget gc7 '[.found[] | select(.pipeline != "production-db")] | length')" = 0 ] || fail "gc7 found: $(jget gc7 .found)"
+[ "$(jget gc7 '[.kept[] | .id] | sort | join(" ")')" = "dblab-refresh-before-live dblab-refresh-before-pipelines dblab-refresh-billing-expired dblab-refresh-billing-live dblab-refresh-keep dblab-refresh-samename" ] ||
+    fail "gc7 kept: $(jget gc7 -c '[.kept[] | .id]')"
+for n in $others; do
+    [ "$(status_of instances "$n")" = available ] || fail "$n was touched: $(status_of instances "$n")"
+done
+# -all-pipelines: each by its OWN DeleteAfter, never by our 1 s
+run gc8 rds-clone-gc -all-pipelines; expect_rc 0
+[ "$(jget gc8 '[.deleted[]] | sort | join(" ")')" = "dblab-refresh-before-pipelines dblab-refresh-billing-expired dblab-refresh-samename" ] ||
+    fail "gc8 deleted: $(jget gc8 .deleted)"
+[ "$(jget gc8 .allPipelines)" = true ] || fail "gc8: allPipelines"
+jget gc8 '.found[] | select(.id=="dblab-refresh-billing-expired") | .reason' | grep -q "own DeleteAfter has passed" ||
+    fail "gc8 found: $(jget gc8 -c .found)"
+jget gc8 '.kept[] | select(.id=="dblab-refresh-billing-live") | .reason' | grep -q "own DeleteAfter is ahead" ||
+    fail "gc8 kept: $(jget gc8 -c .kept)"
+for n in dblab-refresh-billing-live dblab-refresh-before-live; do
+    [ "$(status_of instances "$n")" = available ] || fail "$n was touched: $(status_of instances "$n")"
+done
 
 check_calls
 echo ok

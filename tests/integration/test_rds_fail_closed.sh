@@ -69,6 +69,15 @@ for f in '{"type": "proxy-html", "service": "secretsmanager", "count": 100}' \
 done
 clear_faults
 
+# A clone id from a document passes the whole name rule: a NUL (cJSON would cut
+# the string there), upper case, a trailing hyphen -- 65, nothing deleted.
+for id in 'dblab-refresh-\u0000production-db' "$clone"'\u0000-evil' 'dblab-refresh-UPPER' 'dblab-refresh-'; do
+    printf '{"apiVersion": "dblab-rds-refresh/v1", "clone": {"id": "%s", "kind": "instance"}}\n' "$id" >"$T/bad-id.json"
+    run bad-id rds-clone-delete <"$T/bad-id.json"; expect_rc 65
+    [ "$(status_of instances "$clone")" = available ] || fail "clone id $id: the clone was touched"
+done
+err_has bad-id "clone.id"
+
 run d-end rds-clone-delete <"$T/c1.out"; expect_rc 0
 [ "$(jget d-end .deleted.alreadyGone)" = false ] || fail "final delete: alreadyGone"
 check_calls

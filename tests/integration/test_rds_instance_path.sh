@@ -21,7 +21,7 @@ run create rds-clone-create -run-id "scheduled__2026-11-26T02:00:00+00:00" <"$T/
 expect_rc 0
 validate create
 clone=$(jget create .clone.id)
-case "$clone" in dblab-refresh-scheduled-2026-11-26t02-*) ;; *) fail "clone name $clone";; esac
+[ "$clone" = dblab-refresh-production-db-scheduled-e4e201b134cca789 ] || fail "clone name $clone"
 [ "$(jget create .clone.kind)" = instance ] || fail "clone kind"
 [ "$(jget create .clone.adopted)" = false ] || fail "adopted"
 [ "$(jget create .runId)" = "scheduled__2026-11-26T02:00:00+00:00" ] || fail "runId"
@@ -35,7 +35,10 @@ calls_json | jq -e --arg c "$clone" '[.calls[] | select(.action=="RestoreDBInsta
     and ([.Tags[] | select(.Key=="ManagedBy" and .Value=="dblab-rds-refresh")] | length == 1)
     and ([.Tags[] | select(.Key=="AutoDelete" and .Value=="true")] | length == 1)
     and ([.Tags[] | select(.Key=="team" and .Value=="data-platform")] | length == 1)
-    and ([.Tags[] | select(.Key=="DeleteAfter")] | length == 1)' >/dev/null ||
+    and ([.Tags[] | select(.Key=="DeleteAfter")] | length == 1)
+    and ([.Tags[] | select(.Key=="dblab-rds-refresh:pipeline" and .Value=="production-db")] | length == 1)
+    and ([.Tags[] | select(.Key=="dblab-rds-refresh:source" and .Value=="production-db")] | length == 1)
+    and ([.Tags[] | select(.Key=="dblab-rds-refresh:run-id" and .Value=="scheduled__2026-11-26T02:00:00+00:00")] | length == 1)' >/dev/null ||
     { calls_json | jq '[.calls[] | select(.action=="RestoreDBInstanceFromDBSnapshot")][0].params' >&2; fail "restore parameters"; }
 
 run wait rds-clone-wait <"$T/create.out"

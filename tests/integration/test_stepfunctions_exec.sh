@@ -81,4 +81,7 @@ case " $(sfn_field busy "' '.join(d['states'])") " in *" CreateClone "*) fail "b
 dblab_emu_reset >/dev/null
 
 check_calls
+# The step function's role (deploy/sam/template.yaml) allows every call these runs made.
+aws_emu_get calls | /usr/bin/python3 "$RDS_TOP/tests/lib/iam_covers.py" StepFunctionRole ||
+    fail "the step function's role lacks an action the steps use"
 echo ok

@@ -25,6 +25,7 @@ import importlib.util
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 
@@ -193,7 +194,6 @@ def run_scenario(dag, sc, base_env, token, emus, run_id, config):
         fail("%s: clones left: %s (expected %s)" % (sc.name, left, "one" if sc.clone_left else "none"))
     if left:  # delete failed: the clone is still there; the next run's gc would take it
         env = dict(base_env, DBLAB_TOKEN=token)
-        import subprocess
         r = subprocess.run([os.path.join(BIN, "rds-clone-delete"), "-config", config, "-run-id",
                             dag.dag_id + "/" + run_id], env=env, stdin=subprocess.DEVNULL,
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)

@@ -10,8 +10,14 @@
    to delete or modify a database that is not a tagged dblab-refresh-* clone
    (production-db; an untagged dblab-refresh-x), and to create a clone without
    the ManagedBy request tag.
-2. The CronJob (deploy/k8s/cronjob.yaml): concurrencyPolicy Forbid, an IRSA
-   service account, non-root, a grace period above the driver's 25 s, a
+2. The CronJob (deploy/k8s/cronjob.yaml): every document valid against the
+   Kubernetes API types (kubernetes-models' OpenAPI validators, tests/lib/k8s-validate.js)
+   with no unknown field (tests/wrappers/k8s_schema.py, as kubectl --validate=strict);
+   this project's image (the Makefile's IMAGE at VERSION, no `command` overriding the
+   Dockerfile's ENTRYPOINT); its args accepted by the real driver (a -dry-run with the
+   manifest's args and its own ConfigMap, against the emulators, mount paths mapped
+   to temp dirs); concurrencyPolicy Forbid, restartPolicy Never, backoffLimit 0, an
+   IRSA service account, non-root, a grace period above the driver's 25 s, a
    writable /tmp under a read-only root filesystem, the token from a Secret.
 3. The Dockerfile: multi-stage, Debian slim, non-root, every file the build
    needs copied (the build stage is replayed here with exactly those files:
@@ -32,6 +38,7 @@ import tempfile
 import yaml
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "wrappers"))
+import k8s_schema  # noqa: E402
 import wraptest  # noqa: E402
 from wraptest import TOP, fail  # noqa: E402
 
@@ -224,8 +231,95 @@ def check_policy_refusals(policy):
 
 # ----------------------------------------------------------------------------- CronJob
 
-def check_cronjob():
+def check_k8s_schema(docs):
+    errors = []
+    for d in docs:
+        errors += k8s_schema.unknown_fields(d)
+    if errors:
+        fail("cronjob: fields Kubernetes does not have: " + "; ".join(errors))
+    r = subprocess.run(["node", os.path.join(TOP, "tests", "lib", "k8s-validate.js")],
+                       input=json.dumps(docs).encode(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    if r.returncode != 0:
+        fail("cronjob: not valid against the Kubernetes API types:\n" + r.stdout.decode()[-2000:])
+
+
+def makefile_image():
+    """(IMAGE, VERSION) as the Makefile builds the image."""
+    m = re.search(r"^IMAGE \?= (\S+)$", open(os.path.join(TOP, "Makefile")).read(), re.M)
+    if not m:
+        fail("Makefile: no IMAGE ?= NAME (the image `make image` builds)")
+    return m.group(1), open(os.path.join(TOP, "VERSION")).read().strip()
+
+
+def check_cronjob_image(container):
+    name, version = makefile_image()
+    image = container.get("image", "")
+    repo, _, tag = image.rpartition(":")
+    if repo.rsplit("/", 1)[-1] != name or tag != version:
+        fail("cronjob: image %r is not this project's %s:%s (make image-push)" % (image, name, version))
+    dockerfile = open(os.path.join(TOP, "Dockerfile")).read()
+    entry = re.findall(r"^ENTRYPOINT \[\"([^\"]+)\"", dockerfile, re.M)
+    if not entry or os.path.basename(entry[-1]) != "dblab-rds-refresh":
+        fail("Dockerfile: the ENTRYPOINT must be the driver")
+    if container.get("command") not in (None, [entry[-1]]):
+        fail("cronjob: command %r overrides the image's entrypoint" % container.get("command"))
+
+
+def check_cronjob_args(docs, container, tmp):
+    """The container's args, run by the real driver (-dry-run added) with the
+    manifest's own ConfigMap, its mounts mapped to temp dirs, against the emulators."""
+    pod = next(d for d in docs if d["kind"] == "CronJob")["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    vols = {v["name"]: v for v in pod.get("volumes", [])}
+    root = os.path.join(tmp, "pod")
+    os.makedirs(os.path.join(tmp, "k8s-emulators"))
+    emus = wraptest.Emulators(os.path.join(tmp, "k8s-emulators"))
+    try:
+        mapped = {}
+        for m in container.get("volumeMounts", []):
+            host = os.path.join(root, m["name"])
+            os.makedirs(host, exist_ok=True)
+            mapped[m["mountPath"]] = host
+            cm = vols[m["name"]].get("configMap")
+            if cm:
+                cmdoc = next(d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"] == cm["name"])
+                for key, text in cmdoc["data"].items():
+                    cfg = yaml.safe_load(text)
+                    cfg["dblab"]["apiEndpoint"] = emus.dblab_url  # the emulators stand in for
+                    cfg.setdefault("aws", {})["endpoint"] = emus.aws_url  # DBLab and AWS
+                    # The manifest's network placeholders filled in as a user does, with
+                    # the emulated account's names: the dry run's preflight checks them.
+                    cfg["clone"]["subnetGroup"] = "dblab-clones"
+                    cfg["clone"]["securityGroups"] = ["sg-0123456789abcdef0"]
+                    with open(os.path.join(host, key), "w") as f:
+                        yaml.safe_dump(cfg, f)
+
+        def host_path(a):
+            for mount, host in mapped.items():
+                if a == mount or a.startswith(mount.rstrip("/") + "/"):
+                    return host + a[len(mount.rstrip("/")):]
+            return a
+        args = [host_path(a) for a in container.get("args", [])] + ["-dry-run"]
+        env = {"PATH": "/usr/bin:/bin", "TMPDIR": mapped.get("/tmp", tmp), "DBLAB_TOKEN": emus.token,
+               "AWS_ACCESS_KEY_ID": emus.env["AWS_ACCESS_KEY_ID"],
+               "AWS_SECRET_ACCESS_KEY": emus.env["AWS_SECRET_ACCESS_KEY"]}
+        for e in container.get("env", []):
+            if "value" in e:
+                env[e["name"]] = e["value"]
+        r = subprocess.run([os.path.join(wraptest.BIN, "dblab-rds-refresh")] + args, env=env,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    finally:
+        emus.stop()
+    if r.returncode != 0:
+        fail("cronjob: the driver refuses the manifest's args %s (exit %d):\n%s"
+             % (container.get("args"), r.returncode, r.stderr.decode()[-2000:]))
+    if "-log-format" in args and args[args.index("-log-format") + 1] == "json":
+        for line in r.stderr.decode().splitlines():
+            json.loads(line)  # every log line is JSON, as the manifest asks
+
+
+def check_cronjob(tmp):
     docs = [d for d in yaml.safe_load_all(open(os.path.join(TOP, "deploy", "k8s", "cronjob.yaml"))) if d]
+    check_k8s_schema(docs)
     by_kind = {d["kind"]: d for d in docs}
     cj = by_kind.get("CronJob")
     sa = by_kind.get("ServiceAccount")
@@ -269,6 +363,8 @@ def check_cronjob():
         fail("cronjob: DBLAB_TOKEN must come from a Secret")
     if any(re.search(r"AWS_(ACCESS|SECRET)", n) for n in env):
         fail("cronjob: no static AWS keys with IRSA")
+    check_cronjob_image(c)
+    check_cronjob_args(docs, c, tmp)
 
 
 # ----------------------------------------------------------------------------- Dockerfile
@@ -345,8 +441,9 @@ def main():
         check_policy_refusals(policy)
         checked = check_policy_against_a_run(policy, tmp)
         print("ok: IAM policy allows every call of a run (%s) and refuses the rest" % ", ".join(checked))
-        check_cronjob()
-        print("ok: CronJob")
+        check_cronjob(tmp)
+        print("ok: CronJob (Kubernetes API types, no unknown field, this project's image, "
+              "args accepted by the driver)")
         if shutil.which("objdump") and shutil.which("dpkg"):
             check_dockerfile(tmp)
             print("ok: Dockerfile (build stage checked with make -n; image not built: no Docker engine here)")

@@ -71,7 +71,13 @@ variant() { # description sed-expression
     VARIANTS+=("$1")
 }
 variant "overlapping runs" 's/prohibit_overlap = true/prohibit_overlap = false/'
-variant "kill_timeout 60s" 's/kill_timeout = "25s"/kill_timeout = "60s"/'
+variant "kill_timeout 60s (cut to max_kill_timeout)" 's/kill_timeout = "30s"/kill_timeout = "60s"/'
+variant "kill_timeout 25s (no margin over the driver's budget)" 's/kill_timeout = "30s"/kill_timeout = "25s"/'
+variant "a misspelled attribute" 's/kill_timeout = "30s"/kill_timeout = "30s"\n      kill_timout = "30s"/'
+variant "an attribute of another block" 's/prohibit_overlap = true/prohibit_overlap = true\n    attempts = 0/'
+variant "an unknown logs field" 's/max_file_size = 10/max_file_size_mb = 10/'
+variant "an exec config without command" 's|command = "/usr/local/bin/dblab-rds-refresh"|cmd = "/usr/local/bin/dblab-rds-refresh"|'
+variant "a block as an attribute" 's/^    count = 1/    count { value = 1 }/'
 variant "kill_signal SIGINT" 's/kill_signal  = "SIGTERM"/kill_signal  = "SIGINT"/'
 variant "restarts" 's/attempts = 0/attempts = 2/'
 variant "a token in args" 's|"-log-format", "json",|"-log-format", "json", "-token", "x",|'

@@ -166,6 +166,58 @@ START_TEST(empty_value_is_absent)
 }
 END_TEST
 
+/* Issue 18, found by libFuzzer: an empty value on the last line without a final
+ * newline made cut_property_comment start past the terminator (ASan:
+ * heap-buffer-overflow). The same file with a final newline must read the same. */
+START_TEST(empty_value_at_end_of_file)
+{
+    files("[default]\ncli_pager=", NULL);
+    ck_get("default", "cli_pager", NULL);
+    ck_assert_int_eq(aws_ini_profile_exists("default"), 1);
+    files("[]\nng=", "[default]\nregion = eu-west-1\ncli_pager=");
+    ck_get("default", "ng", NULL);
+    ck_get("default", "region", "eu-west-1");
+    ck_get("default", "cli_pager", NULL);
+    files("[default]\nregion = us-east-1", NULL);  /* a value at the end, no newline */
+    ck_get("default", "region", "us-east-1");
+    files("[profile s]\ns3 =\n  a = b", NULL);     /* a continuation at the end */
+    ck_get("s", "s3", "a = b");
+    files("[default]\nregion = us-east-1 #", NULL);
+    ck_get("default", "region", "us-east-1");
+}
+END_TEST
+
+/* Files over AWS_INI_MAX_BYTES are refused with a line naming the file, and a
+ * lookup in them finds nothing (not the part before the cap). */
+START_TEST(size_cap)
+{
+    size_t n = AWS_INI_MAX_BYTES + 1;
+    char *big = malloc(n + 1);
+    ck_assert_ptr_nonnull(big);
+    memset(big, '#', n);
+    const char *head = "[default]\nregion = us-east-1\n";
+    memcpy(big, head, strlen(head));
+    big[n - 1] = '\n';
+    big[n] = '\0';
+    files(big, NULL);
+    struct err e = {0};
+    ck_assert_int_eq(aws_ini_check(&e), 78);
+    ck_assert_msg(strstr(e.msg, "AWS config file ") != NULL && strstr(e.msg, "/config: larger than "
+                  "1048576 bytes") != NULL, "%s", e.msg);
+    ck_get("default", "region", NULL);
+    ck_assert_int_eq(aws_ini_profile_exists("default"), 0);
+    files(NULL, big);
+    ck_assert_int_eq(aws_ini_check(&e), 78);
+    ck_assert_msg(strstr(e.msg, "AWS credentials file ") != NULL, "%s", e.msg);
+    big[n - 1] = '\0';     /* exactly at the cap: read */
+    files(big, NULL);
+    struct err ok = {0};
+    ck_assert_int_eq(aws_ini_check(&ok), 0);
+    ck_get("default", "region", "us-east-1");
+    free(big);
+}
+END_TEST
+
 START_TEST(missing_files)
 {
     files(NULL, NULL);
@@ -276,6 +328,8 @@ static Suite *aws_ini_suite(void)
     tcase_add_test(tc, later_wins_and_sections_merge);
     tcase_add_test(tc, continuation_lines);
     tcase_add_test(tc, empty_value_is_absent);
+    tcase_add_test(tc, empty_value_at_end_of_file);
+    tcase_add_test(tc, size_cap);
     tcase_add_test(tc, missing_files);
     tcase_add_test(tc, properties_before_any_section_and_garbage_ignored);
     tcase_add_test(tc, home_dot_aws);

@@ -13,73 +13,130 @@
 
 #define T_2026_11_26_020000 1795658400LL
 
+/* A clone of pipeline production-db (source production-db), run "run-1". */
 static void managed_tags(struct rds_tags *t)
 {
     memset(t, 0, sizeof *t);
     rds_tags_add(t, "ManagedBy", "dblab-rds-refresh");
     rds_tags_add(t, "AutoDelete", "true");
     rds_tags_add(t, "DeleteAfter", "2026-11-28T02:00:00Z");
+    rds_tags_add(t, "dblab-rds-refresh:source", "production-db");
+    rds_tags_add(t, "dblab-rds-refresh:pipeline", "production-db");
     rds_tags_add(t, "dblab-rds-refresh:snapshot", "rds:production-db-2026-11-25-03-10");
+    rds_tags_add(t, "dblab-rds-refresh:run-id", "run-1");
 }
 
-START_TEST(test_name_for_time)
+static const struct clone_owner production = {"production-db", "production-db", "production-db",
+                                               NULL, 0};
+
+START_TEST(test_pipeline_name)
 {
-    char name[CLONE_NAME_MAX + 1];
-    clone_name_for_time(T_2026_11_26_020000 + 3661, name, sizeof name);
-    ck_assert_str_eq(name, "dblab-refresh-20261126-030101");
-    struct err e;
-    err_clear(&e);
-    ck_assert_int_eq(clone_name_check(name, &e), 0);
+    ck_assert(clone_pipeline_ok("production-db"));
+    ck_assert(clone_pipeline_ok("a"));
+    ck_assert(clone_pipeline_ok("billing-db-2"));
+    ck_assert(!clone_pipeline_ok(""));
+    ck_assert(!clone_pipeline_ok(NULL));
+    ck_assert(!clone_pipeline_ok("Production-db"));
+    ck_assert(!clone_pipeline_ok("1db"));
+    ck_assert(!clone_pipeline_ok("a--b"));
+    ck_assert(!clone_pipeline_ok("a-"));
+    ck_assert(!clone_pipeline_ok("a_b"));
+    ck_assert(!clone_pipeline_ok("a b"));
+    char n64[65];
+    memset(n64, 'a', 64);
+    n64[64] = '\0';
+    ck_assert(!clone_pipeline_ok(n64));
+    n64[63] = '\0';
+    ck_assert(clone_pipeline_ok(n64));
+    char out[CLONE_PIPELINE_MAX + 1];
+    clone_pipeline_default("Production-DB", out, sizeof out);
+    ck_assert_str_eq(out, "production-db");
+    ck_assert(clone_pipeline_ok(out));
 }
 END_TEST
 
-START_TEST(test_name_for_run_id)
+/* Expected hashes computed outside C: python3 -c 'import hashlib;
+ * print(hashlib.sha256(b"production-db\0scheduled__2026-12-06T02:00:00+00:00").hexdigest()[:16])' */
+START_TEST(test_name_rule)
 {
-    char a[CLONE_NAME_MAX + 1], b[CLONE_NAME_MAX + 1], c[CLONE_NAME_MAX + 1];
+    char a[CLONE_NAME_MAX + 1], b[CLONE_NAME_MAX + 1];
     struct err e;
     err_clear(&e);
-    const char *airflow = "scheduled__2026-11-26T02:00:00+00:00";
-    clone_name_for_run_id(airflow, a, sizeof a);
-    clone_name_for_run_id(airflow, b, sizeof b);
+    const char *airflow = "scheduled__2026-12-06T02:00:00+00:00";
+    clone_name("production-db", airflow, a, sizeof a);
+    ck_assert_str_eq(a, "dblab-refresh-production-db-scheduled-7c10a96f0f1de50b");
+    clone_name("production-db", airflow, b, sizeof b);
     ck_assert_str_eq(a, b); /* deterministic: a retried step finds its clone */
     ck_assert_int_eq(clone_name_check(a, &e), 0);
-    ck_assert_int_eq(strncmp(a, "dblab-refresh-scheduled-2026-11-26t02-00-00-00", 45), 0);
     ck_assert_uint_le(strlen(a), CLONE_NAME_MAX);
 
-    /* Another run, another name, even when the slugs collide. */
-    clone_name_for_run_id("scheduled__2026-11-26T02:00:00+00:01", c, sizeof c);
-    ck_assert_str_ne(a, c);
-    clone_name_for_run_id("a_b", b, sizeof b);
-    clone_name_for_run_id("a-b", c, sizeof c);
-    ck_assert_str_ne(b, c);
-    ck_assert_int_eq(strncmp(b, "dblab-refresh-a-b-", 18), 0);
+    /* The same Airflow run_id in two pipelines (two DAGs): two names. */
+    clone_name("billing-db", airflow, b, sizeof b);
+    ck_assert_str_eq(b, "dblab-refresh-billing-db-scheduled-20-4311b66c9b82f817");
+    ck_assert_str_ne(a, b);
 
-    /* Nothing usable in the run id: the hash alone. */
-    clone_name_for_run_id("___ \xc3\xa9\xc3\xa9 !!", b, sizeof b);
-    ck_assert_int_eq(clone_name_check(b, &e), 0);
-    ck_assert_uint_eq(strlen(b), strlen(CLONE_PREFIX) + 8);
+    /* Two runs minted in the same second on two hosts: the random part differs. */
+    clone_name("production-db", "20261203T083027Z-0000000000000001", a, sizeof a);
+    clone_name("production-db", "20261203T083027Z-0000000000000002", b, sizeof b);
+    ck_assert_str_eq(a, "dblab-refresh-production-db-20261203t-b11ac43f4fda3942");
+    ck_assert_str_ne(a, b);
 
-    /* Long ids are cut, never past the limit, never ending in a hyphen. */
-    char longid[400];
-    memset(longid, 'x', sizeof longid - 1);
-    longid[sizeof longid - 1] = '\0';
-    longid[30] = '-';
-    longid[31] = '-';
-    clone_name_for_run_id(longid, b, sizeof b);
-    ck_assert_int_eq(clone_name_check(b, &e), 0);
-    ck_assert_uint_le(strlen(b), CLONE_NAME_MAX);
-    ck_assert_uint_ge(strlen(b), CLONE_NAME_MAX - 1); /* the cut hyphen */
-    for (int i = 0; i < 200; i++) {
-        char id[32];
-        snprintf(id, sizeof id, "%d-%d__--", i, i * 7);
-        clone_name_for_run_id(id, b, sizeof b);
+    /* The separator: ("ab", "c") and ("a", "bc") are different pairs. */
+    clone_name("ab", "c", a, sizeof a);
+    clone_name("a", "bc", b, sizeof b);
+    ck_assert_str_eq(a, "dblab-refresh-ab-c-6c032e631d39a14d");
+    ck_assert_str_eq(b, "dblab-refresh-a-bc-40bb547d936bbd31");
+
+    /* Nothing readable in the run id: pipeline and hash. */
+    clone_name("p", "___", a, sizeof a);
+    ck_assert_int_eq(clone_name_check(a, &e), 0);
+    ck_assert_uint_eq(strlen(a), strlen(CLONE_PREFIX) + 2 + 16);
+
+    /* The longest pipeline and run id: cut, never past the limit, never a double or
+     * trailing hyphen. */
+    char pl[CLONE_PIPELINE_MAX + 1], rid[257];
+    memset(pl, 'p', CLONE_PIPELINE_MAX);
+    pl[CLONE_PIPELINE_MAX] = '\0';
+    pl[13] = '-';
+    memset(rid, 'r', 256);
+    rid[256] = '\0';
+    rid[7] = '/';
+    rid[8] = '/';
+    clone_name(pl, rid, a, sizeof a);
+    ck_assert_msg(clone_name_check(a, &e) == 0, "%s: %s", a, e.msg);
+    ck_assert_uint_le(strlen(a), CLONE_NAME_MAX);
+    for (int i = 0; i < 300; i++) {
+        char id[40];
+        snprintf(id, sizeof id, "%d-%d__--/+:%d", i, i * 7, i % 3);
+        clone_name(i % 2 ? "a-b" : "production-db", id, b, sizeof b);
         ck_assert_msg(clone_name_check(b, &e) == 0, "%s -> %s: %s", id, b, e.msg);
     }
-    /* Nomad / Rundeck shapes */
-    clone_name_for_run_id("refresh/periodic-1795658400", b, sizeof b);
-    ck_assert_int_eq(strncmp(b, "dblab-refresh-refresh-periodic-1795658400-", 42), 0);
-    clone_name_for_run_id("12345", b, sizeof b);
-    ck_assert_int_eq(strncmp(b, "dblab-refresh-12345-", 20), 0);
+}
+END_TEST
+
+static int cmp_names(const void *x, const void *y)
+{
+    return strcmp((const char *)x, (const char *)y);
+}
+
+/* 200,000 runs of two pipelines that share their run ids, all started in the same
+ * second: every name distinct (64-bit H: a collision among n names has probability
+ * <= n^2 / 2^65, here about 1e-9). */
+START_TEST(test_name_no_collision)
+{
+    enum { N = 100000 };
+    char (*names)[CLONE_NAME_MAX + 1] = malloc(2 * N * sizeof *names);
+    ck_assert_ptr_nonnull(names);
+    for (int i = 0; i < N; i++) {
+        char rid[64];
+        snprintf(rid, sizeof rid, "20261203T083027Z-%016x", (unsigned)i * 2654435761u);
+        clone_name("production-db", rid, names[2 * i], sizeof names[0]);
+        clone_name("billing-db", rid, names[2 * i + 1], sizeof names[0]);
+    }
+    qsort(names, 2 * N, sizeof names[0], cmp_names);
+    for (int i = 1; i < 2 * N; i++)
+        ck_assert_msg(strcmp(names[i - 1], names[i]) != 0, "collision: %s", names[i]);
+    free(names);
 }
 END_TEST
 
@@ -106,59 +163,28 @@ START_TEST(test_name_check)
 }
 END_TEST
 
-START_TEST(test_run_id_from_env)
-{
-    const char *var;
-    unsetenv("AIRFLOW_CTX_DAG_RUN_ID");
-    unsetenv("NOMAD_JOB_ID");
-    unsetenv("NOMAD_ALLOC_ID");
-    unsetenv("RD_JOB_EXECID");
-    ck_assert_ptr_null(clone_run_id_from_env(&var));
-    ck_assert_ptr_null(var);
-    setenv("RD_JOB_EXECID", "4711", 1);
-    ck_assert_str_eq(clone_run_id_from_env(&var), "4711");
-    ck_assert_str_eq(var, "RD_JOB_EXECID");
-    setenv("NOMAD_ALLOC_ID", "5b0e-alloc", 1);
-    setenv("NOMAD_JOB_ID", "refresh", 1); /* the parent job: same every run, not used */
-    ck_assert_str_eq(clone_run_id_from_env(&var), "5b0e-alloc");
-    setenv("NOMAD_JOB_ID", "refresh/periodic-1795658400", 1);
-    ck_assert_str_eq(clone_run_id_from_env(&var), "refresh/periodic-1795658400");
-    setenv("AIRFLOW_CTX_DAG_RUN_ID", "manual__x", 1);
-    ck_assert_str_eq(clone_run_id_from_env(&var), "manual__x");
-    ck_assert_str_eq(var, "AIRFLOW_CTX_DAG_RUN_ID");
-    setenv("AIRFLOW_CTX_DAG_RUN_ID", "", 1); /* empty = unset */
-    ck_assert_str_eq(clone_run_id_from_env(&var), "refresh/periodic-1795658400");
-    unsetenv("AIRFLOW_CTX_DAG_RUN_ID");
-    unsetenv("NOMAD_JOB_ID");
-    unsetenv("NOMAD_ALLOC_ID");
-    unsetenv("RD_JOB_EXECID");
-}
-END_TEST
-
 START_TEST(test_tags_build)
 {
     struct config cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.clone.max_age = 48 * 3600;
+    cfg.source.identifier = "production-db";
+    cfg.clone.pipeline = "nightly";
     struct config_tag user[] = {{"team", "data"}, {"ManagedBy", "someone-else"},
-                                {"AutoDelete", "false"}};
+                                {"AutoDelete", "false"}, {"dblab-rds-refresh:pipeline", "x"}};
     cfg.clone.tags = user;
-    cfg.clone.n_tags = 3;
+    cfg.clone.n_tags = 4;
     struct rds_tags t = {NULL, 0};
-    clone_tags_build(&t, &cfg, "production-db", "rds:production-db-2026-11-25-03-10", "run-1",
-                     T_2026_11_26_020000);
+    clone_tags_build(&t, &cfg, "rds:production-db-2026-11-25-03-10", "run-1", T_2026_11_26_020000);
     ck_assert_str_eq(rds_tags_get(&t, "ManagedBy"), "dblab-rds-refresh");
     ck_assert_str_eq(rds_tags_get(&t, "AutoDelete"), "true");
     ck_assert_str_eq(rds_tags_get(&t, "DeleteAfter"), "2026-11-28T02:00:00Z");
     ck_assert_str_eq(rds_tags_get(&t, CLONE_TAG_SOURCE), "production-db");
+    ck_assert_str_eq(rds_tags_get(&t, CLONE_TAG_PIPELINE), "nightly");
     ck_assert_str_eq(rds_tags_get(&t, CLONE_TAG_SNAPSHOT), "rds:production-db-2026-11-25-03-10");
     ck_assert_str_eq(rds_tags_get(&t, CLONE_TAG_RUN_ID), "run-1");
     ck_assert_str_eq(rds_tags_get(&t, "team"), "data");
-    ck_assert_uint_eq(t.n, 7); /* the user's ManagedBy / AutoDelete never override ours */
-    rds_tags_free(&t);
-
-    clone_tags_build(&t, &cfg, "production-db", "s", NULL, T_2026_11_26_020000);
-    ck_assert_ptr_null(rds_tags_get(&t, CLONE_TAG_RUN_ID));
+    ck_assert_uint_eq(t.n, 8); /* the user's reserved keys never override ours */
     rds_tags_free(&t);
 }
 END_TEST
@@ -172,87 +198,203 @@ START_TEST(test_guard)
     struct rds_tags none = {NULL, 0};
     struct rds_tags other = {NULL, 0};
     rds_tags_add(&other, "ManagedBy", "terraform");
+    const struct clone_owner *o = &production;
 
-    ck_assert_int_eq(clone_guard_check("DB instance", "dblab-refresh-1", &t, "production-db", &e), 0);
+    ck_assert_int_eq(clone_guard_check("DB instance", "dblab-refresh-1", &t, o, &e), 0);
     /* an unrelated instance, even with our tags */
-    ck_assert_int_eq(clone_guard_check("DB instance", "billing-db", &t, "production-db", &e),
-                     DRR_EXIT_GUARD);
+    ck_assert_int_eq(clone_guard_check("DB instance", "billing-db", &t, o, &e), DRR_EXIT_GUARD);
     ck_assert_ptr_nonnull(strstr(e.msg, "billing-db"));
     /* the trap: our prefix, not our tag */
-    ck_assert_int_eq(clone_guard_check("DB instance", "dblab-refresh-legacy", &none,
-                                       "production-db", &e), DRR_EXIT_GUARD);
+    ck_assert_int_eq(clone_guard_check("DB instance", "dblab-refresh-legacy", &none, o, &e),
+                     DRR_EXIT_GUARD);
     ck_assert_ptr_nonnull(strstr(e.msg, "ManagedBy"));
-    ck_assert_int_eq(clone_guard_check("DB instance", "dblab-refresh-legacy", &other,
-                                       "production-db", &e), DRR_EXIT_GUARD);
-    ck_assert_int_eq(clone_guard_check("DB instance", "dblab-refresh-legacy", NULL,
-                                       "production-db", &e), DRR_EXIT_GUARD);
+    ck_assert_int_eq(clone_guard_check("DB instance", "dblab-refresh-legacy", &other, o, &e),
+                     DRR_EXIT_GUARD);
+    ck_assert_int_eq(clone_guard_check("DB instance", "dblab-refresh-legacy", NULL, o, &e),
+                     DRR_EXIT_GUARD);
     /* the source is refused whatever its name and tags say */
-    ck_assert_int_eq(clone_guard_check("DB instance", "dblab-refresh-src", &t, "dblab-refresh-src",
-                                       &e), DRR_EXIT_GUARD);
+    struct clone_owner src = {"dblab-refresh-src", NULL, NULL, NULL, 0};
+    ck_assert_int_eq(clone_guard_check("DB instance", "dblab-refresh-src", &t, &src, &e),
+                     DRR_EXIT_GUARD);
     ck_assert_ptr_nonnull(strstr(e.msg, "source"));
-    ck_assert_int_eq(clone_guard_check("DB instance", "DBLAB-REFRESH-SRC", &t, "dblab-refresh-src",
-                                       &e), DRR_EXIT_GUARD);
-    ck_assert_int_eq(clone_guard_check("DB instance", NULL, &t, "x", &e), DRR_EXIT_GUARD);
-    ck_assert_int_eq(clone_guard_check("DB instance", "", &t, "x", &e), DRR_EXIT_GUARD);
+    ck_assert_int_eq(clone_guard_check("DB instance", "DBLAB-REFRESH-SRC", &t, &src, &e),
+                     DRR_EXIT_GUARD);
+    ck_assert_int_eq(clone_guard_check("DB instance", NULL, &t, o, &e), DRR_EXIT_GUARD);
+    ck_assert_int_eq(clone_guard_check("DB instance", "", &t, o, &e), DRR_EXIT_GUARD);
     /* a prefix that only looks like ours */
-    ck_assert_int_eq(clone_guard_check("DB instance", "dblab-refreshx", &t, "x", &e), DRR_EXIT_GUARD);
+    ck_assert_int_eq(clone_guard_check("DB instance", "dblab-refreshx", &t, o, &e), DRR_EXIT_GUARD);
 
-    /* adoption: ours AND from the same snapshot */
-    ck_assert_int_eq(clone_adopt_check("DB instance", "dblab-refresh-1", &t, "production-db",
+    /* another pipeline's clone: refused, naming the tag that differs */
+    struct clone_owner billing = {"billing-db", "billing-db", "billing-db", NULL, 0};
+    ck_assert_int_eq(clone_guard_check("DB instance", "dblab-refresh-1", &t, &billing, &e),
+                     DRR_EXIT_GUARD);
+    ck_assert_ptr_nonnull(strstr(e.msg, "dblab-rds-refresh:pipeline is \"production-db\""));
+    ck_assert_ptr_nonnull(strstr(e.msg, "\"billing-db\""));
+    /* same pipeline name, another source */
+    struct clone_owner same_name = {"billing-db", "production-db", "billing-db", NULL, 0};
+    ck_assert_int_eq(clone_guard_check("DB instance", "dblab-refresh-1", &t, &same_name, &e),
+                     DRR_EXIT_GUARD);
+    ck_assert_ptr_nonnull(strstr(e.msg, "dblab-rds-refresh:source"));
+    /* the source tag compares case-insensitively (RDS identifiers do) */
+    struct clone_owner upper = {"PRODUCTION-DB", "production-db", "PRODUCTION-DB", NULL, 0};
+    ck_assert_int_eq(clone_guard_check("DB instance", "dblab-refresh-1", &t, &upper, &e), 0);
+    /* a named run: its run id must be on the clone */
+    struct clone_owner run1 = production, run2 = production;
+    run1.run_id = "run-1";
+    run2.run_id = "run-2";
+    ck_assert_int_eq(clone_guard_check("DB instance", "dblab-refresh-1", &t, &run1, &e), 0);
+    ck_assert_int_eq(clone_guard_check("DB instance", "dblab-refresh-1", &t, &run2, &e),
+                     DRR_EXIT_GUARD);
+    ck_assert_ptr_nonnull(strstr(e.msg, "dblab-rds-refresh:run-id is \"run-1\""));
+    /* a clone from before pipelines: managed, but no pipeline tag */
+    struct rds_tags old = {NULL, 0};
+    rds_tags_add(&old, "ManagedBy", "dblab-rds-refresh");
+    rds_tags_add(&old, "dblab-rds-refresh:source", "production-db");
+    ck_assert_int_eq(clone_guard_check("DB instance", "dblab-refresh-old", &old, o, &e),
+                     DRR_EXIT_GUARD);
+    ck_assert_ptr_nonnull(strstr(e.msg, "no dblab-rds-refresh:pipeline tag"));
+    /* ... except where the Go tool's own record names it (-go-state); a tagged
+     * clone of another pipeline or run is still refused there */
+    struct clone_owner go = production;
+    go.untagged_ok = 1;
+    ck_assert_int_eq(clone_guard_check("DB instance", "dblab-refresh-old", &old, &go, &e), 0);
+    ck_assert_int_eq(clone_guard_check("DB instance", "dblab-refresh-1", &t, &go, &e), 0);
+    struct clone_owner go_billing = billing;
+    go_billing.untagged_ok = 1;
+    ck_assert_int_eq(clone_guard_check("DB instance", "dblab-refresh-1", &t, &go_billing, &e),
+                     DRR_EXIT_GUARD);
+    ck_assert_int_eq(clone_guard_check("DB instance", "dblab-refresh-legacy", &none, &go, &e),
+                     DRR_EXIT_GUARD); /* ManagedBy still required */
+
+    /* adoption: this pipeline, this run AND the same snapshot */
+    ck_assert_int_eq(clone_adopt_check("DB instance", "dblab-refresh-1", &t, &run1,
                                        "rds:production-db-2026-11-25-03-10", &e), 0);
-    ck_assert_int_eq(clone_adopt_check("DB instance", "dblab-refresh-1", &t, "production-db",
+    ck_assert_int_eq(clone_adopt_check("DB instance", "dblab-refresh-1", &t, &run1,
                                        "rds:production-db-2026-11-26-03-10", &e), DRR_EXIT_GUARD);
     ck_assert_ptr_nonnull(strstr(e.msg, "2026-11-25"));
-    ck_assert_int_eq(clone_adopt_check("DB instance", "dblab-refresh-legacy", &none,
-                                       "production-db", "s", &e), DRR_EXIT_GUARD);
+    /* the snapshot alone never suffices: another run, another pipeline */
+    ck_assert_int_eq(clone_adopt_check("DB instance", "dblab-refresh-1", &t, &run2,
+                                       "rds:production-db-2026-11-25-03-10", &e), DRR_EXIT_GUARD);
     ck_assert_ptr_nonnull(strstr(e.msg, "cannot be adopted"));
+    ck_assert_ptr_nonnull(strstr(e.msg, "run-id"));
+    struct clone_owner billing1 = billing;
+    billing1.run_id = "run-1";
+    ck_assert_int_eq(clone_adopt_check("DB instance", "dblab-refresh-1", &t, &billing1,
+                                       "rds:production-db-2026-11-25-03-10", &e), DRR_EXIT_GUARD);
+    ck_assert_ptr_nonnull(strstr(e.msg, "pipeline"));
+    ck_assert_int_eq(clone_adopt_check("DB instance", "dblab-refresh-old", &old, &run1,
+                                       "rds:production-db-2026-11-25-03-10", &e), DRR_EXIT_GUARD);
+    /* adoption without a run is a programming error, never a pass */
+    ck_assert_int_eq(clone_adopt_check("DB instance", "dblab-refresh-1", &t, o,
+                                       "rds:production-db-2026-11-25-03-10", &e), DRR_EXIT_INTERNAL);
     rds_tags_free(&t);
     rds_tags_free(&other);
+    rds_tags_free(&old);
 }
 END_TEST
 
-START_TEST(test_gc_eligible)
+START_TEST(test_gc_judge)
 {
     const char *why;
+    int foreign;
     struct rds_tags t;
     managed_tags(&t); /* DeleteAfter 2026-11-28T02:00:00Z */
     int64_t now = T_2026_11_26_020000;
     int64_t created = now - 3600;
-    int64_t max_age = 48 * 3600;
-    ck_assert_int_eq(clone_gc_eligible("dblab-refresh-1", &t, created, "p", max_age, now, &why), 0);
-    ck_assert_str_eq(why, "not expired");
+    struct clone_gc_policy p = {&production, 0, 48 * 3600, now};
+    ck_assert_int_eq(clone_gc_judge("dblab-refresh-1", &t, created, &p, &foreign, &why),
+                     CLONE_GC_KEEP);
+    ck_assert_str_eq(why, "this pipeline's clone: not expired");
     /* DeleteAfter passed */
-    ck_assert_int_eq(clone_gc_eligible("dblab-refresh-1", &t, created, "p", max_age,
-                                       now + 2 * 86400, &why), 1);
-    ck_assert_str_eq(why, "DeleteAfter has passed");
+    p.now = now + 2 * 86400;
+    ck_assert_int_eq(clone_gc_judge("dblab-refresh-1", &t, created, &p, &foreign, &why),
+                     CLONE_GC_COLLECT);
+    ck_assert_str_eq(why, "this pipeline's clone: its DeleteAfter has passed");
+    ck_assert_int_eq(foreign, 0);
+    p.now = now;
     /* older than the maximum age (-max-age 30m) */
-    ck_assert_int_eq(clone_gc_eligible("dblab-refresh-1", &t, created, "p", 1800, now, &why), 1);
-    ck_assert_str_eq(why, "older than the maximum age");
+    p.max_age = 1800;
+    ck_assert_int_eq(clone_gc_judge("dblab-refresh-1", &t, created, &p, &foreign, &why),
+                     CLONE_GC_COLLECT);
+    ck_assert_str_eq(why, "this pipeline's clone: older than the maximum age");
     /* age unknown while creating (no InstanceCreateTime): only DeleteAfter decides */
-    ck_assert_int_eq(clone_gc_eligible("dblab-refresh-1", &t, 0, "p", 1800, now, &why), 0);
+    ck_assert_int_eq(clone_gc_judge("dblab-refresh-1", &t, 0, &p, &foreign, &why), CLONE_GC_KEEP);
     /* never the unmanaged, never the source, never AutoDelete=false */
-    ck_assert_int_eq(clone_gc_eligible("billing-db", &t, created, "p", 1, now + 9e6, &why), 0);
-    ck_assert_int_eq(clone_gc_eligible("dblab-refresh-1", &t, created, "dblab-refresh-1", 1,
-                                       now + 9e6, &why), 0);
+    p.max_age = 1;
+    p.now = now + 9000000;
+    ck_assert_int_eq(clone_gc_judge("billing-db", &t, created, &p, &foreign, &why),
+                     CLONE_GC_IGNORE);
+    struct clone_owner src = {"dblab-refresh-1", "production-db", "production-db", NULL, 0};
+    struct clone_gc_policy ps = {&src, 1, 1, now + 9000000};
+    ck_assert_int_eq(clone_gc_judge("dblab-refresh-1", &t, created, &ps, &foreign, &why),
+                     CLONE_GC_IGNORE);
+    p.now = now;
     struct rds_tags keep;
     memset(&keep, 0, sizeof keep);
     rds_tags_add(&keep, "ManagedBy", "dblab-rds-refresh");
     rds_tags_add(&keep, "AutoDelete", "false");
     rds_tags_add(&keep, "DeleteAfter", "2000-01-01T00:00:00Z");
-    ck_assert_int_eq(clone_gc_eligible("dblab-refresh-2", &keep, created, "p", 1, now, &why), 0);
+    rds_tags_add(&keep, "dblab-rds-refresh:pipeline", "production-db");
+    rds_tags_add(&keep, "dblab-rds-refresh:source", "production-db");
+    ck_assert_int_eq(clone_gc_judge("dblab-refresh-2", &keep, created, &p, &foreign, &why),
+                     CLONE_GC_KEEP);
     ck_assert_str_eq(why, "AutoDelete is not true");
     struct rds_tags none = {NULL, 0};
-    ck_assert_int_eq(clone_gc_eligible("dblab-refresh-legacy", &none, 1, "p", 1, now, &why), 0);
+    ck_assert_int_eq(clone_gc_judge("dblab-refresh-legacy", &none, 1, &p, &foreign, &why),
+                     CLONE_GC_IGNORE);
     /* an unparsable DeleteAfter does not make a clone eligible by itself */
     struct rds_tags bad;
     memset(&bad, 0, sizeof bad);
     rds_tags_add(&bad, "ManagedBy", "dblab-rds-refresh");
     rds_tags_add(&bad, "AutoDelete", "true");
     rds_tags_add(&bad, "DeleteAfter", "tomorrow");
-    ck_assert_int_eq(clone_gc_eligible("dblab-refresh-3", &bad, created, "p", max_age, now, &why), 0);
+    rds_tags_add(&bad, "dblab-rds-refresh:pipeline", "production-db");
+    rds_tags_add(&bad, "dblab-rds-refresh:source", "production-db");
+    p.max_age = 48 * 3600;
+    ck_assert_int_eq(clone_gc_judge("dblab-refresh-3", &bad, created, &p, &foreign, &why),
+                     CLONE_GC_KEEP);
+
+    /* Another pipeline's clone, whatever this pipeline's age (1 s): kept by default;
+     * with -all-pipelines only once its OWN DeleteAfter has passed. */
+    struct clone_owner billing = {"billing-db", "billing-db", "billing-db", NULL, 0};
+    struct clone_gc_policy pb = {&billing, 0, 1, now};
+    ck_assert_int_eq(clone_gc_judge("dblab-refresh-1", &t, created, &pb, &foreign, &why),
+                     CLONE_GC_KEEP);
+    ck_assert_ptr_nonnull(strstr(why, "another pipeline's clone"));
+    pb.now = now + 9000000;
+    ck_assert_int_eq(clone_gc_judge("dblab-refresh-1", &t, created, &pb, &foreign, &why),
+                     CLONE_GC_KEEP); /* expired, but not -all-pipelines */
+    pb.all_pipelines = 1;
+    pb.now = now;
+    ck_assert_int_eq(clone_gc_judge("dblab-refresh-1", &t, created, &pb, &foreign, &why),
+                     CLONE_GC_KEEP);
+    ck_assert_str_eq(why, "another pipeline's clone: its own DeleteAfter is ahead");
+    pb.now = now + 2 * 86400;
+    ck_assert_int_eq(clone_gc_judge("dblab-refresh-1", &t, created, &pb, &foreign, &why),
+                     CLONE_GC_COLLECT);
+    ck_assert_int_eq(foreign, 1);
+    /* ... and never by the caller's age when its DeleteAfter is not readable */
+    ck_assert_int_eq(clone_gc_judge("dblab-refresh-3", &bad, created, &pb, &foreign, &why),
+                     CLONE_GC_KEEP);
+    /* a clone from before pipelines (no pipeline tag): only -all-pipelines, own DeleteAfter */
+    struct rds_tags old = {NULL, 0};
+    rds_tags_add(&old, "ManagedBy", "dblab-rds-refresh");
+    rds_tags_add(&old, "AutoDelete", "true");
+    rds_tags_add(&old, "DeleteAfter", "2026-11-28T02:00:00Z");
+    rds_tags_add(&old, "dblab-rds-refresh:source", "production-db");
+    p.max_age = 1;
+    p.now = now + 2 * 86400;
+    ck_assert_int_eq(clone_gc_judge("dblab-refresh-old", &old, created, &p, &foreign, &why),
+                     CLONE_GC_KEEP);
+    ck_assert_ptr_nonnull(strstr(why, "no pipeline tag"));
+    p.all_pipelines = 1;
+    ck_assert_int_eq(clone_gc_judge("dblab-refresh-old", &old, created, &p, &foreign, &why),
+                     CLONE_GC_COLLECT);
+    ck_assert_int_eq(foreign, 1);
     rds_tags_free(&t);
     rds_tags_free(&keep);
     rds_tags_free(&bad);
+    rds_tags_free(&old);
 }
 END_TEST
 
@@ -305,13 +447,13 @@ END_TEST
 int main(void)
 {
     return run_suites(SUITE_OF_TESTS("clone", 0,
-                                     test_name_for_time,
-                                     test_name_for_run_id,
+                                     test_pipeline_name,
+                                     test_name_rule,
+                                     test_name_no_collision,
                                      test_name_check,
-                                     test_run_id_from_env,
                                      test_tags_build,
                                      test_guard,
-                                     test_gc_eligible,
+                                     test_gc_judge,
                                      test_poll_schedule),
                       NULL);
 }

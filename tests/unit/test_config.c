@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "check_main.h"
 #include "config.h"
@@ -92,6 +93,93 @@ static char *load_file_logged(const char *yaml, mode_t mode);
         ck_assert_msg(strstr(e.msg, (substr)) != NULL, "message '%s' lacks '%s'", e.msg, (substr)); \
         ck_assert_msg(strchr(e.msg, '\n') == NULL, "multi-line message '%s'", e.msg); \
     } while (0)
+
+/* ---- trust in the file (the ssh rule) ---------------------------------- */
+
+static int load_file_mode(const char *name, mode_t mode, uid_t uid)
+{
+    char *y = yaml_with(NULL, NULL, NULL, NULL);
+    char *path = tmp_write(dir, name, y);
+    free(y);
+    ck_assert_int_eq(chmod(path, mode), 0);
+    if (uid != (uid_t)-1)
+        ck_assert_int_eq(chown(path, uid, (gid_t)-1), 0);
+    config_free(&cfg);
+    memset(&e, 0, sizeof e);
+    int rc = config_load(path, &cfg, &e);
+    free(path);
+    return rc;
+}
+
+START_TEST(config_file_trust)
+{
+    uid_t me = geteuid();
+    ck_ok(load_file_mode("ok.yaml", 0600, (uid_t)-1));
+    ck_ok(load_file_mode("ok2.yaml", 0644, (uid_t)-1));
+    /* group-writable but the user's own (a user private group): fine */
+    ck_ok(load_file_mode("g.yaml", 0664, (uid_t)-1));
+    ck_fail(load_file_mode("w.yaml", 0666, (uid_t)-1), "w.yaml: writable by others (mode 0666); "
+            "refusing it: whoever can change it can point dblab.apiEndpoint or aws.endpoint");
+    ck_fail(load_file_mode("w2.yaml", 0602, (uid_t)-1), "writable by others (mode 0602)");
+    if (me == 0) {
+        /* root: another user's file is refused, writable by group or not */
+        ck_fail(load_file_mode("other.yaml", 0664, 4242), "writable by group");
+        ck_fail(load_file_mode("other2.yaml", 0644, 4242),
+                "owned by uid 4242: running as root, what another user can change is refused");
+    }
+
+    /* the directory: world-writable is refused, unless sticky (/tmp) */
+    char *path = tmp_write(dir, "in-dir.yaml", "source:\n");
+    ck_assert_int_eq(chmod(dir, 0777), 0);
+    config_free(&cfg);
+    memset(&e, 0, sizeof e);
+    ck_fail(config_load(path, &cfg, &e), "in-dir.yaml: its directory");
+    ck_assert_msg(strstr(e.msg, "is writable by others (mode 0777); refusing the file") != NULL,
+                  "%s", e.msg);
+    ck_assert_int_eq(chmod(dir, 01777), 0);
+    char *y = yaml_with(NULL, NULL, NULL, NULL);
+    free(path);
+    path = tmp_write(dir, "sticky.yaml", y);
+    free(y);
+    config_free(&cfg);
+    memset(&e, 0, sizeof e);
+    ck_ok(config_load(path, &cfg, &e));
+    ck_assert_int_eq(chmod(dir, 0700), 0);
+    free(path);
+}
+END_TEST
+
+/* Plain http:// to another host would carry the token in clear. */
+START_TEST(dblab_plain_http)
+{
+    ck_fail(load("source:\n  type: rds\n  identifier: x\nclone:\n  instanceClass: db.t3.small\n"
+                 "dblab:\n  apiEndpoint: http://dblab.internal:2345\n  token: t\naws:\n"
+                 "  region: us-east-1\n"),
+            "c.yaml:7:16: dblab.apiEndpoint: plain http:// to a host that is not this machine "
+            "would send the token in clear");
+    ck_ok(load("source:\n  type: rds\n  identifier: x\nclone:\n  instanceClass: db.t3.small\n"
+               "dblab:\n  apiEndpoint: http://dblab.internal:2345\n  token: t\n  insecure: true\n"
+               "aws:\n  region: us-east-1\n"));
+    const char *local[] = {"http://127.0.0.1:2345", "http://localhost", "http://[::1]:80/x",
+                           "http://127.10.0.3/"};
+    for (size_t i = 0; i < sizeof local / sizeof local[0]; i++) {
+        char *y = NULL;
+        ck_assert_int_ge(asprintf(&y, "source:\n  type: rds\n  identifier: x\nclone:\n"
+                                  "  instanceClass: db.t3.small\ndblab:\n  apiEndpoint: %s\n"
+                                  "  token: t\naws:\n  region: us-east-1\n", local[i]), 0);
+        ck_ok(load(y));
+        free(y);
+    }
+    ck_fail(load("source:\n  type: rds\n  identifier: x\nclone:\n  instanceClass: db.t3.small\n"
+                 "dblab:\n  apiEndpoint: http://127.evil.example\n  token: t\naws:\n"
+                 "  region: us-east-1\n"), "plain http://");
+    /* a token that would inject headers (YAML's "\r\n" escapes) */
+    ck_fail(load("source:\n  type: rds\n  identifier: x\nclone:\n  instanceClass: db.t3.small\n"
+                 "dblab:\n  apiEndpoint: https://h\n  token: \"abc\\r\\nX-Injected: yes\"\n"
+                 "aws:\n  region: us-east-1\n"),
+            "c.yaml:8:10: dblab.token: contains a control character (byte 0x0d at offset 3)");
+}
+END_TEST
 
 /* ---- valid configurations -------------------------------------------- */
 
@@ -711,6 +799,37 @@ START_TEST(warnings)
 }
 END_TEST
 
+START_TEST(pipeline_name)
+{
+    /* default: the source identifier, lower case */
+    ck_ok(load_with(NULL, NULL, NULL, NULL));
+    ck_assert_str_eq(cfg.clone.pipeline, "production-db");
+    ck_ok(load("source:\n  type: rds\n  identifier: Production-DB\nclone:\n  instanceClass: db.t3.medium\n"
+               "dblab:\n  apiEndpoint: https://d.example.com\n  token: t\naws:\n  region: us-east-1\n"));
+    ck_assert_str_eq(cfg.clone.pipeline, "production-db");
+    ck_ok(load_with(NULL, "  pipeline: nightly-billing\n", NULL, NULL));
+    ck_assert_str_eq(cfg.clone.pipeline, "nightly-billing");
+    setenv("DRR_TEST_VAR", "from-env", 1);
+    ck_ok(load_with(NULL, "  pipeline: ${DRR_TEST_VAR}\n", NULL, NULL));
+    ck_assert_str_eq(cfg.clone.pipeline, "from-env");
+    /* one line naming the key, with the file position */
+    ck_fail(load_with(NULL, "  pipeline: Nightly\n", NULL, NULL),
+            "c.yaml:6:13: clone.pipeline: \"Nightly\" is not a pipeline name");
+    ck_fail(load_with(NULL, "  pipeline: a--b\n", NULL, NULL), "clone.pipeline:");
+    ck_fail(load_with(NULL, "  pipeline: a_b\n", NULL, NULL), "clone.pipeline:");
+    ck_fail(load_with(NULL, "  pipeline: 9lives\n", NULL, NULL), "clone.pipeline:");
+    ck_fail(load_with(NULL, "  pipeline: [a]\n", NULL, NULL), "clone.pipeline:");
+    ck_fail(load_with(NULL, "  pipeline: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
+                      NULL, NULL), "1-63");
+    /* the effective configuration shows it */
+    ck_ok(load_with(NULL, "  pipeline: nightly\n", NULL, NULL));
+    cJSON *j = config_to_json(&cfg);
+    const cJSON *c = cJSON_GetObjectItemCaseSensitive(j, "clone");
+    ck_assert_str_eq(cJSON_GetObjectItemCaseSensitive(c, "pipeline")->valuestring, "nightly");
+    cJSON_Delete(j);
+}
+END_TEST
+
 START_TEST(tags)
 {
     ck_fail(load_with(NULL, "  tags: [a, b]\n", NULL, NULL),
@@ -718,6 +837,9 @@ START_TEST(tags)
     ck_fail(load_with(NULL, "  tags:\n    aws:foo: x\n", NULL, NULL), "clone.tags.aws:foo: reserved tag name");
     ck_fail(load_with(NULL, "  tags:\n    ManagedBy: me\n", NULL, NULL), "clone.tags.ManagedBy: reserved tag name");
     ck_fail(load_with(NULL, "  tags:\n    a: [1]\n", NULL, NULL), "clone.tags.a: tag value must be a single value");
+    /* a user tag cannot claim another pipeline or run */
+    ck_fail(load_with(NULL, "  tags:\n    dblab-rds-refresh:pipeline: billing-db\n", NULL, NULL),
+            "clone.tags.dblab-rds-refresh:pipeline: reserved tag name");
     setenv("DRR_TEST_VAR", "from-env", 1);
     ck_ok(load_with(NULL, "  tags:\n    owner: ${DRR_TEST_VAR}\n", NULL, NULL));
     ck_assert_str_eq(cfg.clone.tags[0].value, "from-env");
@@ -805,6 +927,19 @@ START_TEST(env_expansion_in_config)
     ck_fail(load_with("  dbName: \"${OPEN\"\n", NULL, NULL, NULL), "unterminated \"${\"");
     ck_ok(load_with("  dbName: a$$b\n", NULL, NULL, NULL));
     ck_assert_str_eq(cfg.source.db_name, "a$b");
+    /* issue 17: $VAR without braces, as Go's os.ExpandEnv (the Go original
+     * expands its whole config file); unset stays an error, not "" */
+    setenv("DBLAB_TOKEN", "token-bare", 1);
+    ck_ok(load("source:\n  type: rds\n  identifier: x\nclone:\n  instanceClass: db.t3.small\n"
+               "dblab:\n  apiEndpoint: https://h\n  token: $DBLAB_TOKEN\naws:\n  region: us-east-1\n"));
+    ck_assert_str_eq(cfg.dblab.token, "token-bare");
+    unsetenv("DBLAB_TOKEN");
+    ck_fail(load("source:\n  type: rds\n  identifier: x\nclone:\n  instanceClass: db.t3.small\n"
+                 "dblab:\n  apiEndpoint: https://h\n  token: $DBLAB_TOKEN\naws:\n  region: us-east-1\n"),
+            "c.yaml:8:10: dblab.token: environment variable DBLAB_TOKEN is not set");
+    ck_fail(load_with("  dbName: pa$word\n", NULL, NULL, NULL),
+            "source.dbName: environment variable word is not set (set it, or write ${word:-default}; "
+            "$$ is a literal '$')");
     /* a set-but-empty variable in a required key */
     setenv("DBLAB_TOKEN", "", 1);
     ck_fail(load("source:\n  type: rds\n  identifier: x\nclone:\n  instanceClass: db.t3.small\n"
@@ -831,7 +966,11 @@ START_TEST(env_expand_function)
         { "${DRR_TEST_UNSET:-a:-b}", "a:-b" },
         { "$$", "$" },
         { "$${DRR_TEST_VAR}", "${DRR_TEST_VAR}" },
-        { "pa$word$", "pa$word$" },
+        { "pa$$word$", "pa$word$" },
+        { "$DRR_TEST_VAR", "value" },
+        { "$DRR_TEST_VAR-x.$DRR_TEST_VAR", "value-x.value" },
+        { "a $ b", "a $ b" },
+        { "${DRR_TEST_UNSET:-$HOME}", "$HOME" },      /* a default is literal */
         { "$", "$" },
         { "", "" },
     };
@@ -858,6 +997,94 @@ START_TEST(env_expand_function)
     ck_assert_int_eq(env_expand("${DRR_TEST_VAR}", &out, &missing), 0);
     ck_assert_str_eq(out, "${DRR_TEST_UNSET}");
     free(out);
+}
+END_TEST
+
+/* Go's expand tests (src/os/env_test.go, expandTests and testGetenv), through
+ * env_expand_with and the same mapping. testGetenv returns "" for any other
+ * name; here such a name is unset, which is an error -- Go's cases that rely
+ * on it are listed below with this project's answer. */
+static const char *go_test_getenv(const char *s, void *ctx)
+{
+    (void)ctx;
+    static const char *const vars[][2] = {
+        { "*", "all the args" }, { "#", "NARGS" }, { "$", "PID" }, { "1", "ARGUMENT1" },
+        { "HOME", "/usr/gopher" }, { "H", "(Value of H)" }, { "home_1", "/usr/foo" },
+        { "_", "underscore" },
+    };
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
+        if (strcmp(s, vars[i][0]) == 0)
+            return vars[i][1];
+    return NULL;
+}
+
+START_TEST(env_expand_go_cases)
+{
+    /* Go's expandTests where this project gives Go's answer. */
+    static const struct { const char *in, *out; } same[] = {
+        { "", "" },
+        { "$*", "all the args" },
+        { "${*}", "all the args" },
+        { "$1", "ARGUMENT1" },
+        { "${1}", "ARGUMENT1" },
+        { "now is the time", "now is the time" },
+        { "$HOME", "/usr/gopher" },
+        { "$home_1", "/usr/foo" },
+        { "${HOME}", "/usr/gopher" },
+        { "${H}OME", "(Value of H)OME" },
+        { "start$+middle$^end$", "start$+middle$^end$" },
+        { "$", "$" },
+        { "$}", "$}" },
+        /* not in Go's table, same rules: */
+        { "$_", "underscore" },
+        { "$1abc", "ARGUMENT1abc" },     /* a digit is a one-character name */
+        { "$#", "NARGS" },
+        { "${#}", "NARGS" },
+    };
+    /* Go's expandTests where this project differs on purpose: "$$" is a
+     * literal '$' (Go: the variable "$"). */
+    static const struct { const char *in, *out; } differ[] = {
+        { "$$", "$" },                                               /* Go: PID */
+        { "A$$$#$1$H$home_1*B", "A$NARGSARGUMENT1(Value of H)/usr/foo*B" },
+                                                /* Go: APIDNARGSARGUMENT1(Value of H)/usr/foo*B */
+        { "mixed$|bag$$$", "mixed$|bag$$" },                         /* Go: mixed$|bagPID$ */
+    };
+    char *out, *missing;
+    for (size_t i = 0; i < sizeof same / sizeof same[0]; i++) {
+        ck_assert_msg(env_expand_with(same[i].in, go_test_getenv, NULL, &out, &missing, NULL) == 0,
+                      "case %s", same[i].in);
+        ck_assert_msg(strcmp(out, same[i].out) == 0, "%s -> %s, want %s", same[i].in, out,
+                      same[i].out);
+        free(out);
+    }
+    for (size_t i = 0; i < sizeof differ / sizeof differ[0]; i++) {
+        ck_assert_int_eq(env_expand_with(differ[i].in, go_test_getenv, NULL, &out, &missing, NULL), 0);
+        ck_assert_msg(strcmp(out, differ[i].out) == 0, "%s -> %s, want %s", differ[i].in, out,
+                      differ[i].out);
+        free(out);
+    }
+    /* Go eats "${" and "${}" (invalid syntax); here both are errors. */
+    ck_assert_int_eq(env_expand_with("${", go_test_getenv, NULL, &out, &missing, NULL), -2);
+    ck_assert_ptr_nonnull(strstr(missing, "unterminated"));
+    free(missing);
+    ck_assert_int_eq(env_expand_with("${}", go_test_getenv, NULL, &out, &missing, NULL), -2);
+    ck_assert_ptr_nonnull(strstr(missing, "invalid variable reference \"${}\""));
+    free(missing);
+    /* Go gives "" for an unset name; here it is an error naming it. */
+    ck_assert_int_eq(env_expand_with("pa$word", go_test_getenv, NULL, &out, &missing, NULL), -1);
+    ck_assert_ptr_null(out);
+    ck_assert_str_eq(missing, "word");
+    free(missing);
+    ck_assert_int_eq(env_expand_with("x$2", go_test_getenv, NULL, &out, &missing, NULL), -1);
+    ck_assert_str_eq(missing, "2");
+    free(missing);
+    int refs = -1;
+    ck_assert_int_eq(env_expand_with("$$ and ${1:-d} $H", go_test_getenv, NULL, &out, NULL, &refs), 0);
+    ck_assert_str_eq(out, "$ and ARGUMENT1 (Value of H)");
+    ck_assert_int_eq(refs, 2);
+    free(out);
+    ck_assert_int_eq(env_has_reference("pa$$word"), 0);
+    ck_assert_int_eq(env_has_reference("$DRR_TEST_UNSET_X"), 1);
 }
 END_TEST
 
@@ -1101,10 +1328,12 @@ static Suite *config_suite(void)
     tcase_add_test(tc, tags);
     tcase_add_test(tc, relative_paths);
     tcase_add_test(tc, warnings);
+    tcase_add_test(tc, pipeline_name);
     tcase_add_test(tc, secret_references);
     tcase_add_test(tc, json_redacts_secrets);
     tcase_add_test(tc, env_expansion_in_config);
     tcase_add_test(tc, env_expand_function);
+    tcase_add_test(tc, env_expand_go_cases);
     tcase_add_test(tc, region_resolution);
     tcase_add_test(tc, profile_checks);
     tcase_add_test(tc, endpoint_resolution);
@@ -1116,6 +1345,8 @@ static Suite *config_suite(void)
     tcase_add_test(tv, suggestions);
     tcase_add_checked_fixture(tv, setup, teardown);
     tcase_add_test(tv, mutations_never_crash);
+    tcase_add_test(tv, config_file_trust);
+    tcase_add_test(tv, dblab_plain_http);
     tcase_set_timeout(tv, 60);
     suite_add_tcase(s, tv);
     return s;

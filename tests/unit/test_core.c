@@ -20,6 +20,7 @@
 #include "exitcodes.h"
 #include "http.h"
 #include "log.h"
+#include "secrets.h"
 #include "signals.h"
 
 START_TEST(buf_grows_and_detaches)
@@ -203,6 +204,75 @@ START_TEST(log_lines_are_redacted_text_and_json)
 }
 END_TEST
 
+/* A remote message's control characters are shown, never obeyed, in text lines;
+ * JSON lines carry them escaped by cJSON. */
+START_TEST(log_text_lines_escape_control_characters)
+{
+    char *out = NULL;
+    size_t outlen = 0;
+    FILE *f = open_memstream(&out, &outlen);
+    clock_set(fixed_now, NULL);
+    log_set_stream(f);
+    log_init("unit", LOG_FORMAT_TEXT, LOG_LEVEL_INFO);
+    log_error("DBLab: %s", "boom \x1b[2J\x1b]0;owned\x07 bell\x7f c1 \xc2\x9b" "31m tab\tend \xc3\xa9");
+    log_init("unit", LOG_FORMAT_JSON, LOG_LEVEL_INFO);
+    log_error("DBLab: %s", "json \x1b[2J");
+    fflush(f);
+    ck_assert_ptr_null(memchr(out, 0x1b, outlen));
+    ck_assert_ptr_null(memchr(out, 0x07, outlen));
+    ck_assert_ptr_null(memchr(out, 0x7f, outlen));
+    ck_assert_ptr_null(strstr(out, "\xc2\x9b"));
+    ck_assert_ptr_nonnull(strstr(out, "ERROR unit: DBLab: boom \\x1b[2J\\x1b]0;owned\\x07 bell\\x7f "
+                                      "c1 \\u009b31m tab end \xc3\xa9\n"));
+    ck_assert_ptr_nonnull(strstr(out, "\"msg\":\"DBLab: json \\u001b[2J\""));
+    log_set_stream(NULL);
+    clock_set(NULL, NULL);
+    fclose(f);
+    free(out);
+}
+END_TEST
+
+/* CR/LF (or any control character) in a header value is refused before
+ * anything is sent, naming the header and never the value. */
+START_TEST(http_refuses_control_characters_in_headers)
+{
+    ck_assert_ptr_null(http_header_bad_byte("AKIAEXAMPLE/abc+def= x"));
+    ck_assert_ptr_null(http_header_bad_byte(""));
+    const char *v = "tok\r\nX-Injected: yes";
+    ck_assert_ptr_eq(http_header_bad_byte(v), v + 3);
+    ck_assert_ptr_nonnull(http_header_bad_byte("a\tb"));
+    ck_assert_ptr_nonnull(http_header_bad_byte("a\x7f"));
+    struct http_client *c = http_client_new(NULL, 2000, 5000);
+    struct http_header h[] = {{"Verification-Token", "s3cret\r\nX-Injected: yes"}};
+    struct http_request req = {"GET", "http://127.0.0.1:1/x", h, 1, NULL, 0, 0};
+    struct http_response resp = {0};
+    struct err e = {0};
+    ck_assert_int_eq(http_do(c, &req, &resp, &e), DRR_EXIT_CONFIG);
+    ck_assert_ptr_nonnull(strstr(e.msg, "the Verification-Token header would contain a control "
+                                        "character (byte 0x0d at offset 6); nothing was sent"));
+    ck_assert_ptr_null(strstr(e.msg, "s3cret"));
+    http_response_free(&resp);
+    http_client_free(c);
+    http_global_cleanup();
+}
+END_TEST
+
+/* Exactly one trailing newline of a secret made from a file goes. */
+START_TEST(secret_loses_one_trailing_newline)
+{
+    const struct { const char *in, *out; } cases[] = {
+        {"tok\n", "tok"}, {"tok\r\n", "tok"}, {"tok\n\n", "tok\n"}, {"tok\r\n\r\n", "tok\r\n"},
+        {"tok", "tok"}, {"tok\r", "tok\r"}, {"\n", ""}, {"", ""}, {"t\nok\n", "t\nok"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *s = xstrdup(cases[i].in);
+        secret_strip_newline(s);
+        ck_assert_str_eq(s, cases[i].out);
+        free(s);
+    }
+}
+END_TEST
+
 START_TEST(clock_rfc3339_round_trip)
 {
     int64_t t;
@@ -370,6 +440,9 @@ static Suite *core_suite(void)
     tcase_add_test(tc, redaction_of_registered_secrets);
     tcase_add_test(tc, redaction_of_sensitive_fields);
     tcase_add_test(tc, log_lines_are_redacted_text_and_json);
+    tcase_add_test(tc, log_text_lines_escape_control_characters);
+    tcase_add_test(tc, http_refuses_control_characters_in_headers);
+    tcase_add_test(tc, secret_loses_one_trailing_newline);
     tcase_add_test(tc, clock_rfc3339_round_trip);
     tcase_add_test(tc, signals_interrupt_sleep);
     tcase_add_test(tc, http_round_trip_and_headers);

@@ -126,6 +126,16 @@ static const struct bad_case bad_status[] = {
     { "{\"retrieving\":{\"mode\":\"logical\",\"status\":\"failed\","
       "\"alerts\":{\"refresh_failed\":{\"count\":\"2\"}}}}",
       "retrieving.alerts.refresh_failed.count: expected a number, got a string" },
+    /* issue 18, found by libFuzzer: 1e300 was cast to long long (UBSan) */
+    { "{\"retrieving\":{\"mode\":\"logical\",\"status\":\"failed\","
+      "\"alerts\":{\"refresh_failed\":{\"count\":1e300}}}}",
+      "retrieving.alerts.refresh_failed.count: expected a whole number, got 1e+300" },
+    { "{\"retrieving\":{\"mode\":\"logical\",\"status\":\"failed\","
+      "\"alerts\":{\"refresh_failed\":{\"count\":-1e19}}}}",
+      "retrieving.alerts.refresh_failed.count: expected a whole number, got -1e+19" },
+    { "{\"retrieving\":{\"mode\":\"logical\",\"status\":\"failed\","
+      "\"alerts\":{\"refresh_failed\":{\"count\":2.5}}}}",
+      "retrieving.alerts.refresh_failed.count: expected a whole number, got 2.5" },
     { "{\"retrieving\":{\"mode\":\"logical\",\"status\":\"failed\","
       "\"alerts\":{\"refresh_failed\":{\"lastSeen\":\"yesterday\"}}}}",
       "retrieving.alerts.refresh_failed.lastSeen: invalid time \"yesterday\"" },

@@ -65,13 +65,16 @@ static void fake_rds(const struct hstub_request *req, struct hstub_reply *reply,
                         "<DescribeDBInstancesResponse " NS "><DescribeDBInstancesResult><DBInstances>"
                         "<DBInstance><DBInstanceIdentifier>dblab-refresh-x</DBInstanceIdentifier>"
                         "<DBInstanceStatus>available</DBInstanceStatus>"
-                        "<DeletionProtection>%s</DeletionProtection><TagList>%s%s%s</TagList>"
+                        "<DeletionProtection>%s</DeletionProtection><TagList>%s%s%s%s</TagList>"
                         "</DBInstance></DBInstances></DescribeDBInstancesResult>"
                         "</DescribeDBInstancesResponse>",
                         f->deletion_protection ? "true" : "false",
                         f->managed_by ? "<Tag><Key>ManagedBy</Key><Value>" : "",
                         f->managed_by ? f->managed_by : "",
-                        f->managed_by ? "</Value></Tag>" : "");
+                        f->managed_by ? "</Value></Tag>" : "",
+                        f->managed_by ? "<Tag><Key>dblab-rds-refresh:pipeline</Key><Value>"
+                                        "production-db</Value></Tag><Tag><Key>dblab-rds-refresh:"
+                                        "source</Key><Value>production-db</Value></Tag>" : "");
     } else if (action && strcmp(action, "DescribeDBInstances") == 0 && id) {
         reply_error(reply, 404, "DBInstanceNotFound", "DBInstance not found");
     } else if (action && strcmp(action, "DescribeDBInstances") == 0) {
@@ -302,7 +305,8 @@ START_TEST(test_guarded_delete)
     struct fixture f;
     memset(&f, 0, sizeof f);
     start(&f);
-    struct clone_delete_opts o = {"production-db", 0, 0, 0, 0};
+    struct clone_owner owner = {"production-db", "production-db", "production-db", NULL, 0};
+    struct clone_delete_opts o = {&owner, 0, 0, 0, 0};
     struct clone_delete_result r;
     struct err e;
     err_clear(&e);
@@ -322,20 +326,29 @@ START_TEST(test_guarded_delete)
     clone_delete_result_free(&r);
     ck_assert_uint_eq(hstub_count(f.stub), 1);
 
-    /* ours, protected: protection off, then the delete with both flags */
+    /* managed, but another pipeline's: described, refused, nothing else sent */
     f.fake.managed_by = "dblab-rds-refresh";
+    struct clone_owner other = {"billing-db", "billing-db", "billing-db", NULL, 0};
+    struct clone_delete_opts oo = {&other, 0, 0, 0, 0};
+    ck_assert_int_eq(clone_delete(&f.aws, RDS_KIND_INSTANCE, "dblab-refresh-x", &oo, &r, &e),
+                     DRR_EXIT_GUARD);
+    ck_assert_ptr_nonnull(strstr(e.msg, "dblab-rds-refresh:pipeline"));
+    clone_delete_result_free(&r);
+    ck_assert_uint_eq(hstub_count(f.stub), 2);
+
+    /* ours, protected: protection off, then the delete with both flags */
     f.fake.deletion_protection = 1;
     err_clear(&e);
     ck_assert_msg(clone_delete(&f.aws, RDS_KIND_INSTANCE, "dblab-refresh-x", &o, &r, &e) == 0,
                   "%s", e.msg);
     ck_assert_int_eq(r.already_gone, 0);
     clone_delete_result_free(&r);
-    ck_assert_uint_eq(hstub_count(f.stub), 4);
-    const char *modify = hstub_get(f.stub, 2)->body;
+    ck_assert_uint_eq(hstub_count(f.stub), 5);
+    const char *modify = hstub_get(f.stub, 3)->body;
     ck_assert_ptr_nonnull(strstr(modify, "Action=ModifyDBInstance"));
     ck_assert_ptr_nonnull(strstr(modify, "DeletionProtection=false"));
     ck_assert_ptr_nonnull(strstr(modify, "ApplyImmediately=true"));
-    const char *del = hstub_get(f.stub, 3)->body;
+    const char *del = hstub_get(f.stub, 4)->body;
     ck_assert_ptr_nonnull(strstr(del, "Action=DeleteDBInstance"));
     ck_assert_ptr_nonnull(strstr(del, "SkipFinalSnapshot=true"));
     ck_assert_ptr_nonnull(strstr(del, "DeleteAutomatedBackups=true"));

@@ -4,8 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "check_main.h"
 #include "exitcodes.h"
 #include "rundoc.h"
@@ -292,6 +294,62 @@ START_TEST(top_level_types_and_duplicates)
 }
 END_TEST
 
+/* In document order: the member that repeats an earlier key, or the first
+ * duplicate inside an earlier member, whichever comes first. */
+START_TEST(duplicates_in_document_order)
+{
+    static const char *head = "{\"apiVersion\":\"dblab-rds-refresh/v1\"";
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s,\"a\":{\"x\":1,\"x\":2},\"b\":1,\"b\":2}", head);
+    ck_bad(parse(buf, NULL), "stdin: a.x: duplicate key");
+    snprintf(buf, sizeof buf, "%s,\"b\":1,\"c\":1,\"b\":2,\"c\":3,\"c\":4}", head);
+    ck_bad(parse(buf, NULL), "stdin: b: duplicate key");
+    snprintf(buf, sizeof buf, "%s,\"z\":1,\"c\":1,\"c\":2,\"z\":3}", head);
+    ck_bad(parse(buf, NULL), "stdin: c: duplicate key");
+}
+END_TEST
+
+/* A 1 MB document of 95,000 keys: the duplicate check is O(n log n) (it was
+ * O(n^2): 28 s), so reading it stays well under a second. */
+START_TEST(many_keys_in_bounded_time)
+{
+    struct buf b = BUF_INIT;
+    buf_puts(&b, "{\"apiVersion\":\"dblab-rds-refresh/v1\",\"x\":{");
+    for (int i = 0; i < 95000; i++)
+        buf_printf(&b, "%s\"k%07d\":1", i ? "," : "", i);
+    buf_puts(&b, "}}");
+    ck_assert_int_ge(b.len, 1000000);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    ck_assert_int_eq(parse(b.data, NULL), 0);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    ck_assert_msg(secs < 1.0, "95k keys took %.2f s", secs);
+    /* and the same with a duplicate at the very end */
+    b.len -= 2;
+    buf_puts(&b, ",\"k0000000\":2}}");
+    ck_bad(parse(b.data, NULL), "stdin: x.k0000000: duplicate key");
+    buf_free(&b);
+}
+END_TEST
+
+/* cJSON cuts a string at \u0000: a run document may not hold one at all, so
+ * "dblab-refresh-\u0000production-db" is never read as "dblab-refresh-". */
+START_TEST(escaped_nul_is_refused)
+{
+    ck_bad(parse("{\"apiVersion\":\"dblab-rds-refresh/v1\",\n\"clone\":{\"id\":"
+                 "\"dblab-refresh-\\u0000production-db\",\"kind\":\"instance\"}}", NULL),
+           "stdin:2:30: a string holds \\u0000 (NUL): no field of a run document may");
+    ck_bad(parse("{\"apiVersion\":\"dblab-rds-refresh/v1\",\"a\\u0000b\":1}", NULL),
+           "stdin:1:40: a string holds \\u0000 (NUL): no field of a run document may");
+    /* an escaped backslash followed by the text u0000 is no NUL */
+    ck_assert_int_eq(parse("{\"apiVersion\":\"dblab-rds-refresh/v1\",\"a\":\"\\\\u0000\"}",
+                           NULL), 0);
+    ck_assert_int_eq(parse("{\"apiVersion\":\"dblab-rds-refresh/v1\",\"a\":\"\\u0001\"}",
+                           NULL), 0);
+}
+END_TEST
+
 START_TEST(field_access)
 {
     doc = full_doc();
@@ -421,6 +479,9 @@ static Suite *rundoc_suite(void)
     tcase_add_test(tc, api_version);
     tcase_add_test(tc, sections);
     tcase_add_test(tc, top_level_types_and_duplicates);
+    tcase_add_test(tc, duplicates_in_document_order);
+    tcase_add_test(tc, many_keys_in_bounded_time);
+    tcase_add_test(tc, escaped_nul_is_refused);
     tcase_add_test(tc, field_access);
     tcase_add_test(tc, set_section_replaces);
     tcase_add_test(tc, schema_fixtures);

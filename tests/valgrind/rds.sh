@@ -1,8 +1,9 @@
 # The RDS commands under valgrind, normal and error paths, against the AWS emulator:
 # rds-snapshot-latest (found, not found, stale), rds-clone-create (created, adopted,
-# refused, capacity, Aurora roll-back), rds-clone-wait (available, terminal state,
-# timeout), rds-clone-delete (deleted, already gone, guard, by run id), rds-clone-gc (dry run,
-# a failed delete). Run by tests/run-valgrind with VG and DRR_BIN set; valgrind exits
+# refused for another run or pipeline, capacity, Aurora roll-back), rds-clone-wait
+# (available, terminal state, timeout), rds-clone-delete (deleted, already gone, guard,
+# by run id, another run's or pipeline's clone), rds-clone-gc (dry run, a failed
+# delete, -all-pipelines). Run by tests/run-valgrind with VG and DRR_BIN set; valgrind exits
 # 99 on a memory error or a definite/indirect leak, so each case checks the exact code.
 set -u
 emu=tests/emulators/aws_emulator.py
@@ -60,6 +61,15 @@ cp "$tmp/snap.json" "$tmp/in"
 expect 0 create rds-clone-create -run-id vg-1
 expect 0 adopt rds-clone-create -run-id vg-1
 expect 83 trap rds-clone-create -clone-id dblab-refresh-legacy
+expect 83 otherrunadopt rds-clone-create -run-id vg-other -clone-id "$(jq -r .clone.id "$tmp/create.json")"
+: >"$tmp/in"
+expect 83 otherrun rds-clone-delete -clone-id "$(jq -r .clone.id "$tmp/create.json")" -run-id vg-other
+expect 64 badrun rds-clone-delete -run-id 'a b'
+config rds "snapshotType: automated" "pipeline: other"
+expect 83 otherpipeline rds-clone-delete -clone-id "$(jq -r .clone.id "$tmp/create.json")"
+expect 0 otherpipelinegc rds-clone-gc -max-age 1s -dry-run
+config rds
+cp "$tmp/snap.json" "$tmp/in"
 fault '{"type": "insufficient-capacity", "action": "RestoreDBInstanceFromDBSnapshot"}'
 expect 75 capacity rds-clone-create -run-id vg-2
 cp "$tmp/create.json" "$tmp/in"
@@ -71,7 +81,7 @@ expect 0 again rds-clone-delete
 expect 83 guard rds-clone-delete -clone-id billing-db
 expect 83 source rds-clone-delete -clone-id production-db
 expect 0 byrun rds-clone-delete -run-id vg-1 -grace 1s
-expect 64 both rds-clone-delete -run-id vg-1 -clone-id dblab-refresh-x
+expect 0 both rds-clone-delete -run-id vg-1 -clone-id dblab-refresh-x
 cp "$tmp/snap.json" "$tmp/in"
 fault '{"type": "restore-outcome", "status": "incompatible-restore", "resource": "instance", "durationSeconds": 60}'
 expect 0 create2 rds-clone-create -run-id vg-3
@@ -89,6 +99,7 @@ expect 0 gcdry rds-clone-gc -dry-run -max-age 1s
 fault '{"type": "error", "action": "DeleteDBInstance", "code": "AccessDenied", "httpStatus": 403}'
 expect 80 gcfail rds-clone-gc -max-age 1s
 expect 0 gc rds-clone-gc -max-age 1s
+expect 0 gcall rds-clone-gc -all-pipelines
 config aurora-cluster
 expect 0 asnap rds-snapshot-latest
 cp "$tmp/asnap.json" "$tmp/in"

@@ -2,8 +2,9 @@
 #
 # The driver (dblab-rds-refresh) runs the whole pipeline and deletes the clone on
 # failure and on SIGTERM. Nomad sends kill_signal on stop and kills after
-# kill_timeout: 25 s is what the driver needs to request the clone's deletion,
-# and stays under the client's default max_kill_timeout (30 s).
+# kill_timeout. The driver's cleanup budget after a signal is 25 s (it requests
+# the clone's deletion and exits; about 22 s at worst); 30 s leaves a 5 s margin
+# and is the client's default max_kill_timeout, which caps any longer value.
 #
 # Secrets come from Nomad Variables (nomad var put nomad/jobs/dblab-rds-refresh
 # dblab_token=...) rendered into secrets/ as environment, never into args.
@@ -63,7 +64,7 @@ job "dblab-rds-refresh" {
       user   = var.task_user
 
       kill_signal  = "SIGTERM"
-      kill_timeout = "25s"
+      kill_timeout = "30s"
 
       volume_mount {
         volume      = "state"

@@ -26,9 +26,14 @@ from .model import preload, service_model
 from .query import parse_params
 from .rds import Rds
 from .secrets import SecretStore, validate_json
+from .sfn import StepFunctions
 
 QUERY_SERVICES = ("rds", "sts")
-JSON_TARGETS = {"secretsmanager": "secretsmanager", "AmazonSSM": "ssm"}
+JSON_TARGETS = {"secretsmanager": "secretsmanager", "AmazonSSM": "ssm",
+                "AWSStepFunctions": "stepfunctions"}
+# The model's metadata: its jsonVersion (Content-Type) and signing name.
+JSON_VERSION = {"stepfunctions": "1.0"}
+SIGNING_NAME = {"stepfunctions": "states"}
 UNSIGNED_ACTIONS = {("sts", "AssumeRoleWithWebIdentity"), ("sts", "AssumeRoleWithSAML")}
 STS_ACTIONS = {"AssumeRole", "AssumeRoleWithWebIdentity", "GetCallerIdentity"}
 # Parameter names whose values are secrets (matched case-insensitively); names like
@@ -76,7 +81,7 @@ class Emulator:
         self._seq = 0
         self.faults = Faults()
         self.rds_model = service_model("rds")
-        preload(["sts", "secretsmanager", "ssm"])
+        preload(["sts", "secretsmanager", "ssm", "stepfunctions"])
         self.load(seed)
 
     # ---------------------------------------------------------------- seeding
@@ -93,6 +98,7 @@ class Emulator:
             self.store = SecretStore(region, account)
             self.faults = Faults()
             fixtures.apply(fixture, self.rds, self.creds, self.store)
+            self.sfn = StepFunctions(region, account, fixture.get("stateMachines", []))
 
     def log(self, msg):
         if not self.quiet:
@@ -141,6 +147,7 @@ class Emulator:
                     "durations": self.rds.durations,
                     "secrets": sorted(self.store.secrets),
                     "parameters": sorted(self.store.parameters),
+                    "executions": self.sfn.executions,
                     "sessions": {k: {"expiration": v["expiration"], "arn": v["arn"],
                                      "source": v["source"]}
                                  for k, v in self.creds.sessions.items()},
@@ -274,10 +281,10 @@ class Emulator:
                     raise AwsError("UnknownOperationException",
                                    f"Unknown target prefix {prefix!r}", 400)
                 ctype = (headers.get("Content-Type") or "").split(";")[0].strip()
-                if ctype != "application/x-amz-json-1.1":
+                want = "application/x-amz-json-" + JSON_VERSION.get(service, "1.1")
+                if ctype != want:
                     raise AwsError("SerializationException",
-                                   f"Content-Type must be application/x-amz-json-1.1, "
-                                   f"not {ctype!r}", 400)
+                                   f"Content-Type must be {want}, not {ctype!r}", 400)
                 resp = self._json_call(service, action, raw_path, method, headers, body,
                                        entry, request_id)
             else:
@@ -286,7 +293,7 @@ class Emulator:
             resp = Response(p.status, p.content_type, p.body, request_id)
         except AwsError as e:
             svc = entry["service"] if entry["service"] in ("rds", "sts", "secretsmanager",
-                                                           "ssm") else "rds"
+                                                           "ssm", "stepfunctions") else "rds"
             resp = self.error_response(svc, e, request_id, json_protocol)
         except Exception:  # pylint: disable=broad-except
             # An emulator bug: say so loudly (stderr, call log, a 500 nobody mistakes
@@ -310,8 +317,8 @@ class Emulator:
         if json_protocol:
             body = {"__type": err.code}
             if err.message:
-                body["message" if service == "ssm" else "Message"] = err.message
-            return Response(err.status, "application/x-amz-json-1.1",
+                body["message" if service in ("ssm", "stepfunctions") else "Message"] = err.message
+            return Response(err.status, "application/x-amz-json-" + JSON_VERSION.get(service, "1.1"),
                             json.dumps(body).encode(), request_id, err.code)
         return Response(err.status, "text/xml",
                         xmlrender.render_error(self.namespace(service), err, request_id),
@@ -415,10 +422,11 @@ class Emulator:
         model = service_model(service)
         if method != "POST":
             raise AwsError("UnknownOperationException", "JSON APIs take POST only", 400)
-        self._authenticate(service, method, raw_path, headers, body, entry, True)
+        self._authenticate(SIGNING_NAME.get(service, service), method, raw_path, headers, body,
+                           entry, True)
         if action not in model.operation_names:
             raise AwsError("UnknownOperationException", f"Unknown operation {action}", 400)
-        handler = getattr(self.store, action, None)
+        handler = getattr(self.sfn if service == "stepfunctions" else self.store, action, None)
         if handler is None:
             raise AwsError("UnknownOperationException", f"The operation {action} is not "
                            "implemented by the AWS emulator", 400)
@@ -436,7 +444,8 @@ class Emulator:
             raise handler_error(fault, action)
         with self.lock:
             result = handler(payload)
-        return self._after_faults(Response(200, "application/x-amz-json-1.1",
+        return self._after_faults(Response(200, "application/x-amz-json-" +
+                                           JSON_VERSION.get(service, "1.1"),
                                            json.dumps(result).encode(), request_id),
                                   service, action, entry)
 

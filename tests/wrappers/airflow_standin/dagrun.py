@@ -11,7 +11,6 @@ SKIPPED and never retried). Retry delays are not waited for: the next pass
 re-runs the task at once (the order of events is what matters here).
 """
 import trigger_rule_dep as trd
-from core import TriggerRule  # noqa: F401  (re-exported for tests)
 
 SUCCESS, FAILED, SKIPPED = trd.SUCCESS, trd.FAILED, trd.SKIPPED
 UPSTREAM_FAILED, REMOVED = trd.UPSTREAM_FAILED, trd.REMOVED

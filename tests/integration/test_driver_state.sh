@@ -122,6 +122,23 @@ rm -rf "$base"
 dt_check_clean
 dt_row "untrusted state directory" "78, nothing written" "$what" "$(dt_secs "$DT_CASE_T0")"
 
+# ---------------------------------------------------------------- -skip-cleanup
+case_begin "-skip-cleanup (the Go original's flag): the clone is kept, and said so"
+dt_reset
+dt_run -skip-cleanup
+expect_rc 0
+expect_doc outcome.cloneDeleted false
+kept=$(doc_get clone.id)
+rid=$(doc_get runId)
+grep -q "skip-cleanup: clone $kept is kept; delete it with rds-clone-delete -run-id $rid" "$DT_DIR/err" ||
+    fail "the log does not say the clone is kept"
+aws_emu_get 'calls?action=DeleteDBInstance' | grep -q "\"$kept\"" && fail "the kept clone was deleted"
+[ ! -e "$(dt_sdir)/run.state" ] || fail "the record stays: the next run would delete the kept clone"
+"$DT_BIN/rds-clone-delete" -config "$DT_DIR/config.yaml" -run-id "$rid" </dev/null >/dev/null 2>"$DT_DIR/err.del" ||
+    fail "the kept clone cannot be deleted by its run id"
+dt_check_clean
+dt_row "-skip-cleanup" "0, clone kept, log says so" "kept $kept" "$(dt_secs "$DT_CASE_T0")"
+
 # ---------------------------------------------------------------- stdout write failure
 case_begin "stdout write failure is logged (rds-snapshot-latest > /dev/full)"
 dt_reset

@@ -30,12 +30,14 @@
 #include "dblab.h"
 #include "err.h"
 #include "exitcodes.h"
+#include "json_type.h"
 #include "http.h"
 #include "instance_class.h"
 #include "log.h"
 #include "rundoc.h"
 #include "secrets.h"
 #include "signals.h"
+#include "waitline.h"
 
 #define KEY_SOURCE "retrieval.spec.logicalDump.options.source"
 #define KEY_HOST KEY_SOURCE ".connection.host"
@@ -50,23 +52,31 @@
 /* Failed polls in a row that the wait tolerates (engine restart, network blip). */
 #define MAX_FAILED_POLLS 5
 
-enum { OPT_START = 1000, OPT_STATUS };
+enum { OPT_START = 1000, OPT_STATUS, OPT_EXPECT };
 
 static const struct cli_option options[] = {
     {"start", no_argument, OPT_START, NULL,
      "the checks, the config and the trigger only; the document carries what -status needs"},
     {"status", no_argument, OPT_STATUS, NULL,
      "one check of a refresh -start began: 0 when finished, 75 with refresh.status \"running\""},
+    {"expect", required_argument, OPT_EXPECT, "DURATION",
+     "the refresh's expected duration (the driver passes the previous run's), shown with the "
+     "progress"},
     {NULL, 0, 0, NULL, NULL},
 };
 
 enum run_mode { MODE_BLOCKING, MODE_START, MODE_STATUS };
 static enum run_mode mode = MODE_BLOCKING;
+static int64_t expect;
 
 static int on_option(int id, const char *arg, void *ctx, struct err *e)
 {
-    (void)arg;
     (void)ctx;
+    if (id == OPT_EXPECT) {
+        if (duration_parse(arg, &expect) != 0)
+            return err_set(e, DRR_EXIT_USAGE, "-expect: \"%s\" is not a duration (e.g. 2h)", arg);
+        return 0;
+    }
     enum run_mode m = id == OPT_START ? MODE_START : MODE_STATUS;
     if (mode != MODE_BLOCKING && mode != m)
         return err_set(e, DRR_EXIT_USAGE, "-start and -status exclude each other");
@@ -457,12 +467,15 @@ static int wait_refresh(struct dblab_client *c, const struct config *cfg, struct
     double poll = cfg->dblab.poll_interval > 0 ? (double)cfg->dblab.poll_interval : 30.0;
 
     dblab_client_set_max_attempts(c, 1); /* the loop is the retry */
+    struct waitline wl;
+    waitline_init(&wl, "refresh", expect);
     for (;;) {
         int rc = refresh_check(c, cfg, p, clock_monotonic() - t0, final, e);
         if (rc == 1)
             return 0;
         if (rc)
             return rc;
+        waitline_status(&wl, p->last_state);
         double elapsed = clock_monotonic() - t0;
         double sleep_for = poll;
         double limit = (p->started ? (double)cfg->dblab.timeout
@@ -470,7 +483,7 @@ static int wait_refresh(struct dblab_client *c, const struct config *cfg, struct
                                           (double)cfg->dblab.timeout)) - elapsed;
         if (sleep_for > limit)
             sleep_for = limit;
-        int sig = signals_sleep(sleep_for);
+        int sig = waitline_sleep(&wl, sleep_for);
         if (sig)
             return signal_exit(sig, "while waiting for the refresh; the engine continues it "
                                "and may still be reading from the clone");
@@ -534,12 +547,13 @@ static int load_progress(const cJSON *doc, struct progress *p, struct err *e)
     if (al) {
         const cJSON *seen = cJSON_GetObjectItemCaseSensitive(al, "lastSeen");
         const cJSON *count = cJSON_GetObjectItemCaseSensitive(al, "count");
-        if (!cJSON_IsNumber(seen) || !cJSON_IsNumber(count))
+        long long seen_at, n;
+        if (json_integer(seen, &seen_at) != 0 || json_integer(count, &n) != 0)
             return err_set(e, DRR_EXIT_INPUT, "refresh.baseline.refreshFailedAlert: needs "
-                           "numbers lastSeen and count");
+                           "whole numbers lastSeen and count");
         p->b.had_alert = 1;
-        p->b.alert_seen = (int64_t)seen->valuedouble;
-        p->b.alert_count = (long long)count->valuedouble;
+        p->b.alert_seen = (int64_t)seen_at;
+        p->b.alert_count = n;
     }
     p->started = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "observedStart"));
     const cJSON *fp = cJSON_GetObjectItemCaseSensitive(r, "failedPolls");

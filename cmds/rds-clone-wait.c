@@ -34,25 +34,29 @@
 #include "rds_cli.h"
 #include "rundoc.h"
 #include "signals.h"
+#include "waitline.h"
 
-enum { OPT_CHECK_CONNECT = 1000, OPT_ONCE };
+enum { OPT_CHECK_CONNECT = 1000, OPT_ONCE, OPT_EXPECT };
 
 static const struct cli_option options[] = {
     {"check-connect", no_argument, OPT_CHECK_CONNECT, NULL,
      "also check that the endpoint resolves in DNS and accepts TCP connections"},
     {"once", no_argument, OPT_ONCE, NULL,
      "check once: 0 with the endpoint when available, 75 with wait.status \"pending\" when not yet"},
+    {"expect", required_argument, OPT_EXPECT, "DURATION",
+     "the wait's expected duration (the driver passes the previous run's), shown with the progress"},
     {NULL, 0, 0, NULL, NULL},
 };
 
 static int check_connect;
 static int once;
+static int64_t expect;
 
 static int on_option(int id, const char *arg, void *ctx, struct err *e)
 {
-    (void)arg;
     (void)ctx;
-    (void)e;
+    if (id == OPT_EXPECT && duration_parse(arg, &expect) != 0)
+        return err_set(e, DRR_EXIT_USAGE, "-expect: \"%s\" is not a duration (e.g. 20m)", arg);
     if (id == OPT_CHECK_CONNECT)
         check_connect = 1;
     else if (id == OPT_ONCE)
@@ -223,6 +227,8 @@ static int wait_available(struct waiter *w, struct err *e)
     w->start = clock_monotonic();
     w->first_not_found = -1;
     int64_t timeout = w->cfg->clone.wait_timeout;
+    struct waitline wl;
+    waitline_init(&wl, "clone-wait", expect);
     for (;;) {
         if (signals_pending())
             return interrupted(e);
@@ -232,11 +238,12 @@ static int wait_available(struct waiter *w, struct err *e)
             return 0;
         if (rc)
             return rc;
+        waitline_status(&wl, w->last_status);
         double waited = clock_monotonic() - w->start;
         double d = poll_next(&ps);
         if (waited + d > (double)timeout)
             d = (double)timeout - waited + 0.01;
-        if (signals_sleep(d))
+        if (waitline_sleep(&wl, d))
             return interrupted(e);
     }
 }

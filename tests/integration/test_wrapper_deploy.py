@@ -386,11 +386,16 @@ def check_dockerfile(tmp):
     src = os.path.join(tmp, "src")
     os.makedirs(src)
     copied = []
-    for ln in lines:
+    # The build stage: from the first FROM to the next one (later stages, e.g. the
+    # Lambda image's, copy their own files into themselves, not into the build).
+    starts = [i for i, ln in enumerate(lines) if ln.startswith("FROM ")]
+    build_stage = lines[starts[0]:starts[1]]
+    for ln in build_stage:
         if ln.startswith("COPY ") and "--from" not in ln:
             for p in ln.split()[1:-1]:
                 p = p.rstrip("/")
                 s_ = os.path.join(TOP, p)
+                os.makedirs(os.path.dirname(os.path.join(src, p)), exist_ok=True)
                 (shutil.copytree if os.path.isdir(s_) else shutil.copy)(s_, os.path.join(src, p))
                 copied.append(p)
     r = subprocess.run(["make", "-n", "all", "install", "PREFIX=/usr/local", "DESTDIR=/out"], cwd=src,

@@ -26,6 +26,7 @@
 #include "aws_client.h"
 #include "buf.h"
 #include "clock.h"
+#include "clone_secret.h"
 #include "config.h"
 #include "dblab.h"
 #include "err.h"
@@ -34,6 +35,7 @@
 #include "http.h"
 #include "instance_class.h"
 #include "log.h"
+#include "rds_cli.h"
 #include "rundoc.h"
 #include "secrets.h"
 #include "signals.h"
@@ -191,7 +193,17 @@ static int read_endpoint(const cJSON *doc, int dry, const char **host, long long
     return 0;
 }
 
-static int build_projection(struct app *a, struct projection *p, struct err *e)
+/* The credentials DBLab gets: the clone's own (clone.masterPassword managed), or
+ * source.username / source.password (keep), read from the configuration when the
+ * projection is built (after its secret references are resolved). */
+struct credentials {
+    int clone_own;
+    const char *user;
+    const char *password;
+};
+
+static int build_projection(struct app *a, const struct credentials *cr, struct projection *p,
+                            struct err *e)
 {
     const struct config *cfg = &a->cfg;
     const cJSON *doc = a->doc;
@@ -214,10 +226,12 @@ static int build_projection(struct app *a, struct projection *p, struct err *e)
     proj_set(p, KEY_PORT, cJSON_CreateNumber((double)port), iam);
     if (cfg->source.db_name)
         proj_set(p, KEY_DBNAME, cJSON_CreateString(cfg->source.db_name), 0);
-    if (cfg->source.username)
-        proj_set(p, KEY_USERNAME, cJSON_CreateString(cfg->source.username), 0);
-    if (cfg->source.password)
-        proj_set(p, KEY_PASSWORD, cJSON_CreateString(cfg->source.password), 0);
+    const char *user = cr->clone_own ? cr->user : cfg->source.username;
+    const char *password = cr->clone_own ? cr->password : cfg->source.password;
+    if (user)
+        proj_set(p, KEY_USERNAME, cJSON_CreateString(user), 0);
+    if (password)
+        proj_set(p, KEY_PASSWORD, cJSON_CreateString(password), 0);
 
     /* rdsIam: the engine calls DescribeDBInstances with this id to build its
      * IAM token, so for Aurora it must be the writer INSTANCE, never the cluster. */
@@ -565,6 +579,38 @@ static int load_progress(const cJSON *doc, struct progress *p, struct err *e)
     return 0;
 }
 
+/* The engine's dataStateAt is when its dump STARTED (the engine sets it to
+ * time.Now() before pg_dump: engine/internal/retrieval/engine/postgres/logical/
+ * dump.go), not how old the data is; the document's dataAsOf is (the snapshot's
+ * time or the restore time). Records the data's age when the refresh started and
+ * warns when the engine's value is in the future or far from dataAsOf. */
+#define DATA_STATE_DRIFT 3600
+
+static void check_data_age(const cJSON *doc, const struct baseline *b, int64_t data_state_at,
+                           int64_t now, cJSON *r)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, "dataAsOf");
+    int64_t as_of = 0;
+    if (cJSON_IsString(v) && clock_parse_rfc3339(v->valuestring, &as_of) == 0 && as_of > 0)
+        cJSON_AddNumberToObject(r, "dataAgeAtStartSeconds", (double)(b->trigger_time - as_of));
+    char dsbuf[32], asbuf[32], nowbuf[32];
+    fmt_time(data_state_at, dsbuf, sizeof dsbuf);
+    fmt_time(now, nowbuf, sizeof nowbuf);
+    if (data_state_at > now + CLOCK_SLACK)
+        log_warn("the engine reports dataStateAt %s, in the future (now %s): its clock is "
+                 "wrong; the data is from %s", dsbuf, nowbuf,
+                 as_of > 0 ? v->valuestring : "an unknown time (no dataAsOf in the document)");
+    if (as_of > 0 && data_state_at > 0 && llabs((long long)(data_state_at - as_of)) > DATA_STATE_DRIFT) {
+        char agebuf[32];
+        duration_format(data_state_at > as_of ? data_state_at - as_of : as_of - data_state_at,
+                        agebuf, sizeof agebuf);
+        fmt_time(as_of, asbuf, sizeof asbuf);
+        log_warn("the engine labels the data %s (dataStateAt: when its dump started), but the "
+                 "data is from %s (dataAsOf), %s %s: DBLab users see the label, not the age",
+                 dsbuf, asbuf, agebuf, data_state_at > as_of ? "older" : "newer");
+    }
+}
+
 /* The `refresh` section of a finished refresh; written by both modes. */
 static int write_finished(struct app *a, const struct progress *p, const struct dblab_status *final,
                           const char *engine_version)
@@ -585,6 +631,7 @@ static int write_finished(struct app *a, const struct progress *p, const struct 
     if (engine_version)
         cJSON_AddStringToObject(r, "engineVersion", engine_version);
     cJSON *doc = app_doc(a);
+    check_data_age(doc, &p->b, final->data_state_at, finished, r);
     rundoc_set_section(doc, "refresh", r);
     log_info("refresh finished in %llds%s%s", (long long)(finished - p->b.trigger_time),
              final->data_state_at > 0 ? "; data state at " : "",
@@ -661,18 +708,67 @@ static int run_status(struct app *a, struct dblab_client **cp, struct err *e)
     return rc;
 }
 
+/* clone.masterPassword managed: the clone's master user and its password from
+ * the clone's RDS-managed secret, read now (a dry run reads nothing). */
+static int clone_credentials(struct app *a, char **user, char **password, struct err *e)
+{
+    *user = *password = NULL;
+    if (config_master_password(&a->cfg) != MASTER_PASSWORD_MANAGED)
+        return 0;
+    if (a->cli.dry_run) {
+        log_info("dry run: DBLab would connect as the clone's master user with the clone's own "
+                 "password (its RDS-managed secret, read at refresh time)");
+        *user = xstrdup("<clone master user>");
+        return 0;
+    }
+    const char *id, *kind_s;
+    enum rds_kind kind;
+    int rc = rundoc_get_string(a->doc, "clone", "id", &id, e);
+    if (rc == 0)
+        rc = rundoc_get_string(a->doc, "clone", "kind", &kind_s, e);
+    if (rc == 0 && rds_cli_parse_kind(kind_s, &kind) != 0)
+        rc = err_set(e, DRR_EXIT_INPUT, "clone.kind: \"%s\" is neither instance nor cluster",
+                     kind_s);
+    if (rc)
+        return rc;
+    struct aws_ctx *aws;
+    if ((rc = rds_cli_aws_new(&a->cfg, &aws, e)))
+        return rc;
+    rc = clone_secret_read(aws, kind, id, user, password, e);
+    rds_cli_aws_free(aws);
+    return rc;
+}
+
+static int run_with(struct app *a, const struct credentials *cr, struct dblab_client **cp,
+                    struct err *e);
+
 static int run(struct app *a, struct dblab_client **cp, struct err *e)
 {
-    const struct config *cfg = &a->cfg;
     int dry = a->cli.dry_run;
     int rc;
-
     if (!dry && !rundoc_section(a->doc, "endpoint"))
         return err_set(e, DRR_EXIT_INPUT, "endpoint: missing section (run rds-clone-wait first)");
     const char *host;
     long long port;
     if ((rc = read_endpoint(a->doc, dry, &host, &port, e)))
         return rc;
+    char *clone_user = NULL, *clone_password = NULL;
+    if ((rc = clone_credentials(a, &clone_user, &clone_password, e)))
+        return rc;
+    struct credentials cr = {clone_user != NULL, clone_user, clone_password};
+    rc = run_with(a, &cr, cp, e);
+    free(clone_user);
+    clone_secret_free(clone_password);
+    return rc;
+}
+
+static int run_with(struct app *a, const struct credentials *cr, struct dblab_client **cp,
+                    struct err *e)
+{
+    const struct config *cfg = &a->cfg;
+    int dry = a->cli.dry_run;
+    int rc;
+
     if ((rc = open_engine(a, cp, e)))
         return rc;
     struct dblab_client *c = *cp;
@@ -727,7 +823,7 @@ static int run(struct app *a, struct dblab_client **cp, struct err *e)
     }
 
     /* 3. the config projection: checked before anything is changed */
-    if ((rc = build_projection(a, &p, e)))
+    if ((rc = build_projection(a, cr, &p, e)))
         goto out;
     char *shown = projection_for_log(&p);
     if (dry)

@@ -36,7 +36,8 @@ void waitline_status(struct waitline *w, const char *status)
 void waitline_format(const struct waitline *w, double now, char *out, size_t outlen)
 {
     char el[32], ex[32];
-    int64_t elapsed = (int64_t)(now - w->start);
+    /* whole seconds; the epsilon keeps start + 1500 - start (1499.9999...) at 1500 */
+    int64_t elapsed = (int64_t)(now - w->start + 1e-6);
     duration_format(elapsed, el, sizeof el);
     if (w->expect > 0) {
         duration_format(w->expect, ex, sizeof ex);

@@ -24,6 +24,7 @@ COPY wrappers/ wrappers/
 COPY examples/ examples/
 COPY docs/ docs/
 COPY README.md ./
+COPY deploy/ deploy/
 RUN make -j"$(nproc)" all && make install PREFIX=/usr/local DESTDIR=/out
 
 # The AWS Lambda image (deploy/sam, docs/deploy-aws.md): docker build --target lambda .
@@ -37,7 +38,7 @@ RUN apt-get update \
       libcjson1 libssl3 libxml2 \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /out/usr/local/bin/ /usr/local/bin/
-COPY deploy/lambda/config.yaml /etc/dblab-rds-refresh/lambda.yaml
+COPY --from=build /src/deploy/lambda/config.yaml /etc/dblab-rds-refresh/lambda.yaml
 ENV DBLAB_RDS_REFRESH_CONFIG=/etc/dblab-rds-refresh/lambda.yaml \
     DRR_LAMBDA_BIN_DIR=/usr/local/bin
 ENTRYPOINT ["/usr/local/bin/lambda-bootstrap"]

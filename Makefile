@@ -67,6 +67,7 @@ UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
 .SECONDARY:
 .PHONY: all check unit integration asan valgrind deps install clean demo lint help image image-push \
+	man deb \
         fuzz fuzz-build fuzz-replay fuzz-replay-san
 .DEFAULT_GOAL := all
 
@@ -225,7 +226,7 @@ SHARED_DIR ?= $(abspath $(firstword $(wildcard ../shared ../../shared) ../shared
 DEB_PACKAGES := build-essential clang libclang-rt-14-dev pkg-config libcurl4-openssl-dev libyaml-dev libcjson-dev \
   libssl-dev libxml2-dev check valgrind python3 python3-botocore python3-jsonschema \
   python3-yaml python3-jinja2 awscli shellcheck util-linux procps ca-certificates openssl \
-  curl jq nodejs
+  curl jq nodejs cron help2man lintian dpkg-dev
 
 deps:
 	@if [ "$$(id -u)" != 0 ]; then \
@@ -241,7 +242,8 @@ deps:
 	cd tests/node && npm ci --no-audit --no-fund
 
 lint:
-	shellcheck -s sh cmds/*.sh tests/run-valgrind
+	shellcheck -s sh cmds/*.sh tests/run-valgrind packaging/deb/*.sh packaging/man/*.sh
+	shellcheck -s bash packaging/completion/*.bash
 	shellcheck tests/run-integration tests/demo
 	shellcheck -x -S warning -s bash tests/lib/*.sh tests/integration/*.sh tests/valgrind/*.sh \
 	  tests/bench/*.sh
@@ -264,19 +266,50 @@ image-push:
 	docker tag $(IMAGE):$(VERSION) $(REGISTRY)/$(IMAGE):$(VERSION)
 	docker push $(REGISTRY)/$(IMAGE):$(VERSION)
 
-install: all
+# ---- man pages, shell completion, install, Debian package ----------------------
+# Man pages: made at build time by Debian's help2man from each command's own
+# -help/-version (packaging/man/help2man.sh); rds-refresh.1 is a .so link.
+MAN_CMDS  := $(patsubst cmds/%.c,%,$(CMD_SRC)) $(patsubst cmds/%.sh,%,$(SCRIPT_SRC))
+MAN_PAGES := $(patsubst %,$(BUILD)/man/%.1,$(MAN_CMDS)) $(BUILD)/man/rds-refresh.1
+COMPLETION_NAMES := $(filter-out lambda-bootstrap,$(MAN_CMDS)) rds-refresh
+
+man: $(MAN_PAGES)
+
+$(BUILD)/man/%.1: $(BIN)/% packaging/man/help2man.sh packaging/man/common.h2m | $(BUILD)/man
+	$(call say,MAN,$@)
+	$(Q)packaging/man/help2man.sh $(BIN) $* $(VERSION) $@
+
+$(BUILD)/man/rds-refresh.1: | $(BUILD)/man
+	$(Q)echo '.so man1/dblab-rds-refresh.1' >$@
+
+$(BUILD)/man:
+	$(Q)mkdir -p $@
+
+install: all man
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/dblab-rds-refresh \
-	  $(DESTDIR)$(PREFIX)/share/doc/dblab-rds-refresh
+	  $(DESTDIR)$(PREFIX)/share/doc/dblab-rds-refresh $(DESTDIR)$(PREFIX)/share/man/man1 \
+	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 	install -m 0755 $(CMD_BINS) $(SCRIPT_BINS) $(DESTDIR)$(PREFIX)/bin/
 	ln -sf dblab-rds-refresh $(DESTDIR)$(PREFIX)/bin/rds-refresh
 	cp -R wrappers examples $(DESTDIR)$(PREFIX)/share/dblab-rds-refresh/
+	find $(DESTDIR)$(PREFIX)/share/dblab-rds-refresh -name __pycache__ -prune -exec rm -rf {} +
 	install -m 0644 README.md docs/*.md docs/*.json $(DESTDIR)$(PREFIX)/share/doc/dblab-rds-refresh/
+	for m in $(MAN_PAGES); do gzip -9n <$$m >$(DESTDIR)$(PREFIX)/share/man/man1/$$(basename $$m).gz; done
+	install -m 0644 packaging/completion/dblab-rds-refresh.bash \
+	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions/dblab-rds-refresh
+	for c in $(filter-out dblab-rds-refresh,$(COMPLETION_NAMES)); do \
+	  ln -sf dblab-rds-refresh $(DESTDIR)$(PREFIX)/share/bash-completion/completions/$$c; done
+
+# A Debian package with dpkg's own tools (dpkg-shlibdeps, dpkg-deb), checked by
+# lintian: packaging/deb/build-deb.sh. Output: $(BUILD)/deb/*.deb.
+deb: all man
+	packaging/deb/build-deb.sh $(VERSION) $(BUILD)/deb
 
 clean:
 	rm -rf build $(BIN)
 
 help:
-	@echo "targets: all check unit integration asan valgrind demo deps install clean lint fuzz"
+	@echo "targets: all check unit integration asan valgrind demo deps install man deb clean lint fuzz"
 
 -include $(COMMON_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(UNIT_BINS:=.d) $(UNIT_SUPPORT_OBJ:.o=.d) \
   $(wildcard $(BUILD)/fuzz/*.d)

@@ -27,6 +27,7 @@
 #include "config.h"
 #include "exitcodes.h"
 #include "log.h"
+#include "preflight.h"
 #include "rds.h"
 #include "rds_cli.h"
 #include "run_id.h"
@@ -572,6 +573,11 @@ int main(int argc, char **argv)
         rc = choose_name(&c, doc, &e);
     if (rc == 0)
         rc = rds_cli_aws_new(&a.cfg, &c.aws, &e);
+    /* Before every create, and in the dry run: the names the restore will use. */
+    if (rc == 0)
+        rc = preflight_clone(c.aws, &a.cfg, c.snap.engine,
+                             c.kind == RDS_KIND_CLUSTER ? cluster_engine_version(&c)
+                                                        : c.snap.engine_version, &e);
     if (rc == 0) {
         clone_tags_build(&c.tags, &a.cfg, c.snap.id, c.run_id, c.now);
         c.delete_after = xstrdup(rds_tags_get(&c.tags, CLONE_TAG_DELETE_AFTER));

@@ -10,6 +10,7 @@
 #include "config.h"
 #include "exitcodes.h"
 #include "log.h"
+#include "preflight.h"
 #include "rds.h"
 #include "rds_cli.h"
 #include "run_id.h"
@@ -227,8 +228,24 @@ int main(int argc, char **argv)
         log_info("pipeline %s, run %s (%s)", a.cfg.clone.pipeline, run_id, origin);
         rc = rds_cli_aws_new(&a.cfg, &aws, &e);
     }
+    /* The source first: a typo or the wrong source.type gets its own message
+     * instead of "no snapshot". A source that no longer exists may still have
+     * snapshots (kept after its deletion): then they are used. */
+    struct err src_err;
+    err_clear(&src_err);
+    int src_rc = rc == 0 ? preflight_source(aws, &a.cfg, &src_err) : 0;
+    if (src_rc != 0 && src_rc != DRR_EXIT_NOT_FOUND) {
+        rc = src_rc;
+        e = src_err;
+    }
     if (rc == 0)
         rc = find_snapshot(aws, &a.cfg, &p, &e);
+    if (src_rc == DRR_EXIT_NOT_FOUND) {
+        if (rc == DRR_EXIT_NOT_FOUND)
+            e = src_err;
+        else if (rc == 0)
+            log_warn("%s; using its snapshot %s", src_err.msg, p.best.id);
+    }
     if (rc == 0 && a.cfg.source.max_snapshot_age > 0) {
         int64_t age = clock_now() - p.best.create_time;
         if (age > a.cfg.source.max_snapshot_age) {

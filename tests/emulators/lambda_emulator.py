@@ -34,6 +34,8 @@ invocations), so the AWS SDKs and `aws lambda invoke --endpoint-url` call it:
   An unknown function: 404 ResourceNotFoundException (X-Amzn-ErrorType).
 
 Control (tests): GET /_emulator/invocations, GET /_emulator/sandboxes,
+POST /_emulator/shutdown {"function": NAME, "graceMs": N} (SIGTERM, then SIGKILL after
+N ms, as Lambda shuts an environment down; answers {"exitCode"}),
 POST /_emulator/faults {"type": "crash", "function": NAME, "match": TEXT, "afterMs": N}
 (SIGKILLs the runtime N ms into the next invocation whose event contains TEXT: an
 environment lost mid-invocation).
@@ -206,6 +208,21 @@ class Sandbox:
                 t.daemon = True
                 t.start()
                 return
+
+    def shutdown(self, grace):
+        """SIGTERM, wait up to grace seconds, then SIGKILL; the exit status or None."""
+        with self.invoke_lock:
+            with self.lock:
+                proc = self.proc
+                self.proc = None
+            if proc is None:
+                return None
+            proc.terminate()
+            try:
+                return proc.wait(grace)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                return proc.wait()
 
     def stop(self):
         with self.lock:
@@ -411,6 +428,15 @@ def invoke_handler(emu, verbose):
                     return self._send(400, b'{"message":"want {type: crash, function: NAME}"}')
                 sb.faults.append(f)
                 return self._send(200, b'{"ok":true}')
+            if path == "/_emulator/shutdown":
+                # Lambda's shutdown of an environment: SIGTERM, then SIGKILL after the
+                # grace period. Answers the runtime's exit status.
+                f = json.loads(body or b"{}")
+                sb = emu.find(f.get("function", ""))
+                if sb is None:
+                    return self._send(400, b'{"message":"want {function: NAME}"}')
+                rc = sb.shutdown(f.get("graceMs", 2000) / 1000.0)
+                return self._send(200, json.dumps({"exitCode": rc}).encode())
             parts = path.split("/")
             # /2015-03-31/functions/{name}/invocations
             if len(parts) != 5 or parts[1] != "2015-03-31" or parts[2] != "functions" or \

@@ -218,6 +218,58 @@ class AwsCli(unittest.TestCase):
         self.fails("DBClusterNotFoundFault", "rds", "describe-db-clusters",
                    "--db-cluster-identifier", "nope")
 
+    # ------------------------------------------------------------ preflight describes
+    def test_preflight_describes(self):
+        """What the preflight reads before a restore: awscli parses each answer with
+        the model, so names, list members and types are AWS's."""
+        out = self.ok("rds", "describe-db-subnet-groups", "--db-subnet-group-name",
+                      "dblab-clones")
+        self.assertEqual(out["DBSubnetGroups"][0]["DBSubnetGroupName"], "dblab-clones")
+        self.assertEqual(out["DBSubnetGroups"][0]["Subnets"][0]["SubnetStatus"], "Active")
+        self.assertIn("DBSubnetGroup 'default-vpc' not found.", self.fails(
+            "DBSubnetGroupNotFoundFault", "rds", "describe-db-subnet-groups",
+            "--db-subnet-group-name", "default-vpc"))
+        out = self.ok("rds", "describe-db-parameter-groups", "--db-parameter-group-name",
+                      "dblab-clone-postgres16")
+        self.assertEqual(out["DBParameterGroups"][0]["DBParameterGroupFamily"], "postgres16")
+        self.fails("DBParameterGroupNotFound", "rds", "describe-db-parameter-groups",
+                   "--db-parameter-group-name", "nope")
+        out = self.ok("rds", "describe-db-cluster-parameter-groups",
+                      "--db-cluster-parameter-group-name", "dblab-clone-aurora-postgresql16")
+        self.assertEqual(out["DBClusterParameterGroups"][0]["DBParameterGroupFamily"],
+                         "aurora-postgresql16")
+        self.fails("DBParameterGroupNotFound", "rds", "describe-db-cluster-parameter-groups",
+                   "--db-cluster-parameter-group-name", "nope")
+        out = self.ok("rds", "describe-option-groups", "--option-group-name",
+                      "default:postgres-16")
+        og = out["OptionGroupsList"][0]
+        self.assertEqual((og["EngineName"], og["MajorEngineVersion"]), ("postgres", "16"))
+        self.fails("OptionGroupNotFoundFault", "rds", "describe-option-groups",
+                   "--option-group-name", "nope")
+        out = self.ok("rds", "describe-db-engine-versions", "--engine", "postgres",
+                      "--engine-version", "16.4")
+        self.assertEqual(out["DBEngineVersions"][0]["DBParameterGroupFamily"], "postgres16")
+        out = self.ok("rds", "describe-orderable-db-instance-options", "--engine", "postgres",
+                      "--engine-version", "16.4", "--db-instance-class", "db.t3.medium")
+        opt = out["OrderableDBInstanceOptions"]
+        self.assertEqual(len(opt), 1)
+        self.assertIs(opt[0]["Vpc"], True)
+        self.assertEqual(opt[0]["AvailabilityZones"][0]["Name"], "us-east-1a")
+        # not orderable: an empty list, no error (as AWS answers)
+        for engine, cls in (("postgres", "db.m1.small"), ("postgres", "db.t2.small"),
+                            ("aurora-postgresql", "db.t3.micro")):
+            out = self.ok("rds", "describe-orderable-db-instance-options", "--engine", engine,
+                          "--engine-version", "16.4", "--db-instance-class", cls)
+            self.assertEqual(out["OrderableDBInstanceOptions"], [], cls)
+        # every page: awscli follows the Marker itself
+        out = self.ok("rds", "describe-orderable-db-instance-options", "--engine", "postgres")
+        self.assertGreater(len(out["OrderableDBInstanceOptions"]), 100)
+        self.assertEqual(len({(o["EngineVersion"], o["DBInstanceClass"])
+                              for o in out["OrderableDBInstanceOptions"]}),
+                         len(out["OrderableDBInstanceOptions"]))
+        self.fails("InvalidParameterValue", "rds", "describe-orderable-db-instance-options",
+                   "--engine", "postgress")
+
     # ------------------------------------------------------------ RDS instance path
     def test_instance_restore_modify_tag_delete(self):
         snap = self.newest_snapshot()

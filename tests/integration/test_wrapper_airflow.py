@@ -185,10 +185,11 @@ def run_scenario(dag, sc, base_env, token, emus, run_id, config):
             fail("%s: the DBLab token appeared in the output of %s" % (sc.name, task))
     if sc.check:
         sc.check(xcom)
-    if "create" in xcom:
-        doc = json.loads(xcom["create"])
-        if doc.get("runId") != dag.dag_id + "/" + run_id:
-            fail("%s: the clone's run id is %r, not <dag_id>/<run_id>" % (sc.name, doc.get("runId")))
+    for task in ("snapshot", "create"):
+        if task in xcom:
+            doc = json.loads(xcom[task])
+            if doc.get("runId") != dag.dag_id + "/" + run_id:
+                fail("%s: %s's run id is %r, not <dag_id>/<run_id>" % (sc.name, task, doc.get("runId")))
     left = managed_clones(emus.aws_url)
     if sc.clone_left != bool(left):
         fail("%s: clones left: %s (expected %s)" % (sc.name, left, "one" if sc.clone_left else "none"))

@@ -286,6 +286,10 @@ def check_cronjob_args(docs, container, tmp):
                     cfg = yaml.safe_load(text)
                     cfg["dblab"]["apiEndpoint"] = emus.dblab_url  # the emulators stand in for
                     cfg.setdefault("aws", {})["endpoint"] = emus.aws_url  # DBLab and AWS
+                    # The manifest's network placeholders filled in as a user does, with
+                    # the emulated account's names: the dry run's preflight checks them.
+                    cfg["clone"]["subnetGroup"] = "dblab-clones"
+                    cfg["clone"]["securityGroups"] = ["sg-0123456789abcdef0"]
                     with open(os.path.join(host, key), "w") as f:
                         yaml.safe_dump(cfg, f)
 
@@ -382,11 +386,16 @@ def check_dockerfile(tmp):
     src = os.path.join(tmp, "src")
     os.makedirs(src)
     copied = []
-    for ln in lines:
+    # The build stage: from the first FROM to the next one (later stages, e.g. the
+    # Lambda image's, copy their own files into themselves, not into the build).
+    starts = [i for i, ln in enumerate(lines) if ln.startswith("FROM ")]
+    build_stage = lines[starts[0]:starts[1]]
+    for ln in build_stage:
         if ln.startswith("COPY ") and "--from" not in ln:
             for p in ln.split()[1:-1]:
                 p = p.rstrip("/")
                 s_ = os.path.join(TOP, p)
+                os.makedirs(os.path.dirname(os.path.join(src, p)), exist_ok=True)
                 (shutil.copytree if os.path.isdir(s_) else shutil.copy)(s_, os.path.join(src, p))
                 copied.append(p)
     r = subprocess.run(["make", "-n", "all", "install", "PREFIX=/usr/local", "DESTDIR=/out"], cwd=src,

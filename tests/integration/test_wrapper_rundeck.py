@@ -307,6 +307,9 @@ def check_policy(job):
             fail("step %d: an inline script expected" % (i + 1))
         if "errorhandler" not in c:
             fail("step %d: no errorhandler" % (i + 1))
+        if c["errorhandler"].get("keepgoingOnSuccess"):
+            fail("step %d: keepgoingOnSuccess would let the workflow go on after a failed step "
+                 "(a refresh after a failed wait, on a deleted clone)" % (i + 1))
         for s in (c, c["errorhandler"]):
             body = s.get("script") or s.get("exec") or ""
             if re.search(r"@[A-Za-z]+\.[A-Za-z0-9_.-]+@", body) or "${option." in body \
@@ -448,24 +451,35 @@ class Execution:
 
 def check_runner_semantics(tmp):
     """The runner itself, on tiny jobs: errorhandler and keepgoing rules as Rundeck's
-    docs state them, and the mask-passwords filter."""
-    def job(keepgoing, kgos):
+    docs state them (rundeck/docs, docs/manual/jobs/job-workflows.md, "Workflow
+    Behavior" under error handlers: a successful handler with keepgoing false and
+    keepGoingOnSuccess false marks the step a success, runs no further step, and marks
+    the execution Failed; keepgoing or keepGoingOnSuccess true goes on to the next
+    step, the execution not marked; a failing handler leaves the step Failed and the
+    workflow follows keepgoing), and the mask-passwords filter."""
+    def job(keepgoing, kgos, handler_rc=None):
         return {"name": "t", "options": [{"name": "pw", "secure": True, "valueExposed": True,
                                           "storagePath": "keys/pw"}],
                 "sequence": {"keepgoing": keepgoing, "strategy": "node-first",
                              "pluginConfig": {"LogFilter": [{"type": "mask-passwords",
                                                              "config": {"replacement": "[SECURE]"}}]},
                              "commands": [{"script": "#!/bin/sh\necho \"pw=$RD_OPTION_PW @job.execid@\"; exit 3",
-                                           "errorhandler": {"script": "#!/bin/sh\n[ \"$RD_RESULT_RESULTCODE\" = 3 ]",
+                                           "errorhandler": {"script": "#!/bin/sh\n[ \"$RD_RESULT_RESULTCODE\" = 3 ]"
+                                                            + ("" if handler_rc is None else
+                                                               "; exit %d" % handler_rc),
                                                             "keepgoingOnSuccess": kgos}},
                                           {"script": "#!/bin/sh\nexit 0"}]}}
     keys = KeyStorage({"keys/pw": "s3cret"})
     env = {"PATH": "/usr/bin:/bin"}
-    cases = [((False, False), "failed", [(1, "succeeded (handler)")]),
-             ((False, True), "succeeded", [(1, "succeeded (handler)"), (2, "succeeded")]),
-             ((True, False), "succeeded", [(1, "succeeded (handler)"), (2, "succeeded")])]
-    for (kg, kgos), status, steps in cases:
-        ex = Execution(job(kg, kgos), {}, keys, env, 7, tmp)
+    cases = [((False, False, None), "failed", [(1, "succeeded (handler)")]),
+             ((False, True, None), "succeeded", [(1, "succeeded (handler)"), (2, "succeeded")]),
+             ((True, False, None), "succeeded", [(1, "succeeded (handler)"), (2, "succeeded")]),
+             ((True, True, None), "succeeded", [(1, "succeeded (handler)"), (2, "succeeded")]),
+             # a failing handler (what this job's handlers do): keepgoingOnSuccess is moot
+             ((False, True, 1), "failed", [(1, "failed")]),
+             ((True, False, 1), "failed", [(1, "failed"), (2, "succeeded")])]
+    for (kg, kgos, hrc), status, steps in cases:
+        ex = Execution(job(kg, kgos, hrc), {}, keys, env, 7, tmp)
         got = ex.run()
         if (got, ex.steps) != (status, steps):
             fail("runner: keepgoing=%s keepgoingOnSuccess=%s: %s %s" % (kg, kgos, got, ex.steps))
@@ -539,8 +553,8 @@ def main():
         for section in ("snapshot", "clone", "endpoint", "refresh", "deleted"):
             if section not in final:
                 fail("success: the final document lacks %s" % section)
-        if not final["clone"]["id"].endswith("-rd101") or final["deleted"]["id"] != final["clone"]["id"]:
-            fail("success: unexpected clone/deleted ids %s" % final["clone"])
+        if final.get("runId") != "rundeck-101" or final["deleted"]["id"] != final["clone"]["id"]:
+            fail("success: unexpected run id / clone / deleted ids %s %s" % (final.get("runId"), final["clone"]))
         wraptest.validate_rundoc(last)
         print("ok: a successful execution (%.1fs)" % (time.monotonic() - t0))
 
@@ -552,6 +566,23 @@ def main():
             ex.dump()
             fail("failing refresh: the errorhandler did not delete the clone")
         print("ok: a failing refresh, the clone deleted by the errorhandler (%.1fs)" % (time.monotonic() - t0))
+
+        # b2. what keepgoing: false + failing handlers mean: even with keepgoingOnSuccess
+        #     set on every handler, a failed refresh stops the workflow at step 5, the
+        #     step shows failed, delete (step 6) never runs, the execution fails: the
+        #     handler deleted the clone but exits 1, so it never "recovers" the step.
+        kgos_job = copy.deepcopy(job)
+        for c in kgos_job["sequence"]["commands"]:
+            c["errorhandler"]["keepgoingOnSuccess"] = True
+        emus.dblab_fault({"type": "refresh-fail", "count": 1, "message": "pg_dump: connection refused"})
+        ex = Execution(kgos_job, values, keys, base_env, 105, tmp)
+        status = ex.run()
+        if status != "failed" or ex.steps != ok[:4] + [(5, "failed")] or wraptest.managed_clones(emus.aws_url):
+            ex.dump()
+            fail("keepgoingOnSuccess variant: expected failed at step 5, clone deleted; got %s %s"
+                 % (status, ex.steps))
+        print("ok: keepgoingOnSuccess does not change it: a failed refresh fails the execution (%.1fs)"
+              % (time.monotonic() - t0))
 
         # c. the clone ends 'failed': rds-clone-wait fails, the handler deletes it
         emus.aws_fault({"type": "restore-outcome", "status": "failed", "resource": "instance"})

@@ -123,7 +123,8 @@ with DAG(
     )
     snapshot = BashOperator(
         task_id="snapshot",
-        bash_command=_PROLOGUE + 'rds-snapshot-latest -config "$DRR_CONFIG" -log-format "$DRR_LOG_FORMAT"',
+        bash_command=_PROLOGUE
+        + 'rds-snapshot-latest -config "$DRR_CONFIG" -run-id "$DRR_RUN_ID" -log-format "$DRR_LOG_FORMAT"',
         env=_env(),
         append_env=True,
         skip_on_exit_code=SKIP_CODE,

@@ -6,6 +6,7 @@ in a fixture must not silently seed something else.  See
 tests/fixtures/emulator/README.md for the format."""
 import datetime
 import json
+from . import catalog
 
 UTC = datetime.timezone.utc
 
@@ -121,9 +122,16 @@ def apply(fixture, rds, creds, store):
         }
     if "securityGroups" in vpc:
         rds.security_groups = set(vpc["securityGroups"])
-    rds.parameter_groups = {g.lower() for g in fixture.get("parameterGroups", [])}
-    rds.cluster_parameter_groups = {g.lower() for g in fixture.get("clusterParameterGroups", [])}
-    rds.option_groups = {g.lower() for g in fixture.get("optionGroups", [])}
+    try:
+        rds.parameter_groups = dict(catalog.group_family(g, "parameter group")
+                                    for g in fixture.get("parameterGroups", []))
+        rds.cluster_parameter_groups = dict(
+            catalog.group_family(g, "cluster parameter group")
+            for g in fixture.get("clusterParameterGroups", []))
+        rds.option_groups = {name: (engine, major) for name, engine, major in
+                             (catalog.option_group(g) for g in fixture.get("optionGroups", []))}
+    except ValueError as e:
+        raise FixtureError(str(e)) from None
 
     for spec in fixture.get("instances", []):
         _instance(spec, rds, now, None)

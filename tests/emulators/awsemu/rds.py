@@ -16,6 +16,7 @@ import string
 import unicodedata
 import uuid
 
+from . import catalog
 from .errors import AwsError, model_error
 
 UTC = datetime.timezone.utc
@@ -99,9 +100,9 @@ class Rds:
         self.snapshots = {}          # key: identifier (own) or ARN (shared)
         self.cluster_snapshots = {}
         self.subnet_groups = {}
-        self.parameter_groups = set()
-        self.cluster_parameter_groups = set()
-        self.option_groups = set()
+        self.parameter_groups = {}           # name -> DBParameterGroupFamily
+        self.cluster_parameter_groups = {}   # name -> DBParameterGroupFamily
+        self.option_groups = {}              # name -> (EngineName, MajorEngineVersion)
         self.security_groups = None  # None = accept any sg-xxxx
         self.kms_keys = {}
         self.outcome_faults = []     # restore-outcome faults, consumed in order
@@ -1284,12 +1285,101 @@ class Rds:
         rec["TagList"] = [t for t in rec["TagList"] if t["Key"] not in drop]
         return None
 
+    # ---------------------------------------------------------------- catalog
+    # The describes a preflight reads before a restore (subnet group, groups,
+    # engine family, orderable class), answered as AWS does: a named group that
+    # does not exist is its NotFound fault; an unorderable class is an empty list.
+    def _describe_named(self, op, p, param, table, fault, what, view, list_key):
+        name = p.get(param)
+        if name is not None:
+            if name.lower() not in table:
+                raise self.err(fault, f"{what} not found: {name}")
+            keys = [name.lower()]
+        else:
+            keys = list(table)
+        page, marker = self._page(op, keys, p, lambda k: k)
+        res = {list_key: [view(k) for k in page]}
+        if marker:
+            res["Marker"] = marker
+        return res
+
+    def DescribeDBSubnetGroups(self, p):
+        name = p.get("DBSubnetGroupName")
+        if name is not None and name.lower() not in self.subnet_groups:
+            raise self.err("DBSubnetGroupNotFoundFault", f"DBSubnetGroup {name!r} not found.")
+        return self._describe_named(
+            "DescribeDBSubnetGroups", p, "DBSubnetGroupName", self.subnet_groups,
+            "DBSubnetGroupNotFoundFault", "DBSubnetGroup",
+            lambda k: dict(self.subnet_groups[k],
+                           DBSubnetGroupArn=self.arn("subgrp", k)), "DBSubnetGroups")
+
+    def DescribeDBParameterGroups(self, p):
+        return self._describe_named(
+            "DescribeDBParameterGroups", p, "DBParameterGroupName", self.parameter_groups,
+            "DBParameterGroupNotFoundFault", "DBParameterGroup",
+            lambda k: {"DBParameterGroupName": k,
+                       "DBParameterGroupFamily": self.parameter_groups[k],
+                       "Description": k, "DBParameterGroupArn": self.arn("pg", k)},
+            "DBParameterGroups")
+
+    def DescribeDBClusterParameterGroups(self, p):
+        return self._describe_named(
+            "DescribeDBClusterParameterGroups", p, "DBClusterParameterGroupName",
+            self.cluster_parameter_groups, "DBParameterGroupNotFoundFault",
+            "DBClusterParameterGroup",
+            lambda k: {"DBClusterParameterGroupName": k,
+                       "DBParameterGroupFamily": self.cluster_parameter_groups[k],
+                       "Description": k, "DBClusterParameterGroupArn": self.arn("cluster-pg", k)},
+            "DBClusterParameterGroups")
+
+    def DescribeOptionGroups(self, p):
+        return self._describe_named(
+            "DescribeOptionGroups", p, "OptionGroupName", self.option_groups,
+            "OptionGroupNotFoundFault", "Specified OptionGroupName",
+            lambda k: {"OptionGroupName": k, "OptionGroupDescription": k,
+                       "EngineName": self.option_groups[k][0],
+                       "MajorEngineVersion": self.option_groups[k][1], "Options": [],
+                       "AllowsVpcAndNonVpcInstanceMemberships": True,
+                       "OptionGroupArn": self.arn("og", k)},
+            "OptionGroupsList")
+
+    def _check_engine_name(self, engine):
+        if engine is not None and engine not in ENGINES:
+            raise invalid(f"Invalid DB engine: {engine}")
+
+    def DescribeDBEngineVersions(self, p):
+        self._check_engine_name(p.get("Engine"))
+        items = catalog.engine_versions(p.get("Engine"), p.get("EngineVersion"),
+                                        p.get("DBParameterGroupFamily"))
+        page, marker = self._page("DescribeDBEngineVersions", items, p,
+                                  lambda v: v["Engine"] + " " + v["EngineVersion"])
+        res = {"DBEngineVersions": page}
+        if marker:
+            res["Marker"] = marker
+        return res
+
+    def DescribeOrderableDBInstanceOptions(self, p):
+        self._check_engine_name(p["Engine"])
+        items = catalog.orderable(p["Engine"], p.get("EngineVersion"), p.get("DBInstanceClass"),
+                                  self.region)
+        if p.get("Vpc") is False:
+            items = []     # every class here is VPC-only, as in AWS today
+        page, marker = self._page("DescribeOrderableDBInstanceOptions", items, p,
+                                  lambda o: o["EngineVersion"] + " " + o["DBInstanceClass"])
+        res = {"OrderableDBInstanceOptions": page}
+        if marker:
+            res["Marker"] = marker
+        return res
+
     OPERATIONS = ("DescribeDBSnapshots", "DescribeDBClusterSnapshots", "DescribeDBInstances",
                   "DescribeDBClusters", "RestoreDBInstanceFromDBSnapshot",
                   "RestoreDBClusterFromSnapshot", "RestoreDBClusterToPointInTime",
                   "RestoreDBInstanceToPointInTime", "CreateDBInstance", "ModifyDBInstance",
                   "ModifyDBCluster", "DeleteDBInstance", "DeleteDBCluster",
-                  "ListTagsForResource", "AddTagsToResource", "RemoveTagsFromResource")
+                  "ListTagsForResource", "AddTagsToResource", "RemoveTagsFromResource",
+                  "DescribeDBSubnetGroups", "DescribeDBParameterGroups",
+                  "DescribeDBClusterParameterGroups", "DescribeOptionGroups",
+                  "DescribeDBEngineVersions", "DescribeOrderableDBInstanceOptions")
 
     # ---------------------------------------------------------------- state dump
     def dump(self):

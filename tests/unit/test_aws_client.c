@@ -710,13 +710,13 @@ START_TEST(test_paginate)
     ck_assert_msg(strstr(e.msg, "rds DescribeDBSnapshots: still a Marker after 7 pages; stopping "
                                 "at the cap") != NULL, "%s", e.msg);
     /* ... and by the deadline, whichever comes first. */
-    ctx.max_pages = 0;
+    ctx.max_pages = 1000000;
     ctx.paginate_seconds = 0.3;
-    ck_assert_int_eq(aws_query_paginate(&ctx, "rds", "DescribeDBSnapshots", &p, 0, "DBSnapshots",
-                                        "DBSnapshot", collect_item, &c, &pages, &ae, &e),
-                     DRR_EXIT_TEMPFAIL);
+    int rc = aws_query_paginate(&ctx, "rds", "DescribeDBSnapshots", &p, 0, "DBSnapshots",
+                                "DBSnapshot", collect_item, &c, &pages, &ae, &e);
+    ck_assert_msg(rc == DRR_EXIT_TEMPFAIL, "rc %d: %s", rc, e.msg);
     ck_assert_msg(strstr(e.msg, "paging took longer than 0.3 s") != NULL, "%s", e.msg);
-    ck_assert_int_lt(pages, AWS_MAX_PAGES);
+    ck_assert_int_lt(pages, 1000000);
 
     buf_free(&c.ids);
     aws_params_free(&p);

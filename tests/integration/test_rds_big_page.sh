@@ -38,15 +38,33 @@ body = ('<DescribeDBSnapshotsResponse xmlns="http://rds.amazonaws.com/doc/2014-1
         "</DBSnapshots></DescribeDBSnapshotsResult><ResponseMetadata><RequestId>big</RequestId>"
         "</ResponseMetadata></DescribeDBSnapshotsResponse>").encode()
 
+# The source instance, for the commands that look at it first.
+instance = ('<DescribeDBInstancesResponse xmlns="http://rds.amazonaws.com/doc/2014-10-31/">'
+            "<DescribeDBInstancesResult><DBInstances><DBInstance>"
+            "<DBInstanceIdentifier>production-db</DBInstanceIdentifier>"
+            "<DBInstanceArn>arn:aws:rds:us-east-1:123456789012:db:production-db</DBInstanceArn>"
+            "<DBInstanceStatus>available</DBInstanceStatus><Engine>postgres</Engine>"
+            "<EngineVersion>16.4</EngineVersion><DBInstanceClass>db.r6g.large</DBInstanceClass>"
+            "</DBInstance></DBInstances></DescribeDBInstancesResult>"
+            "<ResponseMetadata><RequestId>i</RequestId></ResponseMetadata>"
+            "</DescribeDBInstancesResponse>").encode()
+
 class H(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     def do_POST(self):
-        self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        self.send_response(200)
+        form = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
+        if "Action=DescribeDBSnapshots" in form:
+            status, out = 200, body
+        elif "Action=DescribeDBInstances" in form:
+            status, out = 200, instance
+        else:
+            status, out = 400, (b"<ErrorResponse><Error><Code>InvalidAction</Code><Message>"
+                                b"not served here</Message></Error></ErrorResponse>")
+        self.send_response(status)
         self.send_header("Content-Type", "text/xml")
-        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Content-Length", str(len(out)))
         self.end_headers()
-        self.wfile.write(body)
+        self.wfile.write(out)
     def log_message(self, *a):
         pass
 
@@ -84,14 +102,12 @@ unset AWS_SESSION_TOKEN AWS_PROFILE AWS_ENDPOINT_URL AWS_ENDPOINT_URL_RDS
 import os, sys, json
 cmd, cfg, out = sys.argv[1:4]
 with open(out, "wb") as fo, open(out + ".err", "wb") as fe:
-    pid = os.posix_spawn(cmd, [cmd, "-config", cfg, "-max-age", "3650d"] if False else [cmd, "-config", cfg],
-                         os.environ, file_actions=[(os.POSIX_SPAWN_DUP2, fo.fileno(), 1),
+    pid = os.posix_spawn(cmd, [cmd, "-config", cfg], os.environ, file_actions=[(os.POSIX_SPAWN_DUP2, fo.fileno(), 1),
                                                    (os.POSIX_SPAWN_DUP2, fe.fileno(), 2)])
     _, status, usage = os.wait4(pid, 0)
 code = os.waitstatus_to_exitcode(status)
 rss_mb = usage.ru_maxrss / 1024
-print(f"rds-snapshot-latest on one {os.path.getsize(out) and ''}54 MB page: exit {code}, "
-      f"peak RSS {rss_mb:.1f} MB")
+print(f"rds-snapshot-latest on one 54 MB page: exit {code}, peak RSS {rss_mb:.1f} MB")
 if code != 0:
     sys.stderr.write(open(out + ".err").read()[-2000:])
     sys.exit(f"FAIL: exit {code}")

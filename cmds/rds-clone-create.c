@@ -27,6 +27,7 @@
 #include "config.h"
 #include "exitcodes.h"
 #include "log.h"
+#include "pitr.h"
 #include "preflight.h"
 #include "rds.h"
 #include "rds_cli.h"
@@ -68,11 +69,14 @@ static struct opts opts;
 
 static const struct cli_command cmd = {
     .name = "rds-clone-create",
-    .summary = "restore the temporary clone from the document's snapshot",
+    .summary = "restore the temporary clone from the document's snapshot or restore point",
     .description =
         "RDS: RestoreDBInstanceFromDBSnapshot with every clone.* option. Aurora:\n"
         "RestoreDBClusterFromSnapshot, then the writer instance NAME-instance with\n"
-        "CreateDBInstance (the cluster is removed if that fails). Everything is tagged\n"
+        "CreateDBInstance (the cluster is removed if that fails). With the document's\n"
+        "restore section (source.restoreFrom latest or a time): RestoreDBInstanceToPointInTime,\n"
+        "or RestoreDBClusterToPointInTime (RestoreType copy-on-write unless clone.copyOnWrite\n"
+        "is false) then the writer instance. Everything is tagged\n"
         "ManagedBy=dblab-rds-refresh, AutoDelete=true, DeleteAfter=now+clone.maxAge and\n"
         "with its pipeline, source, snapshot and run id. The name is derived from\n"
         "(clone.pipeline, run id). Returns once AWS accepted the request, adding the\n"
@@ -84,7 +88,8 @@ static const struct cli_command cmd = {
     .ctx = &opts,
 };
 
-static const char *const required[] = {"source", "snapshot", NULL};
+/* and "snapshot", or "restore" for a point-in-time clone (check_document) */
+static const char *const required[] = {"source", NULL};
 
 struct create {
     struct app *a;
@@ -92,6 +97,10 @@ struct create {
     const struct config *cfg;
     struct rds_cli_snapshot snap;
     const char *snapshot_ref;   /* what the restore names: the id, or the ARN when shared */
+    int point_in_time;          /* the document has a restore section, not a snapshot */
+    struct pitr_choice pitr;
+    char pitr_ref[64];          /* stands for the snapshot id in tags and adoption */
+    char what[160];             /* "snapshot X" / "the point in time T of S" for the logs */
     char name[CLONE_NAME_MAX + 1];
     char instance_name[CLONE_NAME_MAX + sizeof CLONE_INSTANCE_SUFFIX];
     char run_id[RUN_ID_MAX + 1];
@@ -113,8 +122,12 @@ static int map_create_error(const struct aws_error *ae, struct err *e, int rc)
         rds_error_is(ae, "InsufficientDBClusterCapacityFault") ||
         rds_error_is(ae, "InsufficientStorageClusterCapacity"))
         return e->code = DRR_EXIT_TEMPFAIL;
-    if (rds_error_is(ae, "DBSnapshotNotFound") || rds_error_is(ae, "DBClusterSnapshotNotFoundFault"))
+    if (rds_error_is(ae, "DBSnapshotNotFound") || rds_error_is(ae, "DBClusterSnapshotNotFoundFault") ||
+        rds_error_is(ae, "PointInTimeRestoreNotEnabled") || rds_error_is(ae, "DBInstanceNotFound") ||
+        rds_error_is(ae, "DBClusterNotFoundFault"))
         return e->code = DRR_EXIT_NOT_FOUND;
+    if (rds_error_is(ae, "InvalidRestoreFault")) /* the time left the window since step one */
+        return e->code = DRR_EXIT_CONFIG;
     return rc;
 }
 
@@ -243,17 +256,20 @@ static int create_instance_clone(struct create *c, struct err *e)
         return rc;
     }
     if (c->a->cli.dry_run) {
-        log_info("dry run: would restore DB instance %s (%s) from snapshot %s", c->name,
-                 o.instance_class, c->snapshot_ref);
+        log_info("dry run: would restore DB instance %s (%s) from %s", c->name,
+                 o.instance_class, c->what);
         return 0;
     }
-    log_info("restoring DB instance %s (%s) from snapshot %s", c->name, o.instance_class,
-             c->snapshot_ref);
+    log_info("restoring DB instance %s (%s) from %s", c->name, o.instance_class, c->what);
     struct rds_instance inst;
     struct aws_error ae;
     c->maybe_created = 1;
-    int rc = rds_restore_db_instance_from_snapshot(c->aws, c->name, c->snapshot_ref, &o, &inst,
-                                                   &ae, e);
+    int rc = c->point_in_time
+                 ? rds_restore_db_instance_to_point_in_time(c->aws, c->name,
+                                                            c->cfg->source.identifier,
+                                                            c->pitr.time, &o, &inst, &ae, e)
+                 : rds_restore_db_instance_from_snapshot(c->aws, c->name, c->snapshot_ref, &o,
+                                                         &inst, &ae, e);
     if (definitive(&ae) && !rds_error_is(&ae, "DBInstanceAlreadyExists"))
         c->maybe_created = 0;
     if (rc == 0) {
@@ -329,18 +345,23 @@ static int create_cluster_clone(struct create *c, struct err *e)
             return rc;
         c->adopted = 1;
     } else if (c->a->cli.dry_run) {
-        log_info("dry run: would restore DB cluster %s (%s %s) from snapshot %s", c->name,
+        log_info("dry run: would restore DB cluster %s (%s %s) from %s", c->name,
                  c->snap.engine, cluster_engine_version(c) ? cluster_engine_version(c) : "",
-                 c->snapshot_ref);
+                 c->what);
     } else {
-        log_info("restoring DB cluster %s (%s %s) from snapshot %s", c->name, c->snap.engine,
-                 cluster_engine_version(c) ? cluster_engine_version(c) : "", c->snapshot_ref);
+        log_info("restoring DB cluster %s (%s %s) from %s", c->name, c->snap.engine,
+                 cluster_engine_version(c) ? cluster_engine_version(c) : "", c->what);
         struct rds_cluster cl;
         struct aws_error ae;
         c->maybe_created = 1;
-        int rc = rds_restore_db_cluster_from_snapshot(c->aws, c->name, c->snapshot_ref,
-                                                      c->snap.engine, cluster_engine_version(c),
-                                                      &o, &cl, &ae, e);
+        int rc = c->point_in_time
+                     ? rds_restore_db_cluster_to_point_in_time(
+                           c->aws, c->name, c->cfg->source.identifier, c->pitr.restore_type,
+                           c->pitr.use_latest ? 0 : c->pitr.time, &o, &cl, &ae, e)
+                     : rds_restore_db_cluster_from_snapshot(c->aws, c->name, c->snapshot_ref,
+                                                            c->snap.engine,
+                                                            cluster_engine_version(c), &o, &cl,
+                                                            &ae, e);
         if (definitive(&ae) && !rds_error_is(&ae, "DBClusterAlreadyExistsFault"))
             c->maybe_created = 0;
         if (rc == 0) {
@@ -535,9 +556,32 @@ static int check_document(struct create *c, cJSON *doc, struct err *e)
     rc = rds_cli_check_pipeline(doc, c->cfg, e);
     if (rc)
         return rc;
-    rc = rds_cli_read_snapshot(doc, &c->snap, e);
-    if (rc)
-        return rc;
+    if (rundoc_section(doc, PITR_SECTION)) {
+        rc = pitr_read(doc, &c->pitr, e);
+        if (rc)
+            return rc;
+        c->point_in_time = 1;
+        pitr_ref(&c->pitr, c->pitr_ref, sizeof c->pitr_ref);
+        c->snap.id = c->pitr_ref;
+        c->snap.kind = c->pitr.kind;
+        c->snap.engine = c->pitr.engine;
+        c->snap.engine_version = c->pitr.engine_version;
+        c->snapshot_ref = c->pitr_ref;
+        char t[32];
+        clock_format_rfc3339(c->pitr.time, t, sizeof t);
+        snprintf(c->what, sizeof c->what, "%s %s at %s%s%s", c->pitr.restore_type ? "cluster"
+                 : "instance", c->cfg->source.identifier,
+                 c->pitr.use_latest ? "its latest restorable time (at least " : "", t,
+                 c->pitr.use_latest ? "), copy-on-write"
+                 : (c->pitr.restore_type ? ", full copy" : ""));
+    } else {
+        if (!rundoc_section(doc, "snapshot"))
+            return err_set(e, DRR_EXIT_INPUT, "snapshot: missing section, and no restore "
+                           "section either (run rds-snapshot-latest first)");
+        rc = rds_cli_read_snapshot(doc, &c->snap, e);
+        if (rc)
+            return rc;
+    }
     c->kind = rds_cli_source_kind(c->cfg);
     if (c->snap.kind != c->kind)
         return err_set(e, DRR_EXIT_INPUT,
@@ -546,8 +590,11 @@ static int check_document(struct create *c, cJSON *doc, struct err *e)
     if (c->kind == RDS_KIND_CLUSTER && !c->snap.engine)
         return err_set(e, DRR_EXIT_INPUT, "snapshot.engine: missing (Aurora needs the engine)");
     /* A shared snapshot is restored by its ARN. */
+    if (c->point_in_time)
+        return 0;
     int shared = c->snap.type && strcmp(c->snap.type, "shared") == 0;
     c->snapshot_ref = (shared && c->snap.arn) ? c->snap.arn : c->snap.id;
+    snprintf(c->what, sizeof c->what, "snapshot %s", c->snapshot_ref);
     return 0;
 }
 
@@ -601,6 +648,7 @@ int main(int argc, char **argv)
         log_debug("%ld AWS request(s)", rds_cli_aws_calls(c.aws));
     free(c.arn);
     free(c.delete_after);
+    pitr_choice_free(&c.pitr);
     rds_tags_free(&c.tags);
     rds_cli_aws_free(c.aws);
     app_end(&a);

@@ -218,9 +218,11 @@ int main(int argc, char **argv)
         for (size_t i = 0; i < s.n; i++) {
             struct candidate *c = &s.c[i];
             /* Just before the delete, AWS must still say the same owner: this
-             * pipeline's, or (-all-pipelines) the pipeline and source the scan saw. */
+             * pipeline's, or (-all-pipelines) the pipeline and source the scan saw
+             * and an own DeleteAfter that has passed. */
             struct clone_owner seen = {.config_source = own.config_source,
-                                       .pipeline = c->pipeline, .source = c->source};
+                                       .pipeline = c->pipeline, .source = c->source,
+                                       .expired_by = s.policy.now};
             struct clone_delete_opts o = {c->foreign ? &seen : &own, a.cli.dry_run, 0, 0, 0};
             cJSON *f = cJSON_CreateObject();
             rds_cli_add_string(f, "id", c->id);

@@ -8,6 +8,7 @@
 
 #include "aws_client.h"
 #include "aws_query.h"
+#include "aws_xml.h"
 #include "buf.h"
 #include "clock.h"
 #include "exitcodes.h"
@@ -375,6 +376,52 @@ int rds_disable_cluster_deletion_protection(struct aws_ctx *aws, const char *id,
     aws_params_add_bool(&p, "ApplyImmediately", 1);
     aws_params_add_bool(&p, "DeletionProtection", 0);
     return cluster_call(aws, "ModifyDBCluster", id, &p, NULL, ae, e);
+}
+
+int rds_manage_master_password(struct aws_ctx *aws, enum rds_kind kind, const char *id,
+                               struct aws_error *ae, struct err *e)
+{
+    struct aws_params p = AWS_PARAMS_INIT;
+    int cluster = kind == RDS_KIND_CLUSTER;
+    aws_params_add(&p, cluster ? "DBClusterIdentifier" : "DBInstanceIdentifier", id);
+    aws_params_add_bool(&p, "ApplyImmediately", 1);
+    aws_params_add_bool(&p, "ManageMasterUserPassword", 1);
+    return cluster ? cluster_call(aws, "ModifyDBCluster", id, &p, NULL, ae, e)
+                   : instance_call(aws, "ModifyDBInstance", id, &p, NULL, ae, e);
+}
+
+struct window { int64_t earliest, latest; };
+
+/* The active automated backup (the instance's own; retained ones are of deleted
+ * instances of the same name). */
+static int window_item(const xmlNode *b, void *ctx, struct err *e)
+{
+    (void)e;
+    struct window *w = ctx;
+    const char *status = aws_xml_text(b, "Status");
+    if (!status || strcmp(status, "active") != 0)
+        return 0;
+    const xmlNode *rw = aws_xml_child(b, "RestoreWindow");
+    if (rw) {
+        aws_xml_time(rw, "EarliestTime", &w->earliest);
+        aws_xml_time(rw, "LatestTime", &w->latest);
+    }
+    return 0;
+}
+
+int rds_instance_restore_window(struct aws_ctx *aws, const char *id, int64_t *earliest,
+                                int64_t *latest, struct aws_error *ae, struct err *e)
+{
+    struct aws_params p = AWS_PARAMS_INIT;
+    aws_params_add(&p, "DBInstanceIdentifier", id);
+    struct window w = {0, 0};
+    int rc = paginate(aws, "DescribeDBInstanceAutomatedBackups", id, &p,
+                      "DBInstanceAutomatedBackups", "DBInstanceAutomatedBackup", window_item, &w,
+                      ae, e);
+    aws_params_free(&p);
+    *earliest = w.earliest;
+    *latest = w.latest;
+    return rc;
 }
 
 int rds_delete_db_instance(struct aws_ctx *aws, const char *id, int skip_final_snapshot,

@@ -86,6 +86,12 @@ void rds_cli_add_time(cJSON *obj, const char *key, int64_t t)
     cJSON_AddStringToObject(obj, key, buf);
 }
 
+void rds_cli_set_data_as_of(cJSON *doc, int64_t t)
+{
+    cJSON_DeleteItemFromObjectCaseSensitive(doc, "dataAsOf");
+    rds_cli_add_time(doc, "dataAsOf", t);
+}
+
 static const char *opt_string(const cJSON *sec, const char *key)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(sec, key);

@@ -28,6 +28,10 @@ void rds_cli_add_string(cJSON *obj, const char *key, const char *v);
 void rds_cli_add_int(cJSON *obj, const char *key, long long v);
 void rds_cli_add_time(cJSON *obj, const char *key, int64_t t);   /* 0 = left out */
 
+/* The top-level dataAsOf: the time the clone's data is from (the snapshot's
+ * creation time or the restore time), for the summary and its age metric. */
+void rds_cli_set_data_as_of(cJSON *doc, int64_t t);
+
 /* The doc's snapshot section as rds-snapshot-latest wrote it. */
 struct rds_cli_snapshot {
     const char *id;

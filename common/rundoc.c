@@ -30,6 +30,7 @@ struct section_info {
 static const struct section_info sections[] = {
     { "source", "rds-snapshot-latest" },
     { "snapshot", "rds-snapshot-latest" },
+    { "restore", "rds-snapshot-latest" },
     { "clone", "rds-clone-create" },
     { "wait", "rds-clone-wait -once" },
     { "endpoint", "rds-clone-wait" },

@@ -136,4 +136,16 @@ expect_err "refresh.baseline: missing \(run dblab-refresh -start first\)"
 drt_run -start -status
 expect_rc 64
 
+case_begin "-status: a baseline alert count of 1e300 is refused (65), never cast to an integer"
+cp "$DRT_DIR/orig.json" "$DRT_DIR/in.json"
+drt_reset
+set_state '{"status":"failed","alerts":{"refresh_failed":{"message":"old failure","ago":3600}}}'
+drt_run -start
+expect_rc 0
+"$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); d["refresh"]["baseline"]["refreshFailedAlert"]["count"]=1e300; print(json.dumps(d))' \
+    "$DRT_DIR/out" >"$DRT_DIR/in.json"
+drt_run -status
+expect_rc 65
+expect_err "refresh.baseline.refreshFailedAlert: needs whole numbers lastSeen and count"
+
 echo "ok"

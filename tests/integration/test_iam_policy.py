@@ -34,8 +34,13 @@ OPERATORS = {"StringEquals", "StringNotEquals", "StringEqualsIgnoreCase",
              "DateLessThan", "DateLessThanEquals", "DateGreaterThan", "DateGreaterThanEquals",
              "Bool", "BinaryEquals", "IpAddress", "NotIpAddress", "ArnEquals", "ArnLike",
              "ArnNotEquals", "ArnNotLike", "Null"}
-KEYS = [r"aws:RequestTag/.+", r"aws:ResourceTag/.+", r"aws:TagKeys", r"rds:db-tag/.+",
-        r"rds:cluster-tag/.+", r"rds:req-tag/.+", r"kms:ViaService", r"kms:GrantIsForAWSResource"]
+# IAM's global keys used for these services (IAM User Guide, "AWS global condition
+# context keys") and the services' own (service authorization reference).
+KEYS = [r"aws:RequestTag/.+", r"aws:ResourceTag/.+", r"aws:TagKeys", r"aws:CalledVia",
+        r"aws:CalledViaFirst", r"aws:CalledViaLast", r"aws:ViaAWSService",
+        r"rds:db-tag/.+", r"rds:cluster-tag/.+", r"rds:req-tag/.+", r"kms:ViaService",
+        r"kms:GrantIsForAWSResource", r"secretsmanager:ResourceTag/.+",
+        r"secretsmanager:SecretId", r"ssm:resourceTag/.+"]
 
 
 def fail(msg):

@@ -26,8 +26,9 @@ static void managed_tags(struct rds_tags *t)
     rds_tags_add(t, "dblab-rds-refresh:run-id", "run-1");
 }
 
-static const struct clone_owner production = {"production-db", "production-db", "production-db",
-                                               NULL, 0};
+static const struct clone_owner production = {.config_source = "production-db",
+                                              .pipeline = "production-db",
+                                              .source = "production-db"};
 
 START_TEST(test_pipeline_name)
 {
@@ -119,12 +120,12 @@ static int cmp_names(const void *x, const void *y)
     return strcmp((const char *)x, (const char *)y);
 }
 
-/* 200,000 runs of two pipelines that share their run ids, all started in the same
+/* 50,000 runs of two pipelines that share their run ids, all started in the same
  * second: every name distinct (64-bit H: a collision among n names has probability
- * <= n^2 / 2^65, here about 1e-9). */
+ * <= n^2 / 2^65, here about 7e-11). Kept small enough for the sanitizer build. */
 START_TEST(test_name_no_collision)
 {
-    enum { N = 100000 };
+    enum { N = 25000 };
     char (*names)[CLONE_NAME_MAX + 1] = malloc(2 * N * sizeof *names);
     ck_assert_ptr_nonnull(names);
     for (int i = 0; i < N; i++) {
@@ -213,7 +214,7 @@ START_TEST(test_guard)
     ck_assert_int_eq(clone_guard_check("DB instance", "dblab-refresh-legacy", NULL, o, &e),
                      DRR_EXIT_GUARD);
     /* the source is refused whatever its name and tags say */
-    struct clone_owner src = {"dblab-refresh-src", NULL, NULL, NULL, 0};
+    struct clone_owner src = {.config_source = "dblab-refresh-src"};
     ck_assert_int_eq(clone_guard_check("DB instance", "dblab-refresh-src", &t, &src, &e),
                      DRR_EXIT_GUARD);
     ck_assert_ptr_nonnull(strstr(e.msg, "source"));
@@ -225,18 +226,21 @@ START_TEST(test_guard)
     ck_assert_int_eq(clone_guard_check("DB instance", "dblab-refreshx", &t, o, &e), DRR_EXIT_GUARD);
 
     /* another pipeline's clone: refused, naming the tag that differs */
-    struct clone_owner billing = {"billing-db", "billing-db", "billing-db", NULL, 0};
+    struct clone_owner billing = {.config_source = "billing-db", .pipeline = "billing-db",
+                                  .source = "billing-db"};
     ck_assert_int_eq(clone_guard_check("DB instance", "dblab-refresh-1", &t, &billing, &e),
                      DRR_EXIT_GUARD);
     ck_assert_ptr_nonnull(strstr(e.msg, "dblab-rds-refresh:pipeline is \"production-db\""));
     ck_assert_ptr_nonnull(strstr(e.msg, "\"billing-db\""));
     /* same pipeline name, another source */
-    struct clone_owner same_name = {"billing-db", "production-db", "billing-db", NULL, 0};
+    struct clone_owner same_name = {.config_source = "billing-db", .pipeline = "production-db",
+                                    .source = "billing-db"};
     ck_assert_int_eq(clone_guard_check("DB instance", "dblab-refresh-1", &t, &same_name, &e),
                      DRR_EXIT_GUARD);
     ck_assert_ptr_nonnull(strstr(e.msg, "dblab-rds-refresh:source"));
     /* the source tag compares case-insensitively (RDS identifiers do) */
-    struct clone_owner upper = {"PRODUCTION-DB", "production-db", "PRODUCTION-DB", NULL, 0};
+    struct clone_owner upper = {.config_source = "PRODUCTION-DB", .pipeline = "production-db",
+                                .source = "PRODUCTION-DB"};
     ck_assert_int_eq(clone_guard_check("DB instance", "dblab-refresh-1", &t, &upper, &e), 0);
     /* a named run: its run id must be on the clone */
     struct clone_owner run1 = production, run2 = production;
@@ -253,6 +257,19 @@ START_TEST(test_guard)
     ck_assert_int_eq(clone_guard_check("DB instance", "dblab-refresh-old", &old, o, &e),
                      DRR_EXIT_GUARD);
     ck_assert_ptr_nonnull(strstr(e.msg, "no dblab-rds-refresh:pipeline tag"));
+    /* gc -all-pipelines re-proves expiry from AWS: AutoDelete=true, own DeleteAfter passed */
+    struct clone_owner expired = {.config_source = "billing-db", .pipeline = "production-db",
+                                  .source = "production-db",
+                                  .expired_by = T_2026_11_26_020000 + 3 * 86400};
+    ck_assert_int_eq(clone_guard_check("DB instance", "dblab-refresh-1", &t, &expired, &e), 0);
+    expired.expired_by = T_2026_11_26_020000; /* DeleteAfter is 2026-11-28 */
+    ck_assert_int_eq(clone_guard_check("DB instance", "dblab-refresh-1", &t, &expired, &e),
+                     DRR_EXIT_GUARD);
+    ck_assert_ptr_nonnull(strstr(e.msg, "DeleteAfter"));
+    expired.expired_by = T_2026_11_26_020000 + 3 * 86400;
+    ck_assert_int_eq(clone_guard_check("DB instance", "dblab-refresh-old", &old, &expired, &e),
+                     DRR_EXIT_GUARD); /* no AutoDelete tag */
+    ck_assert_ptr_nonnull(strstr(e.msg, "AutoDelete"));
     /* ... except where the Go tool's own record names it (-go-state); a tagged
      * clone of another pipeline or run is still refused there */
     struct clone_owner go = production;
@@ -324,7 +341,8 @@ START_TEST(test_gc_judge)
     p.now = now + 9000000;
     ck_assert_int_eq(clone_gc_judge("billing-db", &t, created, &p, &foreign, &why),
                      CLONE_GC_IGNORE);
-    struct clone_owner src = {"dblab-refresh-1", "production-db", "production-db", NULL, 0};
+    struct clone_owner src = {.config_source = "dblab-refresh-1", .pipeline = "production-db",
+                              .source = "production-db"};
     struct clone_gc_policy ps = {&src, 1, 1, now + 9000000};
     ck_assert_int_eq(clone_gc_judge("dblab-refresh-1", &t, created, &ps, &foreign, &why),
                      CLONE_GC_IGNORE);
@@ -356,7 +374,8 @@ START_TEST(test_gc_judge)
 
     /* Another pipeline's clone, whatever this pipeline's age (1 s): kept by default;
      * with -all-pipelines only once its OWN DeleteAfter has passed. */
-    struct clone_owner billing = {"billing-db", "billing-db", "billing-db", NULL, 0};
+    struct clone_owner billing = {.config_source = "billing-db", .pipeline = "billing-db",
+                                  .source = "billing-db"};
     struct clone_gc_policy pb = {&billing, 0, 1, now};
     ck_assert_int_eq(clone_gc_judge("dblab-refresh-1", &t, created, &pb, &foreign, &why),
                      CLONE_GC_KEEP);

@@ -30,6 +30,7 @@
 #include "http.h"
 #include "log.h"
 #include "suggest.h"
+#include "yaml_depth.h"
 
 #define CONFIG_MAX_BYTES (1024 * 1024)
 #define MAX_ATTEMPTS_LIMIT 20
@@ -1226,6 +1227,10 @@ static int load_string(const char *yaml, const char *name, const char *base_dir,
     if (name == NULL)
         name = "config";
     cfg->path = xstrdup(name);
+
+    int depth_rc = yaml_depth_check(yaml, strlen(yaml), name, YAML_MAX_DEPTH, e);
+    if (depth_rc != 0)
+        return depth_rc;
 
     yaml_parser_t parser;
     yaml_document_t doc;

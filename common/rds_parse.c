@@ -343,13 +343,9 @@ static int walk_page(const xmlNode *result, const char *list_name, const char *i
     return 0;
 }
 
-struct snap_ctx { enum rds_kind kind; rds_snapshot_cb cb; void *ud; };
-struct inst_ctx { rds_instance_cb cb; void *ud; };
-struct clus_ctx { rds_cluster_cb cb; void *ud; };
-
-static int snap_item(const xmlNode *n, void *p, struct err *e)
+int rds_snapshot_item(const xmlNode *n, void *p, struct err *e)
 {
-    struct snap_ctx *c = p;
+    struct rds_snap_ctx *c = p;
     struct rds_snapshot s;
     rds_parse_snapshot(n, c->kind, &s);
     int rc = c->cb(&s, c->ud, e);
@@ -357,9 +353,9 @@ static int snap_item(const xmlNode *n, void *p, struct err *e)
     return rc;
 }
 
-static int inst_item(const xmlNode *n, void *p, struct err *e)
+int rds_instance_item(const xmlNode *n, void *p, struct err *e)
 {
-    struct inst_ctx *c = p;
+    struct rds_inst_ctx *c = p;
     struct rds_instance i;
     rds_parse_instance(n, &i);
     int rc = c->cb(&i, c->ud, e);
@@ -367,9 +363,9 @@ static int inst_item(const xmlNode *n, void *p, struct err *e)
     return rc;
 }
 
-static int clus_item(const xmlNode *n, void *p, struct err *e)
+int rds_cluster_item(const xmlNode *n, void *p, struct err *e)
 {
-    struct clus_ctx *c = p;
+    struct rds_clus_ctx *c = p;
     struct rds_cluster cl;
     rds_parse_cluster(n, &cl);
     int rc = c->cb(&cl, c->ud, e);
@@ -380,22 +376,23 @@ static int clus_item(const xmlNode *n, void *p, struct err *e)
 int rds_page_snapshots(const xmlNode *result, enum rds_kind kind, rds_snapshot_cb cb, void *ud,
                        struct err *e)
 {
-    struct snap_ctx c = {kind, cb, ud};
+    struct rds_snap_ctx c = {kind, cb, ud};
     if (kind == RDS_KIND_CLUSTER)
-        return walk_page(result, "DBClusterSnapshots", "DBClusterSnapshot", snap_item, &c, e);
-    return walk_page(result, "DBSnapshots", "DBSnapshot", snap_item, &c, e);
+        return walk_page(result, "DBClusterSnapshots", "DBClusterSnapshot", rds_snapshot_item, &c,
+                         e);
+    return walk_page(result, "DBSnapshots", "DBSnapshot", rds_snapshot_item, &c, e);
 }
 
 int rds_page_instances(const xmlNode *result, rds_instance_cb cb, void *ud, struct err *e)
 {
-    struct inst_ctx c = {cb, ud};
-    return walk_page(result, "DBInstances", "DBInstance", inst_item, &c, e);
+    struct rds_inst_ctx c = {cb, ud};
+    return walk_page(result, "DBInstances", "DBInstance", rds_instance_item, &c, e);
 }
 
 int rds_page_clusters(const xmlNode *result, rds_cluster_cb cb, void *ud, struct err *e)
 {
-    struct clus_ctx c = {cb, ud};
-    return walk_page(result, "DBClusters", "DBCluster", clus_item, &c, e);
+    struct rds_clus_ctx c = {cb, ud};
+    return walk_page(result, "DBClusters", "DBCluster", rds_cluster_item, &c, e);
 }
 
 int rds_result_item(xmlDoc *doc, const char *action, const char *item_name, const xmlNode **out,

@@ -149,6 +149,28 @@ START_TEST(config_file_trust)
 }
 END_TEST
 
+/* Nesting is bounded on the parser's events, before composing. */
+START_TEST(yaml_nesting_is_bounded)
+{
+    size_t n = 200000;
+    char *deep = malloc(n + 1);
+    memset(deep, '[', n);
+    deep[n] = '\0';
+    ck_fail(load(deep), "c.yaml:1:33: nested more than 32 levels deep");
+    memset(deep, '{', n);
+    ck_fail(load(deep), "nested more than 32 levels deep");
+    free(deep);
+    /* 32 levels are fine as far as nesting goes (the keys are then wrong) */
+    char buf[256] = "source: ";
+    for (int i = 0; i < 31; i++)
+        strcat(buf, "[");
+    for (int i = 0; i < 31; i++)
+        strcat(buf, "]");
+    ck_assert_int_eq(load(buf), DRR_EXIT_CONFIG);
+    ck_assert_ptr_null(strstr(e.msg, "nested"));
+}
+END_TEST
+
 /* Plain http:// to another host would carry the token in clear. */
 START_TEST(dblab_plain_http)
 {
@@ -1401,6 +1423,7 @@ static Suite *config_suite(void)
     tcase_add_test(tv, mutations_never_crash);
     tcase_add_test(tv, config_file_trust);
     tcase_add_test(tv, dblab_plain_http);
+    tcase_add_test(tv, yaml_nesting_is_bounded);
     tcase_set_timeout(tv, 60);
     suite_add_tcase(s, tv);
     return s;

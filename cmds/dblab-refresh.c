@@ -908,28 +908,17 @@ out_version:
     return rc;
 }
 
+static int run_command(struct app *a, struct err *e)
+{
+    struct dblab_client *c = NULL;
+    int rc = mode == MODE_STATUS ? run_status(a, &c, e) : run(a, &c, e);
+    dblab_client_free(c);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
-    struct app a;
-    int rc = app_start(&a, argc, argv, &cmd, NULL);
-    if (rc != 0) {
-        app_end(&a);
-        return rc < 0 ? 0 : rc;
-    }
-    struct err e = {0};
-    struct dblab_client *c = NULL;
-    rc = mode == MODE_STATUS ? run_status(&a, &c, &e) : run(&a, &c, &e);
-    int sig = signals_pending();
-    if (rc && sig && rc < DRR_EXIT_SIGNAL_BASE) {
-        /* A signal cut an HTTP call short: the call's error is its effect, the
-         * signal the cause, and the exit code says so. */
-        log_error("interrupted by signal %d: %s", sig, e.msg);
-        rc = DRR_EXIT_SIGNAL_BASE + sig;
-    } else if (rc && e.msg[0]) {
-        log_error("%s", e.msg);
-    }
-    dblab_client_free(c);
-    app_end(&a);
+    int rc = app_main(argc, argv, &cmd, NULL, run_command);
     http_global_cleanup();
     return rc;
 }

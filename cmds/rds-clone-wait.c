@@ -408,48 +408,41 @@ static int check_endpoint(const char *host, int port, struct err *e)
     }
 }
 
-int main(int argc, char **argv)
+static int run_command(struct app *a, struct err *e)
 {
-    struct app a;
-    int rc = app_start(&a, argc, argv, &cmd, required);
-    if (rc != 0) {
-        app_end(&a);
-        return rc < 0 ? 0 : rc;
-    }
-    struct err e;
-    err_clear(&e);
+    int rc = 0;
     struct waiter w;
     memset(&w, 0, sizeof w);
-    w.cfg = &a.cfg;
-    w.managed = config_master_password(&a.cfg) == MASTER_PASSWORD_MANAGED;
-    cJSON *doc = app_doc(&a);
+    w.cfg = &a->cfg;
+    w.managed = config_master_password(&a->cfg) == MASTER_PASSWORD_MANAGED;
+    cJSON *doc = app_doc(a);
     const char *kind_s = NULL;
-    rc = rundoc_get_string(doc, "clone", "id", &w.clone_id, &e);
+    rc = rundoc_get_string(doc, "clone", "id", &w.clone_id, e);
     if (rc == 0)
-        rc = rundoc_get_string(doc, "clone", "kind", &kind_s, &e);
+        rc = rundoc_get_string(doc, "clone", "kind", &kind_s, e);
     if (rc == 0 && rds_cli_parse_kind(kind_s, &w.kind) != 0)
-        rc = err_set(&e, DRR_EXIT_INPUT, "clone.kind: \"%s\" is neither instance nor cluster", kind_s);
+        rc = err_set(e, DRR_EXIT_INPUT, "clone.kind: \"%s\" is neither instance nor cluster", kind_s);
     if (rc == 0) {
         w.writer_id = w.clone_id;
         if (w.kind == RDS_KIND_CLUSTER) {
-            if (rundoc_get_string(doc, "clone", "writerInstanceId", &w.writer_id, &e) != 0)
-                rc = e.code;
+            if (rundoc_get_string(doc, "clone", "writerInstanceId", &w.writer_id, e) != 0)
+                rc = e->code;
         }
     }
-    if (rc == 0 && clone_name_check(w.clone_id, &e) != 0) {
-        err_prefix(&e, "clone.id");
-        rc = e.code = DRR_EXIT_INPUT;
+    if (rc == 0 && clone_name_check(w.clone_id, e) != 0) {
+        err_prefix(e, "clone.id");
+        rc = e->code = DRR_EXIT_INPUT;
     }
     if (rc == 0)
-        rc = rds_cli_aws_new(&a.cfg, &w.aws, &e);
-    if (rc == 0 && a.cli.dry_run) {
+        rc = rds_cli_aws_new(&a->cfg, &w.aws, e);
+    if (rc == 0 && a->cli.dry_run) {
         /* One read: the clone of a dry run does not exist. */
         struct rds_instance inst;
-        int r = rds_get_instance(w.aws, w.writer_id, &inst, NULL, &e);
+        int r = rds_get_instance(w.aws, w.writer_id, &inst, NULL, e);
         if (r == DRR_EXIT_NOT_FOUND) {
             log_info("dry run: DB instance %s does not exist; would wait until it is available",
                      w.writer_id);
-            err_clear(&e);
+            err_clear(e);
             r = 0;
         } else if (r == 0) {
             log_info("dry run: DB instance %s is %s; would wait until it is available",
@@ -460,9 +453,9 @@ int main(int argc, char **argv)
         if (rc == 0)
             rc = rundoc_write(doc);
     } else if (rc == 0 && once) {
-        rc = load_wait_state(doc, &w, &e);
+        rc = load_wait_state(doc, &w, e);
         if (rc == 0)
-            rc = check_once(&w, &e);
+            rc = check_once(&w, e);
         if (rc == 0) {
             log_info("%s %s: not available yet (status %s); check again later",
                      rds_cli_kind_name(w.kind), w.clone_id,
@@ -477,14 +470,14 @@ int main(int argc, char **argv)
         }
     } else if (rc == 0) {
         double t0 = clock_monotonic();
-        rc = wait_available(&w, &e);
+        rc = wait_available(&w, e);
         log_info("%s %s: %s after %.0f s and %d describe call(s)",
                  rds_cli_kind_name(w.kind), w.clone_id, rc == 0 ? "available" : "not available",
                  clock_monotonic() - t0, w.describes);
     }
-    if (rc == 0 && !a.cli.dry_run && w.host) {
+    if (rc == 0 && !a->cli.dry_run && w.host) {
         if (check_connect)
-            rc = check_endpoint(w.host, w.port, &e);
+            rc = check_endpoint(w.host, w.port, e);
         if (rc == 0) {
             cJSON *ep = cJSON_CreateObject();
             rds_cli_add_string(ep, "host", w.host);
@@ -497,6 +490,10 @@ int main(int argc, char **argv)
     free(w.host);
     free(w.last_status);
     rds_cli_aws_free(w.aws);
-    app_end(&a);
-    return rds_cli_fail(rc, &e);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    return app_main(argc, argv, &cmd, required, run_command);
 }

@@ -238,16 +238,9 @@ static int choose_point_in_time(struct app *a, struct aws_ctx *aws, const char *
     return rc;
 }
 
-int main(int argc, char **argv)
+static int run_command(struct app *a, struct err *e)
 {
-    struct app a;
-    int rc = app_start(&a, argc, argv, &cmd, NULL);
-    if (rc != 0) {
-        app_end(&a);
-        return rc < 0 ? 0 : rc;
-    }
-    struct err e;
-    err_clear(&e);
+    int rc = 0;
     struct aws_ctx *aws = NULL;
     struct pick p;
     memset(&p, 0, sizeof p);
@@ -255,14 +248,14 @@ int main(int argc, char **argv)
     const char *origin = NULL;
 
     /* Chosen before any AWS call: a bad scheduler variable is reported at once. */
-    rc = run_id_choose(opts.run_id, NULL, clock_now(), run_id, sizeof run_id, &origin, &e);
+    rc = run_id_choose(opts.run_id, NULL, clock_now(), run_id, sizeof run_id, &origin, e);
     if (rc == 0) {
-        log_info("pipeline %s, run %s (%s)", a.cfg.clone.pipeline, run_id, origin);
-        rc = rds_cli_aws_new(&a.cfg, &aws, &e);
+        log_info("pipeline %s, run %s (%s)", a->cfg.clone.pipeline, run_id, origin);
+        rc = rds_cli_aws_new(&a->cfg, &aws, e);
     }
-    if (rc == 0 && a.cfg.source.restore_from != RESTORE_SNAPSHOT) {
+    if (rc == 0 && a->cfg.source.restore_from != RESTORE_SNAPSHOT) {
         /* pitr_choose checks the source itself, with the region in its message */
-        rc = choose_point_in_time(&a, aws, run_id, &e);
+        rc = choose_point_in_time(a, aws, run_id, e);
         goto out;
     }
     /* The source first: a typo or the wrong source.type gets its own message
@@ -270,27 +263,27 @@ int main(int argc, char **argv)
      * snapshots (kept after its deletion): then they are used. */
     struct err src_err;
     err_clear(&src_err);
-    int src_rc = rc == 0 ? preflight_source(aws, &a.cfg, &src_err) : 0;
+    int src_rc = rc == 0 ? preflight_source(aws, &a->cfg, &src_err) : 0;
     if (src_rc != 0 && src_rc != DRR_EXIT_NOT_FOUND) {
         rc = src_rc;
-        e = src_err;
+        *e = src_err;
     }
     if (rc == 0)
-        rc = find_snapshot(aws, &a.cfg, &p, &e);
+        rc = find_snapshot(aws, &a->cfg, &p, e);
     if (src_rc == DRR_EXIT_NOT_FOUND) {
         if (rc == DRR_EXIT_NOT_FOUND)
-            e = src_err;
+            *e = src_err;
         else if (rc == 0)
             log_warn("%s; using its snapshot %s", src_err.msg, p.best.id);
     }
-    if (rc == 0 && a.cfg.source.max_snapshot_age > 0) {
+    if (rc == 0 && a->cfg.source.max_snapshot_age > 0) {
         int64_t age = clock_now() - p.best.create_time;
-        if (age > a.cfg.source.max_snapshot_age) {
+        if (age > a->cfg.source.max_snapshot_age) {
             char agebuf[32], maxbuf[32], when[32];
             duration_format(age, agebuf, sizeof agebuf);
-            duration_format(a.cfg.source.max_snapshot_age, maxbuf, sizeof maxbuf);
+            duration_format(a->cfg.source.max_snapshot_age, maxbuf, sizeof maxbuf);
             clock_format_rfc3339(p.best.create_time, when, sizeof when);
-            rc = err_set(&e, DRR_EXIT_STALE,
+            rc = err_set(e, DRR_EXIT_STALE,
                          "snapshot %s was taken %s ago (%s), more than source.maxSnapshotAge %s: "
                          "have backups stopped? refusing to load stale data",
                          p.best.id, agebuf, when, maxbuf);
@@ -303,11 +296,11 @@ int main(int argc, char **argv)
                  p.best.snapshot_type ? p.best.snapshot_type : "?",
                  p.best.engine ? p.best.engine : "?",
                  p.best.engine_version ? p.best.engine_version : "?", when,
-                 a.cli.dry_run ? " [dry run: nothing to change in this step]" : "");
-        cJSON *doc = app_doc(&a);
-        cJSON_AddStringToObject(doc, "pipeline", a.cfg.clone.pipeline);
+                 a->cli.dry_run ? " [dry run: nothing to change in this step]" : "");
+        cJSON *doc = app_doc(a);
+        cJSON_AddStringToObject(doc, "pipeline", a->cfg.clone.pipeline);
         cJSON_AddStringToObject(doc, "runId", run_id);
-        rundoc_set_section(doc, "source", source_section(&a.cfg));
+        rundoc_set_section(doc, "source", source_section(&a->cfg));
         rundoc_set_section(doc, "snapshot", snapshot_section(&p.best));
         cJSON_DeleteItemFromObjectCaseSensitive(doc, PITR_SECTION);
         rds_cli_set_data_as_of(doc, p.best.create_time);
@@ -318,6 +311,10 @@ out:
         log_debug("%ld AWS request(s)", rds_cli_aws_calls(aws));
     rds_snapshot_free(&p.best);
     rds_cli_aws_free(aws);
-    app_end(&a);
-    return rds_cli_fail(rc, &e);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    return app_main(argc, argv, &cmd, NULL, run_command);
 }

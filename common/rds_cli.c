@@ -119,13 +119,6 @@ int rds_cli_read_snapshot(const cJSON *doc, struct rds_cli_snapshot *out, struct
     return 0;
 }
 
-int rds_cli_fail(int rc, const struct err *e)
-{
-    if (rc != 0 && e->msg[0])
-        log_error("%s", e->msg);
-    return rc;
-}
-
 int rds_cli_check_pipeline(cJSON *doc, const struct config *cfg, struct err *e)
 {
     const cJSON *p = cJSON_GetObjectItemCaseSensitive(doc, "pipeline");

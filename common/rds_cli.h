@@ -48,7 +48,4 @@ int rds_cli_read_snapshot(const cJSON *doc, struct rds_cli_snapshot *out, struct
  * is DRR_EXIT_INPUT naming both. */
 int rds_cli_check_pipeline(cJSON *doc, const struct config *cfg, struct err *e);
 
-/* Logs e->msg (unless rc is 0) and returns rc. */
-int rds_cli_fail(int rc, const struct err *e);
-
 #endif

@@ -354,7 +354,8 @@ def check_cronjob_args(docs, container, tmp):
         args = [host_path(a) for a in container.get("args", [])] + ["-dry-run"]
         env = {"PATH": "/usr/bin:/bin", "TMPDIR": mapped.get("/tmp", tmp), "DBLAB_TOKEN": emus.token,
                "AWS_ACCESS_KEY_ID": emus.env["AWS_ACCESS_KEY_ID"],
-               "AWS_SECRET_ACCESS_KEY": emus.env["AWS_SECRET_ACCESS_KEY"]}
+               "AWS_SECRET_ACCESS_KEY": emus.env["AWS_SECRET_ACCESS_KEY"],
+               "AWS_ENDPOINT_URL": emus.aws_url}  # every AWS service at the emulator
         for e in container.get("env", []):
             if "value" in e:
                 env[e["name"]] = e["value"]

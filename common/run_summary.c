@@ -42,7 +42,7 @@ static char *slurp(const char *work, const char *name, const char *suffix)
     return buf_detach(&b);
 }
 
-/* The last line of a text, parsed as JSON, or NULL. */
+/* The last line of a text (taken: freed here), parsed as JSON, or NULL. */
 static cJSON *last_json_line(char *text)
 {
     if (!text)
@@ -51,7 +51,9 @@ static cJSON *last_json_line(char *text)
     while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == ' '))
         text[--len] = '\0';
     char *line = strrchr(text, '\n');
-    return cJSON_Parse(line ? line + 1 : text);
+    cJSON *j = cJSON_Parse(line ? line + 1 : text);
+    free(text);
+    return j;
 }
 
 static int read_steps(const char *work, struct step *st)

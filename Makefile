@@ -314,4 +314,4 @@ help:
 	@echo "targets: all check unit integration asan valgrind demo deps install man deb clean lint fuzz"
 
 -include $(COMMON_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(UNIT_BINS:=.d) $(UNIT_SUPPORT_OBJ:.o=.d) \
-  $(wildcard $(BUILD)/fuzz/*.d) $(wildcard $(FUZZ_OUT)/common/*.d)
+  $(wildcard $(BUILD)/fuzz/*.d) $(wildcard $(FUZZ_OUT)/common/*.d) $(wildcard $(FUZZ_OUT)/*.d)

@@ -14,7 +14,7 @@
 FROM debian:bookworm-slim AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends build-essential pkg-config \
-      libcurl4-openssl-dev libyaml-dev libcjson-dev libssl-dev libxml2-dev \
+      libcurl4-openssl-dev libyaml-dev libcjson-dev libssl-dev libxml2-dev help2man \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Makefile VERSION ./
@@ -23,6 +23,7 @@ COPY cmds/ cmds/
 COPY wrappers/ wrappers/
 COPY examples/ examples/
 COPY docs/ docs/
+COPY packaging/ packaging/
 COPY README.md ./
 COPY deploy/ deploy/
 RUN make -j"$(nproc)" all && make install PREFIX=/usr/local DESTDIR=/out

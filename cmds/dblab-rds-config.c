@@ -8,6 +8,7 @@
 #include "app.h"
 #include "exitcodes.h"
 #include "log.h"
+#include "rundoc.h"
 
 static const struct cli_command cmd = {
     .name = "dblab-rds-config",
@@ -23,35 +24,22 @@ static const struct cli_command cmd = {
     .needs_config = 1,
 };
 
-int main(int argc, char **argv)
+static int run_command(struct app *a, struct err *e)
 {
-    struct app a;
-    int rc = app_start(&a, argc, argv, &cmd, NULL);
-    if (rc != 0) {
-        app_end(&a);
-        return rc < 0 ? DRR_EXIT_OK : rc;
-    }
-
-    cJSON *json = config_to_json(&a.cfg);
+    (void)e; /* every failure here is logged where it happens */
+    cJSON *json = config_to_json(&a->cfg);
     cJSON_AddBoolToObject(json, "valid", 1);
-    char *text = cJSON_PrintUnformatted(json);
-    cJSON_Delete(json);
-    if (text == NULL) {
-        log_error("cannot serialise the configuration");
-        app_end(&a);
-        return DRR_EXIT_INTERNAL;
-    }
     /* config_to_json already replaced every literal secret; redact_apply is
      * not used here because it rewrites "password": null and would break the
-     * JSON. */
-    int bad = puts(text) == EOF || fflush(stdout) != 0;
-    cJSON_free(text);
-    if (bad) {
-        log_error("stdout: write failed");
-        app_end(&a);
-        return DRR_EXIT_INTERNAL;
-    }
-    log_info("%s: valid", a.cli.config_path);
-    app_end(&a);
-    return DRR_EXIT_OK;
+     * JSON. One line, like a run document (a failed write is logged there). */
+    int rc = rundoc_write(json);
+    cJSON_Delete(json);
+    if (rc == 0)
+        log_info("%s: valid", a->cli.config_path);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    return app_main(argc, argv, &cmd, NULL, run_command);
 }

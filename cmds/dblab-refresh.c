@@ -26,6 +26,7 @@
 #include "aws_client.h"
 #include "buf.h"
 #include "clock.h"
+#include "clone_secret.h"
 #include "config.h"
 #include "dblab.h"
 #include "err.h"
@@ -34,9 +35,11 @@
 #include "http.h"
 #include "instance_class.h"
 #include "log.h"
+#include "rds_cli.h"
 #include "rundoc.h"
 #include "secrets.h"
 #include "signals.h"
+#include "waitline.h"
 
 #define KEY_SOURCE "retrieval.spec.logicalDump.options.source"
 #define KEY_HOST KEY_SOURCE ".connection.host"
@@ -51,23 +54,31 @@
 /* Failed polls in a row that the wait tolerates (engine restart, network blip). */
 #define MAX_FAILED_POLLS 5
 
-enum { OPT_START = 1000, OPT_STATUS };
+enum { OPT_START = 1000, OPT_STATUS, OPT_EXPECT };
 
 static const struct cli_option options[] = {
     {"start", no_argument, OPT_START, NULL,
      "the checks, the config and the trigger only; the document carries what -status needs"},
     {"status", no_argument, OPT_STATUS, NULL,
      "one check of a refresh -start began: 0 when finished, 75 with refresh.status \"running\""},
+    {"expect", required_argument, OPT_EXPECT, "DURATION",
+     "the refresh's expected duration (the driver passes the previous run's), shown with the "
+     "progress"},
     {NULL, 0, 0, NULL, NULL},
 };
 
 enum run_mode { MODE_BLOCKING, MODE_START, MODE_STATUS };
 static enum run_mode mode = MODE_BLOCKING;
+static int64_t expect;
 
 static int on_option(int id, const char *arg, void *ctx, struct err *e)
 {
-    (void)arg;
     (void)ctx;
+    if (id == OPT_EXPECT) {
+        if (duration_parse(arg, &expect) != 0)
+            return err_set(e, DRR_EXIT_USAGE, "-expect: \"%s\" is not a duration (e.g. 2h)", arg);
+        return 0;
+    }
     enum run_mode m = id == OPT_START ? MODE_START : MODE_STATUS;
     if (mode != MODE_BLOCKING && mode != m)
         return err_set(e, DRR_EXIT_USAGE, "-start and -status exclude each other");
@@ -182,7 +193,17 @@ static int read_endpoint(const cJSON *doc, int dry, const char **host, long long
     return 0;
 }
 
-static int build_projection(struct app *a, struct projection *p, struct err *e)
+/* The credentials DBLab gets: the clone's own (clone.masterPassword managed), or
+ * source.username / source.password (keep), read from the configuration when the
+ * projection is built (after its secret references are resolved). */
+struct credentials {
+    int clone_own;
+    const char *user;
+    const char *password;
+};
+
+static int build_projection(struct app *a, const struct credentials *cr, struct projection *p,
+                            struct err *e)
 {
     const struct config *cfg = &a->cfg;
     const cJSON *doc = a->doc;
@@ -205,10 +226,12 @@ static int build_projection(struct app *a, struct projection *p, struct err *e)
     proj_set(p, KEY_PORT, cJSON_CreateNumber((double)port), iam);
     if (cfg->source.db_name)
         proj_set(p, KEY_DBNAME, cJSON_CreateString(cfg->source.db_name), 0);
-    if (cfg->source.username)
-        proj_set(p, KEY_USERNAME, cJSON_CreateString(cfg->source.username), 0);
-    if (cfg->source.password)
-        proj_set(p, KEY_PASSWORD, cJSON_CreateString(cfg->source.password), 0);
+    const char *user = cr->clone_own ? cr->user : cfg->source.username;
+    const char *password = cr->clone_own ? cr->password : cfg->source.password;
+    if (user)
+        proj_set(p, KEY_USERNAME, cJSON_CreateString(user), 0);
+    if (password)
+        proj_set(p, KEY_PASSWORD, cJSON_CreateString(password), 0);
 
     /* rdsIam: the engine calls DescribeDBInstances with this id to build its
      * IAM token, so for Aurora it must be the writer INSTANCE, never the cluster. */
@@ -458,12 +481,15 @@ static int wait_refresh(struct dblab_client *c, const struct config *cfg, struct
     double poll = cfg->dblab.poll_interval > 0 ? (double)cfg->dblab.poll_interval : 30.0;
 
     dblab_client_set_max_attempts(c, 1); /* the loop is the retry */
+    struct waitline wl;
+    waitline_init(&wl, "refresh", expect);
     for (;;) {
         int rc = refresh_check(c, cfg, p, clock_monotonic() - t0, final, e);
         if (rc == 1)
             return 0;
         if (rc)
             return rc;
+        waitline_status(&wl, p->last_state);
         double elapsed = clock_monotonic() - t0;
         double sleep_for = poll;
         double limit = (p->started ? (double)cfg->dblab.timeout
@@ -471,7 +497,7 @@ static int wait_refresh(struct dblab_client *c, const struct config *cfg, struct
                                           (double)cfg->dblab.timeout)) - elapsed;
         if (sleep_for > limit)
             sleep_for = limit;
-        int sig = signals_sleep(sleep_for);
+        int sig = waitline_sleep(&wl, sleep_for);
         if (sig)
             return signal_exit(sig, "while waiting for the refresh; the engine continues it "
                                "and may still be reading from the clone");
@@ -553,6 +579,38 @@ static int load_progress(const cJSON *doc, struct progress *p, struct err *e)
     return 0;
 }
 
+/* The engine's dataStateAt is when its dump STARTED (the engine sets it to
+ * time.Now() before pg_dump: engine/internal/retrieval/engine/postgres/logical/
+ * dump.go), not how old the data is; the document's dataAsOf is (the snapshot's
+ * time or the restore time). Records the data's age when the refresh started and
+ * warns when the engine's value is in the future or far from dataAsOf. */
+#define DATA_STATE_DRIFT 3600
+
+static void check_data_age(const cJSON *doc, const struct baseline *b, int64_t data_state_at,
+                           int64_t now, cJSON *r)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, "dataAsOf");
+    int64_t as_of = 0;
+    if (cJSON_IsString(v) && clock_parse_rfc3339(v->valuestring, &as_of) == 0 && as_of > 0)
+        cJSON_AddNumberToObject(r, "dataAgeAtStartSeconds", (double)(b->trigger_time - as_of));
+    char dsbuf[32], asbuf[32], nowbuf[32];
+    fmt_time(data_state_at, dsbuf, sizeof dsbuf);
+    fmt_time(now, nowbuf, sizeof nowbuf);
+    if (data_state_at > now + CLOCK_SLACK)
+        log_warn("the engine reports dataStateAt %s, in the future (now %s): its clock is "
+                 "wrong; the data is from %s", dsbuf, nowbuf,
+                 as_of > 0 ? v->valuestring : "an unknown time (no dataAsOf in the document)");
+    if (as_of > 0 && data_state_at > 0 && llabs((long long)(data_state_at - as_of)) > DATA_STATE_DRIFT) {
+        char agebuf[32];
+        duration_format(data_state_at > as_of ? data_state_at - as_of : as_of - data_state_at,
+                        agebuf, sizeof agebuf);
+        fmt_time(as_of, asbuf, sizeof asbuf);
+        log_warn("the engine labels the data %s (dataStateAt: when its dump started), but the "
+                 "data is from %s (dataAsOf), %s %s: DBLab users see the label, not the age",
+                 dsbuf, asbuf, agebuf, data_state_at > as_of ? "older" : "newer");
+    }
+}
+
 /* The `refresh` section of a finished refresh; written by both modes. */
 static int write_finished(struct app *a, const struct progress *p, const struct dblab_status *final,
                           const char *engine_version)
@@ -573,6 +631,7 @@ static int write_finished(struct app *a, const struct progress *p, const struct 
     if (engine_version)
         cJSON_AddStringToObject(r, "engineVersion", engine_version);
     cJSON *doc = app_doc(a);
+    check_data_age(doc, &p->b, final->data_state_at, finished, r);
     rundoc_set_section(doc, "refresh", r);
     log_info("refresh finished in %llds%s%s", (long long)(finished - p->b.trigger_time),
              final->data_state_at > 0 ? "; data state at " : "",
@@ -649,18 +708,67 @@ static int run_status(struct app *a, struct dblab_client **cp, struct err *e)
     return rc;
 }
 
+/* clone.masterPassword managed: the clone's master user and its password from
+ * the clone's RDS-managed secret, read now (a dry run reads nothing). */
+static int clone_credentials(struct app *a, char **user, char **password, struct err *e)
+{
+    *user = *password = NULL;
+    if (config_master_password(&a->cfg) != MASTER_PASSWORD_MANAGED)
+        return 0;
+    if (a->cli.dry_run) {
+        log_info("dry run: DBLab would connect as the clone's master user with the clone's own "
+                 "password (its RDS-managed secret, read at refresh time)");
+        *user = xstrdup("<clone master user>");
+        return 0;
+    }
+    const char *id, *kind_s;
+    enum rds_kind kind;
+    int rc = rundoc_get_string(a->doc, "clone", "id", &id, e);
+    if (rc == 0)
+        rc = rundoc_get_string(a->doc, "clone", "kind", &kind_s, e);
+    if (rc == 0 && rds_cli_parse_kind(kind_s, &kind) != 0)
+        rc = err_set(e, DRR_EXIT_INPUT, "clone.kind: \"%s\" is neither instance nor cluster",
+                     kind_s);
+    if (rc)
+        return rc;
+    struct aws_ctx *aws;
+    if ((rc = rds_cli_aws_new(&a->cfg, &aws, e)))
+        return rc;
+    rc = clone_secret_read(aws, kind, id, user, password, e);
+    rds_cli_aws_free(aws);
+    return rc;
+}
+
+static int run_with(struct app *a, const struct credentials *cr, struct dblab_client **cp,
+                    struct err *e);
+
 static int run(struct app *a, struct dblab_client **cp, struct err *e)
 {
-    const struct config *cfg = &a->cfg;
     int dry = a->cli.dry_run;
     int rc;
-
     if (!dry && !rundoc_section(a->doc, "endpoint"))
         return err_set(e, DRR_EXIT_INPUT, "endpoint: missing section (run rds-clone-wait first)");
     const char *host;
     long long port;
     if ((rc = read_endpoint(a->doc, dry, &host, &port, e)))
         return rc;
+    char *clone_user = NULL, *clone_password = NULL;
+    if ((rc = clone_credentials(a, &clone_user, &clone_password, e)))
+        return rc;
+    struct credentials cr = {clone_user != NULL, clone_user, clone_password};
+    rc = run_with(a, &cr, cp, e);
+    free(clone_user);
+    clone_secret_free(clone_password);
+    return rc;
+}
+
+static int run_with(struct app *a, const struct credentials *cr, struct dblab_client **cp,
+                    struct err *e)
+{
+    const struct config *cfg = &a->cfg;
+    int dry = a->cli.dry_run;
+    int rc;
+
     if ((rc = open_engine(a, cp, e)))
         return rc;
     struct dblab_client *c = *cp;
@@ -715,7 +823,7 @@ static int run(struct app *a, struct dblab_client **cp, struct err *e)
     }
 
     /* 3. the config projection: checked before anything is changed */
-    if ((rc = build_projection(a, &p, e)))
+    if ((rc = build_projection(a, cr, &p, e)))
         goto out;
     char *shown = projection_for_log(&p);
     if (dry)
@@ -800,28 +908,17 @@ out_version:
     return rc;
 }
 
+static int run_command(struct app *a, struct err *e)
+{
+    struct dblab_client *c = NULL;
+    int rc = mode == MODE_STATUS ? run_status(a, &c, e) : run(a, &c, e);
+    dblab_client_free(c);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
-    struct app a;
-    int rc = app_start(&a, argc, argv, &cmd, NULL);
-    if (rc != 0) {
-        app_end(&a);
-        return rc < 0 ? 0 : rc;
-    }
-    struct err e = {0};
-    struct dblab_client *c = NULL;
-    rc = mode == MODE_STATUS ? run_status(&a, &c, &e) : run(&a, &c, &e);
-    int sig = signals_pending();
-    if (rc && sig && rc < DRR_EXIT_SIGNAL_BASE) {
-        /* A signal cut an HTTP call short: the call's error is its effect, the
-         * signal the cause, and the exit code says so. */
-        log_error("interrupted by signal %d: %s", sig, e.msg);
-        rc = DRR_EXIT_SIGNAL_BASE + sig;
-    } else if (rc && e.msg[0]) {
-        log_error("%s", e.msg);
-    }
-    dblab_client_free(c);
-    app_end(&a);
+    int rc = app_main(argc, argv, &cmd, NULL, run_command);
     http_global_cleanup();
     return rc;
 }

@@ -9,13 +9,9 @@
  * second one; anything else under that name is refused (exit 83), never adopted
  * and never rolled back. */
 #include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -27,6 +23,7 @@
 #include "config.h"
 #include "exitcodes.h"
 #include "log.h"
+#include "pitr.h"
 #include "preflight.h"
 #include "rds.h"
 #include "rds_cli.h"
@@ -68,11 +65,14 @@ static struct opts opts;
 
 static const struct cli_command cmd = {
     .name = "rds-clone-create",
-    .summary = "restore the temporary clone from the document's snapshot",
+    .summary = "restore the temporary clone from the document's snapshot or restore point",
     .description =
         "RDS: RestoreDBInstanceFromDBSnapshot with every clone.* option. Aurora:\n"
         "RestoreDBClusterFromSnapshot, then the writer instance NAME-instance with\n"
-        "CreateDBInstance (the cluster is removed if that fails). Everything is tagged\n"
+        "CreateDBInstance (the cluster is removed if that fails). With the document's\n"
+        "restore section (source.restoreFrom latest or a time): RestoreDBInstanceToPointInTime,\n"
+        "or RestoreDBClusterToPointInTime (RestoreType copy-on-write unless clone.copyOnWrite\n"
+        "is false) then the writer instance. Everything is tagged\n"
         "ManagedBy=dblab-rds-refresh, AutoDelete=true, DeleteAfter=now+clone.maxAge and\n"
         "with its pipeline, source, snapshot and run id. The name is derived from\n"
         "(clone.pipeline, run id). Returns once AWS accepted the request, adding the\n"
@@ -84,7 +84,8 @@ static const struct cli_command cmd = {
     .ctx = &opts,
 };
 
-static const char *const required[] = {"source", "snapshot", NULL};
+/* and "snapshot", or "restore" for a point-in-time clone (check_document) */
+static const char *const required[] = {"source", NULL};
 
 struct create {
     struct app *a;
@@ -92,6 +93,10 @@ struct create {
     const struct config *cfg;
     struct rds_cli_snapshot snap;
     const char *snapshot_ref;   /* what the restore names: the id, or the ARN when shared */
+    int point_in_time;          /* the document has a restore section, not a snapshot */
+    struct pitr_choice pitr;
+    char pitr_ref[64];          /* stands for the snapshot id in tags and adoption */
+    char what[160];             /* "snapshot X" / "the point in time T of S" for the logs */
     char name[CLONE_NAME_MAX + 1];
     char instance_name[CLONE_NAME_MAX + sizeof CLONE_INSTANCE_SUFFIX];
     char run_id[RUN_ID_MAX + 1];
@@ -113,8 +118,12 @@ static int map_create_error(const struct aws_error *ae, struct err *e, int rc)
         rds_error_is(ae, "InsufficientDBClusterCapacityFault") ||
         rds_error_is(ae, "InsufficientStorageClusterCapacity"))
         return e->code = DRR_EXIT_TEMPFAIL;
-    if (rds_error_is(ae, "DBSnapshotNotFound") || rds_error_is(ae, "DBClusterSnapshotNotFoundFault"))
+    if (rds_error_is(ae, "DBSnapshotNotFound") || rds_error_is(ae, "DBClusterSnapshotNotFoundFault") ||
+        rds_error_is(ae, "PointInTimeRestoreNotEnabled") || rds_error_is(ae, "DBInstanceNotFound") ||
+        rds_error_is(ae, "DBClusterNotFoundFault"))
         return e->code = DRR_EXIT_NOT_FOUND;
+    if (rds_error_is(ae, "InvalidRestoreFault")) /* the time left the window since step one */
+        return e->code = DRR_EXIT_CONFIG;
     return rc;
 }
 
@@ -243,17 +252,20 @@ static int create_instance_clone(struct create *c, struct err *e)
         return rc;
     }
     if (c->a->cli.dry_run) {
-        log_info("dry run: would restore DB instance %s (%s) from snapshot %s", c->name,
-                 o.instance_class, c->snapshot_ref);
+        log_info("dry run: would restore DB instance %s (%s) from %s", c->name,
+                 o.instance_class, c->what);
         return 0;
     }
-    log_info("restoring DB instance %s (%s) from snapshot %s", c->name, o.instance_class,
-             c->snapshot_ref);
+    log_info("restoring DB instance %s (%s) from %s", c->name, o.instance_class, c->what);
     struct rds_instance inst;
     struct aws_error ae;
     c->maybe_created = 1;
-    int rc = rds_restore_db_instance_from_snapshot(c->aws, c->name, c->snapshot_ref, &o, &inst,
-                                                   &ae, e);
+    int rc = c->point_in_time
+                 ? rds_restore_db_instance_to_point_in_time(c->aws, c->name,
+                                                            c->cfg->source.identifier,
+                                                            c->pitr.time, &o, &inst, &ae, e)
+                 : rds_restore_db_instance_from_snapshot(c->aws, c->name, c->snapshot_ref, &o,
+                                                         &inst, &ae, e);
     if (definitive(&ae) && !rds_error_is(&ae, "DBInstanceAlreadyExists"))
         c->maybe_created = 0;
     if (rc == 0) {
@@ -329,18 +341,23 @@ static int create_cluster_clone(struct create *c, struct err *e)
             return rc;
         c->adopted = 1;
     } else if (c->a->cli.dry_run) {
-        log_info("dry run: would restore DB cluster %s (%s %s) from snapshot %s", c->name,
+        log_info("dry run: would restore DB cluster %s (%s %s) from %s", c->name,
                  c->snap.engine, cluster_engine_version(c) ? cluster_engine_version(c) : "",
-                 c->snapshot_ref);
+                 c->what);
     } else {
-        log_info("restoring DB cluster %s (%s %s) from snapshot %s", c->name, c->snap.engine,
-                 cluster_engine_version(c) ? cluster_engine_version(c) : "", c->snapshot_ref);
+        log_info("restoring DB cluster %s (%s %s) from %s", c->name, c->snap.engine,
+                 cluster_engine_version(c) ? cluster_engine_version(c) : "", c->what);
         struct rds_cluster cl;
         struct aws_error ae;
         c->maybe_created = 1;
-        int rc = rds_restore_db_cluster_from_snapshot(c->aws, c->name, c->snapshot_ref,
-                                                      c->snap.engine, cluster_engine_version(c),
-                                                      &o, &cl, &ae, e);
+        int rc = c->point_in_time
+                     ? rds_restore_db_cluster_to_point_in_time(
+                           c->aws, c->name, c->cfg->source.identifier, c->pitr.restore_type,
+                           c->pitr.use_latest ? 0 : c->pitr.time, &o, &cl, &ae, e)
+                     : rds_restore_db_cluster_from_snapshot(c->aws, c->name, c->snapshot_ref,
+                                                            c->snap.engine,
+                                                            cluster_engine_version(c), &o, &cl,
+                                                            &ae, e);
         if (definitive(&ae) && !rds_error_is(&ae, "DBClusterAlreadyExistsFault"))
             c->maybe_created = 0;
         if (rc == 0) {
@@ -369,95 +386,26 @@ static int create_cluster_clone(struct create *c, struct err *e)
 }
 
 /* How long a roll-back looks for a clone whose create answer was lost, and how
- * long it may take before this command gives up waiting for it (the driver's
- * signal budget is 25 s; the clone is tagged AutoDelete=true for rds-clone-gc). */
+ * long a roll-back after a signal may take (the driver's signal budget is 25 s;
+ * the clone is tagged AutoDelete=true for rds-clone-gc in any case). */
 #define ROLLBACK_GRACE 15.0
 #define ROLLBACK_BUDGET 22.0
 
-/* After a signal every AWS call of this process refuses to start (the client
- * ends promptly once SIGINT/SIGTERM/SIGHUP is pending), so the roll-back runs in a
- * fresh process: rds-clone-delete -clone-id NAME -run-id RUN from the same
- * directory, which proves the same ownership (pipeline, source, run) from AWS. */
-static int roll_back_in_child(struct create *c)
-{
-    char self[4096];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 64);
-    if (n <= 0)
-        return -1;
-    self[n] = '\0';
-    char *slash = strrchr(self, '/');
-    if (!slash)
-        return -1;
-    strcpy(slash + 1, "rds-clone-delete");
-    char grace[32];
-    double g = ROLLBACK_GRACE * poll_scale();
-    snprintf(grace, sizeof grace, "%.0fs", g < 1 ? 1 : g);
-    const char *argv[14];
-    int k = 0;
-    argv[k++] = self;
-    if (c->a->cli.config_path) {
-        argv[k++] = "-config";
-        argv[k++] = c->a->cli.config_path;
-    }
-    argv[k++] = "-clone-id";
-    argv[k++] = c->name;
-    argv[k++] = "-run-id";
-    argv[k++] = c->run_id;
-    argv[k++] = "-grace";
-    argv[k++] = grace;
-    argv[k++] = NULL;
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawnattr_t at;
-    posix_spawnattr_init(&at);
-    sigset_t none;
-    sigemptyset(&none);
-    posix_spawnattr_setsigmask(&at, &none);
-    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK);
-    pid_t pid;
-    extern char **environ;
-    int rc = posix_spawn(&pid, self, &fa, &at, (char *const *)argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&at);
-    if (rc != 0) {
-        log_error("roll-back: cannot run %s: %s", self, strerror(rc));
-        return -1;
-    }
-    log_info("roll-back: running rds-clone-delete -clone-id %s -run-id %s (pid %ld)", c->name,
-             c->run_id, (long)pid);
-    double start = clock_monotonic();
-    for (;;) {
-        int status;
-        pid_t w = waitpid(pid, &status, WNOHANG);
-        if (w == pid)
-            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        if (w < 0 && errno != EINTR)
-            return -1;
-        if (clock_monotonic() - start > ROLLBACK_BUDGET) {
-            log_warn("roll-back: rds-clone-delete (pid %ld) still running; not waiting longer",
-                     (long)pid);
-            return -1;
-        }
-        struct timespec ts = {0, 50 * 1000 * 1000};
-        nanosleep(&ts, NULL);
-    }
-}
-
-/* The roll-back: whatever exists under our name goes, through the guard. */
+/* The roll-back: whatever exists under our name goes, through the guard. After
+ * a signal it still runs, here, in bounded time: the signal is deferred for
+ * ROLLBACK_BUDGET seconds (signals.h), so the delete's requests run; a second
+ * signal or the budget's end cancels them. */
 static void roll_back(struct create *c)
 {
     if (c->a->cli.dry_run)
         return;
     log_warn("removing %s %s so that no clone is left behind", rds_cli_kind_name(c->kind),
              c->name);
-    if (signals_pending()) {
-        int rc = roll_back_in_child(c);
-        if (rc != 0)
-            log_error("roll-back of %s did not complete (exit %d); rds-clone-gc will collect it: "
-                      "it is tagged AutoDelete=true", c->name, rc);
-        return;
+    int sig = signals_pending();
+    if (sig) {
+        log_info("roll-back after signal %d: its requests run for up to %.0f s (a second "
+                 "signal stops them)", sig, ROLLBACK_BUDGET);
+        signals_defer(ROLLBACK_BUDGET);
     }
     struct clone_delete_opts o = {&c->owner, 0, 0, 0,
                                   c->created_something ? 0 : ROLLBACK_GRACE * poll_scale()};
@@ -468,6 +416,8 @@ static void roll_back(struct create *c)
         log_error("roll-back of %s failed: %s (rds-clone-gc will collect it: it is tagged "
                   "AutoDelete=true)", c->name, e.msg);
     clone_delete_result_free(&r);
+    if (sig)
+        signals_resume();
 }
 
 static cJSON *clone_section(const struct create *c)
@@ -535,9 +485,32 @@ static int check_document(struct create *c, cJSON *doc, struct err *e)
     rc = rds_cli_check_pipeline(doc, c->cfg, e);
     if (rc)
         return rc;
-    rc = rds_cli_read_snapshot(doc, &c->snap, e);
-    if (rc)
-        return rc;
+    if (rundoc_section(doc, PITR_SECTION)) {
+        rc = pitr_read(doc, &c->pitr, e);
+        if (rc)
+            return rc;
+        c->point_in_time = 1;
+        pitr_ref(&c->pitr, c->pitr_ref, sizeof c->pitr_ref);
+        c->snap.id = c->pitr_ref;
+        c->snap.kind = c->pitr.kind;
+        c->snap.engine = c->pitr.engine;
+        c->snap.engine_version = c->pitr.engine_version;
+        c->snapshot_ref = c->pitr_ref;
+        char t[32];
+        clock_format_rfc3339(c->pitr.time, t, sizeof t);
+        snprintf(c->what, sizeof c->what, "%s %s at %s%s%s", c->pitr.restore_type ? "cluster"
+                 : "instance", c->cfg->source.identifier,
+                 c->pitr.use_latest ? "its latest restorable time (at least " : "", t,
+                 c->pitr.use_latest ? "), copy-on-write"
+                 : (c->pitr.restore_type ? ", full copy" : ""));
+    } else {
+        if (!rundoc_section(doc, "snapshot"))
+            return err_set(e, DRR_EXIT_INPUT, "snapshot: missing section, and no restore "
+                           "section either (run rds-snapshot-latest first)");
+        rc = rds_cli_read_snapshot(doc, &c->snap, e);
+        if (rc)
+            return rc;
+    }
     c->kind = rds_cli_source_kind(c->cfg);
     if (c->snap.kind != c->kind)
         return err_set(e, DRR_EXIT_INPUT,
@@ -546,51 +519,47 @@ static int check_document(struct create *c, cJSON *doc, struct err *e)
     if (c->kind == RDS_KIND_CLUSTER && !c->snap.engine)
         return err_set(e, DRR_EXIT_INPUT, "snapshot.engine: missing (Aurora needs the engine)");
     /* A shared snapshot is restored by its ARN. */
+    if (c->point_in_time)
+        return 0;
     int shared = c->snap.type && strcmp(c->snap.type, "shared") == 0;
     c->snapshot_ref = (shared && c->snap.arn) ? c->snap.arn : c->snap.id;
+    snprintf(c->what, sizeof c->what, "snapshot %s", c->snapshot_ref);
     return 0;
 }
 
-int main(int argc, char **argv)
+static int run_command(struct app *a, struct err *e)
 {
-    struct app a;
-    int rc = app_start(&a, argc, argv, &cmd, required);
-    if (rc != 0) {
-        app_end(&a);
-        return rc < 0 ? 0 : rc;
-    }
-    struct err e;
-    err_clear(&e);
+    int rc = 0;
     struct create c;
     memset(&c, 0, sizeof c);
-    c.a = &a;
-    c.cfg = &a.cfg;
+    c.a = a;
+    c.cfg = &a->cfg;
     c.now = clock_now();
-    cJSON *doc = app_doc(&a);
+    cJSON *doc = app_doc(a);
 
-    rc = check_document(&c, doc, &e);
+    rc = check_document(&c, doc, e);
     if (rc == 0)
-        rc = choose_name(&c, doc, &e);
+        rc = choose_name(&c, doc, e);
     if (rc == 0)
-        rc = rds_cli_aws_new(&a.cfg, &c.aws, &e);
+        rc = rds_cli_aws_new(&a->cfg, &c.aws, e);
     /* Before every create, and in the dry run: the names the restore will use. */
     if (rc == 0)
-        rc = preflight_clone(c.aws, &a.cfg, c.snap.engine,
+        rc = preflight_clone(c.aws, &a->cfg, c.snap.engine,
                              c.kind == RDS_KIND_CLUSTER ? cluster_engine_version(&c)
-                                                        : c.snap.engine_version, &e);
+                                                        : c.snap.engine_version, e);
     if (rc == 0) {
-        clone_tags_build(&c.tags, &a.cfg, c.snap.id, c.run_id, c.now);
+        clone_tags_build(&c.tags, &a->cfg, c.snap.id, c.run_id, c.now);
         c.delete_after = xstrdup(rds_tags_get(&c.tags, CLONE_TAG_DELETE_AFTER));
-        rc = c.kind == RDS_KIND_CLUSTER ? create_cluster_clone(&c, &e)
-                                        : create_instance_clone(&c, &e);
+        rc = c.kind == RDS_KIND_CLUSTER ? create_cluster_clone(&c, e)
+                                        : create_instance_clone(&c, e);
     }
     if (rc == 0 && signals_pending())
-        rc = err_set(&e, DRR_EXIT_SIGNAL_BASE + signals_pending(),
+        rc = err_set(e, DRR_EXIT_SIGNAL_BASE + signals_pending(),
                      "interrupted by signal %d during the create", signals_pending());
     /* Failing after something of ours exists under this name: remove it. A guard
      * refusal means the name is someone else's: never touched. */
     if (rc != 0 && rc != DRR_EXIT_GUARD && (c.created_something || c.adopted || c.maybe_created)) {
-        log_warn("failed after the clone was requested: %s", e.msg);
+        log_warn("failed after the clone was requested: %s", e->msg);
         roll_back(&c);
     }
     if (rc == 0) {
@@ -601,8 +570,13 @@ int main(int argc, char **argv)
         log_debug("%ld AWS request(s)", rds_cli_aws_calls(c.aws));
     free(c.arn);
     free(c.delete_after);
+    pitr_choice_free(&c.pitr);
     rds_tags_free(&c.tags);
     rds_cli_aws_free(c.aws);
-    app_end(&a);
-    return rds_cli_fail(rc, &e);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    return app_main(argc, argv, &cmd, required, run_command);
 }

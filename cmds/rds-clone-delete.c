@@ -77,7 +77,7 @@ static int on_option(int id, const char *arg, void *ctx, struct err *e)
     return 0;
 }
 
-static struct cli_command cmd = {
+static const struct cli_command cmd = {
     .name = "rds-clone-delete",
     .summary = "delete the run's clone (guarded, idempotent)",
     .description =
@@ -89,7 +89,7 @@ static struct cli_command cmd = {
         "DeleteDBInstance SkipFinalSnapshot=true DeleteAutomatedBackups=true. Aurora: the\n"
         "member instances, then DeleteDBCluster SkipFinalSnapshot=true. Not found or\n"
         "already deleting is success.",
-    .reads_document = 1,
+    .reads_document = CLI_DOCUMENT_ON_DEMAND, /* not with -clone-id, -run-id, -go-state */
     .needs_config = 1,
     .extra = options,
     .on_option = on_option,
@@ -97,24 +97,6 @@ static struct cli_command cmd = {
 };
 
 static const char *const required[] = {"clone", NULL};
-
-static int is_option(const char *arg, const char *name)
-{
-    size_t n = strlen(name);
-    while (*arg == '-')
-        arg++;
-    return strncmp(arg, name, n) == 0 && (arg[n] == '\0' || arg[n] == '=');
-}
-
-/* -clone-id, -run-id or -go-state means no document: decided before app_start reads stdin. */
-static int names_clone_on_command_line(int argc, char **argv)
-{
-    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
-        if (is_option(argv[i], "clone-id") || is_option(argv[i], "run-id") ||
-            is_option(argv[i], "go-state"))
-            return 1;
-    return 0;
-}
 
 /* -go-state: the clone the Go tool recorded. 0 with *id set (or NULL: nothing
  * recorded), or an exit code. The region must be the configured one: deleting
@@ -160,82 +142,75 @@ static void clear_go_state(int dry_run)
         log_warn("cannot remove %s: %s", opts.go_state, strerror(errno));
 }
 
-int main(int argc, char **argv)
+static int run_command(struct app *a, struct err *e)
 {
-    if (names_clone_on_command_line(argc, argv))
-        cmd.reads_document = 0;
-    struct app a;
-    int rc = app_start(&a, argc, argv, &cmd, required);
-    if (rc != 0) {
-        app_end(&a);
-        return rc < 0 ? 0 : rc;
-    }
-    struct err e;
-    err_clear(&e);
+    int rc = 0;
     struct aws_ctx *aws = NULL;
     struct clone_delete_result r;
     memset(&r, 0, sizeof r);
-    cJSON *doc = app_doc(&a);
+    cJSON *doc = NULL;
     const char *id = opts.clone_id;
     const char *run_id = opts.run_id;
     char derived[CLONE_NAME_MAX + 1];
-    enum rds_kind kind = rds_cli_source_kind(&a.cfg);
+    enum rds_kind kind = rds_cli_source_kind(&a->cfg);
     struct go_state gs;
     memset(&gs, 0, sizeof gs);
     int go_record = 0;
     if (opts.go_state && (opts.clone_id || opts.run_id)) {
-        rc = err_set(&e, DRR_EXIT_USAGE, "-go-state: not with -clone-id or -run-id");
+        rc = err_set(e, DRR_EXIT_USAGE, "-go-state: not with -clone-id or -run-id");
     } else if (opts.go_state) {
-        rc = from_go_state(&a.cfg, &gs, &id, &kind, &e);
+        rc = from_go_state(&a->cfg, &gs, &id, &kind, e);
         if (rc == 0 && id == NULL) {
             if (access(opts.go_state, F_OK) == 0)
-                clear_go_state(a.cli.dry_run);
-            rc = rundoc_write(doc);
+                clear_go_state(a->cli.dry_run);
+            rc = rundoc_write(app_doc(a));
             go_state_free(&gs);
-            app_end(&a);
-            return rds_cli_fail(rc, &e);
+            return rc;
         }
         go_record = 1;
     } else if (opts.clone_id) {
         /* named as given: the guard refuses anything that is not this pipeline's */
     } else if (opts.run_id) {
-        clone_name(a.cfg.clone.pipeline, opts.run_id, derived, sizeof derived);
+        clone_name(a->cfg.clone.pipeline, opts.run_id, derived, sizeof derived);
         id = derived;
-        log_info("clone name %s (pipeline %s, run %s)", id, a.cfg.clone.pipeline, opts.run_id);
-    } else {
+        log_info("clone name %s (pipeline %s, run %s)", id, a->cfg.clone.pipeline, opts.run_id);
+    } else if ((rc = app_read_document(a, required)) == 0) {
         const char *kind_s;
-        rc = rds_cli_check_pipeline(doc, &a.cfg, &e);
+        doc = app_doc(a);
+        rc = rds_cli_check_pipeline(doc, &a->cfg, e);
         if (rc == 0)
-            rc = rundoc_get_string(doc, "clone", "id", &id, &e);
+            rc = rundoc_get_string(doc, "clone", "id", &id, e);
         if (rc == 0)
-            rc = rundoc_get_string(doc, "clone", "kind", &kind_s, &e);
+            rc = rundoc_get_string(doc, "clone", "kind", &kind_s, e);
         if (rc == 0 && rds_cli_parse_kind(kind_s, &kind) != 0)
-            rc = err_set(&e, DRR_EXIT_INPUT, "clone.kind: \"%s\" is neither instance nor cluster",
+            rc = err_set(e, DRR_EXIT_INPUT, "clone.kind: \"%s\" is neither instance nor cluster",
                          kind_s);
         /* The whole name rule, not only the prefix: what a document names is input. */
-        if (rc == 0 && clone_name_check(id, &e) != 0) {
-            err_prefix(&e, "clone.id");
-            rc = e.code = DRR_EXIT_INPUT;
+        if (rc == 0 && clone_name_check(id, e) != 0) {
+            err_prefix(e, "clone.id");
+            rc = e->code = DRR_EXIT_INPUT;
         }
         /* the document names its run: the clone must be that run's */
         const cJSON *rid = cJSON_GetObjectItemCaseSensitive(doc, "runId");
         if (rc == 0 && rid && (!cJSON_IsString(rid) ||
-                               run_id_check(rid->valuestring, "runId", DRR_EXIT_INPUT, &e)))
-            rc = cJSON_IsString(rid) ? e.code : err_set(&e, DRR_EXIT_INPUT, "runId: must be a string");
+                               run_id_check(rid->valuestring, "runId", DRR_EXIT_INPUT, e)))
+            rc = cJSON_IsString(rid) ? e->code : err_set(e, DRR_EXIT_INPUT, "runId: must be a string");
         if (rc == 0 && rid)
             run_id = rid->valuestring;
     }
+    if (doc == NULL)
+        doc = app_doc(a);
     if (rc == 0)
-        rc = rds_cli_aws_new(&a.cfg, &aws, &e);
+        rc = rds_cli_aws_new(&a->cfg, &aws, e);
     if (rc == 0) {
         struct clone_owner owner;
-        clone_owner_of(&owner, &a.cfg, run_id);
+        clone_owner_of(&owner, &a->cfg, run_id);
         /* The Go tool's own record names a clone it made before pipelines existed:
          * one without any pipeline tag may go (one with a tag must be ours). */
         owner.untagged_ok = go_record;
-        struct clone_delete_opts o = {&owner, a.cli.dry_run, opts.wait, a.cfg.clone.wait_timeout,
+        struct clone_delete_opts o = {&owner, a->cli.dry_run, opts.wait, a->cfg.clone.wait_timeout,
                                       (double)opts.grace};
-        rc = clone_delete(aws, kind, id, &o, &r, &e);
+        rc = clone_delete(aws, kind, id, &o, &r, e);
     }
     if (rc == 0) {
         cJSON *d = cJSON_CreateObject();
@@ -247,20 +222,24 @@ int main(int argc, char **argv)
             cJSON_AddItemToArray(inst, cJSON_CreateString(id));
         for (size_t i = 0; i < r.n_instances; i++)
             cJSON_AddItemToArray(inst, cJSON_CreateString(r.instances[i]));
-        if (a.cli.dry_run)
+        if (a->cli.dry_run)
             cJSON_AddBoolToObject(d, "dryRun", 1); /* what would be deleted */
         rundoc_set_section(doc, "deleted", d);
         log_info("%s %s: %s", rds_cli_kind_name(kind), id,
-                 r.already_gone ? "already gone" : a.cli.dry_run ? "would be deleted" :
+                 r.already_gone ? "already gone" : a->cli.dry_run ? "would be deleted" :
                  opts.wait ? "deleted" : "deletion requested");
     }
     if (rc == 0 && opts.go_state)
-        clear_go_state(a.cli.dry_run);
+        clear_go_state(a->cli.dry_run);
     if (rc == 0)
         rc = rundoc_write(doc);
     go_state_free(&gs);
     clone_delete_result_free(&r);
     rds_cli_aws_free(aws);
-    app_end(&a);
-    return rds_cli_fail(rc, &e);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    return app_main(argc, argv, &cmd, NULL, run_command);
 }

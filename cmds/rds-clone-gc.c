@@ -173,24 +173,17 @@ static int on_instance(const struct rds_instance *i, void *ud, struct err *e)
     return signals_pending() ? RDS_STOP : 0;
 }
 
-int main(int argc, char **argv)
+static int run_command(struct app *a, struct err *e)
 {
-    struct app a;
-    int rc = app_start(&a, argc, argv, &cmd, NULL);
-    if (rc != 0) {
-        app_end(&a);
-        return rc < 0 ? 0 : rc;
-    }
-    struct err e;
-    err_clear(&e);
+    int rc = 0;
     struct aws_ctx *aws = NULL;
     struct scan s;
     memset(&s, 0, sizeof s);
     struct clone_owner own;
-    clone_owner_of(&own, &a.cfg, NULL);
+    clone_owner_of(&own, &a->cfg, NULL);
     s.policy.own = &own;
     s.policy.all_pipelines = opts.all_pipelines;
-    s.policy.max_age = opts.max_age > 0 ? opts.max_age : a.cfg.clone.max_age;
+    s.policy.max_age = opts.max_age > 0 ? opts.max_age : a->cfg.clone.max_age;
     s.policy.now = clock_now();
     s.excluded = cJSON_CreateArray();
     s.kept = cJSON_CreateArray();
@@ -200,13 +193,13 @@ int main(int argc, char **argv)
     int first_failure = 0;
     size_t n_failed = 0;
 
-    rc = rds_cli_aws_new(&a.cfg, &aws, &e);
+    rc = rds_cli_aws_new(&a->cfg, &aws, e);
     if (rc == 0)
-        rc = rds_describe_db_clusters(aws, NULL, on_cluster, &s, NULL, &e);
+        rc = rds_describe_db_clusters(aws, NULL, on_cluster, &s, NULL, e);
     if (rc == 0 && !signals_pending())
-        rc = rds_describe_db_instances(aws, NULL, on_instance, &s, NULL, &e);
+        rc = rds_describe_db_instances(aws, NULL, on_instance, &s, NULL, e);
     if (rc == 0 && signals_pending())
-        rc = err_set(&e, DRR_EXIT_SIGNAL_BASE + signals_pending(), "interrupted by signal %d",
+        rc = err_set(e, DRR_EXIT_SIGNAL_BASE + signals_pending(), "interrupted by signal %d",
                      signals_pending());
     if (rc == 0) {
         char agebuf[32];
@@ -218,10 +211,12 @@ int main(int argc, char **argv)
         for (size_t i = 0; i < s.n; i++) {
             struct candidate *c = &s.c[i];
             /* Just before the delete, AWS must still say the same owner: this
-             * pipeline's, or (-all-pipelines) the pipeline and source the scan saw. */
+             * pipeline's, or (-all-pipelines) the pipeline and source the scan saw
+             * and an own DeleteAfter that has passed. */
             struct clone_owner seen = {.config_source = own.config_source,
-                                       .pipeline = c->pipeline, .source = c->source};
-            struct clone_delete_opts o = {c->foreign ? &seen : &own, a.cli.dry_run, 0, 0, 0};
+                                       .pipeline = c->pipeline, .source = c->source,
+                                       .expired_by = s.policy.now};
+            struct clone_delete_opts o = {c->foreign ? &seen : &own, a->cli.dry_run, 0, 0, 0};
             cJSON *f = cJSON_CreateObject();
             rds_cli_add_string(f, "id", c->id);
             rds_cli_add_string(f, "kind", rds_cli_kind_name(c->kind));
@@ -238,10 +233,10 @@ int main(int argc, char **argv)
             err_clear(&de);
             int drc = clone_delete(aws, c->kind, c->id, &o, &r, &de);
             if (drc == 0) {
-                if (!a.cli.dry_run)
+                if (!a->cli.dry_run)
                     cJSON_AddItemToArray(deleted, cJSON_CreateString(c->id));
                 log_info("%s %s (%s): %s", rds_cli_kind_name(c->kind), c->id, c->why,
-                         a.cli.dry_run ? "would be deleted" :
+                         a->cli.dry_run ? "would be deleted" :
                          r.already_gone ? "already going" : "deletion requested");
             } else {
                 log_error("%s %s: %s", rds_cli_kind_name(c->kind), c->id, de.msg);
@@ -259,7 +254,7 @@ int main(int argc, char **argv)
         cJSON *out = cJSON_CreateObject();
         rds_cli_add_string(out, "apiVersion", "dblab-rds-refresh/v1");
         rds_cli_add_string(out, "kind", "gc");
-        if (a.cli.dry_run)
+        if (a->cli.dry_run)
             cJSON_AddBoolToObject(out, "dryRun", 1);
         rds_cli_add_time(out, "at", s.policy.now);
         rds_cli_add_string(out, "pipeline", own.pipeline);
@@ -279,7 +274,7 @@ int main(int argc, char **argv)
         if (rc == 0)
             rc = first_failure;
         if (first_failure)
-            err_set(&e, first_failure, "%zu of %zu clone(s) could not be deleted", n_failed, s.n);
+            err_set(e, first_failure, "%zu of %zu clone(s) could not be deleted", n_failed, s.n);
     }
     cJSON_Delete(found);
     cJSON_Delete(deleted);
@@ -293,6 +288,10 @@ int main(int argc, char **argv)
     }
     free(s.c);
     rds_cli_aws_free(aws);
-    app_end(&a);
-    return rds_cli_fail(rc, &e);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    return app_main(argc, argv, &cmd, NULL, run_command);
 }

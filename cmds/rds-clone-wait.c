@@ -34,25 +34,29 @@
 #include "rds_cli.h"
 #include "rundoc.h"
 #include "signals.h"
+#include "waitline.h"
 
-enum { OPT_CHECK_CONNECT = 1000, OPT_ONCE };
+enum { OPT_CHECK_CONNECT = 1000, OPT_ONCE, OPT_EXPECT };
 
 static const struct cli_option options[] = {
     {"check-connect", no_argument, OPT_CHECK_CONNECT, NULL,
      "also check that the endpoint resolves in DNS and accepts TCP connections"},
     {"once", no_argument, OPT_ONCE, NULL,
      "check once: 0 with the endpoint when available, 75 with wait.status \"pending\" when not yet"},
+    {"expect", required_argument, OPT_EXPECT, "DURATION",
+     "the wait's expected duration (the driver passes the previous run's), shown with the progress"},
     {NULL, 0, 0, NULL, NULL},
 };
 
 static int check_connect;
 static int once;
+static int64_t expect;
 
 static int on_option(int id, const char *arg, void *ctx, struct err *e)
 {
-    (void)arg;
     (void)ctx;
-    (void)e;
+    if (id == OPT_EXPECT && duration_parse(arg, &expect) != 0)
+        return err_set(e, DRR_EXIT_USAGE, "-expect: \"%s\" is not a duration (e.g. 20m)", arg);
     if (id == OPT_CHECK_CONNECT)
         check_connect = 1;
     else if (id == OPT_ONCE)
@@ -67,7 +71,10 @@ static const struct cli_command cmd = {
         "Polls DescribeDBInstances (for Aurora also DescribeDBClusters) until the clone is\n"
         "available. Fails at once on a terminal state (exit 87) and after clone.waitTimeout\n"
         "(exit 82). The not-found of eventual consistency right after the create is\n"
-        "tolerated for a while; throttling and transient errors are survived.",
+        "tolerated for a while; throttling and transient errors are survived. With\n"
+        "clone.masterPassword managed, the available clone then gets its own master\n"
+        "password (ModifyDB* ManageMasterUserPassword: RDS keeps it in Secrets Manager), and\n"
+        "the wait goes on through resetting-master-credentials until its secret is active.",
     .reads_document = 1,
     .needs_config = 1,
     .extra = options,
@@ -109,6 +116,10 @@ struct waiter {
     double now;
     double start;
     double first_not_found;     /* < 0 while none */
+    int managed;                /* clone.masterPassword managed */
+    int secret_requested;       /* ManageMasterUserPassword was sent (or found done) */
+    int secret_active;          /* of the last available describe: MasterUserSecret active */
+    int has_secret;             /* ... MasterUserSecret present */
     /* result */
     char *host;
     int port;
@@ -119,6 +130,44 @@ static int interrupted(struct err *e)
 {
     int sig = signals_pending();
     return err_set(e, DRR_EXIT_SIGNAL_BASE + sig, "waiting for %s: interrupted by signal %d", "the clone", sig);
+}
+
+static void note_secret(struct waiter *w, const struct rds_master_secret *s)
+{
+    w->has_secret = s->arn != NULL;
+    w->secret_active = s->arn && s->status && strcmp(s->status, "active") == 0;
+}
+
+/* clone.masterPassword managed, on an available clone: 1 when its own master
+ * password is in place (the secret active), 0 to poll on, else an error. The
+ * restore calls of the API models validated here (Debian's botocore and awscli)
+ * have no ManageMasterUserPassword, so a ModifyDB* right after does it. */
+static int master_secret_ready(struct waiter *w, struct err *e)
+{
+    if (w->secret_active)
+        return 1;
+    if (w->has_secret || w->secret_requested) {
+        log_info("%s %s: waiting for its master user secret to become active",
+                 w->kind == RDS_KIND_CLUSTER ? "DB cluster" : "DB instance", w->clone_id);
+        return 0;
+    }
+    struct aws_error ae;
+    log_info("%s %s: giving it its own master password, kept by RDS in Secrets Manager "
+             "(ManageMasterUserPassword)", w->kind == RDS_KIND_CLUSTER ? "DB cluster" : "DB instance",
+             w->clone_id);
+    int rc = rds_manage_master_password(w->aws, w->kind, w->clone_id, &ae, e);
+    if (rc == 0) {
+        w->secret_requested = 1;
+        return 0;
+    }
+    /* A backup or another change still running: the next poll tries again. */
+    if (rc == DRR_EXIT_TEMPFAIL || rds_error_is(&ae, "InvalidDBInstanceState") ||
+        rds_error_is(&ae, "InvalidDBClusterStateFault")) {
+        log_warn("%s; trying again at the next poll", e->msg);
+        err_clear(e);
+        return 0;
+    }
+    return rc;
 }
 
 /* One poll: 1 = available (host/port set), 0 = not yet, else error code. */
@@ -161,6 +210,7 @@ static int poll_once(struct waiter *w, struct err *e)
                          w->writer_id, inst.status);
     } else if (inst.status && strcmp(inst.status, "available") == 0) {
         if (w->kind == RDS_KIND_INSTANCE) {
+            note_secret(w, &inst.secret);
             if (!inst.endpoint_address || inst.endpoint_port <= 0) {
                 log_info("DB instance %s is available but has no endpoint yet", w->writer_id);
             } else {
@@ -182,6 +232,7 @@ static int poll_once(struct waiter *w, struct err *e)
                                  "DB cluster %s: status %s: the clone failed", w->clone_id,
                                  cl.status);
             } else if (cl.status && strcmp(cl.status, "available") == 0 && cl.endpoint) {
+                note_secret(w, &cl.secret);
                 w->host = xstrdup(cl.endpoint);
                 w->port = cl.port > 0 ? cl.port : inst.endpoint_port;
                 result = 1;
@@ -202,6 +253,13 @@ static int poll_once(struct waiter *w, struct err *e)
 static int check_once(struct waiter *w, struct err *e)
 {
     int rc = poll_once(w, e);
+    if (rc == 1 && w->managed) {
+        rc = master_secret_ready(w, e);
+        if (rc == 0) {
+            free(w->host);
+            w->host = NULL;
+        }
+    }
     if (rc)
         return rc;
     int64_t timeout = w->cfg->clone.wait_timeout;
@@ -223,6 +281,8 @@ static int wait_available(struct waiter *w, struct err *e)
     w->start = clock_monotonic();
     w->first_not_found = -1;
     int64_t timeout = w->cfg->clone.wait_timeout;
+    struct waitline wl;
+    waitline_init(&wl, "clone-wait", expect);
     for (;;) {
         if (signals_pending())
             return interrupted(e);
@@ -232,11 +292,12 @@ static int wait_available(struct waiter *w, struct err *e)
             return 0;
         if (rc)
             return rc;
+        waitline_status(&wl, w->last_status);
         double waited = clock_monotonic() - w->start;
         double d = poll_next(&ps);
         if (waited + d > (double)timeout)
             d = (double)timeout - waited + 0.01;
-        if (signals_sleep(d))
+        if (waitline_sleep(&wl, d))
             return interrupted(e);
     }
 }
@@ -347,47 +408,41 @@ static int check_endpoint(const char *host, int port, struct err *e)
     }
 }
 
-int main(int argc, char **argv)
+static int run_command(struct app *a, struct err *e)
 {
-    struct app a;
-    int rc = app_start(&a, argc, argv, &cmd, required);
-    if (rc != 0) {
-        app_end(&a);
-        return rc < 0 ? 0 : rc;
-    }
-    struct err e;
-    err_clear(&e);
+    int rc = 0;
     struct waiter w;
     memset(&w, 0, sizeof w);
-    w.cfg = &a.cfg;
-    cJSON *doc = app_doc(&a);
+    w.cfg = &a->cfg;
+    w.managed = config_master_password(&a->cfg) == MASTER_PASSWORD_MANAGED;
+    cJSON *doc = app_doc(a);
     const char *kind_s = NULL;
-    rc = rundoc_get_string(doc, "clone", "id", &w.clone_id, &e);
+    rc = rundoc_get_string(doc, "clone", "id", &w.clone_id, e);
     if (rc == 0)
-        rc = rundoc_get_string(doc, "clone", "kind", &kind_s, &e);
+        rc = rundoc_get_string(doc, "clone", "kind", &kind_s, e);
     if (rc == 0 && rds_cli_parse_kind(kind_s, &w.kind) != 0)
-        rc = err_set(&e, DRR_EXIT_INPUT, "clone.kind: \"%s\" is neither instance nor cluster", kind_s);
+        rc = err_set(e, DRR_EXIT_INPUT, "clone.kind: \"%s\" is neither instance nor cluster", kind_s);
     if (rc == 0) {
         w.writer_id = w.clone_id;
         if (w.kind == RDS_KIND_CLUSTER) {
-            if (rundoc_get_string(doc, "clone", "writerInstanceId", &w.writer_id, &e) != 0)
-                rc = e.code;
+            if (rundoc_get_string(doc, "clone", "writerInstanceId", &w.writer_id, e) != 0)
+                rc = e->code;
         }
     }
-    if (rc == 0 && clone_name_check(w.clone_id, &e) != 0) {
-        err_prefix(&e, "clone.id");
-        rc = e.code = DRR_EXIT_INPUT;
+    if (rc == 0 && clone_name_check(w.clone_id, e) != 0) {
+        err_prefix(e, "clone.id");
+        rc = e->code = DRR_EXIT_INPUT;
     }
     if (rc == 0)
-        rc = rds_cli_aws_new(&a.cfg, &w.aws, &e);
-    if (rc == 0 && a.cli.dry_run) {
+        rc = rds_cli_aws_new(&a->cfg, &w.aws, e);
+    if (rc == 0 && a->cli.dry_run) {
         /* One read: the clone of a dry run does not exist. */
         struct rds_instance inst;
-        int r = rds_get_instance(w.aws, w.writer_id, &inst, NULL, &e);
+        int r = rds_get_instance(w.aws, w.writer_id, &inst, NULL, e);
         if (r == DRR_EXIT_NOT_FOUND) {
             log_info("dry run: DB instance %s does not exist; would wait until it is available",
                      w.writer_id);
-            err_clear(&e);
+            err_clear(e);
             r = 0;
         } else if (r == 0) {
             log_info("dry run: DB instance %s is %s; would wait until it is available",
@@ -398,9 +453,9 @@ int main(int argc, char **argv)
         if (rc == 0)
             rc = rundoc_write(doc);
     } else if (rc == 0 && once) {
-        rc = load_wait_state(doc, &w, &e);
+        rc = load_wait_state(doc, &w, e);
         if (rc == 0)
-            rc = check_once(&w, &e);
+            rc = check_once(&w, e);
         if (rc == 0) {
             log_info("%s %s: not available yet (status %s); check again later",
                      rds_cli_kind_name(w.kind), w.clone_id,
@@ -415,14 +470,14 @@ int main(int argc, char **argv)
         }
     } else if (rc == 0) {
         double t0 = clock_monotonic();
-        rc = wait_available(&w, &e);
+        rc = wait_available(&w, e);
         log_info("%s %s: %s after %.0f s and %d describe call(s)",
                  rds_cli_kind_name(w.kind), w.clone_id, rc == 0 ? "available" : "not available",
                  clock_monotonic() - t0, w.describes);
     }
-    if (rc == 0 && !a.cli.dry_run && w.host) {
+    if (rc == 0 && !a->cli.dry_run && w.host) {
         if (check_connect)
-            rc = check_endpoint(w.host, w.port, &e);
+            rc = check_endpoint(w.host, w.port, e);
         if (rc == 0) {
             cJSON *ep = cJSON_CreateObject();
             rds_cli_add_string(ep, "host", w.host);
@@ -435,6 +490,10 @@ int main(int argc, char **argv)
     free(w.host);
     free(w.last_status);
     rds_cli_aws_free(w.aws);
-    app_end(&a);
-    return rds_cli_fail(rc, &e);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    return app_main(argc, argv, &cmd, required, run_command);
 }

@@ -10,6 +10,7 @@
 #include "config.h"
 #include "exitcodes.h"
 #include "log.h"
+#include "pitr.h"
 #include "preflight.h"
 #include "rds.h"
 #include "rds_cli.h"
@@ -46,9 +47,12 @@ static const struct cli_command cmd = {
         "snapshot is described and checked (available, PostgreSQL engine family). Otherwise\n"
         "every snapshot of source.identifier of source.snapshotType is listed, all pages, and\n"
         "the newest available one by SnapshotCreateTime is taken. source.maxSnapshotAge\n"
-        "fails the run (exit 85) when that snapshot is older. Reads no input; writes the\n"
-        "run document with pipeline (clone.pipeline), runId (-run-id, else the scheduler's,\n"
-        "else a new random one) and the source and snapshot sections.",
+        "fails the run (exit 85) when that snapshot is older. With source.restoreFrom latest\n"
+        "or a time (point-in-time restore) no snapshot is chosen: the source's restorable\n"
+        "window is read and checked instead, and the document gets a restore section.\n"
+        "Reads no input; writes the run document with pipeline (clone.pipeline), runId\n"
+        "(-run-id, else the scheduler's, else a new random one), the source section,\n"
+        "snapshot or restore, and dataAsOf (the time the clone's data is from).",
     .reads_document = 0,
     .needs_config = 1,
     .extra = options,
@@ -206,16 +210,37 @@ static cJSON *snapshot_section(const struct rds_snapshot *s)
     return o;
 }
 
-int main(int argc, char **argv)
+/* source.restoreFrom latest / a time: the restore point instead of a snapshot. */
+static int choose_point_in_time(struct app *a, struct aws_ctx *aws, const char *run_id,
+                                struct err *e)
 {
-    struct app a;
-    int rc = app_start(&a, argc, argv, &cmd, NULL);
-    if (rc != 0) {
-        app_end(&a);
-        return rc < 0 ? 0 : rc;
+    struct pitr_choice pc;
+    int rc = pitr_choose(aws, &a->cfg, &pc, e);
+    if (rc == 0) {
+        char when[32], latest[32];
+        clock_format_rfc3339(pc.time, when, sizeof when);
+        clock_format_rfc3339(pc.latest, latest, sizeof latest);
+        log_info("point-in-time restore of %s %s to %s%s (latest restorable %s)%s",
+                 rds_cli_kind_name(pc.kind), a->cfg.source.identifier, when,
+                 pc.restore_type ? (pc.use_latest ? ", copy-on-write, latest"
+                                                  : ", full copy") : "",
+                 latest, a->cli.dry_run ? " [dry run: nothing to change in this step]" : "");
+        cJSON *doc = app_doc(a);
+        cJSON_AddStringToObject(doc, "pipeline", a->cfg.clone.pipeline);
+        cJSON_AddStringToObject(doc, "runId", run_id);
+        rundoc_set_section(doc, "source", source_section(&a->cfg));
+        rundoc_set_section(doc, PITR_SECTION, pitr_section(&pc));
+        cJSON_DeleteItemFromObjectCaseSensitive(doc, "snapshot");
+        rds_cli_set_data_as_of(doc, pc.time);
+        rc = rundoc_write(doc);
     }
-    struct err e;
-    err_clear(&e);
+    pitr_choice_free(&pc);
+    return rc;
+}
+
+static int run_command(struct app *a, struct err *e)
+{
+    int rc = 0;
     struct aws_ctx *aws = NULL;
     struct pick p;
     memset(&p, 0, sizeof p);
@@ -223,37 +248,42 @@ int main(int argc, char **argv)
     const char *origin = NULL;
 
     /* Chosen before any AWS call: a bad scheduler variable is reported at once. */
-    rc = run_id_choose(opts.run_id, NULL, clock_now(), run_id, sizeof run_id, &origin, &e);
+    rc = run_id_choose(opts.run_id, NULL, clock_now(), run_id, sizeof run_id, &origin, e);
     if (rc == 0) {
-        log_info("pipeline %s, run %s (%s)", a.cfg.clone.pipeline, run_id, origin);
-        rc = rds_cli_aws_new(&a.cfg, &aws, &e);
+        log_info("pipeline %s, run %s (%s)", a->cfg.clone.pipeline, run_id, origin);
+        rc = rds_cli_aws_new(&a->cfg, &aws, e);
+    }
+    if (rc == 0 && a->cfg.source.restore_from != RESTORE_SNAPSHOT) {
+        /* pitr_choose checks the source itself, with the region in its message */
+        rc = choose_point_in_time(a, aws, run_id, e);
+        goto out;
     }
     /* The source first: a typo or the wrong source.type gets its own message
      * instead of "no snapshot". A source that no longer exists may still have
      * snapshots (kept after its deletion): then they are used. */
     struct err src_err;
     err_clear(&src_err);
-    int src_rc = rc == 0 ? preflight_source(aws, &a.cfg, &src_err) : 0;
+    int src_rc = rc == 0 ? preflight_source(aws, &a->cfg, &src_err) : 0;
     if (src_rc != 0 && src_rc != DRR_EXIT_NOT_FOUND) {
         rc = src_rc;
-        e = src_err;
+        *e = src_err;
     }
     if (rc == 0)
-        rc = find_snapshot(aws, &a.cfg, &p, &e);
+        rc = find_snapshot(aws, &a->cfg, &p, e);
     if (src_rc == DRR_EXIT_NOT_FOUND) {
         if (rc == DRR_EXIT_NOT_FOUND)
-            e = src_err;
+            *e = src_err;
         else if (rc == 0)
             log_warn("%s; using its snapshot %s", src_err.msg, p.best.id);
     }
-    if (rc == 0 && a.cfg.source.max_snapshot_age > 0) {
+    if (rc == 0 && a->cfg.source.max_snapshot_age > 0) {
         int64_t age = clock_now() - p.best.create_time;
-        if (age > a.cfg.source.max_snapshot_age) {
+        if (age > a->cfg.source.max_snapshot_age) {
             char agebuf[32], maxbuf[32], when[32];
             duration_format(age, agebuf, sizeof agebuf);
-            duration_format(a.cfg.source.max_snapshot_age, maxbuf, sizeof maxbuf);
+            duration_format(a->cfg.source.max_snapshot_age, maxbuf, sizeof maxbuf);
             clock_format_rfc3339(p.best.create_time, when, sizeof when);
-            rc = err_set(&e, DRR_EXIT_STALE,
+            rc = err_set(e, DRR_EXIT_STALE,
                          "snapshot %s was taken %s ago (%s), more than source.maxSnapshotAge %s: "
                          "have backups stopped? refusing to load stale data",
                          p.best.id, agebuf, when, maxbuf);
@@ -266,18 +296,25 @@ int main(int argc, char **argv)
                  p.best.snapshot_type ? p.best.snapshot_type : "?",
                  p.best.engine ? p.best.engine : "?",
                  p.best.engine_version ? p.best.engine_version : "?", when,
-                 a.cli.dry_run ? " [dry run: nothing to change in this step]" : "");
-        cJSON *doc = app_doc(&a);
-        cJSON_AddStringToObject(doc, "pipeline", a.cfg.clone.pipeline);
+                 a->cli.dry_run ? " [dry run: nothing to change in this step]" : "");
+        cJSON *doc = app_doc(a);
+        cJSON_AddStringToObject(doc, "pipeline", a->cfg.clone.pipeline);
         cJSON_AddStringToObject(doc, "runId", run_id);
-        rundoc_set_section(doc, "source", source_section(&a.cfg));
+        rundoc_set_section(doc, "source", source_section(&a->cfg));
         rundoc_set_section(doc, "snapshot", snapshot_section(&p.best));
+        cJSON_DeleteItemFromObjectCaseSensitive(doc, PITR_SECTION);
+        rds_cli_set_data_as_of(doc, p.best.create_time);
         rc = rundoc_write(doc);
     }
+out:
     if (aws)
         log_debug("%ld AWS request(s)", rds_cli_aws_calls(aws));
     rds_snapshot_free(&p.best);
     rds_cli_aws_free(aws);
-    app_end(&a);
-    return rds_cli_fail(rc, &e);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    return app_main(argc, argv, &cmd, NULL, run_command);
 }

@@ -50,25 +50,31 @@ int app_start(struct app *a, int argc, char **argv, const struct cli_command *cm
         log_debug("configuration %s loaded", a->cli.config_path);
     }
 
-    if (cmd->reads_document) {
-        if (a->cli.in_path == NULL && isatty(STDIN_FILENO)) {
-            log_error("no run document: stdin is a terminal (pipe the previous step's output "
-                      "into %s, or use -in FILE)", cmd->name);
-            return DRR_EXIT_USAGE;
-        }
-        rc = rundoc_read(a->cli.in_path, required_sections, &a->doc, &e);
-        if (rc != 0) {
-            log_error("%s", e.msg);
-            return rc;
-        }
-        if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a->doc, "dryRun")) && !a->cli.dry_run) {
-            /* A warning, not info: a wrapper that feeds a planned (dry) document to a
-             * real step, e.g. a delete in an error handler, would otherwise silently
-             * change nothing and exit 0. */
-            log_warn("the input run document comes from a dry run (dryRun: true): this step "
-                     "runs dry too and changes nothing; feed it a real step's document");
-            a->cli.dry_run = 1;
-        }
+    if (cmd->reads_document == CLI_DOCUMENT_READ)
+        return app_read_document(a, required_sections);
+    return 0;
+}
+
+int app_read_document(struct app *a, const char *const *required_sections)
+{
+    struct err e = {0};
+    if (a->cli.in_path == NULL && isatty(STDIN_FILENO)) {
+        log_error("no run document: stdin is a terminal (pipe the previous step's output "
+                  "into %s, or use -in FILE)", a->name);
+        return DRR_EXIT_USAGE;
+    }
+    int rc = rundoc_read(a->cli.in_path, required_sections, &a->doc, &e);
+    if (rc != 0) {
+        log_error("%s", e.msg);
+        return rc;
+    }
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a->doc, "dryRun")) && !a->cli.dry_run) {
+        /* A warning, not info: a wrapper that feeds a planned (dry) document to a
+         * real step, e.g. a delete in an error handler, would otherwise silently
+         * change nothing and exit 0. */
+        log_warn("the input run document comes from a dry run (dryRun: true): this step "
+                 "runs dry too and changes nothing; feed it a real step's document");
+        a->cli.dry_run = 1;
     }
     return 0;
 }
@@ -87,12 +93,31 @@ cJSON *app_doc(struct app *a)
     return a->doc;
 }
 
-int app_output(struct app *a)
+int app_main(int argc, char **argv, const struct cli_command *cmd,
+             const char *const *required_sections, app_run_fn run)
 {
-    int rc = rundoc_write(app_doc(a));
-    if (rc != 0)
-        log_error("stdout: cannot write the run document");
-    return rc;
+    struct app a;
+    struct err e = {0};
+    int rc = app_start(&a, argc, argv, cmd, required_sections);
+    if (rc == 0)
+        rc = run(&a, &e);
+    return app_finish(&a, rc, &e);
+}
+
+int app_finish(struct app *a, int rc, const struct err *e)
+{
+    int sig = signals_pending();
+    const char *msg = e && e->msg[0] ? e->msg : NULL;
+    if (rc > 0 && rc < DRR_EXIT_SIGNAL_BASE && sig) {
+        /* A signal cut a call short: the call's error is its effect, the signal
+         * the cause, and the exit code says so. */
+        log_error("interrupted by signal %d%s%s", sig, msg ? ": " : "", msg ? msg : "");
+        rc = DRR_EXIT_SIGNAL_BASE + sig;
+    } else if (rc > 0 && msg) {
+        log_error("%s", msg);
+    }
+    app_end(a);
+    return rc < 0 ? 0 : rc;
 }
 
 void app_end(struct app *a)

@@ -14,6 +14,7 @@
 
 #include "aws_sigv4.h"
 #include "aws_skew.h"
+#include "aws_xml_stream.h"
 #include "buf.h"
 #include "clock.h"
 #include "exitcodes.h"
@@ -174,6 +175,38 @@ static void aws_error_from_json(long status, const struct http_response *resp, c
 
 /* ---- the signed request with retries ---- */
 
+/* A paged describe's answer: its text, or the unlinked file it spilled to. */
+struct aws_page {
+    struct buf text;
+    int fd;       /* >= 0: the answer is in this file, not in text */
+    size_t len;
+};
+
+static void aws_page_free(struct aws_page *pg)
+{
+    if (pg->fd >= 0)
+        close(pg->fd);
+    pg->fd = -1;
+    buf_free(&pg->text);
+}
+
+/* An error body in memory: a spilled one contributes its first 64 KiB (an AWS
+ * error document is a few hundred bytes). */
+static const char *error_body(const struct http_response *resp, struct buf *tmp, size_t *len)
+{
+    if (!resp->spilled) {
+        *len = resp->body.len;
+        return resp->body.data;
+    }
+    char chunk[65536];
+    ssize_t got = pread(resp->body_fd, chunk, sizeof chunk, 0);
+    buf_reset(tmp);
+    if (got > 0)
+        buf_append(tmp, chunk, (size_t)got);
+    *len = tmp->len;
+    return tmp->data;
+}
+
 enum protocol { PROTO_QUERY, PROTO_JSON };
 
 /* How a 2xx answer becomes a result: decode returns 0, DECODE_ERROR_DOCUMENT
@@ -182,10 +215,11 @@ enum protocol { PROTO_QUERY, PROTO_JSON };
  * operation's answer (wrong content type, not XML / JSON, another document). */
 #define DECODE_ERROR_DOCUMENT (-2)
 struct decoder {
-    int (*decode)(const struct http_response *resp, const struct decoder *dec, struct err *e);
+    int (*decode)(struct http_response *resp, const struct decoder *dec, struct err *e);
     void *out;
     const char *action;
     int read_only;  /* an unusable answer to a read-only action is asked for again */
+    size_t spill_above; /* http_request.spill_above: only pages read as a stream */
 };
 
 /* Operations of the Query services whose botocore model has no "output": their
@@ -238,47 +272,58 @@ static int query_media_type(const struct http_response *resp, struct err *e)
                    mt[0] ? mt : "missing");
 }
 
-static int is_error_root(const xmlNode *root)
+/* The operation's answer: <ActionResponse> with its <ActionResult> (unless the
+ * operation has no output), checked as a stream before anything is built.
+ * Anything else -- an error document, another operation's answer, an HTML page
+ * -- is never taken for an empty result. */
+static struct aws_xml_src src_of(const struct http_response *resp)
 {
-    const char *n = root && root->name ? (const char *)root->name : "";
-    return strcmp(n, "ErrorResponse") == 0 || strcmp(n, "Error") == 0 ||
-           (strcmp(n, "Response") == 0 && aws_xml_child(root, "Errors"));
+    if (resp->spilled)
+        return (struct aws_xml_src){NULL, resp->body_len, resp->body_fd};
+    return (struct aws_xml_src){resp->body.data, resp->body.len, -1};
 }
 
 /* The operation's answer: <ActionResponse> with its <ActionResult> (unless the
- * operation has no output). Anything else -- an error document, another
- * operation's answer, an HTML page -- is never taken for an empty result. */
-static int decode_xml(const struct http_response *resp, const struct decoder *dec, struct err *e)
+ * operation has no output), checked as a stream before anything is built.
+ * Anything else -- an error document, another operation's answer, an HTML page
+ * -- is never taken for an empty result. */
+static int check_query_answer(const struct http_response *resp, const struct decoder *dec,
+                              struct err *e)
 {
     int rc = query_media_type(resp, e);
-    if (rc)
-        return rc;
-    xmlDoc *doc = NULL;
-    rc = aws_xml_parse(resp->body.data, resp->body.len, "the answer", &doc, e);
-    if (rc)
-        return rc;
-    xmlNode *root = xmlDocGetRootElement(doc);
-    char want[256];
-    snprintf(want, sizeof want, "%sResponse", dec->action);
-    if (is_error_root(root)) {
-        xmlFreeDoc(doc);
-        return DECODE_ERROR_DOCUMENT;
+    if (rc == 0) {
+        struct aws_xml_src src = src_of(resp);
+        rc = aws_xml_check_answer(&src, dec->action, has_result_element(dec->action), e);
     }
-    if (strcmp((const char *)root->name, want) != 0) {
-        rc = err_set(e, DRR_EXIT_AWS, "the answer is <%.64s>, not <%s>", (const char *)root->name,
-                     want);
-    } else if (has_result_element(dec->action) && !aws_xml_result(doc, dec->action)) {
-        rc = err_set(e, DRR_EXIT_AWS, "the answer has no <%sResult> element", dec->action);
-    }
-    if (rc) {
-        xmlFreeDoc(doc);
-        return rc;
-    }
-    *(xmlDoc **)dec->out = doc;
-    return 0;
+    return rc == AWS_XML_ERROR_DOCUMENT ? DECODE_ERROR_DOCUMENT : rc;
 }
 
-static int decode_json(const struct http_response *resp, const struct decoder *dec, struct err *e)
+/* A single answer as a tree (small: one DBInstance, one set of tags). */
+static int decode_xml(struct http_response *resp, const struct decoder *dec, struct err *e)
+{
+    int rc = check_query_answer(resp, dec, e);
+    if (rc == 0)
+        rc = aws_xml_parse(resp->body.data, resp->body.len, "the answer", (xmlDoc **)dec->out, e);
+    return rc;
+}
+
+/* A page of a describe, kept for aws_xml_stream_items: the text (or the file
+ * it spilled to) moves to dec->out. */
+static int decode_page(struct http_response *resp, const struct decoder *dec, struct err *e)
+{
+    int rc = check_query_answer(resp, dec, e);
+    if (rc == 0) {
+        struct aws_page *pg = dec->out;
+        pg->text = resp->body;
+        resp->body = (struct buf)BUF_INIT;
+        pg->fd = resp->spilled ? resp->body_fd : -1;
+        pg->len = resp->spilled ? resp->body_len : pg->text.len;
+        resp->spilled = 0;
+    }
+    return rc;
+}
+
+static int decode_json(struct http_response *resp, const struct decoder *dec, struct err *e)
 {
     char mt[96];
     media_type(resp, mt, sizeof mt);
@@ -305,6 +350,21 @@ static int read_only_action(const char *op)
 {
     return strncmp(op, "Describe", 8) == 0 || strncmp(op, "List", 4) == 0 ||
            strncmp(op, "Get", 3) == 0;
+}
+
+/* An AWS error answer (any status) into ae, in the protocol's format. */
+static void parse_error(const struct http_response *resp, enum protocol proto, const char *rid,
+                        struct aws_error *ae)
+{
+    if (proto == PROTO_JSON) {
+        aws_error_from_json(resp->status, resp, rid, ae);
+        return;
+    }
+    struct buf tmp = BUF_INIT;
+    size_t len;
+    const char *text = error_body(resp, &tmp, &len);
+    aws_error_from_xml(resp->status, text, len, rid, ae);
+    buf_free(&tmp);
 }
 
 static int interrupted(struct err *e, const char *svc, const char *op, int sig, const char *when)
@@ -367,7 +427,7 @@ static int perform(struct aws_ctx *ctx, int svc, const char *op, enum protocol p
         for (size_t i = 0; i < sig4.n_headers; i++)
             hdrs[nh++] = sig4.headers[i];
 
-        struct http_request req = {"POST", ep->url, hdrs, nh, body, body_len, 0};
+        struct http_request req = {"POST", ep->url, hdrs, nh, body, body_len, 0, dec->spill_above};
         struct err he = {0};
         double t0 = clock_monotonic();
         int hrc = http_do(ctx->http, &req, resp, &he);
@@ -406,10 +466,7 @@ static int perform(struct aws_ctx *ctx, int svc, const char *op, enum protocol p
                 if (drc == DECODE_ERROR_DOCUMENT) {
                     /* An error in a 2xx: AWS's own rules (botocore's retry
                      * checkers look at the code, whatever the status) decide. */
-                    if (proto == PROTO_QUERY)
-                        aws_error_from_xml(resp->status, resp->body.data, resp->body.len, rid, ae);
-                    else
-                        aws_error_from_json(resp->status, resp, rid, ae);
+                    parse_error(resp, proto, rid, ae);
                     cls = aws_retry_classify(resp->status, ae->code, 0);
                 } else {
                     aws_error_clear(ae);
@@ -420,10 +477,7 @@ static int perform(struct aws_ctx *ctx, int svc, const char *op, enum protocol p
                 }
             } else {
                 damaged = 0;
-                if (proto == PROTO_QUERY)
-                    aws_error_from_xml(resp->status, resp->body.data, resp->body.len, rid, ae);
-                else
-                    aws_error_from_json(resp->status, resp, rid, ae);
+                parse_error(resp, proto, rid, ae);
                 cls = aws_retry_classify(resp->status, ae->code, 0);
                 if (!skew_corrected && attempt < ctx->retry.max_attempts &&
                     aws_clock_skew_correct(&ctx->clock_offset, resp, ae->code, signed_at)) {
@@ -491,7 +545,7 @@ int aws_query_call(struct aws_ctx *ctx, const char *service, const char *action,
                        service ? service : "(null)");
     struct buf body = BUF_INIT;
     aws_query_encode(&body, action, version, params);
-    struct decoder dec = {decode_xml, out_doc, action, read_only_action(action)};
+    struct decoder dec = {decode_xml, out_doc, action, read_only_action(action), 0};
     int rc = call_service(ctx, svc, action, PROTO_QUERY, NULL, body.data, body.len, &dec, ae, e);
     /* The body may carry secrets (a master password, a web identity token). */
     if (body.data)
@@ -514,14 +568,41 @@ int aws_json_call(struct aws_ctx *ctx, const char *service, const char *target,
                        service ? service : "(null)");
     const char *op = strchr(target, '.') ? strchr(target, '.') + 1 : target;
     const char *body = json_body ? json_body : "{}";
-    struct decoder dec = {decode_json, out, op, read_only_action(op)};
+    struct decoder dec = {decode_json, out, op, read_only_action(op), 0};
     return call_service(ctx, svc, op, PROTO_JSON, target, body, strlen(body), &dec, ae, e);
 }
 
-int aws_query_paginate(struct aws_ctx *ctx, const char *service, const char *action,
-                       const struct aws_params *params, int max_records, aws_page_fn on_page,
-                       void *ud, int *pages, struct aws_error *ae, struct err *e)
+/* Pages larger than this are read from an unlinked temporary file, not memory:
+ * a normal page (MaxRecords 100) is 50-300 KB and stays in memory. */
+#define AWS_PAGE_IN_MEMORY_MAX (1024u * 1024u)
+
+/* One page of a describe (the checked answer's text, or its file). */
+static int query_page(struct aws_ctx *ctx, const char *service, const char *action,
+                      const struct aws_params *params, struct aws_page *page, struct aws_error *ae,
+                      struct err *e)
 {
+    aws_error_clear(ae);
+    int svc = svc_from_name(service);
+    const char *version = svc >= 0 ? query_api_version(svc) : NULL;
+    if (!version)
+        return err_set(e, DRR_EXIT_INTERNAL, "aws: %s does not speak the Query protocol",
+                       service ? service : "(null)");
+    struct buf body = BUF_INIT;
+    aws_query_encode(&body, action, version, params);
+    struct decoder dec = {decode_page, page, action, 1, AWS_PAGE_IN_MEMORY_MAX};
+    int rc = call_service(ctx, svc, action, PROTO_QUERY, NULL, body.data, body.len, &dec, ae, e);
+    buf_free(&body);
+    return rc;
+}
+
+int aws_query_paginate(struct aws_ctx *ctx, const char *service, const char *action,
+                       const struct aws_params *params, int max_records, const char *list_name,
+                       const char *item_name, aws_item_fn on_item, void *ud, int *pages,
+                       struct aws_error *ae, struct err *e)
+{
+    struct aws_error local;
+    if (!ae)
+        ae = &local;
     struct aws_params p = AWS_PARAMS_INIT;
     for (size_t i = 0; params && i < params->n; i++)
         if (strcmp(params->items[i].key, "Marker") != 0)
@@ -532,22 +613,37 @@ int aws_query_paginate(struct aws_ctx *ctx, const char *service, const char *act
     }
     if (pages)
         *pages = 0;
+    int max_pages = ctx->max_pages > 0 ? ctx->max_pages : AWS_MAX_PAGES;
+    double budget = ctx->paginate_seconds > 0 ? ctx->paginate_seconds : AWS_PAGINATE_SECONDS;
+    double deadline = clock_monotonic() + budget;
     char *marker = NULL;
-    int rc = 0;
+    int rc = 0, n = 0;
     for (;;) {
+        if (n >= max_pages) {
+            rc = err_set(e, DRR_EXIT_AWS, "%s %s: still a Marker after %d pages; stopping at the "
+                         "cap instead of paging on", service, action, max_pages);
+            break;
+        }
+        if (n > 0 && clock_monotonic() > deadline) {
+            rc = err_set(e, DRR_EXIT_TEMPFAIL, "%s %s: paging took longer than %g s (%d pages); "
+                         "stopping", service, action, budget, n);
+            break;
+        }
         if (marker)
             aws_params_set(&p, "Marker", marker);
-        xmlDoc *doc = NULL;
-        rc = aws_query_call(ctx, service, action, &p, &doc, ae, e);
-        if (rc)
+        struct aws_page page = {BUF_INIT, -1, 0};
+        rc = query_page(ctx, service, action, &p, &page, ae, e);
+        if (rc) {
+            aws_page_free(&page);
             break;
+        }
+        n++;
         if (pages)
-            (*pages)++;
-        xmlNode *result = aws_xml_result(doc, action);
-        const char *next = aws_xml_text(result, "Marker");
-        char *next_marker = next && *next ? xstrdup(next) : NULL;
-        rc = on_page(result, ud, e);
-        xmlFreeDoc(doc);
+            *pages = n;
+        char *next_marker = NULL;
+        struct aws_xml_src src = {page.text.data, page.len, page.fd};
+        rc = aws_xml_stream_items(&src, action, list_name, item_name, on_item, ud, &next_marker, e);
+        aws_page_free(&page);
         if (rc == AWS_PAGE_STOP) {
             rc = 0;
             free(next_marker);

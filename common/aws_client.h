@@ -63,6 +63,11 @@ struct http_client;
 #define AWS_DEFAULT_REQUEST_TIMEOUT_MS 60000L
 /* Describe calls page with MaxRecords 100 (the RDS maximum). */
 #define AWS_MAX_RECORDS 100
+/* Bounds on one paged describe: 1000 pages is 100,000 items at MaxRecords 100
+ * (an account holds at most a few thousand snapshots); a service that keeps
+ * answering a new Marker is stopped there, and any paging within 10 minutes. */
+#define AWS_MAX_PAGES 1000
+#define AWS_PAGINATE_SECONDS 600.0
 
 /* Where credentials come from: returns 0 and *out (valid until the next call), or
  * an exit code with e set. aws_ctx_from_config plugs in the default chain. */
@@ -103,6 +108,9 @@ struct aws_ctx {
     /* Seconds added to the local clock when signing, learnt from AWS's Date
      * header after a clock-skew rejection (as the Java and Go SDKs do). */
     int64_t clock_offset;
+    /* Bounds of aws_query_paginate; 0 = AWS_MAX_PAGES / AWS_PAGINATE_SECONDS. */
+    int max_pages;
+    double paginate_seconds;
 };
 
 /* Sets up ctx without credentials (use aws_ctx_set_credentials_fn). Returns 0 or
@@ -138,17 +146,21 @@ int aws_json_call(struct aws_ctx *ctx, const char *service, const char *target,
                   const char *json_body, cJSON **out, struct aws_error *ae, struct err *e);
 
 /* Paged describes with flat memory: calls action with MaxRecords = max_records
- * (<= 0: none sent) and the previous page's Marker, hands each page's
- * <ActionResult> element (NULL if the page has none) to on_page, and frees the
- * page before fetching the next. on_page returns 0 to continue, AWS_PAGE_STOP to
+ * (<= 0: none sent) and the previous page's Marker. Each page is checked, then
+ * read as a stream (aws_xml_stream.h): every <item_name> of its <list_name> is
+ * expanded alone and handed to on_item, so a page costs its text plus ONE item,
+ * never a tree of the page. on_item returns 0 to continue, AWS_PAGE_STOP to
  * stop early (the call then returns 0), or an exit code with e set (returned).
- * Stops after the page without a Marker. params is not modified. A Marker that
- * repeats the previous page's is an error (DRR_EXIT_AWS), never an endless loop.
- * *pages (may be NULL) counts the pages fetched. */
-#define AWS_PAGE_STOP (-1)
-typedef int (*aws_page_fn)(xmlNode *result, void *ud, struct err *e);
+ * Stops after the page without a Marker. params is not modified. Bounded: a
+ * Marker that repeats the previous page's, or one still there after
+ * ctx->max_pages pages (AWS_MAX_PAGES), is an error (DRR_EXIT_AWS); paging past
+ * ctx->paginate_seconds (AWS_PAGINATE_SECONDS) is DRR_EXIT_TEMPFAIL. *pages
+ * (may be NULL) counts the pages fetched. */
+#define AWS_PAGE_STOP (-1) /* = AWS_XML_STOP */
+typedef int (*aws_item_fn)(const xmlNode *item, void *ud, struct err *e);
 int aws_query_paginate(struct aws_ctx *ctx, const char *service, const char *action,
-                       const struct aws_params *params, int max_records, aws_page_fn on_page,
-                       void *ud, int *pages, struct aws_error *ae, struct err *e);
+                       const struct aws_params *params, int max_records, const char *list_name,
+                       const char *item_name, aws_item_fn on_item, void *ud, int *pages,
+                       struct aws_error *ae, struct err *e);
 
 #endif

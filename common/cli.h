@@ -19,11 +19,17 @@ struct cli_option {
     const char *help;        /* one line */
 };
 
+enum {
+    CLI_DOCUMENT_NONE = 0,      /* reads no run document */
+    CLI_DOCUMENT_READ = 1,      /* app_start reads it */
+    CLI_DOCUMENT_ON_DEMAND = 2, /* the command calls app_read_document when it needs one */
+};
+
 struct cli_command {
     const char *name;        /* "rds-clone-create" */
     const char *summary;     /* one line for --help */
     const char *description; /* paragraph(s) for --help, may be NULL */
-    int reads_document;      /* 1 = accepts -in FILE / stdin */
+    int reads_document;      /* CLI_DOCUMENT_*: accepts -in FILE / stdin when not 0 */
     int needs_config;        /* 1 = -config is required */
     const struct cli_option *extra; /* terminated by {NULL} */
     /* Called for each extra option; returns 0 or a DRR_EXIT_USAGE with e set. */

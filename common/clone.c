@@ -122,11 +122,11 @@ int clone_name_check(const char *name, struct err *e)
 
 void clone_owner_of(struct clone_owner *o, const struct config *cfg, const char *run_id)
 {
-    o->config_source = cfg->source.identifier;
-    o->source = cfg->source.identifier;
-    o->pipeline = cfg->clone.pipeline;
-    o->run_id = run_id;
-    o->untagged_ok = 0;
+    /* every other field zero: no exception to the guard */
+    *o = (struct clone_owner){.config_source = cfg->source.identifier,
+                              .source = cfg->source.identifier,
+                              .pipeline = cfg->clone.pipeline,
+                              .run_id = run_id};
 }
 
 void clone_tags_build(struct rds_tags *out, const struct config *cfg, const char *snapshot_id,
@@ -189,6 +189,18 @@ int clone_guard_check(const char *kind_name, const char *id, const struct rds_ta
                        "refusing to touch %s %s: it is not tagged %s=%s (%s)", kind_name, id,
                        CLONE_TAG_MANAGED_BY, CLONE_MANAGED_BY,
                        mb ? "the tag has another value" : "the tag is missing");
+    if (owner->expired_by > 0) {
+        const char *ad = rds_tags_get(tags, CLONE_TAG_AUTO_DELETE);
+        const char *da = rds_tags_get(tags, CLONE_TAG_DELETE_AFTER);
+        int64_t t;
+        if (!ad || strcmp(ad, "true") != 0)
+            return err_set(e, DRR_EXIT_GUARD, "refusing to touch %s %s: its tag %s is not true",
+                           kind_name, id, CLONE_TAG_AUTO_DELETE);
+        if (!da || clock_parse_rfc3339(da, &t) != 0 || t > owner->expired_by)
+            return err_set(e, DRR_EXIT_GUARD,
+                           "refusing to touch %s %s: its tag %s (%.40s) has not passed", kind_name,
+                           id, CLONE_TAG_DELETE_AFTER, da ? da : "missing");
+    }
     if (owner->untagged_ok && !rds_tags_get(tags, CLONE_TAG_PIPELINE) &&
         !rds_tags_get(tags, CLONE_TAG_RUN_ID))
         return 0;

@@ -78,6 +78,9 @@ struct clone_owner {
                                   pipelines, e.g. by the Go tool) passes the three checks
                                   above: only rds-clone-delete -go-state, whose file is the
                                   Go tool's own record of that clone */
+    int64_t expired_by;        /* > 0: AutoDelete=true and its own DeleteAfter <= this
+                                  (rds-clone-gc -all-pipelines: re-proven just before
+                                  another pipeline's clone is deleted) */
 };
 
 /* This configuration's pipeline: config_source = source = source.identifier,

@@ -23,12 +23,14 @@
 
 #include "aws_ini.h"
 #include "buf.h"
+#include "clock.h"
 #include "clone.h"
 #include "dupkeys.h"
 #include "exitcodes.h"
 #include "http.h"
 #include "log.h"
 #include "suggest.h"
+#include "yaml_depth.h"
 
 #define CONFIG_MAX_BYTES (1024 * 1024)
 #define MAX_ATTEMPTS_LIMIT 20
@@ -53,6 +55,8 @@ enum kind {
     K_INSTANCE_CLASS,
     K_FILE,          /* path to a readable file, relative to the config file's directory */
     K_REGION,
+    K_RESTORE_FROM,
+    K_MASTER_PASSWORD,
     K_PIPELINE       /* clone.pipeline: a pipeline name (clone.h) */
 };
 
@@ -70,6 +74,7 @@ static const struct key_def source_keys[] = {
     { "snapshotIdentifier", K_STRING, F(source.snapshot_identifier) },
     { "snapshotType", K_SNAPSHOT_TYPE, F(source.snapshot_type) },
     { "maxSnapshotAge", K_DURATION, F(source.max_snapshot_age) },
+    { "restoreFrom", K_RESTORE_FROM, F(source.restore_from) },
     { "dbName", K_TEXT, F(source.db_name) },
     { "username", K_TEXT, F(source.username) },
     { "password", K_SECRET, F(source.password) },
@@ -92,6 +97,8 @@ static const struct key_def clone_keys[] = {
     { "tags", K_TAGS, F(clone.tags) },
     { "maxAge", K_DURATION, F(clone.max_age) },
     { "waitTimeout", K_DURATION, F(clone.wait_timeout) },
+    { "copyOnWrite", K_BOOL, F(clone.copy_on_write) },
+    { "masterPassword", K_MASTER_PASSWORD, F(clone.master_password) },
     { "pipeline", K_PIPELINE, F(clone.pipeline) },
     { NULL, K_STRING, 0 }
 };
@@ -138,6 +145,7 @@ static const char *const section_names[] = { "source", "clone", "dblab", "aws", 
 static const char *const source_type_names[] = { "rds", "aurora-cluster", NULL };
 static const char *const snapshot_type_names[] = { "automated", "manual", "awsbackup",
                                                    "shared", "any", NULL };
+static const char *const master_password_names[] = { "managed", "keep", NULL };
 
 /* The loader's state. */
 struct loader {
@@ -554,6 +562,22 @@ static int set_tags(struct loader *L, const yaml_node_t *n, const char *key, str
     return 0;
 }
 
+/* An enumeration key: the index of v in names, plus first, into the enum at
+ * field (every enum of struct config is int-sized). */
+_Static_assert(sizeof(enum source_type) == sizeof(int) &&
+               sizeof(enum snapshot_type) == sizeof(int) &&
+               sizeof(enum master_password) == sizeof(int), "set_enum writes an int");
+
+static int set_enum(struct loader *L, const yaml_node_t *n, const char *path, const char *v,
+                    const char *const *names, int first, void *field)
+{
+    int i = find_name(v, names);
+    if (i < 0)
+        return fail_enum(L, n, path, v, names);
+    *(int *)field = i + first;
+    return 0;
+}
+
 /* Sets one key from its value node. */
 static int set_key(struct loader *L, const struct key_def *def, const char *path,
                    const yaml_node_t *n)
@@ -651,24 +675,29 @@ static int set_key(struct loader *L, const struct key_def *def, const char *path
             break;
         *(char **)field = v;
         return 0;
-    case K_SOURCE_TYPE: {
-        int i = find_name(v, source_type_names);
-        if (i < 0) {
-            rc = fail_enum(L, n, path, v, source_type_names);
-            break;
-        }
-        *(enum source_type *)field = (enum source_type)i;
+    case K_SOURCE_TYPE:
+        rc = set_enum(L, n, path, v, source_type_names, 0, field);
         break;
-    }
-    case K_SNAPSHOT_TYPE: {
-        int i = find_name(v, snapshot_type_names);
-        if (i < 0) {
-            rc = fail_enum(L, n, path, v, snapshot_type_names);
-            break;
-        }
-        *(enum snapshot_type *)field = (enum snapshot_type)i;
+    case K_SNAPSHOT_TYPE:
+        rc = set_enum(L, n, path, v, snapshot_type_names, 0, field);
         break;
-    }
+    case K_RESTORE_FROM:
+        /* "snapshot", "latest", or an RFC 3339 time with its zone */
+        if (strcmp(v, "snapshot") == 0) {
+            cfg->source.restore_from = RESTORE_SNAPSHOT;
+        } else if (strcmp(v, "latest") == 0) {
+            cfg->source.restore_from = RESTORE_LATEST;
+        } else if (isdigit((unsigned char)v[0]) && clock_parse_rfc3339(v, &d) == 0 && d > 0) {
+            cfg->source.restore_from = RESTORE_TIME;
+            cfg->source.restore_time = d;
+        } else {
+            rc = fail(L, n, path, "\"%s\" is neither snapshot, latest nor an RFC 3339 time "
+                      "(like 2026-11-26T02:00:00Z)", v);
+        }
+        break;
+    case K_MASTER_PASSWORD: /* 0 is MASTER_PASSWORD_DEFAULT: the names start at 1 */
+        rc = set_enum(L, n, path, v, master_password_names, 1, field);
+        break;
     case K_DURATION:
         /* Go's time.ParseDuration (the original's Duration type) plus "d". As the
          * original's SetDefaults, 0 means the default. Waits here count whole
@@ -967,6 +996,11 @@ static void ignore_inapplicable(struct loader *L)
         ignore_key(L, &cfg->clone.engine_version, "engineVersion",
                    "RestoreDBInstanceFromDBSnapshot takes no EngineVersion: the clone runs the "
                    "snapshot's engine version (as with the Go tool)");
+        if (L->key_node[SEC_CLONE][key_index(SEC_CLONE, "copyOnWrite")] != NULL) {
+            const yaml_node_t *at = where(L, SEC_CLONE, "copyOnWrite");
+            log_warn("%s:%d:%d: clone.copyOnWrite: ignored for source.type rds: an RDS "
+                     "instance restore is always a full copy", L->name, line_of(at), col_of(at));
+        }
     } else {
         ignore_key(L, &cfg->clone.storage_type, "storageType",
                    "the Aurora clone keeps the snapshot cluster's storage (the Go tool did not "
@@ -998,6 +1032,28 @@ static int resolve(struct loader *L)
     }
 
     ignore_inapplicable(L);
+    if (cfg->source.restore_from != RESTORE_SNAPSHOT && cfg->source.snapshot_identifier != NULL)
+        return fail(L, where(L, SEC_SOURCE, "restoreFrom"), "source.restoreFrom",
+                    "a point-in-time restore names no snapshot: remove source.snapshotIdentifier "
+                    "or set restoreFrom: snapshot");
+    if (cfg->source.restore_from != RESTORE_SNAPSHOT && cfg->clone.engine_version != NULL)
+        return fail(L, where(L, SEC_CLONE, "engineVersion"), "clone.engineVersion",
+                    "a point-in-time clone runs the source's engine version "
+                    "(RestoreDBClusterToPointInTime takes no EngineVersion): remove it, or set "
+                    "source.restoreFrom: snapshot");
+    if (cfg->source.type == SOURCE_AURORA_CLUSTER && cfg->source.restore_from == RESTORE_TIME &&
+        cfg->clone.copy_on_write)
+        return fail(L, where(L, SEC_SOURCE, "restoreFrom"), "source.restoreFrom",
+                    "Aurora restores a copy-on-write clone only at the latest restorable time "
+                    "(RestoreToTime cannot go with RestoreType copy-on-write): use latest, or "
+                    "set clone.copyOnWrite: false for a full copy at that time");
+    if (cfg->clone.master_password == MASTER_PASSWORD_MANAGED && cfg->clone.enable_iam_auth == TRI_TRUE)
+        return fail(L, where(L, SEC_CLONE, "masterPassword"), "clone.masterPassword",
+                    "managed does not apply with clone.enableIAMAuth: true (DBLab then connects "
+                    "with an IAM token, not a password)");
+    if (cfg->clone.master_password == MASTER_PASSWORD_MANAGED && cfg->source.password != NULL)
+        log_warn("%s: clone.masterPassword is managed: source.password is not used (DBLab gets "
+                 "the clone's own master password)", L->name);
     if (cfg->dblab.poll_interval > cfg->dblab.timeout)
         return fail(L, where(L, SEC_DBLAB, "pollInterval"), "dblab.pollInterval",
                     "longer than dblab.timeout");
@@ -1113,6 +1169,7 @@ static void set_defaults(struct config *cfg)
     cfg->clone.enable_iam_auth = TRI_UNSET;
     cfg->clone.max_age = 48 * 3600;
     cfg->clone.wait_timeout = 2 * 3600;
+    cfg->clone.copy_on_write = 1;
     cfg->dblab.poll_interval = 30;
     cfg->dblab.timeout = 4 * 3600;
     cfg->dblab.start_timeout = 5 * 60;
@@ -1170,6 +1227,10 @@ static int load_string(const char *yaml, const char *name, const char *base_dir,
     if (name == NULL)
         name = "config";
     cfg->path = xstrdup(name);
+
+    int depth_rc = yaml_depth_check(yaml, strlen(yaml), name, YAML_MAX_DEPTH, e);
+    if (depth_rc != 0)
+        return depth_rc;
 
     yaml_parser_t parser;
     yaml_document_t doc;
@@ -1434,6 +1495,29 @@ static void add_parallel(cJSON *o, const char *k, int v)
         cJSON_AddNumberToObject(o, k, v);
 }
 
+enum master_password config_master_password(const struct config *cfg)
+{
+    if (cfg->clone.master_password != MASTER_PASSWORD_DEFAULT)
+        return cfg->clone.master_password;
+    if (cfg->source.password == NULL && cfg->clone.enable_iam_auth != TRI_TRUE)
+        return MASTER_PASSWORD_MANAGED;
+    return MASTER_PASSWORD_KEEP;
+}
+
+const char *master_password_name(enum master_password m)
+{
+    return m == MASTER_PASSWORD_MANAGED ? "managed" : "keep";
+}
+
+const char *restore_from_name(const struct config *cfg, char *buf, size_t buflen)
+{
+    switch (cfg->source.restore_from) {
+    case RESTORE_LATEST: return "latest";
+    case RESTORE_TIME: clock_format_rfc3339(cfg->source.restore_time, buf, buflen); return buf;
+    default: return "snapshot";
+    }
+}
+
 void *config_to_json(const struct config *cfg)
 {
     cJSON *root = cJSON_CreateObject();
@@ -1445,6 +1529,8 @@ void *config_to_json(const struct config *cfg)
     add_str(s, "snapshotIdentifier", cfg->source.snapshot_identifier);
     add_str(s, "snapshotType", snapshot_type_name(cfg->source.snapshot_type));
     add_duration(s, "maxSnapshotAge", cfg->source.max_snapshot_age);
+    char rbuf[32];
+    add_str(s, "restoreFrom", restore_from_name(cfg, rbuf, sizeof rbuf));
     add_str(s, "dbName", cfg->source.db_name);
     add_str(s, "username", cfg->source.username);
     add_secret(s, "password", cfg->source.password);
@@ -1472,6 +1558,8 @@ void *config_to_json(const struct config *cfg)
         cJSON_AddStringToObject(tags, cfg->clone.tags[i].key, cfg->clone.tags[i].value);
     add_duration(c, "maxAge", cfg->clone.max_age);
     add_duration(c, "waitTimeout", cfg->clone.wait_timeout);
+    cJSON_AddBoolToObject(c, "copyOnWrite", cfg->clone.copy_on_write != 0);
+    add_str(c, "masterPassword", master_password_name(config_master_password(cfg)));
     add_str(c, "pipeline", cfg->clone.pipeline);
 
     cJSON *d = cJSON_AddObjectToObject(root, "dblab");

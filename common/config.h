@@ -15,6 +15,14 @@ enum source_type { SOURCE_RDS = 0, SOURCE_AURORA_CLUSTER };
 enum snapshot_type { SNAPSHOT_AUTOMATED = 0, SNAPSHOT_MANUAL, SNAPSHOT_AWSBACKUP,
                      SNAPSHOT_SHARED, SNAPSHOT_ANY };
 
+/* source.restoreFrom: the newest snapshot (the original's behaviour), the source's
+ * latest restorable time, or a given time (point-in-time restore). */
+enum restore_from { RESTORE_SNAPSHOT = 0, RESTORE_LATEST, RESTORE_TIME };
+/* clone.masterPassword: MASTER_PASSWORD_DEFAULT until resolved by
+ * config_master_password(). */
+enum master_password { MASTER_PASSWORD_DEFAULT = 0, MASTER_PASSWORD_MANAGED,
+                       MASTER_PASSWORD_KEEP };
+
 /* A tri-state boolean: unset lets AWS apply its own default. */
 enum tristate { TRI_UNSET = -1, TRI_FALSE = 0, TRI_TRUE = 1 };
 
@@ -36,6 +44,8 @@ struct config {
         char *snapshot_identifier;    /* name or ARN; NULL = latest */
         enum snapshot_type snapshot_type; /* default automated */
         int64_t max_snapshot_age;     /* seconds; 0 = no limit */
+        enum restore_from restore_from; /* default RESTORE_SNAPSHOT */
+        int64_t restore_time;         /* RESTORE_TIME: the time (UTC seconds) */
         char *db_name;                /* optional */
         char *username;               /* optional */
         char *password;               /* optional secret (may be secretsmanager:/ssm: ref) */
@@ -60,6 +70,8 @@ struct config {
         size_t n_tags;
         int64_t max_age;              /* default 48h */
         int64_t wait_timeout;         /* default 2h */
+        int copy_on_write;            /* Aurora point-in-time: default 1 (RestoreType copy-on-write) */
+        enum master_password master_password; /* as written; see config_master_password() */
         char *pipeline;               /* the pipeline name (clone.h); default: the
                                          source identifier in lower case; never NULL
                                          after a successful load */
@@ -105,6 +117,14 @@ void config_free(struct config *cfg);
  * out of this header), every secret replaced by "[REDACTED]". Caller frees with
  * cJSON_Delete. */
 void *config_to_json(const struct config *cfg);
+
+/* The effective clone.masterPassword: as written, else managed when DBLab
+ * connects with a password the configuration does not give (no source.password,
+ * no clone.enableIAMAuth), else keep. */
+enum master_password config_master_password(const struct config *cfg);
+const char *master_password_name(enum master_password m); /* "managed" / "keep" */
+/* "snapshot", "latest", or the time in RFC 3339 (into buf, >= 32 bytes). */
+const char *restore_from_name(const struct config *cfg, char *buf, size_t buflen);
 
 const char *source_type_name(enum source_type t);        /* "rds" / "aurora-cluster" */
 const char *snapshot_type_name(enum snapshot_type t);    /* "automated", ... */

@@ -4,9 +4,12 @@
 #include "signals.h"
 
 #include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 struct http_client {
     CURL *curl;           /* one handle for the whole process: its connection cache is reused */
@@ -62,8 +65,18 @@ void http_client_free(struct http_client *c)
     free(c);
 }
 
+static void close_spill(struct http_response *r)
+{
+    if (r->spilled)
+        close(r->body_fd);
+    r->spilled = 0;
+    r->body_fd = -1;
+    r->body_len = 0;
+}
+
 void http_response_reset(struct http_response *r)
 {
+    close_spill(r);
     r->status = 0;
     r->curl_code = 0;
     r->error[0] = '\0';
@@ -73,6 +86,7 @@ void http_response_reset(struct http_response *r)
 
 void http_response_free(struct http_response *r)
 {
+    close_spill(r);
     buf_free(&r->body);
     buf_free(&r->headers);
     r->status = 0;
@@ -82,13 +96,70 @@ void http_response_free(struct http_response *r)
  * endless or hostile body must not exhaust memory. */
 #define HTTP_MAX_BODY (64u * 1024u * 1024u)
 
+struct body_sink {
+    struct http_response *resp;
+    size_t spill_above;
+};
+
+static int write_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* An unlinked file for a body too large for memory: O_TMPFILE in $TMPDIR (or
+ * /tmp), never visible by name; mode 0600 either way. */
+static int spill_file(void)
+{
+    const char *dir = getenv("TMPDIR");
+    if (!dir || !*dir)
+        dir = "/tmp";
+    int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC | O_EXCL, 0600);
+    if (fd >= 0)
+        return fd;
+    char *path = xasprintf("%s/drr-body.XXXXXX", dir);
+    fd = mkostemp(path, O_CLOEXEC);
+    if (fd >= 0)
+        unlink(path);
+    free(path);
+    return fd;
+}
+
 static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
-    struct buf *b = userdata;
+    struct body_sink *sink = userdata;
+    struct http_response *r = sink->resp;
     size_t n = size * nmemb;
-    if (b->len + n > HTTP_MAX_BODY)
+    size_t have = r->spilled ? r->body_len : r->body.len;
+    if (have + n > HTTP_MAX_BODY)
         return 0; /* aborts the transfer with CURLE_WRITE_ERROR */
-    buf_append(b, ptr, n);
+    if (!r->spilled && sink->spill_above > 0 && have + n > sink->spill_above) {
+        int fd = spill_file();
+        if (fd < 0 || write_all(fd, r->body.data ? r->body.data : "", r->body.len) != 0) {
+            if (fd >= 0)
+                close(fd);
+            return 0;
+        }
+        r->spilled = 1;
+        r->body_fd = fd;
+        r->body_len = r->body.len;
+        buf_free(&r->body);
+    }
+    if (r->spilled) {
+        if (write_all(r->body_fd, ptr, n) != 0)
+            return 0;
+        r->body_len += n;
+        return n;
+    }
+    buf_append(&r->body, ptr, n);
     return n;
 }
 
@@ -144,8 +215,9 @@ int http_do(struct http_client *c, const struct http_request *req, struct http_r
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS,
                      req->timeout_ms > 0 ? req->timeout_ms : req->timeout_ms < 0 ? 0L
                                                                                 : c->total_timeout_ms);
+    struct body_sink sink = {resp, req->spill_above};
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &resp->body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, &resp->headers);
     curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);

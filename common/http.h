@@ -22,6 +22,10 @@ struct http_request {
     const char *body;                   /* may be NULL */
     size_t body_len;
     long timeout_ms;                    /* total; 0 = client default, < 0 = none */
+    /* A body larger than this goes to an unlinked temporary file instead of
+     * memory (resp->spilled, resp->body_fd), so a huge answer read as a stream
+     * costs no memory for its text. 0 = always in memory. */
+    size_t spill_above;
 };
 
 struct http_response {
@@ -30,6 +34,12 @@ struct http_response {
     struct buf headers;                 /* raw response header block */
     int curl_code;                      /* CURLcode of the transfer */
     char error[256];                    /* curl's error text on network errors */
+    /* When the body passed request.spill_above: it is all in body_fd (an
+     * unlinked file in $TMPDIR, read it from offset 0), body_len bytes, and
+     * body is empty. http_response_reset/free close it. */
+    int spilled;
+    int body_fd;
+    size_t body_len;
 };
 
 struct http_tls {

@@ -77,17 +77,6 @@ static int parse_output(const struct step_def *s, const struct step_result *r,
     return 0;
 }
 
-static void set_run_id(cJSON *doc, const cJSON *event)
-{
-    const cJSON *rid = cJSON_GetObjectItemCaseSensitive(event, "runId");
-    if (!cJSON_IsString(rid) || !rid->valuestring[0])
-        return;
-    /* The execution is the run: its name names the clone (rds-clone-create derives
-     * the clone's name from runId), so a crashed step's clone is found again. */
-    cJSON_DeleteItemFromObjectCaseSensitive(doc, "runId");
-    cJSON_AddStringToObject(doc, "runId", rid->valuestring);
-}
-
 int lambda_step_run(const struct lambda_step_ctx *ctx, const cJSON *event,
                     struct lambda_step_outcome *out)
 {
@@ -108,7 +97,7 @@ int lambda_step_run(const struct lambda_step_ctx *ctx, const cJSON *event,
     if (rc)
         return rc;
     char *path = xasprintf("%s/%s", ctx->bin_dir, s->command);
-    const char *argv[5] = {path, NULL, NULL, NULL, NULL};
+    const char *argv[6] = {path, NULL, NULL, NULL, NULL, NULL};
     int argc = 1;
     char *run_id_arg = NULL;
     if (s->flag)
@@ -117,6 +106,13 @@ int lambda_step_run(const struct lambda_step_ctx *ctx, const cJSON *event,
         const cJSON *in = cJSON_GetObjectItemCaseSensitive(event, "input");
         if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(in, "dryRun")))
             argv[argc++] = "-dry-run";
+        /* The execution is the run: its name names the clone (from pipeline and
+         * runId), so a crashed create's clone is found again by run id. */
+        const cJSON *rid = cJSON_GetObjectItemCaseSensitive(event, "runId");
+        if (cJSON_IsString(rid) && rid->valuestring[0]) {
+            argv[argc++] = "-run-id";
+            argv[argc++] = rid->valuestring;
+        }
     } else if (strcmp(s->name, "delete") == 0) {
         /* No clone section: the create may still have made one before it died (a
          * crash, the deadline): delete this run's clone, found by its run id and
@@ -150,8 +146,6 @@ int lambda_step_run(const struct lambda_step_ctx *ctx, const cJSON *event,
 
     if (r.exit_code == 0 || (s->not_yet_ok && r.exit_code == DRR_EXIT_TEMPFAIL && r.out.len)) {
         rc = parse_output(s, &r, out);
-        if (rc == 0 && strcmp(s->name, "snapshot") == 0)
-            set_run_id(out->document, event);
     } else if (r.output_too_big) {
         rc = fail(out, DRR_EXIT_INTERNAL, "step %s: %s wrote more than %d bytes", s->name,
                   s->command, STEP_MAX_OUTPUT);

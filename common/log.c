@@ -28,6 +28,11 @@ void log_init(const char *component, enum log_format fmt, enum log_level min_lev
     log_min = min_level;
 }
 
+enum log_format log_current_format(void)
+{
+    return log_fmt;
+}
+
 int log_parse_format(const char *s, enum log_format *out)
 {
     if (!s)

@@ -17,6 +17,7 @@ enum log_format { LOG_FORMAT_TEXT = 0, LOG_FORMAT_JSON };
 /* component: the command name, printed on each line. */
 void log_init(const char *component, enum log_format fmt, enum log_level min_level);
 int log_parse_format(const char *s, enum log_format *out); /* 0 ok, -1 unknown */
+enum log_format log_current_format(void);
 
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -8,6 +8,7 @@
 
 #include "aws_client.h"
 #include "aws_query.h"
+#include "aws_xml.h"
 #include "buf.h"
 #include "clock.h"
 #include "exitcodes.h"
@@ -41,49 +42,23 @@ static int call(struct aws_ctx *aws, const char *action, const char *resource,
     return rc;
 }
 
-/* ---- Describes, paged by aws_query_paginate (one page in memory at a time) */
-
-typedef int (*page_fn)(const xmlNode *result, void *ctx, struct err *e);
-
-struct pager {
-    page_fn fn;
-    void *ctx;
-};
-
-static int on_page(xmlNode *result, void *ud, struct err *e)
-{
-    struct pager *pg = ud;
-    if (!result)
-        return 0;
-    return pg->fn(result, pg->ctx, e);
-}
+/* ---- Describes, paged by aws_query_paginate (streamed: one item in memory at a time) */
 
 static int paginate(struct aws_ctx *aws, const char *action, const char *resource,
-                    const struct aws_params *p, page_fn fn, void *ctx, struct aws_error *ae,
-                    struct err *e)
+                    const struct aws_params *p, const char *list_name, const char *item_name,
+                    aws_item_fn fn, void *ctx, struct aws_error *ae, struct err *e)
 {
     struct aws_error scratch;
     if (!ae)
         ae = &scratch;
     aws_error_clear(ae);
-    struct pager pg = {fn, ctx};
     int pages = 0;
-    int rc = aws_query_paginate(aws, "rds", action, p, RDS_MAX_RECORDS, on_page, &pg, &pages,
-                                ae, e);
-    if (rc) {
-        if (resource)
-            err_prefix(e, "%s", resource);
-    }
+    int rc = aws_query_paginate(aws, "rds", action, p, RDS_MAX_RECORDS, list_name, item_name, fn,
+                                ctx, &pages, ae, e);
+    if (rc && resource)
+        err_prefix(e, "%s", resource);
     log_debug("%s%s%s: %d page(s)", action, resource ? " " : "", resource ? resource : "", pages);
     return rc;
-}
-
-struct snap_page { enum rds_kind kind; rds_snapshot_cb cb; void *ud; };
-
-static int snap_page(const xmlNode *result, void *ctx, struct err *e)
-{
-    struct snap_page *s = ctx;
-    return rds_page_snapshots(result, s->kind, s->cb, s->ud, e);
 }
 
 static int describe_snapshots(struct aws_ctx *aws, enum rds_kind kind,
@@ -98,10 +73,11 @@ static int describe_snapshots(struct aws_ctx *aws, enum rds_kind kind,
     aws_params_add(&p, "SnapshotType", q->snapshot_type);
     if (q->include_shared)
         aws_params_add_bool(&p, "IncludeShared", 1);
-    struct snap_page ctx = {kind, cb, ud};
+    struct rds_snap_ctx ctx = {kind, cb, ud};
     const char *res = q->snapshot_id ? q->snapshot_id : q->source_id;
     int rc = paginate(aws, cluster ? "DescribeDBClusterSnapshots" : "DescribeDBSnapshots", res, &p,
-                      snap_page, &ctx, ae, e);
+                      cluster ? "DBClusterSnapshots" : "DBSnapshots",
+                      cluster ? "DBClusterSnapshot" : "DBSnapshot", rds_snapshot_item, &ctx, ae, e);
     aws_params_free(&p);
     return rc;
 }
@@ -119,28 +95,14 @@ int rds_describe_db_cluster_snapshots(struct aws_ctx *aws, const struct rds_snap
     return describe_snapshots(aws, RDS_KIND_CLUSTER, q, cb, ud, ae, e);
 }
 
-struct inst_page { rds_instance_cb cb; void *ud; };
-struct clus_page { rds_cluster_cb cb; void *ud; };
-
-static int inst_page(const xmlNode *result, void *ctx, struct err *e)
-{
-    struct inst_page *s = ctx;
-    return rds_page_instances(result, s->cb, s->ud, e);
-}
-
-static int clus_page(const xmlNode *result, void *ctx, struct err *e)
-{
-    struct clus_page *s = ctx;
-    return rds_page_clusters(result, s->cb, s->ud, e);
-}
-
 int rds_describe_db_instances(struct aws_ctx *aws, const char *id, rds_instance_cb cb, void *ud,
                               struct aws_error *ae, struct err *e)
 {
     struct aws_params p = AWS_PARAMS_INIT;
     aws_params_add(&p, "DBInstanceIdentifier", id);
-    struct inst_page ctx = {cb, ud};
-    int rc = paginate(aws, "DescribeDBInstances", id, &p, inst_page, &ctx, ae, e);
+    struct rds_inst_ctx ctx = {cb, ud};
+    int rc = paginate(aws, "DescribeDBInstances", id, &p, "DBInstances", "DBInstance",
+                      rds_instance_item, &ctx, ae, e);
     aws_params_free(&p);
     return rc;
 }
@@ -150,8 +112,9 @@ int rds_describe_db_clusters(struct aws_ctx *aws, const char *id, rds_cluster_cb
 {
     struct aws_params p = AWS_PARAMS_INIT;
     aws_params_add(&p, "DBClusterIdentifier", id);
-    struct clus_page ctx = {cb, ud};
-    int rc = paginate(aws, "DescribeDBClusters", id, &p, clus_page, &ctx, ae, e);
+    struct rds_clus_ctx ctx = {cb, ud};
+    int rc = paginate(aws, "DescribeDBClusters", id, &p, "DBClusters", "DBCluster",
+                      rds_cluster_item, &ctx, ae, e);
     aws_params_free(&p);
     return rc;
 }
@@ -413,6 +376,52 @@ int rds_disable_cluster_deletion_protection(struct aws_ctx *aws, const char *id,
     aws_params_add_bool(&p, "ApplyImmediately", 1);
     aws_params_add_bool(&p, "DeletionProtection", 0);
     return cluster_call(aws, "ModifyDBCluster", id, &p, NULL, ae, e);
+}
+
+int rds_manage_master_password(struct aws_ctx *aws, enum rds_kind kind, const char *id,
+                               struct aws_error *ae, struct err *e)
+{
+    struct aws_params p = AWS_PARAMS_INIT;
+    int cluster = kind == RDS_KIND_CLUSTER;
+    aws_params_add(&p, cluster ? "DBClusterIdentifier" : "DBInstanceIdentifier", id);
+    aws_params_add_bool(&p, "ApplyImmediately", 1);
+    aws_params_add_bool(&p, "ManageMasterUserPassword", 1);
+    return cluster ? cluster_call(aws, "ModifyDBCluster", id, &p, NULL, ae, e)
+                   : instance_call(aws, "ModifyDBInstance", id, &p, NULL, ae, e);
+}
+
+struct window { int64_t earliest, latest; };
+
+/* The active automated backup (the instance's own; retained ones are of deleted
+ * instances of the same name). */
+static int window_item(const xmlNode *b, void *ctx, struct err *e)
+{
+    (void)e;
+    struct window *w = ctx;
+    const char *status = aws_xml_text(b, "Status");
+    if (!status || strcmp(status, "active") != 0)
+        return 0;
+    const xmlNode *rw = aws_xml_child(b, "RestoreWindow");
+    if (rw) {
+        aws_xml_time(rw, "EarliestTime", &w->earliest);
+        aws_xml_time(rw, "LatestTime", &w->latest);
+    }
+    return 0;
+}
+
+int rds_instance_restore_window(struct aws_ctx *aws, const char *id, int64_t *earliest,
+                                int64_t *latest, struct aws_error *ae, struct err *e)
+{
+    struct aws_params p = AWS_PARAMS_INIT;
+    aws_params_add(&p, "DBInstanceIdentifier", id);
+    struct window w = {0, 0};
+    int rc = paginate(aws, "DescribeDBInstanceAutomatedBackups", id, &p,
+                      "DBInstanceAutomatedBackups", "DBInstanceAutomatedBackup", window_item, &w,
+                      ae, e);
+    aws_params_free(&p);
+    *earliest = w.earliest;
+    *latest = w.latest;
+    return rc;
 }
 
 int rds_delete_db_instance(struct aws_ctx *aws, const char *id, int skip_final_snapshot,

@@ -55,6 +55,13 @@ struct rds_snapshot {
     struct rds_tags tags;     /* TagList when the describe returns it */
 };
 
+/* MasterUserSecret: the Secrets Manager secret RDS keeps the master password in
+ * (ManageMasterUserPassword). The ARN names it; the value is never in a describe. */
+struct rds_master_secret {
+    char *arn;                /* SecretArn, NULL when RDS does not manage the password */
+    char *status;             /* SecretStatus: creating, active, rotating, impaired */
+};
+
 struct rds_instance {
     char *id;                 /* DBInstanceIdentifier */
     char *arn;                /* DBInstanceArn */
@@ -71,6 +78,10 @@ struct rds_instance {
     int deletion_protection;
     char *cluster_id;         /* DBClusterIdentifier for Aurora members */
     char *db_name;
+    char *master_username;    /* MasterUsername */
+    struct rds_master_secret secret; /* MasterUserSecret (RDS instances; Aurora: the cluster's) */
+    int backup_retention;     /* BackupRetentionPeriod (days, 0 = no automated backups), -1 absent */
+    int64_t latest_restorable_time; /* LatestRestorableTime, 0 absent */
     struct rds_tags tags;
 };
 
@@ -96,6 +107,11 @@ struct rds_cluster {
     int deletion_protection;
     struct rds_cluster_member *members;
     size_t n_members;
+    char *master_username;    /* MasterUsername */
+    struct rds_master_secret secret; /* MasterUserSecret */
+    int backup_retention;     /* BackupRetentionPeriod, -1 absent */
+    int64_t earliest_restorable_time; /* EarliestRestorableTime, 0 absent */
+    int64_t latest_restorable_time;   /* LatestRestorableTime, 0 absent */
     struct rds_tags tags;
 };
 
@@ -213,6 +229,16 @@ int rds_disable_instance_deletion_protection(struct aws_ctx *aws, const char *id
                                              struct aws_error *ae, struct err *e);
 int rds_disable_cluster_deletion_protection(struct aws_ctx *aws, const char *id,
                                             struct aws_error *ae, struct err *e);
+/* ManageMasterUserPassword=true, ApplyImmediately=true: RDS makes a new master
+ * password that only Secrets Manager holds (MasterUserSecret). Instance: the
+ * status goes through resetting-master-credentials. */
+int rds_manage_master_password(struct aws_ctx *aws, enum rds_kind kind, const char *id,
+                               struct aws_error *ae, struct err *e);
+/* The restorable window of an RDS instance's automated backups in this region
+ * (DescribeDBInstanceAutomatedBackups, the active backup's RestoreWindow):
+ * 0 with *earliest / *latest set (0 when AWS gives none). */
+int rds_instance_restore_window(struct aws_ctx *aws, const char *id, int64_t *earliest,
+                                int64_t *latest, struct aws_error *ae, struct err *e);
 /* skip_final_snapshot / delete_automated_backups: -1 = do not send (Aurora members). */
 int rds_delete_db_instance(struct aws_ctx *aws, const char *id, int skip_final_snapshot,
                            int delete_automated_backups, struct aws_error *ae, struct err *e);

@@ -26,25 +26,19 @@ struct find {
     int found;
 };
 
-static int find_page(xmlNode *result, void *ud, struct err *e)
+static int find_item(const xmlNode *it, void *ud, struct err *e)
 {
     (void)e;
     struct find *f = ud;
-    const xmlNode *list = result ? aws_xml_child(result, f->list) : NULL;
-    if (!list)
+    const char *key = f->key_field ? aws_xml_text(it, f->key_field) : NULL;
+    if (f->key_field && (!key || strcasecmp(key, f->want) != 0))
         return 0;
-    for (const xmlNode *it = aws_xml_child(list, f->item); it; it = aws_xml_next(it)) {
-        const char *key = f->key_field ? aws_xml_text(it, f->key_field) : NULL;
-        if (f->key_field && (!key || strcasecmp(key, f->want) != 0))
-            continue;
-        for (int i = 0; i < MAX_FIELDS && f->fields[i]; i++) {
-            const char *v = aws_xml_text(it, f->fields[i]);
-            f->values[i] = v ? xstrdup(v) : NULL;
-        }
-        f->found = 1;
-        return AWS_PAGE_STOP;
+    for (int i = 0; i < MAX_FIELDS && f->fields[i]; i++) {
+        const char *v = aws_xml_text(it, f->fields[i]);
+        f->values[i] = v ? xstrdup(v) : NULL;
     }
-    return 0;
+    f->found = 1;
+    return AWS_PAGE_STOP;
 }
 
 static void find_free(struct find *f)
@@ -62,7 +56,8 @@ static int find(struct aws_ctx *aws, const char *action, const struct aws_params
     if (!ae)
         ae = &scratch;
     aws_error_clear(ae);
-    int rc = aws_query_paginate(aws, "rds", action, p, RDS_MAX_RECORDS, find_page, f, NULL, ae, e);
+    int rc = aws_query_paginate(aws, "rds", action, p, RDS_MAX_RECORDS, f->list, f->item,
+                                find_item, f, NULL, ae, e);
     if (rc) {
         err_prefix(e, "%s", what);
         if (not_found_code && rds_error_is(ae, not_found_code))

@@ -86,6 +86,12 @@ void rds_cli_add_time(cJSON *obj, const char *key, int64_t t)
     cJSON_AddStringToObject(obj, key, buf);
 }
 
+void rds_cli_set_data_as_of(cJSON *doc, int64_t t)
+{
+    cJSON_DeleteItemFromObjectCaseSensitive(doc, "dataAsOf");
+    rds_cli_add_time(doc, "dataAsOf", t);
+}
+
 static const char *opt_string(const cJSON *sec, const char *key)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(sec, key);
@@ -111,13 +117,6 @@ int rds_cli_read_snapshot(const cJSON *doc, struct rds_cli_snapshot *out, struct
     out->engine = opt_string(sec, "engine");
     out->engine_version = opt_string(sec, "engineVersion");
     return 0;
-}
-
-int rds_cli_fail(int rc, const struct err *e)
-{
-    if (rc != 0 && e->msg[0])
-        log_error("%s", e->msg);
-    return rc;
 }
 
 int rds_cli_check_pipeline(cJSON *doc, const struct config *cfg, struct err *e)

@@ -28,6 +28,10 @@ void rds_cli_add_string(cJSON *obj, const char *key, const char *v);
 void rds_cli_add_int(cJSON *obj, const char *key, long long v);
 void rds_cli_add_time(cJSON *obj, const char *key, int64_t t);   /* 0 = left out */
 
+/* The top-level dataAsOf: the time the clone's data is from (the snapshot's
+ * creation time or the restore time), for the summary and its age metric. */
+void rds_cli_set_data_as_of(cJSON *doc, int64_t t);
+
 /* The doc's snapshot section as rds-snapshot-latest wrote it. */
 struct rds_cli_snapshot {
     const char *id;
@@ -43,8 +47,5 @@ int rds_cli_read_snapshot(const cJSON *doc, struct rds_cli_snapshot *out, struct
  * absent (a document from before pipelines) is added; another pipeline's document
  * is DRR_EXIT_INPUT naming both. */
 int rds_cli_check_pipeline(cJSON *doc, const struct config *cfg, struct err *e);
-
-/* Logs e->msg (unless rc is 0) and returns rc. */
-int rds_cli_fail(int rc, const struct err *e);
 
 #endif

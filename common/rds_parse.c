@@ -120,6 +120,24 @@ void rds_parse_snapshot(const xmlNode *n, enum rds_kind kind, struct rds_snapsho
     rds_parse_tag_list(child(n, "TagList"), &s->tags);
 }
 
+static void parse_master_secret(const xmlNode *n, struct rds_master_secret *s)
+{
+    s->arn = str_child(n, "SecretArn");
+    s->status = str_child(n, "SecretStatus");
+}
+
+static void master_secret_free(struct rds_master_secret *s)
+{
+    free(s->arn);
+    free(s->status);
+}
+
+static void master_secret_copy(struct rds_master_secret *d, const struct rds_master_secret *s)
+{
+    d->arn = xstrdup(s->arn);
+    d->status = xstrdup(s->status);
+}
+
 void rds_parse_instance(const xmlNode *n, struct rds_instance *i)
 {
     memset(i, 0, sizeof *i);
@@ -139,6 +157,10 @@ void rds_parse_instance(const xmlNode *n, struct rds_instance *i)
     i->deletion_protection = bool_child(n, "DeletionProtection");
     i->cluster_id = str_child(n, "DBClusterIdentifier");
     i->db_name = str_child(n, "DBName");
+    i->master_username = str_child(n, "MasterUsername");
+    parse_master_secret(child(n, "MasterUserSecret"), &i->secret);
+    i->backup_retention = int_child(n, "BackupRetentionPeriod");
+    i->latest_restorable_time = time_child(n, "LatestRestorableTime");
     rds_parse_tag_list(child(n, "TagList"), &i->tags);
 }
 
@@ -171,6 +193,11 @@ void rds_parse_cluster(const xmlNode *n, struct rds_cluster *c)
             c->n_members++;
         }
     }
+    c->master_username = str_child(n, "MasterUsername");
+    parse_master_secret(child(n, "MasterUserSecret"), &c->secret);
+    c->backup_retention = int_child(n, "BackupRetentionPeriod");
+    c->earliest_restorable_time = time_child(n, "EarliestRestorableTime");
+    c->latest_restorable_time = time_child(n, "LatestRestorableTime");
     rds_parse_tag_list(child(n, "TagList"), &c->tags);
 }
 
@@ -206,6 +233,8 @@ void rds_instance_free(struct rds_instance *i)
     free(i->kms_key_id);
     free(i->cluster_id);
     free(i->db_name);
+    free(i->master_username);
+    master_secret_free(&i->secret);
     rds_tags_free(&i->tags);
     memset(i, 0, sizeof *i);
 }
@@ -226,6 +255,8 @@ void rds_cluster_free(struct rds_cluster *c)
     for (size_t k = 0; k < c->n_members; k++)
         free(c->members[k].instance_id);
     free(c->members);
+    free(c->master_username);
+    master_secret_free(&c->secret);
     rds_tags_free(&c->tags);
     memset(c, 0, sizeof *c);
 }
@@ -259,6 +290,8 @@ void rds_instance_copy(struct rds_instance *d, const struct rds_instance *s)
     d->kms_key_id = xstrdup(s->kms_key_id);
     d->cluster_id = xstrdup(s->cluster_id);
     d->db_name = xstrdup(s->db_name);
+    d->master_username = xstrdup(s->master_username);
+    master_secret_copy(&d->secret, &s->secret);
     tags_copy(&d->tags, &s->tags);
 }
 
@@ -279,6 +312,8 @@ void rds_cluster_copy(struct rds_cluster *d, const struct rds_cluster *s)
         d->members[k].instance_id = xstrdup(s->members[k].instance_id);
         d->members[k].is_writer = s->members[k].is_writer;
     }
+    d->master_username = xstrdup(s->master_username);
+    master_secret_copy(&d->secret, &s->secret);
     tags_copy(&d->tags, &s->tags);
 }
 
@@ -308,13 +343,9 @@ static int walk_page(const xmlNode *result, const char *list_name, const char *i
     return 0;
 }
 
-struct snap_ctx { enum rds_kind kind; rds_snapshot_cb cb; void *ud; };
-struct inst_ctx { rds_instance_cb cb; void *ud; };
-struct clus_ctx { rds_cluster_cb cb; void *ud; };
-
-static int snap_item(const xmlNode *n, void *p, struct err *e)
+int rds_snapshot_item(const xmlNode *n, void *p, struct err *e)
 {
-    struct snap_ctx *c = p;
+    struct rds_snap_ctx *c = p;
     struct rds_snapshot s;
     rds_parse_snapshot(n, c->kind, &s);
     int rc = c->cb(&s, c->ud, e);
@@ -322,9 +353,9 @@ static int snap_item(const xmlNode *n, void *p, struct err *e)
     return rc;
 }
 
-static int inst_item(const xmlNode *n, void *p, struct err *e)
+int rds_instance_item(const xmlNode *n, void *p, struct err *e)
 {
-    struct inst_ctx *c = p;
+    struct rds_inst_ctx *c = p;
     struct rds_instance i;
     rds_parse_instance(n, &i);
     int rc = c->cb(&i, c->ud, e);
@@ -332,9 +363,9 @@ static int inst_item(const xmlNode *n, void *p, struct err *e)
     return rc;
 }
 
-static int clus_item(const xmlNode *n, void *p, struct err *e)
+int rds_cluster_item(const xmlNode *n, void *p, struct err *e)
 {
-    struct clus_ctx *c = p;
+    struct rds_clus_ctx *c = p;
     struct rds_cluster cl;
     rds_parse_cluster(n, &cl);
     int rc = c->cb(&cl, c->ud, e);
@@ -345,22 +376,23 @@ static int clus_item(const xmlNode *n, void *p, struct err *e)
 int rds_page_snapshots(const xmlNode *result, enum rds_kind kind, rds_snapshot_cb cb, void *ud,
                        struct err *e)
 {
-    struct snap_ctx c = {kind, cb, ud};
+    struct rds_snap_ctx c = {kind, cb, ud};
     if (kind == RDS_KIND_CLUSTER)
-        return walk_page(result, "DBClusterSnapshots", "DBClusterSnapshot", snap_item, &c, e);
-    return walk_page(result, "DBSnapshots", "DBSnapshot", snap_item, &c, e);
+        return walk_page(result, "DBClusterSnapshots", "DBClusterSnapshot", rds_snapshot_item, &c,
+                         e);
+    return walk_page(result, "DBSnapshots", "DBSnapshot", rds_snapshot_item, &c, e);
 }
 
 int rds_page_instances(const xmlNode *result, rds_instance_cb cb, void *ud, struct err *e)
 {
-    struct inst_ctx c = {cb, ud};
-    return walk_page(result, "DBInstances", "DBInstance", inst_item, &c, e);
+    struct rds_inst_ctx c = {cb, ud};
+    return walk_page(result, "DBInstances", "DBInstance", rds_instance_item, &c, e);
 }
 
 int rds_page_clusters(const xmlNode *result, rds_cluster_cb cb, void *ud, struct err *e)
 {
-    struct clus_ctx c = {cb, ud};
-    return walk_page(result, "DBClusters", "DBCluster", clus_item, &c, e);
+    struct rds_clus_ctx c = {cb, ud};
+    return walk_page(result, "DBClusters", "DBCluster", rds_cluster_item, &c, e);
 }
 
 int rds_result_item(xmlDoc *doc, const char *action, const char *item_name, const xmlNode **out,

@@ -30,6 +30,7 @@ struct section_info {
 static const struct section_info sections[] = {
     { "source", "rds-snapshot-latest" },
     { "snapshot", "rds-snapshot-latest" },
+    { "restore", "rds-snapshot-latest" },
     { "clone", "rds-clone-create" },
     { "wait", "rds-clone-wait -once" },
     { "endpoint", "rds-clone-wait" },
@@ -378,7 +379,14 @@ int rundoc_write(const cJSON *doc)
         log_error("run document: cannot serialise (out of memory)");
         return DRR_EXIT_INTERNAL;
     }
+    errno = 0;
     int bad = fputs(text, stdout) == EOF || fputc('\n', stdout) == EOF || fflush(stdout) != 0;
     cJSON_free(text);
-    return bad ? DRR_EXIT_INTERNAL : 0;
+    if (bad) {
+        /* Said here, once for every command: a full disk or a closed pipe must not
+         * end a step with only an exit code. */
+        log_error("stdout: write failed: %s", errno ? strerror(errno) : "I/O error");
+        return DRR_EXIT_INTERNAL;
+    }
+    return 0;
 }

@@ -39,7 +39,8 @@ int rundoc_get_string(const cJSON *doc, const char *section, const char *field,
 int rundoc_get_int(const cJSON *doc, const char *section, const char *field,
                    long long *out, struct err *e);
 
-/* Writes doc as ONE line + "\n" to stdout and flushes. Returns 0 or DRR_EXIT_INTERNAL. */
+/* Writes doc as ONE line + "\n" to stdout and flushes. Returns 0, or DRR_EXIT_INTERNAL
+ * after logging "stdout: write failed: REASON" (a full disk, a closed pipe). */
 int rundoc_write(const cJSON *doc);
 
 #endif

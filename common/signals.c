@@ -6,12 +6,18 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
+
 static volatile sig_atomic_t pending_signal;
+static volatile sig_atomic_t signal_count;
+static double defer_until;   /* clock_monotonic() deadline; 0: not deferring */
+static sig_atomic_t defer_count;
 
 static void on_signal(int sig)
 {
     if (!pending_signal)
         pending_signal = sig;
+    signal_count++;
 }
 
 void signals_install(void)
@@ -32,13 +38,27 @@ void signals_install(void)
 
 int signals_pending(void)
 {
+    if (pending_signal && defer_until > 0 && signal_count == defer_count &&
+        clock_monotonic() < defer_until)
+        return 0;
     return pending_signal;
+}
+
+void signals_defer(double seconds)
+{
+    defer_count = signal_count;
+    defer_until = clock_monotonic() + seconds;
+}
+
+void signals_resume(void)
+{
+    defer_until = 0;
 }
 
 int signals_sleep(double seconds)
 {
-    if (pending_signal)
-        return pending_signal;
+    if (signals_pending())
+        return signals_pending();
     if (seconds <= 0)
         return 0;
     struct timespec req;
@@ -46,9 +66,9 @@ int signals_sleep(double seconds)
     req.tv_nsec = (long)((seconds - floor(seconds)) * 1e9);
     struct timespec rem;
     while (nanosleep(&req, &rem) == -1 && errno == EINTR) {
-        if (pending_signal)
-            return pending_signal;
+        if (signals_pending())
+            return signals_pending();
         req = rem;
     }
-    return pending_signal;
+    return signals_pending();
 }

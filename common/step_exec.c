@@ -104,6 +104,21 @@ static int spawn(const struct step_exec *x, int in_fd, int out_fd, int err_fd, p
     return 0;
 }
 
+/* SIGTERM once term_at has come (the command stops cleanly on it), SIGKILL once
+ * kill_at has. */
+static void enforce_deadline(const struct step_exec *x, pid_t pid, double now, int *termed,
+                             int *killed, struct step_result *r)
+{
+    if (!*termed && x->term_at > 0 && now >= x->term_at) {
+        kill(pid, SIGTERM);
+        *termed = r->stopped = 1;
+    }
+    if (!*killed && x->kill_at > 0 && now >= x->kill_at) {
+        kill(pid, SIGKILL);
+        *killed = r->stopped = 1;
+    }
+}
+
 int step_exec_run(const struct step_exec *x, struct step_result *r, struct err *e)
 {
     memset(r, 0, sizeof *r);
@@ -139,14 +154,7 @@ int step_exec_run(const struct step_exec *x, struct step_result *r, struct err *
     int termed = 0, killed = 0;
     while (out[0] >= 0 || errp[0] >= 0) {
         double now = clock_monotonic();
-        if (!termed && x->term_at > 0 && now >= x->term_at) {
-            kill(pid, SIGTERM);
-            termed = r->stopped = 1;
-        }
-        if (!killed && x->kill_at > 0 && now >= x->kill_at) {
-            kill(pid, SIGKILL);
-            killed = r->stopped = 1;
-        }
+        enforce_deadline(x, pid, now, &termed, &killed, r);
         double next = !termed && x->term_at > 0 ? x->term_at
                       : !killed && x->kill_at > 0 ? x->kill_at : 0;
         int timeout_ms = next > 0 ? (int)((next - now) * 1000) + 1 : -1;
@@ -208,15 +216,7 @@ int step_exec_run(const struct step_exec *x, struct step_result *r, struct err *
             status = 0;
             break;
         }
-        double now = clock_monotonic();
-        if (!termed && x->term_at > 0 && now >= x->term_at) {
-            kill(pid, SIGTERM);
-            termed = r->stopped = 1;
-        }
-        if (!killed && x->kill_at > 0 && now >= x->kill_at) {
-            kill(pid, SIGKILL);
-            killed = r->stopped = 1;
-        }
+        enforce_deadline(x, pid, clock_monotonic(), &termed, &killed, r);
         usleep(10000);
     }
     r->signaled = WIFSIGNALED(status);

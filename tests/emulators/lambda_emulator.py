@@ -233,6 +233,9 @@ class Sandbox:
 def runtime_handler(sb):
     class RuntimeAPI(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body are two writes: without TCP_NODELAY the body waits for
+        # the client's delayed ACK (40 ms), which Lambda does not add.
+        disable_nagle_algorithm = True
 
         def log_message(self, fmt, *args):
             if sb.verbose:
@@ -388,6 +391,7 @@ def invoke_handler(emu, verbose):
 
     class InvokeAPI(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True
 
         def log_message(self, fmt, *args):
             if verbose:

@@ -185,6 +185,33 @@ def dagrun_cases():
     dag = wire(["setuptask", "teardown_task", "mytask"])
     got = dagrun.update_state(dag, {"setuptask": "success", "teardown_task": "success", "mytask": "failed"})
     check(T + "test_failure_of_leaf_task_not_connected_to_teardown_task", got == dagrun.DAG_FAILED, got)
+    # test_dagrun_success_conditions: B >> A, C >> A, D >> C; the leaf A decides.
+    with DAG("sc") as dag:
+        op1, op2, op3, op4 = (EmptyOperator(task_id=x) for x in "ABCD")
+        op1.set_upstream([op2, op3])
+        op3.set_upstream(op4)
+    st = {"A": "success", "B": None, "C": None, "D": None}
+    ready, changed = dagrun.scheduling_pass(dag, st)
+    got = dagrun.update_state(dag, st, bool(ready) or changed)
+    check(T + "test_dagrun_success_conditions (running)", got == dagrun.RUNNING_STATE, got)
+    st = {"A": "success", "B": "failed", "C": "success", "D": "success"}
+    got = dagrun.update_state(dag, st)
+    check(T + "test_dagrun_success_conditions (success)", got == dagrun.DAG_SUCCESS, got)
+    # test_dagrun_deadlock: A >> B (one_failed); A success: B is skipped by the pass,
+    # the run goes on; with an unknown rule nothing can run: deadlock, FAILED.
+    with DAG("dl") as dag:
+        op1 = EmptyOperator(task_id="A")
+        op2 = EmptyOperator(task_id="B", trigger_rule=TR.ONE_FAILED)
+        op2.set_upstream(op1)
+    st = {"A": "success", "B": None}
+    ready, changed = dagrun.scheduling_pass(dag, st)
+    got = dagrun.update_state(dag, dict(st, B=None), bool(ready) or changed)
+    check(T + "test_dagrun_deadlock (running)", got == dagrun.RUNNING_STATE, got)
+    op2.trigger_rule = "invalid"
+    st = {"A": "success", "B": None}
+    ready, changed = dagrun.scheduling_pass(dag, st)
+    got = dagrun.update_state(dag, st, bool(ready) or changed)
+    check(T + "test_dagrun_deadlock (invalid rule: failed)", got == dagrun.DAG_FAILED, (got, st))
     considered = [
         (["s1 >> w1 >> t1"], {"w1"}),
         (["s1 >> w1 >> t1", "s1 >> t1"], {"w1"}),

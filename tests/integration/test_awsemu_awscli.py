@@ -378,6 +378,122 @@ class AwsCli(unittest.TestCase):
                       "--restore-type", "copy-on-write", "--use-latest-restorable-time")
         self.assertIn("CloneGroupId", out["DBCluster"])
 
+    # ------------------------------------------------------------ point in time (issue 16)
+    def test_restorable_window(self):
+        now = datetime.datetime.now(datetime.timezone.utc)
+        inst = self.ok("rds", "describe-db-instances", "--db-instance-identifier",
+                       "production-db")["DBInstances"][0]
+        self.assertEqual(inst["BackupRetentionPeriod"], 7)
+        latest = parse_time(inst["LatestRestorableTime"])
+        self.assertLess(abs((now - latest).total_seconds() - 300), 60)
+        out = self.ok("rds", "describe-db-instance-automated-backups",
+                      "--db-instance-identifier", "production-db")
+        (backup,) = out["DBInstanceAutomatedBackups"]
+        self.assertEqual((backup["Status"], backup["DBInstanceIdentifier"], backup["Region"]),
+                         ("active", "production-db", "us-east-1"))
+        window = backup["RestoreWindow"]
+        earliest = parse_time(window["EarliestTime"])
+        self.assertLess(earliest, parse_time(window["LatestTime"]))
+        self.assertGreater((now - earliest).days, 5)
+        self.assertTrue(backup["DBInstanceAutomatedBackupsArn"].startswith(
+            "arn:aws:rds:us-east-1:123456789012:auto-backup:ab-"))
+        self.fails("DBInstanceAutomatedBackupNotFound", "rds",
+                   "describe-db-instance-automated-backups", "--db-instance-identifier", "nope")
+        cl = self.ok("rds", "describe-db-clusters", "--db-cluster-identifier",
+                     "production-aurora")["DBClusters"][0]
+        self.assertLess(parse_time(cl["EarliestRestorableTime"]),
+                        parse_time(cl["LatestRestorableTime"]))
+        before = (earliest - datetime.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        err = self.fails("InvalidRestoreFault", "rds", "restore-db-instance-to-point-in-time",
+                         "--source-db-instance-identifier", "production-db",
+                         "--target-db-instance-identifier", "too-early", "--restore-time", before)
+        self.assertIn("outside the restorable window", err)
+        self.fails("InvalidRestoreFault", "rds", "restore-db-cluster-to-point-in-time",
+                   "--db-cluster-identifier", "too-early", "--source-db-cluster-identifier",
+                   "production-aurora", "--restore-type", "full-copy", "--restore-to-time", before)
+        # No automated backups: no point in time.
+        self.ok("rds", "create-db-instance", "--db-instance-identifier", "no-backups",
+                "--db-instance-class", "db.t3.micro", "--engine", "postgres",
+                "--allocated-storage", "20", "--master-username", "postgres",
+                "--master-user-password", "not-a-real-password", "--backup-retention-period", "0")
+        EMU.advance(3600)
+        self.fails("PointInTimeRestoreNotEnabled", "rds", "restore-db-instance-to-point-in-time",
+                   "--source-db-instance-identifier", "no-backups",
+                   "--target-db-instance-identifier", "x", "--use-latest-restorable-time")
+        self.fails("DBInstanceAutomatedBackupNotFound", "rds",
+                   "describe-db-instance-automated-backups", "--db-instance-identifier",
+                   "no-backups")
+
+    def test_copy_on_write_is_faster(self):
+        for name, kind in (("cow-clone", "copy-on-write"), ("full-copy", "full-copy")):
+            out = self.ok("rds", "restore-db-cluster-to-point-in-time",
+                          "--db-cluster-identifier", name, "--source-db-cluster-identifier",
+                          "production-aurora", "--restore-type", kind,
+                          "--use-latest-restorable-time")
+            self.assertEqual(out["DBCluster"]["Status"], "creating")
+        EMU.advance(120)
+        status = {c["DBClusterIdentifier"]: c["Status"] for c in
+                  self.ok("rds", "describe-db-clusters")["DBClusters"]}
+        self.assertEqual((status["cow-clone"], status["full-copy"]), ("available", "creating"))
+
+    def test_managed_master_password(self):
+        out = self.ok("rds", "restore-db-instance-to-point-in-time",
+                      "--source-db-instance-identifier", "production-db",
+                      "--target-db-instance-identifier", "managed-clone",
+                      "--use-latest-restorable-time")
+        self.assertNotIn("MasterUserSecret", out["DBInstance"])
+        self.fails("InvalidDBInstanceState", "rds", "modify-db-instance",
+                   "--db-instance-identifier", "managed-clone", "--manage-master-user-password",
+                   "--apply-immediately")
+        EMU.advance(3600)
+        self.fails("InvalidParameterCombination", "rds", "modify-db-instance",
+                   "--db-instance-identifier", "managed-clone", "--manage-master-user-password",
+                   "--master-user-password", "not-a-real-password", "--apply-immediately")
+        inst = self.ok("rds", "modify-db-instance", "--db-instance-identifier", "managed-clone",
+                       "--manage-master-user-password", "--apply-immediately")["DBInstance"]
+        self.assertEqual(inst["DBInstanceStatus"], "resetting-master-credentials")
+        secret = inst["MasterUserSecret"]
+        self.assertEqual(secret["SecretStatus"], "creating")
+        self.assertRegex(secret["SecretArn"],
+                         r"^arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-"
+                         r"[0-9a-f-]{36}-[0-9a-f]{6}$")
+        self.assertTrue(secret["KmsKeyId"].startswith("arn:aws:kms:us-east-1:123456789012:key/"))
+        value = self.ok("secretsmanager", "get-secret-value", "--secret-id", secret["SecretArn"])
+        creds = json.loads(value["SecretString"])
+        self.assertEqual(creds["username"], "postgres")
+        self.assertGreaterEqual(len(creds["password"]), 20)
+        EMU.advance(600)
+        inst = self.ok("rds", "describe-db-instances", "--db-instance-identifier",
+                       "managed-clone")["DBInstances"][0]
+        self.assertEqual((inst["DBInstanceStatus"], inst["MasterUserSecret"]["SecretStatus"]),
+                         ("available", "active"))
+        # RDS deletes the secret with the DB (RDS User Guide, rds-secrets-manager).
+        self.ok("rds", "delete-db-instance", "--db-instance-identifier", "managed-clone",
+                "--skip-final-snapshot")
+        EMU.advance(3600)
+        self.fails("ResourceNotFoundException", "secretsmanager", "get-secret-value",
+                   "--secret-id", secret["SecretArn"])
+
+        self.ok("rds", "restore-db-cluster-to-point-in-time", "--db-cluster-identifier",
+                "managed-cluster", "--source-db-cluster-identifier", "production-aurora",
+                "--restore-type", "copy-on-write", "--use-latest-restorable-time")
+        EMU.advance(3600)
+        cl = self.ok("rds", "modify-db-cluster", "--db-cluster-identifier", "managed-cluster",
+                     "--manage-master-user-password", "--apply-immediately")["DBCluster"]
+        self.assertEqual(cl["Status"], "resetting-master-credentials")
+        arn = cl["MasterUserSecret"]["SecretArn"]
+        self.assertIn(":secret:rds!cluster-", arn)
+        EMU.advance(600)
+        cl = self.ok("rds", "describe-db-clusters", "--db-cluster-identifier",
+                     "managed-cluster")["DBClusters"][0]
+        self.assertEqual((cl["Status"], cl["MasterUserSecret"]["SecretStatus"]),
+                         ("available", "active"))
+        self.ok("rds", "delete-db-cluster", "--db-cluster-identifier", "managed-cluster",
+                "--skip-final-snapshot")
+        EMU.advance(3600)
+        self.fails("ResourceNotFoundException", "secretsmanager", "get-secret-value",
+                   "--secret-id", arn)
+
     # ------------------------------------------------------------ STS, secrets
     def test_sts(self):
         out = self.ok("sts", "assume-role", "--role-arn",

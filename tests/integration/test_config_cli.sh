@@ -86,7 +86,7 @@ fi
 
 # 3. an unset ${DBLAB_TOKEN} fails naming the variable
 if run unset 78 -config examples/config.yaml; then
-    if has unset.err "examples/config.yaml:28:10: dblab.token: environment variable DBLAB_TOKEN is not set"; then
+    if has unset.err "examples/config.yaml:31:10: dblab.token: environment variable DBLAB_TOKEN is not set"; then
         ok "unset DBLAB_TOKEN is named with its position"
     else fail "unset: message"; cat "$tmp/unset.err"; fi
 fi

@@ -4,7 +4,8 @@
 # (the rule ssh applies): group/world-writable and not the user's; as root,
 # anything owned by another user; a world-writable directory unless sticky
 # (/tmp) with the file the user's own. And plain http:// to a DBLab Engine on
-# another host is refused unless dblab.insecure: true.
+# another host is refused unless dblab.insecure: true. And a nesting bomb is
+# refused in bounded time.
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 : "${DRR_BIN:=$top/bin}"
@@ -84,4 +85,12 @@ config "$T/d/h.yaml" http://dblab.internal:2345 "  insecure: true"
 check 0 "$T/d/h.yaml" "the token travels in clear"
 config "$T/d/h.yaml" http://127.0.0.1:2345
 check 0 "$T/d/h.yaml"
+# bounds: 200 KB of nested "[" is refused (78) in well under a second (libyaml
+# took 64 s composing it); the check runs on the parser's events, before composing
+python3 -c 'print("[" * 200000)' >"$T/d/deep.yaml"; chmod 600 "$T/d/deep.yaml"
+start=$(date +%s%N)
+check 78 "$T/d/deep.yaml" "deep.yaml:1:33: nested more than 32 levels deep"
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+[ "$ms" -lt 1000 ] || fail "200 KB of nesting took $ms ms"
+echo "ok: 200 KB of nested [ refused in $ms ms"
 echo "PASS: config trust"

@@ -13,7 +13,7 @@ export DRR_SCENARIO_TABLE
 trap 'rm -f "$DRR_SCENARIO_TABLE"' EXIT
 status=0
 for t in tests/integration/test_driver_run.sh tests/integration/test_driver_signals.sh \
-    tests/integration/test_driver_faults.sh; do
+    tests/integration/test_driver_faults.sh tests/integration/test_driver_state.sh; do
     start=$(date +%s)
     if "./$t" >"$DRR_SCENARIO_TABLE.log" 2>&1; then
         echo "PASS $t ($(( $(date +%s) - start ))s)" >&2

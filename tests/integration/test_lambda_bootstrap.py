@@ -57,8 +57,11 @@ class Deadline(unittest.TestCase):
                     cls.env[k.replace("export ", "")] = shlex.split(v)[0] if v else ""
         cfg = os.path.join(cls.tmp, "config.yaml")
         with os.fdopen(os.open(cfg, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+            # masterPassword keep: the step reaches the engine without a clone (managed
+            # would first read the clone's own password from AWS)
             f.write("source:\n  type: rds\n  identifier: production-db\nclone:\n"
-                    "  instanceClass: db.t3.medium\ndblab:\n  apiEndpoint: %s\n"
+                    "  instanceClass: db.t3.medium\n  masterPassword: keep\n"
+                    "dblab:\n  apiEndpoint: %s\n"
                     "  token: ${DBLAB_TOKEN}\naws:\n  region: us-east-1\n  endpoint: %s\n"
                     % (cls.env["DBLAB_EMULATOR_URL"], cls.env["AWS_EMULATOR_URL"]))
         fenv = {"DBLAB_RDS_REFRESH_CONFIG": cfg, "DBLAB_TOKEN": cls.env["DBLAB_EMULATOR_TOKEN"],

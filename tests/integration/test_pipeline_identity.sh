@@ -24,7 +24,8 @@ f["instances"].append({"id": "dblab-refresh-20261101-020000", "engine": "postgre
 LEGACY=dblab-refresh-20261101-020000
 
 cp "$CFG" "$T/prod.yaml"
-sed 's/identifier: production-db/identifier: billing-db/' "$CFG" >"$T/billing.yaml"
+# billing-db runs PostgreSQL 15: the fixture's parameter group is postgres16's
+sed -e 's/identifier: production-db/identifier: billing-db/' -e '/parameterGroup:/d' "$CFG" >"$T/billing.yaml"
 use() { CFG=$T/$1.yaml; }
 alive() { case "$(status_of instances "$1")" in deleting|absent) return 1;; esac; return 0; }
 tag_of() { aws_emu_get state | jq -r --arg n "$1" --arg k "$2" '.instances[$n].TagList[] | select(.Key==$k) | .Value'; }

@@ -3,6 +3,8 @@
 #   rds-snapshot-latest | rds-clone-create | rds-clone-wait | dblab-refresh | rds-clone-delete
 # The DBLab emulator checks against the AWS emulator that the source it was given
 # is a live clone endpoint, so a wrong endpoint would fail the refresh here.
+# clone.masterPassword keep: the engine's user stays source.username (the managed
+# default is tested in test_pipeline_pitr.sh).
 # Then: a refresh pointed at the deleted clone fails with the engine's alert (88).
 . tests/lib/pipeline_test.sh
 pl_init --time-scale 300
@@ -12,7 +14,8 @@ identifier: production-db
 dbName: app
 username: dblab_reader" "instanceClass: db.t3.medium
 subnetGroup: dblab-clones
-securityGroups: [sg-0123456789abcdef0]"
+securityGroups: [sg-0123456789abcdef0]
+masterPassword: keep"
 
 start=$(date +%s)
 pl_step 1 rds-snapshot-latest

@@ -4,7 +4,7 @@
 # the real lambda-bootstrap through the Lambda emulator, against the AWS and DBLab
 # emulators. Success; dry run; a refresh failing (the clone deleted, the execution
 # failed with the engine's alert); a step crashing mid-invocation; a wait past
-# clone.waitTimeout; a busy engine. The failures leave no clone.
+# clone.waitTimeout; a busy engine; an Aurora source. The failures leave no clone.
 set -eu
 # shellcheck source=tests/lib/lambda_sfn.sh
 . "$(dirname "$0")/../lib/lambda_sfn.sh"
@@ -79,6 +79,15 @@ expect_failed busy drr.busy "the DBLab Engine is busy"
 case " $(sfn_field busy "' '.join(d['states'])") " in *" CreateClone "*) fail "busy: a clone was created" ;; esac
 [ -z "$(managed_left)" ] || fail "busy: left: $(managed_left)"
 dblab_emu_reset >/dev/null
+
+echo "--- Aurora: the writer instance and the cluster, both deleted"
+lambda_start RDS_SOURCE_TYPE=aurora-cluster RDS_SOURCE_IDENTIFIER=production-aurora
+sfn_exec aurora '{"dryRun": false}'
+[ "$(sfn_field aurora "d['status']")" = SUCCEEDED ] || fail "aurora: $(cat "$T/aurora.json")"
+[ "$(sfn_field aurora "d['output']['clone']['kind']")" = cluster ] || fail "aurora: not a cluster clone"
+[ "$(sfn_field aurora "d['output']['refresh']['status']")" = finished ] || fail "aurora: not refreshed"
+[ -z "$(managed_left)" ] || fail "aurora: left: $(managed_left)"
+lambda_start
 
 check_calls
 # The step function's role (deploy/sam/template.yaml) allows every call these runs made.

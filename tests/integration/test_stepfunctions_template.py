@@ -210,6 +210,7 @@ class Template(unittest.TestCase):
                 continue   # the key's ARN is a parameter here
             subst = [x if isinstance(x, str) else x["Fn::Sub"]
                      .replace("${AWS::Partition}", "aws").replace("${AWS::AccountId}", "ACCOUNT_ID")
+                     .replace("${RDSSourceIdentifier}", "SOURCE_IDENTIFIER")
                      for x in got]
             self.assertEqual(sorted(subst), sorted(want), st["Sid"])
         # nothing changes RDS outside those statements

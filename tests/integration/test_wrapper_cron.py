@@ -162,8 +162,11 @@ def check_commands(env_lines, jobs, tmp):
         cfg = wraptest.write_config(os.path.join(tmp, "rds-refresh.yaml"), emus.dblab_url, emus.aws_url)
         envfile = os.path.join(tmp, "rds-refresh.env")
         with open(envfile, "w") as f:
+            # (AWS_ENDPOINT_URL: every AWS service at the emulator, not only RDS)
             f.write("DBLAB_TOKEN=%s\nAWS_ACCESS_KEY_ID=%s\nAWS_SECRET_ACCESS_KEY=%s\nAWS_REGION=us-east-1\n"
-                    % (emus.token, emus.env["AWS_ACCESS_KEY_ID"], emus.env["AWS_SECRET_ACCESS_KEY"]))
+                    "AWS_ENDPOINT_URL=%s\n"
+                    % (emus.token, emus.env["AWS_ACCESS_KEY_ID"], emus.env["AWS_SECRET_ACCESS_KEY"],
+                       emus.aws_url))
         os.makedirs(os.path.join(tmp, "state"))
         os.makedirs(os.path.join(tmp, "textfile"))
         mapping = {"/etc/dblab/rds-refresh.env": envfile, "/etc/dblab/rds-refresh.yaml": cfg,

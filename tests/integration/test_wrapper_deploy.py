@@ -44,6 +44,7 @@ from wraptest import TOP, fail  # noqa: E402
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
+SOURCE = "production-db"  # what the user writes for SOURCE_IDENTIFIER
 
 
 # ----------------------------------------------------------------------------- IAM
@@ -72,7 +73,8 @@ class Policy:
                 have = ctx.get(key)
                 if have is None:
                     return False  # a condition on an absent key does not match
-                wants = self._list(want)
+                wants = [w.replace("ACCOUNT_ID", ACCOUNT) if isinstance(w, str) else w
+                         for w in self._list(want)]
                 if op == "StringEquals" and have not in wants:
                     return False
                 if op == "StringLike" and not any(fnmatch.fnmatchcase(have, w) for w in wants):
@@ -86,6 +88,9 @@ class Policy:
     def allows(self, action, resource, ctx):
         arn = resource.replace("ACCOUNT_ID", ACCOUNT)
         for s in self.statements:
+            if s.get("Sid") == "RDSPointInTimeRestoreReadsTheSource":
+                s = dict(s, Resource=[r.replace("SOURCE_IDENTIFIER", SOURCE)
+                                      for r in self._list(s["Resource"])])
             if not any(fnmatch.fnmatchcase(action, a) for a in self._list(s["Action"])):
                 continue
             res = [r.replace("ACCOUNT_ID", ACCOUNT) for r in self._list(s["Resource"])]
@@ -94,6 +99,9 @@ class Policy:
             if self._cond(s.get("Condition"), ctx):
                 return True
         return False
+
+
+SECRET_PREFIX = "arn:aws:secretsmanager:%s:%s:secret:" % (REGION, ACCOUNT)
 
 
 def arn(kind, name):
@@ -144,6 +152,16 @@ def authorizations(call, clone_tags):
             if p.get(key):
                 out.append(("rds:" + a, arn(kind, p[key]), {}))
         return out
+    if a == "RestoreDBInstanceToPointInTime":
+        out.append(("rds:" + a, arn("db", p["TargetDBInstanceIdentifier"]), ctx))
+        if rtags:
+            out.append(("rds:AddTagsToResource", arn("db", p["TargetDBInstanceIdentifier"]), ctx))
+        out.append(("rds:" + a, arn("db", p["SourceDBInstanceIdentifier"]), {}))
+        for key, kind in (("DBSubnetGroupName", "subgrp"), ("DBParameterGroupName", "pg"),
+                          ("OptionGroupName", "og")):
+            if p.get(key):
+                out.append(("rds:" + a, arn(kind, p[key]), {}))
+        return out
     if a in ("DeleteDBInstance", "ModifyDBInstance"):
         name = p["DBInstanceIdentifier"]
         tags = clone_tags.get(name, {})
@@ -161,7 +179,9 @@ def check_policy_against_a_run(policy, tmp):
         config = wraptest.write_config(os.path.join(tmp, "config.yaml"), emus.dblab_url, emus.aws_url)
         env = {"PATH": "/usr/bin:/bin", "DBLAB_TOKEN": emus.token, "AWS_REGION": REGION,
                "AWS_ACCESS_KEY_ID": emus.env["AWS_ACCESS_KEY_ID"],
-               "AWS_SECRET_ACCESS_KEY": emus.env["AWS_SECRET_ACCESS_KEY"]}
+               "AWS_SECRET_ACCESS_KEY": emus.env["AWS_SECRET_ACCESS_KEY"],
+               # Secrets Manager (the clone's own master password) at the emulator too
+               "AWS_ENDPOINT_URL": emus.aws_url}
         r = subprocess.run([os.path.join(wraptest.BIN, "dblab-rds-refresh"), "-config", config,
                             "-state-dir", os.path.join(tmp, "state")], env=env,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -171,6 +191,7 @@ def check_policy_against_a_run(policy, tmp):
         calls = wraptest.http("GET", emus.aws_url + "/_emulator/calls")["calls"]
     finally:
         emus.stop()
+    secret_reads = [c for c in calls if c.get("service") == "secretsmanager"]
     calls = [c for c in calls if c.get("service") == "rds"]
     actions = {c["action"] for c in calls}
     for need in ("RestoreDBInstanceFromDBSnapshot", "DeleteDBInstance", "DescribeDBSnapshots"):
@@ -187,6 +208,17 @@ def check_policy_against_a_run(policy, tmp):
             if not policy.allows(action, res, ctx):
                 fail("the policy denies %s on %s (%s), which a run needs" % (action, res, ctx))
             checked.add(action)
+    # clone.masterPassword managed (the default of this config): dblab-refresh
+    # reads the clone's RDS-made secret, tagged with the clone's ARN by RDS.
+    clone = next(iter(clone_tags))
+    for c in secret_reads:
+        ctx = {"aws:ResourceTag/aws:rds:primaryDBInstanceArn": arn("db", clone)}
+        sid = (c.get("params") or {}).get("SecretId", "")
+        if not policy.allows("secretsmanager:" + c["action"], sid, ctx):
+            fail("the policy denies secretsmanager:%s on %s, which a run needs" % (c["action"], sid))
+        checked.add("secretsmanager:" + c["action"])
+    if "secretsmanager:GetSecretValue" not in checked:
+        fail("the run read no clone secret (clone.masterPassword managed is the default)")
     return sorted(checked)
 
 
@@ -208,6 +240,16 @@ def check_policy_refusals(policy):
          {"aws:RequestTag/ManagedBy": "dblab-rds-refresh"}),
         ("rds:AddTagsToResource", arn("snapshot", "rds:production-db-2024-01-01"), {}),
         ("rds:DeleteDBSnapshot", arn("snapshot", "rds:production-db-2024-01-01"), {}),
+        ("rds:RestoreDBInstanceToPointInTime", arn("db", "other-db"),
+         {"aws:RequestTag/ManagedBy": "dblab-rds-refresh"}),
+        ("rds:RestoreDBInstanceToPointInTime", arn("db", "dblab-refresh-x"), {}),
+        ("rds:RestoreDBInstanceToPointInTime", arn("db", "billing-db"), {}),
+        # production's own RDS-managed secret, and any other secret
+        ("secretsmanager:GetSecretValue", SECRET_PREFIX + "rds!db-1111-aBcDeF",
+         {"aws:ResourceTag/aws:rds:primaryDBInstanceArn": arn("db", "production-db")}),
+        ("secretsmanager:GetSecretValue", SECRET_PREFIX + "rds!db-1111-aBcDeF", {}),
+        ("secretsmanager:GetSecretValue", SECRET_PREFIX + "prod/password-aBcDeF", {}),
+        ("secretsmanager:CreateSecret", SECRET_PREFIX + "rds!db-1111-aBcDeF", {}),
     ]
     for action, res, ctx in must_deny:
         if policy.allows(action, res, ctx):
@@ -224,7 +266,18 @@ def check_policy_refusals(policy):
             ("rds:DeleteDBInstance", arn("db", cl + "-instance"), {"rds:db-tag/ManagedBy": "dblab-rds-refresh"}),
             ("rds:ModifyDBCluster", arn("cluster", cl), {"rds:cluster-tag/ManagedBy": "dblab-rds-refresh"}),
             ("rds:DeleteDBCluster", arn("cluster", cl), {"rds:cluster-tag/ManagedBy": "dblab-rds-refresh"}),
-            ("rds:DescribeDBClusterSnapshots", "*", {}), ("rds:DescribeDBClusters", "*", {})]:
+            ("rds:DescribeDBClusterSnapshots", "*", {}), ("rds:DescribeDBClusters", "*", {}),
+            # point in time (source.restoreFrom), a copy-on-write clone of the source
+            ("rds:RestoreDBClusterToPointInTime", arn("cluster", cl), ctx),
+            ("rds:RestoreDBClusterToPointInTime", arn("cluster", SOURCE), {}),
+            ("rds:RestoreDBInstanceToPointInTime", arn("db", cl), ctx),
+            ("rds:RestoreDBInstanceToPointInTime", arn("db", SOURCE), {}),
+            ("rds:DescribeDBInstanceAutomatedBackups", "*", {}),
+            # clone.masterPassword managed: RDS makes the secret, the tool reads it
+            ("secretsmanager:CreateSecret", SECRET_PREFIX + "rds!cluster-2222-aBcDeF",
+             {"aws:CalledViaFirst": "rds.amazonaws.com"}),
+            ("secretsmanager:GetSecretValue", SECRET_PREFIX + "rds!cluster-2222-aBcDeF",
+             {"aws:ResourceTag/aws:rds:primaryDBClusterArn": arn("cluster", cl)})]:
         if not policy.allows(action, res, c):
             fail("the policy denies %s on %s, which the Aurora path needs" % (action, res))
 
@@ -301,7 +354,8 @@ def check_cronjob_args(docs, container, tmp):
         args = [host_path(a) for a in container.get("args", [])] + ["-dry-run"]
         env = {"PATH": "/usr/bin:/bin", "TMPDIR": mapped.get("/tmp", tmp), "DBLAB_TOKEN": emus.token,
                "AWS_ACCESS_KEY_ID": emus.env["AWS_ACCESS_KEY_ID"],
-               "AWS_SECRET_ACCESS_KEY": emus.env["AWS_SECRET_ACCESS_KEY"]}
+               "AWS_SECRET_ACCESS_KEY": emus.env["AWS_SECRET_ACCESS_KEY"],
+               "AWS_ENDPOINT_URL": emus.aws_url}  # every AWS service at the emulator
         for e in container.get("env", []):
             if "value" in e:
                 env[e["name"]] = e["value"]

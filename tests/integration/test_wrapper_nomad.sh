@@ -137,7 +137,7 @@ prepare() {
     mkdir -p "$T/$1"
     KILL_TIMEOUT=$($TASK render "$T/job.json" "$T/$1" --variables "$T/variables.json" --bin "$BIN" \
         --var "config_path=$T/config.yaml" --volume "state=$T/state" \
-        --env "AWS_EC2_METADATA_SERVICE_ENDPOINT=$AWS_EMULATOR_URL") || fail "cannot render the task"
+        --env "AWS_EC2_METADATA_SERVICE_ENDPOINT=$AWS_EMULATOR_URL" --env "AWS_ENDPOINT_URL=$AWS_EMULATOR_URL") || fail "cannot render the task"
     mapfile -d '' ENVV <"$T/$1/env"
     mapfile -d '' ARGV <"$T/$1/argv"
     # The template really rendered the token (JSON-quoted) and the env has it back unchanged.

@@ -584,6 +584,27 @@ def main():
         print("ok: keepgoingOnSuccess does not change it: a failed refresh fails the execution (%.1fs)"
               % (time.monotonic() - t0))
 
+        # b3. create killed after AWS accepted the restore (SIGKILL, lost node): the
+        #     step printed no document; its handler deletes the clone of this run id.
+        killed_job = copy.deepcopy(job)
+        create = killed_job["sequence"]["commands"][2]
+        if '> "$dir/2-create.json.tmp"' not in create["script"]:
+            fail("the create step no longer writes 2-create.json.tmp: update this test")
+        create["script"] = create["script"].replace('> "$dir/2-create.json.tmp"',
+                                                    '> /dev/null; exit 137')
+        ex = Execution(killed_job, values, keys, base_env, 106, tmp)
+        status = ex.run()
+        out = dict(ex.log).get("step 3 errorhandler", "")
+        if status != "failed" or ex.steps != ok[:2] + [(3, "failed")] or '"deleted":' not in out \
+                or '"alreadyGone":false' not in out.replace(" ", ""):
+            ex.dump()
+            fail("killed create: expected failed at step 3 and the clone deleted by run id; got %s %s"
+                 % (status, ex.steps))
+        if wraptest.managed_clones(emus.aws_url):
+            fail("killed create: a clone is left")
+        print("ok: a create killed after AWS accepted it, the clone deleted by run id (%.1fs)"
+              % (time.monotonic() - t0))
+
         # c. the clone ends 'failed': rds-clone-wait fails, the handler deletes it
         emus.aws_fault({"type": "restore-outcome", "status": "failed", "resource": "instance"})
         ex = execute(103, "failed", ok[:3] + [(4, "failed")], "failing wait")

@@ -8,7 +8,8 @@ fails (clone-wait on a document without a clone: drr.input), an unknown step and
 event that is not an object, so every answer path of the runtime runs N/4 times.
 --prefix runs the bootstrap under a wrapper (valgrind). Prints one JSON line: the
 bootstrap's exit status, its RSS after the first and the last invocation (kB), and
-the median and 95th-percentile latency of the snapshot invocations (ms). Exits 1 if an
+the median and 95th-percentile latency of the snapshot invocations and the median of
+the unknown-step ones (the runtime's own round trip, no child) in ms. Exits 1 if an
 answer was not the expected one or the exit status is not 143 (SIGTERM's, the
 runtime's clean stop)."""
 import argparse
@@ -52,6 +53,7 @@ def main():
                               "env": env}})
     bad = []
     latencies = []
+    runtime_only = []   # an unknown step: the runtime's own round trip, no child
     rss_first = rss_last = None
     try:
         cases = [
@@ -70,6 +72,8 @@ def main():
                 bad.append((i, event, body[:300]))
             if want_error is None:
                 latencies.append(emu.ctl("GET", "invocations")[-1]["durationMs"])
+            elif i % len(cases) == 2:
+                runtime_only.append(emu.ctl("GET", "invocations")[-1]["durationMs"])
             pid = emu.ctl("GET", "sandboxes")["soak"]["pid"]
             if i == 0:
                 rss_first = rss_kb(pid)
@@ -84,6 +88,7 @@ def main():
            "rssFirstKb": rss_first, "rssLastKb": rss_last,
            "snapshotMedianMs": statistics.median(latencies) if latencies else None,
            "snapshotP95Ms": latencies[max(0, -(-len(latencies) * 95 // 100) - 1)] if latencies else None,
+           "runtimeOnlyMedianMs": statistics.median(runtime_only) if runtime_only else None,
            "unexpected": bad[:3]}
     print(json.dumps(out))
     return 0 if not bad and rc == 143 and boxes["coldStarts"] == 1 else 1

@@ -599,6 +599,8 @@ static char *page_xml(const char *marker, const char *ids)
 
 struct pager {
     int repeat_marker;
+    int endless;           /* a new Marker on every page, forever */
+    int served;
 };
 
 /* Pages by Marker: none -> m1 -> m2 -> last. */
@@ -607,7 +609,11 @@ static void paged(const struct hstub_request *req, struct hstub_reply *reply, vo
     struct pager *pg = ctx;
     const char *m = strstr(req->body, "&Marker=");
     char *body;
-    if (!m)
+    if (pg->endless) {
+        char next[32];
+        snprintf(next, sizeof next, "e%d", ++pg->served);
+        body = page_xml(next, "<DBSnapshot><DBSnapshotIdentifier>x</DBSnapshotIdentifier></DBSnapshot>");
+    } else if (!m)
         body = page_xml("m1", "<DBSnapshot><DBSnapshotIdentifier>a</DBSnapshotIdentifier></DBSnapshot>"
                               "<DBSnapshot><DBSnapshotIdentifier>b</DBSnapshotIdentifier></DBSnapshot>");
     else if (strncmp(m, "&Marker=m1", 10) == 0)
@@ -625,20 +631,18 @@ struct collect {
     int pages;
 };
 
-static int collect_page(xmlNode *result, void *ud, struct err *e)
+static int collect_item(const xmlNode *s, void *ud, struct err *e)
 {
     (void)e;
     struct collect *c = ud;
-    for (xmlNode *s = aws_xml_child(aws_xml_child(result, "DBSnapshots"), "DBSnapshot"); s;
-         s = aws_xml_next(s))
-        buf_puts(&c->ids, aws_xml_text(s, "DBSnapshotIdentifier"));
-    c->pages++;
+    buf_puts(&c->ids, aws_xml_text(s, "DBSnapshotIdentifier"));
+    c->pages++; /* items, here */
     return c->stop_after && c->pages >= c->stop_after ? AWS_PAGE_STOP : 0;
 }
 
-static int failing_page(xmlNode *result, void *ud, struct err *e)
+static int failing_item(const xmlNode *item, void *ud, struct err *e)
 {
-    (void)result, (void)ud;
+    (void)item, (void)ud;
     return err_set(e, DRR_EXIT_INPUT, "page handler says no");
 }
 
@@ -661,7 +665,8 @@ START_TEST(test_paginate)
     int pages = 0;
     struct aws_error ae;
     ck_assert_msg(aws_query_paginate(&ctx, "rds", "DescribeDBSnapshots", &p, AWS_MAX_RECORDS,
-                                     collect_page, &c, &pages, &ae, &e) == 0, "%s", e.msg);
+                                     "DBSnapshots", "DBSnapshot", collect_item, &c, &pages, &ae,
+                                     &e) == 0, "%s", e.msg);
     ck_assert_str_eq(buf_cstr(&c.ids), "abcd");
     ck_assert_int_eq(pages, 3);
     ck_assert_uint_eq(p.n, 2); /* caller's params untouched */
@@ -675,22 +680,43 @@ START_TEST(test_paginate)
     /* Early stop. */
     buf_reset(&c.ids);
     c.pages = 0;
-    c.stop_after = 1;
-    ck_assert_int_eq(aws_query_paginate(&ctx, "rds", "DescribeDBSnapshots", &p, 0, collect_page, &c,
-                                        &pages, &ae, &e), 0);
+    c.stop_after = 2;
+    ck_assert_int_eq(aws_query_paginate(&ctx, "rds", "DescribeDBSnapshots", &p, 0, "DBSnapshots",
+                                        "DBSnapshot", collect_item, &c, &pages, &ae, &e), 0);
     ck_assert_str_eq(buf_cstr(&c.ids), "ab");
     ck_assert_int_eq(pages, 1);
 
     /* The handler's error is returned. */
-    ck_assert_int_eq(aws_query_paginate(&ctx, "rds", "DescribeDBSnapshots", &p, 0, failing_page,
-                                        NULL, NULL, &ae, &e), DRR_EXIT_INPUT);
+    ck_assert_int_eq(aws_query_paginate(&ctx, "rds", "DescribeDBSnapshots", &p, 0, "DBSnapshots",
+                                        "DBSnapshot", failing_item, NULL, NULL, &ae, &e),
+                     DRR_EXIT_INPUT);
 
     /* A repeated Marker stops with an error instead of looping. */
     pg.repeat_marker = 1;
     c.stop_after = 0;
-    ck_assert_int_eq(aws_query_paginate(&ctx, "rds", "DescribeDBSnapshots", &p, 0, collect_page, &c,
-                                        &pages, &ae, &e), DRR_EXIT_AWS);
+    ck_assert_int_eq(aws_query_paginate(&ctx, "rds", "DescribeDBSnapshots", &p, 0, "DBSnapshots",
+                                        "DBSnapshot", collect_item, &c, &pages, &ae, &e),
+                     DRR_EXIT_AWS);
     ck_assert_msg(strstr(e.msg, "same Marker twice") != NULL, "%s", e.msg);
+
+    /* A service that always answers a new Marker is stopped at the page cap. */
+    pg.repeat_marker = 0;
+    pg.endless = 1;
+    ctx.max_pages = 7;
+    ck_assert_int_eq(aws_query_paginate(&ctx, "rds", "DescribeDBSnapshots", &p, 0, "DBSnapshots",
+                                        "DBSnapshot", collect_item, &c, &pages, &ae, &e),
+                     DRR_EXIT_AWS);
+    ck_assert_int_eq(pages, 7);
+    ck_assert_msg(strstr(e.msg, "rds DescribeDBSnapshots: still a Marker after 7 pages; stopping "
+                                "at the cap") != NULL, "%s", e.msg);
+    /* ... and by the deadline, whichever comes first. */
+    ctx.max_pages = 1000000;
+    ctx.paginate_seconds = 0.3;
+    int rc = aws_query_paginate(&ctx, "rds", "DescribeDBSnapshots", &p, 0, "DBSnapshots",
+                                "DBSnapshot", collect_item, &c, &pages, &ae, &e);
+    ck_assert_msg(rc == DRR_EXIT_TEMPFAIL, "rc %d: %s", rc, e.msg);
+    ck_assert_msg(strstr(e.msg, "paging took longer than 0.3 s") != NULL, "%s", e.msg);
+    ck_assert_int_lt(pages, 1000000);
 
     buf_free(&c.ids);
     aws_params_free(&p);

@@ -168,7 +168,7 @@ static void control(struct client *c, const char *path, const char *json)
 {
     char *url = xasprintf("%s%s", emu_url, path);
     struct http_header h = {"Content-Type", "application/json"};
-    struct http_request req = {"POST", url, &h, 1, json, strlen(json), 0};
+    struct http_request req = {"POST", url, &h, 1, json, strlen(json), 0, 0};
     struct http_response resp = {0};
     struct err e = {0};
     ck_assert_msg(http_do(c->ctx.http, &req, &resp, &e) == 0, "%s", e.msg);
@@ -436,17 +436,14 @@ struct walk {
     int64_t newest;
 };
 
-static int walk_page(xmlNode *result, void *ud, struct err *e)
+static int walk_item(const xmlNode *s, void *ud, struct err *e)
 {
     (void)e;
     struct walk *w = ud;
-    for (xmlNode *s = aws_xml_child(aws_xml_child(result, "DBSnapshots"), "DBSnapshot"); s;
-         s = aws_xml_next(s)) {
-        int64_t t = 0;
-        if (aws_xml_time(s, "SnapshotCreateTime", &t) == 0 && t > w->newest)
-            w->newest = t;
-        w->snapshots++;
-    }
+    int64_t t = 0;
+    if (aws_xml_time(s, "SnapshotCreateTime", &t) == 0 && t > w->newest)
+        w->newest = t;
+    w->snapshots++;
     return 0;
 }
 
@@ -480,7 +477,8 @@ START_TEST(test_fifty_pages_flat_memory)
     long before = peak_rss_kb();
     double t0 = clock_monotonic();
     ck_assert_msg(aws_query_paginate(&c.ctx, "rds", "DescribeDBSnapshots", &p, AWS_MAX_RECORDS,
-                                     walk_page, &w, &pages, &ae, &e) == 0, "%s", e.msg);
+                                     "DBSnapshots", "DBSnapshot", walk_item, &w, &pages, &ae,
+                                     &e) == 0, "%s", e.msg);
     double secs = clock_monotonic() - t0;
     long after = peak_rss_kb();
     ck_assert_int_eq(w.snapshots, 5000);

@@ -5,8 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "aws_xml.h"
+#include "aws_xml_stream.h"
 #include "buf.h"
 #include "check_main.h"
 #include "exitcodes.h"
@@ -247,13 +249,145 @@ START_TEST(test_error_bodies_that_are_not_aws_xml)
 }
 END_TEST
 
+/* ---- the streaming reader (aws_xml_stream.c) ---- */
+
+static struct aws_xml_src mem(const char *s)
+{
+    return (struct aws_xml_src){s, strlen(s), -1};
+}
+
+/* The same text in an unlinked file: the source of a spilled page. */
+static struct aws_xml_src file_of(const char *s)
+{
+    FILE *f = tmpfile();
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(s, 1, strlen(s), f), strlen(s));
+    fflush(f);
+    int fd = dup(fileno(f));
+    fclose(f);
+    return (struct aws_xml_src){NULL, strlen(s), fd};
+}
+
+START_TEST(test_stream_check_answer)
+{
+    static const struct {
+        const char *body;
+        int need_result, rc;
+        const char *msg;
+    } cases[] = {
+        {"<DescribeDBSnapshotsResponse xmlns=\"x\"><DescribeDBSnapshotsResult/>"
+         "</DescribeDBSnapshotsResponse>", 1, 0, NULL},
+        {"<DescribeDBSnapshotsResponse><ResponseMetadata/></DescribeDBSnapshotsResponse>", 1,
+         DRR_EXIT_AWS, "the answer has no <DescribeDBSnapshotsResult> element"},
+        {"<DescribeDBSnapshotsResponse><ResponseMetadata/></DescribeDBSnapshotsResponse>", 0, 0,
+         NULL},
+        {"<html><body>proxy</body></html>", 1, DRR_EXIT_AWS,
+         "the answer is <html>, not <DescribeDBSnapshotsResponse>"},
+        {"<ErrorResponse><Error><Code>X</Code></Error></ErrorResponse>", 1,
+         AWS_XML_ERROR_DOCUMENT, NULL},
+        {"<Response><Errors><Error><Code>X</Code></Error></Errors></Response>", 1,
+         AWS_XML_ERROR_DOCUMENT, NULL},
+        {"<Response><Other/></Response>", 1, DRR_EXIT_AWS, "the answer is <Response>"},
+        {"<DescribeDBSnapshotsResponse><DescribeDBSnapshotsResult>", 1, DRR_EXIT_AWS,
+         "the answer: invalid XML ("},
+        {"", 1, DRR_EXIT_AWS, "empty body"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        for (int in_file = 0; in_file < 2; in_file++) {
+            struct aws_xml_src src = in_file ? file_of(cases[i].body) : mem(cases[i].body);
+            struct err e = {0};
+            int rc = aws_xml_check_answer(&src, "DescribeDBSnapshots", cases[i].need_result, &e);
+            ck_assert_msg(rc == cases[i].rc, "case %zu (%s): rc %d: %s", i,
+                          in_file ? "file" : "memory", rc, e.msg);
+            if (cases[i].msg)
+                ck_assert_msg(strstr(e.msg, cases[i].msg) != NULL, "case %zu: %s", i, e.msg);
+            if (src.fd >= 0)
+                close(src.fd);
+        }
+    }
+}
+END_TEST
+
+static int collect_ids(const xmlNode *item, void *ud, struct err *e)
+{
+    (void)e;
+    struct buf *b = ud;
+    buf_printf(b, "%s,", aws_xml_text(item, "DBSnapshotIdentifier"));
+    return strcmp(aws_xml_text(item, "DBSnapshotIdentifier"), "stop") == 0 ? AWS_XML_STOP : 0;
+}
+
+START_TEST(test_stream_items)
+{
+    /* the Marker before or after the list; items of other lists and deeper
+     * <DBSnapshot> elements are not items */
+    static const char *const pages[] = {
+        "<DescribeDBSnapshotsResponse><DescribeDBSnapshotsResult><Marker>m/2</Marker>"
+        "<DBSnapshots><DBSnapshot><DBSnapshotIdentifier>a</DBSnapshotIdentifier></DBSnapshot>"
+        "<DBSnapshot><DBSnapshotIdentifier>b<![CDATA[c]]></DBSnapshotIdentifier>"
+        "<TagList><DBSnapshot>no</DBSnapshot></TagList></DBSnapshot></DBSnapshots>"
+        "</DescribeDBSnapshotsResult></DescribeDBSnapshotsResponse>",
+        "<DescribeDBSnapshotsResponse><DescribeDBSnapshotsResult><DBSnapshots>"
+        "<DBSnapshot><DBSnapshotIdentifier>a</DBSnapshotIdentifier></DBSnapshot>"
+        "<DBSnapshot><DBSnapshotIdentifier>bc</DBSnapshotIdentifier></DBSnapshot></DBSnapshots>"
+        "<Marker>m/2</Marker></DescribeDBSnapshotsResult>"
+        "<Other><DBSnapshots><DBSnapshot><DBSnapshotIdentifier>x</DBSnapshotIdentifier>"
+        "</DBSnapshot></DBSnapshots></Other></DescribeDBSnapshotsResponse>",
+    };
+    for (size_t i = 0; i < 2; i++) {
+        for (int in_file = 0; in_file < 2; in_file++) {
+            struct aws_xml_src src = in_file ? file_of(pages[i]) : mem(pages[i]);
+            struct buf ids = BUF_INIT;
+            char *marker = NULL;
+            struct err e = {0};
+            ck_assert_int_eq(aws_xml_stream_items(&src, "DescribeDBSnapshots", "DBSnapshots",
+                                                  "DBSnapshot", collect_ids, &ids, &marker, &e), 0);
+            ck_assert_str_eq(buf_cstr(&ids), "a,bc,");
+            ck_assert_str_eq(marker, "m/2");
+            free(marker);
+            buf_free(&ids);
+            if (src.fd >= 0)
+                close(src.fd);
+        }
+    }
+    /* no list, an empty list: no items, no Marker */
+    struct aws_xml_src src = mem("<DescribeDBSnapshotsResponse><DescribeDBSnapshotsResult>"
+                                 "<DBSnapshots/><Marker></Marker></DescribeDBSnapshotsResult>"
+                                 "</DescribeDBSnapshotsResponse>");
+    struct buf ids = BUF_INIT;
+    char *marker = (char *)"x";
+    struct err e = {0};
+    ck_assert_int_eq(aws_xml_stream_items(&src, "DescribeDBSnapshots", "DBSnapshots", "DBSnapshot",
+                                          collect_ids, &ids, &marker, &e), 0);
+    ck_assert_ptr_null(marker);
+    ck_assert_str_eq(buf_cstr(&ids), "");
+    /* a stop from the handler */
+    src = mem("<R><DescribeDBSnapshotsResult><DBSnapshots><DBSnapshot><DBSnapshotIdentifier>stop"
+              "</DBSnapshotIdentifier></DBSnapshot><DBSnapshot/></DBSnapshots>"
+              "</DescribeDBSnapshotsResult></R>");
+    ck_assert_int_eq(aws_xml_stream_items(&src, "DescribeDBSnapshots", "DBSnapshots", "DBSnapshot",
+                                          collect_ids, &ids, &marker, &e), AWS_XML_STOP);
+    ck_assert_str_eq(buf_cstr(&ids), "stop,");
+    free(marker);
+    /* cut short after an item: the items so far were handed over, then the error */
+    buf_reset(&ids);
+    src = mem("<R><DescribeDBSnapshotsResult><DBSnapshots><DBSnapshot><DBSnapshotIdentifier>a"
+              "</DBSnapshotIdentifier></DBSnapshot><DBSnap");
+    ck_assert_int_eq(aws_xml_stream_items(&src, "DescribeDBSnapshots", "DBSnapshots", "DBSnapshot",
+                                          collect_ids, &ids, &marker, &e), DRR_EXIT_AWS);
+    ck_assert_ptr_null(marker);
+    ck_assert_msg(strstr(e.msg, "invalid XML") != NULL, "%s", e.msg);
+    buf_free(&ids);
+}
+END_TEST
+
 int main(void)
 {
     int rc = run_suites(SUITE_OF_TESTS("aws_xml", 0,
         test_paginated_describe, test_no_namespace_and_iteration_by_any_name,
         test_action_without_output, test_invalid_xml_is_an_error_not_a_crash,
         test_error_query_shape, test_error_ec2_shape,
-        test_error_bodies_that_are_not_aws_xml), NULL);
+        test_error_bodies_that_are_not_aws_xml, test_stream_check_answer, test_stream_items),
+        NULL);
     xmlCleanupParser();
     return rc;
 }

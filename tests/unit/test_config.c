@@ -149,6 +149,28 @@ START_TEST(config_file_trust)
 }
 END_TEST
 
+/* Nesting is bounded on the parser's events, before composing. */
+START_TEST(yaml_nesting_is_bounded)
+{
+    size_t n = 200000;
+    char *deep = malloc(n + 1);
+    memset(deep, '[', n);
+    deep[n] = '\0';
+    ck_fail(load(deep), "c.yaml:1:33: nested more than 32 levels deep");
+    memset(deep, '{', n);
+    ck_fail(load(deep), "nested more than 32 levels deep");
+    free(deep);
+    /* 32 levels are fine as far as nesting goes (the keys are then wrong) */
+    char buf[256] = "source: ";
+    for (int i = 0; i < 31; i++)
+        strcat(buf, "[");
+    for (int i = 0; i < 31; i++)
+        strcat(buf, "]");
+    ck_assert_int_eq(load(buf), DRR_EXIT_CONFIG);
+    ck_assert_ptr_null(strstr(e.msg, "nested"));
+}
+END_TEST
+
 /* Plain http:// to another host would carry the token in clear. */
 START_TEST(dblab_plain_http)
 {
@@ -560,6 +582,59 @@ START_TEST(booleans)
     ck_fail(load_with(NULL, "  enableIAMAuth: maybe\n", NULL, NULL),
             "clone.enableIAMAuth: must be true or false, got \"maybe\"");
     ck_fail(load_with(NULL, NULL, "  insecure: 1\n", NULL), "dblab.insecure: must be true or false");
+}
+END_TEST
+
+/* source.restoreFrom, clone.copyOnWrite, clone.masterPassword (issue 16). */
+START_TEST(point_in_time_and_master_password)
+{
+    ck_ok(load_with(NULL, NULL, NULL, NULL));
+    ck_assert_int_eq(cfg.source.restore_from, RESTORE_SNAPSHOT);
+    ck_assert_int_eq(cfg.clone.copy_on_write, 1);
+    /* no password, no IAM: DBLab needs one and gets the clone's own */
+    ck_assert_int_eq(config_master_password(&cfg), MASTER_PASSWORD_MANAGED);
+    ck_ok(load_with("  password: pw-from-config\n", NULL, NULL, NULL));
+    ck_assert_int_eq(config_master_password(&cfg), MASTER_PASSWORD_KEEP);
+    ck_ok(load_with(NULL, "  enableIAMAuth: true\n", NULL, NULL));
+    ck_assert_int_eq(config_master_password(&cfg), MASTER_PASSWORD_KEEP);
+    ck_ok(load_with(NULL, "  masterPassword: keep\n", NULL, NULL));
+    ck_assert_int_eq(config_master_password(&cfg), MASTER_PASSWORD_KEEP);
+    ck_ok(load_with("  password: pw\n", "  masterPassword: managed\n", NULL, NULL));
+    ck_assert_int_eq(config_master_password(&cfg), MASTER_PASSWORD_MANAGED);
+    ck_fail(load_with(NULL, "  masterPassword: manged\n", NULL, NULL),
+            "clone.masterPassword: unknown value \"manged\" (did you mean \"managed\"?");
+    ck_fail(load_with(NULL, "  masterPassword: managed\n  enableIAMAuth: true\n", NULL, NULL),
+            "clone.masterPassword: managed does not apply with clone.enableIAMAuth");
+
+    ck_ok(load_with("  restoreFrom: latest\n", NULL, NULL, NULL));
+    ck_assert_int_eq(cfg.source.restore_from, RESTORE_LATEST);
+    ck_ok(load_with("  restoreFrom: 2026-11-26T02:00:00Z\n", NULL, NULL, NULL));
+    ck_assert_int_eq(cfg.source.restore_from, RESTORE_TIME);
+    ck_assert_int_eq(cfg.source.restore_time, 1795658400);
+    char buf[32];
+    ck_assert_str_eq(restore_from_name(&cfg, buf, sizeof buf), "2026-11-26T02:00:00Z");
+    ck_ok(load_with("  restoreFrom: 2026-11-26T04:00:00+02:00\n", NULL, NULL, NULL));
+    ck_assert_int_eq(cfg.source.restore_time, 1795658400);
+    ck_fail(load_with("  restoreFrom: yesterday\n", NULL, NULL, NULL),
+            "c.yaml:4:16: source.restoreFrom: \"yesterday\" is neither snapshot, latest nor an "
+            "RFC 3339 time");
+    ck_fail(load_with("  restoreFrom: 2026-11-26\n", NULL, NULL, NULL), "RFC 3339");
+    ck_fail(load_with("  restoreFrom: latest\n  snapshotIdentifier: rds:x\n", NULL, NULL, NULL),
+            "source.restoreFrom: a point-in-time restore names no snapshot");
+    ck_ok(load_with(NULL, "  copyOnWrite: false\n", NULL, NULL)); /* ignored for rds, warned */
+    ck_fail(load("source:\n  type: aurora-cluster\n  identifier: a\n  restoreFrom: latest\n"
+                 "clone:\n  instanceClass: db.r6g.large\n  engineVersion: \"16.4\"\n"
+                 "dblab:\n  apiEndpoint: https://d\n  token: t\naws:\n  region: us-east-1\n"),
+            "clone.engineVersion: a point-in-time clone runs the source's engine version");
+    ck_fail(load("source:\n  type: aurora-cluster\n  identifier: a\n"
+                 "  restoreFrom: 2026-11-26T02:00:00Z\nclone:\n  instanceClass: db.r6g.large\n"
+                 "dblab:\n  apiEndpoint: https://d\n  token: t\naws:\n  region: us-east-1\n"),
+            "Aurora restores a copy-on-write clone only at the latest restorable time");
+    ck_ok(load("source:\n  type: aurora-cluster\n  identifier: a\n"
+               "  restoreFrom: 2026-11-26T02:00:00Z\nclone:\n  instanceClass: db.r6g.large\n"
+               "  copyOnWrite: false\n"
+               "dblab:\n  apiEndpoint: https://d\n  token: t\naws:\n  region: us-east-1\n"));
+    ck_assert_int_eq(cfg.clone.copy_on_write, 0);
 }
 END_TEST
 
@@ -1335,6 +1410,7 @@ static Suite *config_suite(void)
     tcase_add_test(tc, env_expand_function);
     tcase_add_test(tc, env_expand_go_cases);
     tcase_add_test(tc, region_resolution);
+    tcase_add_test(tc, point_in_time_and_master_password);
     tcase_add_test(tc, profile_checks);
     tcase_add_test(tc, endpoint_resolution);
     suite_add_tcase(s, tc);
@@ -1347,6 +1423,7 @@ static Suite *config_suite(void)
     tcase_add_test(tv, mutations_never_crash);
     tcase_add_test(tv, config_file_trust);
     tcase_add_test(tv, dblab_plain_http);
+    tcase_add_test(tv, yaml_nesting_is_bounded);
     tcase_set_timeout(tv, 60);
     suite_add_tcase(s, tv);
     return s;

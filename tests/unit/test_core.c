@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -244,7 +245,7 @@ START_TEST(http_refuses_control_characters_in_headers)
     ck_assert_ptr_nonnull(http_header_bad_byte("a\x7f"));
     struct http_client *c = http_client_new(NULL, 2000, 5000);
     struct http_header h[] = {{"Verification-Token", "s3cret\r\nX-Injected: yes"}};
-    struct http_request req = {"GET", "http://127.0.0.1:1/x", h, 1, NULL, 0, 0};
+    struct http_request req = {"GET", "http://127.0.0.1:1/x", h, 1, NULL, 0, 0, 0};
     struct http_response resp = {0};
     struct err e = {0};
     ck_assert_int_eq(http_do(c, &req, &resp, &e), DRR_EXIT_CONFIG);
@@ -371,7 +372,7 @@ START_TEST(http_round_trip_and_headers)
     char url[64];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/x", port);
     struct http_header h[] = {{"Content-Type", "text/plain"}};
-    struct http_request req = {"POST", url, h, 1, "abc", 3, 0};
+    struct http_request req = {"POST", url, h, 1, "abc", 3, 0, 0};
     struct http_response resp = {0};
     struct err e = {0};
     ck_assert_int_eq(http_do(c, &req, &resp, &e), 0);
@@ -388,6 +389,38 @@ START_TEST(http_round_trip_and_headers)
     ck_assert_int_eq(resp.status, 0);
     ck_assert_ptr_nonnull(strstr(e.msg, url));
     http_response_free(&resp);
+    http_client_free(c);
+    http_global_cleanup();
+}
+END_TEST
+
+/* A body over request.spill_above goes to an unlinked file, not memory. */
+START_TEST(http_spills_large_bodies_to_a_file)
+{
+    int port;
+    pid_t pid = serve_once("HTTP/1.1 200 OK\r\nContent-Length: 11\r\nConnection: close\r\n\r\n"
+                           "hello world", &port);
+    struct http_client *c = http_client_new(NULL, 2000, 5000);
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/x", port);
+    struct http_request req = {"GET", url, NULL, 0, NULL, 0, 0, 4};
+    struct http_response resp = {0};
+    struct err e = {0};
+    ck_assert_int_eq(http_do(c, &req, &resp, &e), 0);
+    ck_assert_int_eq(resp.status, 200);
+    ck_assert_int_eq(resp.spilled, 1);
+    ck_assert_uint_eq(resp.body_len, 11);
+    ck_assert_uint_eq(resp.body.len, 0);
+    char back[16] = "";
+    ck_assert_int_eq(pread(resp.body_fd, back, sizeof back, 0), 11);
+    ck_assert_str_eq(back, "hello world");
+    struct stat st;
+    ck_assert_int_eq(fstat(resp.body_fd, &st), 0);
+    ck_assert_int_eq(st.st_nlink, 0);          /* never visible by name */
+    ck_assert_int_eq(st.st_mode & 077, 0);
+    waitpid(pid, NULL, 0);
+    http_response_free(&resp);
+    ck_assert_int_eq(resp.spilled, 0);
     http_client_free(c);
     http_global_cleanup();
 }
@@ -415,7 +448,7 @@ START_TEST(http_aborts_on_signal)
     struct http_client *c = http_client_new(NULL, 2000, 30000);
     char url[64];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/", ntohs(a.sin_port));
-    struct http_request req = {"GET", url, NULL, 0, NULL, 0, 0};
+    struct http_request req = {"GET", url, NULL, 0, NULL, 0, 0, 0};
     struct http_response resp = {0};
     struct err e = {0};
     double t0 = clock_monotonic();
@@ -447,6 +480,7 @@ static Suite *core_suite(void)
     tcase_add_test(tc, signals_interrupt_sleep);
     tcase_add_test(tc, http_round_trip_and_headers);
     tcase_add_test(tc, http_aborts_on_signal);
+    tcase_add_test(tc, http_spills_large_bodies_to_a_file);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -280,6 +280,13 @@ START_TEST(test_cluster_members)
         "<ReaderEndpoint>dblab-refresh-x.cluster-ro-abc.us-east-1.rds.amazonaws.com</ReaderEndpoint>"
         "<Port>5432</Port><DeletionProtection>true</DeletionProtection>"
         "<ClusterCreateTime>2026-11-26T02:00:05.5Z</ClusterCreateTime>"
+        "<MasterUsername>postgres</MasterUsername><BackupRetentionPeriod>7</BackupRetentionPeriod>"
+        "<EarliestRestorableTime>2026-11-19T02:00:00Z</EarliestRestorableTime>"
+        "<LatestRestorableTime>2026-11-26T01:55:00.000Z</LatestRestorableTime>"
+        "<MasterUserSecret><SecretArn>arn:aws:secretsmanager:us-east-1:123456789012:secret:"
+        "rds!cluster-0f1e2d3c-aaaa-bbbb-cccc-0123456789ab-AbC123</SecretArn>"
+        "<SecretStatus>active</SecretStatus><KmsKeyId>arn:aws:kms:us-east-1:1:key/k</KmsKeyId>"
+        "</MasterUserSecret>"
         "<DBClusterMembers>"
         "<DBClusterMember><DBInstanceIdentifier>dblab-refresh-x-reader</DBInstanceIdentifier>"
         "<IsClusterWriter>false</IsClusterWriter><PromotionTier>1</PromotionTier></DBClusterMember>"
@@ -308,6 +315,19 @@ START_TEST(test_cluster_members)
     ck_assert_str_eq(c.members[1].instance_id, "dblab-refresh-x-instance");
     ck_assert_int_eq(c.members[1].is_writer, 1);
     ck_assert_str_eq(rds_tags_get(&c.tags, "AutoDelete"), "true");
+    /* what a point-in-time restore and a managed master password read */
+    ck_assert_str_eq(c.master_username, "postgres");
+    ck_assert_int_eq(c.backup_retention, 7);
+    ck_assert_int_eq(c.earliest_restorable_time, 1795053600);
+    ck_assert_int_eq(c.latest_restorable_time, 1795658100);
+    ck_assert_str_eq(c.secret.arn, "arn:aws:secretsmanager:us-east-1:123456789012:secret:"
+                     "rds!cluster-0f1e2d3c-aaaa-bbbb-cccc-0123456789ab-AbC123");
+    ck_assert_str_eq(c.secret.status, "active");
+    struct rds_cluster copy;
+    rds_cluster_copy(&copy, &c);
+    ck_assert_str_eq(copy.secret.arn, c.secret.arn);
+    ck_assert_ptr_ne(copy.secret.arn, c.secret.arn);
+    rds_cluster_free(&copy);
     rds_cluster_free(&c);
     rds_cluster_free(&c); /* idempotent */
     xmlFreeDoc(doc);
@@ -332,6 +352,10 @@ START_TEST(test_restore_result_and_tags)
     struct rds_instance i;
     rds_parse_instance(n, &i);
     ck_assert_str_eq(i.arn, "arn:aws:rds:us-east-1:1:db:dblab-refresh-a");
+    /* absent while creating: no secret, no retention, no restorable time */
+    ck_assert_ptr_null(i.secret.arn);
+    ck_assert_int_eq(i.backup_retention, -1);
+    ck_assert_int_eq(i.latest_restorable_time, 0);
     rds_instance_free(&i);
     /* The wrong action: the result element is not found, and the error says so. */
     ck_assert_int_ne(rds_result_item(doc, "CreateDBInstance", "DBInstance", &n, &e), 0);

@@ -305,7 +305,8 @@ START_TEST(test_guarded_delete)
     struct fixture f;
     memset(&f, 0, sizeof f);
     start(&f);
-    struct clone_owner owner = {"production-db", "production-db", "production-db", NULL, 0};
+    struct clone_owner owner = {.config_source = "production-db", .pipeline = "production-db",
+                                .source = "production-db"};
     struct clone_delete_opts o = {&owner, 0, 0, 0, 0};
     struct clone_delete_result r;
     struct err e;
@@ -328,7 +329,8 @@ START_TEST(test_guarded_delete)
 
     /* managed, but another pipeline's: described, refused, nothing else sent */
     f.fake.managed_by = "dblab-rds-refresh";
-    struct clone_owner other = {"billing-db", "billing-db", "billing-db", NULL, 0};
+    struct clone_owner other = {.config_source = "billing-db", .pipeline = "billing-db",
+                                .source = "billing-db"};
     struct clone_delete_opts oo = {&other, 0, 0, 0, 0};
     ck_assert_int_eq(clone_delete(&f.aws, RDS_KIND_INSTANCE, "dblab-refresh-x", &oo, &r, &e),
                      DRR_EXIT_GUARD);

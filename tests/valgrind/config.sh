@@ -28,6 +28,11 @@ expect 78 -config examples/config.yaml           # unset ${DBLAB_TOKEN}
 expect 78 -config "$tmp/typo.yaml"
 expect 78 -config "$tmp/syntax.yaml"
 expect 78 -config "$tmp/dup.yaml"
+/usr/bin/python3 -c 'print("[" * 200000)' >"$tmp/deep.yaml"
+expect 78 -config "$tmp/deep.yaml"               # nesting bound, before composing
+chmod 666 "$tmp/typo.yaml"
+expect 78 -config "$tmp/typo.yaml"               # writable by others: refused
+chmod 600 "$tmp/typo.yaml"
 expect 78 -config "$tmp/missing.yaml"
 expect 64
 expect 64 -config x -bogus

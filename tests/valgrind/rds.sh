@@ -105,4 +105,19 @@ expect 0 asnap rds-snapshot-latest
 cp "$tmp/asnap.json" "$tmp/in"
 fault '{"type": "insufficient-capacity", "action": "CreateDBInstance"}'
 expect 75 aurora rds-clone-create -clone-id dblab-refresh-vg-aurora
+# fail closed: a proxy's page and an error document with HTTP 200
+config rds
+: >"$tmp/in"
+fault '{"type": "proxy-html", "count": 100}'
+expect 80 proxy rds-snapshot-latest
+curl -sS -X DELETE "$url/_emulator/faults" >/dev/null
+fault '{"type": "proxy-html", "contentType": "text/xml", "count": 100}'
+expect 80 proxyxml rds-clone-gc
+curl -sS -X DELETE "$url/_emulator/faults" >/dev/null
+fault '{"type": "error-200", "code": "AccessDenied", "count": 100}'
+expect 80 err200 rds-clone-delete -run-id vg-1
+curl -sS -X DELETE "$url/_emulator/faults" >/dev/null
+# a clone id from a document holding \u0000
+printf '{"apiVersion": "dblab-rds-refresh/v1", "clone": {"id": "dblab-refresh-\\u0000x", "kind": "instance"}}\n' >"$tmp/in"
+expect 65 nulid rds-clone-delete
 [ "$vg_fails" -eq 0 ]

@@ -27,6 +27,11 @@ DEFAULT_DURATIONS = {
     "instance-backing-up": 180,
     "cluster-instance-creating": 480,
     "cluster-creating": 300,
+    # A copy-on-write clone shares the source's storage: only the cluster is made.
+    "cluster-clone-creating": 90,
+    # Point-in-time: the backup restored, then the logs replayed up to the time.
+    "instance-pitr-creating": 720,
+    "resetting-master-credentials": 60,
     "modifying": 60,
     "instance-deleting": 240,
     "cluster-deleting": 120,
@@ -84,8 +89,10 @@ def _order_key(name):
 
 
 class Rds:
-    def __init__(self, model, clock, region, account, rng=None):
+    def __init__(self, model, clock, region, account, rng=None, secrets=None):
         self.model = model
+        # Secrets Manager: where RDS keeps a managed master password (ManageMasterUserPassword).
+        self.secrets = secrets
         self.clock = clock
         self.region = region
         self.account = account
@@ -177,6 +184,8 @@ class Rds:
                     self._entered(rec, status)
 
     def _entered(self, rec, status):
+        if status == "available" and rec.get("MasterUserSecret", {}).get("SecretStatus") == "creating":
+            rec["MasterUserSecret"]["SecretStatus"] = "active"
         if "DBInstanceIdentifier" in rec and "DBInstanceStatus" in rec:
             if status == "backing-up" and rec.get("BackupRetentionPeriod", 0) > 0:
                 self._automated_snapshot(rec, creating=True)
@@ -187,6 +196,12 @@ class Rds:
 
     def _gone(self, table, name, rec):
         del table[name]
+        # "If you delete a DB instance that manages a secret in Secrets Manager, the
+        # secret and its associated metadata are also deleted" (RDS User Guide,
+        # rds-secrets-manager, overview).
+        secret = rec.get("MasterUserSecret")
+        if secret and self.secrets is not None:
+            self.secrets.remove_by_arn(secret["SecretArn"])
         if table is self.instances and rec.get("_writer"):
             # Failover: the first remaining member of the cluster becomes the writer.
             for other in sorted(self.instances):
@@ -452,11 +467,12 @@ class Rds:
                 return f
         return None
 
-    def _phases_for_new(self, kind, backing_up):
-        """Phases for a new instance (kind instance|cluster-instance) or cluster."""
-        creating_key = {"instance": "instance-creating",
-                        "cluster-instance": "cluster-instance-creating",
-                        "cluster": "cluster-creating"}[kind]
+    def _phases_for_new(self, kind, backing_up, creating_key=None):
+        """Phases for a new instance (kind instance|cluster-instance) or cluster;
+        creating_key overrides the creating phase's duration key."""
+        creating_key = creating_key or {"instance": "instance-creating",
+                                        "cluster-instance": "cluster-instance-creating",
+                                        "cluster": "cluster-creating"}[kind]
         fault = self._outcome("cluster" if kind == "cluster" else "instance")
         if fault:
             dur = fault.get("durationSeconds", creating_key)
@@ -937,6 +953,67 @@ class Rds:
     def _visible(self, rec):
         return rec.get("_visible_at", 0) <= self.clock.progress()
 
+    def _instance_window(self, source):
+        """The restorable window: from the oldest available automated snapshot to
+        the latest restorable time (five minutes behind, as RDS's log upload)."""
+        autos = [s["SnapshotCreateTime"] for s in self.snapshots.values()
+                 if s["SnapshotType"] == "automated" and s["Status"] == "available"
+                 and s["DBInstanceIdentifier"] == source["DBInstanceIdentifier"]]
+        earliest = min(autos) if autos else None
+        return earliest, self.now() - datetime.timedelta(minutes=5)
+
+    def DescribeDBInstanceAutomatedBackups(self, p):
+        """The automated backups of this region's instances with a retention period
+        (the API reference: current instances with retention > 0 are listed),
+        each with its RestoreWindow.  Retained backups of deleted instances are not
+        kept by this emulator."""
+        if p.get("Filters"):
+            raise invalid("The parameter Filters is not supported by this emulator.")
+        out = []
+        for inst in self.instances.values():
+            if inst.get("DBClusterIdentifier") or inst.get("BackupRetentionPeriod", 0) <= 0 \
+                    or not self._visible(inst) or inst["DBInstanceStatus"] == "creating":
+                continue
+            if p.get("DBInstanceIdentifier") and \
+                    self._resolve(p["DBInstanceIdentifier"], "db", "DBInstanceIdentifier") != \
+                    inst["DBInstanceIdentifier"]:
+                continue
+            if p.get("DbiResourceId") and p["DbiResourceId"] != inst["DbiResourceId"]:
+                continue
+            earliest, latest = self._instance_window(inst)
+            backup = {
+                "DBInstanceArn": inst["DBInstanceArn"], "DbiResourceId": inst["DbiResourceId"],
+                "Region": self.region, "DBInstanceIdentifier": inst["DBInstanceIdentifier"],
+                "RestoreWindow": {"LatestTime": latest,
+                                  **({"EarliestTime": earliest} if earliest else {})},
+                "AllocatedStorage": inst["AllocatedStorage"], "Status": "active",
+                "Port": inst["Endpoint"]["Port"], "AvailabilityZone": inst["AvailabilityZone"],
+                "VpcId": inst["DBSubnetGroup"]["VpcId"],
+                "InstanceCreateTime": inst["InstanceCreateTime"],
+                "MasterUsername": inst["MasterUsername"], "Engine": inst["Engine"],
+                "EngineVersion": inst["EngineVersion"], "LicenseModel": inst["LicenseModel"],
+                "Encrypted": inst["StorageEncrypted"], "StorageType": inst["StorageType"],
+                "IAMDatabaseAuthenticationEnabled": inst["IAMDatabaseAuthenticationEnabled"],
+                "BackupRetentionPeriod": inst["BackupRetentionPeriod"],
+                "DBInstanceAutomatedBackupsArn": self.arn(
+                    "auto-backup", "ab-" + hashlib.sha256(
+                        inst["DbiResourceId"].encode()).hexdigest()[:26]),
+                "BackupTarget": "region",
+            }
+            if inst.get("KmsKeyId"):
+                backup["KmsKeyId"] = inst["KmsKeyId"]
+            out.append(backup)
+        if not out and (p.get("DBInstanceIdentifier") or p.get("DbiResourceId")):
+            raise self.err("DBInstanceAutomatedBackupNotFoundFault",
+                           f"No automated backup found for "
+                           f"{p.get('DBInstanceIdentifier') or p.get('DbiResourceId')}.")
+        page, marker = self._page("DescribeDBInstanceAutomatedBackups", out, p,
+                                  lambda b: b["DBInstanceArn"])
+        res = {"DBInstanceAutomatedBackups": page}
+        if marker:
+            res["Marker"] = marker
+        return res
+
     def RestoreDBInstanceToPointInTime(self, p):
         name = self._check_new_instance_name(p["TargetDBInstanceIdentifier"],
                                              "TargetDBInstanceIdentifier")
@@ -965,11 +1042,7 @@ class Rds:
             raise self.err("InvalidDBInstanceStateFault",
                            f"DB instance {source['DBInstanceIdentifier']} is not in a "
                            "restorable state.")
-        autos = [s["SnapshotCreateTime"] for s in self.snapshots.values()
-                 if s["SnapshotType"] == "automated" and s["Status"] == "available"
-                 and s["DBInstanceIdentifier"] == source["DBInstanceIdentifier"]]
-        earliest = min(autos) if autos else None
-        latest = self.now() - datetime.timedelta(minutes=5)
+        earliest, latest = self._instance_window(source)
         self._restore_time(p, source["DBInstanceIdentifier"], "RestoreTime",
                            "UseLatestRestorableTime", earliest, latest)
         self._check_engine_family(p.get("Engine"), source["Engine"])
@@ -978,8 +1051,10 @@ class Rds:
         base = dict(source)
         base["BackupRetentionPeriod"] = 1
         self._restore_defaults(base)
+        base.pop("MasterUserSecret", None)
         rec = self.new_instance(name, base, p)
-        self._start_instance(rec, self._phases_for_new("instance", backing_up=True))
+        self._start_instance(rec, self._phases_for_new("instance", backing_up=True,
+                                                       creating_key="instance-pitr-creating"))
         return {"DBInstance": self.instance_view(rec)}
 
     def RestoreDBClusterFromSnapshot(self, p):
@@ -1011,8 +1086,8 @@ class Rds:
         self._start_cluster(rec)
         return {"DBCluster": self.cluster_view(rec)}
 
-    def _start_cluster(self, rec):
-        phases = self._phases_for_new("cluster", backing_up=False)
+    def _start_cluster(self, rec, creating_key="cluster-creating"):
+        phases = self._phases_for_new("cluster", backing_up=False, creating_key=creating_key)
         rec["_visible_at"] = self.clock.progress() + self.describe_lag
         self.clusters[rec["DBClusterIdentifier"]] = rec
         self._start(rec, phases)
@@ -1042,7 +1117,8 @@ class Rds:
             group = source.get("CloneGroupId") or str(uuid.UUID(int=self.rng.getrandbits(128)))
             source["CloneGroupId"] = group
             rec["CloneGroupId"] = group
-        self._start_cluster(rec)
+        self._start_cluster(rec, "cluster-clone-creating" if restore_type == "copy-on-write"
+                            else "cluster-creating")
         return {"DBCluster": self.cluster_view(rec)}
 
     def CreateDBInstance(self, p):
@@ -1118,6 +1194,8 @@ class Rds:
             self._check_class(p["DBInstanceClass"])
         if p.get("NewDBInstanceIdentifier"):
             raise combination("Renaming is not supported by this emulator.")
+        if self._manage_master_password(rec, p, cluster=False):
+            return {"DBInstance": self.instance_view(rec)}
         for k in ("DeletionProtection", "CopyTagsToSnapshot", "AutoMinorVersionUpgrade",
                   "PromotionTier"):
             if k in p:
@@ -1153,6 +1231,43 @@ class Rds:
                 rec["PendingModifiedValues"] = pending
         return {"DBInstance": self.instance_view(rec)}
 
+    def _manage_master_password(self, rec, p, cluster):
+        """ManageMasterUserPassword (API reference, ModifyDBInstance / ModifyDBCluster):
+        true on a DB without a managed secret makes RDS generate a new master
+        password kept only in Secrets Manager; it cannot go with MasterUserPassword.
+        The DB passes through resetting-master-credentials; the secret is
+        "creating" until the DB is available again.  Returns True when handled
+        alone (the project sends it with ApplyImmediately only)."""
+        manage = p.get("ManageMasterUserPassword")
+        if manage is None:
+            return False
+        if manage and p.get("MasterUserPassword"):
+            raise combination("You can't specify MasterUserPassword when "
+                              "ManageMasterUserPassword is turned on.")
+        if not manage:
+            if rec.get("MasterUserSecret") and not p.get("MasterUserPassword"):
+                raise combination("You must specify MasterUserPassword when turning off "
+                                  "ManageMasterUserPassword.")
+            if rec.get("MasterUserSecret"):
+                self.secrets.remove_by_arn(rec.pop("MasterUserSecret")["SecretArn"])
+        elif not rec.get("MasterUserSecret"):
+            arn = rec["DBClusterArn"] if cluster else rec["DBInstanceArn"]
+            secret_arn = self.secrets.add_rds_master_secret(arn, cluster, rec["MasterUsername"],
+                                                            self.rng)
+            rec["MasterUserSecret"] = {
+                "SecretArn": secret_arn, "SecretStatus": "creating",
+                # Secrets Manager's AWS managed key unless MasterUserSecretKmsKeyId names one.
+                "KmsKeyId": f"arn:aws:kms:{self.region}:{self.account}:key/"
+                            f"{uuid.uuid5(uuid.NAMESPACE_URL, 'aws/secretsmanager')}"}
+        extra = set(p) - {"DBInstanceIdentifier", "DBClusterIdentifier", "ApplyImmediately",
+                          "ManageMasterUserPassword", "MasterUserPassword"}
+        if extra:
+            raise combination(f"This emulator changes ManageMasterUserPassword alone, not with "
+                              f"{', '.join(sorted(extra))}.")
+        self._start(rec, [("resetting-master-credentials", "resetting-master-credentials"),
+                          ("available", None)])
+        return True
+
     def ModifyDBCluster(self, p):
         rec = self.get_cluster(p["DBClusterIdentifier"])
         if rec["Status"] != "available":
@@ -1161,6 +1276,8 @@ class Rds:
                            f"modification with status {rec['Status']}.")
         if p.get("NewDBClusterIdentifier"):
             raise combination("Renaming is not supported by this emulator.")
+        if self._manage_master_password(rec, p, cluster=True):
+            return {"DBCluster": self.cluster_view(rec)}
         for k in ("DeletionProtection", "CopyTagsToSnapshot", "BackupRetentionPeriod",
                   "AutoMinorVersionUpgrade"):
             if k in p:
@@ -1372,6 +1489,7 @@ class Rds:
         return res
 
     OPERATIONS = ("DescribeDBSnapshots", "DescribeDBClusterSnapshots", "DescribeDBInstances",
+                  "DescribeDBInstanceAutomatedBackups",
                   "DescribeDBClusters", "RestoreDBInstanceFromDBSnapshot",
                   "RestoreDBClusterFromSnapshot", "RestoreDBClusterToPointInTime",
                   "RestoreDBInstanceToPointInTime", "CreateDBInstance", "ModifyDBInstance",

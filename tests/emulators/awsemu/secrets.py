@@ -3,6 +3,7 @@ generic JSON-protocol input validation against the botocore model."""
 import base64
 import datetime
 import hashlib
+import json
 import uuid
 
 from .errors import AwsError
@@ -93,6 +94,25 @@ class SecretStore:
             "VersionStages": ["AWSCURRENT"],
             "CreatedDate": created,
         }
+
+    def add_rds_master_secret(self, resource_arn, cluster, username, rng):
+        """The secret RDS makes for ManageMasterUserPassword: named rds!db-<uuid> or
+        rds!cluster-<uuid>, a JSON SecretString with username and password,
+        tagged with the DB's ARN (aws:rds:primaryDBInstanceArn / ...ClusterArn)."""
+        name = f"rds!{'cluster' if cluster else 'db'}-{uuid.UUID(int=rng.getrandbits(128))}"
+        alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"
+        password = "".join(rng.choice(alphabet) for _ in range(28))
+        self.add_secret(name, json.dumps({"username": username, "password": password}))
+        rec = self.secrets[name]
+        rec["Tags"] = [{"Key": "aws:rds:primaryDBClusterArn" if cluster else
+                        "aws:rds:primaryDBInstanceArn", "Value": resource_arn},
+                       {"Key": "aws:secretsmanager:owningService", "Value": "rds"}]
+        return rec["ARN"]
+
+    def remove_by_arn(self, arn):
+        for name, rec in list(self.secrets.items()):
+            if rec["ARN"] == arn:
+                del self.secrets[name]
 
     def add_parameter(self, name, value, ptype="String", modified=None):
         if ptype not in ("String", "StringList", "SecureString"):

@@ -92,10 +92,10 @@ class Emulator:
         with self.lock:
             self.account = account
             self.region = region
-            self.rds = Rds(self.rds_model, self.clock, region, account)
+            self.store = SecretStore(region, account)
+            self.rds = Rds(self.rds_model, self.clock, region, account, secrets=self.store)
             self.creds = CredentialStore(account, self.credentials_lifetime)
             self.creds.region = region
-            self.store = SecretStore(region, account)
             self.faults = Faults()
             fixtures.apply(fixture, self.rds, self.creds, self.store)
             self.sfn = StepFunctions(region, account, fixture.get("stateMachines", []))

@@ -92,6 +92,13 @@ class Clock:
     def advance(self, seconds):
         self.offset += float(seconds)
 
+    @staticmethod
+    def wall():
+        """The host's real clock: what the engine's time.Now() reads. A time scale
+        speeds up the phases, never the timestamps the engine stamps on data
+        (lastRefresh, dataStateAt), which would otherwise lie in the future."""
+        return time.time()
+
 
 def load_seed(path):
     """A .json seed (engine state + "config": server.yml path) or a server.yml itself."""
@@ -318,7 +325,9 @@ class Engine:
                 self.run = None
                 return
             self.status = "refreshing"
-            self.last_refresh = int(t)
+            # The engine stamps both with time.Now() as the dump starts (logical/dump.go).
+            run["startedWall"] = self.clock.wall()
+            self.last_refresh = int(run["startedWall"])
             if pool:
                 pool["status"] = "refreshing"
             run["startedAt"] = t
@@ -355,7 +364,7 @@ class Engine:
             self.status = "finished"
             if pool:
                 pool["status"] = "active"
-                pool["dataStateAt"] = int(run["startedAt"])
+                pool["dataStateAt"] = int(run["startedWall"])
                 self.pools.remove(pool)
                 self.pools.insert(0, pool)  # poolManager.MakeActive
             self.alerts = {}

@@ -69,6 +69,25 @@ class Outcome:
         self.kind, self.xcom = kind, xcom
 
 
+# dagrun.py, DagRun.task_instance_scheduling_decisions + _get_ready_tis: one pass
+# over the unfinished tis, in a stable order (the order within a pass does not change
+# the outcome: a state set in this pass is seen by the next one). Sets the states the
+# upstreams force; returns (ready tasks, whether a state changed).
+def scheduling_pass(dag, states):
+    ready, changed = [], False
+    snapshot = dict(states)
+    for task in dag.tasks:
+        if states.get(task.task_id) in FINISHED:
+            continue
+        reasons, new_state = trd.evaluate(task, snapshot, flag_upstream_failed=True)
+        if new_state is not None:
+            states[task.task_id] = new_state
+            changed = True
+        elif not reasons:
+            ready.append(task)
+    return ready, changed
+
+
 def run(dag, execute, max_passes=1000):
     """Schedules one DAG run to its end. execute(task, try_number, xcom) runs one try
     and returns an Outcome. Returns (dag_run_state, {task_id: state}, xcom,
@@ -77,20 +96,7 @@ def run(dag, execute, max_passes=1000):
     states = {t.task_id: None for t in dag.tasks}
     xcom, tries = {}, {t.task_id: 0 for t in dag.tasks}
     for _ in range(max_passes):
-        # task_instance_scheduling_decisions + _get_ready_tis: one pass over the
-        # unfinished tis, in a stable order (Airflow's order within a pass does not
-        # change the outcome: a state set in this pass is seen by the next one).
-        ready, changed = [], False
-        snapshot = dict(states)
-        for task in dag.tasks:
-            if states[task.task_id] in FINISHED:
-                continue
-            reasons, new_state = trd.evaluate(task, snapshot, flag_upstream_failed=True)
-            if new_state is not None:
-                states[task.task_id] = new_state
-                changed = True
-            elif not reasons:
-                ready.append(task)
+        ready, changed = scheduling_pass(dag, states)
         result = update_state(dag, states, are_runnable_tasks=bool(ready) or changed)
         if result != RUNNING_STATE:
             return result, states, xcom, tries

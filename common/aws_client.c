@@ -352,6 +352,21 @@ static int read_only_action(const char *op)
            strncmp(op, "Get", 3) == 0;
 }
 
+/* An AWS error answer (any status) into ae, in the protocol's format. */
+static void parse_error(const struct http_response *resp, enum protocol proto, const char *rid,
+                        struct aws_error *ae)
+{
+    if (proto == PROTO_JSON) {
+        aws_error_from_json(resp->status, resp, rid, ae);
+        return;
+    }
+    struct buf tmp = BUF_INIT;
+    size_t len;
+    const char *text = error_body(resp, &tmp, &len);
+    aws_error_from_xml(resp->status, text, len, rid, ae);
+    buf_free(&tmp);
+}
+
 static int interrupted(struct err *e, const char *svc, const char *op, int sig, const char *when)
 {
     return err_set(e, DRR_EXIT_SIGNAL_BASE + sig, "%s %s: interrupted by signal %d %s", svc, op,
@@ -451,14 +466,7 @@ static int perform(struct aws_ctx *ctx, int svc, const char *op, enum protocol p
                 if (drc == DECODE_ERROR_DOCUMENT) {
                     /* An error in a 2xx: AWS's own rules (botocore's retry
                      * checkers look at the code, whatever the status) decide. */
-                    if (proto == PROTO_QUERY) {
-                        struct buf tmp = BUF_INIT;
-                        size_t len;
-                        const char *text = error_body(resp, &tmp, &len);
-                        aws_error_from_xml(resp->status, text, len, rid, ae);
-                        buf_free(&tmp);
-                    } else
-                        aws_error_from_json(resp->status, resp, rid, ae);
+                    parse_error(resp, proto, rid, ae);
                     cls = aws_retry_classify(resp->status, ae->code, 0);
                 } else {
                     aws_error_clear(ae);
@@ -469,14 +477,7 @@ static int perform(struct aws_ctx *ctx, int svc, const char *op, enum protocol p
                 }
             } else {
                 damaged = 0;
-                if (proto == PROTO_QUERY) {
-                    struct buf tmp = BUF_INIT;
-                    size_t len;
-                    const char *text = error_body(resp, &tmp, &len);
-                    aws_error_from_xml(resp->status, text, len, rid, ae);
-                    buf_free(&tmp);
-                } else
-                    aws_error_from_json(resp->status, resp, rid, ae);
+                parse_error(resp, proto, rid, ae);
                 cls = aws_retry_classify(resp->status, ae->code, 0);
                 if (!skew_corrected && attempt < ctx->retry.max_attempts &&
                     aws_clock_skew_correct(&ctx->clock_offset, resp, ae->code, signed_at)) {

@@ -26,25 +26,22 @@ int clone_secret_read(struct aws_ctx *aws, enum rds_kind kind, const char *clone
     char *master = NULL;
     int rc;
     const char *what = kind == RDS_KIND_CLUSTER ? "DB cluster" : "DB instance";
-    if (kind == RDS_KIND_CLUSTER) {
-        struct rds_cluster cl;
+    /* Aurora keeps the secret on the cluster, RDS on the instance: take both
+     * fields from whichever was described. */
+    struct rds_cluster cl = {0};
+    struct rds_instance inst = {0};
+    if (kind == RDS_KIND_CLUSTER)
         rc = rds_get_cluster(aws, clone_id, &cl, NULL, e);
-        if (rc == 0) {
-            s.arn = xstrdup(cl.secret.arn);
-            s.status = xstrdup(cl.secret.status);
-            master = xstrdup(cl.master_username);
-        }
-        rds_cluster_free(&cl);
-    } else {
-        struct rds_instance inst;
+    else
         rc = rds_get_instance(aws, clone_id, &inst, NULL, e);
-        if (rc == 0) {
-            s.arn = xstrdup(inst.secret.arn);
-            s.status = xstrdup(inst.secret.status);
-            master = xstrdup(inst.master_username);
-        }
-        rds_instance_free(&inst);
+    if (rc == 0) {
+        const struct rds_master_secret *from = kind == RDS_KIND_CLUSTER ? &cl.secret : &inst.secret;
+        s.arn = xstrdup(from->arn);
+        s.status = xstrdup(from->status);
+        master = xstrdup(kind == RDS_KIND_CLUSTER ? cl.master_username : inst.master_username);
     }
+    rds_cluster_free(&cl);
+    rds_instance_free(&inst);
     if (rc == 0 && (!s.arn || !master))
         rc = err_set(e, DRR_EXIT_CLONE_FAILED,
                      "%s %s: RDS does not manage its master password (no MasterUserSecret%s), "

@@ -562,6 +562,22 @@ static int set_tags(struct loader *L, const yaml_node_t *n, const char *key, str
     return 0;
 }
 
+/* An enumeration key: the index of v in names, plus first, into the enum at
+ * field (every enum of struct config is int-sized). */
+_Static_assert(sizeof(enum source_type) == sizeof(int) &&
+               sizeof(enum snapshot_type) == sizeof(int) &&
+               sizeof(enum master_password) == sizeof(int), "set_enum writes an int");
+
+static int set_enum(struct loader *L, const yaml_node_t *n, const char *path, const char *v,
+                    const char *const *names, int first, void *field)
+{
+    int i = find_name(v, names);
+    if (i < 0)
+        return fail_enum(L, n, path, v, names);
+    *(int *)field = i + first;
+    return 0;
+}
+
 /* Sets one key from its value node. */
 static int set_key(struct loader *L, const struct key_def *def, const char *path,
                    const yaml_node_t *n)
@@ -659,24 +675,12 @@ static int set_key(struct loader *L, const struct key_def *def, const char *path
             break;
         *(char **)field = v;
         return 0;
-    case K_SOURCE_TYPE: {
-        int i = find_name(v, source_type_names);
-        if (i < 0) {
-            rc = fail_enum(L, n, path, v, source_type_names);
-            break;
-        }
-        *(enum source_type *)field = (enum source_type)i;
+    case K_SOURCE_TYPE:
+        rc = set_enum(L, n, path, v, source_type_names, 0, field);
         break;
-    }
-    case K_SNAPSHOT_TYPE: {
-        int i = find_name(v, snapshot_type_names);
-        if (i < 0) {
-            rc = fail_enum(L, n, path, v, snapshot_type_names);
-            break;
-        }
-        *(enum snapshot_type *)field = (enum snapshot_type)i;
+    case K_SNAPSHOT_TYPE:
+        rc = set_enum(L, n, path, v, snapshot_type_names, 0, field);
         break;
-    }
     case K_RESTORE_FROM:
         /* "snapshot", "latest", or an RFC 3339 time with its zone */
         if (strcmp(v, "snapshot") == 0) {
@@ -691,15 +695,9 @@ static int set_key(struct loader *L, const struct key_def *def, const char *path
                       "(like 2026-11-26T02:00:00Z)", v);
         }
         break;
-    case K_MASTER_PASSWORD: {
-        int i = find_name(v, master_password_names);
-        if (i < 0) {
-            rc = fail_enum(L, n, path, v, master_password_names);
-            break;
-        }
-        *(enum master_password *)field = (enum master_password)(i + 1);
+    case K_MASTER_PASSWORD: /* 0 is MASTER_PASSWORD_DEFAULT: the names start at 1 */
+        rc = set_enum(L, n, path, v, master_password_names, 1, field);
         break;
-    }
     case K_DURATION:
         /* Go's time.ParseDuration (the original's Duration type) plus "d". As the
          * original's SetDefaults, 0 means the default. Waits here count whole

@@ -20,7 +20,7 @@ identifier: $3
 dbName: app
 restoreFrom: $4" "instanceClass: db.r6g.large
 masterPassword: keep
-$5"
+${5:-}"
     local t0 t1
     pl_step 1 rds-snapshot-latest
     pl_step 2 rds-clone-create

@@ -29,6 +29,9 @@ static void managed_tags(struct rds_tags *t)
 static const struct clone_owner production = {.config_source = "production-db",
                                               .pipeline = "production-db",
                                               .source = "production-db"};
+static const struct clone_owner billing_owner = {.config_source = "billing-db",
+                                                 .pipeline = "billing-db",
+                                                 .source = "billing-db"};
 
 START_TEST(test_pipeline_name)
 {
@@ -310,110 +313,104 @@ START_TEST(test_guard)
 }
 END_TEST
 
+/* Tag sets for the gc table: each clone's own tags. */
+enum gc_tags { PROD, PROD_NO_AUTODELETE, PROD_BAD_DEADLINE, PROD_OTHER_SOURCE, BILLING, OLD, NONE };
+
+static void gc_tags_of(enum gc_tags which, struct rds_tags *t)
+{
+    memset(t, 0, sizeof *t);
+    if (which == NONE)
+        return;
+    rds_tags_add(t, "ManagedBy", "dblab-rds-refresh");
+    rds_tags_add(t, "AutoDelete", which == PROD_NO_AUTODELETE ? "false" : "true");
+    rds_tags_add(t, "DeleteAfter",
+                 which == PROD_BAD_DEADLINE ? "tomorrow" : "2026-11-28T02:00:00Z");
+    const char *pl = which == BILLING ? "billing-db" : "production-db";
+    const char *src = which == BILLING || which == PROD_OTHER_SOURCE ? "billing-db"
+                                                                     : "production-db";
+    if (which != OLD)
+        rds_tags_add(t, "dblab-rds-refresh:pipeline", pl);
+    rds_tags_add(t, "dblab-rds-refresh:source", src);
+}
+
 START_TEST(test_gc_judge)
 {
-    const char *why;
-    int foreign;
-    struct rds_tags t;
-    managed_tags(&t); /* DeleteAfter 2026-11-28T02:00:00Z */
-    int64_t now = T_2026_11_26_020000;
-    int64_t created = now - 3600;
-    struct clone_gc_policy p = {&production, 0, 48 * 3600, now};
-    ck_assert_int_eq(clone_gc_judge("dblab-refresh-1", &t, created, &p, &foreign, &why),
-                     CLONE_GC_KEEP);
-    ck_assert_str_eq(why, "this pipeline's clone: not expired");
-    /* DeleteAfter passed */
-    p.now = now + 2 * 86400;
-    ck_assert_int_eq(clone_gc_judge("dblab-refresh-1", &t, created, &p, &foreign, &why),
-                     CLONE_GC_COLLECT);
-    ck_assert_str_eq(why, "this pipeline's clone: its DeleteAfter has passed");
-    ck_assert_int_eq(foreign, 0);
-    p.now = now;
-    /* older than the maximum age (-max-age 30m) */
-    p.max_age = 1800;
-    ck_assert_int_eq(clone_gc_judge("dblab-refresh-1", &t, created, &p, &foreign, &why),
-                     CLONE_GC_COLLECT);
-    ck_assert_str_eq(why, "this pipeline's clone: older than the maximum age");
-    /* age unknown while creating (no InstanceCreateTime): only DeleteAfter decides */
-    ck_assert_int_eq(clone_gc_judge("dblab-refresh-1", &t, 0, &p, &foreign, &why), CLONE_GC_KEEP);
-    /* never the unmanaged, never the source, never AutoDelete=false */
-    p.max_age = 1;
-    p.now = now + 9000000;
-    ck_assert_int_eq(clone_gc_judge("billing-db", &t, created, &p, &foreign, &why),
-                     CLONE_GC_IGNORE);
-    struct clone_owner src = {.config_source = "dblab-refresh-1", .pipeline = "production-db",
-                              .source = "production-db"};
-    struct clone_gc_policy ps = {&src, 1, 1, now + 9000000};
-    ck_assert_int_eq(clone_gc_judge("dblab-refresh-1", &t, created, &ps, &foreign, &why),
-                     CLONE_GC_IGNORE);
-    p.now = now;
-    struct rds_tags keep;
-    memset(&keep, 0, sizeof keep);
-    rds_tags_add(&keep, "ManagedBy", "dblab-rds-refresh");
-    rds_tags_add(&keep, "AutoDelete", "false");
-    rds_tags_add(&keep, "DeleteAfter", "2000-01-01T00:00:00Z");
-    rds_tags_add(&keep, "dblab-rds-refresh:pipeline", "production-db");
-    rds_tags_add(&keep, "dblab-rds-refresh:source", "production-db");
-    ck_assert_int_eq(clone_gc_judge("dblab-refresh-2", &keep, created, &p, &foreign, &why),
-                     CLONE_GC_KEEP);
-    ck_assert_str_eq(why, "AutoDelete is not true");
-    struct rds_tags none = {NULL, 0};
-    ck_assert_int_eq(clone_gc_judge("dblab-refresh-legacy", &none, 1, &p, &foreign, &why),
-                     CLONE_GC_IGNORE);
-    /* an unparsable DeleteAfter does not make a clone eligible by itself */
-    struct rds_tags bad;
-    memset(&bad, 0, sizeof bad);
-    rds_tags_add(&bad, "ManagedBy", "dblab-rds-refresh");
-    rds_tags_add(&bad, "AutoDelete", "true");
-    rds_tags_add(&bad, "DeleteAfter", "tomorrow");
-    rds_tags_add(&bad, "dblab-rds-refresh:pipeline", "production-db");
-    rds_tags_add(&bad, "dblab-rds-refresh:source", "production-db");
-    p.max_age = 48 * 3600;
-    ck_assert_int_eq(clone_gc_judge("dblab-refresh-3", &bad, created, &p, &foreign, &why),
-                     CLONE_GC_KEEP);
-
-    /* Another pipeline's clone, whatever this pipeline's age (1 s): kept by default;
-     * with -all-pipelines only once its OWN DeleteAfter has passed. */
-    struct clone_owner billing = {.config_source = "billing-db", .pipeline = "billing-db",
-                                  .source = "billing-db"};
-    struct clone_gc_policy pb = {&billing, 0, 1, now};
-    ck_assert_int_eq(clone_gc_judge("dblab-refresh-1", &t, created, &pb, &foreign, &why),
-                     CLONE_GC_KEEP);
-    ck_assert_ptr_nonnull(strstr(why, "another pipeline's clone"));
-    pb.now = now + 9000000;
-    ck_assert_int_eq(clone_gc_judge("dblab-refresh-1", &t, created, &pb, &foreign, &why),
-                     CLONE_GC_KEEP); /* expired, but not -all-pipelines */
-    pb.all_pipelines = 1;
-    pb.now = now;
-    ck_assert_int_eq(clone_gc_judge("dblab-refresh-1", &t, created, &pb, &foreign, &why),
-                     CLONE_GC_KEEP);
-    ck_assert_str_eq(why, "another pipeline's clone: its own DeleteAfter is ahead");
-    pb.now = now + 2 * 86400;
-    ck_assert_int_eq(clone_gc_judge("dblab-refresh-1", &t, created, &pb, &foreign, &why),
-                     CLONE_GC_COLLECT);
-    ck_assert_int_eq(foreign, 1);
-    /* ... and never by the caller's age when its DeleteAfter is not readable */
-    ck_assert_int_eq(clone_gc_judge("dblab-refresh-3", &bad, created, &pb, &foreign, &why),
-                     CLONE_GC_KEEP);
-    /* a clone from before pipelines (no pipeline tag): only -all-pipelines, own DeleteAfter */
-    struct rds_tags old = {NULL, 0};
-    rds_tags_add(&old, "ManagedBy", "dblab-rds-refresh");
-    rds_tags_add(&old, "AutoDelete", "true");
-    rds_tags_add(&old, "DeleteAfter", "2026-11-28T02:00:00Z");
-    rds_tags_add(&old, "dblab-rds-refresh:source", "production-db");
-    p.max_age = 1;
-    p.now = now + 2 * 86400;
-    ck_assert_int_eq(clone_gc_judge("dblab-refresh-old", &old, created, &p, &foreign, &why),
-                     CLONE_GC_KEEP);
-    ck_assert_ptr_nonnull(strstr(why, "no pipeline tag"));
-    p.all_pipelines = 1;
-    ck_assert_int_eq(clone_gc_judge("dblab-refresh-old", &old, created, &p, &foreign, &why),
-                     CLONE_GC_COLLECT);
-    ck_assert_int_eq(foreign, 1);
-    rds_tags_free(&t);
-    rds_tags_free(&keep);
-    rds_tags_free(&bad);
-    rds_tags_free(&old);
+    const int64_t now = T_2026_11_26_020000; /* DeleteAfter is now + 2 days */
+    const int64_t later = now + 2 * 86400, much_later = now + 9000000;
+    const int64_t created = now - 3600;
+    const struct clone_owner src = {.config_source = "dblab-refresh-1",
+                                    .pipeline = "production-db", .source = "production-db"};
+    static const int64_t H48 = 48 * 3600;
+    const struct {
+        const char *id;
+        enum gc_tags tags;
+        int64_t created;
+        const struct clone_owner *own;
+        int all;
+        int64_t max_age, now;
+        enum clone_gc_verdict want;
+        int foreign;
+        const char *why;
+    } cases[] = {
+        /* this pipeline's clones: their DeleteAfter, or this pipeline's age */
+        {"dblab-refresh-1", PROD, created, &production, 0, H48, now, CLONE_GC_KEEP, 0,
+         "this pipeline's clone: not expired"},
+        {"dblab-refresh-1", PROD, created, &production, 0, H48, later, CLONE_GC_COLLECT, 0,
+         "this pipeline's clone: its DeleteAfter has passed"},
+        {"dblab-refresh-1", PROD, created, &production, 0, 1800, now, CLONE_GC_COLLECT, 0,
+         "this pipeline's clone: older than the maximum age"},
+        /* age unknown while creating (no InstanceCreateTime): only DeleteAfter decides */
+        {"dblab-refresh-1", PROD, 0, &production, 0, 1800, now, CLONE_GC_KEEP, 0, "not expired"},
+        /* never the unmanaged, never the source, never AutoDelete=false */
+        {"billing-db", PROD, created, &production, 1, 1, much_later, CLONE_GC_IGNORE, 0,
+         "not a managed clone"},
+        {"dblab-refresh-1", PROD, created, &src, 1, 1, much_later, CLONE_GC_IGNORE, 0,
+         "not a managed clone"},
+        {"dblab-refresh-legacy", NONE, 1, &production, 1, 1, much_later, CLONE_GC_IGNORE, 0,
+         "not a managed clone"},
+        {"dblab-refresh-2", PROD_NO_AUTODELETE, created, &production, 0, 1, much_later,
+         CLONE_GC_KEEP, 0, "AutoDelete is not true"},
+        /* an unparsable DeleteAfter does not make a clone eligible by itself */
+        {"dblab-refresh-3", PROD_BAD_DEADLINE, created, &production, 0, H48, now, CLONE_GC_KEEP, 0,
+         "not expired"},
+        /* our pipeline's name, another source: not ours */
+        {"dblab-refresh-4", PROD_OTHER_SOURCE, created, &production, 0, 1, much_later,
+         CLONE_GC_KEEP, 0, "another source"},
+        /* another pipeline's clone, whatever this pipeline's age (1 s): kept by default,
+         * with -all-pipelines only once its OWN DeleteAfter has passed */
+        {"dblab-refresh-5", BILLING, created, &production, 0, 1, now, CLONE_GC_KEEP, 0,
+         "another pipeline's clone: only -all-pipelines"},
+        {"dblab-refresh-5", BILLING, created, &production, 0, 1, much_later, CLONE_GC_KEEP, 0,
+         "another pipeline's clone: only -all-pipelines"},
+        {"dblab-refresh-5", BILLING, created, &production, 1, 1, now, CLONE_GC_KEEP, 0,
+         "another pipeline's clone: its own DeleteAfter is ahead"},
+        {"dblab-refresh-5", BILLING, created, &production, 1, 1, later, CLONE_GC_COLLECT, 1,
+         "another pipeline's clone: its own DeleteAfter has passed (-all-pipelines)"},
+        /* ... and never by the caller's age when its DeleteAfter is not readable */
+        {"dblab-refresh-3", PROD_BAD_DEADLINE, created, &billing_owner, 1, 1, much_later,
+         CLONE_GC_KEEP, 0, "without a valid DeleteAfter"},
+        /* a clone from before pipelines: only -all-pipelines, by its own DeleteAfter */
+        {"dblab-refresh-old", OLD, created, &production, 0, 1, later, CLONE_GC_KEEP, 0,
+         "no pipeline tag"},
+        {"dblab-refresh-old", OLD, created, &production, 1, 1, now, CLONE_GC_KEEP, 0,
+         "its own DeleteAfter is ahead"},
+        {"dblab-refresh-old", OLD, created, &production, 1, 1, later, CLONE_GC_COLLECT, 1,
+         "its own DeleteAfter has passed"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct rds_tags t;
+        gc_tags_of(cases[i].tags, &t);
+        struct clone_gc_policy p = {cases[i].own, cases[i].all, cases[i].max_age, cases[i].now};
+        const char *why = NULL;
+        int foreign = -1;
+        enum clone_gc_verdict v = clone_gc_judge(cases[i].id, &t, cases[i].created, &p, &foreign,
+                                                 &why);
+        ck_assert_msg(v == cases[i].want && foreign == cases[i].foreign &&
+                          strstr(why, cases[i].why) != NULL,
+                      "case %zu (%s): verdict %d foreign %d \"%s\", want %d %d \"%s\"", i,
+                      cases[i].id, v, foreign, why, cases[i].want, cases[i].foreign, cases[i].why);
+        rds_tags_free(&t);
+    }
 }
 END_TEST
 

@@ -8,6 +8,12 @@
 #include <unistd.h>
 
 #include "buf.h"
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#endif
+#ifndef RUNNING_ON_VALGRIND
+#define RUNNING_ON_VALGRIND 0
+#endif
 #include "check_main.h"
 #include "exitcodes.h"
 #include "rundoc.h"
@@ -324,7 +330,8 @@ START_TEST(many_keys_in_bounded_time)
     ck_assert_int_eq(parse(b.data, NULL), 0);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-    ck_assert_msg(secs < 1.0, "95k keys took %.2f s", secs);
+    /* (Not under valgrind: it runs the code some 30 times slower.) */
+    ck_assert_msg(secs < 1.0 || RUNNING_ON_VALGRIND, "95k keys took %.2f s", secs);
     /* and the same with a duplicate at the very end */
     b.len -= 2;
     buf_puts(&b, ",\"k0000000\":2}}");

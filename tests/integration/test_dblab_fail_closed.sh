@@ -32,6 +32,15 @@ expect_no_out
 expect_err "DBLab POST /full-refresh: HTTP 200 but the body is not JSON"
 drt_fault '{"clear":true}'
 
+case_begin "a 200 JSON answer to the trigger without the engine's status: 81"
+drt_reset
+drt_fault '{"type":"http","status":200,"path":"/full-refresh","calls":1,"json":{}}'
+drt_run
+expect_rc 81
+expect_no_out
+expect_err "DBLab POST /full-refresh: HTTP 200 without the engine's \"status\""
+drt_fault '{"clear":true}'
+
 case_begin "a 200 HTML page for /status while waiting: 81, never finished"
 drt_reset
 drt_config

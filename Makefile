@@ -69,7 +69,7 @@ UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
 .SECONDARY:
 .PHONY: all check unit integration asan valgrind deps install clean demo lint help image image-push \
-	man deb \
+	man deb setup \
         fuzz fuzz-build fuzz-replay fuzz-replay-san
 .DEFAULT_GOAL := all
 
@@ -132,7 +132,12 @@ unit: $(UNIT_BINS)
 integration: all
 	DRR_BIN="$(abspath $(BIN))" DRR_SHARED_DIR="$(SHARED_DIR)" tests/run-integration
 
-check: unit fuzz-replay-san integration
+# `make check` and `make demo` alone set a fresh Debian 12 machine up: what is
+# missing is installed by `make deps` when root; otherwise the one apt-get line is
+# printed and nothing else runs. Then the build, then the tests (or the demo).
+check: setup
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory unit fuzz-replay-san integration
 
 # The whole suite again under AddressSanitizer + UBSan, in its own build tree.
 asan:
@@ -142,7 +147,8 @@ asan:
 valgrind: all
 	DRR_BIN="$(abspath $(BIN))" tests/run-valgrind
 
-demo: all
+demo: setup
+	@$(MAKE) --no-print-directory all
 	@tests/demo
 
 # ---- fuzzing (docs/fuzzing.md) ----------------------------------------------
@@ -229,6 +235,22 @@ DEB_PACKAGES := build-essential clang libclang-rt-14-dev pkg-config libcurl4-ope
   libssl-dev libxml2-dev check valgrind python3 python3-botocore python3-jsonschema \
   python3-yaml python3-jinja2 awscli shellcheck util-linux procps ca-certificates openssl \
   curl jq nodejs cron help2man lintian dpkg-dev
+
+# What `make deps` would install that is not there (Debian packages, the npm test tools).
+MISSING = $(shell for p in $(DEB_PACKAGES); do \
+  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done; \
+  [ -d tests/node/node_modules ] || echo tests/node/node_modules)
+
+setup:
+	@missing="$(strip $(MISSING))"; \
+	if [ -n "$$missing" ]; then \
+	  echo "make: missing: $$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then $(MAKE) --no-print-directory deps; \
+	  elif [ "$$missing" = tests/node/node_modules ]; then cd tests/node && npm ci --no-audit --no-fund; \
+	  else echo "make: as root, run:"; \
+	    echo "  apt-get update && apt-get install -y --no-install-recommends $(DEB_PACKAGES)"; \
+	    exit 1; fi; \
+	fi
 
 deps:
 	@if [ "$$(id -u)" != 0 ]; then \

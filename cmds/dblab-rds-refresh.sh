@@ -28,7 +28,8 @@ Refreshes a DBLab Engine from a temporary clone of the newest RDS/Aurora snapsho
 One JSON line on stdout (the run document plus outcome, steps, awsCalls...); logs on stderr.
   -config FILE        configuration (default: $DBLAB_RDS_REFRESH_CONFIG)
   -dry-run            read-only: every check, nothing created, deleted or recorded
-  -skip-cleanup       keep the clone of a run that created it (says so; gc deletes it later)
+  -skip-cleanup       no start-up rds-clone-gc (the Go original's flag; a killed run's
+                      recorded clone is still deleted: this run's record replaces it)
   -state-dir DIR      default $DRR_STATE_DIR, $STATE_DIRECTORY, /var/lib/dblab-rds-refresh
                       (root), ${XDG_STATE_HOME:-$HOME/.local/state}/dblab-rds-refresh
   -metrics-file PATH  Prometheus text metrics (node_exporter textfile collector)
@@ -180,7 +181,7 @@ fail() { # STEP CODE: the first failure counts (99: nothing to do, "skipped")
 }
 
 RID='' CLONE='' LAST_DOC='' CLONE_DOC=0 CREATE_STARTED=0 CREATE_DONE=0 DELETED=0 GONE_EARLY=0
-DELETE_TRIED=0 RECORDED=0 KEEP=0
+DELETE_TRIED=0 RECORDED=0
 # delete_clone DEADLINE [GRACE]: the guarded delete (request sent, no -wait):
 # from the document when it has the clone (kind, Aurora members), else by run id.
 delete_clone() {
@@ -210,13 +211,11 @@ FINISHED=0
 finish() {
     [ "$FINISHED" = 1 ] && return 0
     FINISHED=1
-    if [ "$KEEP" = 1 ]; then
-        warn "-skip-cleanup: clone $CLONE is kept; delete it with rds-clone-delete -run-id $RID (rds-clone-gc deletes it after its DeleteAfter)"
-    elif [ "$CREATE_STARTED" = 1 ] && [ "$DELETED" = 0 ] && [ "$DELETE_TRIED" = 0 ]; then
+    if [ "$CREATE_STARTED" = 1 ] && [ "$DELETED" = 0 ] && [ "$DELETE_TRIED" = 0 ]; then
         delete_clone "$1" "${2:-}"
     fi
     if [ "$RECORDED" = 0 ]; then :
-    elif [ "$CREATE_STARTED" = 0 ] || [ "$KEEP" = 1 ] || { [ "$DELETED" = 1 ] && [ "$GONE_EARLY" = 0 ]; }; then state -clear
+    elif [ "$CREATE_STARTED" = 0 ] || { [ "$DELETED" = 1 ] && [ "$GONE_EARLY" = 0 ]; }; then state -clear
     else warn "the record of run $RID stays in $SDIR for the next run's recovery"; fi
     [ "$LATE" != 0 ] && warn "further signals during the cleanup were ignored (it is bounded)"
     [ "$CREATE_STARTED" = 1 ] || CLONE=''
@@ -282,6 +281,7 @@ start() {
     LOCKED=1
     WORK=$(state -work $$) || { WORK= && fail start 70 && return 0; }
     recover || return 0
+    [ "$SKIP_CLEANUP" = 0 ] || { warn "-skip-cleanup: no start-up garbage collection (rds-clone-gc)"; return 0; }
     info "step gc: rds-clone-gc"
     spawn gc "" "$C_GC" -config "$CONFIG" $FLAGS "$@"
     collect || warn "rds-clone-gc failed (exit $RC)"
@@ -384,7 +384,6 @@ fi
 
 start || { error "another run for this source holds $SDIR/lock; exiting (busy)"; early busy lock 84; }
 [ "$EXIT" != 0 ] || if [ "$DRY_RUN" = 1 ]; then dry_pipeline; else pipeline; fi
-if [ "$SKIP_CLEANUP" = 1 ] && [ "$CLONE_DOC" = 1 ]; then KEEP=1
-elif [ "$CREATE_STARTED" = 1 ]; then delete_clone 300; fi
+[ "$CREATE_STARTED" = 0 ] || delete_clone 300
 finish 300
 exit "$EXIT"

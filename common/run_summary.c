@@ -42,7 +42,7 @@ static char *slurp(const char *work, const char *name, const char *suffix)
     return buf_detach(&b);
 }
 
-/* The last line of a text, parsed as JSON, or NULL. */
+/* The last line of a text (taken: freed here), parsed as JSON, or NULL. */
 static cJSON *last_json_line(char *text)
 {
     if (!text)
@@ -51,7 +51,9 @@ static cJSON *last_json_line(char *text)
     while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == ' '))
         text[--len] = '\0';
     char *line = strrchr(text, '\n');
-    return cJSON_Parse(line ? line + 1 : text);
+    cJSON *j = cJSON_Parse(line ? line + 1 : text);
+    free(text);
+    return j;
 }
 
 static int read_steps(const char *work, struct step *st)
@@ -170,6 +172,17 @@ static cJSON *with_deleted(const char *work, const struct step *del, cJSON *base
     return base;
 }
 
+/* 1 when the delete step found the clone there (deleted.alreadyGone false). */
+static int delete_found_clone(const char *work, const struct step *del)
+{
+    cJSON *d = del ? last_json_line(slurp(work, del->name, ".out")) : NULL;
+    const cJSON *gone = cJSON_GetObjectItemCaseSensitive(rundoc_section(d, "deleted"),
+                                                         "alreadyGone");
+    int found = cJSON_IsFalse(gone);
+    cJSON_Delete(d);
+    return found;
+}
+
 static void add_time(cJSON *o, const char *key, int64_t ns)
 {
     char t[40];
@@ -211,6 +224,11 @@ cJSON *run_summary_build(const struct run_summary *s, cJSON *base)
     }
     cJSON_Delete(recovery);
     cJSON_Delete(gc);
+    /* A create that failed before AWS made anything (a preflight refusal, a
+     * restore AWS refused), whose delete then found nothing: no clone ever
+     * existed, so none was deleted and it had no lifetime (docs/driver.md). */
+    int made = create && (create->rc == 0 || delete_found_clone(s->work, del));
+    int clone_deleted = s->clone_deleted && made;
     if (s->step)
         cJSON_AddStringToObject(outcome, "step", s->step);
     if (!s->work) { /* before any step: config, lock */
@@ -226,7 +244,7 @@ cJSON *run_summary_build(const struct run_summary *s, cJSON *base)
     }
     if (s->clone_id) {
         cJSON_AddStringToObject(outcome, "cloneId", s->clone_id);
-        cJSON_AddBoolToObject(outcome, "cloneDeleted", s->clone_deleted);
+        cJSON_AddBoolToObject(outcome, "cloneDeleted", clone_deleted);
     }
     if (!base) {
         base = rundoc_new();
@@ -238,7 +256,7 @@ cJSON *run_summary_build(const struct run_summary *s, cJSON *base)
     cJSON *doc = s->clone_deleted ? with_deleted(s->work, del, base) : base;
     cJSON_AddItemToObject(doc, "outcome", outcome);
     cJSON_AddItemToObject(doc, "steps", steps);
-    if (create && del && s->clone_deleted && del->t1 >= create->t0)
+    if (create && del && clone_deleted && del->t1 >= create->t0)
         cJSON_AddNumberToObject(doc, "cloneLifetimeSeconds", seconds(del->t1 - create->t0));
     else
         cJSON_AddNullToObject(doc, "cloneLifetimeSeconds");

@@ -56,7 +56,7 @@ assert doc["valid"] is True
 assert doc["dblab"]["token"] == "[REDACTED]", doc["dblab"]["token"]
 assert doc["source"]["identifier"] == "production-db"
 assert doc["clone"]["instanceClass"] == "db.t3.medium"
-assert doc["clone"]["securityGroups"] == ["sg-12345678"]
+assert doc["clone"]["securityGroups"] == ["sg-0123456789abcdef0"]
 assert doc["dblab"]["pollIntervalSeconds"] == 30 and doc["dblab"]["timeout"] == "4h"
 assert doc["aws"]["region"] == "us-east-1" and doc["aws"]["maxAttempts"] == 8
 assert doc["clone"]["maxAge"] == "2d" and doc["clone"]["waitTimeoutSeconds"] == 7200
@@ -86,7 +86,7 @@ fi
 
 # 3. an unset ${DBLAB_TOKEN} fails naming the variable
 if run unset 78 -config examples/config.yaml; then
-    if has unset.err "examples/config.yaml:31:10: dblab.token: environment variable DBLAB_TOKEN is not set"; then
+    if has unset.err "examples/config.yaml:33:10: dblab.token: environment variable DBLAB_TOKEN is not set"; then
         ok "unset DBLAB_TOKEN is named with its position"
     else fail "unset: message"; cat "$tmp/unset.err"; fi
 fi

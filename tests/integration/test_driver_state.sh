@@ -123,21 +123,23 @@ dt_check_clean
 dt_row "untrusted state directory" "78, nothing written" "$what" "$(dt_secs "$DT_CASE_T0")"
 
 # ---------------------------------------------------------------- -skip-cleanup
-case_begin "-skip-cleanup (the Go original's flag): the clone is kept, and said so"
+case_begin "-skip-cleanup (the Go original's flag): no start-up gc; a recorded clone is still recovered"
 dt_reset
+aws_durations '{"durations":{"instance-creating":6000}}'
+dt_start
+dt_wait_log 'step wait: '
+dt_kill9
+orphan=$(sed -n 's/^clone=//p' "$(dt_sdir)/run.state")
+[ -n "$orphan" ] || fail "no clone recorded"
+aws_durations "$DT_AWS_FAST"
 dt_run -skip-cleanup
 expect_rc 0
-expect_doc outcome.cloneDeleted false
-kept=$(doc_get clone.id)
-rid=$(doc_get runId)
-grep -q "skip-cleanup: clone $kept is kept; delete it with rds-clone-delete -run-id $rid" "$DT_DIR/err" ||
-    fail "the log does not say the clone is kept"
-aws_emu_get 'calls?action=DeleteDBInstance' | grep -q "\"$kept\"" && fail "the kept clone was deleted"
-[ ! -e "$(dt_sdir)/run.state" ] || fail "the record stays: the next run would delete the kept clone"
-"$DT_BIN/rds-clone-delete" -config "$DT_DIR/config.yaml" -run-id "$rid" </dev/null >/dev/null 2>"$DT_DIR/err.del" ||
-    fail "the kept clone cannot be deleted by its run id"
+[ "$(doc_get steps.gc)" = "<absent>" ] || fail "gc ran despite -skip-cleanup"
+grep -q -- "-skip-cleanup: no start-up garbage collection" "$DT_DIR/err" || fail "the log does not say so"
+expect_doc steps.recovery.clone "$orphan"
+expect_doc outcome.cloneDeleted true
 dt_check_clean
-dt_row "-skip-cleanup" "0, clone kept, log says so" "kept $kept" "$(dt_secs "$DT_CASE_T0")"
+dt_row "-skip-cleanup" "0, no gc, recovery kept" "no gc; $orphan recovered" "$(dt_secs "$DT_CASE_T0")"
 
 # ---------------------------------------------------------------- stdout write failure
 case_begin "stdout write failure is logged (rds-snapshot-latest > /dev/full)"

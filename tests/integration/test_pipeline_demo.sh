@@ -1,5 +1,6 @@
 #!/bin/bash
-# `make demo` keeps working: tests/demo exits 0, prints a valid run document
+# `make demo` keeps working: tests/demo runs the driver (success, clone deleted),
+# then the pipeline form; exits 0, prints a valid run document
 # (every section, the clone deleted) and the summary, and stops the emulators.
 # It restores production-db at its latest restorable time (restoreFrom: latest)
 # and prints the data's age honestly: dataAsOf is the restore time, the age at
@@ -20,6 +21,10 @@ took=$(( $(date +%s) - start ))
 [ "$rc" -eq 0 ] || fail "tests/demo exited $rc"
 limit=${DRR_DEMO_LIMIT:-120}
 [ "$took" -lt "$limit" ] || fail "tests/demo took ${took}s (limit ${limit}s)"
+# The driver ran first, the main job: its result line in the log.
+grep -q "== The driver: dblab-rds-refresh -config config.yaml" "$dir/err" || fail "the driver did not run"
+grep -Eq "outcome success \(exit 0\), clone dblab-refresh-[a-z0-9-]+, deleted: True" "$dir/err" ||
+    fail "the driver's result is not a success with the clone deleted"
 /usr/bin/python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)))' <"$dir/out" >"$dir/doc.json" ||
     fail "stdout is not one JSON document"
 /usr/bin/python3 tests/lib/validate_rundoc.py <"$dir/doc.json" || fail "the final document does not validate"

@@ -63,6 +63,10 @@ DT_RC=0
 expect_rc 78
 aws_emu_get 'calls?action=RestoreDBInstanceFromDBSnapshot' | grep -q DBInstanceIdentifier &&
     fail "the real run restored a clone"
+# The summary of a create that never made a clone (docs/driver.md): nothing was
+# deleted and the clone had no lifetime.
+expect_doc outcome.cloneDeleted false
+expect_doc cloneLifetimeSeconds null
 dt_row "real run: seed config" "exit 78, no restore" "exit $DT_RC" "$(dt_secs "$DT_CASE_T0")"
 
 pf_config typo rds prod-typo "instanceClass: db.t3.medium"

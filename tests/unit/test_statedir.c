@@ -242,6 +242,30 @@ START_TEST(summary_from_the_work_directory)
     ck_assert_int_eq(st.st_mode & 0777, 0644);
     cJSON_Delete(doc);
 
+    /* a create that failed before anything existed (preflight refusal), whose
+     * delete found nothing: no clone was deleted and it had no lifetime */
+    put(w, "steps", "create 78 3000000000 3100000000\ndelete 0 3200000000 3300000000\n");
+    put(w, "delete.out", "{\"apiVersion\":\"dblab-rds-refresh/v1\",\"deleted\":{\"id\":\"c\","
+                         "\"alreadyGone\":true}}\n");
+    struct run_summary never = {.work = w, .status = "failed", .exit_code = 78, .step = "create",
+                                .clone_id = "c", .clone_deleted = 1, .started_ns = 1000000000,
+                                .now_ns = 4000000000};
+    cJSON *d2 = run_summary_build(&never, NULL);
+    text = cJSON_PrintUnformatted(d2);
+    ck_assert_ptr_nonnull(strstr(text, "\"cloneId\":\"c\",\"cloneDeleted\":false}"));
+    ck_assert_ptr_nonnull(strstr(text, "\"cloneLifetimeSeconds\":null"));
+    cJSON_free(text);
+    cJSON_Delete(d2);
+    /* the same failed create, but the delete found the clone (AWS made it): deleted */
+    put(w, "delete.out", "{\"apiVersion\":\"dblab-rds-refresh/v1\",\"deleted\":{\"id\":\"c\","
+                         "\"alreadyGone\":false}}\n");
+    d2 = run_summary_build(&never, NULL);
+    text = cJSON_PrintUnformatted(d2);
+    ck_assert_ptr_nonnull(strstr(text, "\"cloneDeleted\":true}"));
+    ck_assert_ptr_nonnull(strstr(text, "\"cloneLifetimeSeconds\":0.3"));
+    cJSON_free(text);
+    cJSON_Delete(d2);
+
     /* before any step: apiVersion and outcome only */
     struct run_summary early = {.status = "busy", .exit_code = 84, .step = "lock"};
     doc = run_summary_build(&early, NULL);

@@ -194,7 +194,7 @@ endif
 
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -O1 -g -fno-omit-frame-pointer $(WARN) -Icommon -Itests/fuzz \
                $(PKG_CFLAGS) -DDRR_VERSION='"$(VERSION)"' \
-               -fsanitize=address,undefined -fno-sanitize-recover=all
+               -fsanitize=address,undefined -fno-sanitize-recover=all -MMD -MP
 FUZZ_COMMON_OBJ := $(patsubst common/%.c,$(FUZZ_OUT)/common/%.o,$(COMMON_SRC))
 
 $(FUZZ_OUT)/common/%.o: common/%.c
@@ -336,4 +336,4 @@ help:
 	@echo "targets: all check unit integration asan valgrind demo deps install man deb clean lint fuzz"
 
 -include $(COMMON_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(UNIT_BINS:=.d) $(UNIT_SUPPORT_OBJ:.o=.d) \
-  $(wildcard $(BUILD)/fuzz/*.d)
+  $(wildcard $(BUILD)/fuzz/*.d) $(wildcard $(FUZZ_OUT)/common/*.d) $(wildcard $(FUZZ_OUT)/*.d)

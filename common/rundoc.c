@@ -15,6 +15,7 @@
 #include <math.h>
 
 #include "buf.h"
+#include "dupkeys.h"
 #include "exitcodes.h"
 #include "json_type.h"
 #include "log.h"
@@ -56,23 +57,8 @@ cJSON *rundoc_new(void)
     return doc;
 }
 
-struct keyed {
-    const char *key;
-    size_t idx;
-};
-
-static int keyed_cmp(const void *a, const void *b)
-{
-    const struct keyed *x = a, *y = b;
-    int c = strcmp(x->key, y->key);
-    if (c != 0)
-        return c;
-    return x->idx < y->idx ? -1 : x->idx > y->idx;
-}
-
 /* The position of the first member of object v whose key an earlier member
- * already has, or (size_t)-1: the keys sorted with their positions, so a
- * document of n keys costs O(n log n), never O(n^2). */
+ * already has, or (size_t)-1 (dupkeys.c: hashed, linear in the keys). */
 static size_t first_repeat(const cJSON *v)
 {
     size_t n = 0;
@@ -80,17 +66,15 @@ static size_t first_repeat(const cJSON *v)
         n++;
     if (n < 2)
         return (size_t)-1;
-    struct keyed *k = xcalloc(n, sizeof *k);
+    const char **names = xcalloc(n, sizeof *names);
     size_t i = 0;
     for (const cJSON *c = v->child; c != NULL; c = c->next, i++)
-        k[i] = (struct keyed){c->string != NULL ? c->string : "", i};
-    qsort(k, n, sizeof *k, keyed_cmp);
-    size_t first = (size_t)-1;
-    for (i = 1; i < n; i++)
-        if (strcmp(k[i - 1].key, k[i].key) == 0 && k[i].idx < first)
-            first = k[i].idx; /* the second of a run of equal keys is its first repeat */
-    free(k);
-    return first;
+        names[i] = c->string != NULL ? c->string : "";
+    size_t first, later = (size_t)-1;
+    if (!dupkeys_find(names, n, &first, &later))
+        later = (size_t)-1;
+    free(names);
+    return later;
 }
 
 static void path_truncate(struct buf *path, size_t len)

@@ -44,9 +44,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fwrite(data, 1, size, f);
     fclose(f);
 
-    static const char *const profiles[] = { "default", "prod", "a b", "" };
-    static const char *const keys[] = { "region", "role_arn", "source_profile", "services",
-                                        "endpoint_url", "cli_pager", "s3", "ng" };
+    /* [default], [profile prod]/[prod], a name with a blank; the keys config.c
+     * and the credential chain read, a sub-property block, an empty one. */
+    static const char *const profiles[] = { "default", "prod", "a b" };
+    static const char *const keys[] = { "region", "services", "endpoint_url", "s3", "cli_pager" };
     struct err e = {0};
     (void)aws_ini_check(&e);
     for (size_t p = 0; p < sizeof profiles / sizeof profiles[0]; p++) {

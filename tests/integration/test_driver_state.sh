@@ -36,6 +36,37 @@ dt_check_clean
 dt_row "SIGKILL mid-create, describe lag, restart" "orphan found and deleted" \
     "recovery waited, deleted $orphan, rc $DT_RC" "$(dt_secs "$DT_CASE_T0")"
 
+# ---------------------------------------------------------------- fail-closed recovery
+# A proxy's HTML page or an error document inside an HTTP 200 answering the
+# recovery's describe is an AWS error, never "gone": the record stays.
+for fault in '{"type":"proxy-html","action":"DescribeDBInstances","count":1000}' \
+    '{"type":"error-200","code":"AccessDenied","action":"DescribeDBInstances","count":1000}'; do
+    kind=$(printf '%s' "$fault" | sed 's/.*"type":"\([a-z0-9-]*\)".*/\1/')
+    case_begin "$kind answers the recovery: exit 80, the record is kept"
+    dt_reset
+    aws_durations '{"durations":{"instance-creating":6000}}'
+    dt_start
+    dt_wait_log 'step wait: '
+    dt_kill9
+    orphan=$(sed -n 's/^clone=//p' "$(dt_sdir)/run.state")
+    [ -n "$orphan" ] || fail "no clone recorded"
+    aws_durations "$DT_AWS_FAST"
+    aws_fault "$fault"
+    dt_run
+    [ "$DT_RC" = 80 ] || [ "$DT_RC" = 75 ] || fail "exit $DT_RC, expected 80 or 75"
+    expect_doc outcome.step recovery
+    grep -q "^clone=$orphan\$" "$(dt_sdir)/run.state" || fail "the record was dropped on an AWS error"
+    aws_emu_get 'calls?action=RestoreDBInstanceFromDBSnapshot' | grep -c '"seq"' | grep -qx 1 ||
+        fail "a new clone was made although the recovery failed"
+    curl -sS -X DELETE "$AWS_EMULATOR_URL/_emulator/faults" >/dev/null
+    rc1=$DT_RC
+    dt_run
+    expect_rc 0
+    expect_doc steps.recovery.clone "$orphan"
+    dt_check_clean
+    dt_row "$kind during recovery" "80, record kept; next run" "exit $rc1, kept, then recovered" "$(dt_secs "$DT_CASE_T0")"
+done
+
 # ---------------------------------------------------------------- trust: symlink
 # The directory tree, listed with modes, owners and targets: "nothing written".
 snapshot_tree() { find "$@" -printf '%p %m %u %l %s\n' | sort; }

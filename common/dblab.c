@@ -600,9 +600,12 @@ int dblab_full_refresh(struct dblab_client *c, struct err *e)
         if (!j)
             rc = err_set(e, DRR_EXIT_DBLAB, "DBLab %s: HTTP %ld but the body is not JSON", name,
                          resp.status);
-        else if (st && !cJSON_IsString(st))
+        else if (!st)
+            rc = err_set(e, DRR_EXIT_DBLAB, "DBLab %s: HTTP %ld without the engine's \"status\": "
+                         "whether the refresh started is unknown", name, resp.status);
+        else if (!cJSON_IsString(st))
             rc = wrong_type(e, name, "status", "a string", st);
-        else if (st && strcmp(st->valuestring, "OK") != 0)
+        else if (strcmp(st->valuestring, "OK") != 0)
             rc = err_set(e, DRR_EXIT_DBLAB, "DBLab %s: HTTP %ld with status \"%.64s\"", name,
                          resp.status, st->valuestring);
         cJSON_Delete(j);

@@ -31,14 +31,19 @@ status_loop() {
     done
 }
 
-drt_config
 drt_doc
 cp "$DRT_DIR/in.json" "$DRT_DIR/orig.json"
 
 case_begin "start, then status until finished (the stale finished is not ours)"
+# The engine starts only when the test moves its clock (a startDelay of 100 emulated
+# hours): a real 2.5 s delay let a loaded machine's first -status find the refresh
+# already done. The start timeout is generous for the same reason (the first
+# -status may come late); the later cases keep 10s.
+DRT_START_TIMEOUT=300s drt_config
 drt_reset
-set_state '{"timing":{"startDelay":1500}}' # 2.5 s real before the engine starts
+set_state '{"timing":{"startDelay":360000}}'
 before=$(state_field "d['lastRefresh']")
+t0=$(date +%s.%N)
 drt_run -start
 expect_rc 0
 validate_out
@@ -52,6 +57,10 @@ expect_err "retrieval status: finished"
 [ "$(drt_json "$DRT_DIR/out" "d['refresh']['observedStart']")" = False ] ||
     fail "the previous run's finished was taken for ours"
 cp "$DRT_DIR/out" "$DRT_DIR/in.json"
+# At least 2.5 s after the trigger, the engine starts: a command that reported the
+# stale finished as ours would show a durationSeconds under 2 (checked below).
+sleep "$("$PY" -c 'import sys,time; print(max(0.0, 2.5 - (time.time() - float(sys.argv[1]))))' "$t0")"
+drt_ctl POST /_emulator/advance '{"seconds":360000}' >/dev/null || fail "cannot advance the engine's clock"
 status_loop
 expect_rc 0
 expect_doc
@@ -66,6 +75,7 @@ drt_calls >"$DRT_DIR/calls.json"
     fail "not exactly one trigger"
 
 case_begin "a previous run's alert is not ours; a new one fails with its message"
+drt_config
 cp "$DRT_DIR/orig.json" "$DRT_DIR/in.json"
 drt_reset
 set_state '{"status":"failed","alerts":{"refresh_failed":{"message":"old failure from last week","ago":3600}},"timing":{"startDelay":600}}'

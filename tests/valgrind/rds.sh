@@ -120,4 +120,35 @@ curl -sS -X DELETE "$url/_emulator/faults" >/dev/null
 # a clone id from a document holding \u0000
 printf '{"apiVersion": "dblab-rds-refresh/v1", "clone": {"id": "dblab-refresh-\\u0000x", "kind": "instance"}}\n' >"$tmp/in"
 expect 65 nulid rds-clone-delete
+# the preflight: unknown source (86), the other source type (78), a missing subnet
+# group and an unorderable class at create (78), an AccessDenied check skipped (0)
+: >"$tmp/in"
+sed 's/identifier: production-db/identifier: prod-typo/' "$tmp/config.yaml" >"$tmp/c2" && mv "$tmp/c2" "$tmp/config.yaml"
+expect 86 pftypo rds-snapshot-latest
+config rds
+sed 's/identifier: production-db/identifier: production-aurora/' "$tmp/config.yaml" >"$tmp/c2" && mv "$tmp/c2" "$tmp/config.yaml"
+expect 78 pfhint rds-snapshot-latest
+config rds
+expect 0 pfsnap rds-snapshot-latest
+cp "$tmp/pfsnap.json" "$tmp/in"
+sed 's/subnetGroup: dblab-clones/subnetGroup: default-vpc/' "$tmp/config.yaml" >"$tmp/c2" && mv "$tmp/c2" "$tmp/config.yaml"
+expect 78 pfsubnet rds-clone-create -dry-run
+config rds "snapshotType: automated" "parameterGroup: dblab-clone-postgres16"
+sed 's/instanceClass: db.t3.medium/instanceClass: db.m1.small/' "$tmp/config.yaml" >"$tmp/c2" && mv "$tmp/c2" "$tmp/config.yaml"
+expect 78 pfclass rds-clone-create -dry-run
+config rds
+fault '{"type": "error", "action": "DescribeDBSubnetGroups", "code": "AccessDenied", "httpStatus": 403}'
+expect 0 pfdenied rds-clone-create -dry-run
+curl -sS -X DELETE "$url/_emulator/faults" >/dev/null
+# the Go tool's state file: malformed (65), no clone recorded (0), a recorded clone (0)
+: >"$tmp/in"
+printf '{"clone_id": 42}' >"$tmp/go.state"
+expect 65 gobad rds-clone-delete -go-state "$tmp/go.state"
+printf '{"clone_id": "", "is_cluster": false, "aws_region": "us-east-1"}' >"$tmp/go.state"
+expect 0 goempty rds-clone-delete -go-state "$tmp/go.state"
+cp "$tmp/pfsnap.json" "$tmp/in"
+expect 0 gocreate rds-clone-create -clone-id dblab-refresh-20261129-020005
+: >"$tmp/in"
+printf '{"clone_id": "dblab-refresh-20261129-020005", "is_cluster": false, "aws_region": "us-east-1"}' >"$tmp/go.state"
+expect 0 gostate rds-clone-delete -go-state "$tmp/go.state"
 [ "$vg_fails" -eq 0 ]

@@ -210,7 +210,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return True
         status = int(action.get("status", 500))
         codes = {400: "BAD_REQUEST", 401: "UNAUTHORIZED", 404: "NOT_FOUND", 500: "INTERNAL_ERROR"}
-        if status in codes:
+        if "json" in action:  # any JSON answer: a shape the engine never sends
+            self._send_json(status, action["json"])
+        elif status in codes:
             self._send_error(ApiError(codes[status], action.get("message") or "emulated failure"))
         else:
             text = action.get("message") or "%d %s" % (status, http.HTTPStatus(status).phrase)

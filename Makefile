@@ -234,7 +234,7 @@ SHARED_DIR ?= $(abspath $(firstword $(wildcard ../shared ../../shared) ../shared
 DEB_PACKAGES := build-essential clang libclang-rt-14-dev pkg-config libcurl4-openssl-dev libyaml-dev libcjson-dev \
   libssl-dev libxml2-dev check valgrind python3 python3-botocore python3-jsonschema \
   python3-yaml python3-jinja2 awscli shellcheck util-linux procps ca-certificates openssl \
-  curl jq nodejs cron help2man lintian dpkg-dev file man-db
+  curl jq nodejs cron help2man lintian dpkg-dev man-db file
 
 # What `make deps` would install that is not there (Debian packages, the npm test tools).
 MISSING = $(shell for p in $(DEB_PACKAGES); do \

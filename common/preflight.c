@@ -190,10 +190,11 @@ int preflight_clone(struct aws_ctx *aws, const struct config *cfg, const char *e
                        "clone.instanceClass: %s is not orderable for %s %s in %s "
                        "(DescribeOrderableDBInstanceOptions lists no such option)",
                        cfg->clone.instance_class, engine, version, region);
-    log_info("preflight: %s%s%s, instance class %s orderable for %s %s",
-             cfg->clone.subnet_group ? "subnet group " : "",
-             cfg->clone.subnet_group ? cfg->clone.subnet_group : "",
-             cfg->clone.subnet_group ? " exists" : "", cfg->clone.instance_class, engine,
-             version);
+    if (cfg->clone.subnet_group)
+        log_info("preflight: subnet group %s exists; instance class %s orderable for %s %s",
+                 cfg->clone.subnet_group, cfg->clone.instance_class, engine, version);
+    else
+        log_info("preflight: instance class %s orderable for %s %s", cfg->clone.instance_class,
+                 engine, version);
     return 0;
 }

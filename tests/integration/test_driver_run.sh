@@ -51,6 +51,16 @@ aws_emu_get 'calls?action=RestoreDBInstanceFromDBSnapshot' | grep -q "\"$clone\"
 dt_check_clean
 dt_row "full refresh, -config alone" "0, clone deleted" "success, exit 0" "$(dt_secs "$DT_CASE_T0")"
 
+# ---------------------------------------------------------------- expected durations
+case_begin "a second run expects the first run's wait and refresh durations"
+[ -f "$sdir/last-run.json" ] || fail "no last-run.json in the state directory"
+dt_run
+expect_rc 0
+grep -q "wait: expected to take ~" "$DT_DIR/err" || fail "rds-clone-wait got no -expect from the last run"
+grep -q "refresh: expected to take ~" "$DT_DIR/err" || fail "dblab-refresh got no -expect from the last run"
+dt_check_clean
+dt_row "second run: -expect from last-run.json" "expected durations" "both steps" "$(dt_secs "$DT_CASE_T0")"
+
 # ---------------------------------------------------------------- metrics
 case_begin "metrics file: success, then a failure keeps last success"
 dt_reset

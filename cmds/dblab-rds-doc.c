@@ -138,6 +138,8 @@ static int summary(struct app *a)
         return rc;
     cJSON *doc = run_summary_build(&opts.s, a->doc);
     a->doc = doc;
+    if (opts.s.exit_code == 0 && !a->cli.dry_run)
+        run_summary_log_data_age(doc);
     if (opts.metrics && !a->cli.dry_run) {
         struct err e = {0};
         const char *source = a->cfg_loaded ? a->cfg.source.identifier : "";

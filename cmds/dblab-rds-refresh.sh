@@ -6,7 +6,7 @@
 # delete is requested within 25 s; a killed run's record is recovered at the next start
 # (rds-clone-delete -run-id, the guarded delete); one run per source at a time (flock).
 # dblab-rds-doc reads and builds the documents: no JSON here. See docs/driver.md.
-# shellcheck disable=SC2086,SC2317 # $FLAGS: words without spaces, split on purpose;
+# shellcheck disable=SC2046,SC2086,SC2317 # $FLAGS, $(expect): words without spaces, split on purpose;
 # on_signal/on_exit run from traps, which shellcheck does not follow
 set -u
 umask 077
@@ -224,7 +224,8 @@ finish() {
     [ "$DELETED" = 1 ] && set -- "$@" -clone-deleted
     [ "$DRY_RUN" = 1 ] && set -- "$@" -dry-run
     [ -n "$LAST_DOC" ] && set -- "$@" -in "$LAST_DOC"
-    "$C_DOC" -config "$CONFIG" -log-format "$LOG_FORMAT" "$@" 9>&-
+    "$C_DOC" -config "$CONFIG" -log-format "$LOG_FORMAT" "$@" >"$WORK/summary.json" 9>&-
+    cat "$WORK/summary.json" && { [ "$DRY_RUN" = 1 ] || cp "$WORK/summary.json" "$SDIR/last-run.json"; }
     if [ "$EXIT" = 0 ]; then info "run $OUTCOME"; else error "run $OUTCOME at step ${FAIL_STEP:-?} (exit $EXIT)"; fi
 }
 
@@ -281,6 +282,7 @@ start() {
     LOCKED=1
     WORK=$(state -work $$) || { WORK= && fail start 70 && return 0; }
     recover || return 0
+    go_recover
     [ "$SKIP_CLEANUP" = 0 ] || { warn "-skip-cleanup: no start-up garbage collection (rds-clone-gc)"; return 0; }
     info "step gc: rds-clone-gc"
     spawn gc "" "$C_GC" -config "$CONFIG" $FLAGS "$@"
@@ -314,6 +316,15 @@ recover() {
     [ "$DRY_RUN" = 1 ] || state -clear
 }
 
+go_recover() { # the clone the Go rds-refresh recorded in this -state-dir, through the guard
+    _g=$STATE_DIR/rds-refresh.state && [ -f "$_g" ] || return 0
+    spawn recovery-go "" "$C_DELETE" -config "$CONFIG" $FLAGS -go-state "$_g"
+    collect || warn "recovery: the clone in the Go tool's $_g was not deleted (exit $RC); the file stays"
+}
+expect() { # STEP: "-expect Ns", the last run's duration of STEP when it succeeded (progress)
+    [ "$(field "steps.$1.exitCode" "$SDIR/last-run.json" 2>/dev/null)" = 0 ] || return 0
+    _d=$(field "steps.$1.durationSeconds" "$SDIR/last-run.json") && [ "${_d%.*}" -gt 0 ] 2>/dev/null && echo "-expect ${_d%.*}s"
+}
 pipeline() {
     RECORDED=1
     state -record snapshot -pid $$ || { fail snapshot 70; return; }
@@ -333,8 +344,8 @@ pipeline() {
     CREATE_DONE=1
     [ "$RC" = 0 ] || return
     CLONE_DOC=1
-    run_step wait "$LAST_DOC" endpoint "$C_WAIT" -config "$CONFIG" $FLAGS || return
-    run_step refresh "$LAST_DOC" refresh "$C_REFRESH" -config "$CONFIG" $FLAGS
+    run_step wait "$LAST_DOC" endpoint "$C_WAIT" -config "$CONFIG" $FLAGS $(expect wait) || return
+    run_step refresh "$LAST_DOC" refresh "$C_REFRESH" -config "$CONFIG" $FLAGS $(expect refresh)
 }
 
 dry_pipeline() { # every command with -dry-run, each reading the previous document

@@ -13,6 +13,7 @@
 #include "buf.h"
 #include "clock.h"
 #include "exitcodes.h"
+#include "log.h"
 #include "rundoc.h"
 #include "statedir.h"
 
@@ -290,13 +291,14 @@ static void metric(struct buf *b, const char *name, const char *help, const char
     buf_printf(b, "dblab_rds_refresh_%s{%s} %.15g\n", name, label, v);
 }
 
-/* dblab_rds_refresh_last_success_timestamp_seconds of the previous file, or -1. */
-static double previous_success(const char *path)
+/* The value of metric dblab_rds_refresh_NAME in the previous file, or -1: what a failed
+ * run keeps (the engine still holds the data of the last run that succeeded). */
+static double previous_value(const char *path, const char *name)
 {
     FILE *f = fopen(path, "re");
     double v = -1;
-    char line[1024];
-    const char *key = "dblab_rds_refresh_last_success_timestamp_seconds{";
+    char line[1024], key[128];
+    snprintf(key, sizeof key, "dblab_rds_refresh_%s{", name);
     while (f && fgets(line, sizeof line, f)) {
         char *end = strncmp(line, key, strlen(key)) == 0 ? strstr(line, "} ") : NULL;
         if (end)
@@ -305,6 +307,45 @@ static double previous_success(const char *path)
     if (f)
         fclose(f);
     return v;
+}
+
+/* A time string of doc at section.key (section NULL: top level) as seconds, or -1. */
+static double doc_time(const cJSON *doc, const char *section, const char *key)
+{
+    const cJSON *obj = section ? cJSON_GetObjectItemCaseSensitive(doc, section) : doc;
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    int64_t t;
+    if (!cJSON_IsString(v) || clock_parse_rfc3339(v->valuestring, &t) != 0)
+        return -1;
+    return (double)t;
+}
+
+/* The age of the data the engine holds after a successful run: this run's values; after a
+ * failed one, the previous file's (the engine still serves the older data). */
+static double data_time(const struct run_summary *s, const cJSON *doc, const char *path,
+                        const char *metric_name, const char *section, const char *key)
+{
+    return s->exit_code == 0 ? doc_time(doc, section, key) : previous_value(path, metric_name);
+}
+
+void run_summary_log_data_age(const cJSON *doc)
+{
+    const cJSON *as_of = cJSON_GetObjectItemCaseSensitive(doc, "dataAsOf");
+    const cJSON *rf = cJSON_GetObjectItemCaseSensitive(doc, "refresh");
+    const cJSON *state_at = cJSON_GetObjectItemCaseSensitive(rf, "dataStateAt");
+    const cJSON *age = cJSON_GetObjectItemCaseSensitive(rf, "dataAgeAtStartSeconds");
+    if (!cJSON_IsString(as_of) || !cJSON_IsObject(rf))
+        return;
+    char age_text[64] = "";
+    if (cJSON_IsNumber(age))
+        snprintf(age_text, sizeof age_text, ", %.0f s old when the refresh started",
+                 age->valuedouble);
+    /* The engine's dataStateAt is when its dump ran, not how old the data is
+     * (docs/dblab-refresh.md): both are shown so nobody reads the label as the age. */
+    log_info("the engine now holds data as of %s (dataAsOf%s); the engine labels it %s "
+             "(dataStateAt, the time of its dump)",
+             as_of->valuestring, age_text,
+             cJSON_IsString(state_at) ? state_at->valuestring : "with no time");
 }
 
 int run_summary_metrics(const struct run_summary *s, const cJSON *doc, const char *source,
@@ -320,7 +361,10 @@ int run_summary_metrics(const struct run_summary *s, const cJSON *doc, const cha
     buf_puts(&label, "\"");
     const char *lb = buf_cstr(&label);
     double now = (double)(s->now_ns / 1000000000);
-    double last_ok = s->exit_code == 0 ? now : previous_success(path);
+    double last_ok = s->exit_code == 0 ? now : previous_value(path, "last_success_timestamp_seconds");
+    double data_at = data_time(s, doc, path, "data_timestamp_seconds", NULL, "dataAsOf");
+    double engine_at = data_time(s, doc, path, "engine_data_state_timestamp_seconds", "refresh",
+                                 "dataStateAt");
     struct buf b = BUF_INIT;
     metric(&b, "last_run_success", "1 if the last refresh run succeeded, else 0.", lb,
            s->exit_code == 0);
@@ -333,6 +377,14 @@ int run_summary_metrics(const struct run_summary *s, const cJSON *doc, const cha
     if (last_ok >= 0)
         metric(&b, "last_success_timestamp_seconds", "End time of the last successful refresh run.",
                lb, last_ok);
+    if (data_at >= 0)
+        metric(&b, "data_timestamp_seconds",
+               "Time the engine's data is from (dataAsOf: the snapshot's creation or the "
+               "restore time) after the last successful refresh.", lb, data_at);
+    if (engine_at >= 0)
+        metric(&b, "engine_data_state_timestamp_seconds",
+               "The engine's dataStateAt after the last successful refresh (when its dump ran, "
+               "not the data's age).", lb, engine_at);
     buf_puts(&b, "# HELP dblab_rds_refresh_step_duration_seconds Duration of each step of "
                        "the last refresh run.\n# TYPE dblab_rds_refresh_step_duration_seconds gauge\n");
     const cJSON *m;

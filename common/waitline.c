@@ -25,6 +25,12 @@ void waitline_init(struct waitline *w, const char *step, int64_t expect_seconds)
              !(term && strcmp(term, "dumb") == 0) && log_enabled(LOG_LEVEL_INFO);
     w->next_log = w->start + LOG_EVERY * poll_scale();
     snprintf(w->status, sizeof w->status, "starting");
+    if (w->expect > 0 && !w->tty) {
+        /* a log has no live line: say once what the later progress lines measure against */
+        char ex[32];
+        duration_format(w->expect, ex, sizeof ex);
+        log_info("%s: expected to take ~%s (the last run's)", step, ex);
+    }
 }
 
 void waitline_status(struct waitline *w, const char *status)

@@ -51,6 +51,16 @@ aws_emu_get 'calls?action=RestoreDBInstanceFromDBSnapshot' | grep -q "\"$clone\"
 dt_check_clean
 dt_row "full refresh, -config alone" "0, clone deleted" "success, exit 0" "$(dt_secs "$DT_CASE_T0")"
 
+# ---------------------------------------------------------------- expected durations
+case_begin "a second run expects the first run's wait and refresh durations"
+[ -f "$sdir/last-run.json" ] || fail "no last-run.json in the state directory"
+dt_run
+expect_rc 0
+grep -q "wait: expected to take ~" "$DT_DIR/err" || fail "rds-clone-wait got no -expect from the last run"
+grep -q "refresh: expected to take ~" "$DT_DIR/err" || fail "dblab-refresh got no -expect from the last run"
+dt_check_clean
+dt_row "second run: -expect from last-run.json" "expected durations" "both steps" "$(dt_secs "$DT_CASE_T0")"
+
 # ---------------------------------------------------------------- metrics
 case_begin "metrics file: success, then a failure keeps last success"
 dt_reset
@@ -67,6 +77,16 @@ for s in snapshot create wait refresh delete; do
 done
 grep -q '^dblab_rds_refresh_clone_lifetime_seconds{source="production-db"} [0-9.]*$' "$prom" ||
     fail "no clone lifetime"
+# The data's age (issue 16): the metric is the document's dataAsOf, the engine's label
+# beside it, and the log says both.
+as_of=$(doc_get dataAsOf)
+as_of_s=$(date -u -d "$as_of" +%s) || fail "dataAsOf '$as_of' is not a time"
+data1=$(sed -n 's/^dblab_rds_refresh_data_timestamp_seconds{[^}]*} //p' "$prom")
+[ "$data1" = "$as_of_s" ] || fail "data_timestamp_seconds '$data1' is not dataAsOf $as_of ($as_of_s)"
+state_s=$(date -u -d "$(doc_get refresh.dataStateAt)" +%s) || fail "no refresh.dataStateAt"
+grep -q "^dblab_rds_refresh_engine_data_state_timestamp_seconds{source=\"production-db\"} $state_s\$" "$prom" ||
+    fail "engine_data_state_timestamp_seconds is not refresh.dataStateAt ($state_s)"
+grep -q "holds data as of $as_of" "$DT_DIR/err" || fail "the log does not say the data's time"
 # Every log line on stderr is JSON with -log-format json (the commands' too).
 "$PY" -c '
 import json, sys
@@ -86,6 +106,8 @@ grep -q '^dblab_rds_refresh_last_run_success{source="production-db"} 0$' "$prom"
 grep -q "^dblab_rds_refresh_last_run_exit_code{source=\"production-db\"} $DT_RC\$" "$prom" || fail "exit code not $DT_RC"
 ok2=$(sed -n 's/^dblab_rds_refresh_last_success_timestamp_seconds{[^}]*} //p' "$prom")
 [ "$ok1" = "$ok2" ] || fail "last success changed from $ok1 to $ok2 after a failure"
+data2=$(sed -n 's/^dblab_rds_refresh_data_timestamp_seconds{[^}]*} //p' "$prom")
+[ "$data1" = "$data2" ] || fail "a failed run changed data_timestamp_seconds from $data1 to $data2"
 "$PY" - "$prom" <<'EOF' || fail "the metrics file is not valid Prometheus text format"
 import re, sys
 seen_type = set()

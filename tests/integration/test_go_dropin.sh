@@ -191,6 +191,19 @@ aws_emu_get 'calls?action=DeleteDBInstance' | grep -q dblab-refresh-20261129-020
 dt_check_clean
 dt_row "-go-state: recorded clone" "deleted, file removed" "deleted" "$(dt_secs "$DT_CASE_T0")"
 
+case_begin "the driver deletes the clone in the Go tool's state file of its -state-dir"
+"$DT_BIN/rds-clone-create" -config "$DT_DIR/plain.yaml" -clone-id dblab-refresh-20261129-020006 \
+    <"$DT_DIR/1.json" >"$DT_DIR/2.json" 2>"$DT_DIR/err" || fail "create: $(cat "$DT_DIR/err")"
+mkdir -p "$DT_DIR/state"
+gostate "$DT_DIR/state/rds-refresh.state" dblab-refresh-20261129-020006 false
+dt_run
+expect_rc 0
+aws_emu_get 'calls?action=DeleteDBInstance' | grep -q dblab-refresh-20261129-020006 ||
+    fail "the driver did not delete the Go tool's clone"
+[ ! -e "$DT_DIR/state/rds-refresh.state" ] || fail "the Go state file is still there"
+dt_check_clean
+dt_row "driver: Go state file in -state-dir" "deleted, file removed" "deleted" "$(dt_secs "$DT_CASE_T0")"
+
 case_begin "-go-state: a clone the Go tool made (no pipeline tag)"
 # Tagged as the Go tool tags: ManagedBy and AutoDelete, no dblab-rds-refresh:pipeline
 # or :run-id. Only its own record (-go-state) deletes it by name; -clone-id refuses.

@@ -115,15 +115,20 @@ spawn() {
     shift 2
     now && T0=$NOW
     DRR_STATS_FILE=$WORK/$STEP.stats "$@" <"$_in" >"$WORK/$STEP.out" 9>&- &
-    PID=$!
+    PID=$! LOGGED=''
 }
 # collect [ACTION]: waits for the step, records "NAME RC T0 T1 [ACTION]" in WORK/steps.
+# PID is cleared only after the record is written (LOGGED names the recorded child):
+# a trap runs between any two commands, and a signal right after the child's exit
+# must still find the step to record (on_signal), or the summary loses it.
+LOGGED=''
 collect() {
     wait_for "$PID"
     RC=$?
     [ -n "$WD" ] && unwatch
-    PID='' && now
+    now
     printf '%s %s %s %s %s\n' "$STEP" "$RC" "$T0" "$NOW" "${1:-}" >>"$WORK/steps"
+    LOGGED=$PID PID=''
     return "$RC"
 }
 # wait_for PID: the child's status even when a second signal (counted in LATE
@@ -166,7 +171,11 @@ run_step() {
     info "step $_name: ${1##*/}"
     spawn "$_name" "$_in" "$@"
     collect
-    [ "$RC" = 0 ] && ! field apiVersion "$WORK/$_name.out" >/dev/null &&
+    # The command itself, not field(): dash runs a trap between the commands of a
+    # function with its call's redirection still in place, so a signal here would
+    # print the final document to /dev/null.
+    [ "$RC" = 0 ] && ! "$C_DOC" -log-format "$LOG_FORMAT" -field apiVersion -in "$WORK/$_name.out" \
+        >/dev/null 9>&- &&
         error "step $_name: ${1##*/} exited 0 without a run document on stdout" && RC=70
     [ "$RC" = 0 ] || { error "step $_name failed (exit $RC)"; fail "$_name" "$RC"; return "$RC"; }
     LAST_DOC=$WORK/$_name.out
@@ -238,6 +247,7 @@ on_signal() { # NAME NUMBER
     trap 'LATE=$((LATE + 1))' INT TERM HUP
     SIG=$1
     warn "received SIG$1 during step ${STEP:-start}; stopping"
+    [ "$PID" = "$LOGGED" ] && PID='' # its record was written just before the signal
     if [ -n "$PID" ]; then
         [ -n "$WD" ] && unwatch
         case $STEP in
@@ -295,7 +305,9 @@ start() {
 # eventual consistency; the record goes only when the delete exits 0.
 recover() {
     _rid=$(state -get runId) || { [ $? = 86 ] && return 0; fail recovery 78; return 1; }
-    state -show >"$WORK/recovery.state"
+    # (not state(): a trap during a redirected function call keeps the redirection)
+    "$C_STATE" -config "$CONFIG" -log-format "$LOG_FORMAT" -quiet ${STATE_DIR:+-state-dir "$STATE_DIR"} \
+        -show >"$WORK/recovery.state" 9>&-
     _old=$(state -get clone)
     now
     if [ -z "$_old" ]; then

@@ -45,6 +45,9 @@ done
 for f in "$sdir"/*.tmp*; do
     [ -e "$f" ] && fail "temporary file left in the state directory: $f"
 done
+# A real run's log has no dry-run warning (the driver's check of the preflight's
+# document, a dry run's, once logged one in every run).
+grep -q "comes from a dry run" "$DT_DIR/err" && fail "a real run logged the dry-run document warning"
 # The create got the name decided beforehand.
 aws_emu_get 'calls?action=RestoreDBInstanceFromDBSnapshot' | grep -q "\"$clone\"" ||
     fail "RestoreDBInstanceFromDBSnapshot was not called with $clone"

@@ -36,14 +36,10 @@ One JSON line on stdout (the run document plus outcome, steps, awsCalls...); log
   -log-format FMT     text (default) or json; with -verbose, -quiet passed to every command
   -max-age DURATION   cleanup: delete managed clones older than this (default clone.maxAge)
 cleanup: recovers a clone recorded by a killed run, then runs rds-clone-gc.
-Exit codes (docs/exit-codes.md): 0 ok, 64 usage, 78 config or untrusted state directory,
-80 AWS, 81 DBLab, 82 timeout, 83 guard, 84 busy, 85 stale snapshot, 86 not found,
-87 clone failed, 88 refresh failed, 99 nothing to do, 128+N signal N. See docs/driver.md.
+Exit codes: the commands' table (docs/exit-codes.md, any command's -help). See docs/driver.md.
 EOF
 }
-
 die_usage() { printf '%s: %s\nTry '\''%s -help'\''.\n' "$PROG" "$1" "$PROG" >&2; exit 64; }
-
 say() { # LEVEL MESSAGE: text here; a JSON line is written by dblab-rds-doc
     if [ "$LOG_FORMAT" = json ] && [ -n "$C_DOC" ]; then
         "$C_DOC" -log-format json -log "$1" -message "$2" 9>&-
@@ -55,12 +51,10 @@ say() { # LEVEL MESSAGE: text here; a JSON line is written by dblab-rds-doc
 info() { [ "$QUIET" = 1 ] || say info "$1"; }
 warn() { say warn "$1"; }
 error() { say error "$1"; }
-
 now() { # NOW: ns since the epoch (whole seconds where date has no %N)
     NOW=$(date +%s%N)
     case $NOW in '' | *[!0-9]*) NOW=$(date +%s)000000000 ;; esac
 }
-
 MODE='' FLAGS='' CONFIG=${DBLAB_RDS_REFRESH_CONFIG:-} DRY_RUN=0 SKIP_CLEANUP=0 STATE_DIR=''
 METRICS_FILE='' LOG_FORMAT=text VERBOSE=0 QUIET=0 MAX_AGE='' C_DOC=''
 parse_args() {
@@ -105,7 +99,6 @@ parse_args() {
 state() { "$C_STATE" -config "$CONFIG" -log-format "$LOG_FORMAT" -quiet ${STATE_DIR:+-state-dir "$STATE_DIR"} "$@" 9>&-; }
 # field PATH FILE: one value of a run document.
 field() { "$C_DOC" -log-format "$LOG_FORMAT" -field "$1" -in "$2" 9>&-; }
-
 # spawn NAME IN CMD [ARG...]: starts a step in the background (a signal then
 # interrupts `wait` at once): stdin IN (or /dev/null), stdout WORK/NAME.out,
 # its AWS calls to WORK/NAME.stats, the lock's descriptor closed.
@@ -182,13 +175,11 @@ run_step() {
     [ "$DRY_RUN" = 1 ] || { cp "$WORK/$_name.out" "$SDIR/$_save.json" && LAST_DOC=$SDIR/$_save.json; }
     info "step $_name done"
 }
-
 EXIT=0 FAIL_STEP='' OUTCOME=success SIG=''
 fail() { # STEP CODE: the first failure counts (99: nothing to do, "skipped")
     [ "$EXIT" = 0 ] && EXIT=$2 FAIL_STEP=$1 OUTCOME=failed && { [ "$2" != 99 ] || OUTCOME=skipped; }
     return 0
 }
-
 RID='' CLONE='' LAST_DOC='' CLONE_DOC=0 CREATE_STARTED=0 CREATE_DONE=0 DELETED=0 GONE_EARLY=0
 DELETE_TRIED=0 RECORDED=0
 # delete_clone DEADLINE [GRACE]: the guarded delete (request sent, no -wait):
@@ -242,7 +233,6 @@ early() { # STATUS STEP CODE: the document of a run that ended before any step
     "$C_DOC" -summary -status "$1" -step "$2" -exit-code "$3" 9>&-
     exit "$3"
 }
-
 on_signal() { # NAME NUMBER
     trap 'LATE=$((LATE + 1))' INT TERM HUP
     SIG=$1
@@ -280,7 +270,6 @@ on_exit() {
     [ -n "$WORK" ] && rm -rf "$WORK"
     exit "$_st"
 }
-
 LOCKED=0 WORK='' SDIR='' GC_RC=0
 # start: config, trusted state dir, lock (busy: 1), work dir, recovery, gc.
 start() {
@@ -299,7 +288,6 @@ start() {
     collect || warn "rds-clone-gc failed (exit $RC)"
     GC_RC=$RC
 }
-
 # recover: a record left by a run that could not clean up (SIGKILL, power loss,
 # a failed delete): its clone is deleted by pipeline + run id, waiting out AWS's
 # eventual consistency; the record goes only when the delete exits 0.

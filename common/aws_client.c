@@ -529,6 +529,27 @@ static int call_service(struct aws_ctx *ctx, int svc, const char *op, enum proto
     return rc;
 }
 
+/* A Query-protocol request (form-encoded body, XML answer) decoded by dec: the one
+ * path of aws_query_call's whole documents and the paginator's streamed pages. */
+static int query_request(struct aws_ctx *ctx, const char *service, const char *action,
+                         const struct aws_params *params, struct decoder *dec,
+                         struct aws_error *ae, struct err *e)
+{
+    int svc = svc_from_name(service);
+    const char *version = svc >= 0 ? query_api_version(svc) : NULL;
+    if (!version)
+        return err_set(e, DRR_EXIT_INTERNAL, "aws: %s does not speak the Query protocol",
+                       service ? service : "(null)");
+    struct buf body = BUF_INIT;
+    aws_query_encode(&body, action, version, params);
+    int rc = call_service(ctx, svc, action, PROTO_QUERY, NULL, body.data, body.len, dec, ae, e);
+    /* The body may carry secrets (a master password, a web identity token). */
+    if (body.data)
+        explicit_bzero(body.data, body.len);
+    buf_free(&body);
+    return rc;
+}
+
 int aws_query_call(struct aws_ctx *ctx, const char *service, const char *action,
                    const struct aws_params *params, xmlDoc **out_doc, struct aws_error *ae,
                    struct err *e)
@@ -538,20 +559,8 @@ int aws_query_call(struct aws_ctx *ctx, const char *service, const char *action,
         ae = &local;
     aws_error_clear(ae);
     *out_doc = NULL;
-    int svc = svc_from_name(service);
-    const char *version = svc >= 0 ? query_api_version(svc) : NULL;
-    if (!version)
-        return err_set(e, DRR_EXIT_INTERNAL, "aws: %s does not speak the Query protocol",
-                       service ? service : "(null)");
-    struct buf body = BUF_INIT;
-    aws_query_encode(&body, action, version, params);
     struct decoder dec = {decode_xml, out_doc, action, read_only_action(action), 0};
-    int rc = call_service(ctx, svc, action, PROTO_QUERY, NULL, body.data, body.len, &dec, ae, e);
-    /* The body may carry secrets (a master password, a web identity token). */
-    if (body.data)
-        explicit_bzero(body.data, body.len);
-    buf_free(&body);
-    return rc;
+    return query_request(ctx, service, action, params, &dec, ae, e);
 }
 
 int aws_json_call(struct aws_ctx *ctx, const char *service, const char *target,
@@ -582,17 +591,8 @@ static int query_page(struct aws_ctx *ctx, const char *service, const char *acti
                       struct err *e)
 {
     aws_error_clear(ae);
-    int svc = svc_from_name(service);
-    const char *version = svc >= 0 ? query_api_version(svc) : NULL;
-    if (!version)
-        return err_set(e, DRR_EXIT_INTERNAL, "aws: %s does not speak the Query protocol",
-                       service ? service : "(null)");
-    struct buf body = BUF_INIT;
-    aws_query_encode(&body, action, version, params);
     struct decoder dec = {decode_page, page, action, 1, AWS_PAGE_IN_MEMORY_MAX};
-    int rc = call_service(ctx, svc, action, PROTO_QUERY, NULL, body.data, body.len, &dec, ae, e);
-    buf_free(&body);
-    return rc;
+    return query_request(ctx, service, action, params, &dec, ae, e);
 }
 
 int aws_query_paginate(struct aws_ctx *ctx, const char *service, const char *action,

@@ -234,6 +234,18 @@ const char *aws_xml_request_id(const xmlDoc *doc)
     return rid;
 }
 
+void aws_xml_error_reason(char *out, size_t outlen)
+{
+    const xmlError *xe = xmlGetLastError();
+    snprintf(out, outlen, "not XML");
+    if (xe && xe->message) {
+        snprintf(out, outlen, "line %d: %s", xe->line, xe->message);
+        size_t rl = strlen(out);
+        while (rl > 0 && (out[rl - 1] == '\n' || out[rl - 1] == ' '))
+            out[--rl] = '\0';
+    }
+}
+
 int aws_xml_parse(const char *body, size_t len, const char *what, xmlDoc **out, struct err *e)
 {
     *out = NULL;
@@ -247,14 +259,8 @@ int aws_xml_parse(const char *body, size_t len, const char *what, xmlDoc **out, 
     xmlDoc *doc = xmlReadMemory(body, (int)len, "aws-response.xml", NULL,
                                 XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
     if (!doc || !xmlDocGetRootElement(doc)) {
-        const xmlError *xe = xmlGetLastError();
-        char reason[256] = "not XML";
-        if (xe && xe->message) {
-            snprintf(reason, sizeof reason, "line %d: %s", xe->line, xe->message);
-            size_t rl = strlen(reason);
-            while (rl > 0 && (reason[rl - 1] == '\n' || reason[rl - 1] == ' '))
-                reason[--rl] = '\0';
-        }
+        char reason[256];
+        aws_xml_error_reason(reason, sizeof reason);
         char ex[96];
         excerpt(body, len, ex, sizeof ex);
         xmlFreeDoc(doc);

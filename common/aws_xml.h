@@ -52,6 +52,10 @@ void aws_error_from_xml(long status, const char *body, size_t len,
 /* Parses body as XML without network access or entity expansion. Returns 0 and
  * *out (free with xmlFreeDoc), or DRR_EXIT_AWS with e naming what (what =
  * "DescribeDBSnapshots response") and libxml2's reason. */
+/* libxml2's last error as "line N: message" (trailing blanks cut), else "not XML":
+ * the reason of an "invalid XML" error, for the DOM and the stream reader alike. */
+void aws_xml_error_reason(char *out, size_t outlen);
+
 int aws_xml_parse(const char *body, size_t len, const char *what, xmlDoc **out, struct err *e);
 
 /* First element child of parent with this local name, or NULL. */

@@ -10,6 +10,7 @@
 #include <libxml/xmlerror.h>
 #include <libxml/xmlreader.h>
 
+#include "aws_xml.h"
 #include "buf.h"
 #include "exitcodes.h"
 
@@ -37,14 +38,8 @@ static int invalid(const struct aws_xml_src *src, struct err *e)
 {
     if (src->len == 0)
         return err_set(e, DRR_EXIT_AWS, "the answer: empty body where XML was expected");
-    const xmlError *xe = xmlGetLastError();
-    char reason[256] = "not XML";
-    if (xe && xe->message) {
-        snprintf(reason, sizeof reason, "line %d: %s", xe->line, xe->message);
-        size_t rl = strlen(reason);
-        while (rl > 0 && (reason[rl - 1] == '\n' || reason[rl - 1] == ' '))
-            reason[--rl] = '\0';
-    }
+    char reason[256];
+    aws_xml_error_reason(reason, sizeof reason);
     /* A short printable excerpt of the start. */
     char head[92];
     size_t n = src->len < sizeof head ? src->len : sizeof head;

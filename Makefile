@@ -2,7 +2,9 @@
 #
 # Everything is found by wildcard so that adding a command, a common/ module or a
 # test never needs an edit here:
-#   common/*.c            -> $(BUILD)/libcommon.a (built once, linked by every command)
+#   common/*/*.c          -> $(BUILD)/libcommon.a (built once, linked by every command);
+#                            one folder per concept (core, config, aws, rds, dblab, app,
+#                            lambda), included as "core/err.h" (docs/architecture.md)
 #   cmds/NAME.c           -> $(BIN)/NAME
 #   cmds/NAME.sh          -> $(BIN)/NAME          (POSIX sh commands, e.g. the driver)
 #   tests/unit/test_*.c   -> $(BUILD)/tests/test_* (Check unit tests)
@@ -43,7 +45,7 @@ ifeq ($(SAN),1)
   LDFLAGS += -fsanitize=address,undefined,float-cast-overflow
 endif
 
-# Quiet build lines ("CC common/log.c"); `make V=1` shows the full commands.
+# Quiet build lines ("CC common/core/log.c"); `make V=1` shows the full commands.
 ifeq ($(V),1)
   Q :=
   say = @true
@@ -52,7 +54,7 @@ else
   say = @printf '  %-6s %s\n' $(1) $(2)
 endif
 
-COMMON_SRC := $(wildcard common/*.c)
+COMMON_SRC := $(wildcard common/*/*.c)
 COMMON_OBJ := $(patsubst common/%.c,$(BUILD)/common/%.o,$(COMMON_SRC))
 LIBCOMMON  := $(BUILD)/libcommon.a
 
@@ -83,8 +85,9 @@ $(BIN)/rds-refresh: $(BIN)/dblab-rds-refresh
 	$(call say,LN,$@)
 	$(Q)ln -sf dblab-rds-refresh $@
 
-$(BUILD)/common/%.o: common/%.c | $(BUILD)/common
+$(BUILD)/common/%.o: common/%.c
 	$(call say,CC,$<)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/cmds/%.o: cmds/%.c | $(BUILD)/cmds
@@ -336,4 +339,4 @@ help:
 	@echo "targets: all check unit integration asan valgrind demo deps install man deb clean lint fuzz"
 
 -include $(COMMON_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(UNIT_BINS:=.d) $(UNIT_SUPPORT_OBJ:.o=.d) \
-  $(wildcard $(BUILD)/fuzz/*.d) $(wildcard $(FUZZ_OUT)/common/*.d) $(wildcard $(FUZZ_OUT)/*.d)
+  $(wildcard $(BUILD)/fuzz/*.d) $(wildcard $(FUZZ_OUT)/common/*/*.d) $(wildcard $(FUZZ_OUT)/*.d)

@@ -5,10 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "app.h"
-#include "exitcodes.h"
-#include "log.h"
-#include "rundoc.h"
+#include "app/app.h"
+#include "app/rundoc.h"
+#include "core/exitcodes.h"
+#include "core/log.h"
 
 static const struct cli_command cmd = {
     .name = "dblab-rds-config",

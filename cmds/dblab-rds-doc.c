@@ -1,7 +1,7 @@
 /* dblab-rds-doc: what the driver needs from documents, in C, so the shell
  * driver neither parses nor builds JSON:
  *   -field PATH      a value of a run document ("runId", "clone.id", "a.0.b")
- *   -summary ...     the driver's final document (common/run_summary.h) and metrics
+ *   -summary ...     the driver's final document (common/app/run_summary.h) and metrics
  *   -log LEVEL       one log line as every command writes it (text or JSON)
  */
 #include <errno.h>
@@ -10,11 +10,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "app.h"
-#include "exitcodes.h"
-#include "log.h"
-#include "rundoc.h"
-#include "run_summary.h"
+#include "app/app.h"
+#include "app/run_summary.h"
+#include "app/rundoc.h"
+#include "core/exitcodes.h"
+#include "core/log.h"
 
 enum { OPT_FIELD = 1000, OPT_SUMMARY, OPT_LOG, OPT_MESSAGE, OPT_WORK, OPT_KIND, OPT_STATUS,
        OPT_EXIT, OPT_STEP, OPT_SIGNAL, OPT_CLONE, OPT_DELETED, OPT_STARTED, OPT_RUN_ID,

@@ -1,6 +1,6 @@
 /* dblab-rds-state: the driver's state directory and its run record, in C so the
  * trust checks, O_NOFOLLOW and atomic writes are done once, correctly
- * (common/statedir.h). The record is the run id: written before the clone can
+ * (common/app/statedir.h). The record is the run id: written before the clone can
  * exist, so the next start deletes a killed run's clone by pipeline + run id. */
 #include <ctype.h>
 #include <errno.h>
@@ -9,13 +9,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "app.h"
-#include "clock.h"
-#include "clone.h"
-#include "exitcodes.h"
-#include "log.h"
-#include "run_id.h"
-#include "statedir.h"
+#include "app/app.h"
+#include "app/run_id.h"
+#include "app/statedir.h"
+#include "core/clock.h"
+#include "core/exitcodes.h"
+#include "core/log.h"
+#include "rds/clone.h"
 
 #define RECORD "run.state"
 

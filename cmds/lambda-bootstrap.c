@@ -22,16 +22,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "clock.h"
-#include "coredump.h"
-#include "exitcodes.h"
-#include "http.h"
-#include "lambda_entry.h"
-#include "lambda_runtime.h"
-#include "lambda_step.h"
-#include "log.h"
-#include "signals.h"
+#include "core/buf.h"
+#include "core/clock.h"
+#include "core/coredump.h"
+#include "core/exitcodes.h"
+#include "core/http.h"
+#include "core/log.h"
+#include "core/signals.h"
+#include "lambda/lambda_entry.h"
+#include "lambda/lambda_runtime.h"
+#include "lambda/lambda_step.h"
 
 #define DEFAULT_STOP_MARGIN_MS 10000
 

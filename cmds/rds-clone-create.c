@@ -15,21 +15,21 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "app.h"
-#include "buf.h"
-#include "clock.h"
-#include "clone.h"
-#include "clone_poll.h"
-#include "config.h"
-#include "exitcodes.h"
-#include "log.h"
-#include "pitr.h"
-#include "preflight.h"
-#include "rds.h"
-#include "rds_cli.h"
-#include "run_id.h"
-#include "rundoc.h"
-#include "signals.h"
+#include "app/app.h"
+#include "app/run_id.h"
+#include "app/rundoc.h"
+#include "config/config.h"
+#include "core/buf.h"
+#include "core/clock.h"
+#include "core/exitcodes.h"
+#include "core/log.h"
+#include "core/signals.h"
+#include "rds/clone.h"
+#include "rds/clone_poll.h"
+#include "rds/pitr.h"
+#include "rds/preflight.h"
+#include "rds/rds.h"
+#include "rds/rds_cli.h"
 
 enum { OPT_RUN_ID = 1000, OPT_CLONE_ID };
 

@@ -13,18 +13,18 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "app.h"
-#include "buf.h"
-#include "clock.h"
-#include "clone.h"
-#include "config.h"
-#include "exitcodes.h"
-#include "go_state.h"
-#include "log.h"
-#include "rds.h"
-#include "rds_cli.h"
-#include "run_id.h"
-#include "rundoc.h"
+#include "app/app.h"
+#include "app/run_id.h"
+#include "app/rundoc.h"
+#include "config/config.h"
+#include "core/buf.h"
+#include "core/clock.h"
+#include "core/exitcodes.h"
+#include "core/log.h"
+#include "rds/clone.h"
+#include "rds/go_state.h"
+#include "rds/rds.h"
+#include "rds/rds_cli.h"
 
 enum { OPT_WAIT = 1000, OPT_CLONE_ID, OPT_RUN_ID, OPT_GRACE, OPT_GO_STATE };
 

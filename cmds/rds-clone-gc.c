@@ -11,17 +11,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app.h"
-#include "buf.h"
-#include "clock.h"
-#include "clone.h"
-#include "config.h"
-#include "exitcodes.h"
-#include "log.h"
-#include "rds.h"
-#include "rds_cli.h"
-#include "rundoc.h"
-#include "signals.h"
+#include "app/app.h"
+#include "app/rundoc.h"
+#include "config/config.h"
+#include "core/buf.h"
+#include "core/clock.h"
+#include "core/exitcodes.h"
+#include "core/log.h"
+#include "core/signals.h"
+#include "rds/clone.h"
+#include "rds/rds.h"
+#include "rds/rds_cli.h"
 
 enum { OPT_MAX_AGE = 1000, OPT_EXCLUDE, OPT_ALL_PIPELINES };
 

@@ -22,19 +22,19 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include "app.h"
-#include "buf.h"
-#include "clock.h"
-#include "clone.h"
-#include "clone_poll.h"
-#include "config.h"
-#include "exitcodes.h"
-#include "log.h"
-#include "rds.h"
-#include "rds_cli.h"
-#include "rundoc.h"
-#include "signals.h"
-#include "waitline.h"
+#include "app/app.h"
+#include "app/rundoc.h"
+#include "app/waitline.h"
+#include "config/config.h"
+#include "core/buf.h"
+#include "core/clock.h"
+#include "core/exitcodes.h"
+#include "core/log.h"
+#include "core/signals.h"
+#include "rds/clone.h"
+#include "rds/clone_poll.h"
+#include "rds/rds.h"
+#include "rds/rds_cli.h"
 
 enum { OPT_CHECK_CONNECT = 1000, OPT_ONCE, OPT_EXPECT };
 

@@ -4,18 +4,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app.h"
-#include "buf.h"
-#include "clock.h"
-#include "config.h"
-#include "exitcodes.h"
-#include "log.h"
-#include "pitr.h"
-#include "preflight.h"
-#include "rds.h"
-#include "rds_cli.h"
-#include "run_id.h"
-#include "rundoc.h"
+#include "app/app.h"
+#include "app/run_id.h"
+#include "app/rundoc.h"
+#include "config/config.h"
+#include "core/buf.h"
+#include "core/clock.h"
+#include "core/exitcodes.h"
+#include "core/log.h"
+#include "rds/pitr.h"
+#include "rds/preflight.h"
+#include "rds/rds.h"
+#include "rds/rds_cli.h"
 
 enum { OPT_RUN_ID = 1000 };
 

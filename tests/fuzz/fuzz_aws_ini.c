@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "aws_ini.h"
+#include "aws/aws_ini.h"
 #include "fuzz.h"
 
 static char path[128];

@@ -7,14 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "aws_creds.h"
-#include "aws_creds_internal.h"
-#include "aws_xml.h"
+#include "aws/aws_creds.h"
+#include "aws/aws_creds_internal.h"
+#include "aws/aws_xml.h"
 #include "fuzz.h"
-#include "http.h"
-#include "log.h"
-#include "rds.h"
-#include "rds_internal.h"
+#include "core/http.h"
+#include "core/log.h"
+#include "rds/rds.h"
+#include "rds/rds_internal.h"
 
 void fuzz_init(void)
 {

@@ -5,7 +5,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "config.h"
+#include "config/config.h"
 #include "fuzz.h"
 
 void fuzz_init(void)

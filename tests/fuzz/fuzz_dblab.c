@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <cjson/cJSON.h>
 
-#include "dblab.h"
-#include "exitcodes.h"
+#include "core/exitcodes.h"
+#include "dblab/dblab.h"
 #include "fuzz.h"
 
 void fuzz_init(void)

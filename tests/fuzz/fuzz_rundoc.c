@@ -4,7 +4,7 @@
 #include <stdlib.h>
 
 #include "fuzz.h"
-#include "rundoc.h"
+#include "app/rundoc.h"
 
 void fuzz_init(void)
 {

@@ -13,10 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "clock.h"
-#include "config.h"
-#include "dblab.h"
+#include "config/config.h"
+#include "core/buf.h"
+#include "core/clock.h"
+#include "dblab/dblab.h"
 #include "fuzz.h"
 
 #define YEAR_1000 (-30610224000LL)      /* 1000-01-01T00:00:00Z */

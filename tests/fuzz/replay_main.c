@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "buf.h"
+#include "core/buf.h"
 #include "fuzz.h"
 
 static int run_file(const char *path)

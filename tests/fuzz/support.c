@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "log.h"
+#include "core/buf.h"
+#include "core/log.h"
 
 char *fuzz_cstr(const uint8_t *data, size_t size)
 {

@@ -16,7 +16,7 @@ expect_doc apiVersion dblab-rds-refresh/v1
 expect_doc refresh.status finished
 expect_doc deleted.alreadyGone false
 clone=$(doc_get clone.id)
-# Names come from the one rule in C (common/clone.c): the pipeline and the run id.
+# Names come from the one rule in C (common/rds/clone.c): the pipeline and the run id.
 case $clone in dblab-refresh-production-db-*) ;; *) fail "clone.id '$clone' is not a driver-made name" ;; esac
 [ "$(doc_get deleted.id)" = "$clone" ] || fail "deleted.id is not the clone"
 for s in gc snapshot create wait refresh delete; do

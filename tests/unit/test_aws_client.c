@@ -9,17 +9,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "aws_client.h"
-#include "aws_skew.h"
-#include "aws_sigv4.h"
-#include "buf.h"
+#include "aws/aws_client.h"
+#include "aws/aws_sigv4.h"
+#include "aws/aws_skew.h"
+#include "core/buf.h"
 #include "check_main.h"
-#include "clock.h"
-#include "exitcodes.h"
+#include "core/clock.h"
+#include "core/exitcodes.h"
 #include "hstub.h"
-#include "http.h"
-#include "log.h"
-#include "signals.h"
+#include "core/http.h"
+#include "core/log.h"
+#include "core/signals.h"
 
 #define SECRET "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 #define TOKEN "IQoJb3JpZ2luX2VjEXAMPLEsessionTOKENvalue0123456789"

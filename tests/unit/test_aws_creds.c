@@ -1,4 +1,4 @@
-/* The credential chain (common/aws_creds*.c): every provider against local
+/* The credential chain (common/aws/aws_creds*.c): every provider against local
  * HTTP stubs (tests/unit/support/hstub.c), profile files in temporary
  * directories, credential_process helpers, chain order, and refresh timing
  * with an injected clock. */
@@ -10,15 +10,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "aws_creds.h"
-#include "buf.h"
+#include "aws/aws_creds.h"
+#include "core/buf.h"
 #include "check_main.h"
-#include "clock.h"
-#include "err.h"
-#include "exitcodes.h"
+#include "core/clock.h"
+#include "core/err.h"
+#include "core/exitcodes.h"
 #include "hstub.h"
-#include "http.h"
-#include "log.h"
+#include "core/http.h"
+#include "core/log.h"
 #include "tmpfiles.h"
 
 /* ---- fixture: a clean environment, a temp HOME, a fake clock, a log file ---- */

@@ -30,13 +30,13 @@
 #define RUNNING_ON_VALGRIND 0
 #endif
 
-#include "aws_client.h"
-#include "buf.h"
+#include "aws/aws_client.h"
+#include "core/buf.h"
 #include "check_main.h"
-#include "clock.h"
-#include "exitcodes.h"
-#include "http.h"
-#include "log.h"
+#include "core/clock.h"
+#include "core/exitcodes.h"
+#include "core/http.h"
+#include "core/log.h"
 #include "tmpfiles.h"
 
 #define AKID "AKIDTESTEMULATOR"

@@ -3,9 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "aws_endpoint.h"
+#include "aws/aws_endpoint.h"
 #include "check_main.h"
-#include "exitcodes.h"
+#include "core/exitcodes.h"
 
 static void clear_env(void)
 {

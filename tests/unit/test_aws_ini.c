@@ -5,7 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "aws_ini.h"
+#include "aws/aws_ini.h"
 #include "check_main.h"
 #include "tmpfiles.h"
 

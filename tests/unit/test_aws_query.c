@@ -4,8 +4,8 @@
 #include <check.h>
 #include <string.h>
 
-#include "aws_query.h"
-#include "buf.h"
+#include "aws/aws_query.h"
+#include "core/buf.h"
 #include "check_main.h"
 
 START_TEST(test_restore_with_lists_and_tags)

@@ -4,11 +4,11 @@
 #include <signal.h>
 #include <string.h>
 
-#include "aws_retry.h"
+#include "aws/aws_retry.h"
 #include "check_main.h"
-#include "clock.h"
-#include "config.h"
-#include "signals.h"
+#include "config/config.h"
+#include "core/clock.h"
+#include "core/signals.h"
 
 START_TEST(test_classify)
 {

@@ -7,11 +7,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "aws_xml.h"
-#include "aws_xml_stream.h"
-#include "buf.h"
+#include "aws/aws_xml.h"
+#include "aws/aws_xml_stream.h"
+#include "core/buf.h"
 #include "check_main.h"
-#include "exitcodes.h"
+#include "core/exitcodes.h"
 
 static char *fixture(const char *name, size_t *len)
 {

@@ -6,11 +6,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "app.h"
+#include "app/app.h"
 #include "check_main.h"
-#include "cli.h"
-#include "exitcodes.h"
-#include "log.h"
+#include "app/cli.h"
+#include "core/exitcodes.h"
+#include "core/log.h"
 #include "tmpfiles.h"
 
 static char *dir;

@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "clone.h"
-#include "clone_poll.h"
-#include "config.h"
-#include "exitcodes.h"
+#include "config/config.h"
+#include "core/exitcodes.h"
+#include "rds/clone.h"
+#include "rds/clone_poll.h"
 
 #define T_2026_11_26_020000 1795658400LL
 

@@ -9,10 +9,10 @@
 #include <unistd.h>
 
 #include "check_main.h"
-#include "config.h"
-#include "log.h"
-#include "exitcodes.h"
-#include "suggest.h"
+#include "config/config.h"
+#include "core/exitcodes.h"
+#include "core/log.h"
+#include "core/suggest.h"
 #include "tmpfiles.h"
 
 static char *dir;

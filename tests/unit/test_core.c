@@ -14,15 +14,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "buf.h"
+#include "core/buf.h"
 #include "check_main.h"
-#include "clock.h"
-#include "err.h"
-#include "exitcodes.h"
-#include "http.h"
-#include "log.h"
-#include "secrets.h"
-#include "signals.h"
+#include "config/secrets.h"
+#include "core/clock.h"
+#include "core/err.h"
+#include "core/exitcodes.h"
+#include "core/http.h"
+#include "core/log.h"
+#include "core/signals.h"
 
 START_TEST(buf_grows_and_detaches)
 {

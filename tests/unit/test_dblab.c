@@ -1,4 +1,4 @@
-/* Unit tests of the DBLab client's parsing (common/dblab.c) and the instance
+/* Unit tests of the DBLab client's parsing (common/dblab/dblab.c) and the instance
  * class table: bodies in the engine's real shape (engine 4.x: alerts keyed by
  * type, LocalTime timestamps, error bodies with only code and message), the
  * spec's shape where it differs, and malformed bodies. */
@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dblab.h"
-#include "exitcodes.h"
-#include "instance_class.h"
+#include "core/exitcodes.h"
+#include "dblab/dblab.h"
+#include "rds/instance_class.h"
 
 /* GET /status of a logical engine that finished a refresh, then failed one:
  * the shape engine 4.x sends (models.InstanceStatus), trimmed. */

@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #include "check_main.h"
-#include "config.h"
+#include "config/config.h"
 
 #define NS 1LL
 #define US (1000 * NS)

@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "aws_xml.h"
-#include "rds.h"
-#include "rds_internal.h"
+#include "aws/aws_xml.h"
+#include "rds/rds.h"
+#include "rds/rds_internal.h"
 
 static xmlDoc *parse(const char *xml)
 {

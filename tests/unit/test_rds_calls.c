@@ -8,13 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "aws_client.h"
-#include "buf.h"
-#include "clone.h"
-#include "exitcodes.h"
+#include "aws/aws_client.h"
+#include "core/buf.h"
+#include "core/exitcodes.h"
+#include "rds/clone.h"
 #include "hstub.h"
-#include "log.h"
-#include "rds.h"
+#include "core/log.h"
+#include "rds/rds.h"
 
 #define NS "xmlns=\"http://rds.amazonaws.com/doc/2014-10-31/\""
 

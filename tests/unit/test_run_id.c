@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "exitcodes.h"
-#include "run_id.h"
+#include "app/run_id.h"
+#include "core/exitcodes.h"
 
 #define T_2026_12_03_083027 1796286627LL
 

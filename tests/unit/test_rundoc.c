@@ -7,7 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "buf.h"
+#include "core/buf.h"
 #if __has_include(<valgrind/valgrind.h>)
 #include <valgrind/valgrind.h>
 #endif
@@ -15,8 +15,8 @@
 #define RUNNING_ON_VALGRIND 0
 #endif
 #include "check_main.h"
-#include "exitcodes.h"
-#include "rundoc.h"
+#include "app/rundoc.h"
+#include "core/exitcodes.h"
 #include "tmpfiles.h"
 
 static char *dir;

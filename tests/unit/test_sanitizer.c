@@ -1,4 +1,4 @@
-/* The sanitizer report hooks (common/sanitizer.h). Under `make asan` each kind of
+/* The sanitizer report hooks (common/core/sanitizer.h). Under `make asan` each kind of
  * report (an ASan error, a UBSan error, a leak) in a child process must leave its
  * marker in $DRR_SANITIZER_DIR, and a clean child none; in a normal build the
  * hooks must do nothing at all. */
@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "check_main.h"
-#include "sanitizer.h"
+#include "core/sanitizer.h"
 #include "tmpfiles.h"
 
 enum fault { CLEAN, HEAP_OVERFLOW, SIGNED_OVERFLOW, LEAK };

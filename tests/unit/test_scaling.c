@@ -32,15 +32,15 @@
 #include <libxml/parser.h>
 #include <yaml.h>
 
-#include "aws_ini.h"
-#include "aws_xml.h"
-#include "buf.h"
+#include "aws/aws_ini.h"
+#include "aws/aws_xml.h"
+#include "core/buf.h"
 #include "check_main.h"
-#include "config.h"
-#include "dblab.h"
-#include "log.h"
-#include "rds.h"
-#include "rundoc.h"
+#include "app/rundoc.h"
+#include "config/config.h"
+#include "core/log.h"
+#include "dblab/dblab.h"
+#include "rds/rds.h"
 #include "tmpfiles.h"
 
 #define SMALL (64 * 1024)

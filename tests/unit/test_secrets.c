@@ -1,4 +1,4 @@
-/* secretsmanager: / ssm: references (common/secrets.c) against a loopback stub
+/* secretsmanager: / ssm: references (common/config/secrets.c) against a loopback stub
  * of the awsJson1_1 endpoints of Secrets Manager and SSM. */
 #include <check.h>
 #include <cjson/cJSON.h>
@@ -6,16 +6,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "aws_client.h"
-#include "aws_creds.h"
-#include "buf.h"
+#include "aws/aws_client.h"
+#include "aws/aws_creds.h"
+#include "core/buf.h"
 #include "check_main.h"
-#include "config.h"
-#include "err.h"
-#include "exitcodes.h"
+#include "config/config.h"
+#include "core/err.h"
+#include "core/exitcodes.h"
 #include "hstub.h"
-#include "log.h"
-#include "secrets.h"
+#include "config/secrets.h"
+#include "core/log.h"
 
 static FILE *log_file;
 

@@ -5,7 +5,7 @@
 #include <time.h>
 
 #include "check_main.h"
-#include "signals.h"
+#include "core/signals.h"
 
 START_TEST(defer_is_bounded_and_a_second_signal_ends_it)
 {

@@ -10,11 +10,11 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-#include "aws_sigv4.h"
-#include "buf.h"
+#include "aws/aws_sigv4.h"
+#include "core/buf.h"
 #include "check_main.h"
-#include "clock.h"
-#include "exitcodes.h"
+#include "core/clock.h"
+#include "core/exitcodes.h"
 
 #define SUITE_MIN_CASES 38
 

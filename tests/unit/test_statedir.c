@@ -12,9 +12,9 @@
 #include <unistd.h>
 
 #include "check_main.h"
-#include "exitcodes.h"
-#include "run_summary.h"
-#include "statedir.h"
+#include "app/run_summary.h"
+#include "app/statedir.h"
+#include "core/exitcodes.h"
 
 static char top[] = "/tmp/drr-statedir.XXXXXX";
 

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "check_main.h"
-#include "stats.h"
+#include "core/stats.h"
 
 static char *slurp(const char *path)
 {

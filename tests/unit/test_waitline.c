@@ -5,7 +5,7 @@
 #include <unistd.h>
 
 #include "check_main.h"
-#include "waitline.h"
+#include "app/waitline.h"
 
 START_TEST(format)
 {

@@ -1,0 +1,166 @@
+/* The AWS client: one context per process (region, endpoints, one reused
+ * libcurl client, credentials, the retry state, call counters), the Query
+ * protocol call (RDS, STS) and the awsJson1_1 call (Secrets Manager, SSM).
+ *
+ * Typical use (rds.c):
+ *
+ *   struct aws_ctx aws;
+ *   if ((rc = aws_ctx_from_config(&aws, &cfg, &e)) != 0) { aws_ctx_free(&aws); return rc; }
+ *   struct aws_params p = AWS_PARAMS_INIT;
+ *   aws_params_add(&p, "DBInstanceIdentifier", id);
+ *   xmlDoc *doc = NULL;
+ *   struct aws_error ae;
+ *   rc = aws_query_call(&aws, "rds", "DescribeDBInstances", &p, &doc, &ae, &e);
+ *   aws_params_free(&p);
+ *   if (rc == DRR_EXIT_AWS && strcmp(ae.code, "DBInstanceNotFound") == 0) ...
+ *   xmlNode *res = aws_xml_result(doc, "DescribeDBInstances");
+ *   ...
+ *   xmlFreeDoc(doc);
+ *   aws_ctx_free(&aws);
+ *
+ * Every call returns 0, DRR_EXIT_AWS (AWS rejected the request: ae holds the
+ * HTTP status, Code, Message and RequestId, and e the one-line message
+ * "rds DescribeDBInstances: DBInstanceNotFound: ... (HTTP 404, RequestId ...)"),
+ * DRR_EXIT_TEMPFAIL (throttling / 5xx / network errors still failing after the
+ * retries, or the retry quota is spent; ae holds the last error), DRR_EXIT_CONFIG
+ * (bad endpoint or region, TLS verification failure), the credential chain's code
+ * when no credentials could be had, or DRR_EXIT_SIGNAL_BASE + N when SIGINT /
+ * SIGTERM / SIGHUP interrupted the call or its backoff.
+ *
+ * Fail closed: a 2xx answer that is not the operation's answer (not an XML /
+ * JSON content type, does not parse, a root other than <ActionResponse>, no
+ * <ActionResult> where botocore models an output) is asked for again when the
+ * action only reads (Describe*, List*, Get*) and is DRR_EXIT_AWS if it stays so;
+ * for any other action it is returned at once as DRR_EXIT_AWS with
+ * ae.http_status 2xx and an empty ae.code: the request may have taken effect, so
+ * the caller re-reads state (e.g. describes the clone it asked for) instead of
+ * sending it again. An error document in a 2xx (<ErrorResponse>, "__type") is
+ * that error: ae.code set, retried by its code, DRR_EXIT_AWS in the end.
+ *
+ * Credentials are fetched before EACH attempt, so a refresh during a multi-hour
+ * wait is picked up. Secrets are registered with redact_add_secret; the client
+ * never logs a request or response body, nor the Authorization or
+ * X-Amz-Security-Token headers. */
+#ifndef DRR_AWS_CLIENT_H
+#define DRR_AWS_CLIENT_H
+
+#include <cjson/cJSON.h>
+#include <libxml/tree.h>
+
+#include "aws/aws_creds.h"
+#include "aws/aws_endpoint.h"
+#include "aws/aws_query.h"
+#include "aws/aws_retry.h"
+#include "aws/aws_xml.h"
+#include "core/err.h"
+
+struct config;
+struct http_client;
+
+#define AWS_RDS_API_VERSION "2014-10-31"
+#define AWS_STS_API_VERSION "2011-06-15"
+#define AWS_DEFAULT_CONNECT_TIMEOUT_MS 10000L
+#define AWS_DEFAULT_REQUEST_TIMEOUT_MS 60000L
+/* Describe calls page with MaxRecords 100 (the RDS maximum). */
+#define AWS_MAX_RECORDS 100
+/* Bounds on one paged describe: 1000 pages is 100,000 items at MaxRecords 100
+ * (an account holds at most a few thousand snapshots); a service that keeps
+ * answering a new Marker is stopped there, and any paging within 10 minutes. */
+#define AWS_MAX_PAGES 1000
+#define AWS_PAGINATE_SECONDS 600.0
+
+/* Where credentials come from: returns 0 and *out (valid until the next call), or
+ * an exit code with e set. aws_ctx_from_config plugs in the default chain. */
+typedef int (*aws_creds_fn)(void *ctx, const struct aws_credentials **out, struct err *e);
+
+struct aws_ctx_options {
+    const char *region;            /* required */
+    const char *rds_endpoint;      /* the config's resolved aws.endpoint; NULL = default */
+    int max_attempts;              /* <= 0: CONFIG_DEFAULT_MAX_ATTEMPTS */
+    long connect_timeout_ms;       /* 0 = AWS_DEFAULT_CONNECT_TIMEOUT_MS */
+    long request_timeout_ms;       /* 0 = AWS_DEFAULT_REQUEST_TIMEOUT_MS */
+    /* Where rds_endpoint came from, for the log line (config.h's
+     * aws.endpoint_source: "aws.endpoint", "AWS_ENDPOINT_URL", ...); NULL = "config". */
+    const char *rds_endpoint_source;
+};
+
+enum aws_svc { AWS_SVC_RDS = 0, AWS_SVC_STS, AWS_SVC_SECRETSMANAGER, AWS_SVC_SSM, AWS_SVC_STATES,
+               AWS_SVC_COUNT };
+
+struct aws_ctx {
+    char *region;
+    char *rds_endpoint;                  /* override, or NULL */
+    char *rds_endpoint_source;           /* where the override came from, or NULL */
+    char *ca_bundle;                     /* AWS_CA_BUNDLE, or NULL */
+    struct http_client *http;            /* one client: its connections are reused */
+    struct aws_endpoint endpoints[AWS_SVC_COUNT]; /* resolved on first use */
+    int endpoint_resolved[AWS_SVC_COUNT];
+    aws_creds_fn creds_fn;
+    void *creds_ctx;
+    void (*creds_free)(void *creds_ctx); /* called by aws_ctx_free when set */
+    struct aws_creds_provider *provider; /* the default chain (aws_ctx_from_config) */
+    char *sts_endpoint;                  /* kept alive for the provider */
+    struct aws_retry retry;
+    /* Counters for the driver's report. */
+    unsigned long calls;                 /* API calls made (aws_query_call / aws_json_call) */
+    unsigned long attempts;              /* HTTP requests sent, retries included */
+    unsigned long retries;
+    /* Seconds added to the local clock when signing, learnt from AWS's Date
+     * header after a clock-skew rejection (as the Java and Go SDKs do). */
+    int64_t clock_offset;
+    /* Bounds of aws_query_paginate; 0 = AWS_MAX_PAGES / AWS_PAGINATE_SECONDS. */
+    int max_pages;
+    double paginate_seconds;
+};
+
+/* Sets up ctx without credentials (use aws_ctx_set_credentials_fn). Returns 0 or
+ * DRR_EXIT_CONFIG (no region, unreadable AWS_CA_BUNDLE) / DRR_EXIT_INTERNAL.
+ * ctx must be released with aws_ctx_free whatever the result. */
+int aws_ctx_init(struct aws_ctx *ctx, const struct aws_ctx_options *opt, struct err *e);
+/* aws_ctx_init from cfg->aws (region, endpoint, maxAttempts) plus the default
+ * credential chain (aws_creds.h) for cfg->aws.profile, sharing ctx's HTTP client
+ * and the STS endpoint resolution. (aws_client_config.c) */
+int aws_ctx_from_config(struct aws_ctx *ctx, const struct config *cfg, struct err *e);
+void aws_ctx_set_credentials_fn(struct aws_ctx *ctx, aws_creds_fn fn, void *fn_ctx);
+void aws_ctx_free(struct aws_ctx *ctx);
+
+/* The endpoint of a service ("rds", "sts", "secretsmanager", "ssm"), resolved once. */
+int aws_ctx_endpoint(struct aws_ctx *ctx, const char *service, const struct aws_endpoint **out,
+                     struct err *e);
+
+/* Query protocol: POST {endpoint path}, form body Action=action&Version=<the
+ * service's API version>&params. On 0, *out_doc is the parsed response (free with
+ * xmlFreeDoc; aws_xml_result(doc, action) is the <ActionResult> element). ae may
+ * be NULL when the caller does not need the details. */
+int aws_query_call(struct aws_ctx *ctx, const char *service, const char *action,
+                   const struct aws_params *params, xmlDoc **out_doc, struct aws_error *ae,
+                   struct err *e);
+
+/* awsJson1_1 (Secrets Manager, SSM) and awsJson1_0 (Step Functions, "states"):
+ * POST /, X-Amz-Target: target (e.g. "secretsmanager.GetSecretValue",
+ * "AmazonSSM.GetParameter", "AWSStepFunctions.StartExecution"), JSON body. On 0,
+ * *out is the parsed answer (cJSON_Delete it). Errors: ae.code from "__type"
+ * (the part after '#'), ae.message from "message"/"Message", the RequestId
+ * from x-amzn-RequestId. The answer may hold secrets: the client never logs it. */
+int aws_json_call(struct aws_ctx *ctx, const char *service, const char *target,
+                  const char *json_body, cJSON **out, struct aws_error *ae, struct err *e);
+
+/* Paged describes with flat memory: calls action with MaxRecords = max_records
+ * (<= 0: none sent) and the previous page's Marker. Each page is checked, then
+ * read as a stream (aws_xml_stream.h): every <item_name> of its <list_name> is
+ * expanded alone and handed to on_item, so a page costs its text plus ONE item,
+ * never a tree of the page. on_item returns 0 to continue, AWS_PAGE_STOP to
+ * stop early (the call then returns 0), or an exit code with e set (returned).
+ * Stops after the page without a Marker. params is not modified. Bounded: a
+ * Marker that repeats the previous page's, or one still there after
+ * ctx->max_pages pages (AWS_MAX_PAGES), is an error (DRR_EXIT_AWS); paging past
+ * ctx->paginate_seconds (AWS_PAGINATE_SECONDS) is DRR_EXIT_TEMPFAIL. *pages
+ * (may be NULL) counts the pages fetched. */
+#define AWS_PAGE_STOP (-1) /* = AWS_XML_STOP */
+typedef int (*aws_item_fn)(const xmlNode *item, void *ud, struct err *e);
+int aws_query_paginate(struct aws_ctx *ctx, const char *service, const char *action,
+                       const struct aws_params *params, int max_records, const char *list_name,
+                       const char *item_name, aws_item_fn on_item, void *ud, int *pages,
+                       struct aws_error *ae, struct err *e);
+
+#endif

@@ -1,0 +1,318 @@
+/* libxml2 helpers for AWS responses, and AWS error parsing. See aws_xml.h. */
+#include "aws/aws_xml.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxml/parser.h>
+#include <libxml/xmlerror.h>
+
+#include "core/buf.h"
+#include "core/clock.h"
+#include "core/exitcodes.h"
+
+void aws_error_clear(struct aws_error *ae)
+{
+    memset(ae, 0, sizeof *ae);
+}
+
+static void copy_field(char *dst, size_t dstlen, const char *src)
+{
+    snprintf(dst, dstlen, "%s", src ? src : "");
+    /* One line: an error message must never break the log format. */
+    for (char *p = dst; *p; p++)
+        if (*p == '\n' || *p == '\r' || *p == '\t')
+            *p = ' ';
+}
+
+void aws_error_format(const struct aws_error *ae, char *out, size_t outlen)
+{
+    char status[32] = "";
+    if (ae->http_status > 0)
+        snprintf(status, sizeof status, "HTTP %ld, ", ae->http_status);
+    const char *rid = ae->request_id[0] ? ae->request_id : "none";
+    if (!ae->code[0] && ae->http_status == 0) { /* no HTTP answer: nothing from AWS to cite */
+        snprintf(out, outlen, "%s", ae->message[0] ? ae->message : "no answer");
+        return;
+    }
+    if (ae->code[0])
+        snprintf(out, outlen, "%s: %s (%sRequestId %s)", ae->code,
+                 ae->message[0] ? ae->message : "(no message)", status, rid);
+    else
+        snprintf(out, outlen, "HTTP %ld: %s (RequestId %s)", ae->http_status,
+                 ae->message[0] ? ae->message : "(no message)", rid);
+}
+
+/* A short, printable, one-line excerpt of a body for error messages. */
+static void excerpt(const char *body, size_t len, char *out, size_t outlen)
+{
+    size_t max = outlen > 4 ? outlen - 4 : 0, o = 0;
+    int space = 0;
+    for (size_t i = 0; i < len && o < max; i++) {
+        unsigned char c = (unsigned char)body[i];
+        if (c == ' ' || c == '\n' || c == '\r' || c == '\t') {
+            space = o > 0;
+            continue;
+        }
+        if (space && o < max)
+            out[o++] = ' ';
+        space = 0;
+        if (o < max)
+            out[o++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+    }
+    if (o == max && o < len && outlen >= 4) {
+        memcpy(out + o, "...", 3);
+        o += 3;
+    }
+    if (outlen > 0)
+        out[o < outlen ? o : outlen - 1] = '\0';
+}
+
+static int name_is(const xmlNode *n, const char *name)
+{
+    return n && n->type == XML_ELEMENT_NODE && n->name && strcmp((const char *)n->name, name) == 0;
+}
+
+xmlNode *aws_xml_first_element(const xmlNode *parent)
+{
+    if (!parent)
+        return NULL;
+    for (xmlNode *c = parent->children; c; c = c->next)
+        if (c->type == XML_ELEMENT_NODE)
+            return c;
+    return NULL;
+}
+
+xmlNode *aws_xml_next_element(const xmlNode *node)
+{
+    if (!node)
+        return NULL;
+    for (xmlNode *c = node->next; c; c = c->next)
+        if (c->type == XML_ELEMENT_NODE)
+            return c;
+    return NULL;
+}
+
+xmlNode *aws_xml_child(const xmlNode *parent, const char *name)
+{
+    if (!parent)
+        return NULL;
+    for (xmlNode *c = parent->children; c; c = c->next)
+        if (name_is(c, name))
+            return c;
+    return NULL;
+}
+
+xmlNode *aws_xml_next(const xmlNode *node)
+{
+    if (!node)
+        return NULL;
+    for (xmlNode *c = node->next; c; c = c->next)
+        if (name_is(c, (const char *)node->name))
+            return c;
+    return NULL;
+}
+
+xmlNode *aws_xml_path(const xmlNode *from, const char *path)
+{
+    xmlNode *cur = (xmlNode *)from;
+    if (!path)
+        return cur;
+    const char *p = path;
+    char name[256];
+    while (cur && *p) {
+        const char *slash = strchr(p, '/');
+        size_t len = slash ? (size_t)(slash - p) : strlen(p);
+        if (len == 0 || len >= sizeof name)
+            return NULL;
+        memcpy(name, p, len);
+        name[len] = '\0';
+        cur = aws_xml_child(cur, name);
+        p += len;
+        if (*p == '/')
+            p++;
+    }
+    return cur;
+}
+
+const char *aws_xml_text(const xmlNode *from, const char *path)
+{
+    xmlNode *n = aws_xml_path(from, path);
+    if (!n)
+        return NULL;
+    xmlNode *only = NULL;
+    size_t pieces = 0;
+    for (xmlNode *c = n->children; c; c = c->next) {
+        if (c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) {
+            only = c;
+            pieces++;
+        }
+    }
+    if (pieces == 0)
+        return "";
+    if (pieces == 1)
+        return only->content ? (const char *)only->content : "";
+    /* Several pieces (text split by CDATA or comments): merge them into one text
+     * node once, so the returned pointer lives as long as the document. */
+    struct buf b = BUF_INIT;
+    xmlNode *c = n->children;
+    while (c) {
+        xmlNode *next = c->next;
+        if (c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) {
+            if (c->content)
+                buf_puts(&b, (const char *)c->content);
+            xmlUnlinkNode(c);
+            xmlFreeNode(c);
+        }
+        c = next;
+    }
+    xmlNode *t = xmlNewDocText(n->doc, (const xmlChar *)buf_cstr(&b));
+    buf_free(&b);
+    if (!t)
+        return NULL;
+    xmlAddChild(n, t);
+    return t->content ? (const char *)t->content : "";
+}
+
+int aws_xml_int(const xmlNode *from, const char *path, long long *out)
+{
+    const char *s = aws_xml_text(from, path);
+    if (!s)
+        return 1;
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (end == s || *end != '\0' || errno)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int aws_xml_bool(const xmlNode *from, const char *path, int *out)
+{
+    const char *s = aws_xml_text(from, path);
+    if (!s)
+        return 1;
+    if (strcmp(s, "true") == 0)
+        *out = 1;
+    else if (strcmp(s, "false") == 0)
+        *out = 0;
+    else
+        return -1;
+    return 0;
+}
+
+int aws_xml_time(const xmlNode *from, const char *path, int64_t *out)
+{
+    const char *s = aws_xml_text(from, path);
+    if (!s)
+        return 1;
+    int64_t t;
+    if (clock_parse_rfc3339(s, &t) != 0)
+        return -1;
+    *out = t;
+    return 0;
+}
+
+xmlNode *aws_xml_result(const xmlDoc *doc, const char *action)
+{
+    char name[256];
+    snprintf(name, sizeof name, "%sResult", action);
+    return aws_xml_child(xmlDocGetRootElement(doc), name);
+}
+
+const char *aws_xml_request_id(const xmlDoc *doc)
+{
+    xmlNode *root = xmlDocGetRootElement(doc);
+    const char *rid = aws_xml_text(root, "ResponseMetadata/RequestId");
+    if (!rid)
+        rid = aws_xml_text(root, "RequestId");
+    if (!rid)
+        rid = aws_xml_text(root, "RequestID");
+    return rid;
+}
+
+void aws_xml_error_reason(char *out, size_t outlen)
+{
+    const xmlError *xe = xmlGetLastError();
+    snprintf(out, outlen, "not XML");
+    if (xe && xe->message) {
+        snprintf(out, outlen, "line %d: %s", xe->line, xe->message);
+        size_t rl = strlen(out);
+        while (rl > 0 && (out[rl - 1] == '\n' || out[rl - 1] == ' '))
+            out[--rl] = '\0';
+    }
+}
+
+int aws_xml_parse(const char *body, size_t len, const char *what, xmlDoc **out, struct err *e)
+{
+    *out = NULL;
+    if (!body || len == 0)
+        return err_set(e, DRR_EXIT_AWS, "%s: empty body where XML was expected", what);
+    if (len > (size_t)INT32_MAX)
+        return err_set(e, DRR_EXIT_AWS, "%s: body too large", what);
+    xmlResetLastError();
+    /* No network, no DTD loading, no entity substitution: a hostile body cannot
+     * make us fetch or expand anything. */
+    xmlDoc *doc = xmlReadMemory(body, (int)len, "aws-response.xml", NULL,
+                                XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    if (!doc || !xmlDocGetRootElement(doc)) {
+        char reason[256];
+        aws_xml_error_reason(reason, sizeof reason);
+        char ex[96];
+        excerpt(body, len, ex, sizeof ex);
+        xmlFreeDoc(doc);
+        xmlResetLastError();
+        return err_set(e, DRR_EXIT_AWS, "%s: invalid XML (%s): %s", what, reason, ex);
+    }
+    *out = doc;
+    return 0;
+}
+
+void aws_error_from_xml(long status, const char *body, size_t len,
+                        const char *request_id_header, struct aws_error *ae)
+{
+    aws_error_clear(ae);
+    ae->http_status = status;
+    copy_field(ae->request_id, sizeof ae->request_id, request_id_header);
+
+    xmlDoc *doc = NULL;
+    struct err pe = {0};
+    if (aws_xml_parse(body, len, "error response", &doc, &pe) != 0) {
+        char ex[160];
+        excerpt(body ? body : "", body ? len : 0, ex, sizeof ex);
+        if (!body || len == 0)
+            copy_field(ae->message, sizeof ae->message, "empty error body");
+        else
+            snprintf(ae->message, sizeof ae->message, "error body is not AWS XML: %s", ex);
+        return;
+    }
+    xmlNode *root = xmlDocGetRootElement(doc);
+    xmlNode *error = NULL;
+    const char *rid = NULL;
+    if (name_is(root, "ErrorResponse")) {            /* Query protocol (RDS, STS) */
+        error = aws_xml_child(root, "Error");
+        rid = aws_xml_text(root, "RequestId");
+    } else if (name_is(root, "Response")) {          /* EC2-style */
+        error = aws_xml_path(root, "Errors/Error");
+        rid = aws_xml_text(root, "RequestID");
+        if (!rid)
+            rid = aws_xml_text(root, "RequestId");
+    } else if (name_is(root, "Error")) {             /* REST-XML (S3-style) */
+        error = root;
+        rid = aws_xml_text(root, "RequestId");
+    }
+    if (!error) {
+        snprintf(ae->message, sizeof ae->message, "unexpected XML error body <%s>",
+                 root && root->name ? (const char *)root->name : "?");
+    } else {
+        copy_field(ae->code, sizeof ae->code, aws_xml_text(error, "Code"));
+        copy_field(ae->message, sizeof ae->message, aws_xml_text(error, "Message"));
+        copy_field(ae->type, sizeof ae->type, aws_xml_text(error, "Type"));
+    }
+    if (rid && *rid)
+        copy_field(ae->request_id, sizeof ae->request_id, rid);
+    xmlFreeDoc(doc);
+}

@@ -1,0 +1,122 @@
+#include "lambda/lambda_entry.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aws/aws_client.h"
+#include "aws/sfn.h"
+#include "config/config.h"
+#include "core/exitcodes.h"
+#include "core/log.h"
+
+/* Runs the named step on doc (NULL for the first one); on success *doc is the
+ * step's answer. */
+static int chain(const struct lambda_step_ctx *ctx, const char *step, cJSON **doc,
+                 cJSON *input, struct lambda_step_outcome *out)
+{
+    cJSON *ev = cJSON_CreateObject();
+    cJSON_AddStringToObject(ev, "step", step);
+    if (*doc)
+        cJSON_AddItemReferenceToObject(ev, "document", *doc);
+    if (input)
+        cJSON_AddItemReferenceToObject(ev, "input", input);
+    lambda_step_outcome_free(out);
+    lambda_step_run(ctx, ev, out);
+    cJSON_Delete(ev);
+    if (!out->document)
+        return out->error_type[0] ? 1 : 1;
+    cJSON_Delete(*doc);
+    *doc = out->document;
+    out->document = NULL;
+    return 0;
+}
+
+static int dry_run(const struct lambda_step_ctx *ctx, struct lambda_step_outcome *out)
+{
+    cJSON *input = cJSON_CreateObject();
+    cJSON_AddTrueToObject(input, "dryRun");
+    cJSON *doc = NULL;
+    int rc = chain(ctx, "snapshot", &doc, input, out);
+    if (rc == 0) {
+        /* check-engine answers the document with its dry-run marks only: keep ours */
+        cJSON *keep = cJSON_Duplicate(doc, 1);
+        rc = chain(ctx, "check-engine", &keep, NULL, out);
+        cJSON_Delete(keep);
+    }
+    if (rc == 0)
+        rc = chain(ctx, "create", &doc, NULL, out);
+    cJSON_Delete(input);
+    if (rc == 0) {
+        out->document = doc;
+        return 0;
+    }
+    cJSON_Delete(doc);
+    return rc;
+}
+
+static int entry_fail(struct lambda_step_outcome *out, const struct err *e)
+{
+    snprintf(out->error_type, sizeof out->error_type, "drr.%s", drr_exit_name(e->code));
+    snprintf(out->error_message, sizeof out->error_message, "%s", e->msg);
+    return e->code;
+}
+
+/* A real run outlives any Lambda: it is an execution of the state machine, named
+ * after this invocation (so a retried invocation starts no second one) and so the
+ * run id of its clone. */
+static int start_execution(const struct lambda_step_ctx *ctx, struct lambda_step_outcome *out)
+{
+    struct err e = {0};
+    const char *arn = getenv("DRR_STATE_MACHINE_ARN");
+    const char *cfg_path = getenv("DBLAB_RDS_REFRESH_CONFIG");
+    if (!arn || !*arn) {
+        err_set(&e, DRR_EXIT_CONFIG, "DRR_STATE_MACHINE_ARN is not set: the entry function "
+                "starts that state machine (deploy/sam/template.yaml sets it)");
+        return entry_fail(out, &e);
+    }
+    if (!cfg_path || !*cfg_path) {
+        err_set(&e, DRR_EXIT_CONFIG, "DBLAB_RDS_REFRESH_CONFIG is not set");
+        return entry_fail(out, &e);
+    }
+    struct config cfg;
+    int rc = config_load(cfg_path, &cfg, &e);
+    struct aws_ctx aws;
+    memset(&aws, 0, sizeof aws);
+    if (rc == 0)
+        rc = aws_ctx_from_config(&aws, &cfg, &e);
+    char name[80];
+    snprintf(name, sizeof name, "invoke-%.64s", ctx->request_id ? ctx->request_id : "manual");
+    char *exec_arn = NULL, *date = NULL;
+    if (rc == 0)
+        rc = sfn_start_execution(&aws, arn, name, "{\"dryRun\":false}", &exec_arn, &date, &e);
+    if (rc == 0) {
+        log_info("started execution %s", exec_arn);
+        out->document = cJSON_CreateObject();
+        cJSON_AddStringToObject(out->document, "executionArn", exec_arn);
+        cJSON_AddStringToObject(out->document, "startDate", date);
+    } else {
+        entry_fail(out, &e);
+    }
+    free(exec_arn);
+    free(date);
+    aws_ctx_free(&aws);
+    config_free(&cfg);
+    return rc;
+}
+
+int lambda_entry_run(const struct lambda_step_ctx *ctx, const cJSON *event,
+                     struct lambda_step_outcome *out)
+{
+    memset(out, 0, sizeof *out);
+    const cJSON *dry = cJSON_GetObjectItemCaseSensitive(event, "dryRun");
+    if (dry && !cJSON_IsBool(dry)) {
+        snprintf(out->error_type, sizeof out->error_type, "drr.input");
+        snprintf(out->error_message, sizeof out->error_message,
+                 "dryRun: must be true or false");
+        return DRR_EXIT_INPUT;
+    }
+    if (cJSON_IsTrue(dry))
+        return dry_run(ctx, out);
+    return start_execution(ctx, out);
+}

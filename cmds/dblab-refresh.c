@@ -422,7 +422,7 @@ static int refresh_check(struct dblab_client *c, const struct config *cfg, struc
         if (al) {
             rc = err_set(e, DRR_EXIT_REFRESH_FAILED, "the DBLab refresh failed: %s",
                          al->message && al->message[0] ? al->message : "(no message)");
-            dblab_status_free(&s);
+            dblab_status_release(&s);
             return rc;
         }
         if (!p->started && (s.last_refresh != b->last_refresh ||
@@ -435,13 +435,13 @@ static int refresh_check(struct dblab_client *c, const struct config *cfg, struc
             rc = err_set(e, DRR_EXIT_REFRESH_FAILED,
                          "the DBLab refresh failed (status failed, no refresh_failed alert "
                          "with details: see the engine's log)");
-            dblab_status_free(&s);
+            dblab_status_release(&s);
             return rc;
         }
         if (p->started && strcmp(st, "inactive") == 0) {
             rc = err_set(e, DRR_EXIT_REFRESH_FAILED,
                          "the DBLab refresh stopped: retrieval status became inactive");
-            dblab_status_free(&s);
+            dblab_status_release(&s);
             return rc;
         }
         if (p->started && strcmp(st, "finished") == 0) {
@@ -449,7 +449,7 @@ static int refresh_check(struct dblab_client *c, const struct config *cfg, struc
             return 1;
         }
         /* Before the start, a "finished" or "failed" is the previous run's. */
-        dblab_status_free(&s);
+        dblab_status_release(&s);
     }
 
     if (!p->started && elapsed >= (double)cfg->dblab.start_timeout) {
@@ -703,7 +703,7 @@ static int run_status(struct app *a, struct dblab_client **cp, struct err *e)
         if (rc == 0)
             rc = DRR_EXIT_TEMPFAIL; /* "not yet": refresh.status "running" says so too */
     }
-    dblab_status_free(&final);
+    dblab_status_release(&final);
     free(engine_version);
     return rc;
 }
@@ -780,7 +780,7 @@ static int run_with(struct app *a, const struct credentials *cr, struct dblab_cl
     log_info("DBLab Engine %s (%s edition) at %s", h.version ? h.version : "(version unknown)",
              h.edition ? h.edition : "unknown", cfg->dblab.api_endpoint);
     char *engine_version = h.version ? xstrdup(h.version) : NULL;
-    dblab_health_free(&h);
+    dblab_health_release(&h);
     int major, minor;
     if (engine_version && sscanf(engine_version, "v%d.%d", &major, &minor) == 2 &&
         (major < 3 || (major == 3 && minor < 5))) {
@@ -898,11 +898,11 @@ static int run_with(struct app *a, const struct credentials *cr, struct dblab_cl
     rc = write_finished(a, &prog, &final, engine_version);
 
 out:
-    dblab_status_free(&final);
+    dblab_status_release(&final);
     cJSON_Delete(applied);
     cJSON_Delete(current);
     cJSON_Delete(p.update);
-    dblab_status_free(&st);
+    dblab_status_release(&st);
 out_version:
     free(engine_version);
     return rc;

@@ -108,7 +108,7 @@ static int serve_one(struct lambda_runtime *rt, int entry, struct lambda_step_ct
     log_info("request %s: %s: %s in %.0f ms", inv->request_id,
              entry ? "entry" : cJSON_IsString(step) ? step->valuestring : "?",
              out.document ? "answered" : out.error_type, (clock_monotonic() - t0) * 1000);
-    lambda_step_outcome_free(&out);
+    lambda_step_outcome_release(&out);
     cJSON_Delete(event);
     return rc;
 }
@@ -180,10 +180,10 @@ int main(int argc, char **argv)
             rc = serve_one(rt, entry, &ctx, &inv, &e);
             if (rc)
                 log_error("%s", e.msg);
-            lambda_invocation_free(&inv);
+            lambda_invocation_release(&inv);
             continue;
         }
-        lambda_invocation_free(&inv);
+        lambda_invocation_release(&inv);
         if (rc >= DRR_EXIT_SIGNAL_BASE || signals_pending()) {
             log_info("stopping: signal %d", signals_pending());
             rc = DRR_EXIT_SIGNAL_BASE + signals_pending();

@@ -174,7 +174,7 @@ static int adopt_instance(struct create *c, const char *id, int report, struct e
     if (rc == 0)
         log_info("DB instance %s already exists, made by this run from snapshot %s (%s): adopted",
                  id, c->snap.id, inst.status ? inst.status : "?");
-    rds_instance_free(&inst);
+    rds_instance_release(&inst);
     return rc;
 }
 
@@ -196,7 +196,7 @@ static int adopt_cluster(struct create *c, struct err *e)
         log_info("DB cluster %s already exists, made by this run from snapshot %s (%s): adopted",
                  c->name, c->snap.id, cl.status ? cl.status : "?");
     }
-    rds_cluster_free(&cl);
+    rds_cluster_release(&cl);
     return rc;
 }
 
@@ -207,11 +207,11 @@ static int exists(struct create *c, enum rds_kind kind, const char *id, struct e
     if (kind == RDS_KIND_CLUSTER) {
         struct rds_cluster cl;
         rc = rds_get_cluster(c->aws, id, &cl, NULL, e);
-        rds_cluster_free(&cl);
+        rds_cluster_release(&cl);
     } else {
         struct rds_instance inst;
         rc = rds_get_instance(c->aws, id, &inst, NULL, e);
-        rds_instance_free(&inst);
+        rds_instance_release(&inst);
     }
     if (rc == 0)
         return 1;
@@ -271,7 +271,7 @@ static int create_instance_clone(struct create *c, struct err *e)
     if (rc == 0) {
         c->created_something = 1;
         c->arn = xstrdup(inst.arn);
-        rds_instance_free(&inst);
+        rds_instance_release(&inst);
         return 0;
     }
     if (rds_error_is(&ae, "DBInstanceAlreadyExists")) {
@@ -363,7 +363,7 @@ static int create_cluster_clone(struct create *c, struct err *e)
         if (rc == 0) {
             c->created_something = 1;
             c->arn = xstrdup(cl.arn);
-            rds_cluster_free(&cl);
+            rds_cluster_release(&cl);
         } else if (rds_error_is(&ae, "DBClusterAlreadyExistsFault")) {
             err_clear(e);
             rc = adopt_cluster(c, e);
@@ -415,7 +415,7 @@ static void roll_back(struct create *c)
     if (clone_delete(c->aws, c->kind, c->name, &o, &r, &e) != 0)
         log_error("roll-back of %s failed: %s (rds-clone-gc will collect it: it is tagged "
                   "AutoDelete=true)", c->name, e.msg);
-    clone_delete_result_free(&r);
+    clone_delete_result_release(&r);
     if (sig)
         signals_resume();
 }
@@ -570,8 +570,8 @@ static int run_command(struct app *a, struct err *e)
         log_debug("%ld AWS request(s)", rds_cli_aws_calls(c.aws));
     free(c.arn);
     free(c.delete_after);
-    pitr_choice_free(&c.pitr);
-    rds_tags_free(&c.tags);
+    pitr_choice_release(&c.pitr);
+    rds_tags_release(&c.tags);
     rds_cli_aws_free(c.aws);
     return rc;
 }

@@ -164,7 +164,7 @@ static int run_command(struct app *a, struct err *e)
             if (access(opts.go_state, F_OK) == 0)
                 clear_go_state(a->cli.dry_run);
             rc = rundoc_write(app_doc(a));
-            go_state_free(&gs);
+            go_state_release(&gs);
             return rc;
         }
         go_record = 1;
@@ -233,8 +233,8 @@ static int run_command(struct app *a, struct err *e)
         clear_go_state(a->cli.dry_run);
     if (rc == 0)
         rc = rundoc_write(doc);
-    go_state_free(&gs);
-    clone_delete_result_free(&r);
+    go_state_release(&gs);
+    clone_delete_result_release(&r);
     rds_cli_aws_free(aws);
     return rc;
 }

@@ -249,7 +249,7 @@ static int run_command(struct app *a, struct err *e)
                 if (!first_failure)
                     first_failure = drc;
             }
-            clone_delete_result_free(&r);
+            clone_delete_result_release(&r);
         }
         cJSON *out = cJSON_CreateObject();
         rds_cli_add_string(out, "apiVersion", "dblab-rds-refresh/v1");

@@ -240,10 +240,10 @@ static int poll_once(struct waiter *w, struct err *e)
                 log_info("DB cluster %s: %s, writer available", w->clone_id,
                          cl.status ? cl.status : "?");
             }
-            rds_cluster_free(&cl);
+            rds_cluster_release(&cl);
         }
     }
-    rds_instance_free(&inst);
+    rds_instance_release(&inst);
     return result;
 }
 
@@ -448,7 +448,7 @@ static int run_command(struct app *a, struct err *e)
             log_info("dry run: DB instance %s is %s; would wait until it is available",
                      w.writer_id, inst.status ? inst.status : "?");
         }
-        rds_instance_free(&inst);
+        rds_instance_release(&inst);
         rc = r;
         if (rc == 0)
             rc = rundoc_write(doc);

@@ -81,7 +81,7 @@ static int consider(const struct rds_snapshot *s, void *ud, struct err *e)
         return 0;
     if (!p->have || s->create_time > p->best.create_time ||
         (s->create_time == p->best.create_time && strcmp(s->id, p->best.id) > 0)) {
-        rds_snapshot_free(&p->best);
+        rds_snapshot_release(&p->best);
         rds_snapshot_copy(&p->best, s);
         p->have = 1;
     }
@@ -234,7 +234,7 @@ static int choose_point_in_time(struct app *a, struct aws_ctx *aws, const char *
         rds_cli_set_data_as_of(doc, pc.time);
         rc = rundoc_write(doc);
     }
-    pitr_choice_free(&pc);
+    pitr_choice_release(&pc);
     return rc;
 }
 
@@ -309,7 +309,7 @@ static int run_command(struct app *a, struct err *e)
 out:
     if (aws)
         log_debug("%ld AWS request(s)", rds_cli_aws_calls(aws));
-    rds_snapshot_free(&p.best);
+    rds_snapshot_release(&p.best);
     rds_cli_aws_free(aws);
     return rc;
 }

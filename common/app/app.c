@@ -128,6 +128,6 @@ void app_end(struct app *a)
         stats_write(a->name);
     cJSON_Delete(a->doc);
     a->doc = NULL;
-    config_free(&a->cfg);
+    config_release(&a->cfg);
     a->cfg_loaded = 0;
 }

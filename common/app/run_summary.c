@@ -424,7 +424,7 @@ int run_summary_metrics(const struct run_summary *s, const cJSON *doc, const cha
     }
     free(dcopy);
     free(bcopy);
-    buf_free(&b);
-    buf_free(&label);
+    buf_release(&b);
+    buf_release(&label);
     return rc;
 }

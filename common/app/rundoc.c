@@ -200,11 +200,11 @@ static int parse_len(const char *text, size_t len, const char *name,
     struct buf path = BUF_INIT;
     if (find_duplicate(doc, &path)) {
         err_set(e, DRR_EXIT_INPUT, "%s: %s: duplicate key", name, buf_cstr(&path));
-        buf_free(&path);
+        buf_release(&path);
         cJSON_Delete(doc);
         return DRR_EXIT_INPUT;
     }
-    buf_free(&path);
+    buf_release(&path);
 
     const cJSON *av = cJSON_GetObjectItemCaseSensitive(doc, "apiVersion");
     int rc = 0;
@@ -290,7 +290,7 @@ int rundoc_read(const char *path, const char *const *required, cJSON **out, stru
                      RUNDOC_MAX_BYTES);
     else
         rc = parse_len(b.data != NULL ? b.data : "", b.len, name, required, out, e);
-    buf_free(&b);
+    buf_release(&b);
     return rc;
 }
 

@@ -87,7 +87,7 @@ void aws_ctx_free(struct aws_ctx *ctx)
     if (ctx->creds_free)
         ctx->creds_free(ctx->creds_ctx);
     for (int i = 0; i < AWS_SVC_COUNT; i++)
-        aws_endpoint_free(&ctx->endpoints[i]);
+        aws_endpoint_release(&ctx->endpoints[i]);
     http_client_free(ctx->http);
     free(ctx->region);
     free(ctx->rds_endpoint);
@@ -108,7 +108,7 @@ int aws_ctx_endpoint(struct aws_ctx *ctx, const char *service, const struct aws_
                                       svc == AWS_SVC_RDS ? ctx->rds_endpoint : NULL,
                                       &ctx->endpoints[svc], e);
         if (rc) {
-            aws_endpoint_free(&ctx->endpoints[svc]);
+            aws_endpoint_release(&ctx->endpoints[svc]);
             return rc;
         }
         ctx->endpoint_resolved[svc] = 1;
@@ -182,12 +182,12 @@ struct aws_page {
     size_t len;
 };
 
-static void aws_page_free(struct aws_page *pg)
+static void aws_page_release(struct aws_page *pg)
 {
     if (pg->fd >= 0)
         close(pg->fd);
     pg->fd = -1;
-    buf_free(&pg->text);
+    buf_release(&pg->text);
 }
 
 /* An error body in memory: a spilled one contributes its first 64 KiB (an AWS
@@ -364,7 +364,7 @@ static void parse_error(const struct http_response *resp, enum protocol proto, c
     size_t len;
     const char *text = error_body(resp, &tmp, &len);
     aws_error_from_xml(resp->status, text, len, rid, ae);
-    buf_free(&tmp);
+    buf_release(&tmp);
 }
 
 static int interrupted(struct err *e, const char *svc, const char *op, int sig, const char *when)
@@ -421,7 +421,7 @@ static int perform(struct aws_ctx *ctx, int svc, const char *op, enum protocol p
         struct sigv4_signed sig4;
         rc = sigv4_sign(&sreq, &sc, &so, &sig4, e);
         if (rc) {
-            sigv4_signed_free(&sig4);
+            sigv4_signed_release(&sig4);
             return err_prefix(e, "%s %s", sname, op);
         }
         for (size_t i = 0; i < sig4.n_headers; i++)
@@ -431,7 +431,7 @@ static int perform(struct aws_ctx *ctx, int svc, const char *op, enum protocol p
         struct err he = {0};
         double t0 = clock_monotonic();
         int hrc = http_do(ctx->http, &req, resp, &he);
-        sigv4_signed_free(&sig4);
+        sigv4_signed_release(&sig4);
         ctx->attempts++;
         stats_add(STATS_AWS_ATTEMPTS, 1);
 
@@ -525,7 +525,7 @@ static int call_service(struct aws_ctx *ctx, int svc, const char *op, enum proto
     int rc = perform(ctx, svc, op, proto, target, body, body_len, dec, &resp, ae, e);
     if (resp.body.data)
         explicit_bzero(resp.body.data, resp.body.len);
-    http_response_free(&resp);
+    http_response_release(&resp);
     return rc;
 }
 
@@ -546,7 +546,7 @@ static int query_request(struct aws_ctx *ctx, const char *service, const char *a
     /* The body may carry secrets (a master password, a web identity token). */
     if (body.data)
         explicit_bzero(body.data, body.len);
-    buf_free(&body);
+    buf_release(&body);
     return rc;
 }
 
@@ -634,7 +634,7 @@ int aws_query_paginate(struct aws_ctx *ctx, const char *service, const char *act
         struct aws_page page = {BUF_INIT, -1, 0};
         rc = query_page(ctx, service, action, &p, &page, ae, e);
         if (rc) {
-            aws_page_free(&page);
+            aws_page_release(&page);
             break;
         }
         n++;
@@ -643,7 +643,7 @@ int aws_query_paginate(struct aws_ctx *ctx, const char *service, const char *act
         char *next_marker = NULL;
         struct aws_xml_src src = {page.text.data, page.len, page.fd};
         rc = aws_xml_stream_items(&src, action, list_name, item_name, on_item, ud, &next_marker, e);
-        aws_page_free(&page);
+        aws_page_release(&page);
         if (rc == AWS_PAGE_STOP) {
             rc = 0;
             free(next_marker);
@@ -665,6 +665,6 @@ int aws_query_paginate(struct aws_ctx *ctx, const char *service, const char *act
         marker = next_marker;
     }
     free(marker);
-    aws_params_free(&p);
+    aws_params_release(&p);
     return rc;
 }

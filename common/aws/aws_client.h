@@ -11,7 +11,7 @@
  *   xmlDoc *doc = NULL;
  *   struct aws_error ae;
  *   rc = aws_query_call(&aws, "rds", "DescribeDBInstances", &p, &doc, &ae, &e);
- *   aws_params_free(&p);
+ *   aws_params_release(&p);
  *   if (rc == DRR_EXIT_AWS && strcmp(ae.code, "DBInstanceNotFound") == 0) ...
  *   xmlNode *res = aws_xml_result(doc, "DescribeDBInstances");
  *   ...

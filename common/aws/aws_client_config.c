@@ -13,7 +13,7 @@ static int chain_get(void *provider, const struct aws_credentials **out, struct 
     return aws_creds_get(provider, out, e);
 }
 
-static void chain_free(void *provider)
+static void chain_release(void *provider)
 {
     aws_creds_provider_free(provider);
 }
@@ -46,6 +46,6 @@ int aws_ctx_from_config(struct aws_ctx *ctx, const struct config *cfg, struct er
     if (!ctx->provider)
         return err_set(e, DRR_EXIT_INTERNAL, "aws: cannot create the credential chain");
     aws_ctx_set_credentials_fn(ctx, chain_get, ctx->provider);
-    ctx->creds_free = chain_free;
+    ctx->creds_free = chain_release;
     return 0;
 }

@@ -31,7 +31,7 @@ struct aws_creds_provider {
 
 /* ---- credentials --------------------------------------------------------- */
 
-void aws_credentials_clear(struct aws_credentials *c)
+void aws_credentials_release(struct aws_credentials *c)
 {
     if (!c)
         return;
@@ -44,7 +44,7 @@ void aws_credentials_clear(struct aws_credentials *c)
 void creds_set(struct aws_credentials *out, const char *akid, const char *secret,
                const char *token, int64_t expiration, const char *source)
 {
-    aws_credentials_clear(out);
+    aws_credentials_release(out);
     out->access_key_id = xstrdup(akid);
     out->secret_access_key = xstrdup(secret);
     out->session_token = (token && *token) ? xstrdup(token) : NULL;
@@ -231,13 +231,13 @@ void creds_source_free(struct creds_source *s)
     if (!s)
         return;
     char *name = s->name;
-    s->destroy(s);
+    s->free(s);
     free(name);
 }
 
 void creds_cache_release(struct creds_cache *c)
 {
-    aws_credentials_clear(&c->cur);
+    aws_credentials_release(&c->cur);
     creds_source_free(c->src);
     memset(c, 0, sizeof *c);
 }
@@ -306,7 +306,7 @@ int creds_cache_get(struct creds_cache *c, const struct aws_credentials **out, s
                      c->src->name, when);
     }
     if (rc != 0) {
-        aws_credentials_clear(&fresh);
+        aws_credentials_release(&fresh);
         if (c->have && c->cur.expiration - now >= AWS_CREDS_MANDATORY_REFRESH) {
             clock_format_rfc3339(c->cur.expiration, when, sizeof when);
             log_warn("advisory refresh of AWS credentials from %s failed; keeping the current "
@@ -328,7 +328,7 @@ int creds_cache_get(struct creds_cache *c, const struct aws_credentials **out, s
     fresh.source = c->src->name;
     rc = creds_check_header_safe(&fresh, e);
     if (rc != 0) {
-        aws_credentials_clear(&fresh);
+        aws_credentials_release(&fresh);
         return rc;
     }
     /* The access key id is not a secret, but like the AWS CLI we show only its
@@ -349,7 +349,7 @@ int creds_cache_get(struct creds_cache *c, const struct aws_credentials **out, s
         log_info("%s AWS credentials from %s (access key ...%s)", c->have ? "refreshed" : "using",
                  c->src->name, hint);
     }
-    aws_credentials_clear(&c->cur);
+    aws_credentials_release(&c->cur);
     c->cur = fresh;
     c->have = 1;
     *out = &c->cur;

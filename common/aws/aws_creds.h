@@ -80,6 +80,6 @@ char *aws_creds_sts_endpoint(const struct aws_creds_options *opt, char **signing
 int aws_creds_container_uri_allowed(const char *uri);
 
 /* Releases the strings of c (secrets are overwritten) and zeroes it. */
-void aws_credentials_clear(struct aws_credentials *c);
+void aws_credentials_release(struct aws_credentials *c);
 
 #endif

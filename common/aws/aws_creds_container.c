@@ -142,12 +142,12 @@ static int container_fetch(struct creds_source *s, struct aws_credentials *out, 
     } else if (rc == 0) {
         rc = creds_from_json(buf_cstr(&resp.body), "Token", 0, out, what, e);
     }
-    http_response_free(&resp);
+    http_response_release(&resp);
     free_secret(token);
     return rc;
 }
 
-static void container_destroy(struct creds_source *s)
+static void container_source_free(struct creds_source *s)
 {
     struct container_source *cs = (struct container_source *)s;
     free(cs->url);
@@ -176,7 +176,7 @@ int creds_container_detect(struct creds_ctx *c, struct creds_source **out, struc
     struct container_source *cs = xcalloc(1, sizeof *cs);
     cs->base.name = xstrdup("container");
     cs->base.fetch = container_fetch;
-    cs->base.destroy = container_destroy;
+    cs->base.free = container_source_free;
     cs->c = c;
     cs->url = url;
     *out = &cs->base;

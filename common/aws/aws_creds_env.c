@@ -24,10 +24,10 @@ static int static_fetch(struct creds_source *s, struct aws_credentials *out, str
     return 0;
 }
 
-static void static_destroy(struct creds_source *s)
+static void static_source_free(struct creds_source *s)
 {
     struct static_source *st = (struct static_source *)s;
-    aws_credentials_clear(&st->creds);
+    aws_credentials_release(&st->creds);
     free(st);
 }
 
@@ -37,7 +37,7 @@ struct creds_source *creds_static_new(const char *name, const char *akid, const 
     struct static_source *st = xcalloc(1, sizeof *st);
     st->base.name = xstrdup(name);
     st->base.fetch = static_fetch;
-    st->base.destroy = static_destroy;
+    st->base.free = static_source_free;
     creds_set(&st->creds, akid, secret, token, 0, NULL);
     return &st->base;
 }
@@ -67,7 +67,7 @@ static int env_fetch(struct creds_source *s, struct aws_credentials *out, struct
     return 0;
 }
 
-static void env_destroy(struct creds_source *s)
+static void env_source_free(struct creds_source *s)
 {
     free(s);
 }
@@ -89,7 +89,7 @@ int creds_env_detect(struct creds_ctx *c, struct creds_source **out, struct err 
     struct creds_source *s = xcalloc(1, sizeof *s);
     s->name = xstrdup("environment");
     s->fetch = env_fetch;
-    s->destroy = env_destroy;
+    s->free = env_source_free;
     *out = s;
     return 0;
 }

@@ -94,14 +94,14 @@ static int imds_fetch(struct creds_source *s, struct aws_credentials *out, struc
         rc = creds_from_json(buf_cstr(&resp.body), "Token", 0, out, what, e);
     }
 done:
-    http_response_free(&resp);
+    http_response_release(&resp);
     free_secret(token);
     free(role);
     free(path);
     return rc;
 }
 
-static void imds_destroy(struct creds_source *s)
+static void imds_source_free(struct creds_source *s)
 {
     struct imds_source *is = (struct imds_source *)s;
     free(is->endpoint);
@@ -122,7 +122,7 @@ int creds_imds_detect(struct creds_ctx *c, struct creds_source **out, struct err
     struct imds_source *is = xcalloc(1, sizeof *is);
     is->base.name = xstrdup("imds");
     is->base.fetch = imds_fetch;
-    is->base.destroy = imds_destroy;
+    is->base.free = imds_source_free;
     is->c = c;
     is->endpoint = xstrdup(ep);
     size_t n = strlen(is->endpoint);

@@ -34,7 +34,7 @@ struct creds_source {
     char *name;
     /* Fresh credentials into out (zeroed by the caller). 0 or a drr_exit code. */
     int (*fetch)(struct creds_source *s, struct aws_credentials *out, struct err *e);
-    void (*destroy)(struct creds_source *s);
+    void (*free)(struct creds_source *s);
 };
 
 void creds_source_free(struct creds_source *s);

@@ -144,7 +144,7 @@ static int process_fetch(struct creds_source *s, struct aws_credentials *out, st
     return rc;
 }
 
-static void process_destroy(struct creds_source *s)
+static void process_source_free(struct creds_source *s)
 {
     struct process_source *ps = (struct process_source *)s;
     free(ps->profile);
@@ -157,7 +157,7 @@ struct creds_source *creds_process_new(const char *profile, const char *command)
     struct process_source *ps = xcalloc(1, sizeof *ps);
     ps->base.name = xasprintf("credential-process (profile:%s)", profile);
     ps->base.fetch = process_fetch;
-    ps->base.destroy = process_destroy;
+    ps->base.free = process_source_free;
     ps->profile = xstrdup(profile);
     ps->command = xstrdup(command);
     return &ps->base;

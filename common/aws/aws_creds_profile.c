@@ -51,7 +51,7 @@ static void profile_vals_load(const char *profile, struct profile_vals *v)
         redact_add_secret(v->session_token);
 }
 
-static void profile_vals_free(struct profile_vals *v)
+static void profile_vals_release(struct profile_vals *v)
 {
     free(v->role_arn);
     free(v->source_profile);
@@ -222,7 +222,7 @@ static int resolve_profile(struct creds_ctx *c, const char *profile, const char 
                      "credential_process = aws configure export-credentials --profile %s "
                      "--format process", profile, profile);
     }
-    profile_vals_free(&v);
+    profile_vals_release(&v);
     return rc;
 }
 

@@ -61,7 +61,7 @@ char *aws_creds_sts_endpoint(const struct aws_creds_options *opt, char **signing
         if (signing_region)
             *signing_region = xstrdup(ep.region);
     }
-    aws_endpoint_free(&ep);
+    aws_endpoint_release(&ep);
     return url;
 }
 
@@ -141,7 +141,7 @@ int creds_sts_call(struct creds_ctx *c, const char *action, const char *const *p
     struct aws_endpoint ep;
     int rc = sts_resolve(c->sts_endpoint, c->region, c->profile, &ep, e);
     if (rc != 0) {
-        aws_endpoint_free(&ep);
+        aws_endpoint_release(&ep);
         return err_prefix(e, "%s: STS %s", source_name, action);
     }
     struct aws_params qp = AWS_PARAMS_INIT;
@@ -149,7 +149,7 @@ int creds_sts_call(struct creds_ctx *c, const char *action, const char *const *p
         aws_params_add(&qp, params[i], params[i + 1]);
     struct buf body = BUF_INIT;
     aws_query_encode(&body, action, STS_API_VERSION, &qp);
-    aws_params_free(&qp);   /* may hold the web identity token: the body is freed as a secret */
+    aws_params_release(&qp);   /* may hold the web identity token: the body is freed as a secret */
     char what[512];
     snprintf(what, sizeof what, "%s: STS %s at %s", source_name, action, ep.url);
 
@@ -163,7 +163,7 @@ int creds_sts_call(struct creds_ctx *c, const char *action, const char *const *p
         int64_t signed_at = clock_now() + c->clock_offset;
         /* Signed once per pass: the retries of creds_http_call stay well inside
          * the signature's 15-minute validity. */
-        sigv4_signed_free(&sig);
+        sigv4_signed_release(&sig);
         rc = sts_headers(&ep, &body, signer, signed_at, &sig, headers, &n_headers, e);
         if (rc != 0) {
             err_prefix(e, "%s", what);
@@ -191,10 +191,10 @@ int creds_sts_call(struct creds_ctx *c, const char *action, const char *const *p
         }
         break;
     }
-    sigv4_signed_free(&sig);
-    http_response_free(&resp);
+    sigv4_signed_release(&sig);
+    http_response_release(&resp);
     free_secret(buf_detach(&body));
-    aws_endpoint_free(&ep);
+    aws_endpoint_release(&ep);
     return rc;
 }
 
@@ -235,7 +235,7 @@ static int assume_fetch(struct creds_source *s, struct aws_credentials *out, str
     return rc;
 }
 
-static void assume_destroy(struct creds_source *s)
+static void assume_source_free(struct creds_source *s)
 {
     struct assume_source *as = (struct assume_source *)s;
     creds_cache_release(&as->source);
@@ -252,7 +252,7 @@ struct creds_source *creds_assume_role_new(struct creds_ctx *c, const char *name
     struct assume_source *as = xcalloc(1, sizeof *as);
     as->base.name = xstrdup(name);
     as->base.fetch = assume_fetch;
-    as->base.destroy = assume_destroy;
+    as->base.free = assume_source_free;
     as->c = c;
     as->source.src = source;
     as->role_arn = xstrdup(p->role_arn);
@@ -291,7 +291,7 @@ static int webid_fetch(struct creds_source *s, struct aws_credentials *out, stru
     return rc;
 }
 
-static void webid_destroy(struct creds_source *s)
+static void webid_source_free(struct creds_source *s)
 {
     struct webid_source *ws = (struct webid_source *)s;
     free(ws->token_file);
@@ -306,7 +306,7 @@ struct creds_source *creds_webid_new(struct creds_ctx *c, const char *name, cons
     struct webid_source *ws = xcalloc(1, sizeof *ws);
     ws->base.name = xstrdup(name);
     ws->base.fetch = webid_fetch;
-    ws->base.destroy = webid_destroy;
+    ws->base.free = webid_source_free;
     ws->c = c;
     ws->token_file = xstrdup(token_file);
     ws->role_arn = xstrdup(role_arn);

@@ -28,7 +28,7 @@ const char *aws_endpoint_dns_suffix(const char *region)
     return region && strncmp(region, "cn-", 3) == 0 ? "amazonaws.com.cn" : "amazonaws.com";
 }
 
-void aws_endpoint_free(struct aws_endpoint *ep)
+void aws_endpoint_release(struct aws_endpoint *ep)
 {
     if (!ep)
         return;
@@ -151,7 +151,7 @@ int aws_endpoint_resolve(const char *service, const char *region, const char *ov
         int rc = parse_url(url, strcmp(out->source, "config") == 0 ? "aws.endpoint" : out->source,
                            out, e);
         if (rc)
-            aws_endpoint_free(out);
+            aws_endpoint_release(out);
         return rc;
     }
     out->source = "default";
@@ -161,6 +161,6 @@ int aws_endpoint_resolve(const char *service, const char *region, const char *ov
     int rc = parse_url(def, "default endpoint", out, e);
     free(def);
     if (rc)
-        aws_endpoint_free(out);
+        aws_endpoint_release(out);
     return rc;
 }

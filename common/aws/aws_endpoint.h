@@ -28,10 +28,10 @@ struct aws_endpoint {
 /* service: "rds", "sts", "secretsmanager" or "ssm". override may be NULL.
  * Returns 0, or DRR_EXIT_CONFIG for an unknown service, a missing region or an
  * invalid URL (naming the variable it came from). out must be released with
- * aws_endpoint_free whatever the result. */
+ * aws_endpoint_release whatever the result. */
 int aws_endpoint_resolve(const char *service, const char *region, const char *override,
                          struct aws_endpoint *out, struct err *e);
-void aws_endpoint_free(struct aws_endpoint *ep);
+void aws_endpoint_release(struct aws_endpoint *ep);
 
 /* "amazonaws.com" or "amazonaws.com.cn" for the region's partition. */
 const char *aws_endpoint_dns_suffix(const char *region);

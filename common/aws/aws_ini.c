@@ -160,7 +160,7 @@ static char *value_take(struct value *slot)
     char *v = NULL;
     if (slot->set && slot->text.len > 0)
         v = buf_detach(&slot->text);
-    buf_free(&slot->text);
+    buf_release(&slot->text);
     slot->set = 0;
     return v;
 }
@@ -250,7 +250,7 @@ static int scan_file(const char *path, struct lookup *lk)
     fclose(f);
     if (r == 0 && text.data != NULL)
         scan_text(text.data, text.len, lk);
-    buf_free(&text);
+    buf_release(&text);
     return r == 1 ? -1 : 0;
 }
 

@@ -7,7 +7,7 @@
 
 #include "aws/aws_sigv4.h"
 
-void aws_params_free(struct aws_params *p)
+void aws_params_release(struct aws_params *p)
 {
     if (!p)
         return;

@@ -42,7 +42,7 @@ struct aws_filter {
     size_t n_values;
 };
 
-void aws_params_free(struct aws_params *p);
+void aws_params_release(struct aws_params *p);
 
 /* Appends key=value (both copied). A NULL value is skipped: optional members
  * that are unset are simply not sent. */

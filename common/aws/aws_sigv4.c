@@ -150,7 +150,7 @@ static void reencode(struct buf *out, const char *s, size_t len)
         }
     }
     sigv4_uri_encode(out, buf_cstr(&raw), raw.len, 0);
-    buf_free(&raw);
+    buf_release(&raw);
 }
 
 struct qparam {
@@ -256,12 +256,12 @@ static int owned_header(const char *lname)
            !strcmp(lname, "x-amz-security-token") || !strcmp(lname, "x-amz-content-sha256");
 }
 
-void sigv4_signed_free(struct sigv4_signed *s)
+void sigv4_signed_release(struct sigv4_signed *s)
 {
     if (!s)
         return;
-    buf_free(&s->canonical_request);
-    buf_free(&s->string_to_sign);
+    buf_release(&s->canonical_request);
+    buf_release(&s->string_to_sign);
     free(s->signed_headers);
     free(s->authorization);
     memset(s, 0, sizeof *s);
@@ -401,7 +401,7 @@ int sigv4_sign(const struct sigv4_request *req, const struct sigv4_credentials *
 done:
     for (size_t i = 0; i < n; i++) {
         free(hs[i].name);
-        buf_free(&hs[i].value);
+        buf_release(&hs[i].value);
     }
     free(hs);
     return rc;

@@ -67,12 +67,12 @@ struct sigv4_signed {
 };
 
 /* Signs req. out is initialised here and must be released with
- * sigv4_signed_free whatever the result. Returns 0 or DRR_EXIT_INTERNAL when the
+ * sigv4_signed_release whatever the result. Returns 0 or DRR_EXIT_INTERNAL when the
  * request cannot be signed (missing Host, method or credentials, or a header the
  * signer owns such as Authorization already present). */
 int sigv4_sign(const struct sigv4_request *req, const struct sigv4_credentials *creds,
                const struct sigv4_options *opt, struct sigv4_signed *out, struct err *e);
-void sigv4_signed_free(struct sigv4_signed *s);
+void sigv4_signed_release(struct sigv4_signed *s);
 
 /* Building blocks, shared with the Query protocol's form encoding. */
 

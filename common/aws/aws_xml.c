@@ -169,7 +169,7 @@ const char *aws_xml_text(const xmlNode *from, const char *path)
         c = next;
     }
     xmlNode *t = xmlNewDocText(n->doc, (const xmlChar *)buf_cstr(&b));
-    buf_free(&b);
+    buf_release(&b);
     if (!t)
         return NULL;
     xmlAddChild(n, t);

@@ -325,7 +325,7 @@ static int fail_enum(struct loader *L, const yaml_node_t *n, const char *key, co
                   buf_cstr(&list));
     else
         rc = fail(L, n, key, "unknown value \"%s\" (one of: %s)", v, buf_cstr(&list));
-    buf_free(&list);
+    buf_release(&list);
     return rc;
 }
 
@@ -845,7 +845,7 @@ static int load_section(struct loader *L, size_t s, yaml_node_t *map)
                 buf_printf(&list, "%s%s", j ? ", " : "", names[j]);
             rc = fail(L, k, path, "unknown key (the %s section has: %s)", sd->name,
                       buf_cstr(&list));
-            buf_free(&list);
+            buf_release(&list);
             return rc;
         }
         L->key_node[s][i] = v;
@@ -1375,7 +1375,7 @@ int config_load(const char *path, struct config *cfg, struct err *e)
     else if (strlen(b.data) != b.len)
         rc = err_set(e, DRR_EXIT_CONFIG, "%s: contains a NUL byte (not a YAML file)", path);
     else {
-        config_free(cfg);   /* load_string starts afresh */
+        config_release(cfg);   /* load_string starts afresh */
         const char *slash = strrchr(path, '/');
         char *dir = slash == NULL ? NULL : slash == path ? xstrdup("/")
                                                          : xstrndup(path, (size_t)(slash - path));
@@ -1390,11 +1390,11 @@ int config_load(const char *path, struct config *cfg, struct err *e)
                      path, strcmp(literal, "token") == 0 ? "dblab.token" : "source.password",
                      (unsigned)(st.st_mode & 07777));
     }
-    buf_free(&b);
+    buf_release(&b);
     return rc;
 }
 
-void config_free(struct config *cfg)
+void config_release(struct config *cfg)
 {
     if (cfg == NULL)
         return;

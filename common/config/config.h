@@ -107,11 +107,11 @@ struct config {
 
 /* Loads and validates path. On error returns DRR_EXIT_CONFIG with e->msg like
  * "config.yaml:12:3: clone.instanceClass: required". cfg is zeroed first and
- * must be released with config_free() whatever the result. */
+ * must be released with config_release() whatever the result. */
 int config_load(const char *path, struct config *cfg, struct err *e);
 /* Same, from a string (tests); name is used in messages. */
 int config_load_string(const char *yaml, const char *name, struct config *cfg, struct err *e);
-void config_free(struct config *cfg);
+void config_release(struct config *cfg);
 
 /* The effective configuration as a cJSON object (returned as void* to keep cJSON
  * out of this header), every secret replaced by "[REDACTED]". Caller frees with

@@ -65,7 +65,7 @@ static int fail(struct expansion *x, int rc, char *why)
         *x->missing = why;
     else
         free(why);
-    buf_free(&x->out);
+    buf_release(&x->out);
     return rc;
 }
 

@@ -15,7 +15,7 @@
 #define SM_PREFIX "secretsmanager:"
 #define SSM_PREFIX "ssm:"
 
-void secret_ref_free(struct secret_ref *r)
+void secret_ref_release(struct secret_ref *r)
 {
     if (!r)
         return;
@@ -79,7 +79,7 @@ static int pick_json_key(const char *key, const char *ref, const char *secret_st
             rc = err_set(e, DRR_EXIT_CONFIG, "%s (%s): %s \"%s\" (keys: %s)", key, ref,
                          v ? "not a string or number:" : "no key", json_key,
                          keys.len ? keys.data : "none");
-            buf_free(&keys);
+            buf_release(&keys);
         }
     }
     cJSON_Delete(obj);
@@ -185,7 +185,7 @@ int secret_resolve(struct aws_ctx *aws, const char *key, const char *value, char
                  r.kind == SECRET_SECRETSMANAGER ? "AWS Secrets Manager" : "SSM Parameter Store",
                  value);
     }
-    secret_ref_free(&r);
+    secret_ref_release(&r);
     return rc;
 }
 

@@ -27,9 +27,9 @@ struct secret_ref {
 
 /* Parses value. 0 (a plain value gives SECRET_PLAIN) or DRR_EXIT_CONFIG for a
  * malformed reference ("secretsmanager:" with no name, an empty "#"), with e
- * naming key. Release with secret_ref_free. */
+ * naming key. Release with secret_ref_release. */
 int secret_ref_parse(const char *key, const char *value, struct secret_ref *out, struct err *e);
-void secret_ref_free(struct secret_ref *r);
+void secret_ref_release(struct secret_ref *r);
 
 /* Removes exactly ONE trailing newline ("\n" or "\r\n") from s in place: the
  * one a secret made from a file carries (`--secret-string file://token.txt`,

@@ -21,7 +21,7 @@ void buf_putc(struct buf *b, char c);
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_vprintf(struct buf *b, const char *fmt, va_list ap);
 void buf_reset(struct buf *b);          /* len = 0, keeps memory */
-void buf_free(struct buf *b);
+void buf_release(struct buf *b);
 char *buf_detach(struct buf *b);        /* caller frees; never NULL */
 const char *buf_cstr(const struct buf *b); /* "" when empty */
 /* Appends the rest of f (to end of file) to b, but never more than max bytes of

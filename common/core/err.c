@@ -42,7 +42,7 @@ int err_prefix(struct err *e, const char *fmt, ...)
     size_t n = b.len < sizeof e->msg - 1 ? b.len : sizeof e->msg - 1;
     memcpy(e->msg, b.data, n);
     e->msg[n] = '\0';
-    buf_free(&b);
+    buf_release(&b);
     flatten(e->msg);
     return e->code;
 }

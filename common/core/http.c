@@ -84,11 +84,11 @@ void http_response_reset(struct http_response *r)
     buf_reset(&r->headers);
 }
 
-void http_response_free(struct http_response *r)
+void http_response_release(struct http_response *r)
 {
     close_spill(r);
-    buf_free(&r->body);
-    buf_free(&r->headers);
+    buf_release(&r->body);
+    buf_release(&r->headers);
     r->status = 0;
 }
 
@@ -151,7 +151,7 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
         r->spilled = 1;
         r->body_fd = fd;
         r->body_len = r->body.len;
-        buf_free(&r->body);
+        buf_release(&r->body);
     }
     if (r->spilled) {
         if (write_all(r->body_fd, ptr, n) != 0)

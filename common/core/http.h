@@ -63,7 +63,7 @@ void http_client_free(struct http_client *c);
 int http_do(struct http_client *c, const struct http_request *req,
             struct http_response *resp, struct err *e);
 void http_response_reset(struct http_response *r);
-void http_response_free(struct http_response *r);
+void http_response_release(struct http_response *r);
 
 /* The first byte of value that must not go into an HTTP header field -- a
  * control character (CR and LF would end the header and inject others; the rest

@@ -216,7 +216,7 @@ void log_vmsg(enum log_level lvl, const char *fmt, va_list ap)
     struct buf raw = BUF_INIT;
     buf_vprintf(&raw, fmt, ap);
     char *msg = redact_apply(buf_cstr(&raw));
-    buf_free(&raw);
+    buf_release(&raw);
     /* One event, one line: fold embedded newlines. */
     for (char *p = msg; *p; p++)
         if (*p == '\n' || *p == '\r')

@@ -202,7 +202,7 @@ static int call_json(struct dblab_client *c, const char *method, const char *pat
             rc = err_set(e, DRR_EXIT_DBLAB, "DBLab %s: HTTP %ld but the body is not JSON", name,
                          resp.status);
     }
-    http_response_free(&resp);
+    http_response_release(&resp);
     return rc;
 }
 
@@ -297,11 +297,11 @@ int dblab_parse_health(const char *body, const char *name, struct dblab_health *
         rc = get_string(j, "instanceID", name, "instanceID", &out->instance_id, e);
     cJSON_Delete(j);
     if (rc)
-        dblab_health_free(out);
+        dblab_health_release(out);
     return rc;
 }
 
-void dblab_health_free(struct dblab_health *h)
+void dblab_health_release(struct dblab_health *h)
 {
     free(h->version);
     free(h->edition);
@@ -319,13 +319,13 @@ int dblab_healthz(struct dblab_client *c, struct dblab_health *out, struct err *
                               status_code_class(resp.status), e);
     if (rc == 0)
         rc = dblab_parse_health(buf_cstr(&resp.body), "GET /healthz", out, e);
-    http_response_free(&resp);
+    http_response_release(&resp);
     return rc;
 }
 
 /* ---- /status -------------------------------------------------------------- */
 
-void dblab_status_free(struct dblab_status *s)
+void dblab_status_release(struct dblab_status *s)
 {
     free(s->status_code);
     free(s->status_message);
@@ -468,7 +468,7 @@ int dblab_parse_status(const char *body, const char *name, struct dblab_status *
         rc = parse_pools(j, name, out, e);
     cJSON_Delete(j);
     if (rc)
-        dblab_status_free(out);
+        dblab_status_release(out);
     return rc;
 }
 
@@ -482,7 +482,7 @@ int dblab_status_get(struct dblab_client *c, struct dblab_status *out, struct er
                               status_code_class(resp.status), e);
     if (rc == 0)
         rc = dblab_parse_status(buf_cstr(&resp.body), "GET /status", out, e);
-    http_response_free(&resp);
+    http_response_release(&resp);
     return rc;
 }
 
@@ -610,7 +610,7 @@ int dblab_full_refresh(struct dblab_client *c, struct err *e)
                          resp.status, st->valuestring);
         cJSON_Delete(j);
     }
-    http_response_free(&resp);
+    http_response_release(&resp);
     return rc;
 }
 

@@ -52,7 +52,7 @@ struct dblab_health {
     char *instance_id;
 };
 int dblab_healthz(struct dblab_client *c, struct dblab_health *out, struct err *e);
-void dblab_health_free(struct dblab_health *h);
+void dblab_health_release(struct dblab_health *h);
 
 /* ---- GET /status (the Instance model) ------------------------------------ */
 struct dblab_alert {
@@ -78,7 +78,7 @@ struct dblab_status {
 };
 
 int dblab_status_get(struct dblab_client *c, struct dblab_status *out, struct err *e);
-void dblab_status_free(struct dblab_status *s);
+void dblab_status_release(struct dblab_status *s);
 /* The alert of that type, or NULL. */
 const struct dblab_alert *dblab_status_alert(const struct dblab_status *s, const char *type);
 /* 1 for the states in which a refresh is running or queued (another job owns

@@ -21,7 +21,7 @@ static int chain(const struct lambda_step_ctx *ctx, const char *step, cJSON **do
         cJSON_AddItemReferenceToObject(ev, "document", *doc);
     if (input)
         cJSON_AddItemReferenceToObject(ev, "input", input);
-    lambda_step_outcome_free(out);
+    lambda_step_outcome_release(out);
     lambda_step_run(ctx, ev, out);
     cJSON_Delete(ev);
     if (!out->document)
@@ -101,7 +101,7 @@ static int start_execution(const struct lambda_step_ctx *ctx, struct lambda_step
     free(exec_arn);
     free(date);
     aws_ctx_free(&aws);
-    config_free(&cfg);
+    config_release(&cfg);
     return rc;
 }
 

@@ -62,9 +62,9 @@ void lambda_runtime_free(struct lambda_runtime *rt)
     free(rt);
 }
 
-void lambda_invocation_free(struct lambda_invocation *inv)
+void lambda_invocation_release(struct lambda_invocation *inv)
 {
-    buf_free(&inv->event);
+    buf_release(&inv->event);
     memset(inv, 0, sizeof *inv);
 }
 
@@ -90,13 +90,13 @@ int lambda_runtime_next(struct lambda_runtime *rt, struct lambda_invocation *inv
     int rc = http_do(rt->http, &req, &resp, e);
     free(url);
     if (rc) {
-        http_response_free(&resp);
+        http_response_release(&resp);
         return err_prefix(e, "Lambda runtime API /next");
     }
     if (resp.status != 200) {
         rc = err_set(e, resp.status >= 500 ? DRR_EXIT_TEMPFAIL : DRR_EXIT_INTERNAL,
                      "Lambda runtime API /next: HTTP %ld", resp.status);
-        http_response_free(&resp);
+        http_response_release(&resp);
         return rc;
     }
     char *id = http_response_header(&resp, "Lambda-Runtime-Aws-Request-Id");
@@ -119,7 +119,7 @@ int lambda_runtime_next(struct lambda_runtime *rt, struct lambda_invocation *inv
     }
     free(id);
     free(deadline);
-    http_response_free(&resp);
+    http_response_release(&resp);
     return rc;
 }
 
@@ -141,7 +141,7 @@ static int post(struct lambda_runtime *rt, const char *path, const char *error_t
                      "Lambda runtime API %s: HTTP %ld %.200s", path, resp.status,
                      buf_cstr(&resp.body));
     free(url);
-    http_response_free(&resp);
+    http_response_release(&resp);
     return rc;
 }
 

@@ -34,10 +34,10 @@ void lambda_runtime_free(struct lambda_runtime *rt);
 
 /* Waits for the next invocation. 0, DRR_EXIT_TEMPFAIL (network), DRR_EXIT_INTERNAL
  * (an answer that is not the API's: no or a malformed request id), or 128+N on a
- * signal. inv must be released with lambda_invocation_free. */
+ * signal. inv must be released with lambda_invocation_release. */
 int lambda_runtime_next(struct lambda_runtime *rt, struct lambda_invocation *inv,
                         struct err *e);
-void lambda_invocation_free(struct lambda_invocation *inv);
+void lambda_invocation_release(struct lambda_invocation *inv);
 
 /* Posts the invocation's result (a JSON text). 0 when Lambda accepted it (202). */
 int lambda_runtime_respond(struct lambda_runtime *rt, const char *request_id, const char *json,

@@ -31,7 +31,7 @@ static const struct step_def steps[] = {
 const char *const lambda_step_names[] = {"snapshot", "check-engine", "create", "clone-wait",
                                          "refresh-start", "refresh-status", "delete", NULL};
 
-void lambda_step_outcome_free(struct lambda_step_outcome *out)
+void lambda_step_outcome_release(struct lambda_step_outcome *out)
 {
     cJSON_Delete(out->document);
     memset(out, 0, sizeof *out);
@@ -175,6 +175,6 @@ int lambda_step_run(const struct lambda_step_ctx *ctx, const cJSON *event,
         }
         rc = 0; /* the step ran and failed: its error is the answer */
     }
-    step_result_free(&r);
+    step_result_release(&r);
     return rc;
 }

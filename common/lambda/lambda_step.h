@@ -36,7 +36,7 @@ struct lambda_step_outcome {
  * filled as "drr.input" too). */
 int lambda_step_run(const struct lambda_step_ctx *ctx, const cJSON *event,
                     struct lambda_step_outcome *out);
-void lambda_step_outcome_free(struct lambda_step_outcome *out);
+void lambda_step_outcome_release(struct lambda_step_outcome *out);
 
 /* The step names, NULL-terminated (for messages and tests). */
 extern const char *const lambda_step_names[];

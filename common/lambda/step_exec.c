@@ -17,9 +17,9 @@
 
 extern char **environ;
 
-void step_result_free(struct step_result *r)
+void step_result_release(struct step_result *r)
 {
-    buf_free(&r->out);
+    buf_release(&r->out);
     memset(r, 0, sizeof *r);
 }
 

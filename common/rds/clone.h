@@ -138,7 +138,7 @@ struct clone_delete_result {
     char *arn;
 };
 
-void clone_delete_result_free(struct clone_delete_result *r);
+void clone_delete_result_release(struct clone_delete_result *r);
 
 /* The guarded delete. RDS instance: deletion protection off when on, then
  * DeleteDBInstance SkipFinalSnapshot=true DeleteAutomatedBackups=true. Aurora

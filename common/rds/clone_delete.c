@@ -38,7 +38,7 @@ static void add_instance(struct clone_delete_result *r, const char *id)
     r->instances[r->n_instances++] = xstrdup(id);
 }
 
-void clone_delete_result_free(struct clone_delete_result *r)
+void clone_delete_result_release(struct clone_delete_result *r)
 {
     for (size_t i = 0; i < r->n_instances; i++)
         free(r->instances[i]);
@@ -66,8 +66,8 @@ static int describe_status(struct aws_ctx *aws, enum rds_kind kind, const char *
         st = inst.status;
     }
     snprintf(status, n, "%s", rc == 0 && st ? st : "");
-    rds_instance_free(&inst);
-    rds_cluster_free(&cl);
+    rds_instance_release(&inst);
+    rds_cluster_release(&cl);
     return rc;
 }
 
@@ -217,7 +217,7 @@ static int delete_one_instance(struct aws_ctx *aws, const char *id, int aurora_m
         return rc;
     rc = clone_guard_check("DB instance", id, &inst.tags, o->owner, e);
     if (rc) {
-        rds_instance_free(&inst);
+        rds_instance_release(&inst);
         return rc;
     }
     if (arn && !*arn)
@@ -225,11 +225,11 @@ static int delete_one_instance(struct aws_ctx *aws, const char *id, int aurora_m
     if (going_away(inst.status)) {
         log_info("DB instance %s: already %s", id, inst.status);
         *gone = 1;
-        rds_instance_free(&inst);
+        rds_instance_release(&inst);
         return 0;
     }
     int protected = inst.deletion_protection;
-    rds_instance_free(&inst);
+    rds_instance_release(&inst);
     if (o->dry_run) {
         log_info("dry run: would delete DB instance %s%s", id,
                  protected ? " (after turning deletion protection off)" : "");
@@ -299,7 +299,7 @@ static int delete_cluster_clone(struct aws_ctx *aws, const char *name,
         return rc;
     rc = clone_guard_check("DB cluster", name, &cl.tags, o->owner, e);
     if (rc) {
-        rds_cluster_free(&cl);
+        rds_cluster_release(&cl);
         return rc;
     }
     r->arn = xstrdup(cl.arn);
@@ -312,12 +312,12 @@ static int delete_cluster_clone(struct aws_ctx *aws, const char *name,
         rc = delete_one_instance(aws, mid, 1, o, &gone, NULL, e);
         if (rc) {
             err_prefix(e, "DB cluster %s: member", name);
-            rds_cluster_free(&cl);
+            rds_cluster_release(&cl);
             return rc;
         }
         add_instance(r, mid);
     }
-    rds_cluster_free(&cl);
+    rds_cluster_release(&cl);
     if (cluster_away) {
         log_info("DB cluster %s: already deleting", name);
         r->already_gone = 1;

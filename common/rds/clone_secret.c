@@ -40,8 +40,8 @@ int clone_secret_read(struct aws_ctx *aws, enum rds_kind kind, const char *clone
         s.status = xstrdup(from->status);
         master = xstrdup(kind == RDS_KIND_CLUSTER ? cl.master_username : inst.master_username);
     }
-    rds_cluster_free(&cl);
-    rds_instance_free(&inst);
+    rds_cluster_release(&cl);
+    rds_instance_release(&inst);
     if (rc == 0 && (!s.arn || !master))
         rc = err_set(e, DRR_EXIT_CLONE_FAILED,
                      "%s %s: RDS does not manage its master password (no MasterUserSecret%s), "

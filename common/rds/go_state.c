@@ -15,7 +15,7 @@
 
 #define GO_STATE_MAX_BYTES (64 * 1024)
 
-void go_state_free(struct go_state *s)
+void go_state_release(struct go_state *s)
 {
     free(s->clone_id);
     free(s->aws_region);
@@ -57,11 +57,11 @@ int go_state_read(const char *path, struct go_state *out, struct err *e)
         rc = err_set(e, DRR_EXIT_INPUT, "%s: larger than %d bytes (not a Go state file)", path,
                      GO_STATE_MAX_BYTES);
     if (rc) {
-        buf_free(&b);
+        buf_release(&b);
         return rc;
     }
     cJSON *j = cJSON_ParseWithLength(b.data ? b.data : "", b.len);
-    buf_free(&b);
+    buf_release(&b);
     if (j == NULL)
         return err_set(e, DRR_EXIT_INPUT, "%s: not JSON (the Go tool writes a JSON object)", path);
     if (!cJSON_IsObject(j))
@@ -81,6 +81,6 @@ int go_state_read(const char *path, struct go_state *out, struct err *e)
     }
     cJSON_Delete(j);
     if (rc)
-        go_state_free(out);
+        go_state_release(out);
     return rc;
 }

@@ -28,6 +28,6 @@ struct go_state {
  * StateFile.Read's nil); else DRR_EXIT_INPUT naming the file and field (not JSON,
  * not an object, a field of the wrong type, larger than 64 KiB). */
 int go_state_read(const char *path, struct go_state *out, struct err *e);
-void go_state_free(struct go_state *s);
+void go_state_release(struct go_state *s);
 
 #endif

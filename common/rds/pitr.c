@@ -12,7 +12,7 @@
 #include "core/log.h"
 #include "rds/rds_cli.h"
 
-void pitr_choice_free(struct pitr_choice *c)
+void pitr_choice_release(struct pitr_choice *c)
 {
     if (!c)
         return;
@@ -45,7 +45,7 @@ static int describe_source(struct aws_ctx *aws, const struct config *cfg, struct
             c->earliest = cl.earliest_restorable_time;
             c->latest = cl.latest_restorable_time;
         }
-        rds_cluster_free(&cl);
+        rds_cluster_release(&cl);
     } else {
         struct rds_instance inst;
         rc = rds_get_instance(aws, id, &inst, NULL, e);
@@ -60,7 +60,7 @@ static int describe_source(struct aws_ctx *aws, const struct config *cfg, struct
             *retention = inst.backup_retention;
             c->latest = inst.latest_restorable_time;
         }
-        rds_instance_free(&inst);
+        rds_instance_release(&inst);
         /* An instance describe has no earliest time: its automated backups do. */
         if (rc == 0 && *retention > 0) {
             int64_t latest = 0;

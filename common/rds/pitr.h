@@ -29,7 +29,7 @@ struct pitr_choice {
     const char *restore_type; /* clusters: PITR_COPY_ON_WRITE / PITR_FULL_COPY; NULL */
 };
 
-void pitr_choice_free(struct pitr_choice *c);
+void pitr_choice_release(struct pitr_choice *c);
 
 /* Describes the source in the configured region and checks, before any clone
  * exists: the source is there (86, naming the region), of the PostgreSQL family

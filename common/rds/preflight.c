@@ -45,8 +45,8 @@ int preflight_source(struct aws_ctx *aws, const struct config *cfg, struct err *
                      "did you mean source.type: aurora-cluster and source.identifier: %s?",
                      id, inst.cluster_id, inst.cluster_id);
     }
-    rds_instance_free(&inst);
-    rds_cluster_free(&cl);
+    rds_instance_release(&inst);
+    rds_cluster_release(&cl);
     if (rc == 0)
         return 0;
     if (rc != DRR_EXIT_NOT_FOUND) {
@@ -77,8 +77,8 @@ int preflight_source(struct aws_ctx *aws, const struct config *cfg, struct err *
                      want_cluster ? "cluster" : "instance", id, region,
                      source_type_name(cfg->source.type));
     }
-    rds_instance_free(&inst);
-    rds_cluster_free(&cl);
+    rds_instance_release(&inst);
+    rds_cluster_release(&cl);
     return rc;
 }
 

@@ -78,7 +78,7 @@ static int describe_snapshots(struct aws_ctx *aws, enum rds_kind kind,
     int rc = paginate(aws, cluster ? "DescribeDBClusterSnapshots" : "DescribeDBSnapshots", res, &p,
                       cluster ? "DBClusterSnapshots" : "DBSnapshots",
                       cluster ? "DBClusterSnapshot" : "DBSnapshot", rds_snapshot_item, &ctx, ae, e);
-    aws_params_free(&p);
+    aws_params_release(&p);
     return rc;
 }
 
@@ -103,7 +103,7 @@ int rds_describe_db_instances(struct aws_ctx *aws, const char *id, rds_instance_
     struct rds_inst_ctx ctx = {cb, ud};
     int rc = paginate(aws, "DescribeDBInstances", id, &p, "DBInstances", "DBInstance",
                       rds_instance_item, &ctx, ae, e);
-    aws_params_free(&p);
+    aws_params_release(&p);
     return rc;
 }
 
@@ -115,7 +115,7 @@ int rds_describe_db_clusters(struct aws_ctx *aws, const char *id, rds_cluster_cb
     struct rds_clus_ctx ctx = {cb, ud};
     int rc = paginate(aws, "DescribeDBClusters", id, &p, "DBClusters", "DBCluster",
                       rds_cluster_item, &ctx, ae, e);
-    aws_params_free(&p);
+    aws_params_release(&p);
     return rc;
 }
 
@@ -205,7 +205,7 @@ static int instance_call(struct aws_ctx *aws, const char *action, const char *id
 {
     xmlDoc *doc;
     int rc = call(aws, action, id, p, &doc, ae, e);
-    aws_params_free(p);
+    aws_params_release(p);
     if (rc)
         return rc;
     const xmlNode *n;
@@ -222,7 +222,7 @@ static int cluster_call(struct aws_ctx *aws, const char *action, const char *id,
 {
     xmlDoc *doc;
     int rc = call(aws, action, id, p, &doc, ae, e);
-    aws_params_free(p);
+    aws_params_release(p);
     if (rc)
         return rc;
     const xmlNode *n;
@@ -418,7 +418,7 @@ int rds_instance_restore_window(struct aws_ctx *aws, const char *id, int64_t *ea
     int rc = paginate(aws, "DescribeDBInstanceAutomatedBackups", id, &p,
                       "DBInstanceAutomatedBackups", "DBInstanceAutomatedBackup", window_item, &w,
                       ae, e);
-    aws_params_free(&p);
+    aws_params_release(&p);
     *earliest = w.earliest;
     *latest = w.latest;
     return rc;
@@ -452,7 +452,7 @@ int rds_list_tags(struct aws_ctx *aws, const char *arn, struct rds_tags *out,
     aws_params_add(&p, "ResourceName", arn);
     xmlDoc *doc;
     int rc = call(aws, "ListTagsForResource", arn, &p, &doc, ae, e);
-    aws_params_free(&p);
+    aws_params_release(&p);
     if (rc)
         return rc;
     rc = rds_result_tags(doc, out, e);
@@ -468,7 +468,7 @@ int rds_add_tags(struct aws_ctx *aws, const char *arn, const struct rds_tags *ta
     add_tags(&p, tags);
     xmlDoc *doc;
     int rc = call(aws, "AddTagsToResource", arn, &p, &doc, ae, e);
-    aws_params_free(&p);
+    aws_params_release(&p);
     if (doc)
         xmlFreeDoc(doc);
     return rc;

@@ -115,14 +115,14 @@ struct rds_cluster {
     struct rds_tags tags;
 };
 
-void rds_tags_free(struct rds_tags *t);
+void rds_tags_release(struct rds_tags *t);
 void rds_tags_add(struct rds_tags *t, const char *key, const char *value);
 /* The value of key, or NULL. */
 const char *rds_tags_get(const struct rds_tags *t, const char *key);
 
-void rds_snapshot_free(struct rds_snapshot *s);
-void rds_instance_free(struct rds_instance *i);
-void rds_cluster_free(struct rds_cluster *c);
+void rds_snapshot_release(struct rds_snapshot *s);
+void rds_instance_release(struct rds_instance *i);
+void rds_cluster_release(struct rds_cluster *c);
 /* Deep copies (the callbacks' items live only during the callback). */
 void rds_snapshot_copy(struct rds_snapshot *dst, const struct rds_snapshot *src);
 void rds_instance_copy(struct rds_instance *dst, const struct rds_instance *src);

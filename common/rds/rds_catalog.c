@@ -41,7 +41,7 @@ static int find_item(const xmlNode *it, void *ud, struct err *e)
     return AWS_PAGE_STOP;
 }
 
-static void find_free(struct find *f)
+static void find_release(struct find *f)
 {
     for (int i = 0; i < MAX_FIELDS; i++)
         free(f->values[i]);
@@ -74,7 +74,7 @@ static int find_named(struct aws_ctx *aws, const char *action, const char *param
     struct aws_params p = AWS_PARAMS_INIT;
     aws_params_add(&p, param, f->want);
     int rc = find(aws, action, &p, not_found_code, what, f, ae, e);
-    aws_params_free(&p);
+    aws_params_release(&p);
     if (rc == 0 && !f->found)
         rc = err_set(e, DRR_EXIT_AWS, "%s: %s answered without <%s> %s", what, action, f->item,
                      f->want);
@@ -87,7 +87,7 @@ int rds_get_subnet_group(struct aws_ctx *aws, const char *name, struct aws_error
     struct find f = {"DBSubnetGroups", "DBSubnetGroup", "DBSubnetGroupName", name, {NULL}, {NULL}, 0};
     int rc = find_named(aws, "DescribeDBSubnetGroups", "DBSubnetGroupName",
                         "DBSubnetGroupNotFoundFault", name, &f, ae, e);
-    find_free(&f);
+    find_release(&f);
     return rc;
 }
 
@@ -106,7 +106,7 @@ int rds_get_parameter_group(struct aws_ctx *aws, int cluster, const char *name, 
         *family = f.values[0];
         f.values[0] = NULL;
     }
-    find_free(&f);
+    find_release(&f);
     return rc;
 }
 
@@ -123,7 +123,7 @@ int rds_get_option_group(struct aws_ctx *aws, const char *name, char **engine, c
         *major = f.values[1];
         f.values[0] = f.values[1] = NULL;
     }
-    find_free(&f);
+    find_release(&f);
     return rc;
 }
 
@@ -137,7 +137,7 @@ int rds_engine_family(struct aws_ctx *aws, const char *engine, const char *versi
     aws_params_add(&p, "Engine", engine);
     aws_params_add(&p, "EngineVersion", version);
     int rc = find(aws, "DescribeDBEngineVersions", &p, NULL, engine, &f, ae, e);
-    aws_params_free(&p);
+    aws_params_release(&p);
     if (rc == 0 && !f.found)
         rc = err_set(e, DRR_EXIT_NOT_FOUND, "%s %s: not an engine version AWS lists here",
                      engine, version);
@@ -145,7 +145,7 @@ int rds_engine_family(struct aws_ctx *aws, const char *engine, const char *versi
         *family = f.values[0];
         f.values[0] = NULL;
     }
-    find_free(&f);
+    find_release(&f);
     return rc;
 }
 
@@ -160,8 +160,8 @@ int rds_orderable(struct aws_ctx *aws, const char *engine, const char *version,
     aws_params_add(&p, "EngineVersion", version);
     aws_params_add(&p, "DBInstanceClass", instance_class);
     int rc = find(aws, "DescribeOrderableDBInstanceOptions", &p, NULL, instance_class, &f, ae, e);
-    aws_params_free(&p);
+    aws_params_release(&p);
     *orderable = rc == 0 && f.found;
-    find_free(&f);
+    find_release(&f);
     return rc;
 }

@@ -66,7 +66,7 @@ const char *rds_tags_get(const struct rds_tags *t, const char *key)
     return NULL;
 }
 
-void rds_tags_free(struct rds_tags *t)
+void rds_tags_release(struct rds_tags *t)
 {
     for (size_t i = 0; i < t->n; i++) {
         free(t->v[i].key);
@@ -126,7 +126,7 @@ static void parse_master_secret(const xmlNode *n, struct rds_master_secret *s)
     s->status = str_child(n, "SecretStatus");
 }
 
-static void master_secret_free(struct rds_master_secret *s)
+static void master_secret_release(struct rds_master_secret *s)
 {
     free(s->arn);
     free(s->status);
@@ -201,7 +201,7 @@ void rds_parse_cluster(const xmlNode *n, struct rds_cluster *c)
     rds_parse_tag_list(child(n, "TagList"), &c->tags);
 }
 
-void rds_snapshot_free(struct rds_snapshot *s)
+void rds_snapshot_release(struct rds_snapshot *s)
 {
     if (!s)
         return;
@@ -215,11 +215,11 @@ void rds_snapshot_free(struct rds_snapshot *s)
     free(s->engine_mode);
     free(s->kms_key_id);
     free(s->storage_type);
-    rds_tags_free(&s->tags);
+    rds_tags_release(&s->tags);
     memset(s, 0, sizeof *s);
 }
 
-void rds_instance_free(struct rds_instance *i)
+void rds_instance_release(struct rds_instance *i)
 {
     if (!i)
         return;
@@ -234,12 +234,12 @@ void rds_instance_free(struct rds_instance *i)
     free(i->cluster_id);
     free(i->db_name);
     free(i->master_username);
-    master_secret_free(&i->secret);
-    rds_tags_free(&i->tags);
+    master_secret_release(&i->secret);
+    rds_tags_release(&i->tags);
     memset(i, 0, sizeof *i);
 }
 
-void rds_cluster_free(struct rds_cluster *c)
+void rds_cluster_release(struct rds_cluster *c)
 {
     if (!c)
         return;
@@ -256,8 +256,8 @@ void rds_cluster_free(struct rds_cluster *c)
         free(c->members[k].instance_id);
     free(c->members);
     free(c->master_username);
-    master_secret_free(&c->secret);
-    rds_tags_free(&c->tags);
+    master_secret_release(&c->secret);
+    rds_tags_release(&c->tags);
     memset(c, 0, sizeof *c);
 }
 
@@ -349,7 +349,7 @@ int rds_snapshot_item(const xmlNode *n, void *p, struct err *e)
     struct rds_snapshot s;
     rds_parse_snapshot(n, c->kind, &s);
     int rc = c->cb(&s, c->ud, e);
-    rds_snapshot_free(&s);
+    rds_snapshot_release(&s);
     return rc;
 }
 
@@ -359,7 +359,7 @@ int rds_instance_item(const xmlNode *n, void *p, struct err *e)
     struct rds_instance i;
     rds_parse_instance(n, &i);
     int rc = c->cb(&i, c->ud, e);
-    rds_instance_free(&i);
+    rds_instance_release(&i);
     return rc;
 }
 
@@ -369,7 +369,7 @@ int rds_cluster_item(const xmlNode *n, void *p, struct err *e)
     struct rds_cluster cl;
     rds_parse_cluster(n, &cl);
     int rc = c->cb(&cl, c->ud, e);
-    rds_cluster_free(&cl);
+    rds_cluster_release(&cl);
     return rc;
 }
 

@@ -122,9 +122,9 @@ int main(int argc, char **argv)
         xmlFreeDoc(doc);
         double t3 = cpu_now();
 
-        sigv4_signed_free(&s);
-        buf_free(&body);
-        aws_params_free(&p);
+        sigv4_signed_release(&s);
+        buf_release(&body);
+        aws_params_release(&p);
         t_encode += t1 - t0;
         t_sign += t2 - t1;
         t_parse += t3 - t2;

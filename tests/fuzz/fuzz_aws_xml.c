@@ -69,16 +69,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (rds_result_item(doc, "RestoreDBInstanceFromDBSnapshot", "DBInstance", &item, &pe) == 0) {
             struct rds_instance inst;
             rds_parse_instance(item, &inst);
-            rds_instance_free(&inst);
+            rds_instance_release(&inst);
         }
         if (rds_result_item(doc, "RestoreDBClusterFromSnapshot", "DBCluster", &item, &pe) == 0) {
             struct rds_cluster cl;
             rds_parse_cluster(item, &cl);
-            rds_cluster_free(&cl);
+            rds_cluster_release(&cl);
         }
         struct rds_tags tags = {0};
         (void)rds_result_tags(doc, &tags, &pe);
-        rds_tags_free(&tags);
+        rds_tags_release(&tags);
         (void)aws_xml_request_id(doc);
         xmlFreeDoc(doc);
     }
@@ -90,9 +90,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         struct aws_credentials cr = {0};
         struct err se = {0};
         if (creds_sts_parse_credentials(sts_actions[i], &resp, &cr, "STS answer", &se) == 0)
-            aws_credentials_clear(&cr);
+            aws_credentials_release(&cr);
     }
-    buf_free(&resp.body);
+    buf_release(&resp.body);
     redact_clear();     /* STS adds each secret it reads; keep memory flat */
     return 0;
 }

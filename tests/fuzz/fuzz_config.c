@@ -30,7 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         void *j = config_to_json(&cfg);    /* the dblab-rds-config output path */
         cJSON_Delete(j);
     }
-    config_free(&cfg);
+    config_release(&cfg);
     free(yaml);
     return 0;
 }

@@ -23,11 +23,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         (void)dblab_status_alert(&st, "refresh_failed");
         (void)dblab_retrieval_busy(st.retrieval_status);
     }
-    dblab_status_free(&st);
+    dblab_status_release(&st);
 
     struct dblab_health h;
     (void)dblab_parse_health(body, "GET /healthz", &h, &e);
-    dblab_health_free(&h);
+    dblab_health_release(&h);
 
     static const long statuses[] = { 400, 401, 403, 404, 409, 500, 502 };
     for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++)

@@ -99,7 +99,7 @@ static void expansion(const char *s)
     rc = env_expand_with(buf_cstr(&esc), lookup, NULL, &out, &why, &refs);
     property(rc == 0 && refs == 0 && strcmp(out, s) == 0, "expand(escape(s)) == s", s);
     free(out);
-    buf_free(&esc);
+    buf_release(&esc);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -24,7 +24,7 @@ static int run_file(const char *path)
     fclose(f);
     if (r != 0) {
         fprintf(stderr, "%s: cannot read (or over 64 MiB)\n", path);
-        buf_free(&b);
+        buf_release(&b);
         return -1;
     }
     /* A copy of exactly the file's bytes, so ASan sees reads past the end. */
@@ -33,7 +33,7 @@ static int run_file(const char *path)
         memcpy(data, b.data, b.len);
     LLVMFuzzerTestOneInput(data, b.len);
     free(data);
-    buf_free(&b);
+    buf_release(&b);
     return 0;
 }
 

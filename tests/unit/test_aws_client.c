@@ -178,7 +178,7 @@ static void assert_signed_as_sent(const struct hstub_request *r, const char *ser
     struct err e = {0};
     ck_assert_int_eq(sigv4_sign(&req, &sc, &so, &s, &e), 0);
     ck_assert_str_eq(auth, s.authorization);
-    sigv4_signed_free(&s);
+    sigv4_signed_release(&s);
     free(host);
     free(ctype);
     free(target);
@@ -226,7 +226,7 @@ START_TEST(test_success_request_shape)
     ck_assert_str_eq(host, want_host);
     free(host);
     assert_signed_as_sent(r, "rds", SECRET);
-    aws_params_free(&p);
+    aws_params_release(&p);
     fixture_stop(&f);
 }
 END_TEST
@@ -295,7 +295,7 @@ START_TEST(test_retries_then_success)
     ck_assert_ptr_null(strstr(l, SECRET));
     ck_assert_ptr_null(strstr(l, TOKEN));
     ck_assert_ptr_null(strstr(l, "Signature="));
-    buf_free(&log);
+    buf_release(&log);
     fixture_stop(&f);
 }
 END_TEST
@@ -358,7 +358,7 @@ START_TEST(test_client_error_fails_at_once)
     ck_assert_str_eq(e.msg, "rds DescribeDBSnapshots: DBSnapshotNotFound: DBSnapshot nope not "
                             "found. (HTTP 404, RequestId nf-1)");
     ck_assert_ptr_null(strstr(e.msg, SECRET));
-    aws_params_free(&p);
+    aws_params_release(&p);
 
     /* ae may be NULL. */
     ck_assert_int_eq(aws_query_call(&f.ctx, "rds", "DescribeDBSnapshots", NULL, &doc, NULL, &e),
@@ -718,8 +718,8 @@ START_TEST(test_paginate)
     ck_assert_msg(strstr(e.msg, "paging took longer than 0.3 s") != NULL, "%s", e.msg);
     ck_assert_int_lt(pages, 1000000);
 
-    buf_free(&c.ids);
-    aws_params_free(&p);
+    buf_release(&c.ids);
+    aws_params_release(&p);
     aws_ctx_free(&ctx);
     hstub_stop(stub);
     free(url);

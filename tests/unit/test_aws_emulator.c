@@ -174,7 +174,7 @@ static void control(struct client *c, const char *path, const char *json)
     ck_assert_msg(http_do(c->ctx.http, &req, &resp, &e) == 0, "%s", e.msg);
     ck_assert_msg(resp.status >= 200 && resp.status < 300, "%s: HTTP %ld %s", path, resp.status,
                   buf_cstr(&resp.body));
-    http_response_free(&resp);
+    http_response_release(&resp);
     free(url);
 }
 
@@ -224,7 +224,7 @@ START_TEST(test_describe_snapshots)
     ck_assert_ptr_nonnull(aws_xml_request_id(doc));
     xmlFreeDoc(doc);
     ck_assert_int_eq(c.ctx.attempts, 1);
-    aws_params_free(&p);
+    aws_params_release(&p);
     client_stop(&c);
 }
 END_TEST
@@ -252,7 +252,7 @@ START_TEST(test_throttling_and_5xx_are_retried)
     ck_assert_int_eq(c.ctx.attempts, 8);
     ck_assert_int_eq(c.ctx.retries, 7);
     ck_assert(c.slept > 0);
-    aws_params_free(&p);
+    aws_params_release(&p);
     client_stop(&c);
 }
 END_TEST
@@ -293,14 +293,14 @@ START_TEST(test_client_errors)
     ck_assert_str_eq(ae.code, "DBSnapshotNotFound");
     ck_assert_int_eq(ae.http_status, 404);
     ck_assert_msg(ae.request_id[0] && strstr(e.msg, ae.request_id), "%s", e.msg);
-    aws_params_free(&p);
+    aws_params_release(&p);
 
     /* An invalid parameter is the emulator's model validation speaking. */
     aws_params_add_int(&p, "MaxRecords", 5);
     ck_assert_int_eq(aws_query_call(&c.ctx, "rds", "DescribeDBSnapshots", &p, &doc, &ae, &e),
                      DRR_EXIT_AWS);
     ck_assert_str_eq(ae.code, "InvalidParameterValue");
-    aws_params_free(&p);
+    aws_params_release(&p);
     client_stop(&c);
 
     /* A wrong secret: the emulator checks the signature. */
@@ -491,7 +491,7 @@ START_TEST(test_fifty_pages_flat_memory)
     if (!RUNNING_ON_VALGRIND)
         ck_assert_msg(after - before < 4096, "peak RSS grew %ld KB over 50 pages", after - before);
 #endif
-    aws_params_free(&p);
+    aws_params_release(&p);
     client_stop(&c);
 }
 END_TEST

@@ -43,12 +43,12 @@ START_TEST(test_defaults)
         ck_assert_str_eq(ep.signing_name, t[i].svc);
         ck_assert_str_eq(ep.region, t[i].region);
         ck_assert_str_eq(ep.source, "default");
-        aws_endpoint_free(&ep);
+        aws_endpoint_release(&ep);
     }
     setenv("AWS_USE_FIPS_ENDPOINT", "true", 1);
     ck_assert_int_eq(aws_endpoint_resolve("rds", "us-east-1", NULL, &ep, &e), 0);
     ck_assert_str_eq(ep.host, "rds-fips.us-east-1.amazonaws.com");
-    aws_endpoint_free(&ep);
+    aws_endpoint_release(&ep);
 }
 END_TEST
 
@@ -69,34 +69,34 @@ START_TEST(test_override_order)
     ck_assert_str_eq(ep.path, "/x/");
     ck_assert_str_eq(ep.source, "config");
     ck_assert_str_eq(ep.signing_name, "rds");
-    aws_endpoint_free(&ep);
+    aws_endpoint_release(&ep);
 
     /* No config value: the generic variable. */
     ck_assert_int_eq(aws_endpoint_resolve("rds", "us-east-1", NULL, &ep, &e), 0);
     ck_assert_str_eq(ep.url, "http://127.0.0.1:4566/");
     ck_assert_str_eq(ep.host, "127.0.0.1:4566");
     ck_assert_str_eq(ep.source, "AWS_ENDPOINT_URL");
-    aws_endpoint_free(&ep);
+    aws_endpoint_release(&ep);
 
     ck_assert_int_eq(aws_endpoint_resolve("sts", "us-east-1", NULL, &ep, &e), 0);
     ck_assert_str_eq(ep.url, "http://localhost:9000/sts/");
     ck_assert_str_eq(ep.source, "AWS_ENDPOINT_URL_STS");
     ck_assert_str_eq(ep.signing_name, "sts"); /* signing name whatever the URL */
-    aws_endpoint_free(&ep);
+    aws_endpoint_release(&ep);
 
     ck_assert_int_eq(aws_endpoint_resolve("secretsmanager", "us-east-1", NULL, &ep, &e), 0);
     ck_assert_str_eq(ep.host, "127.0.0.1:9001");
-    aws_endpoint_free(&ep);
+    aws_endpoint_release(&ep);
 
     setenv("AWS_ENDPOINT_URL_SSM", "", 1); /* empty = unset */
     ck_assert_int_eq(aws_endpoint_resolve("ssm", "us-east-1", NULL, &ep, &e), 0);
     ck_assert_str_eq(ep.source, "AWS_ENDPOINT_URL");
-    aws_endpoint_free(&ep);
+    aws_endpoint_release(&ep);
 
     setenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true", 1);
     ck_assert_int_eq(aws_endpoint_resolve("sts", "us-east-1", NULL, &ep, &e), 0);
     ck_assert_str_eq(ep.source, "default");
-    aws_endpoint_free(&ep);
+    aws_endpoint_release(&ep);
 }
 END_TEST
 
@@ -108,13 +108,13 @@ START_TEST(test_default_ports_and_case)
     ck_assert_int_eq(aws_endpoint_resolve("rds", "us-east-1", "HTTPS://RDS.Example.COM:443", &ep, &e), 0);
     ck_assert_str_eq(ep.host, "rds.example.com");
     ck_assert_str_eq(ep.url, "https://rds.example.com/");
-    aws_endpoint_free(&ep);
+    aws_endpoint_release(&ep);
     ck_assert_int_eq(aws_endpoint_resolve("rds", "us-east-1", "http://[::1]:8080", &ep, &e), 0);
     ck_assert_str_eq(ep.host, "[::1]:8080");
-    aws_endpoint_free(&ep);
+    aws_endpoint_release(&ep);
     ck_assert_int_eq(aws_endpoint_resolve("rds", "us-east-1", "http://h:80/", &ep, &e), 0);
     ck_assert_str_eq(ep.host, "h");
-    aws_endpoint_free(&ep);
+    aws_endpoint_release(&ep);
 }
 END_TEST
 
@@ -130,20 +130,20 @@ START_TEST(test_invalid)
         ck_assert_msg(aws_endpoint_resolve("rds", "us-east-1", bad[i], &ep, &e) == DRR_EXIT_CONFIG,
                       "%s accepted", bad[i]);
         ck_assert_ptr_nonnull(strstr(e.msg, "aws.endpoint"));
-        aws_endpoint_free(&ep);
+        aws_endpoint_release(&ep);
     }
     setenv("AWS_ENDPOINT_URL_SSM", "nope", 1);
     ck_assert_int_eq(aws_endpoint_resolve("ssm", "us-east-1", NULL, &ep, &e), DRR_EXIT_CONFIG);
     ck_assert_ptr_nonnull(strstr(e.msg, "AWS_ENDPOINT_URL_SSM"));
-    aws_endpoint_free(&ep);
+    aws_endpoint_release(&ep);
 
     ck_assert_int_eq(aws_endpoint_resolve("rds", NULL, NULL, &ep, &e), DRR_EXIT_CONFIG);
     ck_assert_ptr_nonnull(strstr(e.msg, "aws.region"));
-    aws_endpoint_free(&ep);
+    aws_endpoint_release(&ep);
     ck_assert_int_eq(aws_endpoint_resolve("rds", "US East", NULL, &ep, &e), DRR_EXIT_CONFIG);
-    aws_endpoint_free(&ep);
+    aws_endpoint_release(&ep);
     ck_assert_int_eq(aws_endpoint_resolve("s3", "us-east-1", NULL, &ep, &e), DRR_EXIT_INTERNAL);
-    aws_endpoint_free(&ep);
+    aws_endpoint_release(&ep);
 }
 END_TEST
 

@@ -33,8 +33,8 @@ START_TEST(test_restore_with_lists_and_tags)
         "&PubliclyAccessible=false"
         "&Tags.Tag.1.Key=ManagedBy&Tags.Tag.1.Value=dblab-rds-refresh"
         "&Tags.Tag.2.Key=Owner&Tags.Tag.2.Value=data%20team%2Fops%2B%C3%A4%20~");
-    buf_free(&b);
-    aws_params_free(&p);
+    buf_release(&b);
+    aws_params_release(&p);
 }
 END_TEST
 
@@ -62,8 +62,8 @@ START_TEST(test_describe_with_filters_and_marker)
     ck_assert_uint_eq(p.n, 6);
     aws_params_set(&p, "MaxRecords", NULL); /* set to NULL removes */
     ck_assert_ptr_null(aws_params_get(&p, "MaxRecords"));
-    buf_free(&b);
-    aws_params_free(&p);
+    buf_release(&b);
+    aws_params_release(&p);
 }
 END_TEST
 
@@ -79,7 +79,7 @@ START_TEST(test_member_lists_and_empty_lists)
         "Action=RemoveTagsFromResource&Version=2014-10-31"
         "&ResourceName=arn%3Aaws%3Ards%3Aus-east-1%3A123456789012%3Adb%3Ax"
         "&TagKeys.member.1=a&TagKeys.member.2=b");
-    aws_params_free(&p);
+    aws_params_release(&p);
 
     aws_params_add(&p, "DBInstanceIdentifier", "x");
     aws_params_add_list(&p, "VpcSecurityGroupIds", "VpcSecurityGroupId", NULL, 0);
@@ -88,11 +88,11 @@ START_TEST(test_member_lists_and_empty_lists)
     ck_assert_str_eq(buf_cstr(&b), "Action=ModifyDBInstance&Version=2014-10-31"
                                    "&DBInstanceIdentifier=x&VpcSecurityGroupIds="
                                    "&ApplyImmediately=true");
-    aws_params_free(&p);
+    aws_params_release(&p);
 
     aws_query_encode(&b, "GetCallerIdentity", "2011-06-15", NULL);
     ck_assert_str_eq(buf_cstr(&b), "Action=GetCallerIdentity&Version=2011-06-15");
-    buf_free(&b);
+    buf_release(&b);
 }
 END_TEST
 
@@ -105,8 +105,8 @@ START_TEST(test_many_params_grow)
     ck_assert_str_eq(p.items[999].value, "999");
     aws_params_add_int(&p, "Neg", -42);
     ck_assert_str_eq(aws_params_get(&p, "Neg"), "-42");
-    aws_params_free(&p);
-    aws_params_free(&p); /* idempotent */
+    aws_params_release(&p);
+    aws_params_release(&p); /* idempotent */
 }
 END_TEST
 

@@ -239,7 +239,7 @@ START_TEST(test_error_bodies_that_are_not_aws_xml)
     aws_error_from_xml(400, b.data, b.len, NULL, &ae);
     ck_assert_ptr_null(strchr(ae.message, '\n'));
     ck_assert_uint_eq(strlen(ae.message), sizeof ae.message - 1);
-    buf_free(&b);
+    buf_release(&b);
 
     /* Well-formed error without a RequestId anywhere. */
     const char *noid = "<ErrorResponse><Error><Code>InternalFailure</Code></Error></ErrorResponse>";
@@ -344,7 +344,7 @@ START_TEST(test_stream_items)
             ck_assert_str_eq(buf_cstr(&ids), "a,bc,");
             ck_assert_str_eq(marker, "m/2");
             free(marker);
-            buf_free(&ids);
+            buf_release(&ids);
             if (src.fd >= 0)
                 close(src.fd);
         }
@@ -376,7 +376,7 @@ START_TEST(test_stream_items)
                                           collect_ids, &ids, &marker, &e), DRR_EXIT_AWS);
     ck_assert_ptr_null(marker);
     ck_assert_msg(strstr(e.msg, "invalid XML") != NULL, "%s", e.msg);
-    buf_free(&ids);
+    buf_release(&ids);
 }
 END_TEST
 

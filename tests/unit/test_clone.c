@@ -189,7 +189,7 @@ START_TEST(test_tags_build)
     ck_assert_str_eq(rds_tags_get(&t, CLONE_TAG_RUN_ID), "run-1");
     ck_assert_str_eq(rds_tags_get(&t, "team"), "data");
     ck_assert_uint_eq(t.n, 8); /* the user's reserved keys never override ours */
-    rds_tags_free(&t);
+    rds_tags_release(&t);
 }
 END_TEST
 
@@ -307,9 +307,9 @@ START_TEST(test_guard)
     /* adoption without a run is a programming error, never a pass */
     ck_assert_int_eq(clone_adopt_check("DB instance", "dblab-refresh-1", &t, o,
                                        "rds:production-db-2026-11-25-03-10", &e), DRR_EXIT_INTERNAL);
-    rds_tags_free(&t);
-    rds_tags_free(&other);
-    rds_tags_free(&old);
+    rds_tags_release(&t);
+    rds_tags_release(&other);
+    rds_tags_release(&old);
 }
 END_TEST
 
@@ -409,7 +409,7 @@ START_TEST(test_gc_judge)
                           strstr(why, cases[i].why) != NULL,
                       "case %zu (%s): verdict %d foreign %d \"%s\", want %d %d \"%s\"", i,
                       cases[i].id, v, foreign, why, cases[i].want, cases[i].foreign, cases[i].why);
-        rds_tags_free(&t);
+        rds_tags_release(&t);
     }
 }
 END_TEST

@@ -38,7 +38,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-    config_free(&cfg);
+    config_release(&cfg);
     tmp_dir_remove(dir);
     dir = NULL;
 }
@@ -71,7 +71,7 @@ static char *yaml_with(const char *source_extra, const char *clone_extra, const 
 
 static int load(const char *yaml)
 {
-    config_free(&cfg);
+    config_release(&cfg);
     memset(&e, 0, sizeof e);
     return config_load_string(yaml, "c.yaml", &cfg, &e);
 }
@@ -104,7 +104,7 @@ static int load_file_mode(const char *name, mode_t mode, uid_t uid)
     ck_assert_int_eq(chmod(path, mode), 0);
     if (uid != (uid_t)-1)
         ck_assert_int_eq(chown(path, uid, (gid_t)-1), 0);
-    config_free(&cfg);
+    config_release(&cfg);
     memset(&e, 0, sizeof e);
     int rc = config_load(path, &cfg, &e);
     free(path);
@@ -131,7 +131,7 @@ START_TEST(config_file_trust)
     /* the directory: world-writable is refused, unless sticky (/tmp) */
     char *path = tmp_write(dir, "in-dir.yaml", "source:\n");
     ck_assert_int_eq(chmod(dir, 0777), 0);
-    config_free(&cfg);
+    config_release(&cfg);
     memset(&e, 0, sizeof e);
     ck_fail(config_load(path, &cfg, &e), "in-dir.yaml: its directory");
     ck_assert_msg(strstr(e.msg, "is writable by others (mode 0777); refusing the file") != NULL,
@@ -141,7 +141,7 @@ START_TEST(config_file_trust)
     free(path);
     path = tmp_write(dir, "sticky.yaml", y);
     free(y);
-    config_free(&cfg);
+    config_release(&cfg);
     memset(&e, 0, sizeof e);
     ck_ok(config_load(path, &cfg, &e));
     ck_assert_int_eq(chmod(dir, 0700), 0);
@@ -355,7 +355,7 @@ START_TEST(example_files)
     ck_ok(config_load("examples/config.yaml", &cfg, &e));
     ck_assert_str_eq(cfg.dblab.token, "example-token-value");
     ck_assert_int_eq(cfg.clone.enable_iam_auth, TRI_TRUE);
-    config_free(&cfg);
+    config_release(&cfg);
     ck_ok(config_load("examples/config-aurora.yaml", &cfg, &e));
     ck_assert_int_eq(cfg.source.type, SOURCE_AURORA_CLUSTER);
 }
@@ -504,21 +504,21 @@ START_TEST(empty_and_missing_files)
     ck_fail(load("# only a comment\n\n"), "c.yaml: empty configuration");
     ck_fail(load("~\n"), "c.yaml: empty configuration");
     char *p = tmp_write(dir, "empty.yaml", "");
-    config_free(&cfg);  /* config_load zeroes cfg first */
+    config_release(&cfg);  /* config_load zeroes cfg first */
     ck_assert_int_eq(config_load(p, &cfg, &e), DRR_EXIT_CONFIG);
     ck_assert_ptr_nonnull(strstr(e.msg, "empty configuration"));
     ck_assert_ptr_nonnull(strstr(e.msg, p));
-    config_free(&cfg);
+    config_release(&cfg);
     free(p);
     p = NULL;
     ck_assert_int_ge(asprintf(&p, "%s/does-not-exist.yaml", dir), 0);
     ck_assert_int_eq(config_load(p, &cfg, &e), DRR_EXIT_CONFIG);
     ck_assert_ptr_nonnull(strstr(e.msg, "cannot open: No such file or directory"));
-    config_free(&cfg);
+    config_release(&cfg);
     ck_assert_int_eq(config_load(dir, &cfg, &e), DRR_EXIT_CONFIG);
     ck_assert_ptr_nonnull(strstr(e.msg, "cannot read: Is a directory"));
     free(p);
-    config_free(&cfg);
+    config_release(&cfg);
     /* more than 1 MiB is not a configuration file */
     char *big = malloc(1024 * 1024 + 2);
     memset(big, '#', 1024 * 1024 + 1);
@@ -802,7 +802,7 @@ START_TEST(relative_paths)
     chmod(p, 0600);     /* no "readable by others" warning in the test output */
     ck_ok(config_load(p, &cfg, &e));
     ck_assert_str_eq(cfg.dblab.ca_cert, ca);     /* relative to the config file's directory */
-    config_free(&cfg);
+    config_release(&cfg);
     free(y);
     y = yaml_with(NULL, NULL, "  caCert: other.pem\n", NULL);
     free(p);
@@ -826,7 +826,7 @@ static char *load_file_logged(const char *yaml, mode_t mode)
     ck_assert_int_ge(asprintf(&logp, "%s/log.txt", dir), 0);
     FILE *lf = fopen(logp, "w+");
     log_set_stream(lf);
-    config_free(&cfg);
+    config_release(&cfg);
     ck_ok(config_load(p, &cfg, &e));
     log_set_stream(NULL);
     fflush(lf);
@@ -967,7 +967,7 @@ START_TEST(json_redacts_secrets)
 
     /* a reference is shown as written: it names the secret, it is not one */
     ck_ok(load_with(NULL, NULL, NULL, NULL));
-    config_free(&cfg);
+    config_release(&cfg);
     ck_ok(load("source:\n  type: rds\n  identifier: x\nclone:\n  instanceClass: db.t3.small\n"
                "dblab:\n  apiEndpoint: https://h\n  token: secretsmanager:dblab/token\n"
                "  dumpParallelJobs: auto\naws:\n  region: us-east-1\n"));

@@ -73,7 +73,7 @@ START_TEST(buf_reads_a_whole_file_up_to_a_limit)
     ck_assert_int_eq(buf_read_file(&b, d, 10), -1);
     ck_assert_int_eq(errno, EISDIR);
     fclose(d);
-    buf_free(&b);
+    buf_release(&b);
 }
 END_TEST
 
@@ -252,7 +252,7 @@ START_TEST(http_refuses_control_characters_in_headers)
     ck_assert_ptr_nonnull(strstr(e.msg, "the Verification-Token header would contain a control "
                                         "character (byte 0x0d at offset 6); nothing was sent"));
     ck_assert_ptr_null(strstr(e.msg, "s3cret"));
-    http_response_free(&resp);
+    http_response_release(&resp);
     http_client_free(c);
     http_global_cleanup();
 }
@@ -388,7 +388,7 @@ START_TEST(http_round_trip_and_headers)
     ck_assert_int_eq(http_do(c, &req, &resp, &e), DRR_EXIT_TEMPFAIL);
     ck_assert_int_eq(resp.status, 0);
     ck_assert_ptr_nonnull(strstr(e.msg, url));
-    http_response_free(&resp);
+    http_response_release(&resp);
     http_client_free(c);
     http_global_cleanup();
 }
@@ -419,7 +419,7 @@ START_TEST(http_spills_large_bodies_to_a_file)
     ck_assert_int_eq(st.st_nlink, 0);          /* never visible by name */
     ck_assert_int_eq(st.st_mode & 077, 0);
     waitpid(pid, NULL, 0);
-    http_response_free(&resp);
+    http_response_release(&resp);
     ck_assert_int_eq(resp.spilled, 0);
     http_client_free(c);
     http_global_cleanup();
@@ -456,7 +456,7 @@ START_TEST(http_aborts_on_signal)
     ck_assert(clock_monotonic() - t0 < 5);
     ck_assert_ptr_nonnull(strstr(e.msg, "interrupted by signal 15"));
     waitpid(child, NULL, 0);
-    http_response_free(&resp);
+    http_response_release(&resp);
     http_client_free(c);
     close(s);
 }

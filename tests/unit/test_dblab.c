@@ -56,7 +56,7 @@ START_TEST(status_real_shape)
     ck_assert_int_eq(a->last_seen, 1795658580);
     ck_assert_int_eq(a->count, 2);
     ck_assert_ptr_null(dblab_status_alert(&s, "refresh_skipped"));
-    dblab_status_free(&s);
+    dblab_status_release(&s);
 }
 END_TEST
 
@@ -78,7 +78,7 @@ START_TEST(status_spec_example)
     ck_assert_int_eq(s.data_state_at, 0);
     ck_assert_uint_eq(s.n_alerts, 0);
     ck_assert(dblab_retrieval_busy(s.retrieval_status));
-    dblab_status_free(&s);
+    dblab_status_release(&s);
 }
 END_TEST
 
@@ -96,7 +96,7 @@ START_TEST(status_scheduler_and_rfc3339)
     ck_assert_int_eq(s.next_refresh, 1795654800 + 86400 - 3600);
     ck_assert_ptr_null(s.engine_version);
     ck_assert(!dblab_retrieval_busy(s.retrieval_status));
-    dblab_status_free(&s);
+    dblab_status_release(&s);
 }
 END_TEST
 
@@ -170,9 +170,9 @@ START_TEST(status_malformed)
     ck_assert_msg(strstr(e.msg, c->expect), "got \"%s\", want \"%s\"", e.msg, c->expect);
     ck_assert_msg(strncmp(e.msg, "DBLab GET /status: ", 19) == 0, "%s", e.msg);
     ck_assert_ptr_null(strchr(e.msg, '\n'));
-    /* freed on error: dblab_status_free of the zeroed struct is a no-op */
+    /* freed on error: dblab_status_release of the zeroed struct is a no-op */
     ck_assert_ptr_null(s.mode);
-    dblab_status_free(&s);
+    dblab_status_release(&s);
 }
 END_TEST
 
@@ -186,11 +186,11 @@ START_TEST(health_bodies)
     ck_assert_str_eq(h.version, "v4.0.1");
     ck_assert_str_eq(h.edition, "community");
     ck_assert_str_eq(h.instance_id, "abc");
-    dblab_health_free(&h);
+    dblab_health_release(&h);
 
     ck_assert_int_eq(dblab_parse_health("{}", "GET /healthz", &h, &e), 0);
     ck_assert_ptr_null(h.version);
-    dblab_health_free(&h);
+    dblab_health_release(&h);
 
     ck_assert_int_eq(dblab_parse_health("OK", "GET /healthz", &h, &e), DRR_EXIT_DBLAB);
     ck_assert_str_eq(e.msg, "DBLab GET /healthz: the body is not JSON");

@@ -116,7 +116,7 @@ START_TEST(test_snapshot_page)
     ck_assert_ptr_null(s->arn);
     ck_assert_uint_eq(s->tags.n, 0);
     for (int i = 0; i < c.n; i++)
-        rds_snapshot_free(&c.s[i]);
+        rds_snapshot_release(&c.s[i]);
     xmlFreeDoc(doc);
 }
 END_TEST
@@ -132,7 +132,7 @@ START_TEST(test_snapshot_page_stop)
     ck_assert_int_eq(rds_page_snapshots(aws_xml_result(doc, "DescribeDBSnapshots"),
                                         RDS_KIND_INSTANCE, collect, &c, &e), RDS_STOP);
     ck_assert_int_eq(c.n, 1);
-    rds_snapshot_free(&c.s[0]);
+    rds_snapshot_release(&c.s[0]);
     xmlFreeDoc(doc);
 }
 END_TEST
@@ -186,7 +186,7 @@ START_TEST(test_cluster_snapshot)
     ck_assert_int_eq(c.s[0].encrypted, 1);   /* StorageEncrypted for clusters */
     ck_assert_int_eq(c.s[0].port, 0);
     ck_assert_str_eq(c.s[0].arn, "arn:aws:rds:us-east-1:123456789012:cluster-snapshot:rds:production-aurora-2026-11-25-04-00");
-    rds_snapshot_free(&c.s[0]);
+    rds_snapshot_release(&c.s[0]);
     xmlFreeDoc(doc);
 }
 END_TEST
@@ -256,7 +256,7 @@ START_TEST(test_instances)
     ck_assert_uint_eq(l.v[1].tags.n, 0);
     ck_assert_str_eq(l.v[2].cluster_id, "production-aurora");
     for (int i = 0; i < l.n; i++)
-        rds_instance_free(&l.v[i]);
+        rds_instance_release(&l.v[i]);
     xmlFreeDoc(doc);
 }
 END_TEST
@@ -327,9 +327,9 @@ START_TEST(test_cluster_members)
     rds_cluster_copy(&copy, &c);
     ck_assert_str_eq(copy.secret.arn, c.secret.arn);
     ck_assert_ptr_ne(copy.secret.arn, c.secret.arn);
-    rds_cluster_free(&copy);
-    rds_cluster_free(&c);
-    rds_cluster_free(&c); /* idempotent */
+    rds_cluster_release(&copy);
+    rds_cluster_release(&c);
+    rds_cluster_release(&c); /* idempotent */
     xmlFreeDoc(doc);
 }
 END_TEST
@@ -356,7 +356,7 @@ START_TEST(test_restore_result_and_tags)
     ck_assert_ptr_null(i.secret.arn);
     ck_assert_int_eq(i.backup_retention, -1);
     ck_assert_int_eq(i.latest_restorable_time, 0);
-    rds_instance_free(&i);
+    rds_instance_release(&i);
     /* The wrong action: the result element is not found, and the error says so. */
     ck_assert_int_ne(rds_result_item(doc, "CreateDBInstance", "DBInstance", &n, &e), 0);
     ck_assert_ptr_nonnull(strstr(e.msg, "CreateDBInstance"));
@@ -371,7 +371,7 @@ START_TEST(test_restore_result_and_tags)
     ck_assert_int_eq(rds_result_tags(doc, &t, &e), 0);
     ck_assert_uint_eq(t.n, 2);
     ck_assert_str_eq(rds_tags_get(&t, "DeleteAfter"), "2026-11-28T02:00:00Z");
-    rds_tags_free(&t);
+    rds_tags_release(&t);
     xmlFreeDoc(doc);
 }
 END_TEST

@@ -93,7 +93,7 @@ static void fake_rds(const struct hstub_request *req, struct hstub_reply *reply,
             buf_printf(&b, "<Marker>%d</Marker>", i);
         buf_puts(&b, "</DescribeDBInstancesResult></DescribeDBInstancesResponse>");
         hstub_reply_set(reply, 200, "%s", buf_cstr(&b));
-        buf_free(&b);
+        buf_release(&b);
         free(max);
         free(marker);
     } else if (action && (strcmp(action, "RestoreDBInstanceFromDBSnapshot") == 0 ||
@@ -246,7 +246,7 @@ START_TEST(test_not_found_and_error_text)
     ck_assert_ptr_nonnull(strstr(e.msg, "DBInstance not found"));
     ck_assert_ptr_nonnull(strstr(e.msg, "req-DBInstanceNotFound"));
     ck_assert_ptr_null(strchr(e.msg, '\n'));
-    rds_instance_free(&inst);
+    rds_instance_release(&inst);
     stop(&f);
 }
 END_TEST
@@ -278,7 +278,7 @@ START_TEST(test_restore_parameters)
                                                            "rds:production-db-2026-11-25-03-07",
                                                            &o, &inst, NULL, &e), 0);
     ck_assert_str_eq(inst.arn, "arn:aws:rds:us-east-1:1:db:dblab-refresh-x");
-    rds_instance_free(&inst);
+    rds_instance_release(&inst);
     const char *body = hstub_get(f.stub, 0)->body;
     const char *want[] = {
         "Action=RestoreDBInstanceFromDBSnapshot", "Version=2014-10-31",
@@ -295,7 +295,7 @@ START_TEST(test_restore_parameters)
         ck_assert_msg(strstr(body, want[i]), "%s not in %s", want[i], body);
     ck_assert_ptr_null(strstr(body, "StorageType")); /* unset: AWS's default */
     ck_assert_ptr_null(strstr(body, "OptionGroupName"));
-    rds_tags_free(&tags);
+    rds_tags_release(&tags);
     stop(&f);
 }
 END_TEST
@@ -316,15 +316,15 @@ START_TEST(test_guarded_delete)
     f.fake.managed_by = "terraform";
     ck_assert_int_eq(clone_delete(&f.aws, RDS_KIND_INSTANCE, "dblab-refresh-x", &o, &r, &e),
                      DRR_EXIT_GUARD);
-    clone_delete_result_free(&r);
+    clone_delete_result_release(&r);
     ck_assert_uint_eq(hstub_count(f.stub), 1);
     /* not our prefix, or the source: refused before any call */
     ck_assert_int_eq(clone_delete(&f.aws, RDS_KIND_INSTANCE, "billing-db", &o, &r, &e),
                      DRR_EXIT_GUARD);
-    clone_delete_result_free(&r);
+    clone_delete_result_release(&r);
     ck_assert_int_eq(clone_delete(&f.aws, RDS_KIND_INSTANCE, "production-db", &o, &r, &e),
                      DRR_EXIT_GUARD);
-    clone_delete_result_free(&r);
+    clone_delete_result_release(&r);
     ck_assert_uint_eq(hstub_count(f.stub), 1);
 
     /* managed, but another pipeline's: described, refused, nothing else sent */
@@ -335,7 +335,7 @@ START_TEST(test_guarded_delete)
     ck_assert_int_eq(clone_delete(&f.aws, RDS_KIND_INSTANCE, "dblab-refresh-x", &oo, &r, &e),
                      DRR_EXIT_GUARD);
     ck_assert_ptr_nonnull(strstr(e.msg, "dblab-rds-refresh:pipeline"));
-    clone_delete_result_free(&r);
+    clone_delete_result_release(&r);
     ck_assert_uint_eq(hstub_count(f.stub), 2);
 
     /* ours, protected: protection off, then the delete with both flags */
@@ -344,7 +344,7 @@ START_TEST(test_guarded_delete)
     ck_assert_msg(clone_delete(&f.aws, RDS_KIND_INSTANCE, "dblab-refresh-x", &o, &r, &e) == 0,
                   "%s", e.msg);
     ck_assert_int_eq(r.already_gone, 0);
-    clone_delete_result_free(&r);
+    clone_delete_result_release(&r);
     ck_assert_uint_eq(hstub_count(f.stub), 5);
     const char *modify = hstub_get(f.stub, 3)->body;
     ck_assert_ptr_nonnull(strstr(modify, "Action=ModifyDBInstance"));
@@ -358,7 +358,7 @@ START_TEST(test_guarded_delete)
     /* gone: success, already gone */
     ck_assert_int_eq(clone_delete(&f.aws, RDS_KIND_INSTANCE, "dblab-refresh-gone", &o, &r, &e), 0);
     ck_assert_int_eq(r.already_gone, 1);
-    clone_delete_result_free(&r);
+    clone_delete_result_release(&r);
     stop(&f);
 }
 END_TEST
@@ -381,7 +381,7 @@ START_TEST(test_point_in_time)
                                                              "production-aurora", "copy-on-write",
                                                              0, &o, &cl, NULL, &e), 0);
     ck_assert_str_eq(cl.status, "creating");
-    rds_cluster_free(&cl);
+    rds_cluster_release(&cl);
     const char *body = hstub_get(f.stub, 0)->body;
     ck_assert_ptr_nonnull(strstr(body, "Action=RestoreDBClusterToPointInTime"));
     ck_assert_ptr_nonnull(strstr(body, "RestoreType=copy-on-write"));
@@ -393,7 +393,7 @@ START_TEST(test_point_in_time)
     ck_assert_int_eq(rds_restore_db_instance_to_point_in_time(&f.aws, "dblab-refresh-pitr",
                                                               "production-db", 1795658400, &o,
                                                               &inst, NULL, &e), 0);
-    rds_instance_free(&inst);
+    rds_instance_release(&inst);
     body = hstub_get(f.stub, 1)->body;
     ck_assert_ptr_nonnull(strstr(body, "TargetDBInstanceIdentifier=dblab-refresh-pitr"));
     ck_assert_ptr_nonnull(strstr(body, "SourceDBInstanceIdentifier=production-db"));

@@ -135,8 +135,8 @@ static void check_scaling(const char *what, make_fn make, parse_fn parse, parse_
     if (RELEASE_BUILD)
         ck_assert_msg(tb < 1.0, "%s: %.3f s at %zu bytes (over 1 s under the cap)", what, tb,
                       big.len);
-    buf_free(&small);
-    buf_free(&big);
+    buf_release(&small);
+    buf_release(&big);
 }
 
 struct scaling_case {
@@ -197,7 +197,7 @@ static void parse_config(const char *text, size_t len)
     struct config cfg;
     struct err e = {0};
     (void)config_load_string(text, "scaling.yaml", &cfg, &e);
-    config_free(&cfg);
+    config_release(&cfg);
 }
 
 /* A section of many distinct keys: check_duplicates compared every pair (40 s at 1 MB). */
@@ -348,7 +348,7 @@ static void parse_status(const char *text, size_t len)
     struct dblab_status st;
     struct err e = {0};
     (void)dblab_parse_status(text, "GET /status", &st, &e);
-    dblab_status_free(&st);
+    dblab_status_release(&st);
 }
 
 static void status_alerts(struct buf *b, size_t size)
@@ -453,8 +453,8 @@ static void check_ini(const char *what, make_fn make)
         unlink(ini_files[i].path);
         free(ini_files[i].path);
     }
-    buf_free(&small);
-    buf_free(&big);
+    buf_release(&small);
+    buf_release(&big);
 }
 
 START_TEST(aws_ini_files)

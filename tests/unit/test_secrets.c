@@ -164,28 +164,28 @@ START_TEST(parse_references)
     struct err e = {0};
     ck_assert_int_eq(secret_ref_parse("k", "plain-value", &r, &e), 0);
     ck_assert_int_eq(r.kind, SECRET_PLAIN);
-    secret_ref_free(&r);
+    secret_ref_release(&r);
     ck_assert_int_eq(secret_ref_parse("k", "secretsmanager:prod/dblab", &r, &e), 0);
     ck_assert_int_eq(r.kind, SECRET_SECRETSMANAGER);
     ck_assert_str_eq(r.id, "prod/dblab");
     ck_assert_ptr_null(r.json_key);
-    secret_ref_free(&r);
+    secret_ref_release(&r);
     ck_assert_int_eq(secret_ref_parse("k",
         "secretsmanager:arn:aws:secretsmanager:eu-west-1:1:secret:prod/x-AbC#token", &r, &e), 0);
     ck_assert_str_eq(r.id, "arn:aws:secretsmanager:eu-west-1:1:secret:prod/x-AbC");
     ck_assert_str_eq(r.json_key, "token");
-    secret_ref_free(&r);
+    secret_ref_release(&r);
     ck_assert_int_eq(secret_ref_parse("k", "ssm:/prod/db/password", &r, &e), 0);
     ck_assert_int_eq(r.kind, SECRET_SSM);
     ck_assert_str_eq(r.id, "/prod/db/password");
-    secret_ref_free(&r);
+    secret_ref_release(&r);
 
     static const char *const bad[] = { "secretsmanager:", "secretsmanager:#k", "secretsmanager:x#",
                                        "ssm:" };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         ck_assert_int_eq(secret_ref_parse("dblab.token", bad[i], &r, &e), DRR_EXIT_CONFIG);
         ck_assert_ptr_nonnull(strstr(e.msg, "dblab.token"));
-        secret_ref_free(&r);
+        secret_ref_release(&r);
     }
 }
 END_TEST

@@ -146,7 +146,7 @@ static void free_request(struct parsed_request *r)
     free(r->query);
     for (size_t i = 0; i < r->n_headers; i++) {
         free(r->names[i]);
-        buf_free(&r->values[i]);
+        buf_release(&r->values[i]);
     }
     free(r->body);
 }
@@ -241,7 +241,7 @@ START_TEST(test_suite_case)
     check_added_header(c, &s, want_req, "X-Amz-Security-Token");
     check_added_header(c, &s, want_req, "X-Amz-Content-Sha256");
 
-    sigv4_signed_free(&s);
+    sigv4_signed_release(&s);
     free(want_cr);
     free(want_sts);
     free(want_sig);
@@ -271,7 +271,7 @@ START_TEST(test_uri_encode)
     buf_reset(&b);
     sigv4_uri_encode(&b, in, strlen(in), 1);
     ck_assert_str_eq(buf_cstr(&b), "a%20b%2Bc/d~e%2Af%25%E1%88%B4");
-    buf_free(&b);
+    buf_release(&b);
 }
 END_TEST
 
@@ -289,7 +289,7 @@ START_TEST(test_canonical_uri_normalize)
         sigv4_canonical_uri(&b, t[i].in, 1);
         ck_assert_msg(strcmp(buf_cstr(&b), t[i].out) == 0, "%s -> %s, want %s", t[i].in,
                       buf_cstr(&b), t[i].out);
-        buf_free(&b);
+        buf_release(&b);
     }
 }
 END_TEST
@@ -299,7 +299,7 @@ START_TEST(test_canonical_query)
     struct buf b = BUF_INIT;
     sigv4_canonical_query(&b, "b=2&a=%7e&a=1&c&&d=x%20y+z&e=%zz");
     ck_assert_str_eq(buf_cstr(&b), "a=1&a=~&b=2&c=&d=x%20y%2Bz&e=%25zz");
-    buf_free(&b);
+    buf_release(&b);
 }
 END_TEST
 
@@ -317,20 +317,20 @@ START_TEST(test_refuses_bad_requests)
     struct sigv4_request no_host = {"POST", "/", NULL, NULL, 0, NULL, 0};
     ck_assert_int_eq(sigv4_sign(&no_host, &test_creds, &opt, &s, &e), DRR_EXIT_INTERNAL);
     ck_assert_ptr_nonnull(strstr(e.msg, "Host"));
-    sigv4_signed_free(&s);
+    sigv4_signed_release(&s);
 
     struct sigv4_request owned = {"POST", "/", NULL, two, 2, NULL, 0};
     ck_assert_int_eq(sigv4_sign(&owned, &test_creds, &opt, &s, &e), DRR_EXIT_INTERNAL);
-    sigv4_signed_free(&s);
+    sigv4_signed_release(&s);
 
     struct sigv4_request ok = {"POST", "/", NULL, &host, 1, "Action=X", 8};
     struct sigv4_credentials nokey = {"AKID", "", NULL};
     ck_assert_int_eq(sigv4_sign(&ok, &nokey, &opt, &s, &e), DRR_EXIT_INTERNAL);
-    sigv4_signed_free(&s);
+    sigv4_signed_release(&s);
 
     struct sigv4_options noregion = {NULL, "rds", 0, 1, 0, 0};
     ck_assert_int_eq(sigv4_sign(&ok, &test_creds, &noregion, &s, &e), DRR_EXIT_INTERNAL);
-    sigv4_signed_free(&s);
+    sigv4_signed_release(&s);
 }
 END_TEST
 
@@ -361,11 +361,11 @@ START_TEST(test_query_protocol_request)
     /* A different secret gives a different signature (the key really is used). */
     char sig1[SIGV4_HEX_LEN + 1];
     memcpy(sig1, s.signature, sizeof sig1);
-    sigv4_signed_free(&s);
+    sigv4_signed_release(&s);
     cr.secret_access_key = "secret-key-valuf";
     ck_assert_int_eq(sigv4_sign(&req, &cr, &opt, &s, &e), 0);
     ck_assert_str_ne(sig1, s.signature);
-    sigv4_signed_free(&s);
+    sigv4_signed_release(&s);
 }
 END_TEST
 
@@ -383,7 +383,7 @@ START_TEST(test_header_values_empty_and_folded)
                      "x-empty:\nx-fold:a b c\n\nhost;x-amz-date;x-empty;x-fold\n"
                      "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
     ck_assert_int_eq((int)s.n_headers, 2); /* X-Amz-Date, Authorization: no token */
-    sigv4_signed_free(&s);
+    sigv4_signed_release(&s);
 }
 END_TEST
 

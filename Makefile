@@ -70,7 +70,7 @@ UNIT_SUPPORT_OBJ := $(patsubst tests/unit/support/%.c,$(BUILD)/tests/support/%.o
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
 .SECONDARY:
-.PHONY: all check unit integration asan valgrind deps install clean demo lint help image image-push \
+.PHONY: all check unit integration asan valgrind deps install clean demo lint format help image image-push \
 	man deb setup \
         fuzz fuzz-build fuzz-replay fuzz-replay-san
 .DEFAULT_GOAL := all
@@ -237,7 +237,7 @@ SHARED_DIR ?= $(abspath $(firstword $(wildcard ../shared ../../shared) ../shared
 DEB_PACKAGES := build-essential clang libclang-rt-14-dev pkg-config libcurl4-openssl-dev libyaml-dev libcjson-dev \
   libssl-dev libxml2-dev check valgrind python3 python3-botocore python3-jsonschema \
   python3-yaml python3-jinja2 awscli shellcheck util-linux procps ca-certificates openssl \
-  curl jq nodejs cron help2man lintian dpkg-dev man-db file
+  curl jq nodejs cron help2man lintian dpkg-dev man-db file clang-format
 
 # What `make deps` would install that is not there (Debian packages, the npm test tools).
 MISSING = $(shell for p in $(DEB_PACKAGES); do \
@@ -268,7 +268,15 @@ deps:
 	command -v npm >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends npm
 	cd tests/node && npm ci --no-audit --no-fund
 
+# The C style: .clang-format (clang-format 14, Debian 12's), checked by `make lint`,
+# applied by `make format`.
+C_STYLE_SRC := $(wildcard common/*/*.[ch] cmds/*.c tests/unit/*.c tests/unit/support/*.[ch] \
+                 tests/fuzz/*.[ch] tests/bench/*.c)
+format:
+	clang-format -i $(C_STYLE_SRC)
+
 lint:
+	clang-format --dry-run -Werror $(C_STYLE_SRC)
 	shellcheck -s sh cmds/*.sh tests/run-valgrind packaging/deb/*.sh packaging/man/*.sh
 	shellcheck -s bash packaging/completion/*.bash
 	shellcheck tests/run-integration tests/demo
@@ -336,7 +344,7 @@ clean:
 	rm -rf build $(BIN)
 
 help:
-	@echo "targets: all check unit integration asan valgrind demo deps install man deb clean lint fuzz"
+	@echo "targets: all check unit integration asan valgrind demo deps install man deb clean lint format fuzz"
 
 -include $(COMMON_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(UNIT_BINS:=.d) $(UNIT_SUPPORT_OBJ:.o=.d) \
   $(wildcard $(BUILD)/fuzz/*.d) $(wildcard $(FUZZ_OUT)/common/*/*.d) $(wildcard $(FUZZ_OUT)/*.d)

@@ -13,13 +13,12 @@
 static const struct cli_command cmd = {
     .name = "dblab-rds-config",
     .summary = "Validate a configuration file and print the effective configuration as JSON.",
-    .description =
-        "Loads the configuration like every other command does (${VAR} expansion,\n"
-        "defaults, region/endpoint/profile from the environment), reports the first\n"
-        "problem as FILE:LINE:COLUMN: KEY: PROBLEM and exits 78, or prints the\n"
-        "effective configuration as one JSON line with dblab.token and\n"
-        "source.password shown as \"[REDACTED]\" (secretsmanager:/ssm: references are\n"
-        "shown as written) and exits 0.",
+    .description = "Loads the configuration like every other command does (${VAR} expansion,\n"
+                   "defaults, region/endpoint/profile from the environment), reports the first\n"
+                   "problem as FILE:LINE:COLUMN: KEY: PROBLEM and exits 78, or prints the\n"
+                   "effective configuration as one JSON line with dblab.token and\n"
+                   "source.password shown as \"[REDACTED]\" (secretsmanager:/ssm: references are\n"
+                   "shown as written) and exits 0.",
     .reads_document = 0,
     .needs_config = 1,
 };

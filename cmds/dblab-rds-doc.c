@@ -16,9 +16,23 @@
 #include "core/exitcodes.h"
 #include "core/log.h"
 
-enum { OPT_FIELD = 1000, OPT_SUMMARY, OPT_LOG, OPT_MESSAGE, OPT_WORK, OPT_KIND, OPT_STATUS,
-       OPT_EXIT, OPT_STEP, OPT_SIGNAL, OPT_CLONE, OPT_DELETED, OPT_STARTED, OPT_RUN_ID,
-       OPT_METRICS };
+enum {
+    OPT_FIELD = 1000,
+    OPT_SUMMARY,
+    OPT_LOG,
+    OPT_MESSAGE,
+    OPT_WORK,
+    OPT_KIND,
+    OPT_STATUS,
+    OPT_EXIT,
+    OPT_STEP,
+    OPT_SIGNAL,
+    OPT_CLONE,
+    OPT_DELETED,
+    OPT_STARTED,
+    OPT_RUN_ID,
+    OPT_METRICS
+};
 
 static const struct cli_option options[] = {
     {"field", required_argument, OPT_FIELD, "PATH",
@@ -26,7 +40,8 @@ static const struct cli_option options[] = {
      "absent"},
     {"summary", no_argument, OPT_SUMMARY, NULL, "print the driver's final document"},
     {"work", required_argument, OPT_WORK, "DIR", "summary: the driver's work directory"},
-    {"kind", required_argument, OPT_KIND, "KIND", "summary: \"cleanup\" for dblab-rds-refresh cleanup"},
+    {"kind", required_argument, OPT_KIND, "KIND",
+     "summary: \"cleanup\" for dblab-rds-refresh cleanup"},
     {"status", required_argument, OPT_STATUS, "STATUS", "summary: outcome.status"},
     {"exit-code", required_argument, OPT_EXIT, "N", "summary: the run's exit code"},
     {"step", required_argument, OPT_STEP, "NAME", "summary: the first failed step"},
@@ -36,7 +51,8 @@ static const struct cli_option options[] = {
     {"started-at", required_argument, OPT_STARTED, "NS", "summary: run start, ns since the epoch"},
     {"run-id", required_argument, OPT_RUN_ID, "ID", "summary: the run id (no document yet)"},
     {"metrics-file", required_argument, OPT_METRICS, "PATH", "summary: write Prometheus metrics"},
-    {"log", required_argument, OPT_LOG, "LEVEL", "log -message as dblab-rds-refresh (info, warn, "
+    {"log", required_argument, OPT_LOG, "LEVEL",
+     "log -message as dblab-rds-refresh (info, warn, "
      "error)"},
     {"message", required_argument, OPT_MESSAGE, "TEXT", "the message of -log"},
     {NULL, 0, 0, NULL, NULL},
@@ -54,19 +70,45 @@ static int on_option(int id, const char *arg, void *ctx, struct err *e)
     struct opts *o = ctx;
     char *end = NULL;
     switch (id) {
-    case OPT_FIELD: o->field = arg; break;
-    case OPT_SUMMARY: o->summary = 1; break;
-    case OPT_LOG: o->log = arg; break;
-    case OPT_MESSAGE: o->message = arg; break;
-    case OPT_WORK: o->s.work = *arg ? arg : NULL; break;
-    case OPT_KIND: o->s.kind = arg; break;
-    case OPT_STATUS: o->s.status = arg; break;
-    case OPT_STEP: o->s.step = *arg ? arg : NULL; break;
-    case OPT_SIGNAL: o->s.signal = *arg ? arg : NULL; break;
-    case OPT_CLONE: o->s.clone_id = *arg ? arg : NULL; break;
-    case OPT_DELETED: o->s.clone_deleted = 1; break;
-    case OPT_RUN_ID: o->s.run_id = *arg ? arg : NULL; break;
-    case OPT_METRICS: o->metrics = *arg ? arg : NULL; break;
+    case OPT_FIELD:
+        o->field = arg;
+        break;
+    case OPT_SUMMARY:
+        o->summary = 1;
+        break;
+    case OPT_LOG:
+        o->log = arg;
+        break;
+    case OPT_MESSAGE:
+        o->message = arg;
+        break;
+    case OPT_WORK:
+        o->s.work = *arg ? arg : NULL;
+        break;
+    case OPT_KIND:
+        o->s.kind = arg;
+        break;
+    case OPT_STATUS:
+        o->s.status = arg;
+        break;
+    case OPT_STEP:
+        o->s.step = *arg ? arg : NULL;
+        break;
+    case OPT_SIGNAL:
+        o->s.signal = *arg ? arg : NULL;
+        break;
+    case OPT_CLONE:
+        o->s.clone_id = *arg ? arg : NULL;
+        break;
+    case OPT_DELETED:
+        o->s.clone_deleted = 1;
+        break;
+    case OPT_RUN_ID:
+        o->s.run_id = *arg ? arg : NULL;
+        break;
+    case OPT_METRICS:
+        o->metrics = *arg ? arg : NULL;
+        break;
     case OPT_EXIT:
         o->s.exit_code = (int)strtol(arg, &end, 10);
         break;
@@ -82,12 +124,11 @@ static int on_option(int id, const char *arg, void *ctx, struct err *e)
 static const struct cli_command cmd = {
     .name = "dblab-rds-doc",
     .summary = "field queries, the final document and log lines for the dblab-rds-refresh driver",
-    .description =
-        "-field PATH reads a run document (-in FILE or stdin) and prints one value:\n"
-        "a string as is, anything else as compact JSON; exit 86 when PATH is absent,\n"
-        "65 when the document is invalid. -summary builds the driver's final document\n"
-        "from its work directory (docs/driver.md) and writes -metrics-file. -log LEVEL\n"
-        "-message TEXT writes one log line in the driver's name.",
+    .description = "-field PATH reads a run document (-in FILE or stdin) and prints one value:\n"
+                   "a string as is, anything else as compact JSON; exit 86 when PATH is absent,\n"
+                   "65 when the document is invalid. -summary builds the driver's final document\n"
+                   "from its work directory (docs/driver.md) and writes -metrics-file. -log LEVEL\n"
+                   "-message TEXT writes one log line in the driver's name.",
     .reads_document = CLI_DOCUMENT_ON_DEMAND,
     .needs_config = 0,
     .extra = options,
@@ -99,7 +140,8 @@ static const cJSON *at_path(const cJSON *v, const char *path)
 {
     char *copy = strdup(path);
     char *save = NULL;
-    for (char *k = copy ? strtok_r(copy, ".", &save) : NULL; k && v; k = strtok_r(NULL, ".", &save)) {
+    for (char *k = copy ? strtok_r(copy, ".", &save) : NULL; k && v;
+         k = strtok_r(NULL, ".", &save)) {
         char *end;
         long i = strtol(k, &end, 10);
         if (cJSON_IsArray(v) && *k && !*end)

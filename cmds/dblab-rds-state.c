@@ -19,8 +19,17 @@
 
 #define RECORD "run.state"
 
-enum { OPT_STATE_DIR = 1000, OPT_PREPARE, OPT_WORK, OPT_RECORD, OPT_PID, OPT_RUN_ID, OPT_GET,
-       OPT_SHOW, OPT_CLEAR };
+enum {
+    OPT_STATE_DIR = 1000,
+    OPT_PREPARE,
+    OPT_WORK,
+    OPT_RECORD,
+    OPT_PID,
+    OPT_RUN_ID,
+    OPT_GET,
+    OPT_SHOW,
+    OPT_CLEAR
+};
 
 static const struct cli_option options[] = {
     {"state-dir", required_argument, OPT_STATE_DIR, "DIR",
@@ -62,15 +71,32 @@ static int on_option(int id, const char *arg, void *ctx, struct err *e)
         if (op->id == id && (!*arg || !printable(arg)))
             return err_set(e, DRR_EXIT_USAGE, "-%s: empty or has control characters", op->name);
     switch (id) {
-    case OPT_STATE_DIR: o->state_dir = arg; return 0;
-    case OPT_PID: o->pid = arg; return 0;
-    case OPT_RUN_ID: return run_id_flag(arg, &o->run_id, e);
-    case OPT_PREPARE: o->prepare = 1; break;
-    case OPT_WORK: o->work = arg; break;
-    case OPT_RECORD: o->record = arg; break;
-    case OPT_GET: o->get = arg; break;
-    case OPT_SHOW: o->show = 1; break;
-    case OPT_CLEAR: o->clear = 1; break;
+    case OPT_STATE_DIR:
+        o->state_dir = arg;
+        return 0;
+    case OPT_PID:
+        o->pid = arg;
+        return 0;
+    case OPT_RUN_ID:
+        return run_id_flag(arg, &o->run_id, e);
+    case OPT_PREPARE:
+        o->prepare = 1;
+        break;
+    case OPT_WORK:
+        o->work = arg;
+        break;
+    case OPT_RECORD:
+        o->record = arg;
+        break;
+    case OPT_GET:
+        o->get = arg;
+        break;
+    case OPT_SHOW:
+        o->show = 1;
+        break;
+    case OPT_CLEAR:
+        o->clear = 1;
+        break;
     }
     o->actions++;
     return 0;
@@ -110,9 +136,10 @@ static int write_record(int dfd, const struct config *cfg, struct err *e)
     if (opts.run_id)
         clone_name(cfg->clone.pipeline, opts.run_id, clone, sizeof clone);
     char text[4096];
-    int n = snprintf(text, sizeof text, "runId=%s\npid=%s\nstep=%s\nsource=%s\n%s%s%swrittenAt=%s\n",
-                     opts.run_id ? opts.run_id : "", opts.pid ? opts.pid : "", opts.record,
-                     cfg->source.identifier, *clone ? "clone=" : "", clone, *clone ? "\n" : "", at);
+    int n =
+        snprintf(text, sizeof text, "runId=%s\npid=%s\nstep=%s\nsource=%s\n%s%s%swrittenAt=%s\n",
+                 opts.run_id ? opts.run_id : "", opts.pid ? opts.pid : "", opts.record,
+                 cfg->source.identifier, *clone ? "clone=" : "", clone, *clone ? "\n" : "", at);
     if (n < 0 || (size_t)n >= sizeof text)
         return err_set(e, DRR_EXIT_USAGE, "run record: values too long");
     int rc = statedir_write(dfd, RECORD, text, (size_t)n, 0600, e);
@@ -160,8 +187,8 @@ static int run_command(struct app *a, struct err *e)
     char base[4096], key[512], sdir[4096 + 512];
     int dfd = -1;
     if (opts.actions != 1)
-        rc = err_set(e, DRR_EXIT_USAGE,
-                     "give one of -prepare, -work, -record, -get, -show, -clear");
+        rc =
+            err_set(e, DRR_EXIT_USAGE, "give one of -prepare, -work, -record, -get, -show, -clear");
     else if (opts.record && !opts.pid)
         rc = err_set(e, DRR_EXIT_USAGE, "-record needs -pid");
     if (rc == 0 && opts.state_dir)

@@ -41,14 +41,14 @@
 #include "rds/instance_class.h"
 #include "rds/rds_cli.h"
 
-#define KEY_SOURCE "retrieval.spec.logicalDump.options.source"
-#define KEY_HOST KEY_SOURCE ".connection.host"
-#define KEY_PORT KEY_SOURCE ".connection.port"
-#define KEY_DBNAME KEY_SOURCE ".connection.dbname"
-#define KEY_USERNAME KEY_SOURCE ".connection.username"
-#define KEY_PASSWORD KEY_SOURCE ".connection.password"
-#define KEY_RDSIAM_ID KEY_SOURCE ".rdsIam.dbInstanceIdentifier"
-#define KEY_DUMP_JOBS "retrieval.spec.logicalDump.options.parallelJobs"
+#define KEY_SOURCE       "retrieval.spec.logicalDump.options.source"
+#define KEY_HOST         KEY_SOURCE ".connection.host"
+#define KEY_PORT         KEY_SOURCE ".connection.port"
+#define KEY_DBNAME       KEY_SOURCE ".connection.dbname"
+#define KEY_USERNAME     KEY_SOURCE ".connection.username"
+#define KEY_PASSWORD     KEY_SOURCE ".connection.password"
+#define KEY_RDSIAM_ID    KEY_SOURCE ".rdsIam.dbInstanceIdentifier"
+#define KEY_DUMP_JOBS    "retrieval.spec.logicalDump.options.parallelJobs"
 #define KEY_RESTORE_JOBS "retrieval.spec.logicalRestore.options.parallelJobs"
 
 /* Failed polls in a row that the wait tolerates (engine restart, network blip). */
@@ -121,9 +121,9 @@ static const char *server_yml_hint(const char *key)
 
 /* The update this run sends, and the keys to verify afterwards. */
 struct projection {
-    cJSON *update;          /* the nested object POSTed to /admin/config */
-    const char *keys[9];    /* every leaf set, in order */
-    int optional[9];        /* 1: dropped (not an error) when server.yml lacks it */
+    cJSON *update;       /* the nested object POSTed to /admin/config */
+    const char *keys[9]; /* every leaf set, in order */
+    int optional[9];     /* 1: dropped (not an error) when server.yml lacks it */
     size_t n_keys;
 };
 
@@ -268,11 +268,12 @@ static int build_projection(struct app *a, const struct credentials *cr, struct 
         snprintf(why, sizeof why, "the vCPUs of instance class \"%s\" are unknown", cls ? cls : "");
     int dump_jobs, restore_jobs;
     rc = resolve_jobs(cfg->dblab.dump_parallel_jobs, "dblab.dumpParallelJobs",
-                          vcpus > 0 ? (vcpus / 2 > 1 ? vcpus / 2 : 1) : -1, why, &dump_jobs, e);
+                      vcpus > 0 ? (vcpus / 2 > 1 ? vcpus / 2 : 1) : -1, why, &dump_jobs, e);
     if (rc)
         return rc;
     long local = sysconf(_SC_NPROCESSORS_ONLN);
-    snprintf(why, sizeof why, "the %ld vCPUs of this machine, which should be the DBLab host", local);
+    snprintf(why, sizeof why, "the %ld vCPUs of this machine, which should be the DBLab host",
+             local);
     rc = resolve_jobs(cfg->dblab.restore_parallel_jobs, "dblab.restoreParallelJobs",
                       local > 0 ? (int)local : 1, why, &restore_jobs, e);
     if (rc)
@@ -280,7 +281,8 @@ static int build_projection(struct app *a, const struct credentials *cr, struct 
     if (dump_jobs > 1)
         log_warn("dblab.dumpParallelJobs: pg_dump -j %d is incompatible with the engine's "
                  "immediateRestore mode (the refresh then fails silently): make sure "
-                 "logicalDump.options.immediateRestore is off", dump_jobs);
+                 "logicalDump.options.immediateRestore is off",
+                 dump_jobs);
     if (dump_jobs)
         proj_set(p, KEY_DUMP_JOBS, cJSON_CreateNumber(dump_jobs), 0);
     if (restore_jobs)
@@ -317,17 +319,19 @@ static int check_keys(struct projection *p, const cJSON *cfg, int after_post, st
             if (!dblab_projection_get(cfg, k))
                 return err_set(e, DRR_EXIT_CONFIG,
                                "DBLab server.yml has no %s, so the engine would silently ignore "
-                               "it and %s; %s. Nothing was changed", k,
+                               "it and %s; %s. Nothing was changed",
+                               k,
                                strncmp(k, KEY_SOURCE, strlen(KEY_SOURCE)) == 0
-                                   ? "refresh from its old source" : "keep its old value",
+                                   ? "refresh from its old source"
+                                   : "keep its old value",
                                server_yml_hint(k));
         } else if (!dblab_projection_matches(cfg, k, want)) {
             const cJSON *got = dblab_projection_get(cfg, k);
             char *gs = got ? cJSON_PrintUnformatted(got) : NULL;
             int rc = err_set(e, DRR_EXIT_CONFIG,
                              "DBLab did not apply %s (it reads back %s): the engine ignores keys "
-                             "its server.yml does not contain; %s", k, gs ? gs : "nothing",
-                             server_yml_hint(k));
+                             "its server.yml does not contain; %s",
+                             k, gs ? gs : "nothing", server_yml_hint(k));
             cJSON_free(gs);
             return rc;
         }
@@ -347,8 +351,8 @@ static void fmt_time(int64_t t, char *out, size_t n)
 struct baseline {
     int64_t trigger_time;
     int64_t last_refresh;
-    int had_alert;          /* a refresh_failed alert was there before the trigger */
-    int64_t alert_seen;     /* its lastSeen and count */
+    int had_alert;      /* a refresh_failed alert was there before the trigger */
+    int64_t alert_seen; /* its lastSeen and count */
     long long alert_count;
 };
 
@@ -359,8 +363,7 @@ struct baseline {
  * there before (a previous run's: the stale-failed race) does not count; an
  * alert counts when it appeared or changed (lastSeen, count) since then and its
  * lastSeen is not older than the trigger (minus the clock slack). */
-static const struct dblab_alert *new_failure(const struct dblab_status *s,
-                                             const struct baseline *b)
+static const struct dblab_alert *new_failure(const struct dblab_status *s, const struct baseline *b)
 {
     const struct dblab_alert *al = dblab_status_alert(s, "refresh_failed");
     if (!al)
@@ -400,12 +403,15 @@ static int refresh_check(struct dblab_client *c, const struct config *cfg, struc
     struct err pe = {0};
     int rc = dblab_status_get(c, &s, &pe);
     if (signals_pending())
-        return signal_exit(signals_pending(), "while waiting for the refresh; the engine "
+        return signal_exit(signals_pending(),
+                           "while waiting for the refresh; the engine "
                            "continues it and may still be reading from the clone");
     if (rc) {
         if (rc != DRR_EXIT_TEMPFAIL || ++p->failed_polls > MAX_FAILED_POLLS)
-            return err_set(e, rc, "%s%s; the refresh may still be running and reading from "
-                           "the clone", pe.msg,
+            return err_set(e, rc,
+                           "%s%s; the refresh may still be running and reading from "
+                           "the clone",
+                           pe.msg,
                            rc == DRR_EXIT_TEMPFAIL ? " (too many failed polls in a row)" : "");
         log_warn("poll %d of %d tolerated: %s", p->failed_polls, MAX_FAILED_POLLS, pe.msg);
     } else {
@@ -425,8 +431,8 @@ static int refresh_check(struct dblab_client *c, const struct config *cfg, struc
             dblab_status_release(&s);
             return rc;
         }
-        if (!p->started && (s.last_refresh != b->last_refresh ||
-                            strcmp(st, "refreshing") == 0 || strcmp(st, "snapshotting") == 0)) {
+        if (!p->started && (s.last_refresh != b->last_refresh || strcmp(st, "refreshing") == 0 ||
+                            strcmp(st, "snapshotting") == 0)) {
             p->started = 1;
             fmt_time(s.last_refresh, tbuf, sizeof tbuf);
             log_info("the refresh started (lastRefresh %s)", tbuf);
@@ -466,8 +472,8 @@ static int refresh_check(struct dblab_client *c, const struct config *cfg, struc
         duration_format(cfg->dblab.timeout, dbuf, sizeof dbuf);
         return err_set(e, DRR_EXIT_TIMEOUT,
                        "the refresh did not finish within dblab.timeout %s (status %s); "
-                       "the engine may still be reading from the clone", dbuf,
-                       p->last_state[0] ? p->last_state : "unknown");
+                       "the engine may still be reading from the clone",
+                       dbuf, p->last_state[0] ? p->last_state : "unknown");
     }
     return 0;
 }
@@ -492,15 +498,16 @@ static int wait_refresh(struct dblab_client *c, const struct config *cfg, struct
         waitline_status(&wl, p->last_state);
         double elapsed = clock_monotonic() - t0;
         double sleep_for = poll;
-        double limit = (p->started ? (double)cfg->dblab.timeout
-                                   : fmin((double)cfg->dblab.start_timeout,
-                                          (double)cfg->dblab.timeout)) - elapsed;
+        double limit =
+            (p->started ? (double)cfg->dblab.timeout
+                        : fmin((double)cfg->dblab.start_timeout, (double)cfg->dblab.timeout)) -
+            elapsed;
         if (sleep_for > limit)
             sleep_for = limit;
         int sig = waitline_sleep(&wl, sleep_for);
         if (sig)
             return signal_exit(sig, "while waiting for the refresh; the engine continues it "
-                               "and may still be reading from the clone");
+                                    "and may still be reading from the clone");
     }
 }
 
@@ -537,8 +544,10 @@ static int load_time(const cJSON *obj, const char *name, const char *path, int64
     if (cJSON_IsNull(v))
         return 0;
     if (!cJSON_IsString(v) || clock_parse_rfc3339(v->valuestring, out) != 0)
-        return err_set(e, DRR_EXIT_INPUT, "%s: missing or not an RFC 3339 time (run "
-                       "dblab-refresh -start first)", path);
+        return err_set(e, DRR_EXIT_INPUT,
+                       "%s: missing or not an RFC 3339 time (run "
+                       "dblab-refresh -start first)",
+                       path);
     return 0;
 }
 
@@ -548,7 +557,8 @@ static int load_progress(const cJSON *doc, struct progress *p, struct err *e)
     const cJSON *r = rundoc_section(doc, "refresh");
     const cJSON *bl = r ? cJSON_GetObjectItemCaseSensitive(r, "baseline") : NULL;
     if (!cJSON_IsObject(bl))
-        return err_set(e, DRR_EXIT_INPUT, "refresh.baseline: missing (run dblab-refresh -start "
+        return err_set(e, DRR_EXIT_INPUT,
+                       "refresh.baseline: missing (run dblab-refresh -start "
                        "first)");
     int rc = load_time(r, "startedAt", "refresh.startedAt", &p->b.trigger_time, e);
     if (rc == 0 && p->b.trigger_time == 0)
@@ -563,7 +573,8 @@ static int load_progress(const cJSON *doc, struct progress *p, struct err *e)
         const cJSON *count = cJSON_GetObjectItemCaseSensitive(al, "count");
         long long seen_at, n;
         if (json_integer(seen, &seen_at) != 0 || json_integer(count, &n) != 0)
-            return err_set(e, DRR_EXIT_INPUT, "refresh.baseline.refreshFailedAlert: needs "
+            return err_set(e, DRR_EXIT_INPUT,
+                           "refresh.baseline.refreshFailedAlert: needs "
                            "whole numbers lastSeen and count");
         p->b.had_alert = 1;
         p->b.alert_seen = (int64_t)seen_at;
@@ -598,9 +609,11 @@ static void check_data_age(const cJSON *doc, const struct baseline *b, int64_t d
     fmt_time(now, nowbuf, sizeof nowbuf);
     if (data_state_at > now + CLOCK_SLACK)
         log_warn("the engine reports dataStateAt %s, in the future (now %s): its clock is "
-                 "wrong; the data is from %s", dsbuf, nowbuf,
+                 "wrong; the data is from %s",
+                 dsbuf, nowbuf,
                  as_of > 0 ? v->valuestring : "an unknown time (no dataAsOf in the document)");
-    if (as_of > 0 && data_state_at > 0 && llabs((long long)(data_state_at - as_of)) > DATA_STATE_DRIFT) {
+    if (as_of > 0 && data_state_at > 0 &&
+        llabs((long long)(data_state_at - as_of)) > DATA_STATE_DRIFT) {
         char agebuf[32];
         duration_format(data_state_at > as_of ? data_state_at - as_of : as_of - data_state_at,
                         agebuf, sizeof agebuf);
@@ -664,12 +677,15 @@ static int open_engine(struct app *a, struct dblab_client **cp, struct err *e)
     if (rc)
         return rc;
     struct dblab_options opt = {
-        .endpoint = cfg->dblab.api_endpoint, .token = cfg->dblab.token,
-        .ca_cert = cfg->dblab.ca_cert, .insecure = cfg->dblab.insecure,
+        .endpoint = cfg->dblab.api_endpoint,
+        .token = cfg->dblab.token,
+        .ca_cert = cfg->dblab.ca_cert,
+        .insecure = cfg->dblab.insecure,
     };
     if (cfg->dblab.insecure)
         log_warn("dblab.insecure: TLS certificate verification of %s is OFF; anyone on the path "
-                 "can read the token and the clone's credentials", cfg->dblab.api_endpoint);
+                 "can read the token and the clone's credentials",
+                 cfg->dblab.api_endpoint);
     return dblab_client_new(&opt, cp, e);
 }
 
@@ -784,8 +800,10 @@ static int run_with(struct app *a, const struct credentials *cr, struct dblab_cl
     int major, minor;
     if (engine_version && sscanf(engine_version, "v%d.%d", &major, &minor) == 2 &&
         (major < 3 || (major == 3 && minor < 5))) {
-        rc = err_set(e, DRR_EXIT_DBLAB, "DBLab Engine %s is too old: the full-refresh and admin "
-                     "config APIs need 3.5 or newer; nothing was changed", engine_version);
+        rc = err_set(e, DRR_EXIT_DBLAB,
+                     "DBLab Engine %s is too old: the full-refresh and admin "
+                     "config APIs need 3.5 or newer; nothing was changed",
+                     engine_version);
         free(engine_version);
         return rc;
     }
@@ -806,20 +824,23 @@ static int run_with(struct app *a, const struct credentials *cr, struct dblab_cl
         rc = err_set(e, DRR_EXIT_GUARD,
                      "the DBLab Engine's retrieval mode is \"%s\", not \"logical\": it cannot "
                      "refresh from an RDS clone with pg_dump (and does not check this itself); "
-                     "nothing was changed", st.mode);
+                     "nothing was changed",
+                     st.mode);
         goto out;
     }
     if (dblab_retrieval_busy(st.retrieval_status)) {
         rc = err_set(e, DRR_EXIT_BUSY,
                      "the DBLab Engine is busy (retrieval status %s): another job owns it; "
-                     "nothing was changed", st.retrieval_status);
+                     "nothing was changed",
+                     st.retrieval_status);
         goto out;
     }
     if (st.next_refresh > 0) {
         fmt_time(st.next_refresh, tbuf, sizeof tbuf);
         log_warn("the engine's own refresh scheduler is on (next refresh %s): it will later "
                  "refresh from a deleted clone or from whatever source it has; set "
-                 "retrieval.refresh.timetable: \"\" in server.yml", tbuf);
+                 "retrieval.refresh.timetable: \"\" in server.yml",
+                 tbuf);
     }
 
     /* 3. the config projection: checked before anything is changed */
@@ -867,7 +888,7 @@ static int run_with(struct app *a, const struct credentials *cr, struct dblab_cl
         rc = signal_exit(signals_pending(), "before the refresh was triggered");
         goto out;
     }
-    struct progress prog = { .b = { .trigger_time = clock_now(), .last_refresh = st.last_refresh } };
+    struct progress prog = {.b = {.trigger_time = clock_now(), .last_refresh = st.last_refresh}};
     const struct dblab_alert *al = dblab_status_alert(&st, "refresh_failed");
     if (al) {
         prog.b.had_alert = 1;
@@ -883,14 +904,15 @@ static int run_with(struct app *a, const struct credentials *cr, struct dblab_cl
             cJSON_AddStringToObject(r, "engineVersion", engine_version);
         rundoc_set_section(app_doc(a), "refresh", r);
         log_info("full refresh triggered; dblab-refresh -status checks it (start within %llds, "
-                 "finish within %llds)", (long long)cfg->dblab.start_timeout,
-                 (long long)cfg->dblab.timeout);
+                 "finish within %llds)",
+                 (long long)cfg->dblab.start_timeout, (long long)cfg->dblab.timeout);
         rc = rundoc_write(app_doc(a));
         goto out;
     }
     log_info("full refresh triggered; waiting (poll every %llds, start within %llds, "
-             "finish within %llds)", (long long)cfg->dblab.poll_interval,
-             (long long)cfg->dblab.start_timeout, (long long)cfg->dblab.timeout);
+             "finish within %llds)",
+             (long long)cfg->dblab.poll_interval, (long long)cfg->dblab.start_timeout,
+             (long long)cfg->dblab.timeout);
 
     /* 5. wait */
     if ((rc = wait_refresh(c, cfg, &prog, &final, e)))

@@ -90,8 +90,7 @@ static int serve_one(struct lambda_runtime *rt, int entry, struct lambda_step_ct
     ctx->request_id = inv->request_id;
     if (!cJSON_IsObject(event)) {
         snprintf(out.error_type, sizeof out.error_type, "drr.input");
-        snprintf(out.error_message, sizeof out.error_message,
-                 "the event is not a JSON object");
+        snprintf(out.error_message, sizeof out.error_message, "the event is not a JSON object");
     } else if (entry) {
         lambda_entry_run(ctx, event, &out);
     } else {
@@ -106,7 +105,9 @@ static int serve_one(struct lambda_runtime *rt, int entry, struct lambda_step_ct
         rc = lambda_runtime_fail(rt, inv->request_id, out.error_type, out.error_message, e);
     }
     log_info("request %s: %s: %s in %.0f ms", inv->request_id,
-             entry ? "entry" : cJSON_IsString(step) ? step->valuestring : "?",
+             entry                  ? "entry"
+             : cJSON_IsString(step) ? step->valuestring
+                                    : "?",
              out.document ? "answered" : out.error_type, (clock_monotonic() - t0) * 1000);
     lambda_step_outcome_release(&out);
     cJSON_Delete(event);
@@ -119,8 +120,8 @@ int main(int argc, char **argv)
      * first thing (the steps it runs turn them off again in app_start). */
     int core_off = coredump_disable();
     const char *mode = argc > 1 ? argv[1] : getenv("_HANDLER");
-    if (mode && (strcmp(mode, "-help") == 0 || strcmp(mode, "--help") == 0 ||
-                 strcmp(mode, "-h") == 0)) {
+    if (mode &&
+        (strcmp(mode, "-help") == 0 || strcmp(mode, "--help") == 0 || strcmp(mode, "-h") == 0)) {
         usage(stdout);
         return 0;
     }

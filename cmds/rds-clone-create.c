@@ -92,15 +92,15 @@ struct create {
     struct aws_ctx *aws;
     const struct config *cfg;
     struct rds_cli_snapshot snap;
-    const char *snapshot_ref;   /* what the restore names: the id, or the ARN when shared */
-    int point_in_time;          /* the document has a restore section, not a snapshot */
+    const char *snapshot_ref; /* what the restore names: the id, or the ARN when shared */
+    int point_in_time;        /* the document has a restore section, not a snapshot */
     struct pitr_choice pitr;
-    char pitr_ref[64];          /* stands for the snapshot id in tags and adoption */
-    char what[160];             /* "snapshot X" / "the point in time T of S" for the logs */
+    char pitr_ref[64]; /* stands for the snapshot id in tags and adoption */
+    char what[160];    /* "snapshot X" / "the point in time T of S" for the logs */
     char name[CLONE_NAME_MAX + 1];
     char instance_name[CLONE_NAME_MAX + sizeof CLONE_INSTANCE_SUFFIX];
     char run_id[RUN_ID_MAX + 1];
-    struct clone_owner owner;   /* this pipeline and this run: adoption and roll-back */
+    struct clone_owner owner; /* this pipeline and this run: adoption and roll-back */
     enum rds_kind kind;
     struct rds_tags tags;
     int64_t now;
@@ -108,8 +108,8 @@ struct create {
     char *arn;
     char *delete_after;
     int adopted;
-    int created_something;      /* this run made the cluster or the instance */
-    int maybe_created;          /* a create was sent and its outcome is unknown */
+    int created_something; /* this run made the cluster or the instance */
+    int maybe_created;     /* a create was sent and its outcome is unknown */
 };
 
 static int map_create_error(const struct aws_error *ae, struct err *e, int rc)
@@ -118,9 +118,10 @@ static int map_create_error(const struct aws_error *ae, struct err *e, int rc)
         rds_error_is(ae, "InsufficientDBClusterCapacityFault") ||
         rds_error_is(ae, "InsufficientStorageClusterCapacity"))
         return e->code = DRR_EXIT_TEMPFAIL;
-    if (rds_error_is(ae, "DBSnapshotNotFound") || rds_error_is(ae, "DBClusterSnapshotNotFoundFault") ||
-        rds_error_is(ae, "PointInTimeRestoreNotEnabled") || rds_error_is(ae, "DBInstanceNotFound") ||
-        rds_error_is(ae, "DBClusterNotFoundFault"))
+    if (rds_error_is(ae, "DBSnapshotNotFound") ||
+        rds_error_is(ae, "DBClusterSnapshotNotFoundFault") ||
+        rds_error_is(ae, "PointInTimeRestoreNotEnabled") ||
+        rds_error_is(ae, "DBInstanceNotFound") || rds_error_is(ae, "DBClusterNotFoundFault"))
         return e->code = DRR_EXIT_NOT_FOUND;
     if (rds_error_is(ae, "InvalidRestoreFault")) /* the time left the window since step one */
         return e->code = DRR_EXIT_CONFIG;
@@ -224,8 +225,8 @@ static int exists(struct create *c, enum rds_kind kind, const char *id, struct e
 
 /* After a create call that failed without a definitive answer: did it happen? If
  * the resource is there and ours, adopt it; otherwise report the failure. */
-static int after_unclear_failure(struct create *c, enum rds_kind kind, const char *id,
-                                 int report, int rc, struct err *e)
+static int after_unclear_failure(struct create *c, enum rds_kind kind, const char *id, int report,
+                                 int rc, struct err *e)
 {
     struct err e2;
     err_clear(&e2);
@@ -252,8 +253,8 @@ static int create_instance_clone(struct create *c, struct err *e)
         return rc;
     }
     if (c->a->cli.dry_run) {
-        log_info("dry run: would restore DB instance %s (%s) from %s", c->name,
-                 o.instance_class, c->what);
+        log_info("dry run: would restore DB instance %s (%s) from %s", c->name, o.instance_class,
+                 c->what);
         return 0;
     }
     log_info("restoring DB instance %s (%s) from %s", c->name, o.instance_class, c->what);
@@ -261,9 +262,8 @@ static int create_instance_clone(struct create *c, struct err *e)
     struct aws_error ae;
     c->maybe_created = 1;
     int rc = c->point_in_time
-                 ? rds_restore_db_instance_to_point_in_time(c->aws, c->name,
-                                                            c->cfg->source.identifier,
-                                                            c->pitr.time, &o, &inst, &ae, e)
+                 ? rds_restore_db_instance_to_point_in_time(
+                       c->aws, c->name, c->cfg->source.identifier, c->pitr.time, &o, &inst, &ae, e)
                  : rds_restore_db_instance_from_snapshot(c->aws, c->name, c->snapshot_ref, &o,
                                                          &inst, &ae, e);
     if (definitive(&ae) && !rds_error_is(&ae, "DBInstanceAlreadyExists"))
@@ -341,9 +341,8 @@ static int create_cluster_clone(struct create *c, struct err *e)
             return rc;
         c->adopted = 1;
     } else if (c->a->cli.dry_run) {
-        log_info("dry run: would restore DB cluster %s (%s %s) from %s", c->name,
-                 c->snap.engine, cluster_engine_version(c) ? cluster_engine_version(c) : "",
-                 c->what);
+        log_info("dry run: would restore DB cluster %s (%s %s) from %s", c->name, c->snap.engine,
+                 cluster_engine_version(c) ? cluster_engine_version(c) : "", c->what);
     } else {
         log_info("restoring DB cluster %s (%s %s) from %s", c->name, c->snap.engine,
                  cluster_engine_version(c) ? cluster_engine_version(c) : "", c->what);
@@ -354,10 +353,9 @@ static int create_cluster_clone(struct create *c, struct err *e)
                      ? rds_restore_db_cluster_to_point_in_time(
                            c->aws, c->name, c->cfg->source.identifier, c->pitr.restore_type,
                            c->pitr.use_latest ? 0 : c->pitr.time, &o, &cl, &ae, e)
-                     : rds_restore_db_cluster_from_snapshot(c->aws, c->name, c->snapshot_ref,
-                                                            c->snap.engine,
-                                                            cluster_engine_version(c), &o, &cl,
-                                                            &ae, e);
+                     : rds_restore_db_cluster_from_snapshot(
+                           c->aws, c->name, c->snapshot_ref, c->snap.engine,
+                           cluster_engine_version(c), &o, &cl, &ae, e);
         if (definitive(&ae) && !rds_error_is(&ae, "DBClusterAlreadyExistsFault"))
             c->maybe_created = 0;
         if (rc == 0) {
@@ -381,14 +379,15 @@ static int create_cluster_clone(struct create *c, struct err *e)
     }
     if (signals_pending())
         return err_set(e, DRR_EXIT_SIGNAL_BASE + signals_pending(),
-                       "interrupted by signal %d after the cluster was requested", signals_pending());
+                       "interrupted by signal %d after the cluster was requested",
+                       signals_pending());
     return create_writer_instance(c, e);
 }
 
 /* How long a roll-back looks for a clone whose create answer was lost, and how
  * long a roll-back after a signal may take (the driver's signal budget is 25 s;
  * the clone is tagged AutoDelete=true for rds-clone-gc in any case). */
-#define ROLLBACK_GRACE 15.0
+#define ROLLBACK_GRACE  15.0
 #define ROLLBACK_BUDGET 22.0
 
 /* The roll-back: whatever exists under our name goes, through the guard. After
@@ -399,12 +398,12 @@ static void roll_back(struct create *c)
 {
     if (c->a->cli.dry_run)
         return;
-    log_warn("removing %s %s so that no clone is left behind", rds_cli_kind_name(c->kind),
-             c->name);
+    log_warn("removing %s %s so that no clone is left behind", rds_cli_kind_name(c->kind), c->name);
     int sig = signals_pending();
     if (sig) {
         log_info("roll-back after signal %d: its requests run for up to %.0f s (a second "
-                 "signal stops them)", sig, ROLLBACK_BUDGET);
+                 "signal stops them)",
+                 sig, ROLLBACK_BUDGET);
         signals_defer(ROLLBACK_BUDGET);
     }
     struct clone_delete_opts o = {&c->owner, 0, 0, 0,
@@ -414,7 +413,8 @@ static void roll_back(struct create *c)
     err_clear(&e);
     if (clone_delete(c->aws, c->kind, c->name, &o, &r, &e) != 0)
         log_error("roll-back of %s failed: %s (rds-clone-gc will collect it: it is tagged "
-                  "AutoDelete=true)", c->name, e.msg);
+                  "AutoDelete=true)",
+                  c->name, e.msg);
     clone_delete_result_release(&r);
     if (sig)
         signals_resume();
@@ -498,14 +498,15 @@ static int check_document(struct create *c, cJSON *doc, struct err *e)
         c->snapshot_ref = c->pitr_ref;
         char t[32];
         clock_format_rfc3339(c->pitr.time, t, sizeof t);
-        snprintf(c->what, sizeof c->what, "%s %s at %s%s%s", c->pitr.restore_type ? "cluster"
-                 : "instance", c->cfg->source.identifier,
+        snprintf(c->what, sizeof c->what, "%s %s at %s%s%s",
+                 c->pitr.restore_type ? "cluster" : "instance", c->cfg->source.identifier,
                  c->pitr.use_latest ? "its latest restorable time (at least " : "", t,
                  c->pitr.use_latest ? "), copy-on-write"
-                 : (c->pitr.restore_type ? ", full copy" : ""));
+                                    : (c->pitr.restore_type ? ", full copy" : ""));
     } else {
         if (!rundoc_section(doc, "snapshot"))
-            return err_set(e, DRR_EXIT_INPUT, "snapshot: missing section, and no restore "
+            return err_set(e, DRR_EXIT_INPUT,
+                           "snapshot: missing section, and no restore "
                            "section either (run rds-snapshot-latest first)");
         rc = rds_cli_read_snapshot(doc, &c->snap, e);
         if (rc)
@@ -544,14 +545,14 @@ static int run_command(struct app *a, struct err *e)
         rc = rds_cli_aws_new(&a->cfg, &c.aws, e);
     /* Before every create, and in the dry run: the names the restore will use. */
     if (rc == 0)
-        rc = preflight_clone(c.aws, &a->cfg, c.snap.engine,
-                             c.kind == RDS_KIND_CLUSTER ? cluster_engine_version(&c)
-                                                        : c.snap.engine_version, e);
+        rc = preflight_clone(
+            c.aws, &a->cfg, c.snap.engine,
+            c.kind == RDS_KIND_CLUSTER ? cluster_engine_version(&c) : c.snap.engine_version, e);
     if (rc == 0) {
         clone_tags_build(&c.tags, &a->cfg, c.snap.id, c.run_id, c.now);
         c.delete_after = xstrdup(rds_tags_get(&c.tags, CLONE_TAG_DELETE_AFTER));
-        rc = c.kind == RDS_KIND_CLUSTER ? create_cluster_clone(&c, e)
-                                        : create_instance_clone(&c, e);
+        rc =
+            c.kind == RDS_KIND_CLUSTER ? create_cluster_clone(&c, e) : create_instance_clone(&c, e);
     }
     if (rc == 0 && signals_pending())
         rc = err_set(e, DRR_EXIT_SIGNAL_BASE + signals_pending(),

@@ -29,8 +29,7 @@
 enum { OPT_WAIT = 1000, OPT_CLONE_ID, OPT_RUN_ID, OPT_GRACE, OPT_GO_STATE };
 
 static const struct cli_option options[] = {
-    {"wait", no_argument, OPT_WAIT, NULL,
-     "wait until the clone is gone (up to clone.waitTimeout)"},
+    {"wait", no_argument, OPT_WAIT, NULL, "wait until the clone is gone (up to clone.waitTimeout)"},
     {"clone-id", required_argument, OPT_CLONE_ID, "NAME",
      "delete this clone of this pipeline (no input document is read; its kind follows "
      "source.type)"},
@@ -113,9 +112,10 @@ static int from_go_state(const struct config *cfg, struct go_state *gs, const ch
     if (rc)
         return rc;
     if (gs->aws_region && cfg->aws.region && strcmp(gs->aws_region, cfg->aws.region) != 0)
-        return err_set(e, DRR_EXIT_CONFIG, "%s: aws_region: the Go state records %s, the "
-                       "configuration says %s (aws.region)", opts.go_state, gs->aws_region,
-                       cfg->aws.region);
+        return err_set(e, DRR_EXIT_CONFIG,
+                       "%s: aws_region: the Go state records %s, the "
+                       "configuration says %s (aws.region)",
+                       opts.go_state, gs->aws_region, cfg->aws.region);
     if (!gs->clone_id) {
         log_info("%s: the Go run recorded no clone (it stopped before creating one)",
                  opts.go_state);
@@ -192,9 +192,10 @@ static int run_command(struct app *a, struct err *e)
         }
         /* the document names its run: the clone must be that run's */
         const cJSON *rid = cJSON_GetObjectItemCaseSensitive(doc, "runId");
-        if (rc == 0 && rid && (!cJSON_IsString(rid) ||
-                               run_id_check(rid->valuestring, "runId", DRR_EXIT_INPUT, e)))
-            rc = cJSON_IsString(rid) ? e->code : err_set(e, DRR_EXIT_INPUT, "runId: must be a string");
+        if (rc == 0 && rid &&
+            (!cJSON_IsString(rid) || run_id_check(rid->valuestring, "runId", DRR_EXIT_INPUT, e)))
+            rc = cJSON_IsString(rid) ? e->code
+                                     : err_set(e, DRR_EXIT_INPUT, "runId: must be a string");
         if (rc == 0 && rid)
             run_id = rid->valuestring;
     }
@@ -226,8 +227,10 @@ static int run_command(struct app *a, struct err *e)
             cJSON_AddBoolToObject(d, "dryRun", 1); /* what would be deleted */
         rundoc_set_section(doc, "deleted", d);
         log_info("%s %s: %s", rds_cli_kind_name(kind), id,
-                 r.already_gone ? "already gone" : a->cli.dry_run ? "would be deleted" :
-                 opts.wait ? "deleted" : "deletion requested");
+                 r.already_gone   ? "already gone"
+                 : a->cli.dry_run ? "would be deleted"
+                 : opts.wait      ? "deleted"
+                                  : "deletion requested");
     }
     if (rc == 0 && opts.go_state)
         clear_go_state(a->cli.dry_run);

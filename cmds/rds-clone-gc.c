@@ -87,8 +87,8 @@ struct candidate {
     char *id;
     enum rds_kind kind;
     const char *why;
-    int foreign;      /* another pipeline's: its delete re-checks what the scan saw */
-    char *pipeline;   /* its tags as seen (NULL when absent) */
+    int foreign;    /* another pipeline's: its delete re-checks what the scan saw */
+    char *pipeline; /* its tags as seen (NULL when absent) */
     char *source;
 };
 
@@ -214,7 +214,8 @@ static int run_command(struct app *a, struct err *e)
              * pipeline's, or (-all-pipelines) the pipeline and source the scan saw
              * and an own DeleteAfter that has passed. */
             struct clone_owner seen = {.config_source = own.config_source,
-                                       .pipeline = c->pipeline, .source = c->source,
+                                       .pipeline = c->pipeline,
+                                       .source = c->source,
                                        .expired_by = s.policy.now};
             struct clone_delete_opts o = {c->foreign ? &seen : &own, a->cli.dry_run, 0, 0, 0};
             cJSON *f = cJSON_CreateObject();
@@ -236,8 +237,9 @@ static int run_command(struct app *a, struct err *e)
                 if (!a->cli.dry_run)
                     cJSON_AddItemToArray(deleted, cJSON_CreateString(c->id));
                 log_info("%s %s (%s): %s", rds_cli_kind_name(c->kind), c->id, c->why,
-                         a->cli.dry_run ? "would be deleted" :
-                         r.already_gone ? "already going" : "deletion requested");
+                         a->cli.dry_run   ? "would be deleted"
+                         : r.already_gone ? "already going"
+                                          : "deletion requested");
             } else {
                 log_error("%s %s: %s", rds_cli_kind_name(c->kind), c->id, de.msg);
                 cJSON *fl = cJSON_CreateObject();

@@ -84,16 +84,24 @@ static const struct cli_command cmd = {
 static const char *const required[] = {"clone", NULL};
 
 /* How long "not found" is taken for eventual consistency after the create. */
-#define NOT_FOUND_GRACE 120.0
+#define NOT_FOUND_GRACE    120.0
 /* -check-connect: per attempt, and for how long DNS / TCP may lag "available". */
 #define CONNECT_TIMEOUT_MS 5000
-#define CONNECT_GRACE 120.0
+#define CONNECT_GRACE      120.0
 
 static const char *const terminal_states[] = {
-    "failed", "incompatible-restore", "incompatible-parameters", "incompatible-network",
-    "incompatible-option-group", "storage-full", "inaccessible-encryption-credentials",
-    "inaccessible-encryption-credentials-recoverable", "deleting", "deleted",
-    "restore-error", NULL,
+    "failed",
+    "incompatible-restore",
+    "incompatible-parameters",
+    "incompatible-network",
+    "incompatible-option-group",
+    "storage-full",
+    "inaccessible-encryption-credentials",
+    "inaccessible-encryption-credentials-recoverable",
+    "deleting",
+    "deleted",
+    "restore-error",
+    NULL,
 };
 
 static int is_terminal(const char *status)
@@ -108,18 +116,18 @@ struct waiter {
     struct aws_ctx *aws;
     const struct config *cfg;
     enum rds_kind kind;
-    const char *clone_id;       /* instance or cluster */
-    const char *writer_id;      /* instance polled */
+    const char *clone_id;  /* instance or cluster */
+    const char *writer_id; /* instance polled */
     int describes;
     /* One clock for these three: monotonic in the blocking wait, the wall clock
      * with -once (the start comes from the document). */
     double now;
     double start;
-    double first_not_found;     /* < 0 while none */
-    int managed;                /* clone.masterPassword managed */
-    int secret_requested;       /* ManageMasterUserPassword was sent (or found done) */
-    int secret_active;          /* of the last available describe: MasterUserSecret active */
-    int has_secret;             /* ... MasterUserSecret present */
+    double first_not_found; /* < 0 while none */
+    int managed;            /* clone.masterPassword managed */
+    int secret_requested;   /* ManageMasterUserPassword was sent (or found done) */
+    int secret_active;      /* of the last available describe: MasterUserSecret active */
+    int has_secret;         /* ... MasterUserSecret present */
     /* result */
     char *host;
     int port;
@@ -129,7 +137,8 @@ struct waiter {
 static int interrupted(struct err *e)
 {
     int sig = signals_pending();
-    return err_set(e, DRR_EXIT_SIGNAL_BASE + sig, "waiting for %s: interrupted by signal %d", "the clone", sig);
+    return err_set(e, DRR_EXIT_SIGNAL_BASE + sig, "waiting for %s: interrupted by signal %d",
+                   "the clone", sig);
 }
 
 static void note_secret(struct waiter *w, const struct rds_master_secret *s)
@@ -153,8 +162,8 @@ static int master_secret_ready(struct waiter *w, struct err *e)
     }
     struct aws_error ae;
     log_info("%s %s: giving it its own master password, kept by RDS in Secrets Manager "
-             "(ManageMasterUserPassword)", w->kind == RDS_KIND_CLUSTER ? "DB cluster" : "DB instance",
-             w->clone_id);
+             "(ManageMasterUserPassword)",
+             w->kind == RDS_KIND_CLUSTER ? "DB cluster" : "DB instance", w->clone_id);
     int rc = rds_manage_master_password(w->aws, w->kind, w->clone_id, &ae, e);
     if (rc == 0) {
         w->secret_requested = 1;
@@ -228,9 +237,9 @@ static int poll_once(struct waiter *w, struct err *e)
             } else if (rc) {
                 result = rc;
             } else if (is_terminal(cl.status)) {
-                result = err_set(e, DRR_EXIT_CLONE_FAILED,
-                                 "DB cluster %s: status %s: the clone failed", w->clone_id,
-                                 cl.status);
+                result =
+                    err_set(e, DRR_EXIT_CLONE_FAILED, "DB cluster %s: status %s: the clone failed",
+                            w->clone_id, cl.status);
             } else if (cl.status && strcmp(cl.status, "available") == 0 && cl.endpoint) {
                 note_secret(w, &cl.secret);
                 w->host = xstrdup(cl.endpoint);
@@ -268,8 +277,8 @@ static int check_once(struct waiter *w, struct err *e)
         duration_format(timeout, tb, sizeof tb);
         return err_set(e, DRR_EXIT_TIMEOUT,
                        "%s %s: not available after %s (clone.waitTimeout; last status %s)",
-                       w->kind == RDS_KIND_CLUSTER ? "DB cluster" : "DB instance",
-                       w->clone_id, tb, w->last_status ? w->last_status : "unknown");
+                       w->kind == RDS_KIND_CLUSTER ? "DB cluster" : "DB instance", w->clone_id, tb,
+                       w->last_status ? w->last_status : "unknown");
     }
     return 0;
 }
@@ -362,8 +371,8 @@ static int try_connect(const char *host, int port, char *why, size_t whylen)
     int ok = -1;
     snprintf(why, whylen, "no address");
     for (struct addrinfo *ai = res; ai && ok != 0; ai = ai->ai_next) {
-        int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
-                        ai->ai_protocol);
+        int fd =
+            socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
         if (fd < 0)
             continue;
         if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
@@ -376,7 +385,8 @@ static int try_connect(const char *host, int port, char *why, size_t whylen)
             if (n == 1 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == 0 && soerr == 0)
                 ok = 0;
             else
-                snprintf(why, whylen, "TCP: %s", n == 0 ? "timed out" : strerror(soerr ? soerr : errno));
+                snprintf(why, whylen, "TCP: %s",
+                         n == 0 ? "timed out" : strerror(soerr ? soerr : errno));
         } else {
             snprintf(why, whylen, "TCP: %s", strerror(errno));
         }
@@ -421,7 +431,8 @@ static int run_command(struct app *a, struct err *e)
     if (rc == 0)
         rc = rundoc_get_string(doc, "clone", "kind", &kind_s, e);
     if (rc == 0 && rds_cli_parse_kind(kind_s, &w.kind) != 0)
-        rc = err_set(e, DRR_EXIT_INPUT, "clone.kind: \"%s\" is neither instance nor cluster", kind_s);
+        rc = err_set(e, DRR_EXIT_INPUT, "clone.kind: \"%s\" is neither instance nor cluster",
+                     kind_s);
     if (rc == 0) {
         w.writer_id = w.clone_id;
         if (w.kind == RDS_KIND_CLUSTER) {
@@ -445,8 +456,8 @@ static int run_command(struct app *a, struct err *e)
             err_clear(e);
             r = 0;
         } else if (r == 0) {
-            log_info("dry run: DB instance %s is %s; would wait until it is available",
-                     w.writer_id, inst.status ? inst.status : "?");
+            log_info("dry run: DB instance %s is %s; would wait until it is available", w.writer_id,
+                     inst.status ? inst.status : "?");
         }
         rds_instance_release(&inst);
         rc = r;
@@ -471,9 +482,9 @@ static int run_command(struct app *a, struct err *e)
     } else if (rc == 0) {
         double t0 = clock_monotonic();
         rc = wait_available(&w, e);
-        log_info("%s %s: %s after %.0f s and %d describe call(s)",
-                 rds_cli_kind_name(w.kind), w.clone_id, rc == 0 ? "available" : "not available",
-                 clock_monotonic() - t0, w.describes);
+        log_info("%s %s: %s after %.0f s and %d describe call(s)", rds_cli_kind_name(w.kind),
+                 w.clone_id, rc == 0 ? "available" : "not available", clock_monotonic() - t0,
+                 w.describes);
     }
     if (rc == 0 && !a->cli.dry_run && w.host) {
         if (check_connect)

@@ -63,8 +63,8 @@ static const struct cli_command cmd = {
 struct pick {
     struct rds_snapshot best;
     int have;
-    int seen;         /* snapshots listed */
-    int unavailable;  /* of which not available */
+    int seen;        /* snapshots listed */
+    int unavailable; /* of which not available */
 };
 
 static int consider(const struct rds_snapshot *s, void *ud, struct err *e)
@@ -108,11 +108,22 @@ static void listing_query(const struct config *cfg, struct rds_snapshot_query *q
     memset(q, 0, sizeof *q);
     q->source_id = cfg->source.identifier;
     switch (cfg->source.snapshot_type) {
-    case SNAPSHOT_AUTOMATED: q->snapshot_type = "automated"; break;
-    case SNAPSHOT_MANUAL: q->snapshot_type = "manual"; break;
-    case SNAPSHOT_AWSBACKUP: q->snapshot_type = "awsbackup"; break;
-    case SNAPSHOT_SHARED: q->snapshot_type = "shared"; break;
-    case SNAPSHOT_ANY: q->snapshot_type = NULL; q->include_shared = 1; break;
+    case SNAPSHOT_AUTOMATED:
+        q->snapshot_type = "automated";
+        break;
+    case SNAPSHOT_MANUAL:
+        q->snapshot_type = "manual";
+        break;
+    case SNAPSHOT_AWSBACKUP:
+        q->snapshot_type = "awsbackup";
+        break;
+    case SNAPSHOT_SHARED:
+        q->snapshot_type = "shared";
+        break;
+    case SNAPSHOT_ANY:
+        q->snapshot_type = NULL;
+        q->include_shared = 1;
+        break;
     }
 }
 
@@ -172,10 +183,11 @@ static int find_snapshot(struct aws_ctx *aws, const struct config *cfg, struct p
         return rc;
     if (!p->have) {
         if (p->seen)
-            return err_set(e, DRR_EXIT_NOT_FOUND,
-                           "no available %s snapshot of %s %s: %d snapshot(s) listed, none available",
-                           q.snapshot_type ? q.snapshot_type : "", rds_cli_kind_name(kind),
-                           cfg->source.identifier, p->seen);
+            return err_set(
+                e, DRR_EXIT_NOT_FOUND,
+                "no available %s snapshot of %s %s: %d snapshot(s) listed, none available",
+                q.snapshot_type ? q.snapshot_type : "", rds_cli_kind_name(kind),
+                cfg->source.identifier, p->seen);
         return err_set(e, DRR_EXIT_NOT_FOUND, "no %s%ssnapshot of %s %s",
                        q.snapshot_type ? q.snapshot_type : "", q.snapshot_type ? " " : "",
                        rds_cli_kind_name(kind), cfg->source.identifier);
@@ -222,8 +234,7 @@ static int choose_point_in_time(struct app *a, struct aws_ctx *aws, const char *
         clock_format_rfc3339(pc.latest, latest, sizeof latest);
         log_info("point-in-time restore of %s %s to %s%s (latest restorable %s)%s",
                  rds_cli_kind_name(pc.kind), a->cfg.source.identifier, when,
-                 pc.restore_type ? (pc.use_latest ? ", copy-on-write, latest"
-                                                  : ", full copy") : "",
+                 pc.restore_type ? (pc.use_latest ? ", copy-on-write, latest" : ", full copy") : "",
                  latest, a->cli.dry_run ? " [dry run: nothing to change in this step]" : "");
         cJSON *doc = app_doc(a);
         cJSON_AddStringToObject(doc, "pipeline", a->cfg.clone.pipeline);

@@ -60,7 +60,8 @@ int app_read_document(struct app *a, const char *const *required_sections)
     struct err e = {0};
     if (a->cli.in_path == NULL && isatty(STDIN_FILENO)) {
         log_error("no run document: stdin is a terminal (pipe the previous step's output "
-                  "into %s, or use -in FILE)", a->name);
+                  "into %s, or use -in FILE)",
+                  a->name);
         return DRR_EXIT_USAGE;
     }
     int rc = rundoc_read(a->cli.in_path, required_sections, &a->doc, &e);

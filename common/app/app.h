@@ -23,9 +23,9 @@
 struct app {
     struct cli cli;
     struct config cfg;
-    cJSON *doc;          /* the input run document (cmd->reads_document), else NULL */
-    int cfg_loaded;      /* 1 when cfg holds a loaded, valid configuration */
-    const char *name;    /* the command's name (cmd->name) */
+    cJSON *doc;       /* the input run document (cmd->reads_document), else NULL */
+    int cfg_loaded;   /* 1 when cfg holds a loaded, valid configuration */
+    const char *name; /* the command's name (cmd->name) */
 };
 
 /* Installs the signal handlers (signals.h), parses the command line (cli.h; this

@@ -24,7 +24,7 @@
 #define DRR_VERSION "0.0.0"
 #endif
 
-#define CONFIG_ENV "DBLAB_RDS_REFRESH_CONFIG"
+#define CONFIG_ENV     "DBLAB_RDS_REFRESH_CONFIG"
 #define LOG_FORMAT_ENV "DBLAB_RDS_REFRESH_LOG_FORMAT"
 
 enum {
@@ -44,22 +44,21 @@ struct common_opt {
     int id;
     const char *arg_name;
     const char *help;
-    int document_only;   /* only for commands that read a run document */
+    int document_only; /* only for commands that read a run document */
 };
 
 static const struct common_opt common_opts[] = {
-    { "config", required_argument, OPT_CONFIG, "FILE",
-      "configuration file (default: $" CONFIG_ENV ")", 0 },
-    { "in", required_argument, OPT_IN, "FILE",
-      "read the run document from FILE instead of stdin (\"-\" = stdin)", 1 },
-    { "dry-run", no_argument, OPT_DRY_RUN, NULL,
-      "check everything, change nothing", 0 },
-    { "log-format", required_argument, OPT_LOG_FORMAT, "text|json",
-      "log line format on stderr (default: $" LOG_FORMAT_ENV " or text)", 0 },
-    { "verbose", no_argument, OPT_VERBOSE, NULL, "log debug messages too", 0 },
-    { "quiet", no_argument, OPT_QUIET, NULL, "log only warnings and errors", 0 },
-    { "help", no_argument, OPT_HELP, NULL, "print this help and exit", 0 },
-    { "version", no_argument, OPT_VERSION, NULL, "print the version and exit", 0 },
+    {"config", required_argument, OPT_CONFIG, "FILE",
+     "configuration file (default: $" CONFIG_ENV ")", 0},
+    {"in", required_argument, OPT_IN, "FILE",
+     "read the run document from FILE instead of stdin (\"-\" = stdin)", 1},
+    {"dry-run", no_argument, OPT_DRY_RUN, NULL, "check everything, change nothing", 0},
+    {"log-format", required_argument, OPT_LOG_FORMAT, "text|json",
+     "log line format on stderr (default: $" LOG_FORMAT_ENV " or text)", 0},
+    {"verbose", no_argument, OPT_VERBOSE, NULL, "log debug messages too", 0},
+    {"quiet", no_argument, OPT_QUIET, NULL, "log only warnings and errors", 0},
+    {"help", no_argument, OPT_HELP, NULL, "print this help and exit", 0},
+    {"version", no_argument, OPT_VERSION, NULL, "print the version and exit", 0},
 };
 #define N_COMMON (sizeof common_opts / sizeof common_opts[0])
 
@@ -102,9 +101,10 @@ void cli_print_help(const struct cli_command *cmd, void *stdio_file)
             continue;
         print_opt(f, common_opts[i].name, common_opts[i].arg_name, common_opts[i].help);
     }
-    fprintf(f, "\nEnvironment:\n"
-               "  %-30s configuration file when -config is not given\n"
-               "  %-30s default log format (text or json)\n",
+    fprintf(f,
+            "\nEnvironment:\n"
+            "  %-30s configuration file when -config is not given\n"
+            "  %-30s default log format (text or json)\n",
             CONFIG_ENV, LOG_FORMAT_ENV);
     fprintf(f, "\nOutput: one JSON object on one line on stdout; logs on stderr.\n");
     fprintf(f, "\nExit codes:\n");
@@ -120,8 +120,7 @@ static const char *typed_option(int argc, char **argv)
     return "?";
 }
 
-int cli_parse(int argc, char **argv, const struct cli_command *cmd, struct cli *out,
-              struct err *e)
+int cli_parse(int argc, char **argv, const struct cli_command *cmd, struct cli *out, struct err *e)
 {
     memset(out, 0, sizeof *out);
     out->log_format = LOG_FORMAT_TEXT;
@@ -136,18 +135,18 @@ int cli_parse(int argc, char **argv, const struct cli_command *cmd, struct cli *
     struct option *opts = xcalloc(N_COMMON + n_extra + 1, sizeof *opts);
     size_t k = 0;
     for (size_t i = 0; i < n_extra; i++)
-        opts[k++] = (struct option){ cmd->extra[i].name, cmd->extra[i].has_arg, NULL,
-                                     cmd->extra[i].id };
+        opts[k++] =
+            (struct option){cmd->extra[i].name, cmd->extra[i].has_arg, NULL, cmd->extra[i].id};
     for (size_t i = 0; i < N_COMMON; i++) {
         if (common_opts[i].document_only && !cmd->reads_document)
             continue;
-        opts[k++] = (struct option){ common_opts[i].name, common_opts[i].has_arg, NULL,
-                                     common_opts[i].id };
+        opts[k++] =
+            (struct option){common_opts[i].name, common_opts[i].has_arg, NULL, common_opts[i].id};
     }
 
     int rc = 0;
     int help = 0, version = 0;
-    optind = 0;     /* GNU: full re-initialisation, so tests can parse repeatedly */
+    optind = 0; /* GNU: full re-initialisation, so tests can parse repeatedly */
     opterr = 0;
     for (;;) {
         int longindex = -1;
@@ -224,8 +223,8 @@ int cli_parse(int argc, char **argv, const struct cli_command *cmd, struct cli *
         goto done;
     }
     if (optind < argc) {
-        rc = err_set(e, DRR_EXIT_USAGE, "unexpected argument \"%s\" (see %s -help)",
-                     argv[optind], cmd->name);
+        rc = err_set(e, DRR_EXIT_USAGE, "unexpected argument \"%s\" (see %s -help)", argv[optind],
+                     cmd->name);
         goto done;
     }
     if (out->verbose && out->quiet) {
@@ -246,6 +245,8 @@ int cli_parse(int argc, char **argv, const struct cli_command *cmd, struct cli *
 done:
     free(opts);
     log_init(cmd->name, out->log_format,
-             out->verbose ? LOG_LEVEL_DEBUG : out->quiet ? LOG_LEVEL_WARN : LOG_LEVEL_INFO);
+             out->verbose ? LOG_LEVEL_DEBUG
+             : out->quiet ? LOG_LEVEL_WARN
+                          : LOG_LEVEL_INFO);
     return rc;
 }

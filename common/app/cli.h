@@ -12,11 +12,11 @@
 #include "core/log.h"
 
 struct cli_option {
-    const char *name;        /* long name without dashes, e.g. "run-id" */
-    int has_arg;             /* no_argument / required_argument */
-    int id;                  /* value passed to on_option, >= 1000 */
-    const char *arg_name;    /* "ID" for help, NULL if no argument */
-    const char *help;        /* one line */
+    const char *name;     /* long name without dashes, e.g. "run-id" */
+    int has_arg;          /* no_argument / required_argument */
+    int id;               /* value passed to on_option, >= 1000 */
+    const char *arg_name; /* "ID" for help, NULL if no argument */
+    const char *help;     /* one line */
 };
 
 enum {
@@ -26,11 +26,11 @@ enum {
 };
 
 struct cli_command {
-    const char *name;        /* "rds-clone-create" */
-    const char *summary;     /* one line for --help */
-    const char *description; /* paragraph(s) for --help, may be NULL */
-    int reads_document;      /* CLI_DOCUMENT_*: accepts -in FILE / stdin when not 0 */
-    int needs_config;        /* 1 = -config is required */
+    const char *name;               /* "rds-clone-create" */
+    const char *summary;            /* one line for --help */
+    const char *description;        /* paragraph(s) for --help, may be NULL */
+    int reads_document;             /* CLI_DOCUMENT_*: accepts -in FILE / stdin when not 0 */
+    int needs_config;               /* 1 = -config is required */
     const struct cli_option *extra; /* terminated by {NULL} */
     /* Called for each extra option; returns 0 or a DRR_EXIT_USAGE with e set. */
     int (*on_option)(int id, const char *arg, void *ctx, struct err *e);
@@ -39,18 +39,17 @@ struct cli_command {
 
 struct cli {
     const char *config_path;
-    const char *in_path;     /* NULL = stdin */
+    const char *in_path; /* NULL = stdin */
     int dry_run;
     int verbose;
     int quiet;
     enum log_format log_format;
-    int exit_now;            /* 1 after --help/--version were printed: exit 0 */
+    int exit_now; /* 1 after --help/--version were printed: exit 0 */
 };
 
 /* Parses argv. Returns 0, or DRR_EXIT_USAGE with a one-line e->msg. On --help or
  * --version prints to stdout and sets out->exit_now. Also initialises logging. */
-int cli_parse(int argc, char **argv, const struct cli_command *cmd, struct cli *out,
-              struct err *e);
+int cli_parse(int argc, char **argv, const struct cli_command *cmd, struct cli *out, struct err *e);
 void cli_print_help(const struct cli_command *cmd, void *stdio_file);
 
 #endif

@@ -121,8 +121,10 @@ int run_id_choose(const char *flag, const char *doc_run_id, int64_t now, char *o
         if (var) {
             *origin = var, code = DRR_EXIT_CONFIG;
             if (!v)
-                return err_set(e, code, "%s: run id longer than %d characters (it is stored "
-                               "in an AWS tag value)", var, RUN_ID_MAX);
+                return err_set(e, code,
+                               "%s: run id longer than %d characters (it is stored "
+                               "in an AWS tag value)",
+                               var, RUN_ID_MAX);
         }
     }
     if (!v) {

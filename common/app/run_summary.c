@@ -101,7 +101,8 @@ static cJSON *recovery_entry(const char *work, const struct step *s)
     char *rid = rec ? statedir_value(rec, "runId") : NULL;
     char *clone = rec ? statedir_value(rec, "clone") : NULL;
     cJSON_AddItemToObject(o, "runId", rid && *rid ? cJSON_CreateString(rid) : cJSON_CreateNull());
-    cJSON_AddItemToObject(o, "clone", clone && *clone ? cJSON_CreateString(clone) : cJSON_CreateNull());
+    cJSON_AddItemToObject(o, "clone",
+                          clone && *clone ? cJSON_CreateString(clone) : cJSON_CreateNull());
     cJSON_AddStringToObject(o, "action", s->action[0] ? s->action : "none");
     cJSON *doc = last_json_line(slurp(work, "recovery", ".out"));
     cJSON *gone = cJSON_GetObjectItemCaseSensitive(rundoc_section(doc, "deleted"), "alreadyGone");
@@ -177,8 +178,8 @@ static cJSON *with_deleted(const char *work, const struct step *del, cJSON *base
 static int delete_found_clone(const char *work, const struct step *del)
 {
     cJSON *d = del ? last_json_line(slurp(work, del->name, ".out")) : NULL;
-    const cJSON *gone = cJSON_GetObjectItemCaseSensitive(rundoc_section(d, "deleted"),
-                                                         "alreadyGone");
+    const cJSON *gone =
+        cJSON_GetObjectItemCaseSensitive(rundoc_section(d, "deleted"), "alreadyGone");
     int found = cJSON_IsFalse(gone);
     cJSON_Delete(d);
     return found;
@@ -283,8 +284,7 @@ cJSON *run_summary_build(const struct run_summary *s, cJSON *base)
 
 /* ---------------------------------------------------------------- metrics */
 
-static void metric(struct buf *b, const char *name, const char *help, const char *label,
-                   double v)
+static void metric(struct buf *b, const char *name, const char *help, const char *label, double v)
 {
     buf_printf(b, "# HELP dblab_rds_refresh_%s %s\n# TYPE dblab_rds_refresh_%s gauge\n", name, help,
                name);
@@ -361,10 +361,11 @@ int run_summary_metrics(const struct run_summary *s, const cJSON *doc, const cha
     buf_puts(&label, "\"");
     const char *lb = buf_cstr(&label);
     double now = (double)(s->now_ns / 1000000000);
-    double last_ok = s->exit_code == 0 ? now : previous_value(path, "last_success_timestamp_seconds");
+    double last_ok =
+        s->exit_code == 0 ? now : previous_value(path, "last_success_timestamp_seconds");
     double data_at = data_time(s, doc, path, "data_timestamp_seconds", NULL, "dataAsOf");
-    double engine_at = data_time(s, doc, path, "engine_data_state_timestamp_seconds", "refresh",
-                                 "dataStateAt");
+    double engine_at =
+        data_time(s, doc, path, "engine_data_state_timestamp_seconds", "refresh", "dataStateAt");
     struct buf b = BUF_INIT;
     metric(&b, "last_run_success", "1 if the last refresh run succeeded, else 0.", lb,
            s->exit_code == 0);
@@ -380,13 +381,15 @@ int run_summary_metrics(const struct run_summary *s, const cJSON *doc, const cha
     if (data_at >= 0)
         metric(&b, "data_timestamp_seconds",
                "Time the engine's data is from (dataAsOf: the snapshot's creation or the "
-               "restore time) after the last successful refresh.", lb, data_at);
+               "restore time) after the last successful refresh.",
+               lb, data_at);
     if (engine_at >= 0)
         metric(&b, "engine_data_state_timestamp_seconds",
                "The engine's dataStateAt after the last successful refresh (when its dump ran, "
-               "not the data's age).", lb, engine_at);
+               "not the data's age).",
+               lb, engine_at);
     buf_puts(&b, "# HELP dblab_rds_refresh_step_duration_seconds Duration of each step of "
-                       "the last refresh run.\n# TYPE dblab_rds_refresh_step_duration_seconds gauge\n");
+                 "the last refresh run.\n# TYPE dblab_rds_refresh_step_duration_seconds gauge\n");
     const cJSON *m;
     cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(doc, "steps"))
     {

@@ -15,18 +15,18 @@
 #include "core/err.h"
 
 struct run_summary {
-    const char *work;        /* the work directory, NULL: no step ran (early exit) */
-    const char *kind;        /* NULL: a refresh run; "cleanup" */
-    const char *status;      /* success, failed, interrupted, skipped, busy */
+    const char *work;   /* the work directory, NULL: no step ran (early exit) */
+    const char *kind;   /* NULL: a refresh run; "cleanup" */
+    const char *status; /* success, failed, interrupted, skipped, busy */
     int exit_code;
-    const char *step;        /* the first failed step, or NULL */
-    const char *signal;      /* "TERM" etc., or NULL */
-    const char *clone_id;    /* the clone named by this run, or NULL */
+    const char *step;     /* the first failed step, or NULL */
+    const char *signal;   /* "TERM" etc., or NULL */
+    const char *clone_id; /* the clone named by this run, or NULL */
     int clone_deleted;
     int dry_run;
-    const char *run_id;      /* for a run that has no document yet */
-    int64_t started_ns;      /* when the run started, ns since the epoch; 0 unknown */
-    int64_t now_ns;          /* when it ended */
+    const char *run_id; /* for a run that has no document yet */
+    int64_t started_ns; /* when the run started, ns since the epoch; 0 unknown */
+    int64_t now_ns;     /* when it ended */
 };
 
 /* The final document: base (taken; the newest run document or NULL) with the

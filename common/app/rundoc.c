@@ -25,18 +25,14 @@
 
 struct section_info {
     const char *name;
-    const char *producer;   /* the command that adds it, for "run X first" */
+    const char *producer; /* the command that adds it, for "run X first" */
 };
 
 static const struct section_info sections[] = {
-    { "source", "rds-snapshot-latest" },
-    { "snapshot", "rds-snapshot-latest" },
-    { "restore", "rds-snapshot-latest" },
-    { "clone", "rds-clone-create" },
-    { "wait", "rds-clone-wait -once" },
-    { "endpoint", "rds-clone-wait" },
-    { "refresh", "dblab-refresh" },
-    { "deleted", "rds-clone-delete" },
+    {"source", "rds-snapshot-latest"},  {"snapshot", "rds-snapshot-latest"},
+    {"restore", "rds-snapshot-latest"}, {"clone", "rds-clone-create"},
+    {"wait", "rds-clone-wait -once"},   {"endpoint", "rds-clone-wait"},
+    {"refresh", "dblab-refresh"},       {"deleted", "rds-clone-delete"},
 };
 
 static const char *producer_of(const char *section)
@@ -152,13 +148,13 @@ static void position(const char *text, size_t offset, int *line, int *col)
     }
 }
 
-static int parse_len(const char *text, size_t len, const char *name,
-                     const char *const *required, cJSON **out, struct err *e)
+static int parse_len(const char *text, size_t len, const char *name, const char *const *required,
+                     cJSON **out, struct err *e)
 {
     *out = NULL;
     if (strlen(text) != len)
-        return err_set(e, DRR_EXIT_INPUT, "%s: contains a NUL byte at offset %zu (not JSON)",
-                       name, strlen(text));
+        return err_set(e, DRR_EXIT_INPUT, "%s: contains a NUL byte at offset %zu (not JSON)", name,
+                       strlen(text));
     size_t i = 0;
     while (text[i] == ' ' || text[i] == '\t' || text[i] == '\n' || text[i] == '\r')
         i++;
@@ -174,21 +170,23 @@ static int parse_len(const char *text, size_t len, const char *name,
         if (ep != NULL && ep >= text && ep <= text + len)
             off = (size_t)(ep - text);
         /* cJSON stops before the blanks that precede the offending token */
-        while (off < len && (text[off] == ' ' || text[off] == '\t' || text[off] == '\n' ||
-                             text[off] == '\r'))
+        while (off < len &&
+               (text[off] == ' ' || text[off] == '\t' || text[off] == '\n' || text[off] == '\r'))
             off++;
         int line, col;
         position(text, off, &line, &col);
-        return err_set(e, DRR_EXIT_INPUT, "%s:%d:%d: malformed JSON (offset %zu)", name, line,
-                       col, off);
+        return err_set(e, DRR_EXIT_INPUT, "%s:%d:%d: malformed JSON (offset %zu)", name, line, col,
+                       off);
     }
     size_t nul_at;
     if (has_escaped_nul(text, len, &nul_at)) {
         int line, col;
         position(text, nul_at, &line, &col);
         cJSON_Delete(doc);
-        return err_set(e, DRR_EXIT_INPUT, "%s:%d:%d: a string holds \\u0000 (NUL): no field of a "
-                       "run document may", name, line, col);
+        return err_set(e, DRR_EXIT_INPUT,
+                       "%s:%d:%d: a string holds \\u0000 (NUL): no field of a "
+                       "run document may",
+                       name, line, col);
     }
     if (!cJSON_IsObject(doc)) {
         err_set(e, DRR_EXIT_INPUT, "%s: the run document must be a JSON object, got %s", name,
@@ -243,8 +241,8 @@ static int parse_len(const char *text, size_t len, const char *name,
             else
                 rc = err_set(e, DRR_EXIT_INPUT, "%s: %s: missing section", name, required[r]);
         } else if (!cJSON_IsObject(sec)) {
-            rc = err_set(e, DRR_EXIT_INPUT, "%s: %s: must be an object, got %s", name,
-                         required[r], json_type_name(sec));
+            rc = err_set(e, DRR_EXIT_INPUT, "%s: %s: must be an object, got %s", name, required[r],
+                         json_type_name(sec));
         }
     }
     if (rc != 0) {
@@ -255,8 +253,8 @@ static int parse_len(const char *text, size_t len, const char *name,
     return 0;
 }
 
-int rundoc_parse(const char *text, const char *name, const char *const *required,
-                 cJSON **out, struct err *e)
+int rundoc_parse(const char *text, const char *name, const char *const *required, cJSON **out,
+                 struct err *e)
 {
     if (name == NULL)
         name = "input";
@@ -308,8 +306,8 @@ cJSON *rundoc_section(const cJSON *doc, const char *name)
     return cJSON_IsObject(s) ? s : NULL;
 }
 
-static int get_field(const cJSON *doc, const char *section, const char *field,
-                     const cJSON **out, struct err *e)
+static int get_field(const cJSON *doc, const char *section, const char *field, const cJSON **out,
+                     struct err *e)
 {
     const cJSON *sec = rundoc_section(doc, section);
     if (sec == NULL) {
@@ -325,8 +323,8 @@ static int get_field(const cJSON *doc, const char *section, const char *field,
     return 0;
 }
 
-int rundoc_get_string(const cJSON *doc, const char *section, const char *field,
-                      const char **out, struct err *e)
+int rundoc_get_string(const cJSON *doc, const char *section, const char *field, const char **out,
+                      struct err *e)
 {
     const cJSON *v;
     int rc = get_field(doc, section, field, &v, e);
@@ -341,8 +339,8 @@ int rundoc_get_string(const cJSON *doc, const char *section, const char *field,
     return 0;
 }
 
-int rundoc_get_int(const cJSON *doc, const char *section, const char *field,
-                   long long *out, struct err *e)
+int rundoc_get_int(const cJSON *doc, const char *section, const char *field, long long *out,
+                   struct err *e)
 {
     const cJSON *v;
     int rc = get_field(doc, section, field, &v, e);

@@ -24,8 +24,8 @@ cJSON *rundoc_new(void);
  * "stdin: clone: missing section (run rds-clone-create first)". */
 int rundoc_read(const char *path, const char *const *required, cJSON **out, struct err *e);
 /* Same from memory (tests). */
-int rundoc_parse(const char *text, const char *name, const char *const *required,
-                 cJSON **out, struct err *e);
+int rundoc_parse(const char *text, const char *name, const char *const *required, cJSON **out,
+                 struct err *e);
 
 /* Replaces section name in doc with obj (takes ownership). */
 void rundoc_set_section(cJSON *doc, const char *name, cJSON *obj);
@@ -34,10 +34,10 @@ cJSON *rundoc_section(const cJSON *doc, const char *name);
 
 /* Typed field access inside a section for commands: returns 0 or DRR_EXIT_INPUT
  * with e naming "section.field". */
-int rundoc_get_string(const cJSON *doc, const char *section, const char *field,
-                      const char **out, struct err *e);
-int rundoc_get_int(const cJSON *doc, const char *section, const char *field,
-                   long long *out, struct err *e);
+int rundoc_get_string(const cJSON *doc, const char *section, const char *field, const char **out,
+                      struct err *e);
+int rundoc_get_int(const cJSON *doc, const char *section, const char *field, long long *out,
+                   struct err *e);
 
 /* Writes doc as ONE line + "\n" to stdout and flushes. Returns 0, or DRR_EXIT_INTERNAL
  * after logging "stdout: write failed: REASON" (a full disk, a closed pipe). */

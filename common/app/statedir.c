@@ -13,8 +13,8 @@
 
 #include "core/exitcodes.h"
 
-#define STATEDIR_NAME "dblab-rds-refresh"
-#define STATEDIR_SYSTEM "/var/lib/" STATEDIR_NAME
+#define STATEDIR_NAME     "dblab-rds-refresh"
+#define STATEDIR_SYSTEM   "/var/lib/" STATEDIR_NAME
 #define STATEDIR_MAX_FILE (64 * 1024)
 
 static int put(char *out, size_t n, struct err *e, const char *fmt, const char *a, const char *b)
@@ -108,8 +108,10 @@ static int walk(char *abs, struct err *e)
         int rc = 0;
         struct stat st;
         if (stat(abs, &st) != 0 && (errno != ENOENT || mkdir(abs, 0700) != 0))
-            rc = err_set(e, DRR_EXIT_CONFIG, "state directory: cannot create %s: %s (pass "
-                         "-state-dir DIR)", abs, strerror(errno));
+            rc = err_set(e, DRR_EXIT_CONFIG,
+                         "state directory: cannot create %s: %s (pass "
+                         "-state-dir DIR)",
+                         abs, strerror(errno));
         if (rc == 0 && saved != '\0')
             rc = check_ancestor(abs, e);
         /* the parent of the first component, "/", is root's: checked by its children */
@@ -127,7 +129,8 @@ int statedir_open(const char *base, const char *sub, int *dirfd, struct err *e)
     if (!base || !*base)
         return err_set(e, DRR_EXIT_CONFIG, "state directory: empty path");
     if (!sub || !*sub || strchr(sub, '/') || strcmp(sub, ".") == 0 || strcmp(sub, "..") == 0)
-        return err_set(e, DRR_EXIT_INTERNAL, "state directory: bad source key \"%s\"", sub ? sub : "");
+        return err_set(e, DRR_EXIT_INTERNAL, "state directory: bad source key \"%s\"",
+                       sub ? sub : "");
     char abs[4096];
     char cwd[4096];
     int w;
@@ -152,7 +155,8 @@ int statedir_open(const char *base, const char *sub, int *dirfd, struct err *e)
     struct stat st;
     if (fstat(bfd, &st) != 0 || (rc = check_own(abs, &st, e)) != 0) {
         close(bfd);
-        return rc ? rc : err_set(e, DRR_EXIT_CONFIG, "state directory %s: %s", abs, strerror(errno));
+        return rc ? rc
+                  : err_set(e, DRR_EXIT_CONFIG, "state directory %s: %s", abs, strerror(errno));
     }
     char path[4096 + 256];
     snprintf(path, sizeof path, "%s/%s", abs, sub);
@@ -169,15 +173,17 @@ int statedir_open(const char *base, const char *sub, int *dirfd, struct err *e)
     }
     int fd = openat(bfd, sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) {
-        rc = err_set(e, DRR_EXIT_CONFIG, "state directory %s: %s", path,
-                     errno == ELOOP ? "is a symbolic link; refusing to follow it" : strerror(errno));
+        rc =
+            err_set(e, DRR_EXIT_CONFIG, "state directory %s: %s", path,
+                    errno == ELOOP ? "is a symbolic link; refusing to follow it" : strerror(errno));
         close(bfd);
         return rc;
     }
     close(bfd);
     if (fstat(fd, &st) != 0 || (rc = check_own(path, &st, e)) != 0) {
         close(fd);
-        return rc ? rc : err_set(e, DRR_EXIT_CONFIG, "state directory %s: %s", path, strerror(errno));
+        return rc ? rc
+                  : err_set(e, DRR_EXIT_CONFIG, "state directory %s: %s", path, strerror(errno));
     }
     *dirfd = fd;
     return 0;
@@ -217,7 +223,8 @@ int statedir_write(int dirfd, const char *name, const char *text, size_t len, mo
         return 0;
     saved = saved ? saved : errno;
     unlinkat(dirfd, tmp, 0);
-    return err_set(e, DRR_EXIT_INTERNAL, "%s: write failed: %s", name, strerror(saved ? saved : EIO));
+    return err_set(e, DRR_EXIT_INTERNAL, "%s: write failed: %s", name,
+                   strerror(saved ? saved : EIO));
 }
 
 int statedir_read(int dirfd, const char *name, char **text, struct err *e)
@@ -228,7 +235,8 @@ int statedir_read(int dirfd, const char *name, char **text, struct err *e)
         if (errno == ENOENT)
             return DRR_EXIT_NOT_FOUND;
         return err_set(e, errno == ELOOP ? DRR_EXIT_CONFIG : DRR_EXIT_INTERNAL, "%s: %s", name,
-                       errno == ELOOP ? "is a symbolic link; refusing to follow it" : strerror(errno));
+                       errno == ELOOP ? "is a symbolic link; refusing to follow it"
+                                      : strerror(errno));
     }
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > STATEDIR_MAX_FILE) {
@@ -313,8 +321,8 @@ int statedir_work(int dirfd, long pid, struct err *e)
     struct dirent *de;
     long other;
     while ((de = readdir(d)) != NULL)
-        if (work_pid(de->d_name, &other) && (other == pid || (kill((pid_t)other, 0) != 0 &&
-                                                              errno == ESRCH)))
+        if (work_pid(de->d_name, &other) &&
+            (other == pid || (kill((pid_t)other, 0) != 0 && errno == ESRCH)))
             remove_flat(dirfd, de->d_name); /* its owner died (or it is our stale pid) */
     closedir(d);
     char name[64];

@@ -12,7 +12,7 @@
 #include "core/signals.h"
 #include "rds/clone_poll.h"
 
-#define LOG_EVERY 60.0     /* seconds between plain progress lines */
+#define LOG_EVERY 60.0 /* seconds between plain progress lines */
 
 void waitline_init(struct waitline *w, const char *step, int64_t expect_seconds)
 {

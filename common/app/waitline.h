@@ -16,9 +16,9 @@
 
 struct waitline {
     const char *step;
-    double start;          /* clock_monotonic() at the start of the wait */
-    int64_t expect;        /* seconds; 0 = unknown */
-    double next_log;       /* non-terminal: when the next log line is due */
+    double start;    /* clock_monotonic() at the start of the wait */
+    int64_t expect;  /* seconds; 0 = unknown */
+    double next_log; /* non-terminal: when the next log line is due */
     int tty;
     char status[64];
 };

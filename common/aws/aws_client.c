@@ -36,9 +36,12 @@ static int svc_from_name(const char *name)
 static const char *query_api_version(int svc)
 {
     switch (svc) {
-    case AWS_SVC_RDS: return AWS_RDS_API_VERSION;
-    case AWS_SVC_STS: return AWS_STS_API_VERSION;
-    default: return NULL; /* Secrets Manager and SSM speak awsJson1_1 */
+    case AWS_SVC_RDS:
+        return AWS_RDS_API_VERSION;
+    case AWS_SVC_STS:
+        return AWS_STS_API_VERSION;
+    default:
+        return NULL; /* Secrets Manager and SSM speak awsJson1_1 */
     }
 }
 
@@ -62,11 +65,10 @@ int aws_ctx_init(struct aws_ctx *ctx, const struct aws_ctx_options *opt, struct 
         ctx->ca_bundle = xstrdup(ca);
     }
     struct http_tls tls = {ctx->ca_bundle, 0};
-    ctx->http = http_client_new(&tls,
-                                opt->connect_timeout_ms > 0 ? opt->connect_timeout_ms
-                                                            : AWS_DEFAULT_CONNECT_TIMEOUT_MS,
-                                opt->request_timeout_ms > 0 ? opt->request_timeout_ms
-                                                            : AWS_DEFAULT_REQUEST_TIMEOUT_MS);
+    ctx->http = http_client_new(
+        &tls,
+        opt->connect_timeout_ms > 0 ? opt->connect_timeout_ms : AWS_DEFAULT_CONNECT_TIMEOUT_MS,
+        opt->request_timeout_ms > 0 ? opt->request_timeout_ms : AWS_DEFAULT_REQUEST_TIMEOUT_MS);
     if (!ctx->http)
         return err_set(e, DRR_EXIT_INTERNAL, "aws: cannot create the HTTP client");
     /* Resolve RDS now so a bad region or endpoint is reported before any work. */
@@ -178,7 +180,7 @@ static void aws_error_from_json(long status, const struct http_response *resp, c
 /* A paged describe's answer: its text, or the unlinked file it spilled to. */
 struct aws_page {
     struct buf text;
-    int fd;       /* >= 0: the answer is in this file, not in text */
+    int fd; /* >= 0: the answer is in this file, not in text */
     size_t len;
 };
 
@@ -218,7 +220,7 @@ struct decoder {
     int (*decode)(struct http_response *resp, const struct decoder *dec, struct err *e);
     void *out;
     const char *action;
-    int read_only;  /* an unusable answer to a read-only action is asked for again */
+    int read_only;      /* an unusable answer to a read-only action is asked for again */
     size_t spill_above; /* http_request.spill_above: only pages read as a stream */
 };
 
@@ -227,10 +229,12 @@ struct decoder {
  * <ActionResult> (botocore/data/rds/2014-10-31/service-2.json; every STS
  * operation has an output). Every other answer must carry its Result element. */
 static const char *const no_result_actions[] = {
-    "AddRoleToDBCluster", "AddRoleToDBInstance", "AddTagsToResource",
-    "DeleteDBClusterParameterGroup", "DeleteDBParameterGroup", "DeleteDBSecurityGroup",
-    "DeleteDBSubnetGroup", "DeleteOptionGroup", "RemoveRoleFromDBCluster",
-    "RemoveRoleFromDBInstance", "RemoveTagsFromResource", NULL,
+    "AddRoleToDBCluster",      "AddRoleToDBInstance",
+    "AddTagsToResource",       "DeleteDBClusterParameterGroup",
+    "DeleteDBParameterGroup",  "DeleteDBSecurityGroup",
+    "DeleteDBSubnetGroup",     "DeleteOptionGroup",
+    "RemoveRoleFromDBCluster", "RemoveRoleFromDBInstance",
+    "RemoveTagsFromResource",  NULL,
 };
 
 static int has_result_element(const char *action)
@@ -376,9 +380,8 @@ static int interrupted(struct err *e, const char *svc, const char *op, int sig, 
 /* Sends one signed request per attempt until a 2xx answer arrives and decodes
  * (0: dec->out holds the result) or the error is final. */
 static int perform(struct aws_ctx *ctx, int svc, const char *op, enum protocol proto,
-                   const char *target, const char *body, size_t body_len,
-                   const struct decoder *dec, struct http_response *resp,
-                   struct aws_error *ae, struct err *e)
+                   const char *target, const char *body, size_t body_len, const struct decoder *dec,
+                   struct http_response *resp, struct aws_error *ae, struct err *e)
 {
     const char *sname = svc_names[svc];
     const struct aws_endpoint *ep;
@@ -408,14 +411,14 @@ static int perform(struct aws_ctx *ctx, int svc, const char *op, enum protocol p
         size_t nh = 0;
         hdrs[nh++] = (struct http_header){"Host", ep->host};
         hdrs[nh++] = (struct http_header){
-            "Content-Type", proto == PROTO_QUERY ? "application/x-www-form-urlencoded; charset=utf-8"
-                            : svc == AWS_SVC_STATES ? "application/x-amz-json-1.0" /* its jsonVersion */
-                                                    : "application/x-amz-json-1.1"};
+            "Content-Type",
+            proto == PROTO_QUERY    ? "application/x-www-form-urlencoded; charset=utf-8"
+            : svc == AWS_SVC_STATES ? "application/x-amz-json-1.0" /* its jsonVersion */
+                                    : "application/x-amz-json-1.1"};
         if (target)
             hdrs[nh++] = (struct http_header){"X-Amz-Target", target};
         struct sigv4_request sreq = {"POST", ep->path, NULL, hdrs, nh, body, body_len};
-        struct sigv4_credentials sc = {cr->access_key_id, cr->secret_access_key,
-                                       cr->session_token};
+        struct sigv4_credentials sc = {cr->access_key_id, cr->secret_access_key, cr->session_token};
         int64_t signed_at = clock_now() + ctx->clock_offset;
         struct sigv4_options so = {ep->region, ep->signing_name, signed_at, 1, 0, 0};
         struct sigv4_signed sig4;
@@ -452,8 +455,7 @@ static int perform(struct aws_ctx *ctx, int svc, const char *op, enum protocol p
             if (!rid)
                 rid = http_response_header(resp, "x-amz-request-id");
             log_debug("aws: %s %s: HTTP %ld in %.0f ms (attempt %d, RequestId %s)", sname, op,
-                      resp->status, (clock_monotonic() - t0) * 1000.0, attempt,
-                      rid ? rid : "-");
+                      resp->status, (clock_monotonic() - t0) * 1000.0, attempt, rid ? rid : "-");
             if (resp->status >= 200 && resp->status < 300) {
                 struct err de = {0};
                 int drc = dec->decode(resp, dec, &de);
@@ -500,11 +502,11 @@ static int perform(struct aws_ctx *ctx, int svc, const char *op, enum protocol p
             if (cls == AWS_RETRY_NONE || damaged) {
                 if (attempt == 1)
                     return err_set(e, DRR_EXIT_AWS, "%s %s: %s", sname, op, msg);
-                return err_set(e, DRR_EXIT_AWS, "%s %s: %s; %s after %d attempts", sname, op,
-                               msg, why, attempt);
+                return err_set(e, DRR_EXIT_AWS, "%s %s: %s; %s after %d attempts", sname, op, msg,
+                               why, attempt);
             }
-            return err_set(e, DRR_EXIT_TEMPFAIL, "%s %s: %s; %s after %d attempt%s", sname, op,
-                           msg, why, attempt, attempt == 1 ? "" : "s");
+            return err_set(e, DRR_EXIT_TEMPFAIL, "%s %s: %s; %s after %d attempt%s", sname, op, msg,
+                           why, attempt, attempt == 1 ? "" : "s");
         }
         last_cost = cost;
         ctx->retries++;
@@ -532,8 +534,8 @@ static int call_service(struct aws_ctx *ctx, int svc, const char *op, enum proto
 /* A Query-protocol request (form-encoded body, XML answer) decoded by dec: the one
  * path of aws_query_call's whole documents and the paginator's streamed pages. */
 static int query_request(struct aws_ctx *ctx, const char *service, const char *action,
-                         const struct aws_params *params, struct decoder *dec,
-                         struct aws_error *ae, struct err *e)
+                         const struct aws_params *params, struct decoder *dec, struct aws_error *ae,
+                         struct err *e)
 {
     int svc = svc_from_name(service);
     const char *version = svc >= 0 ? query_api_version(svc) : NULL;
@@ -620,13 +622,17 @@ int aws_query_paginate(struct aws_ctx *ctx, const char *service, const char *act
     int rc = 0, n = 0;
     for (;;) {
         if (n >= max_pages) {
-            rc = err_set(e, DRR_EXIT_AWS, "%s %s: still a Marker after %d pages; stopping at the "
-                         "cap instead of paging on", service, action, max_pages);
+            rc = err_set(e, DRR_EXIT_AWS,
+                         "%s %s: still a Marker after %d pages; stopping at the "
+                         "cap instead of paging on",
+                         service, action, max_pages);
             break;
         }
         if (n > 0 && clock_monotonic() > deadline) {
-            rc = err_set(e, DRR_EXIT_TEMPFAIL, "%s %s: paging took longer than %g s (%d pages); "
-                         "stopping", service, action, budget, n);
+            rc = err_set(e, DRR_EXIT_TEMPFAIL,
+                         "%s %s: paging took longer than %g s (%d pages); "
+                         "stopping",
+                         service, action, budget, n);
             break;
         }
         if (marker)
@@ -656,8 +662,10 @@ int aws_query_paginate(struct aws_ctx *ctx, const char *service, const char *act
         if (!next_marker)
             break;
         if (marker && strcmp(marker, next_marker) == 0) {
-            rc = err_set(e, DRR_EXIT_AWS, "%s %s: the service returned the same Marker twice; "
-                         "stopping instead of looping", service, action);
+            rc = err_set(e, DRR_EXIT_AWS,
+                         "%s %s: the service returned the same Marker twice; "
+                         "stopping instead of looping",
+                         service, action);
             free(next_marker);
             break;
         }

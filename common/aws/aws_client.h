@@ -57,42 +57,48 @@
 struct config;
 struct http_client;
 
-#define AWS_RDS_API_VERSION "2014-10-31"
-#define AWS_STS_API_VERSION "2011-06-15"
+#define AWS_RDS_API_VERSION            "2014-10-31"
+#define AWS_STS_API_VERSION            "2011-06-15"
 #define AWS_DEFAULT_CONNECT_TIMEOUT_MS 10000L
 #define AWS_DEFAULT_REQUEST_TIMEOUT_MS 60000L
 /* Describe calls page with MaxRecords 100 (the RDS maximum). */
-#define AWS_MAX_RECORDS 100
+#define AWS_MAX_RECORDS                100
 /* Bounds on one paged describe: 1000 pages is 100,000 items at MaxRecords 100
  * (an account holds at most a few thousand snapshots); a service that keeps
  * answering a new Marker is stopped there, and any paging within 10 minutes. */
-#define AWS_MAX_PAGES 1000
-#define AWS_PAGINATE_SECONDS 600.0
+#define AWS_MAX_PAGES                  1000
+#define AWS_PAGINATE_SECONDS           600.0
 
 /* Where credentials come from: returns 0 and *out (valid until the next call), or
  * an exit code with e set. aws_ctx_from_config plugs in the default chain. */
 typedef int (*aws_creds_fn)(void *ctx, const struct aws_credentials **out, struct err *e);
 
 struct aws_ctx_options {
-    const char *region;            /* required */
-    const char *rds_endpoint;      /* the config's resolved aws.endpoint; NULL = default */
-    int max_attempts;              /* <= 0: CONFIG_DEFAULT_MAX_ATTEMPTS */
-    long connect_timeout_ms;       /* 0 = AWS_DEFAULT_CONNECT_TIMEOUT_MS */
-    long request_timeout_ms;       /* 0 = AWS_DEFAULT_REQUEST_TIMEOUT_MS */
+    const char *region;       /* required */
+    const char *rds_endpoint; /* the config's resolved aws.endpoint; NULL = default */
+    int max_attempts;         /* <= 0: CONFIG_DEFAULT_MAX_ATTEMPTS */
+    long connect_timeout_ms;  /* 0 = AWS_DEFAULT_CONNECT_TIMEOUT_MS */
+    long request_timeout_ms;  /* 0 = AWS_DEFAULT_REQUEST_TIMEOUT_MS */
     /* Where rds_endpoint came from, for the log line (config.h's
      * aws.endpoint_source: "aws.endpoint", "AWS_ENDPOINT_URL", ...); NULL = "config". */
     const char *rds_endpoint_source;
 };
 
-enum aws_svc { AWS_SVC_RDS = 0, AWS_SVC_STS, AWS_SVC_SECRETSMANAGER, AWS_SVC_SSM, AWS_SVC_STATES,
-               AWS_SVC_COUNT };
+enum aws_svc {
+    AWS_SVC_RDS = 0,
+    AWS_SVC_STS,
+    AWS_SVC_SECRETSMANAGER,
+    AWS_SVC_SSM,
+    AWS_SVC_STATES,
+    AWS_SVC_COUNT
+};
 
 struct aws_ctx {
     char *region;
-    char *rds_endpoint;                  /* override, or NULL */
-    char *rds_endpoint_source;           /* where the override came from, or NULL */
-    char *ca_bundle;                     /* AWS_CA_BUNDLE, or NULL */
-    struct http_client *http;            /* one client: its connections are reused */
+    char *rds_endpoint;                           /* override, or NULL */
+    char *rds_endpoint_source;                    /* where the override came from, or NULL */
+    char *ca_bundle;                              /* AWS_CA_BUNDLE, or NULL */
+    struct http_client *http;                     /* one client: its connections are reused */
     struct aws_endpoint endpoints[AWS_SVC_COUNT]; /* resolved on first use */
     int endpoint_resolved[AWS_SVC_COUNT];
     aws_creds_fn creds_fn;
@@ -102,8 +108,8 @@ struct aws_ctx {
     char *sts_endpoint;                  /* kept alive for the provider */
     struct aws_retry retry;
     /* Counters for the driver's report. */
-    unsigned long calls;                 /* API calls made (aws_query_call / aws_json_call) */
-    unsigned long attempts;              /* HTTP requests sent, retries included */
+    unsigned long calls;    /* API calls made (aws_query_call / aws_json_call) */
+    unsigned long attempts; /* HTTP requests sent, retries included */
     unsigned long retries;
     /* Seconds added to the local clock when signing, learnt from AWS's Date
      * header after a clock-skew rejection (as the Java and Go SDKs do). */

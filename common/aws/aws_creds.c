@@ -26,7 +26,7 @@
 
 struct aws_creds_provider {
     struct creds_ctx ctx;
-    struct creds_cache cache;  /* cache.src NULL until the chain is resolved */
+    struct creds_cache cache; /* cache.src NULL until the chain is resolved */
 };
 
 /* ---- credentials --------------------------------------------------------- */
@@ -41,8 +41,8 @@ void aws_credentials_release(struct aws_credentials *c)
     memset(c, 0, sizeof *c);
 }
 
-void creds_set(struct aws_credentials *out, const char *akid, const char *secret,
-               const char *token, int64_t expiration, const char *source)
+void creds_set(struct aws_credentials *out, const char *akid, const char *secret, const char *token,
+               int64_t expiration, const char *source)
 {
     aws_credentials_release(out);
     out->access_key_id = xstrdup(akid);
@@ -164,7 +164,7 @@ int creds_read_token_file(const char *path, const char *what, char **out, struct
 struct http_client *creds_sts_http(struct creds_ctx *c)
 {
     if (!c->http) {
-        struct http_tls tls = { creds_getenv("AWS_CA_BUNDLE"), 0 };
+        struct http_tls tls = {creds_getenv("AWS_CA_BUNDLE"), 0};
         c->http = http_client_new(&tls, 5000, 30000);
         c->owns_http = 1;
     }
@@ -180,9 +180,9 @@ struct http_client *creds_meta_http(struct creds_ctx *c)
     return c->meta_http;
 }
 
-int creds_http_call(struct http_client *h, const struct http_request *req,
-                    int attempts, creds_error_code_fn error_code, struct http_response *resp,
-                    const char *what, struct err *e)
+int creds_http_call(struct http_client *h, const struct http_request *req, int attempts,
+                    creds_error_code_fn error_code, struct http_response *resp, const char *what,
+                    struct err *e)
 {
     struct aws_retry retry;
     aws_retry_init(&retry, attempts < 1 ? 1 : attempts);
@@ -193,14 +193,15 @@ int creds_http_call(struct http_client *h, const struct http_request *req,
         stats_add(STATS_AWS_ATTEMPTS, 1);
         int rc = http_do(h, req, resp, e);
         if (rc != 0 && rc != DRR_EXIT_TEMPFAIL)
-            return err_prefix(e, "%s", what);   /* TLS / URL trouble: retrying will not help */
+            return err_prefix(e, "%s", what); /* TLS / URL trouble: retrying will not help */
         char code[128] = "";
         if (rc == 0 && resp->status >= 300 && error_code)
             error_code(resp, code, sizeof code);
-        enum aws_retry_class cls = aws_retry_classify(
-            rc == 0 ? resp->status : 0, code, rc != 0 && resp->curl_code == CURLE_OPERATION_TIMEDOUT);
+        enum aws_retry_class cls =
+            aws_retry_classify(rc == 0 ? resp->status : 0, code,
+                               rc != 0 && resp->curl_code == CURLE_OPERATION_TIMEDOUT);
         if (cls == AWS_RETRY_NONE && rc == 0 && strcmp(code, "IDPCommunicationError") == 0)
-            cls = AWS_RETRY_TRANSIENT;   /* STS could not reach the OIDC provider */
+            cls = AWS_RETRY_TRANSIENT; /* STS could not reach the OIDC provider */
         double delay = 0;
         int cost = 0;
         const char *why = NULL;
@@ -210,17 +211,19 @@ int creds_http_call(struct http_client *h, const struct http_request *req,
                 return err_set(e, DRR_EXIT_SIGNAL_BASE + signals_pending(),
                                "%s: interrupted by signal %d", what, signals_pending());
             if (rc == 0)
-                return 0;   /* the caller reports the final status */
+                return 0; /* the caller reports the final status */
             return err_prefix(e, "%s", what);
         }
         if (rc == 0)
-            log_debug("%s: HTTP %ld%s%s, retry %d in %.1f s", what, resp->status, code[0] ? " " : "",
-                      code, attempt, delay);
+            log_debug("%s: HTTP %ld%s%s, retry %d in %.1f s", what, resp->status,
+                      code[0] ? " " : "", code, attempt, delay);
         else
-            log_debug("%s: %s, retry %d in %.1f s", what, e ? e->msg : "network error", attempt, delay);
+            log_debug("%s: %s, retry %d in %.1f s", what, e ? e->msg : "network error", attempt,
+                      delay);
         int sig = aws_retry_sleep(&retry, delay);
         if (sig)
-            return err_set(e, DRR_EXIT_SIGNAL_BASE + sig, "%s: interrupted by signal %d", what, sig);
+            return err_set(e, DRR_EXIT_SIGNAL_BASE + sig, "%s: interrupted by signal %d", what,
+                           sig);
     }
 }
 
@@ -251,15 +254,18 @@ void creds_cache_release(struct creds_cache *c)
 static int creds_check_header_safe(const struct aws_credentials *cr, struct err *e)
 {
     const int env = cr->source && strcmp(cr->source, "environment") == 0;
-    const struct { const char *value, *what, *env_name; } fields[] = {
-        { cr->access_key_id, "access key id", "AWS_ACCESS_KEY_ID" },
-        { cr->secret_access_key, "secret access key", "AWS_SECRET_ACCESS_KEY" },
-        { cr->session_token, "session token", "AWS_SESSION_TOKEN" },
+    const struct {
+        const char *value, *what, *env_name;
+    } fields[] = {
+        {cr->access_key_id, "access key id", "AWS_ACCESS_KEY_ID"},
+        {cr->secret_access_key, "secret access key", "AWS_SECRET_ACCESS_KEY"},
+        {cr->session_token, "session token", "AWS_SESSION_TOKEN"},
     };
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
         const char *bad = fields[i].value ? http_header_bad_byte(fields[i].value) : NULL;
         if (bad)
-            return err_set(e, DRR_EXIT_CONFIG, "AWS credentials from %s: the %s%s%s%s contains a "
+            return err_set(e, DRR_EXIT_CONFIG,
+                           "AWS credentials from %s: the %s%s%s%s contains a "
                            "control character (byte 0x%02x at offset %zu); refusing to send it",
                            cr->source ? cr->source : "?", fields[i].what, env ? " (" : "",
                            env ? fields[i].env_name : "", env ? ")" : "", (unsigned char)*bad,
@@ -302,15 +308,16 @@ int creds_cache_get(struct creds_cache *c, const struct aws_credentials **out, s
     int rc = c->src->fetch(c->src, &fresh, &fe);
     if (rc == 0 && fresh.expiration != 0 && fresh.expiration <= now) {
         clock_format_rfc3339(fresh.expiration, when, sizeof when);
-        rc = err_set(&fe, DRR_EXIT_AWS, "%s returned credentials that expired at %s",
-                     c->src->name, when);
+        rc = err_set(&fe, DRR_EXIT_AWS, "%s returned credentials that expired at %s", c->src->name,
+                     when);
     }
     if (rc != 0) {
         aws_credentials_release(&fresh);
         if (c->have && c->cur.expiration - now >= AWS_CREDS_MANDATORY_REFRESH) {
             clock_format_rfc3339(c->cur.expiration, when, sizeof when);
             log_warn("advisory refresh of AWS credentials from %s failed; keeping the current "
-                     "ones (valid until %s): %s", c->src->name, when, fe.msg);
+                     "ones (valid until %s): %s",
+                     c->src->name, when, fe.msg);
             c->next_advisory_try = now + AWS_CREDS_ADVISORY_RETRY;
             *out = &c->cur;
             return 0;
@@ -418,8 +425,8 @@ typedef int (*detect_fn)(struct creds_ctx *, struct creds_source **, struct err 
 static int resolve_chain(struct aws_creds_provider *p, struct err *e)
 {
     static const detect_fn chain[] = {
-        creds_env_detect, creds_profile_detect, creds_webid_detect, creds_container_detect,
-        creds_imds_detect,
+        creds_env_detect,       creds_profile_detect, creds_webid_detect,
+        creds_container_detect, creds_imds_detect,
     };
     for (size_t i = 0; i < sizeof chain / sizeof chain[0]; i++) {
         struct creds_source *src = NULL;
@@ -456,7 +463,8 @@ int aws_creds_get(struct aws_creds_provider *p, const struct aws_credentials **o
     int rc = creds_cache_get(&p->cache, out, e);
     if (rc != 0 && first && strcmp(p->cache.src->name, "imds") == 0) {
         /* IMDS is the last resort: say what else was looked at. */
-        err_prefix(e, "no AWS credentials found in the environment, profile \"%s\", web "
+        err_prefix(e,
+                   "no AWS credentials found in the environment, profile \"%s\", web "
                    "identity or container settings, and EC2 instance metadata failed",
                    aws_ini_profile_name(p->ctx.profile));
     }

@@ -17,10 +17,10 @@ struct http_client;
 
 struct aws_credentials {
     char *access_key_id;
-    char *secret_access_key;   /* secret: registered with redact_add_secret */
-    char *session_token;       /* secret; NULL for long-term keys */
-    int64_t expiration;        /* epoch seconds; 0 = does not expire */
-    const char *source;        /* for logs, owned by the provider: "environment", "static",
+    char *secret_access_key; /* secret: registered with redact_add_secret */
+    char *session_token;     /* secret; NULL for long-term keys */
+    int64_t expiration;      /* epoch seconds; 0 = does not expire */
+    const char *source;      /* for logs, owned by the provider: "environment", "static",
                                   "profile:NAME", "assume-role ARN (profile:NAME via SOURCE)",
                                   "web-identity", "web-identity (profile:NAME)",
                                   "credential-process (profile:NAME)", "container", "imds" */
@@ -34,12 +34,12 @@ struct aws_creds_options {
      * in code) it wins over AWS_ACCESS_KEY_ID in the environment; a profile named
      * only by AWS_PROFILE does not (a value equal to $AWS_PROFILE counts as that). */
     const char *profile;
-    const char *region;        /* for the regional STS endpoint; NULL = AWS_REGION,
+    const char *region;       /* for the regional STS endpoint; NULL = AWS_REGION,
                                   AWS_DEFAULT_REGION, the profile's region */
-    const char *sts_endpoint;  /* override; NULL = AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL,
+    const char *sts_endpoint; /* override; NULL = AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL,
                                   else https://sts.{region}.amazonaws.com */
-    struct http_client *http;  /* shared client for STS calls; NULL = the provider makes its own */
-    int max_attempts;          /* attempts per credential HTTP call; <= 0 = 3 */
+    struct http_client *http; /* shared client for STS calls; NULL = the provider makes its own */
+    int max_attempts;         /* attempts per credential HTTP call; <= 0 = 3 */
 };
 
 /* Refresh windows (seconds before expiration). */

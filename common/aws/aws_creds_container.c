@@ -38,7 +38,7 @@ static int allowed_http_host(const char *host)
             return 1;
     struct in_addr a4;
     if (inet_pton(AF_INET, host, &a4) == 1)
-        return (ntohl(a4.s_addr) >> 24) == 127;   /* 127.0.0.0/8 */
+        return (ntohl(a4.s_addr) >> 24) == 127; /* 127.0.0.0/8 */
     size_t n = strlen(host);
     if (n > 2 && host[0] == '[' && host[n - 1] == ']') {
         char inner[64];
@@ -86,7 +86,8 @@ static int check_full_uri(const char *uri, struct err *e)
         rc = err_set(e, DRR_EXIT_CONFIG,
                      "AWS_CONTAINER_CREDENTIALS_FULL_URI: host \"%s\" is not allowed over %s "
                      "(use https, a loopback address, 169.254.170.2, 169.254.170.23 or "
-                     "fd00:ec2::23)", host, scheme);
+                     "fd00:ec2::23)",
+                     host, scheme);
     }
     curl_free(scheme);
     curl_free(host);
@@ -120,14 +121,13 @@ static int container_fetch(struct creds_source *s, struct aws_credentials *out, 
         return err_set(e, DRR_EXIT_CONFIG,
                        "container credentials: the authorization token contains a line break");
     }
-    struct http_header h[2] = { { "Accept", "application/json" }, { "Authorization", token } };
-    struct http_request req = { .method = "GET", .url = cs->url, .headers = h,
-                                .n_headers = token ? 2 : 1 };
+    struct http_header h[2] = {{"Accept", "application/json"}, {"Authorization", token}};
+    struct http_request req = {
+        .method = "GET", .url = cs->url, .headers = h, .n_headers = token ? 2 : 1};
     struct http_response resp = {0};
     char what[600];
     snprintf(what, sizeof what, "container credentials from %s", cs->url);
-    rc = creds_http_call(creds_meta_http(cs->c), &req, cs->c->max_attempts, NULL, &resp,
-                         what, e);
+    rc = creds_http_call(creds_meta_http(cs->c), &req, cs->c->max_attempts, NULL, &resp, what, e);
     if (rc == 0 && resp.status != 200) {
         /* The endpoint answers errors as JSON {"code","message"} (ECS agent, EKS Pod
          * Identity Agent); show what it says. */
@@ -135,9 +135,9 @@ static int container_fetch(struct creds_source *s, struct aws_credentials *out, 
         const cJSON *code = cJSON_GetObjectItemCaseSensitive(j, "code");
         const cJSON *msg = cJSON_GetObjectItemCaseSensitive(j, "message");
         rc = err_set(e, resp.status >= 500 ? DRR_EXIT_TEMPFAIL : DRR_EXIT_AWS,
-                     "%s: HTTP %ld%s%s%s%s", what, resp.status,
-                     cJSON_IsString(code) ? " " : "", cJSON_IsString(code) ? code->valuestring : "",
-                     cJSON_IsString(msg) ? ": " : "", cJSON_IsString(msg) ? msg->valuestring : "");
+                     "%s: HTTP %ld%s%s%s%s", what, resp.status, cJSON_IsString(code) ? " " : "",
+                     cJSON_IsString(code) ? code->valuestring : "", cJSON_IsString(msg) ? ": " : "",
+                     cJSON_IsString(msg) ? msg->valuestring : "");
         cJSON_Delete(j);
     } else if (rc == 0) {
         rc = creds_from_json(buf_cstr(&resp.body), "Token", 0, out, what, e);

@@ -19,8 +19,8 @@ static int static_fetch(struct creds_source *s, struct aws_credentials *out, str
 {
     (void)e;
     struct static_source *st = (struct static_source *)s;
-    creds_set(out, st->creds.access_key_id, st->creds.secret_access_key,
-              st->creds.session_token, st->creds.expiration, NULL);
+    creds_set(out, st->creds.access_key_id, st->creds.secret_access_key, st->creds.session_token,
+              st->creds.expiration, NULL);
     return 0;
 }
 

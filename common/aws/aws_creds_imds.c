@@ -16,16 +16,16 @@
 #include <string.h>
 #include <strings.h>
 
-#define IMDS_DEFAULT "http://169.254.169.254"
+#define IMDS_DEFAULT    "http://169.254.169.254"
 #define IMDS_DEFAULT_V6 "http://[fd00:ec2::254]"
-#define IMDS_TOKEN_TTL "21600"
-#define IMDS_ATTEMPTS 2
-#define CREDS_PATH "/latest/meta-data/iam/security-credentials/"
+#define IMDS_TOKEN_TTL  "21600"
+#define IMDS_ATTEMPTS   2
+#define CREDS_PATH      "/latest/meta-data/iam/security-credentials/"
 
 struct imds_source {
     struct creds_source base;
     struct creds_ctx *c;
-    char *endpoint;   /* without trailing slash */
+    char *endpoint; /* without trailing slash */
 };
 
 static int imds_request(struct imds_source *is, const char *method, const char *path,
@@ -35,14 +35,14 @@ static int imds_request(struct imds_source *is, const char *method, const char *
     char *url = xasprintf("%s%s", is->endpoint, path);
     char what[600];
     snprintf(what, sizeof what, "EC2 instance metadata %s %s", method, url);
-    struct http_request req = { .method = method, .url = url, .headers = h, .n_headers = nh };
-    int rc = creds_http_call(creds_meta_http(is->c), &req, IMDS_ATTEMPTS, NULL, resp, what,
-                             e);
+    struct http_request req = {.method = method, .url = url, .headers = h, .n_headers = nh};
+    int rc = creds_http_call(creds_meta_http(is->c), &req, IMDS_ATTEMPTS, NULL, resp, what, e);
     if (rc == 0 && resp->status != 200)
         rc = err_set(e, resp->status >= 500 ? DRR_EXIT_TEMPFAIL : DRR_EXIT_AWS, "%s: HTTP %ld%s",
                      what, resp->status,
                      resp->status == 404 && strstr(path, CREDS_PATH)
-                         ? " (no IAM role attached to this instance?)" : "");
+                         ? " (no IAM role attached to this instance?)"
+                         : "");
     free(url);
     return rc;
 }
@@ -52,7 +52,7 @@ static int imds_fetch(struct creds_source *s, struct aws_credentials *out, struc
     struct imds_source *is = (struct imds_source *)s;
     struct http_response resp = {0};
     char *token = NULL, *role = NULL, *path = NULL;
-    const struct http_header ttl[] = { { "X-aws-ec2-metadata-token-ttl-seconds", IMDS_TOKEN_TTL } };
+    const struct http_header ttl[] = {{"X-aws-ec2-metadata-token-ttl-seconds", IMDS_TOKEN_TTL}};
     int rc = imds_request(is, "PUT", "/latest/api/token", ttl, 1, &resp, e);
     if (rc != 0)
         goto done;
@@ -64,7 +64,7 @@ static int imds_fetch(struct creds_source *s, struct aws_credentials *out, struc
     }
     redact_add_secret(token);
 
-    const struct http_header auth[] = { { "X-aws-ec2-metadata-token", token } };
+    const struct http_header auth[] = {{"X-aws-ec2-metadata-token", token}};
     rc = imds_request(is, "GET", CREDS_PATH, auth, 1, &resp, e);
     if (rc != 0)
         goto done;
@@ -72,7 +72,8 @@ static int imds_fetch(struct creds_source *s, struct aws_credentials *out, struc
     role = xstrdup(buf_cstr(&resp.body));
     role[strcspn(role, "\r\n")] = '\0';
     if (!*role || strchr(role, '/')) {
-        rc = err_set(e, DRR_EXIT_AWS, "EC2 instance metadata: no IAM role attached to this instance");
+        rc = err_set(e, DRR_EXIT_AWS,
+                     "EC2 instance metadata: no IAM role attached to this instance");
         goto done;
     }
     path = xasprintf("%s%s", CREDS_PATH, role);

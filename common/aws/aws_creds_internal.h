@@ -17,16 +17,16 @@
 
 /* Shared, resolved settings of one provider chain. */
 struct creds_ctx {
-    char *profile;             /* explicit profile (options.profile), NULL = AWS_PROFILE/default */
-    int profile_from_config;   /* profile named by aws.profile (not only AWS_PROFILE) */
-    char *region;              /* options.region, may be NULL */
-    char *sts_endpoint;        /* options.sts_endpoint, may be NULL */
-    char *container_endpoint;  /* base for the relative container URI */
+    char *profile;            /* explicit profile (options.profile), NULL = AWS_PROFILE/default */
+    int profile_from_config;  /* profile named by aws.profile (not only AWS_PROFILE) */
+    char *region;             /* options.region, may be NULL */
+    char *sts_endpoint;       /* options.sts_endpoint, may be NULL */
+    char *container_endpoint; /* base for the relative container URI */
     int max_attempts;
-    struct http_client *http;  /* STS calls (borrowed or owned) */
+    struct http_client *http; /* STS calls (borrowed or owned) */
     int owns_http;
     struct http_client *meta_http; /* short timeouts for IMDS / container, owned, lazy */
-    int64_t clock_offset;      /* added to the local clock when signing STS calls (aws_skew.h) */
+    int64_t clock_offset; /* added to the local clock when signing STS calls (aws_skew.h) */
 };
 
 struct creds_source {
@@ -40,7 +40,7 @@ struct creds_source {
 void creds_source_free(struct creds_source *s);
 
 struct creds_cache {
-    struct creds_source *src;  /* owned */
+    struct creds_source *src; /* owned */
     struct aws_credentials cur;
     int have;
     int64_t next_advisory_try; /* after a failed advisory refresh: no new try before this */
@@ -52,8 +52,8 @@ int creds_cache_get(struct creds_cache *c, const struct aws_credentials **out, s
 void creds_cache_release(struct creds_cache *c);
 
 /* Helpers for providers. */
-void creds_set(struct aws_credentials *out, const char *akid, const char *secret,
-               const char *token, int64_t expiration, const char *source);
+void creds_set(struct aws_credentials *out, const char *akid, const char *secret, const char *token,
+               int64_t expiration, const char *source);
 /* Parses {"AccessKeyId","SecretAccessKey",token_key,"Expiration"} (container,
  * IMDS, credential_process). what names the source in errors. */
 int creds_from_json(const char *json, const char *token_key, int require_version,
@@ -73,9 +73,9 @@ struct http_client *creds_meta_http(struct creds_ctx *c);
  * else DRR_EXIT_TEMPFAIL (or DRR_EXIT_CONFIG for TLS / URL trouble, 128+N on a
  * signal) with e prefixed by what. */
 typedef void (*creds_error_code_fn)(const struct http_response *resp, char *code, size_t n);
-int creds_http_call(struct http_client *h, const struct http_request *req,
-                    int attempts, creds_error_code_fn error_code, struct http_response *resp,
-                    const char *what, struct err *e);
+int creds_http_call(struct http_client *h, const struct http_request *req, int attempts,
+                    creds_error_code_fn error_code, struct http_response *resp, const char *what,
+                    struct err *e);
 
 /* Providers. Each *_detect returns 0 with *out NULL when not configured, 0 with
  * a source when configured, or an error for an invalid configuration. */
@@ -92,9 +92,9 @@ struct creds_source *creds_webid_new(struct creds_ctx *c, const char *name, cons
                                      const char *role_arn, const char *session_name);
 struct creds_assume_params {
     const char *role_arn;
-    const char *session_name;  /* NULL = dblab-rds-refresh-<time> */
-    const char *external_id;   /* may be NULL */
-    int duration_seconds;      /* 0 = STS default (3600) */
+    const char *session_name; /* NULL = dblab-rds-refresh-<time> */
+    const char *external_id;  /* may be NULL */
+    int duration_seconds;     /* 0 = STS default (3600) */
 };
 /* Takes ownership of source. */
 struct creds_source *creds_assume_role_new(struct creds_ctx *c, const char *name,

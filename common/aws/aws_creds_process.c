@@ -21,7 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define PROCESS_TIMEOUT 60
+#define PROCESS_TIMEOUT    60
 #define PROCESS_MAX_OUTPUT (64 * 1024)
 
 extern char **environ;
@@ -49,7 +49,7 @@ static void child_exec(const char *command, int out_fd)
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
     signal(SIGHUP, SIG_DFL);
-    char *const argv[] = { (char *)"sh", (char *)"-c", (char *)command, NULL };
+    char *const argv[] = {(char *)"sh", (char *)"-c", (char *)command, NULL};
     execve("/bin/sh", argv, environ);
     _exit(127);
 }
@@ -64,7 +64,8 @@ static int read_output(int fd, const char *profile, struct buf *out, struct err 
     for (;;) {
         struct timespec now;
         clock_gettime(CLOCK_MONOTONIC, &now);
-        long elapsed_ms = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+        long elapsed_ms =
+            (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
         if (elapsed_ms >= PROCESS_TIMEOUT * 1000L)
             return err_set(e, DRR_EXIT_AWS,
                            "AWS profile \"%s\": credential_process did not finish within %d s",
@@ -73,7 +74,7 @@ static int read_output(int fd, const char *profile, struct buf *out, struct err 
             return err_set(e, DRR_EXIT_SIGNAL_BASE + signals_pending(),
                            "AWS profile \"%s\": credential_process interrupted by signal %d",
                            profile, signals_pending());
-        struct pollfd pfd = { fd, POLLIN, 0 };
+        struct pollfd pfd = {fd, POLLIN, 0};
         int pr = poll(&pfd, 1, 200);
         if (pr < 0 && errno == EINTR)
             continue;
@@ -132,8 +133,8 @@ static int process_fetch(struct creds_source *s, struct aws_credentials *out, st
                          ps->profile, WEXITSTATUS(status));
         else if (WIFSIGNALED(status))
             rc = err_set(e, DRR_EXIT_AWS,
-                         "AWS profile \"%s\": credential_process killed by signal %d",
-                         ps->profile, WTERMSIG(status));
+                         "AWS profile \"%s\": credential_process killed by signal %d", ps->profile,
+                         WTERMSIG(status));
     }
     if (rc == 0) {
         char what[512];

@@ -69,8 +69,8 @@ static void profile_vals_release(struct profile_vals *v)
     free(v->sso_session);
 }
 
-static int static_keys(const char *profile, const struct profile_vals *v,
-                       struct creds_source **out, struct err *e)
+static int static_keys(const char *profile, const struct profile_vals *v, struct creds_source **out,
+                       struct err *e)
 {
     if (!v->secret_access_key)
         return err_set(e, DRR_EXIT_CONFIG,
@@ -92,23 +92,27 @@ static int credential_source(struct creds_ctx *c, const char *profile, const cha
         if (rc == 0 && !*out)
             rc = err_set(e, DRR_EXIT_CONFIG,
                          "AWS profile \"%s\": credential_source Environment, but "
-                         "AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY are not set", profile);
+                         "AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY are not set",
+                         profile);
     } else if (strcmp(cs, "Ec2InstanceMetadata") == 0) {
         rc = creds_imds_detect(c, out, e);
         if (rc == 0 && !*out)
             rc = err_set(e, DRR_EXIT_CONFIG,
                          "AWS profile \"%s\": credential_source Ec2InstanceMetadata, but "
-                         "AWS_EC2_METADATA_DISABLED is true", profile);
+                         "AWS_EC2_METADATA_DISABLED is true",
+                         profile);
     } else if (strcmp(cs, "EcsContainer") == 0) {
         rc = creds_container_detect(c, out, e);
         if (rc == 0 && !*out)
             rc = err_set(e, DRR_EXIT_CONFIG,
                          "AWS profile \"%s\": credential_source EcsContainer, but neither "
-                         "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI nor _FULL_URI is set", profile);
+                         "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI nor _FULL_URI is set",
+                         profile);
     } else {
         rc = err_set(e, DRR_EXIT_CONFIG,
                      "AWS profile \"%s\": credential_source \"%s\" is not one of Environment, "
-                     "Ec2InstanceMetadata, EcsContainer", profile, cs);
+                     "Ec2InstanceMetadata, EcsContainer",
+                     profile, cs);
     }
     return rc;
 }
@@ -121,13 +125,14 @@ static int parse_duration(const char *profile, const char *s, int *out, struct e
     if (!s || errno || end == s || *end || v < 900 || v > 43200)
         return err_set(e, DRR_EXIT_CONFIG,
                        "AWS profile \"%s\": duration_seconds \"%s\" is not a number of seconds "
-                       "between 900 and 43200", profile, s ? s : "");
+                       "between 900 and 43200",
+                       profile, s ? s : "");
     *out = (int)v;
     return 0;
 }
 
-static int resolve_profile(struct creds_ctx *c, const char *profile, const char **chain,
-                           int depth, struct creds_source **out, struct err *e);
+static int resolve_profile(struct creds_ctx *c, const char *profile, const char **chain, int depth,
+                           struct creds_source **out, struct err *e);
 
 static int assume_role(struct creds_ctx *c, const char *profile, const struct profile_vals *v,
                        const char **chain, int depth, struct creds_source **out, struct err *e)
@@ -142,14 +147,16 @@ static int assume_role(struct creds_ctx *c, const char *profile, const struct pr
     if (v->source_profile && v->credential_source)
         return err_set(e, DRR_EXIT_CONFIG,
                        "AWS profile \"%s\": source_profile and credential_source are mutually "
-                       "exclusive", profile);
+                       "exclusive",
+                       profile);
     if (!v->source_profile && !v->credential_source)
         return err_set(e, DRR_EXIT_CONFIG,
                        "AWS profile \"%s\": role_arn needs source_profile, credential_source "
-                       "or web_identity_token_file", profile);
-    struct creds_assume_params p = { v->role_arn, v->role_session_name, v->external_id, 0 };
-    if (v->duration_seconds && (rc = parse_duration(profile, v->duration_seconds,
-                                                    &p.duration_seconds, e)) != 0)
+                       "or web_identity_token_file",
+                       profile);
+    struct creds_assume_params p = {v->role_arn, v->role_session_name, v->external_id, 0};
+    if (v->duration_seconds &&
+        (rc = parse_duration(profile, v->duration_seconds, &p.duration_seconds, e)) != 0)
         return rc;
 
     if (v->credential_source) {
@@ -159,14 +166,15 @@ static int assume_role(struct creds_ctx *c, const char *profile, const struct pr
         if (!v->access_key_id)
             return err_set(e, DRR_EXIT_CONFIG,
                            "AWS profile \"%s\": source_profile is itself but it has no "
-                           "aws_access_key_id", profile);
+                           "aws_access_key_id",
+                           profile);
         rc = static_keys(profile, v, &source, e);
     } else {
         for (int i = 0; i <= depth; i++)
             if (strcmp(chain[i], v->source_profile) == 0)
                 return err_set(e, DRR_EXIT_CONFIG,
-                               "AWS profile \"%s\": source_profile \"%s\" makes a cycle",
-                               profile, v->source_profile);
+                               "AWS profile \"%s\": source_profile \"%s\" makes a cycle", profile,
+                               v->source_profile);
         if (depth + 1 >= MAX_ROLE_CHAIN)
             return err_set(e, DRR_EXIT_CONFIG,
                            "AWS profile \"%s\": source_profile chain longer than %d profiles",
@@ -174,25 +182,26 @@ static int assume_role(struct creds_ctx *c, const char *profile, const struct pr
         if (!aws_ini_profile_exists(v->source_profile))
             return err_set(e, DRR_EXIT_CONFIG,
                            "AWS profile \"%s\": source_profile \"%s\" not found in the AWS "
-                           "config or credentials file", profile, v->source_profile);
+                           "config or credentials file",
+                           profile, v->source_profile);
         chain[depth + 1] = v->source_profile;
         rc = resolve_profile(c, v->source_profile, chain, depth + 1, &source, e);
         if (rc == 0 && !source)
             rc = err_set(e, DRR_EXIT_CONFIG,
-                         "AWS profile \"%s\": source_profile \"%s\" has no credentials",
-                         profile, v->source_profile);
+                         "AWS profile \"%s\": source_profile \"%s\" has no credentials", profile,
+                         v->source_profile);
     }
     if (rc != 0)
         return rc;
-    char *name = xasprintf("assume-role %s (profile:%s via %s)", v->role_arn, profile,
-                           source->name);
+    char *name =
+        xasprintf("assume-role %s (profile:%s via %s)", v->role_arn, profile, source->name);
     *out = creds_assume_role_new(c, name, &p, source);
     free(name);
     return 0;
 }
 
-static int resolve_profile(struct creds_ctx *c, const char *profile, const char **chain,
-                           int depth, struct creds_source **out, struct err *e)
+static int resolve_profile(struct creds_ctx *c, const char *profile, const char **chain, int depth,
+                           struct creds_source **out, struct err *e)
 {
     struct profile_vals v = {0};
     int rc = 0;
@@ -200,17 +209,16 @@ static int resolve_profile(struct creds_ctx *c, const char *profile, const char 
     profile_vals_load(profile, &v);
     if (v.role_arn && v.web_identity_token_file) {
         char *name = xasprintf("web-identity (profile:%s)", profile);
-        *out = creds_webid_new(c, name, v.web_identity_token_file, v.role_arn,
-                               v.role_session_name);
+        *out = creds_webid_new(c, name, v.web_identity_token_file, v.role_arn, v.role_session_name);
         free(name);
     } else if (v.role_arn) {
         rc = assume_role(c, profile, &v, chain, depth, out, e);
     } else if (v.access_key_id) {
         rc = static_keys(profile, &v, out, e);
     } else if (v.secret_access_key) {
-        rc = err_set(e, DRR_EXIT_CONFIG,
-                     "AWS profile \"%s\": aws_secret_access_key without aws_access_key_id",
-                     profile);
+        rc =
+            err_set(e, DRR_EXIT_CONFIG,
+                    "AWS profile \"%s\": aws_secret_access_key without aws_access_key_id", profile);
     } else if (v.credential_process) {
         *out = creds_process_new(profile, v.credential_process);
     } else if (v.web_identity_token_file) {
@@ -220,7 +228,8 @@ static int resolve_profile(struct creds_ctx *c, const char *profile, const char 
         rc = err_set(e, DRR_EXIT_CONFIG,
                      "AWS profile \"%s\": IAM Identity Center (sso_*) is not supported; use "
                      "credential_process = aws configure export-credentials --profile %s "
-                     "--format process", profile, profile);
+                     "--format process",
+                     profile, profile);
     }
     profile_vals_release(&v);
     return rc;
@@ -238,7 +247,8 @@ int creds_profile_detect(struct creds_ctx *c, struct creds_source **out, struct 
         if (explicit_profile)
             return err_set(e, DRR_EXIT_CONFIG,
                            "AWS profile \"%s\" not found in the AWS config file (%s) or "
-                           "credentials file (%s)", profile,
+                           "credentials file (%s)",
+                           profile,
                            creds_getenv("AWS_CONFIG_FILE") ? creds_getenv("AWS_CONFIG_FILE")
                                                            : "~/.aws/config",
                            creds_getenv("AWS_SHARED_CREDENTIALS_FILE")

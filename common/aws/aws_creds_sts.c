@@ -97,8 +97,10 @@ int creds_sts_parse_credentials(const char *action, const struct http_response *
     int64_t expiration = 0;
     int trc = aws_xml_time(creds, "Expiration", &expiration);
     if (!akid || !*akid || !secret || !*secret || !token || !*token || trc == 1)
-        rc = err_set(e, DRR_EXIT_AWS, "%s: the answer has no complete %sResult/Credentials "
-                     "element", what, action);
+        rc = err_set(e, DRR_EXIT_AWS,
+                     "%s: the answer has no complete %sResult/Credentials "
+                     "element",
+                     what, action);
     else if (trc != 0)
         rc = err_set(e, DRR_EXIT_AWS, "%s: Credentials/Expiration \"%s\" is not an ISO 8601 time",
                      what, aws_xml_text(creds, "Expiration"));
@@ -116,16 +118,16 @@ static int sts_headers(const struct aws_endpoint *ep, const struct buf *body,
                        struct sigv4_signed *sig, struct http_header *headers, size_t *n,
                        struct err *e)
 {
-    headers[0] = (struct http_header){ "Host", ep->host };
-    headers[1] = (struct http_header){ "Content-Type",
-                                       "application/x-www-form-urlencoded; charset=utf-8" };
+    headers[0] = (struct http_header){"Host", ep->host};
+    headers[1] =
+        (struct http_header){"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"};
     *n = 2;
     if (!signer)
         return 0;
-    struct sigv4_request req = { "POST", ep->path, NULL, headers, 2, body->data, body->len };
-    struct sigv4_credentials sc = { signer->access_key_id, signer->secret_access_key,
-                                    signer->session_token };
-    struct sigv4_options opt = { ep->region, ep->signing_name, signed_at, 1, 0, 0 };
+    struct sigv4_request req = {"POST", ep->path, NULL, headers, 2, body->data, body->len};
+    struct sigv4_credentials sc = {signer->access_key_id, signer->secret_access_key,
+                                   signer->session_token};
+    struct sigv4_options opt = {ep->region, ep->signing_name, signed_at, 1, 0, 0};
     int rc = sigv4_sign(&req, &sc, &opt, sig, e);
     if (rc != 0)
         return rc;
@@ -149,7 +151,7 @@ int creds_sts_call(struct creds_ctx *c, const char *action, const char *const *p
         aws_params_add(&qp, params[i], params[i + 1]);
     struct buf body = BUF_INIT;
     aws_query_encode(&body, action, STS_API_VERSION, &qp);
-    aws_params_release(&qp);   /* may hold the web identity token: the body is freed as a secret */
+    aws_params_release(&qp); /* may hold the web identity token: the body is freed as a secret */
     char what[512];
     snprintf(what, sizeof what, "%s: STS %s at %s", source_name, action, ep.url);
 
@@ -170,11 +172,16 @@ int creds_sts_call(struct creds_ctx *c, const char *action, const char *const *p
             break;
         }
         struct http_request req = {
-            .method = "POST", .url = ep.url, .headers = headers, .n_headers = n_headers,
-            .body = body.data, .body_len = body.len, .timeout_ms = 0,
+            .method = "POST",
+            .url = ep.url,
+            .headers = headers,
+            .n_headers = n_headers,
+            .body = body.data,
+            .body_len = body.len,
+            .timeout_ms = 0,
         };
-        rc = creds_http_call(creds_sts_http(c), &req, c->max_attempts, sts_error_code, &resp,
-                             what, e);
+        rc = creds_http_call(creds_sts_http(c), &req, c->max_attempts, sts_error_code, &resp, what,
+                             e);
         if (rc == 0 && resp.status == 200) {
             rc = creds_sts_parse_credentials(action, &resp, out, what, e);
         } else if (rc == 0) {
@@ -203,7 +210,7 @@ int creds_sts_call(struct creds_ctx *c, const char *action, const char *const *p
 struct assume_source {
     struct creds_source base;
     struct creds_ctx *c;
-    struct creds_cache source;   /* credentials that sign the AssumeRole */
+    struct creds_cache source; /* credentials that sign the AssumeRole */
     char *role_arn, *session_name, *external_id;
     int duration_seconds;
 };
@@ -224,13 +231,13 @@ static int assume_fetch(struct creds_source *s, struct aws_credentials *out, str
     char duration[16];
     snprintf(duration, sizeof duration, "%d", as->duration_seconds);
     const char *params[] = {
-        "RoleArn", as->role_arn,
+        "RoleArn",         as->role_arn,
         "RoleSessionName", session,
-        "ExternalId", as->external_id,
+        "ExternalId",      as->external_id,
         "DurationSeconds", as->duration_seconds > 0 ? duration : NULL,
     };
-    rc = creds_sts_call(as->c, "AssumeRole", params, sizeof params / sizeof params[0], signer,
-                        out, s->name, e);
+    rc = creds_sts_call(as->c, "AssumeRole", params, sizeof params / sizeof params[0], signer, out,
+                        s->name, e);
     free(session);
     return rc;
 }
@@ -280,9 +287,7 @@ static int webid_fetch(struct creds_source *s, struct aws_credentials *out, stru
         return err_prefix(e, "%s", s->name);
     char *session = ws->session_name ? xstrdup(ws->session_name) : default_session_name();
     const char *params[] = {
-        "RoleArn", ws->role_arn,
-        "RoleSessionName", session,
-        "WebIdentityToken", token,
+        "RoleArn", ws->role_arn, "RoleSessionName", session, "WebIdentityToken", token,
     };
     rc = creds_sts_call(ws->c, "AssumeRoleWithWebIdentity", params,
                         sizeof params / sizeof params[0], NULL, out, s->name, e);

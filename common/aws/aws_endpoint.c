@@ -10,9 +10,9 @@
 #include "core/exitcodes.h"
 
 struct service_info {
-    const char *name;      /* our name and the SigV4 signing name */
-    const char *prefix;    /* endpoint prefix */
-    const char *env;       /* service-specific endpoint variable */
+    const char *name;   /* our name and the SigV4 signing name */
+    const char *prefix; /* endpoint prefix */
+    const char *env;    /* service-specific endpoint variable */
 };
 
 static const struct service_info services[] = {
@@ -20,7 +20,7 @@ static const struct service_info services[] = {
     {"sts", "sts", "AWS_ENDPOINT_URL_STS"},
     {"secretsmanager", "secretsmanager", "AWS_ENDPOINT_URL_SECRETS_MANAGER"},
     {"ssm", "ssm", "AWS_ENDPOINT_URL_SSM"},
-    {"states", "states", "AWS_ENDPOINT_URL_SFN"},   /* Step Functions (service id SFN) */
+    {"states", "states", "AWS_ENDPOINT_URL_SFN"}, /* Step Functions (service id SFN) */
 };
 
 const char *aws_endpoint_dns_suffix(const char *region)
@@ -74,8 +74,8 @@ static int parse_url(const char *url, const char *from, struct aws_endpoint *ep,
         https = 0;
         p = url + 7;
     } else {
-        return err_set(e, DRR_EXIT_CONFIG, "%s: endpoint \"%s\" must start with https:// or http://",
-                       from, url);
+        return err_set(e, DRR_EXIT_CONFIG,
+                       "%s: endpoint \"%s\" must start with https:// or http://", from, url);
     }
     size_t hostlen = strcspn(p, "/?#");
     if (strpbrk(p, "?#"))
@@ -86,9 +86,9 @@ static int parse_url(const char *url, const char *from, struct aws_endpoint *ep,
     char *authority = xstrndup(p, hostlen);
     if (strchr(authority, '@') || strpbrk(authority, " \t\r\n")) {
         free(authority);
-        return err_set(e, DRR_EXIT_CONFIG,
-                       "%s: endpoint must be scheme://host[:port][/path] without credentials or spaces",
-                       from);
+        return err_set(
+            e, DRR_EXIT_CONFIG,
+            "%s: endpoint must be scheme://host[:port][/path] without credentials or spaces", from);
     }
     /* Port: after the last ':' unless inside an IPv6 literal. */
     char *close = strrchr(authority, ']');
@@ -97,7 +97,8 @@ static int parse_url(const char *url, const char *from, struct aws_endpoint *ep,
         char *end;
         long port = strtol(colon + 1, &end, 10);
         if (colon[1] == '\0' || *end != '\0' || port < 1 || port > 65535) {
-            int rc = err_set(e, DRR_EXIT_CONFIG, "%s: endpoint \"%s\" has an invalid port", from, url);
+            int rc =
+                err_set(e, DRR_EXIT_CONFIG, "%s: endpoint \"%s\" has an invalid port", from, url);
             free(authority);
             return rc;
         }
@@ -132,8 +133,8 @@ int aws_endpoint_resolve(const char *service, const char *region, const char *ov
         return err_set(e, DRR_EXIT_CONFIG,
                        "aws.region: not set (set aws.region, AWS_REGION or AWS_DEFAULT_REGION)");
     if (!valid_region(region))
-        return err_set(e, DRR_EXIT_CONFIG, "aws.region: \"%s\" is not a region name (e.g. us-east-1)",
-                       region);
+        return err_set(e, DRR_EXIT_CONFIG,
+                       "aws.region: \"%s\" is not a region name (e.g. us-east-1)", region);
     out->signing_name = xstrdup(svc->name);
     out->region = xstrdup(region);
 

@@ -16,13 +16,13 @@
 #include "core/err.h"
 
 struct aws_endpoint {
-    char *url;            /* what libcurl is given: "https://rds.eu-west-1.amazonaws.com/" */
-    char *host;           /* the Host header, as signed: "rds.eu-west-1.amazonaws.com",
+    char *url;          /* what libcurl is given: "https://rds.eu-west-1.amazonaws.com/" */
+    char *host;         /* the Host header, as signed: "rds.eu-west-1.amazonaws.com",
                              "127.0.0.1:4566" (default ports are omitted) */
-    char *path;           /* request path, un-encoded, ends with '/': "/" or "/base/" */
-    char *signing_name;   /* "rds" */
-    char *region;         /* signing region */
-    const char *source;   /* "config", "AWS_ENDPOINT_URL_RDS", "AWS_ENDPOINT_URL", "default" */
+    char *path;         /* request path, un-encoded, ends with '/': "/" or "/base/" */
+    char *signing_name; /* "rds" */
+    char *region;       /* signing region */
+    const char *source; /* "config", "AWS_ENDPOINT_URL_RDS", "AWS_ENDPOINT_URL", "default" */
 };
 
 /* service: "rds", "sts", "secretsmanager" or "ssm". override may be NULL.

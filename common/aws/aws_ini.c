@@ -45,9 +45,9 @@
 
 /* What the current section of a file means for the lookup. */
 enum section_match {
-    SEC_OTHER = 0,      /* some other profile or not a profile */
-    SEC_MATCH,          /* the wanted profile */
-    SEC_MATCH_WEAK      /* [default] in the config file: loses to [profile default] */
+    SEC_OTHER = 0, /* some other profile or not a profile */
+    SEC_MATCH,     /* the wanted profile */
+    SEC_MATCH_WEAK /* [default] in the config file: loses to [profile default] */
 };
 
 /* A property's value as it is built: set by "key = v", extended by each
@@ -58,13 +58,13 @@ struct value {
 };
 
 struct lookup {
-    const char *profile;    /* the profile, or the name of a section_kind section */
+    const char *profile;      /* the profile, or the name of a section_kind section */
     const char *section_kind; /* NULL: profiles; else e.g. "services" for [services NAME] */
-    const char *key;        /* NULL: only checking existence */
+    const char *key;          /* NULL: only checking existence */
     int is_config;
-    int found_section;      /* any section naming the profile */
-    int found_strong;       /* a SEC_MATCH section was seen */
-    struct value value;     /* from SEC_MATCH sections */
+    int found_section;       /* any section naming the profile */
+    int found_strong;        /* a SEC_MATCH section was seen */
+    struct value value;      /* from SEC_MATCH sections */
     struct value weak_value; /* from SEC_MATCH_WEAK sections */
 };
 
@@ -149,7 +149,7 @@ static void set_value(struct value *slot, const char *v)
 
 static void append_continuation(struct value *slot, const char *v)
 {
-    if (slot->text.len > 0)     /* "s3 =" then sub-properties: no leading newline */
+    if (slot->text.len > 0) /* "s3 =" then sub-properties: no leading newline */
         buf_putc(&slot->text, '\n');
     buf_puts(&slot->text, v);
 }
@@ -175,7 +175,7 @@ static void scan_text(char *text, size_t len, struct lookup *lk)
     enum section_match cur = SEC_OTHER;
     int in_section = 0;
     struct value *last_slot = NULL; /* the wanted property a continuation line extends */
-    int after_property = 0;     /* an indented line now continues a property */
+    int after_property = 0;         /* an indented line now continues a property */
     char *next;
 
     for (char *line = text; line != NULL; line = next) {
@@ -191,7 +191,7 @@ static void scan_text(char *text, size_t len, struct lookup *lk)
             last_slot = NULL;
             after_property = 0;
             char *close = strchr(s, ']');
-            if (close == NULL) {        /* malformed header: ignore its properties */
+            if (close == NULL) { /* malformed header: ignore its properties */
                 in_section = 0;
                 cur = SEC_OTHER;
                 continue;
@@ -260,15 +260,15 @@ static char *lookup_file(int is_config, const char *profile, const char *key, in
     char *path = ini_path(is_config);
     if (path == NULL)
         return NULL;
-    struct lookup lk = { .profile = profile, .key = key, .is_config = is_config };
-    (void)scan_file(path, &lk);     /* too large: nothing found; aws_ini_check says why */
+    struct lookup lk = {.profile = profile, .key = key, .is_config = is_config};
+    (void)scan_file(path, &lk); /* too large: nothing found; aws_ini_check says why */
     free(path);
 
     char *strong = value_take(&lk.value);
     char *weak = value_take(&lk.weak_value);
     if (exists != NULL && lk.found_section)
         *exists = 1;
-    if (lk.found_strong) {      /* [profile default] wins over [default] entirely */
+    if (lk.found_strong) { /* [profile default] wins over [default] entirely */
         free(weak);
         return strong;
     }
@@ -304,7 +304,7 @@ char *aws_ini_get_section(const char *kind, const char *name, const char *key)
     char *path = ini_path(1);
     if (path == NULL)
         return NULL;
-    struct lookup lk = { .profile = name, .section_kind = kind, .key = key, .is_config = 1 };
+    struct lookup lk = {.profile = name, .section_kind = kind, .key = key, .is_config = 1};
     (void)scan_file(path, &lk);
     free(path);
     free(value_take(&lk.weak_value));
@@ -318,7 +318,8 @@ char *aws_ini_subproperty(const char *value, const char *subkey)
     char *copy = xstrdup(value);
     char *found = NULL;
     char *save = NULL;
-    for (char *line = strtok_r(copy, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
+    for (char *line = strtok_r(copy, "\n", &save); line != NULL;
+         line = strtok_r(NULL, "\n", &save)) {
         char *eq = strchr(line, '=');
         if (eq == NULL)
             continue;
@@ -327,7 +328,7 @@ char *aws_ini_subproperty(const char *value, const char *subkey)
         char *v = trim(eq + 1);
         if (strcasecmp(k, subkey) == 0 && v[0] != '\0') {
             free(found);
-            found = xstrdup(v);     /* the later one wins, as for properties */
+            found = xstrdup(v); /* the later one wins, as for properties */
         }
     }
     free(copy);
@@ -350,12 +351,13 @@ int aws_ini_check(struct err *e)
         char *path = ini_path(is_config);
         if (path == NULL)
             continue;
-        struct lookup lk = { .profile = "", .is_config = is_config };
+        struct lookup lk = {.profile = "", .is_config = is_config};
         int over = scan_file(path, &lk) != 0;
         free(value_take(&lk.value));
         free(value_take(&lk.weak_value));
         if (over) {
-            int rc = err_set(e, DRR_EXIT_CONFIG, "AWS %s file %s: larger than %d bytes (1 MiB); "
+            int rc = err_set(e, DRR_EXIT_CONFIG,
+                             "AWS %s file %s: larger than %d bytes (1 MiB); "
                              "refused (an AWS config or credentials file is a few KB)",
                              is_config ? "config" : "credentials", path, AWS_INI_MAX_BYTES);
             free(path);

@@ -29,7 +29,10 @@ struct aws_params {
     size_t cap;
 };
 
-#define AWS_PARAMS_INIT {NULL, 0, 0}
+#define AWS_PARAMS_INIT                                                                            \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
 struct aws_tag {
     const char *key;

@@ -24,29 +24,29 @@
 
 #include <stdint.h>
 
-#define AWS_RETRY_BASE_DELAY 1.0
-#define AWS_RETRY_MAX_DELAY 20.0
-#define AWS_RETRY_QUOTA 500
-#define AWS_RETRY_COST 5
-#define AWS_RETRY_TIMEOUT_COST 10
+#define AWS_RETRY_BASE_DELAY      1.0
+#define AWS_RETRY_MAX_DELAY       20.0
+#define AWS_RETRY_QUOTA           500
+#define AWS_RETRY_COST            5
+#define AWS_RETRY_TIMEOUT_COST    10
 #define AWS_RETRY_NO_RETRY_REFUND 1
 
 enum aws_retry_class {
-    AWS_RETRY_NONE = 0,     /* not retryable: fail at once */
-    AWS_RETRY_THROTTLING,   /* throttling code or HTTP 429 */
-    AWS_RETRY_TRANSIENT,    /* transient code, HTTP 5xx, connection error */
-    AWS_RETRY_TIMEOUT,      /* the transfer timed out (costs more quota) */
+    AWS_RETRY_NONE = 0,   /* not retryable: fail at once */
+    AWS_RETRY_THROTTLING, /* throttling code or HTTP 429 */
+    AWS_RETRY_TRANSIENT,  /* transient code, HTTP 5xx, connection error */
+    AWS_RETRY_TIMEOUT,    /* the transfer timed out (costs more quota) */
 };
 
 struct aws_retry {
-    int max_attempts;       /* total attempts including the first, >= 1 */
-    double base_delay;      /* seconds */
-    double max_delay;       /* seconds */
-    int quota;              /* tokens available */
+    int max_attempts;  /* total attempts including the first, >= 1 */
+    double base_delay; /* seconds */
+    double max_delay;  /* seconds */
+    int quota;         /* tokens available */
     int quota_capacity;
-    uint64_t rng;           /* xorshift64* state, never 0 */
+    uint64_t rng; /* xorshift64* state, never 0 */
     /* Injectable for tests; NULL = the defaults (xorshift64*, signals_sleep). */
-    double (*random_fn)(void *ctx);         /* uniform in [0, 1) */
+    double (*random_fn)(void *ctx); /* uniform in [0, 1) */
     void *random_ctx;
     int (*sleep_fn)(double seconds, void *ctx); /* non-zero = interrupted (signal number) */
     void *sleep_ctx;

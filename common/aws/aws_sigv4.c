@@ -18,8 +18,8 @@ static const char HEX_LOWER[] = "0123456789abcdef";
 
 static int is_unreserved(unsigned char c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '.' || c == '_' || c == '~';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_' || c == '~';
 }
 
 void sigv4_uri_encode(struct buf *out, const char *s, size_t len, int keep_slash)
@@ -95,7 +95,7 @@ void sigv4_canonical_uri(struct buf *out, const char *path, int normalize)
         if (len == 0)
             continue;
         if (len == 1 && start[0] == '.') {
-            trailing_slash = 1;      /* "/a/." names the directory "/a/" */
+            trailing_slash = 1; /* "/a/." names the directory "/a/" */
         } else if (len == 2 && start[0] == '.' && start[1] == '.') {
             if (n > 0)
                 n--;
@@ -210,9 +210,9 @@ void sigv4_canonical_query(struct buf *out, const char *query)
 /* ---- canonical headers ---- */
 
 struct cheader {
-    char *name;          /* lower-case */
-    struct buf value;    /* trimmed, folded; duplicates joined with ',' */
-    size_t order;        /* first appearance, keeps sorting stable */
+    char *name;       /* lower-case */
+    struct buf value; /* trimmed, folded; duplicates joined with ',' */
+    size_t order;     /* first appearance, keeps sorting stable */
 };
 
 static int cheader_cmp(const void *a, const void *b)
@@ -386,9 +386,9 @@ int sigv4_sign(const struct sigv4_request *req, const struct sigv4_credentials *
     OPENSSL_cleanse(k, sizeof k);
     hex_encode(sig, 32, out->signature);
 
-    out->authorization = xasprintf("%s Credential=%s/%s, SignedHeaders=%s, Signature=%s",
-                                   SIGV4_ALGORITHM, creds->access_key_id, scope,
-                                   out->signed_headers, out->signature);
+    out->authorization =
+        xasprintf("%s Credential=%s/%s, SignedHeaders=%s, Signature=%s", SIGV4_ALGORITHM,
+                  creds->access_key_id, scope, out->signed_headers, out->signature);
     free(scope);
 
     add_out_header(out, "X-Amz-Date", out->amz_date);

@@ -18,34 +18,34 @@
 #include "core/http.h"
 
 #define SIGV4_ALGORITHM "AWS4-HMAC-SHA256"
-#define SIGV4_HEX_LEN 64
+#define SIGV4_HEX_LEN   64
 
 struct sigv4_credentials {
     const char *access_key_id;
     const char *secret_access_key;
-    const char *session_token;      /* NULL or "" for long-term keys */
+    const char *session_token; /* NULL or "" for long-term keys */
 };
 
 struct sigv4_request {
-    const char *method;             /* "POST" */
-    const char *path;               /* the path as the resource names it, NOT yet
+    const char *method;                /* "POST" */
+    const char *path;                  /* the path as the resource names it, NOT yet
                                        percent-encoded ("/" for the Query protocol);
                                        the signer encodes it (RFC 3986 unreserved kept) */
-    const char *query;              /* after '?', encoded or raw; NULL or "" = none */
+    const char *query;                 /* after '?', encoded or raw; NULL or "" = none */
     const struct http_header *headers; /* every header to sign; must include Host */
     size_t n_headers;
-    const void *body;               /* NULL = empty */
+    const void *body; /* NULL = empty */
     size_t body_len;
 };
 
 struct sigv4_options {
-    const char *region;             /* "us-east-1" */
-    const char *service;            /* signing name: "rds", "sts", "secretsmanager", "ssm" */
-    int64_t time;                   /* epoch seconds (clock_now()) */
-    int normalize_path;             /* 1 for every service but S3: remove "." / ".." and
+    const char *region;     /* "us-east-1" */
+    const char *service;    /* signing name: "rds", "sts", "secretsmanager", "ssm" */
+    int64_t time;           /* epoch seconds (clock_now()) */
+    int normalize_path;     /* 1 for every service but S3: remove "." / ".." and
                                        empty segments before encoding */
-    int sign_body;                  /* 1 = add and sign X-Amz-Content-Sha256 */
-    int omit_session_token;         /* 1 = add X-Amz-Security-Token after signing, unsigned
+    int sign_body;          /* 1 = add and sign X-Amz-Content-Sha256 */
+    int omit_session_token; /* 1 = add X-Amz-Security-Token after signing, unsigned
                                        (a few older services want this; none of ours) */
 };
 
@@ -58,9 +58,9 @@ struct sigv4_signed {
     struct buf string_to_sign;
     char signature[SIGV4_HEX_LEN + 1];
     char payload_hash[SIGV4_HEX_LEN + 1];
-    char amz_date[17];              /* "20150830T123600Z" */
-    char *signed_headers;           /* "host;x-amz-date" */
-    char *authorization;            /* full Authorization header value */
+    char amz_date[17];                                   /* "20150830T123600Z" */
+    char *signed_headers;                                /* "host;x-amz-date" */
+    char *authorization;                                 /* full Authorization header value */
     struct http_header headers[SIGV4_MAX_ADDED_HEADERS]; /* values point into this struct
                                        and into the credentials passed to sigv4_sign */
     size_t n_headers;

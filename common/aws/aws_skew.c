@@ -24,9 +24,13 @@ int aws_http_date_parse(const char *s, int64_t *out)
  * (the Java SDK's ClockSkewAdjuster list). */
 static int is_skew_code(const char *code)
 {
-    static const char *const codes[] = {"RequestTimeTooSkewed", "RequestExpired",
-                                        "RequestInTheFuture", "InvalidSignatureException",
-                                        "SignatureDoesNotMatch", "AuthFailure", NULL};
+    static const char *const codes[] = {"RequestTimeTooSkewed",
+                                        "RequestExpired",
+                                        "RequestInTheFuture",
+                                        "InvalidSignatureException",
+                                        "SignatureDoesNotMatch",
+                                        "AuthFailure",
+                                        NULL};
     for (size_t i = 0; codes[i]; i++)
         if (strcmp(code, codes[i]) == 0)
             return 1;
@@ -49,6 +53,7 @@ int aws_clock_skew_correct(int64_t *offset, const struct http_response *resp, co
         return 0;
     *offset += skew;
     log_warn("aws: the local clock is %+llds off AWS's (%s); signing with AWS's time from now on "
-             "(fix the host's clock: NTP)", (long long)-skew, code);
+             "(fix the host's clock: NTP)",
+             (long long)-skew, code);
     return 1;
 }

@@ -271,8 +271,8 @@ int aws_xml_parse(const char *body, size_t len, const char *what, xmlDoc **out, 
     return 0;
 }
 
-void aws_error_from_xml(long status, const char *body, size_t len,
-                        const char *request_id_header, struct aws_error *ae)
+void aws_error_from_xml(long status, const char *body, size_t len, const char *request_id_header,
+                        struct aws_error *ae)
 {
     aws_error_clear(ae);
     ae->http_status = status;
@@ -292,15 +292,15 @@ void aws_error_from_xml(long status, const char *body, size_t len,
     xmlNode *root = xmlDocGetRootElement(doc);
     xmlNode *error = NULL;
     const char *rid = NULL;
-    if (name_is(root, "ErrorResponse")) {            /* Query protocol (RDS, STS) */
+    if (name_is(root, "ErrorResponse")) { /* Query protocol (RDS, STS) */
         error = aws_xml_child(root, "Error");
         rid = aws_xml_text(root, "RequestId");
-    } else if (name_is(root, "Response")) {          /* EC2-style */
+    } else if (name_is(root, "Response")) { /* EC2-style */
         error = aws_xml_path(root, "Errors/Error");
         rid = aws_xml_text(root, "RequestID");
         if (!rid)
             rid = aws_xml_text(root, "RequestId");
-    } else if (name_is(root, "Error")) {             /* REST-XML (S3-style) */
+    } else if (name_is(root, "Error")) { /* REST-XML (S3-style) */
         error = root;
         rid = aws_xml_text(root, "RequestId");
     }

@@ -28,11 +28,11 @@
 /* An AWS error as the user sees it. Fixed-size so it can live on the stack;
  * over-long values are truncated. Empty strings when unknown. */
 struct aws_error {
-    long http_status;        /* 0 when no HTTP answer arrived */
-    char code[128];          /* "DBSnapshotNotFound", "Throttling", ... */
+    long http_status; /* 0 when no HTTP answer arrived */
+    char code[128];   /* "DBSnapshotNotFound", "Throttling", ... */
     char message[512];
     char request_id[128];
-    char type[16];           /* "Sender" / "Receiver" when given */
+    char type[16]; /* "Sender" / "Receiver" when given */
 };
 
 void aws_error_clear(struct aws_error *ae);
@@ -46,8 +46,8 @@ void aws_error_format(const struct aws_error *ae, char *out, size_t outlen);
  * header, used when the body has none (may be NULL). Never fails: a non-XML,
  * empty or truncated body gives an empty code and a message saying so, with a
  * short printable excerpt of the body. */
-void aws_error_from_xml(long status, const char *body, size_t len,
-                        const char *request_id_header, struct aws_error *ae);
+void aws_error_from_xml(long status, const char *body, size_t len, const char *request_id_header,
+                        struct aws_error *ae);
 
 /* Parses body as XML without network access or entity expansion. Returns 0 and
  * *out (free with xmlFreeDoc), or DRR_EXIT_AWS with e naming what (what =
@@ -73,7 +73,7 @@ xmlNode *aws_xml_path(const xmlNode *from, const char *path);
 const char *aws_xml_text(const xmlNode *from, const char *path);
 /* Typed text. Return 0 ok, 1 absent (out untouched), -1 present but invalid. */
 int aws_xml_int(const xmlNode *from, const char *path, long long *out);
-int aws_xml_bool(const xmlNode *from, const char *path, int *out);  /* "true"/"false" */
+int aws_xml_bool(const xmlNode *from, const char *path, int *out);     /* "true"/"false" */
 int aws_xml_time(const xmlNode *from, const char *path, int64_t *out); /* ISO 8601 UTC */
 
 /* The <ActionResult> element of a Query response (NULL when the action has no

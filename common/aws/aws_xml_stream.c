@@ -89,7 +89,7 @@ int aws_xml_check_answer(const struct aws_xml_src *src, const char *action, int 
                 break;
             }
             if (strcmp(name, "Response") == 0) {
-                ec2_style = 1;  /* <Response><Errors>: an error; anything else: wrong */
+                ec2_style = 1; /* <Response><Errors>: an error; anything else: wrong */
                 continue;
             }
             if (strcmp(name, want) != 0) {
@@ -124,9 +124,9 @@ static char *element_text(xmlTextReaderPtr r)
     return out;
 }
 
-int aws_xml_stream_items(const struct aws_xml_src *src, const char *action,
-                         const char *list_name, const char *item_name, aws_xml_item_fn fn,
-                         void *ud, char **marker, struct err *e)
+int aws_xml_stream_items(const struct aws_xml_src *src, const char *action, const char *list_name,
+                         const char *item_name, aws_xml_item_fn fn, void *ud, char **marker,
+                         struct err *e)
 {
     *marker = NULL;
     xmlTextReaderPtr r = reader_new(src);

@@ -48,8 +48,8 @@ typedef int (*aws_xml_item_fn)(const xmlNode *item, void *ud, struct err *e);
  * that passed aws_xml_check_answer to fn, and the text of the Result's <Marker>
  * to *marker (malloc'd; NULL when absent or empty). A missing list is no items
  * (botocore reads it so). */
-int aws_xml_stream_items(const struct aws_xml_src *src, const char *action,
-                         const char *list_name, const char *item_name, aws_xml_item_fn fn,
-                         void *ud, char **marker, struct err *e);
+int aws_xml_stream_items(const struct aws_xml_src *src, const char *action, const char *list_name,
+                         const char *item_name, aws_xml_item_fn fn, void *ud, char **marker,
+                         struct err *e);
 
 #endif

@@ -9,8 +9,7 @@
 #include "core/exitcodes.h"
 
 int sfn_start_execution(struct aws_ctx *aws, const char *state_machine_arn, const char *name,
-                        const char *input, char **execution_arn, char **start_date,
-                        struct err *e)
+                        const char *input, char **execution_arn, char **start_date, struct err *e)
 {
     *execution_arn = *start_date = NULL;
     cJSON *req = cJSON_CreateObject();
@@ -30,7 +29,8 @@ int sfn_start_execution(struct aws_ctx *aws, const char *state_machine_arn, cons
     const cJSON *date = cJSON_GetObjectItemCaseSensitive(resp, "startDate");
     if (!cJSON_IsString(arn) || !arn->valuestring[0] || !cJSON_IsNumber(date)) {
         cJSON_Delete(resp);
-        return err_set(e, DRR_EXIT_AWS, "states StartExecution: the answer lacks executionArn "
+        return err_set(e, DRR_EXIT_AWS,
+                       "states StartExecution: the answer lacks executionArn "
                        "or startDate: the execution may have started; see the state machine's "
                        "executions");
     }

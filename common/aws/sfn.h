@@ -10,7 +10,6 @@
 /* Starts state_machine_arn with input (a JSON text) under name. On 0, *execution_arn
  * and *start_date (RFC 3339) are malloc'd. */
 int sfn_start_execution(struct aws_ctx *aws, const char *state_machine_arn, const char *name,
-                        const char *input, char **execution_arn, char **start_date,
-                        struct err *e);
+                        const char *input, char **execution_arn, char **start_date, struct err *e);
 
 #endif

@@ -32,15 +32,15 @@
 #include "core/suggest.h"
 #include "rds/clone.h"
 
-#define CONFIG_MAX_BYTES (1024 * 1024)
+#define CONFIG_MAX_BYTES   (1024 * 1024)
 #define MAX_ATTEMPTS_LIMIT 20
-#define MAX_USER_TAGS 40
+#define MAX_USER_TAGS      40
 
 enum kind {
-    K_STRING,        /* optional string without blanks; "" = unset */
-    K_TEXT,          /* optional string, blanks allowed (not control characters) */
-    K_IDENTIFIER,    /* an RDS DB instance / cluster identifier */
-    K_SECRET,        /* string, literal secret or secretsmanager:/ssm: reference */
+    K_STRING,     /* optional string without blanks; "" = unset */
+    K_TEXT,       /* optional string, blanks allowed (not control characters) */
+    K_IDENTIFIER, /* an RDS DB instance / cluster identifier */
+    K_SECRET,     /* string, literal secret or secretsmanager:/ssm: reference */
     K_SOURCE_TYPE,
     K_SNAPSHOT_TYPE,
     K_DURATION,
@@ -53,76 +53,71 @@ enum kind {
     K_TAGS,
     K_URL,
     K_INSTANCE_CLASS,
-    K_FILE,          /* path to a readable file, relative to the config file's directory */
+    K_FILE, /* path to a readable file, relative to the config file's directory */
     K_REGION,
     K_RESTORE_FROM,
     K_MASTER_PASSWORD,
-    K_PIPELINE       /* clone.pipeline: a pipeline name (clone.h) */
+    K_PIPELINE /* clone.pipeline: a pipeline name (clone.h) */
 };
 
 struct key_def {
     const char *name;
     enum kind kind;
-    size_t off;      /* offset of the field in struct config */
+    size_t off; /* offset of the field in struct config */
 };
 
 #define F(member) offsetof(struct config, member)
 
 static const struct key_def source_keys[] = {
-    { "type", K_SOURCE_TYPE, F(source.type) },
-    { "identifier", K_IDENTIFIER, F(source.identifier) },
-    { "snapshotIdentifier", K_STRING, F(source.snapshot_identifier) },
-    { "snapshotType", K_SNAPSHOT_TYPE, F(source.snapshot_type) },
-    { "maxSnapshotAge", K_DURATION, F(source.max_snapshot_age) },
-    { "restoreFrom", K_RESTORE_FROM, F(source.restore_from) },
-    { "dbName", K_TEXT, F(source.db_name) },
-    { "username", K_TEXT, F(source.username) },
-    { "password", K_SECRET, F(source.password) },
-    { NULL, K_STRING, 0 }
-};
+    {"type", K_SOURCE_TYPE, F(source.type)},
+    {"identifier", K_IDENTIFIER, F(source.identifier)},
+    {"snapshotIdentifier", K_STRING, F(source.snapshot_identifier)},
+    {"snapshotType", K_SNAPSHOT_TYPE, F(source.snapshot_type)},
+    {"maxSnapshotAge", K_DURATION, F(source.max_snapshot_age)},
+    {"restoreFrom", K_RESTORE_FROM, F(source.restore_from)},
+    {"dbName", K_TEXT, F(source.db_name)},
+    {"username", K_TEXT, F(source.username)},
+    {"password", K_SECRET, F(source.password)},
+    {NULL, K_STRING, 0}};
 
 static const struct key_def clone_keys[] = {
-    { "instanceClass", K_INSTANCE_CLASS, F(clone.instance_class) },
-    { "subnetGroup", K_TEXT, F(clone.subnet_group) },
-    { "securityGroups", K_SECURITY_GROUPS, F(clone.security_groups) },
-    { "publiclyAccessible", K_TRISTATE, F(clone.publicly_accessible) },
-    { "enableIAMAuth", K_TRISTATE, F(clone.enable_iam_auth) },
-    { "parameterGroup", K_STRING, F(clone.parameter_group) },
-    { "optionGroup", K_STRING, F(clone.option_group) },
-    { "clusterParameterGroup", K_STRING, F(clone.cluster_parameter_group) },
-    { "port", K_PORT, F(clone.port) },
-    { "storageType", K_STRING, F(clone.storage_type) },
-    { "engineVersion", K_STRING, F(clone.engine_version) },
-    { "deletionProtection", K_BOOL, F(clone.deletion_protection) },
-    { "tags", K_TAGS, F(clone.tags) },
-    { "maxAge", K_DURATION, F(clone.max_age) },
-    { "waitTimeout", K_DURATION, F(clone.wait_timeout) },
-    { "copyOnWrite", K_BOOL, F(clone.copy_on_write) },
-    { "masterPassword", K_MASTER_PASSWORD, F(clone.master_password) },
-    { "pipeline", K_PIPELINE, F(clone.pipeline) },
-    { NULL, K_STRING, 0 }
-};
+    {"instanceClass", K_INSTANCE_CLASS, F(clone.instance_class)},
+    {"subnetGroup", K_TEXT, F(clone.subnet_group)},
+    {"securityGroups", K_SECURITY_GROUPS, F(clone.security_groups)},
+    {"publiclyAccessible", K_TRISTATE, F(clone.publicly_accessible)},
+    {"enableIAMAuth", K_TRISTATE, F(clone.enable_iam_auth)},
+    {"parameterGroup", K_STRING, F(clone.parameter_group)},
+    {"optionGroup", K_STRING, F(clone.option_group)},
+    {"clusterParameterGroup", K_STRING, F(clone.cluster_parameter_group)},
+    {"port", K_PORT, F(clone.port)},
+    {"storageType", K_STRING, F(clone.storage_type)},
+    {"engineVersion", K_STRING, F(clone.engine_version)},
+    {"deletionProtection", K_BOOL, F(clone.deletion_protection)},
+    {"tags", K_TAGS, F(clone.tags)},
+    {"maxAge", K_DURATION, F(clone.max_age)},
+    {"waitTimeout", K_DURATION, F(clone.wait_timeout)},
+    {"copyOnWrite", K_BOOL, F(clone.copy_on_write)},
+    {"masterPassword", K_MASTER_PASSWORD, F(clone.master_password)},
+    {"pipeline", K_PIPELINE, F(clone.pipeline)},
+    {NULL, K_STRING, 0}};
 
 static const struct key_def dblab_keys[] = {
-    { "apiEndpoint", K_URL, F(dblab.api_endpoint) },
-    { "token", K_SECRET, F(dblab.token) },
-    { "insecure", K_BOOL, F(dblab.insecure) },
-    { "caCert", K_FILE, F(dblab.ca_cert) },
-    { "pollInterval", K_DURATION, F(dblab.poll_interval) },
-    { "timeout", K_DURATION, F(dblab.timeout) },
-    { "startTimeout", K_DURATION, F(dblab.start_timeout) },
-    { "dumpParallelJobs", K_PARALLEL, F(dblab.dump_parallel_jobs) },
-    { "restoreParallelJobs", K_PARALLEL, F(dblab.restore_parallel_jobs) },
-    { NULL, K_STRING, 0 }
-};
+    {"apiEndpoint", K_URL, F(dblab.api_endpoint)},
+    {"token", K_SECRET, F(dblab.token)},
+    {"insecure", K_BOOL, F(dblab.insecure)},
+    {"caCert", K_FILE, F(dblab.ca_cert)},
+    {"pollInterval", K_DURATION, F(dblab.poll_interval)},
+    {"timeout", K_DURATION, F(dblab.timeout)},
+    {"startTimeout", K_DURATION, F(dblab.start_timeout)},
+    {"dumpParallelJobs", K_PARALLEL, F(dblab.dump_parallel_jobs)},
+    {"restoreParallelJobs", K_PARALLEL, F(dblab.restore_parallel_jobs)},
+    {NULL, K_STRING, 0}};
 
-static const struct key_def aws_keys[] = {
-    { "region", K_REGION, F(aws.region) },
-    { "endpoint", K_URL, F(aws.endpoint) },
-    { "profile", K_STRING, F(aws.profile) },
-    { "maxAttempts", K_MAX_ATTEMPTS, F(aws.max_attempts) },
-    { NULL, K_STRING, 0 }
-};
+static const struct key_def aws_keys[] = {{"region", K_REGION, F(aws.region)},
+                                          {"endpoint", K_URL, F(aws.endpoint)},
+                                          {"profile", K_STRING, F(aws.profile)},
+                                          {"maxAttempts", K_MAX_ATTEMPTS, F(aws.max_attempts)},
+                                          {NULL, K_STRING, 0}};
 
 #undef F
 
@@ -132,32 +127,33 @@ struct section_def {
 };
 
 static const struct section_def section_defs[] = {
-    { "source", source_keys },
-    { "clone", clone_keys },
-    { "dblab", dblab_keys },
-    { "aws", aws_keys },
+    {"source", source_keys},
+    {"clone", clone_keys},
+    {"dblab", dblab_keys},
+    {"aws", aws_keys},
 };
 #define N_SECTIONS (sizeof section_defs / sizeof section_defs[0])
-#define MAX_KEYS 24
+#define MAX_KEYS   24
 
-static const char *const section_names[] = { "source", "clone", "dblab", "aws", NULL };
+static const char *const section_names[] = {"source", "clone", "dblab", "aws", NULL};
 
-static const char *const source_type_names[] = { "rds", "aurora-cluster", NULL };
-static const char *const snapshot_type_names[] = { "automated", "manual", "awsbackup",
-                                                   "shared", "any", NULL };
-static const char *const master_password_names[] = { "managed", "keep", NULL };
+static const char *const source_type_names[] = {"rds", "aurora-cluster", NULL};
+static const char *const snapshot_type_names[] = {"automated", "manual", "awsbackup",
+                                                  "shared",    "any",    NULL};
+static const char *const master_password_names[] = {"managed", "keep", NULL};
 
 /* The loader's state. */
 struct loader {
-    const char *name;            /* file name for messages */
-    const char *base_dir;        /* for relative paths; NULL = the working directory */
-    const char *literal_secret;  /* a secret key written in the file itself, not $VAR or a reference */
+    const char *name;     /* file name for messages */
+    const char *base_dir; /* for relative paths; NULL = the working directory */
+    const char
+        *literal_secret; /* a secret key written in the file itself, not $VAR or a reference */
     yaml_document_t *doc;
     struct config *cfg;
     struct err *e;
     /* Per section: its node (NULL if absent) and which keys were given. */
     yaml_node_t *section_node[N_SECTIONS];
-    yaml_node_t *key_node[N_SECTIONS][MAX_KEYS];   /* the value node of each key given */
+    yaml_node_t *key_node[N_SECTIONS][MAX_KEYS]; /* the value node of each key given */
 };
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -183,8 +179,8 @@ static int fail(struct loader *L, const yaml_node_t *at, const char *key, const 
     vsnprintf(problem, sizeof problem, fmt, ap);
     va_end(ap);
     if (key != NULL)
-        return err_set(L->e, DRR_EXIT_CONFIG, "%s:%d:%d: %s: %s", L->name, line_of(at),
-                       col_of(at), key, problem);
+        return err_set(L->e, DRR_EXIT_CONFIG, "%s:%d:%d: %s: %s", L->name, line_of(at), col_of(at),
+                       key, problem);
     return err_set(L->e, DRR_EXIT_CONFIG, "%s:%d:%d: %s", L->name, line_of(at), col_of(at),
                    problem);
 }
@@ -192,10 +188,14 @@ static int fail(struct loader *L, const yaml_node_t *at, const char *key, const 
 static const char *node_kind(const yaml_node_t *n)
 {
     switch (n->type) {
-    case YAML_SCALAR_NODE: return "a scalar";
-    case YAML_SEQUENCE_NODE: return "a list";
-    case YAML_MAPPING_NODE: return "a mapping";
-    default: return "nothing";
+    case YAML_SCALAR_NODE:
+        return "a scalar";
+    case YAML_SEQUENCE_NODE:
+        return "a list";
+    case YAML_MAPPING_NODE:
+        return "a mapping";
+    default:
+        return "nothing";
     }
 }
 
@@ -225,8 +225,10 @@ static int expand(struct loader *L, const yaml_node_t *n, const char *key, char 
         return 0;
     int rc;
     if (r == -1)
-        rc = fail(L, n, key, "environment variable %s is not set (set it, or write ${%s:-default}; "
-                  "$$ is a literal '$')", missing, missing);
+        rc = fail(L, n, key,
+                  "environment variable %s is not set (set it, or write ${%s:-default}; "
+                  "$$ is a literal '$')",
+                  missing, missing);
     else
         rc = fail(L, n, key, "%s", missing);
     free(missing);
@@ -265,7 +267,8 @@ static int has_control(const char *s)
 static int rds_identifier_ok(const char *v)
 {
     size_t n = strlen(v);
-    if (n < 1 || n > 63 || !isalpha((unsigned char)v[0]) || v[n - 1] == '-' || strstr(v, "--") != NULL)
+    if (n < 1 || n > 63 || !isalpha((unsigned char)v[0]) || v[n - 1] == '-' ||
+        strstr(v, "--") != NULL)
         return 0;
     for (size_t i = 0; i < n; i++)
         if (!(isalnum((unsigned char)v[i]) || v[i] == '-'))
@@ -283,8 +286,8 @@ static int has_space(const char *s)
 
 static int parse_bool(const char *s, int *out)
 {
-    static const char *const t[] = { "true", "yes", "on", NULL };
-    static const char *const f[] = { "false", "no", "off", NULL };
+    static const char *const t[] = {"true", "yes", "on", NULL};
+    static const char *const f[] = {"false", "no", "off", NULL};
     for (size_t i = 0; t[i] != NULL; i++) {
         if (strcasecmp(s, t[i]) == 0) {
             *out = 1;
@@ -376,11 +379,12 @@ static int check_url(struct loader *L, const yaml_node_t *n, const char *key, ch
         return fail(L, n, key, "URL must not contain blanks");
     if (rest[0] == '\0' || rest[0] == '/' || rest[0] == ':' || rest[0] == '?' || rest[0] == '#')
         return fail(L, n, key, "URL has no host: \"%s\"", v);
-    if (strchr(rest, '@') != NULL && (strchr(rest, '/') == NULL || strchr(rest, '@') < strchr(rest, '/')))
+    if (strchr(rest, '@') != NULL &&
+        (strchr(rest, '/') == NULL || strchr(rest, '@') < strchr(rest, '/')))
         return fail(L, n, key, "URL must not contain credentials (user@host)");
     const char *colon = NULL;
     const char *hostend = rest + strcspn(rest, "/?#");
-    if (rest[0] == '[') {              /* [IPv6]:port */
+    if (rest[0] == '[') { /* [IPv6]:port */
         const char *rb = memchr(rest, ']', (size_t)(hostend - rest));
         if (rb == NULL)
             return fail(L, n, key, "URL has an unterminated IPv6 address");
@@ -435,7 +439,8 @@ static int check_region(struct loader *L, const yaml_node_t *n, const char *key,
 {
     /* us-east-1, eu-central-2, us-gov-west-1, cn-north-1, eu-isoe-west-1 */
     size_t len = strlen(v);
-    int ok = len >= 4 && len <= 32 && isalpha((unsigned char)v[0]) && isdigit((unsigned char)v[len - 1]);
+    int ok =
+        len >= 4 && len <= 32 && isalpha((unsigned char)v[0]) && isdigit((unsigned char)v[len - 1]);
     for (size_t i = 0; ok && i < len; i++)
         if (!(islower((unsigned char)v[i]) || isdigit((unsigned char)v[i]) || v[i] == '-'))
             ok = 0;
@@ -473,12 +478,13 @@ static int set_security_groups(struct loader *L, const yaml_node_t *n, const cha
         }
         free(v);
     } else if (n->type == YAML_SEQUENCE_NODE) {
-        for (yaml_node_item_t *it = n->data.sequence.items.start;
-             it < n->data.sequence.items.top; it++) {
+        for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
+             it++) {
             yaml_node_t *item = yaml_document_get_node(L->doc, *it);
             char *v = NULL;
             if (item == NULL || item->type != YAML_SCALAR_NODE)
-                rc = fail(L, item != NULL ? item : n, key, "list items must be security group IDs, got %s",
+                rc = fail(L, item != NULL ? item : n, key,
+                          "list items must be security group IDs, got %s",
                           item != NULL ? node_kind(item) : "nothing");
             else if ((rc = scalar_value(L, item, key, &v)) == 0 && v == NULL)
                 rc = fail(L, item, key, "empty security group ID");
@@ -495,8 +501,10 @@ static int set_security_groups(struct loader *L, const yaml_node_t *n, const cha
 
     for (size_t i = 0; rc == 0 && i < count; i++)
         if (strncmp(list[i], "sg-", 3) != 0 || list[i][3] == '\0' || has_space(list[i]))
-            rc = fail(L, n, key, "\"%s\" is not a security group ID (sg-...); RDS needs VPC "
-                      "security group IDs, not names", list[i]);
+            rc = fail(L, n, key,
+                      "\"%s\" is not a security group ID (sg-...); RDS needs VPC "
+                      "security group IDs, not names",
+                      list[i]);
     size_t first, twice;
     if (rc == 0 && dupkeys_find((const char *const *)list, count, &first, &twice))
         rc = fail(L, n, key, "\"%s\" is listed twice", list[twice]);
@@ -541,7 +549,9 @@ static int set_tags(struct loader *L, const yaml_node_t *n, const char *key, str
         if (strlen(tk) > 128)
             return fail(L, k, path, "tag name longer than 128 characters");
         if (reserved_tag(tk))
-            return fail(L, k, path, "reserved tag name (aws:*, ManagedBy and dblab-rds-refresh:* are set by the tool)");
+            return fail(
+                L, k, path,
+                "reserved tag name (aws:*, ManagedBy and dblab-rds-refresh:* are set by the tool)");
         for (size_t i = 0; i < cfg->clone.n_tags; i++)
             if (strcmp(cfg->clone.tags[i].key, tk) == 0)
                 return fail(L, k, path, "duplicate tag");
@@ -554,7 +564,8 @@ static int set_tags(struct loader *L, const yaml_node_t *n, const char *key, str
             free(val);
             return fail(L, v, path, "tag value longer than 256 characters");
         }
-        cfg->clone.tags = xrealloc(cfg->clone.tags, (cfg->clone.n_tags + 1) * sizeof *cfg->clone.tags);
+        cfg->clone.tags =
+            xrealloc(cfg->clone.tags, (cfg->clone.n_tags + 1) * sizeof *cfg->clone.tags);
         cfg->clone.tags[cfg->clone.n_tags].key = xstrdup(tk);
         cfg->clone.tags[cfg->clone.n_tags].value = val != NULL ? val : xstrdup("");
         cfg->clone.n_tags++;
@@ -565,8 +576,9 @@ static int set_tags(struct loader *L, const yaml_node_t *n, const char *key, str
 /* An enumeration key: the index of v in names, plus first, into the enum at
  * field (every enum of struct config is int-sized). */
 _Static_assert(sizeof(enum source_type) == sizeof(int) &&
-               sizeof(enum snapshot_type) == sizeof(int) &&
-               sizeof(enum master_password) == sizeof(int), "set_enum writes an int");
+                   sizeof(enum snapshot_type) == sizeof(int) &&
+                   sizeof(enum master_password) == sizeof(int),
+               "set_enum writes an int");
 
 static int set_enum(struct loader *L, const yaml_node_t *n, const char *path, const char *v,
                     const char *const *names, int first, void *field)
@@ -596,7 +608,7 @@ static int set_key(struct loader *L, const struct key_def *def, const char *path
     char *v;
     int rc = scalar_value(L, n, path, &v);
     if (rc != 0 || v == NULL)
-        return rc;      /* null / empty: the default stays */
+        return rc; /* null / empty: the default stays */
 
     long iv;
     int b;
@@ -611,16 +623,20 @@ static int set_key(struct loader *L, const struct key_def *def, const char *path
         return 0;
     case K_IDENTIFIER:
         if (!rds_identifier_ok(v)) {
-            rc = fail(L, n, path, "\"%.80s\" is not an RDS identifier (1-63 letters, digits or "
-                      "hyphens, starting with a letter)", v);
+            rc = fail(L, n, path,
+                      "\"%.80s\" is not an RDS identifier (1-63 letters, digits or "
+                      "hyphens, starting with a letter)",
+                      v);
             break;
         }
         *(char **)field = v;
         return 0;
     case K_PIPELINE:
         if (!clone_pipeline_ok(v)) {
-            rc = fail(L, n, path, "\"%.80s\" is not a pipeline name (1-%d lower-case letters, "
-                      "digits or single hyphens, starting with a letter)", v, CLONE_PIPELINE_MAX);
+            rc = fail(L, n, path,
+                      "\"%.80s\" is not a pipeline name (1-%d lower-case letters, "
+                      "digits or single hyphens, starting with a letter)",
+                      v, CLONE_PIPELINE_MAX);
             break;
         }
         *(char **)field = v;
@@ -662,8 +678,10 @@ static int set_key(struct loader *L, const struct key_def *def, const char *path
         /* dblab.token becomes an HTTP header: a CR or LF would inject headers. */
         if (strcmp(def->name, "token") == 0 && http_header_bad_byte(v) != NULL) {
             const char *bad = http_header_bad_byte(v);
-            rc = fail(L, n, path, "contains a control character (byte 0x%02x at offset %zu) "
-                      "and cannot be sent as a header", (unsigned char)*bad, (size_t)(bad - v));
+            rc = fail(L, n, path,
+                      "contains a control character (byte 0x%02x at offset %zu) "
+                      "and cannot be sent as a header",
+                      (unsigned char)*bad, (size_t)(bad - v));
             break;
         }
         if (!config_is_secret_reference(v) && !env_has_reference(scalar_text(n)))
@@ -691,8 +709,10 @@ static int set_key(struct loader *L, const struct key_def *def, const char *path
             cfg->source.restore_from = RESTORE_TIME;
             cfg->source.restore_time = d;
         } else {
-            rc = fail(L, n, path, "\"%s\" is neither snapshot, latest nor an RFC 3339 time "
-                      "(like 2026-11-26T02:00:00Z)", v);
+            rc = fail(L, n, path,
+                      "\"%s\" is neither snapshot, latest nor an RFC 3339 time "
+                      "(like 2026-11-26T02:00:00Z)",
+                      v);
         }
         break;
     case K_MASTER_PASSWORD: /* 0 is MASTER_PASSWORD_DEFAULT: the names start at 1 */
@@ -703,8 +723,10 @@ static int set_key(struct loader *L, const struct key_def *def, const char *path
          * original's SetDefaults, 0 means the default. Waits here count whole
          * seconds: a fraction is rounded up, and said so. */
         if (duration_parse_ns(v, &d) != 0)
-            rc = fail(L, n, path, "\"%s\" is not a duration (Go syntax: 500ms, 90s, 30m, "
-                      "1h30m, 1.5h; or 7d)", v);
+            rc = fail(L, n, path,
+                      "\"%s\" is not a duration (Go syntax: 500ms, 90s, 30m, "
+                      "1h30m, 1.5h; or 7d)",
+                      v);
         else if (d < 0)
             rc = fail(L, n, path, "\"%s\" is negative", v);
         else if (d > 0 && duration_ns_to_seconds(d) > (int64_t)100 * 365 * 86400)
@@ -808,7 +830,7 @@ static int load_section(struct loader *L, size_t s, yaml_node_t *map)
 {
     const struct section_def *sd = &section_defs[s];
     if (is_null(map))
-        return 0;       /* "clone:" with nothing under it: an empty section */
+        return 0; /* "clone:" with nothing under it: an empty section */
     if (map->type != YAML_MAPPING_NODE)
         return fail(L, map, sd->name, "must be a mapping of keys, got %s", node_kind(map));
     int rc = check_duplicates(L, map, sd->name);
@@ -821,7 +843,8 @@ static int load_section(struct loader *L, size_t s, yaml_node_t *map)
         names[nk++] = k->name;
     names[nk] = NULL;
 
-    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+         p++) {
         yaml_node_t *k = yaml_document_get_node(L->doc, p->key);
         yaml_node_t *v = yaml_document_get_node(L->doc, p->value);
         const char *key = scalar_text(k);
@@ -838,13 +861,15 @@ static int load_section(struct loader *L, size_t s, yaml_node_t *map)
             if (sugg != NULL)
                 return fail(L, k, path, "unknown key (did you mean %s?)", sugg);
             if (other != NULL)
-                return fail(L, k, path, "unknown key (did you mean %s.%s? it belongs in the %s "
-                            "section)", other, key, other);
+                return fail(L, k, path,
+                            "unknown key (did you mean %s.%s? it belongs in the %s "
+                            "section)",
+                            other, key, other);
             struct buf list = BUF_INIT;
             for (size_t j = 0; j < nk; j++)
                 buf_printf(&list, "%s%s", j ? ", " : "", names[j]);
-            rc = fail(L, k, path, "unknown key (the %s section has: %s)", sd->name,
-                      buf_cstr(&list));
+            rc =
+                fail(L, k, path, "unknown key (the %s section has: %s)", sd->name, buf_cstr(&list));
             buf_release(&list);
             return rc;
         }
@@ -862,7 +887,7 @@ static size_t key_index(size_t s, const char *name)
     for (const struct key_def *k = section_defs[s].keys; k->name != NULL; k++, i++)
         if (strcmp(k->name, name) == 0)
             return i;
-    abort();    /* a typo in this file */
+    abort(); /* a typo in this file */
 }
 
 enum { SEC_SOURCE = 0, SEC_CLONE, SEC_DBLAB, SEC_AWS };
@@ -981,8 +1006,8 @@ static void ignore_key(struct loader *L, char **field, const char *key, const ch
     if (*field == NULL)
         return;
     const yaml_node_t *at = where(L, SEC_CLONE, key);
-    log_warn("%s:%d:%d: clone.%s: ignored for source.type %s: %s", L->name, line_of(at),
-             col_of(at), key, source_type_name(L->cfg->source.type), why);
+    log_warn("%s:%d:%d: clone.%s: ignored for source.type %s: %s", L->name, line_of(at), col_of(at),
+             key, source_type_name(L->cfg->source.type), why);
     free(*field);
     *field = NULL;
 }
@@ -999,7 +1024,8 @@ static void ignore_inapplicable(struct loader *L)
         if (L->key_node[SEC_CLONE][key_index(SEC_CLONE, "copyOnWrite")] != NULL) {
             const yaml_node_t *at = where(L, SEC_CLONE, "copyOnWrite");
             log_warn("%s:%d:%d: clone.copyOnWrite: ignored for source.type rds: an RDS "
-                     "instance restore is always a full copy", L->name, line_of(at), col_of(at));
+                     "instance restore is always a full copy",
+                     L->name, line_of(at), col_of(at));
         }
     } else {
         ignore_key(L, &cfg->clone.storage_type, "storageType",
@@ -1047,13 +1073,15 @@ static int resolve(struct loader *L)
                     "Aurora restores a copy-on-write clone only at the latest restorable time "
                     "(RestoreToTime cannot go with RestoreType copy-on-write): use latest, or "
                     "set clone.copyOnWrite: false for a full copy at that time");
-    if (cfg->clone.master_password == MASTER_PASSWORD_MANAGED && cfg->clone.enable_iam_auth == TRI_TRUE)
+    if (cfg->clone.master_password == MASTER_PASSWORD_MANAGED &&
+        cfg->clone.enable_iam_auth == TRI_TRUE)
         return fail(L, where(L, SEC_CLONE, "masterPassword"), "clone.masterPassword",
                     "managed does not apply with clone.enableIAMAuth: true (DBLab then connects "
                     "with an IAM token, not a password)");
     if (cfg->clone.master_password == MASTER_PASSWORD_MANAGED && cfg->source.password != NULL)
         log_warn("%s: clone.masterPassword is managed: source.password is not used (DBLab gets "
-                 "the clone's own master password)", L->name);
+                 "the clone's own master password)",
+                 L->name);
     if (cfg->dblab.poll_interval > cfg->dblab.timeout)
         return fail(L, where(L, SEC_DBLAB, "pollInterval"), "dblab.pollInterval",
                     "longer than dblab.timeout");
@@ -1066,11 +1094,13 @@ static int resolve(struct loader *L)
                         "plain http:// to a host that is not this machine would send the token "
                         "in clear: use https://, or set dblab.insecure: true to accept it");
         log_warn("%s: dblab.apiEndpoint is plain http:// to another host (dblab.insecure: true): "
-                 "the token travels in clear", L->name);
+                 "the token travels in clear",
+                 L->name);
     }
     if (cfg->dblab.insecure && strncasecmp(cfg->dblab.api_endpoint, "https://", 8) == 0)
         log_warn("%s: dblab.insecure is true: the DBLab Engine's TLS certificate is not "
-                 "verified%s", L->name, cfg->dblab.ca_cert != NULL ? " (dblab.caCert is ignored)" : "");
+                 "verified%s",
+                 L->name, cfg->dblab.ca_cert != NULL ? " (dblab.caCert is ignored)" : "");
 
     /* Everything below may read the AWS config and credentials files. */
     if ((rc = aws_ini_check(L->e)) != 0)
@@ -1089,7 +1119,7 @@ static int resolve(struct loader *L)
     if (cfg->aws.region != NULL)
         cfg->aws.region_source = "aws.region";
     if (cfg->aws.region == NULL) {
-        static const char *const vars[] = { "AWS_REGION", "AWS_DEFAULT_REGION" };
+        static const char *const vars[] = {"AWS_REGION", "AWS_DEFAULT_REGION"};
         for (size_t i = 0; i < 2 && cfg->aws.region == NULL; i++) {
             const char *v = env_nonempty(vars[i]);
             if (v == NULL)
@@ -1102,8 +1132,10 @@ static int resolve(struct loader *L)
         if (cfg->aws.region == NULL) {
             char *v = aws_ini_get(cfg->aws.profile, "region");
             if (v != NULL && check_region(L, NULL, "region", v) != 0) {
-                rc = fail_env(L, "region", "the AWS profile \"%s\" has region \"%s\", not an AWS "
-                              "region name", aws_ini_profile_name(cfg->aws.profile), v);
+                rc = fail_env(L, "region",
+                              "the AWS profile \"%s\" has region \"%s\", not an AWS "
+                              "region name",
+                              aws_ini_profile_name(cfg->aws.profile), v);
                 free(v);
                 return rc;
             }
@@ -1112,9 +1144,11 @@ static int resolve(struct loader *L)
                 cfg->aws.region_source = "AWS config file (profile region)";
         }
         if (cfg->aws.region == NULL)
-            return fail(L, L->section_node[SEC_AWS] != NULL ? L->section_node[SEC_AWS]
-                                                            : yaml_document_get_root_node(L->doc),
-                        "aws.region", "required (set aws.region, AWS_REGION or "
+            return fail(L,
+                        L->section_node[SEC_AWS] != NULL ? L->section_node[SEC_AWS]
+                                                         : yaml_document_get_root_node(L->doc),
+                        "aws.region",
+                        "required (set aws.region, AWS_REGION or "
                         "AWS_DEFAULT_REGION, or a region in the AWS profile)");
     }
 
@@ -1124,7 +1158,8 @@ static int resolve(struct loader *L)
         !url_host_is_loopback(cfg->aws.endpoint))
         log_warn("%s: the RDS endpoint %s (from %s) is plain http:// to another host: requests "
                  "are signed (the secret key never travels) but answers and the session token "
-                 "can be read or changed on the way", L->name, cfg->aws.endpoint,
+                 "can be read or changed on the way",
+                 L->name, cfg->aws.endpoint,
                  cfg->aws.endpoint_source != NULL ? cfg->aws.endpoint_source : "aws.endpoint");
 
     /* maxAttempts: aws.maxAttempts, AWS_MAX_ATTEMPTS, the profile's max_attempts */
@@ -1143,7 +1178,8 @@ static int resolve(struct loader *L)
             char *pv = aws_ini_get(cfg->aws.profile, "max_attempts");
             if (pv != NULL) {
                 if (parse_int(pv, &iv) != 0 || iv < 1 || iv > MAX_ATTEMPTS_LIMIT) {
-                    rc = fail_env(L, "max_attempts", "the AWS profile \"%s\" has max_attempts "
+                    rc = fail_env(L, "max_attempts",
+                                  "the AWS profile \"%s\" has max_attempts "
                                   "\"%s\", not an integer 1-%d",
                                   aws_ini_profile_name(cfg->aws.profile), pv, MAX_ATTEMPTS_LIMIT);
                     free(pv);
@@ -1163,7 +1199,7 @@ static int resolve(struct loader *L)
 
 static void set_defaults(struct config *cfg)
 {
-    cfg->source.type = (enum source_type)-1;     /* required: "unset" until given */
+    cfg->source.type = (enum source_type) - 1; /* required: "unset" until given */
     cfg->source.snapshot_type = SNAPSHOT_AUTOMATED;
     cfg->clone.publicly_accessible = TRI_UNSET;
     cfg->clone.enable_iam_auth = TRI_UNSET;
@@ -1184,14 +1220,18 @@ static int load_root(struct loader *L)
     if (root == NULL || is_null(root))
         return err_set(L->e, DRR_EXIT_CONFIG,
                        "%s: empty configuration (expected the source, clone, dblab and aws "
-                       "sections)", L->name);
+                       "sections)",
+                       L->name);
     if (root->type != YAML_MAPPING_NODE)
-        return fail(L, root, NULL, "the configuration must be a mapping of sections (source, "
-                    "clone, dblab, aws), got %s", node_kind(root));
+        return fail(L, root, NULL,
+                    "the configuration must be a mapping of sections (source, "
+                    "clone, dblab, aws), got %s",
+                    node_kind(root));
     int rc = check_duplicates(L, root, NULL);
     if (rc != 0)
         return rc;
-    for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top; p++) {
+    for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top;
+         p++) {
         yaml_node_t *k = yaml_document_get_node(L->doc, p->key);
         yaml_node_t *v = yaml_document_get_node(L->doc, p->value);
         const char *key = scalar_text(k);
@@ -1204,8 +1244,10 @@ static int load_root(struct loader *L)
             for (size_t t = 0; sugg == NULL && t < N_SECTIONS; t++)
                 for (const struct key_def *kd = section_defs[t].keys; kd->name != NULL; kd++)
                     if (strcmp(kd->name, key) == 0)
-                        return fail(L, k, key, "unknown section (did you mean %s.%s? keys go "
-                                    "under their section)", section_defs[t].name, key);
+                        return fail(L, k, key,
+                                    "unknown section (did you mean %s.%s? keys go "
+                                    "under their section)",
+                                    section_defs[t].name, key);
             if (sugg != NULL)
                 return fail(L, k, key, "unknown section (did you mean %s?)", sugg);
             return fail(L, k, key, "unknown section (the sections are source, clone, dblab, aws)");
@@ -1252,7 +1294,7 @@ static int load_string(const char *yaml, const char *name, const char *base_dir,
         return rc;
     }
 
-    struct loader L = { .name = name, .base_dir = base_dir, .doc = &doc, .cfg = cfg, .e = e };
+    struct loader L = {.name = name, .base_dir = base_dir, .doc = &doc, .cfg = cfg, .e = e};
     int rc = load_root(&L);
     if (literal_secret != NULL)
         *literal_secret = L.literal_secret;
@@ -1267,9 +1309,10 @@ static int load_string(const char *yaml, const char *name, const char *base_dir,
         } else {
             yaml_node_t *r = yaml_document_get_root_node(&next);
             if (r != NULL)
-                rc = err_set(e, DRR_EXIT_CONFIG, "%s:%zu:%zu: a second YAML document; the "
-                             "configuration is one document", name, r->start_mark.line + 1,
-                             r->start_mark.column + 1);
+                rc = err_set(e, DRR_EXIT_CONFIG,
+                             "%s:%zu:%zu: a second YAML document; the "
+                             "configuration is one document",
+                             name, r->start_mark.line + 1, r->start_mark.column + 1);
             yaml_document_delete(&next);
         }
     }
@@ -1297,11 +1340,15 @@ static const char *untrusted(const struct stat *st, const struct stat *file_in_d
     if ((st->st_mode & S_IWOTH) != 0 && !sticky_ok)
         snprintf(why, whylen, "writable by others (mode %04o)", mode);
     else if ((st->st_mode & S_IWGRP) != 0 && st->st_uid != me && !sticky_ok)
-        snprintf(why, whylen, "writable by group %u (mode %04o) and owned by uid %u, not by you "
-                 "(uid %u)", (unsigned)st->st_gid, mode, (unsigned)st->st_uid, (unsigned)me);
+        snprintf(why, whylen,
+                 "writable by group %u (mode %04o) and owned by uid %u, not by you "
+                 "(uid %u)",
+                 (unsigned)st->st_gid, mode, (unsigned)st->st_uid, (unsigned)me);
     else if (me == 0 && st->st_uid != 0)
-        snprintf(why, whylen, "owned by uid %u: running as root, what another user can change "
-                 "is refused", (unsigned)st->st_uid);
+        snprintf(why, whylen,
+                 "owned by uid %u: running as root, what another user can change "
+                 "is refused",
+                 (unsigned)st->st_uid);
     else
         return NULL;
     return why;
@@ -1323,21 +1370,26 @@ static int check_trust(const char *path, FILE *f, struct err *e)
     struct stat st, dst;
     char why[160];
     if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode))
-        return 0;   /* a pipe (-config <(...)) is the caller's own */
+        return 0; /* a pipe (-config <(...)) is the caller's own */
     if (!read_only_fs(fileno(f)) && untrusted(&st, NULL, me, why, sizeof why) != NULL)
-        return err_set(e, DRR_EXIT_CONFIG, "%s: %s; refusing it: whoever can change it can point "
+        return err_set(e, DRR_EXIT_CONFIG,
+                       "%s: %s; refusing it: whoever can change it can point "
                        "dblab.apiEndpoint or aws.endpoint elsewhere and collect the secrets "
-                       "(chmod go-w / chown it)", path, why);
+                       "(chmod go-w / chown it)",
+                       path, why);
     const char *slash = strrchr(path, '/');
-    char *dir = slash == NULL ? xstrdup(".") : slash == path ? xstrdup("/")
-                                                             : xstrndup(path, (size_t)(slash - path));
+    char *dir = slash == NULL   ? xstrdup(".")
+                : slash == path ? xstrdup("/")
+                                : xstrndup(path, (size_t)(slash - path));
     int rc = 0;
     int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd >= 0 && fstat(dfd, &dst) == 0 && !read_only_fs(dfd) &&
         untrusted(&dst, &st, me, why, sizeof why) != NULL)
-        rc = err_set(e, DRR_EXIT_CONFIG, "%s: its directory %s is %s; refusing the file: whoever "
+        rc = err_set(e, DRR_EXIT_CONFIG,
+                     "%s: its directory %s is %s; refusing the file: whoever "
                      "can change the directory can replace it (chmod go-w / chown the directory, "
-                     "or move the file)", path, dir, why);
+                     "or move the file)",
+                     path, dir, why);
     if (dfd >= 0)
         close(dfd);
     free(dir);
@@ -1370,15 +1422,18 @@ int config_load(const char *path, struct config *cfg, struct err *e)
         rc = err_set(e, DRR_EXIT_CONFIG, "%s: larger than %d bytes (not a configuration file)",
                      path, CONFIG_MAX_BYTES);
     else if (b.len == 0)
-        rc = err_set(e, DRR_EXIT_CONFIG, "%s: empty configuration (expected the source, clone, "
-                     "dblab and aws sections)", path);
+        rc = err_set(e, DRR_EXIT_CONFIG,
+                     "%s: empty configuration (expected the source, clone, "
+                     "dblab and aws sections)",
+                     path);
     else if (strlen(b.data) != b.len)
         rc = err_set(e, DRR_EXIT_CONFIG, "%s: contains a NUL byte (not a YAML file)", path);
     else {
-        config_release(cfg);   /* load_string starts afresh */
+        config_release(cfg); /* load_string starts afresh */
         const char *slash = strrchr(path, '/');
-        char *dir = slash == NULL ? NULL : slash == path ? xstrdup("/")
-                                                         : xstrndup(path, (size_t)(slash - path));
+        char *dir = slash == NULL   ? NULL
+                    : slash == path ? xstrdup("/")
+                                    : xstrndup(path, (size_t)(slash - path));
         const char *literal = NULL;
         rc = load_string(b.data, path, dir, &literal, cfg, e);
         free(dir);
@@ -1512,9 +1567,13 @@ const char *master_password_name(enum master_password m)
 const char *restore_from_name(const struct config *cfg, char *buf, size_t buflen)
 {
     switch (cfg->source.restore_from) {
-    case RESTORE_LATEST: return "latest";
-    case RESTORE_TIME: clock_format_rfc3339(cfg->source.restore_time, buf, buflen); return buf;
-    default: return "snapshot";
+    case RESTORE_LATEST:
+        return "latest";
+    case RESTORE_TIME:
+        clock_format_rfc3339(cfg->source.restore_time, buf, buflen);
+        return buf;
+    default:
+        return "snapshot";
     }
 }
 

@@ -12,23 +12,27 @@
 #include "core/err.h"
 
 enum source_type { SOURCE_RDS = 0, SOURCE_AURORA_CLUSTER };
-enum snapshot_type { SNAPSHOT_AUTOMATED = 0, SNAPSHOT_MANUAL, SNAPSHOT_AWSBACKUP,
-                     SNAPSHOT_SHARED, SNAPSHOT_ANY };
+enum snapshot_type {
+    SNAPSHOT_AUTOMATED = 0,
+    SNAPSHOT_MANUAL,
+    SNAPSHOT_AWSBACKUP,
+    SNAPSHOT_SHARED,
+    SNAPSHOT_ANY
+};
 
 /* source.restoreFrom: the newest snapshot (the original's behaviour), the source's
  * latest restorable time, or a given time (point-in-time restore). */
 enum restore_from { RESTORE_SNAPSHOT = 0, RESTORE_LATEST, RESTORE_TIME };
 /* clone.masterPassword: MASTER_PASSWORD_DEFAULT until resolved by
  * config_master_password(). */
-enum master_password { MASTER_PASSWORD_DEFAULT = 0, MASTER_PASSWORD_MANAGED,
-                       MASTER_PASSWORD_KEEP };
+enum master_password { MASTER_PASSWORD_DEFAULT = 0, MASTER_PASSWORD_MANAGED, MASTER_PASSWORD_KEEP };
 
 /* A tri-state boolean: unset lets AWS apply its own default. */
 enum tristate { TRI_UNSET = -1, TRI_FALSE = 0, TRI_TRUE = 1 };
 
 /* dblab.*ParallelJobs: PARALLEL_UNSET (engine's own setting), PARALLEL_AUTO, or N >= 1. */
 #define PARALLEL_UNSET 0
-#define PARALLEL_AUTO (-1)
+#define PARALLEL_AUTO  (-1)
 
 struct config_tag {
     char *key;
@@ -36,23 +40,23 @@ struct config_tag {
 };
 
 struct config {
-    char *path;                       /* the file it was loaded from */
+    char *path; /* the file it was loaded from */
 
     struct {
-        enum source_type type;        /* required */
-        char *identifier;             /* required: instance or cluster id */
-        char *snapshot_identifier;    /* name or ARN; NULL = latest */
+        enum source_type type;            /* required */
+        char *identifier;                 /* required: instance or cluster id */
+        char *snapshot_identifier;        /* name or ARN; NULL = latest */
         enum snapshot_type snapshot_type; /* default automated */
-        int64_t max_snapshot_age;     /* seconds; 0 = no limit */
-        enum restore_from restore_from; /* default RESTORE_SNAPSHOT */
-        int64_t restore_time;         /* RESTORE_TIME: the time (UTC seconds) */
-        char *db_name;                /* optional */
-        char *username;               /* optional */
-        char *password;               /* optional secret (may be secretsmanager:/ssm: ref) */
+        int64_t max_snapshot_age;         /* seconds; 0 = no limit */
+        enum restore_from restore_from;   /* default RESTORE_SNAPSHOT */
+        int64_t restore_time;             /* RESTORE_TIME: the time (UTC seconds) */
+        char *db_name;                    /* optional */
+        char *username;                   /* optional */
+        char *password;                   /* optional secret (may be secretsmanager:/ssm: ref) */
     } source;
 
     struct {
-        char *instance_class;         /* required */
+        char *instance_class; /* required */
         char *subnet_group;
         char **security_groups;
         size_t n_security_groups;
@@ -61,39 +65,40 @@ struct config {
         char *parameter_group;
         char *option_group;
         char *cluster_parameter_group;
-        int port;                     /* 0 = snapshot's port */
+        int port; /* 0 = snapshot's port */
         char *storage_type;
-        char *engine_version;         /* Aurora only: RestoreDBClusterFromSnapshot EngineVersion */
-        int deletion_protection;      /* the Go meaning: set on the clone at restore; the
+        char *engine_version;    /* Aurora only: RestoreDBClusterFromSnapshot EngineVersion */
+        int deletion_protection; /* the Go meaning: set on the clone at restore; the
                                          guarded delete turns it off just before deleting */
         struct config_tag *tags;
         size_t n_tags;
-        int64_t max_age;              /* default 48h */
-        int64_t wait_timeout;         /* default 2h */
-        int copy_on_write;            /* Aurora point-in-time: default 1 (RestoreType copy-on-write) */
+        int64_t max_age;      /* default 48h */
+        int64_t wait_timeout; /* default 2h */
+        int copy_on_write;    /* Aurora point-in-time: default 1 (RestoreType copy-on-write) */
         enum master_password master_password; /* as written; see config_master_password() */
-        char *pipeline;               /* the pipeline name (clone.h); default: the
+        char *pipeline;                       /* the pipeline name (clone.h); default: the
                                          source identifier in lower case; never NULL
                                          after a successful load */
     } clone;
 
     struct {
-        char *api_endpoint;           /* required, http(s)://host[:port][/path] */
-        char *token;                  /* required secret (may be secretsmanager:/ssm: ref) */
-        int insecure;                 /* default 0 */
-        char *ca_cert;                /* path to PEM */
-        int64_t poll_interval;        /* default 30s */
-        int64_t timeout;              /* default 4h */
-        int64_t start_timeout;        /* default 5m */
-        int dump_parallel_jobs;       /* PARALLEL_UNSET / PARALLEL_AUTO / N */
-        int restore_parallel_jobs;    /* PARALLEL_UNSET / PARALLEL_AUTO / N */
+        char *api_endpoint;        /* required, http(s)://host[:port][/path] */
+        char *token;               /* required secret (may be secretsmanager:/ssm: ref) */
+        int insecure;              /* default 0 */
+        char *ca_cert;             /* path to PEM */
+        int64_t poll_interval;     /* default 30s */
+        int64_t timeout;           /* default 4h */
+        int64_t start_timeout;     /* default 5m */
+        int dump_parallel_jobs;    /* PARALLEL_UNSET / PARALLEL_AUTO / N */
+        int restore_parallel_jobs; /* PARALLEL_UNSET / PARALLEL_AUTO / N */
     } dblab;
 
     struct {
-        char *region;                 /* resolved: aws.region, AWS_REGION, AWS_DEFAULT_REGION, profile */
-        char *endpoint;               /* resolved: aws.endpoint, AWS_ENDPOINT_URL_RDS, AWS_ENDPOINT_URL; NULL = default */
-        char *profile;                /* aws.profile, else AWS_PROFILE; NULL = default */
-        int max_attempts;             /* aws.maxAttempts, else AWS_MAX_ATTEMPTS, else default */
+        char *region; /* resolved: aws.region, AWS_REGION, AWS_DEFAULT_REGION, profile */
+        char *
+            endpoint; /* resolved: aws.endpoint, AWS_ENDPOINT_URL_RDS, AWS_ENDPOINT_URL; NULL = default */
+        char *profile;    /* aws.profile, else AWS_PROFILE; NULL = default */
+        int max_attempts; /* aws.maxAttempts, else AWS_MAX_ATTEMPTS, else default */
         /* Where each resolved value came from, for logs and dblab-rds-config:
          * "aws.region", "AWS_REGION", "profile default", "AWS config file", "default"...
          * Static strings; NULL when the value is unset. */
@@ -126,8 +131,8 @@ const char *master_password_name(enum master_password m); /* "managed" / "keep" 
 /* "snapshot", "latest", or the time in RFC 3339 (into buf, >= 32 bytes). */
 const char *restore_from_name(const struct config *cfg, char *buf, size_t buflen);
 
-const char *source_type_name(enum source_type t);        /* "rds" / "aurora-cluster" */
-const char *snapshot_type_name(enum snapshot_type t);    /* "automated", ... */
+const char *source_type_name(enum source_type t);     /* "rds" / "aurora-cluster" */
+const char *snapshot_type_name(enum snapshot_type t); /* "automated", ... */
 
 /* 1 if v is a secret reference resolved at run time (secrets.h):
  * "secretsmanager:NAME_OR_ARN[#jsonKey]" or "ssm:/path". */

@@ -56,7 +56,7 @@ struct expansion {
     void *ctx;
     struct buf out;
     char **missing;
-    int refs;           /* variables referenced */
+    int refs; /* variables referenced */
 };
 
 static int fail(struct expansion *x, int rc, char *why)
@@ -94,7 +94,7 @@ static int braced(struct expansion *x, const char *s, size_t *used)
     const char *p = s + 2;
     size_t n = 0;
     if (is_shell_special((unsigned char)p[0]) && (p[1] == '}' || (p[1] == ':' && p[2] == '-'))) {
-        n = 1;              /* ${1}, ${*}: getShellName's special case (and ${1:-x}) */
+        n = 1; /* ${1}, ${*}: getShellName's special case (and ${1:-x}) */
     } else if (is_name_start((unsigned char)p[0])) {
         while (is_alnum((unsigned char)p[n]))
             n++;
@@ -116,14 +116,16 @@ static int braced(struct expansion *x, const char *s, size_t *used)
     const char *close = strchr(p, '}');
     if (close == NULL)
         return fail(x, -2, xstrdup("unterminated \"${\" (write \"$${\" for a literal \"${\")"));
-    return fail(x, -2, xasprintf("invalid variable reference \"${%.*s}\" (expected ${NAME} "
-                                 "or ${NAME:-default})", (int)(close - p), p));
+    return fail(x, -2,
+                xasprintf("invalid variable reference \"${%.*s}\" (expected ${NAME} "
+                          "or ${NAME:-default})",
+                          (int)(close - p), p));
 }
 
 int env_expand_with(const char *s, env_lookup_fn lookup, void *ctx, char **out, char **missing,
                     int *refs)
 {
-    struct expansion x = { .lookup = lookup, .ctx = ctx, .out = BUF_INIT, .missing = missing };
+    struct expansion x = {.lookup = lookup, .ctx = ctx, .out = BUF_INIT, .missing = missing};
     *out = NULL;
     if (missing != NULL)
         *missing = NULL;
@@ -140,21 +142,21 @@ int env_expand_with(const char *s, env_lookup_fn lookup, void *ctx, char **out, 
         unsigned char c = (unsigned char)s[i + 1];
         size_t used;
         int rc = 0;
-        if (c == '$') {                         /* project rule: a literal '$' */
+        if (c == '$') { /* project rule: a literal '$' */
             buf_putc(&x.out, '$');
             used = 2;
         } else if (c == '{') {
             rc = braced(&x, s + i, &used);
-        } else if (is_shell_special(c)) {       /* $1, $*, ... */
+        } else if (is_shell_special(c)) { /* $1, $*, ... */
             rc = substitute(&x, s + i + 1, 1, NULL, 0);
             used = 2;
-        } else if (is_alnum(c)) {               /* $NAME (c is not a digit here) */
+        } else if (is_alnum(c)) { /* $NAME (c is not a digit here) */
             size_t n = 1;
             while (is_alnum((unsigned char)s[i + 1 + n]))
                 n++;
             rc = substitute(&x, s + i + 1, n, NULL, 0);
             used = 1 + n;
-        } else {                                /* "$ ", "$}", "$" at the end */
+        } else { /* "$ ", "$}", "$" at the end */
             buf_putc(&x.out, '$');
             used = 1;
         }

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SM_PREFIX "secretsmanager:"
+#define SM_PREFIX  "secretsmanager:"
 #define SSM_PREFIX "ssm:"
 
 void secret_ref_release(struct secret_ref *r)
@@ -61,8 +61,10 @@ static int pick_json_key(const char *key, const char *ref, const char *secret_st
     cJSON *obj = cJSON_Parse(secret_string);
     int rc = 0;
     if (!cJSON_IsObject(obj)) {
-        rc = err_set(e, DRR_EXIT_CONFIG, "%s (%s): the secret is not a JSON object, so it has no "
-                     "key \"%s\"", key, ref, json_key);
+        rc = err_set(e, DRR_EXIT_CONFIG,
+                     "%s (%s): the secret is not a JSON object, so it has no "
+                     "key \"%s\"",
+                     key, ref, json_key);
     } else {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, json_key);
         if (cJSON_IsString(v)) {
@@ -95,8 +97,8 @@ static int get_secret_value(struct aws_ctx *aws, const char *key, const char *re
     cJSON_Delete(req);
     cJSON *resp = NULL;
     struct aws_error ae;
-    int rc = aws_json_call(aws, "secretsmanager", "secretsmanager.GetSecretValue", body, &resp,
-                           &ae, e);
+    int rc =
+        aws_json_call(aws, "secretsmanager", "secretsmanager.GetSecretValue", body, &resp, &ae, e);
     cJSON_free(body);
     if (rc != 0)
         return err_prefix(e, "%s (%s)", key, ref);
@@ -106,7 +108,8 @@ static int get_secret_value(struct aws_ctx *aws, const char *key, const char *re
     if (!cJSON_IsString(s)) {
         rc = err_set(e, DRR_EXIT_CONFIG, "%s (%s): the secret has no SecretString%s", key, ref,
                      cJSON_GetObjectItemCaseSensitive(resp, "SecretBinary")
-                         ? " (binary secrets are not supported)" : "");
+                         ? " (binary secrets are not supported)"
+                         : "");
     } else if (r->json_key) {
         rc = pick_json_key(key, ref, s->valuestring, r->json_key, out, e);
     } else {
@@ -197,7 +200,7 @@ static int resolve_field(struct aws_ctx *aws, const char *key, char **field, str
     int rc = secret_resolve(aws, key, *field, &v, e);
     if (rc != 0)
         return rc;
-    free(*field);   /* the reference: not a secret */
+    free(*field); /* the reference: not a secret */
     *field = v;
     return 0;
 }

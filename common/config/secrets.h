@@ -21,8 +21,8 @@ enum secret_ref_kind { SECRET_PLAIN = 0, SECRET_SECRETSMANAGER, SECRET_SSM };
 
 struct secret_ref {
     enum secret_ref_kind kind;
-    char *id;        /* secret name/ARN or parameter name/ARN; NULL for plain */
-    char *json_key;  /* secretsmanager "#key", or NULL */
+    char *id;       /* secret name/ARN or parameter name/ARN; NULL for plain */
+    char *json_key; /* secretsmanager "#key", or NULL */
 };
 
 /* Parses value. 0 (a plain value gives SECRET_PLAIN) or DRR_EXIT_CONFIG for a

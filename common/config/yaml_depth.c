@@ -4,8 +4,7 @@
 
 #include "core/exitcodes.h"
 
-int yaml_depth_check(const char *yaml, size_t len, const char *name, int max_depth,
-                     struct err *e)
+int yaml_depth_check(const char *yaml, size_t len, const char *name, int max_depth, struct err *e)
 {
     yaml_parser_t parser;
     if (!yaml_parser_initialize(&parser))
@@ -15,13 +14,14 @@ int yaml_depth_check(const char *yaml, size_t len, const char *name, int max_dep
     for (;;) {
         yaml_event_t ev;
         if (!yaml_parser_parse(&parser, &ev))
-            break;  /* a syntax error: the loader reports it */
+            break; /* a syntax error: the loader reports it */
         yaml_event_type_t t = ev.type;
         if (t == YAML_SEQUENCE_START_EVENT || t == YAML_MAPPING_START_EVENT) {
             if (++depth > max_depth)
-                rc = err_set(e, DRR_EXIT_CONFIG, "%s:%zu:%zu: nested more than %d levels deep "
-                             "(not a configuration file)", name, ev.start_mark.line + 1,
-                             ev.start_mark.column + 1, max_depth);
+                rc = err_set(e, DRR_EXIT_CONFIG,
+                             "%s:%zu:%zu: nested more than %d levels deep "
+                             "(not a configuration file)",
+                             name, ev.start_mark.line + 1, ev.start_mark.column + 1, max_depth);
         } else if (t == YAML_SEQUENCE_END_EVENT || t == YAML_MAPPING_END_EVENT) {
             depth--;
         }

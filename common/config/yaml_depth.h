@@ -13,7 +13,6 @@
  * error, which the loader then reports), else DRR_EXIT_CONFIG with e naming
  * "name:line:column" of the collection that goes one level too deep. Stops at
  * that point: the cost is bounded by the depth, not the input. */
-int yaml_depth_check(const char *yaml, size_t len, const char *name, int max_depth,
-                     struct err *e);
+int yaml_depth_check(const char *yaml, size_t len, const char *name, int max_depth, struct err *e);
 
 #endif

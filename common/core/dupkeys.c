@@ -26,7 +26,7 @@ int dupkeys_find(const char *const *names, size_t n, size_t *first, size_t *late
     size_t cap = 16;
     while (cap < 2 * n)
         cap *= 2;
-    size_t *slot = xmalloc(cap * sizeof *slot);   /* index + 1; 0 = empty */
+    size_t *slot = xmalloc(cap * sizeof *slot); /* index + 1; 0 = empty */
     memset(slot, 0, cap * sizeof *slot);
     int found = 0;
     for (size_t i = 0; i < n && !found; i++) {

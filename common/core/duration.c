@@ -14,9 +14,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#define DURATION_MAX ((int64_t)100 * 365 * 86400)
+#define DURATION_MAX  ((int64_t)100 * 365 * 86400)
 #define NS_PER_SECOND 1000000000ULL
-#define LIMIT (1ULL << 63)
+#define LIMIT         (1ULL << 63)
 
 /* Go's leadingInt: the leading [0-9]*; -1 on overflow past 1<<63. */
 static int leading_int(const char **s, uint64_t *out)
@@ -66,15 +66,18 @@ static void leading_fraction(const char **s, uint64_t *out, double *scale)
 /* Go's unitMap (plus "d" when allowed); 0 = unknown. */
 static uint64_t unit_ns(const char *u, size_t n, int allow_days)
 {
-    static const struct { const char *name; uint64_t ns; } units[] = {
-        { "ns", 1 },
-        { "us", 1000 },
-        { "\xc2\xb5s", 1000 },   /* U+00B5 micro sign */
-        { "\xce\xbcs", 1000 },   /* U+03BC Greek small letter mu */
-        { "ms", 1000000 },
-        { "s", NS_PER_SECOND },
-        { "m", 60 * NS_PER_SECOND },
-        { "h", 3600 * NS_PER_SECOND },
+    static const struct {
+        const char *name;
+        uint64_t ns;
+    } units[] = {
+        {"ns", 1},
+        {"us", 1000},
+        {"\xc2\xb5s", 1000}, /* U+00B5 micro sign */
+        {"\xce\xbcs", 1000}, /* U+03BC Greek small letter mu */
+        {"ms", 1000000},
+        {"s", NS_PER_SECOND},
+        {"m", 60 * NS_PER_SECOND},
+        {"h", 3600 * NS_PER_SECOND},
     };
     for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
         if (strlen(units[i].name) == n && memcmp(units[i].name, u, n) == 0)
@@ -94,7 +97,7 @@ static int parse(const char *s, int allow_days, int64_t *out)
         neg = *s == '-';
         s++;
     }
-    if (strcmp(s, "0") == 0) {    /* Go's special case: a bare zero needs no unit */
+    if (strcmp(s, "0") == 0) { /* Go's special case: a bare zero needs no unit */
         *out = 0;
         return 0;
     }
@@ -117,16 +120,16 @@ static int parse(const char *s, int allow_days, int64_t *out)
             post = s != frac_start;
         }
         if (!pre && !post)
-            return -1;                /* no digits: ".s", "-.s" */
+            return -1; /* no digits: ".s", "-.s" */
         size_t i = 0;
         while (s[i] != '\0' && s[i] != '.' && !(s[i] >= '0' && s[i] <= '9'))
             i++;
         if (i == 0)
-            return -1;                /* missing unit */
+            return -1; /* missing unit */
         uint64_t unit = unit_ns(s, i, allow_days);
         s += i;
         if (unit == 0)
-            return -1;                /* unknown unit */
+            return -1; /* unknown unit */
         if (v > LIMIT / unit)
             return -1;
         v *= unit;
@@ -199,10 +202,11 @@ void duration_format(int64_t seconds, char *out, size_t outlen)
             s = seconds % 60;
     size_t n = 0;
     out[0] = '\0';
-#define PART(v, u) \
-    if ((v) > 0 && n < outlen) { \
-        int w = snprintf(out + n, outlen - n, "%lld%s", (long long)(v), u); \
-        if (w > 0) n += (size_t)w; \
+#define PART(v, u)                                                                                 \
+    if ((v) > 0 && n < outlen) {                                                                   \
+        int w = snprintf(out + n, outlen - n, "%lld%s", (long long)(v), u);                        \
+        if (w > 0)                                                                                 \
+            n += (size_t)w;                                                                        \
     }
     PART(d, "d")
     PART(h, "h")

@@ -7,13 +7,12 @@
 #include <stddef.h>
 
 struct err {
-    int code;        /* drr_exit code; 0 = no error */
-    char msg[1024];  /* one line, no trailing newline */
+    int code;       /* drr_exit code; 0 = no error */
+    char msg[1024]; /* one line, no trailing newline */
 };
 
 /* Sets e (if non-NULL) and returns code. printf-style. */
-int err_set(struct err *e, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+int err_set(struct err *e, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Prefixes an existing message: "context: previous message". Returns e->code. */
 int err_prefix(struct err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void err_clear(struct err *e);

@@ -61,5 +61,6 @@ void drr_exit_print_table(void *stdio_file)
     for (size_t i = 0; i < sizeof exit_table / sizeof exit_table[0]; i++)
         fprintf(f, "  %3d  %-15s %s\n", exit_table[i].code, exit_table[i].name,
                 exit_table[i].description);
-    fprintf(f, "  %3s  %-15s %s\n", "128+N", "signal", "interrupted by signal N (130 SIGINT, 143 SIGTERM)");
+    fprintf(f, "  %3s  %-15s %s\n", "128+N", "signal",
+            "interrupted by signal N (130 SIGINT, 143 SIGTERM)");
 }

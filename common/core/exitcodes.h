@@ -4,23 +4,23 @@
 #define DRR_EXITCODES_H
 
 enum drr_exit {
-    DRR_EXIT_OK            = 0,
-    DRR_EXIT_USAGE         = 64, /* bad command line (EX_USAGE) */
-    DRR_EXIT_INPUT         = 65, /* invalid input run document (EX_DATAERR) */
-    DRR_EXIT_INTERNAL      = 70, /* bug or out of memory (EX_SOFTWARE) */
-    DRR_EXIT_TEMPFAIL      = 75, /* temporary failure, worth retrying later (EX_TEMPFAIL) */
-    DRR_EXIT_CONFIG        = 78, /* invalid configuration (EX_CONFIG) */
-    DRR_EXIT_AWS           = 80, /* AWS rejected a request or credentials failed */
-    DRR_EXIT_DBLAB         = 81, /* DBLab Engine error (HTTP, auth, bad answer) */
-    DRR_EXIT_TIMEOUT       = 82, /* a wait ran past its timeout */
-    DRR_EXIT_GUARD         = 83, /* refused by a safety guard; nothing was changed */
-    DRR_EXIT_BUSY          = 84, /* another run owns the engine or the lock */
-    DRR_EXIT_STALE         = 85, /* newest snapshot older than source.maxSnapshotAge */
-    DRR_EXIT_NOT_FOUND     = 86, /* no usable snapshot / named resource missing */
-    DRR_EXIT_CLONE_FAILED  = 87, /* the clone reached a terminal failure state */
-    DRR_EXIT_REFRESH_FAILED= 88, /* the DBLab refresh ran and failed */
-    DRR_EXIT_NOTHING_TO_DO = 99, /* nothing to do (Airflow shows it as skipped) */
-    DRR_EXIT_SIGNAL_BASE   = 128 /* 128 + signal number when interrupted */
+    DRR_EXIT_OK = 0,
+    DRR_EXIT_USAGE = 64,          /* bad command line (EX_USAGE) */
+    DRR_EXIT_INPUT = 65,          /* invalid input run document (EX_DATAERR) */
+    DRR_EXIT_INTERNAL = 70,       /* bug or out of memory (EX_SOFTWARE) */
+    DRR_EXIT_TEMPFAIL = 75,       /* temporary failure, worth retrying later (EX_TEMPFAIL) */
+    DRR_EXIT_CONFIG = 78,         /* invalid configuration (EX_CONFIG) */
+    DRR_EXIT_AWS = 80,            /* AWS rejected a request or credentials failed */
+    DRR_EXIT_DBLAB = 81,          /* DBLab Engine error (HTTP, auth, bad answer) */
+    DRR_EXIT_TIMEOUT = 82,        /* a wait ran past its timeout */
+    DRR_EXIT_GUARD = 83,          /* refused by a safety guard; nothing was changed */
+    DRR_EXIT_BUSY = 84,           /* another run owns the engine or the lock */
+    DRR_EXIT_STALE = 85,          /* newest snapshot older than source.maxSnapshotAge */
+    DRR_EXIT_NOT_FOUND = 86,      /* no usable snapshot / named resource missing */
+    DRR_EXIT_CLONE_FAILED = 87,   /* the clone reached a terminal failure state */
+    DRR_EXIT_REFRESH_FAILED = 88, /* the DBLab refresh ran and failed */
+    DRR_EXIT_NOTHING_TO_DO = 99,  /* nothing to do (Airflow shows it as skipped) */
+    DRR_EXIT_SIGNAL_BASE = 128    /* 128 + signal number when interrupted */
 };
 
 /* Short stable name of an exit code ("usage", "aws", ...), "unknown" otherwise. */

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 struct http_client {
-    CURL *curl;           /* one handle for the whole process: its connection cache is reused */
+    CURL *curl; /* one handle for the whole process: its connection cache is reused */
     char *ca_file;
     int insecure;
     long connect_timeout_ms;
@@ -199,7 +199,8 @@ int http_do(struct http_client *c, const struct http_request *req, struct http_r
     for (size_t i = 0; i < req->n_headers; i++) {
         const char *bad = http_header_bad_byte(req->headers[i].value);
         if (bad)
-            return err_set(e, DRR_EXIT_CONFIG, "%s %s: the %s header would contain a control "
+            return err_set(e, DRR_EXIT_CONFIG,
+                           "%s %s: the %s header would contain a control "
                            "character (byte 0x%02x at offset %zu); nothing was sent",
                            req->method ? req->method : "GET", req->url, req->headers[i].name,
                            (unsigned char)*bad, (size_t)(bad - req->headers[i].value));
@@ -213,8 +214,9 @@ int http_do(struct http_client *c, const struct http_request *req, struct http_r
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->connect_timeout_ms);
     /* timeout_ms < 0: no total timeout (the Lambda Runtime API's long-poll /next). */
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS,
-                     req->timeout_ms > 0 ? req->timeout_ms : req->timeout_ms < 0 ? 0L
-                                                                                : c->total_timeout_ms);
+                     req->timeout_ms > 0   ? req->timeout_ms
+                     : req->timeout_ms < 0 ? 0L
+                                           : c->total_timeout_ms);
     struct body_sink sink = {resp, req->spill_above};
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
@@ -245,7 +247,8 @@ int http_do(struct http_client *c, const struct http_request *req, struct http_r
     if (req->body || strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0) {
         curl_easy_setopt(h, CURLOPT_POST, 1L);
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body ? req->body : "");
-        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(req->body ? req->body_len : 0));
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
+                         (curl_off_t)(req->body ? req->body_len : 0));
         if (strcmp(method, "POST") != 0)
             curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
     } else if (strcmp(method, "GET") == 0) {
@@ -267,7 +270,8 @@ int http_do(struct http_client *c, const struct http_request *req, struct http_r
         resp->status = 0;
         if (rc == CURLE_ABORTED_BY_CALLBACK && signals_pending()) {
             /* Not a network failure: nobody should retry it or count it as a failed poll. */
-            snprintf(resp->error, sizeof resp->error, "interrupted by signal %d", signals_pending());
+            snprintf(resp->error, sizeof resp->error, "interrupted by signal %d",
+                     signals_pending());
             return err_set(e, DRR_EXIT_SIGNAL_BASE + signals_pending(), "%s %s: %s", method,
                            req->url, resp->error);
         }

@@ -15,13 +15,13 @@ struct http_header {
 };
 
 struct http_request {
-    const char *method;                 /* "GET", "POST", "PUT" */
+    const char *method; /* "GET", "POST", "PUT" */
     const char *url;
-    const struct http_header *headers;  /* may be NULL */
+    const struct http_header *headers; /* may be NULL */
     size_t n_headers;
-    const char *body;                   /* may be NULL */
+    const char *body; /* may be NULL */
     size_t body_len;
-    long timeout_ms;                    /* total; 0 = client default, < 0 = none */
+    long timeout_ms; /* total; 0 = client default, < 0 = none */
     /* A body larger than this goes to an unlinked temporary file instead of
      * memory (resp->spilled, resp->body_fd), so a huge answer read as a stream
      * costs no memory for its text. 0 = always in memory. */
@@ -29,11 +29,11 @@ struct http_request {
 };
 
 struct http_response {
-    long status;                        /* 0 when no HTTP answer (network error) */
+    long status; /* 0 when no HTTP answer (network error) */
     struct buf body;
-    struct buf headers;                 /* raw response header block */
-    int curl_code;                      /* CURLcode of the transfer */
-    char error[256];                    /* curl's error text on network errors */
+    struct buf headers; /* raw response header block */
+    int curl_code;      /* CURLcode of the transfer */
+    char error[256];    /* curl's error text on network errors */
     /* When the body passed request.spill_above: it is all in body_fd (an
      * unlinked file in $TMPDIR, read it from offset 0), body_len bytes, and
      * body is empty. http_response_reset/free close it. */
@@ -43,8 +43,8 @@ struct http_response {
 };
 
 struct http_tls {
-    const char *ca_file;                /* NULL = system bundle (or AWS_CA_BUNDLE for AWS) */
-    int insecure;                       /* 1 = do not verify peer/host (logged by caller) */
+    const char *ca_file; /* NULL = system bundle (or AWS_CA_BUNDLE for AWS) */
+    int insecure;        /* 1 = do not verify peer/host (logged by caller) */
 };
 
 struct http_client;
@@ -60,8 +60,8 @@ void http_client_free(struct http_client *c);
  * A header value with a control character (http_header_bad_byte) is refused
  * before anything is sent: DRR_EXIT_CONFIG naming the header, never its value.
  * resp must be zero-initialised or reset with http_response_reset. */
-int http_do(struct http_client *c, const struct http_request *req,
-            struct http_response *resp, struct err *e);
+int http_do(struct http_client *c, const struct http_request *req, struct http_response *resp,
+            struct err *e);
 void http_response_reset(struct http_response *r);
 void http_response_release(struct http_response *r);
 

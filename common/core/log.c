@@ -9,7 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
-#define REDACTED "[REDACTED]"
+#define REDACTED    "[REDACTED]"
 #define MAX_SECRETS 64
 
 static const char *log_component = "dblab-rds-refresh";
@@ -83,9 +83,19 @@ void redact_clear(void)
  * ("Name: value", "name=value", "\"name\": \"value\""). Authorization takes the
  * rest of its line because its value has spaces. */
 static const char *const sensitive_names[] = {
-    "authorization", "verification-token", "x-amz-security-token", "x-aws-ec2-metadata-token",
-    "secretaccesskey", "secret_access_key", "aws_secret_access_key", "sessiontoken",
-    "session_token", "aws_session_token", "password", "token", "secretstring",
+    "authorization",
+    "verification-token",
+    "x-amz-security-token",
+    "x-aws-ec2-metadata-token",
+    "secretaccesskey",
+    "secret_access_key",
+    "aws_secret_access_key",
+    "sessiontoken",
+    "session_token",
+    "aws_session_token",
+    "password",
+    "token",
+    "secretstring",
 };
 
 static int is_name_char(char c)
@@ -182,11 +192,16 @@ char *redact_apply(const char *s)
 static const char *level_name(enum log_level lvl)
 {
     switch (lvl) {
-    case LOG_LEVEL_DEBUG: return "debug";
-    case LOG_LEVEL_INFO: return "info";
-    case LOG_LEVEL_WARN: return "warn";
-    case LOG_LEVEL_ERROR: return "error";
-    default: return "off";
+    case LOG_LEVEL_DEBUG:
+        return "debug";
+    case LOG_LEVEL_INFO:
+        return "info";
+    case LOG_LEVEL_WARN:
+        return "warn";
+    case LOG_LEVEL_ERROR:
+        return "error";
+    default:
+        return "off";
     }
 }
 
@@ -266,13 +281,13 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
     va_end(ap);
 }
 
-#define DEFINE_LEVEL(fn, lvl)                \
-    void fn(const char *fmt, ...)            \
-    {                                        \
-        va_list ap;                          \
-        va_start(ap, fmt);                   \
-        log_vmsg(lvl, fmt, ap);              \
-        va_end(ap);                          \
+#define DEFINE_LEVEL(fn, lvl)                                                                      \
+    void fn(const char *fmt, ...)                                                                  \
+    {                                                                                              \
+        va_list ap;                                                                                \
+        va_start(ap, fmt);                                                                         \
+        log_vmsg(lvl, fmt, ap);                                                                    \
+        va_end(ap);                                                                                \
     }
 
 DEFINE_LEVEL(log_debug, LOG_LEVEL_DEBUG)

@@ -11,7 +11,13 @@
 #include <stdarg.h>
 #include <stddef.h>
 
-enum log_level { LOG_LEVEL_DEBUG = 0, LOG_LEVEL_INFO, LOG_LEVEL_WARN, LOG_LEVEL_ERROR, LOG_LEVEL_OFF };
+enum log_level {
+    LOG_LEVEL_DEBUG = 0,
+    LOG_LEVEL_INFO,
+    LOG_LEVEL_WARN,
+    LOG_LEVEL_ERROR,
+    LOG_LEVEL_OFF
+};
 enum log_format { LOG_FORMAT_TEXT = 0, LOG_FORMAT_JSON };
 
 /* component: the command name, printed on each line. */

@@ -10,7 +10,7 @@
 
 static volatile sig_atomic_t pending_signal;
 static volatile sig_atomic_t signal_count;
-static double defer_until;   /* clock_monotonic() deadline; 0: not deferring */
+static double defer_until; /* clock_monotonic() deadline; 0: not deferring */
 static sig_atomic_t defer_count;
 
 static void on_signal(int sig)

@@ -7,8 +7,8 @@
 #define DRR_STATS_H
 
 enum stats_counter {
-    STATS_AWS_CALLS = 0,   /* AWS API calls (an API call with retries counts once) */
-    STATS_AWS_ATTEMPTS,    /* HTTP requests sent to AWS, retries included */
+    STATS_AWS_CALLS = 0, /* AWS API calls (an API call with retries counts once) */
+    STATS_AWS_ATTEMPTS,  /* HTTP requests sent to AWS, retries included */
     STATS_N_COUNTERS
 };
 

@@ -16,7 +16,7 @@
 
 struct dblab_client {
     struct http_client *http;
-    char *base;         /* endpoint without trailing '/' */
+    char *base; /* endpoint without trailing '/' */
     char *token;
     long timeout_ms;
     int max_attempts;
@@ -25,8 +25,8 @@ struct dblab_client {
 int dblab_client_new(const struct dblab_options *opt, struct dblab_client **out, struct err *e)
 {
     *out = NULL;
-    if (!opt->endpoint || (strncmp(opt->endpoint, "http://", 7) != 0 &&
-                           strncmp(opt->endpoint, "https://", 8) != 0))
+    if (!opt->endpoint ||
+        (strncmp(opt->endpoint, "http://", 7) != 0 && strncmp(opt->endpoint, "https://", 8) != 0))
         return err_set(e, DRR_EXIT_CONFIG,
                        "dblab.apiEndpoint: \"%s\" is not an http:// or https:// URL",
                        opt->endpoint ? opt->endpoint : "");
@@ -36,11 +36,12 @@ int dblab_client_new(const struct dblab_options *opt, struct dblab_client **out,
     /* The token is the Verification-Token header: a CR or LF would inject headers. */
     const char *bad = http_header_bad_byte(opt->token);
     if (bad)
-        return err_set(e, DRR_EXIT_CONFIG, "dblab.token: contains a control character (byte "
+        return err_set(e, DRR_EXIT_CONFIG,
+                       "dblab.token: contains a control character (byte "
                        "0x%02x at offset %zu) and cannot be sent as a header",
                        (unsigned char)*bad, (size_t)(bad - opt->token));
 
-    struct http_tls tls = { opt->ca_cert, opt->insecure };
+    struct http_tls tls = {opt->ca_cert, opt->insecure};
     struct dblab_client *c = xcalloc(1, sizeof *c);
     c->timeout_ms = opt->timeout_ms > 0 ? opt->timeout_ms : 60000;
     c->http = http_client_new(&tls, 10000, c->timeout_ms);
@@ -114,7 +115,8 @@ int dblab_http_error(long status, const char *body, const char *name, int code, 
         char ex[200];
         body_excerpt(body, ex, sizeof ex);
         if (ex[0])
-            err_set(e, code, "DBLab %s: HTTP %ld (not the engine's JSON error): %s", name, status, ex);
+            err_set(e, code, "DBLab %s: HTTP %ld (not the engine's JSON error): %s", name, status,
+                    ex);
         else
             err_set(e, code, "DBLab %s: HTTP %ld with an empty body", name, status);
     }
@@ -138,20 +140,24 @@ static int retryable_status(long status)
 /* Performs one API call. Returns 0 when an HTTP answer arrived (any status: the
  * caller maps it), else the network error. Idempotent calls are retried on
  * network errors and 5xx with a short backoff; a signal stops the retries. */
-static int request(struct dblab_client *c, const char *method, const char *path,
-                   const char *body, int idempotent, struct http_response *resp,
-                   struct err *e)
+static int request(struct dblab_client *c, const char *method, const char *path, const char *body,
+                   int idempotent, struct http_response *resp, struct err *e)
 {
     char *url = xasprintf("%s%s", c->base, path);
     struct http_header hdrs[3];
     size_t nh = 0;
-    hdrs[nh++] = (struct http_header){ "Verification-Token", c->token };
-    hdrs[nh++] = (struct http_header){ "Accept", "application/json" };
+    hdrs[nh++] = (struct http_header){"Verification-Token", c->token};
+    hdrs[nh++] = (struct http_header){"Accept", "application/json"};
     if (body)
-        hdrs[nh++] = (struct http_header){ "Content-Type", "application/json" };
+        hdrs[nh++] = (struct http_header){"Content-Type", "application/json"};
     struct http_request req = {
-        .method = method, .url = url, .headers = hdrs, .n_headers = nh,
-        .body = body, .body_len = body ? strlen(body) : 0, .timeout_ms = c->timeout_ms,
+        .method = method,
+        .url = url,
+        .headers = hdrs,
+        .n_headers = nh,
+        .body = body,
+        .body_len = body ? strlen(body) : 0,
+        .timeout_ms = c->timeout_ms,
     };
     int attempts = idempotent ? c->max_attempts : 1;
     int rc = 0;
@@ -162,8 +168,8 @@ static int request(struct dblab_client *c, const char *method, const char *path,
         if (!transient || i == attempts || signals_pending())
             break;
         if (rc)
-            log_warn("DBLab %s %s: %s (attempt %d of %d, retrying)", method, path,
-                     resp->error, i, attempts);
+            log_warn("DBLab %s %s: %s (attempt %d of %d, retrying)", method, path, resp->error, i,
+                     attempts);
         else
             log_warn("DBLab %s %s: HTTP %ld (attempt %d of %d, retrying)", method, path,
                      resp->status, i, attempts);
@@ -176,17 +182,18 @@ static int request(struct dblab_client *c, const char *method, const char *path,
         /* http.c names the URL; say which API call it was, without repeating it. */
         const char *why = resp->error[0] ? resp->error : "request failed";
         if (rc == DRR_EXIT_CONFIG && (strcasestr(why, "certificate") || strcasestr(why, "SSL")))
-            return err_set(e, rc, "DBLab %s %s: %s (dblab.caCert names the CA that signed the "
-                           "engine's certificate; dblab.insecure skips the check)", method, path,
-                           why);
+            return err_set(e, rc,
+                           "DBLab %s %s: %s (dblab.caCert names the CA that signed the "
+                           "engine's certificate; dblab.insecure skips the check)",
+                           method, path, why);
         return err_set(e, rc, "DBLab %s %s: %s", method, path, why);
     }
     return 0;
 }
 
 /* GET/POST that must answer 2xx with a JSON body; *out is the parsed body. */
-static int call_json(struct dblab_client *c, const char *method, const char *path,
-                     const char *body, int idempotent, cJSON **out, struct err *e)
+static int call_json(struct dblab_client *c, const char *method, const char *path, const char *body,
+                     int idempotent, cJSON **out, struct err *e)
 {
     *out = NULL;
     struct http_response resp = {0};
@@ -279,8 +286,7 @@ int dblab_parse_time(const char *s, int64_t *out)
 
 /* ---- /healthz ------------------------------------------------------------- */
 
-int dblab_parse_health(const char *body, const char *name, struct dblab_health *out,
-                       struct err *e)
+int dblab_parse_health(const char *body, const char *name, struct dblab_health *out, struct err *e)
 {
     memset(out, 0, sizeof *out);
     cJSON *j = cJSON_Parse(body ? body : "");
@@ -351,7 +357,8 @@ static int parse_alerts(const cJSON *alerts, const char *name, struct dblab_stat
     size_t n = (size_t)cJSON_GetArraySize(alerts);
     out->alerts = xcalloc(n ? n : 1, sizeof *out->alerts);
     const cJSON *a;
-    cJSON_ArrayForEach(a, alerts) {
+    cJSON_ArrayForEach(a, alerts)
+    {
         char field[160];
         snprintf(field, sizeof field, "retrieving.alerts.%.100s", a->string);
         if (!cJSON_IsObject(a))
@@ -374,7 +381,7 @@ static int parse_alerts(const cJSON *alerts, const char *name, struct dblab_stat
             snprintf(sub, sizeof sub, "%s.count", field);
             if (!cJSON_IsNumber(cnt))
                 return wrong_type(e, name, sub, "a number", cnt);
-            if (json_integer(cnt, &al->count) != 0)   /* the engine's Alert.Count is a Go int */
+            if (json_integer(cnt, &al->count) != 0) /* the engine's Alert.Count is a Go int */
                 return err_set(e, DRR_EXIT_DBLAB, "DBLab %s: %s: expected a whole number, got %g",
                                name, sub, cnt->valuedouble);
         }
@@ -382,8 +389,7 @@ static int parse_alerts(const cJSON *alerts, const char *name, struct dblab_stat
     return 0;
 }
 
-static int parse_pools(const cJSON *root, const char *name, struct dblab_status *out,
-                       struct err *e)
+static int parse_pools(const cJSON *root, const char *name, struct dblab_status *out, struct err *e)
 {
     const cJSON *pools = cJSON_GetObjectItemCaseSensitive(root, "pools");
     if (!pools || cJSON_IsNull(pools))
@@ -392,7 +398,8 @@ static int parse_pools(const cJSON *root, const char *name, struct dblab_status 
         return wrong_type(e, name, "pools", "an array", pools);
     int i = 0;
     const cJSON *p;
-    cJSON_ArrayForEach(p, pools) {
+    cJSON_ArrayForEach(p, pools)
+    {
         char field[64];
         snprintf(field, sizeof field, "pools[%d]", i);
         if (!cJSON_IsObject(p))
@@ -414,16 +421,15 @@ static int parse_pools(const cJSON *root, const char *name, struct dblab_status 
  * closed, it is never taken for "finished" or "not started". */
 static int known_retrieval_status(const char *s)
 {
-    static const char *const known[] = { "inactive", "pending", "failed", "refreshing",
-                                         "renewed", "snapshotting", "finished" };
+    static const char *const known[] = {"inactive", "pending",      "failed",  "refreshing",
+                                        "renewed",  "snapshotting", "finished"};
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
         if (strcmp(known[i], s) == 0)
             return 1;
     return 0;
 }
 
-int dblab_parse_status(const char *body, const char *name, struct dblab_status *out,
-                       struct err *e)
+int dblab_parse_status(const char *body, const char *name, struct dblab_status *out, struct err *e)
 {
     memset(out, 0, sizeof *out);
     cJSON *j = cJSON_Parse(body ? body : "");
@@ -456,8 +462,10 @@ int dblab_parse_status(const char *body, const char *name, struct dblab_status *
     if (rc == 0 && !out->retrieval_status)
         rc = err_set(e, DRR_EXIT_DBLAB, "DBLab %s: retrieving.status: missing", name);
     if (rc == 0 && !known_retrieval_status(out->retrieval_status))
-        rc = err_set(e, DRR_EXIT_DBLAB, "DBLab %s: retrieving.status: unknown value \"%.64s\" "
-                     "(not one of the engine's retrieval states)", name, out->retrieval_status);
+        rc = err_set(e, DRR_EXIT_DBLAB,
+                     "DBLab %s: retrieving.status: unknown value \"%.64s\" "
+                     "(not one of the engine's retrieval states)",
+                     name, out->retrieval_status);
     if (rc == 0)
         rc = get_time(ret, "lastRefresh", name, "retrieving.lastRefresh", &out->last_refresh, e);
     if (rc == 0)
@@ -496,7 +504,7 @@ const struct dblab_alert *dblab_status_alert(const struct dblab_status *s, const
 
 int dblab_retrieval_busy(const char *st)
 {
-    static const char *const busy[] = { "refreshing", "snapshotting", "renewed", "pending" };
+    static const char *const busy[] = {"refreshing", "snapshotting", "renewed", "pending"};
     for (size_t i = 0; st && i < sizeof busy / sizeof busy[0]; i++)
         if (strcmp(st, busy[i]) == 0)
             return 1;
@@ -511,7 +519,8 @@ static int too_old_or(int rc, struct err *e, const char *what)
     if (rc && strstr(e->msg, "HTTP 404"))
         return err_set(e, DRR_EXIT_DBLAB,
                        "DBLab %s: HTTP 404: this engine has no %s API; DBLab Engine 3.5 or "
-                       "newer is required", what, what);
+                       "newer is required",
+                       what, what);
     return rc;
 }
 
@@ -531,7 +540,8 @@ int dblab_config_set(struct dblab_client *c, const cJSON *update, cJSON **applie
 {
     char *body = cJSON_PrintUnformatted(update);
     if (!body)
-        return err_set(e, DRR_EXIT_INTERNAL, "DBLab POST /admin/config: cannot serialise the update");
+        return err_set(e, DRR_EXIT_INTERNAL,
+                       "DBLab POST /admin/config: cannot serialise the update");
     cJSON *ans = NULL;
     /* Idempotent: the same values posted twice leave the same config. */
     int rc = call_json(c, "POST", "/admin/config", body, 1, &ans, e);
@@ -565,7 +575,8 @@ int dblab_full_refresh(struct dblab_client *c, struct err *e)
         if (resp.status == 404) {
             rc = err_set(e, DRR_EXIT_DBLAB,
                          "DBLab %s: HTTP 404: this engine has no full-refresh API; DBLab Engine "
-                         "3.5 or newer is required", name);
+                         "3.5 or newer is required",
+                         name);
         } else if (resp.status == 400) {
             /* The engine's three refusals (retrieval.go: ErrRefreshInProgress,
              * ErrRefreshPending, ErrNoAvailablePool), recognised by their text
@@ -575,7 +586,8 @@ int dblab_full_refresh(struct dblab_client *c, struct err *e)
             if (contains_ci(body, "in progress"))
                 rc = err_set(e, DRR_EXIT_BUSY,
                              "the engine is busy: a refresh or snapshot is already running, "
-                             "another job owns it (%s)", orig);
+                             "another job owns it (%s)",
+                             orig);
             else if (contains_ci(body, "pending"))
                 rc = err_set(e, DRR_EXIT_BUSY,
                              "the engine's retrieval is pending (a refresh is queued or the "
@@ -584,7 +596,8 @@ int dblab_full_refresh(struct dblab_client *c, struct err *e)
             else if (contains_ci(body, "pool"))
                 rc = err_set(e, DRR_EXIT_TEMPFAIL,
                              "no pool free of clones: the engine refreshes only a pool without "
-                             "clones; destroy clones or add a pool, then retry (%s)", orig);
+                             "clones; destroy clones or add a pool, then retry (%s)",
+                             orig);
         }
     }
     if (rc == DRR_EXIT_TEMPFAIL && (resp.status == 0 || resp.status >= 500)) {
@@ -601,8 +614,10 @@ int dblab_full_refresh(struct dblab_client *c, struct err *e)
             rc = err_set(e, DRR_EXIT_DBLAB, "DBLab %s: HTTP %ld but the body is not JSON", name,
                          resp.status);
         else if (!st)
-            rc = err_set(e, DRR_EXIT_DBLAB, "DBLab %s: HTTP %ld without the engine's \"status\": "
-                         "whether the refresh started is unknown", name, resp.status);
+            rc = err_set(e, DRR_EXIT_DBLAB,
+                         "DBLab %s: HTTP %ld without the engine's \"status\": "
+                         "whether the refresh started is unknown",
+                         name, resp.status);
         else if (!cJSON_IsString(st))
             rc = wrong_type(e, name, "status", "a string", st);
         else if (strcmp(st->valuestring, "OK") != 0)

@@ -30,12 +30,12 @@
 struct dblab_client;
 
 struct dblab_options {
-    const char *endpoint;   /* dblab.apiEndpoint, e.g. https://dblab:2345 or http://host:2346/api */
-    const char *token;      /* dblab.token (already resolved, never a reference) */
-    const char *ca_cert;    /* dblab.caCert: PEM bundle of a private CA, or NULL */
-    int insecure;           /* dblab.insecure: skip TLS verification */
-    long timeout_ms;        /* per request; 0 = 60 s */
-    int max_attempts;       /* for idempotent calls on network errors / 5xx; 0 = 3 */
+    const char *endpoint; /* dblab.apiEndpoint, e.g. https://dblab:2345 or http://host:2346/api */
+    const char *token;    /* dblab.token (already resolved, never a reference) */
+    const char *ca_cert;  /* dblab.caCert: PEM bundle of a private CA, or NULL */
+    int insecure;         /* dblab.insecure: skip TLS verification */
+    long timeout_ms;      /* per request; 0 = 60 s */
+    int max_attempts;     /* for idempotent calls on network errors / 5xx; 0 = 3 */
 };
 
 /* Returns 0 or DRR_EXIT_CONFIG (bad endpoint URL) / DRR_EXIT_INTERNAL. */
@@ -47,7 +47,7 @@ void dblab_client_set_max_attempts(struct dblab_client *c, int n);
 
 /* ---- GET /healthz -------------------------------------------------------- */
 struct dblab_health {
-    char *version;          /* "v4.0.0-..." or NULL when not reported */
+    char *version; /* "v4.0.0-..." or NULL when not reported */
     char *edition;
     char *instance_id;
 };
@@ -56,15 +56,15 @@ void dblab_health_release(struct dblab_health *h);
 
 /* ---- GET /status (the Instance model) ------------------------------------ */
 struct dblab_alert {
-    char *type;             /* the key: "refresh_failed", "refresh_skipped", ... */
+    char *type; /* the key: "refresh_failed", "refresh_skipped", ... */
     char *level;
     char *message;
-    int64_t last_seen;      /* epoch seconds; 0 = not reported */
+    int64_t last_seen; /* epoch seconds; 0 = not reported */
     long long count;
 };
 
 struct dblab_status {
-    char *status_code;      /* status.code ("OK", "WARNING", ...) or NULL */
+    char *status_code; /* status.code ("OK", "WARNING", ...) or NULL */
     char *status_message;
     char *engine_version;   /* engine.version or NULL */
     char *mode;             /* retrieving.mode: "logical", "physical", "unknown" */
@@ -74,7 +74,7 @@ struct dblab_status {
     int64_t next_refresh;   /* retrieving.nextRefresh; 0 = scheduler off */
     struct dblab_alert *alerts;
     size_t n_alerts;
-    int64_t data_state_at;  /* newest pools[].dataStateAt; 0 = none reported */
+    int64_t data_state_at; /* newest pools[].dataStateAt; 0 = none reported */
 };
 
 int dblab_status_get(struct dblab_client *c, struct dblab_status *out, struct err *e);
@@ -90,8 +90,7 @@ int dblab_retrieval_busy(const char *retrieval_status);
 int dblab_config_get(struct dblab_client *c, cJSON **out, struct err *e);
 /* POST a partial nested update; *applied (may be NULL) receives the engine's
  * re-projected answer. The body may hold a password: it is never logged. */
-int dblab_config_set(struct dblab_client *c, const cJSON *update, cJSON **applied,
-                     struct err *e);
+int dblab_config_set(struct dblab_client *c, const cJSON *update, cJSON **applied, struct err *e);
 
 /* ---- POST /full-refresh -------------------------------------------------- */
 /* 0 when the engine answered 200 (the refresh starts asynchronously). The 400
@@ -103,10 +102,8 @@ int dblab_full_refresh(struct dblab_client *c, struct err *e);
 
 /* ---- Pure helpers (unit-tested without a server) ------------------------- */
 /* Parsers of the bodies above. name is used in messages ("GET /status"). */
-int dblab_parse_health(const char *body, const char *name, struct dblab_health *out,
-                       struct err *e);
-int dblab_parse_status(const char *body, const char *name, struct dblab_status *out,
-                       struct err *e);
+int dblab_parse_health(const char *body, const char *name, struct dblab_health *out, struct err *e);
+int dblab_parse_status(const char *body, const char *name, struct dblab_status *out, struct err *e);
 /* Builds the one-line message for a non-2xx answer into e (returns its code):
  * "DBLab <name>: HTTP <status> <CODE>: <message>", falling back to a cleaned
  * excerpt of a non-JSON body. */

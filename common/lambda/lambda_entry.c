@@ -12,8 +12,8 @@
 
 /* Runs the named step on doc (NULL for the first one); on success *doc is the
  * step's answer. */
-static int chain(const struct lambda_step_ctx *ctx, const char *step, cJSON **doc,
-                 cJSON *input, struct lambda_step_outcome *out)
+static int chain(const struct lambda_step_ctx *ctx, const char *step, cJSON **doc, cJSON *input,
+                 struct lambda_step_outcome *out)
 {
     cJSON *ev = cJSON_CreateObject();
     cJSON_AddStringToObject(ev, "step", step);
@@ -71,7 +71,8 @@ static int start_execution(const struct lambda_step_ctx *ctx, struct lambda_step
     const char *arn = getenv("DRR_STATE_MACHINE_ARN");
     const char *cfg_path = getenv("DBLAB_RDS_REFRESH_CONFIG");
     if (!arn || !*arn) {
-        err_set(&e, DRR_EXIT_CONFIG, "DRR_STATE_MACHINE_ARN is not set: the entry function "
+        err_set(&e, DRR_EXIT_CONFIG,
+                "DRR_STATE_MACHINE_ARN is not set: the entry function "
                 "starts that state machine (deploy/sam/template.yaml sets it)");
         return entry_fail(out, &e);
     }
@@ -112,8 +113,7 @@ int lambda_entry_run(const struct lambda_step_ctx *ctx, const cJSON *event,
     const cJSON *dry = cJSON_GetObjectItemCaseSensitive(event, "dryRun");
     if (dry && !cJSON_IsBool(dry)) {
         snprintf(out->error_type, sizeof out->error_type, "drr.input");
-        snprintf(out->error_message, sizeof out->error_message,
-                 "dryRun: must be true or false");
+        snprintf(out->error_message, sizeof out->error_message, "dryRun: must be true or false");
         return DRR_EXIT_INPUT;
     }
     if (cJSON_IsTrue(dry))

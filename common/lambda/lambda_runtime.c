@@ -7,12 +7,12 @@
 #include "core/exitcodes.h"
 #include "core/http.h"
 
-#define API_VERSION "2018-06-01"
+#define API_VERSION     "2018-06-01"
 /* An event or a response is at most 6 MB (Lambda's synchronous payload limit). */
 #define MAX_EVENT_BYTES (6 * 1024 * 1024 + 100)
 
 struct lambda_runtime {
-    char *base;                 /* http://host:port/2018-06-01/runtime */
+    char *base; /* http://host:port/2018-06-01/runtime */
     struct http_client *http;
 };
 
@@ -36,12 +36,12 @@ int lambda_runtime_new(struct lambda_runtime **out, struct err *e)
     *out = NULL;
     const char *addr = getenv("AWS_LAMBDA_RUNTIME_API");
     if (!addr || !*addr)
-        return err_set(e, DRR_EXIT_CONFIG, "AWS_LAMBDA_RUNTIME_API is not set: this program is "
+        return err_set(e, DRR_EXIT_CONFIG,
+                       "AWS_LAMBDA_RUNTIME_API is not set: this program is "
                        "the Lambda runtime of a container image and runs under Lambda (or the "
                        "Runtime Interface Emulator)");
     if (!valid_address(addr))
-        return err_set(e, DRR_EXIT_CONFIG, "AWS_LAMBDA_RUNTIME_API: \"%s\" is not host:port",
-                       addr);
+        return err_set(e, DRR_EXIT_CONFIG, "AWS_LAMBDA_RUNTIME_API: \"%s\" is not host:port", addr);
     struct lambda_runtime *rt = xcalloc(1, sizeof *rt);
     rt->base = xasprintf("http://%s/" API_VERSION "/runtime", addr);
     rt->http = http_client_new(NULL, 2000, 10000);
@@ -129,8 +129,11 @@ static int post(struct lambda_runtime *rt, const char *path, const char *error_t
     char *url = xasprintf("%s/%s", rt->base, path);
     struct http_header hdrs[2] = {{"Content-Type", "application/json"},
                                   {"Lambda-Runtime-Function-Error-Type", error_type}};
-    struct http_request req = {.method = "POST", .url = url, .headers = hdrs,
-                               .n_headers = error_type ? 2 : 1, .body = body,
+    struct http_request req = {.method = "POST",
+                               .url = url,
+                               .headers = hdrs,
+                               .n_headers = error_type ? 2 : 1,
+                               .body = body,
                                .body_len = strlen(body)};
     struct http_response resp = {0};
     int rc = http_do(rt->http, &req, &resp, e);
@@ -164,8 +167,8 @@ static char *error_body(const char *error_type, const char *message)
     return s;
 }
 
-int lambda_runtime_fail(struct lambda_runtime *rt, const char *request_id,
-                        const char *error_type, const char *message, struct err *e)
+int lambda_runtime_fail(struct lambda_runtime *rt, const char *request_id, const char *error_type,
+                        const char *message, struct err *e)
 {
     char path[128];
     snprintf(path, sizeof path, "invocation/%s/error", request_id);

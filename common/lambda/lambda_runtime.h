@@ -23,8 +23,8 @@ struct lambda_runtime;
 
 struct lambda_invocation {
     char request_id[65];
-    int64_t deadline_ms;       /* epoch milliseconds; 0 when Lambda sent none */
-    struct buf event;          /* the payload, as sent */
+    int64_t deadline_ms; /* epoch milliseconds; 0 when Lambda sent none */
+    struct buf event;    /* the payload, as sent */
 };
 
 /* Reads $AWS_LAMBDA_RUNTIME_API. Returns 0, or DRR_EXIT_CONFIG when it is unset or
@@ -35,8 +35,7 @@ void lambda_runtime_free(struct lambda_runtime *rt);
 /* Waits for the next invocation. 0, DRR_EXIT_TEMPFAIL (network), DRR_EXIT_INTERNAL
  * (an answer that is not the API's: no or a malformed request id), or 128+N on a
  * signal. inv must be released with lambda_invocation_release. */
-int lambda_runtime_next(struct lambda_runtime *rt, struct lambda_invocation *inv,
-                        struct err *e);
+int lambda_runtime_next(struct lambda_runtime *rt, struct lambda_invocation *inv, struct err *e);
 void lambda_invocation_release(struct lambda_invocation *inv);
 
 /* Posts the invocation's result (a JSON text). 0 when Lambda accepted it (202). */
@@ -44,8 +43,8 @@ int lambda_runtime_respond(struct lambda_runtime *rt, const char *request_id, co
                            struct err *e);
 /* Posts the invocation's error: error_type ("drr.clone-failed") and a one-line
  * message. */
-int lambda_runtime_fail(struct lambda_runtime *rt, const char *request_id,
-                        const char *error_type, const char *message, struct err *e);
+int lambda_runtime_fail(struct lambda_runtime *rt, const char *request_id, const char *error_type,
+                        const char *message, struct err *e);
 /* Posts an initialisation error (before the first next). */
 int lambda_runtime_init_error(struct lambda_runtime *rt, const char *error_type,
                               const char *message, struct err *e);

@@ -13,8 +13,8 @@
 struct step_def {
     const char *name;
     const char *command;
-    const char *flag;        /* extra flag, or NULL */
-    int not_yet_ok;          /* exit 75 with a document is "not yet", an answer */
+    const char *flag; /* extra flag, or NULL */
+    int not_yet_ok;   /* exit 75 with a document is "not yet", an answer */
 };
 
 static const struct step_def steps[] = {
@@ -28,7 +28,7 @@ static const struct step_def steps[] = {
 };
 #define N_STEPS (sizeof steps / sizeof steps[0])
 
-const char *const lambda_step_names[] = {"snapshot", "check-engine", "create", "clone-wait",
+const char *const lambda_step_names[] = {"snapshot",      "check-engine",   "create", "clone-wait",
                                          "refresh-start", "refresh-status", "delete", NULL};
 
 void lambda_step_outcome_release(struct lambda_step_outcome *out)
@@ -58,8 +58,7 @@ static int step_input(const struct step_def *s, const cJSON *event, char **text,
     if (strcmp(s->name, "snapshot") == 0)
         return 0;
     if (!cJSON_IsObject(doc))
-        return fail(out, DRR_EXIT_INPUT, "step %s: the event has no \"document\" object",
-                    s->name);
+        return fail(out, DRR_EXIT_INPUT, "step %s: the event has no \"document\" object", s->name);
     *text = cJSON_PrintUnformatted(doc);
     return 0;
 }
@@ -71,8 +70,10 @@ static int parse_output(const struct step_def *s, const struct step_result *r,
     struct err pe = {0};
     cJSON *doc = NULL;
     if (rundoc_parse(buf_cstr(&r->out), s->command, NULL, &doc, &pe) != 0)
-        return fail(out, DRR_EXIT_INTERNAL, "step %s: %s exited %d but its output is not a run "
-                    "document: %s", s->name, s->command, r->exit_code, pe.msg);
+        return fail(out, DRR_EXIT_INTERNAL,
+                    "step %s: %s exited %d but its output is not a run "
+                    "document: %s",
+                    s->name, s->command, r->exit_code, pe.msg);
     out->document = doc;
     return 0;
 }
@@ -83,7 +84,8 @@ int lambda_step_run(const struct lambda_step_ctx *ctx, const cJSON *event,
     memset(out, 0, sizeof *out);
     const cJSON *name = cJSON_GetObjectItemCaseSensitive(event, "step");
     if (!cJSON_IsObject(event) || !cJSON_IsString(name))
-        return fail(out, DRR_EXIT_INPUT, "the event has no \"step\" (one of snapshot, "
+        return fail(out, DRR_EXIT_INPUT,
+                    "the event has no \"step\" (one of snapshot, "
                     "check-engine, create, clone-wait, refresh-start, refresh-status, delete)");
     const struct step_def *s = NULL;
     for (size_t i = 0; i < N_STEPS && !s; i++)
@@ -123,7 +125,8 @@ int lambda_step_run(const struct lambda_step_ctx *ctx, const cJSON *event,
             if (!cJSON_IsString(rid) || !rid->valuestring[0]) {
                 free(path);
                 cJSON_free(input);
-                return fail(out, DRR_EXIT_INPUT, "step delete: the document has neither a "
+                return fail(out, DRR_EXIT_INPUT,
+                            "step delete: the document has neither a "
                             "clone section nor a runId: nothing names the clone");
             }
             run_id_arg = xstrdup(rid->valuestring);

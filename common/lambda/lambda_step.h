@@ -20,14 +20,14 @@
 #include "core/err.h"
 
 struct lambda_step_ctx {
-    const char *bin_dir;      /* where the commands are */
-    double term_at, kill_at;  /* clock_monotonic() times the step must be stopped by */
-    const char *request_id;   /* the invocation's (names the entry's execution) */
+    const char *bin_dir;     /* where the commands are */
+    double term_at, kill_at; /* clock_monotonic() times the step must be stopped by */
+    const char *request_id;  /* the invocation's (names the entry's execution) */
 };
 
 struct lambda_step_outcome {
-    cJSON *document;          /* the answer (owned), or NULL on error */
-    char error_type[64];      /* "drr.<name>" */
+    cJSON *document;     /* the answer (owned), or NULL on error */
+    char error_type[64]; /* "drr.<name>" */
     char error_message[1024];
 };
 

@@ -126,9 +126,12 @@ int step_exec_run(const struct step_exec *x, struct step_result *r, struct err *
     if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(errp, O_CLOEXEC)) {
         int rc = err_set(e, DRR_EXIT_INTERNAL, "pipe: %s", strerror(errno));
         for (int i = 0; i < 2; i++) {
-            if (in[i] >= 0) close(in[i]);
-            if (out[i] >= 0) close(out[i]);
-            if (errp[i] >= 0) close(errp[i]);
+            if (in[i] >= 0)
+                close(in[i]);
+            if (out[i] >= 0)
+                close(out[i]);
+            if (errp[i] >= 0)
+                close(errp[i]);
         }
         return rc;
     }
@@ -155,8 +158,9 @@ int step_exec_run(const struct step_exec *x, struct step_result *r, struct err *
     while (out[0] >= 0 || errp[0] >= 0) {
         double now = clock_monotonic();
         enforce_deadline(x, pid, now, &termed, &killed, r);
-        double next = !termed && x->term_at > 0 ? x->term_at
-                      : !killed && x->kill_at > 0 ? x->kill_at : 0;
+        double next = !termed && x->term_at > 0   ? x->term_at
+                      : !killed && x->kill_at > 0 ? x->kill_at
+                                                  : 0;
         int timeout_ms = next > 0 ? (int)((next - now) * 1000) + 1 : -1;
         struct pollfd p[3] = {{out[0], POLLIN, 0}, {errp[0], POLLIN, 0}, {in[1], POLLOUT, 0}};
         int n = poll(p, 3, timeout_ms);
@@ -186,8 +190,8 @@ int step_exec_run(const struct step_exec *x, struct step_result *r, struct err *
             }
         }
         if (in[1] >= 0 && p[2].revents) {
-            ssize_t k = (p[2].revents & POLLOUT) ? write(in[1], input + in_off, in_len - in_off)
-                                                 : -1;
+            ssize_t k =
+                (p[2].revents & POLLOUT) ? write(in[1], input + in_off, in_len - in_off) : -1;
             if (k > 0)
                 in_off += (size_t)k;
             if (k < 0 && errno == EAGAIN)
@@ -220,7 +224,8 @@ int step_exec_run(const struct step_exec *x, struct step_result *r, struct err *
         usleep(10000);
     }
     r->signaled = WIFSIGNALED(status);
-    r->exit_code = WIFEXITED(status) ? WEXITSTATUS(status)
-                   : WIFSIGNALED(status) ? DRR_EXIT_SIGNAL_BASE + WTERMSIG(status) : 70;
+    r->exit_code = WIFEXITED(status)     ? WEXITSTATUS(status)
+                   : WIFSIGNALED(status) ? DRR_EXIT_SIGNAL_BASE + WTERMSIG(status)
+                                         : 70;
     return 0;
 }

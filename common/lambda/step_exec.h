@@ -18,19 +18,19 @@
 #include "core/err.h"
 
 struct step_exec {
-    const char *const *argv;  /* argv[0] is a path */
-    const char *input;        /* written to stdin; NULL = /dev/null */
-    double term_at;           /* clock_monotonic() times; <= 0 = none */
+    const char *const *argv; /* argv[0] is a path */
+    const char *input;       /* written to stdin; NULL = /dev/null */
+    double term_at;          /* clock_monotonic() times; <= 0 = none */
     double kill_at;
 };
 
 struct step_result {
-    int exit_code;            /* the child's, or 128+N when a signal ended it */
-    int signaled;             /* 1 when a signal ended it (exit_code is 128+N then) */
-    int stopped;              /* 1 when this runner sent SIGTERM/SIGKILL (the deadline) */
-    int output_too_big;       /* stdout passed STEP_MAX_OUTPUT: killed */
-    struct buf out;           /* stdout */
-    char last_error[512];     /* the last ERROR log line's message, "" if none */
+    int exit_code;        /* the child's, or 128+N when a signal ended it */
+    int signaled;         /* 1 when a signal ended it (exit_code is 128+N then) */
+    int stopped;          /* 1 when this runner sent SIGTERM/SIGKILL (the deadline) */
+    int output_too_big;   /* stdout passed STEP_MAX_OUTPUT: killed */
+    struct buf out;       /* stdout */
+    char last_error[512]; /* the last ERROR log line's message, "" if none */
 };
 
 #define STEP_MAX_OUTPUT (1024 * 1024)

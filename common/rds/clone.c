@@ -55,7 +55,7 @@ static void append_slug(char *out, size_t *n, const char *s, size_t room)
     *n = k;
 }
 
-#define NAME_HASH_HEX 16 /* 64 bits: see docs/commands.md for the collision math */
+#define NAME_HASH_HEX      16 /* 64 bits: see docs/commands.md for the collision math */
 #define NAME_PIPELINE_ROOM 14
 
 void clone_name(const char *pipeline, const char *run_id, char *out, size_t outlen)
@@ -67,7 +67,8 @@ void clone_name(const char *pipeline, const char *run_id, char *out, size_t outl
     unsigned int hlen = 0;
     if (!md || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1 ||
         EVP_DigestUpdate(md, pipeline, strlen(pipeline) + 1) != 1 ||
-        EVP_DigestUpdate(md, run_id, strlen(run_id)) != 1 || EVP_DigestFinal_ex(md, h, &hlen) != 1) {
+        EVP_DigestUpdate(md, run_id, strlen(run_id)) != 1 ||
+        EVP_DigestFinal_ex(md, h, &hlen) != 1) {
         /* only out of memory: abort like every other allocation failure (buf.h) */
         fprintf(stderr, "clone_name: SHA-256 failed\n");
         abort();
@@ -152,8 +153,7 @@ void clone_tags_build(struct rds_tags *out, const struct config *cfg, const char
 /* 0 when tag `key` equals want (case-insensitively when icase), else the guard's
  * refusal naming the tag, what it says and what this caller is. */
 static int tag_is(const char *kind_name, const char *id, const struct rds_tags *tags,
-                  const char *key, const char *want, int icase, const char *whose,
-                  struct err *e)
+                  const char *key, const char *want, int icase, const char *whose, struct err *e)
 {
     const char *v = rds_tags_get(tags, key);
     if (!v)
@@ -185,9 +185,8 @@ int clone_guard_check(const char *kind_name, const char *id, const struct rds_ta
                        id, CLONE_PREFIX);
     const char *mb = rds_tags_get(tags, CLONE_TAG_MANAGED_BY);
     if (!mb || strcmp(mb, CLONE_MANAGED_BY) != 0)
-        return err_set(e, DRR_EXIT_GUARD,
-                       "refusing to touch %s %s: it is not tagged %s=%s (%s)", kind_name, id,
-                       CLONE_TAG_MANAGED_BY, CLONE_MANAGED_BY,
+        return err_set(e, DRR_EXIT_GUARD, "refusing to touch %s %s: it is not tagged %s=%s (%s)",
+                       kind_name, id, CLONE_TAG_MANAGED_BY, CLONE_MANAGED_BY,
                        mb ? "the tag has another value" : "the tag is missing");
     if (owner->expired_by > 0) {
         const char *ad = rds_tags_get(tags, CLONE_TAG_AUTO_DELETE);
@@ -259,8 +258,8 @@ enum clone_gc_verdict clone_gc_judge(const char *id, const struct rds_tags *tags
     int expired = has_deadline && t <= p->now;
     const char *pl = rds_tags_get(tags, CLONE_TAG_PIPELINE);
     const char *src = rds_tags_get(tags, CLONE_TAG_SOURCE);
-    int mine = pl && strcmp(pl, p->own->pipeline) == 0 && src &&
-               strcasecmp(src, p->own->source) == 0;
+    int mine =
+        pl && strcmp(pl, p->own->pipeline) == 0 && src && strcasecmp(src, p->own->source) == 0;
     if (mine) {
         if (expired) {
             *why = "this pipeline's clone: its DeleteAfter has passed";

@@ -23,20 +23,20 @@ struct aws_ctx;
 struct config;
 
 /* The prefix the IAM policy of the original documentation allows (db:dblab-refresh-*). */
-#define CLONE_PREFIX "dblab-refresh-"
+#define CLONE_PREFIX          "dblab-refresh-"
 /* An Aurora clone's writer instance is "<name>-instance", and an RDS identifier is at
  * most 63 characters, so a clone name is at most 63 - 9. */
 #define CLONE_INSTANCE_SUFFIX "-instance"
-#define CLONE_NAME_MAX 54
+#define CLONE_NAME_MAX        54
 
-#define CLONE_TAG_MANAGED_BY "ManagedBy"
-#define CLONE_MANAGED_BY "dblab-rds-refresh"
-#define CLONE_TAG_AUTO_DELETE "AutoDelete"
+#define CLONE_TAG_MANAGED_BY   "ManagedBy"
+#define CLONE_MANAGED_BY       "dblab-rds-refresh"
+#define CLONE_TAG_AUTO_DELETE  "AutoDelete"
 #define CLONE_TAG_DELETE_AFTER "DeleteAfter"
-#define CLONE_TAG_SOURCE "dblab-rds-refresh:source"
-#define CLONE_TAG_SNAPSHOT "dblab-rds-refresh:snapshot"
-#define CLONE_TAG_RUN_ID "dblab-rds-refresh:run-id"
-#define CLONE_TAG_PIPELINE "dblab-rds-refresh:pipeline"
+#define CLONE_TAG_SOURCE       "dblab-rds-refresh:source"
+#define CLONE_TAG_SNAPSHOT     "dblab-rds-refresh:snapshot"
+#define CLONE_TAG_RUN_ID       "dblab-rds-refresh:run-id"
+#define CLONE_TAG_PIPELINE     "dblab-rds-refresh:pipeline"
 
 /* A pipeline name: like a lower-case RDS identifier (what the default, the source
  * identifier, always is). */
@@ -112,9 +112,9 @@ struct clone_gc_policy {
     int64_t now;
 };
 enum clone_gc_verdict {
-    CLONE_GC_IGNORE = 0,  /* not a managed clone at all: not reported */
-    CLONE_GC_KEEP,        /* a managed clone that stays: *why says why */
-    CLONE_GC_COLLECT      /* delete it: *why says why */
+    CLONE_GC_IGNORE = 0, /* not a managed clone at all: not reported */
+    CLONE_GC_KEEP,       /* a managed clone that stays: *why says why */
+    CLONE_GC_COLLECT     /* delete it: *why says why */
 };
 /* The verdict on one resource; *why is a static string either way. *foreign is set
  * to 1 when it is collected as another pipeline's clone (-all-pipelines): its
@@ -124,16 +124,16 @@ enum clone_gc_verdict clone_gc_judge(const char *id, const struct rds_tags *tags
                                      int *foreign, const char **why);
 struct clone_delete_opts {
     const struct clone_owner *owner; /* whose clone may be deleted (the guard) */
-    int dry_run;              /* reads and guard only */
-    int wait;                 /* wait until the resource is gone */
-    int64_t wait_timeout;     /* seconds, for wait */
-    double not_found_grace;   /* seconds: a clone whose create answer was lost may not be
+    int dry_run;                     /* reads and guard only */
+    int wait;                        /* wait until the resource is gone */
+    int64_t wait_timeout;            /* seconds, for wait */
+    double not_found_grace;          /* seconds: a clone whose create answer was lost may not be
                                  visible yet; look again for this long before "not found" */
 };
 
 struct clone_delete_result {
-    int already_gone;         /* nothing to delete: not found or already deleting/deleted */
-    char **instances;         /* Aurora member instances handled */
+    int already_gone; /* nothing to delete: not found or already deleting/deleted */
+    char **instances; /* Aurora member instances handled */
     size_t n_instances;
     char *arn;
 };

@@ -49,8 +49,8 @@ void clone_delete_result_release(struct clone_delete_result *r)
 
 /* Describes the instance or the cluster id; on success copies its status into
  * status ("" when AWS gave none). Returns rds_get_*'s code. */
-static int describe_status(struct aws_ctx *aws, enum rds_kind kind, const char *id,
-                           char *status, size_t n, struct aws_error *ae, struct err *e)
+static int describe_status(struct aws_ctx *aws, enum rds_kind kind, const char *id, char *status,
+                           size_t n, struct aws_error *ae, struct err *e)
 {
     int rc;
     const char *st = NULL;
@@ -87,8 +87,9 @@ static int appears(struct aws_ctx *aws, enum rds_kind kind, const char *id, doub
         char status[64];
         int rc = describe_status(aws, kind, id, status, sizeof status, NULL, e);
         if (rc == 0) {
-            log_info("DB %s %s appeared after %.1f s", kind == RDS_KIND_CLUSTER ? "cluster" : "instance",
-                     id, clock_monotonic() - start);
+            log_info("DB %s %s appeared after %.1f s",
+                     kind == RDS_KIND_CLUSTER ? "cluster" : "instance", id,
+                     clock_monotonic() - start);
             return 1;
         }
         if (rc != DRR_EXIT_NOT_FOUND && rc != DRR_EXIT_TEMPFAIL)
@@ -237,8 +238,8 @@ static int delete_one_instance(struct aws_ctx *aws, const char *id, int aurora_m
     }
     if (protected) {
         log_warn("DB instance %s has deletion protection on; turning it off", id);
-        rc = change_call(aws, RDS_KIND_INSTANCE, id, aurora_member, CHANGE_UNPROTECT,
-                         busy_limit(o), gone, e);
+        rc = change_call(aws, RDS_KIND_INSTANCE, id, aurora_member, CHANGE_UNPROTECT, busy_limit(o),
+                         gone, e);
         if (rc || *gone)
             return rc;
     }

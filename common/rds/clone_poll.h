@@ -10,17 +10,17 @@
 #include <stdint.h>
 
 struct poll_schedule {
-    double first;    /* first interval, seconds */
-    double factor;   /* growth per poll */
-    double cap;      /* longest interval = worst-case detection delay */
-    double jitter;   /* fraction of an interval that may be cut at random (0..1) */
-    double base;     /* current un-jittered interval */
-    uint64_t rng;    /* xorshift state */
+    double first;  /* first interval, seconds */
+    double factor; /* growth per poll */
+    double cap;    /* longest interval = worst-case detection delay */
+    double jitter; /* fraction of an interval that may be cut at random (0..1) */
+    double base;   /* current un-jittered interval */
+    uint64_t rng;  /* xorshift state */
 };
 
-#define POLL_FIRST 5.0
+#define POLL_FIRST  5.0
 #define POLL_FACTOR 1.5
-#define POLL_CAP 30.0
+#define POLL_CAP    30.0
 #define POLL_JITTER 0.1
 
 /* Tests run against an emulator whose clock runs faster than real time:

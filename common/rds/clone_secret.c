@@ -17,8 +17,8 @@ void clone_secret_free(char *password)
     free(password);
 }
 
-int clone_secret_read(struct aws_ctx *aws, enum rds_kind kind, const char *clone_id,
-                      char **user, char **password, struct err *e)
+int clone_secret_read(struct aws_ctx *aws, enum rds_kind kind, const char *clone_id, char **user,
+                      char **password, struct err *e)
 {
     *user = NULL;
     *password = NULL;
@@ -46,8 +46,8 @@ int clone_secret_read(struct aws_ctx *aws, enum rds_kind kind, const char *clone
         rc = err_set(e, DRR_EXIT_CLONE_FAILED,
                      "%s %s: RDS does not manage its master password (no MasterUserSecret%s), "
                      "so DBLab has no password for it: rds-clone-wait gives the clone its own "
-                     "when clone.masterPassword is managed", what, clone_id,
-                     master ? "" : ", no MasterUsername");
+                     "when clone.masterPassword is managed",
+                     what, clone_id, master ? "" : ", no MasterUsername");
     if (rc == 0 && (!s.status || strcmp(s.status, "active") != 0))
         log_warn("%s %s: its master user secret is %s, not active; reading it anyway", what,
                  clone_id, s.status ? s.status : "of unknown status");
@@ -64,7 +64,8 @@ int clone_secret_read(struct aws_ctx *aws, enum rds_kind kind, const char *clone
         *user = master;
         master = NULL;
         log_info("DBLab connects as the clone's master user %s with the clone's own password "
-                 "(%s %s's RDS-managed secret)", *user, what, clone_id);
+                 "(%s %s's RDS-managed secret)",
+                 *user, what, clone_id);
     }
     free(master);
     free(s.arn);

@@ -15,8 +15,8 @@ struct aws_ctx;
  * clone_secret_free), or: 86 when the clone or its secret is gone, 87 when RDS
  * does not manage the clone's password (rds-clone-wait did not run with
  * clone.masterPassword managed), the AWS call's code otherwise. */
-int clone_secret_read(struct aws_ctx *aws, enum rds_kind kind, const char *clone_id,
-                      char **user, char **password, struct err *e);
+int clone_secret_read(struct aws_ctx *aws, enum rds_kind kind, const char *clone_id, char **user,
+                      char **password, struct err *e);
 /* Wipes and frees. */
 void clone_secret_free(char *password);
 

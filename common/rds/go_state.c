@@ -23,8 +23,7 @@ void go_state_release(struct go_state *s)
 }
 
 /* An optional string member: absent or "" leaves *out NULL. */
-static int opt_string(const cJSON *o, const char *path, const char *name, char **out,
-                      struct err *e)
+static int opt_string(const cJSON *o, const char *path, const char *name, char **out, struct err *e)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
     if (v == NULL || cJSON_IsNull(v))

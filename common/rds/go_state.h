@@ -19,9 +19,9 @@
 #define GO_STATE_FILE_NAME "rds-refresh.state"
 
 struct go_state {
-    char *clone_id;       /* NULL when the file records no clone ("" or absent) */
+    char *clone_id; /* NULL when the file records no clone ("" or absent) */
     int is_cluster;
-    char *aws_region;     /* NULL when absent */
+    char *aws_region; /* NULL when absent */
 };
 
 /* 0 and *out filled; 1 when path does not exist (nothing recorded, as the Go

@@ -52,8 +52,8 @@ static int describe_source(struct aws_ctx *aws, const struct config *cfg, struct
         if (rc == 0 && inst.cluster_id)
             rc = err_set(e, DRR_EXIT_CONFIG,
                          "source.identifier: DB instance %s is a member of Aurora cluster %s: "
-                         "set source.type aurora-cluster and source.identifier %s", id,
-                         inst.cluster_id, inst.cluster_id);
+                         "set source.type aurora-cluster and source.identifier %s",
+                         id, inst.cluster_id, inst.cluster_id);
         if (rc == 0) {
             c->engine = xstrdup(inst.engine);
             c->engine_version = xstrdup(inst.engine_version);
@@ -73,7 +73,8 @@ static int describe_source(struct aws_ctx *aws, const struct config *cfg, struct
         return err_set(e, DRR_EXIT_NOT_FOUND,
                        "source.identifier: %s %s not found in region %s (a point-in-time restore "
                        "is made from the source's own backups, in the source's region: aws.region "
-                       "must be it)", rds_cli_kind_name(c->kind), id, cfg->aws.region);
+                       "must be it)",
+                       rds_cli_kind_name(c->kind), id, cfg->aws.region);
     return rc;
 }
 
@@ -91,20 +92,23 @@ int pitr_choose(struct aws_ctx *aws, const struct config *cfg, struct pitr_choic
     if (!out->engine || strcmp(out->engine, want) != 0)
         return err_set(e, DRR_EXIT_NOT_FOUND,
                        "source %s: engine %s is not of the %s family that a source of type %s "
-                       "restores", id, out->engine ? out->engine : "(unknown)", want,
+                       "restores",
+                       id, out->engine ? out->engine : "(unknown)", want,
                        source_type_name(cfg->source.type));
     if (retention <= 0)
         return err_set(e, DRR_EXIT_NOT_FOUND,
                        "source %s: automated backups are off (BackupRetentionPeriod %d): there is "
                        "no point in time to restore; turn them on, or use source.restoreFrom: "
-                       "snapshot", id, retention < 0 ? 0 : retention);
+                       "snapshot",
+                       id, retention < 0 ? 0 : retention);
     char ebuf[32], lbuf[32], tbuf[32];
     fmt(out->earliest, ebuf, sizeof ebuf);
     fmt(out->latest, lbuf, sizeof lbuf);
     if (out->latest <= 0 || out->earliest <= 0 || out->earliest > out->latest)
         return err_set(e, DRR_EXIT_NOT_FOUND,
                        "source %s: no restorable window yet (earliest %s, latest %s): the first "
-                       "automated backup has not completed", id, ebuf, lbuf);
+                       "automated backup has not completed",
+                       id, ebuf, lbuf);
     if (out->kind == RDS_KIND_CLUSTER)
         out->restore_type = cfg->clone.copy_on_write ? PITR_COPY_ON_WRITE : PITR_FULL_COPY;
     if (cfg->source.restore_from == RESTORE_TIME) {
@@ -113,7 +117,8 @@ int pitr_choose(struct aws_ctx *aws, const struct config *cfg, struct pitr_choic
         if (out->time < out->earliest || out->time > out->latest)
             return err_set(e, DRR_EXIT_CONFIG,
                            "source.restoreFrom: %s is outside the restorable window of %s "
-                           "[%s, %s]", tbuf, id, ebuf, lbuf);
+                           "[%s, %s]",
+                           tbuf, id, ebuf, lbuf);
     } else {
         out->time = out->latest;
         /* Aurora clones copy-on-write only at the latest time (RestoreToTime
@@ -128,7 +133,8 @@ int pitr_choose(struct aws_ctx *aws, const struct config *cfg, struct pitr_choic
             return err_set(e, DRR_EXIT_STALE,
                            "source %s: the latest restorable time %s is %s old, more than "
                            "source.maxSnapshotAge %s: are backups stuck? refusing to load stale "
-                           "data", id, lbuf, agebuf, maxbuf);
+                           "data",
+                           id, lbuf, agebuf, maxbuf);
         }
     }
     return 0;
@@ -186,10 +192,11 @@ int pitr_read(const cJSON *doc, struct pitr_choice *out, struct err *e)
                                    strcmp(v->valuestring, PITR_FULL_COPY) != 0))
             return err_set(e, DRR_EXIT_INPUT, "%s.restoreType: must be %s or %s for a cluster",
                            PITR_SECTION, PITR_COPY_ON_WRITE, PITR_FULL_COPY);
-        out->restore_type = strcmp(v->valuestring, PITR_COPY_ON_WRITE) == 0 ? PITR_COPY_ON_WRITE
-                                                                             : PITR_FULL_COPY;
+        out->restore_type =
+            strcmp(v->valuestring, PITR_COPY_ON_WRITE) == 0 ? PITR_COPY_ON_WRITE : PITR_FULL_COPY;
     }
-    if (out->use_latest && !(out->restore_type && strcmp(out->restore_type, PITR_COPY_ON_WRITE) == 0))
+    if (out->use_latest &&
+        !(out->restore_type && strcmp(out->restore_type, PITR_COPY_ON_WRITE) == 0))
         return err_set(e, DRR_EXIT_INPUT,
                        "%s.useLatestRestorableTime: only a copy-on-write clone uses it",
                        PITR_SECTION);

@@ -13,15 +13,15 @@
 
 struct aws_ctx;
 
-#define PITR_SECTION "restore"
+#define PITR_SECTION       "restore"
 #define PITR_COPY_ON_WRITE "copy-on-write"
-#define PITR_FULL_COPY "full-copy"
+#define PITR_FULL_COPY     "full-copy"
 
 struct pitr_choice {
     enum rds_kind kind;
-    char *engine;             /* the source's (the Aurora writer is created with it) */
+    char *engine; /* the source's (the Aurora writer is created with it) */
     char *engine_version;
-    int64_t earliest;         /* the restorable window as AWS reported it */
+    int64_t earliest; /* the restorable window as AWS reported it */
     int64_t latest;
     int64_t time;             /* the restore time; copy-on-write: the latest restorable
                                  time as read, a lower bound of the clone's data */

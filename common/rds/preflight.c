@@ -22,7 +22,8 @@ static int skip_denied(const struct aws_error *ae, const char *action, const cha
                        struct err *e)
 {
     log_warn("preflight: %s not checked: the credentials may not call rds:%s (%s); add it to "
-             "the IAM policy (docs/deploy.md)", key, action, ae->code);
+             "the IAM policy (docs/deploy.md)",
+             key, action, ae->code);
     err_clear(e);
     return 0;
 }
@@ -63,8 +64,8 @@ int preflight_source(struct aws_ctx *aws, const struct config *cfg, struct err *
         if (want_cluster && inst.cluster_id)
             rc = err_set(e, DRR_EXIT_CONFIG,
                          "source.identifier: %s is a member instance of the Aurora DB cluster %s: "
-                         "did you mean source.identifier: %s?", id, inst.cluster_id,
-                         inst.cluster_id);
+                         "did you mean source.identifier: %s?",
+                         id, inst.cluster_id, inst.cluster_id);
         else
             rc = err_set(e, DRR_EXIT_CONFIG,
                          "source.identifier: %s is an %s, not an %s: did you mean source.type: %s?",
@@ -72,10 +73,9 @@ int preflight_source(struct aws_ctx *aws, const struct config *cfg, struct err *
                          want_cluster ? "Aurora DB cluster" : "RDS DB instance",
                          want_cluster ? "rds" : "aurora-cluster");
     } else if (rc == DRR_EXIT_NOT_FOUND || denied(&ae)) {
-        rc = err_set(e, DRR_EXIT_NOT_FOUND,
-                     "source.identifier: no DB %s named %s in %s (source.type: %s)",
-                     want_cluster ? "cluster" : "instance", id, region,
-                     source_type_name(cfg->source.type));
+        rc = err_set(
+            e, DRR_EXIT_NOT_FOUND, "source.identifier: no DB %s named %s in %s (source.type: %s)",
+            want_cluster ? "cluster" : "instance", id, region, source_type_name(cfg->source.type));
     }
     rds_instance_release(&inst);
     rds_cluster_release(&cl);
@@ -96,8 +96,9 @@ static int check_parameter_group(struct aws_ctx *aws, int cluster, const char *k
         return err_set(e, DRR_EXIT_CONFIG, "%s: DB %sparameter group \"%s\" does not exist in %s",
                        key, cluster ? "cluster " : "", name, region);
     if (rc && denied(&ae))
-        return skip_denied(&ae, cluster ? "DescribeDBClusterParameterGroups"
-                                        : "DescribeDBParameterGroups", key, e);
+        return skip_denied(
+            &ae, cluster ? "DescribeDBClusterParameterGroups" : "DescribeDBParameterGroups", key,
+            e);
     if (rc == 0 && family && got && strcmp(got, family) != 0)
         rc = err_set(e, DRR_EXIT_CONFIG,
                      "%s: \"%s\" is of family %s, but the clone runs %s %s (family %s)", key, name,
@@ -141,11 +142,14 @@ int preflight_clone(struct aws_ctx *aws, const struct config *cfg, const char *e
     char *family = NULL;
     rc = rds_engine_family(aws, engine, version, &family, &ae, e);
     if (rc == DRR_EXIT_NOT_FOUND && cfg->clone.engine_version)
-        return err_set(e, DRR_EXIT_CONFIG, "clone.engineVersion: %s %s is not an engine version "
-                       "AWS offers in %s", engine, version, region);
+        return err_set(e, DRR_EXIT_CONFIG,
+                       "clone.engineVersion: %s %s is not an engine version "
+                       "AWS offers in %s",
+                       engine, version, region);
     if (rc == DRR_EXIT_NOT_FOUND || (rc && denied(&ae))) {
         log_warn("preflight: the parameter group family of %s %s is unknown (%s): group "
-                 "families not checked", engine, version, e->msg);
+                 "families not checked",
+                 engine, version, e->msg);
         err_clear(e);
         rc = 0;
     }
@@ -164,15 +168,18 @@ int preflight_clone(struct aws_ctx *aws, const struct config *cfg, const char *e
         char *og_engine = NULL, *og_major = NULL;
         rc = rds_get_option_group(aws, cfg->clone.option_group, &og_engine, &og_major, &ae, e);
         if (rc == DRR_EXIT_NOT_FOUND)
-            rc = err_set(e, DRR_EXIT_CONFIG, "clone.optionGroup: option group \"%s\" does not "
-                         "exist in %s", cfg->clone.option_group, region);
+            rc = err_set(e, DRR_EXIT_CONFIG,
+                         "clone.optionGroup: option group \"%s\" does not "
+                         "exist in %s",
+                         cfg->clone.option_group, region);
         else if (rc && denied(&ae))
             rc = skip_denied(&ae, "DescribeOptionGroups", "clone.optionGroup", e);
         else if (rc == 0 && og_engine && og_major &&
                  (strcmp(og_engine, engine) != 0 || !same_major(version, og_major)))
-            rc = err_set(e, DRR_EXIT_CONFIG, "clone.optionGroup: \"%s\" is for %s %s, but the "
-                         "clone runs %s %s", cfg->clone.option_group, og_engine, og_major, engine,
-                         version);
+            rc = err_set(e, DRR_EXIT_CONFIG,
+                         "clone.optionGroup: \"%s\" is for %s %s, but the "
+                         "clone runs %s %s",
+                         cfg->clone.option_group, og_engine, og_major, engine, version);
         free(og_engine);
         free(og_major);
         if (rc)

@@ -287,9 +287,8 @@ int rds_restore_db_cluster_from_snapshot(struct aws_ctx *aws, const char *id,
 }
 
 int rds_restore_db_cluster_to_point_in_time(struct aws_ctx *aws, const char *id,
-                                            const char *source_cluster_id,
-                                            const char *restore_type, int64_t restore_time,
-                                            const struct rds_create_opts *o,
+                                            const char *source_cluster_id, const char *restore_type,
+                                            int64_t restore_time, const struct rds_create_opts *o,
                                             struct rds_cluster *out, struct aws_error *ae,
                                             struct err *e)
 {
@@ -342,8 +341,7 @@ int rds_restore_db_instance_to_point_in_time(struct aws_ctx *aws, const char *id
 
 int rds_create_db_instance_in_cluster(struct aws_ctx *aws, const char *id, const char *cluster_id,
                                       const char *engine, const struct rds_create_opts *o,
-                                      struct rds_instance *out, struct aws_error *ae,
-                                      struct err *e)
+                                      struct rds_instance *out, struct aws_error *ae, struct err *e)
 {
     struct aws_params p = AWS_PARAMS_INIT;
     aws_params_add(&p, "DBInstanceIdentifier", id);
@@ -390,7 +388,9 @@ int rds_manage_master_password(struct aws_ctx *aws, enum rds_kind kind, const ch
                    : instance_call(aws, "ModifyDBInstance", id, &p, NULL, ae, e);
 }
 
-struct window { int64_t earliest, latest; };
+struct window {
+    int64_t earliest, latest;
+};
 
 /* The active automated backup (the instance's own; retained ones are of deleted
  * instances of the same name). */
@@ -415,9 +415,9 @@ int rds_instance_restore_window(struct aws_ctx *aws, const char *id, int64_t *ea
     struct aws_params p = AWS_PARAMS_INIT;
     aws_params_add(&p, "DBInstanceIdentifier", id);
     struct window w = {0, 0};
-    int rc = paginate(aws, "DescribeDBInstanceAutomatedBackups", id, &p,
-                      "DBInstanceAutomatedBackups", "DBInstanceAutomatedBackup", window_item, &w,
-                      ae, e);
+    int rc =
+        paginate(aws, "DescribeDBInstanceAutomatedBackups", id, &p, "DBInstanceAutomatedBackups",
+                 "DBInstanceAutomatedBackup", window_item, &w, ae, e);
     aws_params_release(&p);
     *earliest = w.earliest;
     *latest = w.latest;
@@ -436,8 +436,7 @@ int rds_delete_db_instance(struct aws_ctx *aws, const char *id, int skip_final_s
     return instance_call(aws, "DeleteDBInstance", id, &p, NULL, ae, e);
 }
 
-int rds_delete_db_cluster(struct aws_ctx *aws, const char *id, struct aws_error *ae,
-                          struct err *e)
+int rds_delete_db_cluster(struct aws_ctx *aws, const char *id, struct aws_error *ae, struct err *e)
 {
     struct aws_params p = AWS_PARAMS_INIT;
     aws_params_add(&p, "DBClusterIdentifier", id);
@@ -445,8 +444,8 @@ int rds_delete_db_cluster(struct aws_ctx *aws, const char *id, struct aws_error 
     return cluster_call(aws, "DeleteDBCluster", id, &p, NULL, ae, e);
 }
 
-int rds_list_tags(struct aws_ctx *aws, const char *arn, struct rds_tags *out,
-                  struct aws_error *ae, struct err *e)
+int rds_list_tags(struct aws_ctx *aws, const char *arn, struct rds_tags *out, struct aws_error *ae,
+                  struct err *e)
 {
     struct aws_params p = AWS_PARAMS_INIT;
     aws_params_add(&p, "ResourceName", arn);

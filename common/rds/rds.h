@@ -38,78 +38,78 @@ enum rds_kind { RDS_KIND_INSTANCE = 0, RDS_KIND_CLUSTER };
  * times 0, unset strings NULL. */
 struct rds_snapshot {
     enum rds_kind kind;
-    char *id;                 /* DBSnapshotIdentifier / DBClusterSnapshotIdentifier */
-    char *arn;                /* DBSnapshotArn / DBClusterSnapshotArn */
-    char *source_id;          /* DBInstanceIdentifier / DBClusterIdentifier */
+    char *id;        /* DBSnapshotIdentifier / DBClusterSnapshotIdentifier */
+    char *arn;       /* DBSnapshotArn / DBClusterSnapshotArn */
+    char *source_id; /* DBInstanceIdentifier / DBClusterIdentifier */
     char *status;
-    char *snapshot_type;      /* automated, manual, awsbackup, shared, public */
+    char *snapshot_type; /* automated, manual, awsbackup, shared, public */
     char *engine;
     char *engine_version;
-    char *engine_mode;        /* clusters only */
-    int64_t create_time;      /* SnapshotCreateTime */
-    int encrypted;            /* Encrypted / StorageEncrypted */
+    char *engine_mode;   /* clusters only */
+    int64_t create_time; /* SnapshotCreateTime */
+    int encrypted;       /* Encrypted / StorageEncrypted */
     char *kms_key_id;
     int port;
     int allocated_storage;
     char *storage_type;
-    struct rds_tags tags;     /* TagList when the describe returns it */
+    struct rds_tags tags; /* TagList when the describe returns it */
 };
 
 /* MasterUserSecret: the Secrets Manager secret RDS keeps the master password in
  * (ManageMasterUserPassword). The ARN names it; the value is never in a describe. */
 struct rds_master_secret {
-    char *arn;                /* SecretArn, NULL when RDS does not manage the password */
-    char *status;             /* SecretStatus: creating, active, rotating, impaired */
+    char *arn;    /* SecretArn, NULL when RDS does not manage the password */
+    char *status; /* SecretStatus: creating, active, rotating, impaired */
 };
 
 struct rds_instance {
-    char *id;                 /* DBInstanceIdentifier */
-    char *arn;                /* DBInstanceArn */
-    char *status;             /* DBInstanceStatus */
+    char *id;     /* DBInstanceIdentifier */
+    char *arn;    /* DBInstanceArn */
+    char *status; /* DBInstanceStatus */
     char *engine;
     char *engine_version;
-    char *instance_class;     /* DBInstanceClass */
-    char *endpoint_address;   /* Endpoint/Address (absent while creating) */
-    int endpoint_port;        /* Endpoint/Port, -1 when absent */
-    int64_t create_time;      /* InstanceCreateTime, 0 while creating */
+    char *instance_class;   /* DBInstanceClass */
+    char *endpoint_address; /* Endpoint/Address (absent while creating) */
+    int endpoint_port;      /* Endpoint/Port, -1 when absent */
+    int64_t create_time;    /* InstanceCreateTime, 0 while creating */
     int storage_encrypted;
     char *kms_key_id;
     int allocated_storage;
     int deletion_protection;
-    char *cluster_id;         /* DBClusterIdentifier for Aurora members */
+    char *cluster_id; /* DBClusterIdentifier for Aurora members */
     char *db_name;
-    char *master_username;    /* MasterUsername */
+    char *master_username;           /* MasterUsername */
     struct rds_master_secret secret; /* MasterUserSecret (RDS instances; Aurora: the cluster's) */
-    int backup_retention;     /* BackupRetentionPeriod (days, 0 = no automated backups), -1 absent */
+    int backup_retention; /* BackupRetentionPeriod (days, 0 = no automated backups), -1 absent */
     int64_t latest_restorable_time; /* LatestRestorableTime, 0 absent */
     struct rds_tags tags;
 };
 
 struct rds_cluster_member {
     char *instance_id;
-    int is_writer;            /* IsClusterWriter */
+    int is_writer; /* IsClusterWriter */
 };
 
 struct rds_cluster {
-    char *id;                 /* DBClusterIdentifier */
-    char *arn;                /* DBClusterArn */
+    char *id;  /* DBClusterIdentifier */
+    char *arn; /* DBClusterArn */
     char *status;
     char *engine;
     char *engine_version;
     char *engine_mode;
-    char *endpoint;           /* writer endpoint */
+    char *endpoint; /* writer endpoint */
     char *reader_endpoint;
     int port;
-    int64_t create_time;      /* ClusterCreateTime */
+    int64_t create_time; /* ClusterCreateTime */
     int storage_encrypted;
     char *kms_key_id;
     int allocated_storage;
     int deletion_protection;
     struct rds_cluster_member *members;
     size_t n_members;
-    char *master_username;    /* MasterUsername */
-    struct rds_master_secret secret; /* MasterUserSecret */
-    int backup_retention;     /* BackupRetentionPeriod, -1 absent */
+    char *master_username;            /* MasterUsername */
+    struct rds_master_secret secret;  /* MasterUserSecret */
+    int backup_retention;             /* BackupRetentionPeriod, -1 absent */
     int64_t earliest_restorable_time; /* EarliestRestorableTime, 0 absent */
     int64_t latest_restorable_time;   /* LatestRestorableTime, 0 absent */
     struct rds_tags tags;
@@ -152,10 +152,10 @@ int rds_page_clusters(const struct _xmlNode *result, rds_cluster_cb cb, void *ud
 
 /* ---- Describes */
 struct rds_snapshot_query {
-    const char *source_id;    /* DBInstanceIdentifier / DBClusterIdentifier, or NULL */
-    const char *snapshot_id;  /* DBSnapshotIdentifier / DBClusterSnapshotIdentifier (name or ARN) */
-    const char *snapshot_type;/* SnapshotType or NULL (= automated + manual) */
-    int include_shared;       /* IncludeShared=true */
+    const char *source_id;   /* DBInstanceIdentifier / DBClusterIdentifier, or NULL */
+    const char *snapshot_id; /* DBSnapshotIdentifier / DBClusterSnapshotIdentifier (name or ARN) */
+    const char *snapshot_type; /* SnapshotType or NULL (= automated + manual) */
+    int include_shared;        /* IncludeShared=true */
 };
 int rds_describe_db_snapshots(struct aws_ctx *aws, const struct rds_snapshot_query *q,
                               rds_snapshot_cb cb, void *ud, struct aws_error *ae, struct err *e);
@@ -179,19 +179,19 @@ int rds_get_cluster(struct aws_ctx *aws, const char *id, struct rds_cluster *out
 /* Optional settings shared by the restore / create calls. NULL / -1 / TRI unset
  * (tristate -1) leave AWS's default. */
 struct rds_create_opts {
-    const char *instance_class;       /* DBInstanceClass */
-    const char *subnet_group;         /* DBSubnetGroupName */
+    const char *instance_class;         /* DBInstanceClass */
+    const char *subnet_group;           /* DBSubnetGroupName */
     const char *const *security_groups; /* VpcSecurityGroupIds */
     size_t n_security_groups;
-    int publicly_accessible;          /* -1 unset, 0, 1 */
-    int enable_iam_auth;              /* -1 unset, 0, 1 (EnableIAMDatabaseAuthentication) */
-    const char *parameter_group;      /* DBParameterGroupName */
-    const char *option_group;         /* OptionGroupName */
+    int publicly_accessible;             /* -1 unset, 0, 1 */
+    int enable_iam_auth;                 /* -1 unset, 0, 1 (EnableIAMDatabaseAuthentication) */
+    const char *parameter_group;         /* DBParameterGroupName */
+    const char *option_group;            /* OptionGroupName */
     const char *cluster_parameter_group; /* DBClusterParameterGroupName */
-    int port;                         /* 0 = unset */
+    int port;                            /* 0 = unset */
     const char *storage_type;
-    const char *db_name;              /* DBName (instance) / DatabaseName (cluster) */
-    int deletion_protection;          /* DeletionProtection of a restore (0 = false) */
+    const char *db_name;     /* DBName (instance) / DatabaseName (cluster) */
+    int deletion_protection; /* DeletionProtection of a restore (0 = false) */
     const struct rds_tags *tags;
 };
 
@@ -207,9 +207,8 @@ int rds_restore_db_cluster_from_snapshot(struct aws_ctx *aws, const char *id,
                                          struct aws_error *ae, struct err *e);
 /* restore_type "copy-on-write" or NULL (full copy); restore_time 0 = latest restorable. */
 int rds_restore_db_cluster_to_point_in_time(struct aws_ctx *aws, const char *id,
-                                            const char *source_cluster_id,
-                                            const char *restore_type, int64_t restore_time,
-                                            const struct rds_create_opts *o,
+                                            const char *source_cluster_id, const char *restore_type,
+                                            int64_t restore_time, const struct rds_create_opts *o,
                                             struct rds_cluster *out, struct aws_error *ae,
                                             struct err *e);
 int rds_restore_db_instance_to_point_in_time(struct aws_ctx *aws, const char *id,
@@ -242,11 +241,10 @@ int rds_instance_restore_window(struct aws_ctx *aws, const char *id, int64_t *ea
 /* skip_final_snapshot / delete_automated_backups: -1 = do not send (Aurora members). */
 int rds_delete_db_instance(struct aws_ctx *aws, const char *id, int skip_final_snapshot,
                            int delete_automated_backups, struct aws_error *ae, struct err *e);
-int rds_delete_db_cluster(struct aws_ctx *aws, const char *id, struct aws_error *ae,
-                          struct err *e);
+int rds_delete_db_cluster(struct aws_ctx *aws, const char *id, struct aws_error *ae, struct err *e);
 
-int rds_list_tags(struct aws_ctx *aws, const char *arn, struct rds_tags *out,
-                  struct aws_error *ae, struct err *e);
+int rds_list_tags(struct aws_ctx *aws, const char *arn, struct rds_tags *out, struct aws_error *ae,
+                  struct err *e);
 int rds_add_tags(struct aws_ctx *aws, const char *arn, const struct rds_tags *tags,
                  struct aws_error *ae, struct err *e);
 

@@ -18,8 +18,8 @@
 #define MAX_FIELDS 2
 
 struct find {
-    const char *list, *item;      /* <DBSubnetGroups><DBSubnetGroup> */
-    const char *key_field;        /* the element that must equal want; NULL = any item */
+    const char *list, *item; /* <DBSubnetGroups><DBSubnetGroup> */
+    const char *key_field;   /* the element that must equal want; NULL = any item */
     const char *want;
     const char *fields[MAX_FIELDS];
     char *values[MAX_FIELDS];
@@ -49,15 +49,15 @@ static void find_release(struct find *f)
 
 /* Runs the describe; maps not_found_code to DRR_EXIT_NOT_FOUND. */
 static int find(struct aws_ctx *aws, const char *action, const struct aws_params *p,
-                const char *not_found_code, const char *what, struct find *f,
-                struct aws_error *ae, struct err *e)
+                const char *not_found_code, const char *what, struct find *f, struct aws_error *ae,
+                struct err *e)
 {
     struct aws_error scratch;
     if (!ae)
         ae = &scratch;
     aws_error_clear(ae);
-    int rc = aws_query_paginate(aws, "rds", action, p, RDS_MAX_RECORDS, f->list, f->item,
-                                find_item, f, NULL, ae, e);
+    int rc = aws_query_paginate(aws, "rds", action, p, RDS_MAX_RECORDS, f->list, f->item, find_item,
+                                f, NULL, ae, e);
     if (rc) {
         err_prefix(e, "%s", what);
         if (not_found_code && rds_error_is(ae, not_found_code))
@@ -81,10 +81,10 @@ static int find_named(struct aws_ctx *aws, const char *action, const char *param
     return rc;
 }
 
-int rds_get_subnet_group(struct aws_ctx *aws, const char *name, struct aws_error *ae,
-                         struct err *e)
+int rds_get_subnet_group(struct aws_ctx *aws, const char *name, struct aws_error *ae, struct err *e)
 {
-    struct find f = {"DBSubnetGroups", "DBSubnetGroup", "DBSubnetGroupName", name, {NULL}, {NULL}, 0};
+    struct find f = {
+        "DBSubnetGroups", "DBSubnetGroup", "DBSubnetGroupName", name, {NULL}, {NULL}, 0};
     int rc = find_named(aws, "DescribeDBSubnetGroups", "DBSubnetGroupName",
                         "DBSubnetGroupNotFoundFault", name, &f, ae, e);
     find_release(&f);
@@ -97,11 +97,15 @@ int rds_get_parameter_group(struct aws_ctx *aws, int cluster, const char *name, 
     *family = NULL;
     struct find f = {cluster ? "DBClusterParameterGroups" : "DBParameterGroups",
                      cluster ? "DBClusterParameterGroup" : "DBParameterGroup",
-                     cluster ? "DBClusterParameterGroupName" : "DBParameterGroupName", name,
-                     {"DBParameterGroupFamily", NULL}, {NULL}, 0};
-    int rc = find_named(aws, cluster ? "DescribeDBClusterParameterGroups" : "DescribeDBParameterGroups",
-                        cluster ? "DBClusterParameterGroupName" : "DBParameterGroupName",
-                        "DBParameterGroupNotFound", name, &f, ae, e);
+                     cluster ? "DBClusterParameterGroupName" : "DBParameterGroupName",
+                     name,
+                     {"DBParameterGroupFamily", NULL},
+                     {NULL},
+                     0};
+    int rc =
+        find_named(aws, cluster ? "DescribeDBClusterParameterGroups" : "DescribeDBParameterGroups",
+                   cluster ? "DBClusterParameterGroupName" : "DBParameterGroupName",
+                   "DBParameterGroupNotFound", name, &f, ae, e);
     if (rc == 0) {
         *family = f.values[0];
         f.values[0] = NULL;
@@ -114,8 +118,13 @@ int rds_get_option_group(struct aws_ctx *aws, const char *name, char **engine, c
                          struct aws_error *ae, struct err *e)
 {
     *engine = *major = NULL;
-    struct find f = {"OptionGroupsList", "OptionGroup", "OptionGroupName", name,
-                     {"EngineName", "MajorEngineVersion"}, {NULL}, 0};
+    struct find f = {"OptionGroupsList",
+                     "OptionGroup",
+                     "OptionGroupName",
+                     name,
+                     {"EngineName", "MajorEngineVersion"},
+                     {NULL},
+                     0};
     int rc = find_named(aws, "DescribeOptionGroups", "OptionGroupName", "OptionGroupNotFoundFault",
                         name, &f, ae, e);
     if (rc == 0) {
@@ -127,20 +136,25 @@ int rds_get_option_group(struct aws_ctx *aws, const char *name, char **engine, c
     return rc;
 }
 
-int rds_engine_family(struct aws_ctx *aws, const char *engine, const char *version,
-                      char **family, struct aws_error *ae, struct err *e)
+int rds_engine_family(struct aws_ctx *aws, const char *engine, const char *version, char **family,
+                      struct aws_error *ae, struct err *e)
 {
     *family = NULL;
-    struct find f = {"DBEngineVersions", "DBEngineVersion", "EngineVersion", version,
-                     {"DBParameterGroupFamily", NULL}, {NULL}, 0};
+    struct find f = {"DBEngineVersions",
+                     "DBEngineVersion",
+                     "EngineVersion",
+                     version,
+                     {"DBParameterGroupFamily", NULL},
+                     {NULL},
+                     0};
     struct aws_params p = AWS_PARAMS_INIT;
     aws_params_add(&p, "Engine", engine);
     aws_params_add(&p, "EngineVersion", version);
     int rc = find(aws, "DescribeDBEngineVersions", &p, NULL, engine, &f, ae, e);
     aws_params_release(&p);
     if (rc == 0 && !f.found)
-        rc = err_set(e, DRR_EXIT_NOT_FOUND, "%s %s: not an engine version AWS lists here",
-                     engine, version);
+        rc = err_set(e, DRR_EXIT_NOT_FOUND, "%s %s: not an engine version AWS lists here", engine,
+                     version);
     if (rc == 0) {
         *family = f.values[0];
         f.values[0] = NULL;
@@ -150,11 +164,15 @@ int rds_engine_family(struct aws_ctx *aws, const char *engine, const char *versi
 }
 
 int rds_orderable(struct aws_ctx *aws, const char *engine, const char *version,
-                  const char *instance_class, int *orderable, struct aws_error *ae,
-                  struct err *e)
+                  const char *instance_class, int *orderable, struct aws_error *ae, struct err *e)
 {
-    struct find f = {"OrderableDBInstanceOptions", "OrderableDBInstanceOption", "DBInstanceClass",
-                     instance_class, {NULL}, {NULL}, 0};
+    struct find f = {"OrderableDBInstanceOptions",
+                     "OrderableDBInstanceOption",
+                     "DBInstanceClass",
+                     instance_class,
+                     {NULL},
+                     {NULL},
+                     0};
     struct aws_params p = AWS_PARAMS_INIT;
     aws_params_add(&p, "Engine", engine);
     aws_params_add(&p, "EngineVersion", version);

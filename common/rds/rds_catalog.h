@@ -28,12 +28,11 @@ int rds_get_option_group(struct aws_ctx *aws, const char *name, char **engine, c
                          struct aws_error *ae, struct err *e);
 /* The DBParameterGroupFamily of engine + version; NOT_FOUND when AWS lists no such
  * version. */
-int rds_engine_family(struct aws_ctx *aws, const char *engine, const char *version,
-                      char **family, struct aws_error *ae, struct err *e);
+int rds_engine_family(struct aws_ctx *aws, const char *engine, const char *version, char **family,
+                      struct aws_error *ae, struct err *e);
 /* *orderable = 1 when DescribeOrderableDBInstanceOptions lists the class for that
  * engine and version (every page), 0 when the answer is empty. */
 int rds_orderable(struct aws_ctx *aws, const char *engine, const char *version,
-                  const char *instance_class, int *orderable, struct aws_error *ae,
-                  struct err *e);
+                  const char *instance_class, int *orderable, struct aws_error *ae, struct err *e);
 
 #endif

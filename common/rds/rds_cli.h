@@ -26,7 +26,7 @@ int rds_cli_parse_kind(const char *s, enum rds_kind *out); /* 0 ok, -1 unknown *
 /* JSON helpers: NULL strings and negative ints are left out. */
 void rds_cli_add_string(cJSON *obj, const char *key, const char *v);
 void rds_cli_add_int(cJSON *obj, const char *key, long long v);
-void rds_cli_add_time(cJSON *obj, const char *key, int64_t t);   /* 0 = left out */
+void rds_cli_add_time(cJSON *obj, const char *key, int64_t t); /* 0 = left out */
 
 /* The top-level dataAsOf: the time the clone's data is from (the snapshot's
  * creation time or the restore time), for the summary and its age metric. */

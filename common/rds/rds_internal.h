@@ -14,9 +14,19 @@ int rds_result_tags(xmlDoc *doc, struct rds_tags *out, struct err *e);
 /* The item handlers of the paged describes (aws_query_paginate streams each
  * <DBSnapshot>/<DBClusterSnapshot>, <DBInstance>, <DBCluster> to them): parse
  * the item, call the user's callback, free the item. */
-struct rds_snap_ctx { enum rds_kind kind; rds_snapshot_cb cb; void *ud; };
-struct rds_inst_ctx { rds_instance_cb cb; void *ud; };
-struct rds_clus_ctx { rds_cluster_cb cb; void *ud; };
+struct rds_snap_ctx {
+    enum rds_kind kind;
+    rds_snapshot_cb cb;
+    void *ud;
+};
+struct rds_inst_ctx {
+    rds_instance_cb cb;
+    void *ud;
+};
+struct rds_clus_ctx {
+    rds_cluster_cb cb;
+    void *ud;
+};
 int rds_snapshot_item(const xmlNode *item, void *ctx, struct err *e);
 int rds_instance_item(const xmlNode *item, void *ctx, struct err *e);
 int rds_cluster_item(const xmlNode *item, void *ctx, struct err *e);

@@ -29,29 +29,31 @@ static double cpu_now(void)
 static char *make_page(int n)
 {
     struct buf b = BUF_INIT;
-    buf_puts(&b, "<DescribeDBSnapshotsResponse xmlns=\"http://rds.amazonaws.com/doc/2014-10-31/\">\n"
-                 "  <DescribeDBSnapshotsResult>\n    <Marker>bWFya2VyLXRva2Vu</Marker>\n"
-                 "    <DBSnapshots>\n");
+    buf_puts(&b,
+             "<DescribeDBSnapshotsResponse xmlns=\"http://rds.amazonaws.com/doc/2014-10-31/\">\n"
+             "  <DescribeDBSnapshotsResult>\n    <Marker>bWFya2VyLXRva2Vu</Marker>\n"
+             "    <DBSnapshots>\n");
     for (int i = 0; i < n; i++)
-        buf_printf(&b,
-                   "      <DBSnapshot>\n"
-                   "        <Port>5432</Port><OptionGroupName>default:postgres-16</OptionGroupName>\n"
-                   "        <Engine>postgres</Engine><Status>available</Status>\n"
-                   "        <SnapshotType>automated</SnapshotType><StorageType>gp3</StorageType>\n"
-                   "        <EngineVersion>16.4</EngineVersion>\n"
-                   "        <DBInstanceIdentifier>production-db</DBInstanceIdentifier>\n"
-                   "        <DBSnapshotIdentifier>rds:production-db-2026-11-%02d-02-05</DBSnapshotIdentifier>\n"
-                   "        <SnapshotCreateTime>2026-11-%02dT02:05:41.812Z</SnapshotCreateTime>\n"
-                   "        <AvailabilityZone>us-east-1a</AvailabilityZone>\n"
-                   "        <PercentProgress>100</PercentProgress><AllocatedStorage>200</AllocatedStorage>\n"
-                   "        <MasterUsername>postgres</MasterUsername><Encrypted>true</Encrypted>\n"
-                   "        <KmsKeyId>arn:aws:kms:us-east-1:123456789012:key/1a2b3c4d-5e6f-7a8b-9c0d-1e2f3a4b5c6d</KmsKeyId>\n"
-                   "        <DBSnapshotArn>arn:aws:rds:us-east-1:123456789012:snapshot:rds:production-db-2026-11-%02d-02-05</DBSnapshotArn>\n"
-                   "        <IAMDatabaseAuthenticationEnabled>false</IAMDatabaseAuthenticationEnabled>\n"
-                   "        <DbiResourceId>db-ABCDEFGHIJKLMNOPQRSTUVWXYZ</DbiResourceId>\n"
-                   "        <TagList><Tag><Key>team</Key><Value>data</Value></Tag></TagList>\n"
-                   "      </DBSnapshot>\n",
-                   i % 28 + 1, i % 28 + 1, i % 28 + 1);
+        buf_printf(
+            &b,
+            "      <DBSnapshot>\n"
+            "        <Port>5432</Port><OptionGroupName>default:postgres-16</OptionGroupName>\n"
+            "        <Engine>postgres</Engine><Status>available</Status>\n"
+            "        <SnapshotType>automated</SnapshotType><StorageType>gp3</StorageType>\n"
+            "        <EngineVersion>16.4</EngineVersion>\n"
+            "        <DBInstanceIdentifier>production-db</DBInstanceIdentifier>\n"
+            "        <DBSnapshotIdentifier>rds:production-db-2026-11-%02d-02-05</DBSnapshotIdentifier>\n"
+            "        <SnapshotCreateTime>2026-11-%02dT02:05:41.812Z</SnapshotCreateTime>\n"
+            "        <AvailabilityZone>us-east-1a</AvailabilityZone>\n"
+            "        <PercentProgress>100</PercentProgress><AllocatedStorage>200</AllocatedStorage>\n"
+            "        <MasterUsername>postgres</MasterUsername><Encrypted>true</Encrypted>\n"
+            "        <KmsKeyId>arn:aws:kms:us-east-1:123456789012:key/1a2b3c4d-5e6f-7a8b-9c0d-1e2f3a4b5c6d</KmsKeyId>\n"
+            "        <DBSnapshotArn>arn:aws:rds:us-east-1:123456789012:snapshot:rds:production-db-2026-11-%02d-02-05</DBSnapshotArn>\n"
+            "        <IAMDatabaseAuthenticationEnabled>false</IAMDatabaseAuthenticationEnabled>\n"
+            "        <DbiResourceId>db-ABCDEFGHIJKLMNOPQRSTUVWXYZ</DbiResourceId>\n"
+            "        <TagList><Tag><Key>team</Key><Value>data</Value></Tag></TagList>\n"
+            "      </DBSnapshot>\n",
+            i % 28 + 1, i % 28 + 1, i % 28 + 1);
     buf_puts(&b, "    </DBSnapshots>\n  </DescribeDBSnapshotsResult>\n"
                  "  <ResponseMetadata><RequestId>8f7c2a4e-1b3d-4c5e-9f60-7a8b9c0d1e2f</RequestId>"
                  "</ResponseMetadata>\n</DescribeDBSnapshotsResponse>\n");
@@ -86,8 +88,9 @@ int main(int argc, char **argv)
         aws_query_encode(&body, "DescribeDBSnapshots", "2014-10-31", &p);
         double t1 = cpu_now();
 
-        struct http_header h[2] = {{"Host", "rds.us-east-1.amazonaws.com"},
-                                   {"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"}};
+        struct http_header h[2] = {
+            {"Host", "rds.us-east-1.amazonaws.com"},
+            {"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"}};
         struct sigv4_request req = {"POST", "/", NULL, h, 2, body.data, body.len};
         struct sigv4_options opt = {"us-east-1", "rds", 1795572341 + i, 1, 0, 0};
         struct sigv4_signed s;

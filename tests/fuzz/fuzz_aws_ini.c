@@ -23,7 +23,8 @@ static void remove_file(void)
 void fuzz_init(void)
 {
     const char *dir = getenv("TMPDIR");
-    snprintf(path, sizeof path, "%.40s/drr-fuzz-ini-%ld", dir && *dir ? dir : "/tmp", (long)getpid());
+    snprintf(path, sizeof path, "%.40s/drr-fuzz-ini-%ld", dir && *dir ? dir : "/tmp",
+             (long)getpid());
     setenv("AWS_CONFIG_FILE", path, 1);
     setenv("AWS_SHARED_CREDENTIALS_FILE", path, 1);
     unsetenv("AWS_PROFILE");
@@ -46,8 +47,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     /* [default], [profile prod]/[prod], a name with a blank; the keys config.c
      * and the credential chain read, a sub-property block, an empty one. */
-    static const char *const profiles[] = { "default", "prod", "a b" };
-    static const char *const keys[] = { "region", "services", "endpoint_url", "s3", "cli_pager" };
+    static const char *const profiles[] = {"default", "prod", "a b"};
+    static const char *const keys[] = {"region", "services", "endpoint_url", "s3", "cli_pager"};
     struct err e = {0};
     (void)aws_ini_check(&e);
     for (size_t p = 0; p < sizeof profiles / sizeof profiles[0]; p++) {

@@ -43,7 +43,7 @@ static int on_cluster(const struct rds_cluster *c, void *ud, struct err *e)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    const char *body = (const char *)data;   /* the readers take a length: no copy */
+    const char *body = (const char *)data; /* the readers take a length: no copy */
 
     struct aws_error ae;
     char line[1024];
@@ -66,7 +66,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         (void)rds_page_clusters(aws_xml_result(doc, "DescribeDBClusters"), on_cluster, &seen, &pe);
         (void)aws_xml_text(aws_xml_result(doc, "DescribeDBSnapshots"), "Marker");
         const xmlNode *item;
-        if (rds_result_item(doc, "RestoreDBInstanceFromDBSnapshot", "DBInstance", &item, &pe) == 0) {
+        if (rds_result_item(doc, "RestoreDBInstanceFromDBSnapshot", "DBInstance", &item, &pe) ==
+            0) {
             struct rds_instance inst;
             rds_parse_instance(item, &inst);
             rds_instance_release(&inst);
@@ -83,9 +84,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         xmlFreeDoc(doc);
     }
 
-    struct http_response resp = { .status = 200 };
+    struct http_response resp = {.status = 200};
     buf_append(&resp.body, data, size);
-    static const char *const sts_actions[] = { "AssumeRole", "AssumeRoleWithWebIdentity" };
+    static const char *const sts_actions[] = {"AssumeRole", "AssumeRoleWithWebIdentity"};
     for (size_t i = 0; i < 2; i++) {
         struct aws_credentials cr = {0};
         struct err se = {0};
@@ -93,6 +94,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             aws_credentials_release(&cr);
     }
     buf_release(&resp.body);
-    redact_clear();     /* STS adds each secret it reads; keep memory flat */
+    redact_clear(); /* STS adds each secret it reads; keep memory flat */
     return 0;
 }

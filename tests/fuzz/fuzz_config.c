@@ -27,7 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct config cfg;
     struct err e = {0};
     if (config_load_string(yaml, "fuzz.yaml", &cfg, &e) == 0) {
-        void *j = config_to_json(&cfg);    /* the dblab-rds-config output path */
+        void *j = config_to_json(&cfg); /* the dblab-rds-config output path */
         cJSON_Delete(j);
     }
     config_release(&cfg);

@@ -29,7 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     (void)dblab_parse_health(body, "GET /healthz", &h, &e);
     dblab_health_release(&h);
 
-    static const long statuses[] = { 400, 401, 403, 404, 409, 500, 502 };
+    static const long statuses[] = {400, 401, 403, 404, 409, 500, 502};
     for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++)
         (void)dblab_http_error(statuses[i], body, "POST /admin/full-refresh", DRR_EXIT_DBLAB, &e);
 

@@ -12,11 +12,11 @@ void fuzz_init(void)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const char *const required[] = { "source", "clone", NULL };
+    static const char *const required[] = {"source", "clone", NULL};
     static const char *const fields[][2] = {
-        { "source", "identifier" }, { "source", "type" }, { "snapshot", "identifier" },
-        { "clone", "identifier" }, { "clone", "kind" }, { "endpoint", "host" },
-        { "endpoint", "port" }, { "refresh", "status" }, { "deleted", "identifier" },
+        {"source", "identifier"}, {"source", "type"},    {"snapshot", "identifier"},
+        {"clone", "identifier"},  {"clone", "kind"},     {"endpoint", "host"},
+        {"endpoint", "port"},     {"refresh", "status"}, {"deleted", "identifier"},
     };
     char *text = fuzz_cstr(data, size);
     for (int need = 0; need < 2; need++) {
@@ -31,7 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 (void)rundoc_get_int(doc, fields[i][0], fields[i][1], &n, &fe);
                 (void)rundoc_section(doc, fields[i][0]);
             }
-            char *out = cJSON_PrintUnformatted(doc);   /* what rundoc_write prints */
+            char *out = cJSON_PrintUnformatted(doc); /* what rundoc_write prints */
             cJSON_free(out);
         }
         cJSON_Delete(doc);

@@ -19,8 +19,8 @@
 #include "dblab/dblab.h"
 #include "fuzz.h"
 
-#define YEAR_1000 (-30610224000LL)      /* 1000-01-01T00:00:00Z */
-#define YEAR_10000 (253402300800LL)     /* 10000-01-01T00:00:00Z */
+#define YEAR_1000  (-30610224000LL) /* 1000-01-01T00:00:00Z */
+#define YEAR_10000 (253402300800LL) /* 10000-01-01T00:00:00Z */
 
 void fuzz_init(void)
 {
@@ -39,15 +39,16 @@ static void durations(const char *s, const uint8_t *raw, size_t n)
     int64_t d, again;
     char text[64];
     int64_t ns;
-    (void)duration_parse_go(s, &ns);            /* Go's time.ParseDuration, ported */
+    (void)duration_parse_go(s, &ns); /* Go's time.ParseDuration, ported */
     if (duration_parse(s, &d) == 0) {
         property(d > 0, "a parsed duration is positive", s);
         property(duration_parse_ns(s, &ns) == 0 && duration_ns_to_seconds(ns) == d,
                  "a key's duration is the nanosecond parse rounded up to seconds", s);
         duration_format(d, text, sizeof text);
-        property(duration_parse(text, &again) == 0 && again == d, "format(parse(s)) parses to s", s);
+        property(duration_parse(text, &again) == 0 && again == d, "format(parse(s)) parses to s",
+                 s);
     }
-    if (n >= 8) {                       /* any value in range: format, then parse */
+    if (n >= 8) { /* any value in range: format, then parse */
         uint64_t v;
         memcpy(&v, raw, 8);
         int64_t want = (int64_t)(v % ((uint64_t)100 * 365 * 86400)) + 1;
@@ -72,7 +73,7 @@ static const char *lookup(const char *name, void *ctx)
 {
     (void)ctx;
     static const char *const vars[][2] = {
-        { "A", "x" }, { "HOME", "/h" }, { "1", "one" }, { "EMPTY", "" }, { "DOLLAR", "$A" },
+        {"A", "x"}, {"HOME", "/h"}, {"1", "one"}, {"EMPTY", ""}, {"DOLLAR", "$A"},
     };
     for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
         if (strcmp(name, vars[i][0]) == 0)
@@ -90,7 +91,7 @@ static void expansion(const char *s)
     free(out);
     free(why);
 
-    struct buf esc = BUF_INIT;          /* every '$' doubled: a literal */
+    struct buf esc = BUF_INIT; /* every '$' doubled: a literal */
     for (const char *p = s; *p != '\0'; p++) {
         if (*p == '$')
             buf_putc(&esc, '$');
@@ -108,9 +109,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     char *s = fuzz_cstr(data + 1, size - 1);
     switch (data[0] % 3) {
-    case 0: durations(s, data + 1, size - 1); break;
-    case 1: times(s); break;
-    default: expansion(s); break;
+    case 0:
+        durations(s, data + 1, size - 1);
+        break;
+    case 1:
+        times(s);
+        break;
+    default:
+        expansion(s);
+        break;
     }
     free(s);
     return 0;

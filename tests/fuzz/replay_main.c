@@ -49,7 +49,7 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         struct stat st;
         if (stat(argv[i], &st) != 0)
-            continue;                   /* a target without past crashes: no dir */
+            continue; /* a target without past crashes: no dir */
         if (!S_ISDIR(st.st_mode)) {
             bad |= run_file(argv[i]) != 0;
             n++;

@@ -22,7 +22,7 @@
 #include "core/signals.h"
 
 #define SECRET "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
-#define TOKEN "IQoJb3JpZ2luX2VjEXAMPLEsessionTOKENvalue0123456789"
+#define TOKEN  "IQoJb3JpZ2luX2VjEXAMPLEsessionTOKENvalue0123456789"
 
 static const char *const PAGE_OK =
     "<DescribeDBSnapshotsResponse xmlns=\"http://rds.amazonaws.com/doc/2014-10-31/\">"
@@ -45,7 +45,7 @@ static const char *const NOT_FOUND =
 /* ---- a scripted server ---- */
 
 struct step {
-    int status;            /* 0 = drop the connection */
+    int status; /* 0 = drop the connection */
     const char *body;
     const char *content_type;
 };
@@ -53,8 +53,8 @@ struct step {
 struct script {
     const struct step *steps;
     size_t n;
-    size_t next;           /* repeats the last step when past the end */
-    int raise_signal;      /* raise this signal while serving */
+    size_t next;      /* repeats the last step when past the end */
+    int raise_signal; /* raise this signal while serving */
 };
 
 static void scripted(const struct hstub_request *req, struct hstub_reply *reply, void *ctx)
@@ -79,7 +79,7 @@ static void scripted(const struct hstub_request *req, struct hstub_reply *reply,
 struct creds_state {
     int calls;
     int fail;
-    int rotate;            /* 1 = a new access key id per call */
+    int rotate; /* 1 = a new access key id per call */
     char akid[32];
     struct aws_credentials c;
 };
@@ -161,8 +161,8 @@ static void assert_signed_as_sent(const struct hstub_request *r, const char *ser
     ck_assert_ptr_nonnull(date);
     ck_assert_ptr_nonnull(auth);
     char rfc[32];
-    snprintf(rfc, sizeof rfc, "%.4s-%.2s-%.2sT%.2s:%.2s:%.2sZ", date, date + 4, date + 6,
-             date + 9, date + 11, date + 13);
+    snprintf(rfc, sizeof rfc, "%.4s-%.2s-%.2sT%.2s:%.2s:%.2sZ", date, date + 4, date + 6, date + 9,
+             date + 11, date + 13);
     int64_t t;
     ck_assert_int_eq(clock_parse_rfc3339(rfc, &t), 0);
     const char *cred = strstr(auth, "Credential=");
@@ -288,7 +288,10 @@ START_TEST(test_retries_then_success)
         buf_append(&log, chunk, n);
     fclose(logf);
     const char *l = buf_cstr(&log);
-    ck_assert_msg(strstr(l, "Throttling: Rate exceeded (HTTP 400, RequestId throttle-1); retry 2 of 7 in") != NULL, "%s", l);
+    ck_assert_msg(
+        strstr(l, "Throttling: Rate exceeded (HTTP 400, RequestId throttle-1); retry 2 of 7 in") !=
+            NULL,
+        "%s", l);
     ck_assert_msg(strstr(l, "HTTP 503: ") != NULL, "%s", l);
     ck_assert_msg(strstr(l, "retry 1 of 7 in ") != NULL, "%s", l);
     ck_assert_msg(strstr(l, "retry 3 of 7 in ") != NULL, "%s", l);
@@ -383,12 +386,14 @@ START_TEST(test_bad_success_body_and_bad_service)
     ck_assert_ptr_null(doc);
     ck_assert_int_eq(f.ctx.attempts, 3);
     ck_assert_int_eq(ae.http_status, 200);
-    ck_assert_msg(strstr(e.msg, "rds DescribeDBSnapshots: HTTP 200: the answer: invalid XML") != NULL,
+    ck_assert_msg(strstr(e.msg, "rds DescribeDBSnapshots: HTTP 200: the answer: invalid XML") !=
+                      NULL,
                   "%s", e.msg);
     ck_assert_msg(strstr(e.msg, "RequestId stub-request-id") != NULL, "%s", e.msg);
     /* An action that changes something: returned at once, never re-sent. */
-    ck_assert_int_eq(aws_query_call(&f.ctx, "rds", "RestoreDBInstanceFromDBSnapshot", NULL, &doc,
-                                    &ae, &e), DRR_EXIT_AWS);
+    ck_assert_int_eq(
+        aws_query_call(&f.ctx, "rds", "RestoreDBInstanceFromDBSnapshot", NULL, &doc, &ae, &e),
+        DRR_EXIT_AWS);
     ck_assert_int_eq(f.ctx.attempts, 4);
     ck_assert_int_eq(ae.http_status, 200);
     ck_assert_str_eq(ae.code, "");
@@ -430,20 +435,38 @@ START_TEST(test_2xx_not_the_answer)
         int rc, attempts;
         const char *msg;
     } cases[] = {
-        {{200, PAGE, "text/html; charset=utf-8"}, "DescribeDBSnapshots", DRR_EXIT_AWS, 2,
+        {{200, PAGE, "text/html; charset=utf-8"},
+         "DescribeDBSnapshots",
+         DRR_EXIT_AWS,
+         2,
          "HTTP 200: the answer is not XML (Content-Type text/html)"},
-        {{200, PAGE, "text/xml"}, "DescribeDBSnapshots", DRR_EXIT_AWS, 2,
+        {{200, PAGE, "text/xml"},
+         "DescribeDBSnapshots",
+         DRR_EXIT_AWS,
+         2,
          "the answer is <html>, not <DescribeDBSnapshotsResponse>"},
         {{200, PAGE, "text/html"}, "DeleteDBInstance", DRR_EXIT_AWS, 1, "not XML"},
         {{200, PAGE_OK, ""}, "DescribeDBSnapshots", DRR_EXIT_AWS, 2, "Content-Type missing"},
-        {{200, DENIED200, "text/xml"}, "DescribeDBSnapshots", DRR_EXIT_AWS, 1,
+        {{200, DENIED200, "text/xml"},
+         "DescribeDBSnapshots",
+         DRR_EXIT_AWS,
+         1,
          "AccessDenied: not authorized (HTTP 200, RequestId e200)"},
         {{200, DENIED200, "text/xml"}, "DeleteDBInstance", DRR_EXIT_AWS, 1, "AccessDenied"},
-        {{200, THROTTLED200, "text/xml"}, "DeleteDBInstance", DRR_EXIT_AWS, 2,
+        {{200, THROTTLED200, "text/xml"},
+         "DeleteDBInstance",
+         DRR_EXIT_AWS,
+         2,
          "Throttling: Rate exceeded (HTTP 200, RequestId t200)"},
-        {{200, OTHER, "text/xml"}, "DescribeDBSnapshots", DRR_EXIT_AWS, 2,
+        {{200, OTHER, "text/xml"},
+         "DescribeDBSnapshots",
+         DRR_EXIT_AWS,
+         2,
          "not <DescribeDBSnapshotsResponse>"},
-        {{200, NO_RESULT, "text/xml"}, "DescribeDBSnapshots", DRR_EXIT_AWS, 2,
+        {{200, NO_RESULT, "text/xml"},
+         "DescribeDBSnapshots",
+         DRR_EXIT_AWS,
+         2,
          "no <DescribeDBSnapshotsResult> element"},
         {{200, TAGGED, "text/xml"}, "AddTagsToResource", 0, 1, NULL},
         {{200, PAGE_OK, "application/xml"}, "DescribeDBSnapshots", 0, 1, NULL},
@@ -477,10 +500,15 @@ START_TEST(test_2xx_not_the_answer_json)
         int rc, attempts;
         const char *msg;
     } cases[] = {
-        {{200, "<html><body>proxy</body></html>", "text/html"}, DRR_EXIT_AWS, 2,
+        {{200, "<html><body>proxy</body></html>", "text/html"},
+         DRR_EXIT_AWS,
+         2,
          "not JSON (Content-Type text/html)"},
         {{200, "{\"__type\":\"AccessDeniedException\",\"message\":\"no\"}",
-          "application/x-amz-json-1.1"}, DRR_EXIT_AWS, 1, "AccessDeniedException: no (HTTP 200"},
+          "application/x-amz-json-1.1"},
+         DRR_EXIT_AWS,
+         1,
+         "AccessDeniedException: no (HTTP 200"},
         {{200, OK_JSON, "application/x-amz-json-1.1"}, 0, 1, NULL},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -530,13 +558,15 @@ END_TEST
 START_TEST(test_json_call)
 {
     static const struct step steps[] = {
-        {400, "{\"__type\":\"com.amazonaws.secretsmanager#ResourceNotFoundException\","
-              "\"Message\":\"Secrets Manager can't find the specified secret.\"}",
+        {400,
+         "{\"__type\":\"com.amazonaws.secretsmanager#ResourceNotFoundException\","
+         "\"Message\":\"Secrets Manager can't find the specified secret.\"}",
          "application/x-amz-json-1.1"},
         {400, "{\"__type\":\"ThrottlingException\",\"message\":\"Rate exceeded\"}",
          "application/x-amz-json-1.1"},
-        {200, "{\"ARN\":\"arn:aws:secretsmanager:us-east-1:123456789012:secret:dblab-AbCdEf\","
-              "\"Name\":\"dblab\",\"SecretString\":\"s3cr3t-token-value\"}",
+        {200,
+         "{\"ARN\":\"arn:aws:secretsmanager:us-east-1:123456789012:secret:dblab-AbCdEf\","
+         "\"Name\":\"dblab\",\"SecretString\":\"s3cr3t-token-value\"}",
          "application/x-amz-json-1.1"},
         {200, "[1,2]", "application/x-amz-json-1.1"},
         {500, "not json", "text/plain"},
@@ -549,7 +579,8 @@ START_TEST(test_json_call)
     struct err e = {0};
     const char *req = "{\"SecretId\":\"dblab\"}";
     ck_assert_int_eq(aws_json_call(&f.ctx, "secretsmanager", "secretsmanager.GetSecretValue", req,
-                                   &out, &ae, &e), DRR_EXIT_AWS);
+                                   &out, &ae, &e),
+                     DRR_EXIT_AWS);
     ck_assert_str_eq(ae.code, "ResourceNotFoundException");
     ck_assert_str_eq(ae.request_id, "stub-request-id");
     ck_assert_str_eq(e.msg, "secretsmanager GetSecretValue: ResourceNotFoundException: Secrets "
@@ -557,7 +588,8 @@ START_TEST(test_json_call)
                             "stub-request-id)");
     /* Throttled once, then the secret. */
     ck_assert_int_eq(aws_json_call(&f.ctx, "secretsmanager", "secretsmanager.GetSecretValue", req,
-                                   &out, &ae, &e), 0);
+                                   &out, &ae, &e),
+                     0);
     ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(out, "SecretString")),
                      "s3cr3t-token-value");
     cJSON_Delete(out);
@@ -579,7 +611,8 @@ START_TEST(test_json_call)
     ck_assert_int_eq(aws_json_call(&f.ctx, "ssm", "AmazonSSM.GetParameter", NULL, &out, &ae, &e),
                      DRR_EXIT_TEMPFAIL);
     ck_assert_str_eq(ae.message, "error body is not JSON");
-    ck_assert_msg(strstr(e.msg, "ssm GetParameter: HTTP 500: error body is not JSON") != NULL, "%s", e.msg);
+    ck_assert_msg(strstr(e.msg, "ssm GetParameter: HTTP 500: error body is not JSON") != NULL, "%s",
+                  e.msg);
     assert_signed_as_sent(hstub_get(f.stub, 4), "ssm", SECRET);
     unsetenv("AWS_ENDPOINT_URL");
     fixture_stop(&f);
@@ -590,16 +623,17 @@ END_TEST
 
 static char *page_xml(const char *marker, const char *ids)
 {
-    return xasprintf("<DescribeDBSnapshotsResponse xmlns=\"http://rds.amazonaws.com/doc/2014-10-31/\">"
-                     "<DescribeDBSnapshotsResult>%s%s%s<DBSnapshots>%s</DBSnapshots>"
-                     "</DescribeDBSnapshotsResult><ResponseMetadata><RequestId>p</RequestId>"
-                     "</ResponseMetadata></DescribeDBSnapshotsResponse>",
-                     marker ? "<Marker>" : "", marker ? marker : "", marker ? "</Marker>" : "", ids);
+    return xasprintf(
+        "<DescribeDBSnapshotsResponse xmlns=\"http://rds.amazonaws.com/doc/2014-10-31/\">"
+        "<DescribeDBSnapshotsResult>%s%s%s<DBSnapshots>%s</DBSnapshots>"
+        "</DescribeDBSnapshotsResult><ResponseMetadata><RequestId>p</RequestId>"
+        "</ResponseMetadata></DescribeDBSnapshotsResponse>",
+        marker ? "<Marker>" : "", marker ? marker : "", marker ? "</Marker>" : "", ids);
 }
 
 struct pager {
     int repeat_marker;
-    int endless;           /* a new Marker on every page, forever */
+    int endless; /* a new Marker on every page, forever */
     int served;
 };
 
@@ -612,14 +646,18 @@ static void paged(const struct hstub_request *req, struct hstub_reply *reply, vo
     if (pg->endless) {
         char next[32];
         snprintf(next, sizeof next, "e%d", ++pg->served);
-        body = page_xml(next, "<DBSnapshot><DBSnapshotIdentifier>x</DBSnapshotIdentifier></DBSnapshot>");
+        body = page_xml(next,
+                        "<DBSnapshot><DBSnapshotIdentifier>x</DBSnapshotIdentifier></DBSnapshot>");
     } else if (!m)
-        body = page_xml("m1", "<DBSnapshot><DBSnapshotIdentifier>a</DBSnapshotIdentifier></DBSnapshot>"
-                              "<DBSnapshot><DBSnapshotIdentifier>b</DBSnapshotIdentifier></DBSnapshot>");
+        body = page_xml("m1",
+                        "<DBSnapshot><DBSnapshotIdentifier>a</DBSnapshotIdentifier></DBSnapshot>"
+                        "<DBSnapshot><DBSnapshotIdentifier>b</DBSnapshotIdentifier></DBSnapshot>");
     else if (strncmp(m, "&Marker=m1", 10) == 0)
-        body = page_xml(pg->repeat_marker ? "m1" : "m%2F2", "<DBSnapshot><DBSnapshotIdentifier>c</DBSnapshotIdentifier></DBSnapshot>");
+        body = page_xml(pg->repeat_marker ? "m1" : "m%2F2",
+                        "<DBSnapshot><DBSnapshotIdentifier>c</DBSnapshotIdentifier></DBSnapshot>");
     else
-        body = page_xml(NULL, "<DBSnapshot><DBSnapshotIdentifier>d</DBSnapshotIdentifier></DBSnapshot>");
+        body = page_xml(NULL,
+                        "<DBSnapshot><DBSnapshotIdentifier>d</DBSnapshotIdentifier></DBSnapshot>");
     hstub_reply_set(reply, 200, "%s", body);
     snprintf(reply->content_type, sizeof reply->content_type, "text/xml");
     free(body);
@@ -666,23 +704,26 @@ START_TEST(test_paginate)
     struct aws_error ae;
     ck_assert_msg(aws_query_paginate(&ctx, "rds", "DescribeDBSnapshots", &p, AWS_MAX_RECORDS,
                                      "DBSnapshots", "DBSnapshot", collect_item, &c, &pages, &ae,
-                                     &e) == 0, "%s", e.msg);
+                                     &e) == 0,
+                  "%s", e.msg);
     ck_assert_str_eq(buf_cstr(&c.ids), "abcd");
     ck_assert_int_eq(pages, 3);
     ck_assert_uint_eq(p.n, 2); /* caller's params untouched */
     ck_assert_str_eq(aws_params_get(&p, "Marker"), "stale");
-    ck_assert_str_eq(hstub_get(stub, 0)->body, "Action=DescribeDBSnapshots&Version=2014-10-31"
-                                                "&DBInstanceIdentifier=production-db&MaxRecords=100");
+    ck_assert_str_eq(hstub_get(stub, 0)->body,
+                     "Action=DescribeDBSnapshots&Version=2014-10-31"
+                     "&DBInstanceIdentifier=production-db&MaxRecords=100");
     ck_assert_str_eq(hstub_get(stub, 2)->body, "Action=DescribeDBSnapshots&Version=2014-10-31"
-                                                "&DBInstanceIdentifier=production-db&MaxRecords=100"
-                                                "&Marker=m%252F2");
+                                               "&DBInstanceIdentifier=production-db&MaxRecords=100"
+                                               "&Marker=m%252F2");
 
     /* Early stop. */
     buf_reset(&c.ids);
     c.pages = 0;
     c.stop_after = 2;
     ck_assert_int_eq(aws_query_paginate(&ctx, "rds", "DescribeDBSnapshots", &p, 0, "DBSnapshots",
-                                        "DBSnapshot", collect_item, &c, &pages, &ae, &e), 0);
+                                        "DBSnapshot", collect_item, &c, &pages, &ae, &e),
+                     0);
     ck_assert_str_eq(buf_cstr(&c.ids), "ab");
     ck_assert_int_eq(pages, 1);
 
@@ -708,7 +749,8 @@ START_TEST(test_paginate)
                      DRR_EXIT_AWS);
     ck_assert_int_eq(pages, 7);
     ck_assert_msg(strstr(e.msg, "rds DescribeDBSnapshots: still a Marker after 7 pages; stopping "
-                                "at the cap") != NULL, "%s", e.msg);
+                                "at the cap") != NULL,
+                  "%s", e.msg);
     /* ... and by the deadline, whichever comes first. */
     ctx.max_pages = 1000000;
     ctx.paginate_seconds = 0.3;
@@ -824,13 +866,15 @@ END_TEST
 int main(void)
 {
     log_init("test_aws_client", LOG_FORMAT_TEXT, LOG_LEVEL_ERROR);
-    int rc = run_suites(SUITE_OF_TESTS("aws_client", 30,
-        test_success_request_shape, test_retries_then_success,
-        test_retries_exhausted_is_tempfail, test_quota_exhausted_is_tempfail,
-        test_client_error_fails_at_once, test_bad_success_body_and_bad_service,
-        test_2xx_not_the_answer, test_2xx_not_the_answer_json,
-        test_credentials_failure, test_json_call, test_paginate, test_signal_interrupts,
-        test_ctx_init_errors, test_endpoint_source_logged, test_http_date), NULL);
+    int rc = run_suites(
+        SUITE_OF_TESTS("aws_client", 30, test_success_request_shape, test_retries_then_success,
+                       test_retries_exhausted_is_tempfail, test_quota_exhausted_is_tempfail,
+                       test_client_error_fails_at_once, test_bad_success_body_and_bad_service,
+                       test_2xx_not_the_answer, test_2xx_not_the_answer_json,
+                       test_credentials_failure, test_json_call, test_paginate,
+                       test_signal_interrupts, test_ctx_init_errors, test_endpoint_source_logged,
+                       test_http_date),
+        NULL);
     http_global_cleanup();
     xmlCleanupParser();
     return rc;

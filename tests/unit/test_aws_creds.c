@@ -34,14 +34,30 @@ static int64_t fake_clock(void *ctx)
 }
 
 static const char *const aws_vars[] = {
-    "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_CREDENTIAL_EXPIRATION",
-    "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE",
-    "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN", "AWS_ROLE_SESSION_NAME",
-    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-    "AWS_CONTAINER_AUTHORIZATION_TOKEN", "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
-    "AWS_EC2_METADATA_DISABLED", "AWS_EC2_METADATA_SERVICE_ENDPOINT",
-    "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE", "AWS_REGION", "AWS_DEFAULT_REGION",
-    "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_STS", "AWS_CA_BUNDLE", NULL,
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_CREDENTIAL_EXPIRATION",
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_CONFIG_FILE",
+    "AWS_SHARED_CREDENTIALS_FILE",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_ROLE_ARN",
+    "AWS_ROLE_SESSION_NAME",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+    "AWS_EC2_METADATA_DISABLED",
+    "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+    "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_STS",
+    "AWS_CA_BUNDLE",
+    NULL,
 };
 
 static void setup(void)
@@ -116,11 +132,11 @@ static void fmt_time(int64_t t, char *out, size_t n)
 /* ---- a credential endpoint stub: container / IMDS / STS, counting fetches ---- */
 
 struct cred_server {
-    int fetches;          /* credential documents served */
-    int fail;             /* 1 = answer 500 to credential requests */
-    int lifetime;         /* seconds until expiration of served credentials */
-    const char *expect_auth;  /* container: required Authorization value */
-    char last_token[256]; /* IMDS: token handed out */
+    int fetches;             /* credential documents served */
+    int fail;                /* 1 = answer 500 to credential requests */
+    int lifetime;            /* seconds until expiration of served credentials */
+    const char *expect_auth; /* container: required Authorization value */
+    char last_token[256];    /* IMDS: token handed out */
 };
 
 static void container_handler(const struct hstub_request *req, struct hstub_reply *reply, void *ctx)
@@ -140,11 +156,12 @@ static void container_handler(const struct hstub_request *req, struct hstub_repl
     cs->fetches++;
     char exp[32];
     fmt_time(fake_now + cs->lifetime, exp, sizeof exp);
-    hstub_reply_set(reply, 200,
-                    "{\"AccessKeyId\":\"ASIACONTAINER%d\",\"SecretAccessKey\":\"container-secret-%d\","
-                    "\"Token\":\"container-token-%d\",\"Expiration\":\"%s\","
-                    "\"RoleArn\":\"arn:aws:iam::123456789012:role/task\"}",
-                    cs->fetches, cs->fetches, cs->fetches, exp);
+    hstub_reply_set(
+        reply, 200,
+        "{\"AccessKeyId\":\"ASIACONTAINER%d\",\"SecretAccessKey\":\"container-secret-%d\","
+        "\"Token\":\"container-token-%d\",\"Expiration\":\"%s\","
+        "\"RoleArn\":\"arn:aws:iam::123456789012:role/task\"}",
+        cs->fetches, cs->fetches, cs->fetches, exp);
 }
 
 static void imds_handler(const struct hstub_request *req, struct hstub_reply *reply, void *ctx)
@@ -155,7 +172,8 @@ static void imds_handler(const struct hstub_request *req, struct hstub_reply *re
         if (strcmp(req->method, "PUT") != 0 || !ttl || strcmp(ttl, "21600") != 0) {
             hstub_reply_set(reply, 400, "missing or bad ttl");
         } else {
-            snprintf(cs->last_token, sizeof cs->last_token, "imds-session-token-%d", cs->fetches + 1);
+            snprintf(cs->last_token, sizeof cs->last_token, "imds-session-token-%d",
+                     cs->fetches + 1);
             hstub_reply_set(reply, 200, "%s", cs->last_token);
         }
         free(ttl);
@@ -192,11 +210,11 @@ static void imds_handler(const struct hstub_request *req, struct hstub_reply *re
 /* STS: AssumeRole (must be signed) and AssumeRoleWithWebIdentity (must not be). */
 struct sts_server {
     int calls;
-    int fail_code;                 /* 0 = succeed, else HTTP status with an AccessDenied error */
+    int fail_code; /* 0 = succeed, else HTTP status with an AccessDenied error */
     int lifetime;
-    int throttle;                  /* answer this many requests with Throttling first */
-    const char *throttle_code;     /* default "Throttling" */
-    int garbage;                   /* 1 = answer 200 with something that is not the result */
+    int throttle;              /* answer this many requests with Throttling first */
+    const char *throttle_code; /* default "Throttling" */
+    int garbage;               /* 1 = answer 200 with something that is not the result */
 };
 
 static char *form_value(const char *body, const char *key)
@@ -351,7 +369,8 @@ END_TEST
 
 START_TEST(static_provider)
 {
-    struct aws_creds_provider *p = aws_creds_provider_new_static("AKIDSTATIC", "static-secret", NULL);
+    struct aws_creds_provider *p =
+        aws_creds_provider_new_static("AKIDSTATIC", "static-secret", NULL);
     const struct aws_credentials *c = NULL;
     struct err e = {0};
     ck_assert_int_eq(aws_creds_get(p, &c, &e), 0);
@@ -400,7 +419,8 @@ START_TEST(profile_named_by_option_and_env)
                               "aws_secret_access_key = s-default\n"
                               "[dev]\naws_access_key_id = AKIDDEV\naws_secret_access_key = s-dev\n"
                               "aws_session_token = dev-session-token\n");
-    write_file("config", "[profile ops]\naws_access_key_id = AKIDOPS\naws_secret_access_key = s-ops\n");
+    write_file("config",
+               "[profile ops]\naws_access_key_id = AKIDOPS\naws_secret_access_key = s-ops\n");
     struct aws_creds_options o = {0};
     o.profile = "ops";
     struct aws_creds_provider *p = aws_creds_provider_new(&o);
@@ -478,7 +498,8 @@ START_TEST(process_success)
     snprintf(cfg, sizeof cfg,
              "[profile helper]\ncredential_process = printf '%%s' '{\"Version\": 1, "
              "\"AccessKeyId\": \"ASIAPROC\", \"SecretAccessKey\": \"proc-secret\", "
-             "\"SessionToken\": \"proc-token\", \"Expiration\": \"%s\"}'\n", exp);
+             "\"SessionToken\": \"proc-token\", \"Expiration\": \"%s\"}'\n",
+             exp);
     write_file("config", cfg);
     struct aws_creds_options o = {0};
     o.profile = "helper";
@@ -502,11 +523,12 @@ START_TEST(process_refresh_runs_again)
 {
     char *counter = path_in_tmp("count");
     char *script = NULL;
-    if (asprintf(&script,
-                 "#!/bin/sh\nn=$(cat '%s' 2>/dev/null || echo 0); n=$((n+1)); echo $n > '%s'\n"
-                 "printf '{\"Version\":1,\"AccessKeyId\":\"ASIAP%%s\",\"SecretAccessKey\":\"ps-%%s\","
-                 "\"SessionToken\":\"pt-%%s\",\"Expiration\":\"%%s\"}' $n $n $n \"$EXP\"\n",
-                 counter, counter) < 0)
+    if (asprintf(
+            &script,
+            "#!/bin/sh\nn=$(cat '%s' 2>/dev/null || echo 0); n=$((n+1)); echo $n > '%s'\n"
+            "printf '{\"Version\":1,\"AccessKeyId\":\"ASIAP%%s\",\"SecretAccessKey\":\"ps-%%s\","
+            "\"SessionToken\":\"pt-%%s\",\"Expiration\":\"%%s\"}' $n $n $n \"$EXP\"\n",
+            counter, counter) < 0)
         abort();
     char *sp = tmp_write(tmp, "helper.sh", script);
     chmod(sp, 0700);
@@ -521,7 +543,7 @@ START_TEST(process_refresh_runs_again)
     struct err e = {0};
     ck_assert_msg(aws_creds_get(p, &c, &e) == 0, "%s", e.msg);
     ck_assert_str_eq(c->access_key_id, "ASIAP1");
-    fake_now += 3600 - 14 * 60;      /* inside the advisory window */
+    fake_now += 3600 - 14 * 60; /* inside the advisory window */
     fmt_time(fake_now + 3600, exp, sizeof exp);
     setenv("EXP", exp, 1);
     ck_assert_msg(aws_creds_get(p, &c, &e) == 0, "%s", e.msg);
@@ -551,13 +573,14 @@ END_TEST
 START_TEST(process_bad_json)
 {
     static const char *const cases[][2] = {
-        { "echo not json", "not a JSON object" },
-        { "echo '{\"Version\": 2, \"AccessKeyId\": \"A\", \"SecretAccessKey\": \"sss3\"}'",
-          "\"Version\" must be 1" },
-        { "echo '{\"Version\": 1, \"SecretAccessKey\": \"sss4\"}'", "AccessKeyId" },
-        { "echo '{\"Version\": 1, \"AccessKeyId\": \"A\"}'", "SecretAccessKey" },
-        { "echo '{\"Version\": 1, \"AccessKeyId\": \"A\", \"SecretAccessKey\": \"sss5\", "
-          "\"Expiration\": \"soon\"}'", "Expiration" },
+        {"echo not json", "not a JSON object"},
+        {"echo '{\"Version\": 2, \"AccessKeyId\": \"A\", \"SecretAccessKey\": \"sss3\"}'",
+         "\"Version\" must be 1"},
+        {"echo '{\"Version\": 1, \"SecretAccessKey\": \"sss4\"}'", "AccessKeyId"},
+        {"echo '{\"Version\": 1, \"AccessKeyId\": \"A\"}'", "SecretAccessKey"},
+        {"echo '{\"Version\": 1, \"AccessKeyId\": \"A\", \"SecretAccessKey\": \"sss5\", "
+         "\"Expiration\": \"soon\"}'",
+         "Expiration"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char cfg[1024];
@@ -569,8 +592,8 @@ START_TEST(process_bad_json)
         const struct aws_credentials *c = NULL;
         struct err e = {0};
         ck_assert_int_eq(aws_creds_get(p, &c, &e), DRR_EXIT_AWS);
-        ck_assert_msg(strstr(e.msg, cases[i][1]) && strstr(e.msg, "\"bad\""),
-                      "case %zu: %s", i, e.msg);
+        ck_assert_msg(strstr(e.msg, cases[i][1]) && strstr(e.msg, "\"bad\""), "case %zu: %s", i,
+                      e.msg);
         aws_creds_provider_free(p);
     }
 }
@@ -590,9 +613,10 @@ static struct hstub *start_sts(struct sts_server *ss)
 
 START_TEST(assume_role_source_profile_chain)
 {
-    struct sts_server ss = { 0, 0, 3600, 0, NULL, 0 };
+    struct sts_server ss = {0, 0, 3600, 0, NULL, 0};
     struct hstub *h = start_sts(&ss);
-    write_file("credentials", "[base]\naws_access_key_id = AKIDBASE\naws_secret_access_key = base-secret\n");
+    write_file("credentials",
+               "[base]\naws_access_key_id = AKIDBASE\naws_secret_access_key = base-secret\n");
     write_file("config", "[profile mid]\nrole_arn = arn:aws:iam::111111111111:role/mid\n"
                          "source_profile = base\n"
                          "[profile top]\nrole_arn = arn:aws:iam::222222222222:role/top\n"
@@ -619,7 +643,8 @@ START_TEST(assume_role_source_profile_chain)
     char *t2 = hstub_header(r2, "X-Amz-Security-Token");
     ck_assert_ptr_nonnull(strstr(a1, "Credential=AKIDBASE/"));
     ck_assert_ptr_nonnull(strstr(a1, "/eu-west-1/sts/aws4_request"));
-    ck_assert_ptr_nonnull(strstr(r1->body, "RoleArn=arn%3Aaws%3Aiam%3A%3A111111111111%3Arole%2Fmid"));
+    ck_assert_ptr_nonnull(
+        strstr(r1->body, "RoleArn=arn%3Aaws%3Aiam%3A%3A111111111111%3Arole%2Fmid"));
     ck_assert_ptr_nonnull(strstr(a2, "Credential=ASIASTS1/"));
     ck_assert_str_eq(t2, "sts-token-1");
     ck_assert_ptr_nonnull(strstr(r2->body, "Action=AssumeRole&Version=2011-06-15"));
@@ -636,12 +661,13 @@ END_TEST
 
 START_TEST(assume_role_self_reference_and_env_source)
 {
-    struct sts_server ss = { 0, 0, 3600, 0, NULL, 0 };
+    struct sts_server ss = {0, 0, 3600, 0, NULL, 0};
     struct hstub *h = start_sts(&ss);
-    write_file("config", "[profile self]\nrole_arn = arn:aws:iam::1:role/self\nsource_profile = self\n"
-                         "aws_access_key_id = AKIDSELF\naws_secret_access_key = self-secret\n"
-                         "[profile fromenv]\nrole_arn = arn:aws:iam::1:role/env\n"
-                         "credential_source = Environment\n");
+    write_file("config",
+               "[profile self]\nrole_arn = arn:aws:iam::1:role/self\nsource_profile = self\n"
+               "aws_access_key_id = AKIDSELF\naws_secret_access_key = self-secret\n"
+               "[profile fromenv]\nrole_arn = arn:aws:iam::1:role/env\n"
+               "credential_source = Environment\n");
     struct aws_creds_options o = {0};
     o.profile = "self";
     struct aws_creds_provider *p = aws_creds_provider_new(&o);
@@ -666,7 +692,7 @@ END_TEST
 
 START_TEST(assume_role_credential_source_environment)
 {
-    struct sts_server ss = { 0, 0, 3600, 0, NULL, 0 };
+    struct sts_server ss = {0, 0, 3600, 0, NULL, 0};
     struct hstub *h = start_sts(&ss);
     write_file("config", "[profile fromenv]\nrole_arn = arn:aws:iam::1:role/env\n"
                          "credential_source = Environment\n");
@@ -698,23 +724,24 @@ END_TEST
 
 START_TEST(assume_role_config_errors)
 {
-    write_file("config", "[profile a]\nrole_arn = arn:aws:iam::1:role/a\nsource_profile = b\n"
-                         "[profile b]\nrole_arn = arn:aws:iam::1:role/b\nsource_profile = a\n"
-                         "[profile both]\nrole_arn = arn:aws:iam::1:role/x\nsource_profile = a\n"
-                         "credential_source = Environment\n"
-                         "[profile none]\nrole_arn = arn:aws:iam::1:role/x\n"
-                         "[profile badcs]\nrole_arn = arn:aws:iam::1:role/x\n"
-                         "credential_source = Laptop\n"
-                         "[profile ghost]\nrole_arn = arn:aws:iam::1:role/x\nsource_profile = nowhere\n"
-                         "[profile dur]\nrole_arn = arn:aws:iam::1:role/x\nsource_profile = dur\n"
-                         "aws_access_key_id = A\naws_secret_access_key = sss6\nduration_seconds = 5\n");
+    write_file("config",
+               "[profile a]\nrole_arn = arn:aws:iam::1:role/a\nsource_profile = b\n"
+               "[profile b]\nrole_arn = arn:aws:iam::1:role/b\nsource_profile = a\n"
+               "[profile both]\nrole_arn = arn:aws:iam::1:role/x\nsource_profile = a\n"
+               "credential_source = Environment\n"
+               "[profile none]\nrole_arn = arn:aws:iam::1:role/x\n"
+               "[profile badcs]\nrole_arn = arn:aws:iam::1:role/x\n"
+               "credential_source = Laptop\n"
+               "[profile ghost]\nrole_arn = arn:aws:iam::1:role/x\nsource_profile = nowhere\n"
+               "[profile dur]\nrole_arn = arn:aws:iam::1:role/x\nsource_profile = dur\n"
+               "aws_access_key_id = A\naws_secret_access_key = sss6\nduration_seconds = 5\n");
     static const char *const cases[][2] = {
-        { "a", "makes a cycle" },
-        { "both", "mutually exclusive" },
-        { "none", "needs source_profile" },
-        { "badcs", "\"Laptop\" is not one of" },
-        { "ghost", "\"nowhere\" not found" },
-        { "dur", "duration_seconds" },
+        {"a", "makes a cycle"},
+        {"both", "mutually exclusive"},
+        {"none", "needs source_profile"},
+        {"badcs", "\"Laptop\" is not one of"},
+        {"ghost", "\"nowhere\" not found"},
+        {"dur", "duration_seconds"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct aws_creds_options o = {0};
@@ -731,10 +758,11 @@ END_TEST
 
 START_TEST(assume_role_access_denied)
 {
-    struct sts_server ss = { 0, 403, 3600, 0, NULL, 0 };
+    struct sts_server ss = {0, 403, 3600, 0, NULL, 0};
     struct hstub *h = start_sts(&ss);
-    write_file("config", "[default]\nrole_arn = arn:aws:iam::1:role/denied\nsource_profile = default\n"
-                         "aws_access_key_id = AKIDD\naws_secret_access_key = denied-secret\n");
+    write_file("config",
+               "[default]\nrole_arn = arn:aws:iam::1:role/denied\nsource_profile = default\n"
+               "aws_access_key_id = AKIDD\naws_secret_access_key = denied-secret\n");
     struct aws_creds_provider *p = aws_creds_provider_new(NULL);
     const struct aws_credentials *c = NULL;
     struct err e = {0};
@@ -750,7 +778,7 @@ END_TEST
 
 START_TEST(web_identity_env_rereads_token)
 {
-    struct sts_server ss = { 0, 0, 3600, 0, NULL, 0 };
+    struct sts_server ss = {0, 0, 3600, 0, NULL, 0};
     struct hstub *h = start_sts(&ss);
     char *tok = tmp_write(tmp, "token", "eyJ.first-token.sig\n");
     setenv("AWS_WEB_IDENTITY_TOKEN_FILE", tok, 1);
@@ -764,7 +792,7 @@ START_TEST(web_identity_env_rereads_token)
     ck_assert_str_eq(c->source, "web-identity");
     const struct hstub_request *r = hstub_get(h, 0);
     char *auth = hstub_header(r, "Authorization");
-    ck_assert_ptr_null(auth);   /* unsigned */
+    ck_assert_ptr_null(auth); /* unsigned */
     ck_assert_ptr_nonnull(strstr(r->body, "Action=AssumeRoleWithWebIdentity"));
     ck_assert_ptr_nonnull(strstr(r->body, "WebIdentityToken=eyJ.first-token.sig"));
     ck_assert_ptr_nonnull(strstr(r->body, "RoleSessionName=pod-session"));
@@ -784,7 +812,7 @@ END_TEST
 
 START_TEST(sts_throttling_retried_and_bad_answers)
 {
-    struct sts_server ss = { 0, 0, 3600, 1, NULL, 0 };
+    struct sts_server ss = {0, 0, 3600, 1, NULL, 0};
     struct hstub *h = start_sts(&ss);
     char *tok = tmp_write(tmp, "token", "web-token-throttle");
     setenv("AWS_WEB_IDENTITY_TOKEN_FILE", tok, 1);
@@ -847,12 +875,14 @@ END_TEST
 
 START_TEST(web_identity_in_profile)
 {
-    struct sts_server ss = { 0, 0, 3600, 0, NULL, 0 };
+    struct sts_server ss = {0, 0, 3600, 0, NULL, 0};
     struct hstub *h = start_sts(&ss);
     char *tok = tmp_write(tmp, "wif", "profile-web-token");
     char cfg[4096];
-    snprintf(cfg, sizeof cfg, "[default]\nrole_arn = arn:aws:iam::1:role/wif\n"
-                              "web_identity_token_file = %s\n", tok);
+    snprintf(cfg, sizeof cfg,
+             "[default]\nrole_arn = arn:aws:iam::1:role/wif\n"
+             "web_identity_token_file = %s\n",
+             tok);
     write_file("config", cfg);
     struct aws_creds_provider *p = aws_creds_provider_new(NULL);
     const struct aws_credentials *c = NULL;
@@ -915,7 +945,7 @@ END_TEST
 
 START_TEST(container_full_uri_with_token)
 {
-    struct cred_server cs = { 0, 0, 3600, "Bearer container-auth-token", "" };
+    struct cred_server cs = {0, 0, 3600, "Bearer container-auth-token", ""};
     struct hstub *h = hstub_start(container_handler, &cs);
     char *url = hstub_url(h, "/creds");
     setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", url, 1);
@@ -945,7 +975,7 @@ END_TEST
 
 START_TEST(container_token_file_reread_and_relative_uri)
 {
-    struct cred_server cs = { 0, 0, 3600, "pod-identity-token-1", "" };
+    struct cred_server cs = {0, 0, 3600, "pod-identity-token-1", ""};
     struct hstub *h = hstub_start(container_handler, &cs);
     char *base = hstub_url(h, NULL);
     char *tf = tmp_write(tmp, "eks-token", "pod-identity-token-1\n");
@@ -974,12 +1004,17 @@ START_TEST(container_full_uri_host_rules)
 {
     static const char *const bad[] = {
         "http://example.com/creds", "http://10.0.0.1/creds", "http://169.254.169.254/x",
-        "http://[fd00:ec2::24]/x", "ftp://127.0.0.1/x", "not a url",
+        "http://[fd00:ec2::24]/x",  "ftp://127.0.0.1/x",     "not a url",
     };
     static const char *const good[] = {
-        "https://creds.example.com/x", "http://127.0.0.1:1/x", "http://127.8.9.10:1/x",
-        "http://localhost:1/x", "http://[::1]:1/x", "http://169.254.170.2/x",
-        "http://169.254.170.23/v1/credentials", "http://[fd00:ec2::23]/v1/credentials",
+        "https://creds.example.com/x",
+        "http://127.0.0.1:1/x",
+        "http://127.8.9.10:1/x",
+        "http://localhost:1/x",
+        "http://[::1]:1/x",
+        "http://169.254.170.2/x",
+        "http://169.254.170.23/v1/credentials",
+        "http://[fd00:ec2::23]/v1/credentials",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         ck_assert_msg(!aws_creds_container_uri_allowed(bad[i]), "%s", bad[i]);
@@ -1009,7 +1044,7 @@ END_TEST
 
 START_TEST(imds_v2_flow)
 {
-    struct cred_server cs = { 0, 0, 6 * 3600, NULL, "" };
+    struct cred_server cs = {0, 0, 6 * 3600, NULL, ""};
     struct hstub *h = hstub_start(imds_handler, &cs);
     char *url = hstub_url(h, NULL);
     unsetenv("AWS_EC2_METADATA_DISABLED");
@@ -1036,7 +1071,8 @@ END_TEST
 START_TEST(imds_unreachable_fails_fast)
 {
     /* A port nothing listens on: connection refused, twice, then a clear error. */
-    struct hstub *h = hstub_start(hstub_routes, (void *)(struct hstub_route[]){ { NULL, NULL, 0, NULL } });
+    struct hstub *h =
+        hstub_start(hstub_routes, (void *)(struct hstub_route[]){{NULL, NULL, 0, NULL}});
     char *url = hstub_url(h, NULL);
     hstub_stop(h);
     unsetenv("AWS_EC2_METADATA_DISABLED");
@@ -1059,9 +1095,9 @@ END_TEST
 START_TEST(imds_no_role)
 {
     static const struct hstub_route routes[] = {
-        { "PUT", "/latest/api/token", 200, "tok-no-role" },
-        { "GET", "/latest/meta-data/iam/security-credentials/", 404, "" },
-        { NULL, NULL, 0, NULL },
+        {"PUT", "/latest/api/token", 200, "tok-no-role"},
+        {"GET", "/latest/meta-data/iam/security-credentials/", 404, ""},
+        {NULL, NULL, 0, NULL},
     };
     struct hstub *h = hstub_start(hstub_routes, (void *)routes);
     char *url = hstub_url(h, NULL);
@@ -1082,11 +1118,11 @@ END_TEST
 
 START_TEST(chain_order)
 {
-    struct sts_server ss = { 0, 0, 3600, 0, NULL, 0 };
+    struct sts_server ss = {0, 0, 3600, 0, NULL, 0};
     struct hstub *sts = start_sts(&ss);
-    struct cred_server ccs = { 0, 0, 3600, NULL, "" };
+    struct cred_server ccs = {0, 0, 3600, NULL, ""};
     struct hstub *ctr = hstub_start(container_handler, &ccs);
-    struct cred_server ics = { 0, 0, 3600, NULL, "" };
+    struct cred_server ics = {0, 0, 3600, NULL, ""};
     struct hstub *imds = hstub_start(imds_handler, &ics);
     char *curl = hstub_url(ctr, "/c"), *iurl = hstub_url(imds, NULL);
     char *tok = tmp_write(tmp, "tok", "web-token-chain");
@@ -1094,15 +1130,16 @@ START_TEST(chain_order)
     /* Everything configured: the environment wins. */
     setenv("AWS_ACCESS_KEY_ID", "AKIDENV", 1);
     setenv("AWS_SECRET_ACCESS_KEY", "env-secret", 1);
-    write_file("credentials", "[default]\naws_access_key_id = AKIDPROFILE\naws_secret_access_key = p-secret\n");
+    write_file("credentials",
+               "[default]\naws_access_key_id = AKIDPROFILE\naws_secret_access_key = p-secret\n");
     setenv("AWS_WEB_IDENTITY_TOKEN_FILE", tok, 1);
     setenv("AWS_ROLE_ARN", "arn:aws:iam::1:role/web", 1);
     setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", curl, 1);
     unsetenv("AWS_EC2_METADATA_DISABLED");
     setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", iurl, 1);
 
-    static const char *const expect[] = { "environment", "profile:default", "web-identity",
-                                          "container", "imds" };
+    static const char *const expect[] = {"environment", "profile:default", "web-identity",
+                                         "container", "imds"};
     for (size_t i = 0; i < 5; i++) {
         struct aws_creds_provider *p = aws_creds_provider_new(NULL);
         const struct aws_credentials *c = NULL;
@@ -1112,11 +1149,21 @@ START_TEST(chain_order)
         aws_creds_provider_free(p);
         /* Remove the winner; the next one takes over. */
         switch (i) {
-        case 0: unsetenv("AWS_ACCESS_KEY_ID"); unsetenv("AWS_SECRET_ACCESS_KEY"); break;
-        case 1: write_file("credentials", ""); break;
-        case 2: unsetenv("AWS_WEB_IDENTITY_TOKEN_FILE"); break;
-        case 3: unsetenv("AWS_CONTAINER_CREDENTIALS_FULL_URI"); break;
-        default: break;
+        case 0:
+            unsetenv("AWS_ACCESS_KEY_ID");
+            unsetenv("AWS_SECRET_ACCESS_KEY");
+            break;
+        case 1:
+            write_file("credentials", "");
+            break;
+        case 2:
+            unsetenv("AWS_WEB_IDENTITY_TOKEN_FILE");
+            break;
+        case 3:
+            unsetenv("AWS_CONTAINER_CREDENTIALS_FULL_URI");
+            break;
+        default:
+            break;
         }
     }
     /* Only the winners were ever called. */
@@ -1136,12 +1183,12 @@ END_TEST
 
 START_TEST(refresh_windows)
 {
-    struct cred_server cs = { 0, 0, 3600, NULL, "" };
+    struct cred_server cs = {0, 0, 3600, NULL, ""};
     struct hstub *h = hstub_start(container_handler, &cs);
     char *url = hstub_url(h, "/c");
     setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", url, 1);
     struct aws_creds_options o = {0};
-    o.max_attempts = 2;   /* one retry: keeps the failing fetches short */
+    o.max_attempts = 2; /* one retry: keeps the failing fetches short */
     struct aws_creds_provider *p = aws_creds_provider_new(&o);
     const struct aws_credentials *c = NULL;
     struct err e = {0};
@@ -1189,9 +1236,9 @@ END_TEST
  * refreshing layers): a call every 5 minutes never sees expired credentials. */
 START_TEST(refresh_during_long_operation)
 {
-    struct sts_server ss = { 0, 0, 3600, 0, NULL, 0 };
+    struct sts_server ss = {0, 0, 3600, 0, NULL, 0};
     struct hstub *sts = start_sts(&ss);
-    struct cred_server ics = { 0, 0, 3600, NULL, "" };
+    struct cred_server ics = {0, 0, 3600, NULL, ""};
     struct hstub *imds = hstub_start(imds_handler, &ics);
     char *iurl = hstub_url(imds, NULL);
     unsetenv("AWS_EC2_METADATA_DISABLED");
@@ -1236,7 +1283,7 @@ END_TEST
  * used (they are valid) without refetching on every call. */
 START_TEST(refresh_short_lived_source)
 {
-    struct cred_server cs = { 0, 0, 8 * 60, NULL, "" };
+    struct cred_server cs = {0, 0, 8 * 60, NULL, ""};
     struct hstub *h = hstub_start(container_handler, &cs);
     char *url = hstub_url(h, "/c");
     setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", url, 1);

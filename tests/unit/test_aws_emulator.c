@@ -39,9 +39,9 @@
 #include "core/log.h"
 #include "tmpfiles.h"
 
-#define AKID "AKIDTESTEMULATOR"
-#define SECRET "emulator-secret-key"
-#define SEED "tests/fixtures/aws/emulator-client.json"
+#define AKID      "AKIDTESTEMULATOR"
+#define SECRET    "emulator-secret-key"
+#define SEED      "tests/fixtures/aws/emulator-client.json"
 #define BULK_SEED "tests/fixtures/aws/emulator-bulk.json"
 
 static pid_t emu_pid;
@@ -234,12 +234,24 @@ START_TEST(test_throttling_and_5xx_are_retried)
     struct client c;
     client_start(&c, 10, SECRET);
     control(&c, "/_emulator/seed", "{\"path\":\"" SEED "\"}");
-    fault(&c, "{\"service\":\"rds\",\"action\":\"DescribeDBSnapshots\",\"type\":\"throttle\",\"count\":2}");
-    fault(&c, "{\"service\":\"rds\",\"action\":\"DescribeDBSnapshots\",\"type\":\"http503\",\"count\":1}");
-    fault(&c, "{\"service\":\"rds\",\"action\":\"DescribeDBSnapshots\",\"type\":\"http500\",\"count\":1}");
-    fault(&c, "{\"service\":\"rds\",\"action\":\"DescribeDBSnapshots\",\"type\":\"reset\",\"count\":1}");
-    fault(&c, "{\"service\":\"rds\",\"action\":\"DescribeDBSnapshots\",\"type\":\"truncated\",\"count\":1}");
-    fault(&c, "{\"service\":\"rds\",\"action\":\"DescribeDBSnapshots\",\"type\":\"malformed\",\"count\":1}");
+    fault(
+        &c,
+        "{\"service\":\"rds\",\"action\":\"DescribeDBSnapshots\",\"type\":\"throttle\",\"count\":2}");
+    fault(
+        &c,
+        "{\"service\":\"rds\",\"action\":\"DescribeDBSnapshots\",\"type\":\"http503\",\"count\":1}");
+    fault(
+        &c,
+        "{\"service\":\"rds\",\"action\":\"DescribeDBSnapshots\",\"type\":\"http500\",\"count\":1}");
+    fault(
+        &c,
+        "{\"service\":\"rds\",\"action\":\"DescribeDBSnapshots\",\"type\":\"reset\",\"count\":1}");
+    fault(
+        &c,
+        "{\"service\":\"rds\",\"action\":\"DescribeDBSnapshots\",\"type\":\"truncated\",\"count\":1}");
+    fault(
+        &c,
+        "{\"service\":\"rds\",\"action\":\"DescribeDBSnapshots\",\"type\":\"malformed\",\"count\":1}");
     struct aws_params p = AWS_PARAMS_INIT;
     aws_params_add(&p, "DBInstanceIdentifier", "production-db");
     xmlDoc *doc = NULL;
@@ -262,7 +274,9 @@ START_TEST(test_throttling_outlasts_retries)
     struct client c;
     client_start(&c, 3, SECRET);
     control(&c, "/_emulator/seed", "{\"path\":\"" SEED "\"}");
-    fault(&c, "{\"service\":\"rds\",\"action\":\"DescribeDBSnapshots\",\"type\":\"throttle\",\"count\":5}");
+    fault(
+        &c,
+        "{\"service\":\"rds\",\"action\":\"DescribeDBSnapshots\",\"type\":\"throttle\",\"count\":5}");
     xmlDoc *doc = NULL;
     struct aws_error ae;
     struct err e = {0};
@@ -324,26 +338,30 @@ START_TEST(test_json_services)
     struct aws_error ae;
     struct err e = {0};
     ck_assert_msg(aws_json_call(&c.ctx, "secretsmanager", "secretsmanager.GetSecretValue",
-                                "{\"SecretId\":\"dblab/token\"}", &out, &ae, &e) == 0, "%s", e.msg);
+                                "{\"SecretId\":\"dblab/token\"}", &out, &ae, &e) == 0,
+                  "%s", e.msg);
     ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(out, "SecretString")),
                      "emulator-dblab-token-from-secretsmanager");
     cJSON_Delete(out);
     ck_assert_int_eq(c.ctx.retries, 1);
 
     ck_assert_int_eq(aws_json_call(&c.ctx, "secretsmanager", "secretsmanager.GetSecretValue",
-                                   "{\"SecretId\":\"nope\"}", &out, &ae, &e), DRR_EXIT_AWS);
+                                   "{\"SecretId\":\"nope\"}", &out, &ae, &e),
+                     DRR_EXIT_AWS);
     ck_assert_str_eq(ae.code, "ResourceNotFoundException");
     ck_assert_msg(ae.request_id[0], "%s", e.msg);
 
     ck_assert_msg(aws_json_call(&c.ctx, "ssm", "AmazonSSM.GetParameter",
                                 "{\"Name\":\"/dblab/token\",\"WithDecryption\":true}", &out, &ae,
-                                &e) == 0, "%s", e.msg);
+                                &e) == 0,
+                  "%s", e.msg);
     cJSON *param = cJSON_GetObjectItem(out, "Parameter");
     ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(param, "Value")),
                      "emulator-dblab-token-from-ssm");
     cJSON_Delete(out);
-    ck_assert_int_eq(aws_json_call(&c.ctx, "ssm", "AmazonSSM.GetParameter",
-                                   "{\"Name\":\"/nope\"}", &out, &ae, &e), DRR_EXIT_AWS);
+    ck_assert_int_eq(aws_json_call(&c.ctx, "ssm", "AmazonSSM.GetParameter", "{\"Name\":\"/nope\"}",
+                                   &out, &ae, &e),
+                     DRR_EXIT_AWS);
     ck_assert_str_eq(ae.code, "ParameterNotFound");
     client_stop(&c);
 }
@@ -379,7 +397,8 @@ START_TEST(test_clock_skew_is_corrected)
     client_start(&j, 3, SECRET);
     cJSON *out = NULL;
     ck_assert_msg(aws_json_call(&j.ctx, "ssm", "AmazonSSM.GetParameter",
-                                "{\"Name\":\"/dblab/token\"}", &out, &ae, &e) == 0, "%s", e.msg);
+                                "{\"Name\":\"/dblab/token\"}", &out, &ae, &e) == 0,
+                  "%s", e.msg);
     cJSON_Delete(out);
     ck_assert_int_eq(j.ctx.attempts, 2);
     clock_set(NULL, NULL);
@@ -411,8 +430,8 @@ START_TEST(test_sts_clock_skew_is_corrected)
     unsetenv("AWS_PROFILE");
     int64_t skew = 600;
     clock_set(skewed_clock, &skew);
-    struct aws_creds_options o = {.profile = "refresh", .region = "us-east-1",
-                                  .sts_endpoint = emu_url, .max_attempts = 2};
+    struct aws_creds_options o = {
+        .profile = "refresh", .region = "us-east-1", .sts_endpoint = emu_url, .max_attempts = 2};
     struct aws_creds_provider *p = aws_creds_provider_new(&o);
     const struct aws_credentials *cr = NULL;
     struct err e = {0};
@@ -460,7 +479,9 @@ START_TEST(test_fifty_pages_flat_memory)
     client_start(&c, 8, SECRET);
     control(&c, "/_emulator/seed", "{\"path\":\"" BULK_SEED "\"}");
     /* A throttle in the middle of the walk, as a real account under load gives. */
-    fault(&c, "{\"service\":\"rds\",\"action\":\"DescribeDBSnapshots\",\"type\":\"throttle\",\"count\":1}");
+    fault(
+        &c,
+        "{\"service\":\"rds\",\"action\":\"DescribeDBSnapshots\",\"type\":\"throttle\",\"count\":1}");
     struct aws_params p = AWS_PARAMS_INIT;
     aws_params_add(&p, "DBInstanceIdentifier", "bulk-db");
     struct walk w = {0, 0};
@@ -478,13 +499,16 @@ START_TEST(test_fifty_pages_flat_memory)
     double t0 = clock_monotonic();
     ck_assert_msg(aws_query_paginate(&c.ctx, "rds", "DescribeDBSnapshots", &p, AWS_MAX_RECORDS,
                                      "DBSnapshots", "DBSnapshot", walk_item, &w, &pages, &ae,
-                                     &e) == 0, "%s", e.msg);
+                                     &e) == 0,
+                  "%s", e.msg);
     double secs = clock_monotonic() - t0;
     long after = peak_rss_kb();
     ck_assert_int_eq(w.snapshots, 5000);
     ck_assert_int_eq(pages, 50);
-    fprintf(stderr, "aws_emulator: 50-page DescribeDBSnapshots (5000 snapshots) in %.2f s, "
-            "peak RSS %ld KB (+%ld KB during the walk)\n", secs, after, after - before);
+    fprintf(stderr,
+            "aws_emulator: 50-page DescribeDBSnapshots (5000 snapshots) in %.2f s, "
+            "peak RSS %ld KB (+%ld KB during the walk)\n",
+            secs, after, after - before);
 #if !defined(__SANITIZE_ADDRESS__)
     /* All 50 pages held at once would be tens of MB of libxml2 trees. (Not under
      * ASan or valgrind: their own bookkeeping dominates the RSS.) */

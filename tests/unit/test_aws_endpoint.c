@@ -30,10 +30,12 @@ START_TEST(test_defaults)
         {"sts", "us-east-2", "https://sts.us-east-2.amazonaws.com/", "sts.us-east-2.amazonaws.com"},
         {"secretsmanager", "ap-south-1", "https://secretsmanager.ap-south-1.amazonaws.com/",
          "secretsmanager.ap-south-1.amazonaws.com"},
-        {"ssm", "cn-north-1", "https://ssm.cn-north-1.amazonaws.com.cn/", "ssm.cn-north-1.amazonaws.com.cn"},
+        {"ssm", "cn-north-1", "https://ssm.cn-north-1.amazonaws.com.cn/",
+         "ssm.cn-north-1.amazonaws.com.cn"},
         {"rds", "cn-northwest-1", "https://rds.cn-northwest-1.amazonaws.com.cn/",
          "rds.cn-northwest-1.amazonaws.com.cn"},
-        {"rds", "us-gov-west-1", "https://rds.us-gov-west-1.amazonaws.com/", "rds.us-gov-west-1.amazonaws.com"},
+        {"rds", "us-gov-west-1", "https://rds.us-gov-west-1.amazonaws.com/",
+         "rds.us-gov-west-1.amazonaws.com"},
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
         ck_assert_int_eq(aws_endpoint_resolve(t[i].svc, t[i].region, NULL, &ep, &e), 0);
@@ -62,8 +64,9 @@ START_TEST(test_override_order)
     setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", "http://127.0.0.1:9001/", 1);
 
     /* RDS: the config's override wins over everything. */
-    ck_assert_int_eq(aws_endpoint_resolve("rds", "us-east-1", "https://rds.example.internal:8443/x",
-                                          &ep, &e), 0);
+    ck_assert_int_eq(
+        aws_endpoint_resolve("rds", "us-east-1", "https://rds.example.internal:8443/x", &ep, &e),
+        0);
     ck_assert_str_eq(ep.url, "https://rds.example.internal:8443/x/");
     ck_assert_str_eq(ep.host, "rds.example.internal:8443");
     ck_assert_str_eq(ep.path, "/x/");
@@ -105,7 +108,8 @@ START_TEST(test_default_ports_and_case)
     clear_env();
     struct aws_endpoint ep;
     struct err e = {0};
-    ck_assert_int_eq(aws_endpoint_resolve("rds", "us-east-1", "HTTPS://RDS.Example.COM:443", &ep, &e), 0);
+    ck_assert_int_eq(
+        aws_endpoint_resolve("rds", "us-east-1", "HTTPS://RDS.Example.COM:443", &ep, &e), 0);
     ck_assert_str_eq(ep.host, "rds.example.com");
     ck_assert_str_eq(ep.url, "https://rds.example.com/");
     aws_endpoint_release(&ep);
@@ -123,9 +127,9 @@ START_TEST(test_invalid)
     clear_env();
     struct aws_endpoint ep;
     struct err e = {0};
-    static const char *bad[] = {"ftp://x", "rds.amazonaws.com", "https://", "https://h:0",
-                                "https://h:99999", "https://h:12ab", "https://u:p@h/",
-                                "https://h/?a=b", "https://h#f", "https://h:"};
+    static const char *bad[] = {
+        "ftp://x",        "rds.amazonaws.com", "https://",       "https://h:0", "https://h:99999",
+        "https://h:12ab", "https://u:p@h/",    "https://h/?a=b", "https://h#f", "https://h:"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         ck_assert_msg(aws_endpoint_resolve("rds", "us-east-1", bad[i], &ep, &e) == DRR_EXIT_CONFIG,
                       "%s accepted", bad[i]);
@@ -149,6 +153,7 @@ END_TEST
 
 int main(void)
 {
-    return run_suites(SUITE_OF_TESTS("aws_endpoint", 0,
-        test_defaults, test_override_order, test_default_ports_and_case, test_invalid), NULL);
+    return run_suites(SUITE_OF_TESTS("aws_endpoint", 0, test_defaults, test_override_order,
+                                     test_default_ports_and_case, test_invalid),
+                      NULL);
 }

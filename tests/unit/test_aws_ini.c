@@ -50,24 +50,26 @@ static void files(const char *config, const char *credentials)
     }
 }
 
-#define ck_get(profile, key, expected) do { \
-        char *v_ = aws_ini_get((profile), (key)); \
-        if ((expected) == NULL) { \
-            ck_assert_msg(v_ == NULL, "%s.%s: expected absent, got '%s'", \
-                          (profile) ? (profile) : "(null)", (key), v_); \
-        } else { \
-            ck_assert_msg(v_ != NULL, "%s.%s: expected '%s', got absent", \
-                          (profile) ? (profile) : "(null)", (key), (const char *)(expected)); \
-            ck_assert_str_eq(v_, (expected)); \
-        } \
-        free(v_); \
+#define ck_get(profile, key, expected)                                                             \
+    do {                                                                                           \
+        char *v_ = aws_ini_get((profile), (key));                                                  \
+        if ((expected) == NULL) {                                                                  \
+            ck_assert_msg(v_ == NULL, "%s.%s: expected absent, got '%s'",                          \
+                          (profile) ? (profile) : "(null)", (key), v_);                            \
+        } else {                                                                                   \
+            ck_assert_msg(v_ != NULL, "%s.%s: expected '%s', got absent",                          \
+                          (profile) ? (profile) : "(null)", (key), (const char *)(expected));      \
+            ck_assert_str_eq(v_, (expected));                                                      \
+        }                                                                                          \
+        free(v_);                                                                                  \
     } while (0)
 
 START_TEST(profile_prefix_in_config)
 {
     files("[default]\nregion = us-east-1\n"
           "[profile prod]\nregion = eu-west-1\n"
-          "[staging]\nregion = ap-south-1\n", NULL);
+          "[staging]\nregion = ap-south-1\n",
+          NULL);
     ck_get("default", "region", "us-east-1");
     ck_get(NULL, "region", "us-east-1");
     ck_get("prod", "region", "eu-west-1");
@@ -94,7 +96,8 @@ END_TEST
 START_TEST(profile_default_wins_over_default)
 {
     files("[default]\nregion = us-east-1\noutput = json\n"
-          "[profile default]\nregion = eu-central-1\n", NULL);
+          "[profile default]\nregion = eu-central-1\n",
+          NULL);
     ck_get("default", "region", "eu-central-1");
     /* the [default] section is ignored entirely, not merged */
     ck_get("default", "output", NULL);
@@ -121,7 +124,8 @@ START_TEST(comments_and_whitespace)
           "output =  text#notacomment\n"
           "   \n"
           "[profile crlf]\r\n"
-          "region = sa-east-1\r\n", NULL);
+          "region = sa-east-1\r\n",
+          NULL);
     ck_get("spaced", "region", "us-east-2");
     ck_get("spaced", "output", "text#notacomment");
     ck_get("crlf", "region", "sa-east-1");
@@ -140,7 +144,8 @@ START_TEST(later_wins_and_sections_merge)
 {
     files("[profile a]\nregion = us-east-1\n"
           "[profile b]\nregion = eu-west-1\n"
-          "[profile a]\noutput = json\nregion = us-west-1\n", NULL);
+          "[profile a]\noutput = json\nregion = us-west-1\n",
+          NULL);
     ck_get("a", "region", "us-west-1");
     ck_get("a", "output", "json");
     ck_get("b", "region", "eu-west-1");
@@ -150,7 +155,8 @@ END_TEST
 START_TEST(continuation_lines)
 {
     files("[profile s]\ns3 =\n  max_concurrent_requests = 10\n  addressing_style = path\n"
-          "region = us-east-1\n", NULL);
+          "region = us-east-1\n",
+          NULL);
     ck_get("s", "s3", "max_concurrent_requests = 10\naddressing_style = path");
     ck_get("s", "region", "us-east-1");
     ck_get("s", "max_concurrent_requests", NULL);
@@ -178,9 +184,9 @@ START_TEST(empty_value_at_end_of_file)
     ck_get("default", "ng", NULL);
     ck_get("default", "region", "eu-west-1");
     ck_get("default", "cli_pager", NULL);
-    files("[default]\nregion = us-east-1", NULL);  /* a value at the end, no newline */
+    files("[default]\nregion = us-east-1", NULL); /* a value at the end, no newline */
     ck_get("default", "region", "us-east-1");
-    files("[profile s]\ns3 =\n  a = b", NULL);     /* a continuation at the end */
+    files("[profile s]\ns3 =\n  a = b", NULL); /* a continuation at the end */
     ck_get("s", "s3", "a = b");
     files("[default]\nregion = us-east-1 #", NULL);
     ck_get("default", "region", "us-east-1");
@@ -202,14 +208,16 @@ START_TEST(size_cap)
     files(big, NULL);
     struct err e = {0};
     ck_assert_int_eq(aws_ini_check(&e), 78);
-    ck_assert_msg(strstr(e.msg, "AWS config file ") != NULL && strstr(e.msg, "/config: larger than "
-                  "1048576 bytes") != NULL, "%s", e.msg);
+    ck_assert_msg(strstr(e.msg, "AWS config file ") != NULL &&
+                      strstr(e.msg, "/config: larger than "
+                                    "1048576 bytes") != NULL,
+                  "%s", e.msg);
     ck_get("default", "region", NULL);
     ck_assert_int_eq(aws_ini_profile_exists("default"), 0);
     files(NULL, big);
     ck_assert_int_eq(aws_ini_check(&e), 78);
     ck_assert_msg(strstr(e.msg, "AWS credentials file ") != NULL, "%s", e.msg);
-    big[n - 1] = '\0';     /* exactly at the cap: read */
+    big[n - 1] = '\0'; /* exactly at the cap: read */
     files(big, NULL);
     struct err ok = {0};
     ck_assert_int_eq(aws_ini_check(&ok), 0);
@@ -229,7 +237,8 @@ END_TEST
 START_TEST(properties_before_any_section_and_garbage_ignored)
 {
     files("region = us-east-1\n[default\nregion = eu-west-3\nnot a property line\n"
-          "[default]\njunk\noutput = yaml\n", NULL);
+          "[default]\njunk\noutput = yaml\n",
+          NULL);
     ck_get("default", "region", NULL);
     ck_get("default", "output", "yaml");
 }
@@ -247,7 +256,7 @@ START_TEST(home_dot_aws)
     /* "~/" in the override variables is expanded from $HOME */
     setenv("AWS_CONFIG_FILE", "~/.aws/credentials", 1);
     setenv("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/config", 1);
-    ck_get("h", "aws_access_key_id", NULL);  /* [h] is not a profile in a config file */
+    ck_get("h", "aws_access_key_id", NULL); /* [h] is not a profile in a config file */
     free(p1);
     free(p2);
     free(aws);
@@ -285,7 +294,8 @@ START_TEST(services_sections)
           "  other = x\n"
           "sts =\n"
           "  endpoint_url = http://127.0.0.1:4567\n"
-          "[services   spaced]\nrds =\n  endpoint_url=http://h:2\n", NULL);
+          "[services   spaced]\nrds =\n  endpoint_url=http://h:2\n",
+          NULL);
     char *svc = aws_ini_get("dev", "services");
     ck_assert_str_eq(svc, "local");
     char *rds = aws_ini_get_section("services", svc, "rds");

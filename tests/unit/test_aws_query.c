@@ -24,15 +24,15 @@ START_TEST(test_restore_with_lists_and_tags)
     struct buf b = BUF_INIT;
     aws_query_encode(&b, "RestoreDBInstanceFromDBSnapshot", "2014-10-31", &p);
     ck_assert_str_eq(buf_cstr(&b),
-        "Action=RestoreDBInstanceFromDBSnapshot&Version=2014-10-31"
-        "&DBInstanceIdentifier=dblab-refresh-20261126"
-        "&DBSnapshotIdentifier=rds%3Aproduction-db-2026-11-26-02-00"
-        "&DBInstanceClass=db.t3.medium"
-        "&VpcSecurityGroupIds.VpcSecurityGroupId.1=sg-0a1b"
-        "&VpcSecurityGroupIds.VpcSecurityGroupId.2=sg-2c3d"
-        "&PubliclyAccessible=false"
-        "&Tags.Tag.1.Key=ManagedBy&Tags.Tag.1.Value=dblab-rds-refresh"
-        "&Tags.Tag.2.Key=Owner&Tags.Tag.2.Value=data%20team%2Fops%2B%C3%A4%20~");
+                     "Action=RestoreDBInstanceFromDBSnapshot&Version=2014-10-31"
+                     "&DBInstanceIdentifier=dblab-refresh-20261126"
+                     "&DBSnapshotIdentifier=rds%3Aproduction-db-2026-11-26-02-00"
+                     "&DBInstanceClass=db.t3.medium"
+                     "&VpcSecurityGroupIds.VpcSecurityGroupId.1=sg-0a1b"
+                     "&VpcSecurityGroupIds.VpcSecurityGroupId.2=sg-2c3d"
+                     "&PubliclyAccessible=false"
+                     "&Tags.Tag.1.Key=ManagedBy&Tags.Tag.1.Value=dblab-rds-refresh"
+                     "&Tags.Tag.2.Key=Owner&Tags.Tag.2.Value=data%20team%2Fops%2B%C3%A4%20~");
     buf_release(&b);
     aws_params_release(&p);
 }
@@ -51,7 +51,8 @@ START_TEST(test_describe_with_filters_and_marker)
     ck_assert_str_eq(aws_params_get(&p, "Marker"), "abc=/+");
     struct buf b = BUF_INIT;
     aws_query_encode(&b, "DescribeDBSnapshots", "2014-10-31", &p);
-    ck_assert_str_eq(buf_cstr(&b),
+    ck_assert_str_eq(
+        buf_cstr(&b),
         "Action=DescribeDBSnapshots&Version=2014-10-31"
         "&Filters.Filter.1.Name=db-instance-id&Filters.Filter.1.Values.Value.1=production-db"
         "&Filters.Filter.2.Name=snapshot-type&Filters.Filter.2.Values.Value.1=automated"
@@ -76,9 +77,9 @@ START_TEST(test_member_lists_and_empty_lists)
     struct buf b = BUF_INIT;
     aws_query_encode(&b, "RemoveTagsFromResource", "2014-10-31", &p);
     ck_assert_str_eq(buf_cstr(&b),
-        "Action=RemoveTagsFromResource&Version=2014-10-31"
-        "&ResourceName=arn%3Aaws%3Ards%3Aus-east-1%3A123456789012%3Adb%3Ax"
-        "&TagKeys.member.1=a&TagKeys.member.2=b");
+                     "Action=RemoveTagsFromResource&Version=2014-10-31"
+                     "&ResourceName=arn%3Aaws%3Ards%3Aus-east-1%3A123456789012%3Adb%3Ax"
+                     "&TagKeys.member.1=a&TagKeys.member.2=b");
     aws_params_release(&p);
 
     aws_params_add(&p, "DBInstanceIdentifier", "x");
@@ -112,7 +113,8 @@ END_TEST
 
 int main(void)
 {
-    return run_suites(SUITE_OF_TESTS("aws_query", 0,
-        test_restore_with_lists_and_tags, test_describe_with_filters_and_marker,
-        test_member_lists_and_empty_lists, test_many_params_grow), NULL);
+    return run_suites(SUITE_OF_TESTS("aws_query", 0, test_restore_with_lists_and_tags,
+                                     test_describe_with_filters_and_marker,
+                                     test_member_lists_and_empty_lists, test_many_params_grow),
+                      NULL);
 }

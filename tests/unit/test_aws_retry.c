@@ -12,12 +12,20 @@
 
 START_TEST(test_classify)
 {
-    static const char *throttles[] = {
-        "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException",
-        "TooManyRequestsException", "ProvisionedThroughputExceededException",
-        "TransactionInProgressException", "RequestLimitExceeded", "BandwidthLimitExceeded",
-        "LimitExceededException", "RequestThrottled", "SlowDown", "PriorRequestNotComplete",
-        "EC2ThrottledException"};
+    static const char *throttles[] = {"Throttling",
+                                      "ThrottlingException",
+                                      "ThrottledException",
+                                      "RequestThrottledException",
+                                      "TooManyRequestsException",
+                                      "ProvisionedThroughputExceededException",
+                                      "TransactionInProgressException",
+                                      "RequestLimitExceeded",
+                                      "BandwidthLimitExceeded",
+                                      "LimitExceededException",
+                                      "RequestThrottled",
+                                      "SlowDown",
+                                      "PriorRequestNotComplete",
+                                      "EC2ThrottledException"};
     for (size_t i = 0; i < sizeof throttles / sizeof throttles[0]; i++) {
         ck_assert_int_eq(aws_retry_classify(400, throttles[i], 0), AWS_RETRY_THROTTLING);
         ck_assert(aws_retry_is_throttling_code(throttles[i]));
@@ -27,8 +35,9 @@ START_TEST(test_classify)
     ck_assert_int_eq(aws_retry_classify(400, "RequestTimeoutException", 0), AWS_RETRY_TRANSIENT);
     ck_assert_int_eq(aws_retry_classify(500, "InternalError", 0), AWS_RETRY_TRANSIENT);
     for (long s = 500; s <= 504; s++)
-        ck_assert_int_eq(aws_retry_classify(s, "", 0), s == 501 ? AWS_RETRY_NONE : AWS_RETRY_TRANSIENT);
-    ck_assert_int_eq(aws_retry_classify(0, NULL, 0), AWS_RETRY_TRANSIENT);   /* connection error */
+        ck_assert_int_eq(aws_retry_classify(s, "", 0),
+                         s == 501 ? AWS_RETRY_NONE : AWS_RETRY_TRANSIENT);
+    ck_assert_int_eq(aws_retry_classify(0, NULL, 0), AWS_RETRY_TRANSIENT); /* connection error */
     ck_assert_int_eq(aws_retry_classify(0, NULL, 1), AWS_RETRY_TIMEOUT);
     /* Client errors fail at once. */
     ck_assert_int_eq(aws_retry_classify(400, "InvalidParameterValue", 0), AWS_RETRY_NONE);
@@ -65,7 +74,8 @@ START_TEST(test_delays_within_bounds_and_capped)
         for (int attempt = 1; attempt <= 12; attempt++) {
             double d = aws_retry_delay(&r, attempt);
             double ceiling = attempt >= 6 ? 20.0 : (double)(1 << (attempt - 1));
-            ck_assert_msg(d >= 0 && d < ceiling, "attempt %d delay %f ceiling %f", attempt, d, ceiling);
+            ck_assert_msg(d >= 0 && d < ceiling, "attempt %d delay %f ceiling %f", attempt, d,
+                          ceiling);
             if (d > maxseen[attempt - 1])
                 maxseen[attempt - 1] = d;
             if (attempt >= 6) {
@@ -115,7 +125,7 @@ START_TEST(test_injected_random)
     ck_assert(aws_retry_delay(&r, 1) == 0.5);
     ck_assert(aws_retry_delay(&r, 3) == 2.0);
     ck_assert(aws_retry_delay(&r, 7) == 10.0); /* 0.5 * min(20, 64) */
-    u = 1.5; /* out of range input is clamped below 1 */
+    u = 1.5;                                   /* out of range input is clamped below 1 */
     ck_assert(aws_retry_delay(&r, 7) < 20.0);
 }
 END_TEST
@@ -221,9 +231,11 @@ END_TEST
 
 int main(void)
 {
-    return run_suites(SUITE_OF_TESTS("aws_retry", 0,
-        test_classify, test_defaults, test_delays_within_bounds_and_capped,
-        test_seed_is_reproducible, test_injected_random, test_non_retryable_fails_at_once,
-        test_max_attempts, test_quota_exhaustion_and_refund, test_injected_sleep,
-        test_signal_interrupts_backoff), NULL);
+    return run_suites(SUITE_OF_TESTS("aws_retry", 0, test_classify, test_defaults,
+                                     test_delays_within_bounds_and_capped,
+                                     test_seed_is_reproducible, test_injected_random,
+                                     test_non_retryable_fails_at_once, test_max_attempts,
+                                     test_quota_exhaustion_and_refund, test_injected_sleep,
+                                     test_signal_interrupts_backoff),
+                      NULL);
 }

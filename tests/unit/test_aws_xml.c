@@ -130,8 +130,12 @@ END_TEST
 START_TEST(test_invalid_xml_is_an_error_not_a_crash)
 {
     static const char *bad[] = {
-        "", "not xml at all", "<DescribeDBSnapshotsResponse><DescribeDBSnapshotsResult>",
-        "<a></b>", "\xff\xfe<\x00", "<!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]><x>&e;</x>",
+        "",
+        "not xml at all",
+        "<DescribeDBSnapshotsResponse><DescribeDBSnapshotsResult>",
+        "<a></b>",
+        "\xff\xfe<\x00",
+        "<!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]><x>&e;</x>",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         xmlDoc *doc = (xmlDoc *)1;
@@ -210,7 +214,8 @@ START_TEST(test_error_bodies_that_are_not_aws_xml)
     aws_error_format(&ae, msg, sizeof msg);
     ck_assert_str_eq(msg, "HTTP 502: unexpected XML error body <html> (RequestId rid-from-header)");
 
-    const char *trunc = "<ErrorResponse xmlns=\"http://rds.amazonaws.com/doc/2014-10-31/\"><Error><Code>Thrott";
+    const char *trunc =
+        "<ErrorResponse xmlns=\"http://rds.amazonaws.com/doc/2014-10-31/\"><Error><Code>Thrott";
     aws_error_from_xml(400, trunc, strlen(trunc), NULL, &ae);
     ck_assert_str_eq(ae.code, "");
     ck_assert_ptr_nonnull(strstr(ae.message, "not AWS XML"));
@@ -276,15 +281,16 @@ START_TEST(test_stream_check_answer)
         const char *msg;
     } cases[] = {
         {"<DescribeDBSnapshotsResponse xmlns=\"x\"><DescribeDBSnapshotsResult/>"
-         "</DescribeDBSnapshotsResponse>", 1, 0, NULL},
+         "</DescribeDBSnapshotsResponse>",
+         1, 0, NULL},
         {"<DescribeDBSnapshotsResponse><ResponseMetadata/></DescribeDBSnapshotsResponse>", 1,
          DRR_EXIT_AWS, "the answer has no <DescribeDBSnapshotsResult> element"},
         {"<DescribeDBSnapshotsResponse><ResponseMetadata/></DescribeDBSnapshotsResponse>", 0, 0,
          NULL},
         {"<html><body>proxy</body></html>", 1, DRR_EXIT_AWS,
          "the answer is <html>, not <DescribeDBSnapshotsResponse>"},
-        {"<ErrorResponse><Error><Code>X</Code></Error></ErrorResponse>", 1,
-         AWS_XML_ERROR_DOCUMENT, NULL},
+        {"<ErrorResponse><Error><Code>X</Code></Error></ErrorResponse>", 1, AWS_XML_ERROR_DOCUMENT,
+         NULL},
         {"<Response><Errors><Error><Code>X</Code></Error></Errors></Response>", 1,
          AWS_XML_ERROR_DOCUMENT, NULL},
         {"<Response><Other/></Response>", 1, DRR_EXIT_AWS, "the answer is <Response>"},
@@ -340,7 +346,8 @@ START_TEST(test_stream_items)
             char *marker = NULL;
             struct err e = {0};
             ck_assert_int_eq(aws_xml_stream_items(&src, "DescribeDBSnapshots", "DBSnapshots",
-                                                  "DBSnapshot", collect_ids, &ids, &marker, &e), 0);
+                                                  "DBSnapshot", collect_ids, &ids, &marker, &e),
+                             0);
             ck_assert_str_eq(buf_cstr(&ids), "a,bc,");
             ck_assert_str_eq(marker, "m/2");
             free(marker);
@@ -357,7 +364,8 @@ START_TEST(test_stream_items)
     char *marker = (char *)"x";
     struct err e = {0};
     ck_assert_int_eq(aws_xml_stream_items(&src, "DescribeDBSnapshots", "DBSnapshots", "DBSnapshot",
-                                          collect_ids, &ids, &marker, &e), 0);
+                                          collect_ids, &ids, &marker, &e),
+                     0);
     ck_assert_ptr_null(marker);
     ck_assert_str_eq(buf_cstr(&ids), "");
     /* a stop from the handler */
@@ -365,7 +373,8 @@ START_TEST(test_stream_items)
               "</DBSnapshotIdentifier></DBSnapshot><DBSnapshot/></DBSnapshots>"
               "</DescribeDBSnapshotsResult></R>");
     ck_assert_int_eq(aws_xml_stream_items(&src, "DescribeDBSnapshots", "DBSnapshots", "DBSnapshot",
-                                          collect_ids, &ids, &marker, &e), AWS_XML_STOP);
+                                          collect_ids, &ids, &marker, &e),
+                     AWS_XML_STOP);
     ck_assert_str_eq(buf_cstr(&ids), "stop,");
     free(marker);
     /* cut short after an item: the items so far were handed over, then the error */
@@ -373,7 +382,8 @@ START_TEST(test_stream_items)
     src = mem("<R><DescribeDBSnapshotsResult><DBSnapshots><DBSnapshot><DBSnapshotIdentifier>a"
               "</DBSnapshotIdentifier></DBSnapshot><DBSnap");
     ck_assert_int_eq(aws_xml_stream_items(&src, "DescribeDBSnapshots", "DBSnapshots", "DBSnapshot",
-                                          collect_ids, &ids, &marker, &e), DRR_EXIT_AWS);
+                                          collect_ids, &ids, &marker, &e),
+                     DRR_EXIT_AWS);
     ck_assert_ptr_null(marker);
     ck_assert_msg(strstr(e.msg, "invalid XML") != NULL, "%s", e.msg);
     buf_release(&ids);
@@ -382,11 +392,12 @@ END_TEST
 
 int main(void)
 {
-    int rc = run_suites(SUITE_OF_TESTS("aws_xml", 0,
-        test_paginated_describe, test_no_namespace_and_iteration_by_any_name,
-        test_action_without_output, test_invalid_xml_is_an_error_not_a_crash,
-        test_error_query_shape, test_error_ec2_shape,
-        test_error_bodies_that_are_not_aws_xml, test_stream_check_answer, test_stream_items),
+    int rc = run_suites(
+        SUITE_OF_TESTS("aws_xml", 0, test_paginated_describe,
+                       test_no_namespace_and_iteration_by_any_name, test_action_without_output,
+                       test_invalid_xml_is_an_error_not_a_crash, test_error_query_shape,
+                       test_error_ec2_shape, test_error_bodies_that_are_not_aws_xml,
+                       test_stream_check_answer, test_stream_items),
         NULL);
     xmlCleanupParser();
     return rc;

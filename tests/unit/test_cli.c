@@ -36,18 +36,23 @@ static int on_option(int id, const char *arg, void *ctx, struct err *err)
 }
 
 static const struct cli_option extra[] = {
-    { "run-id", required_argument, OPT_RUN_ID, "ID", "the run's identifier" },
-    { "wait", no_argument, OPT_WAIT, NULL, "wait until it is gone" },
-    { NULL, 0, 0, NULL, NULL }
-};
+    {"run-id", required_argument, OPT_RUN_ID, "ID", "the run's identifier"},
+    {"wait", no_argument, OPT_WAIT, NULL, "wait until it is gone"},
+    {NULL, 0, 0, NULL, NULL}};
 
 static const struct cli_command doc_cmd = {
-    .name = "rds-clone-test", .summary = "A test command.", .description = "Longer text.",
-    .reads_document = 1, .needs_config = 1, .extra = extra, .on_option = on_option,
+    .name = "rds-clone-test",
+    .summary = "A test command.",
+    .description = "Longer text.",
+    .reads_document = 1,
+    .needs_config = 1,
+    .extra = extra,
+    .on_option = on_option,
 };
 
 static const struct cli_command plain_cmd = {
-    .name = "plain-test", .summary = "No document, no config needed.",
+    .name = "plain-test",
+    .summary = "No document, no config needed.",
 };
 
 static void setup(void)
@@ -83,7 +88,7 @@ static int parse(const struct cli_command *cmd, const char *const *args)
     return cli_parse(argc, argv, cmd, &cli, &e);
 }
 
-#define ARGS(...) ((const char *const[]){ __VA_ARGS__, NULL })
+#define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
 
 /* Runs fn with stdout redirected to a file; returns the captured text. */
 static char *capture_stdout(int (*fn)(void), int *rc)
@@ -142,7 +147,8 @@ END_TEST
 
 START_TEST(flags)
 {
-    ck_assert_int_eq(parse(&doc_cmd, ARGS("-config", "x", "-dry-run", "-in", "doc.json", "-verbose")), 0);
+    ck_assert_int_eq(
+        parse(&doc_cmd, ARGS("-config", "x", "-dry-run", "-in", "doc.json", "-verbose")), 0);
     ck_assert_int_eq(cli.dry_run, 1);
     ck_assert_str_eq(cli.in_path, "doc.json");
     ck_assert_int_eq(cli.verbose, 1);
@@ -152,7 +158,8 @@ START_TEST(flags)
     ck_assert_int_eq(log_enabled(LOG_LEVEL_DEBUG), 1);
 
     ck_assert_int_eq(parse(&doc_cmd, ARGS("--config", "x", "--dry-run", "--in", "-", "--quiet",
-                                          "--log-format", "json")), 0);
+                                          "--log-format", "json")),
+                     0);
     ck_assert_int_eq(cli.dry_run, 1);
     ck_assert_ptr_null(cli.in_path);
     ck_assert_int_eq(cli.quiet, 1);
@@ -286,10 +293,11 @@ static int app_run(struct app *a, const struct cli_command *cmd, const char *con
 START_TEST(app_happy_path)
 {
     char *cfgp = tmp_write(dir, "c.yaml", valid_yaml);
-    char *docp = tmp_write(dir, "doc.json",
-                           "{\"apiVersion\":\"dblab-rds-refresh/v1\",\"source\":{\"identifier\":\"p\"},"
-                           "\"snapshot\":{\"id\":\"s\"}}\n");
-    static const char *const req[] = { "source", "snapshot", NULL };
+    char *docp =
+        tmp_write(dir, "doc.json",
+                  "{\"apiVersion\":\"dblab-rds-refresh/v1\",\"source\":{\"identifier\":\"p\"},"
+                  "\"snapshot\":{\"id\":\"s\"}}\n");
+    static const char *const req[] = {"source", "snapshot", NULL};
     struct app a;
     ck_assert_int_eq(app_run(&a, &doc_cmd, req, ARGS("-config", cfgp, "-in", docp)), 0);
     ck_assert_int_eq(a.cfg_loaded, 1);
@@ -313,19 +321,23 @@ START_TEST(app_errors)
 {
     char *cfgp = tmp_write(dir, "c.yaml", valid_yaml);
     char *bad = tmp_write(dir, "bad.yaml", "clone:\n  instanceClas: db.t3.medium\n");
-    char *docp = tmp_write(dir, "doc.json", "{\"apiVersion\":\"dblab-rds-refresh/v1\",\"source\":{}}");
-    static const char *const req[] = { "source", "clone", NULL };
+    char *docp =
+        tmp_write(dir, "doc.json", "{\"apiVersion\":\"dblab-rds-refresh/v1\",\"source\":{}}");
+    static const char *const req[] = {"source", "clone", NULL};
     struct app a;
     FILE *devnull = fopen("/dev/null", "w");
     log_set_stream(devnull);
-    ck_assert_int_eq(app_run(&a, &doc_cmd, req, ARGS("-config", bad, "-in", docp)), DRR_EXIT_CONFIG);
+    ck_assert_int_eq(app_run(&a, &doc_cmd, req, ARGS("-config", bad, "-in", docp)),
+                     DRR_EXIT_CONFIG);
     app_end(&a);
-    ck_assert_int_eq(app_run(&a, &doc_cmd, req, ARGS("-config", cfgp, "-in", docp)), DRR_EXIT_INPUT);
+    ck_assert_int_eq(app_run(&a, &doc_cmd, req, ARGS("-config", cfgp, "-in", docp)),
+                     DRR_EXIT_INPUT);
     app_end(&a);
     ck_assert_int_eq(app_run(&a, &doc_cmd, req, ARGS("-nope")), DRR_EXIT_USAGE);
     app_end(&a);
-    ck_assert_int_eq(app_run(&a, &doc_cmd, req, ARGS("-config", cfgp, "-in", "/nonexistent/drr/doc.json")),
-                     DRR_EXIT_INPUT);
+    ck_assert_int_eq(
+        app_run(&a, &doc_cmd, req, ARGS("-config", cfgp, "-in", "/nonexistent/drr/doc.json")),
+        DRR_EXIT_INPUT);
     app_end(&a);
     log_set_stream(NULL);
     fclose(devnull);
@@ -356,7 +368,8 @@ END_TEST
 START_TEST(app_dry_run)
 {
     char *cfgp = tmp_write(dir, "c.yaml", valid_yaml);
-    char *docp = tmp_write(dir, "doc.json", "{\"apiVersion\":\"dblab-rds-refresh/v1\",\"dryRun\":true}");
+    char *docp =
+        tmp_write(dir, "doc.json", "{\"apiVersion\":\"dblab-rds-refresh/v1\",\"dryRun\":true}");
     struct app a;
     char *logged = NULL;
     size_t logged_len = 0;
@@ -376,7 +389,7 @@ START_TEST(app_dry_run)
     free(logged);
     /* a command reading no document gets a fresh one, marked dry with -dry-run */
     setenv("DBLAB_RDS_REFRESH_CONFIG", cfgp, 1);
-    static const struct cli_command cfg_cmd = { .name = "t", .needs_config = 1 };
+    static const struct cli_command cfg_cmd = {.name = "t", .needs_config = 1};
     ck_assert_int_eq(app_run(&a, &cfg_cmd, NULL, ARGS("-dry-run")), 0);
     ck_assert_ptr_null(a.doc);
     cJSON *doc = app_doc(&a);
@@ -398,7 +411,7 @@ START_TEST(app_refuses_terminal_stdin)
     int master = posix_openpt(O_RDWR | O_NOCTTY);
     if (master < 0) {
         free(cfgp);
-        return;     /* no pseudo-terminals here: nothing to test */
+        return; /* no pseudo-terminals here: nothing to test */
     }
     ck_assert_int_eq(grantpt(master), 0);
     ck_assert_int_eq(unlockpt(master), 0);

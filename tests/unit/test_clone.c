@@ -26,12 +26,10 @@ static void managed_tags(struct rds_tags *t)
     rds_tags_add(t, "dblab-rds-refresh:run-id", "run-1");
 }
 
-static const struct clone_owner production = {.config_source = "production-db",
-                                              .pipeline = "production-db",
-                                              .source = "production-db"};
-static const struct clone_owner billing_owner = {.config_source = "billing-db",
-                                                 .pipeline = "billing-db",
-                                                 .source = "billing-db"};
+static const struct clone_owner production = {
+    .config_source = "production-db", .pipeline = "production-db", .source = "production-db"};
+static const struct clone_owner billing_owner = {
+    .config_source = "billing-db", .pipeline = "billing-db", .source = "billing-db"};
 
 START_TEST(test_pipeline_name)
 {
@@ -129,7 +127,7 @@ static int cmp_names(const void *x, const void *y)
 START_TEST(test_name_no_collision)
 {
     enum { N = 25000 };
-    char (*names)[CLONE_NAME_MAX + 1] = malloc(2 * N * sizeof *names);
+    char(*names)[CLONE_NAME_MAX + 1] = malloc(2 * N * sizeof *names);
     ck_assert_ptr_nonnull(names);
     for (int i = 0; i < N; i++) {
         char rid[64];
@@ -174,8 +172,10 @@ START_TEST(test_tags_build)
     cfg.clone.max_age = 48 * 3600;
     cfg.source.identifier = "production-db";
     cfg.clone.pipeline = "nightly";
-    struct config_tag user[] = {{"team", "data"}, {"ManagedBy", "someone-else"},
-                                {"AutoDelete", "false"}, {"dblab-rds-refresh:pipeline", "x"}};
+    struct config_tag user[] = {{"team", "data"},
+                                {"ManagedBy", "someone-else"},
+                                {"AutoDelete", "false"},
+                                {"dblab-rds-refresh:pipeline", "x"}};
     cfg.clone.tags = user;
     cfg.clone.n_tags = 4;
     struct rds_tags t = {NULL, 0};
@@ -229,21 +229,21 @@ START_TEST(test_guard)
     ck_assert_int_eq(clone_guard_check("DB instance", "dblab-refreshx", &t, o, &e), DRR_EXIT_GUARD);
 
     /* another pipeline's clone: refused, naming the tag that differs */
-    struct clone_owner billing = {.config_source = "billing-db", .pipeline = "billing-db",
-                                  .source = "billing-db"};
+    struct clone_owner billing = {
+        .config_source = "billing-db", .pipeline = "billing-db", .source = "billing-db"};
     ck_assert_int_eq(clone_guard_check("DB instance", "dblab-refresh-1", &t, &billing, &e),
                      DRR_EXIT_GUARD);
     ck_assert_ptr_nonnull(strstr(e.msg, "dblab-rds-refresh:pipeline is \"production-db\""));
     ck_assert_ptr_nonnull(strstr(e.msg, "\"billing-db\""));
     /* same pipeline name, another source */
-    struct clone_owner same_name = {.config_source = "billing-db", .pipeline = "production-db",
-                                    .source = "billing-db"};
+    struct clone_owner same_name = {
+        .config_source = "billing-db", .pipeline = "production-db", .source = "billing-db"};
     ck_assert_int_eq(clone_guard_check("DB instance", "dblab-refresh-1", &t, &same_name, &e),
                      DRR_EXIT_GUARD);
     ck_assert_ptr_nonnull(strstr(e.msg, "dblab-rds-refresh:source"));
     /* the source tag compares case-insensitively (RDS identifiers do) */
-    struct clone_owner upper = {.config_source = "PRODUCTION-DB", .pipeline = "production-db",
-                                .source = "PRODUCTION-DB"};
+    struct clone_owner upper = {
+        .config_source = "PRODUCTION-DB", .pipeline = "production-db", .source = "PRODUCTION-DB"};
     ck_assert_int_eq(clone_guard_check("DB instance", "dblab-refresh-1", &t, &upper, &e), 0);
     /* a named run: its run id must be on the clone */
     struct clone_owner run1 = production, run2 = production;
@@ -261,7 +261,8 @@ START_TEST(test_guard)
                      DRR_EXIT_GUARD);
     ck_assert_ptr_nonnull(strstr(e.msg, "no dblab-rds-refresh:pipeline tag"));
     /* gc -all-pipelines re-proves expiry from AWS: AutoDelete=true, own DeleteAfter passed */
-    struct clone_owner expired = {.config_source = "billing-db", .pipeline = "production-db",
+    struct clone_owner expired = {.config_source = "billing-db",
+                                  .pipeline = "production-db",
                                   .source = "production-db",
                                   .expired_by = T_2026_11_26_020000 + 3 * 86400};
     ck_assert_int_eq(clone_guard_check("DB instance", "dblab-refresh-1", &t, &expired, &e), 0);
@@ -288,25 +289,31 @@ START_TEST(test_guard)
 
     /* adoption: this pipeline, this run AND the same snapshot */
     ck_assert_int_eq(clone_adopt_check("DB instance", "dblab-refresh-1", &t, &run1,
-                                       "rds:production-db-2026-11-25-03-10", &e), 0);
+                                       "rds:production-db-2026-11-25-03-10", &e),
+                     0);
     ck_assert_int_eq(clone_adopt_check("DB instance", "dblab-refresh-1", &t, &run1,
-                                       "rds:production-db-2026-11-26-03-10", &e), DRR_EXIT_GUARD);
+                                       "rds:production-db-2026-11-26-03-10", &e),
+                     DRR_EXIT_GUARD);
     ck_assert_ptr_nonnull(strstr(e.msg, "2026-11-25"));
     /* the snapshot alone never suffices: another run, another pipeline */
     ck_assert_int_eq(clone_adopt_check("DB instance", "dblab-refresh-1", &t, &run2,
-                                       "rds:production-db-2026-11-25-03-10", &e), DRR_EXIT_GUARD);
+                                       "rds:production-db-2026-11-25-03-10", &e),
+                     DRR_EXIT_GUARD);
     ck_assert_ptr_nonnull(strstr(e.msg, "cannot be adopted"));
     ck_assert_ptr_nonnull(strstr(e.msg, "run-id"));
     struct clone_owner billing1 = billing;
     billing1.run_id = "run-1";
     ck_assert_int_eq(clone_adopt_check("DB instance", "dblab-refresh-1", &t, &billing1,
-                                       "rds:production-db-2026-11-25-03-10", &e), DRR_EXIT_GUARD);
+                                       "rds:production-db-2026-11-25-03-10", &e),
+                     DRR_EXIT_GUARD);
     ck_assert_ptr_nonnull(strstr(e.msg, "pipeline"));
     ck_assert_int_eq(clone_adopt_check("DB instance", "dblab-refresh-old", &old, &run1,
-                                       "rds:production-db-2026-11-25-03-10", &e), DRR_EXIT_GUARD);
+                                       "rds:production-db-2026-11-25-03-10", &e),
+                     DRR_EXIT_GUARD);
     /* adoption without a run is a programming error, never a pass */
     ck_assert_int_eq(clone_adopt_check("DB instance", "dblab-refresh-1", &t, o,
-                                       "rds:production-db-2026-11-25-03-10", &e), DRR_EXIT_INTERNAL);
+                                       "rds:production-db-2026-11-25-03-10", &e),
+                     DRR_EXIT_INTERNAL);
     rds_tags_release(&t);
     rds_tags_release(&other);
     rds_tags_release(&old);
@@ -326,8 +333,8 @@ static void gc_tags_of(enum gc_tags which, struct rds_tags *t)
     rds_tags_add(t, "DeleteAfter",
                  which == PROD_BAD_DEADLINE ? "tomorrow" : "2026-11-28T02:00:00Z");
     const char *pl = which == BILLING ? "billing-db" : "production-db";
-    const char *src = which == BILLING || which == PROD_OTHER_SOURCE ? "billing-db"
-                                                                     : "production-db";
+    const char *src =
+        which == BILLING || which == PROD_OTHER_SOURCE ? "billing-db" : "production-db";
     if (which != OLD)
         rds_tags_add(t, "dblab-rds-refresh:pipeline", pl);
     rds_tags_add(t, "dblab-rds-refresh:source", src);
@@ -338,8 +345,8 @@ START_TEST(test_gc_judge)
     const int64_t now = T_2026_11_26_020000; /* DeleteAfter is now + 2 days */
     const int64_t later = now + 2 * 86400, much_later = now + 9000000;
     const int64_t created = now - 3600;
-    const struct clone_owner src = {.config_source = "dblab-refresh-1",
-                                    .pipeline = "production-db", .source = "production-db"};
+    const struct clone_owner src = {
+        .config_source = "dblab-refresh-1", .pipeline = "production-db", .source = "production-db"};
     static const int64_t H48 = 48 * 3600;
     const struct {
         const char *id;
@@ -403,8 +410,8 @@ START_TEST(test_gc_judge)
         struct clone_gc_policy p = {cases[i].own, cases[i].all, cases[i].max_age, cases[i].now};
         const char *why = NULL;
         int foreign = -1;
-        enum clone_gc_verdict v = clone_gc_judge(cases[i].id, &t, cases[i].created, &p, &foreign,
-                                                 &why);
+        enum clone_gc_verdict v =
+            clone_gc_judge(cases[i].id, &t, cases[i].created, &p, &foreign, &why);
         ck_assert_msg(v == cases[i].want && foreign == cases[i].foreign &&
                           strstr(why, cases[i].why) != NULL,
                       "case %zu (%s): verdict %d foreign %d \"%s\", want %d %d \"%s\"", i,
@@ -425,7 +432,7 @@ START_TEST(test_poll_schedule)
     double prev = first;
     for (int i = 0; i < 200; i++) {
         double d = poll_next(&p);
-        ck_assert(d <= POLL_CAP);                 /* the detection bound */
+        ck_assert(d <= POLL_CAP); /* the detection bound */
         ck_assert(d >= POLL_FIRST * (1 - POLL_JITTER));
         prev = d;
     }
@@ -462,14 +469,8 @@ END_TEST
 
 int main(void)
 {
-    return run_suites(SUITE_OF_TESTS("clone", 0,
-                                     test_pipeline_name,
-                                     test_name_rule,
-                                     test_name_no_collision,
-                                     test_name_check,
-                                     test_tags_build,
-                                     test_guard,
-                                     test_gc_judge,
-                                     test_poll_schedule),
+    return run_suites(SUITE_OF_TESTS("clone", 0, test_pipeline_name, test_name_rule,
+                                     test_name_no_collision, test_name_check, test_tags_build,
+                                     test_guard, test_gc_judge, test_poll_schedule),
                       NULL);
 }

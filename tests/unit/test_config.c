@@ -21,11 +21,17 @@ static struct err e;
 
 static void setup(void)
 {
-    static const char *const vars[] = {
-        "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_ENDPOINT_URL",
-        "AWS_ENDPOINT_URL_RDS", "AWS_MAX_ATTEMPTS", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
-        "DBLAB_TOKEN", "DRR_TEST_VAR", "DRR_TEST_EMPTY", NULL
-    };
+    static const char *const vars[] = {"AWS_REGION",
+                                       "AWS_DEFAULT_REGION",
+                                       "AWS_PROFILE",
+                                       "AWS_ENDPOINT_URL",
+                                       "AWS_ENDPOINT_URL_RDS",
+                                       "AWS_MAX_ATTEMPTS",
+                                       "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+                                       "DBLAB_TOKEN",
+                                       "DRR_TEST_VAR",
+                                       "DRR_TEST_EMPTY",
+                                       NULL};
     for (size_t i = 0; vars[i] != NULL; i++)
         unsetenv(vars[i]);
     dir = tmp_dir_new();
@@ -87,11 +93,13 @@ static int load_with(const char *s, const char *c, const char *d, const char *a)
 static char *load_file_logged(const char *yaml, mode_t mode);
 
 #define ck_ok(rc) ck_assert_msg((rc) == 0, "expected valid, got %d: %s", (rc), e.msg)
-#define ck_fail(rc, substr) do { \
-        int rc_ = (rc); \
-        ck_assert_msg(rc_ == DRR_EXIT_CONFIG, "expected 78, got %d (%s)", rc_, e.msg); \
-        ck_assert_msg(strstr(e.msg, (substr)) != NULL, "message '%s' lacks '%s'", e.msg, (substr)); \
-        ck_assert_msg(strchr(e.msg, '\n') == NULL, "multi-line message '%s'", e.msg); \
+#define ck_fail(rc, substr)                                                                        \
+    do {                                                                                           \
+        int rc_ = (rc);                                                                            \
+        ck_assert_msg(rc_ == DRR_EXIT_CONFIG, "expected 78, got %d (%s)", rc_, e.msg);             \
+        ck_assert_msg(strstr(e.msg, (substr)) != NULL, "message '%s' lacks '%s'", e.msg,           \
+                      (substr));                                                                   \
+        ck_assert_msg(strchr(e.msg, '\n') == NULL, "multi-line message '%s'", e.msg);              \
     } while (0)
 
 /* ---- trust in the file (the ssh rule) ---------------------------------- */
@@ -118,7 +126,8 @@ START_TEST(config_file_trust)
     ck_ok(load_file_mode("ok2.yaml", 0644, (uid_t)-1));
     /* group-writable but the user's own (a user private group): fine */
     ck_ok(load_file_mode("g.yaml", 0664, (uid_t)-1));
-    ck_fail(load_file_mode("w.yaml", 0666, (uid_t)-1), "w.yaml: writable by others (mode 0666); "
+    ck_fail(load_file_mode("w.yaml", 0666, (uid_t)-1),
+            "w.yaml: writable by others (mode 0666); "
             "refusing it: whoever can change it can point dblab.apiEndpoint or aws.endpoint");
     ck_fail(load_file_mode("w2.yaml", 0602, (uid_t)-1), "writable by others (mode 0602)");
     if (me == 0) {
@@ -186,15 +195,19 @@ START_TEST(dblab_plain_http)
                            "http://127.10.0.3/"};
     for (size_t i = 0; i < sizeof local / sizeof local[0]; i++) {
         char *y = NULL;
-        ck_assert_int_ge(asprintf(&y, "source:\n  type: rds\n  identifier: x\nclone:\n"
+        ck_assert_int_ge(asprintf(&y,
+                                  "source:\n  type: rds\n  identifier: x\nclone:\n"
                                   "  instanceClass: db.t3.small\ndblab:\n  apiEndpoint: %s\n"
-                                  "  token: t\naws:\n  region: us-east-1\n", local[i]), 0);
+                                  "  token: t\naws:\n  region: us-east-1\n",
+                                  local[i]),
+                         0);
         ck_ok(load(y));
         free(y);
     }
     ck_fail(load("source:\n  type: rds\n  identifier: x\nclone:\n  instanceClass: db.t3.small\n"
                  "dblab:\n  apiEndpoint: http://127.evil.example\n  token: t\naws:\n"
-                 "  region: us-east-1\n"), "plain http://");
+                 "  region: us-east-1\n"),
+            "plain http://");
     /* a token that would inject headers (YAML's "\r\n" escapes) */
     ck_fail(load("source:\n  type: rds\n  identifier: x\nclone:\n  instanceClass: db.t3.small\n"
                  "dblab:\n  apiEndpoint: https://h\n  token: \"abc\\r\\nX-Injected: yes\"\n"
@@ -252,50 +265,53 @@ START_TEST(every_key)
     char *aws_cfg = tmp_write(dir, "awsconfig", "[profile refresh]\nregion = eu-west-1\n");
     setenv("AWS_CONFIG_FILE", aws_cfg, 1);
     char *y = NULL;
-    ck_assert_int_ge(asprintf(&y,
-        "source:\n"
-        "  type: aurora-cluster\n"
-        "  identifier: production-aurora\n"
-        "  snapshotIdentifier: arn:aws:rds:us-east-1:123456789012:cluster-snapshot:s1\n"
-        "  snapshotType: manual\n"
-        "  maxSnapshotAge: 1d12h\n"
-        "  dbName: app\n"
-        "  username: dblab_user\n"
-        "  password: \"p@ss w0rd!\"\n"
-        "clone:\n"
-        "  instanceClass: db.r6g.large\n"
-        "  subnetGroup: private-subnets\n"
-        "  securityGroups: [sg-1111, sg-2222]\n"
-        "  publiclyAccessible: no\n"
-        "  enableIAMAuth: TRUE\n"
-        "  parameterGroup: pg-clone\n"
-        "  optionGroup: og-clone\n"
-        "  clusterParameterGroup: cpg-clone\n"
-        "  port: 6543\n"
-        "  storageType: aurora-iopt1\n"
-        "  engineVersion: \"16.6\"\n"
-        "  deletionProtection: true\n"
-        "  tags:\n"
-        "    team: data\n"
-        "    cost-center: 42\n"
-        "    empty:\n"
-        "  maxAge: 12h\n"
-        "  waitTimeout: 90m\n"
-        "dblab:\n"
-        "  apiEndpoint: http://127.0.0.1:2345/api/\n"
-        "  token: secretsmanager:prod/dblab#token\n"
-        "  insecure: true\n"
-        "  caCert: %s\n"
-        "  pollInterval: 10s\n"
-        "  timeout: 6h\n"
-        "  startTimeout: 2m\n"
-        "  dumpParallelJobs: auto\n"
-        "  restoreParallelJobs: 8\n"
-        "aws:\n"
-        "  region: eu-central-1\n"
-        "  endpoint: http://127.0.0.1:4566\n"
-        "  profile: refresh\n"
-        "  maxAttempts: 3\n", ca), 0);
+    ck_assert_int_ge(
+        asprintf(&y,
+                 "source:\n"
+                 "  type: aurora-cluster\n"
+                 "  identifier: production-aurora\n"
+                 "  snapshotIdentifier: arn:aws:rds:us-east-1:123456789012:cluster-snapshot:s1\n"
+                 "  snapshotType: manual\n"
+                 "  maxSnapshotAge: 1d12h\n"
+                 "  dbName: app\n"
+                 "  username: dblab_user\n"
+                 "  password: \"p@ss w0rd!\"\n"
+                 "clone:\n"
+                 "  instanceClass: db.r6g.large\n"
+                 "  subnetGroup: private-subnets\n"
+                 "  securityGroups: [sg-1111, sg-2222]\n"
+                 "  publiclyAccessible: no\n"
+                 "  enableIAMAuth: TRUE\n"
+                 "  parameterGroup: pg-clone\n"
+                 "  optionGroup: og-clone\n"
+                 "  clusterParameterGroup: cpg-clone\n"
+                 "  port: 6543\n"
+                 "  storageType: aurora-iopt1\n"
+                 "  engineVersion: \"16.6\"\n"
+                 "  deletionProtection: true\n"
+                 "  tags:\n"
+                 "    team: data\n"
+                 "    cost-center: 42\n"
+                 "    empty:\n"
+                 "  maxAge: 12h\n"
+                 "  waitTimeout: 90m\n"
+                 "dblab:\n"
+                 "  apiEndpoint: http://127.0.0.1:2345/api/\n"
+                 "  token: secretsmanager:prod/dblab#token\n"
+                 "  insecure: true\n"
+                 "  caCert: %s\n"
+                 "  pollInterval: 10s\n"
+                 "  timeout: 6h\n"
+                 "  startTimeout: 2m\n"
+                 "  dumpParallelJobs: auto\n"
+                 "  restoreParallelJobs: 8\n"
+                 "aws:\n"
+                 "  region: eu-central-1\n"
+                 "  endpoint: http://127.0.0.1:4566\n"
+                 "  profile: refresh\n"
+                 "  maxAttempts: 3\n",
+                 ca),
+        0);
     ck_ok(load(y));
     free(y);
     ck_assert_int_eq(cfg.source.type, SOURCE_AURORA_CLUSTER);
@@ -394,7 +410,8 @@ START_TEST(security_groups_forms)
             "clone.securityGroups: must be a list of security group IDs, got a mapping");
     ck_fail(load_with(NULL, "  securityGroups:\n    - [sg-1]\n", NULL, NULL),
             "c.yaml:7:7: clone.securityGroups: list items must be security group IDs, got a list");
-    ck_fail(load_with(NULL, "  securityGroups:\n    - \"\"\n", NULL, NULL), "empty security group ID");
+    ck_fail(load_with(NULL, "  securityGroups:\n    - \"\"\n", NULL, NULL),
+            "empty security group ID");
 }
 END_TEST
 
@@ -455,8 +472,10 @@ END_TEST
 
 START_TEST(unknown_sections)
 {
-    ck_fail(load("clones:\n  instanceClass: x\n"), "c.yaml:1:1: clones: unknown section (did you mean clone?)");
-    ck_fail(load("region: us-east-1\n"), "c.yaml:1:1: region: unknown section (did you mean aws.region?");
+    ck_fail(load("clones:\n  instanceClass: x\n"),
+            "c.yaml:1:1: clones: unknown section (did you mean clone?)");
+    ck_fail(load("region: us-east-1\n"),
+            "c.yaml:1:1: region: unknown section (did you mean aws.region?");
     ck_fail(load("logging:\n  level: debug\n"),
             "logging: unknown section (the sections are source, clone, dblab, aws)");
 }
@@ -476,11 +495,14 @@ END_TEST
 START_TEST(section_shapes)
 {
     ck_fail(load("source: rds\n"), "c.yaml:1:9: source: must be a mapping of keys, got a scalar");
-    ck_fail(load("clone:\n  - db.t3.medium\n"), "c.yaml:2:3: clone: must be a mapping of keys, got a list");
-    ck_fail(load("- source\n- clone\n"),
-            "c.yaml:1:1: the configuration must be a mapping of sections (source, clone, dblab, aws), got a list");
+    ck_fail(load("clone:\n  - db.t3.medium\n"),
+            "c.yaml:2:3: clone: must be a mapping of keys, got a list");
+    ck_fail(
+        load("- source\n- clone\n"),
+        "c.yaml:1:1: the configuration must be a mapping of sections (source, clone, dblab, aws), got a list");
     ck_fail(load("just a string\n"), "must be a mapping of sections");
-    ck_fail(load("dblab:\n  token: [a, b]\n"), "c.yaml:2:10: dblab.token: must be a single value, got a list");
+    ck_fail(load("dblab:\n  token: [a, b]\n"),
+            "c.yaml:2:10: dblab.token: must be a single value, got a list");
     ck_fail(load("? [a, b]\n: c\n"), "keys must be plain names, got a list");
 }
 END_TEST
@@ -504,7 +526,7 @@ START_TEST(empty_and_missing_files)
     ck_fail(load("# only a comment\n\n"), "c.yaml: empty configuration");
     ck_fail(load("~\n"), "c.yaml: empty configuration");
     char *p = tmp_write(dir, "empty.yaml", "");
-    config_release(&cfg);  /* config_load zeroes cfg first */
+    config_release(&cfg); /* config_load zeroes cfg first */
     ck_assert_int_eq(config_load(p, &cfg, &e), DRR_EXIT_CONFIG);
     ck_assert_ptr_nonnull(strstr(e.msg, "empty configuration"));
     ck_assert_ptr_nonnull(strstr(e.msg, p));
@@ -535,12 +557,15 @@ END_TEST
 
 START_TEST(enums)
 {
-    ck_fail(load("source:\n  type: rsd\n"),
-            "c.yaml:2:9: source.type: unknown value \"rsd\" (did you mean \"rds\"? one of: rds, aurora-cluster)");
-    ck_fail(load("source:\n  type: mysql\n"), "unknown value \"mysql\" (one of: rds, aurora-cluster)");
-    ck_fail(load("source:\n  type: aurora\n"), "unknown value \"aurora\" (did you mean \"aurora-cluster\"?");
+    ck_fail(
+        load("source:\n  type: rsd\n"),
+        "c.yaml:2:9: source.type: unknown value \"rsd\" (did you mean \"rds\"? one of: rds, aurora-cluster)");
+    ck_fail(load("source:\n  type: mysql\n"),
+            "unknown value \"mysql\" (one of: rds, aurora-cluster)");
+    ck_fail(load("source:\n  type: aurora\n"),
+            "unknown value \"aurora\" (did you mean \"aurora-cluster\"?");
     ck_fail(load_with("  snapshotType: manul\n", NULL, NULL, NULL), "did you mean \"manual\"?");
-    static const char *const types[] = { "automated", "manual", "awsbackup", "shared", "any" };
+    static const char *const types[] = {"automated", "manual", "awsbackup", "shared", "any"};
     for (int i = 0; i < 5; i++) {
         char line[64];
         snprintf(line, sizeof line, "  snapshotType: %s\n", types[i]);
@@ -558,7 +583,8 @@ START_TEST(ports)
     ck_ok(load_with(NULL, "  port: 1\n", NULL, NULL));
     ck_assert_int_eq(cfg.clone.port, 1);
     ck_ok(load_with(NULL, "  port: 65535\n", NULL, NULL));
-    ck_fail(load_with(NULL, "  port: 0\n", NULL, NULL), "c.yaml:6:9: clone.port: must be a port number 1-65535, got \"0\"");
+    ck_fail(load_with(NULL, "  port: 0\n", NULL, NULL),
+            "c.yaml:6:9: clone.port: must be a port number 1-65535, got \"0\"");
     ck_fail(load_with(NULL, "  port: 65536\n", NULL, NULL), "1-65535");
     ck_fail(load_with(NULL, "  port: 54x\n", NULL, NULL), "1-65535");
     ck_fail(load_with(NULL, "  port: -5\n", NULL, NULL), "1-65535");
@@ -568,8 +594,8 @@ END_TEST
 
 START_TEST(booleans)
 {
-    static const char *const yes[] = { "true", "True", "TRUE", "yes", "on" };
-    static const char *const no[] = { "false", "False", "no", "off", "\"false\"" };
+    static const char *const yes[] = {"true", "True", "TRUE", "yes", "on"};
+    static const char *const no[] = {"false", "False", "no", "off", "\"false\""};
     for (int i = 0; i < 5; i++) {
         char line[64];
         snprintf(line, sizeof line, "  publiclyAccessible: %s\n", yes[i]);
@@ -581,7 +607,8 @@ START_TEST(booleans)
     }
     ck_fail(load_with(NULL, "  enableIAMAuth: maybe\n", NULL, NULL),
             "clone.enableIAMAuth: must be true or false, got \"maybe\"");
-    ck_fail(load_with(NULL, NULL, "  insecure: 1\n", NULL), "dblab.insecure: must be true or false");
+    ck_fail(load_with(NULL, NULL, "  insecure: 1\n", NULL),
+            "dblab.insecure: must be true or false");
 }
 END_TEST
 
@@ -654,14 +681,16 @@ END_TEST
 /* Keys the Go original ignores for a source type: accepted, dropped, warned. */
 START_TEST(inapplicable_keys_warn)
 {
-    char *y = yaml_with(NULL, "  clusterParameterGroup: cpg\n  engineVersion: \"15.4\"\n", NULL, NULL);
+    char *y =
+        yaml_with(NULL, "  clusterParameterGroup: cpg\n  engineVersion: \"15.4\"\n", NULL, NULL);
     char *log = load_file_logged(y, 0600);
     ck_assert_ptr_null(cfg.clone.cluster_parameter_group);
     ck_assert_ptr_null(cfg.clone.engine_version);
     ck_assert_ptr_nonnull(strstr(log, "logged.yaml:6:26: clone.clusterParameterGroup: ignored for "
                                       "source.type rds"));
-    ck_assert_ptr_nonnull(strstr(log, "logged.yaml:7:18: clone.engineVersion: ignored for source.type "
-                                      "rds: RestoreDBInstanceFromDBSnapshot takes no EngineVersion"));
+    ck_assert_ptr_nonnull(strstr(log,
+                                 "logged.yaml:7:18: clone.engineVersion: ignored for source.type "
+                                 "rds: RestoreDBInstanceFromDBSnapshot takes no EngineVersion"));
     free(log);
     free(y);
 }
@@ -689,8 +718,10 @@ START_TEST(duration_values)
     free(y);
     ck_ok(load_with(NULL, NULL, "  pollInterval: 1m30.5s\n", NULL));
     ck_assert_int_eq(cfg.dblab.poll_interval, 91);
-    ck_fail(load_with(NULL, NULL, "  timeout: 30\n", NULL), "dblab.timeout: \"30\" is not a duration");
-    ck_fail(load_with(NULL, NULL, "  pollInterval: -5s\n", NULL), "dblab.pollInterval: \"-5s\" is negative");
+    ck_fail(load_with(NULL, NULL, "  timeout: 30\n", NULL),
+            "dblab.timeout: \"30\" is not a duration");
+    ck_fail(load_with(NULL, NULL, "  pollInterval: -5s\n", NULL),
+            "dblab.pollInterval: \"-5s\" is negative");
     ck_fail(load_with(NULL, NULL, "  pollInterval: 5 m\n", NULL), "is not a duration");
     ck_fail(load_with(NULL, NULL, "  pollInterval: 1w\n", NULL), "is not a duration");
     ck_fail(load_with(NULL, NULL, "  pollInterval: 5h\n  timeout: 1h\n", NULL),
@@ -713,7 +744,8 @@ START_TEST(max_attempts)
     ck_ok(load_with(NULL, NULL, NULL, "  maxAttempts: 2\n"));
     ck_assert_int_eq(cfg.aws.max_attempts, 2);
     setenv("AWS_MAX_ATTEMPTS", "50", 1);
-    ck_fail(load_with(NULL, NULL, NULL, NULL), "c.yaml: AWS_MAX_ATTEMPTS: must be an integer 1-20, got \"50\"");
+    ck_fail(load_with(NULL, NULL, NULL, NULL),
+            "c.yaml: AWS_MAX_ATTEMPTS: must be an integer 1-20, got \"50\"");
     unsetenv("AWS_MAX_ATTEMPTS");
     char *p = tmp_write(dir, "awsconfig", "[default]\nmax_attempts = 4\n");
     setenv("AWS_CONFIG_FILE", p, 1);
@@ -730,29 +762,38 @@ START_TEST(parallel_jobs)
     ck_assert_int_eq(cfg.dblab.restore_parallel_jobs, PARALLEL_AUTO);
     ck_fail(load_with(NULL, NULL, "  dumpParallelJobs: 0\n", NULL),
             "dblab.dumpParallelJobs: must be an integer 1-1024 or \"auto\", got \"0\"");
-    ck_fail(load_with(NULL, NULL, "  restoreParallelJobs: lots\n", NULL), "dblab.restoreParallelJobs");
+    ck_fail(load_with(NULL, NULL, "  restoreParallelJobs: lots\n", NULL),
+            "dblab.restoreParallelJobs");
 }
 END_TEST
 
 START_TEST(urls)
 {
-    ck_ok(load("source:\n  type: rds\n  identifier: x\nclone:\n  instanceClass: db.t3.small\n"
-               "dblab:\n  apiEndpoint: https://[::1]:2345/\n  token: t\naws:\n  region: us-east-1\n"));
+    ck_ok(load(
+        "source:\n  type: rds\n  identifier: x\nclone:\n  instanceClass: db.t3.small\n"
+        "dblab:\n  apiEndpoint: https://[::1]:2345/\n  token: t\naws:\n  region: us-east-1\n"));
     ck_assert_str_eq(cfg.dblab.api_endpoint, "https://[::1]:2345");
     ck_ok(load_with(NULL, NULL, NULL, "  endpoint: https://rds.us-east-1.amazonaws.com\n"));
     ck_assert_str_eq(cfg.aws.endpoint, "https://rds.us-east-1.amazonaws.com");
     /* the template's dblab.apiEndpoint is on line 9; a second one is a duplicate */
-    ck_fail(load("source:\n  type: rds\n  identifier: x\nclone:\n  instanceClass: db.t3.small\n"
-                 "dblab:\n  apiEndpoint: ftp://dblab\n  token: t\naws:\n  region: us-east-1\n"),
-            "c.yaml:7:16: dblab.apiEndpoint: must be an http:// or https:// URL, got \"ftp://dblab\"");
-    ck_fail(load("source:\n  type: rds\n  identifier: x\nclone:\n  instanceClass: db.t3.small\n"
-                 "dblab:\n  apiEndpoint: dblab.example.com:2345\n  token: t\naws:\n  region: us-east-1\n"),
-            "must be an http:// or https:// URL");
+    ck_fail(
+        load("source:\n  type: rds\n  identifier: x\nclone:\n  instanceClass: db.t3.small\n"
+             "dblab:\n  apiEndpoint: ftp://dblab\n  token: t\naws:\n  region: us-east-1\n"),
+        "c.yaml:7:16: dblab.apiEndpoint: must be an http:// or https:// URL, got \"ftp://dblab\"");
+    ck_fail(
+        load(
+            "source:\n  type: rds\n  identifier: x\nclone:\n  instanceClass: db.t3.small\n"
+            "dblab:\n  apiEndpoint: dblab.example.com:2345\n  token: t\naws:\n  region: us-east-1\n"),
+        "must be an http:// or https:// URL");
     ck_fail(load_with(NULL, NULL, NULL, "  endpoint: https://\n"), "aws.endpoint: URL has no host");
-    ck_fail(load_with(NULL, NULL, NULL, "  endpoint: http://h:0\n"), "URL port must be a number 1-65535");
-    ck_fail(load_with(NULL, NULL, NULL, "  endpoint: http://h:99999/\n"), "URL port must be a number 1-65535");
-    ck_fail(load_with(NULL, NULL, NULL, "  endpoint: http://user:pw@h/\n"), "must not contain credentials");
-    ck_fail(load_with(NULL, NULL, NULL, "  endpoint: \"http://h /x\"\n"), "must not contain blanks");
+    ck_fail(load_with(NULL, NULL, NULL, "  endpoint: http://h:0\n"),
+            "URL port must be a number 1-65535");
+    ck_fail(load_with(NULL, NULL, NULL, "  endpoint: http://h:99999/\n"),
+            "URL port must be a number 1-65535");
+    ck_fail(load_with(NULL, NULL, NULL, "  endpoint: http://user:pw@h/\n"),
+            "must not contain credentials");
+    ck_fail(load_with(NULL, NULL, NULL, "  endpoint: \"http://h /x\"\n"),
+            "must not contain blanks");
 }
 END_TEST
 
@@ -767,7 +808,7 @@ START_TEST(strings_and_classes)
             "clone.subnetGroup: must not contain control characters");
     ck_fail(load_with(NULL, "  parameterGroup: \"two words\"\n", NULL, NULL),
             "clone.parameterGroup: must not contain blanks");
-    static const char *const bad_ids[] = { "prod_db", "1db", "a--b", "db-", "'x y'", NULL };
+    static const char *const bad_ids[] = {"prod_db", "1db", "a--b", "db-", "'x y'", NULL};
     for (size_t i = 0; bad_ids[i] != NULL; i++) {
         char *y = NULL;
         ck_assert_int_ge(asprintf(&y, "source:\n  type: rds\n  identifier: %s\n", bad_ids[i]), 0);
@@ -782,8 +823,9 @@ START_TEST(strings_and_classes)
     ck_assert_int_ge(asprintf(&y, "source:\n  type: rds\n  identifier: %s\n", long_id), 0);
     ck_fail(load(y), "is not an RDS identifier");
     free(y);
-    ck_ok(load("source:\n  type: rds\n  identifier: Prod-DB-2\nclone:\n  instanceClass: db.t3.small\n"
-               "dblab:\n  apiEndpoint: https://h\n  token: t\naws:\n  region: us-east-1\n"));
+    ck_ok(
+        load("source:\n  type: rds\n  identifier: Prod-DB-2\nclone:\n  instanceClass: db.t3.small\n"
+             "dblab:\n  apiEndpoint: https://h\n  token: t\naws:\n  region: us-east-1\n"));
     ck_fail(load_with(NULL, NULL, "  caCert: /nonexistent/drr/ca.pem\n", NULL),
             "dblab.caCert: cannot read /nonexistent/drr/ca.pem: No such file or directory");
     /* a password alone is fine: the engine may already have the user name */
@@ -799,9 +841,9 @@ START_TEST(relative_paths)
     char *ca = tmp_write(dir, "ca.pem", "pem\n");
     char *y = yaml_with(NULL, NULL, "  caCert: ca.pem\n", NULL);
     char *p = tmp_write(dir, "c.yaml", y);
-    chmod(p, 0600);     /* no "readable by others" warning in the test output */
+    chmod(p, 0600); /* no "readable by others" warning in the test output */
     ck_ok(config_load(p, &cfg, &e));
-    ck_assert_str_eq(cfg.dblab.ca_cert, ca);     /* relative to the config file's directory */
+    ck_assert_str_eq(cfg.dblab.ca_cert, ca); /* relative to the config file's directory */
     config_release(&cfg);
     free(y);
     y = yaml_with(NULL, NULL, "  caCert: other.pem\n", NULL);
@@ -844,7 +886,8 @@ START_TEST(warnings)
 {
     char *y = yaml_with(NULL, NULL, NULL, NULL);
     char *log = load_file_logged(y, 0644);
-    ck_assert_ptr_nonnull(strstr(log, "holds a literal dblab.token and is readable by others (mode 0644)"));
+    ck_assert_ptr_nonnull(
+        strstr(log, "holds a literal dblab.token and is readable by others (mode 0644)"));
     free(log);
     log = load_file_logged(y, 0600);
     ck_assert_ptr_null(strstr(log, "readable by others"));
@@ -859,11 +902,12 @@ START_TEST(warnings)
     memcpy(t, "${DBLAB_TOKEN}  ", 16);
     log = load_file_logged(y2, 0644);
     ck_assert_ptr_null(strstr(log, "readable by others"));
-    ck_assert_str_eq(cfg.dblab.token, "env-token-1234");   /* plain scalars are trimmed */
+    ck_assert_str_eq(cfg.dblab.token, "env-token-1234"); /* plain scalars are trimmed */
     free(log);
     free(y2);
     free(y);
-    y = yaml_with("  username: u\n  password: literal-password\n", NULL, "  insecure: true\n", NULL);
+    y = yaml_with("  username: u\n  password: literal-password\n", NULL, "  insecure: true\n",
+                  NULL);
     char *ty = strstr(y, "tok-secret-value");
     memcpy(ty, "ssm:/a/b/c/d/e/f", 16);
     log = load_file_logged(y, 0640);
@@ -879,8 +923,9 @@ START_TEST(pipeline_name)
     /* default: the source identifier, lower case */
     ck_ok(load_with(NULL, NULL, NULL, NULL));
     ck_assert_str_eq(cfg.clone.pipeline, "production-db");
-    ck_ok(load("source:\n  type: rds\n  identifier: Production-DB\nclone:\n  instanceClass: db.t3.medium\n"
-               "dblab:\n  apiEndpoint: https://d.example.com\n  token: t\naws:\n  region: us-east-1\n"));
+    ck_ok(load(
+        "source:\n  type: rds\n  identifier: Production-DB\nclone:\n  instanceClass: db.t3.medium\n"
+        "dblab:\n  apiEndpoint: https://d.example.com\n  token: t\naws:\n  region: us-east-1\n"));
     ck_assert_str_eq(cfg.clone.pipeline, "production-db");
     ck_ok(load_with(NULL, "  pipeline: nightly-billing\n", NULL, NULL));
     ck_assert_str_eq(cfg.clone.pipeline, "nightly-billing");
@@ -894,8 +939,11 @@ START_TEST(pipeline_name)
     ck_fail(load_with(NULL, "  pipeline: a_b\n", NULL, NULL), "clone.pipeline:");
     ck_fail(load_with(NULL, "  pipeline: 9lives\n", NULL, NULL), "clone.pipeline:");
     ck_fail(load_with(NULL, "  pipeline: [a]\n", NULL, NULL), "clone.pipeline:");
-    ck_fail(load_with(NULL, "  pipeline: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
-                      NULL, NULL), "1-63");
+    ck_fail(
+        load_with(NULL,
+                  "  pipeline: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
+                  NULL, NULL),
+        "1-63");
     /* the effective configuration shows it */
     ck_ok(load_with(NULL, "  pipeline: nightly\n", NULL, NULL));
     cJSON *j = config_to_json(&cfg);
@@ -909,9 +957,12 @@ START_TEST(tags)
 {
     ck_fail(load_with(NULL, "  tags: [a, b]\n", NULL, NULL),
             "clone.tags: must be a mapping of tag names to values, got a list");
-    ck_fail(load_with(NULL, "  tags:\n    aws:foo: x\n", NULL, NULL), "clone.tags.aws:foo: reserved tag name");
-    ck_fail(load_with(NULL, "  tags:\n    ManagedBy: me\n", NULL, NULL), "clone.tags.ManagedBy: reserved tag name");
-    ck_fail(load_with(NULL, "  tags:\n    a: [1]\n", NULL, NULL), "clone.tags.a: tag value must be a single value");
+    ck_fail(load_with(NULL, "  tags:\n    aws:foo: x\n", NULL, NULL),
+            "clone.tags.aws:foo: reserved tag name");
+    ck_fail(load_with(NULL, "  tags:\n    ManagedBy: me\n", NULL, NULL),
+            "clone.tags.ManagedBy: reserved tag name");
+    ck_fail(load_with(NULL, "  tags:\n    a: [1]\n", NULL, NULL),
+            "clone.tags.a: tag value must be a single value");
     /* a user tag cannot claim another pipeline or run */
     ck_fail(load_with(NULL, "  tags:\n    dblab-rds-refresh:pipeline: billing-db\n", NULL, NULL),
             "clone.tags.dblab-rds-refresh:pipeline: reserved tag name");
@@ -929,16 +980,19 @@ START_TEST(secret_references)
     ck_assert_int_eq(config_is_secret_reference("ssm:/a/b"), 1);
     ck_assert_int_eq(config_is_secret_reference("plain-token"), 0);
     ck_assert_int_eq(config_is_secret_reference(NULL), 0);
-    ck_ok(load_with("  username: u\n  password: ssm:/prod/db/password\n", NULL,
-                    NULL, NULL));
+    ck_ok(load_with("  username: u\n  password: ssm:/prod/db/password\n", NULL, NULL, NULL));
     ck_assert_str_eq(cfg.source.password, "ssm:/prod/db/password");
     ck_ok(load_with(NULL, NULL, NULL, NULL));
-    ck_fail(load("source:\n  type: rds\n  identifier: x\nclone:\n  instanceClass: db.t3.small\n"
-                 "dblab:\n  apiEndpoint: https://h\n  token: \"secretsmanager:\"\naws:\n  region: us-east-1\n"),
-            "dblab.token: secret reference must be secretsmanager:NAME_OR_ARN[#jsonKey]");
-    ck_fail(load("source:\n  type: rds\n  identifier: x\nclone:\n  instanceClass: db.t3.small\n"
-                 "dblab:\n  apiEndpoint: https://h\n  token: \"secretsmanager:a#\"\naws:\n  region: us-east-1\n"),
-            "empty #jsonKey");
+    ck_fail(
+        load(
+            "source:\n  type: rds\n  identifier: x\nclone:\n  instanceClass: db.t3.small\n"
+            "dblab:\n  apiEndpoint: https://h\n  token: \"secretsmanager:\"\naws:\n  region: us-east-1\n"),
+        "dblab.token: secret reference must be secretsmanager:NAME_OR_ARN[#jsonKey]");
+    ck_fail(
+        load(
+            "source:\n  type: rds\n  identifier: x\nclone:\n  instanceClass: db.t3.small\n"
+            "dblab:\n  apiEndpoint: https://h\n  token: \"secretsmanager:a#\"\naws:\n  region: us-east-1\n"),
+        "empty #jsonKey");
     ck_fail(load_with("  username: u\n  password: \"ssm:\"\n", NULL, NULL, NULL),
             "source.password: secret reference must be ssm:/PARAMETER/PATH");
 }
@@ -973,7 +1027,8 @@ START_TEST(json_redacts_secrets)
                "  dumpParallelJobs: auto\naws:\n  region: us-east-1\n"));
     j = config_to_json(&cfg);
     d = cJSON_GetObjectItemCaseSensitive(j, "dblab");
-    ck_assert_str_eq(cJSON_GetObjectItemCaseSensitive(d, "token")->valuestring, "secretsmanager:dblab/token");
+    ck_assert_str_eq(cJSON_GetObjectItemCaseSensitive(d, "token")->valuestring,
+                     "secretsmanager:dblab/token");
     ck_assert_str_eq(cJSON_GetObjectItemCaseSensitive(d, "dumpParallelJobs")->valuestring, "auto");
     ck_assert(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(d, "restoreParallelJobs")));
     s = cJSON_GetObjectItemCaseSensitive(j, "source");
@@ -987,39 +1042,49 @@ END_TEST
 START_TEST(env_expansion_in_config)
 {
     setenv("DBLAB_TOKEN", "token-from-env", 1);
-    ck_ok(load("source:\n  type: ${DRR_TEST_VAR:-rds}\n  identifier: x\nclone:\n  instanceClass: db.t3.small\n"
-               "dblab:\n  apiEndpoint: https://h\n  token: ${DBLAB_TOKEN}\naws:\n  region: us-east-1\n"));
+    ck_ok(load(
+        "source:\n  type: ${DRR_TEST_VAR:-rds}\n  identifier: x\nclone:\n  instanceClass: db.t3.small\n"
+        "dblab:\n  apiEndpoint: https://h\n  token: ${DBLAB_TOKEN}\naws:\n  region: us-east-1\n"));
     ck_assert_str_eq(cfg.dblab.token, "token-from-env");
     ck_assert_int_eq(cfg.source.type, SOURCE_RDS);
     unsetenv("DBLAB_TOKEN");
-    ck_fail(load("source:\n  type: rds\n  identifier: x\nclone:\n  instanceClass: db.t3.small\n"
-                 "dblab:\n  apiEndpoint: https://h\n  token: ${DBLAB_TOKEN}\naws:\n  region: us-east-1\n"),
-            "c.yaml:8:10: dblab.token: environment variable DBLAB_TOKEN is not set");
+    ck_fail(
+        load(
+            "source:\n  type: rds\n  identifier: x\nclone:\n  instanceClass: db.t3.small\n"
+            "dblab:\n  apiEndpoint: https://h\n  token: ${DBLAB_TOKEN}\naws:\n  region: us-east-1\n"),
+        "c.yaml:8:10: dblab.token: environment variable DBLAB_TOKEN is not set");
     /* an unset variable without default is an error even in optional keys */
     ck_fail(load_with("  dbName: ${DRR_TEST_VAR}\n", NULL, NULL, NULL),
             "source.dbName: environment variable DRR_TEST_VAR is not set");
-    ck_fail(load_with("  dbName: ${1BAD}\n", NULL, NULL, NULL), "invalid variable reference \"${1BAD}\"");
+    ck_fail(load_with("  dbName: ${1BAD}\n", NULL, NULL, NULL),
+            "invalid variable reference \"${1BAD}\"");
     ck_fail(load_with("  dbName: \"${OPEN\"\n", NULL, NULL, NULL), "unterminated \"${\"");
     ck_ok(load_with("  dbName: a$$b\n", NULL, NULL, NULL));
     ck_assert_str_eq(cfg.source.db_name, "a$b");
     /* issue 17: $VAR without braces, as Go's os.ExpandEnv (the Go original
      * expands its whole config file); unset stays an error, not "" */
     setenv("DBLAB_TOKEN", "token-bare", 1);
-    ck_ok(load("source:\n  type: rds\n  identifier: x\nclone:\n  instanceClass: db.t3.small\n"
-               "dblab:\n  apiEndpoint: https://h\n  token: $DBLAB_TOKEN\naws:\n  region: us-east-1\n"));
+    ck_ok(load(
+        "source:\n  type: rds\n  identifier: x\nclone:\n  instanceClass: db.t3.small\n"
+        "dblab:\n  apiEndpoint: https://h\n  token: $DBLAB_TOKEN\naws:\n  region: us-east-1\n"));
     ck_assert_str_eq(cfg.dblab.token, "token-bare");
     unsetenv("DBLAB_TOKEN");
-    ck_fail(load("source:\n  type: rds\n  identifier: x\nclone:\n  instanceClass: db.t3.small\n"
-                 "dblab:\n  apiEndpoint: https://h\n  token: $DBLAB_TOKEN\naws:\n  region: us-east-1\n"),
-            "c.yaml:8:10: dblab.token: environment variable DBLAB_TOKEN is not set");
-    ck_fail(load_with("  dbName: pa$word\n", NULL, NULL, NULL),
-            "source.dbName: environment variable word is not set (set it, or write ${word:-default}; "
-            "$$ is a literal '$')");
+    ck_fail(
+        load(
+            "source:\n  type: rds\n  identifier: x\nclone:\n  instanceClass: db.t3.small\n"
+            "dblab:\n  apiEndpoint: https://h\n  token: $DBLAB_TOKEN\naws:\n  region: us-east-1\n"),
+        "c.yaml:8:10: dblab.token: environment variable DBLAB_TOKEN is not set");
+    ck_fail(
+        load_with("  dbName: pa$word\n", NULL, NULL, NULL),
+        "source.dbName: environment variable word is not set (set it, or write ${word:-default}; "
+        "$$ is a literal '$')");
     /* a set-but-empty variable in a required key */
     setenv("DBLAB_TOKEN", "", 1);
-    ck_fail(load("source:\n  type: rds\n  identifier: x\nclone:\n  instanceClass: db.t3.small\n"
-                 "dblab:\n  apiEndpoint: https://h\n  token: ${DBLAB_TOKEN}\naws:\n  region: us-east-1\n"),
-            "dblab.token: required");
+    ck_fail(
+        load(
+            "source:\n  type: rds\n  identifier: x\nclone:\n  instanceClass: db.t3.small\n"
+            "dblab:\n  apiEndpoint: https://h\n  token: ${DBLAB_TOKEN}\naws:\n  region: us-east-1\n"),
+        "dblab.token: required");
 }
 END_TEST
 
@@ -1028,26 +1093,28 @@ START_TEST(env_expand_function)
     char *out, *missing;
     setenv("DRR_TEST_VAR", "value", 1);
     setenv("DRR_TEST_EMPTY", "", 1);
-    static const struct { const char *in, *out; } cases[] = {
-        { "plain", "plain" },
-        { "${DRR_TEST_VAR}", "value" },
-        { "a-${DRR_TEST_VAR}-b", "a-value-b" },
-        { "${DRR_TEST_VAR}${DRR_TEST_VAR}", "valuevalue" },
-        { "${DRR_TEST_UNSET:-fallback}", "fallback" },
-        { "${DRR_TEST_EMPTY:-fallback}", "fallback" },
-        { "${DRR_TEST_EMPTY}", "" },
-        { "${DRR_TEST_VAR:-fallback}", "value" },
-        { "${DRR_TEST_UNSET:-}", "" },
-        { "${DRR_TEST_UNSET:-a:-b}", "a:-b" },
-        { "$$", "$" },
-        { "$${DRR_TEST_VAR}", "${DRR_TEST_VAR}" },
-        { "pa$$word$", "pa$word$" },
-        { "$DRR_TEST_VAR", "value" },
-        { "$DRR_TEST_VAR-x.$DRR_TEST_VAR", "value-x.value" },
-        { "a $ b", "a $ b" },
-        { "${DRR_TEST_UNSET:-$HOME}", "$HOME" },      /* a default is literal */
-        { "$", "$" },
-        { "", "" },
+    static const struct {
+        const char *in, *out;
+    } cases[] = {
+        {"plain", "plain"},
+        {"${DRR_TEST_VAR}", "value"},
+        {"a-${DRR_TEST_VAR}-b", "a-value-b"},
+        {"${DRR_TEST_VAR}${DRR_TEST_VAR}", "valuevalue"},
+        {"${DRR_TEST_UNSET:-fallback}", "fallback"},
+        {"${DRR_TEST_EMPTY:-fallback}", "fallback"},
+        {"${DRR_TEST_EMPTY}", ""},
+        {"${DRR_TEST_VAR:-fallback}", "value"},
+        {"${DRR_TEST_UNSET:-}", ""},
+        {"${DRR_TEST_UNSET:-a:-b}", "a:-b"},
+        {"$$", "$"},
+        {"$${DRR_TEST_VAR}", "${DRR_TEST_VAR}"},
+        {"pa$$word$", "pa$word$"},
+        {"$DRR_TEST_VAR", "value"},
+        {"$DRR_TEST_VAR-x.$DRR_TEST_VAR", "value-x.value"},
+        {"a $ b", "a $ b"},
+        {"${DRR_TEST_UNSET:-$HOME}", "$HOME"}, /* a default is literal */
+        {"$", "$"},
+        {"", ""},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         ck_assert_msg(env_expand(cases[i].in, &out, &missing) == 0, "case %s", cases[i].in);
@@ -1083,9 +1150,8 @@ static const char *go_test_getenv(const char *s, void *ctx)
 {
     (void)ctx;
     static const char *const vars[][2] = {
-        { "*", "all the args" }, { "#", "NARGS" }, { "$", "PID" }, { "1", "ARGUMENT1" },
-        { "HOME", "/usr/gopher" }, { "H", "(Value of H)" }, { "home_1", "/usr/foo" },
-        { "_", "underscore" },
+        {"*", "all the args"},   {"#", "NARGS"},        {"$", "PID"},           {"1", "ARGUMENT1"},
+        {"HOME", "/usr/gopher"}, {"H", "(Value of H)"}, {"home_1", "/usr/foo"}, {"_", "underscore"},
     };
     for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
         if (strcmp(s, vars[i][0]) == 0)
@@ -1096,33 +1162,37 @@ static const char *go_test_getenv(const char *s, void *ctx)
 START_TEST(env_expand_go_cases)
 {
     /* Go's expandTests where this project gives Go's answer. */
-    static const struct { const char *in, *out; } same[] = {
-        { "", "" },
-        { "$*", "all the args" },
-        { "${*}", "all the args" },
-        { "$1", "ARGUMENT1" },
-        { "${1}", "ARGUMENT1" },
-        { "now is the time", "now is the time" },
-        { "$HOME", "/usr/gopher" },
-        { "$home_1", "/usr/foo" },
-        { "${HOME}", "/usr/gopher" },
-        { "${H}OME", "(Value of H)OME" },
-        { "start$+middle$^end$", "start$+middle$^end$" },
-        { "$", "$" },
-        { "$}", "$}" },
+    static const struct {
+        const char *in, *out;
+    } same[] = {
+        {"", ""},
+        {"$*", "all the args"},
+        {"${*}", "all the args"},
+        {"$1", "ARGUMENT1"},
+        {"${1}", "ARGUMENT1"},
+        {"now is the time", "now is the time"},
+        {"$HOME", "/usr/gopher"},
+        {"$home_1", "/usr/foo"},
+        {"${HOME}", "/usr/gopher"},
+        {"${H}OME", "(Value of H)OME"},
+        {"start$+middle$^end$", "start$+middle$^end$"},
+        {"$", "$"},
+        {"$}", "$}"},
         /* not in Go's table, same rules: */
-        { "$_", "underscore" },
-        { "$1abc", "ARGUMENT1abc" },     /* a digit is a one-character name */
-        { "$#", "NARGS" },
-        { "${#}", "NARGS" },
+        {"$_", "underscore"},
+        {"$1abc", "ARGUMENT1abc"}, /* a digit is a one-character name */
+        {"$#", "NARGS"},
+        {"${#}", "NARGS"},
     };
     /* Go's expandTests where this project differs on purpose: "$$" is a
      * literal '$' (Go: the variable "$"). */
-    static const struct { const char *in, *out; } differ[] = {
-        { "$$", "$" },                                               /* Go: PID */
-        { "A$$$#$1$H$home_1*B", "A$NARGSARGUMENT1(Value of H)/usr/foo*B" },
-                                                /* Go: APIDNARGSARGUMENT1(Value of H)/usr/foo*B */
-        { "mixed$|bag$$$", "mixed$|bag$$" },                         /* Go: mixed$|bagPID$ */
+    static const struct {
+        const char *in, *out;
+    } differ[] = {
+        {"$$", "$"}, /* Go: PID */
+        {"A$$$#$1$H$home_1*B", "A$NARGSARGUMENT1(Value of H)/usr/foo*B"},
+        /* Go: APIDNARGSARGUMENT1(Value of H)/usr/foo*B */
+        {"mixed$|bag$$$", "mixed$|bag$$"}, /* Go: mixed$|bagPID$ */
     };
     char *out, *missing;
     for (size_t i = 0; i < sizeof same / sizeof same[0]; i++) {
@@ -1133,7 +1203,8 @@ START_TEST(env_expand_go_cases)
         free(out);
     }
     for (size_t i = 0; i < sizeof differ / sizeof differ[0]; i++) {
-        ck_assert_int_eq(env_expand_with(differ[i].in, go_test_getenv, NULL, &out, &missing, NULL), 0);
+        ck_assert_int_eq(env_expand_with(differ[i].in, go_test_getenv, NULL, &out, &missing, NULL),
+                         0);
         ck_assert_msg(strcmp(out, differ[i].out) == 0, "%s -> %s, want %s", differ[i].in, out,
                       differ[i].out);
         free(out);
@@ -1154,7 +1225,8 @@ START_TEST(env_expand_go_cases)
     ck_assert_str_eq(missing, "2");
     free(missing);
     int refs = -1;
-    ck_assert_int_eq(env_expand_with("$$ and ${1:-d} $H", go_test_getenv, NULL, &out, NULL, &refs), 0);
+    ck_assert_int_eq(env_expand_with("$$ and ${1:-d} $H", go_test_getenv, NULL, &out, NULL, &refs),
+                     0);
     ck_assert_str_eq(out, "$ and ARGUMENT1 (Value of H)");
     ck_assert_int_eq(refs, 2);
     free(out);
@@ -1168,8 +1240,9 @@ START_TEST(region_resolution)
     static const char *no_region =
         "source:\n  type: rds\n  identifier: x\nclone:\n  instanceClass: db.t3.small\n"
         "dblab:\n  apiEndpoint: https://h\n  token: t\n";
-    char *p = tmp_write(dir, "awsconfig", "[default]\nregion = ap-southeast-2\n"
-                                          "[profile other]\nregion = sa-east-1\n");
+    char *p = tmp_write(dir, "awsconfig",
+                        "[default]\nregion = ap-southeast-2\n"
+                        "[profile other]\nregion = sa-east-1\n");
     setenv("AWS_CONFIG_FILE", p, 1);
     ck_ok(load(no_region));
     ck_assert_str_eq(cfg.aws.region, "ap-southeast-2");
@@ -1223,7 +1296,8 @@ START_TEST(endpoint_resolution)
     ck_assert_ptr_null(cfg.aws.endpoint);
     unsetenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS");
     setenv("AWS_ENDPOINT_URL_RDS", "localhost:4566", 1);
-    ck_fail(load_with(NULL, NULL, NULL, NULL), "c.yaml: AWS_ENDPOINT_URL_RDS: must be an http:// or https:// URL");
+    ck_fail(load_with(NULL, NULL, NULL, NULL),
+            "c.yaml: AWS_ENDPOINT_URL_RDS: must be an http:// or https:// URL");
     unsetenv("AWS_ENDPOINT_URL_RDS");
     unsetenv("AWS_ENDPOINT_URL");
 
@@ -1251,8 +1325,9 @@ START_TEST(endpoint_resolution)
     unsetenv("AWS_ENDPOINT_URL");
     ck_ok(load_with(NULL, NULL, NULL, "  profile: ignoring\n"));
     ck_assert_ptr_null(cfg.aws.endpoint);
-    ck_fail(load_with(NULL, NULL, NULL, "  profile: broken\n"),
-            "c.yaml: AWS config file (profile endpoint_url): must be an http:// or https:// URL, got \"nope\"");
+    ck_fail(
+        load_with(NULL, NULL, NULL, "  profile: broken\n"),
+        "c.yaml: AWS config file (profile endpoint_url): must be an http:// or https:// URL, got \"nope\"");
     free(p);
 }
 END_TEST
@@ -1261,22 +1336,55 @@ END_TEST
 
 START_TEST(duration_parse_table)
 {
-    static const struct { const char *in; int64_t secs; } ok[] = {
-        { "1s", 1 }, { "90s", 90 }, { "30m", 1800 }, { "4h", 14400 }, { "1h30m", 5400 },
-        { "7d", 604800 }, { "2d12h", 216000 }, { "1.5h", 5400 }, { "0.5m", 30 },
-        { "1h0m", 3600 }, { "30m1h", 5400 }, { "36500d", 36500LL * 86400 },
+    static const struct {
+        const char *in;
+        int64_t secs;
+    } ok[] = {
+        {"1s", 1},
+        {"90s", 90},
+        {"30m", 1800},
+        {"4h", 14400},
+        {"1h30m", 5400},
+        {"7d", 604800},
+        {"2d12h", 216000},
+        {"1.5h", 5400},
+        {"0.5m", 30},
+        {"1h0m", 3600},
+        {"30m1h", 5400},
+        {"36500d", 36500LL * 86400},
         /* Go syntax, rounded up to whole seconds */
-        { "500ms", 1 }, { "0.5s", 1 }, { "1500ms", 2 }, { "1ns", 1 }, { "+90s", 90 },
-        { "2m3.4s", 124 }, { ".5m", 30 },
+        {"500ms", 1},
+        {"0.5s", 1},
+        {"1500ms", 2},
+        {"1ns", 1},
+        {"+90s", 90},
+        {"2m3.4s", 124},
+        {".5m", 30},
     };
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         int64_t v = -1;
         ck_assert_msg(duration_parse(ok[i].in, &v) == 0, "%s", ok[i].in);
         ck_assert_msg(v == ok[i].secs, "%s: %lld", ok[i].in, (long long)v);
     }
-    static const char *const bad[] = { "", "0", "0s", "5", "s", "1x", "1w", "-0.5s",
-                                       "1.5", "-1h", "1h-", " 1h", "1h ", "h1", "1..5h",
-                                       "36501d", "99999999999999999999s", ".s", NULL };
+    static const char *const bad[] = {"",
+                                      "0",
+                                      "0s",
+                                      "5",
+                                      "s",
+                                      "1x",
+                                      "1w",
+                                      "-0.5s",
+                                      "1.5",
+                                      "-1h",
+                                      "1h-",
+                                      " 1h",
+                                      "1h ",
+                                      "h1",
+                                      "1..5h",
+                                      "36501d",
+                                      "99999999999999999999s",
+                                      ".s",
+                                      NULL};
     for (size_t i = 0; bad[i] != NULL; i++) {
         int64_t v = 42;
         ck_assert_msg(duration_parse(bad[i], &v) == -1, "'%s' accepted", bad[i]);
@@ -1288,9 +1396,12 @@ END_TEST
 
 START_TEST(duration_format_table)
 {
-    static const struct { int64_t secs; const char *out; } cases[] = {
-        { 0, "0s" }, { 1, "1s" }, { 90, "1m30s" }, { 5400, "1h30m" }, { 14400, "4h" },
-        { 86400, "1d" }, { 90061, "1d1h1m1s" }, { 172800, "2d" },
+    static const struct {
+        int64_t secs;
+        const char *out;
+    } cases[] = {
+        {0, "0s"},     {1, "1s"},     {90, "1m30s"},       {5400, "1h30m"},
+        {14400, "4h"}, {86400, "1d"}, {90061, "1d1h1m1s"}, {172800, "2d"},
     };
     char buf[32];
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -1314,15 +1425,15 @@ START_TEST(suggestions)
     ck_assert_uint_eq(suggest_distance("instance_class", "instanceClass"), 0);
     ck_assert_uint_eq(suggest_distance("rsd", "rds"), 1);
     ck_assert_uint_eq(suggest_distance("", "abc"), 3);
-    static const char *const names[] = { "region", "endpoint", "profile", "maxAttempts", NULL };
+    static const char *const names[] = {"region", "endpoint", "profile", "maxAttempts", NULL};
     ck_assert_str_eq(suggest_closest("regoin", names), "region");
     ck_assert_str_eq(suggest_closest("max_attempts", names), "maxAttempts");
     ck_assert_ptr_null(suggest_closest("color", names));
     ck_assert_ptr_null(suggest_closest("x", names));
     ck_assert_str_eq(suggest_closest("prof", names), "profile");
     ck_assert_str_eq(suggest_closest("max", names), "maxAttempts");
-    static const char *const two[] = { "maxAge", "maxAttempts", NULL };
-    ck_assert_ptr_null(suggest_closest("max", two));    /* ambiguous */
+    static const char *const two[] = {"maxAge", "maxAttempts", NULL};
+    ck_assert_ptr_null(suggest_closest("max", two)); /* ambiguous */
 }
 END_TEST
 
@@ -1332,9 +1443,9 @@ START_TEST(mutations_never_crash)
 {
     char *base = yaml_with("  snapshotType: manual\n  maxSnapshotAge: 2d\n",
                            "  securityGroups: [sg-1, sg-2]\n  tags: {a: b}\n  port: 5432\n",
-                           "  pollInterval: 10s\n  dumpParallelJobs: auto\n",
-                           "  maxAttempts: 3\n");
-    static const char alphabet[] = ":-[]{}#&*!|>'\"%@`,?\n\t $\\~0123456789abcdefghijklmnopqrstuvwxyz";
+                           "  pollInterval: 10s\n  dumpParallelJobs: auto\n", "  maxAttempts: 3\n");
+    static const char alphabet[] =
+        ":-[]{}#&*!|>'\"%@`,?\n\t $\\~0123456789abcdefghijklmnopqrstuvwxyz";
     size_t len = strlen(base);
     unsigned seed = 12345;
     int valid = 0, invalid = 0;
@@ -1347,10 +1458,24 @@ START_TEST(mutations_never_crash)
             size_t pos = (size_t)rand_r(&seed) % mlen;
             char c = alphabet[(size_t)rand_r(&seed) % (sizeof alphabet - 1)];
             switch (rand_r(&seed) % 4) {
-            case 0: m[pos] = c; break;                                    /* flip */
-            case 1: memmove(m + pos + 1, m + pos, mlen - pos + 1); m[pos] = c; mlen++; break;
-            case 2: memmove(m + pos, m + pos + 1, mlen - pos); mlen--; break; /* delete */
-            default: if (k == 0) { m[pos] = '\0'; mlen = pos > 0 ? pos : 1; } break;
+            case 0:
+                m[pos] = c;
+                break; /* flip */
+            case 1:
+                memmove(m + pos + 1, m + pos, mlen - pos + 1);
+                m[pos] = c;
+                mlen++;
+                break;
+            case 2:
+                memmove(m + pos, m + pos + 1, mlen - pos);
+                mlen--;
+                break; /* delete */
+            default:
+                if (k == 0) {
+                    m[pos] = '\0';
+                    mlen = pos > 0 ? pos : 1;
+                }
+                break;
             }
             if (mlen < 2)
                 break;
@@ -1361,8 +1486,10 @@ START_TEST(mutations_never_crash)
             valid++;
         } else {
             invalid++;
-            ck_assert_msg(e.msg[0] != '\0' && strchr(e.msg, '\n') == NULL, "bad message for:\n%s", m);
-            ck_assert_msg(strncmp(e.msg, "c.yaml", 6) == 0, "message '%s' does not name the file", e.msg);
+            ck_assert_msg(e.msg[0] != '\0' && strchr(e.msg, '\n') == NULL, "bad message for:\n%s",
+                          m);
+            ck_assert_msg(strncmp(e.msg, "c.yaml", 6) == 0, "message '%s' does not name the file",
+                          e.msg);
         }
         free(m);
     }

@@ -50,24 +50,24 @@ START_TEST(buf_reads_a_whole_file_up_to_a_limit)
 {
     FILE *f = tmpfile();
     ck_assert_ptr_nonnull(f);
-    for (int i = 0; i < 3000; i++)   /* 30000 bytes: several read chunks */
+    for (int i = 0; i < 3000; i++) /* 30000 bytes: several read chunks */
         fputs("0123456789", f);
     struct buf b = BUF_INIT;
     buf_puts(&b, "head:");
     rewind(f);
-    ck_assert_int_eq(buf_read_file(&b, f, 30000), 0);   /* exactly the limit */
+    ck_assert_int_eq(buf_read_file(&b, f, 30000), 0); /* exactly the limit */
     ck_assert_uint_eq(b.len, 5 + 30000);
     ck_assert_uint_eq(strlen(b.data), b.len);
     ck_assert(strncmp(b.data, "head:0123456789", 15) == 0);
     buf_reset(&b);
     rewind(f);
-    ck_assert_int_eq(buf_read_file(&b, f, 29999), 1);   /* one byte over */
+    ck_assert_int_eq(buf_read_file(&b, f, 29999), 1); /* one byte over */
     ck_assert_uint_le(b.len, 29999);
     buf_reset(&b);
-    ck_assert_int_eq(buf_read_file(&b, f, 10), 0);      /* at end of file: nothing more */
+    ck_assert_int_eq(buf_read_file(&b, f, 10), 0); /* at end of file: nothing more */
     ck_assert_uint_eq(b.len, 0);
     fclose(f);
-    FILE *d = fopen("/", "r");                          /* reading a directory: EISDIR */
+    FILE *d = fopen("/", "r"); /* reading a directory: EISDIR */
     ck_assert_ptr_nonnull(d);
     errno = 0;
     ck_assert_int_eq(buf_read_file(&b, d, 10), -1);
@@ -99,9 +99,10 @@ END_TEST
 
 START_TEST(exit_codes_are_distinct_and_named)
 {
-    const int codes[] = {DRR_EXIT_USAGE, DRR_EXIT_INPUT, DRR_EXIT_INTERNAL, DRR_EXIT_TEMPFAIL,
-                         DRR_EXIT_CONFIG, DRR_EXIT_AWS, DRR_EXIT_DBLAB, DRR_EXIT_TIMEOUT,
-                         DRR_EXIT_GUARD, DRR_EXIT_BUSY, DRR_EXIT_STALE, DRR_EXIT_NOT_FOUND,
+    const int codes[] = {DRR_EXIT_USAGE,        DRR_EXIT_INPUT,          DRR_EXIT_INTERNAL,
+                         DRR_EXIT_TEMPFAIL,     DRR_EXIT_CONFIG,         DRR_EXIT_AWS,
+                         DRR_EXIT_DBLAB,        DRR_EXIT_TIMEOUT,        DRR_EXIT_GUARD,
+                         DRR_EXIT_BUSY,         DRR_EXIT_STALE,          DRR_EXIT_NOT_FOUND,
                          DRR_EXIT_CLONE_FAILED, DRR_EXIT_REFRESH_FAILED, DRR_EXIT_NOTHING_TO_DO};
     size_t n = sizeof codes / sizeof codes[0];
     for (size_t i = 0; i < n; i++) {
@@ -143,7 +144,8 @@ START_TEST(redaction_of_sensitive_fields)
          "Authorization: [REDACTED]\nnext"},
         {"Verification-Token: tok123", "Verification-Token: [REDACTED]"},
         {"X-Amz-Security-Token: FQoGZXIvYXdzE", "X-Amz-Security-Token: [REDACTED]"},
-        {"{\"password\":\"hunter22\",\"user\":\"u\"}", "{\"password\":\"[REDACTED]\",\"user\":\"u\"}"},
+        {"{\"password\":\"hunter22\",\"user\":\"u\"}",
+         "{\"password\":\"[REDACTED]\",\"user\":\"u\"}"},
         {"{\"SecretAccessKey\": \"wJalr/K7MDENG\"}", "{\"SecretAccessKey\": \"[REDACTED]\"}"},
         {"aws_secret_access_key = wJalr", "aws_secret_access_key = [REDACTED]"},
         {"a=1&token=xyz&b=2", "a=1&token=[REDACTED]&b=2"},
@@ -215,7 +217,8 @@ START_TEST(log_text_lines_escape_control_characters)
     clock_set(fixed_now, NULL);
     log_set_stream(f);
     log_init("unit", LOG_FORMAT_TEXT, LOG_LEVEL_INFO);
-    log_error("DBLab: %s", "boom \x1b[2J\x1b]0;owned\x07 bell\x7f c1 \xc2\x9b" "31m tab\tend \xc3\xa9");
+    log_error("DBLab: %s", "boom \x1b[2J\x1b]0;owned\x07 bell\x7f c1 \xc2\x9b"
+                           "31m tab\tend \xc3\xa9");
     log_init("unit", LOG_FORMAT_JSON, LOG_LEVEL_INFO);
     log_error("DBLab: %s", "json \x1b[2J");
     fflush(f);
@@ -223,8 +226,9 @@ START_TEST(log_text_lines_escape_control_characters)
     ck_assert_ptr_null(memchr(out, 0x07, outlen));
     ck_assert_ptr_null(memchr(out, 0x7f, outlen));
     ck_assert_ptr_null(strstr(out, "\xc2\x9b"));
-    ck_assert_ptr_nonnull(strstr(out, "ERROR unit: DBLab: boom \\x1b[2J\\x1b]0;owned\\x07 bell\\x7f "
-                                      "c1 \\u009b31m tab end \xc3\xa9\n"));
+    ck_assert_ptr_nonnull(strstr(out,
+                                 "ERROR unit: DBLab: boom \\x1b[2J\\x1b]0;owned\\x07 bell\\x7f "
+                                 "c1 \\u009b31m tab end \xc3\xa9\n"));
     ck_assert_ptr_nonnull(strstr(out, "\"msg\":\"DBLab: json \\u001b[2J\""));
     log_set_stream(NULL);
     clock_set(NULL, NULL);
@@ -261,9 +265,12 @@ END_TEST
 /* Exactly one trailing newline of a secret made from a file goes. */
 START_TEST(secret_loses_one_trailing_newline)
 {
-    const struct { const char *in, *out; } cases[] = {
-        {"tok\n", "tok"}, {"tok\r\n", "tok"}, {"tok\n\n", "tok\n"}, {"tok\r\n\r\n", "tok\r\n"},
-        {"tok", "tok"}, {"tok\r", "tok\r"}, {"\n", ""}, {"", ""}, {"t\nok\n", "t\nok"},
+    const struct {
+        const char *in, *out;
+    } cases[] = {
+        {"tok\n", "tok"},     {"tok\r\n", "tok"}, {"tok\n\n", "tok\n"}, {"tok\r\n\r\n", "tok\r\n"},
+        {"tok", "tok"},       {"tok\r", "tok\r"}, {"\n", ""},           {"", ""},
+        {"t\nok\n", "t\nok"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *s = xstrdup(cases[i].in);
@@ -290,8 +297,13 @@ START_TEST(clock_rfc3339_round_trip)
     ck_assert_int_eq(t, t2);
     ck_assert_int_eq(clock_parse_rfc3339("2026-11-25T23:00:00-03:00", &t2), 0);
     ck_assert_int_eq(t, t2);
-    const char *bad[] = {"", "2026-11-26", "2026-11-26T02:00:00", "2026-02-31T00:00:00Z",
-                         "2026-13-01T00:00:00Z", "2026-11-26T02:00:00Zjunk", "2026-11-26T02:00:00.Z",
+    const char *bad[] = {"",
+                         "2026-11-26",
+                         "2026-11-26T02:00:00",
+                         "2026-02-31T00:00:00Z",
+                         "2026-13-01T00:00:00Z",
+                         "2026-11-26T02:00:00Zjunk",
+                         "2026-11-26T02:00:00.Z",
                          "yesterday"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         ck_assert_msg(clock_parse_rfc3339(bad[i], &t2) == -1, "accepted '%s'", bad[i]);
@@ -366,8 +378,10 @@ static pid_t serve_once(const char *response, int *port)
 START_TEST(http_round_trip_and_headers)
 {
     int port;
-    pid_t pid = serve_once("HTTP/1.1 201 Created\r\nContent-Length: 5\r\nX-Amzn-RequestId: rid-1\r\n"
-                           "Connection: close\r\n\r\nhello", &port);
+    pid_t pid =
+        serve_once("HTTP/1.1 201 Created\r\nContent-Length: 5\r\nX-Amzn-RequestId: rid-1\r\n"
+                   "Connection: close\r\n\r\nhello",
+                   &port);
     struct http_client *c = http_client_new(NULL, 2000, 5000);
     char url[64];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/x", port);
@@ -399,7 +413,8 @@ START_TEST(http_spills_large_bodies_to_a_file)
 {
     int port;
     pid_t pid = serve_once("HTTP/1.1 200 OK\r\nContent-Length: 11\r\nConnection: close\r\n\r\n"
-                           "hello world", &port);
+                           "hello world",
+                           &port);
     struct http_client *c = http_client_new(NULL, 2000, 5000);
     char url[64];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/x", port);
@@ -416,7 +431,7 @@ START_TEST(http_spills_large_bodies_to_a_file)
     ck_assert_str_eq(back, "hello world");
     struct stat st;
     ck_assert_int_eq(fstat(resp.body_fd, &st), 0);
-    ck_assert_int_eq(st.st_nlink, 0);          /* never visible by name */
+    ck_assert_int_eq(st.st_nlink, 0); /* never visible by name */
     ck_assert_int_eq(st.st_mode & 077, 0);
     waitpid(pid, NULL, 0);
     http_response_release(&resp);

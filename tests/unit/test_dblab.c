@@ -106,58 +106,58 @@ struct bad_case {
 };
 
 static const struct bad_case bad_status[] = {
-    { "<html><body>502 Bad Gateway</body></html>", "not JSON" },
-    { "", "not JSON" },
-    { "[1,2]", "body: expected an object, got an array" },
-    { "{\"status\":{\"code\":\"OK\"}}", "retrieving: missing" },
-    { "{\"retrieving\":\"logical\"}", "retrieving: expected an object, got a string" },
-    { "{\"retrieving\":{\"status\":\"finished\"}}", "retrieving.mode: missing" },
-    { "{\"retrieving\":{\"mode\":\"logical\"}}", "retrieving.status: missing" },
-    { "{\"retrieving\":{\"mode\":\"logical\",\"status\":3}}",
-      "retrieving.status: expected a string, got a number" },
-    { "{\"retrieving\":{\"mode\":\"logical\",\"status\":\"finished\",\"alerts\":[\"x\"]}}",
-      "retrieving.alerts: expected an object keyed by alert type, got an array" },
-    { "{\"retrieving\":{\"mode\":\"logical\",\"status\":\"failed\","
-      "\"alerts\":{\"refresh_failed\":\"boom\"}}}",
-      "retrieving.alerts.refresh_failed: expected an object, got a string" },
-    { "{\"retrieving\":{\"mode\":\"logical\",\"status\":\"failed\","
-      "\"alerts\":{\"refresh_failed\":{\"message\":1}}}}",
-      "retrieving.alerts.refresh_failed.message: expected a string, got a number" },
-    { "{\"retrieving\":{\"mode\":\"logical\",\"status\":\"failed\","
-      "\"alerts\":{\"refresh_failed\":{\"count\":\"2\"}}}}",
-      "retrieving.alerts.refresh_failed.count: expected a number, got a string" },
+    {"<html><body>502 Bad Gateway</body></html>", "not JSON"},
+    {"", "not JSON"},
+    {"[1,2]", "body: expected an object, got an array"},
+    {"{\"status\":{\"code\":\"OK\"}}", "retrieving: missing"},
+    {"{\"retrieving\":\"logical\"}", "retrieving: expected an object, got a string"},
+    {"{\"retrieving\":{\"status\":\"finished\"}}", "retrieving.mode: missing"},
+    {"{\"retrieving\":{\"mode\":\"logical\"}}", "retrieving.status: missing"},
+    {"{\"retrieving\":{\"mode\":\"logical\",\"status\":3}}",
+     "retrieving.status: expected a string, got a number"},
+    {"{\"retrieving\":{\"mode\":\"logical\",\"status\":\"finished\",\"alerts\":[\"x\"]}}",
+     "retrieving.alerts: expected an object keyed by alert type, got an array"},
+    {"{\"retrieving\":{\"mode\":\"logical\",\"status\":\"failed\","
+     "\"alerts\":{\"refresh_failed\":\"boom\"}}}",
+     "retrieving.alerts.refresh_failed: expected an object, got a string"},
+    {"{\"retrieving\":{\"mode\":\"logical\",\"status\":\"failed\","
+     "\"alerts\":{\"refresh_failed\":{\"message\":1}}}}",
+     "retrieving.alerts.refresh_failed.message: expected a string, got a number"},
+    {"{\"retrieving\":{\"mode\":\"logical\",\"status\":\"failed\","
+     "\"alerts\":{\"refresh_failed\":{\"count\":\"2\"}}}}",
+     "retrieving.alerts.refresh_failed.count: expected a number, got a string"},
     /* issue 18, found by libFuzzer: 1e300 was cast to long long (UBSan) */
-    { "{\"retrieving\":{\"mode\":\"logical\",\"status\":\"failed\","
-      "\"alerts\":{\"refresh_failed\":{\"count\":1e300}}}}",
-      "retrieving.alerts.refresh_failed.count: expected a whole number, got 1e+300" },
-    { "{\"retrieving\":{\"mode\":\"logical\",\"status\":\"failed\","
-      "\"alerts\":{\"refresh_failed\":{\"count\":-1e19}}}}",
-      "retrieving.alerts.refresh_failed.count: expected a whole number, got -1e+19" },
-    { "{\"retrieving\":{\"mode\":\"logical\",\"status\":\"failed\","
-      "\"alerts\":{\"refresh_failed\":{\"count\":2.5}}}}",
-      "retrieving.alerts.refresh_failed.count: expected a whole number, got 2.5" },
-    { "{\"retrieving\":{\"mode\":\"logical\",\"status\":\"failed\","
-      "\"alerts\":{\"refresh_failed\":{\"lastSeen\":\"yesterday\"}}}}",
-      "retrieving.alerts.refresh_failed.lastSeen: invalid time \"yesterday\"" },
-    { "{\"retrieving\":{\"mode\":\"logical\",\"status\":\"finished\",\"lastRefresh\":42}}",
-      "retrieving.lastRefresh: expected a string, got a number" },
-    { "{\"retrieving\":{\"mode\":\"logical\",\"status\":\"finished\","
-      "\"lastRefresh\":\"2026-13-01 00:00:00 +00:00\"}}",
-      "retrieving.lastRefresh: invalid time" },
-    { "{\"engine\":[],\"retrieving\":{\"mode\":\"logical\",\"status\":\"finished\"}}",
-      "engine: expected an object, got an array" },
-    { "{\"engine\":{\"version\":4},\"retrieving\":{\"mode\":\"logical\",\"status\":\"finished\"}}",
-      "engine.version: expected a string, got a number" },
-    { "{\"pools\":{},\"retrieving\":{\"mode\":\"logical\",\"status\":\"finished\"}}",
-      "pools: expected an array, got an object" },
-    { "{\"pools\":[{\"dataStateAt\":true}],\"retrieving\":{\"mode\":\"logical\","
-      "\"status\":\"finished\"}}",
-      "pools[0].dataStateAt: expected a string, got a boolean" },
+    {"{\"retrieving\":{\"mode\":\"logical\",\"status\":\"failed\","
+     "\"alerts\":{\"refresh_failed\":{\"count\":1e300}}}}",
+     "retrieving.alerts.refresh_failed.count: expected a whole number, got 1e+300"},
+    {"{\"retrieving\":{\"mode\":\"logical\",\"status\":\"failed\","
+     "\"alerts\":{\"refresh_failed\":{\"count\":-1e19}}}}",
+     "retrieving.alerts.refresh_failed.count: expected a whole number, got -1e+19"},
+    {"{\"retrieving\":{\"mode\":\"logical\",\"status\":\"failed\","
+     "\"alerts\":{\"refresh_failed\":{\"count\":2.5}}}}",
+     "retrieving.alerts.refresh_failed.count: expected a whole number, got 2.5"},
+    {"{\"retrieving\":{\"mode\":\"logical\",\"status\":\"failed\","
+     "\"alerts\":{\"refresh_failed\":{\"lastSeen\":\"yesterday\"}}}}",
+     "retrieving.alerts.refresh_failed.lastSeen: invalid time \"yesterday\""},
+    {"{\"retrieving\":{\"mode\":\"logical\",\"status\":\"finished\",\"lastRefresh\":42}}",
+     "retrieving.lastRefresh: expected a string, got a number"},
+    {"{\"retrieving\":{\"mode\":\"logical\",\"status\":\"finished\","
+     "\"lastRefresh\":\"2026-13-01 00:00:00 +00:00\"}}",
+     "retrieving.lastRefresh: invalid time"},
+    {"{\"engine\":[],\"retrieving\":{\"mode\":\"logical\",\"status\":\"finished\"}}",
+     "engine: expected an object, got an array"},
+    {"{\"engine\":{\"version\":4},\"retrieving\":{\"mode\":\"logical\",\"status\":\"finished\"}}",
+     "engine.version: expected a string, got a number"},
+    {"{\"pools\":{},\"retrieving\":{\"mode\":\"logical\",\"status\":\"finished\"}}",
+     "pools: expected an array, got an object"},
+    {"{\"pools\":[{\"dataStateAt\":true}],\"retrieving\":{\"mode\":\"logical\","
+     "\"status\":\"finished\"}}",
+     "pools[0].dataStateAt: expected a string, got a boolean"},
     /* a state the engine never reports is not "finished" */
-    { "{\"retrieving\":{\"mode\":\"logical\",\"status\":\"FINISHED\"}}",
-      "retrieving.status: unknown value \"FINISHED\"" },
-    { "{\"retrieving\":{\"mode\":\"logical\",\"status\":\"\"}}",
-      "retrieving.status: unknown value \"\"" },
+    {"{\"retrieving\":{\"mode\":\"logical\",\"status\":\"FINISHED\"}}",
+     "retrieving.status: unknown value \"FINISHED\""},
+    {"{\"retrieving\":{\"mode\":\"logical\",\"status\":\"\"}}",
+     "retrieving.status: unknown value \"\""},
 };
 
 START_TEST(status_malformed)
@@ -182,7 +182,8 @@ START_TEST(health_bodies)
     struct err e = {0};
     ck_assert_int_eq(dblab_parse_health("{\"version\":\"v4.0.1\",\"edition\":\"community\","
                                         "\"instanceID\":\"abc\",\"extra\":1}",
-                                        "GET /healthz", &h, &e), 0);
+                                        "GET /healthz", &h, &e),
+                     0);
     ck_assert_str_eq(h.version, "v4.0.1");
     ck_assert_str_eq(h.edition, "community");
     ck_assert_str_eq(h.instance_id, "abc");
@@ -203,15 +204,20 @@ END_TEST
 START_TEST(error_bodies)
 {
     struct err e = {0};
-    ck_assert_int_eq(dblab_http_error(401, "{\"code\":\"UNAUTHORIZED\",\"message\":\"Check your "
-                                      "verification token.\"}", "GET /status", DRR_EXIT_DBLAB, &e),
+    ck_assert_int_eq(dblab_http_error(401,
+                                      "{\"code\":\"UNAUTHORIZED\",\"message\":\"Check your "
+                                      "verification token.\"}",
+                                      "GET /status", DRR_EXIT_DBLAB, &e),
                      DRR_EXIT_DBLAB);
-    ck_assert_str_eq(e.msg, "DBLab GET /status: HTTP 401 UNAUTHORIZED: Check your verification token.");
+    ck_assert_str_eq(e.msg,
+                     "DBLab GET /status: HTTP 401 UNAUTHORIZED: Check your verification token.");
 
-    dblab_http_error(400, "{\"code\":\"BAD_REQUEST\",\"message\":\"config is only available in "
-                     "logical mode\"}", "POST /admin/config", DRR_EXIT_DBLAB, &e);
+    dblab_http_error(400,
+                     "{\"code\":\"BAD_REQUEST\",\"message\":\"config is only available in "
+                     "logical mode\"}",
+                     "POST /admin/config", DRR_EXIT_DBLAB, &e);
     ck_assert_str_eq(e.msg, "DBLab POST /admin/config: HTTP 400 BAD_REQUEST: config is only "
-                     "available in logical mode");
+                            "available in logical mode");
 
     /* The spec's Error model may carry more; only message is required here. */
     dblab_http_error(500, "{\"message\":\"boom\",\"detail\":\"x\"}", "GET /status",
@@ -222,7 +228,7 @@ START_TEST(error_bodies)
     dblab_http_error(502, "<html>\n<head><title>502 Bad Gateway</title></head>\n</html>\n",
                      "GET /status", DRR_EXIT_TEMPFAIL, &e);
     ck_assert_str_eq(e.msg, "DBLab GET /status: HTTP 502 (not the engine's JSON error): <html> "
-                     "<head><title>502 Bad Gateway</title></head> </html>");
+                            "<head><title>502 Bad Gateway</title></head> </html>");
 
     dblab_http_error(404, "", "POST /full-refresh", DRR_EXIT_DBLAB, &e);
     ck_assert_str_eq(e.msg, "DBLab POST /full-refresh: HTTP 404 with an empty body");
@@ -276,8 +282,8 @@ START_TEST(projection_paths)
     dblab_projection_set(root, host, cJSON_CreateString("clone2")); /* replaces */
     char *s = cJSON_PrintUnformatted(root);
     ck_assert_str_eq(s, "{\"retrieval\":{\"spec\":{\"logicalDump\":{\"options\":{\"source\":{"
-                     "\"connection\":{\"host\":\"clone2\",\"port\":5432},"
-                     "\"rdsIam\":{\"dbInstanceIdentifier\":\"dblab-refresh-1\"}}}}}}}");
+                        "\"connection\":{\"host\":\"clone2\",\"port\":5432},"
+                        "\"rdsIam\":{\"dbInstanceIdentifier\":\"dblab-refresh-1\"}}}}}}}");
     free(s);
     ck_assert_str_eq(dblab_projection_get(root, host)->valuestring, "clone2");
     ck_assert_ptr_null(dblab_projection_get(root, "retrieval.spec.logicalRestore.options"));
@@ -285,8 +291,9 @@ START_TEST(projection_paths)
                                                   "connection.host.deeper"));
 
     /* The engine answers the port as a number; a numeric string is accepted too. */
-    cJSON *got = cJSON_Parse("{\"retrieval\":{\"spec\":{\"logicalDump\":{\"options\":{"
-                             "\"source\":{\"connection\":{\"host\":\"clone2\",\"port\":\"5432\"}}}}}}}");
+    cJSON *got =
+        cJSON_Parse("{\"retrieval\":{\"spec\":{\"logicalDump\":{\"options\":{"
+                    "\"source\":{\"connection\":{\"host\":\"clone2\",\"port\":\"5432\"}}}}}}}");
     cJSON *want_port = cJSON_CreateNumber(5432);
     cJSON *want_host = cJSON_CreateString("clone2");
     cJSON *other = cJSON_CreateString("old-host");

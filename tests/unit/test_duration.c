@@ -8,11 +8,11 @@
 #include "check_main.h"
 #include "config/config.h"
 
-#define NS 1LL
-#define US (1000 * NS)
-#define MS (1000 * US)
-#define SEC (1000 * MS)
-#define MIN (60 * SEC)
+#define NS   1LL
+#define US   (1000 * NS)
+#define MS   (1000 * US)
+#define SEC  (1000 * MS)
+#define MIN  (60 * SEC)
 #define HOUR (60 * MIN)
 
 static const struct {
@@ -79,11 +79,30 @@ static const struct {
 
 static const char *const go_bad[] = {
     /* invalid */
-    "", "3", "-", "s", ".", "-.", ".s", "+.s", "1d", "\x85\x85", "\xff" "ff", "hello \xff" "ff world",
-    "\xef\xbf\xbd", "\xef\xbf\xbd hello \xef\xbf\xbd world",
+    "",
+    "3",
+    "-",
+    "s",
+    ".",
+    "-.",
+    ".s",
+    "+.s",
+    "1d",
+    "\x85\x85",
+    "\xff"
+    "ff",
+    "hello \xff"
+    "ff world",
+    "\xef\xbf\xbd",
+    "\xef\xbf\xbd hello \xef\xbf\xbd world",
     /* overflow */
-    "9223372036854775810ns", "9223372036854775808ns", "-9223372036854775809ns",
-    "9223372036854776us", "3000000h", "9223372036854775.808us", "9223372036854ms775us808ns",
+    "9223372036854775810ns",
+    "9223372036854775808ns",
+    "-9223372036854775809ns",
+    "9223372036854776us",
+    "3000000h",
+    "9223372036854775.808us",
+    "9223372036854ms775us808ns",
 };
 
 START_TEST(go_parse_duration_tests)
@@ -91,8 +110,8 @@ START_TEST(go_parse_duration_tests)
     const char *in = go_ok[_i].in;
     int64_t got = 12345;
     ck_assert_msg(duration_parse_go(in, &got) == 0, "ParseDuration(%s) failed", in);
-    ck_assert_msg(got == go_ok[_i].want, "ParseDuration(%s) = %lld, want %lld", in,
-                  (long long)got, (long long)go_ok[_i].want);
+    ck_assert_msg(got == go_ok[_i].want, "ParseDuration(%s) = %lld, want %lld", in, (long long)got,
+                  (long long)go_ok[_i].want);
 }
 END_TEST
 

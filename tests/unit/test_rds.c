@@ -92,7 +92,8 @@ START_TEST(test_snapshot_page)
     struct rds_snapshot *s = &c.s[0];
     ck_assert_int_eq(s->kind, RDS_KIND_INSTANCE);
     ck_assert_str_eq(s->id, "rds:production-db-2026-11-25-03-10");
-    ck_assert_str_eq(s->arn, "arn:aws:rds:us-east-1:123456789012:snapshot:rds:production-db-2026-11-25-03-10");
+    ck_assert_str_eq(
+        s->arn, "arn:aws:rds:us-east-1:123456789012:snapshot:rds:production-db-2026-11-25-03-10");
     ck_assert_str_eq(s->source_id, "production-db");
     ck_assert_str_eq(s->status, "available");
     ck_assert_str_eq(s->snapshot_type, "automated");
@@ -110,7 +111,7 @@ START_TEST(test_snapshot_page)
     ck_assert_ptr_null(rds_tags_get(&s->tags, "missing"));
     s = &c.s[1];
     ck_assert_str_eq(s->status, "creating");
-    ck_assert_int_eq(s->create_time, 0);      /* absent while creating */
+    ck_assert_int_eq(s->create_time, 0); /* absent while creating */
     ck_assert_int_eq(s->port, -1);
     ck_assert_int_eq(s->allocated_storage, -1);
     ck_assert_ptr_null(s->arn);
@@ -130,7 +131,8 @@ START_TEST(test_snapshot_page_stop)
     struct err e;
     err_clear(&e);
     ck_assert_int_eq(rds_page_snapshots(aws_xml_result(doc, "DescribeDBSnapshots"),
-                                        RDS_KIND_INSTANCE, collect, &c, &e), RDS_STOP);
+                                        RDS_KIND_INSTANCE, collect, &c, &e),
+                     RDS_STOP);
     ck_assert_int_eq(c.n, 1);
     rds_snapshot_release(&c.s[0]);
     xmlFreeDoc(doc);
@@ -148,7 +150,8 @@ START_TEST(test_empty_page_without_namespace)
     struct err e;
     err_clear(&e);
     ck_assert_int_eq(rds_page_snapshots(aws_xml_result(doc, "DescribeDBSnapshots"),
-                                        RDS_KIND_INSTANCE, collect, &c, &e), 0);
+                                        RDS_KIND_INSTANCE, collect, &c, &e),
+                     0);
     ck_assert_int_eq(c.n, 0);
     ck_assert_int_eq(rds_page_snapshots(NULL, RDS_KIND_INSTANCE, collect, &c, &e), 0);
     xmlFreeDoc(doc);
@@ -176,16 +179,19 @@ START_TEST(test_cluster_snapshot)
     struct err e;
     err_clear(&e);
     ck_assert_int_eq(rds_page_snapshots(aws_xml_result(doc, "DescribeDBClusterSnapshots"),
-                                        RDS_KIND_CLUSTER, collect, &c, &e), 0);
+                                        RDS_KIND_CLUSTER, collect, &c, &e),
+                     0);
     ck_assert_int_eq(c.n, 1);
     ck_assert_int_eq(c.s[0].kind, RDS_KIND_CLUSTER);
     ck_assert_str_eq(c.s[0].id, "rds:production-aurora-2026-11-25-04-00");
     ck_assert_str_eq(c.s[0].source_id, "production-aurora");
     ck_assert_str_eq(c.s[0].engine, "aurora-postgresql");
     ck_assert_str_eq(c.s[0].engine_mode, "provisioned");
-    ck_assert_int_eq(c.s[0].encrypted, 1);   /* StorageEncrypted for clusters */
+    ck_assert_int_eq(c.s[0].encrypted, 1); /* StorageEncrypted for clusters */
     ck_assert_int_eq(c.s[0].port, 0);
-    ck_assert_str_eq(c.s[0].arn, "arn:aws:rds:us-east-1:123456789012:cluster-snapshot:rds:production-aurora-2026-11-25-04-00");
+    ck_assert_str_eq(
+        c.s[0].arn,
+        "arn:aws:rds:us-east-1:123456789012:cluster-snapshot:rds:production-aurora-2026-11-25-04-00");
     rds_snapshot_release(&c.s[0]);
     xmlFreeDoc(doc);
 }
@@ -236,8 +242,9 @@ START_TEST(test_instances)
     memset(&l, 0, sizeof l);
     struct err e;
     err_clear(&e);
-    ck_assert_int_eq(rds_page_instances(aws_xml_result(doc, "DescribeDBInstances"),
-                                        collect_instance, &l, &e), 0);
+    ck_assert_int_eq(
+        rds_page_instances(aws_xml_result(doc, "DescribeDBInstances"), collect_instance, &l, &e),
+        0);
     ck_assert_int_eq(l.n, 3);
     ck_assert_str_eq(l.v[0].id, "dblab-refresh-20261126-020000");
     ck_assert_str_eq(l.v[0].status, "creating");
@@ -301,11 +308,12 @@ START_TEST(test_cluster_members)
     memset(&c, 0, sizeof c);
     struct err e;
     err_clear(&e);
-    ck_assert_int_eq(rds_page_clusters(aws_xml_result(doc, "DescribeDBClusters"), keep_cluster,
-                                       &c, &e), 0);
+    ck_assert_int_eq(
+        rds_page_clusters(aws_xml_result(doc, "DescribeDBClusters"), keep_cluster, &c, &e), 0);
     ck_assert_str_eq(c.id, "dblab-refresh-x");
     ck_assert_str_eq(c.endpoint, "dblab-refresh-x.cluster-abc.us-east-1.rds.amazonaws.com");
-    ck_assert_str_eq(c.reader_endpoint, "dblab-refresh-x.cluster-ro-abc.us-east-1.rds.amazonaws.com");
+    ck_assert_str_eq(c.reader_endpoint,
+                     "dblab-refresh-x.cluster-ro-abc.us-east-1.rds.amazonaws.com");
     ck_assert_int_eq(c.port, 5432);
     ck_assert_int_eq(c.deletion_protection, 1);
     ck_assert_int_eq(c.create_time, 1795658405);
@@ -321,7 +329,7 @@ START_TEST(test_cluster_members)
     ck_assert_int_eq(c.earliest_restorable_time, 1795053600);
     ck_assert_int_eq(c.latest_restorable_time, 1795658100);
     ck_assert_str_eq(c.secret.arn, "arn:aws:secretsmanager:us-east-1:123456789012:secret:"
-                     "rds!cluster-0f1e2d3c-aaaa-bbbb-cccc-0123456789ab-AbC123");
+                                   "rds!cluster-0f1e2d3c-aaaa-bbbb-cccc-0123456789ab-AbC123");
     ck_assert_str_eq(c.secret.status, "active");
     struct rds_cluster copy;
     rds_cluster_copy(&copy, &c);
@@ -348,7 +356,8 @@ START_TEST(test_restore_result_and_tags)
     const xmlNode *n = NULL;
     struct err e;
     err_clear(&e);
-    ck_assert_int_eq(rds_result_item(doc, "RestoreDBInstanceFromDBSnapshot", "DBInstance", &n, &e), 0);
+    ck_assert_int_eq(rds_result_item(doc, "RestoreDBInstanceFromDBSnapshot", "DBInstance", &n, &e),
+                     0);
     struct rds_instance i;
     rds_parse_instance(n, &i);
     ck_assert_str_eq(i.arn, "arn:aws:rds:us-east-1:1:db:dblab-refresh-a");
@@ -378,13 +387,9 @@ END_TEST
 
 int main(void)
 {
-    return run_suites(SUITE_OF_TESTS("rds", 0,
-                                     test_snapshot_page,
-                                     test_snapshot_page_stop,
-                                     test_empty_page_without_namespace,
-                                     test_cluster_snapshot,
-                                     test_instances,
-                                     test_cluster_members,
+    return run_suites(SUITE_OF_TESTS("rds", 0, test_snapshot_page, test_snapshot_page_stop,
+                                     test_empty_page_without_namespace, test_cluster_snapshot,
+                                     test_instances, test_cluster_members,
                                      test_restore_result_and_tags),
                       NULL);
 }

@@ -22,8 +22,8 @@
 
 struct fake {
     int n_instances;
-    int deletion_protection;  /* of dblab-refresh-x */
-    const char *managed_by;   /* ManagedBy tag of dblab-refresh-x, NULL = none */
+    int deletion_protection; /* of dblab-refresh-x */
+    const char *managed_by;  /* ManagedBy tag of dblab-refresh-x, NULL = none */
 };
 
 /* The value of key in a form body (malloc'd, undecoded), or NULL. */
@@ -62,7 +62,8 @@ static void fake_rds(const struct hstub_request *req, struct hstub_reply *reply,
     if (action && strcmp(action, "DescribeDBInstances") == 0 && id &&
         strcmp(id, "dblab-refresh-x") == 0) {
         hstub_reply_set(reply, 200,
-                        "<DescribeDBInstancesResponse " NS "><DescribeDBInstancesResult><DBInstances>"
+                        "<DescribeDBInstancesResponse " NS
+                        "><DescribeDBInstancesResult><DBInstances>"
                         "<DBInstance><DBInstanceIdentifier>dblab-refresh-x</DBInstanceIdentifier>"
                         "<DBInstanceStatus>available</DBInstanceStatus>"
                         "<DeletionProtection>%s</DeletionProtection><TagList>%s%s%s%s</TagList>"
@@ -70,11 +71,11 @@ static void fake_rds(const struct hstub_request *req, struct hstub_reply *reply,
                         "</DescribeDBInstancesResponse>",
                         f->deletion_protection ? "true" : "false",
                         f->managed_by ? "<Tag><Key>ManagedBy</Key><Value>" : "",
-                        f->managed_by ? f->managed_by : "",
-                        f->managed_by ? "</Value></Tag>" : "",
+                        f->managed_by ? f->managed_by : "", f->managed_by ? "</Value></Tag>" : "",
                         f->managed_by ? "<Tag><Key>dblab-rds-refresh:pipeline</Key><Value>"
                                         "production-db</Value></Tag><Tag><Key>dblab-rds-refresh:"
-                                        "source</Key><Value>production-db</Value></Tag>" : "");
+                                        "source</Key><Value>production-db</Value></Tag>"
+                                      : "");
     } else if (action && strcmp(action, "DescribeDBInstances") == 0 && id) {
         reply_error(reply, 404, "DBInstanceNotFound", "DBInstance not found");
     } else if (action && strcmp(action, "DescribeDBInstances") == 0) {
@@ -83,11 +84,14 @@ static void fake_rds(const struct hstub_request *req, struct hstub_reply *reply,
         int per = max ? atoi(max) : 100;
         int start = marker ? atoi(marker) : 0;
         struct buf b = BUF_INIT;
-        buf_puts(&b, "<DescribeDBInstancesResponse " NS "><DescribeDBInstancesResult><DBInstances>");
+        buf_puts(&b,
+                 "<DescribeDBInstancesResponse " NS "><DescribeDBInstancesResult><DBInstances>");
         int i;
         for (i = start; i < f->n_instances && i < start + per; i++)
-            buf_printf(&b, "<DBInstance><DBInstanceIdentifier>i-%03d</DBInstanceIdentifier>"
-                           "<DBInstanceStatus>available</DBInstanceStatus></DBInstance>", i);
+            buf_printf(&b,
+                       "<DBInstance><DBInstanceIdentifier>i-%03d</DBInstanceIdentifier>"
+                       "<DBInstanceStatus>available</DBInstanceStatus></DBInstance>",
+                       i);
         buf_puts(&b, "</DBInstances>");
         if (i < f->n_instances)
             buf_printf(&b, "<Marker>%d</Marker>", i);
@@ -146,8 +150,11 @@ static void start(struct fixture *f)
     f->stub = hstub_start(fake_rds, &f->fake);
     ck_assert_ptr_nonnull(f->stub);
     f->url = hstub_url(f->stub, "");
-    struct aws_ctx_options o = {.region = "us-east-1", .rds_endpoint = f->url, .max_attempts = 1,
-                                .connect_timeout_ms = 2000, .request_timeout_ms = 5000};
+    struct aws_ctx_options o = {.region = "us-east-1",
+                                .rds_endpoint = f->url,
+                                .max_attempts = 1,
+                                .connect_timeout_ms = 2000,
+                                .request_timeout_ms = 5000};
     struct err e;
     err_clear(&e);
     ck_assert_msg(aws_ctx_init(&f->aws, &o, &e) == 0, "%s", e.msg);
@@ -275,22 +282,29 @@ START_TEST(test_restore_parameters)
     struct err e;
     err_clear(&e);
     ck_assert_int_eq(rds_restore_db_instance_from_snapshot(&f.aws, "dblab-refresh-x",
-                                                           "rds:production-db-2026-11-25-03-07",
-                                                           &o, &inst, NULL, &e), 0);
+                                                           "rds:production-db-2026-11-25-03-07", &o,
+                                                           &inst, NULL, &e),
+                     0);
     ck_assert_str_eq(inst.arn, "arn:aws:rds:us-east-1:1:db:dblab-refresh-x");
     rds_instance_release(&inst);
     const char *body = hstub_get(f.stub, 0)->body;
-    const char *want[] = {
-        "Action=RestoreDBInstanceFromDBSnapshot", "Version=2014-10-31",
-        "DBInstanceIdentifier=dblab-refresh-x",
-        "DBSnapshotIdentifier=rds%3Aproduction-db-2026-11-25-03-07",
-        "DBInstanceClass=db.t3.medium", "Port=5433", "DBSubnetGroupName=dblab-clones",
-        "PubliclyAccessible=false", "Tags.Tag.1.Key=ManagedBy",
-        "Tags.Tag.1.Value=dblab-rds-refresh", "Tags.Tag.2.Value=data%20platform",
-        "VpcSecurityGroupIds.VpcSecurityGroupId.1=sg-1",
-        "VpcSecurityGroupIds.VpcSecurityGroupId.2=sg-2",
-        "EnableIAMDatabaseAuthentication=true", "DBParameterGroupName=pg",
-        "DeletionProtection=false", NULL};
+    const char *want[] = {"Action=RestoreDBInstanceFromDBSnapshot",
+                          "Version=2014-10-31",
+                          "DBInstanceIdentifier=dblab-refresh-x",
+                          "DBSnapshotIdentifier=rds%3Aproduction-db-2026-11-25-03-07",
+                          "DBInstanceClass=db.t3.medium",
+                          "Port=5433",
+                          "DBSubnetGroupName=dblab-clones",
+                          "PubliclyAccessible=false",
+                          "Tags.Tag.1.Key=ManagedBy",
+                          "Tags.Tag.1.Value=dblab-rds-refresh",
+                          "Tags.Tag.2.Value=data%20platform",
+                          "VpcSecurityGroupIds.VpcSecurityGroupId.1=sg-1",
+                          "VpcSecurityGroupIds.VpcSecurityGroupId.2=sg-2",
+                          "EnableIAMDatabaseAuthentication=true",
+                          "DBParameterGroupName=pg",
+                          "DeletionProtection=false",
+                          NULL};
     for (int i = 0; want[i]; i++)
         ck_assert_msg(strstr(body, want[i]), "%s not in %s", want[i], body);
     ck_assert_ptr_null(strstr(body, "StorageType")); /* unset: AWS's default */
@@ -305,8 +319,8 @@ START_TEST(test_guarded_delete)
     struct fixture f;
     memset(&f, 0, sizeof f);
     start(&f);
-    struct clone_owner owner = {.config_source = "production-db", .pipeline = "production-db",
-                                .source = "production-db"};
+    struct clone_owner owner = {
+        .config_source = "production-db", .pipeline = "production-db", .source = "production-db"};
     struct clone_delete_opts o = {&owner, 0, 0, 0, 0};
     struct clone_delete_result r;
     struct err e;
@@ -329,8 +343,8 @@ START_TEST(test_guarded_delete)
 
     /* managed, but another pipeline's: described, refused, nothing else sent */
     f.fake.managed_by = "dblab-rds-refresh";
-    struct clone_owner other = {.config_source = "billing-db", .pipeline = "billing-db",
-                                .source = "billing-db"};
+    struct clone_owner other = {
+        .config_source = "billing-db", .pipeline = "billing-db", .source = "billing-db"};
     struct clone_delete_opts oo = {&other, 0, 0, 0, 0};
     ck_assert_int_eq(clone_delete(&f.aws, RDS_KIND_INSTANCE, "dblab-refresh-x", &oo, &r, &e),
                      DRR_EXIT_GUARD);
@@ -341,8 +355,8 @@ START_TEST(test_guarded_delete)
     /* ours, protected: protection off, then the delete with both flags */
     f.fake.deletion_protection = 1;
     err_clear(&e);
-    ck_assert_msg(clone_delete(&f.aws, RDS_KIND_INSTANCE, "dblab-refresh-x", &o, &r, &e) == 0,
-                  "%s", e.msg);
+    ck_assert_msg(clone_delete(&f.aws, RDS_KIND_INSTANCE, "dblab-refresh-x", &o, &r, &e) == 0, "%s",
+                  e.msg);
     ck_assert_int_eq(r.already_gone, 0);
     clone_delete_result_release(&r);
     ck_assert_uint_eq(hstub_count(f.stub), 5);
@@ -379,7 +393,8 @@ START_TEST(test_point_in_time)
     err_clear(&e);
     ck_assert_int_eq(rds_restore_db_cluster_to_point_in_time(&f.aws, "dblab-refresh-pitr",
                                                              "production-aurora", "copy-on-write",
-                                                             0, &o, &cl, NULL, &e), 0);
+                                                             0, &o, &cl, NULL, &e),
+                     0);
     ck_assert_str_eq(cl.status, "creating");
     rds_cluster_release(&cl);
     const char *body = hstub_get(f.stub, 0)->body;
@@ -392,7 +407,8 @@ START_TEST(test_point_in_time)
 
     ck_assert_int_eq(rds_restore_db_instance_to_point_in_time(&f.aws, "dblab-refresh-pitr",
                                                               "production-db", 1795658400, &o,
-                                                              &inst, NULL, &e), 0);
+                                                              &inst, NULL, &e),
+                     0);
     rds_instance_release(&inst);
     body = hstub_get(f.stub, 1)->body;
     ck_assert_ptr_nonnull(strstr(body, "TargetDBInstanceIdentifier=dblab-refresh-pitr"));
@@ -406,12 +422,8 @@ END_TEST
 int main(void)
 {
     log_init("test_rds_calls", LOG_FORMAT_TEXT, LOG_LEVEL_ERROR);
-    return run_suites(SUITE_OF_TESTS("rds_calls", 30,
-                                     test_every_page,
-                                     test_stop_early,
-                                     test_not_found_and_error_text,
-                                     test_restore_parameters,
-                                     test_guarded_delete,
-                                     test_point_in_time),
+    return run_suites(SUITE_OF_TESTS("rds_calls", 30, test_every_page, test_stop_early,
+                                     test_not_found_and_error_text, test_restore_parameters,
+                                     test_guarded_delete, test_point_in_time),
                       NULL);
 }

@@ -26,8 +26,9 @@ START_TEST(test_check)
     err_clear(&e);
     /* what the schedulers make */
     ck_assert_int_eq(run_id_check("scheduled__2026-12-06T02:00:00+00:00", "x", 64, &e), 0);
-    ck_assert_int_eq(run_id_check("refresh-production/manual__2026-12-06T02:00:00.123456+00:00",
-                                  "x", 64, &e), 0);
+    ck_assert_int_eq(
+        run_id_check("refresh-production/manual__2026-12-06T02:00:00.123456+00:00", "x", 64, &e),
+        0);
     ck_assert_int_eq(run_id_check("refresh/periodic-1795658400", "x", 64, &e), 0);
     ck_assert_int_eq(run_id_check("4711", "x", 64, &e), 0);
     ck_assert_int_eq(run_id_check("a@b=c", "x", 64, &e), 0);
@@ -139,7 +140,6 @@ END_TEST
 
 int main(void)
 {
-    return run_suites(SUITE_OF_TESTS("run_id", 0, test_check, test_from_env, test_mint,
-                                     test_choose),
-                      NULL);
+    return run_suites(
+        SUITE_OF_TESTS("run_id", 0, test_check, test_from_env, test_mint, test_choose), NULL);
 }

@@ -44,12 +44,13 @@ static int parse(const char *text, const char *const *required)
     return rundoc_parse(text, "stdin", required, &doc, &e);
 }
 
-#define REQ(...) ((const char *const[]){ __VA_ARGS__, NULL })
-#define ck_bad(rc, expected) do { \
-        int rc_ = (rc); \
-        ck_assert_msg(rc_ == DRR_EXIT_INPUT, "expected 65, got %d (%s)", rc_, e.msg); \
-        ck_assert_str_eq(e.msg, (expected)); \
-        ck_assert_ptr_null(doc); \
+#define REQ(...) ((const char *const[]){__VA_ARGS__, NULL})
+#define ck_bad(rc, expected)                                                                       \
+    do {                                                                                           \
+        int rc_ = (rc);                                                                            \
+        ck_assert_msg(rc_ == DRR_EXIT_INPUT, "expected 65, got %d (%s)", rc_, e.msg);              \
+        ck_assert_str_eq(e.msg, (expected));                                                       \
+        ck_assert_ptr_null(doc);                                                                   \
     } while (0)
 
 /* A complete document as the last step of a run writes it. */
@@ -64,7 +65,9 @@ static cJSON *full_doc(void)
     rundoc_set_section(d, "source", src);
     cJSON *snap = cJSON_CreateObject();
     cJSON_AddStringToObject(snap, "id", "rds:production-db-2026-11-26-01-00");
-    cJSON_AddStringToObject(snap, "arn", "arn:aws:rds:us-east-1:123456789012:snapshot:rds:production-db-2026-11-26-01-00");
+    cJSON_AddStringToObject(
+        snap, "arn",
+        "arn:aws:rds:us-east-1:123456789012:snapshot:rds:production-db-2026-11-26-01-00");
     cJSON_AddStringToObject(snap, "type", "automated");
     cJSON_AddStringToObject(snap, "createTime", "2026-11-26T01:00:00Z");
     cJSON_AddStringToObject(snap, "engine", "postgres");
@@ -135,7 +138,7 @@ START_TEST(round_trip)
     size_t len = strlen(text);
     ck_assert_uint_gt(len, 10);
     ck_assert_int_eq(text[len - 1], '\n');
-    ck_assert_ptr_eq(strchr(text, '\n'), text + len - 1);   /* ONE line */
+    ck_assert_ptr_eq(strchr(text, '\n'), text + len - 1); /* ONE line */
     ck_assert_int_eq(parse(text, REQ("source", "snapshot", "clone", "endpoint", "deleted")), 0);
     ck_assert(cJSON_Compare(doc, d, 1));
     free(text);
@@ -204,10 +207,11 @@ START_TEST(read_from_file_and_stdin)
     big[1024 * 1024 + 1] = '\0';
     char *p5 = tmp_write(dir, "big.json", big);
     ck_assert_int_eq(rundoc_read(p5, NULL, &doc, &e), DRR_EXIT_INPUT);
-    ck_assert_ptr_nonnull(strstr(e.msg, "big.json: larger than 1048576 bytes (not a run document)"));
+    ck_assert_ptr_nonnull(
+        strstr(e.msg, "big.json: larger than 1048576 bytes (not a run document)"));
     ck_assert_ptr_null(doc);
     big[1024 * 1024 - 1] = '}';
-    big[1024 * 1024] = '\0';   /* exactly 1 MiB: read, then parsed as an (empty) object */
+    big[1024 * 1024] = '\0'; /* exactly 1 MiB: read, then parsed as an (empty) object */
     char *p6 = tmp_write(dir, "max.json", big);
     ck_assert_int_eq(rundoc_read(p6, NULL, &doc, &e), DRR_EXIT_INPUT);
     ck_assert_ptr_nonnull(strstr(e.msg, "apiVersion"));
@@ -230,12 +234,18 @@ END_TEST
 START_TEST(malformed)
 {
     ck_bad(parse("", NULL), "stdin: empty input (expected the run document of the previous step)");
-    ck_bad(parse(" \n\t", NULL), "stdin: empty input (expected the run document of the previous step)");
-    ck_bad(parse("{\"apiVersion\": \"dblab-rds-refresh/v1\",}", NULL), "stdin:1:40: malformed JSON (offset 39)");
+    ck_bad(parse(" \n\t", NULL),
+           "stdin: empty input (expected the run document of the previous step)");
+    ck_bad(parse("{\"apiVersion\": \"dblab-rds-refresh/v1\",}", NULL),
+           "stdin:1:40: malformed JSON (offset 39)");
     ck_bad(parse("{\n  \"a\": tru\n}", NULL), "stdin:2:8: malformed JSON (offset 9)");
-    ck_bad(parse("{\"apiVersion\":\"dblab-rds-refresh/v1\"} {}", NULL), "stdin:1:39: malformed JSON (offset 38)");
-    ck_bad(parse("{\"apiVersion\":\"dblab-rds-refresh/v1\"}\n{\"apiVersion\":\"dblab-rds-refresh/v1\"}\n", NULL),
-           "stdin:2:1: malformed JSON (offset 38)");
+    ck_bad(parse("{\"apiVersion\":\"dblab-rds-refresh/v1\"} {}", NULL),
+           "stdin:1:39: malformed JSON (offset 38)");
+    ck_bad(
+        parse(
+            "{\"apiVersion\":\"dblab-rds-refresh/v1\"}\n{\"apiVersion\":\"dblab-rds-refresh/v1\"}\n",
+            NULL),
+        "stdin:2:1: malformed JSON (offset 38)");
     ck_bad(parse("[1,2]", NULL), "stdin: the run document must be a JSON object, got an array");
     ck_bad(parse("\"text\"", NULL), "stdin: the run document must be a JSON object, got a string");
     ck_bad(parse("null", NULL), "stdin: the run document must be a JSON object, got null");
@@ -247,8 +257,9 @@ START_TEST(api_version)
 {
     ck_bad(parse("{}", NULL), "stdin: apiVersion: missing (not a dblab-rds-refresh run document)");
     ck_bad(parse("{\"apiVersion\": 1}", NULL), "stdin: apiVersion: must be a string, got a number");
-    ck_bad(parse("{\"apiVersion\": \"dblab-rds-refresh/v2\"}", NULL),
-           "stdin: apiVersion: unsupported \"dblab-rds-refresh/v2\" (expected \"dblab-rds-refresh/v1\")");
+    ck_bad(
+        parse("{\"apiVersion\": \"dblab-rds-refresh/v2\"}", NULL),
+        "stdin: apiVersion: unsupported \"dblab-rds-refresh/v2\" (expected \"dblab-rds-refresh/v1\")");
     ck_bad(parse("{\"apiversion\": \"dblab-rds-refresh/v1\"}", NULL),
            "stdin: apiVersion: missing (not a dblab-rds-refresh run document)");
     ck_assert_int_eq(parse("{\"apiVersion\": \"dblab-rds-refresh/v1\"}", NULL), 0);
@@ -260,11 +271,15 @@ START_TEST(sections)
     static const char *head = "{\"apiVersion\":\"dblab-rds-refresh/v1\"";
     char buf[512];
     snprintf(buf, sizeof buf, "%s,\"source\":{}}", head);
-    ck_bad(parse(buf, REQ("source", "clone")), "stdin: clone: missing section (run rds-clone-create first)");
-    ck_bad(parse(buf, REQ("snapshot")), "stdin: snapshot: missing section (run rds-snapshot-latest first)");
-    ck_bad(parse(buf, REQ("endpoint")), "stdin: endpoint: missing section (run rds-clone-wait first)");
+    ck_bad(parse(buf, REQ("source", "clone")),
+           "stdin: clone: missing section (run rds-clone-create first)");
+    ck_bad(parse(buf, REQ("snapshot")),
+           "stdin: snapshot: missing section (run rds-snapshot-latest first)");
+    ck_bad(parse(buf, REQ("endpoint")),
+           "stdin: endpoint: missing section (run rds-clone-wait first)");
     ck_bad(parse(buf, REQ("refresh")), "stdin: refresh: missing section (run dblab-refresh first)");
-    ck_bad(parse(buf, REQ("deleted")), "stdin: deleted: missing section (run rds-clone-delete first)");
+    ck_bad(parse(buf, REQ("deleted")),
+           "stdin: deleted: missing section (run rds-clone-delete first)");
     ck_bad(parse(buf, REQ("custom")), "stdin: custom: missing section");
     ck_assert_int_eq(parse(buf, REQ("source")), 0);
     snprintf(buf, sizeof buf, "%s,\"source\":{},\"clone\":\"x\"}", head);
@@ -345,15 +360,15 @@ END_TEST
 START_TEST(escaped_nul_is_refused)
 {
     ck_bad(parse("{\"apiVersion\":\"dblab-rds-refresh/v1\",\n\"clone\":{\"id\":"
-                 "\"dblab-refresh-\\u0000production-db\",\"kind\":\"instance\"}}", NULL),
+                 "\"dblab-refresh-\\u0000production-db\",\"kind\":\"instance\"}}",
+                 NULL),
            "stdin:2:30: a string holds \\u0000 (NUL): no field of a run document may");
     ck_bad(parse("{\"apiVersion\":\"dblab-rds-refresh/v1\",\"a\\u0000b\":1}", NULL),
            "stdin:1:40: a string holds \\u0000 (NUL): no field of a run document may");
     /* an escaped backslash followed by the text u0000 is no NUL */
-    ck_assert_int_eq(parse("{\"apiVersion\":\"dblab-rds-refresh/v1\",\"a\":\"\\\\u0000\"}",
-                           NULL), 0);
-    ck_assert_int_eq(parse("{\"apiVersion\":\"dblab-rds-refresh/v1\",\"a\":\"\\u0001\"}",
-                           NULL), 0);
+    ck_assert_int_eq(parse("{\"apiVersion\":\"dblab-rds-refresh/v1\",\"a\":\"\\\\u0000\"}", NULL),
+                     0);
+    ck_assert_int_eq(parse("{\"apiVersion\":\"dblab-rds-refresh/v1\",\"a\":\"\\u0001\"}", NULL), 0);
 }
 END_TEST
 
@@ -401,15 +416,15 @@ START_TEST(set_section_replaces)
     ck_assert_ptr_eq(rundoc_section(doc, "clone"), b);
     ck_assert_int_eq(cJSON_GetArraySize(doc), 2);
     cJSON_AddStringToObject(doc, "outcome", "x");
-    ck_assert_ptr_null(rundoc_section(doc, "outcome"));    /* not an object */
+    ck_assert_ptr_null(rundoc_section(doc, "outcome")); /* not an object */
 }
 END_TEST
 
 /* The C reader and the JSON Schema agree on the shared fixtures. */
 START_TEST(schema_fixtures)
 {
-    static const char *const valid[] = { "minimal", "rds-full-run", "aurora-waited", "dry-run",
-                                         "driver-final", NULL };
+    static const char *const valid[] = {"minimal", "rds-full-run", "aurora-waited",
+                                        "dry-run", "driver-final", NULL};
     for (size_t i = 0; valid[i] != NULL; i++) {
         char path[256];
         snprintf(path, sizeof path, "tests/fixtures/rundoc/valid/%s.json", valid[i]);
@@ -417,15 +432,16 @@ START_TEST(schema_fixtures)
         cJSON_Delete(doc);
         doc = NULL;
     }
-    ck_assert_int_eq(rundoc_read("tests/fixtures/rundoc/valid/rds-full-run.json",
-                                 REQ("source", "snapshot", "clone", "endpoint", "refresh", "deleted"),
-                                 &doc, &e), 0);
+    ck_assert_int_eq(
+        rundoc_read("tests/fixtures/rundoc/valid/rds-full-run.json",
+                    REQ("source", "snapshot", "clone", "endpoint", "refresh", "deleted"), &doc, &e),
+        0);
     cJSON_Delete(doc);
     doc = NULL;
     /* the structural errors the C reader catches itself */
-    static const char *const invalid[] = { "no-api-version", "wrong-api-version",
-                                           "section-not-object", "dry-run-string",
-                                           "duplicate-key", "two-lines", "not-json", NULL };
+    static const char *const invalid[] = {
+        "no-api-version", "wrong-api-version", "section-not-object", "dry-run-string",
+        "duplicate-key",  "two-lines",         "not-json",           NULL};
     for (size_t i = 0; invalid[i] != NULL; i++) {
         char path[256];
         snprintf(path, sizeof path, "tests/fixtures/rundoc/invalid/%s.json", invalid[i]);
@@ -454,9 +470,18 @@ START_TEST(mutations_never_crash)
             size_t pos = (size_t)rand_r(&seed) % mlen;
             char c = alphabet[(size_t)rand_r(&seed) % (sizeof alphabet - 1)];
             switch (rand_r(&seed) % 3) {
-            case 0: m[pos] = c; break;
-            case 1: memmove(m + pos + 1, m + pos, mlen - pos + 1); m[pos] = c; mlen++; break;
-            default: memmove(m + pos, m + pos + 1, mlen - pos); mlen--; break;
+            case 0:
+                m[pos] = c;
+                break;
+            case 1:
+                memmove(m + pos + 1, m + pos, mlen - pos + 1);
+                m[pos] = c;
+                mlen++;
+                break;
+            default:
+                memmove(m + pos, m + pos + 1, mlen - pos);
+                mlen--;
+                break;
             }
         }
         int rc = parse(m, REQ("source", "clone"));

@@ -39,7 +39,7 @@ static void do_fault(enum fault f)
     }
     case LEAK:
         leaked = malloc(64);
-        leaked = NULL;   /* lost: LeakSanitizer reports it at exit */
+        leaked = NULL; /* lost: LeakSanitizer reports it at exit */
         break;
     }
 }

@@ -43,12 +43,12 @@
 #include "rds/rds.h"
 #include "tmpfiles.h"
 
-#define SMALL (64 * 1024)
-#define CAP (1024 * 1024)
+#define SMALL             (64 * 1024)
+#define CAP               (1024 * 1024)
 #define SCALING_MAX_RATIO 20.0
-#define LIBRARY_MARGIN 1.25
-#define REPEATS (RELEASE_BUILD ? 7 : 1)
-#define ATTEMPTS 5
+#define LIBRARY_MARGIN    1.25
+#define REPEATS           (RELEASE_BUILD ? 7 : 1)
+#define ATTEMPTS          5
 
 /* Under ASan/UBSan (make asan) the inputs still run, once each, for what the
  * sanitizers see; the timings are the release build's business (the
@@ -104,7 +104,8 @@ static void check_scaling(const char *what, make_fn make, parse_fn parse, parse_
     make(&big, cap);
     ck_assert_msg(small.len <= SMALL && small.len > SMALL * 9 / 10, "%s: small input %zu bytes",
                   what, small.len);
-    ck_assert_msg(big.len <= cap && big.len > cap * 9 / 10, "%s: big input %zu bytes", what, big.len);
+    ck_assert_msg(big.len <= cap && big.len > cap * 9 / 10, "%s: big input %zu bytes", what,
+                  big.len);
     /* A load burst on a shared machine can spoil one measurement; a parser
      * that is not linear fails every attempt (x100 and more, not x20). */
     double ts = 0, tb = 0, ratio = 0, allowed = SCALING_MAX_RATIO, lib_ratio = 0;
@@ -128,10 +129,11 @@ static void check_scaling(const char *what, make_fn make, parse_fn parse, parse_
     if (library != NULL)
         printf("  (library alone x%.1f)", lib_ratio);
     printf("\n");
-    fflush(stdout);     /* before a failed assertion ends the test process */
-    ck_assert_msg(ratio <= allowed || !RELEASE_BUILD, "%s: %.3f ms at %zu bytes, %.3f ms at %zu bytes: x%.1f for "
-                  "x%.1f the data, over x%.1f: not linear", what, tb * 1e3, big.len, ts * 1e3,
-                  small.len, ratio, data_ratio, allowed);
+    fflush(stdout); /* before a failed assertion ends the test process */
+    ck_assert_msg(ratio <= allowed || !RELEASE_BUILD,
+                  "%s: %.3f ms at %zu bytes, %.3f ms at %zu bytes: x%.1f for "
+                  "x%.1f the data, over x%.1f: not linear",
+                  what, tb * 1e3, big.len, ts * 1e3, small.len, ratio, data_ratio, allowed);
     if (RELEASE_BUILD)
         ck_assert_msg(tb < 1.0, "%s: %.3f s at %zu bytes (over 1 s under the cap)", what, tb,
                       big.len);
@@ -143,7 +145,7 @@ struct scaling_case {
     const char *what;
     make_fn make;
     parse_fn parse;
-    parse_fn library;   /* the library it stands on, or NULL */
+    parse_fn library; /* the library it stands on, or NULL */
 };
 
 static void check_cases(const struct scaling_case *c, size_t n)
@@ -234,12 +236,12 @@ static void config_expansion(struct buf *b, size_t size)
 START_TEST(config_yaml)
 {
     static const struct scaling_case cases[] = {
-        { "config: many keys in a section", config_many_keys, parse_config, library_libyaml },
-        { "config: securityGroups list", config_security_groups, parse_config, library_libyaml },
-        { "config: securityGroups string",
-          config_security_group_string, parse_config, library_libyaml },
-        { "config: many tags", config_tags, parse_config, library_libyaml },
-        { "config: ${VAR} x N", config_expansion, parse_config, library_libyaml },
+        {"config: many keys in a section", config_many_keys, parse_config, library_libyaml},
+        {"config: securityGroups list", config_security_groups, parse_config, library_libyaml},
+        {"config: securityGroups string", config_security_group_string, parse_config,
+         library_libyaml},
+        {"config: many tags", config_tags, parse_config, library_libyaml},
+        {"config: ${VAR} x N", config_expansion, parse_config, library_libyaml},
     };
     check_cases(cases, sizeof cases / sizeof cases[0]);
 }
@@ -259,7 +261,8 @@ static void parse_rundoc(const char *text, size_t len)
 /* Long lists in a section (the shape of a cluster's instances). */
 static void rundoc_long_list(struct buf *b, size_t size)
 {
-    fill(b, size, "{\"apiVersion\":\"dblab-rds-refresh/v1\",\"runId\":\"r\",\"clone\":{\"instances\":[",
+    fill(b, size,
+         "{\"apiVersion\":\"dblab-rds-refresh/v1\",\"runId\":\"r\",\"clone\":{\"instances\":[",
          "\"instance-%07ld-%ld\",", "\"last\"]}}");
 }
 
@@ -274,8 +277,8 @@ static void rundoc_many_keys(struct buf *b, size_t size)
 START_TEST(run_document)
 {
     static const struct scaling_case cases[] = {
-        { "run document: long list", rundoc_long_list, parse_rundoc, library_cjson },
-        { "run document: many keys", rundoc_many_keys, parse_rundoc, library_cjson },
+        {"run document: long list", rundoc_long_list, parse_rundoc, library_cjson},
+        {"run document: many keys", rundoc_many_keys, parse_rundoc, library_cjson},
     };
     check_cases(cases, sizeof cases / sizeof cases[0]);
 }
@@ -299,7 +302,8 @@ static void parse_snapshot_page(const char *text, size_t len)
         ck_abort_msg("scaling page did not parse: %s", e.msg);
     long n = 0;
     ck_assert_int_eq(rds_page_snapshots(aws_xml_result(doc, "DescribeDBSnapshots"),
-                                        RDS_KIND_INSTANCE, count_snapshot, &n, &e), 0);
+                                        RDS_KIND_INSTANCE, count_snapshot, &n, &e),
+                     0);
     ck_assert_int_gt(n, 0);
     xmlFreeDoc(doc);
 }
@@ -332,9 +336,8 @@ static void error_document(struct buf *b, size_t size)
 START_TEST(aws_xml_pages)
 {
     static const struct scaling_case cases[] = {
-        { "AWS XML: DescribeDBSnapshots page",
-          snapshot_page, parse_snapshot_page, library_libxml2 },
-        { "AWS XML: error document", error_document, parse_error_document, library_libxml2 },
+        {"AWS XML: DescribeDBSnapshots page", snapshot_page, parse_snapshot_page, library_libxml2},
+        {"AWS XML: error document", error_document, parse_error_document, library_libxml2},
     };
     check_cases(cases, sizeof cases / sizeof cases[0]);
 }
@@ -361,8 +364,7 @@ static void status_alerts(struct buf *b, size_t size)
 static void status_pools(struct buf *b, size_t size)
 {
     fill(b, size, "{\"retrieving\":{\"mode\":\"logical\",\"status\":\"finished\"},\"pools\":[",
-         "{\"name\":\"p%07ld\",\"dataStateAt\":\"2026-11-26 02:00:00 +00:00\",\"n\":%ld},",
-         "{}]}");
+         "{\"name\":\"p%07ld\",\"dataStateAt\":\"2026-11-26 02:00:00 +00:00\",\"n\":%ld},", "{}]}");
 }
 
 static void parse_config_projection(const char *text, size_t len)
@@ -380,16 +382,17 @@ static void parse_config_projection(const char *text, size_t len)
 static void config_projection(struct buf *b, size_t size)
 {
     fill(b, size, "{\"retrieval\":{\"spec\":{\"logicalDump\":{\"options\":{\"databases\":{",
-         "\"db%07ld\":{\"tables\":[\"t%ld\"]},", "\"x\":{}},\"source\":{\"connection\":"
+         "\"db%07ld\":{\"tables\":[\"t%ld\"]},",
+         "\"x\":{}},\"source\":{\"connection\":"
          "{\"host\":\"x\"}}}}}}}");
 }
 
 START_TEST(dblab_json)
 {
     static const struct scaling_case cases[] = {
-        { "DBLab: status with many alerts", status_alerts, parse_status, library_cjson },
-        { "DBLab: status with many pools", status_pools, parse_status, library_cjson },
-        { "DBLab: config projection", config_projection, parse_config_projection, library_cjson },
+        {"DBLab: status with many alerts", status_alerts, parse_status, library_cjson},
+        {"DBLab: status with many pools", status_pools, parse_status, library_cjson},
+        {"DBLab: config projection", config_projection, parse_config_projection, library_cjson},
     };
     check_cases(cases, sizeof cases / sizeof cases[0]);
 }
@@ -400,7 +403,10 @@ END_TEST
 static char *ini_dir;
 
 /* The two files written for one check: the text each came from, its path. */
-static struct { const char *text; char *path; } ini_files[2];
+static struct {
+    const char *text;
+    char *path;
+} ini_files[2];
 
 static void parse_ini(const char *text, size_t len)
 {
@@ -445,8 +451,10 @@ static void check_ini(const char *what, make_fn make)
     printf("scaling %-34s %6zu B %7.3f ms  %7zu B %8.3f ms  data x%.1f  time x%.1f\n", what,
            small.len, ts * 1e3, big.len, tb * 1e3, (double)big.len / (double)small.len, ratio);
     fflush(stdout);
-    ck_assert_msg(ratio <= SCALING_MAX_RATIO || !RELEASE_BUILD, "%s: x%.1f for x16 the data: "
-                  "not linear", what, ratio);
+    ck_assert_msg(ratio <= SCALING_MAX_RATIO || !RELEASE_BUILD,
+                  "%s: x%.1f for x16 the data: "
+                  "not linear",
+                  what, ratio);
     if (RELEASE_BUILD)
         ck_assert_msg(tb < 1.0, "%s: %.3f s at the cap", what, tb);
     for (size_t i = 0; i < 2; i++) {
@@ -495,16 +503,16 @@ static void expand_bare(struct buf *b, size_t size)
 
 static void expand_literal_dollars(struct buf *b, size_t size)
 {
-    fill(b, size, "", "pa$$word %ld $ %ld ", "${");  /* ends unterminated: an error */
+    fill(b, size, "", "pa$$word %ld $ %ld ", "${"); /* ends unterminated: an error */
 }
 
 START_TEST(env_expansion)
 {
     static const struct scaling_case cases[] = {
-        { "expand: ${VAR} x N", expand_braced, parse_expansion, NULL },
-        { "expand: ${VAR:-default} x N", expand_defaults, parse_expansion, NULL },
-        { "expand: $VAR x N", expand_bare, parse_expansion, NULL },
-        { "expand: $$ and lone $ x N", expand_literal_dollars, parse_expansion, NULL },
+        {"expand: ${VAR} x N", expand_braced, parse_expansion, NULL},
+        {"expand: ${VAR:-default} x N", expand_defaults, parse_expansion, NULL},
+        {"expand: $VAR x N", expand_bare, parse_expansion, NULL},
+        {"expand: $$ and lone $ x N", expand_literal_dollars, parse_expansion, NULL},
     };
     check_cases(cases, sizeof cases / sizeof cases[0]);
 }
@@ -523,5 +531,6 @@ int main(void)
     setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/drr-test/credentials", 1);
     setenv("DRR_SCALING_SET", "value", 1);
     return run_suites(SUITE_OF_TESTS("scaling", 120, config_yaml, run_document, aws_xml_pages,
-                                     dblab_json, aws_ini_files, env_expansion), NULL);
+                                     dblab_json, aws_ini_files, env_expansion),
+                      NULL);
 }

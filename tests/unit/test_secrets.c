@@ -23,21 +23,22 @@ static FILE *log_file;
 
 struct secret_entry {
     const char *name;
-    const char *string;   /* SecretString / parameter value; NULL = binary secret */
+    const char *string; /* SecretString / parameter value; NULL = binary secret */
 };
 
 static const struct secret_entry secrets[] = {
-    { "prod/dblab", "{\"token\":\"dblab-verification-token-42\",\"port\":5432,\"nested\":{}}" },
-    { "arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/plain-AbCdEf", "plain-secret-string" },
-    { "binary-only", NULL },
-    { "empty", "" },
-    { "not-json", "just text" },
-    { NULL, NULL },
+    {"prod/dblab", "{\"token\":\"dblab-verification-token-42\",\"port\":5432,\"nested\":{}}"},
+    {"arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/plain-AbCdEf",
+     "plain-secret-string"},
+    {"binary-only", NULL},
+    {"empty", ""},
+    {"not-json", "just text"},
+    {NULL, NULL},
 };
 
 static const struct secret_entry params[] = {
-    { "/prod/db/password", "ssm-decrypted-password" },
-    { NULL, NULL },
+    {"/prod/db/password", "ssm-decrypted-password"},
+    {NULL, NULL},
 };
 
 static int bad_signature;
@@ -97,7 +98,8 @@ static void json_handler(const struct hstub_request *req, struct hstub_reply *re
         } else {
             hstub_reply_set(reply, 200,
                             "{\"Parameter\":{\"Name\":\"%s\",\"Type\":\"SecureString\","
-                            "\"Value\":\"%s\",\"Version\":3}}", p->name, p->string);
+                            "\"Value\":\"%s\",\"Version\":3}}",
+                            p->name, p->string);
         }
     } else {
         reply_error(reply, "UnknownOperationException", "stub: unknown target");
@@ -170,8 +172,11 @@ START_TEST(parse_references)
     ck_assert_str_eq(r.id, "prod/dblab");
     ck_assert_ptr_null(r.json_key);
     secret_ref_release(&r);
-    ck_assert_int_eq(secret_ref_parse("k",
-        "secretsmanager:arn:aws:secretsmanager:eu-west-1:1:secret:prod/x-AbC#token", &r, &e), 0);
+    ck_assert_int_eq(
+        secret_ref_parse(
+            "k", "secretsmanager:arn:aws:secretsmanager:eu-west-1:1:secret:prod/x-AbC#token", &r,
+            &e),
+        0);
     ck_assert_str_eq(r.id, "arn:aws:secretsmanager:eu-west-1:1:secret:prod/x-AbC");
     ck_assert_str_eq(r.json_key, "token");
     secret_ref_release(&r);
@@ -180,8 +185,8 @@ START_TEST(parse_references)
     ck_assert_str_eq(r.id, "/prod/db/password");
     secret_ref_release(&r);
 
-    static const char *const bad[] = { "secretsmanager:", "secretsmanager:#k", "secretsmanager:x#",
-                                       "ssm:" };
+    static const char *const bad[] = {"secretsmanager:", "secretsmanager:#k", "secretsmanager:x#",
+                                      "ssm:"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         ck_assert_int_eq(secret_ref_parse("dblab.token", bad[i], &r, &e), DRR_EXIT_CONFIG);
         ck_assert_ptr_nonnull(strstr(e.msg, "dblab.token"));
@@ -205,20 +210,25 @@ START_TEST(secretsmanager_whole_and_json_key)
 {
     char *v = NULL;
     struct err e = {0};
-    ck_assert_msg(secret_resolve(&aws, "source.password",
-        "secretsmanager:arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/plain-AbCdEf",
-        &v, &e) == 0, "%s", e.msg);
+    ck_assert_msg(
+        secret_resolve(
+            &aws, "source.password",
+            "secretsmanager:arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/plain-AbCdEf",
+            &v, &e) == 0,
+        "%s", e.msg);
     ck_assert_str_eq(v, "plain-secret-string");
     assert_redacted("plain-secret-string");
     free(v);
 
-    ck_assert_msg(secret_resolve(&aws, "dblab.token", "secretsmanager:prod/dblab#token", &v, &e) == 0,
+    ck_assert_msg(secret_resolve(&aws, "dblab.token", "secretsmanager:prod/dblab#token", &v, &e) ==
+                      0,
                   "%s", e.msg);
     ck_assert_str_eq(v, "dblab-verification-token-42");
     assert_redacted("dblab-verification-token-42");
     free(v);
 
-    ck_assert_int_eq(secret_resolve(&aws, "dblab.token", "secretsmanager:prod/dblab#port", &v, &e), 0);
+    ck_assert_int_eq(secret_resolve(&aws, "dblab.token", "secretsmanager:prod/dblab#port", &v, &e),
+                     0);
     ck_assert_str_eq(v, "5432");
     free(v);
     ck_assert_int_eq(bad_signature, 0);
@@ -233,7 +243,8 @@ START_TEST(secretsmanager_whole_and_json_key)
     rewind(log_file);
     ck_assert_int_ge(getdelim(&log, &n, '\0', log_file), 0);
     ck_assert_msg(strstr(log, "resolved dblab.token from AWS Secrets Manager "
-                              "(secretsmanager:prod/dblab#token)"), "%s", log);
+                              "(secretsmanager:prod/dblab#token)"),
+                  "%s", log);
     ck_assert_ptr_null(strstr(log, "dblab-verification-token-42"));
     free(log);
 }
@@ -241,13 +252,18 @@ END_TEST
 
 START_TEST(secretsmanager_errors_never_show_values)
 {
-    static const struct { const char *ref; int code; const char *want; } cases[] = {
-        { "secretsmanager:missing", DRR_EXIT_AWS, "ResourceNotFoundException" },
-        { "secretsmanager:prod/dblab#tokn", DRR_EXIT_CONFIG, "no key \"tokn\" (keys: \"token\", \"port\", \"nested\")" },
-        { "secretsmanager:prod/dblab#nested", DRR_EXIT_CONFIG, "not a string or number" },
-        { "secretsmanager:not-json#k", DRR_EXIT_CONFIG, "not a JSON object" },
-        { "secretsmanager:binary-only", DRR_EXIT_CONFIG, "binary secrets are not supported" },
-        { "secretsmanager:empty", DRR_EXIT_CONFIG, "empty value" },
+    static const struct {
+        const char *ref;
+        int code;
+        const char *want;
+    } cases[] = {
+        {"secretsmanager:missing", DRR_EXIT_AWS, "ResourceNotFoundException"},
+        {"secretsmanager:prod/dblab#tokn", DRR_EXIT_CONFIG,
+         "no key \"tokn\" (keys: \"token\", \"port\", \"nested\")"},
+        {"secretsmanager:prod/dblab#nested", DRR_EXIT_CONFIG, "not a string or number"},
+        {"secretsmanager:not-json#k", DRR_EXIT_CONFIG, "not a JSON object"},
+        {"secretsmanager:binary-only", DRR_EXIT_CONFIG, "binary secrets are not supported"},
+        {"secretsmanager:empty", DRR_EXIT_CONFIG, "empty value"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *v = NULL;
@@ -282,7 +298,8 @@ START_TEST(ssm_parameter)
     ck_assert_str_eq(target, "AmazonSSM.GetParameter");
     free(target);
 
-    ck_assert_int_eq(secret_resolve(&aws, "source.password", "ssm:/prod/nope", &v, &e), DRR_EXIT_AWS);
+    ck_assert_int_eq(secret_resolve(&aws, "source.password", "ssm:/prod/nope", &v, &e),
+                     DRR_EXIT_AWS);
     ck_assert_ptr_nonnull(strstr(e.msg, "source.password (ssm:/prod/nope)"));
     ck_assert_ptr_nonnull(strstr(e.msg, "ParameterNotFound"));
 }

@@ -16,9 +16,9 @@ START_TEST(defer_is_bounded_and_a_second_signal_ends_it)
     ck_assert_int_eq(signals_sleep(5), SIGTERM); /* returns at once */
 
     signals_defer(30);
-    ck_assert_int_eq(signals_pending(), 0);      /* the clean-up's requests run */
+    ck_assert_int_eq(signals_pending(), 0); /* the clean-up's requests run */
     ck_assert_int_eq(signals_sleep(0.01), 0);
-    raise(SIGINT);                               /* the user insists */
+    raise(SIGINT);                                /* the user insists */
     ck_assert_int_eq(signals_pending(), SIGTERM); /* the first signal still names it */
     signals_resume();
 

@@ -216,8 +216,8 @@ START_TEST(test_suite_case)
     char *req_text = case_file(c, "request.txt");
     struct parsed_request pr;
     parse_request(req_text, &pr);
-    struct sigv4_request req = {pr.method, pr.path, pr.query, pr.headers, pr.n_headers,
-                                pr.body, pr.body_len};
+    struct sigv4_request req = {pr.method,    pr.path, pr.query,   pr.headers,
+                                pr.n_headers, pr.body, pr.body_len};
 
     struct sigv4_signed s;
     struct err e = {0};
@@ -234,8 +234,8 @@ START_TEST(test_suite_case)
     ck_assert_msg(strcmp(want_sts, buf_cstr(&s.string_to_sign)) == 0,
                   "%s: string to sign\n--- want\n%s\n--- got\n%s", c, want_sts,
                   buf_cstr(&s.string_to_sign));
-    ck_assert_msg(strcmp(want_sig, s.signature) == 0, "%s: signature want %s got %s", c,
-                  want_sig, s.signature);
+    ck_assert_msg(strcmp(want_sig, s.signature) == 0, "%s: signature want %s got %s", c, want_sig,
+                  s.signature);
     check_added_header(c, &s, want_req, "Authorization");
     check_added_header(c, &s, want_req, "X-Amz-Date");
     check_added_header(c, &s, want_req, "X-Amz-Security-Token");
@@ -280,8 +280,9 @@ START_TEST(test_canonical_uri_normalize)
     static const struct {
         const char *in, *out;
     } t[] = {
-        {"", "/"},           {"/", "/"},           {"/a/b/..", "/a/"},
-        {"/a/./b", "/a/b"},  {"/../a", "/a"},      {"/a//b///", "/a/b/"},
+        {"", "/"},           {"/", "/"},
+        {"/a/b/..", "/a/"},  {"/a/./b", "/a/b"},
+        {"/../a", "/a"},     {"/a//b///", "/a/b/"},
         {"/a/b/.", "/a/b/"}, {"/a b/c", "/a%20b/c"},
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
@@ -303,8 +304,8 @@ START_TEST(test_canonical_query)
 }
 END_TEST
 
-static const struct sigv4_credentials test_creds = {"AKIDEXAMPLE",
-                                                    "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", NULL};
+static const struct sigv4_credentials test_creds = {
+    "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", NULL};
 
 START_TEST(test_refuses_bad_requests)
 {
@@ -353,7 +354,8 @@ START_TEST(test_query_protocol_request)
     ck_assert_str_eq(s.payload_hash, hash);
     ck_assert_ptr_nonnull(strstr(buf_cstr(&s.canonical_request), hash));
     ck_assert_str_eq(s.signed_headers, "content-type;host;x-amz-date;x-amz-security-token");
-    ck_assert_ptr_nonnull(strstr(s.authorization, "Credential=AKIDEXAMPLE/20150830/eu-west-1/rds/aws4_request, "));
+    ck_assert_ptr_nonnull(
+        strstr(s.authorization, "Credential=AKIDEXAMPLE/20150830/eu-west-1/rds/aws4_request, "));
     ck_assert_ptr_null(strstr(s.authorization, "secret-key-value"));
     ck_assert_ptr_null(strstr(s.authorization, "session-token-value"));
     ck_assert_str_eq(added_header(&s, "X-Amz-Security-Token"), "session-token-value");
@@ -372,8 +374,8 @@ END_TEST
 START_TEST(test_header_values_empty_and_folded)
 {
     struct sigv4_options opt = {"us-east-1", "service", 1440938160, 1, 0, 0};
-    struct http_header h[3] = {{"Host", "example.amazonaws.com"}, {"X-Empty", "   "},
-                               {"X-Fold", "a\r\n\t b  c "}};
+    struct http_header h[3] = {
+        {"Host", "example.amazonaws.com"}, {"X-Empty", "   "}, {"X-Fold", "a\r\n\t b  c "}};
     struct sigv4_request req = {"GET", "/", NULL, h, 3, NULL, 0};
     struct sigv4_signed s;
     struct err e = {0};

@@ -187,31 +187,40 @@ static void put(const char *dir, const char *name, const char *text)
 START_TEST(summary_from_the_work_directory)
 {
     const char *w = top;
-    put(w, "steps", "recovery 0 1000000000 1500000000 delete\n"
-                    "gc 0 1500000000 2000000000\n"
-                    "create 0 3000000000 4000000000\n"
-                    "delete 0 9000000000 9250000000\n");
+    put(w, "steps",
+        "recovery 0 1000000000 1500000000 delete\n"
+        "gc 0 1500000000 2000000000\n"
+        "create 0 3000000000 4000000000\n"
+        "delete 0 9000000000 9250000000\n");
     put(w, "recovery.state", "runId=old\nclone=dblab-refresh-old-1\n");
-    put(w, "recovery.out", "{\"apiVersion\":\"dblab-rds-refresh/v1\",\"deleted\":{\"id\":\"x\",\"alreadyGone\":true}}\n");
+    put(w, "recovery.out",
+        "{\"apiVersion\":\"dblab-rds-refresh/v1\",\"deleted\":{\"id\":\"x\",\"alreadyGone\":true}}\n");
     put(w, "gc.out", "{\"kind\":\"gc\",\"deleted\":[]}\n");
     put(w, "gc.stats", "{\"command\":\"rds-clone-gc\",\"awsCalls\":2}\n");
     put(w, "create.stats", "{\"awsCalls\":3}\n{\"awsCalls\":1}\n");
     put(w, "delete.out", "{\"apiVersion\":\"dblab-rds-refresh/v1\",\"deleted\":{\"id\":\"c\"}}\n");
-    struct run_summary s = {.work = w, .status = "failed", .exit_code = 88, .step = "refresh",
-                            .clone_id = "c", .clone_deleted = 1, .started_ns = 1000000000,
+    struct run_summary s = {.work = w,
+                            .status = "failed",
+                            .exit_code = 88,
+                            .step = "refresh",
+                            .clone_id = "c",
+                            .clone_deleted = 1,
+                            .started_ns = 1000000000,
                             .now_ns = 10000000000};
     cJSON *base = cJSON_Parse("{\"apiVersion\":\"dblab-rds-refresh/v1\",\"runId\":\"r\"}");
     cJSON *doc = run_summary_build(&s, base);
     char *text = cJSON_PrintUnformatted(doc);
     ck_assert_ptr_nonnull(strstr(text, "\"runId\":\"r\""));
     ck_assert_ptr_nonnull(strstr(text, "\"deleted\":{\"id\":\"c\"}"));
-    ck_assert_ptr_nonnull(strstr(text, "\"outcome\":{\"status\":\"failed\",\"exitCode\":88,"
-                                       "\"step\":\"refresh\",\"cloneId\":\"c\",\"cloneDeleted\":true}"));
+    ck_assert_ptr_nonnull(strstr(text,
+                                 "\"outcome\":{\"status\":\"failed\",\"exitCode\":88,"
+                                 "\"step\":\"refresh\",\"cloneId\":\"c\",\"cloneDeleted\":true}"));
     ck_assert_ptr_nonnull(strstr(text, "\"recovery\":{\"durationSeconds\":0.5,\"exitCode\":0,"
                                        "\"runId\":\"old\",\"clone\":\"dblab-refresh-old-1\","
                                        "\"action\":\"delete\",\"alreadyGone\":true}"));
     ck_assert_ptr_nonnull(strstr(text, "\"report\":{\"kind\":\"gc\",\"deleted\":[]}"));
-    ck_assert_ptr_nonnull(strstr(text, "\"create\":{\"durationSeconds\":1,\"exitCode\":0,\"awsCalls\":4}"));
+    ck_assert_ptr_nonnull(
+        strstr(text, "\"create\":{\"durationSeconds\":1,\"exitCode\":0,\"awsCalls\":4}"));
     ck_assert_ptr_nonnull(strstr(text, "\"cloneLifetimeSeconds\":6.25"));
     ck_assert_ptr_nonnull(strstr(text, "\"awsCalls\":6"));
     ck_assert_ptr_nonnull(strstr(text, "\"durationSeconds\":9,\"exitCode\":88,"
@@ -234,8 +243,10 @@ START_TEST(summary_from_the_work_directory)
     all[n] = '\0';
     fclose(f);
     ck_assert_ptr_nonnull(strstr(all, "dblab_rds_refresh_last_run_success{source=\"a\\\"b\"} 0\n"));
-    ck_assert_ptr_nonnull(strstr(all, "dblab_rds_refresh_last_success_timestamp_seconds{source=\"a\\\"b\"} 1234\n"));
-    ck_assert_ptr_nonnull(strstr(all, "step_duration_seconds{source=\"a\\\"b\",step=\"delete\"} 0.25\n"));
+    ck_assert_ptr_nonnull(
+        strstr(all, "dblab_rds_refresh_last_success_timestamp_seconds{source=\"a\\\"b\"} 1234\n"));
+    ck_assert_ptr_nonnull(
+        strstr(all, "step_duration_seconds{source=\"a\\\"b\",step=\"delete\"} 0.25\n"));
     ck_assert_ptr_nonnull(strstr(all, "dblab_rds_refresh_clone_left{source=\"a\\\"b\"} 0\n"));
     struct stat st;
     ck_assert_int_eq(stat(prom, &st), 0);
@@ -245,10 +256,16 @@ START_TEST(summary_from_the_work_directory)
     /* a create that failed before anything existed (preflight refusal), whose
      * delete found nothing: no clone was deleted and it had no lifetime */
     put(w, "steps", "create 78 3000000000 3100000000\ndelete 0 3200000000 3300000000\n");
-    put(w, "delete.out", "{\"apiVersion\":\"dblab-rds-refresh/v1\",\"deleted\":{\"id\":\"c\","
-                         "\"alreadyGone\":true}}\n");
-    struct run_summary never = {.work = w, .status = "failed", .exit_code = 78, .step = "create",
-                                .clone_id = "c", .clone_deleted = 1, .started_ns = 1000000000,
+    put(w, "delete.out",
+        "{\"apiVersion\":\"dblab-rds-refresh/v1\",\"deleted\":{\"id\":\"c\","
+        "\"alreadyGone\":true}}\n");
+    struct run_summary never = {.work = w,
+                                .status = "failed",
+                                .exit_code = 78,
+                                .step = "create",
+                                .clone_id = "c",
+                                .clone_deleted = 1,
+                                .started_ns = 1000000000,
                                 .now_ns = 4000000000};
     cJSON *d2 = run_summary_build(&never, NULL);
     text = cJSON_PrintUnformatted(d2);
@@ -257,8 +274,9 @@ START_TEST(summary_from_the_work_directory)
     cJSON_free(text);
     cJSON_Delete(d2);
     /* the same failed create, but the delete found the clone (AWS made it): deleted */
-    put(w, "delete.out", "{\"apiVersion\":\"dblab-rds-refresh/v1\",\"deleted\":{\"id\":\"c\","
-                         "\"alreadyGone\":false}}\n");
+    put(w, "delete.out",
+        "{\"apiVersion\":\"dblab-rds-refresh/v1\",\"deleted\":{\"id\":\"c\","
+        "\"alreadyGone\":false}}\n");
     d2 = run_summary_build(&never, NULL);
     text = cJSON_PrintUnformatted(d2);
     ck_assert_ptr_nonnull(strstr(text, "\"cloneDeleted\":true}"));
@@ -270,8 +288,9 @@ START_TEST(summary_from_the_work_directory)
     struct run_summary early = {.status = "busy", .exit_code = 84, .step = "lock"};
     doc = run_summary_build(&early, NULL);
     text = cJSON_PrintUnformatted(doc);
-    ck_assert_str_eq(text, "{\"apiVersion\":\"dblab-rds-refresh/v1\",\"outcome\":{\"status\":\"busy\","
-                           "\"exitCode\":84,\"step\":\"lock\"}}");
+    ck_assert_str_eq(text,
+                     "{\"apiVersion\":\"dblab-rds-refresh/v1\",\"outcome\":{\"status\":\"busy\","
+                     "\"exitCode\":84,\"step\":\"lock\"}}");
     cJSON_free(text);
     cJSON_Delete(doc);
 }

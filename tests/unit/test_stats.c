@@ -69,6 +69,5 @@ END_TEST
 
 int main(void)
 {
-    return run_suites(SUITE_OF_TESTS("stats", 0,
-        counters_and_appended_lines), NULL);
+    return run_suites(SUITE_OF_TESTS("stats", 0, counters_and_appended_lines), NULL);
 }

@@ -20,7 +20,7 @@ START_TEST(format)
     waitline_init(&w, "refresh", 0);
     waitline_format(&w, w.start + 5, out, sizeof out);
     ck_assert_str_eq(out, "refresh: starting, 5s elapsed");
-    waitline_status(&w, NULL);          /* no status: the last one stays */
+    waitline_status(&w, NULL); /* no status: the last one stays */
     waitline_status(&w, "");
     waitline_format(&w, w.start, out, sizeof out);
     ck_assert_str_eq(out, "refresh: starting, 0s elapsed");

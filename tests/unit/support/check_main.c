@@ -13,7 +13,7 @@ int run_suites(Suite *first, ...)
     va_end(ap);
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);   /* frees the suites too */
+    srunner_free(sr); /* frees the suites too */
     return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 

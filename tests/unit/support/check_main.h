@@ -23,8 +23,8 @@ int run_suites(Suite *first, ...);
 Suite *suite_of_tests(const char *name, double timeout, const TTest *const *tests, size_t n);
 
 /* suite_of_tests with the tests (START_TEST names) listed inline. */
-#define SUITE_OF_TESTS(name, timeout, ...)                                                  \
-    suite_of_tests((name), (timeout), (const TTest *const[]){__VA_ARGS__},                  \
+#define SUITE_OF_TESTS(name, timeout, ...)                                                         \
+    suite_of_tests((name), (timeout), (const TTest *const[]){__VA_ARGS__},                         \
                    sizeof((const TTest *const[]){__VA_ARGS__}) / sizeof(const TTest *))
 
 #endif

@@ -11,9 +11,9 @@ struct hstub;
 
 struct hstub_request {
     char method[16];
-    char path[2048];       /* with the query string, as sent */
-    char *headers;         /* raw header lines, "\r\n"-separated */
-    char *body;            /* NUL-terminated */
+    char path[2048]; /* with the query string, as sent */
+    char *headers;   /* raw header lines, "\r\n"-separated */
+    char *body;      /* NUL-terminated */
     size_t body_len;
 };
 

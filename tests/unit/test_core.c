@@ -461,6 +461,8 @@ START_TEST(http_aborts_on_signal)
         _exit(0);
     }
     struct http_client *c = http_client_new(NULL, 2000, 30000);
+    struct cancel on_signal = signals_cancel(); /* what a command installs */
+    http_client_set_cancel(c, &on_signal);
     char url[64];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/", ntohs(a.sin_port));
     struct http_request req = {"GET", url, NULL, 0, NULL, 0, 0, 0};

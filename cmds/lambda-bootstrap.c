@@ -55,7 +55,7 @@ static void usage(FILE *f)
  * main.go getBootstrap: /var/task/bootstrap, /opt/bootstrap, /var/runtime/
  * bootstrap, each run by its full path). So argv[0] names this program's
  * directory there; elsewhere (a shell's PATH lookup gives a bare name) it may not,
- * and /proc/self/exe is Linux's alone. The first that holds the commands wins:
+ * and asking the kernel for the running program's path is Linux's alone (procfs). The first that holds the commands wins:
  *   1. $DRR_LAMBDA_BIN_DIR, as given (the image sets it; tests point it at stand-ins);
  *   2. the directory of argv[0] when it holds a '/': symlinks resolved (a
  *      /var/task/bootstrap link to the installed program), then as written (a copy

@@ -17,7 +17,7 @@
 #include "aws/aws_xml_stream.h"
 #include "core/buf.h"
 #include "core/clock.h"
-#include "core/exitcodes.h"
+#include "core/err.h"
 #include "core/http.h"
 #include "core/log.h"
 #include "core/signals.h"
@@ -50,7 +50,7 @@ int aws_ctx_init(struct aws_ctx *ctx, const struct aws_ctx_options *opt, struct 
     memset(ctx, 0, sizeof *ctx);
     aws_retry_init(&ctx->retry, opt ? opt->max_attempts : 0);
     if (!opt || !opt->region || !*opt->region)
-        return err_set(e, DRR_EXIT_CONFIG,
+        return err_set(e, ERR_CONFIG,
                        "aws.region: not set (set aws.region, AWS_REGION or AWS_DEFAULT_REGION)");
     ctx->region = xstrdup(opt->region);
     ctx->rds_endpoint = opt->rds_endpoint && *opt->rds_endpoint ? xstrdup(opt->rds_endpoint) : NULL;
@@ -60,8 +60,7 @@ int aws_ctx_init(struct aws_ctx *ctx, const struct aws_ctx_options *opt, struct 
     const char *ca = getenv("AWS_CA_BUNDLE");
     if (ca && *ca) {
         if (access(ca, R_OK) != 0)
-            return err_set(e, DRR_EXIT_CONFIG, "AWS_CA_BUNDLE: cannot read %s: %s", ca,
-                           strerror(errno));
+            return err_set(e, ERR_CONFIG, "AWS_CA_BUNDLE: cannot read %s: %s", ca, strerror(errno));
         ctx->ca_bundle = xstrdup(ca);
     }
     struct http_tls tls = {ctx->ca_bundle, 0};
@@ -70,7 +69,7 @@ int aws_ctx_init(struct aws_ctx *ctx, const struct aws_ctx_options *opt, struct 
         opt->connect_timeout_ms > 0 ? opt->connect_timeout_ms : AWS_DEFAULT_CONNECT_TIMEOUT_MS,
         opt->request_timeout_ms > 0 ? opt->request_timeout_ms : AWS_DEFAULT_REQUEST_TIMEOUT_MS);
     if (!ctx->http)
-        return err_set(e, DRR_EXIT_INTERNAL, "aws: cannot create the HTTP client");
+        return err_set(e, ERR_INTERNAL, "aws: cannot create the HTTP client");
     /* Resolve RDS now so a bad region or endpoint is reported before any work. */
     const struct aws_endpoint *ep;
     return aws_ctx_endpoint(ctx, "rds", &ep, e);
@@ -104,7 +103,7 @@ int aws_ctx_endpoint(struct aws_ctx *ctx, const char *service, const struct aws_
 {
     int svc = svc_from_name(service);
     if (svc < 0)
-        return err_set(e, DRR_EXIT_INTERNAL, "aws: unknown service \"%s\"", service ? service : "");
+        return err_set(e, ERR_INTERNAL, "aws: unknown service \"%s\"", service ? service : "");
     if (!ctx->endpoint_resolved[svc]) {
         int rc = aws_endpoint_resolve(service, ctx->region,
                                       svc == AWS_SVC_RDS ? ctx->rds_endpoint : NULL,
@@ -272,7 +271,7 @@ static int query_media_type(const struct http_response *resp, struct err *e)
     media_type(resp, mt, sizeof mt);
     if (strcmp(mt, "text/xml") == 0 || strcmp(mt, "application/xml") == 0 || ends_with(mt, "+xml"))
         return 0;
-    return err_set(e, DRR_EXIT_AWS, "the answer is not XML (Content-Type %s)",
+    return err_set(e, ERR_AWS_BAD_ANSWER, "the answer is not XML (Content-Type %s)",
                    mt[0] ? mt : "missing");
 }
 
@@ -332,12 +331,12 @@ static int decode_json(struct http_response *resp, const struct decoder *dec, st
     char mt[96];
     media_type(resp, mt, sizeof mt);
     if (strncmp(mt, "application/x-amz-json-", 23) != 0 && strcmp(mt, "application/json") != 0)
-        return err_set(e, DRR_EXIT_AWS, "the answer is not JSON (Content-Type %s)",
+        return err_set(e, ERR_AWS_BAD_ANSWER, "the answer is not JSON (Content-Type %s)",
                        mt[0] ? mt : "missing");
     cJSON *j = cJSON_ParseWithLength(resp->body.data ? resp->body.data : "", resp->body.len);
     if (!j || !cJSON_IsObject(j)) {
         cJSON_Delete(j);
-        return err_set(e, DRR_EXIT_AWS, "the answer is not a JSON object");
+        return err_set(e, ERR_AWS_BAD_ANSWER, "the answer is not a JSON object");
     }
     if (cJSON_GetObjectItemCaseSensitive(j, "__type")) {
         cJSON_Delete(j);
@@ -373,8 +372,7 @@ static void parse_error(const struct http_response *resp, enum protocol proto, c
 
 static int interrupted(struct err *e, const char *svc, const char *op, int sig, const char *when)
 {
-    return err_set(e, DRR_EXIT_SIGNAL_BASE + sig, "%s %s: interrupted by signal %d %s", svc, op,
-                   sig, when);
+    return err_interrupted(e, sig, "%s %s: interrupted by signal %d %s", svc, op, sig, when);
 }
 
 /* Sends one signed request per attempt until a 2xx answer arrives and decodes
@@ -389,7 +387,7 @@ static int perform(struct aws_ctx *ctx, int svc, const char *op, enum protocol p
     if (rc)
         return rc;
     if (!ctx->creds_fn)
-        return err_set(e, DRR_EXIT_INTERNAL, "%s %s: no credential source configured", sname, op);
+        return err_set(e, ERR_INTERNAL, "%s %s: no credential source configured", sname, op);
     ctx->calls++;
     stats_add(STATS_AWS_CALLS, 1);
     int last_cost = 0, skew_corrected = 0;
@@ -443,7 +441,7 @@ static int perform(struct aws_ctx *ctx, int svc, const char *op, enum protocol p
             sig = signals_pending();
             if (sig)
                 return interrupted(e, sname, op, sig, "during the request");
-            if (hrc != DRR_EXIT_TEMPFAIL) /* TLS verification, bad URL: not transient */
+            if (hrc != ERR_TRANSIENT) /* TLS verification, bad URL: not transient */
                 return err_set(e, hrc, "%s %s: %s", sname, op, he.msg);
             aws_error_clear(ae);
             snprintf(ae->message, sizeof ae->message, "no answer from %s: %s", ep->host,
@@ -500,12 +498,13 @@ static int perform(struct aws_ctx *ctx, int svc, const char *op, enum protocol p
             /* A 2xx that is not the operation's answer stays an AWS error
              * after its retries: never "empty", never a network hiccup. */
             if (cls == AWS_RETRY_NONE || damaged) {
+                int kind = aws_error_kind(ae);
                 if (attempt == 1)
-                    return err_set(e, DRR_EXIT_AWS, "%s %s: %s", sname, op, msg);
-                return err_set(e, DRR_EXIT_AWS, "%s %s: %s; %s after %d attempts", sname, op, msg,
-                               why, attempt);
+                    return err_set(e, kind, "%s %s: %s", sname, op, msg);
+                return err_set(e, kind, "%s %s: %s; %s after %d attempts", sname, op, msg, why,
+                               attempt);
             }
-            return err_set(e, DRR_EXIT_TEMPFAIL, "%s %s: %s; %s after %d attempt%s", sname, op, msg,
+            return err_set(e, ERR_TRANSIENT, "%s %s: %s; %s after %d attempt%s", sname, op, msg,
                            why, attempt, attempt == 1 ? "" : "s");
         }
         last_cost = cost;
@@ -540,7 +539,7 @@ static int query_request(struct aws_ctx *ctx, const char *service, const char *a
     int svc = svc_from_name(service);
     const char *version = svc >= 0 ? query_api_version(svc) : NULL;
     if (!version)
-        return err_set(e, DRR_EXIT_INTERNAL, "aws: %s does not speak the Query protocol",
+        return err_set(e, ERR_INTERNAL, "aws: %s does not speak the Query protocol",
                        service ? service : "(null)");
     struct buf body = BUF_INIT;
     aws_query_encode(&body, action, version, params);
@@ -575,7 +574,7 @@ int aws_json_call(struct aws_ctx *ctx, const char *service, const char *target,
     *out = NULL;
     int svc = svc_from_name(service);
     if (svc != AWS_SVC_SECRETSMANAGER && svc != AWS_SVC_SSM && svc != AWS_SVC_STATES)
-        return err_set(e, DRR_EXIT_INTERNAL, "aws: %s does not speak awsJson1_1",
+        return err_set(e, ERR_INTERNAL, "aws: %s does not speak awsJson1_1",
                        service ? service : "(null)");
     const char *op = strchr(target, '.') ? strchr(target, '.') + 1 : target;
     const char *body = json_body ? json_body : "{}";
@@ -622,14 +621,14 @@ int aws_query_paginate(struct aws_ctx *ctx, const char *service, const char *act
     int rc = 0, n = 0;
     for (;;) {
         if (n >= max_pages) {
-            rc = err_set(e, DRR_EXIT_AWS,
+            rc = err_set(e, ERR_AWS_BAD_ANSWER,
                          "%s %s: still a Marker after %d pages; stopping at the "
                          "cap instead of paging on",
                          service, action, max_pages);
             break;
         }
         if (n > 0 && clock_monotonic() > deadline) {
-            rc = err_set(e, DRR_EXIT_TEMPFAIL,
+            rc = err_set(e, ERR_TRANSIENT,
                          "%s %s: paging took longer than %g s (%d pages); "
                          "stopping",
                          service, action, budget, n);
@@ -662,7 +661,7 @@ int aws_query_paginate(struct aws_ctx *ctx, const char *service, const char *act
         if (!next_marker)
             break;
         if (marker && strcmp(marker, next_marker) == 0) {
-            rc = err_set(e, DRR_EXIT_AWS,
+            rc = err_set(e, ERR_AWS_BAD_ANSWER,
                          "%s %s: the service returned the same Marker twice; "
                          "stopping instead of looping",
                          service, action);

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "config/config.h"
-#include "core/exitcodes.h"
+#include "core/err.h"
 
 static int chain_get(void *provider, const struct aws_credentials **out, struct err *e)
 {
@@ -44,7 +44,7 @@ int aws_ctx_from_config(struct aws_ctx *ctx, const struct config *cfg, struct er
     };
     ctx->provider = aws_creds_provider_new(&co);
     if (!ctx->provider)
-        return err_set(e, DRR_EXIT_INTERNAL, "aws: cannot create the credential chain");
+        return err_set(e, ERR_INTERNAL, "aws: cannot create the credential chain");
     aws_ctx_set_credentials_fn(ctx, chain_get, ctx->provider);
     ctx->creds_free = chain_release;
     return 0;

@@ -32,7 +32,7 @@ struct creds_ctx {
 struct creds_source {
     /* Log name and aws_credentials.source: "environment", "profile:dev", ... */
     char *name;
-    /* Fresh credentials into out (zeroed by the caller). 0 or a drr_exit code. */
+    /* Fresh credentials into out (zeroed by the caller). 0 or an error kind (core/err.h). */
     int (*fetch)(struct creds_source *s, struct aws_credentials *out, struct err *e);
     void (*free)(struct creds_source *s);
 };
@@ -59,7 +59,7 @@ void creds_set(struct aws_credentials *out, const char *akid, const char *secret
 int creds_from_json(const char *json, const char *token_key, int require_version,
                     struct aws_credentials *out, const char *what, struct err *e);
 /* Reads a whole small file (token files) with trailing whitespace trimmed.
- * 0 or DRR_EXIT_AWS with e naming what and the path. */
+ * 0 or ERR_AWS_UNAUTHORIZED with e naming what and the path. */
 int creds_read_token_file(const char *path, const char *what, char **out, struct err *e);
 /* Non-empty environment variable or NULL. */
 const char *creds_getenv(const char *name);
@@ -70,7 +70,7 @@ struct http_client *creds_meta_http(struct creds_ctx *c);
  * timeouts, 429, 5xx, and the throttling / transient codes that
  * error_code(resp) finds in an error body, when given), with capped jittered
  * backoff. 0 when a final HTTP response arrived (the caller checks the status),
- * else DRR_EXIT_TEMPFAIL (or DRR_EXIT_CONFIG for TLS / URL trouble, 128+N on a
+ * else ERR_TRANSIENT (or ERR_TLS / ERR_CONFIG for TLS / URL trouble, ERR_INTERRUPTED on a
  * signal) with e prefixed by what. */
 typedef void (*creds_error_code_fn)(const struct http_response *resp, char *code, size_t n);
 int creds_http_call(struct http_client *h, const struct http_request *req, int attempts,
@@ -101,7 +101,7 @@ struct creds_source *creds_assume_role_new(struct creds_ctx *c, const char *name
                                            const struct creds_assume_params *p,
                                            struct creds_source *source);
 
-/* The Credentials of an STS <actionResult> answer into out; 0, or DRR_EXIT_AWS
+/* The Credentials of an STS <actionResult> answer into out; 0, or ERR_AWS_BAD_ANSWER
  * naming what. Each secret read is added to the log redaction list. */
 int creds_sts_parse_credentials(const char *action, const struct http_response *resp,
                                 struct aws_credentials *out, const char *what, struct err *e);

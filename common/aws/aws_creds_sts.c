@@ -11,7 +11,7 @@
 #include "aws/aws_xml.h"
 #include "core/buf.h"
 #include "core/clock.h"
-#include "core/exitcodes.h"
+#include "core/err.h"
 #include "core/log.h"
 
 #include <libxml/tree.h>
@@ -97,13 +97,14 @@ int creds_sts_parse_credentials(const char *action, const struct http_response *
     int64_t expiration = 0;
     int trc = aws_xml_time(creds, "Expiration", &expiration);
     if (!akid || !*akid || !secret || !*secret || !token || !*token || trc == 1)
-        rc = err_set(e, DRR_EXIT_AWS,
+        rc = err_set(e, ERR_AWS_BAD_ANSWER,
                      "%s: the answer has no complete %sResult/Credentials "
                      "element",
                      what, action);
     else if (trc != 0)
-        rc = err_set(e, DRR_EXIT_AWS, "%s: Credentials/Expiration \"%s\" is not an ISO 8601 time",
-                     what, aws_xml_text(creds, "Expiration"));
+        rc = err_set(e, ERR_AWS_BAD_ANSWER,
+                     "%s: Credentials/Expiration \"%s\" is not an ISO 8601 time", what,
+                     aws_xml_text(creds, "Expiration"));
     else
         creds_set(out, akid, secret, token, expiration, NULL);
     xmlFreeDoc(doc);
@@ -193,7 +194,7 @@ int creds_sts_call(struct creds_ctx *c, const char *action, const char *const *p
             char msg[900];
             aws_error_format(&ae, msg, sizeof msg);
             enum aws_retry_class cls = aws_retry_classify(resp.status, ae.code, 0);
-            rc = err_set(e, cls == AWS_RETRY_NONE ? DRR_EXIT_AWS : DRR_EXIT_TEMPFAIL, "%s: %s",
+            rc = err_set(e, cls == AWS_RETRY_NONE ? ERR_AWS_UNAUTHORIZED : ERR_TRANSIENT, "%s: %s",
                          what, msg);
         }
         break;
@@ -327,8 +328,7 @@ int creds_webid_detect(struct creds_ctx *c, struct creds_source **out, struct er
     if (!file)
         return 0;
     if (!role)
-        return err_set(e, DRR_EXIT_CONFIG,
-                       "AWS_WEB_IDENTITY_TOKEN_FILE is set but AWS_ROLE_ARN is not");
+        return err_set(e, ERR_CONFIG, "AWS_WEB_IDENTITY_TOKEN_FILE is set but AWS_ROLE_ARN is not");
     *out = creds_webid_new(c, "web-identity", file, role, creds_getenv("AWS_ROLE_SESSION_NAME"));
     return 0;
 }

@@ -54,11 +54,12 @@ struct http_client *http_client_new(const struct http_tls *tls, long connect_tim
 void http_client_free(struct http_client *c);
 
 /* Performs the request. Returns 0 when an HTTP response arrived (any status),
- * DRR_EXIT_TEMPFAIL on network errors/timeouts (resp->error says which),
- * DRR_EXIT_CONFIG on TLS verification or URL errors (retrying will not help), or
- * DRR_EXIT_SIGNAL_BASE + N when signal N (signals.h) aborted the transfer.
+ * ERR_TRANSIENT on network errors/timeouts (resp->error says which),
+ * ERR_TLS on TLS verification errors and ERR_CONFIG on URL errors (retrying
+ * will not help), or ERR_INTERRUPTED (e->signo = N) when signal N (signals.h)
+ * aborted the transfer.
  * A header value with a control character (http_header_bad_byte) is refused
- * before anything is sent: DRR_EXIT_CONFIG naming the header, never its value.
+ * before anything is sent: ERR_CONFIG naming the header, never its value.
  * resp must be zero-initialised or reset with http_response_reset. */
 int http_do(struct http_client *c, const struct http_request *req, struct http_response *resp,
             struct err *e);

@@ -57,9 +57,10 @@ static int dry_run(const struct lambda_step_ctx *ctx, struct lambda_step_outcome
 
 static int entry_fail(struct lambda_step_outcome *out, const struct err *e)
 {
-    snprintf(out->error_type, sizeof out->error_type, "drr.%s", drr_exit_name(e->code));
+    snprintf(out->error_type, sizeof out->error_type, "drr.%s",
+             drr_exit_name(err_exit_code(e->kind, e->signo)));
     snprintf(out->error_message, sizeof out->error_message, "%s", e->msg);
-    return e->code;
+    return e->kind;
 }
 
 /* A real run outlives any Lambda: it is an execution of the state machine, named
@@ -71,13 +72,13 @@ static int start_execution(const struct lambda_step_ctx *ctx, struct lambda_step
     const char *arn = getenv("DRR_STATE_MACHINE_ARN");
     const char *cfg_path = getenv("DBLAB_RDS_REFRESH_CONFIG");
     if (!arn || !*arn) {
-        err_set(&e, DRR_EXIT_CONFIG,
+        err_set(&e, ERR_CONFIG,
                 "DRR_STATE_MACHINE_ARN is not set: the entry function "
                 "starts that state machine (deploy/sam/template.yaml sets it)");
         return entry_fail(out, &e);
     }
     if (!cfg_path || !*cfg_path) {
-        err_set(&e, DRR_EXIT_CONFIG, "DBLAB_RDS_REFRESH_CONFIG is not set");
+        err_set(&e, ERR_CONFIG, "DBLAB_RDS_REFRESH_CONFIG is not set");
         return entry_fail(out, &e);
     }
     struct config cfg;
@@ -114,7 +115,7 @@ int lambda_entry_run(const struct lambda_step_ctx *ctx, const cJSON *event,
     if (dry && !cJSON_IsBool(dry)) {
         snprintf(out->error_type, sizeof out->error_type, "drr.input");
         snprintf(out->error_message, sizeof out->error_message, "dryRun: must be true or false");
-        return DRR_EXIT_INPUT;
+        return ERR_INPUT;
     }
     if (cJSON_IsTrue(dry))
         return dry_run(ctx, out);

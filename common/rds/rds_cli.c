@@ -7,7 +7,7 @@
 #include "aws/aws_client.h"
 #include "core/buf.h"
 #include "core/clock.h"
-#include "core/exitcodes.h"
+#include "core/err.h"
 #include "core/log.h"
 #include "rds/clone_poll.h"
 
@@ -109,8 +109,7 @@ int rds_cli_read_snapshot(const cJSON *doc, struct rds_cli_snapshot *out, struct
     if (rc)
         return rc;
     if (rds_cli_parse_kind(kind, &out->kind) != 0)
-        return err_set(e, DRR_EXIT_INPUT, "snapshot.kind: \"%s\" is neither instance nor cluster",
-                       kind);
+        return err_set(e, ERR_INPUT, "snapshot.kind: \"%s\" is neither instance nor cluster", kind);
     const cJSON *sec = rundoc_section(doc, "snapshot");
     out->arn = opt_string(sec, "arn");
     out->type = opt_string(sec, "type");
@@ -127,9 +126,9 @@ int rds_cli_check_pipeline(cJSON *doc, const struct config *cfg, struct err *e)
         return 0;
     }
     if (!cJSON_IsString(p))
-        return err_set(e, DRR_EXIT_INPUT, "pipeline: must be a string");
+        return err_set(e, ERR_INPUT, "pipeline: must be a string");
     if (strcmp(p->valuestring, cfg->clone.pipeline) != 0)
-        return err_set(e, DRR_EXIT_INPUT,
+        return err_set(e, ERR_INPUT,
                        "pipeline: the document is for pipeline \"%.80s\", the configuration for "
                        "\"%s\" (clone.pipeline)",
                        p->valuestring, cfg->clone.pipeline);

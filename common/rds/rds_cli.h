@@ -45,7 +45,7 @@ int rds_cli_read_snapshot(const cJSON *doc, struct rds_cli_snapshot *out, struct
 
 /* The document's top-level pipeline against the configuration's clone.pipeline:
  * absent (a document from before pipelines) is added; another pipeline's document
- * is DRR_EXIT_INPUT naming both. */
+ * is ERR_INPUT naming both. */
 int rds_cli_check_pipeline(cJSON *doc, const struct config *cfg, struct err *e);
 
 #endif

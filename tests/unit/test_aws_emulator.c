@@ -281,7 +281,7 @@ START_TEST(test_throttling_outlasts_retries)
     struct aws_error ae;
     struct err e = {0};
     ck_assert_int_eq(aws_query_call(&c.ctx, "rds", "DescribeDBSnapshots", NULL, &doc, &ae, &e),
-                     DRR_EXIT_TEMPFAIL);
+                     ERR_TRANSIENT);
     ck_assert_int_eq(c.ctx.attempts, 3);
     ck_assert_msg(aws_retry_is_throttling_code(ae.code), "code %s", ae.code);
     ck_assert_msg(ae.request_id[0], "no RequestId: %s", e.msg);
@@ -302,7 +302,7 @@ START_TEST(test_client_errors)
     struct aws_error ae;
     struct err e = {0};
     ck_assert_int_eq(aws_query_call(&c.ctx, "rds", "DescribeDBSnapshots", &p, &doc, &ae, &e),
-                     DRR_EXIT_AWS);
+                     ERR_AWS_REJECTED);
     ck_assert_int_eq(c.ctx.attempts, 1);
     ck_assert_str_eq(ae.code, "DBSnapshotNotFound");
     ck_assert_int_eq(ae.http_status, 404);
@@ -312,7 +312,7 @@ START_TEST(test_client_errors)
     /* An invalid parameter is the emulator's model validation speaking. */
     aws_params_add_int(&p, "MaxRecords", 5);
     ck_assert_int_eq(aws_query_call(&c.ctx, "rds", "DescribeDBSnapshots", &p, &doc, &ae, &e),
-                     DRR_EXIT_AWS);
+                     ERR_AWS_REJECTED);
     ck_assert_str_eq(ae.code, "InvalidParameterValue");
     aws_params_release(&p);
     client_stop(&c);
@@ -320,7 +320,7 @@ START_TEST(test_client_errors)
     /* A wrong secret: the emulator checks the signature. */
     client_start(&c, 8, "not-the-secret-key");
     ck_assert_int_eq(aws_query_call(&c.ctx, "rds", "DescribeDBSnapshots", NULL, &doc, &ae, &e),
-                     DRR_EXIT_AWS);
+                     ERR_AWS_UNAUTHORIZED);
     ck_assert_int_eq(ae.http_status, 403);
     ck_assert_msg(strstr(e.msg, "Signature") != NULL, "%s", e.msg);
     ck_assert_ptr_null(strstr(e.msg, "not-the-secret-key"));
@@ -347,7 +347,7 @@ START_TEST(test_json_services)
 
     ck_assert_int_eq(aws_json_call(&c.ctx, "secretsmanager", "secretsmanager.GetSecretValue",
                                    "{\"SecretId\":\"nope\"}", &out, &ae, &e),
-                     DRR_EXIT_AWS);
+                     ERR_AWS_REJECTED);
     ck_assert_str_eq(ae.code, "ResourceNotFoundException");
     ck_assert_msg(ae.request_id[0], "%s", e.msg);
 
@@ -361,7 +361,7 @@ START_TEST(test_json_services)
     cJSON_Delete(out);
     ck_assert_int_eq(aws_json_call(&c.ctx, "ssm", "AmazonSSM.GetParameter", "{\"Name\":\"/nope\"}",
                                    &out, &ae, &e),
-                     DRR_EXIT_AWS);
+                     ERR_AWS_REJECTED);
     ck_assert_str_eq(ae.code, "ParameterNotFound");
     client_stop(&c);
 }

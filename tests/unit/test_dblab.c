@@ -165,8 +165,8 @@ START_TEST(status_malformed)
     const struct bad_case *c = &bad_status[_i];
     struct dblab_status s;
     struct err e = {0};
-    ck_assert_int_eq(dblab_parse_status(c->body, "GET /status", &s, &e), DRR_EXIT_DBLAB);
-    ck_assert_int_eq(e.code, DRR_EXIT_DBLAB);
+    ck_assert_int_eq(dblab_parse_status(c->body, "GET /status", &s, &e), ERR_DBLAB_BAD_ANSWER);
+    ck_assert_int_eq(e.kind, ERR_DBLAB_BAD_ANSWER);
     ck_assert_msg(strstr(e.msg, c->expect), "got \"%s\", want \"%s\"", e.msg, c->expect);
     ck_assert_msg(strncmp(e.msg, "DBLab GET /status: ", 19) == 0, "%s", e.msg);
     ck_assert_ptr_null(strchr(e.msg, '\n'));
@@ -193,10 +193,10 @@ START_TEST(health_bodies)
     ck_assert_ptr_null(h.version);
     dblab_health_release(&h);
 
-    ck_assert_int_eq(dblab_parse_health("OK", "GET /healthz", &h, &e), DRR_EXIT_DBLAB);
+    ck_assert_int_eq(dblab_parse_health("OK", "GET /healthz", &h, &e), ERR_DBLAB_BAD_ANSWER);
     ck_assert_str_eq(e.msg, "DBLab GET /healthz: the body is not JSON");
     ck_assert_int_eq(dblab_parse_health("{\"version\":[]}", "GET /healthz", &h, &e),
-                     DRR_EXIT_DBLAB);
+                     ERR_DBLAB_BAD_ANSWER);
     ck_assert_str_eq(e.msg, "DBLab GET /healthz: version: expected a string, got an array");
 }
 END_TEST
@@ -207,30 +207,30 @@ START_TEST(error_bodies)
     ck_assert_int_eq(dblab_http_error(401,
                                       "{\"code\":\"UNAUTHORIZED\",\"message\":\"Check your "
                                       "verification token.\"}",
-                                      "GET /status", DRR_EXIT_DBLAB, &e),
-                     DRR_EXIT_DBLAB);
+                                      "GET /status", ERR_DBLAB_REJECTED, &e),
+                     ERR_DBLAB_REJECTED);
     ck_assert_str_eq(e.msg,
                      "DBLab GET /status: HTTP 401 UNAUTHORIZED: Check your verification token.");
 
     dblab_http_error(400,
                      "{\"code\":\"BAD_REQUEST\",\"message\":\"config is only available in "
                      "logical mode\"}",
-                     "POST /admin/config", DRR_EXIT_DBLAB, &e);
+                     "POST /admin/config", ERR_DBLAB_REJECTED, &e);
     ck_assert_str_eq(e.msg, "DBLab POST /admin/config: HTTP 400 BAD_REQUEST: config is only "
                             "available in logical mode");
 
     /* The spec's Error model may carry more; only message is required here. */
-    dblab_http_error(500, "{\"message\":\"boom\",\"detail\":\"x\"}", "GET /status",
-                     DRR_EXIT_TEMPFAIL, &e);
-    ck_assert_int_eq(e.code, DRR_EXIT_TEMPFAIL);
+    dblab_http_error(500, "{\"message\":\"boom\",\"detail\":\"x\"}", "GET /status", ERR_TRANSIENT,
+                     &e);
+    ck_assert_int_eq(e.kind, ERR_TRANSIENT);
     ck_assert_str_eq(e.msg, "DBLab GET /status: HTTP 500: boom");
 
     dblab_http_error(502, "<html>\n<head><title>502 Bad Gateway</title></head>\n</html>\n",
-                     "GET /status", DRR_EXIT_TEMPFAIL, &e);
+                     "GET /status", ERR_TRANSIENT, &e);
     ck_assert_str_eq(e.msg, "DBLab GET /status: HTTP 502 (not the engine's JSON error): <html> "
                             "<head><title>502 Bad Gateway</title></head> </html>");
 
-    dblab_http_error(404, "", "POST /full-refresh", DRR_EXIT_DBLAB, &e);
+    dblab_http_error(404, "", "POST /full-refresh", ERR_DBLAB_REJECTED, &e);
     ck_assert_str_eq(e.msg, "DBLab POST /full-refresh: HTTP 404 with an empty body");
 
     /* a long body is cut, and stays one line */
@@ -238,7 +238,7 @@ START_TEST(error_bodies)
     memset(big, 'x', sizeof big - 1);
     big[sizeof big - 1] = '\0';
     big[100] = '\n';
-    dblab_http_error(503, big, "GET /status", DRR_EXIT_TEMPFAIL, &e);
+    dblab_http_error(503, big, "GET /status", ERR_TRANSIENT, &e);
     ck_assert_ptr_null(strchr(e.msg, '\n'));
     ck_assert(strlen(e.msg) < 300);
     ck_assert_ptr_nonnull(strstr(e.msg, "..."));

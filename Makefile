@@ -70,7 +70,8 @@ UNIT_SUPPORT_OBJ := $(patsubst tests/unit/support/%.c,$(BUILD)/tests/support/%.o
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
 .SECONDARY:
-.PHONY: all check unit integration asan valgrind deps install clean demo lint lint-exit-codes format help image image-push \
+.PHONY: all check unit integration asan valgrind deps install clean demo lint lint-test lint-exit-codes format help \
+	image image-push \
 	man deb setup \
         fuzz fuzz-build fuzz-replay fuzz-replay-san
 .DEFAULT_GOAL := all
@@ -140,7 +141,7 @@ integration: all
 # printed and nothing else runs. Then the build, then the tests (or the demo).
 check: setup
 	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory unit fuzz-replay-san integration
+	@$(MAKE) --no-print-directory unit lint-test fuzz-replay-san integration
 
 # The whole suite again under AddressSanitizer + UBSan, in its own build tree.
 asan:
@@ -288,8 +289,12 @@ lint-exit-codes:
 	if [ -n "$$bad" ]; then echo "$$bad"; echo "lint: exit codes are chosen at the edge" \
 	  "(err_exit_code, docs/architecture.md \"Errors\"); use an ERR_* kind here"; exit 1; fi
 
+# tests/lint/checksrc.py: the project's C rules a formatter cannot see (banned calls,
+# includes by folder and their direction, the ownership naming rule, header guards,
+# ...; docs/architecture.md). Its own tests run in `make check` (lint-test).
 lint: lint-exit-codes
 	clang-format --dry-run -Werror $(C_STYLE_SRC)
+	/usr/bin/python3 tests/lint/checksrc.py
 	shellcheck -s sh cmds/*.sh tests/run-valgrind packaging/deb/*.sh packaging/man/*.sh
 	shellcheck -s bash packaging/completion/*.bash
 	shellcheck tests/run-integration tests/demo
@@ -297,8 +302,12 @@ lint: lint-exit-codes
 	  tests/bench/*.sh
 	/usr/bin/python3 -m py_compile tests/emulators/*.py tests/emulators/*/*.py \
 	  tests/emulators/run-emulators tests/integration/*.py tests/lib/*.py tests/bench/*.py \
-	  tests/fuzz/seeds/*.py \
+	  tests/fuzz/seeds/*.py tests/lint/*.py \
 	  wrappers/airflow/*.py
+
+lint-test:
+	@echo "== tests/lint/test_checksrc.py"
+	@/usr/bin/python3 tests/lint/test_checksrc.py
 
 # The container image (Dockerfile). deploy/k8s/cronjob.yaml runs IMAGE:VERSION from
 # the registry it was pushed to (tests/integration/test_wrapper_deploy.py checks it).

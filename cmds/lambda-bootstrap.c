@@ -10,8 +10,8 @@
  * else "step". Each step is stopped before Lambda's deadline (Lambda-Runtime-
  * Deadline-Ms): SIGTERM $DRR_LAMBDA_STOP_MARGIN_MS (default 10000) before it, at the
  * latest halfway through the time left, SIGKILL one second before it. The commands
- * are found beside this program (or in $DRR_LAMBDA_BIN_DIR) and read the
- * configuration from $DBLAB_RDS_REFRESH_CONFIG. See docs/deploy-aws.md. */
+ * are found by commands_dir() below and read the configuration from
+ * $DBLAB_RDS_REFRESH_CONFIG. See docs/deploy-aws.md. */
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
@@ -41,7 +41,53 @@ static void usage(FILE *f)
                "The Lambda custom runtime of dblab-rds-refresh's container image: serves\n"
                "invocations from $AWS_LAMBDA_RUNTIME_API. step: one pipeline step per\n"
                "invocation ({\"step\": NAME, \"document\": DOC}); entry: the seed's\n"
-               "{\"dryRun\": true|false}. See docs/deploy-aws.md.\n");
+               "{\"dryRun\": true|false}.\n"
+               "The commands it runs are taken from the first of: $DRR_LAMBDA_BIN_DIR; the\n"
+               "directory of this program as started (argv[0] with a '/', symlinks\n"
+               "resolved, then as written) if the commands are there; $LAMBDA_TASK_ROOT if\n"
+               "they are there; else each by name from $PATH. See docs/deploy-aws.md.\n");
+}
+
+/* Where the commands a step runs are. Lambda starts a custom runtime by its path:
+ * a container image's ENTRYPOINT (ours: /usr/local/bin/lambda-bootstrap), else
+ * "bootstrap" in the function's code ($LAMBDA_TASK_ROOT, /var/task), else in a
+ * layer (/opt/bootstrap) ("Building a custom runtime for AWS Lambda", Using a
+ * custom runtime: docs.aws.amazon.com/lambda/latest/dg/runtimes-custom.html; the
+ * same order in aws/aws-lambda-runtime-interface-emulator, cmd/aws-lambda-rie/
+ * main.go getBootstrap: /var/task/bootstrap, /opt/bootstrap, /var/runtime/
+ * bootstrap, each run by its full path). So argv[0] names this program's
+ * directory there; elsewhere (a shell's PATH lookup gives a bare name) it may not,
+ * and /proc/self/exe is Linux's alone. The first that holds the commands wins:
+ *   1. $DRR_LAMBDA_BIN_DIR, as given (the image sets it; tests point it at stand-ins);
+ *   2. the directory of argv[0] when it holds a '/': symlinks resolved (a
+ *      /var/task/bootstrap link to the installed program), then as written (a copy
+ *      next to its commands);
+ *   3. $LAMBDA_TASK_ROOT (a zip whose commands sit beside its bootstrap);
+ *   4. none: each command by name from $PATH (out is left empty, NULL returned). */
+static const char *commands_dir(const char *argv0, char *out, size_t n)
+{
+    const char *env = getenv("DRR_LAMBDA_BIN_DIR");
+    if (env && *env)
+        return env;
+    if (argv0 && strchr(argv0, '/')) {
+        char *real = realpath(argv0, NULL);
+        if (real) {
+            snprintf(out, n, "%s", dirname(real));
+            free(real);
+            if (lambda_step_commands_in(out))
+                return out;
+        }
+        char written[PATH_MAX];
+        snprintf(written, sizeof written, "%s", argv0);
+        snprintf(out, n, "%s", dirname(written));
+        if (lambda_step_commands_in(out))
+            return out;
+    }
+    const char *task_root = getenv("LAMBDA_TASK_ROOT");
+    if (task_root && *task_root && lambda_step_commands_in(task_root))
+        return task_root;
+    out[0] = '\0';
+    return NULL;
 }
 
 static long long stop_margin_ms(void)
@@ -160,16 +206,10 @@ int main(int argc, char **argv)
         http_global_cleanup();
         return err_exit_code(ERR_USAGE, 0);
     }
-    char self[PATH_MAX];
-    const char *bin_dir = getenv("DRR_LAMBDA_BIN_DIR");
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    if ((!bin_dir || !*bin_dir) && n > 0) {
-        self[n] = '\0';
-        bin_dir = dirname(self);
-    }
-    struct lambda_step_ctx ctx = {.bin_dir = bin_dir ? bin_dir : "/usr/local/bin"};
+    char dir[PATH_MAX];
+    struct lambda_step_ctx ctx = {.bin_dir = commands_dir(argv[0], dir, sizeof dir)};
     log_info("serving %s invocations from the Lambda runtime API (commands in %s)", mode,
-             ctx.bin_dir);
+             ctx.bin_dir ? ctx.bin_dir : "$PATH");
 
     /* One invocation after another until Lambda stops the environment. */
     int failures = 0;

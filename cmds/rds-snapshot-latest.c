@@ -88,18 +88,13 @@ static int consider(const struct rds_snapshot *s, void *ud, struct err *e)
     return 0;
 }
 
-/* DBLab Engine restores PostgreSQL: the snapshot must be of that family, and an
- * instance snapshot for an RDS source, a cluster snapshot for Aurora. */
+/* DBLab Engine restores PostgreSQL: the snapshot must be of that family (an
+ * instance snapshot for an RDS source, a cluster snapshot for Aurora). */
 static int check_engine(const struct config *cfg, const struct rds_snapshot *s, struct err *e)
 {
-    const char *want = cfg->source.type == SOURCE_AURORA_CLUSTER ? "aurora-postgresql" : "postgres";
-    if (!s->engine || strcmp(s->engine, want) != 0)
-        return err_set(e, ERR_NOT_FOUND,
-                       "snapshot %s: engine %s is not of the %s family that a source of type %s "
-                       "restores",
-                       s->id, s->engine ? s->engine : "(unknown)", want,
-                       source_type_name(cfg->source.type));
-    return 0;
+    char what[300];
+    snprintf(what, sizeof what, "snapshot %s", s->id);
+    return rds_cli_check_engine(cfg, what, s->engine, e);
 }
 
 /* The SnapshotType / IncludeShared of a listing for source.snapshotType. */
@@ -222,6 +217,21 @@ static cJSON *snapshot_section(const struct rds_snapshot *s)
     return o;
 }
 
+/* The run document: pipeline, runId, the source, what the clone is made from
+ * (section `name`, replacing a stale `other`) and dataAsOf. */
+static int write_document(struct app *a, const char *run_id, const char *name, cJSON *section,
+                          const char *other, int64_t data_as_of)
+{
+    cJSON *doc = app_doc(a);
+    cJSON_AddStringToObject(doc, "pipeline", a->cfg.clone.pipeline);
+    cJSON_AddStringToObject(doc, "runId", run_id);
+    rundoc_set_section(doc, "source", source_section(&a->cfg));
+    rundoc_set_section(doc, name, section);
+    cJSON_DeleteItemFromObjectCaseSensitive(doc, other);
+    rds_cli_set_data_as_of(doc, data_as_of);
+    return rundoc_write(doc);
+}
+
 /* source.restoreFrom latest / a time: the restore point instead of a snapshot. */
 static int choose_point_in_time(struct app *a, struct aws_ctx *aws, const char *run_id,
                                 struct err *e)
@@ -236,14 +246,7 @@ static int choose_point_in_time(struct app *a, struct aws_ctx *aws, const char *
                  rds_cli_kind_name(pc.kind), a->cfg.source.identifier, when,
                  pc.restore_type ? (pc.use_latest ? ", copy-on-write, latest" : ", full copy") : "",
                  latest, a->cli.dry_run ? " [dry run: nothing to change in this step]" : "");
-        cJSON *doc = app_doc(a);
-        cJSON_AddStringToObject(doc, "pipeline", a->cfg.clone.pipeline);
-        cJSON_AddStringToObject(doc, "runId", run_id);
-        rundoc_set_section(doc, "source", source_section(&a->cfg));
-        rundoc_set_section(doc, PITR_SECTION, pitr_section(&pc));
-        cJSON_DeleteItemFromObjectCaseSensitive(doc, "snapshot");
-        rds_cli_set_data_as_of(doc, pc.time);
-        rc = rundoc_write(doc);
+        rc = write_document(a, run_id, PITR_SECTION, pitr_section(&pc), "snapshot", pc.time);
     }
     pitr_choice_release(&pc);
     return rc;
@@ -308,14 +311,8 @@ static int run_command(struct app *a, struct err *e)
                  p.best.engine ? p.best.engine : "?",
                  p.best.engine_version ? p.best.engine_version : "?", when,
                  a->cli.dry_run ? " [dry run: nothing to change in this step]" : "");
-        cJSON *doc = app_doc(a);
-        cJSON_AddStringToObject(doc, "pipeline", a->cfg.clone.pipeline);
-        cJSON_AddStringToObject(doc, "runId", run_id);
-        rundoc_set_section(doc, "source", source_section(&a->cfg));
-        rundoc_set_section(doc, "snapshot", snapshot_section(&p.best));
-        cJSON_DeleteItemFromObjectCaseSensitive(doc, PITR_SECTION);
-        rds_cli_set_data_as_of(doc, p.best.create_time);
-        rc = rundoc_write(doc);
+        rc = write_document(a, run_id, "snapshot", snapshot_section(&p.best), PITR_SECTION,
+                            p.best.create_time);
     }
 out:
     if (aws)

@@ -55,9 +55,7 @@ static int invalid(const struct aws_xml_src *src, struct err *e)
         unsigned char c = (unsigned char)head[i];
         ex[o++] = c >= 0x20 && c < 0x7f ? (char)c : ' ';
     }
-    ex[o] = '\0';
-    if (n < src->len)
-        strcat(ex, "...");
+    snprintf(ex + o, sizeof ex - o, "%s", n < src->len ? "..." : "");
     xmlResetLastError();
     return err_set(e, ERR_AWS_BAD_ANSWER, "the answer: invalid XML (%s): %s", reason, ex);
 }

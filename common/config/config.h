@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 #include <stddef.h>
+#include "core/duration.h"
 #include "core/err.h"
 
 enum source_type { SOURCE_RDS = 0, SOURCE_AURORA_CLUSTER };
@@ -138,18 +139,7 @@ const char *snapshot_type_name(enum snapshot_type t); /* "automated", ... */
  * "secretsmanager:NAME_OR_ARN[#jsonKey]" or "ssm:/path". */
 int config_is_secret_reference(const char *v);
 
-/* Go's time.ParseDuration, ported exactly (duration.c): "500ms", "1h30m", "-1.5h",
- * "0" -> nanoseconds. 0 ok, -1 invalid (syntax, unknown unit, overflow). */
-int duration_parse_go(const char *s, int64_t *ns);
-/* The same plus this project's unit "d" (24h). */
-int duration_parse_ns(const char *s, int64_t *ns);
-/* Nanoseconds -> whole seconds, rounded up; <= 0 -> 0. */
-int64_t duration_ns_to_seconds(int64_t ns);
-/* A key's or flag's duration: Go syntax plus "d", positive, rounded up to whole
- * seconds, at most 100 years ("500ms" -> 1, "1h30m" -> 5400, "7d"). 0 ok, -1 invalid. */
-int duration_parse(const char *s, int64_t *out);
-/* 5400 -> "1h30m" into out. */
-void duration_format(int64_t seconds, char *out, size_t outlen);
+/* Durations (duration_parse, duration_format, ...) are core/duration.h's. */
 
 /* Expands $VAR, ${VAR} and ${VAR:-default} in s as Go's os.ExpandEnv does,
  * except that an unset variable is an error and "$$" is a literal '$' (the

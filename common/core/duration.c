@@ -9,7 +9,7 @@
  * "d", a positive total, rounded UP to whole seconds (every wait here counts in
  * seconds; rounding up never turns a short poll into a busy loop), at most 100
  * years. */
-#include "config/config.h"
+#include "core/duration.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "app/rundoc.h"
 #include "core/buf.h"
@@ -30,6 +31,18 @@ static const struct step_def steps[] = {
 
 const char *const lambda_step_names[] = {"snapshot",      "check-engine",   "create", "clone-wait",
                                          "refresh-start", "refresh-status", "delete", NULL};
+
+int lambda_step_commands_in(const char *dir)
+{
+    for (size_t i = 0; i < N_STEPS; i++) {
+        char *path = xasprintf("%s/%s", dir, steps[i].command);
+        int ok = access(path, X_OK) == 0;
+        free(path);
+        if (!ok)
+            return 0;
+    }
+    return 1;
+}
 
 void lambda_step_outcome_release(struct lambda_step_outcome *out)
 {
@@ -116,7 +129,9 @@ int lambda_step_run(const struct lambda_step_ctx *ctx, const cJSON *event,
     int rc = step_input(s, event, &input, out);
     if (rc)
         return rc;
-    char *path = xasprintf("%s/%s", ctx->bin_dir, s->command);
+    /* no bin_dir: the command is looked up in $PATH (step_exec uses posix_spawnp) */
+    char *path =
+        ctx->bin_dir ? xasprintf("%s/%s", ctx->bin_dir, s->command) : xasprintf("%s", s->command);
     const char *argv[6] = {path, NULL, NULL, NULL, NULL, NULL};
     int argc = 1;
     char *run_id_arg = NULL;

@@ -20,7 +20,7 @@
 #include "core/err.h"
 
 struct lambda_step_ctx {
-    const char *bin_dir;     /* where the commands are */
+    const char *bin_dir;     /* where the commands are; NULL: in $PATH */
     double term_at, kill_at; /* clock_monotonic() times the step must be stopped by */
     const char *request_id;  /* the invocation's (names the entry's execution) */
 };
@@ -37,6 +37,9 @@ struct lambda_step_outcome {
 int lambda_step_run(const struct lambda_step_ctx *ctx, const cJSON *event,
                     struct lambda_step_outcome *out);
 void lambda_step_outcome_release(struct lambda_step_outcome *out);
+
+/* 1 if dir holds every command a step runs, executable. */
+int lambda_step_commands_in(const char *dir);
 
 /* The step names, NULL-terminated (for messages and tests). */
 extern const char *const lambda_step_names[];

@@ -96,7 +96,8 @@ static int spawn(const struct step_exec *x, int in_fd, int out_fd, int err_fd, p
     posix_spawnattr_setsigdefault(&at, &def);
     posix_spawnattr_setsigmask(&at, &none);
     posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-    int rc = posix_spawn(pid, x->argv[0], &fa, &at, (char *const *)x->argv, environ);
+    /* spawnp: a bare command name is looked up in $PATH; a path is used as it is */
+    int rc = posix_spawnp(pid, x->argv[0], &fa, &at, (char *const *)x->argv, environ);
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&at);
     if (rc != 0)

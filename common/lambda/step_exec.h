@@ -18,7 +18,7 @@
 #include "core/err.h"
 
 struct step_exec {
-    const char *const *argv; /* argv[0] is a path */
+    const char *const *argv; /* argv[0]: a path, or a name looked up in $PATH */
     const char *input;       /* written to stdin; NULL = /dev/null */
     double term_at;          /* clock_monotonic() times; <= 0 = none */
     double kill_at;

@@ -88,13 +88,11 @@ int pitr_choose(struct aws_ctx *aws, const struct config *cfg, struct pitr_choic
     int rc = describe_source(aws, cfg, out, &retention, e);
     if (rc)
         return rc;
-    const char *want = out->kind == RDS_KIND_CLUSTER ? "aurora-postgresql" : "postgres";
-    if (!out->engine || strcmp(out->engine, want) != 0)
-        return err_set(e, ERR_NOT_FOUND,
-                       "source %s: engine %s is not of the %s family that a source of type %s "
-                       "restores",
-                       id, out->engine ? out->engine : "(unknown)", want,
-                       source_type_name(cfg->source.type));
+    char what[300];
+    snprintf(what, sizeof what, "source %s", id);
+    rc = rds_cli_check_engine(cfg, what, out->engine, e);
+    if (rc)
+        return rc;
     if (retention <= 0)
         return err_set(e, ERR_NOT_FOUND,
                        "source %s: automated backups are off (BackupRetentionPeriod %d): there is "

@@ -49,6 +49,19 @@ enum rds_kind rds_cli_source_kind(const struct config *cfg)
     return cfg->source.type == SOURCE_AURORA_CLUSTER ? RDS_KIND_CLUSTER : RDS_KIND_INSTANCE;
 }
 
+int rds_cli_check_engine(const struct config *cfg, const char *what, const char *engine,
+                         struct err *e)
+{
+    const char *want =
+        rds_cli_source_kind(cfg) == RDS_KIND_CLUSTER ? "aurora-postgresql" : "postgres";
+    if (!engine || strcmp(engine, want) != 0)
+        return err_set(e, ERR_NOT_FOUND,
+                       "%s: engine %s is not of the %s family that a source of type %s restores",
+                       what, engine ? engine : "(unknown)", want,
+                       source_type_name(cfg->source.type));
+    return 0;
+}
+
 const char *rds_cli_kind_name(enum rds_kind k)
 {
     return k == RDS_KIND_CLUSTER ? "cluster" : "instance";

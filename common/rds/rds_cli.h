@@ -23,6 +23,13 @@ enum rds_kind rds_cli_source_kind(const struct config *cfg);
 const char *rds_cli_kind_name(enum rds_kind k);            /* "instance" / "cluster" */
 int rds_cli_parse_kind(const char *s, enum rds_kind *out); /* 0 ok, -1 unknown */
 
+/* DBLab Engine restores PostgreSQL: engine must be of the family a source of the
+ * configured type restores ("postgres" for rds, "aurora-postgresql" for Aurora).
+ * ERR_NOT_FOUND otherwise, the message starting with what ("snapshot NAME",
+ * "source NAME"). */
+int rds_cli_check_engine(const struct config *cfg, const char *what, const char *engine,
+                         struct err *e);
+
 /* JSON helpers: NULL strings and negative ints are left out. */
 void rds_cli_add_string(cJSON *obj, const char *key, const char *v);
 void rds_cli_add_int(cJSON *obj, const char *key, long long v);

@@ -13,10 +13,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "aws_query.h"
-#include "aws_sigv4.h"
-#include "aws_xml.h"
-#include "buf.h"
+#include "aws/aws_query.h"
+#include "aws/aws_sigv4.h"
+#include "aws/aws_xml.h"
+#include "core/buf.h"
 
 static double cpu_now(void)
 {
@@ -62,12 +62,14 @@ static char *make_page(int n)
 
 int main(int argc, char **argv)
 {
-    int iters = argc > 1 ? atoi(argv[1]) : 1000;
-    int per_page = argc > 2 ? atoi(argv[2]) : 20;
-    if (iters < 1 || per_page < 0) {
+    char *end1 = "", *end2 = "";
+    long n_iters = argc > 1 ? strtol(argv[1], &end1, 10) : 1000;
+    long n_page = argc > 2 ? strtol(argv[2], &end2, 10) : 20;
+    if (*end1 || *end2 || n_iters < 1 || n_iters > 100000000 || n_page < 0 || n_page > 100000) {
         fprintf(stderr, "usage: %s [ITERATIONS] [SNAPSHOTS_PER_PAGE]\n", argv[0]);
         return 64;
     }
+    int iters = (int)n_iters, per_page = (int)n_page;
     char *page = make_page(per_page);
     size_t page_len = strlen(page);
     struct sigv4_credentials cr = {"ASIAEXAMPLEEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",

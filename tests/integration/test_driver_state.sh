@@ -8,6 +8,19 @@
 . "$(dirname "$0")/test_driver_lib.sh"
 dt_init
 
+# A run killed (SIGKILL) while it waits for its clone, AWS back to fast answers:
+# sets orphan to the clone its run.state names.
+killed_while_waiting() {
+    dt_reset
+    aws_durations '{"durations":{"instance-creating":6000}}'
+    dt_start
+    dt_wait_log 'step wait: '
+    dt_kill9
+    orphan=$(sed -n 's/^clone=//p' "$(dt_sdir)/run.state")
+    [ -n "$orphan" ] || fail "no clone recorded"
+    aws_durations "$DT_AWS_FAST"
+}
+
 # ---------------------------------------------------------------- SIGKILL + describe lag
 case_begin "SIGKILL of the group mid-create, AWS lists the clone late, immediate restart"
 dt_reset
@@ -43,14 +56,7 @@ for fault in '{"type":"proxy-html","action":"DescribeDBInstances","count":1000}'
     '{"type":"error-200","code":"AccessDenied","action":"DescribeDBInstances","count":1000}'; do
     kind=$(printf '%s' "$fault" | sed 's/.*"type":"\([a-z0-9-]*\)".*/\1/')
     case_begin "$kind answers the recovery: exit 80, the record is kept"
-    dt_reset
-    aws_durations '{"durations":{"instance-creating":6000}}'
-    dt_start
-    dt_wait_log 'step wait: '
-    dt_kill9
-    orphan=$(sed -n 's/^clone=//p' "$(dt_sdir)/run.state")
-    [ -n "$orphan" ] || fail "no clone recorded"
-    aws_durations "$DT_AWS_FAST"
+    killed_while_waiting
     aws_fault "$fault"
     dt_run
     [ "$DT_RC" = 80 ] || [ "$DT_RC" = 75 ] || fail "exit $DT_RC, expected 80 or 75"
@@ -155,14 +161,7 @@ dt_row "untrusted state directory" "78, nothing written" "$what" "$(dt_secs "$DT
 
 # ---------------------------------------------------------------- -skip-cleanup
 case_begin "-skip-cleanup (the Go original's flag): no start-up gc; a recorded clone is still recovered"
-dt_reset
-aws_durations '{"durations":{"instance-creating":6000}}'
-dt_start
-dt_wait_log 'step wait: '
-dt_kill9
-orphan=$(sed -n 's/^clone=//p' "$(dt_sdir)/run.state")
-[ -n "$orphan" ] || fail "no clone recorded"
-aws_durations "$DT_AWS_FAST"
+killed_while_waiting
 dt_run -skip-cleanup
 expect_rc 0
 [ "$(doc_get steps.gc)" = "<absent>" ] || fail "gc ran despite -skip-cleanup"

@@ -7,6 +7,7 @@ unknown handler is an init error; outside Lambda it refuses to start (78)."""
 import json
 import os
 import shlex
+import shutil
 import stat
 import subprocess
 import sys
@@ -164,6 +165,79 @@ class Children(unittest.TestCase):
         e = self.err({}, fn="odd")
         self.assertEqual(e["errorType"], "drr.usage")
         self.assertIn("unknown handler", e["errorMessage"])
+
+
+class CommandsDir(unittest.TestCase):
+    """Where the runtime finds the commands (cmds/lambda-bootstrap.c commands_dir):
+    Lambda starts a custom runtime by its path (the image's ENTRYPOINT, /var/task/
+    bootstrap, /opt/bootstrap), so the directory of argv[0] (symlinks resolved), then
+    $LAMBDA_TASK_ROOT, then $PATH; $DRR_LAMBDA_BIN_DIR before all. Each directory's
+    stand-in rds-clone-wait names itself in the step's error."""
+
+    STEPS = ("rds-snapshot-latest", "dblab-refresh", "rds-clone-create", "rds-clone-wait",
+             "rds-clone-delete")
+
+    @classmethod
+    def stand_ins(cls, tag):
+        cmds = {c: "exit 1" for c in cls.STEPS}
+        cmds["rds-clone-wait"] = ("cat >/dev/null; echo '2026-01-01T00:00:00Z ERROR "
+                                  "rds-clone-wait: from %s' >&2; exit 87" % tag)
+        return fake_bin(cmds)
+
+    @classmethod
+    def setUpClass(cls):
+        cls.task = cls.stand_ins("task-root")
+        cls.path = cls.stand_ins("path")
+        cls.beside = cls.stand_ins("beside")
+        cls.alone = tempfile.mkdtemp(prefix="alone.")
+        cls.link = cls.stand_ins("link")
+        for d in (cls.beside, cls.alone):
+            shutil.copy(BOOT, os.path.join(d, "bootstrap"))
+        os.symlink(os.path.join(cls.beside, "bootstrap"), os.path.join(cls.link, "bootstrap"))
+        path = os.pathsep.join([cls.path, "/usr/bin", "/bin"])
+        none = {"DRR_LAMBDA_BIN_DIR": "", "LAMBDA_TASK_ROOT": "", "PATH": path}
+
+        def fn(command, **env):
+            return {"command": [command, "step"], "timeout": 20, "env": dict(none, **env)}
+
+        cls.emu = lib.start({
+            "beside": fn(os.path.join(cls.beside, "bootstrap"), LAMBDA_TASK_ROOT=cls.task),
+            "link": fn(os.path.join(cls.link, "bootstrap")),
+            "task-root": fn(os.path.join(cls.alone, "bootstrap"), LAMBDA_TASK_ROOT=cls.task),
+            "path": fn(os.path.join(cls.alone, "bootstrap")),
+            "bare-name": fn("bootstrap", PATH=os.pathsep.join([cls.alone, path])),
+            "explicit": fn(os.path.join(cls.beside, "bootstrap"), DRR_LAMBDA_BIN_DIR=cls.task),
+        })
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.emu.stop()
+        for d in (cls.task, cls.path, cls.beside, cls.alone, cls.link):
+            shutil.rmtree(d, ignore_errors=True)
+
+    def served_from(self, fn):
+        doc = {"apiVersion": "dblab-rds-refresh/v1", "runId": "r",
+               "clone": {"id": "dblab-refresh-r"}}
+        status, hdr, body = self.emu.invoke(fn, {"step": "clone-wait", "document": doc})
+        err = json.loads(body)
+        self.assertEqual(err.get("errorType"), "drr.clone-failed", body)
+        return err["errorMessage"].rsplit("from ", 1)[-1]
+
+    def test_beside_the_program_first(self):
+        self.assertEqual(self.served_from("beside"), "beside")
+
+    def test_a_symlink_is_resolved(self):
+        self.assertEqual(self.served_from("link"), "beside")
+
+    def test_the_task_root_when_not_beside(self):
+        self.assertEqual(self.served_from("task-root"), "task-root")
+
+    def test_path_last(self):
+        self.assertEqual(self.served_from("path"), "path")
+        self.assertEqual(self.served_from("bare-name"), "path")
+
+    def test_the_variable_before_all(self):
+        self.assertEqual(self.served_from("explicit"), "task-root")
 
 
 class OutsideLambda(unittest.TestCase):

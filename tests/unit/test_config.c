@@ -171,10 +171,10 @@ START_TEST(yaml_nesting_is_bounded)
     free(deep);
     /* 32 levels are fine as far as nesting goes (the keys are then wrong) */
     char buf[256] = "source: ";
-    for (int i = 0; i < 31; i++)
-        strcat(buf, "[");
-    for (int i = 0; i < 31; i++)
-        strcat(buf, "]");
+    size_t at = strlen(buf);
+    memset(buf + at, '[', 31);
+    memset(buf + at + 31, ']', 31);
+    buf[at + 62] = '\0';
     ck_assert_int_eq(load(buf), ERR_CONFIG);
     ck_assert_ptr_null(strstr(e.msg, "nested"));
 }

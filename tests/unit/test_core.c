@@ -449,7 +449,7 @@ static pid_t serve_once(const char *response, int *port)
             char *end = strstr(req, "\r\n\r\n");
             if (end) {
                 char *cl = strcasestr(req, "content-length:");
-                size_t body = cl ? (size_t)atol(cl + 15) : 0;
+                size_t body = cl ? (size_t)strtoul(cl + 15, NULL, 10) : 0;
                 if (got >= (size_t)(end + 4 - req) + body)
                     break;
             }

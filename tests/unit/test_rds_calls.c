@@ -81,8 +81,8 @@ static void fake_rds(const struct hstub_request *req, struct hstub_reply *reply,
     } else if (action && strcmp(action, "DescribeDBInstances") == 0) {
         char *max = form_get(req->body, "MaxRecords");
         char *marker = form_get(req->body, "Marker");
-        int per = max ? atoi(max) : 100;
-        int start = marker ? atoi(marker) : 0;
+        int per = max ? (int)strtol(max, NULL, 10) : 100;
+        int start = marker ? (int)strtol(marker, NULL, 10) : 0;
         struct buf b = BUF_INIT;
         buf_puts(&b,
                  "<DescribeDBInstancesResponse " NS "><DescribeDBInstancesResult><DBInstances>");

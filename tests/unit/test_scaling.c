@@ -60,7 +60,18 @@
 #endif
 
 typedef void (*parse_fn)(const char *text, size_t len);
-typedef void (*make_fn)(struct buf *b, size_t size);
+
+/* An input: head, then item (a printf format given the index twice) repeated
+ * while it fits, then tail. */
+struct shape {
+    const char *head, *item, *tail;
+};
+
+/* Around the timing, for parsers that read files rather than text (AWS INI). */
+struct scaling_hooks {
+    void (*before)(const struct buf *small, const struct buf *big);
+    void (*after)(void);
+};
 
 static double cpu_now(void)
 {
@@ -94,14 +105,19 @@ static double ratio_of(double small, double big)
     return big / (small > 1e-9 ? small : 1e-9);
 }
 
+static void fill(struct buf *b, size_t size, const struct shape *sh);
+
 /* The check itself: make an input of each size, time the parser (and, when it
  * stands on one, the library alone) on both. */
-static void check_scaling(const char *what, make_fn make, parse_fn parse, parse_fn library,
-                          size_t cap)
+static void check_scaling(const char *what, const struct shape *sh, parse_fn parse,
+                          parse_fn library, const struct scaling_hooks *hooks)
 {
+    const size_t cap = CAP;
     struct buf small = BUF_INIT, big = BUF_INIT;
-    make(&small, SMALL);
-    make(&big, cap);
+    fill(&small, SMALL, sh);
+    fill(&big, cap, sh);
+    if (hooks)
+        hooks->before(&small, &big);
     ck_assert_msg(small.len <= SMALL && small.len > SMALL * 9 / 10, "%s: small input %zu bytes",
                   what, small.len);
     ck_assert_msg(big.len <= cap && big.len > cap * 9 / 10, "%s: big input %zu bytes", what,
@@ -137,21 +153,23 @@ static void check_scaling(const char *what, make_fn make, parse_fn parse, parse_
     if (RELEASE_BUILD)
         ck_assert_msg(tb < 1.0, "%s: %.3f s at %zu bytes (over 1 s under the cap)", what, tb,
                       big.len);
+    if (hooks)
+        hooks->after();
     buf_release(&small);
     buf_release(&big);
 }
 
 struct scaling_case {
     const char *what;
-    make_fn make;
+    struct shape shape;
     parse_fn parse;
     parse_fn library; /* the library it stands on, or NULL */
 };
 
-static void check_cases(const struct scaling_case *c, size_t n)
+static void check_cases(const struct scaling_case *c, size_t n, const struct scaling_hooks *hooks)
 {
     for (size_t i = 0; i < n; i++)
-        check_scaling(c[i].what, c[i].make, c[i].parse, c[i].library, CAP);
+        check_scaling(c[i].what, &c[i].shape, c[i].parse, c[i].library, hooks);
 }
 
 /* The libraries alone on the same text. */
@@ -178,17 +196,17 @@ static void library_libyaml(const char *text, size_t len)
 }
 
 /* Appends item(i) while it fits in size bytes (with room for tail). */
-static void fill(struct buf *b, size_t size, const char *head, const char *fmt, const char *tail)
+static void fill(struct buf *b, size_t size, const struct shape *sh)
 {
-    buf_puts(b, head);
+    buf_puts(b, sh->head);
     char item[1024];
     for (long i = 0;; i++) {
-        int n = snprintf(item, sizeof item, fmt, i, i);
-        if (b->len + (size_t)n + strlen(tail) > size)
+        int n = snprintf(item, sizeof item, sh->item, i, i);
+        if (b->len + (size_t)n + strlen(sh->tail) > size)
             break;
         buf_puts(b, item);
     }
-    buf_puts(b, tail);
+    buf_puts(b, sh->tail);
 }
 
 /* ---- config YAML --------------------------------------------------------- */
@@ -202,48 +220,38 @@ static void parse_config(const char *text, size_t len)
     config_release(&cfg);
 }
 
-/* A section of many distinct keys: check_duplicates compared every pair (40 s at 1 MB). */
-static void config_many_keys(struct buf *b, size_t size)
-{
-    fill(b, size, "source:\n", "  key%07ld: v%ld\n", "");
-}
-
-/* securityGroups as a long list: pairwise duplicate check (31 s). */
-static void config_security_groups(struct buf *b, size_t size)
-{
-    fill(b, size, "clone:\n  securityGroups:\n", "  - sg-%014lx%ld\n", "");
-}
-
-/* The same as one comma-separated string ("${SECURITY_GROUPS}" style). */
-static void config_security_group_string(struct buf *b, size_t size)
-{
-    fill(b, size, "clone:\n  securityGroups: \"", "sg-%014lx%ld,", "\"\n");
-}
-
-/* Many tags: the 40-tag limit is now checked before the duplicate loop (12 s). */
-static void config_tags(struct buf *b, size_t size)
-{
-    fill(b, size, "clone:\n  tags:\n", "    t%07ld: v%ld\n", "");
-}
-
-/* One value full of "${VAR}" and no ":-": expansion scanned to the end for
- * ":-" at every "${" (5.7 s). */
-static void config_expansion(struct buf *b, size_t size)
-{
-    fill(b, size, "source:\n  dbName: \"", "${DRR_SCALING_SET}-%ld-%ld,", "\"\n");
-}
-
 START_TEST(config_yaml)
 {
     static const struct scaling_case cases[] = {
-        {"config: many keys in a section", config_many_keys, parse_config, library_libyaml},
-        {"config: securityGroups list", config_security_groups, parse_config, library_libyaml},
-        {"config: securityGroups string", config_security_group_string, parse_config,
+        /* a section of many distinct keys: check_duplicates compared every pair (40 s at
+         * 1 MB) */
+        {"config: many keys in a section",
+         {"source:\n", "  key%07ld: v%ld\n", ""},
+         parse_config,
          library_libyaml},
-        {"config: many tags", config_tags, parse_config, library_libyaml},
-        {"config: ${VAR} x N", config_expansion, parse_config, library_libyaml},
+        /* securityGroups as a long list: pairwise duplicate check (31 s) */
+        {"config: securityGroups list",
+         {"clone:\n  securityGroups:\n", "  - sg-%014lx%ld\n", ""},
+         parse_config,
+         library_libyaml},
+        /* the same as one comma-separated string ("${SECURITY_GROUPS}" style) */
+        {"config: securityGroups string",
+         {"clone:\n  securityGroups: \"", "sg-%014lx%ld,", "\"\n"},
+         parse_config,
+         library_libyaml},
+        /* many tags: the 40-tag limit is now checked before the duplicate loop (12 s) */
+        {"config: many tags",
+         {"clone:\n  tags:\n", "    t%07ld: v%ld\n", ""},
+         parse_config,
+         library_libyaml},
+        /* one value full of "${VAR}" and no ":-": expansion scanned to the end for ":-"
+         * at every "${" (5.7 s) */
+        {"config: ${VAR} x N",
+         {"source:\n  dbName: \"", "${DRR_SCALING_SET}-%ld-%ld,", "\"\n"},
+         parse_config,
+         library_libyaml},
     };
-    check_cases(cases, sizeof cases / sizeof cases[0]);
+    check_cases(cases, sizeof cases / sizeof cases[0], NULL);
 }
 END_TEST
 
@@ -258,29 +266,24 @@ static void parse_rundoc(const char *text, size_t len)
     cJSON_Delete(doc);
 }
 
-/* Long lists in a section (the shape of a cluster's instances). */
-static void rundoc_long_list(struct buf *b, size_t size)
-{
-    fill(b, size,
-         "{\"apiVersion\":\"dblab-rds-refresh/v1\",\"runId\":\"r\",\"clone\":{\"instances\":[",
-         "\"instance-%07ld-%ld\",", "\"last\"]}}");
-}
-
-/* Many distinct keys in a section: the duplicate-key check compared every
- * pair (fixed by the ownership work, issue 12). */
-static void rundoc_many_keys(struct buf *b, size_t size)
-{
-    fill(b, size, "{\"apiVersion\":\"dblab-rds-refresh/v1\",\"runId\":\"r\",\"clone\":{",
-         "\"k%07ld\":%ld,", "\"last\":0}}");
-}
-
 START_TEST(run_document)
 {
     static const struct scaling_case cases[] = {
-        {"run document: long list", rundoc_long_list, parse_rundoc, library_cjson},
-        {"run document: many keys", rundoc_many_keys, parse_rundoc, library_cjson},
+        /* long lists in a section (the shape of a cluster's instances) */
+        {"run document: long list",
+         {"{\"apiVersion\":\"dblab-rds-refresh/v1\",\"runId\":\"r\",\"clone\":{\"instances\":[",
+          "\"instance-%07ld-%ld\",", "\"last\"]}}"},
+         parse_rundoc,
+         library_cjson},
+        /* many distinct keys in a section: the duplicate-key check compared every pair
+         * (fixed by the ownership work, issue 12) */
+        {"run document: many keys",
+         {"{\"apiVersion\":\"dblab-rds-refresh/v1\",\"runId\":\"r\",\"clone\":{", "\"k%07ld\":%ld,",
+          "\"last\":0}}"},
+         parse_rundoc,
+         library_cjson},
     };
-    check_cases(cases, sizeof cases / sizeof cases[0]);
+    check_cases(cases, sizeof cases / sizeof cases[0], NULL);
 }
 END_TEST
 
@@ -308,38 +311,33 @@ static void parse_snapshot_page(const char *text, size_t len)
     xmlFreeDoc(doc);
 }
 
-static void snapshot_page(struct buf *b, size_t size)
-{
-    fill(b, size,
-         "<DescribeDBSnapshotsResponse xmlns=\"http://rds.amazonaws.com/doc/2014-10-31/\">"
-         "<DescribeDBSnapshotsResult><DBSnapshots>",
-         "<DBSnapshot><DBSnapshotIdentifier>rds:prod-%07ld</DBSnapshotIdentifier>"
-         "<DBInstanceIdentifier>prod</DBInstanceIdentifier><Status>available</Status>"
-         "<SnapshotType>automated</SnapshotType><SnapshotCreateTime>2026-11-26T02:00:00Z"
-         "</SnapshotCreateTime><TagList><Tag><Key>k%ld</Key><Value>v</Value></Tag></TagList>"
-         "</DBSnapshot>",
-         "</DBSnapshots></DescribeDBSnapshotsResult></DescribeDBSnapshotsResponse>");
-}
-
 static void parse_error_document(const char *text, size_t len)
 {
     struct aws_error ae;
     aws_error_from_xml(400, text, len, NULL, &ae);
 }
 
-static void error_document(struct buf *b, size_t size)
-{
-    fill(b, size, "<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>",
-         "rate exceeded %ld %ld ", "</Message></Error><RequestId>r</RequestId></ErrorResponse>");
-}
-
 START_TEST(aws_xml_pages)
 {
     static const struct scaling_case cases[] = {
-        {"AWS XML: DescribeDBSnapshots page", snapshot_page, parse_snapshot_page, library_libxml2},
-        {"AWS XML: error document", error_document, parse_error_document, library_libxml2},
+        {"AWS XML: DescribeDBSnapshots page",
+         {"<DescribeDBSnapshotsResponse xmlns=\"http://rds.amazonaws.com/doc/2014-10-31/\">"
+          "<DescribeDBSnapshotsResult><DBSnapshots>",
+          "<DBSnapshot><DBSnapshotIdentifier>rds:prod-%07ld</DBSnapshotIdentifier>"
+          "<DBInstanceIdentifier>prod</DBInstanceIdentifier><Status>available</Status>"
+          "<SnapshotType>automated</SnapshotType><SnapshotCreateTime>2026-11-26T02:00:00Z"
+          "</SnapshotCreateTime><TagList><Tag><Key>k%ld</Key><Value>v</Value></Tag></TagList>"
+          "</DBSnapshot>",
+          "</DBSnapshots></DescribeDBSnapshotsResult></DescribeDBSnapshotsResponse>"},
+         parse_snapshot_page,
+         library_libxml2},
+        {"AWS XML: error document",
+         {"<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>",
+          "rate exceeded %ld %ld ", "</Message></Error><RequestId>r</RequestId></ErrorResponse>"},
+         parse_error_document,
+         library_libxml2},
     };
-    check_cases(cases, sizeof cases / sizeof cases[0]);
+    check_cases(cases, sizeof cases / sizeof cases[0], NULL);
 }
 END_TEST
 
@@ -354,19 +352,6 @@ static void parse_status(const char *text, size_t len)
     dblab_status_release(&st);
 }
 
-static void status_alerts(struct buf *b, size_t size)
-{
-    fill(b, size, "{\"retrieving\":{\"mode\":\"logical\",\"status\":\"failed\",\"alerts\":{",
-         "\"alert_%07ld\":{\"level\":\"error\",\"message\":\"m\",\"count\":%ld},",
-         "\"last\":{}}}}");
-}
-
-static void status_pools(struct buf *b, size_t size)
-{
-    fill(b, size, "{\"retrieving\":{\"mode\":\"logical\",\"status\":\"finished\"},\"pools\":[",
-         "{\"name\":\"p%07ld\",\"dataStateAt\":\"2026-11-26 02:00:00 +00:00\",\"n\":%ld},", "{}]}");
-}
-
 static void parse_config_projection(const char *text, size_t len)
 {
     (void)len;
@@ -379,22 +364,29 @@ static void parse_config_projection(const char *text, size_t len)
     cJSON_Delete(j);
 }
 
-static void config_projection(struct buf *b, size_t size)
-{
-    fill(b, size, "{\"retrieval\":{\"spec\":{\"logicalDump\":{\"options\":{\"databases\":{",
-         "\"db%07ld\":{\"tables\":[\"t%ld\"]},",
-         "\"x\":{}},\"source\":{\"connection\":"
-         "{\"host\":\"x\"}}}}}}}");
-}
-
 START_TEST(dblab_json)
 {
     static const struct scaling_case cases[] = {
-        {"DBLab: status with many alerts", status_alerts, parse_status, library_cjson},
-        {"DBLab: status with many pools", status_pools, parse_status, library_cjson},
-        {"DBLab: config projection", config_projection, parse_config_projection, library_cjson},
+        {"DBLab: status with many alerts",
+         {"{\"retrieving\":{\"mode\":\"logical\",\"status\":\"failed\",\"alerts\":{",
+          "\"alert_%07ld\":{\"level\":\"error\",\"message\":\"m\",\"count\":%ld},",
+          "\"last\":{}}}}"},
+         parse_status,
+         library_cjson},
+        {"DBLab: status with many pools",
+         {"{\"retrieving\":{\"mode\":\"logical\",\"status\":\"finished\"},\"pools\":[",
+          "{\"name\":\"p%07ld\",\"dataStateAt\":\"2026-11-26 02:00:00 +00:00\",\"n\":%ld},",
+          "{}]}"},
+         parse_status,
+         library_cjson},
+        {"DBLab: config projection",
+         {"{\"retrieval\":{\"spec\":{\"logicalDump\":{\"options\":{\"databases\":{",
+          "\"db%07ld\":{\"tables\":[\"t%ld\"]},",
+          "\"x\":{}},\"source\":{\"connection\":{\"host\":\"x\"}}}}}}}"},
+         parse_config_projection,
+         library_cjson},
     };
-    check_cases(cases, sizeof cases / sizeof cases[0]);
+    check_cases(cases, sizeof cases / sizeof cases[0], NULL);
 }
 END_TEST
 
@@ -420,57 +412,40 @@ static void parse_ini(const char *text, size_t len)
     free(aws_ini_get("prod", "region"));
 }
 
-/* One value continued on many lines: rebuilt per line (12 s for 256 KB). */
-static void ini_continuation(struct buf *b, size_t size)
-{
-    fill(b, size, "[default]\ns3 =\n", "  key%07ld = value%ld\n", "");
-}
-
-static void ini_sections(struct buf *b, size_t size)
-{
-    fill(b, size, "", "[profile p%07ld]\nregion = r%ld\n", "[profile prod]\nregion = x\n");
-}
-
 /* The files are what is read: each size is written once, then timed. */
-static void check_ini(const char *what, make_fn make)
+static void ini_write(const struct buf *small, const struct buf *big)
 {
-    struct buf small = BUF_INIT, big = BUF_INIT;
-    make(&small, SMALL);
-    make(&big, CAP);
-    ini_files[0].text = small.data;
-    ini_files[0].path = tmp_write(ini_dir, "small", small.data);
-    ini_files[1].text = big.data;
-    ini_files[1].path = tmp_write(ini_dir, "big", big.data);
-    double ts = 0, tb = 0, ratio = 0;
-    for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
-        measure(parse_ini, &small, &big, &ts, &tb);
-        ratio = ratio_of(ts, tb);
-        if (ratio <= SCALING_MAX_RATIO || !RELEASE_BUILD)
-            break;
-    }
-    printf("scaling %-34s %6zu B %7.3f ms  %7zu B %8.3f ms  data x%.1f  time x%.1f\n", what,
-           small.len, ts * 1e3, big.len, tb * 1e3, (double)big.len / (double)small.len, ratio);
-    fflush(stdout);
-    ck_assert_msg(ratio <= SCALING_MAX_RATIO || !RELEASE_BUILD,
-                  "%s: x%.1f for x16 the data: "
-                  "not linear",
-                  what, ratio);
-    if (RELEASE_BUILD)
-        ck_assert_msg(tb < 1.0, "%s: %.3f s at the cap", what, tb);
+    ini_files[0].text = small->data;
+    ini_files[0].path = tmp_write(ini_dir, "small", small->data);
+    ini_files[1].text = big->data;
+    ini_files[1].path = tmp_write(ini_dir, "big", big->data);
+}
+
+static void ini_remove(void)
+{
     for (size_t i = 0; i < 2; i++) {
         unlink(ini_files[i].path);
         free(ini_files[i].path);
     }
-    buf_release(&small);
-    buf_release(&big);
 }
 
 START_TEST(aws_ini_files)
 {
+    static const struct scaling_case cases[] = {
+        /* one value continued on many lines: rebuilt per line (12 s for 256 KB) */
+        {"AWS INI: continuation lines",
+         {"[default]\ns3 =\n", "  key%07ld = value%ld\n", ""},
+         parse_ini,
+         NULL},
+        {"AWS INI: many sections",
+         {"", "[profile p%07ld]\nregion = r%ld\n", "[profile prod]\nregion = x\n"},
+         parse_ini,
+         NULL},
+    };
+    static const struct scaling_hooks files = {ini_write, ini_remove};
     ini_dir = tmp_dir_new();
     setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/drr-test/credentials", 1);
-    check_ini("AWS INI: continuation lines", ini_continuation);
-    check_ini("AWS INI: many sections", ini_sections);
+    check_cases(cases, sizeof cases / sizeof cases[0], &files);
     tmp_dir_remove(ini_dir);
 }
 END_TEST
@@ -486,35 +461,19 @@ static void parse_expansion(const char *text, size_t len)
     free(why);
 }
 
-static void expand_braced(struct buf *b, size_t size)
-{
-    fill(b, size, "", "${DRR_SCALING_SET}-%ld-%ld,", "");
-}
-
-static void expand_defaults(struct buf *b, size_t size)
-{
-    fill(b, size, "", "${DRR_SCALING_UNSET_%ld:-d%ld}", "");
-}
-
-static void expand_bare(struct buf *b, size_t size)
-{
-    fill(b, size, "", "$DRR_SCALING_SET-%ld-%ld ", "");
-}
-
-static void expand_literal_dollars(struct buf *b, size_t size)
-{
-    fill(b, size, "", "pa$$word %ld $ %ld ", "${"); /* ends unterminated: an error */
-}
-
 START_TEST(env_expansion)
 {
     static const struct scaling_case cases[] = {
-        {"expand: ${VAR} x N", expand_braced, parse_expansion, NULL},
-        {"expand: ${VAR:-default} x N", expand_defaults, parse_expansion, NULL},
-        {"expand: $VAR x N", expand_bare, parse_expansion, NULL},
-        {"expand: $$ and lone $ x N", expand_literal_dollars, parse_expansion, NULL},
+        {"expand: ${VAR} x N", {"", "${DRR_SCALING_SET}-%ld-%ld,", ""}, parse_expansion, NULL},
+        {"expand: ${VAR:-default} x N",
+         {"", "${DRR_SCALING_UNSET_%ld:-d%ld}", ""},
+         parse_expansion,
+         NULL},
+        {"expand: $VAR x N", {"", "$DRR_SCALING_SET-%ld-%ld ", ""}, parse_expansion, NULL},
+        /* ends unterminated: an error */
+        {"expand: $$ and lone $ x N", {"", "pa$$word %ld $ %ld ", "${"}, parse_expansion, NULL},
     };
-    check_cases(cases, sizeof cases / sizeof cases[0]);
+    check_cases(cases, sizeof cases / sizeof cases[0], NULL);
 }
 END_TEST
 

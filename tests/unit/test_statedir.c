@@ -12,23 +12,22 @@
 #include <unistd.h>
 
 #include "check_main.h"
+#include "tmpfiles.h"
 #include "app/run_summary.h"
 #include "app/statedir.h"
 #include "core/exitcodes.h"
 
-static char top[] = "/tmp/drr-statedir.XXXXXX";
+static char *top;
 
 static void setup(void)
 {
-    strcpy(top, "/tmp/drr-statedir.XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(top));
+    top = tmp_dir_new();
 }
 
 static void teardown(void)
 {
-    char cmd[256];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", top);
-    ck_assert_int_eq(system(cmd), 0);
+    tmp_dir_remove(top);
+    top = NULL;
 }
 
 static void path(char *out, size_t n, const char *rel)

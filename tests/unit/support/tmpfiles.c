@@ -1,7 +1,7 @@
 #include "tmpfiles.h"
 
-#include <dirent.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,22 +46,20 @@ char *tmp_write(const char *dir, const char *name, const char *content)
     return path;
 }
 
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+    (void)st;
+    (void)type;
+    (void)ftw;
+    remove(path);
+    return 0;
+}
+
 void tmp_dir_remove(char *dir)
 {
     if (dir == NULL)
         return;
-    DIR *d = opendir(dir);
-    if (d != NULL) {
-        struct dirent *de;
-        while ((de = readdir(d)) != NULL) {
-            if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-                continue;
-            char *p = join(dir, de->d_name);
-            unlink(p);
-            free(p);
-        }
-        closedir(d);
-    }
-    rmdir(dir);
+    /* depth first, never following a symlink out of the tree */
+    nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
     free(dir);
 }

@@ -7,7 +7,7 @@
 char *tmp_dir_new(void);
 /* Writes content to DIR/name (mode 0600); returns the malloc'd path (aborts on failure). */
 char *tmp_write(const char *dir, const char *name, const char *content);
-/* Removes DIR and the regular files directly inside it, then frees dir. */
+/* Removes DIR and everything below it (no symlink followed), then frees dir. */
 void tmp_dir_remove(char *dir);
 
 #endif

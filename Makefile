@@ -70,8 +70,7 @@ UNIT_SUPPORT_OBJ := $(patsubst tests/unit/support/%.c,$(BUILD)/tests/support/%.o
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
 .SECONDARY:
-.PHONY: all check unit integration asan valgrind deps install clean demo lint lint-test lint-exit-codes format help \
-	image image-push \
+.PHONY: all check unit integration asan valgrind deps install clean demo lint lint-test format help image image-push \
 	man deb setup \
         fuzz fuzz-build fuzz-replay fuzz-replay-san
 .DEFAULT_GOAL := all
@@ -276,23 +275,10 @@ C_STYLE_SRC := $(wildcard common/*/*.[ch] cmds/*.c tests/unit/*.c tests/unit/sup
 format:
 	clang-format -i $(C_STYLE_SRC)
 
-# Exit codes are chosen at the command's edge only (docs/architecture.md,
-# "Errors"): below it a failure is an ERR_* kind. DRR_EXIT_* and literal exit
-# numbers may appear only in the table (core/exitcodes.*) and where a PROCESS's
-# exit status is read (a Lambda step's child); a kind handed to exit() is a bug.
-EXIT_CODE_FILES := common/core/exitcodes.c common/core/exitcodes.h \
-  common/lambda/step_exec.c common/lambda/lambda_step.c
-EXIT_CODE_RULE := DRR_EXIT_|\<_?exit\([[:space:]]*(ERR_|(6[45]|70|75|78|8[0-8]|99)\))|return[[:space:]]+(6[45]|70|75|78|8[0-8]|99|1[2-9][0-9])[[:space:]]*;|\<(err_set|err_reclassify|err_exit_code)\([^,]+,[[:space:]]*[0-9]*[1-9]
-lint-exit-codes:
-	@bad=$$(grep -nE '$(EXIT_CODE_RULE)' \
-	  $(filter-out $(EXIT_CODE_FILES),$(wildcard common/*/*.[ch] cmds/*.c))); \
-	if [ -n "$$bad" ]; then echo "$$bad"; echo "lint: exit codes are chosen at the edge" \
-	  "(err_exit_code, docs/architecture.md \"Errors\"); use an ERR_* kind here"; exit 1; fi
-
 # tests/lint/checksrc.py: the project's C rules a formatter cannot see (banned calls,
 # includes by folder and their direction, the ownership naming rule, header guards,
 # ...; docs/architecture.md). Its own tests run in `make check` (lint-test).
-lint: lint-exit-codes
+lint:
 	clang-format --dry-run -Werror $(C_STYLE_SRC)
 	/usr/bin/python3 tests/lint/checksrc.py
 	shellcheck -s sh cmds/*.sh tests/run-valgrind packaging/deb/*.sh packaging/man/*.sh

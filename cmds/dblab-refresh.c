@@ -661,11 +661,13 @@ static int resolve_secrets(struct app *a, struct err *e)
     if (!config_is_secret_reference(a->cfg.dblab.token) &&
         !(a->cfg.source.password && config_is_secret_reference(a->cfg.source.password)))
         return 0;
-    struct aws_ctx aws;
-    int rc = aws_ctx_from_config(&aws, &a->cfg, e);
-    if (rc == 0)
-        rc = secrets_resolve_config(&aws, &a->cfg, e);
-    aws_ctx_free(&aws);
+    struct aws_ctx *aws;
+    int rc = aws_ctx_new_from_config(&a->cfg, &aws, e);
+    if (rc)
+        return rc;
+    aws_ctx_set_cancel(aws, signals_cancel());
+    rc = secrets_resolve_config(aws, &a->cfg, e);
+    aws_ctx_free(aws);
     return rc;
 }
 
@@ -686,7 +688,10 @@ static int open_engine(struct app *a, struct dblab_client **cp, struct err *e)
         log_warn("dblab.insecure: TLS certificate verification of %s is OFF; anyone on the path "
                  "can read the token and the clone's credentials",
                  cfg->dblab.api_endpoint);
-    return dblab_client_new(&opt, cp, e);
+    rc = dblab_client_new(&opt, cp, e);
+    if (rc == 0)
+        dblab_client_set_cancel(*cp, signals_cancel());
+    return rc;
 }
 
 /* -status: one check of the refresh -start triggered. */

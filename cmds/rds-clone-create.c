@@ -18,6 +18,7 @@
 #include "app/app.h"
 #include "app/run_id.h"
 #include "app/rundoc.h"
+#include "aws/aws_client.h"
 #include "config/config.h"
 #include "core/buf.h"
 #include "core/clock.h"
@@ -396,20 +397,22 @@ static int create_cluster_clone(struct create *c, struct err *e)
 #define ROLLBACK_BUDGET 22.0
 
 /* The roll-back: whatever exists under our name goes, through the guard. After
- * a signal it still runs, here, in bounded time: the signal is deferred for
- * ROLLBACK_BUDGET seconds (signals.h), so the delete's requests run; a second
- * signal or the budget's end cancels them. */
+ * a signal it still runs, here, in bounded time: its requests run on the AWS
+ * context with the roll-back's own cancellation (signals_cancel_further): deaf
+ * to the signal that started it, stopped by a further one or after
+ * ROLLBACK_BUDGET seconds; the command's own is restored afterwards. */
 static void roll_back(struct create *c)
 {
     if (c->a->cli.dry_run)
         return;
     log_warn("removing %s %s so that no clone is left behind", rds_cli_kind_name(c->kind), c->name);
     int sig = signals_pending();
+    struct cancel saved = aws_ctx_cancel(c->aws);
     if (sig) {
         log_info("roll-back after signal %d: its requests run for up to %.0f s (a second "
                  "signal stops them)",
                  sig, ROLLBACK_BUDGET);
-        signals_defer(ROLLBACK_BUDGET);
+        aws_ctx_set_cancel(c->aws, signals_cancel_further(ROLLBACK_BUDGET));
     }
     struct clone_delete_opts o = {&c->owner, 0, 0, 0,
                                   c->created_something ? 0 : ROLLBACK_GRACE * poll_scale()};
@@ -421,8 +424,7 @@ static void roll_back(struct create *c)
                   "AutoDelete=true)",
                   c->name, e.msg);
     clone_delete_result_release(&r);
-    if (sig)
-        signals_resume();
+    aws_ctx_set_cancel(c->aws, saved);
 }
 
 static cJSON *clone_section(const struct create *c)

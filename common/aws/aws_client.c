@@ -1,7 +1,6 @@
-/* The AWS client: context, signed calls with retries, Query and awsJson1_1
- * protocols, pagination. See aws_client.h. */
+/* The AWS client: the context, the Query and awsJson protocols over the one
+ * transport (aws_transport.c), pagination. See aws_client.h. */
 #include "aws/aws_client.h"
-#include "core/stats.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -10,17 +9,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
-
-#include "aws/aws_sigv4.h"
-#include "aws/aws_skew.h"
+#include "aws/aws_client_internal.h"
+#include "aws/aws_transport.h"
 #include "aws/aws_xml_stream.h"
 #include "core/buf.h"
 #include "core/clock.h"
-#include "core/err.h"
+#include "core/exitcodes.h"
 #include "core/http.h"
 #include "core/log.h"
-#include "core/signals.h"
+#include "core/retry.h"
 
 static const char *const svc_names[AWS_SVC_COUNT] = {"rds", "sts", "secretsmanager", "ssm",
                                                      "states"};
@@ -45,40 +42,77 @@ static const char *query_api_version(int svc)
     }
 }
 
-int aws_ctx_init(struct aws_ctx *ctx, const struct aws_ctx_options *opt, struct err *e)
+int aws_ctx_new(const struct aws_ctx_options *opt, struct aws_ctx **out, struct err *e)
 {
-    memset(ctx, 0, sizeof *ctx);
-    aws_retry_init(&ctx->retry, opt ? opt->max_attempts : 0);
+    *out = NULL;
     if (!opt || !opt->region || !*opt->region)
         return err_set(e, ERR_CONFIG,
                        "aws.region: not set (set aws.region, AWS_REGION or AWS_DEFAULT_REGION)");
+    struct aws_ctx *ctx = xcalloc(1, sizeof *ctx);
     ctx->region = xstrdup(opt->region);
     ctx->rds_endpoint = opt->rds_endpoint && *opt->rds_endpoint ? xstrdup(opt->rds_endpoint) : NULL;
     if (ctx->rds_endpoint && opt->rds_endpoint_source && *opt->rds_endpoint_source)
         ctx->rds_endpoint_source = xstrdup(opt->rds_endpoint_source);
 
     const char *ca = getenv("AWS_CA_BUNDLE");
-    if (ca && *ca) {
-        if (access(ca, R_OK) != 0)
-            return err_set(e, ERR_CONFIG, "AWS_CA_BUNDLE: cannot read %s: %s", ca, strerror(errno));
-        ctx->ca_bundle = xstrdup(ca);
+    int rc = 0;
+    if (ca && *ca && access(ca, R_OK) != 0)
+        rc = err_set(e, ERR_CONFIG, "AWS_CA_BUNDLE: cannot read %s: %s", ca, strerror(errno));
+    if (rc == 0) {
+        struct aws_transport_options to = {
+            opt->connect_timeout_ms > 0 ? opt->connect_timeout_ms : AWS_DEFAULT_CONNECT_TIMEOUT_MS,
+            opt->request_timeout_ms > 0 ? opt->request_timeout_ms : AWS_DEFAULT_REQUEST_TIMEOUT_MS,
+            opt->max_attempts, ca && *ca ? ca : NULL};
+        rc = aws_transport_new(&to, &ctx->transport, e);
     }
-    struct http_tls tls = {ctx->ca_bundle, 0};
-    ctx->http = http_client_new(
-        &tls,
-        opt->connect_timeout_ms > 0 ? opt->connect_timeout_ms : AWS_DEFAULT_CONNECT_TIMEOUT_MS,
-        opt->request_timeout_ms > 0 ? opt->request_timeout_ms : AWS_DEFAULT_REQUEST_TIMEOUT_MS);
-    if (!ctx->http)
-        return err_set(e, ERR_INTERNAL, "aws: cannot create the HTTP client");
     /* Resolve RDS now so a bad region or endpoint is reported before any work. */
     const struct aws_endpoint *ep;
-    return aws_ctx_endpoint(ctx, "rds", &ep, e);
+    if (rc == 0)
+        rc = aws_ctx_endpoint(ctx, "rds", &ep, e);
+    if (rc) {
+        aws_ctx_free(ctx);
+        return rc;
+    }
+    *out = ctx;
+    return 0;
 }
 
 void aws_ctx_set_credentials_fn(struct aws_ctx *ctx, aws_creds_fn fn, void *fn_ctx)
 {
     ctx->creds_fn = fn;
     ctx->creds_ctx = fn_ctx;
+}
+
+void aws_ctx_set_cancel(struct aws_ctx *ctx, struct cancel cancel)
+{
+    aws_transport_set_cancel(ctx->transport, cancel);
+}
+
+struct cancel aws_ctx_cancel(const struct aws_ctx *ctx)
+{
+    return *aws_transport_cancel(ctx->transport);
+}
+
+int aws_ctx_sleep(const struct aws_ctx *ctx, double seconds)
+{
+    return cancel_sleep(aws_transport_cancel(ctx->transport), seconds);
+}
+
+int aws_ctx_cancelled(const struct aws_ctx *ctx)
+{
+    return cancel_check(aws_transport_cancel(ctx->transport));
+}
+
+void aws_ctx_scale_backoff(struct aws_ctx *ctx, double factor)
+{
+    struct retry *r = aws_transport_retry(ctx->transport);
+    r->base_delay *= factor;
+    r->max_delay *= factor;
+}
+
+struct aws_counters aws_ctx_counters(const struct aws_ctx *ctx)
+{
+    return aws_transport_counters(ctx->transport);
 }
 
 void aws_ctx_free(struct aws_ctx *ctx)
@@ -89,13 +123,12 @@ void aws_ctx_free(struct aws_ctx *ctx)
         ctx->creds_free(ctx->creds_ctx);
     for (int i = 0; i < AWS_SVC_COUNT; i++)
         aws_endpoint_release(&ctx->endpoints[i]);
-    http_client_free(ctx->http);
+    aws_transport_free(ctx->transport);
     free(ctx->region);
     free(ctx->rds_endpoint);
     free(ctx->rds_endpoint_source);
-    free(ctx->ca_bundle);
     free(ctx->sts_endpoint);
-    memset(ctx, 0, sizeof *ctx);
+    free(ctx);
 }
 
 int aws_ctx_endpoint(struct aws_ctx *ctx, const char *service, const struct aws_endpoint **out,
@@ -127,14 +160,6 @@ int aws_ctx_endpoint(struct aws_ctx *ctx, const char *service, const struct aws_
 
 /* ---- errors of the awsJson1_1 protocol ---- */
 
-static void copy_one_line(char *dst, size_t dstlen, const char *src)
-{
-    snprintf(dst, dstlen, "%s", src ? src : "");
-    for (char *p = dst; *p; p++)
-        if (*p == '\n' || *p == '\r' || *p == '\t')
-            *p = ' ';
-}
-
 /* "com.amazonaws.secretsmanager#ResourceNotFoundException" or
  * "ResourceNotFoundException:http://internal.amazon.com/..." -> the bare code. */
 static void json_error_code(char *dst, size_t dstlen, const char *type)
@@ -153,7 +178,7 @@ static void aws_error_from_json(long status, const struct http_response *resp, c
 {
     aws_error_clear(ae);
     ae->http_status = status;
-    copy_one_line(ae->request_id, sizeof ae->request_id, rid);
+    aws_error_field(ae->request_id, sizeof ae->request_id, rid);
     cJSON *j = cJSON_ParseWithLength(resp->body.data ? resp->body.data : "", resp->body.len);
     const char *type = NULL, *msg = NULL;
     if (cJSON_IsObject(j)) {
@@ -166,15 +191,15 @@ static void aws_error_from_json(long status, const struct http_response *resp, c
     if (type || hdr_type)
         json_error_code(ae->code, sizeof ae->code, type ? type : hdr_type);
     if (msg)
-        copy_one_line(ae->message, sizeof ae->message, msg);
+        aws_error_field(ae->message, sizeof ae->message, msg);
     else if (!j || !cJSON_IsObject(j))
-        copy_one_line(ae->message, sizeof ae->message,
-                      resp->body.len ? "error body is not JSON" : "empty error body");
+        aws_error_field(ae->message, sizeof ae->message,
+                        resp->body.len ? "error body is not JSON" : "empty error body");
     free(hdr_type);
     cJSON_Delete(j);
 }
 
-/* ---- the signed request with retries ---- */
+/* ---- answers: decoding a 2xx, reading an error ---- */
 
 /* A paged describe's answer: its text, or the unlinked file it spilled to. */
 struct aws_page {
@@ -209,19 +234,6 @@ static const char *error_body(const struct http_response *resp, struct buf *tmp,
 }
 
 enum protocol { PROTO_QUERY, PROTO_JSON };
-
-/* How a 2xx answer becomes a result: decode returns 0, DECODE_ERROR_DOCUMENT
- * when the body is an AWS error document (a proxy or service answered an error
- * with a 2xx status), or an exit code with e set when the body is not the
- * operation's answer (wrong content type, not XML / JSON, another document). */
-#define DECODE_ERROR_DOCUMENT (-2)
-struct decoder {
-    int (*decode)(struct http_response *resp, const struct decoder *dec, struct err *e);
-    void *out;
-    const char *action;
-    int read_only;      /* an unusable answer to a read-only action is asked for again */
-    size_t spill_above; /* http_request.spill_above: only pages read as a stream */
-};
 
 /* Operations of the Query services whose botocore model has no "output": their
  * answer is <ActionResponse><ResponseMetadata/></ActionResponse> without an
@@ -290,7 +302,7 @@ static struct aws_xml_src src_of(const struct http_response *resp)
  * operation has no output), checked as a stream before anything is built.
  * Anything else -- an error document, another operation's answer, an HTML page
  * -- is never taken for an empty result. */
-static int check_query_answer(const struct http_response *resp, const struct decoder *dec,
+static int check_query_answer(const struct http_response *resp, const struct aws_answer *dec,
                               struct err *e)
 {
     int rc = query_media_type(resp, e);
@@ -298,11 +310,11 @@ static int check_query_answer(const struct http_response *resp, const struct dec
         struct aws_xml_src src = src_of(resp);
         rc = aws_xml_check_answer(&src, dec->action, has_result_element(dec->action), e);
     }
-    return rc == AWS_XML_ERROR_DOCUMENT ? DECODE_ERROR_DOCUMENT : rc;
+    return rc == AWS_XML_ERROR_DOCUMENT ? AWS_ANSWER_ERROR_DOCUMENT : rc;
 }
 
 /* A single answer as a tree (small: one DBInstance, one set of tags). */
-static int decode_xml(struct http_response *resp, const struct decoder *dec, struct err *e)
+static int decode_xml(struct http_response *resp, const struct aws_answer *dec, struct err *e)
 {
     int rc = check_query_answer(resp, dec, e);
     if (rc == 0)
@@ -312,7 +324,7 @@ static int decode_xml(struct http_response *resp, const struct decoder *dec, str
 
 /* A page of a describe, kept for aws_xml_stream_items: the text (or the file
  * it spilled to) moves to dec->out. */
-static int decode_page(struct http_response *resp, const struct decoder *dec, struct err *e)
+static int decode_page(struct http_response *resp, const struct aws_answer *dec, struct err *e)
 {
     int rc = check_query_answer(resp, dec, e);
     if (rc == 0) {
@@ -326,7 +338,7 @@ static int decode_page(struct http_response *resp, const struct decoder *dec, st
     return rc;
 }
 
-static int decode_json(struct http_response *resp, const struct decoder *dec, struct err *e)
+static int decode_json(struct http_response *resp, const struct aws_answer *dec, struct err *e)
 {
     char mt[96];
     media_type(resp, mt, sizeof mt);
@@ -340,7 +352,7 @@ static int decode_json(struct http_response *resp, const struct decoder *dec, st
     }
     if (cJSON_GetObjectItemCaseSensitive(j, "__type")) {
         cJSON_Delete(j);
-        return DECODE_ERROR_DOCUMENT;
+        return AWS_ANSWER_ERROR_DOCUMENT;
     }
     *(cJSON **)dec->out = j;
     return 0;
@@ -355,14 +367,15 @@ static int read_only_action(const char *op)
            strncmp(op, "Get", 3) == 0;
 }
 
-/* An AWS error answer (any status) into ae, in the protocol's format. */
-static void parse_error(const struct http_response *resp, enum protocol proto, const char *rid,
-                        struct aws_error *ae)
+/* An AWS error answer (any status) into ae, in each protocol's format. */
+static void parse_json_error(const struct http_response *resp, const char *rid,
+                             struct aws_error *ae)
 {
-    if (proto == PROTO_JSON) {
-        aws_error_from_json(resp->status, resp, rid, ae);
-        return;
-    }
+    aws_error_from_json(resp->status, resp, rid, ae);
+}
+
+static void parse_xml_error(const struct http_response *resp, const char *rid, struct aws_error *ae)
+{
     struct buf tmp = BUF_INIT;
     size_t len;
     const char *text = error_body(resp, &tmp, &len);
@@ -370,16 +383,12 @@ static void parse_error(const struct http_response *resp, enum protocol proto, c
     buf_release(&tmp);
 }
 
-static int interrupted(struct err *e, const char *svc, const char *op, int sig, const char *when)
-{
-    return err_interrupted(e, sig, "%s %s: interrupted by signal %d %s", svc, op, sig, when);
-}
-
-/* Sends one signed request per attempt until a 2xx answer arrives and decodes
- * (0: dec->out holds the result) or the error is final. */
-static int perform(struct aws_ctx *ctx, int svc, const char *op, enum protocol proto,
-                   const char *target, const char *body, size_t body_len, const struct decoder *dec,
-                   struct http_response *resp, struct aws_error *ae, struct err *e)
+/* One call of the service through the transport, signed with the context's
+ * credentials; then the raw answer is wiped and released (it may hold a secret
+ * value). */
+static int call_service(struct aws_ctx *ctx, int svc, const char *op, enum protocol proto,
+                        const char *target, const char *body, size_t body_len,
+                        struct aws_answer *dec, struct aws_error *ae, struct err *e)
 {
     const char *sname = svc_names[svc];
     const struct aws_endpoint *ep;
@@ -388,142 +397,23 @@ static int perform(struct aws_ctx *ctx, int svc, const char *op, enum protocol p
         return rc;
     if (!ctx->creds_fn)
         return err_set(e, ERR_INTERNAL, "%s %s: no credential source configured", sname, op);
-    ctx->calls++;
-    stats_add(STATS_AWS_CALLS, 1);
-    int last_cost = 0, skew_corrected = 0;
-    int damaged = 0; /* the last answer was a 2xx that is not the operation's answer */
-    for (int attempt = 1;; attempt++) {
-        int sig = signals_pending();
-        if (sig)
-            return interrupted(e, sname, op, sig, "before the request");
-
-        const struct aws_credentials *cr = NULL;
-        rc = ctx->creds_fn(ctx->creds_ctx, &cr, e);
-        if (rc)
-            return err_prefix(e, "%s %s", sname, op);
-        /* Registered here too, whatever the source did: these never reach a log. */
-        redact_add_secret(cr->secret_access_key);
-        redact_add_secret(cr->session_token);
-
-        struct http_header hdrs[3 + SIGV4_MAX_ADDED_HEADERS];
-        size_t nh = 0;
-        hdrs[nh++] = (struct http_header){"Host", ep->host};
-        hdrs[nh++] = (struct http_header){
-            "Content-Type",
-            proto == PROTO_QUERY    ? "application/x-www-form-urlencoded; charset=utf-8"
-            : svc == AWS_SVC_STATES ? "application/x-amz-json-1.0" /* its jsonVersion */
-                                    : "application/x-amz-json-1.1"};
-        if (target)
-            hdrs[nh++] = (struct http_header){"X-Amz-Target", target};
-        struct sigv4_request sreq = {"POST", ep->path, NULL, hdrs, nh, body, body_len};
-        struct sigv4_credentials sc = {cr->access_key_id, cr->secret_access_key, cr->session_token};
-        int64_t signed_at = clock_now() + ctx->clock_offset;
-        struct sigv4_options so = {ep->region, ep->signing_name, signed_at, 1, 0, 0};
-        struct sigv4_signed sig4;
-        rc = sigv4_sign(&sreq, &sc, &so, &sig4, e);
-        if (rc) {
-            sigv4_signed_release(&sig4);
-            return err_prefix(e, "%s %s", sname, op);
-        }
-        for (size_t i = 0; i < sig4.n_headers; i++)
-            hdrs[nh++] = sig4.headers[i];
-
-        struct http_request req = {"POST", ep->url, hdrs, nh, body, body_len, 0, dec->spill_above};
-        struct err he = {0};
-        double t0 = clock_monotonic();
-        int hrc = http_do(ctx->http, &req, resp, &he);
-        sigv4_signed_release(&sig4);
-        ctx->attempts++;
-        stats_add(STATS_AWS_ATTEMPTS, 1);
-
-        enum aws_retry_class cls;
-        if (hrc != 0) {
-            sig = signals_pending();
-            if (sig)
-                return interrupted(e, sname, op, sig, "during the request");
-            if (hrc != ERR_TRANSIENT) /* TLS verification, bad URL: not transient */
-                return err_set(e, hrc, "%s %s: %s", sname, op, he.msg);
-            aws_error_clear(ae);
-            snprintf(ae->message, sizeof ae->message, "no answer from %s: %s", ep->host,
-                     resp->error[0] ? resp->error : "connection failed");
-            cls = aws_retry_classify(0, NULL, resp->curl_code == CURLE_OPERATION_TIMEDOUT);
-            damaged = 0;
-        } else {
-            char *rid = http_response_header(resp, "x-amzn-RequestId");
-            if (!rid)
-                rid = http_response_header(resp, "x-amz-request-id");
-            log_debug("aws: %s %s: HTTP %ld in %.0f ms (attempt %d, RequestId %s)", sname, op,
-                      resp->status, (clock_monotonic() - t0) * 1000.0, attempt, rid ? rid : "-");
-            if (resp->status >= 200 && resp->status < 300) {
-                struct err de = {0};
-                int drc = dec->decode(resp, dec, &de);
-                if (drc == 0) {
-                    free(rid);
-                    aws_retry_on_success(&ctx->retry, last_cost);
-                    return 0;
-                }
-                damaged = 1;
-                if (drc == DECODE_ERROR_DOCUMENT) {
-                    /* An error in a 2xx: AWS's own rules (botocore's retry
-                     * checkers look at the code, whatever the status) decide. */
-                    parse_error(resp, proto, rid, ae);
-                    cls = aws_retry_classify(resp->status, ae->code, 0);
-                } else {
-                    aws_error_clear(ae);
-                    ae->http_status = resp->status;
-                    copy_one_line(ae->request_id, sizeof ae->request_id, rid);
-                    copy_one_line(ae->message, sizeof ae->message, de.msg);
-                    cls = dec->read_only ? AWS_RETRY_TRANSIENT : AWS_RETRY_NONE;
-                }
-            } else {
-                damaged = 0;
-                parse_error(resp, proto, rid, ae);
-                cls = aws_retry_classify(resp->status, ae->code, 0);
-                if (!skew_corrected && attempt < ctx->retry.max_attempts &&
-                    aws_clock_skew_correct(&ctx->clock_offset, resp, ae->code, signed_at)) {
-                    skew_corrected = 1;
-                    free(rid);
-                    continue; /* signed again at once with the corrected time */
-                }
-            }
-            free(rid);
-        }
-
-        char msg[900];
-        aws_error_format(ae, msg, sizeof msg);
-        double delay;
-        int cost;
-        const char *why;
-        if (!aws_retry_next(&ctx->retry, cls, attempt, &delay, &cost, &why)) {
-            /* A 2xx that is not the operation's answer stays an AWS error
-             * after its retries: never "empty", never a network hiccup. */
-            if (cls == AWS_RETRY_NONE || damaged) {
-                int kind = aws_error_kind(ae);
-                if (attempt == 1)
-                    return err_set(e, kind, "%s %s: %s", sname, op, msg);
-                return err_set(e, kind, "%s %s: %s; %s after %d attempts", sname, op, msg, why,
-                               attempt);
-            }
-            return err_set(e, ERR_TRANSIENT, "%s %s: %s; %s after %d attempt%s", sname, op, msg,
-                           why, attempt, attempt == 1 ? "" : "s");
-        }
-        last_cost = cost;
-        ctx->retries++;
-        log_warn("aws: %s %s: %s; retry %d of %d in %.2fs", sname, op, msg, attempt,
-                 ctx->retry.max_attempts - 1, delay);
-        sig = aws_retry_sleep(&ctx->retry, delay);
-        if (sig)
-            return interrupted(e, sname, op, sig, "while waiting to retry");
-    }
-}
-
-/* perform, then wipe and release the raw answer (it may hold a secret value). */
-static int call_service(struct aws_ctx *ctx, int svc, const char *op, enum protocol proto,
-                        const char *target, const char *body, size_t body_len,
-                        const struct decoder *dec, struct aws_error *ae, struct err *e)
-{
+    char what[256];
+    snprintf(what, sizeof what, "%s %s", sname, op);
+    struct aws_request req = {
+        .what = what,
+        .ep = ep,
+        .content_type = proto == PROTO_QUERY    ? "application/x-www-form-urlencoded; charset=utf-8"
+                        : svc == AWS_SVC_STATES ? "application/x-amz-json-1.0" /* its jsonVersion */
+                                                : "application/x-amz-json-1.1",
+        .target = target,
+        .body = body,
+        .body_len = body_len,
+        .creds = ctx->creds_fn,
+        .creds_ctx = ctx->creds_ctx,
+    };
+    dec->parse_error = proto == PROTO_JSON ? parse_json_error : parse_xml_error;
     struct http_response resp = {0};
-    int rc = perform(ctx, svc, op, proto, target, body, body_len, dec, &resp, ae, e);
+    rc = aws_transport_call(ctx->transport, &req, dec, &resp, ae, e);
     if (resp.body.data)
         explicit_bzero(resp.body.data, resp.body.len);
     http_response_release(&resp);
@@ -533,8 +423,8 @@ static int call_service(struct aws_ctx *ctx, int svc, const char *op, enum proto
 /* A Query-protocol request (form-encoded body, XML answer) decoded by dec: the one
  * path of aws_query_call's whole documents and the paginator's streamed pages. */
 static int query_request(struct aws_ctx *ctx, const char *service, const char *action,
-                         const struct aws_params *params, struct decoder *dec, struct aws_error *ae,
-                         struct err *e)
+                         const struct aws_params *params, struct aws_answer *dec,
+                         struct aws_error *ae, struct err *e)
 {
     int svc = svc_from_name(service);
     const char *version = svc >= 0 ? query_api_version(svc) : NULL;
@@ -560,7 +450,7 @@ int aws_query_call(struct aws_ctx *ctx, const char *service, const char *action,
         ae = &local;
     aws_error_clear(ae);
     *out_doc = NULL;
-    struct decoder dec = {decode_xml, out_doc, action, read_only_action(action), 0};
+    struct aws_answer dec = {decode_xml, NULL, out_doc, action, read_only_action(action), 0};
     return query_request(ctx, service, action, params, &dec, ae, e);
 }
 
@@ -578,7 +468,7 @@ int aws_json_call(struct aws_ctx *ctx, const char *service, const char *target,
                        service ? service : "(null)");
     const char *op = strchr(target, '.') ? strchr(target, '.') + 1 : target;
     const char *body = json_body ? json_body : "{}";
-    struct decoder dec = {decode_json, out, op, read_only_action(op), 0};
+    struct aws_answer dec = {decode_json, NULL, out, op, read_only_action(op), 0};
     return call_service(ctx, svc, op, PROTO_JSON, target, body, strlen(body), &dec, ae, e);
 }
 
@@ -592,7 +482,7 @@ static int query_page(struct aws_ctx *ctx, const char *service, const char *acti
                       struct err *e)
 {
     aws_error_clear(ae);
-    struct decoder dec = {decode_page, page, action, 1, AWS_PAGE_IN_MEMORY_MAX};
+    struct aws_answer dec = {decode_page, NULL, page, action, 1, AWS_PAGE_IN_MEMORY_MAX};
     return query_request(ctx, service, action, params, &dec, ae, e);
 }
 

@@ -1,22 +1,24 @@
-/* The AWS client: one context per process (region, endpoints, one reused
- * libcurl client, credentials, the retry state, call counters), the Query
- * protocol call (RDS, STS) and the awsJson1_1 call (Secrets Manager, SSM).
+/* The AWS client: one opaque context per process (region, endpoints,
+ * credentials, and the one transport: HTTP client, retry state, clock skew,
+ * counters, cancellation), the Query protocol call (RDS, STS) and the awsJson
+ * call (Secrets Manager, SSM, Step Functions).
  *
  * Typical use (rds.c):
  *
- *   struct aws_ctx aws;
- *   if ((rc = aws_ctx_from_config(&aws, &cfg, &e)) != 0) { aws_ctx_free(&aws); return rc; }
+ *   struct aws_ctx *aws;
+ *   if ((rc = aws_ctx_new_from_config(&cfg, &aws, &e)) != 0) return rc;
+ *   aws_ctx_set_cancel(aws, signals_cancel());       // the command's choice
  *   struct aws_params p = AWS_PARAMS_INIT;
  *   aws_params_add(&p, "DBInstanceIdentifier", id);
  *   xmlDoc *doc = NULL;
  *   struct aws_error ae;
- *   rc = aws_query_call(&aws, "rds", "DescribeDBInstances", &p, &doc, &ae, &e);
+ *   rc = aws_query_call(aws, "rds", "DescribeDBInstances", &p, &doc, &ae, &e);
  *   aws_params_release(&p);
  *   if (rc && strcmp(ae.code, "DBInstanceNotFound") == 0) ...
  *   xmlNode *res = aws_xml_result(doc, "DescribeDBInstances");
  *   ...
  *   xmlFreeDoc(doc);
- *   aws_ctx_free(&aws);
+ *   aws_ctx_free(aws);
  *
  * Every call returns 0 or an error kind (core/err.h): ERR_AWS_REJECTED or
  * ERR_AWS_UNAUTHORIZED (AWS refused the request, aws_error_kind: ae holds the
@@ -25,8 +27,14 @@
  * ERR_TRANSIENT (throttling / 5xx / network errors still failing after the
  * retries, or the retry quota is spent; ae holds the last error), ERR_CONFIG
  * (bad endpoint or region), ERR_TLS (TLS verification failure), the credential
- * chain's kind when no credentials could be had, or ERR_INTERRUPTED (e->signo)
- * when SIGINT / SIGTERM / SIGHUP interrupted the call or its backoff.
+ * chain's kind when no credentials could be had, or the context's cancellation
+ * (core/cancel.h: ERR_INTERRUPTED with e->signo when the command's "a signal is
+ * pending" stopped the call or its backoff, ERR_TIMEOUT past the context's
+ * deadline).
+ *
+ * Every call goes through the one AWS transport (aws_transport.h): signing,
+ * clock-skew correction, retries, counters and cancellation live there, shared
+ * with the credential chain's STS calls.
  *
  * Fail closed: a 2xx answer that is not the operation's answer (not an XML /
  * JSON content type, does not parse, a root other than <ActionResponse>, no
@@ -51,12 +59,14 @@
 #include "aws/aws_creds.h"
 #include "aws/aws_endpoint.h"
 #include "aws/aws_query.h"
-#include "aws/aws_retry.h"
+#include "aws/aws_transport.h"
 #include "aws/aws_xml.h"
+#include "core/cancel.h"
 #include "core/err.h"
 
 struct config;
-struct http_client;
+/* Opaque (aws_client_internal.h): made by aws_ctx_new*, freed by aws_ctx_free. */
+struct aws_ctx;
 
 #define AWS_RDS_API_VERSION            "2014-10-31"
 #define AWS_STS_API_VERSION            "2011-06-15"
@@ -70,10 +80,6 @@ struct http_client;
 #define AWS_MAX_PAGES                  1000
 #define AWS_PAGINATE_SECONDS           600.0
 
-/* Where credentials come from: returns 0 and *out (valid until the next call), or
- * an exit code with e set. aws_ctx_from_config plugs in the default chain. */
-typedef int (*aws_creds_fn)(void *ctx, const struct aws_credentials **out, struct err *e);
-
 struct aws_ctx_options {
     const char *region;       /* required */
     const char *rds_endpoint; /* the config's resolved aws.endpoint; NULL = default */
@@ -85,51 +91,32 @@ struct aws_ctx_options {
     const char *rds_endpoint_source;
 };
 
-enum aws_svc {
-    AWS_SVC_RDS = 0,
-    AWS_SVC_STS,
-    AWS_SVC_SECRETSMANAGER,
-    AWS_SVC_SSM,
-    AWS_SVC_STATES,
-    AWS_SVC_COUNT
-};
-
-struct aws_ctx {
-    char *region;
-    char *rds_endpoint;                           /* override, or NULL */
-    char *rds_endpoint_source;                    /* where the override came from, or NULL */
-    char *ca_bundle;                              /* AWS_CA_BUNDLE, or NULL */
-    struct http_client *http;                     /* one client: its connections are reused */
-    struct aws_endpoint endpoints[AWS_SVC_COUNT]; /* resolved on first use */
-    int endpoint_resolved[AWS_SVC_COUNT];
-    aws_creds_fn creds_fn;
-    void *creds_ctx;
-    void (*creds_free)(void *creds_ctx); /* called by aws_ctx_free when set */
-    struct aws_creds_provider *provider; /* the default chain (aws_ctx_from_config) */
-    char *sts_endpoint;                  /* kept alive for the provider */
-    struct aws_retry retry;
-    /* Counters for the driver's report. */
-    unsigned long calls;    /* API calls made (aws_query_call / aws_json_call) */
-    unsigned long attempts; /* HTTP requests sent, retries included */
-    unsigned long retries;
-    /* Seconds added to the local clock when signing, learnt from AWS's Date
-     * header after a clock-skew rejection (as the Java and Go SDKs do). */
-    int64_t clock_offset;
-    /* Bounds of aws_query_paginate; 0 = AWS_MAX_PAGES / AWS_PAGINATE_SECONDS. */
-    int max_pages;
-    double paginate_seconds;
-};
-
-/* Sets up ctx without credentials (use aws_ctx_set_credentials_fn). Returns 0 or
- * ERR_CONFIG (no region, unreadable AWS_CA_BUNDLE) / ERR_INTERNAL.
- * ctx must be released with aws_ctx_free whatever the result. */
-int aws_ctx_init(struct aws_ctx *ctx, const struct aws_ctx_options *opt, struct err *e);
-/* aws_ctx_init from cfg->aws (region, endpoint, maxAttempts) plus the default
- * credential chain (aws_creds.h) for cfg->aws.profile, sharing ctx's HTTP client
- * and the STS endpoint resolution. (aws_client_config.c) */
-int aws_ctx_from_config(struct aws_ctx *ctx, const struct config *cfg, struct err *e);
+/* A context without credentials (use aws_ctx_set_credentials_fn) and without
+ * cancellation (use aws_ctx_set_cancel). Returns 0 and *out, or ERR_CONFIG
+ * (no region, unreadable AWS_CA_BUNDLE) / ERR_INTERNAL with *out NULL. */
+int aws_ctx_new(const struct aws_ctx_options *opt, struct aws_ctx **out, struct err *e);
+/* aws_ctx_new from cfg->aws (region, endpoint, maxAttempts) plus the default
+ * credential chain (aws_creds.h) for cfg->aws.profile, whose STS calls go
+ * through the context's transport (aws_client_config.c). */
+int aws_ctx_new_from_config(const struct config *cfg, struct aws_ctx **out, struct err *e);
 void aws_ctx_set_credentials_fn(struct aws_ctx *ctx, aws_creds_fn fn, void *fn_ctx);
+/* Frees the context and everything it holds; NULL is fine. */
 void aws_ctx_free(struct aws_ctx *ctx);
+
+/* Cancellation (core/cancel.h), set by the context's owner: a command installs
+ * signals_cancel(); create's roll-back swaps in its own budget and restores the
+ * one aws_ctx_cancel returned. Every call, transfer and retry backoff honours it. */
+void aws_ctx_set_cancel(struct aws_ctx *ctx, struct cancel cancel);
+struct cancel aws_ctx_cancel(const struct aws_ctx *ctx);
+/* cancel_check / cancel_sleep on the context's cancellation: the waits of work
+ * done on the context (a delete's polls) stop when its calls would. */
+int aws_ctx_cancelled(const struct aws_ctx *ctx);
+int aws_ctx_sleep(const struct aws_ctx *ctx, double seconds);
+/* Multiplies the retry backoff's base and cap (tests against a fast emulator
+ * clock scale it like every other wait; clone_poll.h). */
+void aws_ctx_scale_backoff(struct aws_ctx *ctx, double factor);
+/* Calls, HTTP requests and retries so far (STS's included), for the report. */
+struct aws_counters aws_ctx_counters(const struct aws_ctx *ctx);
 
 /* The endpoint of a service ("rds", "sts", "secretsmanager", "ssm"), resolved once. */
 int aws_ctx_endpoint(struct aws_ctx *ctx, const char *service, const struct aws_endpoint **out,
@@ -157,11 +144,11 @@ int aws_json_call(struct aws_ctx *ctx, const char *service, const char *target,
  * read as a stream (aws_xml_stream.h): every <item_name> of its <list_name> is
  * expanded alone and handed to on_item, so a page costs its text plus ONE item,
  * never a tree of the page. on_item returns 0 to continue, AWS_PAGE_STOP to
- * stop early (the call then returns 0), or an error kind with e set (returned).
+ * stop early (the call then returns 0), or an exit code with e set (returned).
  * Stops after the page without a Marker. params is not modified. Bounded: a
  * Marker that repeats the previous page's, or one still there after
- * ctx->max_pages pages (AWS_MAX_PAGES), is an error (ERR_AWS_BAD_ANSWER); paging past
- * ctx->paginate_seconds (AWS_PAGINATE_SECONDS) is ERR_TRANSIENT. *pages
+ * AWS_MAX_PAGES pages, is an error (ERR_AWS_BAD_ANSWER); paging past
+ * AWS_PAGINATE_SECONDS is ERR_TRANSIENT. *pages
  * (may be NULL) counts the pages fetched. */
 #define AWS_PAGE_STOP (-1) /* = AWS_XML_STOP */
 typedef int (*aws_item_fn)(const xmlNode *item, void *ud, struct err *e);

@@ -4,17 +4,19 @@
 #include "aws/aws_creds_internal.h"
 #include "aws/aws_ini.h"
 #include "aws/aws_retry.h"
+#include "aws/aws_transport.h"
 #include "config/secrets.h"
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/err.h"
+#include "core/exitcodes.h"
 #include "core/http.h"
+#include "core/http_retry.h"
 #include "core/log.h"
-#include "core/signals.h"
+#include "core/retry.h"
 #include "core/stats.h"
 
 #include <cjson/cJSON.h>
-#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -161,69 +163,56 @@ int creds_read_token_file(const char *path, const char *what, char **out, struct
 
 /* ---- HTTP ------------------------------------------------------------------ */
 
-struct http_client *creds_sts_http(struct creds_ctx *c)
+struct aws_transport *creds_transport(struct creds_ctx *c, struct err *e)
 {
-    if (!c->http) {
-        struct http_tls tls = {creds_getenv("AWS_CA_BUNDLE"), 0};
-        c->http = http_client_new(&tls, 5000, 30000);
-        c->owns_http = 1;
+    if (!c->transport) {
+        struct aws_transport_options o = {5000, 30000, c->max_attempts,
+                                          creds_getenv("AWS_CA_BUNDLE")};
+        if (aws_transport_new(&o, &c->transport, e) != 0)
+            return NULL;
+        c->owns_transport = 1;
     }
-    return c->http;
+    return c->transport;
 }
 
-struct http_client *creds_meta_http(struct creds_ctx *c)
+static struct http_client *creds_meta_http(struct creds_ctx *c)
 {
     /* IMDS and the container endpoint are local: fail fast where they do not
      * exist (a laptop, CI) instead of hanging for the default timeouts. */
-    if (!c->meta_http)
+    if (!c->meta_http) {
         c->meta_http = http_client_new(NULL, 1000, 5000);
+        if (c->meta_http && c->transport)
+            http_client_set_cancel(c->meta_http, aws_transport_cancel(c->transport));
+    }
     return c->meta_http;
 }
 
-int creds_http_call(struct http_client *h, const struct http_request *req, int attempts,
-                    creds_error_code_fn error_code, struct http_response *resp, const char *what,
-                    struct err *e)
+/* IMDS and the container endpoint fail as AWS endpoints do: judged by status. */
+static enum retry_class meta_classify(int hrc, const struct http_response *resp, void *ud)
 {
-    struct aws_retry retry;
+    (void)ud;
+    return aws_retry_classify(hrc == 0 ? resp->status : 0, NULL, hrc != 0 && resp->timed_out);
+}
+
+int creds_meta_call(struct creds_ctx *c, const struct http_request *req, int attempts,
+                    struct http_response *resp, const char *what, struct err *e)
+{
+    struct http_client *h = creds_meta_http(c);
+    if (!h)
+        return err_set(e, ERR_INTERNAL, "%s: cannot create the HTTP client", what);
+    struct retry retry;
     aws_retry_init(&retry, attempts < 1 ? 1 : attempts);
-    stats_add(STATS_AWS_CALLS, 1); /* STS, IMDS and container calls count as AWS calls */
-    for (int attempt = 1;; attempt++) {
-        http_response_reset(resp);
-        err_clear(e);
-        stats_add(STATS_AWS_ATTEMPTS, 1);
-        int rc = http_do(h, req, resp, e);
-        if (rc != 0 && rc != ERR_TRANSIENT)
-            return err_prefix(e, "%s", what); /* TLS / URL trouble: retrying will not help */
-        char code[128] = "";
-        if (rc == 0 && resp->status >= 300 && error_code)
-            error_code(resp, code, sizeof code);
-        enum aws_retry_class cls =
-            aws_retry_classify(rc == 0 ? resp->status : 0, code,
-                               rc != 0 && resp->curl_code == CURLE_OPERATION_TIMEDOUT);
-        if (cls == AWS_RETRY_NONE && rc == 0 && strcmp(code, "IDPCommunicationError") == 0)
-            cls = AWS_RETRY_TRANSIENT; /* STS could not reach the OIDC provider */
-        double delay = 0;
-        int cost = 0;
-        const char *why = NULL;
-        if (cls == AWS_RETRY_NONE || signals_pending() ||
-            !aws_retry_next(&retry, cls, attempt, &delay, &cost, &why)) {
-            if (signals_pending())
-                return err_interrupted(e, signals_pending(), "%s: interrupted by signal %d", what,
-                                       signals_pending());
-            if (rc == 0)
-                return 0; /* the caller reports the final status */
-            return err_prefix(e, "%s", what);
-        }
-        if (rc == 0)
-            log_debug("%s: HTTP %ld%s%s, retry %d in %.1f s", what, resp->status,
-                      code[0] ? " " : "", code, attempt, delay);
-        else
-            log_debug("%s: %s, retry %d in %.1f s", what, e ? e->msg : "network error", attempt,
-                      delay);
-        int sig = aws_retry_sleep(&retry, delay);
-        if (sig)
-            return err_interrupted(e, sig, "%s: interrupted by signal %d", what, sig);
-    }
+    struct http_retry_call call = {
+        .http = h,
+        .req = req,
+        .retry = &retry,
+        .classify = meta_classify,
+        .what = what,
+        .quiet = 1,
+    };
+    stats_add(STATS_AWS_CALLS, 1); /* IMDS and container calls count as AWS calls */
+    int rc = http_retry_do(&call, resp, e);
+    return rc ? err_prefix(e, "%s", what) : 0;
 }
 
 /* ---- sources and the cache ----------------------------------------------- */
@@ -382,7 +371,7 @@ struct aws_creds_provider *aws_creds_provider_new(const struct aws_creds_options
         p->ctx.profile_from_config = opt->profile && (!envp || strcmp(envp, opt->profile) != 0);
         p->ctx.region = xstrdup(opt->region);
         p->ctx.sts_endpoint = xstrdup(opt->sts_endpoint);
-        p->ctx.http = opt->http;
+        p->ctx.transport = opt->transport;
         if (opt->max_attempts > 0)
             p->ctx.max_attempts = opt->max_attempts;
     }
@@ -413,8 +402,8 @@ void aws_creds_provider_free(struct aws_creds_provider *p)
     free(p->ctx.region);
     free(p->ctx.sts_endpoint);
     free(p->ctx.container_endpoint);
-    if (p->ctx.owns_http)
-        http_client_free(p->ctx.http);
+    if (p->ctx.owns_transport)
+        aws_transport_free(p->ctx.transport);
     http_client_free(p->ctx.meta_http);
     free(p);
 }

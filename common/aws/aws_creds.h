@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include "core/err.h"
 
-struct http_client;
+struct aws_transport;
 
 struct aws_credentials {
     char *access_key_id;
@@ -38,8 +38,11 @@ struct aws_creds_options {
                                   AWS_DEFAULT_REGION, the profile's region */
     const char *sts_endpoint; /* override; NULL = AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL,
                                   else https://sts.{region}.amazonaws.com */
-    struct http_client *http; /* shared client for STS calls; NULL = the provider makes its own */
-    int max_attempts;         /* attempts per credential HTTP call; <= 0 = 3 */
+    /* The AWS transport STS calls go through (aws_transport.h: signing, skew,
+     * retries, cancellation), borrowed; NULL = the provider makes its own. Its
+     * cancellation also stops the IMDS and container requests. */
+    struct aws_transport *transport;
+    int max_attempts; /* attempts per credential call without a transport given; <= 0 = 3 */
 };
 
 /* Refresh windows (seconds before expiration). */

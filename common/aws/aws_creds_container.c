@@ -8,12 +8,11 @@
  * The answer is JSON: AccessKeyId, SecretAccessKey, Token, Expiration. */
 #include "aws/aws_creds_internal.h"
 #include "core/buf.h"
-#include "core/err.h"
+#include "core/exitcodes.h"
 #include "core/log.h"
 
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>
-#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +26,7 @@ struct container_source {
     char *url;
 };
 
-/* 1 if host (as curl_url gives it: IPv6 in brackets) may serve credentials over http. */
+/* 1 if host (as http_url_parts gives it: IPv6 in brackets) may serve credentials over http. */
 static int allowed_http_host(const char *host)
 {
     static const char *const allowed[] = {
@@ -58,27 +57,20 @@ static int allowed_http_host(const char *host)
 
 int aws_creds_container_uri_allowed(const char *uri)
 {
-    CURLU *u = curl_url();
-    char *scheme = NULL, *host = NULL;
-    int ok = curl_url_set(u, CURLUPART_URL, uri, 0) == CURLUE_OK &&
-             curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
-             curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+    char *scheme, *host;
+    int ok = http_url_parts(uri, &scheme, &host) == 0 &&
              (strcasecmp(scheme, "https") == 0 ||
               (strcasecmp(scheme, "http") == 0 && allowed_http_host(host)));
-    curl_free(scheme);
-    curl_free(host);
-    curl_url_cleanup(u);
+    free(scheme);
+    free(host);
     return ok;
 }
 
 static int check_full_uri(const char *uri, struct err *e)
 {
-    CURLU *u = curl_url();
-    char *scheme = NULL, *host = NULL;
+    char *scheme, *host;
     int rc = 0;
-    if (curl_url_set(u, CURLUPART_URL, uri, 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+    if (http_url_parts(uri, &scheme, &host) != 0) {
         rc = err_set(e, ERR_CONFIG, "AWS_CONTAINER_CREDENTIALS_FULL_URI: \"%s\" is not a URL", uri);
     } else if (strcasecmp(scheme, "https") != 0 &&
                (strcasecmp(scheme, "http") != 0 || !allowed_http_host(host))) {
@@ -88,9 +80,8 @@ static int check_full_uri(const char *uri, struct err *e)
                      "fd00:ec2::23)",
                      host, scheme);
     }
-    curl_free(scheme);
-    curl_free(host);
-    curl_url_cleanup(u);
+    free(scheme);
+    free(host);
     return rc;
 }
 
@@ -126,7 +117,7 @@ static int container_fetch(struct creds_source *s, struct aws_credentials *out, 
     struct http_response resp = {0};
     char what[600];
     snprintf(what, sizeof what, "container credentials from %s", cs->url);
-    rc = creds_http_call(creds_meta_http(cs->c), &req, cs->c->max_attempts, NULL, &resp, what, e);
+    rc = creds_meta_call(cs->c, &req, cs->c->max_attempts, &resp, what, e);
     if (rc == 0 && resp.status != 200) {
         /* The endpoint answers errors as JSON {"code","message"} (ECS agent, EKS Pod
          * Identity Agent); show what it says. */

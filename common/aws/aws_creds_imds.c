@@ -36,7 +36,7 @@ static int imds_request(struct imds_source *is, const char *method, const char *
     char what[600];
     snprintf(what, sizeof what, "EC2 instance metadata %s %s", method, url);
     struct http_request req = {.method = method, .url = url, .headers = h, .n_headers = nh};
-    int rc = creds_http_call(creds_meta_http(is->c), &req, IMDS_ATTEMPTS, NULL, resp, what, e);
+    int rc = creds_meta_call(is->c, &req, IMDS_ATTEMPTS, resp, what, e);
     if (rc == 0 && resp->status != 200)
         rc = err_set(e, resp->status >= 500 ? ERR_TRANSIENT : ERR_AWS_UNAUTHORIZED,
                      "%s: HTTP %ld%s", what, resp->status,

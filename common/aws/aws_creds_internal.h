@@ -23,16 +23,15 @@ struct creds_ctx {
     char *sts_endpoint;       /* options.sts_endpoint, may be NULL */
     char *container_endpoint; /* base for the relative container URI */
     int max_attempts;
-    struct http_client *http; /* STS calls (borrowed or owned) */
-    int owns_http;
+    struct aws_transport *transport; /* STS calls (borrowed, or owned: lazy) */
+    int owns_transport;
     struct http_client *meta_http; /* short timeouts for IMDS / container, owned, lazy */
-    int64_t clock_offset; /* added to the local clock when signing STS calls (aws_skew.h) */
 };
 
 struct creds_source {
     /* Log name and aws_credentials.source: "environment", "profile:dev", ... */
     char *name;
-    /* Fresh credentials into out (zeroed by the caller). 0 or an error kind (core/err.h). */
+    /* Fresh credentials into out (zeroed by the caller). 0 or a drr_exit code. */
     int (*fetch)(struct creds_source *s, struct aws_credentials *out, struct err *e);
     void (*free)(struct creds_source *s);
 };
@@ -64,18 +63,17 @@ int creds_read_token_file(const char *path, const char *what, char **out, struct
 /* Non-empty environment variable or NULL. */
 const char *creds_getenv(const char *name);
 
-struct http_client *creds_sts_http(struct creds_ctx *c);
-struct http_client *creds_meta_http(struct creds_ctx *c);
-/* One request, retried as the AWS client retries (aws_retry.h: network errors,
- * timeouts, 429, 5xx, and the throttling / transient codes that
- * error_code(resp) finds in an error body, when given), with capped jittered
- * backoff. 0 when a final HTTP response arrived (the caller checks the status),
- * else ERR_TRANSIENT (or ERR_TLS / ERR_CONFIG for TLS / URL trouble, ERR_INTERRUPTED on a
- * signal) with e prefixed by what. */
-typedef void (*creds_error_code_fn)(const struct http_response *resp, char *code, size_t n);
-int creds_http_call(struct http_client *h, const struct http_request *req, int attempts,
-                    creds_error_code_fn error_code, struct http_response *resp, const char *what,
-                    struct err *e);
+/* The transport for STS calls: the one given in the options, else the
+ * provider's own (made on first use). NULL only when libcurl cannot start. */
+struct aws_transport *creds_transport(struct creds_ctx *c, struct err *e);
+/* One IMDS or container request (not a signed AWS API call) on the shared retry
+ * policy (core/http_retry.h): network errors, timeouts, 429 and 5xx are retried
+ * with capped jittered backoff, up to attempts; the transport's cancellation
+ * stops it. 0 when a final HTTP answer arrived (the caller checks the status),
+ * else ERR_TRANSIENT (ERR_CONFIG for TLS / URL trouble, the
+ * cancellation's code) with e prefixed by what. */
+int creds_meta_call(struct creds_ctx *c, const struct http_request *req, int attempts,
+                    struct http_response *resp, const char *what, struct err *e);
 
 /* Providers. Each *_detect returns 0 with *out NULL when not configured, 0 with
  * a source when configured, or an error for an invalid configuration. */

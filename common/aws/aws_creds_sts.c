@@ -1,17 +1,16 @@
 /* STS for the chain: the regional endpoint, AssumeRole (signed with the
  * source credentials) and AssumeRoleWithWebIdentity (unsigned), both Query
- * protocol form POSTs answered in XML, and the two sources built on them. */
+ * protocol form POSTs answered in XML and sent through the one AWS transport
+ * (aws_transport.h), and the two sources built on them. */
 #include "aws/aws_creds_internal.h"
 #include "aws/aws_endpoint.h"
 #include "aws/aws_ini.h"
 #include "aws/aws_query.h"
-#include "aws/aws_retry.h"
-#include "aws/aws_sigv4.h"
-#include "aws/aws_skew.h"
+#include "aws/aws_transport.h"
 #include "aws/aws_xml.h"
 #include "core/buf.h"
 #include "core/clock.h"
-#include "core/err.h"
+#include "core/exitcodes.h"
 #include "core/log.h"
 
 #include <libxml/tree.h>
@@ -65,18 +64,9 @@ char *aws_creds_sts_endpoint(const struct aws_creds_options *opt, char **signing
     return url;
 }
 
-static void sts_error(const struct http_response *resp, struct aws_error *ae)
+static void sts_error(const struct http_response *resp, const char *rid, struct aws_error *ae)
 {
-    char *rid = http_response_header(resp, "x-amzn-RequestId");
     aws_error_from_xml(resp->status, buf_cstr(&resp->body), resp->body.len, rid, ae);
-    free(rid);
-}
-
-static void sts_error_code(const struct http_response *resp, char *code, size_t n)
-{
-    struct aws_error ae;
-    sts_error(resp, &ae);
-    snprintf(code, n, "%s", ae.code);
 }
 
 int creds_sts_parse_credentials(const char *action, const struct http_response *resp,
@@ -111,29 +101,17 @@ int creds_sts_parse_credentials(const char *action, const struct http_response *
     return rc;
 }
 
-/* Signs a form POST to url for STS at signed_at (host and content type signed,
- * plus the headers sigv4 adds) into headers[]; returns how many. signer NULL:
- * unsigned. */
-static int sts_headers(const struct aws_endpoint *ep, const struct buf *body,
-                       const struct aws_credentials *signer, int64_t signed_at,
-                       struct sigv4_signed *sig, struct http_header *headers, size_t *n,
-                       struct err *e)
+/* A 200 answer's Credentials into dec->out. */
+static int sts_decode(struct http_response *resp, const struct aws_answer *dec, struct err *e)
 {
-    headers[0] = (struct http_header){"Host", ep->host};
-    headers[1] =
-        (struct http_header){"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"};
-    *n = 2;
-    if (!signer)
-        return 0;
-    struct sigv4_request req = {"POST", ep->path, NULL, headers, 2, body->data, body->len};
-    struct sigv4_credentials sc = {signer->access_key_id, signer->secret_access_key,
-                                   signer->session_token};
-    struct sigv4_options opt = {ep->region, ep->signing_name, signed_at, 1, 0, 0};
-    int rc = sigv4_sign(&req, &sc, &opt, sig, e);
-    if (rc != 0)
-        return rc;
-    for (size_t i = 0; i < sig->n_headers; i++)
-        headers[(*n)++] = sig->headers[i];
+    return creds_sts_parse_credentials(dec->action, resp, dec->out, "STS", e);
+}
+
+/* The source credentials that sign an AssumeRole. */
+static int signer_creds(void *signer, const struct aws_credentials **out, struct err *e)
+{
+    (void)e;
+    *out = signer;
     return 0;
 }
 
@@ -143,7 +121,8 @@ int creds_sts_call(struct creds_ctx *c, const char *action, const char *const *p
 {
     struct aws_endpoint ep;
     int rc = sts_resolve(c->sts_endpoint, c->region, c->profile, &ep, e);
-    if (rc != 0) {
+    struct aws_transport *t = rc == 0 ? creds_transport(c, e) : NULL;
+    if (!t) {
         aws_endpoint_release(&ep);
         return err_prefix(e, "%s: STS %s", source_name, action);
     }
@@ -156,50 +135,27 @@ int creds_sts_call(struct creds_ctx *c, const char *action, const char *const *p
     char what[512];
     snprintf(what, sizeof what, "%s: STS %s at %s", source_name, action, ep.url);
 
+    /* Through the one transport: signed (unless signer is NULL:
+     * AssumeRoleWithWebIdentity), skew-corrected, retried, cancellable. A 200
+     * without credentials is not asked for again. */
+    struct aws_request req = {
+        .what = what,
+        .ep = &ep,
+        .content_type = "application/x-www-form-urlencoded; charset=utf-8",
+        .body = body.data,
+        .body_len = body.len,
+        .creds = signer ? signer_creds : NULL,
+        .creds_ctx = (void *)signer,
+    };
+    struct aws_answer dec = {sts_decode, sts_error, out, action, 0, 0};
     struct http_response resp = {0};
-    struct sigv4_signed sig;
-    memset(&sig, 0, sizeof sig);
-    /* A second pass only after a clock-skew rejection, signed with AWS's time. */
-    for (int pass = 1; pass <= 2; pass++) {
-        struct http_header headers[2 + SIGV4_MAX_ADDED_HEADERS];
-        size_t n_headers = 0;
-        int64_t signed_at = clock_now() + c->clock_offset;
-        /* Signed once per pass: the retries of creds_http_call stay well inside
-         * the signature's 15-minute validity. */
-        sigv4_signed_release(&sig);
-        rc = sts_headers(&ep, &body, signer, signed_at, &sig, headers, &n_headers, e);
-        if (rc != 0) {
-            err_prefix(e, "%s", what);
-            break;
-        }
-        struct http_request req = {
-            .method = "POST",
-            .url = ep.url,
-            .headers = headers,
-            .n_headers = n_headers,
-            .body = body.data,
-            .body_len = body.len,
-            .timeout_ms = 0,
-        };
-        rc = creds_http_call(creds_sts_http(c), &req, c->max_attempts, sts_error_code, &resp, what,
-                             e);
-        if (rc == 0 && resp.status == 200) {
-            rc = creds_sts_parse_credentials(action, &resp, out, what, e);
-        } else if (rc == 0) {
-            struct aws_error ae;
-            sts_error(&resp, &ae);
-            if (pass == 1 && signer &&
-                aws_clock_skew_correct(&c->clock_offset, &resp, ae.code, signed_at))
-                continue;
-            char msg[900];
-            aws_error_format(&ae, msg, sizeof msg);
-            enum aws_retry_class cls = aws_retry_classify(resp.status, ae.code, 0);
-            rc = err_set(e, cls == AWS_RETRY_NONE ? ERR_AWS_UNAUTHORIZED : ERR_TRANSIENT, "%s: %s",
-                         what, msg);
-        }
-        break;
-    }
-    sigv4_signed_release(&sig);
+    struct aws_error ae;
+    aws_error_clear(&ae);
+    rc = aws_transport_call(t, &req, &dec, &resp, &ae, e);
+    if (rc == ERR_AWS_REJECTED) /* STS refusing credentials leaves us with none */
+        rc = err_reclassify(e, ERR_AWS_UNAUTHORIZED);
+    if (resp.body.data)
+        explicit_bzero(resp.body.data, resp.body.len); /* it held the new secret */
     http_response_release(&resp);
     free_secret(buf_detach(&body));
     aws_endpoint_release(&ep);

@@ -2,8 +2,8 @@
  * (RequestExpired, SignatureDoesNotMatch, InvalidSignatureException, ...). As the
  * Java and Go SDKs do, a client that gets such an error compares its signing time
  * with the response's Date header and, when they are far apart, signs with AWS's
- * time from then on. Shared by the API client (aws_client.c) and the credential
- * chain's STS calls (aws_creds_sts.c), each keeping its own offset. */
+ * time from then on. Applied by the one transport (aws_transport.c) to every
+ * signed call, the credential chain's STS calls included: one offset. */
 #ifndef DRR_AWS_SKEW_H
 #define DRR_AWS_SKEW_H
 

@@ -18,7 +18,7 @@ void aws_error_clear(struct aws_error *ae)
     memset(ae, 0, sizeof *ae);
 }
 
-static void copy_field(char *dst, size_t dstlen, const char *src)
+void aws_error_field(char *dst, size_t dstlen, const char *src)
 {
     snprintf(dst, dstlen, "%s", src ? src : "");
     /* One line: an error message must never break the log format. */
@@ -310,7 +310,7 @@ void aws_error_from_xml(long status, const char *body, size_t len, const char *r
 {
     aws_error_clear(ae);
     ae->http_status = status;
-    copy_field(ae->request_id, sizeof ae->request_id, request_id_header);
+    aws_error_field(ae->request_id, sizeof ae->request_id, request_id_header);
 
     xmlDoc *doc = NULL;
     struct err pe = {0};
@@ -318,7 +318,7 @@ void aws_error_from_xml(long status, const char *body, size_t len, const char *r
         char ex[160];
         excerpt(body ? body : "", body ? len : 0, ex, sizeof ex);
         if (!body || len == 0)
-            copy_field(ae->message, sizeof ae->message, "empty error body");
+            aws_error_field(ae->message, sizeof ae->message, "empty error body");
         else
             snprintf(ae->message, sizeof ae->message, "error body is not AWS XML: %s", ex);
         return;
@@ -342,11 +342,11 @@ void aws_error_from_xml(long status, const char *body, size_t len, const char *r
         snprintf(ae->message, sizeof ae->message, "unexpected XML error body <%s>",
                  root && root->name ? (const char *)root->name : "?");
     } else {
-        copy_field(ae->code, sizeof ae->code, aws_xml_text(error, "Code"));
-        copy_field(ae->message, sizeof ae->message, aws_xml_text(error, "Message"));
-        copy_field(ae->type, sizeof ae->type, aws_xml_text(error, "Type"));
+        aws_error_field(ae->code, sizeof ae->code, aws_xml_text(error, "Code"));
+        aws_error_field(ae->message, sizeof ae->message, aws_xml_text(error, "Message"));
+        aws_error_field(ae->type, sizeof ae->type, aws_xml_text(error, "Type"));
     }
     if (rid && *rid)
-        copy_field(ae->request_id, sizeof ae->request_id, rid);
+        aws_error_field(ae->request_id, sizeof ae->request_id, rid);
     xmlFreeDoc(doc);
 }

@@ -41,6 +41,9 @@ void aws_error_clear(struct aws_error *ae);
  * of AWS's common authentication and authorization errors), ERR_AWS_BAD_ANSWER
  * for a 2xx that is no error document, else ERR_AWS_REJECTED. */
 int aws_error_kind(const struct aws_error *ae);
+/* Copies src (NULL = "") into one of ae's fields, truncated, on one line (an
+ * error message must never break the log format). */
+void aws_error_field(char *dst, size_t dstlen, const char *src);
 /* "DBSnapshotNotFound: DBSnapshot x not found (HTTP 404, RequestId 5a3c...)"; when
  * the body was not an AWS error the code is replaced by "HTTP 503"; with no HTTP
  * answer at all (http_status 0, no code) just the message. */

@@ -20,6 +20,9 @@ static int set(struct err *e, enum err_kind kind, int signo, const char *fmt, va
         return kind;
     vsnprintf(e->msg, sizeof e->msg, fmt, ap);
     flatten(e->msg);
+    /* Re-wording a callee's interruption (err_set(e, rc, ...)) keeps its signal. */
+    if (kind == ERR_INTERRUPTED && signo == 0 && e->kind == ERR_INTERRUPTED)
+        signo = e->signo;
     e->kind = kind;
     e->signo = signo;
     return kind;

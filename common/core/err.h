@@ -48,7 +48,9 @@ struct err {
     char msg[1024];     /* one line, no trailing newline */
 };
 
-/* Sets e (if non-NULL) and returns kind. printf-style. */
+/* Sets e (if non-NULL) and returns kind. printf-style. Passing on a callee's
+ * ERR_INTERRUPTED in new words (err_set(e, rc, ...) on the same e) keeps
+ * e->signo. */
 int err_set(struct err *e, enum err_kind kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* ERR_INTERRUPTED by signal signo: sets e (if non-NULL), returns ERR_INTERRUPTED. */

@@ -1,7 +1,7 @@
-#include "core/err.h"
+#include "core/cancel.h"
+#include "core/exitcodes.h"
 #include "core/http.h"
 #include "core/log.h"
-#include "core/signals.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -17,6 +17,7 @@ struct http_client {
     int insecure;
     long connect_timeout_ms;
     long total_timeout_ms;
+    const struct cancel *cancel; /* the owner's; NULL = never cancelled */
 };
 
 static int global_initialised;
@@ -56,6 +57,16 @@ struct http_client *http_client_new(const struct http_tls *tls, long connect_tim
     return c;
 }
 
+void http_client_set_cancel(struct http_client *c, const struct cancel *cancel)
+{
+    c->cancel = cancel;
+}
+
+const struct cancel *http_client_cancel(const struct http_client *c)
+{
+    return c->cancel;
+}
+
 void http_client_free(struct http_client *c)
 {
     if (!c)
@@ -79,6 +90,7 @@ void http_response_reset(struct http_response *r)
     close_spill(r);
     r->status = 0;
     r->curl_code = 0;
+    r->timed_out = 0;
     r->error[0] = '\0';
     buf_reset(&r->body);
     buf_reset(&r->headers);
@@ -175,12 +187,14 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *userdata)
     return n;
 }
 
-/* Aborts a transfer promptly when SIGINT/SIGTERM/SIGHUP arrives. */
+/* Aborts a transfer promptly when the client's owner cancels it (a signal, the
+ * deadline); libcurl calls this at least once a second, and at once after a
+ * signal interrupts its poll. */
 static int on_progress(void *clientp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
                        curl_off_t ulnow)
 {
-    (void)clientp, (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
-    return signals_pending() ? 1 : 0;
+    (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    return cancel_check(clientp) ? 1 : 0;
 }
 
 const char *http_header_bad_byte(const char *value)
@@ -205,6 +219,11 @@ int http_do(struct http_client *c, const struct http_request *req, struct http_r
                            req->method ? req->method : "GET", req->url, req->headers[i].name,
                            (unsigned char)*bad, (size_t)(bad - req->headers[i].value));
     }
+    int stop = cancel_check(c->cancel);
+    if (stop) {
+        cancel_reason(stop, resp->error, sizeof resp->error);
+        return cancel_err(e, stop, req->url, "before the request");
+    }
     curl_easy_reset(h); /* options only: live connections stay cached */
 
     curl_easy_setopt(h, CURLOPT_URL, req->url);
@@ -213,16 +232,22 @@ int http_do(struct http_client *c, const struct http_request *req, struct http_r
     curl_easy_setopt(h, CURLOPT_USERAGENT, "dblab-rds-refresh/" DRR_VERSION);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->connect_timeout_ms);
     /* timeout_ms < 0: no total timeout (the Lambda Runtime API's long-poll /next). */
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS,
-                     req->timeout_ms > 0   ? req->timeout_ms
-                     : req->timeout_ms < 0 ? 0L
-                                           : c->total_timeout_ms);
+    long total_ms = req->timeout_ms > 0   ? req->timeout_ms
+                    : req->timeout_ms < 0 ? 0L
+                                          : c->total_timeout_ms;
+    /* The owner's deadline bounds the transfer too (at least 1 ms: 0 is "none"). */
+    double left = cancel_remaining(c->cancel);
+    int deadline_bound = left >= 0 && (total_ms == 0 || left * 1000.0 < (double)total_ms);
+    if (deadline_bound)
+        total_ms = left * 1000.0 < 1.0 ? 1L : (long)(left * 1000.0);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, total_ms);
     struct body_sink sink = {resp, req->spill_above};
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, &resp->headers);
     curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(h, CURLOPT_XFERINFODATA, (void *)c->cancel);
     curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, c->insecure ? 0L : 1L);
@@ -268,14 +293,20 @@ int http_do(struct http_client *c, const struct http_request *req, struct http_r
     if (rc != CURLE_OK) {
         const char *why = errbuf[0] ? errbuf : curl_easy_strerror(rc);
         resp->status = 0;
-        if (rc == CURLE_ABORTED_BY_CALLBACK && signals_pending()) {
+        stop = cancel_check(c->cancel);
+        /* libcurl's timer may fire a hair before the deadline it was set to. */
+        if (!stop && rc == CURLE_OPERATION_TIMEDOUT && deadline_bound)
+            stop = CANCEL_DEADLINE;
+        if (stop && (rc == CURLE_ABORTED_BY_CALLBACK || rc == CURLE_OPERATION_TIMEDOUT)) {
             /* Not a network failure: nobody should retry it or count it as a failed poll. */
-            snprintf(resp->error, sizeof resp->error, "interrupted by signal %d",
-                     signals_pending());
-            return err_interrupted(e, signals_pending(), "%s %s: %s", method, req->url,
-                                   resp->error);
+            char what[600];
+            snprintf(what, sizeof what, "%s %s", method, req->url);
+            int code = cancel_err(e, stop, what, "during the request");
+            cancel_reason(stop, resp->error, sizeof resp->error);
+            return code;
         }
         snprintf(resp->error, sizeof resp->error, "%s", why);
+        resp->timed_out = rc == CURLE_OPERATION_TIMEDOUT;
         /* A TLS verification failure or a bad URL will not heal by retrying. */
         enum err_kind kind = ERR_TRANSIENT;
         if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE ||
@@ -310,4 +341,22 @@ char *http_response_header(const struct http_response *r, const char *name)
         p = eol + 1;
     }
     return NULL;
+}
+
+int http_url_parts(const char *url, char **scheme, char **host)
+{
+    *scheme = *host = NULL;
+    CURLU *u = curl_url();
+    char *cs = NULL, *ch = NULL;
+    int ok = u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+             curl_url_get(u, CURLUPART_SCHEME, &cs, 0) == CURLUE_OK &&
+             curl_url_get(u, CURLUPART_HOST, &ch, 0) == CURLUE_OK;
+    if (ok) {
+        *scheme = xstrdup(cs);
+        *host = xstrdup(ch);
+    }
+    curl_free(cs);
+    curl_free(ch);
+    curl_url_cleanup(u);
+    return ok ? 0 : -1;
 }

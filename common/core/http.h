@@ -33,6 +33,7 @@ struct http_response {
     struct buf body;
     struct buf headers; /* raw response header block */
     int curl_code;      /* CURLcode of the transfer */
+    int timed_out;      /* the transfer ran past its timeout (a network error) */
     char error[256];    /* curl's error text on network errors */
     /* When the body passed request.spill_above: it is all in body_fd (an
      * unlinked file in $TMPDIR, read it from offset 0), body_len bytes, and
@@ -48,16 +49,22 @@ struct http_tls {
 };
 
 struct http_client;
+struct cancel;
 
 struct http_client *http_client_new(const struct http_tls *tls, long connect_timeout_ms,
                                     long total_timeout_ms);
 void http_client_free(struct http_client *c);
+/* The owner's cancellation (core/cancel.h), checked before and during every
+ * transfer; its deadline also bounds each transfer. cancel must outlive the
+ * client (or be replaced); NULL = never cancelled. */
+void http_client_set_cancel(struct http_client *c, const struct cancel *cancel);
+const struct cancel *http_client_cancel(const struct http_client *c);
 
 /* Performs the request. Returns 0 when an HTTP response arrived (any status),
  * ERR_TRANSIENT on network errors/timeouts (resp->error says which),
  * ERR_TLS on TLS verification errors and ERR_CONFIG on URL errors (retrying
- * will not help), or ERR_INTERRUPTED (e->signo = N) when signal N (signals.h)
- * aborted the transfer.
+ * will not help), or cancel_err's kind when the client's cancellation stopped it
+ * (a signal N: ERR_INTERRUPTED with e->signo = N; the deadline: ERR_TIMEOUT).
  * A header value with a control character (http_header_bad_byte) is refused
  * before anything is sent: ERR_CONFIG naming the header, never its value.
  * resp must be zero-initialised or reset with http_response_reset. */
@@ -75,6 +82,10 @@ const char *http_header_bad_byte(const char *value);
 
 /* Case-insensitive lookup of a response header; returns malloc'd value or NULL. */
 char *http_response_header(const struct http_response *r, const char *name);
+
+/* The scheme and host of url as libcurl parses it (an IPv6 host in brackets),
+ * malloc'd. 0, or -1 when url is not a URL (both NULL then). */
+int http_url_parts(const char *url, char **scheme, char **host);
 
 /* Global libcurl init/cleanup; call once in main (http_client_new calls init lazily). */
 void http_global_init(void);

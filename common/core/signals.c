@@ -1,17 +1,13 @@
 #include "core/signals.h"
 
-#include <errno.h>
-#include <math.h>
 #include <signal.h>
+#include <stdint.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/clock.h"
 
 static volatile sig_atomic_t pending_signal;
 static volatile sig_atomic_t signal_count;
-static double defer_until; /* clock_monotonic() deadline; 0: not deferring */
-static sig_atomic_t defer_count;
 
 static void on_signal(int sig)
 {
@@ -38,37 +34,33 @@ void signals_install(void)
 
 int signals_pending(void)
 {
-    if (pending_signal && defer_until > 0 && signal_count == defer_count &&
-        clock_monotonic() < defer_until)
-        return 0;
     return pending_signal;
 }
 
-void signals_defer(double seconds)
+static int pending_fn(void *ud)
 {
-    defer_count = signal_count;
-    defer_until = clock_monotonic() + seconds;
+    (void)ud;
+    return pending_signal;
 }
 
-void signals_resume(void)
+struct cancel signals_cancel(void)
 {
-    defer_until = 0;
+    return (struct cancel){pending_fn, NULL, 0};
+}
+
+/* ud carries the count of signals already seen when the clean-up began. */
+static int further_fn(void *ud)
+{
+    return signal_count != (sig_atomic_t)(intptr_t)ud ? pending_signal : 0;
+}
+
+struct cancel signals_cancel_further(double seconds)
+{
+    return (struct cancel){further_fn, (void *)(intptr_t)signal_count, clock_monotonic() + seconds};
 }
 
 int signals_sleep(double seconds)
 {
-    if (signals_pending())
-        return signals_pending();
-    if (seconds <= 0)
-        return 0;
-    struct timespec req;
-    req.tv_sec = (time_t)floor(seconds);
-    req.tv_nsec = (long)((seconds - floor(seconds)) * 1e9);
-    struct timespec rem;
-    while (nanosleep(&req, &rem) == -1 && errno == EINTR) {
-        if (signals_pending())
-            return signals_pending();
-        req = rem;
-    }
-    return signals_pending();
+    struct cancel c = signals_cancel();
+    return cancel_sleep(&c, seconds);
 }

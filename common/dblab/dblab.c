@@ -2,11 +2,13 @@
 
 #include "core/buf.h"
 #include "core/clock.h"
-#include "core/err.h"
+#include "core/exitcodes.h"
+#include "core/cancel.h"
 #include "core/http.h"
+#include "core/http_retry.h"
 #include "core/json_type.h"
 #include "core/log.h"
-#include "core/signals.h"
+#include "core/retry.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -20,6 +22,8 @@ struct dblab_client {
     char *token;
     long timeout_ms;
     int max_attempts;
+    struct retry retry;   /* the shared policy: jittered, capped backoff */
+    struct cancel cancel; /* the owner's (dblab_client_set_cancel); the http client points here */
 };
 
 int dblab_client_new(const struct dblab_options *opt, struct dblab_client **out, struct err *e)
@@ -54,6 +58,8 @@ int dblab_client_new(const struct dblab_options *opt, struct dblab_client **out,
         c->base[--n] = '\0';
     c->token = xstrdup(opt->token);
     c->max_attempts = opt->max_attempts > 0 ? opt->max_attempts : 3;
+    retry_init(&c->retry, c->max_attempts, DBLAB_RETRY_BASE_DELAY, DBLAB_RETRY_MAX_DELAY);
+    http_client_set_cancel(c->http, &c->cancel);
     *out = c;
     return 0;
 }
@@ -71,6 +77,17 @@ void dblab_client_free(struct dblab_client *c)
 void dblab_client_set_max_attempts(struct dblab_client *c, int n)
 {
     c->max_attempts = n > 0 ? n : 1;
+    c->retry.max_attempts = c->max_attempts;
+}
+
+void dblab_client_set_cancel(struct dblab_client *c, struct cancel cancel)
+{
+    c->cancel = cancel;
+}
+
+struct retry *dblab_client_retry(struct dblab_client *c)
+{
+    return &c->retry;
 }
 
 /* ---- errors --------------------------------------------------------------- */
@@ -135,14 +152,21 @@ static int status_code_class(long status)
 
 /* ---- transport ------------------------------------------------------------ */
 
-static int retryable_status(long status)
+/* What DBLab retries: network errors and the gateway / overload statuses; any
+ * other answer is the engine's and final. */
+static enum retry_class classify(int hrc, const struct http_response *resp, void *ud)
 {
-    return status == 500 || status == 502 || status == 503 || status == 504;
+    (void)ud;
+    if (hrc != 0)
+        return resp->timed_out ? RETRY_TIMEOUT : RETRY_TRANSIENT;
+    long s = resp->status;
+    return s == 500 || s == 502 || s == 503 || s == 504 ? RETRY_TRANSIENT : RETRY_NONE;
 }
 
 /* Performs one API call. Returns 0 when an HTTP answer arrived (any status: the
  * caller maps it), else the network error. Idempotent calls are retried on
- * network errors and 5xx with a short backoff; a signal stops the retries. */
+ * network errors and 5xx by the shared policy (retry.h: jittered, capped
+ * backoff); the client's cancellation stops the retries. */
 static int request(struct dblab_client *c, const char *method, const char *path, const char *body,
                    int idempotent, struct http_response *resp, struct err *e)
 {
@@ -162,24 +186,17 @@ static int request(struct dblab_client *c, const char *method, const char *path,
         .body_len = body ? strlen(body) : 0,
         .timeout_ms = c->timeout_ms,
     };
-    int attempts = idempotent ? c->max_attempts : 1;
-    int rc = 0;
-    double delay = 0.5;
-    for (int i = 1; i <= attempts; i++) {
-        rc = http_do(c->http, &req, resp, e);
-        int transient = (rc == ERR_TRANSIENT) || (rc == 0 && retryable_status(resp->status));
-        if (!transient || i == attempts || signals_pending())
-            break;
-        if (rc)
-            log_warn("DBLab %s %s: %s (attempt %d of %d, retrying)", method, path, resp->error, i,
-                     attempts);
-        else
-            log_warn("DBLab %s %s: HTTP %ld (attempt %d of %d, retrying)", method, path,
-                     resp->status, i, attempts);
-        if (signals_sleep(delay))
-            break;
-        delay *= 2;
-    }
+    char what[300];
+    snprintf(what, sizeof what, "DBLab %s %s", method, path);
+    struct http_retry_call call = {
+        .http = c->http,
+        .req = &req,
+        .retry = &c->retry,
+        .max_attempts = idempotent ? c->max_attempts : 1,
+        .classify = classify,
+        .what = what,
+    };
+    int rc = http_retry_do(&call, resp, e);
     free(url);
     if (rc) {
         /* http.c names the URL; say which API call it was, without repeating it. */

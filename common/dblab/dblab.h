@@ -14,6 +14,10 @@
  * redact_add_secret by dblab_client_new and never appears in a message.
  * TLS is verified unless opt->insecure (the caller logs the warning).
  *
+ * Idempotent calls are retried on network errors and HTTP 500/502/503/504 by the
+ * shared policy (core/retry.h, core/http_retry.h); the owner's cancellation
+ * stops a call and its backoff at once.
+ *
  * Every failure is ONE line naming the call, the HTTP status and the engine's
  * code/message, e.g. "DBLab POST /full-refresh: HTTP 400 BAD_REQUEST: ...".
  * Error kinds (core/err.h): network errors and HTTP 5xx -> ERR_TRANSIENT; TLS
@@ -27,9 +31,11 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cjson/cJSON.h>
+#include "core/cancel.h"
 #include "core/err.h"
 
 struct dblab_client;
+struct retry;
 
 struct dblab_options {
     const char *endpoint; /* dblab.apiEndpoint, e.g. https://dblab:2345 or http://host:2346/api */
@@ -46,6 +52,14 @@ void dblab_client_free(struct dblab_client *c);
 /* Changes max_attempts (the refresh wait polls once per call and tolerates
  * failed polls itself). */
 void dblab_client_set_max_attempts(struct dblab_client *c, int n);
+/* The owner's cancellation (cancel.h) of every call and retry backoff; none by
+ * default. A command installs signals_cancel(). */
+void dblab_client_set_cancel(struct dblab_client *c, struct cancel cancel);
+/* The client's retry policy (core/retry.h): base DBLAB_RETRY_BASE_DELAY, cap
+ * DBLAB_RETRY_MAX_DELAY, full jitter; tests inject its random and sleep. */
+#define DBLAB_RETRY_BASE_DELAY 0.5
+#define DBLAB_RETRY_MAX_DELAY  8.0
+struct retry *dblab_client_retry(struct dblab_client *c);
 
 /* ---- GET /healthz -------------------------------------------------------- */
 struct dblab_health {

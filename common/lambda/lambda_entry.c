@@ -9,6 +9,7 @@
 #include "config/config.h"
 #include "core/exitcodes.h"
 #include "core/log.h"
+#include "core/signals.h"
 
 /* Runs the named step on doc (NULL for the first one): *answered = 1 and *doc
  * the step's answer, or *answered = 0 with out holding the step's error. Returns
@@ -88,15 +89,16 @@ static int start_execution(const struct lambda_step_ctx *ctx, struct lambda_step
     }
     struct config cfg;
     int rc = config_load(cfg_path, &cfg, &e);
-    struct aws_ctx aws;
-    memset(&aws, 0, sizeof aws);
+    struct aws_ctx *aws = NULL;
     if (rc == 0)
-        rc = aws_ctx_from_config(&aws, &cfg, &e);
+        rc = aws_ctx_new_from_config(&cfg, &aws, &e);
+    if (rc == 0)
+        aws_ctx_set_cancel(aws, signals_cancel());
     char name[80];
     snprintf(name, sizeof name, "invoke-%.64s", ctx->request_id ? ctx->request_id : "manual");
     char *exec_arn = NULL, *date = NULL;
     if (rc == 0)
-        rc = sfn_start_execution(&aws, arn, name, "{\"dryRun\":false}", &exec_arn, &date, &e);
+        rc = sfn_start_execution(aws, arn, name, "{\"dryRun\":false}", &exec_arn, &date, &e);
     if (rc == 0) {
         log_info("started execution %s", exec_arn);
         out->document = cJSON_CreateObject();
@@ -107,7 +109,7 @@ static int start_execution(const struct lambda_step_ctx *ctx, struct lambda_step
     }
     free(exec_arn);
     free(date);
-    aws_ctx_free(&aws);
+    aws_ctx_free(aws);
     config_release(&cfg);
     return rc;
 }

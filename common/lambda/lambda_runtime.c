@@ -6,6 +6,7 @@
 
 #include "core/err.h"
 #include "core/http.h"
+#include "core/signals.h"
 
 #define API_VERSION     "2018-06-01"
 /* An event or a response is at most 6 MB (Lambda's synchronous payload limit). */
@@ -14,6 +15,7 @@
 struct lambda_runtime {
     char *base; /* http://host:port/2018-06-01/runtime */
     struct http_client *http;
+    struct cancel cancel; /* the http client's: a signal stops the long poll too */
 };
 
 static int valid_address(const char *a)
@@ -49,6 +51,10 @@ int lambda_runtime_new(struct lambda_runtime **out, struct err *e)
         lambda_runtime_free(rt);
         return err_set(e, ERR_INTERNAL, "cannot create the HTTP client");
     }
+    /* The runtime loop is the process's own: SIGTERM (Lambda's shutdown) ends a
+     * request in flight, the long poll for the next event included. */
+    rt->cancel = signals_cancel();
+    http_client_set_cancel(rt->http, &rt->cancel);
     *out = rt;
     return 0;
 }

@@ -8,11 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aws/aws_client.h"
 #include "core/buf.h"
 #include "core/clock.h"
-#include "core/err.h"
+#include "core/exitcodes.h"
 #include "core/log.h"
-#include "core/signals.h"
+#include "core/cancel.h"
 #include "rds/clone_poll.h"
 
 /* A resource in these states is on its way out: nothing left to do. */
@@ -26,10 +27,12 @@ static int going_away(const char *status)
  * asked to wait: short enough for a driver's 25-second signal budget. */
 #define BUSY_RETRY_SECONDS 20.0
 
-static int interrupted(struct err *e, const char *what)
+/* The waits between a delete's calls stop when its calls would: on the
+ * context's cancellation (a command's signal; the roll-back's own budget). */
+static int wait_on(struct aws_ctx *aws, double seconds, const char *what, struct err *e)
 {
-    int sig = signals_pending();
-    return err_interrupted(e, sig, "%s: interrupted by signal %d", what, sig);
+    int stop = aws_ctx_sleep(aws, seconds);
+    return stop ? cancel_err(e, stop, what, "while waiting") : 0;
 }
 
 static void add_instance(struct clone_delete_result *r, const char *id)
@@ -84,10 +87,11 @@ static int appears(struct aws_ctx *aws, enum rds_kind kind, const char *id, doub
     poll_init(&ps, 0);
     double start = clock_monotonic();
     while (clock_monotonic() - start < grace) {
-        if (signals_sleep(poll_next(&ps)))
-            return interrupted(e, id);
+        int rc = wait_on(aws, poll_next(&ps), id, e);
+        if (rc)
+            return rc;
         char status[64];
-        int rc = describe_status(aws, kind, id, status, sizeof status, NULL, e);
+        rc = describe_status(aws, kind, id, status, sizeof status, NULL, e);
         if (rc == 0) {
             log_info("DB %s %s appeared after %.1f s",
                      kind == RDS_KIND_CLUSTER ? "cluster" : "instance", id,
@@ -131,8 +135,8 @@ static int wait_gone(struct aws_ctx *aws, enum rds_kind kind, const char *id, in
         double d = poll_next(&ps);
         if (waited + d > (double)timeout)
             d = (double)timeout - waited;
-        if (signals_sleep(d))
-            return interrupted(e, id);
+        if ((rc = wait_on(aws, d, id, e)) != 0)
+            return rc;
     }
 }
 
@@ -182,8 +186,8 @@ static int change_call(struct aws_ctx *aws, enum rds_kind kind, const char *id, 
         if (clock_monotonic() - start > busy_limit)
             return err_reclassify(e, ERR_TRANSIENT);
         log_warn("%s; retrying", e->msg);
-        if (signals_sleep(poll_next(&ps)))
-            return interrupted(e, id);
+        if ((rc = wait_on(aws, poll_next(&ps), id, e)) != 0)
+            return rc;
     }
 }
 

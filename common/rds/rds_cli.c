@@ -9,23 +9,20 @@
 #include "core/clock.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "core/signals.h"
 #include "rds/clone_poll.h"
 
 int rds_cli_aws_new(const struct config *cfg, struct aws_ctx **out, struct err *e)
 {
-    struct aws_ctx *aws = xcalloc(1, sizeof *aws);
-    int rc = aws_ctx_from_config(aws, cfg, e);
-    if (rc) {
-        aws_ctx_free(aws);
-        free(aws);
-        *out = NULL;
+    int rc = aws_ctx_new_from_config(cfg, out, e);
+    if (rc)
         return rc;
-    }
+    /* The command's requests stop when a signal arrives (create's roll-back
+     * swaps in its own budget: aws_ctx_set_cancel). */
+    aws_ctx_set_cancel(*out, signals_cancel());
     /* Tests against a fast emulator clock scale the retry backoff like every other
      * wait (clone_poll.h); in production poll_scale() is 1. */
-    aws->retry.base_delay *= poll_scale();
-    aws->retry.max_delay *= poll_scale();
-    *out = aws;
+    aws_ctx_scale_backoff(*out, poll_scale());
     return 0;
 }
 
@@ -33,15 +30,15 @@ void rds_cli_aws_free(struct aws_ctx *aws)
 {
     if (!aws)
         return;
-    log_debug("AWS: %lu call(s), %lu HTTP request(s), %lu retr%s", aws->calls, aws->attempts,
-              aws->retries, aws->retries == 1 ? "y" : "ies");
+    struct aws_counters n = aws_ctx_counters(aws);
+    log_debug("AWS: %lu call(s), %lu HTTP request(s), %lu retr%s", n.calls, n.attempts, n.retries,
+              n.retries == 1 ? "y" : "ies");
     aws_ctx_free(aws);
-    free(aws);
 }
 
 long rds_cli_aws_calls(const struct aws_ctx *aws)
 {
-    return aws ? (long)aws->attempts : 0;
+    return aws ? (long)aws_ctx_counters(aws).attempts : 0;
 }
 
 enum rds_kind rds_cli_source_kind(const struct config *cfg)

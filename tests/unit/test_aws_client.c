@@ -8,8 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "aws/aws_client.h"
+#include "aws/aws_client_internal.h"
+#include "core/retry.h"
 #include "aws/aws_sigv4.h"
 #include "aws/aws_skew.h"
 #include "core/buf.h"
@@ -55,6 +58,7 @@ struct script {
     size_t n;
     size_t next;      /* repeats the last step when past the end */
     int raise_signal; /* raise this signal while serving */
+    int delay_ms;     /* answer this late */
 };
 
 static void scripted(const struct hstub_request *req, struct hstub_reply *reply, void *ctx)
@@ -65,6 +69,8 @@ static void scripted(const struct hstub_request *req, struct hstub_reply *reply,
     s->next++;
     if (s->raise_signal)
         raise(s->raise_signal);
+    if (s->delay_ms)
+        usleep((useconds_t)s->delay_ms * 1000);
     if (st->status == 0) {
         reply->drop = 1;
         return;
@@ -118,7 +124,7 @@ struct fixture {
     struct script script;
     struct creds_state creds;
     struct sleeps sleeps;
-    struct aws_ctx ctx;
+    struct aws_ctx *ctx;
     char *url;
 };
 
@@ -132,16 +138,16 @@ static void fixture_start(struct fixture *f, const struct step *steps, size_t n,
     f->url = hstub_url(f->stub, "");
     struct aws_ctx_options o = {"us-east-1", f->url, max_attempts, 2000, 5000, NULL};
     struct err e = {0};
-    ck_assert_msg(aws_ctx_init(&f->ctx, &o, &e) == 0, "%s", e.msg);
-    aws_ctx_set_credentials_fn(&f->ctx, test_creds, &f->creds);
-    aws_retry_seed(&f->ctx.retry, 12345);
-    f->ctx.retry.sleep_fn = fake_sleep;
-    f->ctx.retry.sleep_ctx = &f->sleeps;
+    ck_assert_msg(aws_ctx_new(&o, &f->ctx, &e) == 0, "%s", e.msg);
+    aws_ctx_set_credentials_fn(f->ctx, test_creds, &f->creds);
+    retry_seed(aws_transport_retry(f->ctx->transport), 12345);
+    aws_transport_retry(f->ctx->transport)->sleep_fn = fake_sleep;
+    aws_transport_retry(f->ctx->transport)->sleep_ctx = &f->sleeps;
 }
 
 static void fixture_stop(struct fixture *f)
 {
-    aws_ctx_free(&f->ctx);
+    aws_ctx_free(f->ctx);
     hstub_stop(f->stub);
     free(f->url);
 }
@@ -198,15 +204,15 @@ START_TEST(test_success_request_shape)
     xmlDoc *doc = NULL;
     struct aws_error ae;
     struct err e = {0};
-    ck_assert_msg(aws_query_call(&f.ctx, "rds", "DescribeDBSnapshots", &p, &doc, &ae, &e) == 0,
-                  "%s", e.msg);
+    ck_assert_msg(aws_query_call(f.ctx, "rds", "DescribeDBSnapshots", &p, &doc, &ae, &e) == 0, "%s",
+                  e.msg);
     ck_assert_str_eq(aws_xml_text(aws_xml_result(doc, "DescribeDBSnapshots"),
                                   "DBSnapshots/DBSnapshot/DBSnapshotIdentifier"),
                      "rds:production-db-2026-11-25-02-05");
     xmlFreeDoc(doc);
-    ck_assert_int_eq(f.ctx.calls, 1);
-    ck_assert_int_eq(f.ctx.attempts, 1);
-    ck_assert_int_eq(f.ctx.retries, 0);
+    ck_assert_int_eq(aws_ctx_counters(f.ctx).calls, 1);
+    ck_assert_int_eq(aws_ctx_counters(f.ctx).attempts, 1);
+    ck_assert_int_eq(aws_ctx_counters(f.ctx).retries, 0);
 
     ck_assert_uint_eq(hstub_count(f.stub), 1);
     const struct hstub_request *r = hstub_get(f.stub, 0);
@@ -253,14 +259,14 @@ START_TEST(test_retries_then_success)
     xmlDoc *doc = NULL;
     struct aws_error ae;
     struct err e = {0};
-    ck_assert_msg(aws_query_call(&f.ctx, "rds", "DescribeDBSnapshots", NULL, &doc, &ae, &e) == 0,
+    ck_assert_msg(aws_query_call(f.ctx, "rds", "DescribeDBSnapshots", NULL, &doc, &ae, &e) == 0,
                   "%s", e.msg);
     xmlFreeDoc(doc);
     log_set_stream(NULL);
     log_init("test_aws_client", LOG_FORMAT_TEXT, LOG_LEVEL_ERROR);
-    ck_assert_int_eq(f.ctx.attempts, 5);
-    ck_assert_int_eq(f.ctx.retries, 4);
-    ck_assert_int_eq(f.ctx.calls, 1);
+    ck_assert_int_eq(aws_ctx_counters(f.ctx).attempts, 5);
+    ck_assert_int_eq(aws_ctx_counters(f.ctx).retries, 4);
+    ck_assert_int_eq(aws_ctx_counters(f.ctx).calls, 1);
     ck_assert_int_eq(f.sleeps.n, 4);
     for (int i = 0; i < 4; i++)
         ck_assert_msg(f.sleeps.delays[i] >= 0 && f.sleeps.delays[i] < (double)(1 << i),
@@ -277,7 +283,7 @@ START_TEST(test_retries_then_success)
         assert_signed_as_sent(r, "rds", SECRET);
     }
     /* 4 retries cost 4 * 5 tokens; the success refunds the last retry's 5. */
-    ck_assert_int_eq(f.ctx.retry.quota, 500 - 20 + 5);
+    ck_assert_int_eq(aws_transport_retry(f.ctx->transport)->quota, 500 - 20 + 5);
 
     /* Every retry is logged with code, attempt and delay; no secret in the log. */
     rewind(logf);
@@ -311,10 +317,10 @@ START_TEST(test_retries_exhausted_is_tempfail)
     xmlDoc *doc = NULL;
     struct aws_error ae;
     struct err e = {0};
-    ck_assert_int_eq(aws_query_call(&f.ctx, "rds", "DescribeDBSnapshots", NULL, &doc, &ae, &e),
+    ck_assert_int_eq(aws_query_call(f.ctx, "rds", "DescribeDBSnapshots", NULL, &doc, &ae, &e),
                      ERR_TRANSIENT);
     ck_assert_ptr_null(doc);
-    ck_assert_int_eq(f.ctx.attempts, 3);
+    ck_assert_int_eq(aws_ctx_counters(f.ctx).attempts, 3);
     ck_assert_int_eq(ae.http_status, 503);
     ck_assert_str_eq(ae.code, "Throttling");
     ck_assert_str_eq(ae.request_id, "throttle-1");
@@ -329,13 +335,13 @@ START_TEST(test_quota_exhausted_is_tempfail)
     struct step s = {0, NULL, NULL}; /* every connection dropped */
     struct fixture f;
     fixture_start(&f, &s, 1, 100);
-    f.ctx.retry.quota = 12; /* two retries' worth */
+    aws_transport_retry(f.ctx->transport)->quota = 12; /* two retries' worth */
     xmlDoc *doc = NULL;
     struct aws_error ae;
     struct err e = {0};
-    ck_assert_int_eq(aws_query_call(&f.ctx, "rds", "DescribeDBSnapshots", NULL, &doc, &ae, &e),
+    ck_assert_int_eq(aws_query_call(f.ctx, "rds", "DescribeDBSnapshots", NULL, &doc, &ae, &e),
                      ERR_TRANSIENT);
-    ck_assert_int_eq(f.ctx.attempts, 3);
+    ck_assert_int_eq(aws_ctx_counters(f.ctx).attempts, 3);
     ck_assert_int_eq(ae.http_status, 0);
     ck_assert_msg(strstr(e.msg, "no answer from 127.0.0.1:") != NULL, "%s", e.msg);
     ck_assert_msg(strstr(e.msg, "retry quota exhausted after 3 attempts") != NULL, "%s", e.msg);
@@ -353,9 +359,9 @@ START_TEST(test_client_error_fails_at_once)
     struct err e = {0};
     struct aws_params p = AWS_PARAMS_INIT;
     aws_params_add(&p, "DBSnapshotIdentifier", "nope");
-    ck_assert_int_eq(aws_query_call(&f.ctx, "rds", "DescribeDBSnapshots", &p, &doc, &ae, &e),
+    ck_assert_int_eq(aws_query_call(f.ctx, "rds", "DescribeDBSnapshots", &p, &doc, &ae, &e),
                      ERR_AWS_REJECTED);
-    ck_assert_int_eq(f.ctx.attempts, 1);
+    ck_assert_int_eq(aws_ctx_counters(f.ctx).attempts, 1);
     ck_assert_int_eq(f.sleeps.n, 0);
     ck_assert_str_eq(ae.code, "DBSnapshotNotFound");
     ck_assert_str_eq(e.msg, "rds DescribeDBSnapshots: DBSnapshotNotFound: DBSnapshot nope not "
@@ -364,7 +370,7 @@ START_TEST(test_client_error_fails_at_once)
     aws_params_release(&p);
 
     /* ae may be NULL. */
-    ck_assert_int_eq(aws_query_call(&f.ctx, "rds", "DescribeDBSnapshots", NULL, &doc, NULL, &e),
+    ck_assert_int_eq(aws_query_call(f.ctx, "rds", "DescribeDBSnapshots", NULL, &doc, NULL, &e),
                      ERR_AWS_REJECTED);
     fixture_stop(&f);
 }
@@ -380,11 +386,11 @@ START_TEST(test_bad_success_body_and_bad_service)
     struct err e = {0};
     /* A read-only action: asked for again, then an AWS error (never "temporary",
      * never empty: the answer was not the operation's). */
-    ck_assert_int_eq(aws_query_call(&f.ctx, "rds", "DescribeDBSnapshots", NULL, &doc, &ae, &e),
+    ck_assert_int_eq(aws_query_call(f.ctx, "rds", "DescribeDBSnapshots", NULL, &doc, &ae, &e),
                      ERR_AWS_BAD_ANSWER);
     ck_assert_msg(strstr(e.msg, "max attempts reached after 3 attempts") != NULL, "%s", e.msg);
     ck_assert_ptr_null(doc);
-    ck_assert_int_eq(f.ctx.attempts, 3);
+    ck_assert_int_eq(aws_ctx_counters(f.ctx).attempts, 3);
     ck_assert_int_eq(ae.http_status, 200);
     ck_assert_msg(strstr(e.msg, "rds DescribeDBSnapshots: HTTP 200: the answer: invalid XML") !=
                       NULL,
@@ -392,17 +398,17 @@ START_TEST(test_bad_success_body_and_bad_service)
     ck_assert_msg(strstr(e.msg, "RequestId stub-request-id") != NULL, "%s", e.msg);
     /* An action that changes something: returned at once, never re-sent. */
     ck_assert_int_eq(
-        aws_query_call(&f.ctx, "rds", "RestoreDBInstanceFromDBSnapshot", NULL, &doc, &ae, &e),
+        aws_query_call(f.ctx, "rds", "RestoreDBInstanceFromDBSnapshot", NULL, &doc, &ae, &e),
         ERR_AWS_BAD_ANSWER);
-    ck_assert_int_eq(f.ctx.attempts, 4);
+    ck_assert_int_eq(aws_ctx_counters(f.ctx).attempts, 4);
     ck_assert_int_eq(ae.http_status, 200);
     ck_assert_str_eq(ae.code, "");
     ck_assert_ptr_null(doc);
-    ck_assert_int_eq(aws_query_call(&f.ctx, "secretsmanager", "X", NULL, &doc, &ae, &e),
+    ck_assert_int_eq(aws_query_call(f.ctx, "secretsmanager", "X", NULL, &doc, &ae, &e),
                      ERR_INTERNAL);
-    ck_assert_int_eq(aws_query_call(&f.ctx, "s3", "X", NULL, &doc, &ae, &e), ERR_INTERNAL);
+    ck_assert_int_eq(aws_query_call(f.ctx, "s3", "X", NULL, &doc, &ae, &e), ERR_INTERNAL);
     cJSON *j = NULL;
-    ck_assert_int_eq(aws_json_call(&f.ctx, "rds", "X.Y", "{}", &j, &ae, &e), ERR_INTERNAL);
+    ck_assert_int_eq(aws_json_call(f.ctx, "rds", "X.Y", "{}", &j, &ae, &e), ERR_INTERNAL);
     fixture_stop(&f);
 }
 END_TEST
@@ -477,10 +483,10 @@ START_TEST(test_2xx_not_the_answer)
         xmlDoc *doc = NULL;
         struct aws_error ae;
         struct err e = {0};
-        int rc = aws_query_call(&f.ctx, "rds", cases[i].action, NULL, &doc, &ae, &e);
+        int rc = aws_query_call(f.ctx, "rds", cases[i].action, NULL, &doc, &ae, &e);
         ck_assert_msg(rc == cases[i].rc, "case %zu: rc %d: %s", i, rc, e.msg);
-        ck_assert_msg(f.ctx.attempts == (unsigned long)cases[i].attempts, "case %zu: %lu attempts",
-                      i, f.ctx.attempts);
+        ck_assert_msg(aws_ctx_counters(f.ctx).attempts == (unsigned long)cases[i].attempts,
+                      "case %zu: %lu attempts", i, aws_ctx_counters(f.ctx).attempts);
         if (cases[i].msg)
             ck_assert_msg(strstr(e.msg, cases[i].msg) != NULL, "case %zu: %s", i, e.msg);
         if (rc)
@@ -518,10 +524,10 @@ START_TEST(test_2xx_not_the_answer_json)
         cJSON *j = NULL;
         struct aws_error ae;
         struct err e = {0};
-        int rc = aws_json_call(&f.ctx, "secretsmanager", "secretsmanager.GetSecretValue", "{}", &j,
+        int rc = aws_json_call(f.ctx, "secretsmanager", "secretsmanager.GetSecretValue", "{}", &j,
                                &ae, &e);
         ck_assert_msg(rc == cases[i].rc, "case %zu: rc %d: %s", i, rc, e.msg);
-        ck_assert_int_eq(f.ctx.attempts, (unsigned long)cases[i].attempts);
+        ck_assert_int_eq(aws_ctx_counters(f.ctx).attempts, (unsigned long)cases[i].attempts);
         if (cases[i].msg)
             ck_assert_msg(strstr(e.msg, cases[i].msg) != NULL, "case %zu: %s", i, e.msg);
         cJSON_Delete(j);
@@ -539,19 +545,19 @@ START_TEST(test_credentials_failure)
     f.creds.fail = 1;
     xmlDoc *doc = NULL;
     struct err e = {0};
-    ck_assert_int_eq(aws_query_call(&f.ctx, "rds", "DescribeDBSnapshots", NULL, &doc, NULL, &e),
+    ck_assert_int_eq(aws_query_call(f.ctx, "rds", "DescribeDBSnapshots", NULL, &doc, NULL, &e),
                      ERR_AWS_REJECTED);
     ck_assert_str_eq(e.msg, "rds DescribeDBSnapshots: no credentials: nothing in the chain");
     ck_assert_uint_eq(hstub_count(f.stub), 0); /* nothing unsigned was sent */
     fixture_stop(&f);
 
     /* No credential source at all is a bug, not an AWS error. */
-    struct aws_ctx c;
+    struct aws_ctx *c = NULL;
     struct aws_ctx_options o = {"us-east-1", "http://127.0.0.1:1", 1, 0, 0, NULL};
-    ck_assert_int_eq(aws_ctx_init(&c, &o, &e), 0);
-    ck_assert_int_eq(aws_query_call(&c, "rds", "DescribeDBSnapshots", NULL, &doc, NULL, &e),
+    ck_assert_int_eq(aws_ctx_new(&o, &c, &e), 0);
+    ck_assert_int_eq(aws_query_call(c, "rds", "DescribeDBSnapshots", NULL, &doc, NULL, &e),
                      ERR_INTERNAL);
-    aws_ctx_free(&c);
+    aws_ctx_free(c);
 }
 END_TEST
 
@@ -578,18 +584,18 @@ START_TEST(test_json_call)
     struct aws_error ae;
     struct err e = {0};
     const char *req = "{\"SecretId\":\"dblab\"}";
-    ck_assert_int_eq(aws_json_call(&f.ctx, "secretsmanager", "secretsmanager.GetSecretValue", req,
-                                   &out, &ae, &e),
-                     ERR_AWS_REJECTED);
+    ck_assert_int_eq(
+        aws_json_call(f.ctx, "secretsmanager", "secretsmanager.GetSecretValue", req, &out, &ae, &e),
+        ERR_AWS_REJECTED);
     ck_assert_str_eq(ae.code, "ResourceNotFoundException");
     ck_assert_str_eq(ae.request_id, "stub-request-id");
     ck_assert_str_eq(e.msg, "secretsmanager GetSecretValue: ResourceNotFoundException: Secrets "
                             "Manager can't find the specified secret. (HTTP 400, RequestId "
                             "stub-request-id)");
     /* Throttled once, then the secret. */
-    ck_assert_int_eq(aws_json_call(&f.ctx, "secretsmanager", "secretsmanager.GetSecretValue", req,
-                                   &out, &ae, &e),
-                     0);
+    ck_assert_int_eq(
+        aws_json_call(f.ctx, "secretsmanager", "secretsmanager.GetSecretValue", req, &out, &ae, &e),
+        0);
     ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(out, "SecretString")),
                      "s3cr3t-token-value");
     cJSON_Delete(out);
@@ -605,10 +611,10 @@ START_TEST(test_json_call)
 
     /* A 2xx that is not a JSON object (a read: asked again), then 5xx that are not
      * JSON (retried, then given up). */
-    ck_assert_int_eq(aws_json_call(&f.ctx, "ssm", "AmazonSSM.GetParameter", "{}", &out, &ae, &e),
+    ck_assert_int_eq(aws_json_call(f.ctx, "ssm", "AmazonSSM.GetParameter", "{}", &out, &ae, &e),
                      ERR_TRANSIENT);
     ck_assert_ptr_null(out);
-    ck_assert_int_eq(aws_json_call(&f.ctx, "ssm", "AmazonSSM.GetParameter", NULL, &out, &ae, &e),
+    ck_assert_int_eq(aws_json_call(f.ctx, "ssm", "AmazonSSM.GetParameter", NULL, &out, &ae, &e),
                      ERR_TRANSIENT);
     ck_assert_str_eq(ae.message, "error body is not JSON");
     ck_assert_msg(strstr(e.msg, "ssm GetParameter: HTTP 500: error body is not JSON") != NULL, "%s",
@@ -689,12 +695,12 @@ START_TEST(test_paginate)
     struct pager pg = {0};
     struct hstub *stub = hstub_start(paged, &pg);
     char *url = hstub_url(stub, "");
-    struct aws_ctx ctx;
+    struct aws_ctx *ctx;
     struct aws_ctx_options o = {"us-east-1", url, 3, 0, 0, NULL};
     struct err e = {0};
-    ck_assert_int_eq(aws_ctx_init(&ctx, &o, &e), 0);
+    ck_assert_int_eq(aws_ctx_new(&o, &ctx, &e), 0);
     struct creds_state cs = {0};
-    aws_ctx_set_credentials_fn(&ctx, test_creds, &cs);
+    aws_ctx_set_credentials_fn(ctx, test_creds, &cs);
 
     struct aws_params p = AWS_PARAMS_INIT;
     aws_params_add(&p, "DBInstanceIdentifier", "production-db");
@@ -702,7 +708,7 @@ START_TEST(test_paginate)
     struct collect c = {BUF_INIT, 0, 0};
     int pages = 0;
     struct aws_error ae;
-    ck_assert_msg(aws_query_paginate(&ctx, "rds", "DescribeDBSnapshots", &p, AWS_MAX_RECORDS,
+    ck_assert_msg(aws_query_paginate(ctx, "rds", "DescribeDBSnapshots", &p, AWS_MAX_RECORDS,
                                      "DBSnapshots", "DBSnapshot", collect_item, &c, &pages, &ae,
                                      &e) == 0,
                   "%s", e.msg);
@@ -721,21 +727,21 @@ START_TEST(test_paginate)
     buf_reset(&c.ids);
     c.pages = 0;
     c.stop_after = 2;
-    ck_assert_int_eq(aws_query_paginate(&ctx, "rds", "DescribeDBSnapshots", &p, 0, "DBSnapshots",
+    ck_assert_int_eq(aws_query_paginate(ctx, "rds", "DescribeDBSnapshots", &p, 0, "DBSnapshots",
                                         "DBSnapshot", collect_item, &c, &pages, &ae, &e),
                      0);
     ck_assert_str_eq(buf_cstr(&c.ids), "ab");
     ck_assert_int_eq(pages, 1);
 
     /* The handler's error is returned. */
-    ck_assert_int_eq(aws_query_paginate(&ctx, "rds", "DescribeDBSnapshots", &p, 0, "DBSnapshots",
+    ck_assert_int_eq(aws_query_paginate(ctx, "rds", "DescribeDBSnapshots", &p, 0, "DBSnapshots",
                                         "DBSnapshot", failing_item, NULL, NULL, &ae, &e),
                      ERR_INPUT);
 
     /* A repeated Marker stops with an error instead of looping. */
     pg.repeat_marker = 1;
     c.stop_after = 0;
-    ck_assert_int_eq(aws_query_paginate(&ctx, "rds", "DescribeDBSnapshots", &p, 0, "DBSnapshots",
+    ck_assert_int_eq(aws_query_paginate(ctx, "rds", "DescribeDBSnapshots", &p, 0, "DBSnapshots",
                                         "DBSnapshot", collect_item, &c, &pages, &ae, &e),
                      ERR_AWS_BAD_ANSWER);
     ck_assert_msg(strstr(e.msg, "same Marker twice") != NULL, "%s", e.msg);
@@ -743,8 +749,8 @@ START_TEST(test_paginate)
     /* A service that always answers a new Marker is stopped at the page cap. */
     pg.repeat_marker = 0;
     pg.endless = 1;
-    ctx.max_pages = 7;
-    ck_assert_int_eq(aws_query_paginate(&ctx, "rds", "DescribeDBSnapshots", &p, 0, "DBSnapshots",
+    ctx->max_pages = 7;
+    ck_assert_int_eq(aws_query_paginate(ctx, "rds", "DescribeDBSnapshots", &p, 0, "DBSnapshots",
                                         "DBSnapshot", collect_item, &c, &pages, &ae, &e),
                      ERR_AWS_BAD_ANSWER);
     ck_assert_int_eq(pages, 7);
@@ -752,9 +758,9 @@ START_TEST(test_paginate)
                                 "at the cap") != NULL,
                   "%s", e.msg);
     /* ... and by the deadline, whichever comes first. */
-    ctx.max_pages = 1000000;
-    ctx.paginate_seconds = 0.3;
-    int rc = aws_query_paginate(&ctx, "rds", "DescribeDBSnapshots", &p, 0, "DBSnapshots",
+    ctx->max_pages = 1000000;
+    ctx->paginate_seconds = 0.3;
+    int rc = aws_query_paginate(ctx, "rds", "DescribeDBSnapshots", &p, 0, "DBSnapshots",
                                 "DBSnapshot", collect_item, &c, &pages, &ae, &e);
     ck_assert_msg(rc == ERR_TRANSIENT, "rc %d: %s", rc, e.msg);
     ck_assert_msg(strstr(e.msg, "paging took longer than 0.3 s") != NULL, "%s", e.msg);
@@ -762,9 +768,111 @@ START_TEST(test_paginate)
 
     buf_release(&c.ids);
     aws_params_release(&p);
-    aws_ctx_free(&ctx);
+    aws_ctx_free(ctx);
     hstub_stop(stub);
     free(url);
+}
+END_TEST
+
+static int flag_cancel(void *ud)
+{
+    return *(int *)ud;
+}
+
+/* The context's cancellation (aws_ctx_set_cancel) stops a call before anything
+ * is fetched or sent, a retry backoff at once, and a transfer in flight. */
+START_TEST(test_cancelled_context_stops_call_and_backoff)
+{
+    struct step s = {503, THROTTLED, "text/xml"};
+    struct fixture f;
+    fixture_start(&f, &s, 1, 8);
+    xmlDoc *doc = NULL;
+    struct err e = {0};
+    int sig = SIGTERM;
+    aws_ctx_set_cancel(f.ctx, (struct cancel){flag_cancel, &sig, 0});
+    ck_assert_int_eq(aws_ctx_cancelled(f.ctx), SIGTERM);
+    ck_assert_int_eq(aws_query_call(f.ctx, "rds", "DescribeDBSnapshots", NULL, &doc, NULL, &e),
+                     ERR_INTERRUPTED);
+    ck_assert_int_eq(e.signo, SIGTERM);
+    ck_assert_uint_eq(hstub_count(f.stub), 0);
+    ck_assert_int_eq(f.creds.calls, 0);
+    ck_assert_msg(strstr(e.msg, "rds DescribeDBSnapshots: interrupted by signal 15 before"), "%s",
+                  e.msg);
+
+    /* The backoff: 10-second retries, the real sleep, a deadline 0.3 s away. */
+    struct retry *r = aws_transport_retry(f.ctx->transport);
+    r->sleep_fn = NULL;
+    r->base_delay = r->max_delay = 10;
+    aws_ctx_set_cancel(f.ctx, (struct cancel){NULL, NULL, clock_monotonic() + 0.3});
+    double t0 = clock_monotonic();
+    ck_assert_int_eq(aws_query_call(f.ctx, "rds", "DescribeDBSnapshots", NULL, &doc, NULL, &e),
+                     ERR_TIMEOUT);
+    ck_assert(clock_monotonic() - t0 < 2.0);
+    ck_assert_uint_eq(hstub_count(f.stub), 1);
+    ck_assert_msg(strstr(e.msg, "the time budget ran out while waiting to retry"), "%s", e.msg);
+
+    /* The transfer: an answer 3 s late, a deadline 0.3 s away. */
+    f.script.delay_ms = 3000;
+    aws_ctx_set_cancel(f.ctx, (struct cancel){NULL, NULL, clock_monotonic() + 0.3});
+    t0 = clock_monotonic();
+    ck_assert_int_eq(aws_query_call(f.ctx, "rds", "DescribeDBSnapshots", NULL, &doc, NULL, &e),
+                     ERR_TIMEOUT);
+    ck_assert(clock_monotonic() - t0 < 2.0);
+    ck_assert_msg(strstr(e.msg, "the time budget ran out during the request"), "%s", e.msg);
+    fixture_stop(&f);
+}
+END_TEST
+
+/* create's roll-back after a signal: on signals_cancel_further the context's
+ * calls run although the signal is pending, until its deadline or a further
+ * signal; the command's own cancellation stops them. */
+START_TEST(test_rollback_context_ignores_the_signal_until_its_deadline)
+{
+    signals_install();
+    struct step ok = {200, PAGE_OK, "text/xml"};
+    struct step busy = {503, THROTTLED, "text/xml"};
+    struct fixture f;
+    fixture_start(&f, &ok, 1, 8);
+    xmlDoc *doc = NULL;
+    struct err e = {0};
+    raise(SIGTERM);
+    aws_ctx_set_cancel(f.ctx, signals_cancel());
+    ck_assert_int_eq(aws_query_call(f.ctx, "rds", "DescribeDBSnapshots", NULL, &doc, NULL, &e),
+                     ERR_INTERRUPTED);
+    ck_assert_int_eq(e.signo, SIGTERM);
+    ck_assert_uint_eq(hstub_count(f.stub), 0);
+
+    struct cancel cmd = aws_ctx_cancel(f.ctx);
+    aws_ctx_set_cancel(f.ctx, signals_cancel_further(0.5));
+    ck_assert_msg(aws_query_call(f.ctx, "rds", "DescribeDBSnapshots", NULL, &doc, NULL, &e) == 0,
+                  "%s", e.msg);
+    xmlFreeDoc(doc);
+    doc = NULL;
+    ck_assert_uint_eq(hstub_count(f.stub), 1);
+
+    /* Its deadline: a throttled call with 10-second backoffs ends by it. */
+    f.script.steps = &busy;
+    struct retry *r = aws_transport_retry(f.ctx->transport);
+    r->sleep_fn = NULL;
+    r->base_delay = r->max_delay = 10;
+    double t0 = clock_monotonic();
+    ck_assert_int_eq(aws_query_call(f.ctx, "rds", "DescribeDBSnapshots", NULL, &doc, NULL, &e),
+                     ERR_TIMEOUT);
+    ck_assert(clock_monotonic() - t0 < 2.0);
+
+    /* A further signal (raised while the server answers) stops it at once. */
+    aws_ctx_set_cancel(f.ctx, signals_cancel_further(30));
+    f.script.raise_signal = SIGINT;
+    t0 = clock_monotonic();
+    ck_assert_int_eq(aws_query_call(f.ctx, "rds", "DescribeDBSnapshots", NULL, &doc, NULL, &e),
+                     ERR_INTERRUPTED); /* the first signal names it */
+    ck_assert_int_eq(e.signo, SIGTERM);
+    ck_assert(clock_monotonic() - t0 < 2.0);
+
+    /* The command's own cancellation, restored, still stops everything. */
+    aws_ctx_set_cancel(f.ctx, cmd);
+    ck_assert_int_eq(aws_ctx_cancelled(f.ctx), SIGTERM);
+    fixture_stop(&f);
 }
 END_TEST
 
@@ -774,12 +882,13 @@ START_TEST(test_signal_interrupts)
     struct step s = {503, "", "text/plain"};
     struct fixture f;
     fixture_start(&f, &s, 1, 8);
-    f.ctx.retry.sleep_fn = NULL; /* the real, interruptible sleep */
+    aws_transport_retry(f.ctx->transport)->sleep_fn = NULL; /* the real, interruptible sleep */
+    aws_ctx_set_cancel(f.ctx, signals_cancel());            /* what a command installs */
     f.script.raise_signal = SIGTERM;
     xmlDoc *doc = NULL;
     struct err e = {0};
     double t0 = clock_monotonic();
-    ck_assert_int_eq(aws_query_call(&f.ctx, "rds", "DescribeDBSnapshots", NULL, &doc, NULL, &e),
+    ck_assert_int_eq(aws_query_call(f.ctx, "rds", "DescribeDBSnapshots", NULL, &doc, NULL, &e),
                      ERR_INTERRUPTED);
     ck_assert_int_eq(e.signo, SIGTERM);
     ck_assert(clock_monotonic() - t0 < 3.0);
@@ -791,32 +900,32 @@ END_TEST
 
 START_TEST(test_ctx_init_errors)
 {
-    struct aws_ctx c;
+    struct aws_ctx *c = NULL;
     struct err e = {0};
     unsetenv("AWS_ENDPOINT_URL");
     unsetenv("AWS_ENDPOINT_URL_STS");
     struct aws_ctx_options none = {NULL, NULL, 0, 0, 0, NULL};
-    ck_assert_int_eq(aws_ctx_init(&c, &none, &e), ERR_CONFIG);
+    ck_assert_int_eq(aws_ctx_new(&none, &c, &e), ERR_CONFIG);
     ck_assert_ptr_nonnull(strstr(e.msg, "aws.region"));
-    aws_ctx_free(&c);
+    aws_ctx_free(c);
     struct aws_ctx_options bad = {"us-east-1", "ftp://x", 0, 0, 0, NULL};
-    ck_assert_int_eq(aws_ctx_init(&c, &bad, &e), ERR_CONFIG);
+    ck_assert_int_eq(aws_ctx_new(&bad, &c, &e), ERR_CONFIG);
     ck_assert_ptr_nonnull(strstr(e.msg, "aws.endpoint"));
-    aws_ctx_free(&c);
+    aws_ctx_free(c);
     setenv("AWS_CA_BUNDLE", "/nonexistent/ca.pem", 1);
     struct aws_ctx_options ok = {"us-east-1", NULL, 0, 0, 0, NULL};
-    ck_assert_int_eq(aws_ctx_init(&c, &ok, &e), ERR_CONFIG);
+    ck_assert_int_eq(aws_ctx_new(&ok, &c, &e), ERR_CONFIG);
     ck_assert_ptr_nonnull(strstr(e.msg, "AWS_CA_BUNDLE: cannot read /nonexistent/ca.pem"));
-    aws_ctx_free(&c);
+    aws_ctx_free(c);
     unsetenv("AWS_CA_BUNDLE");
-    ck_assert_int_eq(aws_ctx_init(&c, &ok, &e), 0);
-    ck_assert_int_eq(c.retry.max_attempts, 8);
+    ck_assert_int_eq(aws_ctx_new(&ok, &c, &e), 0);
+    ck_assert_int_eq(aws_transport_retry(c->transport)->max_attempts, 8);
     const struct aws_endpoint *ep;
-    ck_assert_int_eq(aws_ctx_endpoint(&c, "sts", &ep, &e), 0);
+    ck_assert_int_eq(aws_ctx_endpoint(c, "sts", &ep, &e), 0);
     ck_assert_str_eq(ep->url, "https://sts.us-east-1.amazonaws.com/");
-    ck_assert_int_eq(aws_ctx_endpoint(&c, "ec2", &ep, &e), ERR_INTERNAL);
-    aws_ctx_free(&c);
-    aws_ctx_free(&c); /* idempotent */
+    ck_assert_int_eq(aws_ctx_endpoint(c, "ec2", &ep, &e), ERR_INTERNAL);
+    aws_ctx_free(c);
+    aws_ctx_free(NULL); /* NULL is fine */
 }
 END_TEST
 
@@ -832,11 +941,11 @@ START_TEST(test_endpoint_source_logged)
         FILE *logf = tmpfile();
         log_init("test", LOG_FORMAT_TEXT, LOG_LEVEL_INFO);
         log_set_stream(logf);
-        struct aws_ctx c;
+        struct aws_ctx *c = NULL;
         struct err e = {0};
         struct aws_ctx_options o = {"us-east-1", "http://127.0.0.1:1", 1, 0, 0, sources[i][0]};
-        ck_assert_int_eq(aws_ctx_init(&c, &o, &e), 0);
-        aws_ctx_free(&c);
+        ck_assert_int_eq(aws_ctx_new(&o, &c, &e), 0);
+        aws_ctx_free(c);
         log_set_stream(NULL);
         log_init("test_aws_client", LOG_FORMAT_TEXT, LOG_LEVEL_ERROR);
         char text[1024] = "";
@@ -870,6 +979,8 @@ int main(void)
     int rc = run_suites(
         SUITE_OF_TESTS("aws_client", 30, test_success_request_shape, test_retries_then_success,
                        test_retries_exhausted_is_tempfail, test_quota_exhausted_is_tempfail,
+                       test_cancelled_context_stops_call_and_backoff,
+                       test_rollback_context_ignores_the_signal_until_its_deadline,
                        test_client_error_fails_at_once, test_bad_success_body_and_bad_service,
                        test_2xx_not_the_answer, test_2xx_not_the_answer_json,
                        test_credentials_failure, test_json_call, test_paginate,

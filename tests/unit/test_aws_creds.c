@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "aws/aws_creds.h"
+#include "aws/aws_transport.h"
 #include "core/buf.h"
 #include "check_main.h"
 #include "core/clock.h"
@@ -19,6 +20,7 @@
 #include "hstub.h"
 #include "core/http.h"
 #include "core/log.h"
+#include "core/retry.h"
 #include "tmpfiles.h"
 
 /* ---- fixture: a clean environment, a temp HOME, a fake clock, a log file ---- */
@@ -215,6 +217,7 @@ struct sts_server {
     int throttle;              /* answer this many requests with Throttling first */
     const char *throttle_code; /* default "Throttling" */
     int garbage;               /* 1 = answer 200 with something that is not the result */
+    int skewed;                /* answer this many requests RequestExpired, Date an hour on */
 };
 
 static char *form_value(const char *body, const char *key)
@@ -248,6 +251,18 @@ static void sts_handler(const struct hstub_request *req, struct hstub_reply *rep
                         "<ErrorResponse><Error><Type>Sender</Type><Code>InvalidRequest</Code>"
                         "<Message>stub rejects this request</Message></Error>"
                         "<RequestId>rid-bad</RequestId></ErrorResponse>");
+    } else if (ss->skewed > 0) {
+        /* As STS answers a request signed far from its clock: RequestExpired, and
+         * its own time in the Date header. */
+        ss->skewed--;
+        time_t aws_now = (time_t)(fake_now + 3600);
+        struct tm tm;
+        gmtime_r(&aws_now, &tm);
+        strftime(reply->headers, sizeof reply->headers, "Date: %a, %d %b %Y %H:%M:%S GMT\r\n", &tm);
+        hstub_reply_set(reply, 400,
+                        "<ErrorResponse><Error><Type>Sender</Type><Code>RequestExpired</Code>"
+                        "<Message>Request has expired.</Message></Error>"
+                        "<RequestId>rid-expired</RequestId></ErrorResponse>");
     } else if (ss->throttle > 0) {
         ss->throttle--;
         hstub_reply_set(reply, 400,
@@ -611,9 +626,68 @@ static struct hstub *start_sts(struct sts_server *ss)
     return h;
 }
 
+static int count_sleep(double seconds, void *ctx)
+{
+    (void)seconds;
+    (*(int *)ctx)++;
+    return 0;
+}
+
+/* STS goes through the AWS transport the client uses (aws_transport.h): a
+ * RequestExpired with AWS's Date is signed again at once with AWS's time, a
+ * throttled answer is retried after the shared policy's backoff, and the
+ * transport counts the attempts. */
+START_TEST(sts_retried_and_skew_corrected_by_the_shared_transport)
+{
+    struct sts_server ss = {0, 0, 3600, 1, NULL, 0, 1};
+    struct hstub *h = start_sts(&ss);
+    write_file("credentials",
+               "[base]\naws_access_key_id = AKIDBASE\naws_secret_access_key = base-secret\n");
+    write_file("config", "[profile mid]\nrole_arn = arn:aws:iam::111111111111:role/mid\n"
+                         "source_profile = base\n");
+    struct aws_transport_options to = {2000, 5000, 3, NULL};
+    struct aws_transport *t = NULL;
+    struct err e = {0};
+    ck_assert_int_eq(aws_transport_new(&to, &t, &e), 0);
+    int sleeps = 0;
+    aws_transport_retry(t)->sleep_fn = count_sleep;
+    aws_transport_retry(t)->sleep_ctx = &sleeps;
+    struct aws_creds_options o = {0};
+    o.profile = "mid";
+    o.transport = t;
+    struct aws_creds_provider *p = aws_creds_provider_new(&o);
+    const struct aws_credentials *c = NULL;
+    ck_assert_msg(aws_creds_get(p, &c, &e) == 0, "%s", e.msg);
+    ck_assert_str_eq(c->access_key_id, "ASIASTS1");
+
+    /* Skewed, throttled, answered: three requests of one call, one backoff. */
+    ck_assert_uint_eq(hstub_count(h), 3);
+    struct aws_counters n = aws_transport_counters(t);
+    ck_assert_uint_eq(n.calls, 1);
+    ck_assert_uint_eq(n.attempts, 3);
+    ck_assert_uint_eq(n.retries, 1);
+    ck_assert_int_eq(sleeps, 1);
+    ck_assert_int_eq(aws_transport_clock_offset(t), 3600);
+    /* The first request was signed at the local time, the others at AWS's. */
+    char local[32], aws[32];
+    time_t tl = (time_t)fake_now, ta = (time_t)(fake_now + 3600);
+    struct tm tm;
+    strftime(local, sizeof local, "%Y%m%dT%H%M%SZ", gmtime_r(&tl, &tm));
+    strftime(aws, sizeof aws, "%Y%m%dT%H%M%SZ", gmtime_r(&ta, &tm));
+    for (size_t i = 0; i < 3; i++) {
+        char *d = hstub_header(hstub_get(h, i), "X-Amz-Date");
+        ck_assert_str_eq(d, i == 0 ? local : aws);
+        free(d);
+    }
+    aws_creds_provider_free(p);
+    aws_transport_free(t);
+    hstub_stop(h);
+}
+END_TEST
+
 START_TEST(assume_role_source_profile_chain)
 {
-    struct sts_server ss = {0, 0, 3600, 0, NULL, 0};
+    struct sts_server ss = {0, 0, 3600, 0, NULL, 0, 0};
     struct hstub *h = start_sts(&ss);
     write_file("credentials",
                "[base]\naws_access_key_id = AKIDBASE\naws_secret_access_key = base-secret\n");
@@ -661,7 +735,7 @@ END_TEST
 
 START_TEST(assume_role_self_reference_and_env_source)
 {
-    struct sts_server ss = {0, 0, 3600, 0, NULL, 0};
+    struct sts_server ss = {0, 0, 3600, 0, NULL, 0, 0};
     struct hstub *h = start_sts(&ss);
     write_file("config",
                "[profile self]\nrole_arn = arn:aws:iam::1:role/self\nsource_profile = self\n"
@@ -692,7 +766,7 @@ END_TEST
 
 START_TEST(assume_role_credential_source_environment)
 {
-    struct sts_server ss = {0, 0, 3600, 0, NULL, 0};
+    struct sts_server ss = {0, 0, 3600, 0, NULL, 0, 0};
     struct hstub *h = start_sts(&ss);
     write_file("config", "[profile fromenv]\nrole_arn = arn:aws:iam::1:role/env\n"
                          "credential_source = Environment\n");
@@ -758,7 +832,7 @@ END_TEST
 
 START_TEST(assume_role_access_denied)
 {
-    struct sts_server ss = {0, 403, 3600, 0, NULL, 0};
+    struct sts_server ss = {0, 403, 3600, 0, NULL, 0, 0};
     struct hstub *h = start_sts(&ss);
     write_file("config",
                "[default]\nrole_arn = arn:aws:iam::1:role/denied\nsource_profile = default\n"
@@ -778,7 +852,7 @@ END_TEST
 
 START_TEST(web_identity_env_rereads_token)
 {
-    struct sts_server ss = {0, 0, 3600, 0, NULL, 0};
+    struct sts_server ss = {0, 0, 3600, 0, NULL, 0, 0};
     struct hstub *h = start_sts(&ss);
     char *tok = tmp_write(tmp, "token", "eyJ.first-token.sig\n");
     setenv("AWS_WEB_IDENTITY_TOKEN_FILE", tok, 1);
@@ -812,7 +886,7 @@ END_TEST
 
 START_TEST(sts_throttling_retried_and_bad_answers)
 {
-    struct sts_server ss = {0, 0, 3600, 1, NULL, 0};
+    struct sts_server ss = {0, 0, 3600, 1, NULL, 0, 0};
     struct hstub *h = start_sts(&ss);
     char *tok = tmp_write(tmp, "token", "web-token-throttle");
     setenv("AWS_WEB_IDENTITY_TOKEN_FILE", tok, 1);
@@ -875,7 +949,7 @@ END_TEST
 
 START_TEST(web_identity_in_profile)
 {
-    struct sts_server ss = {0, 0, 3600, 0, NULL, 0};
+    struct sts_server ss = {0, 0, 3600, 0, NULL, 0, 0};
     struct hstub *h = start_sts(&ss);
     char *tok = tmp_write(tmp, "wif", "profile-web-token");
     char cfg[4096];
@@ -1118,7 +1192,7 @@ END_TEST
 
 START_TEST(chain_order)
 {
-    struct sts_server ss = {0, 0, 3600, 0, NULL, 0};
+    struct sts_server ss = {0, 0, 3600, 0, NULL, 0, 0};
     struct hstub *sts = start_sts(&ss);
     struct cred_server ccs = {0, 0, 3600, NULL, ""};
     struct hstub *ctr = hstub_start(container_handler, &ccs);
@@ -1236,7 +1310,7 @@ END_TEST
  * refreshing layers): a call every 5 minutes never sees expired credentials. */
 START_TEST(refresh_during_long_operation)
 {
-    struct sts_server ss = {0, 0, 3600, 0, NULL, 0};
+    struct sts_server ss = {0, 0, 3600, 0, NULL, 0, 0};
     struct hstub *sts = start_sts(&ss);
     struct cred_server ics = {0, 0, 3600, NULL, ""};
     struct hstub *imds = hstub_start(imds_handler, &ics);
@@ -1339,6 +1413,7 @@ static Suite *creds_suite(void)
     tcase_set_timeout(tc, 20);
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, assume_role_source_profile_chain);
+    tcase_add_test(tc, sts_retried_and_skew_corrected_by_the_shared_transport);
     tcase_add_test(tc, assume_role_self_reference_and_env_source);
     tcase_add_test(tc, assume_role_credential_source_environment);
     tcase_add_test(tc, assume_role_config_errors);

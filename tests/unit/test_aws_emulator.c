@@ -31,6 +31,9 @@
 #endif
 
 #include "aws/aws_client.h"
+#include "aws/aws_client_internal.h"
+#include "aws/aws_retry.h"
+#include "core/retry.h"
 #include "core/buf.h"
 #include "check_main.h"
 #include "core/clock.h"
@@ -138,7 +141,7 @@ static int no_sleep(double seconds, void *ctx)
 }
 
 struct client {
-    struct aws_ctx ctx;
+    struct aws_ctx *ctx;
     struct creds creds;
     double slept;
 };
@@ -150,17 +153,17 @@ static void client_start(struct client *c, int max_attempts, const char *secret)
     setenv("AWS_ENDPOINT_URL", emu_url, 1); /* Secrets Manager, SSM */
     struct aws_ctx_options o = {"us-east-1", emu_url, max_attempts, 2000, 20000, NULL};
     struct err e = {0};
-    ck_assert_msg(aws_ctx_init(&c->ctx, &o, &e) == 0, "%s", e.msg);
+    ck_assert_msg(aws_ctx_new(&o, &c->ctx, &e) == 0, "%s", e.msg);
     c->creds.secret = secret;
-    aws_ctx_set_credentials_fn(&c->ctx, emu_creds, &c->creds);
-    aws_retry_seed(&c->ctx.retry, 99);
-    c->ctx.retry.sleep_fn = no_sleep;
-    c->ctx.retry.sleep_ctx = &c->slept;
+    aws_ctx_set_credentials_fn(c->ctx, emu_creds, &c->creds);
+    retry_seed(aws_transport_retry(c->ctx->transport), 99);
+    aws_transport_retry(c->ctx->transport)->sleep_fn = no_sleep;
+    aws_transport_retry(c->ctx->transport)->sleep_ctx = &c->slept;
 }
 
 static void client_stop(struct client *c)
 {
-    aws_ctx_free(&c->ctx);
+    aws_ctx_free(c->ctx);
 }
 
 /* POSTs a JSON body to an emulator control path; asserts a 2xx answer. */
@@ -171,7 +174,10 @@ static void control(struct client *c, const char *path, const char *json)
     struct http_request req = {"POST", url, &h, 1, json, strlen(json), 0, 0};
     struct http_response resp = {0};
     struct err e = {0};
-    ck_assert_msg(http_do(c->ctx.http, &req, &resp, &e) == 0, "%s", e.msg);
+    (void)c;
+    struct http_client *http = http_client_new(NULL, 2000, 5000);
+    ck_assert_msg(http_do(http, &req, &resp, &e) == 0, "%s", e.msg);
+    http_client_free(http);
     ck_assert_msg(resp.status >= 200 && resp.status < 300, "%s: HTTP %ld %s", path, resp.status,
                   buf_cstr(&resp.body));
     http_response_release(&resp);
@@ -218,12 +224,12 @@ START_TEST(test_describe_snapshots)
     xmlDoc *doc = NULL;
     struct aws_error ae;
     struct err e = {0};
-    ck_assert_msg(aws_query_call(&c.ctx, "rds", "DescribeDBSnapshots", &p, &doc, &ae, &e) == 0,
-                  "%s", e.msg);
+    ck_assert_msg(aws_query_call(c.ctx, "rds", "DescribeDBSnapshots", &p, &doc, &ae, &e) == 0, "%s",
+                  e.msg);
     ck_assert_int_eq(count_snapshots(doc, "rds:production-db-"), 7);
     ck_assert_ptr_nonnull(aws_xml_request_id(doc));
     xmlFreeDoc(doc);
-    ck_assert_int_eq(c.ctx.attempts, 1);
+    ck_assert_int_eq(aws_ctx_counters(c.ctx).attempts, 1);
     aws_params_release(&p);
     client_stop(&c);
 }
@@ -257,12 +263,12 @@ START_TEST(test_throttling_and_5xx_are_retried)
     xmlDoc *doc = NULL;
     struct aws_error ae;
     struct err e = {0};
-    ck_assert_msg(aws_query_call(&c.ctx, "rds", "DescribeDBSnapshots", &p, &doc, &ae, &e) == 0,
-                  "%s", e.msg);
+    ck_assert_msg(aws_query_call(c.ctx, "rds", "DescribeDBSnapshots", &p, &doc, &ae, &e) == 0, "%s",
+                  e.msg);
     ck_assert_int_ge(count_snapshots(doc, ""), 7);
     xmlFreeDoc(doc);
-    ck_assert_int_eq(c.ctx.attempts, 8);
-    ck_assert_int_eq(c.ctx.retries, 7);
+    ck_assert_int_eq(aws_ctx_counters(c.ctx).attempts, 8);
+    ck_assert_int_eq(aws_ctx_counters(c.ctx).retries, 7);
     ck_assert(c.slept > 0);
     aws_params_release(&p);
     client_stop(&c);
@@ -280,9 +286,9 @@ START_TEST(test_throttling_outlasts_retries)
     xmlDoc *doc = NULL;
     struct aws_error ae;
     struct err e = {0};
-    ck_assert_int_eq(aws_query_call(&c.ctx, "rds", "DescribeDBSnapshots", NULL, &doc, &ae, &e),
+    ck_assert_int_eq(aws_query_call(c.ctx, "rds", "DescribeDBSnapshots", NULL, &doc, &ae, &e),
                      ERR_TRANSIENT);
-    ck_assert_int_eq(c.ctx.attempts, 3);
+    ck_assert_int_eq(aws_ctx_counters(c.ctx).attempts, 3);
     ck_assert_msg(aws_retry_is_throttling_code(ae.code), "code %s", ae.code);
     ck_assert_msg(ae.request_id[0], "no RequestId: %s", e.msg);
     ck_assert_msg(strstr(e.msg, ae.request_id) && strstr(e.msg, "max attempts reached after 3"),
@@ -301,9 +307,9 @@ START_TEST(test_client_errors)
     xmlDoc *doc = NULL;
     struct aws_error ae;
     struct err e = {0};
-    ck_assert_int_eq(aws_query_call(&c.ctx, "rds", "DescribeDBSnapshots", &p, &doc, &ae, &e),
+    ck_assert_int_eq(aws_query_call(c.ctx, "rds", "DescribeDBSnapshots", &p, &doc, &ae, &e),
                      ERR_AWS_REJECTED);
-    ck_assert_int_eq(c.ctx.attempts, 1);
+    ck_assert_int_eq(aws_ctx_counters(c.ctx).attempts, 1);
     ck_assert_str_eq(ae.code, "DBSnapshotNotFound");
     ck_assert_int_eq(ae.http_status, 404);
     ck_assert_msg(ae.request_id[0] && strstr(e.msg, ae.request_id), "%s", e.msg);
@@ -311,7 +317,7 @@ START_TEST(test_client_errors)
 
     /* An invalid parameter is the emulator's model validation speaking. */
     aws_params_add_int(&p, "MaxRecords", 5);
-    ck_assert_int_eq(aws_query_call(&c.ctx, "rds", "DescribeDBSnapshots", &p, &doc, &ae, &e),
+    ck_assert_int_eq(aws_query_call(c.ctx, "rds", "DescribeDBSnapshots", &p, &doc, &ae, &e),
                      ERR_AWS_REJECTED);
     ck_assert_str_eq(ae.code, "InvalidParameterValue");
     aws_params_release(&p);
@@ -319,7 +325,7 @@ START_TEST(test_client_errors)
 
     /* A wrong secret: the emulator checks the signature. */
     client_start(&c, 8, "not-the-secret-key");
-    ck_assert_int_eq(aws_query_call(&c.ctx, "rds", "DescribeDBSnapshots", NULL, &doc, &ae, &e),
+    ck_assert_int_eq(aws_query_call(c.ctx, "rds", "DescribeDBSnapshots", NULL, &doc, &ae, &e),
                      ERR_AWS_UNAUTHORIZED);
     ck_assert_int_eq(ae.http_status, 403);
     ck_assert_msg(strstr(e.msg, "Signature") != NULL, "%s", e.msg);
@@ -337,21 +343,21 @@ START_TEST(test_json_services)
     cJSON *out = NULL;
     struct aws_error ae;
     struct err e = {0};
-    ck_assert_msg(aws_json_call(&c.ctx, "secretsmanager", "secretsmanager.GetSecretValue",
+    ck_assert_msg(aws_json_call(c.ctx, "secretsmanager", "secretsmanager.GetSecretValue",
                                 "{\"SecretId\":\"dblab/token\"}", &out, &ae, &e) == 0,
                   "%s", e.msg);
     ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(out, "SecretString")),
                      "emulator-dblab-token-from-secretsmanager");
     cJSON_Delete(out);
-    ck_assert_int_eq(c.ctx.retries, 1);
+    ck_assert_int_eq(aws_ctx_counters(c.ctx).retries, 1);
 
-    ck_assert_int_eq(aws_json_call(&c.ctx, "secretsmanager", "secretsmanager.GetSecretValue",
+    ck_assert_int_eq(aws_json_call(c.ctx, "secretsmanager", "secretsmanager.GetSecretValue",
                                    "{\"SecretId\":\"nope\"}", &out, &ae, &e),
                      ERR_AWS_REJECTED);
     ck_assert_str_eq(ae.code, "ResourceNotFoundException");
     ck_assert_msg(ae.request_id[0], "%s", e.msg);
 
-    ck_assert_msg(aws_json_call(&c.ctx, "ssm", "AmazonSSM.GetParameter",
+    ck_assert_msg(aws_json_call(c.ctx, "ssm", "AmazonSSM.GetParameter",
                                 "{\"Name\":\"/dblab/token\",\"WithDecryption\":true}", &out, &ae,
                                 &e) == 0,
                   "%s", e.msg);
@@ -359,7 +365,7 @@ START_TEST(test_json_services)
     ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(param, "Value")),
                      "emulator-dblab-token-from-ssm");
     cJSON_Delete(out);
-    ck_assert_int_eq(aws_json_call(&c.ctx, "ssm", "AmazonSSM.GetParameter", "{\"Name\":\"/nope\"}",
+    ck_assert_int_eq(aws_json_call(c.ctx, "ssm", "AmazonSSM.GetParameter", "{\"Name\":\"/nope\"}",
                                    &out, &ae, &e),
                      ERR_AWS_REJECTED);
     ck_assert_str_eq(ae.code, "ParameterNotFound");
@@ -382,25 +388,26 @@ START_TEST(test_clock_skew_is_corrected)
     xmlDoc *doc = NULL;
     struct aws_error ae;
     struct err e = {0};
-    int rc = aws_query_call(&c.ctx, "rds", "DescribeDBSnapshots", NULL, &doc, &ae, &e);
+    int rc = aws_query_call(c.ctx, "rds", "DescribeDBSnapshots", NULL, &doc, &ae, &e);
     ck_assert_msg(rc == 0, "%s", e.msg);
     xmlFreeDoc(doc);
-    ck_assert_int_eq(c.ctx.attempts, 2);
-    ck_assert(c.ctx.clock_offset <= -3590 && c.ctx.clock_offset >= -3610);
+    ck_assert_int_eq(aws_ctx_counters(c.ctx).attempts, 2);
+    ck_assert(aws_transport_clock_offset(c.ctx->transport) <= -3590 &&
+              aws_transport_clock_offset(c.ctx->transport) >= -3610);
     ck_assert(c.slept == 0); /* signed again at once, no backoff */
     /* Later calls sign with the learnt offset straight away. */
-    ck_assert_int_eq(aws_query_call(&c.ctx, "rds", "DescribeDBSnapshots", NULL, &doc, &ae, &e), 0);
+    ck_assert_int_eq(aws_query_call(c.ctx, "rds", "DescribeDBSnapshots", NULL, &doc, &ae, &e), 0);
     xmlFreeDoc(doc);
-    ck_assert_int_eq(c.ctx.attempts, 3);
+    ck_assert_int_eq(aws_ctx_counters(c.ctx).attempts, 3);
     /* awsJson too (InvalidSignatureException there). */
     struct client j;
     client_start(&j, 3, SECRET);
     cJSON *out = NULL;
-    ck_assert_msg(aws_json_call(&j.ctx, "ssm", "AmazonSSM.GetParameter",
+    ck_assert_msg(aws_json_call(j.ctx, "ssm", "AmazonSSM.GetParameter",
                                 "{\"Name\":\"/dblab/token\"}", &out, &ae, &e) == 0,
                   "%s", e.msg);
     cJSON_Delete(out);
-    ck_assert_int_eq(j.ctx.attempts, 2);
+    ck_assert_int_eq(aws_ctx_counters(j.ctx).attempts, 2);
     clock_set(NULL, NULL);
     client_stop(&j);
     client_stop(&c);
@@ -491,13 +498,13 @@ START_TEST(test_fifty_pages_flat_memory)
 
     /* Warm up (libcurl, libxml2, the connection) so the measurement is the walk. */
     xmlDoc *doc = NULL;
-    ck_assert_msg(aws_query_call(&c.ctx, "rds", "DescribeDBSnapshots", &p, &doc, &ae, &e) == 0,
-                  "%s", e.msg);
+    ck_assert_msg(aws_query_call(c.ctx, "rds", "DescribeDBSnapshots", &p, &doc, &ae, &e) == 0, "%s",
+                  e.msg);
     xmlFreeDoc(doc);
 
     long before = peak_rss_kb();
     double t0 = clock_monotonic();
-    ck_assert_msg(aws_query_paginate(&c.ctx, "rds", "DescribeDBSnapshots", &p, AWS_MAX_RECORDS,
+    ck_assert_msg(aws_query_paginate(c.ctx, "rds", "DescribeDBSnapshots", &p, AWS_MAX_RECORDS,
                                      "DBSnapshots", "DBSnapshot", walk_item, &w, &pages, &ae,
                                      &e) == 0,
                   "%s", e.msg);

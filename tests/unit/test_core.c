@@ -555,6 +555,8 @@ START_TEST(http_aborts_on_signal)
     struct http_response resp = {0};
     struct err e = {0};
     double t0 = clock_monotonic();
+    struct cancel on_signal = signals_cancel(); /* what a command installs */
+    http_client_set_cancel(c, &on_signal);
     ck_assert_int_eq(http_do(c, &req, &resp, &e), ERR_INTERRUPTED);
     ck_assert_int_eq(e.signo, SIGTERM);
     ck_assert(clock_monotonic() - t0 < 5);

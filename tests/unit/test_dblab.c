@@ -7,8 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/cancel.h"
+#include "core/clock.h"
 #include "core/exitcodes.h"
+#include "core/retry.h"
 #include "dblab/dblab.h"
+#include "hstub.h"
 #include "rds/instance_class.h"
 
 /* GET /status of a logical engine that finished a refresh, then failed one:
@@ -342,6 +346,110 @@ START_TEST(instance_classes)
 }
 END_TEST
 
+/* ---- the transport: the shared retry policy -------------------------------- */
+
+struct delays {
+    double d[16];
+    int n;
+};
+
+static int record_sleep(double seconds, void *ctx)
+{
+    struct delays *l = ctx;
+    if (l->n < 16)
+        l->d[l->n++] = seconds;
+    return 0;
+}
+
+static double three_quarters(void *ctx)
+{
+    (void)ctx;
+    return 0.75;
+}
+
+static struct dblab_client *client_for(struct hstub *h)
+{
+    char *url = hstub_url(h, "");
+    struct dblab_options o = {url, "test-token", NULL, 0, 5000, 7};
+    struct dblab_client *c = NULL;
+    struct err e = {0};
+    ck_assert_msg(dblab_client_new(&o, &c, &e) == 0, "%s", e.msg);
+    free(url);
+    return c;
+}
+
+/* A 503 on every attempt: an idempotent call is retried by core/retry.h's policy,
+ * full jitter (the injected random 0.75 scales each ceiling) doubling from
+ * DBLAB_RETRY_BASE_DELAY and capped at DBLAB_RETRY_MAX_DELAY, where it used to
+ * double without jitter or cap. */
+START_TEST(retries_are_jittered_and_capped)
+{
+    static const struct hstub_route routes[] = {
+        {"GET", "/healthz", 503, "{\"code\":\"UNAVAILABLE\",\"message\":\"starting\"}"},
+        {"POST", "/full-refresh", 503, "{}"},
+        {NULL, NULL, 0, NULL},
+    };
+    struct hstub *h = hstub_start(hstub_routes, (void *)routes);
+    struct dblab_client *c = client_for(h);
+    struct delays l = {{0}, 0};
+    struct retry *r = dblab_client_retry(c);
+    r->random_fn = three_quarters;
+    r->sleep_fn = record_sleep;
+    r->sleep_ctx = &l;
+    struct dblab_health hl;
+    struct err e = {0};
+    ck_assert_int_eq(dblab_healthz(c, &hl, &e), ERR_TRANSIENT);
+    dblab_health_release(&hl);
+    ck_assert_uint_eq(hstub_count(h), 7);
+    ck_assert_int_eq(l.n, 6);
+    const double want[] = {0.375, 0.75, 1.5, 3.0, 6.0, 6.0}; /* 0.75 * min(8, 0.5 * 2^(i-1)) */
+    for (int i = 0; i < 6; i++)
+        ck_assert_msg(l.d[i] == want[i], "delay %d: %g, want %g", i + 1, l.d[i], want[i]);
+    dblab_client_free(c);
+    hstub_stop(h);
+}
+END_TEST
+
+static int flag_cancel(void *ud)
+{
+    return *(int *)ud;
+}
+
+/* The owner's cancellation stops a call before it is sent, and a backoff at once. */
+START_TEST(cancel_stops_a_call_and_a_backoff)
+{
+    static const struct hstub_route routes[] = {
+        {"GET", "/healthz", 502, "bad gateway"},
+        {NULL, NULL, 0, NULL},
+    };
+    struct hstub *h = hstub_start(hstub_routes, (void *)routes);
+    struct dblab_client *c = client_for(h);
+    int sig = 15;
+    dblab_client_set_cancel(c, (struct cancel){flag_cancel, &sig, 0});
+    struct dblab_health hl;
+    struct err e = {0};
+    ck_assert_int_eq(dblab_healthz(c, &hl, &e), ERR_INTERRUPTED);
+    ck_assert_int_eq(e.signo, 15);
+    dblab_health_release(&hl);
+    ck_assert_uint_eq(hstub_count(h), 0);
+    ck_assert_msg(strstr(e.msg, "DBLab GET /healthz: interrupted by signal 15"), "%s", e.msg);
+
+    /* A deadline 0.3 s away ends the real (cancellable) backoff of 10-second retries. */
+    dblab_client_retry(c)->base_delay = 10;
+    dblab_client_retry(c)->max_delay = 10;
+    dblab_client_retry(c)->random_fn = three_quarters;
+    dblab_client_set_cancel(c, (struct cancel){NULL, NULL, clock_monotonic() + 0.3});
+    double t0 = clock_monotonic();
+    ck_assert_int_eq(dblab_healthz(c, &hl, &e), ERR_TIMEOUT);
+    dblab_health_release(&hl);
+    ck_assert(clock_monotonic() - t0 < 2.0);
+    ck_assert_uint_eq(hstub_count(h), 1);
+    ck_assert_msg(strstr(e.msg, "time budget ran out"), "%s", e.msg);
+    dblab_client_free(c);
+    hstub_stop(h);
+}
+END_TEST
+
 static Suite *dblab_suite(void)
 {
     Suite *s = suite_create("dblab");
@@ -359,6 +467,11 @@ static Suite *dblab_suite(void)
     tcase_add_test(tp, busy_states);
     tcase_add_test(tp, instance_classes);
     suite_add_tcase(s, tp);
+    TCase *tt = tcase_create("transport");
+    tcase_set_timeout(tt, 30);
+    tcase_add_test(tt, retries_are_jittered_and_capped);
+    tcase_add_test(tt, cancel_stops_a_call_and_a_backoff);
+    suite_add_tcase(s, tt);
     return s;
 }
 

@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "aws/aws_client.h"
+#include "aws/aws_client_internal.h"
+#include "core/retry.h"
 #include "core/buf.h"
 #include "core/exitcodes.h"
 #include "rds/clone.h"
@@ -133,7 +135,7 @@ static void fake_rds(const struct hstub_request *req, struct hstub_reply *reply,
 struct fixture {
     struct hstub *stub;
     struct fake fake;
-    struct aws_ctx aws;
+    struct aws_ctx *aws;
     struct aws_credentials creds;
     char *url;
 };
@@ -157,16 +159,16 @@ static void start(struct fixture *f)
                                 .request_timeout_ms = 5000};
     struct err e;
     err_clear(&e);
-    ck_assert_msg(aws_ctx_init(&f->aws, &o, &e) == 0, "%s", e.msg);
+    ck_assert_msg(aws_ctx_new(&o, &f->aws, &e) == 0, "%s", e.msg);
     f->creds.access_key_id = "AKIDEXAMPLE";
     f->creds.secret_access_key = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
     f->creds.source = "test";
-    aws_ctx_set_credentials_fn(&f->aws, static_creds, &f->creds);
+    aws_ctx_set_credentials_fn(f->aws, static_creds, &f->creds);
 }
 
 static void stop(struct fixture *f)
 {
-    aws_ctx_free(&f->aws);
+    aws_ctx_free(f->aws);
     hstub_stop(f->stub);
     free(f->url);
 }
@@ -191,7 +193,7 @@ START_TEST(test_every_page)
     int n = 0;
     struct err e;
     err_clear(&e);
-    ck_assert_int_eq(rds_describe_db_instances(&f.aws, NULL, count_instance, &n, NULL, &e), 0);
+    ck_assert_int_eq(rds_describe_db_instances(f.aws, NULL, count_instance, &n, NULL, &e), 0);
     ck_assert_int_eq(n, 250);
     ck_assert_uint_eq(hstub_count(f.stub), 3);
     char *m0 = form_get(hstub_get(f.stub, 0)->body, "Marker");
@@ -227,7 +229,7 @@ START_TEST(test_stop_early)
     int n = 0;
     struct err e;
     err_clear(&e);
-    ck_assert_int_eq(rds_describe_db_instances(&f.aws, NULL, stop_at_5, &n, NULL, &e), 0);
+    ck_assert_int_eq(rds_describe_db_instances(f.aws, NULL, stop_at_5, &n, NULL, &e), 0);
     ck_assert_int_eq(n, 5);
     ck_assert_uint_eq(hstub_count(f.stub), 1); /* no page fetched after the stop */
     stop(&f);
@@ -243,7 +245,7 @@ START_TEST(test_not_found_and_error_text)
     struct aws_error ae;
     struct err e;
     err_clear(&e);
-    ck_assert_int_eq(rds_get_instance(&f.aws, "dblab-refresh-gone", &inst, &ae, &e), ERR_NOT_FOUND);
+    ck_assert_int_eq(rds_get_instance(f.aws, "dblab-refresh-gone", &inst, &ae, &e), ERR_NOT_FOUND);
     ck_assert_str_eq(ae.code, "DBInstanceNotFound");
     ck_assert_int_eq(ae.http_status, 404);
     /* the resource, AWS's code, message and RequestId, on one line */
@@ -280,7 +282,7 @@ START_TEST(test_restore_parameters)
     struct rds_instance inst;
     struct err e;
     err_clear(&e);
-    ck_assert_int_eq(rds_restore_db_instance_from_snapshot(&f.aws, "dblab-refresh-x",
+    ck_assert_int_eq(rds_restore_db_instance_from_snapshot(f.aws, "dblab-refresh-x",
                                                            "rds:production-db-2026-11-25-03-07", &o,
                                                            &inst, NULL, &e),
                      0);
@@ -327,14 +329,14 @@ START_TEST(test_guarded_delete)
 
     /* not ours: described, refused, nothing else sent */
     f.fake.managed_by = "terraform";
-    ck_assert_int_eq(clone_delete(&f.aws, RDS_KIND_INSTANCE, "dblab-refresh-x", &o, &r, &e),
+    ck_assert_int_eq(clone_delete(f.aws, RDS_KIND_INSTANCE, "dblab-refresh-x", &o, &r, &e),
                      ERR_GUARD);
     clone_delete_result_release(&r);
     ck_assert_uint_eq(hstub_count(f.stub), 1);
     /* not our prefix, or the source: refused before any call */
-    ck_assert_int_eq(clone_delete(&f.aws, RDS_KIND_INSTANCE, "billing-db", &o, &r, &e), ERR_GUARD);
+    ck_assert_int_eq(clone_delete(f.aws, RDS_KIND_INSTANCE, "billing-db", &o, &r, &e), ERR_GUARD);
     clone_delete_result_release(&r);
-    ck_assert_int_eq(clone_delete(&f.aws, RDS_KIND_INSTANCE, "production-db", &o, &r, &e),
+    ck_assert_int_eq(clone_delete(f.aws, RDS_KIND_INSTANCE, "production-db", &o, &r, &e),
                      ERR_GUARD);
     clone_delete_result_release(&r);
     ck_assert_uint_eq(hstub_count(f.stub), 1);
@@ -344,7 +346,7 @@ START_TEST(test_guarded_delete)
     struct clone_owner other = {
         .config_source = "billing-db", .pipeline = "billing-db", .source = "billing-db"};
     struct clone_delete_opts oo = {&other, 0, 0, 0, 0};
-    ck_assert_int_eq(clone_delete(&f.aws, RDS_KIND_INSTANCE, "dblab-refresh-x", &oo, &r, &e),
+    ck_assert_int_eq(clone_delete(f.aws, RDS_KIND_INSTANCE, "dblab-refresh-x", &oo, &r, &e),
                      ERR_GUARD);
     ck_assert_ptr_nonnull(strstr(e.msg, "dblab-rds-refresh:pipeline"));
     clone_delete_result_release(&r);
@@ -353,7 +355,7 @@ START_TEST(test_guarded_delete)
     /* ours, protected: protection off, then the delete with both flags */
     f.fake.deletion_protection = 1;
     err_clear(&e);
-    ck_assert_msg(clone_delete(&f.aws, RDS_KIND_INSTANCE, "dblab-refresh-x", &o, &r, &e) == 0, "%s",
+    ck_assert_msg(clone_delete(f.aws, RDS_KIND_INSTANCE, "dblab-refresh-x", &o, &r, &e) == 0, "%s",
                   e.msg);
     ck_assert_int_eq(r.already_gone, 0);
     clone_delete_result_release(&r);
@@ -368,7 +370,7 @@ START_TEST(test_guarded_delete)
     ck_assert_ptr_nonnull(strstr(del, "DeleteAutomatedBackups=true"));
 
     /* gone: success, already gone */
-    ck_assert_int_eq(clone_delete(&f.aws, RDS_KIND_INSTANCE, "dblab-refresh-gone", &o, &r, &e), 0);
+    ck_assert_int_eq(clone_delete(f.aws, RDS_KIND_INSTANCE, "dblab-refresh-gone", &o, &r, &e), 0);
     ck_assert_int_eq(r.already_gone, 1);
     clone_delete_result_release(&r);
     stop(&f);
@@ -389,7 +391,7 @@ START_TEST(test_point_in_time)
     struct rds_instance inst;
     struct err e;
     err_clear(&e);
-    ck_assert_int_eq(rds_restore_db_cluster_to_point_in_time(&f.aws, "dblab-refresh-pitr",
+    ck_assert_int_eq(rds_restore_db_cluster_to_point_in_time(f.aws, "dblab-refresh-pitr",
                                                              "production-aurora", "copy-on-write",
                                                              0, &o, &cl, NULL, &e),
                      0);
@@ -403,7 +405,7 @@ START_TEST(test_point_in_time)
     ck_assert_ptr_nonnull(strstr(body, "DeletionProtection=false"));
     ck_assert_ptr_null(strstr(body, "PubliclyAccessible")); /* unset tristate: not sent */
 
-    ck_assert_int_eq(rds_restore_db_instance_to_point_in_time(&f.aws, "dblab-refresh-pitr",
+    ck_assert_int_eq(rds_restore_db_instance_to_point_in_time(f.aws, "dblab-refresh-pitr",
                                                               "production-db", 1795658400, &o,
                                                               &inst, NULL, &e),
                      0);

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "aws/aws_client.h"
+#include "aws/aws_client_internal.h"
+#include "core/retry.h"
 #include "aws/aws_creds.h"
 #include "core/buf.h"
 #include "check_main.h"
@@ -113,7 +115,7 @@ static void json_handler(const struct hstub_request *req, struct hstub_reply *re
 /* ---- fixture ------------------------------------------------------------------ */
 
 static struct hstub *stub;
-static struct aws_ctx aws;
+static struct aws_ctx *aws;
 static struct aws_creds_provider *provider;
 
 static int static_creds(void *ctx, const struct aws_credentials **out, struct err *e)
@@ -137,14 +139,14 @@ static void setup(void)
     o.region = "eu-west-1";
     o.max_attempts = 2;
     struct err e = {0};
-    ck_assert_msg(aws_ctx_init(&aws, &o, &e) == 0, "%s", e.msg);
+    ck_assert_msg(aws_ctx_new(&o, &aws, &e) == 0, "%s", e.msg);
     provider = aws_creds_provider_new_static("AKIDSECRETS", "secrets-test-secret", NULL);
-    aws_ctx_set_credentials_fn(&aws, static_creds, provider);
+    aws_ctx_set_credentials_fn(aws, static_creds, provider);
 }
 
 static void teardown(void)
 {
-    aws_ctx_free(&aws);
+    aws_ctx_free(aws);
     aws_creds_provider_free(provider);
     hstub_stop(stub);
     log_set_stream(NULL);
@@ -199,7 +201,7 @@ START_TEST(plain_passes_through)
 {
     char *v = NULL;
     struct err e = {0};
-    ck_assert_int_eq(secret_resolve(&aws, "dblab.token", "literal-token", &v, &e), 0);
+    ck_assert_int_eq(secret_resolve(aws, "dblab.token", "literal-token", &v, &e), 0);
     ck_assert_str_eq(v, "literal-token");
     free(v);
     ck_assert_int_eq(hstub_count(stub), 0);
@@ -212,7 +214,7 @@ START_TEST(secretsmanager_whole_and_json_key)
     struct err e = {0};
     ck_assert_msg(
         secret_resolve(
-            &aws, "source.password",
+            aws, "source.password",
             "secretsmanager:arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/plain-AbCdEf",
             &v, &e) == 0,
         "%s", e.msg);
@@ -220,14 +222,14 @@ START_TEST(secretsmanager_whole_and_json_key)
     assert_redacted("plain-secret-string");
     free(v);
 
-    ck_assert_msg(secret_resolve(&aws, "dblab.token", "secretsmanager:prod/dblab#token", &v, &e) ==
+    ck_assert_msg(secret_resolve(aws, "dblab.token", "secretsmanager:prod/dblab#token", &v, &e) ==
                       0,
                   "%s", e.msg);
     ck_assert_str_eq(v, "dblab-verification-token-42");
     assert_redacted("dblab-verification-token-42");
     free(v);
 
-    ck_assert_int_eq(secret_resolve(&aws, "dblab.token", "secretsmanager:prod/dblab#port", &v, &e),
+    ck_assert_int_eq(secret_resolve(aws, "dblab.token", "secretsmanager:prod/dblab#port", &v, &e),
                      0);
     ck_assert_str_eq(v, "5432");
     free(v);
@@ -268,7 +270,7 @@ START_TEST(secretsmanager_errors_never_show_values)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *v = NULL;
         struct err e = {0};
-        ck_assert_int_eq(secret_resolve(&aws, "dblab.token", cases[i].ref, &v, &e), cases[i].code);
+        ck_assert_int_eq(secret_resolve(aws, "dblab.token", cases[i].ref, &v, &e), cases[i].code);
         ck_assert_ptr_null(v);
         ck_assert_msg(strstr(e.msg, cases[i].want), "%s: %s", cases[i].ref, e.msg);
         char prefix[128];
@@ -288,7 +290,7 @@ START_TEST(ssm_parameter)
 {
     char *v = NULL;
     struct err e = {0};
-    ck_assert_msg(secret_resolve(&aws, "source.password", "ssm:/prod/db/password", &v, &e) == 0,
+    ck_assert_msg(secret_resolve(aws, "source.password", "ssm:/prod/db/password", &v, &e) == 0,
                   "%s", e.msg);
     ck_assert_str_eq(v, "ssm-decrypted-password");
     assert_redacted("ssm-decrypted-password");
@@ -298,7 +300,7 @@ START_TEST(ssm_parameter)
     ck_assert_str_eq(target, "AmazonSSM.GetParameter");
     free(target);
 
-    ck_assert_int_eq(secret_resolve(&aws, "source.password", "ssm:/prod/nope", &v, &e),
+    ck_assert_int_eq(secret_resolve(aws, "source.password", "ssm:/prod/nope", &v, &e),
                      ERR_AWS_REJECTED);
     ck_assert_ptr_nonnull(strstr(e.msg, "source.password (ssm:/prod/nope)"));
     ck_assert_ptr_nonnull(strstr(e.msg, "ParameterNotFound"));
@@ -312,7 +314,7 @@ START_TEST(resolve_config_in_place)
     cfg.dblab.token = xstrdup("secretsmanager:prod/dblab#token");
     cfg.source.password = xstrdup("ssm:/prod/db/password");
     struct err e = {0};
-    ck_assert_msg(secrets_resolve_config(&aws, &cfg, &e) == 0, "%s", e.msg);
+    ck_assert_msg(secrets_resolve_config(aws, &cfg, &e) == 0, "%s", e.msg);
     ck_assert_str_eq(cfg.dblab.token, "dblab-verification-token-42");
     ck_assert_str_eq(cfg.source.password, "ssm-decrypted-password");
     free(cfg.dblab.token);
@@ -322,7 +324,7 @@ START_TEST(resolve_config_in_place)
     size_t calls = hstub_count(stub);
     cfg.dblab.token = xstrdup("plain-token-value");
     cfg.source.password = NULL;
-    ck_assert_int_eq(secrets_resolve_config(&aws, &cfg, &e), 0);
+    ck_assert_int_eq(secrets_resolve_config(aws, &cfg, &e), 0);
     ck_assert_str_eq(cfg.dblab.token, "plain-token-value");
     ck_assert_ptr_null(cfg.source.password);
     ck_assert_int_eq(hstub_count(stub), calls);
@@ -331,7 +333,7 @@ START_TEST(resolve_config_in_place)
     /* A failing reference names its key; the field keeps the reference. */
     cfg.dblab.token = xstrdup("plain");
     cfg.source.password = xstrdup("secretsmanager:missing");
-    ck_assert_int_eq(secrets_resolve_config(&aws, &cfg, &e), ERR_AWS_REJECTED);
+    ck_assert_int_eq(secrets_resolve_config(aws, &cfg, &e), ERR_AWS_REJECTED);
     ck_assert_ptr_nonnull(strstr(e.msg, "source.password (secretsmanager:missing)"));
     ck_assert_str_eq(cfg.source.password, "secretsmanager:missing");
     free(cfg.dblab.token);

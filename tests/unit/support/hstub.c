@@ -206,11 +206,12 @@ static void serve(struct hstub *s, int fd)
     s->fn(&req, &reply, s->ctx);
     if (!reply.drop) {
         size_t blen = reply.body ? strlen(reply.body) : 0;
-        char head[512];
-        int hl = snprintf(head, sizeof head,
-                          "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-                          "x-amzn-RequestId: stub-request-id\r\nConnection: close\r\n\r\n",
-                          reply.status, reason(reply.status), reply.content_type, blen);
+        char head[768];
+        int hl =
+            snprintf(head, sizeof head,
+                     "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+                     "x-amzn-RequestId: stub-request-id\r\n%sConnection: close\r\n\r\n",
+                     reply.status, reason(reply.status), reply.content_type, blen, reply.headers);
         if (write_all(fd, head, (size_t)hl) == 0 && blen)
             write_all(fd, reply.body, blen);
     }

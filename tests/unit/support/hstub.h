@@ -22,6 +22,7 @@ struct hstub_reply {
     char content_type[96]; /* default "application/json" */
     char *body;            /* malloc'd by the handler (hstub_reply_set); may be NULL */
     int drop;              /* 1 = close the connection without answering */
+    char headers[256];     /* more header lines, each ending "\r\n" (e.g. a Date) */
 };
 
 typedef void (*hstub_handler)(const struct hstub_request *req, struct hstub_reply *reply,

@@ -7,11 +7,6 @@
 drt_init
 drt_emu_start --time-scale 600
 
-count_calls() { # METHOD PATH
-    drt_calls >"$DRT_DIR/calls.json" &&
-        drt_json "$DRT_DIR/calls.json" "sum(1 for c in d if c['method']=='$1' and c['path']=='$2')"
-}
-
 case_begin "a 200 HTML page for /status before the trigger: 81, nothing triggered"
 drt_config
 drt_doc
@@ -20,7 +15,7 @@ drt_run
 expect_rc 81
 expect_no_out
 expect_err "DBLab GET /status: .*not JSON"
-[ "$(count_calls POST /full-refresh)" = 0 ] || fail "a refresh was triggered"
+[ "$(drt_count_calls POST /full-refresh)" = 0 ] || fail "a refresh was triggered"
 drt_fault '{"clear":true}'
 
 case_begin "a 200 HTML page for the trigger: 81, saying it may have started"

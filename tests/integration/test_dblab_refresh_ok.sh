@@ -9,10 +9,6 @@ drt_init
 drt_emu_start --time-scale 600
 
 state_field() { drt_state >"$DRT_DIR/state.json" && drt_json "$DRT_DIR/state.json" "$1"; }
-count_calls() { # METHOD PATH
-    drt_calls >"$DRT_DIR/calls.json" &&
-        drt_json "$DRT_DIR/calls.json" "sum(1 for c in d if c['method']=='$1' and c['path']=='$2')"
-}
 
 case_begin "success"
 drt_config
@@ -32,8 +28,8 @@ drt_json "$DRT_DIR/out" "d['refresh']['dataStateAt']" >/dev/null || fail "no ref
 want=$(printf '%s' "$DRT_PASSWORD" | sha256sum | cut -d' ' -f1)
 [ "$(state_field "d['passwordSha256']")" = "$want" ] || fail "engine password not set"
 [ "$(state_field "d['status']")" = finished ] || fail "engine not finished"
-[ "$(count_calls POST /full-refresh)" = 1 ] || fail "full-refresh not triggered exactly once"
-[ "$(count_calls POST /admin/config)" = 1 ] || fail "config not posted exactly once"
+[ "$(drt_count_calls POST /full-refresh)" = 1 ] || fail "full-refresh not triggered exactly once"
+[ "$(drt_count_calls POST /admin/config)" = 1 ] || fail "config not posted exactly once"
 expect_no_err "WARN"
 
 case_begin "rdsIam, RDS instance: the clone's instance id"
@@ -112,8 +108,8 @@ expect_doc
 [ "$(drt_json "$DRT_DIR/out" "'refresh' in d")" = False ] || fail "dry run wrote refresh"
 expect_err "would send POST /admin/config .*\"host\":\"$DRT_HOST\""
 expect_err '"password":"\[REDACTED\]"'
-[ "$(count_calls POST /admin/config)" = 0 ] || fail "dry run posted the config"
-[ "$(count_calls POST /full-refresh)" = 0 ] || fail "dry run triggered a refresh"
+[ "$(drt_count_calls POST /admin/config)" = 0 ] || fail "dry run posted the config"
+[ "$(drt_count_calls POST /full-refresh)" = 0 ] || fail "dry run triggered a refresh"
 [ "$(state_field "d['source']['host']")" = "$before" ] || fail "dry run changed the source"
 
 case_begin "dry run of a dry pipeline: no endpoint yet, placeholders"
@@ -122,6 +118,6 @@ drt_run
 expect_rc 0
 expect_doc
 expect_err "would send POST /admin/config .*<clone endpoint>"
-[ "$(count_calls POST /full-refresh)" = 0 ] || fail "dry run triggered a refresh"
+[ "$(drt_count_calls POST /full-refresh)" = 0 ] || fail "dry run triggered a refresh"
 
 echo "ok"

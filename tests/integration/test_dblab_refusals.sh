@@ -9,14 +9,10 @@
 drt_init
 drt_emu_start --time-scale 600
 
-count_calls() { # METHOD PATH
-    drt_calls >"$DRT_DIR/calls.json" &&
-        drt_json "$DRT_DIR/calls.json" "sum(1 for c in d if c['method']=='$1' and c['path']=='$2')"
-}
 # Nothing changed on the engine: no config POST, no trigger.
 expect_untouched() {
-    [ "$(count_calls POST /admin/config)" = 0 ] || fail "the config was changed"
-    [ "$(count_calls POST /full-refresh)" = 0 ] || fail "a refresh was triggered"
+    [ "$(drt_count_calls POST /admin/config)" = 0 ] || fail "the config was changed"
+    [ "$(drt_count_calls POST /full-refresh)" = 0 ] || fail "a refresh was triggered"
 }
 # Exactly one ERROR line, and it is the last line.
 expect_one_error() {
@@ -124,7 +120,7 @@ for refusal in "The data refresh/snapshot is currently in progress. Skip a new d
     expect_no_out
     expect_err "ERROR .*$want.*HTTP 400 BAD_REQUEST: $text"
     expect_one_error
-    [ "$(count_calls POST /full-refresh)" = 1 ] || fail "the trigger was not sent exactly once"
+    [ "$(drt_count_calls POST /full-refresh)" = 1 ] || fail "the trigger was not sent exactly once"
 done
 
 case_begin "the trigger answered 500: not retried (a second trigger would be refused)"
@@ -133,7 +129,7 @@ drt_fault '{"type":"http","status":500,"path":"/full-refresh","message":"boom"}'
 drt_run
 expect_rc 75
 expect_err "ERROR .*DBLab POST /full-refresh: HTTP 500 INTERNAL_ERROR: boom \(whether the engine started the refresh is unknown\)$"
-[ "$(count_calls POST /full-refresh)" = 1 ] || fail "the trigger was retried"
+[ "$(drt_count_calls POST /full-refresh)" = 1 ] || fail "the trigger was retried"
 
 case_begin "config update rejected by the engine (disabled by admin)"
 drt_reset
@@ -143,7 +139,7 @@ expect_rc 81
 expect_no_out
 expect_err "ERROR .*DBLab POST /admin/config: HTTP 400 BAD_REQUEST: configuration management via UI/API disabled by admin"
 expect_one_error
-[ "$(count_calls POST /full-refresh)" = 0 ] || fail "a refresh was triggered"
+[ "$(drt_count_calls POST /full-refresh)" = 0 ] || fail "a refresh was triggered"
 
 case_begin "a key the engine would silently not apply: no rdsIam block in server.yml"
 drt_reset
@@ -199,6 +195,6 @@ drt_run
 expect_rc 65
 expect_no_out
 expect_err "ERROR .*endpoint: missing section \(run rds-clone-wait first\)"
-[ "$(count_calls GET /healthz)" = 0 ] || fail "called the engine with a bad document"
+[ "$(drt_count_calls GET /healthz)" = 0 ] || fail "called the engine with a bad document"
 
 echo "ok"

@@ -109,6 +109,11 @@ drt_ctl() { # METHOD PATH [JSON]
 drt_fault() { drt_ctl POST /_emulator/faults "$1" >/dev/null || fail "cannot set fault $1"; }
 drt_state() { drt_ctl GET /_emulator/state; }
 drt_calls() { drt_ctl GET /_emulator/calls; }
+# How many calls the engine got for METHOD PATH.
+drt_count_calls() { # METHOD PATH
+    drt_calls >"$DRT_DIR/calls.json" &&
+        drt_json "$DRT_DIR/calls.json" "sum(1 for c in d if c['method']=='$1' and c['path']=='$2')"
+}
 drt_reset() { drt_ctl POST /_emulator/reset '{}' >/dev/null || fail "cannot reset the emulator"; }
 
 # Writes the config; each argument is one more line of the dblab: section.

@@ -201,6 +201,7 @@ int creds_meta_call(struct creds_ctx *c, const struct http_request *req, int att
         return err_set(e, DRR_EXIT_INTERNAL, "%s: cannot create the HTTP client", what);
     struct retry retry;
     aws_retry_init(&retry, attempts < 1 ? 1 : attempts);
+    int sent = 0;
     struct http_retry_call call = {
         .http = h,
         .req = req,
@@ -208,9 +209,11 @@ int creds_meta_call(struct creds_ctx *c, const struct http_request *req, int att
         .classify = meta_classify,
         .what = what,
         .quiet = 1,
+        .attempts = &sent,
     };
-    stats_add(STATS_AWS_CALLS, 1); /* IMDS and container calls count as AWS calls */
     int rc = http_retry_do(&call, resp, e);
+    stats_add(STATS_AWS_CALLS, 1); /* IMDS and container calls count as AWS calls */
+    stats_add(STATS_AWS_ATTEMPTS, (unsigned long)sent);
     return rc ? err_prefix(e, "%s", what) : 0;
 }
 

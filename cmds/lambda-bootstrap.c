@@ -12,19 +12,17 @@
  * latest halfway through the time left, SIGKILL one second before it. The commands
  * are found by commands_dir() below and read the configuration from
  * $DBLAB_RDS_REFRESH_CONFIG. See docs/deploy-aws.md. */
-#include <errno.h>
 #include <libgen.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "app/app.h"
 #include "core/buf.h"
 #include "core/clock.h"
-#include "core/coredump.h"
 #include "core/exitcodes.h"
 #include "core/http.h"
 #include "core/log.h"
@@ -57,7 +55,7 @@ static void usage(FILE *f)
  * main.go getBootstrap: /var/task/bootstrap, /opt/bootstrap, /var/runtime/
  * bootstrap, each run by its full path). So argv[0] names this program's
  * directory there; elsewhere (a shell's PATH lookup gives a bare name) it may not,
- * and /proc/self/exe is Linux's alone. The first that holds the commands wins:
+ * and asking the kernel for the running program's path is Linux's alone (procfs). The first that holds the commands wins:
  *   1. $DRR_LAMBDA_BIN_DIR, as given (the image sets it; tests point it at stand-ins);
  *   2. the directory of argv[0] when it holds a '/': symlinks resolved (a
  *      /var/task/bootstrap link to the installed program), then as written (a copy
@@ -164,7 +162,7 @@ int main(int argc, char **argv)
 {
     /* Lambda's environment holds the role's session credentials: no core of it,
      * first thing (the steps it runs turn them off again in app_start). */
-    int core_off = coredump_disable();
+    app_process_start("lambda-bootstrap");
     const char *mode = argc > 1 ? argv[1] : getenv("_HANDLER");
     if (mode &&
         (strcmp(mode, "-help") == 0 || strcmp(mode, "--help") == 0 || strcmp(mode, "-h") == 0)) {
@@ -182,10 +180,6 @@ int main(int argc, char **argv)
     if (f && log_parse_format(f, &fmt) != 0)
         fmt = LOG_FORMAT_TEXT;
     log_init("lambda-bootstrap", fmt, LOG_LEVEL_INFO);
-    signals_install();
-    signal(SIGPIPE, SIG_IGN);
-    if (core_off != 0)
-        log_warn("cannot turn core dumps off: %s", strerror(errno));
 
     struct err e = {0};
     struct lambda_runtime *rt = NULL;

@@ -14,16 +14,21 @@
 #include "core/sanitizer.h"
 #include "core/signals.h"
 
+void app_process_start(const char *name)
+{
+    if (coredump_disable() != 0)
+        log_warn("cannot turn core dumps off: %s", strerror(errno));
+    sanitizer_hooks_install(name);
+    signals_install();
+}
+
 int app_start(struct app *a, int argc, char **argv, const struct cli_command *cmd,
               const char *const *required_sections)
 {
     memset(a, 0, sizeof *a);
     a->name = cmd->name;
     /* Before any secret is read (the config, secret references, credentials). */
-    if (coredump_disable() != 0)
-        log_warn("cannot turn core dumps off: %s", strerror(errno));
-    sanitizer_hooks_install(cmd->name);
-    signals_install();
+    app_process_start(cmd->name);
 
     struct err e = {0};
     int rc = cli_parse(argc, argv, cmd, &a->cli, &e);

@@ -28,6 +28,12 @@ struct app {
     const char *name; /* the command's name (cmd->name) */
 };
 
+/* What every program of this project does first, before any secret is read: core
+ * dumps off (a warning when that fails), the sanitizer report hooks, the signal
+ * handlers (SIGPIPE ignored). app_start calls it; lambda-bootstrap, which is no
+ * cli_command, calls it itself. */
+void app_process_start(const char *name);
+
 /* Installs the signal handlers (signals.h), parses the command line (cli.h; this
  * initialises logging), loads the configuration when cmd->needs_config or a
  * -config / $DBLAB_RDS_REFRESH_CONFIG was given (registering source.password and

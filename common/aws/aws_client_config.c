@@ -16,7 +16,7 @@ static int chain_get(void *provider, const struct aws_credentials **out, struct 
     return aws_creds_get(provider, out, e);
 }
 
-static void chain_release(void *provider)
+static void chain_free(void *provider)
 {
     aws_creds_provider_free(provider);
 }
@@ -50,7 +50,7 @@ int aws_ctx_new_from_config(const struct config *cfg, struct aws_ctx **out, stru
     };
     ctx->provider = aws_creds_provider_new(&co);
     aws_ctx_set_credentials_fn(ctx, chain_get, ctx->provider);
-    ctx->creds_free = chain_release;
+    ctx->creds_free = chain_free;
     *out = ctx;
     return 0;
 }

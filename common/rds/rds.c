@@ -198,9 +198,10 @@ static void add_security_groups(struct aws_params *p, const struct rds_create_op
 }
 
 /* The changing calls answer with the one DBInstance / DBCluster they act on:
- * call action, free p, and parse that item into out (NULL: only checked). */
-static int instance_call(struct aws_ctx *aws, const char *action, const char *id,
-                         struct aws_params *p, struct rds_instance *out, struct aws_error *ae,
+ * call action, free p, and parse that item into out (NULL: only checked) as a
+ * struct rds_instance or, for a cluster, a struct rds_cluster. */
+static int changing_call(struct aws_ctx *aws, const char *action, const char *id,
+                         struct aws_params *p, enum rds_kind kind, void *out, struct aws_error *ae,
                          struct err *e)
 {
     xmlDoc *doc;
@@ -209,28 +210,58 @@ static int instance_call(struct aws_ctx *aws, const char *action, const char *id
     if (rc)
         return rc;
     const xmlNode *n;
-    rc = rds_result_item(doc, action, "DBInstance", &n, e);
-    if (rc == 0 && out)
+    int cluster = kind == RDS_KIND_CLUSTER;
+    rc = rds_result_item(doc, action, cluster ? "DBCluster" : "DBInstance", &n, e);
+    if (rc == 0 && out && cluster)
+        rds_parse_cluster(n, out);
+    else if (rc == 0 && out)
         rds_parse_instance(n, out);
     xmlFreeDoc(doc);
     return rc;
+}
+
+static int instance_call(struct aws_ctx *aws, const char *action, const char *id,
+                         struct aws_params *p, struct rds_instance *out, struct aws_error *ae,
+                         struct err *e)
+{
+    return changing_call(aws, action, id, p, RDS_KIND_INSTANCE, out, ae, e);
 }
 
 static int cluster_call(struct aws_ctx *aws, const char *action, const char *id,
                         struct aws_params *p, struct rds_cluster *out, struct aws_error *ae,
                         struct err *e)
 {
-    xmlDoc *doc;
-    int rc = call(aws, action, id, p, &doc, ae, e);
-    aws_params_release(p);
-    if (rc)
-        return rc;
-    const xmlNode *n;
-    rc = rds_result_item(doc, action, "DBCluster", &n, e);
-    if (rc == 0 && out)
-        rds_parse_cluster(n, out);
-    xmlFreeDoc(doc);
-    return rc;
+    return changing_call(aws, action, id, p, RDS_KIND_CLUSTER, out, ae, e);
+}
+
+/* What a new DB instance is made with, from the snapshot or to a point in time. */
+static void add_instance_opts(struct aws_params *p, const struct rds_create_opts *o)
+{
+    aws_params_add(p, "DBInstanceClass", o->instance_class);
+    if (o->port > 0)
+        aws_params_add_int(p, "Port", o->port);
+    aws_params_add(p, "DBSubnetGroupName", o->subnet_group);
+    add_tristate(p, "PubliclyAccessible", o->publicly_accessible);
+    aws_params_add(p, "DBName", o->db_name);
+    aws_params_add(p, "OptionGroupName", o->option_group);
+    add_tags(p, o->tags);
+    aws_params_add(p, "StorageType", o->storage_type);
+    add_security_groups(p, o);
+    add_tristate(p, "EnableIAMDatabaseAuthentication", o->enable_iam_auth);
+    aws_params_add(p, "DBParameterGroupName", o->parameter_group);
+    aws_params_add_bool(p, "DeletionProtection", o->deletion_protection != 0);
+}
+
+/* A point-in-time restore's time as key (RFC 3339), or its latest restorable time. */
+static void add_restore_time(struct aws_params *p, const char *key, int64_t restore_time)
+{
+    if (restore_time > 0) {
+        char t[32];
+        clock_format_rfc3339(restore_time, t, sizeof t);
+        aws_params_add(p, key, t);
+    } else {
+        aws_params_add_bool(p, "UseLatestRestorableTime", 1);
+    }
 }
 
 int rds_restore_db_instance_from_snapshot(struct aws_ctx *aws, const char *id,
@@ -241,19 +272,7 @@ int rds_restore_db_instance_from_snapshot(struct aws_ctx *aws, const char *id,
     struct aws_params p = AWS_PARAMS_INIT;
     aws_params_add(&p, "DBInstanceIdentifier", id);
     aws_params_add(&p, "DBSnapshotIdentifier", snapshot_id);
-    aws_params_add(&p, "DBInstanceClass", o->instance_class);
-    if (o->port > 0)
-        aws_params_add_int(&p, "Port", o->port);
-    aws_params_add(&p, "DBSubnetGroupName", o->subnet_group);
-    add_tristate(&p, "PubliclyAccessible", o->publicly_accessible);
-    aws_params_add(&p, "DBName", o->db_name);
-    aws_params_add(&p, "OptionGroupName", o->option_group);
-    add_tags(&p, o->tags);
-    aws_params_add(&p, "StorageType", o->storage_type);
-    add_security_groups(&p, o);
-    add_tristate(&p, "EnableIAMDatabaseAuthentication", o->enable_iam_auth);
-    aws_params_add(&p, "DBParameterGroupName", o->parameter_group);
-    aws_params_add_bool(&p, "DeletionProtection", o->deletion_protection != 0);
+    add_instance_opts(&p, o);
     return instance_call(aws, "RestoreDBInstanceFromDBSnapshot", id, &p, out, ae, e);
 }
 
@@ -296,13 +315,7 @@ int rds_restore_db_cluster_to_point_in_time(struct aws_ctx *aws, const char *id,
     aws_params_add(&p, "DBClusterIdentifier", id);
     aws_params_add(&p, "RestoreType", restore_type);
     aws_params_add(&p, "SourceDBClusterIdentifier", source_cluster_id);
-    if (restore_time > 0) {
-        char t[32];
-        clock_format_rfc3339(restore_time, t, sizeof t);
-        aws_params_add(&p, "RestoreToTime", t);
-    } else {
-        aws_params_add_bool(&p, "UseLatestRestorableTime", 1);
-    }
+    add_restore_time(&p, "RestoreToTime", restore_time);
     add_cluster_opts(&p, o);
     return cluster_call(aws, "RestoreDBClusterToPointInTime", id, &p, out, ae, e);
 }
@@ -316,26 +329,8 @@ int rds_restore_db_instance_to_point_in_time(struct aws_ctx *aws, const char *id
     struct aws_params p = AWS_PARAMS_INIT;
     aws_params_add(&p, "SourceDBInstanceIdentifier", source_instance_id);
     aws_params_add(&p, "TargetDBInstanceIdentifier", id);
-    if (restore_time > 0) {
-        char t[32];
-        clock_format_rfc3339(restore_time, t, sizeof t);
-        aws_params_add(&p, "RestoreTime", t);
-    } else {
-        aws_params_add_bool(&p, "UseLatestRestorableTime", 1);
-    }
-    aws_params_add(&p, "DBInstanceClass", o->instance_class);
-    if (o->port > 0)
-        aws_params_add_int(&p, "Port", o->port);
-    aws_params_add(&p, "DBSubnetGroupName", o->subnet_group);
-    add_tristate(&p, "PubliclyAccessible", o->publicly_accessible);
-    aws_params_add(&p, "DBName", o->db_name);
-    aws_params_add(&p, "OptionGroupName", o->option_group);
-    add_tags(&p, o->tags);
-    aws_params_add(&p, "StorageType", o->storage_type);
-    add_security_groups(&p, o);
-    add_tristate(&p, "EnableIAMDatabaseAuthentication", o->enable_iam_auth);
-    aws_params_add(&p, "DBParameterGroupName", o->parameter_group);
-    aws_params_add_bool(&p, "DeletionProtection", o->deletion_protection != 0);
+    add_restore_time(&p, "RestoreTime", restore_time);
+    add_instance_opts(&p, o);
     return instance_call(aws, "RestoreDBInstanceToPointInTime", id, &p, out, ae, e);
 }
 

@@ -73,13 +73,9 @@ CURL_ALLOWED = {
     # measures libcurl's own floor next to our client (tests/bench/bench_rds.sh)
     "tests/bench/floor.c",
 }
-# ---- PENDING: branch `engine` moves these onto core/http.h and empties this list.
-CURL_PENDING_ENGINE = {
-    "common/aws/aws_client.c",
-    "common/aws/aws_creds.c",
-    "common/aws/aws_creds_container.c",
-}
-# ---- end of PENDING
+# Files waiting for a branch to move them off libcurl (empty since branch `engine`
+# landed: every AWS call goes through core/http.h).
+CURL_PENDING = set()
 
 # Which folders of common/ a folder's files may include (docs/architecture.md:
 # app, rds, dblab, lambda -> aws, config -> core). rds, dblab and app are peers
@@ -97,13 +93,11 @@ LAYER_EXCEPTIONS = {
     ("common/config/config.c", "rds/clone.h"),
 }
 
-# The ownership rule's known exceptions. ---- PENDING: branch `engine` (aws_ctx
-# becomes opaque: aws_ctx_free frees the object).
-OWNERSHIP_PENDING_ENGINE = {
-    ("common/aws/aws_client.c", "aws_ctx_free"),
-    ("common/aws/aws_client_config.c", "chain_release"),
-}
-# ---- end of PENDING
+# Known exceptions to the ownership rule, (file, function): none today.
+OWNERSHIP_EXCEPTIONS = set()
+
+# An exception above that no longer matches anything is reported (STALEEXCEPTION,
+# when the whole tree is checked), so that these lists only shrink with the code.
 
 RULES = {
     "BANNEDFUNC": "a banned function is called",
@@ -120,6 +114,7 @@ RULES = {
     "TRAILINGSPACE": "white space at the end of a line",
     "CRLF": "a carriage return (the files use LF line ends)",
     "EOFNEWLINE": "the file does not end with exactly one newline",
+    "STALEEXCEPTION": "an exception listed in this checker that nothing needs any more",
 }
 
 
@@ -189,6 +184,18 @@ class Checker:
     def __init__(self, top):
         self.top = top
         self.found = []
+        self.used = set()  # the exceptions that matched something
+
+    def check_stale_exceptions(self):
+        """Exceptions that matched nothing (meaningful over the whole tree only)."""
+        me = os.path.relpath(os.path.abspath(__file__), self.top)
+        lists = [("curl", e, "CURL_PENDING") for e in CURL_PENDING] + \
+            [("ownership", e, "OWNERSHIP_EXCEPTIONS") for e in OWNERSHIP_EXCEPTIONS] + \
+            [("layer", e, "LAYER_EXCEPTIONS") for e in LAYER_EXCEPTIONS]
+        for kind, entry, name in sorted(lists, key=str):
+            if (kind, entry) not in self.used:
+                self.report(me, 1, "STALEEXCEPTION",
+                            "%s lists %s, which no longer needs it: remove it" % (name, entry))
 
     def report(self, path, line, rule, msg):
         self.found.append((path, line, rule, msg))
@@ -261,7 +268,9 @@ class Checker:
                             "%s included again (first on line %d)" % (name, seen[key]))
             seen.setdefault(key, line)
             if kind == "<":
-                if name.startswith("curl/") and rel not in CURL_ALLOWED | CURL_PENDING_ENGINE:
+                if name.startswith("curl/") and rel in CURL_PENDING:
+                    self.used.add(("curl", rel))
+                elif name.startswith("curl/") and rel not in CURL_ALLOWED:
                     self.report(rel, line, "CURLINCLUDE",
                                 "<%s> only in common/core/http.c: use core/http.h" % name)
                 continue
@@ -285,7 +294,9 @@ class Checker:
                 self.report(rel, line, "INCLUDEPATH",
                             '"%s" is no common/FOLDER/NAME.h header' % name)
                 continue
-            if folder in LOWER and (rel, name) not in LAYER_EXCEPTIONS:
+            if (rel, name) in LAYER_EXCEPTIONS:
+                self.used.add(("layer", (rel, name)))
+            elif folder in LOWER:
                 target = parts[0]
                 if target != folder and LOWER[target] > LOWER[folder] or \
                         folder != target and LOWER[target] == LOWER[folder] and \
@@ -334,7 +345,8 @@ class Checker:
     def check_ownership(self, rel, src):
         for m in self.DEF_RE.finditer(src.code):
             name, kind, params = m.group(1), m.group(2), m.group(3)
-            if (rel, name) in OWNERSHIP_PENDING_ENGINE:
+            if (rel, name) in OWNERSHIP_EXCEPTIONS:
+                self.used.add(("ownership", (rel, name)))
                 continue
             first = params.split(",")[0].strip()
             pm = re.search(r"\*\s*(\w+)$", first)
@@ -405,6 +417,8 @@ def main(argv):
         except OSError as exc:
             print("checksrc: %s: %s" % (path, exc.strerror), file=sys.stderr)
             return 2
+    if not args:
+        checker.check_stale_exceptions()
     for path, line, rule, msg in sorted(checker.found, key=lambda f: (f[0], f[1])):
         print("%s:%d: %s: %s" % (path, line, rule, msg))
     if checker.found:

@@ -199,6 +199,27 @@ class Rules(unittest.TestCase):
         self.assertEqual(self.rules("cmds/x.c", "int a;\n\n"), [(2, "EOFNEWLINE")])
 
 
+class StaleExceptions(unittest.TestCase):
+    """An exception the checker lists but nothing needs is itself a finding, over
+    the whole tree (no FILE given)."""
+
+    def test_an_unused_exception_is_reported(self):
+        tree = Tree()
+        try:
+            # the one include LAYER_EXCEPTIONS allows for common/config/secrets.c
+            tree.write("common/config/secrets.c", '#include "aws/aws_client.h"\n')
+            p = subprocess.run([sys.executable, CHECKSRC, "--top", tree.top],
+                               capture_output=True, text=True, timeout=30)
+        finally:
+            tree.remove()
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        stale = [line for line in p.stdout.splitlines() if ": STALEEXCEPTION: " in line]
+        self.assertTrue(stale, p.stdout)
+        self.assertTrue(all("LAYER_EXCEPTIONS" in line for line in stale), stale)
+        self.assertFalse([line for line in stale if "secrets.c" in line], stale)
+        self.assertTrue([line for line in stale if "rds/clone.h" in line], stale)
+
+
 class TheTree(unittest.TestCase):
     def test_main_passes_fast(self):
         t0 = time.monotonic()

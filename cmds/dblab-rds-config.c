@@ -7,7 +7,7 @@
 
 #include "app/app.h"
 #include "app/rundoc.h"
-#include "core/exitcodes.h"
+#include "core/err.h"
 #include "core/log.h"
 
 static const struct cli_command cmd = {

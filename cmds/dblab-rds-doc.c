@@ -13,7 +13,7 @@
 #include "app/app.h"
 #include "app/run_summary.h"
 #include "app/rundoc.h"
-#include "core/exitcodes.h"
+#include "core/err.h"
 #include "core/log.h"
 
 enum {
@@ -117,7 +117,7 @@ static int on_option(int id, const char *arg, void *ctx, struct err *e)
         break;
     }
     if (end && (*end || end == arg))
-        return err_set(e, DRR_EXIT_USAGE, "\"%s\" is not a number", arg);
+        return err_set(e, ERR_USAGE, "\"%s\" is not a number", arg);
     return 0;
 }
 
@@ -164,11 +164,11 @@ static int print_field(struct app *a)
         return rc;
     const cJSON *v = at_path(a->doc, opts.field);
     if (!v)
-        return DRR_EXIT_NOT_FOUND;
+        return ERR_NOT_FOUND;
     if (cJSON_IsString(v))
-        return printf("%s\n", v->valuestring) < 0 ? DRR_EXIT_INTERNAL : 0;
+        return printf("%s\n", v->valuestring) < 0 ? ERR_INTERNAL : 0;
     char *text = cJSON_PrintUnformatted(v);
-    rc = text && printf("%s\n", text) >= 0 ? 0 : DRR_EXIT_INTERNAL;
+    rc = text && printf("%s\n", text) >= 0 ? 0 : ERR_INTERNAL;
     cJSON_free(text);
     return rc;
 }
@@ -205,14 +205,14 @@ static int log_line(const struct app *a)
             return 0;
         }
     log_error("-log: \"%s\" is not debug, info, warn or error", opts.log);
-    return DRR_EXIT_USAGE;
+    return ERR_USAGE;
 }
 
 static int run_command(struct app *a, struct err *e)
 {
     int rc;
     if (!!opts.field + opts.summary + !!opts.log != 1)
-        rc = err_set(e, DRR_EXIT_USAGE, "give one of -field, -summary, -log");
+        rc = err_set(e, ERR_USAGE, "give one of -field, -summary, -log");
     else if (opts.field)
         rc = print_field(a);
     else if (opts.summary)
@@ -220,7 +220,7 @@ static int run_command(struct app *a, struct err *e)
     else
         rc = log_line(a);
     if (rc == 0 && fflush(stdout) != 0)
-        rc = err_set(e, DRR_EXIT_INTERNAL, "stdout: write failed: %s", strerror(errno));
+        rc = err_set(e, ERR_INTERNAL, "stdout: write failed: %s", strerror(errno));
     a->name = NULL; /* its own counters are not the run's */
     return rc;
 }

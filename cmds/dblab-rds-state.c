@@ -13,7 +13,7 @@
 #include "app/run_id.h"
 #include "app/statedir.h"
 #include "core/clock.h"
-#include "core/exitcodes.h"
+#include "core/err.h"
 #include "core/log.h"
 #include "rds/clone.h"
 
@@ -69,7 +69,7 @@ static int on_option(int id, const char *arg, void *ctx, struct err *e)
     struct opts *o = ctx;
     for (const struct cli_option *op = options; arg && op->name; op++)
         if (op->id == id && (!*arg || !printable(arg)))
-            return err_set(e, DRR_EXIT_USAGE, "-%s: empty or has control characters", op->name);
+            return err_set(e, ERR_USAGE, "-%s: empty or has control characters", op->name);
     switch (id) {
     case OPT_STATE_DIR:
         o->state_dir = arg;
@@ -141,7 +141,7 @@ static int write_record(int dfd, const struct config *cfg, struct err *e)
                  opts.run_id ? opts.run_id : "", opts.pid ? opts.pid : "", opts.record,
                  cfg->source.identifier, *clone ? "clone=" : "", clone, *clone ? "\n" : "", at);
     if (n < 0 || (size_t)n >= sizeof text)
-        return err_set(e, DRR_EXIT_USAGE, "run record: values too long");
+        return err_set(e, ERR_USAGE, "run record: values too long");
     int rc = statedir_write(dfd, RECORD, text, (size_t)n, 0600, e);
     if (rc == 0 && *clone)
         printf("%s\n", clone);
@@ -151,20 +151,20 @@ static int write_record(int dfd, const struct config *cfg, struct err *e)
 static int act(int dfd, const char *sdir, const struct config *cfg, struct err *e)
 {
     if (opts.prepare)
-        return printf("%s\n", sdir) < 0 ? DRR_EXIT_INTERNAL : 0;
+        return printf("%s\n", sdir) < 0 ? ERR_INTERNAL : 0;
     if (opts.work) {
         char *end;
         long pid = strtol(opts.work, &end, 10);
         if (*end || pid <= 0)
-            return err_set(e, DRR_EXIT_USAGE, "-work: \"%s\" is not a pid", opts.work);
+            return err_set(e, ERR_USAGE, "-work: \"%s\" is not a pid", opts.work);
         int rc = statedir_work(dfd, pid, e);
-        return rc ? rc : printf("%s/work.%ld\n", sdir, pid) < 0 ? DRR_EXIT_INTERNAL : 0;
+        return rc ? rc : printf("%s/work.%ld\n", sdir, pid) < 0 ? ERR_INTERNAL : 0;
     }
     if (opts.record)
         return write_record(dfd, cfg, e);
     if (opts.clear) {
         if (unlinkat(dfd, RECORD, 0) != 0 && errno != ENOENT)
-            return err_set(e, DRR_EXIT_INTERNAL, "%s/%s: %s", sdir, RECORD, strerror(errno));
+            return err_set(e, ERR_INTERNAL, "%s/%s: %s", sdir, RECORD, strerror(errno));
         return 0;
     }
     char *text;
@@ -187,10 +187,9 @@ static int run_command(struct app *a, struct err *e)
     char base[4096], key[512], sdir[4096 + 512];
     int dfd = -1;
     if (opts.actions != 1)
-        rc =
-            err_set(e, DRR_EXIT_USAGE, "give one of -prepare, -work, -record, -get, -show, -clear");
+        rc = err_set(e, ERR_USAGE, "give one of -prepare, -work, -record, -get, -show, -clear");
     else if (opts.record && !opts.pid)
-        rc = err_set(e, DRR_EXIT_USAGE, "-record needs -pid");
+        rc = err_set(e, ERR_USAGE, "-record needs -pid");
     if (rc == 0 && opts.state_dir)
         snprintf(base, sizeof base, "%s", opts.state_dir);
     else if (rc == 0)
@@ -203,7 +202,7 @@ static int run_command(struct app *a, struct err *e)
     if (rc == 0)
         rc = act(dfd, sdir, &a->cfg, e);
     if (rc == 0 && fflush(stdout) != 0)
-        rc = err_set(e, DRR_EXIT_INTERNAL, "stdout: write failed: %s", strerror(errno));
+        rc = err_set(e, ERR_INTERNAL, "stdout: write failed: %s", strerror(errno));
     if (dfd >= 0)
         close(dfd);
     return rc; /* "no record" (86) has no message: silent */

@@ -31,7 +31,6 @@
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/err.h"
-#include "core/exitcodes.h"
 #include "core/http.h"
 #include "core/json_type.h"
 #include "core/log.h"
@@ -76,12 +75,12 @@ static int on_option(int id, const char *arg, void *ctx, struct err *e)
     (void)ctx;
     if (id == OPT_EXPECT) {
         if (duration_parse(arg, &expect) != 0)
-            return err_set(e, DRR_EXIT_USAGE, "-expect: \"%s\" is not a duration (e.g. 2h)", arg);
+            return err_set(e, ERR_USAGE, "-expect: \"%s\" is not a duration (e.g. 2h)", arg);
         return 0;
     }
     enum run_mode m = id == OPT_START ? MODE_START : MODE_STATUS;
     if (mode != MODE_BLOCKING && mode != m)
-        return err_set(e, DRR_EXIT_USAGE, "-start and -status exclude each other");
+        return err_set(e, ERR_USAGE, "-start and -status exclude each other");
     mode = m;
     return 0;
 }
@@ -167,7 +166,7 @@ static int resolve_jobs(int setting, const char *cfg_key, int auto_value, const 
         return 0;
     }
     if (auto_value < 1)
-        return err_set(e, DRR_EXIT_CONFIG, "%s: auto: %s; set a number instead", cfg_key, auto_why);
+        return err_set(e, ERR_CONFIG, "%s: auto: %s; set a number instead", cfg_key, auto_why);
     *out = auto_value;
     log_info("%s: auto = %d (%s)", cfg_key, auto_value, auto_why);
     return 0;
@@ -189,7 +188,7 @@ static int read_endpoint(const cJSON *doc, int dry, const char **host, long long
     if (rc)
         return rc;
     if (*port < 1 || *port > 65535)
-        return err_set(e, DRR_EXIT_INPUT, "endpoint.port: %lld is not a TCP port", *port);
+        return err_set(e, ERR_INPUT, "endpoint.port: %lld is not a TCP port", *port);
     return 0;
 }
 
@@ -249,7 +248,7 @@ static int build_projection(struct app *a, const struct credentials *cr, struct 
             !(cJSON_IsString(kind) && strcmp(kind->valuestring, "cluster") == 0))
             id = v->valuestring;
         if (!id && !dry)
-            return err_set(e, DRR_EXIT_INPUT,
+            return err_set(e, ERR_INPUT,
                            "endpoint.instanceId: missing (clone.enableIAMAuth needs the clone's "
                            "instance id; for Aurora the writer instance, clone.writerInstanceId)");
         proj_set(p, KEY_RDSIAM_ID, cJSON_CreateString(id ? id : "<clone instance id>"), 0);
@@ -317,7 +316,7 @@ static int check_keys(struct projection *p, const cJSON *cfg, int after_post, st
         }
         if (!after_post) {
             if (!dblab_projection_get(cfg, k))
-                return err_set(e, DRR_EXIT_CONFIG,
+                return err_set(e, ERR_CONFIG,
                                "DBLab server.yml has no %s, so the engine would silently ignore "
                                "it and %s; %s. Nothing was changed",
                                k,
@@ -328,7 +327,7 @@ static int check_keys(struct projection *p, const cJSON *cfg, int after_post, st
         } else if (!dblab_projection_matches(cfg, k, want)) {
             const cJSON *got = dblab_projection_get(cfg, k);
             char *gs = got ? cJSON_PrintUnformatted(got) : NULL;
-            int rc = err_set(e, DRR_EXIT_CONFIG,
+            int rc = err_set(e, ERR_CONFIG,
                              "DBLab did not apply %s (it reads back %s): the engine ignores keys "
                              "its server.yml does not contain; %s",
                              k, gs ? gs : "nothing", server_yml_hint(k));
@@ -379,7 +378,8 @@ static const struct dblab_alert *new_failure(const struct dblab_status *s, const
 static int signal_exit(int sig, const char *when)
 {
     log_error("interrupted by signal %d %s", sig, when);
-    return DRR_EXIT_SIGNAL_BASE + sig;
+    /* The exit code (128 + sig) is app_finish's: the signal stays pending. */
+    return ERR_INTERRUPTED;
 }
 
 /* The wait's state between two checks: in memory for the blocking wait, in the
@@ -391,12 +391,13 @@ struct progress {
     char last_state[64];
 };
 
-/* One check of the refresh, `elapsed` seconds after the trigger: 1 = finished
- * (*final receives the status), 0 = not yet, else the error. The blocking wait
- * and -status both make exactly this check. */
+/* One check of the refresh, `elapsed` seconds after the trigger: *finished = 1
+ * (*final receives the status) or 0 (not yet); returns 0 or the error's kind.
+ * The blocking wait and -status both make exactly this check. */
 static int refresh_check(struct dblab_client *c, const struct config *cfg, struct progress *p,
-                         double elapsed, struct dblab_status *final, struct err *e)
+                         double elapsed, struct dblab_status *final, int *finished, struct err *e)
 {
+    *finished = 0;
     const struct baseline *b = &p->b;
     char tbuf[32], dbuf[32];
     struct dblab_status s;
@@ -407,12 +408,11 @@ static int refresh_check(struct dblab_client *c, const struct config *cfg, struc
                            "while waiting for the refresh; the engine "
                            "continues it and may still be reading from the clone");
     if (rc) {
-        if (rc != DRR_EXIT_TEMPFAIL || ++p->failed_polls > MAX_FAILED_POLLS)
+        if (rc != ERR_TRANSIENT || ++p->failed_polls > MAX_FAILED_POLLS)
             return err_set(e, rc,
                            "%s%s; the refresh may still be running and reading from "
                            "the clone",
-                           pe.msg,
-                           rc == DRR_EXIT_TEMPFAIL ? " (too many failed polls in a row)" : "");
+                           pe.msg, rc == ERR_TRANSIENT ? " (too many failed polls in a row)" : "");
         log_warn("poll %d of %d tolerated: %s", p->failed_polls, MAX_FAILED_POLLS, pe.msg);
     } else {
         if (p->failed_polls)
@@ -426,7 +426,7 @@ static int refresh_check(struct dblab_client *c, const struct config *cfg, struc
         }
         const struct dblab_alert *al = new_failure(&s, b);
         if (al) {
-            rc = err_set(e, DRR_EXIT_REFRESH_FAILED, "the DBLab refresh failed: %s",
+            rc = err_set(e, ERR_REFRESH_FAILED, "the DBLab refresh failed: %s",
                          al->message && al->message[0] ? al->message : "(no message)");
             dblab_status_release(&s);
             return rc;
@@ -438,21 +438,22 @@ static int refresh_check(struct dblab_client *c, const struct config *cfg, struc
             log_info("the refresh started (lastRefresh %s)", tbuf);
         }
         if (p->started && strcmp(st, "failed") == 0) {
-            rc = err_set(e, DRR_EXIT_REFRESH_FAILED,
+            rc = err_set(e, ERR_REFRESH_FAILED,
                          "the DBLab refresh failed (status failed, no refresh_failed alert "
                          "with details: see the engine's log)");
             dblab_status_release(&s);
             return rc;
         }
         if (p->started && strcmp(st, "inactive") == 0) {
-            rc = err_set(e, DRR_EXIT_REFRESH_FAILED,
+            rc = err_set(e, ERR_REFRESH_FAILED,
                          "the DBLab refresh stopped: retrieval status became inactive");
             dblab_status_release(&s);
             return rc;
         }
         if (p->started && strcmp(st, "finished") == 0) {
             *final = s;
-            return 1;
+            *finished = 1;
+            return 0;
         }
         /* Before the start, a "finished" or "failed" is the previous run's. */
         dblab_status_release(&s);
@@ -461,7 +462,7 @@ static int refresh_check(struct dblab_client *c, const struct config *cfg, struc
     if (!p->started && elapsed >= (double)cfg->dblab.start_timeout) {
         duration_format(cfg->dblab.start_timeout, dbuf, sizeof dbuf);
         fmt_time(b->last_refresh, tbuf, sizeof tbuf);
-        return err_set(e, DRR_EXIT_TIMEOUT,
+        return err_set(e, ERR_TIMEOUT,
                        "the engine accepted the refresh but did not start it within %s "
                        "(lastRefresh still %s, status %s): it failed before starting and "
                        "only its log says why (a bad job config, missing AWS credentials "
@@ -470,7 +471,7 @@ static int refresh_check(struct dblab_client *c, const struct config *cfg, struc
     }
     if (elapsed >= (double)cfg->dblab.timeout) {
         duration_format(cfg->dblab.timeout, dbuf, sizeof dbuf);
-        return err_set(e, DRR_EXIT_TIMEOUT,
+        return err_set(e, ERR_TIMEOUT,
                        "the refresh did not finish within dblab.timeout %s (status %s); "
                        "the engine may still be reading from the clone",
                        dbuf, p->last_state[0] ? p->last_state : "unknown");
@@ -490,10 +491,9 @@ static int wait_refresh(struct dblab_client *c, const struct config *cfg, struct
     struct waitline wl;
     waitline_init(&wl, "refresh", expect);
     for (;;) {
-        int rc = refresh_check(c, cfg, p, clock_monotonic() - t0, final, e);
-        if (rc == 1)
-            return 0;
-        if (rc)
+        int finished = 0;
+        int rc = refresh_check(c, cfg, p, clock_monotonic() - t0, final, &finished, e);
+        if (rc || finished)
             return rc;
         waitline_status(&wl, p->last_state);
         double elapsed = clock_monotonic() - t0;
@@ -544,7 +544,7 @@ static int load_time(const cJSON *obj, const char *name, const char *path, int64
     if (cJSON_IsNull(v))
         return 0;
     if (!cJSON_IsString(v) || clock_parse_rfc3339(v->valuestring, out) != 0)
-        return err_set(e, DRR_EXIT_INPUT,
+        return err_set(e, ERR_INPUT,
                        "%s: missing or not an RFC 3339 time (run "
                        "dblab-refresh -start first)",
                        path);
@@ -557,12 +557,12 @@ static int load_progress(const cJSON *doc, struct progress *p, struct err *e)
     const cJSON *r = rundoc_section(doc, "refresh");
     const cJSON *bl = r ? cJSON_GetObjectItemCaseSensitive(r, "baseline") : NULL;
     if (!cJSON_IsObject(bl))
-        return err_set(e, DRR_EXIT_INPUT,
+        return err_set(e, ERR_INPUT,
                        "refresh.baseline: missing (run dblab-refresh -start "
                        "first)");
     int rc = load_time(r, "startedAt", "refresh.startedAt", &p->b.trigger_time, e);
     if (rc == 0 && p->b.trigger_time == 0)
-        rc = err_set(e, DRR_EXIT_INPUT, "refresh.startedAt: missing");
+        rc = err_set(e, ERR_INPUT, "refresh.startedAt: missing");
     if (rc == 0)
         rc = load_time(bl, "lastRefresh", "refresh.baseline.lastRefresh", &p->b.last_refresh, e);
     if (rc)
@@ -573,7 +573,7 @@ static int load_progress(const cJSON *doc, struct progress *p, struct err *e)
         const cJSON *count = cJSON_GetObjectItemCaseSensitive(al, "count");
         long long seen_at, n;
         if (json_integer(seen, &seen_at) != 0 || json_integer(count, &n) != 0)
-            return err_set(e, DRR_EXIT_INPUT,
+            return err_set(e, ERR_INPUT,
                            "refresh.baseline.refreshFailedAlert: needs "
                            "whole numbers lastSeen and count");
         p->b.had_alert = 1;
@@ -708,8 +708,10 @@ static int run_status(struct app *a, struct dblab_client **cp, struct err *e)
     const cJSON *ev = cJSON_GetObjectItemCaseSensitive(r, "engineVersion");
     char *engine_version = cJSON_IsString(ev) ? xstrdup(ev->valuestring) : NULL;
     struct dblab_status final = {0};
-    rc = refresh_check(*cp, &a->cfg, &p, (double)(clock_now() - p.b.trigger_time), &final, e);
-    if (rc == 1) {
+    int finished = 0;
+    rc = refresh_check(*cp, &a->cfg, &p, (double)(clock_now() - p.b.trigger_time), &final,
+                       &finished, e);
+    if (rc == 0 && finished) {
         rc = write_finished(a, &p, &final, engine_version);
     } else if (rc == 0) {
         cJSON *nr = cJSON_CreateObject();
@@ -722,7 +724,7 @@ static int run_status(struct app *a, struct dblab_client **cp, struct err *e)
                  p.last_state[0] ? p.last_state : "no answer");
         rc = rundoc_write(doc);
         if (rc == 0)
-            rc = DRR_EXIT_TEMPFAIL; /* "not yet": refresh.status "running" says so too */
+            rc = ERR_TRANSIENT; /* "not yet": refresh.status "running" says so too */
     }
     dblab_status_release(&final);
     free(engine_version);
@@ -748,8 +750,7 @@ static int clone_credentials(struct app *a, char **user, char **password, struct
     if (rc == 0)
         rc = rundoc_get_string(a->doc, "clone", "kind", &kind_s, e);
     if (rc == 0 && rds_cli_parse_kind(kind_s, &kind) != 0)
-        rc = err_set(e, DRR_EXIT_INPUT, "clone.kind: \"%s\" is neither instance nor cluster",
-                     kind_s);
+        rc = err_set(e, ERR_INPUT, "clone.kind: \"%s\" is neither instance nor cluster", kind_s);
     if (rc)
         return rc;
     struct aws_ctx *aws;
@@ -768,7 +769,7 @@ static int run(struct app *a, struct dblab_client **cp, struct err *e)
     int dry = a->cli.dry_run;
     int rc;
     if (!dry && !rundoc_section(a->doc, "endpoint"))
-        return err_set(e, DRR_EXIT_INPUT, "endpoint: missing section (run rds-clone-wait first)");
+        return err_set(e, ERR_INPUT, "endpoint: missing section (run rds-clone-wait first)");
     const char *host;
     long long port;
     if ((rc = read_endpoint(a->doc, dry, &host, &port, e)))
@@ -805,7 +806,7 @@ static int run_with(struct app *a, const struct credentials *cr, struct dblab_cl
     int major, minor;
     if (engine_version && sscanf(engine_version, "v%d.%d", &major, &minor) == 2 &&
         (major < 3 || (major == 3 && minor < 5))) {
-        rc = err_set(e, DRR_EXIT_DBLAB,
+        rc = err_set(e, ERR_DBLAB_REJECTED,
                      "DBLab Engine %s is too old: the full-refresh and admin "
                      "config APIs need 3.5 or newer; nothing was changed",
                      engine_version);
@@ -826,7 +827,7 @@ static int run_with(struct app *a, const struct credentials *cr, struct dblab_cl
     fmt_time(st.last_refresh, tbuf, sizeof tbuf);
     log_info("retrieval: mode %s, status %s, last refresh %s", st.mode, st.retrieval_status, tbuf);
     if (strcmp(st.mode, "logical") != 0) {
-        rc = err_set(e, DRR_EXIT_GUARD,
+        rc = err_set(e, ERR_GUARD,
                      "the DBLab Engine's retrieval mode is \"%s\", not \"logical\": it cannot "
                      "refresh from an RDS clone with pg_dump (and does not check this itself); "
                      "nothing was changed",
@@ -834,7 +835,7 @@ static int run_with(struct app *a, const struct credentials *cr, struct dblab_cl
         goto out;
     }
     if (dblab_retrieval_busy(st.retrieval_status)) {
-        rc = err_set(e, DRR_EXIT_BUSY,
+        rc = err_set(e, ERR_BUSY,
                      "the DBLab Engine is busy (retrieval status %s): another job owns it; "
                      "nothing was changed",
                      st.retrieval_status);

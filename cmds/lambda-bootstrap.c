@@ -186,7 +186,7 @@ int main(int argc, char **argv)
     int rc = lambda_runtime_new(&rt, &e);
     if (rc) {
         log_error("%s", e.msg);
-        return rc;
+        return err_exit_code(rc, 0);
     }
     int entry = strcmp(mode, "entry") == 0;
     if (!entry && strcmp(mode, "step") != 0) {
@@ -198,7 +198,7 @@ int main(int argc, char **argv)
             log_error("%s", e.msg);
         lambda_runtime_free(rt);
         http_global_cleanup();
-        return DRR_EXIT_USAGE;
+        return err_exit_code(ERR_USAGE, 0);
     }
     char dir[PATH_MAX];
     struct lambda_step_ctx ctx = {.bin_dir = commands_dir(argv[0], dir, sizeof dir)};
@@ -219,17 +219,17 @@ int main(int argc, char **argv)
             continue;
         }
         lambda_invocation_release(&inv);
-        if (rc >= DRR_EXIT_SIGNAL_BASE || signals_pending()) {
+        if (rc == ERR_INTERRUPTED || signals_pending()) {
             log_info("stopping: signal %d", signals_pending());
-            rc = DRR_EXIT_SIGNAL_BASE + signals_pending();
+            rc = ERR_INTERRUPTED;
             break;
         }
         log_error("%s", e.msg);
-        if (rc != DRR_EXIT_TEMPFAIL || ++failures > 5)
+        if (rc != ERR_TRANSIENT || ++failures > 5)
             break;
         signals_sleep(0.2 * failures);
     }
     lambda_runtime_free(rt);
     http_global_cleanup();
-    return rc;
+    return err_exit_code(rc, rc == ERR_INTERRUPTED && e.signo ? e.signo : signals_pending());
 }

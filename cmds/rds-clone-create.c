@@ -22,7 +22,7 @@
 #include "config/config.h"
 #include "core/buf.h"
 #include "core/clock.h"
-#include "core/exitcodes.h"
+#include "core/err.h"
 #include "core/log.h"
 #include "core/signals.h"
 #include "rds/clone.h"
@@ -118,14 +118,14 @@ static int map_create_error(const struct aws_error *ae, struct err *e, int rc)
     if (rds_error_is(ae, "InsufficientDBInstanceCapacity") ||
         rds_error_is(ae, "InsufficientDBClusterCapacityFault") ||
         rds_error_is(ae, "InsufficientStorageClusterCapacity"))
-        return e->code = DRR_EXIT_TEMPFAIL;
+        return err_reclassify(e, ERR_TRANSIENT);
     if (rds_error_is(ae, "DBSnapshotNotFound") ||
         rds_error_is(ae, "DBClusterSnapshotNotFoundFault") ||
         rds_error_is(ae, "PointInTimeRestoreNotEnabled") ||
         rds_error_is(ae, "DBInstanceNotFound") || rds_error_is(ae, "DBClusterNotFoundFault"))
-        return e->code = DRR_EXIT_NOT_FOUND;
+        return err_reclassify(e, ERR_NOT_FOUND);
     if (rds_error_is(ae, "InvalidRestoreFault")) /* the time left the window since step one */
-        return e->code = DRR_EXIT_CONFIG;
+        return err_reclassify(e, ERR_CONFIG);
     return rc;
 }
 
@@ -202,10 +202,12 @@ static int adopt_cluster(struct create *c, struct err *e)
     return rc;
 }
 
-/* 1 when the resource exists (so the caller adopts), 0 when not found, or -code. */
-static int exists(struct create *c, enum rds_kind kind, const char *id, struct err *e)
+/* *found = whether the resource exists (so the caller adopts); not found is an
+ * answer, not an error. Returns 0 or the kind of the failure to find out. */
+static int exists(struct create *c, enum rds_kind kind, const char *id, int *found, struct err *e)
 {
     int rc;
+    *found = 0;
     if (kind == RDS_KIND_CLUSTER) {
         struct rds_cluster cl;
         rc = rds_get_cluster(c->aws, id, &cl, NULL, e);
@@ -216,12 +218,12 @@ static int exists(struct create *c, enum rds_kind kind, const char *id, struct e
         rds_instance_release(&inst);
     }
     if (rc == 0)
-        return 1;
-    if (rc == DRR_EXIT_NOT_FOUND) {
+        *found = 1;
+    if (rc == ERR_NOT_FOUND) {
         err_clear(e);
-        return 0;
+        rc = 0;
     }
-    return -rc;
+    return rc;
 }
 
 /* After a create call that failed without a definitive answer: did it happen? If
@@ -231,8 +233,8 @@ static int after_unclear_failure(struct create *c, enum rds_kind kind, const cha
 {
     struct err e2;
     err_clear(&e2);
-    int ex = exists(c, kind, id, &e2);
-    if (ex == 1) {
+    int found = 0;
+    if (exists(c, kind, id, &found, &e2) == 0 && found) {
         log_warn("%s; but %s exists: checking whether to adopt it", e->msg, id);
         err_clear(e);
         return kind == RDS_KIND_CLUSTER ? adopt_cluster(c, e) : adopt_instance(c, id, report, e);
@@ -244,11 +246,12 @@ static int create_instance_clone(struct create *c, struct err *e)
 {
     struct rds_create_opts o;
     opts_from_config(c, &o);
-    int ex = exists(c, RDS_KIND_INSTANCE, c->name, e);
-    if (ex < 0)
-        return -ex;
-    if (ex == 1) {
-        int rc = adopt_instance(c, c->name, 1, e);
+    int found = 0;
+    int rc = exists(c, RDS_KIND_INSTANCE, c->name, &found, e);
+    if (rc)
+        return rc;
+    if (found) {
+        rc = adopt_instance(c, c->name, 1, e);
         if (rc == 0)
             c->adopted = 1;
         return rc;
@@ -262,11 +265,11 @@ static int create_instance_clone(struct create *c, struct err *e)
     struct rds_instance inst;
     struct aws_error ae;
     c->maybe_created = 1;
-    int rc = c->point_in_time
-                 ? rds_restore_db_instance_to_point_in_time(
-                       c->aws, c->name, c->cfg->source.identifier, c->pitr.time, &o, &inst, &ae, e)
-                 : rds_restore_db_instance_from_snapshot(c->aws, c->name, c->snapshot_ref, &o,
-                                                         &inst, &ae, e);
+    rc = c->point_in_time
+             ? rds_restore_db_instance_to_point_in_time(c->aws, c->name, c->cfg->source.identifier,
+                                                        c->pitr.time, &o, &inst, &ae, e)
+             : rds_restore_db_instance_from_snapshot(c->aws, c->name, c->snapshot_ref, &o, &inst,
+                                                     &ae, e);
     if (definitive(&ae) && !rds_error_is(&ae, "DBInstanceAlreadyExists"))
         c->maybe_created = 0;
     if (rc == 0) {
@@ -292,10 +295,11 @@ static int create_instance_clone(struct create *c, struct err *e)
 
 static int create_writer_instance(struct create *c, struct err *e)
 {
-    int ex = exists(c, RDS_KIND_INSTANCE, c->instance_name, e);
-    if (ex < 0)
-        return -ex;
-    if (ex == 1)
+    int found = 0;
+    int rc = exists(c, RDS_KIND_INSTANCE, c->instance_name, &found, e);
+    if (rc)
+        return rc;
+    if (found)
         return adopt_instance(c, c->instance_name, 0, e);
     struct rds_create_opts o;
     opts_from_config(c, &o);
@@ -308,8 +312,8 @@ static int create_writer_instance(struct create *c, struct err *e)
              o.instance_class, c->name);
     struct aws_error ae;
     c->maybe_created = 1;
-    int rc = rds_create_db_instance_in_cluster(c->aws, c->instance_name, c->name, c->snap.engine,
-                                               &o, NULL, &ae, e);
+    rc = rds_create_db_instance_in_cluster(c->aws, c->instance_name, c->name, c->snap.engine, &o,
+                                           NULL, &ae, e);
     if (rc == 0) {
         c->created_something = 1;
         return 0;
@@ -333,11 +337,12 @@ static int create_cluster_clone(struct create *c, struct err *e)
 {
     struct rds_create_opts o;
     opts_from_config(c, &o);
-    int ex = exists(c, RDS_KIND_CLUSTER, c->name, e);
-    if (ex < 0)
-        return -ex;
-    if (ex == 1) {
-        int rc = adopt_cluster(c, e);
+    int found = 0;
+    int rc = exists(c, RDS_KIND_CLUSTER, c->name, &found, e);
+    if (rc)
+        return rc;
+    if (found) {
+        rc = adopt_cluster(c, e);
         if (rc)
             return rc;
         c->adopted = 1;
@@ -350,13 +355,13 @@ static int create_cluster_clone(struct create *c, struct err *e)
         struct rds_cluster cl;
         struct aws_error ae;
         c->maybe_created = 1;
-        int rc = c->point_in_time
-                     ? rds_restore_db_cluster_to_point_in_time(
-                           c->aws, c->name, c->cfg->source.identifier, c->pitr.restore_type,
-                           c->pitr.use_latest ? 0 : c->pitr.time, &o, &cl, &ae, e)
-                     : rds_restore_db_cluster_from_snapshot(
-                           c->aws, c->name, c->snapshot_ref, c->snap.engine,
-                           cluster_engine_version(c), &o, &cl, &ae, e);
+        rc = c->point_in_time
+                 ? rds_restore_db_cluster_to_point_in_time(
+                       c->aws, c->name, c->cfg->source.identifier, c->pitr.restore_type,
+                       c->pitr.use_latest ? 0 : c->pitr.time, &o, &cl, &ae, e)
+                 : rds_restore_db_cluster_from_snapshot(c->aws, c->name, c->snapshot_ref,
+                                                        c->snap.engine, cluster_engine_version(c),
+                                                        &o, &cl, &ae, e);
         if (definitive(&ae) && !rds_error_is(&ae, "DBClusterAlreadyExistsFault"))
             c->maybe_created = 0;
         if (rc == 0) {
@@ -379,9 +384,9 @@ static int create_cluster_clone(struct create *c, struct err *e)
         }
     }
     if (signals_pending())
-        return err_set(e, DRR_EXIT_SIGNAL_BASE + signals_pending(),
-                       "interrupted by signal %d after the cluster was requested",
-                       signals_pending());
+        return err_interrupted(e, signals_pending(),
+                               "interrupted by signal %d after the cluster was requested",
+                               signals_pending());
     return create_writer_instance(c, e);
 }
 
@@ -447,7 +452,7 @@ static int choose_name(struct create *c, cJSON *doc, struct err *e)
 {
     const cJSON *rid = cJSON_GetObjectItemCaseSensitive(doc, "runId");
     if (rid && !cJSON_IsString(rid))
-        return err_set(e, DRR_EXIT_INPUT, "runId: must be a string");
+        return err_set(e, ERR_INPUT, "runId: must be a string");
     const char *origin = NULL;
     int rc = run_id_choose(opts.run_id, rid ? rid->valuestring : NULL, c->now, c->run_id,
                            sizeof c->run_id, &origin, e);
@@ -464,7 +469,7 @@ static int choose_name(struct create *c, cJSON *doc, struct err *e)
                  c->run_id, origin);
     }
     if (clone_name_check(c->name, e))
-        return e->code = DRR_EXIT_INTERNAL;
+        return err_reclassify(e, ERR_INTERNAL);
     snprintf(c->instance_name, sizeof c->instance_name, "%s%s", c->name, CLONE_INSTANCE_SUFFIX);
     cJSON *v = cJSON_CreateString(c->run_id);
     if (rid)
@@ -481,7 +486,7 @@ static int check_document(struct create *c, cJSON *doc, struct err *e)
     if (rc)
         return rc;
     if (strcmp(src, c->cfg->source.identifier) != 0)
-        return err_set(e, DRR_EXIT_INPUT,
+        return err_set(e, ERR_INPUT,
                        "source.identifier: the document is for %s, the configuration for %s", src,
                        c->cfg->source.identifier);
     rc = rds_cli_check_pipeline(doc, c->cfg, e);
@@ -507,7 +512,7 @@ static int check_document(struct create *c, cJSON *doc, struct err *e)
                                     : (c->pitr.restore_type ? ", full copy" : ""));
     } else {
         if (!rundoc_section(doc, "snapshot"))
-            return err_set(e, DRR_EXIT_INPUT,
+            return err_set(e, ERR_INPUT,
                            "snapshot: missing section, and no restore "
                            "section either (run rds-snapshot-latest first)");
         rc = rds_cli_read_snapshot(doc, &c->snap, e);
@@ -516,11 +521,11 @@ static int check_document(struct create *c, cJSON *doc, struct err *e)
     }
     c->kind = rds_cli_source_kind(c->cfg);
     if (c->snap.kind != c->kind)
-        return err_set(e, DRR_EXIT_INPUT,
+        return err_set(e, ERR_INPUT,
                        "snapshot.kind: a %s snapshot cannot make the clone of a source of type %s",
                        rds_cli_kind_name(c->snap.kind), source_type_name(c->cfg->source.type));
     if (c->kind == RDS_KIND_CLUSTER && !c->snap.engine)
-        return err_set(e, DRR_EXIT_INPUT, "snapshot.engine: missing (Aurora needs the engine)");
+        return err_set(e, ERR_INPUT, "snapshot.engine: missing (Aurora needs the engine)");
     /* A shared snapshot is restored by its ARN. */
     if (c->point_in_time)
         return 0;
@@ -557,11 +562,11 @@ static int run_command(struct app *a, struct err *e)
             c.kind == RDS_KIND_CLUSTER ? create_cluster_clone(&c, e) : create_instance_clone(&c, e);
     }
     if (rc == 0 && signals_pending())
-        rc = err_set(e, DRR_EXIT_SIGNAL_BASE + signals_pending(),
-                     "interrupted by signal %d during the create", signals_pending());
+        rc = err_interrupted(e, signals_pending(), "interrupted by signal %d during the create",
+                             signals_pending());
     /* Failing after something of ours exists under this name: remove it. A guard
      * refusal means the name is someone else's: never touched. */
-    if (rc != 0 && rc != DRR_EXIT_GUARD && (c.created_something || c.adopted || c.maybe_created)) {
+    if (rc != 0 && rc != ERR_GUARD && (c.created_something || c.adopted || c.maybe_created)) {
         log_warn("failed after the clone was requested: %s", e->msg);
         roll_back(&c);
     }

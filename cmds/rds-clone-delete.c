@@ -19,7 +19,7 @@
 #include "config/config.h"
 #include "core/buf.h"
 #include "core/clock.h"
-#include "core/exitcodes.h"
+#include "core/err.h"
 #include "core/log.h"
 #include "rds/clone.h"
 #include "rds/go_state.h"
@@ -61,17 +61,17 @@ static int on_option(int id, const char *arg, void *ctx, struct err *e)
         o->wait = 1;
     } else if (id == OPT_CLONE_ID) {
         if (!*arg)
-            return err_set(e, DRR_EXIT_USAGE, "-clone-id: empty");
+            return err_set(e, ERR_USAGE, "-clone-id: empty");
         o->clone_id = arg;
     } else if (id == OPT_RUN_ID) {
         return run_id_flag(arg, &o->run_id, e);
     } else if (id == OPT_GO_STATE) {
         if (!*arg)
-            return err_set(e, DRR_EXIT_USAGE, "-go-state: empty");
+            return err_set(e, ERR_USAGE, "-go-state: empty");
         o->go_state = arg;
     } else if (id == OPT_GRACE) {
         if (duration_parse(arg, &o->grace) != 0)
-            return err_set(e, DRR_EXIT_USAGE, "-grace: \"%s\" is not a duration (e.g. 15s)", arg);
+            return err_set(e, ERR_USAGE, "-grace: \"%s\" is not a duration (e.g. 15s)", arg);
     }
     return 0;
 }
@@ -98,21 +98,22 @@ static const struct cli_command cmd = {
 static const char *const required[] = {"clone", NULL};
 
 /* -go-state: the clone the Go tool recorded. 0 with *id set (or NULL: nothing
- * recorded), or an exit code. The region must be the configured one: deleting
+ * recorded), or an error kind. The region must be the configured one: deleting
  * in another region would find nothing and wrongly call the clone gone. */
 static int from_go_state(const struct config *cfg, struct go_state *gs, const char **id,
                          enum rds_kind *kind, struct err *e)
 {
     *id = NULL;
-    int rc = go_state_read(opts.go_state, gs, e);
-    if (rc == 1) {
+    int found = 0;
+    int rc = go_state_read(opts.go_state, gs, &found, e);
+    if (rc)
+        return rc;
+    if (!found) {
         log_info("%s: no Go state file: no clone recorded", opts.go_state);
         return 0;
     }
-    if (rc)
-        return rc;
     if (gs->aws_region && cfg->aws.region && strcmp(gs->aws_region, cfg->aws.region) != 0)
-        return err_set(e, DRR_EXIT_CONFIG,
+        return err_set(e, ERR_CONFIG,
                        "%s: aws_region: the Go state records %s, the "
                        "configuration says %s (aws.region)",
                        opts.go_state, gs->aws_region, cfg->aws.region);
@@ -157,7 +158,7 @@ static int run_command(struct app *a, struct err *e)
     memset(&gs, 0, sizeof gs);
     int go_record = 0;
     if (opts.go_state && (opts.clone_id || opts.run_id)) {
-        rc = err_set(e, DRR_EXIT_USAGE, "-go-state: not with -clone-id or -run-id");
+        rc = err_set(e, ERR_USAGE, "-go-state: not with -clone-id or -run-id");
     } else if (opts.go_state) {
         rc = from_go_state(&a->cfg, &gs, &id, &kind, e);
         if (rc == 0 && id == NULL) {
@@ -183,19 +184,19 @@ static int run_command(struct app *a, struct err *e)
         if (rc == 0)
             rc = rundoc_get_string(doc, "clone", "kind", &kind_s, e);
         if (rc == 0 && rds_cli_parse_kind(kind_s, &kind) != 0)
-            rc = err_set(e, DRR_EXIT_INPUT, "clone.kind: \"%s\" is neither instance nor cluster",
-                         kind_s);
+            rc =
+                err_set(e, ERR_INPUT, "clone.kind: \"%s\" is neither instance nor cluster", kind_s);
         /* The whole name rule, not only the prefix: what a document names is input. */
         if (rc == 0 && clone_name_check(id, e) != 0) {
             err_prefix(e, "clone.id");
-            rc = e->code = DRR_EXIT_INPUT;
+            rc = err_reclassify(e, ERR_INPUT);
         }
         /* the document names its run: the clone must be that run's */
         const cJSON *rid = cJSON_GetObjectItemCaseSensitive(doc, "runId");
         if (rc == 0 && rid &&
-            (!cJSON_IsString(rid) || run_id_check(rid->valuestring, "runId", DRR_EXIT_INPUT, e)))
-            rc = cJSON_IsString(rid) ? e->code
-                                     : err_set(e, DRR_EXIT_INPUT, "runId: must be a string");
+            (!cJSON_IsString(rid) || run_id_check(rid->valuestring, "runId", ERR_INPUT, e)))
+            rc = cJSON_IsString(rid) ? (int)e->kind
+                                     : err_set(e, ERR_INPUT, "runId: must be a string");
         if (rc == 0 && rid)
             run_id = rid->valuestring;
     }

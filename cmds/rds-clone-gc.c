@@ -51,15 +51,14 @@ static int on_option(int id, const char *arg, void *ctx, struct err *e)
     struct opts *o = ctx;
     if (id == OPT_MAX_AGE) {
         if (duration_parse(arg, &o->max_age) != 0)
-            return err_set(e, DRR_EXIT_USAGE, "-max-age: \"%s\" is not a duration (e.g. 24h, 90m)",
-                           arg);
+            return err_set(e, ERR_USAGE, "-max-age: \"%s\" is not a duration (e.g. 24h, 90m)", arg);
     } else if (id == OPT_ALL_PIPELINES) {
         o->all_pipelines = 1;
     } else if (id == OPT_EXCLUDE) {
         if (o->n_exclude == MAX_EXCLUDES)
-            return err_set(e, DRR_EXIT_USAGE, "-exclude: at most %d names", MAX_EXCLUDES);
+            return err_set(e, ERR_USAGE, "-exclude: at most %d names", MAX_EXCLUDES);
         if (!*arg)
-            return err_set(e, DRR_EXIT_USAGE, "-exclude: empty");
+            return err_set(e, ERR_USAGE, "-exclude: empty");
         o->exclude[o->n_exclude++] = arg;
     }
     return 0;
@@ -199,8 +198,7 @@ static int run_command(struct app *a, struct err *e)
     if (rc == 0 && !signals_pending())
         rc = rds_describe_db_instances(aws, NULL, on_instance, &s, NULL, e);
     if (rc == 0 && signals_pending())
-        rc = err_set(e, DRR_EXIT_SIGNAL_BASE + signals_pending(), "interrupted by signal %d",
-                     signals_pending());
+        rc = err_interrupted(e, signals_pending(), "interrupted by signal %d", signals_pending());
     if (rc == 0) {
         char agebuf[32];
         duration_format(s.policy.max_age, agebuf, sizeof agebuf);
@@ -226,7 +224,7 @@ static int run_command(struct app *a, struct err *e)
             cJSON_AddItemToArray(found, f);
             if (signals_pending()) {
                 if (!first_failure)
-                    first_failure = DRR_EXIT_SIGNAL_BASE + signals_pending();
+                    first_failure = ERR_INTERRUPTED;
                 continue;
             }
             struct clone_delete_result r;
@@ -245,7 +243,7 @@ static int run_command(struct app *a, struct err *e)
                 cJSON *fl = cJSON_CreateObject();
                 rds_cli_add_string(fl, "id", c->id);
                 rds_cli_add_string(fl, "error", de.msg);
-                rds_cli_add_int(fl, "exitCode", drc);
+                rds_cli_add_int(fl, "exitCode", err_exit_code(drc, de.signo));
                 cJSON_AddItemToArray(failed, fl);
                 n_failed++;
                 if (!first_failure)

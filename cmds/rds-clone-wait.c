@@ -28,7 +28,7 @@
 #include "config/config.h"
 #include "core/buf.h"
 #include "core/clock.h"
-#include "core/exitcodes.h"
+#include "core/err.h"
 #include "core/log.h"
 #include "core/signals.h"
 #include "rds/clone.h"
@@ -56,7 +56,7 @@ static int on_option(int id, const char *arg, void *ctx, struct err *e)
 {
     (void)ctx;
     if (id == OPT_EXPECT && duration_parse(arg, &expect) != 0)
-        return err_set(e, DRR_EXIT_USAGE, "-expect: \"%s\" is not a duration (e.g. 20m)", arg);
+        return err_set(e, ERR_USAGE, "-expect: \"%s\" is not a duration (e.g. 20m)", arg);
     if (id == OPT_CHECK_CONNECT)
         check_connect = 1;
     else if (id == OPT_ONCE)
@@ -137,8 +137,7 @@ struct waiter {
 static int interrupted(struct err *e)
 {
     int sig = signals_pending();
-    return err_set(e, DRR_EXIT_SIGNAL_BASE + sig, "waiting for %s: interrupted by signal %d",
-                   "the clone", sig);
+    return err_interrupted(e, sig, "waiting for %s: interrupted by signal %d", "the clone", sig);
 }
 
 static void note_secret(struct waiter *w, const struct rds_master_secret *s)
@@ -147,14 +146,16 @@ static void note_secret(struct waiter *w, const struct rds_master_secret *s)
     w->secret_active = s->arn && s->status && strcmp(s->status, "active") == 0;
 }
 
-/* clone.masterPassword managed, on an available clone: 1 when its own master
- * password is in place (the secret active), 0 to poll on, else an error. The
- * restore calls of the API models validated here (Debian's botocore and awscli)
- * have no ManageMasterUserPassword, so a ModifyDB* right after does it. */
-static int master_secret_ready(struct waiter *w, struct err *e)
+/* clone.masterPassword managed, on an available clone: *ready = 1 when its own
+ * master password is in place (the secret active), 0 to poll on; returns 0 or
+ * the error's kind. The restore calls of the API models validated here (Debian's
+ * botocore and awscli) have no ManageMasterUserPassword, so a ModifyDB* right
+ * after does it. */
+static int master_secret_ready(struct waiter *w, int *ready, struct err *e)
 {
+    *ready = w->secret_active;
     if (w->secret_active)
-        return 1;
+        return 0;
     if (w->has_secret || w->secret_requested) {
         log_info("%s %s: waiting for its master user secret to become active",
                  w->kind == RDS_KIND_CLUSTER ? "DB cluster" : "DB instance", w->clone_id);
@@ -170,7 +171,7 @@ static int master_secret_ready(struct waiter *w, struct err *e)
         return 0;
     }
     /* A backup or another change still running: the next poll tries again. */
-    if (rc == DRR_EXIT_TEMPFAIL || rds_error_is(&ae, "InvalidDBInstanceState") ||
+    if (rc == ERR_TRANSIENT || rds_error_is(&ae, "InvalidDBInstanceState") ||
         rds_error_is(&ae, "InvalidDBClusterStateFault")) {
         log_warn("%s; trying again at the next poll", e->msg);
         err_clear(e);
@@ -179,19 +180,21 @@ static int master_secret_ready(struct waiter *w, struct err *e)
     return rc;
 }
 
-/* One poll: 1 = available (host/port set), 0 = not yet, else error code. */
-static int poll_once(struct waiter *w, struct err *e)
+/* One poll: *available = 1 (host/port set) or 0 (not yet); returns 0 or the
+ * error's kind. */
+static int poll_once(struct waiter *w, int *available, struct err *e)
 {
     struct rds_instance inst;
     struct aws_error ae;
+    *available = 0;
     w->describes++;
     int rc = rds_get_instance(w->aws, w->writer_id, &inst, &ae, e);
-    if (rc == DRR_EXIT_NOT_FOUND) {
+    if (rc == ERR_NOT_FOUND) {
         double now = w->now;
         if (w->first_not_found < 0)
             w->first_not_found = now;
         if (now - w->first_not_found > NOT_FOUND_GRACE * poll_scale())
-            return err_set(e, DRR_EXIT_NOT_FOUND,
+            return err_set(e, ERR_NOT_FOUND,
                            "DB instance %s: not found for %.0f s (was it deleted?)", w->writer_id,
                            now - w->first_not_found);
         log_info("DB instance %s: not found yet (eventual consistency), still waiting",
@@ -199,7 +202,7 @@ static int poll_once(struct waiter *w, struct err *e)
         err_clear(e);
         return 0;
     }
-    if (rc == DRR_EXIT_TEMPFAIL) {
+    if (rc == ERR_TRANSIENT) {
         log_warn("%s; still waiting", e->msg);
         err_clear(e);
         return 0;
@@ -215,7 +218,7 @@ static int poll_once(struct waiter *w, struct err *e)
         w->last_status = xstrdup(inst.status ? inst.status : "");
     }
     if (is_terminal(inst.status)) {
-        result = err_set(e, DRR_EXIT_CLONE_FAILED, "DB instance %s: status %s: the clone failed",
+        result = err_set(e, ERR_CLONE_FAILED, "DB instance %s: status %s: the clone failed",
                          w->writer_id, inst.status);
     } else if (inst.status && strcmp(inst.status, "available") == 0) {
         if (w->kind == RDS_KIND_INSTANCE) {
@@ -225,26 +228,25 @@ static int poll_once(struct waiter *w, struct err *e)
             } else {
                 w->host = xstrdup(inst.endpoint_address);
                 w->port = inst.endpoint_port;
-                result = 1;
+                *available = 1;
             }
         } else {
             struct rds_cluster cl;
             w->describes++;
             rc = rds_get_cluster(w->aws, w->clone_id, &cl, &ae, e);
-            if (rc == DRR_EXIT_TEMPFAIL || rc == DRR_EXIT_NOT_FOUND) {
+            if (rc == ERR_TRANSIENT || rc == ERR_NOT_FOUND) {
                 log_warn("%s; still waiting", e->msg);
                 err_clear(e);
             } else if (rc) {
                 result = rc;
             } else if (is_terminal(cl.status)) {
-                result =
-                    err_set(e, DRR_EXIT_CLONE_FAILED, "DB cluster %s: status %s: the clone failed",
-                            w->clone_id, cl.status);
+                result = err_set(e, ERR_CLONE_FAILED, "DB cluster %s: status %s: the clone failed",
+                                 w->clone_id, cl.status);
             } else if (cl.status && strcmp(cl.status, "available") == 0 && cl.endpoint) {
                 note_secret(w, &cl.secret);
                 w->host = xstrdup(cl.endpoint);
                 w->port = cl.port > 0 ? cl.port : inst.endpoint_port;
-                result = 1;
+                *available = 1;
             } else {
                 log_info("DB cluster %s: %s, writer available", w->clone_id,
                          cl.status ? cl.status : "?");
@@ -256,26 +258,26 @@ static int poll_once(struct waiter *w, struct err *e)
     return result;
 }
 
-/* One check at w->now: 1 = available, 0 = not yet, else the error (a terminal
- * state, not found past the grace, clone.waitTimeout). The loop and -once both
- * make exactly this check. */
-static int check_once(struct waiter *w, struct err *e)
+/* One check at w->now: *available = 1 or 0 (not yet); returns 0 or the error's
+ * kind (a terminal state, not found past the grace, clone.waitTimeout). The
+ * loop and -once both make exactly this check. */
+static int check_once(struct waiter *w, int *available, struct err *e)
 {
-    int rc = poll_once(w, e);
-    if (rc == 1 && w->managed) {
-        rc = master_secret_ready(w, e);
-        if (rc == 0) {
+    int rc = poll_once(w, available, e);
+    if (rc == 0 && *available && w->managed) {
+        rc = master_secret_ready(w, available, e);
+        if (rc == 0 && !*available) {
             free(w->host);
             w->host = NULL;
         }
     }
-    if (rc)
+    if (rc || *available)
         return rc;
     int64_t timeout = w->cfg->clone.wait_timeout;
     if (w->now - w->start >= (double)timeout) {
         char tb[32];
         duration_format(timeout, tb, sizeof tb);
-        return err_set(e, DRR_EXIT_TIMEOUT,
+        return err_set(e, ERR_TIMEOUT,
                        "%s %s: not available after %s (clone.waitTimeout; last status %s)",
                        w->kind == RDS_KIND_CLUSTER ? "DB cluster" : "DB instance", w->clone_id, tb,
                        w->last_status ? w->last_status : "unknown");
@@ -296,10 +298,9 @@ static int wait_available(struct waiter *w, struct err *e)
         if (signals_pending())
             return interrupted(e);
         w->now = clock_monotonic();
-        int rc = check_once(w, e);
-        if (rc == 1)
-            return 0;
-        if (rc)
+        int available = 0;
+        int rc = check_once(w, &available, e);
+        if (rc || available)
             return rc;
         waitline_status(&wl, w->last_status);
         double waited = clock_monotonic() - w->start;
@@ -324,12 +325,12 @@ static int load_wait_state(const cJSON *doc, struct waiter *w, struct err *e)
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(ws, "startedAt");
     int64_t t;
     if (!cJSON_IsString(v) || clock_parse_rfc3339(v->valuestring, &t) != 0)
-        return err_set(e, DRR_EXIT_INPUT, "wait.startedAt: missing or not an RFC 3339 time");
+        return err_set(e, ERR_INPUT, "wait.startedAt: missing or not an RFC 3339 time");
     w->start = (double)t;
     v = cJSON_GetObjectItemCaseSensitive(ws, "notFoundSince");
     if (v && !cJSON_IsNull(v)) {
         if (!cJSON_IsString(v) || clock_parse_rfc3339(v->valuestring, &t) != 0)
-            return err_set(e, DRR_EXIT_INPUT, "wait.notFoundSince: not an RFC 3339 time");
+            return err_set(e, ERR_INPUT, "wait.notFoundSince: not an RFC 3339 time");
         w->first_not_found = (double)t;
     }
     v = cJSON_GetObjectItemCaseSensitive(ws, "checks");
@@ -408,7 +409,7 @@ static int check_endpoint(const char *host, int port, struct err *e)
             return 0;
         }
         if (clock_monotonic() - start > CONNECT_GRACE * poll_scale())
-            return err_set(e, DRR_EXIT_CLONE_FAILED,
+            return err_set(e, ERR_CLONE_FAILED,
                            "endpoint %s:%d: %s (checked for %.0f s; security groups and "
                            "clone.publiclyAccessible decide who can connect)",
                            host, port, why, CONNECT_GRACE * poll_scale());
@@ -431,18 +432,16 @@ static int run_command(struct app *a, struct err *e)
     if (rc == 0)
         rc = rundoc_get_string(doc, "clone", "kind", &kind_s, e);
     if (rc == 0 && rds_cli_parse_kind(kind_s, &w.kind) != 0)
-        rc = err_set(e, DRR_EXIT_INPUT, "clone.kind: \"%s\" is neither instance nor cluster",
-                     kind_s);
+        rc = err_set(e, ERR_INPUT, "clone.kind: \"%s\" is neither instance nor cluster", kind_s);
     if (rc == 0) {
         w.writer_id = w.clone_id;
         if (w.kind == RDS_KIND_CLUSTER) {
-            if (rundoc_get_string(doc, "clone", "writerInstanceId", &w.writer_id, e) != 0)
-                rc = e->code;
+            rc = rundoc_get_string(doc, "clone", "writerInstanceId", &w.writer_id, e);
         }
     }
     if (rc == 0 && clone_name_check(w.clone_id, e) != 0) {
         err_prefix(e, "clone.id");
-        rc = e->code = DRR_EXIT_INPUT;
+        rc = err_reclassify(e, ERR_INPUT);
     }
     if (rc == 0)
         rc = rds_cli_aws_new(&a->cfg, &w.aws, e);
@@ -450,7 +449,7 @@ static int run_command(struct app *a, struct err *e)
         /* One read: the clone of a dry run does not exist. */
         struct rds_instance inst;
         int r = rds_get_instance(w.aws, w.writer_id, &inst, NULL, e);
-        if (r == DRR_EXIT_NOT_FOUND) {
+        if (r == ERR_NOT_FOUND) {
             log_info("dry run: DB instance %s does not exist; would wait until it is available",
                      w.writer_id);
             err_clear(e);
@@ -465,19 +464,19 @@ static int run_command(struct app *a, struct err *e)
             rc = rundoc_write(doc);
     } else if (rc == 0 && once) {
         rc = load_wait_state(doc, &w, e);
+        int available = 0;
         if (rc == 0)
-            rc = check_once(&w, e);
-        if (rc == 0) {
+            rc = check_once(&w, &available, e);
+        if (rc == 0 && !available) {
             log_info("%s %s: not available yet (status %s); check again later",
                      rds_cli_kind_name(w.kind), w.clone_id,
                      w.last_status ? w.last_status : "not found");
             save_wait_state(doc, &w, "pending");
             rc = rundoc_write(doc);
             if (rc == 0)
-                rc = DRR_EXIT_TEMPFAIL; /* "not yet": the document says so too */
-        } else if (rc == 1) {
+                rc = ERR_TRANSIENT; /* "not yet": the document says so too */
+        } else if (rc == 0) {
             save_wait_state(doc, &w, "available");
-            rc = 0;
         }
     } else if (rc == 0) {
         double t0 = clock_monotonic();

@@ -10,7 +10,7 @@
 #include "config/config.h"
 #include "core/buf.h"
 #include "core/clock.h"
-#include "core/exitcodes.h"
+#include "core/err.h"
 #include "core/log.h"
 #include "rds/pitr.h"
 #include "rds/preflight.h"
@@ -149,7 +149,7 @@ static int find_snapshot(struct aws_ctx *aws, const struct config *cfg, struct p
     else
         listing_query(cfg, &q);
     if (kind == RDS_KIND_CLUSTER && q.snapshot_type && strcmp(q.snapshot_type, "awsbackup") == 0)
-        return err_set(e, DRR_EXIT_CONFIG,
+        return err_set(e, ERR_CONFIG,
                        "source.snapshotType: awsbackup does not apply to Aurora clusters");
 
     if (kind == RDS_KIND_CLUSTER)
@@ -160,17 +160,17 @@ static int find_snapshot(struct aws_ctx *aws, const struct config *cfg, struct p
     if (named) {
         if (rc && (rds_error_is(&ae, "DBSnapshotNotFound") ||
                    rds_error_is(&ae, "DBClusterSnapshotNotFoundFault")))
-            return err_set(e, DRR_EXIT_NOT_FOUND,
+            return err_set(e, ERR_NOT_FOUND,
                            "snapshot %s (source.snapshotIdentifier): not found: %s: %s "
                            "(RequestId %s)",
                            named, ae.code, ae.message, ae.request_id[0] ? ae.request_id : "-");
         if (rc)
             return rc;
         if (p->seen == 0)
-            return err_set(e, DRR_EXIT_NOT_FOUND,
-                           "snapshot %s (source.snapshotIdentifier): not found", named);
+            return err_set(e, ERR_NOT_FOUND, "snapshot %s (source.snapshotIdentifier): not found",
+                           named);
         if (!p->have)
-            return err_set(e, DRR_EXIT_NOT_FOUND,
+            return err_set(e, ERR_NOT_FOUND,
                            "snapshot %s (source.snapshotIdentifier): not available", named);
         return check_engine(cfg, &p->best, e);
     }
@@ -179,11 +179,11 @@ static int find_snapshot(struct aws_ctx *aws, const struct config *cfg, struct p
     if (!p->have) {
         if (p->seen)
             return err_set(
-                e, DRR_EXIT_NOT_FOUND,
+                e, ERR_NOT_FOUND,
                 "no available %s snapshot of %s %s: %d snapshot(s) listed, none available",
                 q.snapshot_type ? q.snapshot_type : "", rds_cli_kind_name(kind),
                 cfg->source.identifier, p->seen);
-        return err_set(e, DRR_EXIT_NOT_FOUND, "no %s%ssnapshot of %s %s",
+        return err_set(e, ERR_NOT_FOUND, "no %s%ssnapshot of %s %s",
                        q.snapshot_type ? q.snapshot_type : "", q.snapshot_type ? " " : "",
                        rds_cli_kind_name(kind), cfg->source.identifier);
     }
@@ -278,14 +278,14 @@ static int run_command(struct app *a, struct err *e)
     struct err src_err;
     err_clear(&src_err);
     int src_rc = rc == 0 ? preflight_source(aws, &a->cfg, &src_err) : 0;
-    if (src_rc != 0 && src_rc != DRR_EXIT_NOT_FOUND) {
+    if (src_rc != 0 && src_rc != ERR_NOT_FOUND) {
         rc = src_rc;
         *e = src_err;
     }
     if (rc == 0)
         rc = find_snapshot(aws, &a->cfg, &p, e);
-    if (src_rc == DRR_EXIT_NOT_FOUND) {
-        if (rc == DRR_EXIT_NOT_FOUND)
+    if (src_rc == ERR_NOT_FOUND) {
+        if (rc == ERR_NOT_FOUND)
             *e = src_err;
         else if (rc == 0)
             log_warn("%s; using its snapshot %s", src_err.msg, p.best.id);
@@ -297,7 +297,7 @@ static int run_command(struct app *a, struct err *e)
             duration_format(age, agebuf, sizeof agebuf);
             duration_format(a->cfg.source.max_snapshot_age, maxbuf, sizeof maxbuf);
             clock_format_rfc3339(p.best.create_time, when, sizeof when);
-            rc = err_set(e, DRR_EXIT_STALE,
+            rc = err_set(e, ERR_STALE,
                          "snapshot %s was taken %s ago (%s), more than source.maxSnapshotAge %s: "
                          "have backups stopped? refusing to load stale data",
                          p.best.id, agebuf, when, maxbuf);

@@ -67,7 +67,7 @@ int app_read_document(struct app *a, const char *const *required_sections)
         log_error("no run document: stdin is a terminal (pipe the previous step's output "
                   "into %s, or use -in FILE)",
                   a->name);
-        return DRR_EXIT_USAGE;
+        return ERR_USAGE;
     }
     int rc = rundoc_read(a->cli.in_path, required_sections, &a->doc, &e);
     if (rc != 0) {
@@ -114,16 +114,18 @@ int app_finish(struct app *a, int rc, const struct err *e)
 {
     int sig = signals_pending();
     const char *msg = e && e->msg[0] ? e->msg : NULL;
-    if (rc > 0 && rc < DRR_EXIT_SIGNAL_BASE && sig) {
+    int signo = rc == ERR_INTERRUPTED && e && e->signo ? e->signo : sig;
+    if (rc > 0 && rc != ERR_INTERRUPTED && sig) {
         /* A signal cut a call short: the call's error is its effect, the signal
          * the cause, and the exit code says so. */
         log_error("interrupted by signal %d%s%s", sig, msg ? ": " : "", msg ? msg : "");
-        rc = DRR_EXIT_SIGNAL_BASE + sig;
+        rc = ERR_INTERRUPTED;
     } else if (rc > 0 && msg) {
         log_error("%s", msg);
     }
     app_end(a);
-    return rc < 0 ? 0 : rc;
+    /* The one place a command's kind becomes its exit code (core/exitcodes.c). */
+    return rc < 0 ? 0 : err_exit_code(rc, signo);
 }
 
 void app_end(struct app *a)

@@ -128,8 +128,8 @@ int cli_parse(int argc, char **argv, const struct cli_command *cmd, struct cli *
 
     const char *fmt_env = getenv(LOG_FORMAT_ENV);
     if (fmt_env != NULL && fmt_env[0] != '\0' && log_parse_format(fmt_env, &out->log_format) != 0)
-        return err_set(e, DRR_EXIT_USAGE, "%s: unknown log format \"%s\" (text or json)",
-                       LOG_FORMAT_ENV, fmt_env);
+        return err_set(e, ERR_USAGE, "%s: unknown log format \"%s\" (text or json)", LOG_FORMAT_ENV,
+                       fmt_env);
 
     size_t n_extra = count_extra(cmd);
     struct option *opts = xcalloc(N_COMMON + n_extra + 1, sizeof *opts);
@@ -157,7 +157,7 @@ int cli_parse(int argc, char **argv, const struct cli_command *cmd, struct cli *
         switch (c) {
         case OPT_CONFIG:
             if (arg[0] == '\0') {
-                rc = err_set(e, DRR_EXIT_USAGE, "-config: empty file name");
+                rc = err_set(e, ERR_USAGE, "-config: empty file name");
                 goto done;
             }
             out->config_path = arg;
@@ -176,8 +176,8 @@ int cli_parse(int argc, char **argv, const struct cli_command *cmd, struct cli *
             break;
         case OPT_LOG_FORMAT:
             if (log_parse_format(arg, &out->log_format) != 0) {
-                rc = err_set(e, DRR_EXIT_USAGE, "-log-format: unknown format \"%s\" (text or json)",
-                             arg);
+                rc =
+                    err_set(e, ERR_USAGE, "-log-format: unknown format \"%s\" (text or json)", arg);
                 goto done;
             }
             break;
@@ -188,24 +188,24 @@ int cli_parse(int argc, char **argv, const struct cli_command *cmd, struct cli *
             out->quiet = 1;
             break;
         case ':':
-            rc = err_set(e, DRR_EXIT_USAGE, "%s: missing argument (see %s -help)",
+            rc = err_set(e, ERR_USAGE, "%s: missing argument (see %s -help)",
                          typed_option(argc, argv), cmd->name);
             goto done;
         case '?':
-            rc = err_set(e, DRR_EXIT_USAGE, "%s: unknown or ambiguous option (see %s -help)",
+            rc = err_set(e, ERR_USAGE, "%s: unknown or ambiguous option (see %s -help)",
                          typed_option(argc, argv), cmd->name);
             goto done;
         default:
             if (c >= 1000 && cmd->on_option != NULL) {
                 rc = cmd->on_option(c, arg, cmd->ctx, e);
                 if (rc != 0) {
-                    if (e != NULL && e->code == 0)
+                    if (e != NULL && e->kind == ERR_OK)
                         rc = err_set(e, rc, "%s: invalid", typed_option(argc, argv));
                     goto done;
                 }
                 break;
             }
-            rc = err_set(e, DRR_EXIT_INTERNAL, "%s: option not handled", typed_option(argc, argv));
+            rc = err_set(e, ERR_INTERNAL, "%s: option not handled", typed_option(argc, argv));
             goto done;
         }
     }
@@ -223,12 +223,12 @@ int cli_parse(int argc, char **argv, const struct cli_command *cmd, struct cli *
         goto done;
     }
     if (optind < argc) {
-        rc = err_set(e, DRR_EXIT_USAGE, "unexpected argument \"%s\" (see %s -help)", argv[optind],
+        rc = err_set(e, ERR_USAGE, "unexpected argument \"%s\" (see %s -help)", argv[optind],
                      cmd->name);
         goto done;
     }
     if (out->verbose && out->quiet) {
-        rc = err_set(e, DRR_EXIT_USAGE, "-verbose and -quiet are mutually exclusive");
+        rc = err_set(e, ERR_USAGE, "-verbose and -quiet are mutually exclusive");
         goto done;
     }
     if (out->config_path == NULL) {
@@ -237,7 +237,7 @@ int cli_parse(int argc, char **argv, const struct cli_command *cmd, struct cli *
             out->config_path = env;
     }
     if (cmd->needs_config && out->config_path == NULL) {
-        rc = err_set(e, DRR_EXIT_USAGE, "-config: required (a configuration file, or set %s)",
+        rc = err_set(e, ERR_USAGE, "-config: required (a configuration file, or set %s)",
                      CONFIG_ENV);
         goto done;
     }

@@ -32,7 +32,7 @@ struct cli_command {
     int reads_document;             /* CLI_DOCUMENT_*: accepts -in FILE / stdin when not 0 */
     int needs_config;               /* 1 = -config is required */
     const struct cli_option *extra; /* terminated by {NULL} */
-    /* Called for each extra option; returns 0 or a DRR_EXIT_USAGE with e set. */
+    /* Called for each extra option; returns 0 or a ERR_USAGE with e set. */
     int (*on_option)(int id, const char *arg, void *ctx, struct err *e);
     void *ctx;
 };
@@ -47,7 +47,7 @@ struct cli {
     int exit_now; /* 1 after --help/--version were printed: exit 0 */
 };
 
-/* Parses argv. Returns 0, or DRR_EXIT_USAGE with a one-line e->msg. On --help or
+/* Parses argv. Returns 0, or ERR_USAGE with a one-line e->msg. On --help or
  * --version prints to stdout and sets out->exit_now. Also initialises logging. */
 int cli_parse(int argc, char **argv, const struct cli_command *cmd, struct cli *out, struct err *e);
 void cli_print_help(const struct cli_command *cmd, void *stdio_file);

@@ -8,7 +8,7 @@
 #include <sys/random.h>
 
 #include "core/clock.h"
-#include "core/exitcodes.h"
+#include "core/err.h"
 
 static int run_id_char_ok(unsigned char c)
 {
@@ -16,13 +16,13 @@ static int run_id_char_ok(unsigned char c)
            (c != '\0' && strchr("_.:/=+@-", c) != NULL);
 }
 
-int run_id_check(const char *id, const char *what, int code, struct err *e)
+int run_id_check(const char *id, const char *what, enum err_kind kind, struct err *e)
 {
     size_t len = id ? strlen(id) : 0;
     if (len == 0)
-        return err_set(e, code, "%s: empty run id", what);
+        return err_set(e, kind, "%s: empty run id", what);
     if (len > RUN_ID_MAX)
-        return err_set(e, code,
+        return err_set(e, kind,
                        "%s: run id longer than %d characters (it is stored in an AWS tag value)",
                        what, RUN_ID_MAX);
     for (size_t i = 0; i < len; i++) {
@@ -33,7 +33,7 @@ int run_id_check(const char *id, const char *what, int code, struct err *e)
                 snprintf(shown, sizeof shown, "'%c'", c);
             else
                 snprintf(shown, sizeof shown, "0x%02x", c);
-            return err_set(e, code,
+            return err_set(e, kind,
                            "%s: run id has %s at offset %zu; an AWS tag value holds only letters, "
                            "digits and _ . : / = + @ -",
                            what, shown, i);
@@ -44,7 +44,7 @@ int run_id_check(const char *id, const char *what, int code, struct err *e)
 
 int run_id_flag(const char *arg, const char **out, struct err *e)
 {
-    int rc = run_id_check(arg, "-run-id", DRR_EXIT_USAGE, e);
+    int rc = run_id_check(arg, "-run-id", ERR_USAGE, e);
     if (rc == 0)
         *out = arg;
     return rc;
@@ -94,7 +94,7 @@ int run_id_mint(int64_t now, char *out, size_t n, struct err *e)
         if (k < 0 && errno == EINTR)
             continue;
         if (k <= 0)
-            return err_set(e, DRR_EXIT_INTERNAL, "minting a run id: getrandom: %s",
+            return err_set(e, ERR_INTERNAL, "minting a run id: getrandom: %s",
                            k < 0 ? strerror(errno) : "no bytes");
         got += (size_t)k;
     }
@@ -109,19 +109,19 @@ int run_id_choose(const char *flag, const char *doc_run_id, int64_t now, char *o
                   const char **origin, struct err *e)
 {
     const char *v = NULL;
-    int code = 0;
+    enum err_kind kind = ERR_OK;
     char envbuf[RUN_ID_MAX + 1];
     if (flag) {
-        v = flag, *origin = "-run-id", code = DRR_EXIT_USAGE;
+        v = flag, *origin = "-run-id", kind = ERR_USAGE;
     } else if (doc_run_id) {
-        v = doc_run_id, *origin = "the document's runId", code = DRR_EXIT_INPUT;
+        v = doc_run_id, *origin = "the document's runId", kind = ERR_INPUT;
     } else {
         const char *var = NULL;
         v = run_id_from_env(envbuf, sizeof envbuf, &var);
         if (var) {
-            *origin = var, code = DRR_EXIT_CONFIG;
+            *origin = var, kind = ERR_CONFIG;
             if (!v)
-                return err_set(e, code,
+                return err_set(e, kind,
                                "%s: run id longer than %d characters (it is stored "
                                "in an AWS tag value)",
                                var, RUN_ID_MAX);
@@ -131,7 +131,7 @@ int run_id_choose(const char *flag, const char *doc_run_id, int64_t now, char *o
         *origin = "minted";
         return run_id_mint(now, out, n, e);
     }
-    int rc = run_id_check(v, *origin, code, e);
+    int rc = run_id_check(v, *origin, kind, e);
     if (rc)
         return rc;
     snprintf(out, n, "%s", v);

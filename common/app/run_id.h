@@ -17,11 +17,11 @@
 /* 0 when id can be a run id: 1-RUN_ID_MAX characters, each an ASCII letter, digit
  * or one of _ . : / = + @ - (the ASCII part of what RDS accepts in a tag value:
  * "^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$", without blanks so that shell callers need no
- * quoting care). Else `code` with e naming `what` (e.g. "-run-id", "runId") and
+ * quoting care). Else `kind` with e naming `what` (e.g. "-run-id", "runId") and
  * the first offending character. */
-int run_id_check(const char *id, const char *what, int code, struct err *e);
+int run_id_check(const char *id, const char *what, enum err_kind kind, struct err *e);
 
-/* The -run-id flag of every command that takes one: checked (DRR_EXIT_USAGE naming
+/* The -run-id flag of every command that takes one: checked (ERR_USAGE naming
  * "-run-id"), then *out = arg. */
 int run_id_flag(const char *arg, const char **out, struct err *e);
 
@@ -38,14 +38,14 @@ const char *run_id_from_env(char *buf, size_t n, const char **var_name);
 
 /* A new run id: "YYYYMMDDTHHMMSSZ-" (UTC, for people) + 16 hex digits = 64 bits
  * from getrandom(2) (for uniqueness: two hosts starting in the same second). 0, or
- * DRR_EXIT_INTERNAL when the kernel gives no randomness. */
+ * ERR_INTERNAL when the kernel gives no randomness. */
 int run_id_mint(int64_t now, char *out, size_t n, struct err *e);
 
 /* The run id of this step into out (RUN_ID_MAX + 1 bytes), by the precedence above;
  * flag and doc_run_id may be NULL. *origin says where it came from ("-run-id",
  * "the document's runId", an environment variable, "minted"). Every source is
- * checked with run_id_check: a bad flag is DRR_EXIT_USAGE, a bad document runId
- * DRR_EXIT_INPUT, a bad environment value DRR_EXIT_CONFIG. */
+ * checked with run_id_check: a bad flag is ERR_USAGE, a bad document runId
+ * ERR_INPUT, a bad environment value ERR_CONFIG. */
 int run_id_choose(const char *flag, const char *doc_run_id, int64_t now, char *out, size_t n,
                   const char **origin, struct err *e);
 

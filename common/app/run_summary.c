@@ -413,13 +413,13 @@ int run_summary_metrics(const struct run_summary *s, const cJSON *doc, const cha
     char *dcopy = strdup(path), *bcopy = strdup(path);
     int rc = 0;
     if (!dcopy || !bcopy) {
-        rc = err_set(e, DRR_EXIT_INTERNAL, "%s: out of memory", path);
+        rc = err_set(e, ERR_INTERNAL, "%s: out of memory", path);
     } else {
         const char *dir = dirname(dcopy);
         mkdir(dir, 0755); /* the textfile collector's directory, when missing */
         int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dfd < 0)
-            rc = err_set(e, DRR_EXIT_INTERNAL, "%s: %s", dir, strerror(errno));
+            rc = err_set(e, ERR_INTERNAL, "%s: %s", dir, strerror(errno));
         else
             rc = statedir_write(dfd, basename(bcopy), buf_cstr(&b), b.len, 0644, e);
         if (dfd >= 0)

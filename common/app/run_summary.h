@@ -37,7 +37,7 @@ cJSON *run_summary_build(const struct run_summary *s, cJSON *base);
 
 /* Writes the Prometheus text metrics of the document built above to path
  * (temporary name + rename, mode 0644), keeping the last success time from the
- * previous file when this run failed. Returns 0 or DRR_EXIT_INTERNAL. */
+ * previous file when this run failed. Returns 0 or ERR_INTERNAL. */
 /* Logs, after a run that refreshed, the time the data is from (dataAsOf) next to the
  * engine's dataStateAt label. Nothing when the document has no refresh. */
 void run_summary_log_data_age(const cJSON *doc);

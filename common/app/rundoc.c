@@ -16,6 +16,7 @@
 
 #include "core/buf.h"
 #include "core/dupkeys.h"
+#include "core/err.h"
 #include "core/exitcodes.h"
 #include "core/json_type.h"
 #include "core/log.h"
@@ -48,7 +49,7 @@ cJSON *rundoc_new(void)
     cJSON *doc = cJSON_CreateObject();
     if (doc == NULL || cJSON_AddStringToObject(doc, "apiVersion", RUNDOC_API_VERSION) == NULL) {
         fprintf(stderr, "out of memory\n");
-        exit(DRR_EXIT_INTERNAL);
+        exit(err_exit_code(ERR_INTERNAL, 0)); /* the process ends here: its edge */
     }
     return doc;
 }
@@ -153,13 +154,13 @@ static int parse_len(const char *text, size_t len, const char *name, const char 
 {
     *out = NULL;
     if (strlen(text) != len)
-        return err_set(e, DRR_EXIT_INPUT, "%s: contains a NUL byte at offset %zu (not JSON)", name,
+        return err_set(e, ERR_INPUT, "%s: contains a NUL byte at offset %zu (not JSON)", name,
                        strlen(text));
     size_t i = 0;
     while (text[i] == ' ' || text[i] == '\t' || text[i] == '\n' || text[i] == '\r')
         i++;
     if (text[i] == '\0')
-        return err_set(e, DRR_EXIT_INPUT,
+        return err_set(e, ERR_INPUT,
                        "%s: empty input (expected the run document of the previous step)", name);
 
     const char *end = NULL;
@@ -175,73 +176,72 @@ static int parse_len(const char *text, size_t len, const char *name, const char 
             off++;
         int line, col;
         position(text, off, &line, &col);
-        return err_set(e, DRR_EXIT_INPUT, "%s:%d:%d: malformed JSON (offset %zu)", name, line, col,
-                       off);
+        return err_set(e, ERR_INPUT, "%s:%d:%d: malformed JSON (offset %zu)", name, line, col, off);
     }
     size_t nul_at;
     if (has_escaped_nul(text, len, &nul_at)) {
         int line, col;
         position(text, nul_at, &line, &col);
         cJSON_Delete(doc);
-        return err_set(e, DRR_EXIT_INPUT,
+        return err_set(e, ERR_INPUT,
                        "%s:%d:%d: a string holds \\u0000 (NUL): no field of a "
                        "run document may",
                        name, line, col);
     }
     if (!cJSON_IsObject(doc)) {
-        err_set(e, DRR_EXIT_INPUT, "%s: the run document must be a JSON object, got %s", name,
+        err_set(e, ERR_INPUT, "%s: the run document must be a JSON object, got %s", name,
                 json_type_name(doc));
         cJSON_Delete(doc);
-        return DRR_EXIT_INPUT;
+        return ERR_INPUT;
     }
 
     struct buf path = BUF_INIT;
     if (find_duplicate(doc, &path)) {
-        err_set(e, DRR_EXIT_INPUT, "%s: %s: duplicate key", name, buf_cstr(&path));
+        err_set(e, ERR_INPUT, "%s: %s: duplicate key", name, buf_cstr(&path));
         buf_release(&path);
         cJSON_Delete(doc);
-        return DRR_EXIT_INPUT;
+        return ERR_INPUT;
     }
     buf_release(&path);
 
     const cJSON *av = cJSON_GetObjectItemCaseSensitive(doc, "apiVersion");
     int rc = 0;
     if (av == NULL)
-        rc = err_set(e, DRR_EXIT_INPUT,
-                     "%s: apiVersion: missing (not a dblab-rds-refresh run document)", name);
+        rc = err_set(e, ERR_INPUT, "%s: apiVersion: missing (not a dblab-rds-refresh run document)",
+                     name);
     else if (!cJSON_IsString(av))
-        rc = err_set(e, DRR_EXIT_INPUT, "%s: apiVersion: must be a string, got %s", name,
+        rc = err_set(e, ERR_INPUT, "%s: apiVersion: must be a string, got %s", name,
                      json_type_name(av));
     else if (strcmp(av->valuestring, RUNDOC_API_VERSION) != 0)
-        rc = err_set(e, DRR_EXIT_INPUT, "%s: apiVersion: unsupported \"%.100s\" (expected \"%s\")",
-                     name, av->valuestring, RUNDOC_API_VERSION);
+        rc = err_set(e, ERR_INPUT, "%s: apiVersion: unsupported \"%.100s\" (expected \"%s\")", name,
+                     av->valuestring, RUNDOC_API_VERSION);
     if (rc == 0) {
         const cJSON *rid = cJSON_GetObjectItemCaseSensitive(doc, "runId");
         const cJSON *dry = cJSON_GetObjectItemCaseSensitive(doc, "dryRun");
         if (rid != NULL && !cJSON_IsString(rid))
-            rc = err_set(e, DRR_EXIT_INPUT, "%s: runId: must be a string, got %s", name,
+            rc = err_set(e, ERR_INPUT, "%s: runId: must be a string, got %s", name,
                          json_type_name(rid));
         else if (dry != NULL && !cJSON_IsBool(dry))
-            rc = err_set(e, DRR_EXIT_INPUT, "%s: dryRun: must be a boolean, got %s", name,
+            rc = err_set(e, ERR_INPUT, "%s: dryRun: must be a boolean, got %s", name,
                          json_type_name(dry));
     }
     for (size_t s = 0; rc == 0 && s < sizeof sections / sizeof sections[0]; s++) {
         const cJSON *sec = cJSON_GetObjectItemCaseSensitive(doc, sections[s].name);
         if (sec != NULL && !cJSON_IsObject(sec))
-            rc = err_set(e, DRR_EXIT_INPUT, "%s: %s: must be an object, got %s", name,
-                         sections[s].name, json_type_name(sec));
+            rc = err_set(e, ERR_INPUT, "%s: %s: must be an object, got %s", name, sections[s].name,
+                         json_type_name(sec));
     }
     for (size_t r = 0; rc == 0 && required != NULL && required[r] != NULL; r++) {
         const cJSON *sec = cJSON_GetObjectItemCaseSensitive(doc, required[r]);
         if (sec == NULL) {
             const char *prod = producer_of(required[r]);
             if (prod != NULL)
-                rc = err_set(e, DRR_EXIT_INPUT, "%s: %s: missing section (run %s first)", name,
+                rc = err_set(e, ERR_INPUT, "%s: %s: missing section (run %s first)", name,
                              required[r], prod);
             else
-                rc = err_set(e, DRR_EXIT_INPUT, "%s: %s: missing section", name, required[r]);
+                rc = err_set(e, ERR_INPUT, "%s: %s: missing section", name, required[r]);
         } else if (!cJSON_IsObject(sec)) {
-            rc = err_set(e, DRR_EXIT_INPUT, "%s: %s: must be an object, got %s", name, required[r],
+            rc = err_set(e, ERR_INPUT, "%s: %s: must be an object, got %s", name, required[r],
                          json_type_name(sec));
         }
     }
@@ -260,7 +260,7 @@ int rundoc_parse(const char *text, const char *name, const char *const *required
         name = "input";
     if (text == NULL) {
         *out = NULL;
-        return err_set(e, DRR_EXIT_INPUT, "%s: empty input", name);
+        return err_set(e, ERR_INPUT, "%s: empty input", name);
     }
     return parse_len(text, strlen(text), name, required, out, e);
 }
@@ -272,7 +272,7 @@ int rundoc_read(const char *path, const char *const *required, cJSON **out, stru
     const char *name = use_stdin ? "stdin" : path;
     FILE *f = use_stdin ? stdin : fopen(path, "rb");
     if (f == NULL)
-        return err_set(e, DRR_EXIT_INPUT, "%s: cannot open: %s", name, strerror(errno));
+        return err_set(e, ERR_INPUT, "%s: cannot open: %s", name, strerror(errno));
 
     struct buf b = BUF_INIT;
     int got = buf_read_file(&b, f, RUNDOC_MAX_BYTES);
@@ -282,9 +282,9 @@ int rundoc_read(const char *path, const char *const *required, cJSON **out, stru
 
     int rc;
     if (got < 0)
-        rc = err_set(e, DRR_EXIT_INPUT, "%s: read error: %s", name, strerror(saved));
+        rc = err_set(e, ERR_INPUT, "%s: read error: %s", name, strerror(saved));
     else if (got > 0)
-        rc = err_set(e, DRR_EXIT_INPUT, "%s: larger than %d bytes (not a run document)", name,
+        rc = err_set(e, ERR_INPUT, "%s: larger than %d bytes (not a run document)", name,
                      RUNDOC_MAX_BYTES);
     else
         rc = parse_len(b.data != NULL ? b.data : "", b.len, name, required, out, e);
@@ -313,12 +313,12 @@ static int get_field(const cJSON *doc, const char *section, const char *field, c
     if (sec == NULL) {
         const char *prod = producer_of(section);
         if (prod != NULL)
-            return err_set(e, DRR_EXIT_INPUT, "%s: missing section (run %s first)", section, prod);
-        return err_set(e, DRR_EXIT_INPUT, "%s: missing section", section);
+            return err_set(e, ERR_INPUT, "%s: missing section (run %s first)", section, prod);
+        return err_set(e, ERR_INPUT, "%s: missing section", section);
     }
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(sec, field);
     if (v == NULL || cJSON_IsNull(v))
-        return err_set(e, DRR_EXIT_INPUT, "%s.%s: missing", section, field);
+        return err_set(e, ERR_INPUT, "%s.%s: missing", section, field);
     *out = v;
     return 0;
 }
@@ -331,10 +331,10 @@ int rundoc_get_string(const cJSON *doc, const char *section, const char *field, 
     if (rc != 0)
         return rc;
     if (!cJSON_IsString(v))
-        return err_set(e, DRR_EXIT_INPUT, "%s.%s: must be a string, got %s", section, field,
+        return err_set(e, ERR_INPUT, "%s.%s: must be a string, got %s", section, field,
                        json_type_name(v));
     if (v->valuestring[0] == '\0')
-        return err_set(e, DRR_EXIT_INPUT, "%s.%s: must not be empty", section, field);
+        return err_set(e, ERR_INPUT, "%s.%s: must not be empty", section, field);
     *out = v->valuestring;
     return 0;
 }
@@ -347,10 +347,10 @@ int rundoc_get_int(const cJSON *doc, const char *section, const char *field, lon
     if (rc != 0)
         return rc;
     if (!cJSON_IsNumber(v))
-        return err_set(e, DRR_EXIT_INPUT, "%s.%s: must be a number, got %s", section, field,
+        return err_set(e, ERR_INPUT, "%s.%s: must be a number, got %s", section, field,
                        json_type_name(v));
     if (json_integer(v, out) != 0)
-        return err_set(e, DRR_EXIT_INPUT, "%s.%s: must be an integer", section, field);
+        return err_set(e, ERR_INPUT, "%s.%s: must be an integer", section, field);
     return 0;
 }
 
@@ -359,7 +359,7 @@ int rundoc_write(const cJSON *doc)
     char *text = cJSON_PrintUnformatted(doc);
     if (text == NULL) {
         log_error("run document: cannot serialise (out of memory)");
-        return DRR_EXIT_INTERNAL;
+        return ERR_INTERNAL;
     }
     errno = 0;
     int bad = fputs(text, stdout) == EOF || fputc('\n', stdout) == EOF || fflush(stdout) != 0;
@@ -368,7 +368,7 @@ int rundoc_write(const cJSON *doc)
         /* Said here, once for every command: a full disk or a closed pipe must not
          * end a step with only an exit code. */
         log_error("stdout: write failed: %s", errno ? strerror(errno) : "I/O error");
-        return DRR_EXIT_INTERNAL;
+        return ERR_INTERNAL;
     }
     return 0;
 }

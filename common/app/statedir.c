@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/exitcodes.h"
+#include "core/err.h"
 
 #define STATEDIR_NAME     "dblab-rds-refresh"
 #define STATEDIR_SYSTEM   "/var/lib/" STATEDIR_NAME
@@ -21,7 +21,7 @@ static int put(char *out, size_t n, struct err *e, const char *fmt, const char *
 {
     int w = snprintf(out, n, fmt, a, b);
     if (w < 0 || (size_t)w >= n)
-        return err_set(e, DRR_EXIT_CONFIG, "state directory %s%s: path too long", a, b);
+        return err_set(e, ERR_CONFIG, "state directory %s%s: path too long", a, b);
     return 0;
 }
 
@@ -34,7 +34,7 @@ int statedir_default(char *out, size_t n, struct err *e)
     if (v && *v) {
         size_t len = strcspn(v, ":");
         if (len + 1 > n)
-            return err_set(e, DRR_EXIT_CONFIG, "$STATE_DIRECTORY: path too long");
+            return err_set(e, ERR_CONFIG, "$STATE_DIRECTORY: path too long");
         memcpy(out, v, len);
         out[len] = '\0';
         return 0;
@@ -50,7 +50,7 @@ int statedir_default(char *out, size_t n, struct err *e)
     v = getenv("HOME");
     if (v && v[0] == '/')
         return put(out, n, e, "%s/.local/state/%s", v, STATEDIR_NAME);
-    return err_set(e, DRR_EXIT_CONFIG,
+    return err_set(e, ERR_CONFIG,
                    "no state directory: $HOME and $XDG_STATE_HOME are unset and %s is not "
                    "the running user's; pass -state-dir DIR (or set DRR_STATE_DIR)",
                    STATEDIR_SYSTEM);
@@ -60,14 +60,14 @@ int statedir_default(char *out, size_t n, struct err *e)
 static int check_own(const char *path, const struct stat *st, struct err *e)
 {
     if (!S_ISDIR(st->st_mode))
-        return err_set(e, DRR_EXIT_CONFIG, "state directory %s: not a directory", path);
+        return err_set(e, ERR_CONFIG, "state directory %s: not a directory", path);
     if (st->st_uid != geteuid())
-        return err_set(e, DRR_EXIT_CONFIG,
+        return err_set(e, ERR_CONFIG,
                        "state directory %s: owned by uid %lu, not by the running user (uid %lu); "
                        "refusing it (pass -state-dir DIR of your own)",
                        path, (unsigned long)st->st_uid, (unsigned long)geteuid());
     if (st->st_mode & (S_IWGRP | S_IWOTH))
-        return err_set(e, DRR_EXIT_CONFIG,
+        return err_set(e, ERR_CONFIG,
                        "state directory %s: writable by group or others (mode %04o); "
                        "refusing it (chmod go-w, or pass -state-dir DIR)",
                        path, (unsigned)(st->st_mode & 07777));
@@ -80,16 +80,16 @@ static int check_ancestor(const char *path, struct err *e)
 {
     struct stat st;
     if (stat(path, &st) != 0)
-        return err_set(e, DRR_EXIT_CONFIG, "state directory: %s: %s", path, strerror(errno));
+        return err_set(e, ERR_CONFIG, "state directory: %s: %s", path, strerror(errno));
     if (!S_ISDIR(st.st_mode))
-        return err_set(e, DRR_EXIT_CONFIG, "state directory: %s: not a directory", path);
+        return err_set(e, ERR_CONFIG, "state directory: %s: not a directory", path);
     if (st.st_uid != 0 && st.st_uid != geteuid())
-        return err_set(e, DRR_EXIT_CONFIG,
+        return err_set(e, ERR_CONFIG,
                        "state directory: parent %s is owned by uid %lu (neither root nor the "
                        "running user); refusing it (pass -state-dir DIR)",
                        path, (unsigned long)st.st_uid);
     if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX))
-        return err_set(e, DRR_EXIT_CONFIG,
+        return err_set(e, ERR_CONFIG,
                        "state directory: parent %s is writable by group or others (mode %04o) "
                        "and not sticky; refusing it (pass -state-dir DIR)",
                        path, (unsigned)(st.st_mode & 07777));
@@ -108,7 +108,7 @@ static int walk(char *abs, struct err *e)
         int rc = 0;
         struct stat st;
         if (stat(abs, &st) != 0 && (errno != ENOENT || mkdir(abs, 0700) != 0))
-            rc = err_set(e, DRR_EXIT_CONFIG,
+            rc = err_set(e, ERR_CONFIG,
                          "state directory: cannot create %s: %s (pass "
                          "-state-dir DIR)",
                          abs, strerror(errno));
@@ -127,10 +127,9 @@ int statedir_open(const char *base, const char *sub, int *dirfd, struct err *e)
 {
     *dirfd = -1;
     if (!base || !*base)
-        return err_set(e, DRR_EXIT_CONFIG, "state directory: empty path");
+        return err_set(e, ERR_CONFIG, "state directory: empty path");
     if (!sub || !*sub || strchr(sub, '/') || strcmp(sub, ".") == 0 || strcmp(sub, "..") == 0)
-        return err_set(e, DRR_EXIT_INTERNAL, "state directory: bad source key \"%s\"",
-                       sub ? sub : "");
+        return err_set(e, ERR_INTERNAL, "state directory: bad source key \"%s\"", sub ? sub : "");
     char abs[4096];
     char cwd[4096];
     int w;
@@ -139,9 +138,9 @@ int statedir_open(const char *base, const char *sub, int *dirfd, struct err *e)
     else if (getcwd(cwd, sizeof cwd) != NULL)
         w = snprintf(abs, sizeof abs, "%s/%s", cwd, base);
     else
-        return err_set(e, DRR_EXIT_CONFIG, "state directory %s: %s", base, strerror(errno));
+        return err_set(e, ERR_CONFIG, "state directory %s: %s", base, strerror(errno));
     if (w < 0 || (size_t)w >= sizeof abs)
-        return err_set(e, DRR_EXIT_CONFIG, "state directory %s: path too long", base);
+        return err_set(e, ERR_CONFIG, "state directory %s: path too long", base);
     size_t len = strlen(abs);
     while (len > 1 && abs[len - 1] == '/')
         abs[--len] = '\0';
@@ -151,30 +150,29 @@ int statedir_open(const char *base, const char *sub, int *dirfd, struct err *e)
         return rc;
     int bfd = open(abs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (bfd < 0)
-        return err_set(e, DRR_EXIT_CONFIG, "state directory %s: %s", abs, strerror(errno));
+        return err_set(e, ERR_CONFIG, "state directory %s: %s", abs, strerror(errno));
     struct stat st;
     if (fstat(bfd, &st) != 0 || (rc = check_own(abs, &st, e)) != 0) {
         close(bfd);
-        return rc ? rc
-                  : err_set(e, DRR_EXIT_CONFIG, "state directory %s: %s", abs, strerror(errno));
+        return rc ? rc : err_set(e, ERR_CONFIG, "state directory %s: %s", abs, strerror(errno));
     }
     char path[4096 + 256];
     snprintf(path, sizeof path, "%s/%s", abs, sub);
     if (fstatat(bfd, sub, &st, AT_SYMLINK_NOFOLLOW) != 0) {
         if (errno != ENOENT || mkdirat(bfd, sub, 0700) != 0) {
-            rc = err_set(e, DRR_EXIT_CONFIG, "state directory %s: %s", path, strerror(errno));
+            rc = err_set(e, ERR_CONFIG, "state directory %s: %s", path, strerror(errno));
             close(bfd);
             return rc;
         }
     } else if (S_ISLNK(st.st_mode)) {
         close(bfd);
-        return err_set(e, DRR_EXIT_CONFIG,
+        return err_set(e, ERR_CONFIG,
                        "state directory %s: is a symbolic link; refusing to follow it", path);
     }
     int fd = openat(bfd, sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) {
         rc =
-            err_set(e, DRR_EXIT_CONFIG, "state directory %s: %s", path,
+            err_set(e, ERR_CONFIG, "state directory %s: %s", path,
                     errno == ELOOP ? "is a symbolic link; refusing to follow it" : strerror(errno));
         close(bfd);
         return rc;
@@ -182,8 +180,7 @@ int statedir_open(const char *base, const char *sub, int *dirfd, struct err *e)
     close(bfd);
     if (fstat(fd, &st) != 0 || (rc = check_own(path, &st, e)) != 0) {
         close(fd);
-        return rc ? rc
-                  : err_set(e, DRR_EXIT_CONFIG, "state directory %s: %s", path, strerror(errno));
+        return rc ? rc : err_set(e, ERR_CONFIG, "state directory %s: %s", path, strerror(errno));
     }
     *dirfd = fd;
     return 0;
@@ -197,15 +194,15 @@ int statedir_write(int dirfd, const char *name, const char *text, size_t len, mo
     int fd = -1;
     for (int tries = 0; fd < 0 && tries < 16; tries++) {
         if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
-            return err_set(e, DRR_EXIT_INTERNAL, "%s: getrandom: %s", name, strerror(errno));
+            return err_set(e, ERR_INTERNAL, "%s: getrandom: %s", name, strerror(errno));
         snprintf(tmp, sizeof tmp, "%s.tmp.%02x%02x%02x%02x%02x%02x", name, rnd[0], rnd[1], rnd[2],
                  rnd[3], rnd[4], rnd[5]);
         fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
         if (fd < 0 && errno != EEXIST)
-            return err_set(e, DRR_EXIT_INTERNAL, "%s: cannot create: %s", tmp, strerror(errno));
+            return err_set(e, ERR_INTERNAL, "%s: cannot create: %s", tmp, strerror(errno));
     }
     if (fd < 0)
-        return err_set(e, DRR_EXIT_INTERNAL, "%s: no free temporary name", name);
+        return err_set(e, ERR_INTERNAL, "%s: no free temporary name", name);
     int bad = fchmod(fd, mode) != 0;
     for (size_t off = 0; !bad && off < len;) {
         ssize_t n = write(fd, text + off, len - off);
@@ -223,8 +220,7 @@ int statedir_write(int dirfd, const char *name, const char *text, size_t len, mo
         return 0;
     saved = saved ? saved : errno;
     unlinkat(dirfd, tmp, 0);
-    return err_set(e, DRR_EXIT_INTERNAL, "%s: write failed: %s", name,
-                   strerror(saved ? saved : EIO));
+    return err_set(e, ERR_INTERNAL, "%s: write failed: %s", name, strerror(saved ? saved : EIO));
 }
 
 int statedir_read(int dirfd, const char *name, char **text, struct err *e)
@@ -233,15 +229,15 @@ int statedir_read(int dirfd, const char *name, char **text, struct err *e)
     int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) {
         if (errno == ENOENT)
-            return DRR_EXIT_NOT_FOUND;
-        return err_set(e, errno == ELOOP ? DRR_EXIT_CONFIG : DRR_EXIT_INTERNAL, "%s: %s", name,
+            return ERR_NOT_FOUND;
+        return err_set(e, errno == ELOOP ? ERR_CONFIG : ERR_INTERNAL, "%s: %s", name,
                        errno == ELOOP ? "is a symbolic link; refusing to follow it"
                                       : strerror(errno));
     }
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > STATEDIR_MAX_FILE) {
         close(fd);
-        return err_set(e, DRR_EXIT_CONFIG, "%s: not a regular file of at most %d bytes", name,
+        return err_set(e, ERR_CONFIG, "%s: not a regular file of at most %d bytes", name,
                        STATEDIR_MAX_FILE);
     }
     char *buf = malloc((size_t)st.st_size + 1);
@@ -257,7 +253,7 @@ int statedir_read(int dirfd, const char *name, char **text, struct err *e)
     close(fd);
     if (!buf || n < 0) {
         free(buf);
-        return err_set(e, DRR_EXIT_INTERNAL, "%s: cannot read", name);
+        return err_set(e, ERR_INTERNAL, "%s: cannot read", name);
     }
     buf[got] = '\0';
     *text = buf;
@@ -316,7 +312,7 @@ int statedir_work(int dirfd, long pid, struct err *e)
     if (!d) {
         if (dfd >= 0)
             close(dfd);
-        return err_set(e, DRR_EXIT_INTERNAL, "state directory: %s", strerror(errno));
+        return err_set(e, ERR_INTERNAL, "state directory: %s", strerror(errno));
     }
     struct dirent *de;
     long other;
@@ -328,7 +324,7 @@ int statedir_work(int dirfd, long pid, struct err *e)
     char name[64];
     snprintf(name, sizeof name, "work.%ld", pid);
     if (mkdirat(dirfd, name, 0700) != 0)
-        return err_set(e, DRR_EXIT_INTERNAL, "state directory: cannot create %s: %s", name,
+        return err_set(e, ERR_INTERNAL, "state directory: cannot create %s: %s", name,
                        strerror(errno));
     return 0;
 }

@@ -6,7 +6,7 @@
  * per-source directory inside it are directories (never symlinks) owned by the
  * running user and not writable by group or others; every ancestor is owned by
  * root or the running user and not writable by others unless sticky (/tmp).
- * Anything else is refused with DRR_EXIT_CONFIG naming the path and why, before
+ * Anything else is refused with ERR_CONFIG naming the path and why, before
  * anything is written. Files inside are opened with O_NOFOLLOW and written to a
  * fresh random temporary name (O_EXCL) then renamed, so a crash never leaves
  * half a file and a planted name is never followed. */
@@ -22,22 +22,22 @@
  * $STATE_DIRECTORY (first entry), /var/lib/dblab-rds-refresh for root (or when
  * it exists and belongs to the running user), $XDG_STATE_HOME/dblab-rds-refresh,
  * $HOME/.local/state/dblab-rds-refresh; never /tmp. Returns 0, or
- * DRR_EXIT_CONFIG saying which flag to pass. */
+ * ERR_CONFIG saying which flag to pass. */
 int statedir_default(char *out, size_t n, struct err *e);
 
 /* Checks base (creating it and missing parents mode 0700) and base/sub
  * (created 0700 when missing) under the trust rule; *dirfd is base/sub opened
- * O_DIRECTORY|O_NOFOLLOW. Returns 0 or DRR_EXIT_CONFIG. */
+ * O_DIRECTORY|O_NOFOLLOW. Returns 0 or ERR_CONFIG. */
 int statedir_open(const char *base, const char *sub, int *dirfd, struct err *e);
 
 /* Writes len bytes to name inside dirfd atomically (random temporary name,
- * O_EXCL|O_NOFOLLOW, fsync, rename), with mode. Returns 0 or DRR_EXIT_INTERNAL. */
+ * O_EXCL|O_NOFOLLOW, fsync, rename), with mode. Returns 0 or ERR_INTERNAL. */
 int statedir_write(int dirfd, const char *name, const char *text, size_t len, mode_t mode,
                    struct err *e);
 
 /* Reads name (O_NOFOLLOW, a regular file of at most 64 KiB) into a malloc'd NUL-
- * terminated *text. Returns 0, DRR_EXIT_NOT_FOUND when it does not exist, or
- * DRR_EXIT_CONFIG (not a regular file, a symlink) / DRR_EXIT_INTERNAL. */
+ * terminated *text. Returns 0, ERR_NOT_FOUND when it does not exist, or
+ * ERR_CONFIG (not a regular file, a symlink) / ERR_INTERNAL. */
 int statedir_read(int dirfd, const char *name, char **text, struct err *e);
 
 /* The value of key in "key=value" lines (text), malloc'd, or NULL. */
@@ -45,7 +45,7 @@ char *statedir_value(const char *text, const char *key);
 
 /* Removes the work directories "work.PID" whose PID is no longer running (a
  * driver killed with SIGKILL leaves its own), then creates work.<pid> (0700).
- * Returns 0 or DRR_EXIT_INTERNAL. */
+ * Returns 0 or ERR_INTERNAL. */
 int statedir_work(int dirfd, long pid, struct err *e);
 
 #endif

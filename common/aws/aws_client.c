@@ -46,7 +46,7 @@ int aws_ctx_new(const struct aws_ctx_options *opt, struct aws_ctx **out, struct 
 {
     *out = NULL;
     if (!opt || !opt->region || !*opt->region)
-        return err_set(e, DRR_EXIT_CONFIG,
+        return err_set(e, ERR_CONFIG,
                        "aws.region: not set (set aws.region, AWS_REGION or AWS_DEFAULT_REGION)");
     struct aws_ctx *ctx = xcalloc(1, sizeof *ctx);
     ctx->region = xstrdup(opt->region);
@@ -57,7 +57,7 @@ int aws_ctx_new(const struct aws_ctx_options *opt, struct aws_ctx **out, struct 
     const char *ca = getenv("AWS_CA_BUNDLE");
     int rc = 0;
     if (ca && *ca && access(ca, R_OK) != 0)
-        rc = err_set(e, DRR_EXIT_CONFIG, "AWS_CA_BUNDLE: cannot read %s: %s", ca, strerror(errno));
+        rc = err_set(e, ERR_CONFIG, "AWS_CA_BUNDLE: cannot read %s: %s", ca, strerror(errno));
     if (rc == 0) {
         struct aws_transport_options to = {
             opt->connect_timeout_ms > 0 ? opt->connect_timeout_ms : AWS_DEFAULT_CONNECT_TIMEOUT_MS,
@@ -136,7 +136,7 @@ int aws_ctx_endpoint(struct aws_ctx *ctx, const char *service, const struct aws_
 {
     int svc = svc_from_name(service);
     if (svc < 0)
-        return err_set(e, DRR_EXIT_INTERNAL, "aws: unknown service \"%s\"", service ? service : "");
+        return err_set(e, ERR_INTERNAL, "aws: unknown service \"%s\"", service ? service : "");
     if (!ctx->endpoint_resolved[svc]) {
         int rc = aws_endpoint_resolve(service, ctx->region,
                                       svc == AWS_SVC_RDS ? ctx->rds_endpoint : NULL,
@@ -283,7 +283,7 @@ static int query_media_type(const struct http_response *resp, struct err *e)
     media_type(resp, mt, sizeof mt);
     if (strcmp(mt, "text/xml") == 0 || strcmp(mt, "application/xml") == 0 || ends_with(mt, "+xml"))
         return 0;
-    return err_set(e, DRR_EXIT_AWS, "the answer is not XML (Content-Type %s)",
+    return err_set(e, ERR_AWS_BAD_ANSWER, "the answer is not XML (Content-Type %s)",
                    mt[0] ? mt : "missing");
 }
 
@@ -343,12 +343,12 @@ static int decode_json(struct http_response *resp, const struct aws_answer *dec,
     char mt[96];
     media_type(resp, mt, sizeof mt);
     if (strncmp(mt, "application/x-amz-json-", 23) != 0 && strcmp(mt, "application/json") != 0)
-        return err_set(e, DRR_EXIT_AWS, "the answer is not JSON (Content-Type %s)",
+        return err_set(e, ERR_AWS_BAD_ANSWER, "the answer is not JSON (Content-Type %s)",
                        mt[0] ? mt : "missing");
     cJSON *j = cJSON_ParseWithLength(resp->body.data ? resp->body.data : "", resp->body.len);
     if (!j || !cJSON_IsObject(j)) {
         cJSON_Delete(j);
-        return err_set(e, DRR_EXIT_AWS, "the answer is not a JSON object");
+        return err_set(e, ERR_AWS_BAD_ANSWER, "the answer is not a JSON object");
     }
     if (cJSON_GetObjectItemCaseSensitive(j, "__type")) {
         cJSON_Delete(j);
@@ -396,7 +396,7 @@ static int call_service(struct aws_ctx *ctx, int svc, const char *op, enum proto
     if (rc)
         return rc;
     if (!ctx->creds_fn)
-        return err_set(e, DRR_EXIT_INTERNAL, "%s %s: no credential source configured", sname, op);
+        return err_set(e, ERR_INTERNAL, "%s %s: no credential source configured", sname, op);
     char what[256];
     snprintf(what, sizeof what, "%s %s", sname, op);
     struct aws_request req = {
@@ -429,7 +429,7 @@ static int query_request(struct aws_ctx *ctx, const char *service, const char *a
     int svc = svc_from_name(service);
     const char *version = svc >= 0 ? query_api_version(svc) : NULL;
     if (!version)
-        return err_set(e, DRR_EXIT_INTERNAL, "aws: %s does not speak the Query protocol",
+        return err_set(e, ERR_INTERNAL, "aws: %s does not speak the Query protocol",
                        service ? service : "(null)");
     struct buf body = BUF_INIT;
     aws_query_encode(&body, action, version, params);
@@ -464,7 +464,7 @@ int aws_json_call(struct aws_ctx *ctx, const char *service, const char *target,
     *out = NULL;
     int svc = svc_from_name(service);
     if (svc != AWS_SVC_SECRETSMANAGER && svc != AWS_SVC_SSM && svc != AWS_SVC_STATES)
-        return err_set(e, DRR_EXIT_INTERNAL, "aws: %s does not speak awsJson1_1",
+        return err_set(e, ERR_INTERNAL, "aws: %s does not speak awsJson1_1",
                        service ? service : "(null)");
     const char *op = strchr(target, '.') ? strchr(target, '.') + 1 : target;
     const char *body = json_body ? json_body : "{}";
@@ -511,14 +511,14 @@ int aws_query_paginate(struct aws_ctx *ctx, const char *service, const char *act
     int rc = 0, n = 0;
     for (;;) {
         if (n >= max_pages) {
-            rc = err_set(e, DRR_EXIT_AWS,
+            rc = err_set(e, ERR_AWS_BAD_ANSWER,
                          "%s %s: still a Marker after %d pages; stopping at the "
                          "cap instead of paging on",
                          service, action, max_pages);
             break;
         }
         if (n > 0 && clock_monotonic() > deadline) {
-            rc = err_set(e, DRR_EXIT_TEMPFAIL,
+            rc = err_set(e, ERR_TRANSIENT,
                          "%s %s: paging took longer than %g s (%d pages); "
                          "stopping",
                          service, action, budget, n);
@@ -551,7 +551,7 @@ int aws_query_paginate(struct aws_ctx *ctx, const char *service, const char *act
         if (!next_marker)
             break;
         if (marker && strcmp(marker, next_marker) == 0) {
-            rc = err_set(e, DRR_EXIT_AWS,
+            rc = err_set(e, ERR_AWS_BAD_ANSWER,
                          "%s %s: the service returned the same Marker twice; "
                          "stopping instead of looping",
                          service, action);

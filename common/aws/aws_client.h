@@ -14,21 +14,23 @@
  *   struct aws_error ae;
  *   rc = aws_query_call(aws, "rds", "DescribeDBInstances", &p, &doc, &ae, &e);
  *   aws_params_release(&p);
- *   if (rc == DRR_EXIT_AWS && strcmp(ae.code, "DBInstanceNotFound") == 0) ...
+ *   if (rc && strcmp(ae.code, "DBInstanceNotFound") == 0) ...
  *   xmlNode *res = aws_xml_result(doc, "DescribeDBInstances");
  *   ...
  *   xmlFreeDoc(doc);
  *   aws_ctx_free(aws);
  *
- * Every call returns 0, DRR_EXIT_AWS (AWS rejected the request: ae holds the
+ * Every call returns 0 or an error kind (core/err.h): ERR_AWS_REJECTED or
+ * ERR_AWS_UNAUTHORIZED (AWS refused the request, aws_error_kind: ae holds the
  * HTTP status, Code, Message and RequestId, and e the one-line message
  * "rds DescribeDBInstances: DBInstanceNotFound: ... (HTTP 404, RequestId ...)"),
- * DRR_EXIT_TEMPFAIL (throttling / 5xx / network errors still failing after the
- * retries, or the retry quota is spent; ae holds the last error), DRR_EXIT_CONFIG
- * (bad endpoint or region, TLS verification failure), the credential chain's code
- * when no credentials could be had, or the context's cancellation (core/cancel.h:
- * DRR_EXIT_SIGNAL_BASE + N when the command's "a signal is pending" stopped the
- * call or its backoff, DRR_EXIT_TIMEOUT past the context's deadline).
+ * ERR_TRANSIENT (throttling / 5xx / network errors still failing after the
+ * retries, or the retry quota is spent; ae holds the last error), ERR_CONFIG
+ * (bad endpoint or region), ERR_TLS (TLS verification failure), the credential
+ * chain's kind when no credentials could be had, or the context's cancellation
+ * (core/cancel.h: ERR_INTERRUPTED with e->signo when the command's "a signal is
+ * pending" stopped the call or its backoff, ERR_TIMEOUT past the context's
+ * deadline).
  *
  * Every call goes through the one AWS transport (aws_transport.h): signing,
  * clock-skew correction, retries, counters and cancellation live there, shared
@@ -37,12 +39,12 @@
  * Fail closed: a 2xx answer that is not the operation's answer (not an XML /
  * JSON content type, does not parse, a root other than <ActionResponse>, no
  * <ActionResult> where botocore models an output) is asked for again when the
- * action only reads (Describe*, List*, Get*) and is DRR_EXIT_AWS if it stays so;
- * for any other action it is returned at once as DRR_EXIT_AWS with
+ * action only reads (Describe*, List*, Get*) and is ERR_AWS_BAD_ANSWER if it stays
+ * so; for any other action it is returned at once as ERR_AWS_BAD_ANSWER with
  * ae.http_status 2xx and an empty ae.code: the request may have taken effect, so
  * the caller re-reads state (e.g. describes the clone it asked for) instead of
  * sending it again. An error document in a 2xx (<ErrorResponse>, "__type") is
- * that error: ae.code set, retried by its code, DRR_EXIT_AWS in the end.
+ * that error: ae.code set, retried by its code, ERR_AWS_REJECTED in the end.
  *
  * Credentials are fetched before EACH attempt, so a refresh during a multi-hour
  * wait is picked up. Secrets are registered with redact_add_secret; the client
@@ -90,8 +92,8 @@ struct aws_ctx_options {
 };
 
 /* A context without credentials (use aws_ctx_set_credentials_fn) and without
- * cancellation (use aws_ctx_set_cancel). Returns 0 and *out, or DRR_EXIT_CONFIG
- * (no region, unreadable AWS_CA_BUNDLE) / DRR_EXIT_INTERNAL with *out NULL. */
+ * cancellation (use aws_ctx_set_cancel). Returns 0 and *out, or ERR_CONFIG
+ * (no region, unreadable AWS_CA_BUNDLE) / ERR_INTERNAL with *out NULL. */
 int aws_ctx_new(const struct aws_ctx_options *opt, struct aws_ctx **out, struct err *e);
 /* aws_ctx_new from cfg->aws (region, endpoint, maxAttempts) plus the default
  * credential chain (aws_creds.h) for cfg->aws.profile, whose STS calls go
@@ -145,8 +147,8 @@ int aws_json_call(struct aws_ctx *ctx, const char *service, const char *target,
  * stop early (the call then returns 0), or an exit code with e set (returned).
  * Stops after the page without a Marker. params is not modified. Bounded: a
  * Marker that repeats the previous page's, or one still there after
- * AWS_MAX_PAGES pages, is an error (DRR_EXIT_AWS); paging past
- * AWS_PAGINATE_SECONDS is DRR_EXIT_TEMPFAIL. *pages
+ * AWS_MAX_PAGES pages, is an error (ERR_AWS_BAD_ANSWER); paging past
+ * AWS_PAGINATE_SECONDS is ERR_TRANSIENT. *pages
  * (may be NULL) counts the pages fetched. */
 #define AWS_PAGE_STOP (-1) /* = AWS_XML_STOP */
 typedef int (*aws_item_fn)(const xmlNode *item, void *ud, struct err *e);

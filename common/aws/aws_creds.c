@@ -74,13 +74,13 @@ int creds_from_json(const char *json, const char *token_key, int require_version
     cJSON *root = cJSON_Parse(json ? json : "");
     int rc = 0;
     if (!root || !cJSON_IsObject(root)) {
-        rc = err_set(e, DRR_EXIT_AWS, "%s: the answer is not a JSON object", what);
+        rc = err_set(e, ERR_AWS_UNAUTHORIZED, "%s: the answer is not a JSON object", what);
         goto done;
     }
     if (require_version) {
         const cJSON *ver = cJSON_GetObjectItemCaseSensitive(root, "Version");
         if (!cJSON_IsNumber(ver) || ver->valuedouble != 1) {
-            rc = err_set(e, DRR_EXIT_AWS, "%s: \"Version\" must be 1", what);
+            rc = err_set(e, ERR_AWS_UNAUTHORIZED, "%s: \"Version\" must be 1", what);
             goto done;
         }
     }
@@ -94,21 +94,22 @@ int creds_from_json(const char *json, const char *token_key, int require_version
     if (cJSON_IsString(tok))
         redact_add_secret(tok->valuestring);
     if (!akid) {
-        rc = err_set(e, DRR_EXIT_AWS, "%s: \"AccessKeyId\" is missing", what);
+        rc = err_set(e, ERR_AWS_UNAUTHORIZED, "%s: \"AccessKeyId\" is missing", what);
         goto done;
     }
     if (!secret) {
-        rc = err_set(e, DRR_EXIT_AWS, "%s: \"SecretAccessKey\" is missing", what);
+        rc = err_set(e, ERR_AWS_UNAUTHORIZED, "%s: \"SecretAccessKey\" is missing", what);
         goto done;
     }
     if (tok && !cJSON_IsNull(tok) && !cJSON_IsString(tok)) {
-        rc = err_set(e, DRR_EXIT_AWS, "%s: \"%s\" is not a string", what, token_key);
+        rc = err_set(e, ERR_AWS_UNAUTHORIZED, "%s: \"%s\" is not a string", what, token_key);
         goto done;
     }
     int64_t expiration = 0;
     if (exp && !cJSON_IsNull(exp)) {
         if (!cJSON_IsString(exp) || clock_parse_rfc3339(exp->valuestring, &expiration) != 0) {
-            rc = err_set(e, DRR_EXIT_AWS, "%s: \"Expiration\" is not an RFC 3339 time", what);
+            rc = err_set(e, ERR_AWS_UNAUTHORIZED, "%s: \"Expiration\" is not an RFC 3339 time",
+                         what);
             goto done;
         }
     }
@@ -123,7 +124,7 @@ int creds_read_token_file(const char *path, const char *what, char **out, struct
     *out = NULL;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return err_set(e, DRR_EXIT_AWS, "%s %s: %s", what, path, strerror(errno));
+        return err_set(e, ERR_AWS_UNAUTHORIZED, "%s %s: %s", what, path, strerror(errno));
     struct buf b = BUF_INIT;
     char chunk[4096];
     for (;;) {
@@ -134,7 +135,7 @@ int creds_read_token_file(const char *path, const char *what, char **out, struct
             int saved = errno;
             close(fd);
             free_secret(buf_detach(&b));
-            return err_set(e, DRR_EXIT_AWS, "%s %s: %s", what, path, strerror(saved));
+            return err_set(e, ERR_AWS_UNAUTHORIZED, "%s %s: %s", what, path, strerror(saved));
         }
         if (n == 0)
             break;
@@ -142,7 +143,7 @@ int creds_read_token_file(const char *path, const char *what, char **out, struct
         if (b.len > 1024 * 1024) {
             close(fd);
             free_secret(buf_detach(&b));
-            return err_set(e, DRR_EXIT_AWS, "%s %s: larger than 1 MiB", what, path);
+            return err_set(e, ERR_AWS_UNAUTHORIZED, "%s %s: larger than 1 MiB", what, path);
         }
     }
     close(fd);
@@ -153,7 +154,7 @@ int creds_read_token_file(const char *path, const char *what, char **out, struct
     size_t len = strlen(s);
     if (len == 0) {
         free(s);
-        return err_set(e, DRR_EXIT_AWS, "%s %s: empty", what, path);
+        return err_set(e, ERR_AWS_UNAUTHORIZED, "%s %s: empty", what, path);
     }
     redact_add_secret(s);
     *out = s;
@@ -198,7 +199,7 @@ int creds_meta_call(struct creds_ctx *c, const struct http_request *req, int att
 {
     struct http_client *h = creds_meta_http(c);
     if (!h)
-        return err_set(e, DRR_EXIT_INTERNAL, "%s: cannot create the HTTP client", what);
+        return err_set(e, ERR_INTERNAL, "%s: cannot create the HTTP client", what);
     struct retry retry;
     aws_retry_init(&retry, attempts < 1 ? 1 : attempts);
     int sent = 0;
@@ -254,7 +255,7 @@ static int creds_check_header_safe(const struct aws_credentials *cr, struct err 
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
         const char *bad = fields[i].value ? http_header_bad_byte(fields[i].value) : NULL;
         if (bad)
-            return err_set(e, DRR_EXIT_CONFIG,
+            return err_set(e, ERR_CONFIG,
                            "AWS credentials from %s: the %s%s%s%s contains a "
                            "control character (byte 0x%02x at offset %zu); refusing to send it",
                            cr->source ? cr->source : "?", fields[i].what, env ? " (" : "",
@@ -298,8 +299,8 @@ int creds_cache_get(struct creds_cache *c, const struct aws_credentials **out, s
     int rc = c->src->fetch(c->src, &fresh, &fe);
     if (rc == 0 && fresh.expiration != 0 && fresh.expiration <= now) {
         clock_format_rfc3339(fresh.expiration, when, sizeof when);
-        rc = err_set(&fe, DRR_EXIT_AWS, "%s returned credentials that expired at %s", c->src->name,
-                     when);
+        rc = err_set(&fe, ERR_AWS_UNAUTHORIZED, "%s returned credentials that expired at %s",
+                     c->src->name, when);
     }
     if (rc != 0) {
         aws_credentials_release(&fresh);
@@ -434,7 +435,7 @@ static int resolve_chain(struct aws_creds_provider *p, struct err *e)
             return 0;
         }
     }
-    return err_set(e, DRR_EXIT_AWS,
+    return err_set(e, ERR_AWS_UNAUTHORIZED,
                    "no AWS credentials found: none in the environment (AWS_ACCESS_KEY_ID), "
                    "profile \"%s\", web identity (AWS_WEB_IDENTITY_TOKEN_FILE) or container "
                    "settings, and EC2 instance metadata is disabled (AWS_EC2_METADATA_DISABLED)",

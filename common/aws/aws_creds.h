@@ -67,9 +67,9 @@ void aws_creds_provider_set_container_endpoint(struct aws_creds_provider *p, con
 
 /* Current valid credentials, resolving or refreshing as needed. The returned
  * pointer stays valid until the next aws_creds_get or free. Returns 0 or
- * DRR_EXIT_AWS (no credentials anywhere, STS refused, a provider failed),
- * DRR_EXIT_TEMPFAIL (network trouble reaching STS / IMDS / the container
- * endpoint), DRR_EXIT_CONFIG (invalid credential configuration: partial keys,
+ * ERR_AWS_UNAUTHORIZED (no credentials anywhere, STS refused, a provider failed),
+ * ERR_TRANSIENT (network trouble reaching STS / IMDS / the container
+ * endpoint), ERR_CONFIG (invalid credential configuration: partial keys,
  * unknown profile, source_profile cycle, bad credential_source). */
 int aws_creds_get(struct aws_creds_provider *p, const struct aws_credentials **out, struct err *e);
 

@@ -71,11 +71,10 @@ static int check_full_uri(const char *uri, struct err *e)
     char *scheme, *host;
     int rc = 0;
     if (http_url_parts(uri, &scheme, &host) != 0) {
-        rc = err_set(e, DRR_EXIT_CONFIG, "AWS_CONTAINER_CREDENTIALS_FULL_URI: \"%s\" is not a URL",
-                     uri);
+        rc = err_set(e, ERR_CONFIG, "AWS_CONTAINER_CREDENTIALS_FULL_URI: \"%s\" is not a URL", uri);
     } else if (strcasecmp(scheme, "https") != 0 &&
                (strcasecmp(scheme, "http") != 0 || !allowed_http_host(host))) {
-        rc = err_set(e, DRR_EXIT_CONFIG,
+        rc = err_set(e, ERR_CONFIG,
                      "AWS_CONTAINER_CREDENTIALS_FULL_URI: host \"%s\" is not allowed over %s "
                      "(use https, a loopback address, 169.254.170.2, 169.254.170.23 or "
                      "fd00:ec2::23)",
@@ -109,7 +108,7 @@ static int container_fetch(struct creds_source *s, struct aws_credentials *out, 
         return err_prefix(e, "container credentials");
     if (token && strpbrk(token, "\r\n")) {
         free_secret(token);
-        return err_set(e, DRR_EXIT_CONFIG,
+        return err_set(e, ERR_CONFIG,
                        "container credentials: the authorization token contains a line break");
     }
     struct http_header h[2] = {{"Accept", "application/json"}, {"Authorization", token}};
@@ -125,7 +124,7 @@ static int container_fetch(struct creds_source *s, struct aws_credentials *out, 
         cJSON *j = cJSON_Parse(buf_cstr(&resp.body));
         const cJSON *code = cJSON_GetObjectItemCaseSensitive(j, "code");
         const cJSON *msg = cJSON_GetObjectItemCaseSensitive(j, "message");
-        rc = err_set(e, resp.status >= 500 ? DRR_EXIT_TEMPFAIL : DRR_EXIT_AWS,
+        rc = err_set(e, resp.status >= 500 ? ERR_TRANSIENT : ERR_AWS_UNAUTHORIZED,
                      "%s: HTTP %ld%s%s%s%s", what, resp.status, cJSON_IsString(code) ? " " : "",
                      cJSON_IsString(code) ? code->valuestring : "", cJSON_IsString(msg) ? ": " : "",
                      cJSON_IsString(msg) ? msg->valuestring : "");

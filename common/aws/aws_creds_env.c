@@ -4,7 +4,7 @@
 #include "aws/aws_creds_internal.h"
 #include "core/buf.h"
 #include "core/clock.h"
-#include "core/exitcodes.h"
+#include "core/err.h"
 #include "core/log.h"
 
 #include <stdlib.h>
@@ -56,13 +56,13 @@ static int env_fetch(struct creds_source *s, struct aws_credentials *out, struct
     if (token)
         redact_add_secret(token);
     if (!akid || !secret)
-        return err_set(e, DRR_EXIT_CONFIG, "%s is set but %s is not",
+        return err_set(e, ERR_CONFIG, "%s is set but %s is not",
                        akid ? "AWS_ACCESS_KEY_ID" : "AWS_SECRET_ACCESS_KEY",
                        akid ? "AWS_SECRET_ACCESS_KEY" : "AWS_ACCESS_KEY_ID");
     int64_t expiration = 0;
     if (exp && clock_parse_rfc3339(exp, &expiration) != 0)
-        return err_set(e, DRR_EXIT_CONFIG,
-                       "AWS_CREDENTIAL_EXPIRATION: \"%s\" is not an RFC 3339 time", exp);
+        return err_set(e, ERR_CONFIG, "AWS_CREDENTIAL_EXPIRATION: \"%s\" is not an RFC 3339 time",
+                       exp);
     creds_set(out, akid, secret, token, expiration, NULL);
     return 0;
 }
@@ -83,7 +83,7 @@ int creds_env_detect(struct creds_ctx *c, struct creds_source **out, struct err 
     if (secret)
         redact_add_secret(secret);
     if (!akid || !secret)
-        return err_set(e, DRR_EXIT_CONFIG, "%s is set but %s is not",
+        return err_set(e, ERR_CONFIG, "%s is set but %s is not",
                        akid ? "AWS_ACCESS_KEY_ID" : "AWS_SECRET_ACCESS_KEY",
                        akid ? "AWS_SECRET_ACCESS_KEY" : "AWS_ACCESS_KEY_ID");
     struct creds_source *s = xcalloc(1, sizeof *s);

@@ -7,7 +7,7 @@
  * (1 s connect, 2 attempts) so a machine without IMDS fails in seconds. */
 #include "aws/aws_creds_internal.h"
 #include "core/buf.h"
-#include "core/exitcodes.h"
+#include "core/err.h"
 #include "core/log.h"
 
 #include <cjson/cJSON.h>
@@ -38,8 +38,8 @@ static int imds_request(struct imds_source *is, const char *method, const char *
     struct http_request req = {.method = method, .url = url, .headers = h, .n_headers = nh};
     int rc = creds_meta_call(is->c, &req, IMDS_ATTEMPTS, resp, what, e);
     if (rc == 0 && resp->status != 200)
-        rc = err_set(e, resp->status >= 500 ? DRR_EXIT_TEMPFAIL : DRR_EXIT_AWS, "%s: HTTP %ld%s",
-                     what, resp->status,
+        rc = err_set(e, resp->status >= 500 ? ERR_TRANSIENT : ERR_AWS_UNAUTHORIZED,
+                     "%s: HTTP %ld%s", what, resp->status,
                      resp->status == 404 && strstr(path, CREDS_PATH)
                          ? " (no IAM role attached to this instance?)"
                          : "");
@@ -59,7 +59,7 @@ static int imds_fetch(struct creds_source *s, struct aws_credentials *out, struc
     token = xstrdup(buf_cstr(&resp.body));
     token[strcspn(token, "\r\n")] = '\0';
     if (!*token) {
-        rc = err_set(e, DRR_EXIT_AWS, "EC2 instance metadata: empty session token");
+        rc = err_set(e, ERR_AWS_UNAUTHORIZED, "EC2 instance metadata: empty session token");
         goto done;
     }
     redact_add_secret(token);
@@ -72,7 +72,7 @@ static int imds_fetch(struct creds_source *s, struct aws_credentials *out, struc
     role = xstrdup(buf_cstr(&resp.body));
     role[strcspn(role, "\r\n")] = '\0';
     if (!*role || strchr(role, '/')) {
-        rc = err_set(e, DRR_EXIT_AWS,
+        rc = err_set(e, ERR_AWS_UNAUTHORIZED,
                      "EC2 instance metadata: no IAM role attached to this instance");
         goto done;
     }
@@ -84,7 +84,7 @@ static int imds_fetch(struct creds_source *s, struct aws_credentials *out, struc
     const cJSON *code = cJSON_GetObjectItemCaseSensitive(j, "Code");
     if (cJSON_IsString(code) && strcmp(code->valuestring, "Success") != 0) {
         const cJSON *msg = cJSON_GetObjectItemCaseSensitive(j, "Message");
-        rc = err_set(e, DRR_EXIT_AWS, "EC2 instance metadata: role %s: %s%s%s", role,
+        rc = err_set(e, ERR_AWS_UNAUTHORIZED, "EC2 instance metadata: role %s: %s%s%s", role,
                      code->valuestring, cJSON_IsString(msg) ? ": " : "",
                      cJSON_IsString(msg) ? msg->valuestring : "");
     }

@@ -58,7 +58,7 @@ void creds_set(struct aws_credentials *out, const char *akid, const char *secret
 int creds_from_json(const char *json, const char *token_key, int require_version,
                     struct aws_credentials *out, const char *what, struct err *e);
 /* Reads a whole small file (token files) with trailing whitespace trimmed.
- * 0 or DRR_EXIT_AWS with e naming what and the path. */
+ * 0 or ERR_AWS_UNAUTHORIZED with e naming what and the path. */
 int creds_read_token_file(const char *path, const char *what, char **out, struct err *e);
 /* Non-empty environment variable or NULL. */
 const char *creds_getenv(const char *name);
@@ -70,7 +70,7 @@ struct aws_transport *creds_transport(struct creds_ctx *c, struct err *e);
  * policy (core/http_retry.h): network errors, timeouts, 429 and 5xx are retried
  * with capped jittered backoff, up to attempts; the transport's cancellation
  * stops it. 0 when a final HTTP answer arrived (the caller checks the status),
- * else DRR_EXIT_TEMPFAIL (DRR_EXIT_CONFIG for TLS / URL trouble, the
+ * else ERR_TRANSIENT (ERR_CONFIG for TLS / URL trouble, the
  * cancellation's code) with e prefixed by what. */
 int creds_meta_call(struct creds_ctx *c, const struct http_request *req, int attempts,
                     struct http_response *resp, const char *what, struct err *e);
@@ -99,7 +99,7 @@ struct creds_source *creds_assume_role_new(struct creds_ctx *c, const char *name
                                            const struct creds_assume_params *p,
                                            struct creds_source *source);
 
-/* The Credentials of an STS <actionResult> answer into out; 0, or DRR_EXIT_AWS
+/* The Credentials of an STS <actionResult> answer into out; 0, or ERR_AWS_BAD_ANSWER
  * naming what. Each secret read is added to the log redaction list. */
 int creds_sts_parse_credentials(const char *action, const struct http_response *resp,
                                 struct aws_credentials *out, const char *what, struct err *e);

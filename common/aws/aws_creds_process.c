@@ -6,7 +6,7 @@
  * PROCESS_TIMEOUT seconds; a signal to us stops waiting. */
 #include "aws/aws_creds_internal.h"
 #include "core/buf.h"
-#include "core/exitcodes.h"
+#include "core/err.h"
 #include "core/log.h"
 #include "core/signals.h"
 
@@ -67,32 +67,34 @@ static int read_output(int fd, const char *profile, struct buf *out, struct err 
         long elapsed_ms =
             (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
         if (elapsed_ms >= PROCESS_TIMEOUT * 1000L)
-            return err_set(e, DRR_EXIT_AWS,
+            return err_set(e, ERR_AWS_UNAUTHORIZED,
                            "AWS profile \"%s\": credential_process did not finish within %d s",
                            profile, PROCESS_TIMEOUT);
         if (signals_pending())
-            return err_set(e, DRR_EXIT_SIGNAL_BASE + signals_pending(),
-                           "AWS profile \"%s\": credential_process interrupted by signal %d",
-                           profile, signals_pending());
+            return err_interrupted(
+                e, signals_pending(),
+                "AWS profile \"%s\": credential_process interrupted by signal %d", profile,
+                signals_pending());
         struct pollfd pfd = {fd, POLLIN, 0};
         int pr = poll(&pfd, 1, 200);
         if (pr < 0 && errno == EINTR)
             continue;
         if (pr < 0)
-            return err_set(e, DRR_EXIT_INTERNAL, "credential_process: poll: %s", strerror(errno));
+            return err_set(e, ERR_INTERNAL, "credential_process: poll: %s", strerror(errno));
         if (pr == 0)
             continue;
         ssize_t n = read(fd, chunk, sizeof chunk);
         if (n < 0 && (errno == EINTR || errno == EAGAIN))
             continue;
         if (n < 0)
-            return err_set(e, DRR_EXIT_AWS, "AWS profile \"%s\": credential_process: read: %s",
-                           profile, strerror(errno));
+            return err_set(e, ERR_AWS_UNAUTHORIZED,
+                           "AWS profile \"%s\": credential_process: read: %s", profile,
+                           strerror(errno));
         if (n == 0)
             return 0;
         buf_append(out, chunk, (size_t)n);
         if (out->len > PROCESS_MAX_OUTPUT)
-            return err_set(e, DRR_EXIT_AWS,
+            return err_set(e, ERR_AWS_UNAUTHORIZED,
                            "AWS profile \"%s\": credential_process printed more than %d bytes",
                            profile, PROCESS_MAX_OUTPUT);
     }
@@ -103,14 +105,14 @@ static int process_fetch(struct creds_source *s, struct aws_credentials *out, st
     struct process_source *ps = (struct process_source *)s;
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) != 0)
-        return err_set(e, DRR_EXIT_INTERNAL, "credential_process: pipe: %s", strerror(errno));
+        return err_set(e, ERR_INTERNAL, "credential_process: pipe: %s", strerror(errno));
     fflush(NULL);
     pid_t pid = fork();
     if (pid < 0) {
         int saved = errno;
         close(fds[0]);
         close(fds[1]);
-        return err_set(e, DRR_EXIT_INTERNAL, "credential_process: fork: %s", strerror(saved));
+        return err_set(e, ERR_INTERNAL, "credential_process: fork: %s", strerror(saved));
     }
     if (pid == 0) {
         close(fds[0]);
@@ -128,11 +130,11 @@ static int process_fetch(struct creds_source *s, struct aws_credentials *out, st
         ;
     if (rc == 0) {
         if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
-            rc = err_set(e, DRR_EXIT_AWS,
+            rc = err_set(e, ERR_AWS_UNAUTHORIZED,
                          "AWS profile \"%s\": credential_process exited with status %d",
                          ps->profile, WEXITSTATUS(status));
         else if (WIFSIGNALED(status))
-            rc = err_set(e, DRR_EXIT_AWS,
+            rc = err_set(e, ERR_AWS_UNAUTHORIZED,
                          "AWS profile \"%s\": credential_process killed by signal %d", ps->profile,
                          WTERMSIG(status));
     }

@@ -13,7 +13,7 @@
 #include "aws/aws_creds_internal.h"
 #include "aws/aws_ini.h"
 #include "core/buf.h"
-#include "core/exitcodes.h"
+#include "core/err.h"
 #include "core/log.h"
 
 #include <errno.h>
@@ -73,7 +73,7 @@ static int static_keys(const char *profile, const struct profile_vals *v, struct
                        struct err *e)
 {
     if (!v->secret_access_key)
-        return err_set(e, DRR_EXIT_CONFIG,
+        return err_set(e, ERR_CONFIG,
                        "AWS profile \"%s\": aws_access_key_id without aws_secret_access_key",
                        profile);
     char *name = xasprintf("profile:%s", profile);
@@ -90,26 +90,26 @@ static int credential_source(struct creds_ctx *c, const char *profile, const cha
     if (strcmp(cs, "Environment") == 0) {
         rc = creds_env_detect(c, out, e);
         if (rc == 0 && !*out)
-            rc = err_set(e, DRR_EXIT_CONFIG,
+            rc = err_set(e, ERR_CONFIG,
                          "AWS profile \"%s\": credential_source Environment, but "
                          "AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY are not set",
                          profile);
     } else if (strcmp(cs, "Ec2InstanceMetadata") == 0) {
         rc = creds_imds_detect(c, out, e);
         if (rc == 0 && !*out)
-            rc = err_set(e, DRR_EXIT_CONFIG,
+            rc = err_set(e, ERR_CONFIG,
                          "AWS profile \"%s\": credential_source Ec2InstanceMetadata, but "
                          "AWS_EC2_METADATA_DISABLED is true",
                          profile);
     } else if (strcmp(cs, "EcsContainer") == 0) {
         rc = creds_container_detect(c, out, e);
         if (rc == 0 && !*out)
-            rc = err_set(e, DRR_EXIT_CONFIG,
+            rc = err_set(e, ERR_CONFIG,
                          "AWS profile \"%s\": credential_source EcsContainer, but neither "
                          "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI nor _FULL_URI is set",
                          profile);
     } else {
-        rc = err_set(e, DRR_EXIT_CONFIG,
+        rc = err_set(e, ERR_CONFIG,
                      "AWS profile \"%s\": credential_source \"%s\" is not one of Environment, "
                      "Ec2InstanceMetadata, EcsContainer",
                      profile, cs);
@@ -123,7 +123,7 @@ static int parse_duration(const char *profile, const char *s, int *out, struct e
     errno = 0;
     long v = s ? strtol(s, &end, 10) : 0;
     if (!s || errno || end == s || *end || v < 900 || v > 43200)
-        return err_set(e, DRR_EXIT_CONFIG,
+        return err_set(e, ERR_CONFIG,
                        "AWS profile \"%s\": duration_seconds \"%s\" is not a number of seconds "
                        "between 900 and 43200",
                        profile, s ? s : "");
@@ -140,17 +140,17 @@ static int assume_role(struct creds_ctx *c, const char *profile, const struct pr
     struct creds_source *source = NULL;
     int rc = 0;
     if (v->mfa_serial)
-        return err_set(e, DRR_EXIT_CONFIG,
+        return err_set(e, ERR_CONFIG,
                        "AWS profile \"%s\": mfa_serial is not supported (an unattended job "
                        "cannot type an MFA code); use a role that does not require MFA",
                        profile);
     if (v->source_profile && v->credential_source)
-        return err_set(e, DRR_EXIT_CONFIG,
+        return err_set(e, ERR_CONFIG,
                        "AWS profile \"%s\": source_profile and credential_source are mutually "
                        "exclusive",
                        profile);
     if (!v->source_profile && !v->credential_source)
-        return err_set(e, DRR_EXIT_CONFIG,
+        return err_set(e, ERR_CONFIG,
                        "AWS profile \"%s\": role_arn needs source_profile, credential_source "
                        "or web_identity_token_file",
                        profile);
@@ -164,7 +164,7 @@ static int assume_role(struct creds_ctx *c, const char *profile, const struct pr
     } else if (strcmp(v->source_profile, profile) == 0) {
         /* Self-reference: the profile's own keys sign the AssumeRole. */
         if (!v->access_key_id)
-            return err_set(e, DRR_EXIT_CONFIG,
+            return err_set(e, ERR_CONFIG,
                            "AWS profile \"%s\": source_profile is itself but it has no "
                            "aws_access_key_id",
                            profile);
@@ -172,22 +172,22 @@ static int assume_role(struct creds_ctx *c, const char *profile, const struct pr
     } else {
         for (int i = 0; i <= depth; i++)
             if (strcmp(chain[i], v->source_profile) == 0)
-                return err_set(e, DRR_EXIT_CONFIG,
+                return err_set(e, ERR_CONFIG,
                                "AWS profile \"%s\": source_profile \"%s\" makes a cycle", profile,
                                v->source_profile);
         if (depth + 1 >= MAX_ROLE_CHAIN)
-            return err_set(e, DRR_EXIT_CONFIG,
+            return err_set(e, ERR_CONFIG,
                            "AWS profile \"%s\": source_profile chain longer than %d profiles",
                            profile, MAX_ROLE_CHAIN);
         if (!aws_ini_profile_exists(v->source_profile))
-            return err_set(e, DRR_EXIT_CONFIG,
+            return err_set(e, ERR_CONFIG,
                            "AWS profile \"%s\": source_profile \"%s\" not found in the AWS "
                            "config or credentials file",
                            profile, v->source_profile);
         chain[depth + 1] = v->source_profile;
         rc = resolve_profile(c, v->source_profile, chain, depth + 1, &source, e);
         if (rc == 0 && !source)
-            rc = err_set(e, DRR_EXIT_CONFIG,
+            rc = err_set(e, ERR_CONFIG,
                          "AWS profile \"%s\": source_profile \"%s\" has no credentials", profile,
                          v->source_profile);
     }
@@ -217,15 +217,15 @@ static int resolve_profile(struct creds_ctx *c, const char *profile, const char 
         rc = static_keys(profile, &v, out, e);
     } else if (v.secret_access_key) {
         rc =
-            err_set(e, DRR_EXIT_CONFIG,
+            err_set(e, ERR_CONFIG,
                     "AWS profile \"%s\": aws_secret_access_key without aws_access_key_id", profile);
     } else if (v.credential_process) {
         *out = creds_process_new(profile, v.credential_process);
     } else if (v.web_identity_token_file) {
-        rc = err_set(e, DRR_EXIT_CONFIG,
-                     "AWS profile \"%s\": web_identity_token_file needs role_arn", profile);
+        rc = err_set(e, ERR_CONFIG, "AWS profile \"%s\": web_identity_token_file needs role_arn",
+                     profile);
     } else if (v.sso_start_url || v.sso_session) {
-        rc = err_set(e, DRR_EXIT_CONFIG,
+        rc = err_set(e, ERR_CONFIG,
                      "AWS profile \"%s\": IAM Identity Center (sso_*) is not supported; use "
                      "credential_process = aws configure export-credentials --profile %s "
                      "--format process",
@@ -245,7 +245,7 @@ int creds_profile_detect(struct creds_ctx *c, struct creds_source **out, struct 
         return rc;
     if (!aws_ini_profile_exists(profile)) {
         if (explicit_profile)
-            return err_set(e, DRR_EXIT_CONFIG,
+            return err_set(e, ERR_CONFIG,
                            "AWS profile \"%s\" not found in the AWS config file (%s) or "
                            "credentials file (%s)",
                            profile,

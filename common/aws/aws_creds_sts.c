@@ -87,13 +87,14 @@ int creds_sts_parse_credentials(const char *action, const struct http_response *
     int64_t expiration = 0;
     int trc = aws_xml_time(creds, "Expiration", &expiration);
     if (!akid || !*akid || !secret || !*secret || !token || !*token || trc == 1)
-        rc = err_set(e, DRR_EXIT_AWS,
+        rc = err_set(e, ERR_AWS_BAD_ANSWER,
                      "%s: the answer has no complete %sResult/Credentials "
                      "element",
                      what, action);
     else if (trc != 0)
-        rc = err_set(e, DRR_EXIT_AWS, "%s: Credentials/Expiration \"%s\" is not an ISO 8601 time",
-                     what, aws_xml_text(creds, "Expiration"));
+        rc = err_set(e, ERR_AWS_BAD_ANSWER,
+                     "%s: Credentials/Expiration \"%s\" is not an ISO 8601 time", what,
+                     aws_xml_text(creds, "Expiration"));
     else
         creds_set(out, akid, secret, token, expiration, NULL);
     xmlFreeDoc(doc);
@@ -151,6 +152,8 @@ int creds_sts_call(struct creds_ctx *c, const char *action, const char *const *p
     struct aws_error ae;
     aws_error_clear(&ae);
     rc = aws_transport_call(t, &req, &dec, &resp, &ae, e);
+    if (rc == ERR_AWS_REJECTED) /* STS refusing credentials leaves us with none */
+        rc = err_reclassify(e, ERR_AWS_UNAUTHORIZED);
     if (resp.body.data)
         explicit_bzero(resp.body.data, resp.body.len); /* it held the new secret */
     http_response_release(&resp);
@@ -281,8 +284,7 @@ int creds_webid_detect(struct creds_ctx *c, struct creds_source **out, struct er
     if (!file)
         return 0;
     if (!role)
-        return err_set(e, DRR_EXIT_CONFIG,
-                       "AWS_WEB_IDENTITY_TOKEN_FILE is set but AWS_ROLE_ARN is not");
+        return err_set(e, ERR_CONFIG, "AWS_WEB_IDENTITY_TOKEN_FILE is set but AWS_ROLE_ARN is not");
     *out = creds_webid_new(c, "web-identity", file, role, creds_getenv("AWS_ROLE_SESSION_NAME"));
     return 0;
 }

@@ -7,7 +7,7 @@
 #include <strings.h>
 
 #include "core/buf.h"
-#include "core/exitcodes.h"
+#include "core/err.h"
 
 struct service_info {
     const char *name;   /* our name and the SigV4 signing name */
@@ -74,20 +74,20 @@ static int parse_url(const char *url, const char *from, struct aws_endpoint *ep,
         https = 0;
         p = url + 7;
     } else {
-        return err_set(e, DRR_EXIT_CONFIG,
-                       "%s: endpoint \"%s\" must start with https:// or http://", from, url);
+        return err_set(e, ERR_CONFIG, "%s: endpoint \"%s\" must start with https:// or http://",
+                       from, url);
     }
     size_t hostlen = strcspn(p, "/?#");
     if (strpbrk(p, "?#"))
-        return err_set(e, DRR_EXIT_CONFIG, "%s: endpoint \"%s\" must not have a query or fragment",
-                       from, url);
+        return err_set(e, ERR_CONFIG, "%s: endpoint \"%s\" must not have a query or fragment", from,
+                       url);
     if (hostlen == 0)
-        return err_set(e, DRR_EXIT_CONFIG, "%s: endpoint \"%s\" has no host", from, url);
+        return err_set(e, ERR_CONFIG, "%s: endpoint \"%s\" has no host", from, url);
     char *authority = xstrndup(p, hostlen);
     if (strchr(authority, '@') || strpbrk(authority, " \t\r\n")) {
         free(authority);
         return err_set(
-            e, DRR_EXIT_CONFIG,
+            e, ERR_CONFIG,
             "%s: endpoint must be scheme://host[:port][/path] without credentials or spaces", from);
     }
     /* Port: after the last ':' unless inside an IPv6 literal. */
@@ -97,8 +97,7 @@ static int parse_url(const char *url, const char *from, struct aws_endpoint *ep,
         char *end;
         long port = strtol(colon + 1, &end, 10);
         if (colon[1] == '\0' || *end != '\0' || port < 1 || port > 65535) {
-            int rc =
-                err_set(e, DRR_EXIT_CONFIG, "%s: endpoint \"%s\" has an invalid port", from, url);
+            int rc = err_set(e, ERR_CONFIG, "%s: endpoint \"%s\" has an invalid port", from, url);
             free(authority);
             return rc;
         }
@@ -128,13 +127,13 @@ int aws_endpoint_resolve(const char *service, const char *region, const char *ov
         if (service && strcmp(services[i].name, service) == 0)
             svc = &services[i];
     if (!svc)
-        return err_set(e, DRR_EXIT_INTERNAL, "aws: unknown service \"%s\"", service ? service : "");
+        return err_set(e, ERR_INTERNAL, "aws: unknown service \"%s\"", service ? service : "");
     if (!region || !*region)
-        return err_set(e, DRR_EXIT_CONFIG,
+        return err_set(e, ERR_CONFIG,
                        "aws.region: not set (set aws.region, AWS_REGION or AWS_DEFAULT_REGION)");
     if (!valid_region(region))
-        return err_set(e, DRR_EXIT_CONFIG,
-                       "aws.region: \"%s\" is not a region name (e.g. us-east-1)", region);
+        return err_set(e, ERR_CONFIG, "aws.region: \"%s\" is not a region name (e.g. us-east-1)",
+                       region);
     out->signing_name = xstrdup(svc->name);
     out->region = xstrdup(region);
 

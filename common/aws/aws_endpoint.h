@@ -26,7 +26,7 @@ struct aws_endpoint {
 };
 
 /* service: "rds", "sts", "secretsmanager" or "ssm". override may be NULL.
- * Returns 0, or DRR_EXIT_CONFIG for an unknown service, a missing region or an
+ * Returns 0, or ERR_CONFIG for an unknown service, a missing region or an
  * invalid URL (naming the variable it came from). out must be released with
  * aws_endpoint_release whatever the result. */
 int aws_endpoint_resolve(const char *service, const char *region, const char *override,

@@ -41,7 +41,7 @@
 #include <unistd.h>
 
 #include "core/buf.h"
-#include "core/exitcodes.h"
+#include "core/err.h"
 
 /* What the current section of a file means for the lookup. */
 enum section_match {
@@ -356,7 +356,7 @@ int aws_ini_check(struct err *e)
         free(value_take(&lk.value));
         free(value_take(&lk.weak_value));
         if (over) {
-            int rc = err_set(e, DRR_EXIT_CONFIG,
+            int rc = err_set(e, ERR_CONFIG,
                              "AWS %s file %s: larger than %d bytes (1 MiB); "
                              "refused (an AWS config or credentials file is a few KB)",
                              is_config ? "config" : "credentials", path, AWS_INI_MAX_BYTES);

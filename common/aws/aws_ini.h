@@ -33,7 +33,7 @@ char *aws_ini_subproperty(const char *value, const char *subkey);
 int aws_ini_profile_exists(const char *profile);
 
 /* 0 if both files are readable within AWS_INI_MAX_BYTES (or missing), else
- * DRR_EXIT_CONFIG with a one-line error naming the file. Lookups in a refused
+ * ERR_CONFIG with a one-line error naming the file. Lookups in a refused
  * file find nothing, so every entry point that reads these files calls this
  * first. */
 int aws_ini_check(struct err *e);

@@ -11,7 +11,7 @@
 #include <openssl/hmac.h>
 
 #include "core/clock.h"
-#include "core/exitcodes.h"
+#include "core/err.h"
 
 static const char HEX_UPPER[] = "0123456789ABCDEF";
 static const char HEX_LOWER[] = "0123456789abcdef";
@@ -279,12 +279,12 @@ int sigv4_sign(const struct sigv4_request *req, const struct sigv4_credentials *
 {
     memset(out, 0, sizeof *out);
     if (!req || !req->method || !*req->method)
-        return err_set(e, DRR_EXIT_INTERNAL, "sigv4: request has no method");
+        return err_set(e, ERR_INTERNAL, "sigv4: request has no method");
     if (!creds || !creds->access_key_id || !*creds->access_key_id || !creds->secret_access_key ||
         !*creds->secret_access_key)
-        return err_set(e, DRR_EXIT_INTERNAL, "sigv4: no credentials to sign with");
+        return err_set(e, ERR_INTERNAL, "sigv4: no credentials to sign with");
     if (!opt || !opt->region || !*opt->region || !opt->service || !*opt->service)
-        return err_set(e, DRR_EXIT_INTERNAL, "sigv4: region and service are required");
+        return err_set(e, ERR_INTERNAL, "sigv4: region and service are required");
     int has_token = creds->session_token && *creds->session_token;
 
     char date[9];
@@ -301,7 +301,7 @@ int sigv4_sign(const struct sigv4_request *req, const struct sigv4_credentials *
     for (size_t i = 0; i < req->n_headers; i++) {
         char *lname = lowercase_dup(req->headers[i].name);
         if (owned_header(lname)) {
-            rc = err_set(e, DRR_EXIT_INTERNAL, "sigv4: header %s is added by the signer",
+            rc = err_set(e, ERR_INTERNAL, "sigv4: header %s is added by the signer",
                          req->headers[i].name);
             free(lname);
             goto done;
@@ -314,7 +314,7 @@ int sigv4_sign(const struct sigv4_request *req, const struct sigv4_credentials *
         n++;
     }
     if (!has_host) {
-        rc = err_set(e, DRR_EXIT_INTERNAL, "sigv4: request has no Host header");
+        rc = err_set(e, ERR_INTERNAL, "sigv4: request has no Host header");
         goto done;
     }
     hs[n].name = xstrdup("x-amz-date");

@@ -67,7 +67,7 @@ struct sigv4_signed {
 };
 
 /* Signs req. out is initialised here and must be released with
- * sigv4_signed_release whatever the result. Returns 0 or DRR_EXIT_INTERNAL when the
+ * sigv4_signed_release whatever the result. Returns 0 or ERR_INTERNAL when the
  * request cannot be signed (missing Host, method or credentials, or a header the
  * signer owns such as Authorization already present). */
 int sigv4_sign(const struct sigv4_request *req, const struct sigv4_credentials *creds,

@@ -34,7 +34,7 @@ int aws_transport_new(const struct aws_transport_options *o, struct aws_transpor
     t->http = http_client_new(&tls, o->connect_timeout_ms, o->request_timeout_ms);
     if (!t->http) {
         free(t);
-        return err_set(e, DRR_EXIT_INTERNAL, "aws: cannot create the HTTP client");
+        return err_set(e, ERR_INTERNAL, "aws: cannot create the HTTP client");
     }
     http_client_set_cancel(t->http, &t->cancel);
     aws_retry_init(&t->retry, o->max_attempts);
@@ -110,13 +110,13 @@ static int final_error(const struct aws_request *req, const struct aws_error *ae
     /* A 2xx that is not the operation's answer stays an AWS error after its
      * retries: never "empty", never a network hiccup. */
     if (cls == RETRY_NONE || damaged) {
+        int kind = aws_error_kind(ae); /* rejected, unauthorized, or a 2xx non-answer */
         if (attempt == 1)
-            return err_set(e, DRR_EXIT_AWS, "%s: %s", req->what, msg);
-        return err_set(e, DRR_EXIT_AWS, "%s: %s; %s after %d attempts", req->what, msg, why,
-                       attempt);
+            return err_set(e, kind, "%s: %s", req->what, msg);
+        return err_set(e, kind, "%s: %s; %s after %d attempts", req->what, msg, why, attempt);
     }
-    return err_set(e, DRR_EXIT_TEMPFAIL, "%s: %s; %s after %d attempt%s", req->what, msg, why,
-                   attempt, attempt == 1 ? "" : "s");
+    return err_set(e, ERR_TRANSIENT, "%s: %s; %s after %d attempt%s", req->what, msg, why, attempt,
+                   attempt == 1 ? "" : "s");
 }
 
 int aws_transport_call(struct aws_transport *t, const struct aws_request *req,
@@ -165,7 +165,7 @@ int aws_transport_call(struct aws_transport *t, const struct aws_request *req,
         if (hrc != 0) {
             if ((stop = cancel_check(&t->cancel)) != 0)
                 return cancel_err(e, stop, req->what, "during the request");
-            if (hrc != DRR_EXIT_TEMPFAIL) /* TLS verification, bad URL: not transient */
+            if (hrc != ERR_TRANSIENT) /* TLS verification, bad URL: not transient */
                 return err_set(e, hrc, "%s: %s", req->what, he.msg);
             aws_error_clear(ae);
             snprintf(ae->message, sizeof ae->message, "no answer from %s: %s", req->ep->host,

@@ -42,7 +42,7 @@ struct aws_transport_options {
     const char *ca_bundle;   /* AWS_CA_BUNDLE, or NULL for the system's */
 };
 
-/* 0, or DRR_EXIT_INTERNAL when libcurl cannot start. */
+/* 0, or ERR_INTERNAL when libcurl cannot start. */
 int aws_transport_new(const struct aws_transport_options *o, struct aws_transport **out,
                       struct err *e);
 void aws_transport_free(struct aws_transport *t);
@@ -94,11 +94,12 @@ struct aws_request {
 };
 
 /* One AWS API call, retried until a 2xx answer decodes (0), or the error is
- * final: DRR_EXIT_AWS (AWS rejected it; ae holds status, Code, Message,
- * RequestId; a 2xx that is not the answer stays DRR_EXIT_AWS with an empty
- * code), DRR_EXIT_TEMPFAIL (throttling / 5xx / network errors after the retries
- * or the quota), DRR_EXIT_CONFIG (TLS, URL), the credential source's code, or
- * the cancellation's (cancel_err: 128+N for a signal, DRR_EXIT_TIMEOUT for the
+ * final: ERR_AWS_REJECTED or ERR_AWS_UNAUTHORIZED (AWS rejected it,
+ * aws_error_kind; ae holds status, Code, Message, RequestId), ERR_AWS_BAD_ANSWER
+ * (a 2xx that is not the answer, after its retries; an empty ae code),
+ * ERR_TRANSIENT (throttling / 5xx / network errors after the retries or the
+ * quota), ERR_TLS / ERR_CONFIG (TLS, URL), the credential source's kind, or the
+ * cancellation's (cancel_err: ERR_INTERRUPTED for a signal, ERR_TIMEOUT for the
  * deadline). resp holds the last answer (the caller releases and wipes it). */
 int aws_transport_call(struct aws_transport *t, const struct aws_request *req,
                        const struct aws_answer *ans, struct http_response *resp,

@@ -11,7 +11,7 @@
 
 #include "core/buf.h"
 #include "core/clock.h"
-#include "core/exitcodes.h"
+#include "core/err.h"
 
 void aws_error_clear(struct aws_error *ae)
 {
@@ -25,6 +25,40 @@ void aws_error_field(char *dst, size_t dstlen, const char *src)
     for (char *p = dst; *p; p++)
         if (*p == '\n' || *p == '\r' || *p == '\t')
             *p = ' ';
+}
+
+/* AWS's common errors (the "Common Errors" page of every API reference:
+ * AccessDeniedException, IncompleteSignature, InvalidClientTokenId,
+ * MissingAuthenticationToken, NotAuthorized, UnrecognizedClientException,
+ * ExpiredTokenException), the Query protocol's spellings (AccessDenied,
+ * ExpiredToken, SignatureDoesNotMatch, InvalidAccessKeyId) and EC2's
+ * (UnauthorizedOperation, AuthFailure). */
+static const char *const unauthorized_codes[] = {
+    "AccessDenied",
+    "AccessDeniedException",
+    "IncompleteSignature",
+    "InvalidClientTokenId",
+    "MissingAuthenticationToken",
+    "NotAuthorized",
+    "UnrecognizedClientException",
+    "ExpiredToken",
+    "ExpiredTokenException",
+    "SignatureDoesNotMatch",
+    "InvalidAccessKeyId",
+    "UnauthorizedOperation",
+    "AuthFailure",
+};
+
+int aws_error_kind(const struct aws_error *ae)
+{
+    for (size_t i = 0; i < sizeof unauthorized_codes / sizeof unauthorized_codes[0]; i++)
+        if (strcmp(ae->code, unauthorized_codes[i]) == 0)
+            return ERR_AWS_UNAUTHORIZED;
+    if (ae->http_status == 401 || ae->http_status == 403)
+        return ERR_AWS_UNAUTHORIZED;
+    if (!ae->code[0] && ae->http_status >= 200 && ae->http_status < 300)
+        return ERR_AWS_BAD_ANSWER;
+    return ERR_AWS_REJECTED;
 }
 
 void aws_error_format(const struct aws_error *ae, char *out, size_t outlen)
@@ -250,9 +284,9 @@ int aws_xml_parse(const char *body, size_t len, const char *what, xmlDoc **out, 
 {
     *out = NULL;
     if (!body || len == 0)
-        return err_set(e, DRR_EXIT_AWS, "%s: empty body where XML was expected", what);
+        return err_set(e, ERR_AWS_BAD_ANSWER, "%s: empty body where XML was expected", what);
     if (len > (size_t)INT32_MAX)
-        return err_set(e, DRR_EXIT_AWS, "%s: body too large", what);
+        return err_set(e, ERR_AWS_BAD_ANSWER, "%s: body too large", what);
     xmlResetLastError();
     /* No network, no DTD loading, no entity substitution: a hostile body cannot
      * make us fetch or expand anything. */
@@ -265,7 +299,7 @@ int aws_xml_parse(const char *body, size_t len, const char *what, xmlDoc **out, 
         excerpt(body, len, ex, sizeof ex);
         xmlFreeDoc(doc);
         xmlResetLastError();
-        return err_set(e, DRR_EXIT_AWS, "%s: invalid XML (%s): %s", what, reason, ex);
+        return err_set(e, ERR_AWS_BAD_ANSWER, "%s: invalid XML (%s): %s", what, reason, ex);
     }
     *out = doc;
     return 0;

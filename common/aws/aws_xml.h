@@ -36,6 +36,11 @@ struct aws_error {
 };
 
 void aws_error_clear(struct aws_error *ae);
+/* The kind (core/err.h) of an error AWS answered and the retries did not cure:
+ * ERR_AWS_UNAUTHORIZED for "who are you / you may not" (HTTP 401/403, or a code
+ * of AWS's common authentication and authorization errors), ERR_AWS_BAD_ANSWER
+ * for a 2xx that is no error document, else ERR_AWS_REJECTED. */
+int aws_error_kind(const struct aws_error *ae);
 /* Copies src (NULL = "") into one of ae's fields, truncated, on one line (an
  * error message must never break the log format). */
 void aws_error_field(char *dst, size_t dstlen, const char *src);
@@ -53,7 +58,7 @@ void aws_error_from_xml(long status, const char *body, size_t len, const char *r
                         struct aws_error *ae);
 
 /* Parses body as XML without network access or entity expansion. Returns 0 and
- * *out (free with xmlFreeDoc), or DRR_EXIT_AWS with e naming what (what =
+ * *out (free with xmlFreeDoc), or ERR_AWS_BAD_ANSWER with e naming what (what =
  * "DescribeDBSnapshots response") and libxml2's reason. */
 /* libxml2's last error as "line N: message" (trailing blanks cut), else "not XML":
  * the reason of an "invalid XML" error, for the DOM and the stream reader alike. */

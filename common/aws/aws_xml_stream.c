@@ -12,7 +12,7 @@
 
 #include "aws/aws_xml.h"
 #include "core/buf.h"
-#include "core/exitcodes.h"
+#include "core/err.h"
 
 enum { NODE_ELEMENT = 1 }; /* XML_READER_TYPE_ELEMENT */
 
@@ -37,7 +37,7 @@ static xmlTextReaderPtr reader_new(const struct aws_xml_src *src)
 static int invalid(const struct aws_xml_src *src, struct err *e)
 {
     if (src->len == 0)
-        return err_set(e, DRR_EXIT_AWS, "the answer: empty body where XML was expected");
+        return err_set(e, ERR_AWS_BAD_ANSWER, "the answer: empty body where XML was expected");
     char reason[256];
     aws_xml_error_reason(reason, sizeof reason);
     /* A short printable excerpt of the start. */
@@ -57,7 +57,7 @@ static int invalid(const struct aws_xml_src *src, struct err *e)
     }
     snprintf(ex + o, sizeof ex - o, "%s", n < src->len ? "..." : "");
     xmlResetLastError();
-    return err_set(e, DRR_EXIT_AWS, "the answer: invalid XML (%s): %s", reason, ex);
+    return err_set(e, ERR_AWS_BAD_ANSWER, "the answer: invalid XML (%s): %s", reason, ex);
 }
 
 static const char *local_name(xmlTextReaderPtr r)
@@ -91,7 +91,7 @@ int aws_xml_check_answer(const struct aws_xml_src *src, const char *action, int 
                 continue;
             }
             if (strcmp(name, want) != 0) {
-                rc = err_set(e, DRR_EXIT_AWS, "the answer is <%.64s>, not <%s>", name, want);
+                rc = err_set(e, ERR_AWS_BAD_ANSWER, "the answer is <%.64s>, not <%s>", name, want);
                 break;
             }
         } else if (depth == 1) {
@@ -106,9 +106,9 @@ int aws_xml_check_answer(const struct aws_xml_src *src, const char *action, int 
     if (rc == 0 && ret != 0)
         rc = invalid(src, e);
     else if (rc == 0 && ec2_style)
-        rc = err_set(e, DRR_EXIT_AWS, "the answer is <Response>, not <%s>", want);
+        rc = err_set(e, ERR_AWS_BAD_ANSWER, "the answer is <Response>, not <%s>", want);
     else if (rc == 0 && need_result && !seen_result)
-        rc = err_set(e, DRR_EXIT_AWS, "the answer has no <%s> element", result);
+        rc = err_set(e, ERR_AWS_BAD_ANSWER, "the answer has no <%s> element", result);
     xmlFreeTextReader(r);
     return rc;
 }

@@ -32,14 +32,14 @@ struct aws_xml_src {
 
 /* Checks, in one streaming pass, that body is well-formed XML whose root is
  * <{action}Response> with an <{action}Result> child (need_result). Returns 0,
- * AWS_XML_ERROR_DOCUMENT, or DRR_EXIT_AWS with e saying what is wrong ("the
+ * AWS_XML_ERROR_DOCUMENT, or ERR_AWS_BAD_ANSWER with e saying what is wrong ("the
  * answer: invalid XML (...)", "the answer is <html>, not <...Response>", "the
  * answer has no <...Result> element"). */
 int aws_xml_check_answer(const struct aws_xml_src *src, const char *action, int need_result,
                          struct err *e);
 
 /* One item, expanded alone: valid only during the call. Returns 0 to go on,
- * AWS_XML_STOP to stop (the walk then returns AWS_XML_STOP), or an exit code
+ * AWS_XML_STOP to stop (the walk then returns AWS_XML_STOP), or an error kind
  * with e set (returned). */
 #define AWS_XML_STOP (-1)
 typedef int (*aws_xml_item_fn)(const xmlNode *item, void *ud, struct err *e);

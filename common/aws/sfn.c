@@ -6,7 +6,7 @@
 
 #include "core/buf.h"
 #include "core/clock.h"
-#include "core/exitcodes.h"
+#include "core/err.h"
 
 int sfn_start_execution(struct aws_ctx *aws, const char *state_machine_arn, const char *name,
                         const char *input, char **execution_arn, char **start_date, struct err *e)
@@ -29,7 +29,7 @@ int sfn_start_execution(struct aws_ctx *aws, const char *state_machine_arn, cons
     const cJSON *date = cJSON_GetObjectItemCaseSensitive(resp, "startDate");
     if (!cJSON_IsString(arn) || !arn->valuestring[0] || !cJSON_IsNumber(date)) {
         cJSON_Delete(resp);
-        return err_set(e, DRR_EXIT_AWS,
+        return err_set(e, ERR_AWS_BAD_ANSWER,
                        "states StartExecution: the answer lacks executionArn "
                        "or startDate: the execution may have started; see the state machine's "
                        "executions");

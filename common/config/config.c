@@ -26,7 +26,7 @@
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/dupkeys.h"
-#include "core/exitcodes.h"
+#include "core/err.h"
 #include "core/http.h"
 #include "core/log.h"
 #include "core/suggest.h"
@@ -179,10 +179,9 @@ static int fail(struct loader *L, const yaml_node_t *at, const char *key, const 
     vsnprintf(problem, sizeof problem, fmt, ap);
     va_end(ap);
     if (key != NULL)
-        return err_set(L->e, DRR_EXIT_CONFIG, "%s:%d:%d: %s: %s", L->name, line_of(at), col_of(at),
-                       key, problem);
-    return err_set(L->e, DRR_EXIT_CONFIG, "%s:%d:%d: %s", L->name, line_of(at), col_of(at),
-                   problem);
+        return err_set(L->e, ERR_CONFIG, "%s:%d:%d: %s: %s", L->name, line_of(at), col_of(at), key,
+                       problem);
+    return err_set(L->e, ERR_CONFIG, "%s:%d:%d: %s", L->name, line_of(at), col_of(at), problem);
 }
 
 static const char *node_kind(const yaml_node_t *n)
@@ -922,7 +921,7 @@ static int fail_env(struct loader *L, const char *var, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(problem, sizeof problem, fmt, ap);
     va_end(ap);
-    return err_set(L->e, DRR_EXIT_CONFIG, "%s: %s: %s", L->name, var, problem);
+    return err_set(L->e, ERR_CONFIG, "%s: %s: %s", L->name, var, problem);
 }
 
 static const char *env_nonempty(const char *name)
@@ -1218,7 +1217,7 @@ static int load_root(struct loader *L)
 {
     yaml_node_t *root = yaml_document_get_root_node(L->doc);
     if (root == NULL || is_null(root))
-        return err_set(L->e, DRR_EXIT_CONFIG,
+        return err_set(L->e, ERR_CONFIG,
                        "%s: empty configuration (expected the source, clone, dblab and aws "
                        "sections)",
                        L->name);
@@ -1277,18 +1276,18 @@ static int load_string(const char *yaml, const char *name, const char *base_dir,
     yaml_parser_t parser;
     yaml_document_t doc;
     if (!yaml_parser_initialize(&parser))
-        return err_set(e, DRR_EXIT_INTERNAL, "%s: cannot initialise the YAML parser", name);
+        return err_set(e, ERR_INTERNAL, "%s: cannot initialise the YAML parser", name);
     yaml_parser_set_input_string(&parser, (const unsigned char *)yaml, strlen(yaml));
 
     if (!yaml_parser_load(&parser, &doc)) {
         int rc;
         const char *problem = parser.problem != NULL ? parser.problem : "invalid YAML";
         if (parser.context != NULL)
-            rc = err_set(e, DRR_EXIT_CONFIG, "%s:%zu:%zu: YAML syntax error: %s %s (line %zu)",
-                         name, parser.problem_mark.line + 1, parser.problem_mark.column + 1,
-                         problem, parser.context, parser.context_mark.line + 1);
+            rc = err_set(e, ERR_CONFIG, "%s:%zu:%zu: YAML syntax error: %s %s (line %zu)", name,
+                         parser.problem_mark.line + 1, parser.problem_mark.column + 1, problem,
+                         parser.context, parser.context_mark.line + 1);
         else
-            rc = err_set(e, DRR_EXIT_CONFIG, "%s:%zu:%zu: YAML syntax error: %s", name,
+            rc = err_set(e, ERR_CONFIG, "%s:%zu:%zu: YAML syntax error: %s", name,
                          parser.problem_mark.line + 1, parser.problem_mark.column + 1, problem);
         yaml_parser_delete(&parser);
         return rc;
@@ -1303,13 +1302,13 @@ static int load_string(const char *yaml, const char *name, const char *base_dir,
         /* A second document in the stream ("---" twice) would be silently ignored. */
         yaml_document_t next;
         if (!yaml_parser_load(&parser, &next)) {
-            rc = err_set(e, DRR_EXIT_CONFIG, "%s:%zu:%zu: YAML syntax error: %s", name,
+            rc = err_set(e, ERR_CONFIG, "%s:%zu:%zu: YAML syntax error: %s", name,
                          parser.problem_mark.line + 1, parser.problem_mark.column + 1,
                          parser.problem != NULL ? parser.problem : "invalid YAML");
         } else {
             yaml_node_t *r = yaml_document_get_root_node(&next);
             if (r != NULL)
-                rc = err_set(e, DRR_EXIT_CONFIG,
+                rc = err_set(e, ERR_CONFIG,
                              "%s:%zu:%zu: a second YAML document; the "
                              "configuration is one document",
                              name, r->start_mark.line + 1, r->start_mark.column + 1);
@@ -1372,7 +1371,7 @@ static int check_trust(const char *path, FILE *f, struct err *e)
     if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode))
         return 0; /* a pipe (-config <(...)) is the caller's own */
     if (!read_only_fs(fileno(f)) && untrusted(&st, NULL, me, why, sizeof why) != NULL)
-        return err_set(e, DRR_EXIT_CONFIG,
+        return err_set(e, ERR_CONFIG,
                        "%s: %s; refusing it: whoever can change it can point "
                        "dblab.apiEndpoint or aws.endpoint elsewhere and collect the secrets "
                        "(chmod go-w / chown it)",
@@ -1385,7 +1384,7 @@ static int check_trust(const char *path, FILE *f, struct err *e)
     int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd >= 0 && fstat(dfd, &dst) == 0 && !read_only_fs(dfd) &&
         untrusted(&dst, &st, me, why, sizeof why) != NULL)
-        rc = err_set(e, DRR_EXIT_CONFIG,
+        rc = err_set(e, ERR_CONFIG,
                      "%s: its directory %s is %s; refusing the file: whoever "
                      "can change the directory can replace it (chmod go-w / chown the directory, "
                      "or move the file)",
@@ -1404,7 +1403,7 @@ int config_load(const char *path, struct config *cfg, struct err *e)
 
     FILE *f = fopen(path, "rb");
     if (f == NULL)
-        return err_set(e, DRR_EXIT_CONFIG, "%s: cannot open: %s", path, strerror(errno));
+        return err_set(e, ERR_CONFIG, "%s: cannot open: %s", path, strerror(errno));
     int trust = check_trust(path, f, e);
     if (trust != 0) {
         fclose(f);
@@ -1417,17 +1416,17 @@ int config_load(const char *path, struct config *cfg, struct err *e)
 
     int rc;
     if (got < 0)
-        rc = err_set(e, DRR_EXIT_CONFIG, "%s: cannot read: %s", path, strerror(read_err));
+        rc = err_set(e, ERR_CONFIG, "%s: cannot read: %s", path, strerror(read_err));
     else if (got > 0)
-        rc = err_set(e, DRR_EXIT_CONFIG, "%s: larger than %d bytes (not a configuration file)",
-                     path, CONFIG_MAX_BYTES);
+        rc = err_set(e, ERR_CONFIG, "%s: larger than %d bytes (not a configuration file)", path,
+                     CONFIG_MAX_BYTES);
     else if (b.len == 0)
-        rc = err_set(e, DRR_EXIT_CONFIG,
+        rc = err_set(e, ERR_CONFIG,
                      "%s: empty configuration (expected the source, clone, "
                      "dblab and aws sections)",
                      path);
     else if (strlen(b.data) != b.len)
-        rc = err_set(e, DRR_EXIT_CONFIG, "%s: contains a NUL byte (not a YAML file)", path);
+        rc = err_set(e, ERR_CONFIG, "%s: contains a NUL byte (not a YAML file)", path);
     else {
         config_release(cfg); /* load_string starts afresh */
         const char *slash = strrchr(path, '/');

@@ -111,7 +111,7 @@ struct config {
 
 #define CONFIG_DEFAULT_MAX_ATTEMPTS 8
 
-/* Loads and validates path. On error returns DRR_EXIT_CONFIG with e->msg like
+/* Loads and validates path. On error returns ERR_CONFIG with e->msg like
  * "config.yaml:12:3: clone.instanceClass: required". cfg is zeroed first and
  * must be released with config_release() whatever the result. */
 int config_load(const char *path, struct config *cfg, struct err *e);

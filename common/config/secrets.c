@@ -5,7 +5,7 @@
 #include "aws/aws_client.h"
 #include "config/config.h"
 #include "core/buf.h"
-#include "core/exitcodes.h"
+#include "core/err.h"
 #include "core/log.h"
 
 #include <cjson/cJSON.h>
@@ -35,9 +35,9 @@ int secret_ref_parse(const char *key, const char *value, struct secret_ref *out,
         const char *hash = strchr(id, '#');
         size_t idlen = hash ? (size_t)(hash - id) : strlen(id);
         if (idlen == 0)
-            return err_set(e, DRR_EXIT_CONFIG, "%s (%s): names no secret", key, value);
+            return err_set(e, ERR_CONFIG, "%s (%s): names no secret", key, value);
         if (hash && hash[1] == '\0')
-            return err_set(e, DRR_EXIT_CONFIG, "%s (%s): empty JSON key after '#'", key, value);
+            return err_set(e, ERR_CONFIG, "%s (%s): empty JSON key after '#'", key, value);
         out->kind = SECRET_SECRETSMANAGER;
         out->id = xstrndup(id, idlen);
         out->json_key = hash ? xstrdup(hash + 1) : NULL;
@@ -46,7 +46,7 @@ int secret_ref_parse(const char *key, const char *value, struct secret_ref *out,
     if (strncmp(value, SSM_PREFIX, strlen(SSM_PREFIX)) == 0) {
         const char *name = value + strlen(SSM_PREFIX);
         if (!*name)
-            return err_set(e, DRR_EXIT_CONFIG, "%s (%s): names no parameter", key, value);
+            return err_set(e, ERR_CONFIG, "%s (%s): names no parameter", key, value);
         out->kind = SECRET_SSM;
         out->id = xstrdup(name);
         return 0;
@@ -61,7 +61,7 @@ static int pick_json_key(const char *key, const char *ref, const char *secret_st
     cJSON *obj = cJSON_Parse(secret_string);
     int rc = 0;
     if (!cJSON_IsObject(obj)) {
-        rc = err_set(e, DRR_EXIT_CONFIG,
+        rc = err_set(e, ERR_CONFIG,
                      "%s (%s): the secret is not a JSON object, so it has no "
                      "key \"%s\"",
                      key, ref, json_key);
@@ -78,7 +78,7 @@ static int pick_json_key(const char *key, const char *ref, const char *secret_st
             struct buf keys = BUF_INIT;
             for (const cJSON *it = obj->child; it; it = it->next)
                 buf_printf(&keys, "%s\"%s\"", keys.len ? ", " : "", it->string);
-            rc = err_set(e, DRR_EXIT_CONFIG, "%s (%s): %s \"%s\" (keys: %s)", key, ref,
+            rc = err_set(e, ERR_CONFIG, "%s (%s): %s \"%s\" (keys: %s)", key, ref,
                          v ? "not a string or number:" : "no key", json_key,
                          keys.len ? keys.data : "none");
             buf_release(&keys);
@@ -106,7 +106,7 @@ static int get_secret_value(struct aws_ctx *aws, const char *key, const char *re
     if (cJSON_IsString(s))
         redact_add_secret(s->valuestring);
     if (!cJSON_IsString(s)) {
-        rc = err_set(e, DRR_EXIT_CONFIG, "%s (%s): the secret has no SecretString%s", key, ref,
+        rc = err_set(e, ERR_CONFIG, "%s (%s): the secret has no SecretString%s", key, ref,
                      cJSON_GetObjectItemCaseSensitive(resp, "SecretBinary")
                          ? " (binary secrets are not supported)"
                          : "");
@@ -143,7 +143,7 @@ static int get_parameter(struct aws_ctx *aws, const char *key, const char *ref,
         *out = xstrdup(v->valuestring);
         explicit_bzero(v->valuestring, strlen(v->valuestring));
     } else {
-        rc = err_set(e, DRR_EXIT_AWS, "%s (%s): the answer has no Parameter.Value", key, ref);
+        rc = err_set(e, ERR_AWS_BAD_ANSWER, "%s (%s): the answer has no Parameter.Value", key, ref);
     }
     cJSON_Delete(resp);
     return rc;
@@ -180,7 +180,7 @@ int secret_resolve(struct aws_ctx *aws, const char *key, const char *value, char
     if (rc == 0 && (*out)[0] == '\0') {
         free(*out);
         *out = NULL;
-        rc = err_set(e, DRR_EXIT_CONFIG, "%s (%s): resolved to an empty value", key, value);
+        rc = err_set(e, ERR_CONFIG, "%s (%s): resolved to an empty value", key, value);
     }
     if (rc == 0) {
         redact_add_secret(*out);

@@ -25,7 +25,7 @@ struct secret_ref {
     char *json_key; /* secretsmanager "#key", or NULL */
 };
 
-/* Parses value. 0 (a plain value gives SECRET_PLAIN) or DRR_EXIT_CONFIG for a
+/* Parses value. 0 (a plain value gives SECRET_PLAIN) or ERR_CONFIG for a
  * malformed reference ("secretsmanager:" with no name, an empty "#"), with e
  * naming key. Release with secret_ref_release. */
 int secret_ref_parse(const char *key, const char *value, struct secret_ref *out, struct err *e);
@@ -39,9 +39,9 @@ void secret_strip_newline(char *s);
 
 /* Resolves value (config key `key`, for messages) into *out (malloc'd; a copy of
  * value when plain; a resolved value loses one trailing newline,
- * secret_strip_newline). Returns 0, DRR_EXIT_CONFIG (malformed reference, missing
- * JSON key, binary or empty secret), or the AWS call's code (DRR_EXIT_AWS,
- * DRR_EXIT_TEMPFAIL, ...) with e prefixed by "key (reference)" (never "key: ...",
+ * secret_strip_newline). Returns 0, ERR_CONFIG (malformed reference, missing
+ * JSON key, binary or empty secret), or the AWS call's code (ERR_AWS_REJECTED, ERR_AWS_UNAUTHORIZED,
+ * ERR_TRANSIENT, ...) with e prefixed by "key (reference)" (never "key: ...",
  * which the log redaction would take for a secret value). */
 int secret_resolve(struct aws_ctx *aws, const char *key, const char *value, char **out,
                    struct err *e);

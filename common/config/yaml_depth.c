@@ -2,13 +2,13 @@
 
 #include <yaml.h>
 
-#include "core/exitcodes.h"
+#include "core/err.h"
 
 int yaml_depth_check(const char *yaml, size_t len, const char *name, int max_depth, struct err *e)
 {
     yaml_parser_t parser;
     if (!yaml_parser_initialize(&parser))
-        return err_set(e, DRR_EXIT_INTERNAL, "%s: cannot initialise the YAML parser", name);
+        return err_set(e, ERR_INTERNAL, "%s: cannot initialise the YAML parser", name);
     yaml_parser_set_input_string(&parser, (const unsigned char *)yaml, len);
     int depth = 0, rc = 0;
     for (;;) {
@@ -18,7 +18,7 @@ int yaml_depth_check(const char *yaml, size_t len, const char *name, int max_dep
         yaml_event_type_t t = ev.type;
         if (t == YAML_SEQUENCE_START_EVENT || t == YAML_MAPPING_START_EVENT) {
             if (++depth > max_depth)
-                rc = err_set(e, DRR_EXIT_CONFIG,
+                rc = err_set(e, ERR_CONFIG,
                              "%s:%zu:%zu: nested more than %d levels deep "
                              "(not a configuration file)",
                              name, ev.start_mark.line + 1, ev.start_mark.column + 1, max_depth);

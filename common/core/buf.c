@@ -1,4 +1,5 @@
 #include "core/buf.h"
+#include "core/err.h"
 #include "core/exitcodes.h"
 
 #include <stdio.h>
@@ -9,7 +10,7 @@ static void oom(void)
 {
     /* Nothing useful can be done without memory; say so and exit as a bug-class failure. */
     fputs("fatal: out of memory\n", stderr);
-    exit(DRR_EXIT_INTERNAL);
+    exit(err_exit_code(ERR_INTERNAL, 0)); /* the process ends here: its edge */
 }
 
 void *xmalloc(size_t n)

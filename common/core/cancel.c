@@ -63,6 +63,7 @@ int cancel_err(struct err *e, int why, const char *what, const char *when)
 {
     char reason[64];
     cancel_reason(why, reason, sizeof reason);
-    return err_set(e, why == CANCEL_DEADLINE ? DRR_EXIT_TIMEOUT : DRR_EXIT_SIGNAL_BASE + why,
-                   "%s: %s %s", what, reason, when);
+    if (why == CANCEL_DEADLINE)
+        return err_set(e, ERR_TIMEOUT, "%s: %s %s", what, reason, when);
+    return err_interrupted(e, why, "%s: %s %s", what, reason, when);
 }

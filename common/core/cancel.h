@@ -30,8 +30,8 @@ int cancel_sleep(const struct cancel *c, double seconds);
 /* "interrupted by signal N" or "the time budget ran out" into buf. */
 void cancel_reason(int why, char *buf, size_t n);
 /* The error for a non-zero cancel_check answer: "<what>: interrupted by signal N
- * <when>" (DRR_EXIT_SIGNAL_BASE + N), or "<what>: the time budget ran out <when>"
- * (DRR_EXIT_TIMEOUT). Returns the code. */
+ * <when>" (ERR_INTERRUPTED, e->signo = N), or "<what>: the time budget ran out
+ * <when>" (ERR_TIMEOUT). Returns the kind. */
 int cancel_err(struct err *e, int why, const char *what, const char *when);
 
 #endif

@@ -14,17 +14,36 @@ static void flatten(char *s)
             *s = ' ';
 }
 
-int err_set(struct err *e, int code, const char *fmt, ...)
+static int set(struct err *e, enum err_kind kind, int signo, const char *fmt, va_list ap)
 {
     if (!e)
-        return code;
+        return kind;
+    vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+    flatten(e->msg);
+    /* Re-wording a callee's interruption (err_set(e, rc, ...)) keeps its signal. */
+    if (kind == ERR_INTERRUPTED && signo == 0 && e->kind == ERR_INTERRUPTED)
+        signo = e->signo;
+    e->kind = kind;
+    e->signo = signo;
+    return kind;
+}
+
+int err_set(struct err *e, enum err_kind kind, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+    int rc = set(e, kind, 0, fmt, ap);
     va_end(ap);
-    flatten(e->msg);
-    e->code = code;
-    return code;
+    return rc;
+}
+
+int err_interrupted(struct err *e, int signo, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = set(e, ERR_INTERRUPTED, signo, fmt, ap);
+    va_end(ap);
+    return rc;
 }
 
 int err_prefix(struct err *e, const char *fmt, ...)
@@ -44,13 +63,54 @@ int err_prefix(struct err *e, const char *fmt, ...)
     e->msg[n] = '\0';
     buf_release(&b);
     flatten(e->msg);
-    return e->code;
+    return e->kind;
+}
+
+int err_reclassify(struct err *e, enum err_kind kind)
+{
+    if (e) {
+        e->kind = kind;
+        e->signo = 0;
+    }
+    return kind;
 }
 
 void err_clear(struct err *e)
 {
     if (!e)
         return;
-    e->code = 0;
+    e->kind = ERR_OK;
+    e->signo = 0;
     e->msg[0] = '\0';
+}
+
+const char *err_kind_name(int kind)
+{
+    static const char *const names[ERR_KIND_COUNT] = {
+        [ERR_OK] = "ok",
+        [ERR_USAGE] = "usage",
+        [ERR_INPUT] = "input",
+        [ERR_INTERNAL] = "internal",
+        [ERR_TRANSIENT] = "transient",
+        [ERR_CONFIG] = "config",
+        [ERR_TLS] = "tls",
+        [ERR_AWS_REJECTED] = "aws-rejected",
+        [ERR_AWS_UNAUTHORIZED] = "aws-unauthorized",
+        [ERR_AWS_BAD_ANSWER] = "aws-bad-answer",
+        [ERR_DBLAB_REJECTED] = "dblab-rejected",
+        [ERR_DBLAB_UNAUTHORIZED] = "dblab-unauthorized",
+        [ERR_DBLAB_BAD_ANSWER] = "dblab-bad-answer",
+        [ERR_TIMEOUT] = "timeout",
+        [ERR_GUARD] = "guard",
+        [ERR_BUSY] = "busy",
+        [ERR_STALE] = "stale",
+        [ERR_NOT_FOUND] = "not-found",
+        [ERR_CLONE_FAILED] = "clone-failed",
+        [ERR_REFRESH_FAILED] = "refresh-failed",
+        [ERR_NOTHING_TO_DO] = "nothing-to-do",
+        [ERR_INTERRUPTED] = "interrupted",
+    };
+    if (kind < 0 || kind >= ERR_KIND_COUNT)
+        return "unknown";
+    return names[kind];
 }

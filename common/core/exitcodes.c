@@ -1,6 +1,42 @@
 #include "core/exitcodes.h"
 
+#include <signal.h>
 #include <stdio.h>
+
+#include "core/err.h"
+
+int err_exit_code(int kind, int signo)
+{
+    static const int codes[ERR_KIND_COUNT] = {
+        [ERR_OK] = DRR_EXIT_OK,
+        [ERR_USAGE] = DRR_EXIT_USAGE,
+        [ERR_INPUT] = DRR_EXIT_INPUT,
+        [ERR_INTERNAL] = DRR_EXIT_INTERNAL,
+        [ERR_TRANSIENT] = DRR_EXIT_TEMPFAIL,
+        [ERR_CONFIG] = DRR_EXIT_CONFIG,
+        [ERR_TLS] = DRR_EXIT_CONFIG,
+        [ERR_AWS_REJECTED] = DRR_EXIT_AWS,
+        [ERR_AWS_UNAUTHORIZED] = DRR_EXIT_AWS,
+        [ERR_AWS_BAD_ANSWER] = DRR_EXIT_AWS,
+        [ERR_DBLAB_REJECTED] = DRR_EXIT_DBLAB,
+        [ERR_DBLAB_UNAUTHORIZED] = DRR_EXIT_DBLAB,
+        [ERR_DBLAB_BAD_ANSWER] = DRR_EXIT_DBLAB,
+        [ERR_TIMEOUT] = DRR_EXIT_TIMEOUT,
+        [ERR_GUARD] = DRR_EXIT_GUARD,
+        [ERR_BUSY] = DRR_EXIT_BUSY,
+        [ERR_STALE] = DRR_EXIT_STALE,
+        [ERR_NOT_FOUND] = DRR_EXIT_NOT_FOUND,
+        [ERR_CLONE_FAILED] = DRR_EXIT_CLONE_FAILED,
+        [ERR_REFRESH_FAILED] = DRR_EXIT_REFRESH_FAILED,
+        [ERR_NOTHING_TO_DO] = DRR_EXIT_NOTHING_TO_DO,
+        [ERR_INTERRUPTED] = DRR_EXIT_SIGNAL_BASE,
+    };
+    if (kind == ERR_INTERRUPTED)
+        return DRR_EXIT_SIGNAL_BASE + (signo > 0 && signo < 65 ? signo : SIGTERM);
+    if (kind < 0 || kind >= ERR_KIND_COUNT)
+        return DRR_EXIT_INTERNAL;
+    return codes[kind];
+}
 
 struct exit_entry {
     int code;

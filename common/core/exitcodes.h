@@ -23,6 +23,13 @@ enum drr_exit {
     DRR_EXIT_SIGNAL_BASE = 128    /* 128 + signal number when interrupted */
 };
 
+/* THE one table from an error kind (core/err.h) to the process exit code,
+ * used only at a command's edge (app_finish, lambda_entry): several kinds share
+ * one exit code (ERR_TLS and ERR_CONFIG are both 78). ERR_INTERRUPTED is 128 +
+ * signo (signo 1..64; 128 + SIGTERM when signo is not a signal); ERR_OK is 0;
+ * a value that is no kind is 70 (internal), never success. */
+int err_exit_code(int kind, int signo);
+
 /* Short stable name of an exit code ("usage", "aws", ...), "unknown" otherwise. */
 const char *drr_exit_name(int code);
 /* One-line description for --help and docs. */

@@ -213,7 +213,7 @@ int http_do(struct http_client *c, const struct http_request *req, struct http_r
     for (size_t i = 0; i < req->n_headers; i++) {
         const char *bad = http_header_bad_byte(req->headers[i].value);
         if (bad)
-            return err_set(e, DRR_EXIT_CONFIG,
+            return err_set(e, ERR_CONFIG,
                            "%s %s: the %s header would contain a control "
                            "character (byte 0x%02x at offset %zu); nothing was sent",
                            req->method ? req->method : "GET", req->url, req->headers[i].name,
@@ -307,13 +307,14 @@ int http_do(struct http_client *c, const struct http_request *req, struct http_r
         }
         snprintf(resp->error, sizeof resp->error, "%s", why);
         resp->timed_out = rc == CURLE_OPERATION_TIMEDOUT;
-        int code = DRR_EXIT_TEMPFAIL;
-        /* A TLS verification failure will not heal by retrying: it is a configuration problem. */
+        /* A TLS verification failure or a bad URL will not heal by retrying. */
+        enum err_kind kind = ERR_TRANSIENT;
         if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE ||
-            rc == CURLE_SSL_CERTPROBLEM || rc == CURLE_UNSUPPORTED_PROTOCOL ||
-            rc == CURLE_URL_MALFORMAT)
-            code = DRR_EXIT_CONFIG;
-        return err_set(e, code, "%s %s: %s", method, req->url, why);
+            rc == CURLE_SSL_CERTPROBLEM)
+            kind = ERR_TLS;
+        else if (rc == CURLE_UNSUPPORTED_PROTOCOL || rc == CURLE_URL_MALFORMAT)
+            kind = ERR_CONFIG;
+        return err_set(e, kind, "%s %s: %s", method, req->url, why);
     }
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
     return 0;

@@ -61,12 +61,12 @@ void http_client_set_cancel(struct http_client *c, const struct cancel *cancel);
 const struct cancel *http_client_cancel(const struct http_client *c);
 
 /* Performs the request. Returns 0 when an HTTP response arrived (any status),
- * DRR_EXIT_TEMPFAIL on network errors/timeouts (resp->error says which),
- * DRR_EXIT_CONFIG on TLS verification or URL errors (retrying will not help), or
- * cancel_err's code when the client's cancellation stopped it (a signal N:
- * DRR_EXIT_SIGNAL_BASE + N; the deadline: DRR_EXIT_TIMEOUT).
+ * ERR_TRANSIENT on network errors/timeouts (resp->error says which),
+ * ERR_TLS on TLS verification errors and ERR_CONFIG on URL errors (retrying
+ * will not help), or cancel_err's kind when the client's cancellation stopped it
+ * (a signal N: ERR_INTERRUPTED with e->signo = N; the deadline: ERR_TIMEOUT).
  * A header value with a control character (http_header_bad_byte) is refused
- * before anything is sent: DRR_EXIT_CONFIG naming the header, never its value.
+ * before anything is sent: ERR_CONFIG naming the header, never its value.
  * resp must be zero-initialised or reset with http_response_reset. */
 int http_do(struct http_client *c, const struct http_request *req, struct http_response *resp,
             struct err *e);

@@ -16,7 +16,7 @@ int http_retry_do(const struct http_retry_call *c, struct http_response *resp, s
         if (c->attempts)
             (*c->attempts)++;
         int rc = http_do(c->http, c->req, resp, e);
-        if (rc != 0 && rc != DRR_EXIT_TEMPFAIL)
+        if (rc != 0 && rc != ERR_TRANSIENT)
             return rc; /* TLS / URL trouble, or cancelled: retrying will not help */
         enum retry_class cls = c->classify(rc, resp, c->classify_ud);
         double delay = 0;

@@ -9,7 +9,7 @@
 #include "core/retry.h"
 
 /* What an attempt's outcome is worth: hrc is http_do's answer (0: resp holds an
- * HTTP answer of any status; DRR_EXIT_TEMPFAIL: a network error, resp->timed_out
+ * HTTP answer of any status; ERR_TRANSIENT: a network error, resp->timed_out
  * says whether the transfer timed out). RETRY_NONE: final. */
 typedef enum retry_class (*http_retry_classify_fn)(int hrc, const struct http_response *resp,
                                                    void *ud);
@@ -27,8 +27,8 @@ struct http_retry_call {
 };
 
 /* Returns 0 when a final HTTP answer arrived (any status: the caller maps it),
- * else http_do's error for the last attempt (DRR_EXIT_TEMPFAIL once retries are
- * spent, DRR_EXIT_CONFIG at once for TLS / URL trouble), or the cancellation's
+ * else http_do's error for the last attempt (ERR_TRANSIENT once retries are
+ * spent, ERR_CONFIG at once for TLS / URL trouble), or the cancellation's
  * (cancel_err) when the context was cancelled during a backoff. */
 int http_retry_do(const struct http_retry_call *c, struct http_response *resp, struct err *e);
 

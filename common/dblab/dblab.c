@@ -31,16 +31,15 @@ int dblab_client_new(const struct dblab_options *opt, struct dblab_client **out,
     *out = NULL;
     if (!opt->endpoint ||
         (strncmp(opt->endpoint, "http://", 7) != 0 && strncmp(opt->endpoint, "https://", 8) != 0))
-        return err_set(e, DRR_EXIT_CONFIG,
-                       "dblab.apiEndpoint: \"%s\" is not an http:// or https:// URL",
+        return err_set(e, ERR_CONFIG, "dblab.apiEndpoint: \"%s\" is not an http:// or https:// URL",
                        opt->endpoint ? opt->endpoint : "");
     if (!opt->token || !*opt->token)
-        return err_set(e, DRR_EXIT_CONFIG, "dblab.token: required");
+        return err_set(e, ERR_CONFIG, "dblab.token: required");
     redact_add_secret(opt->token);
     /* The token is the Verification-Token header: a CR or LF would inject headers. */
     const char *bad = http_header_bad_byte(opt->token);
     if (bad)
-        return err_set(e, DRR_EXIT_CONFIG,
+        return err_set(e, ERR_CONFIG,
                        "dblab.token: contains a control character (byte "
                        "0x%02x at offset %zu) and cannot be sent as a header",
                        (unsigned char)*bad, (size_t)(bad - opt->token));
@@ -51,7 +50,7 @@ int dblab_client_new(const struct dblab_options *opt, struct dblab_client **out,
     c->http = http_client_new(&tls, 10000, c->timeout_ms);
     if (!c->http) {
         free(c);
-        return err_set(e, DRR_EXIT_INTERNAL, "DBLab: cannot initialise the HTTP client");
+        return err_set(e, ERR_INTERNAL, "DBLab: cannot initialise the HTTP client");
     }
     c->base = xstrdup(opt->endpoint);
     size_t n = strlen(c->base);
@@ -117,34 +116,38 @@ static void body_excerpt(const char *body, char *out, size_t outlen)
     out[j] = '\0';
 }
 
-int dblab_http_error(long status, const char *body, const char *name, int code, struct err *e)
+int dblab_http_error(long status, const char *body, const char *name, enum err_kind kind,
+                     struct err *e)
 {
     cJSON *j = body ? cJSON_Parse(body) : NULL;
     const cJSON *jc = cJSON_IsObject(j) ? cJSON_GetObjectItemCaseSensitive(j, "code") : NULL;
     const cJSON *jm = cJSON_IsObject(j) ? cJSON_GetObjectItemCaseSensitive(j, "message") : NULL;
     if (cJSON_IsString(jm) && jm->valuestring[0]) {
         if (cJSON_IsString(jc) && jc->valuestring[0])
-            err_set(e, code, "DBLab %s: HTTP %ld %s: %s", name, status, jc->valuestring,
+            err_set(e, kind, "DBLab %s: HTTP %ld %s: %s", name, status, jc->valuestring,
                     jm->valuestring);
         else
-            err_set(e, code, "DBLab %s: HTTP %ld: %s", name, status, jm->valuestring);
+            err_set(e, kind, "DBLab %s: HTTP %ld: %s", name, status, jm->valuestring);
     } else {
         char ex[200];
         body_excerpt(body, ex, sizeof ex);
         if (ex[0])
-            err_set(e, code, "DBLab %s: HTTP %ld (not the engine's JSON error): %s", name, status,
+            err_set(e, kind, "DBLab %s: HTTP %ld (not the engine's JSON error): %s", name, status,
                     ex);
         else
-            err_set(e, code, "DBLab %s: HTTP %ld with an empty body", name, status);
+            err_set(e, kind, "DBLab %s: HTTP %ld with an empty body", name, status);
     }
     cJSON_Delete(j);
-    return code;
+    return kind;
 }
 
-/* The default exit code of an HTTP error status. */
+/* The kind of an HTTP error status: the token refused, a retry may help, or the
+ * engine refused the request. */
 static int status_code_class(long status)
 {
-    return status >= 500 ? DRR_EXIT_TEMPFAIL : DRR_EXIT_DBLAB;
+    if (status == 401 || status == 403)
+        return ERR_DBLAB_UNAUTHORIZED;
+    return status >= 500 ? ERR_TRANSIENT : ERR_DBLAB_REJECTED;
 }
 
 /* ---- transport ------------------------------------------------------------ */
@@ -198,7 +201,7 @@ static int request(struct dblab_client *c, const char *method, const char *path,
     if (rc) {
         /* http.c names the URL; say which API call it was, without repeating it. */
         const char *why = resp->error[0] ? resp->error : "request failed";
-        if (rc == DRR_EXIT_CONFIG && (strcasestr(why, "certificate") || strcasestr(why, "SSL")))
+        if (rc == ERR_TLS)
             return err_set(e, rc,
                            "DBLab %s %s: %s (dblab.caCert names the CA that signed the "
                            "engine's certificate; dblab.insecure skips the check)",
@@ -223,8 +226,8 @@ static int call_json(struct dblab_client *c, const char *method, const char *pat
     if (rc == 0) {
         *out = cJSON_Parse(buf_cstr(&resp.body));
         if (!*out)
-            rc = err_set(e, DRR_EXIT_DBLAB, "DBLab %s: HTTP %ld but the body is not JSON", name,
-                         resp.status);
+            rc = err_set(e, ERR_DBLAB_BAD_ANSWER, "DBLab %s: HTTP %ld but the body is not JSON",
+                         name, resp.status);
     }
     http_response_release(&resp);
     return rc;
@@ -235,7 +238,7 @@ static int call_json(struct dblab_client *c, const char *method, const char *pat
 static int wrong_type(struct err *e, const char *name, const char *field, const char *want,
                       const cJSON *got)
 {
-    return err_set(e, DRR_EXIT_DBLAB, "DBLab %s: %s: expected %s, got %s", name, field, want,
+    return err_set(e, ERR_DBLAB_BAD_ANSWER, "DBLab %s: %s: expected %s, got %s", name, field, want,
                    json_type_name(got));
 }
 
@@ -274,7 +277,8 @@ static int get_time(const cJSON *parent, const char *key, const char *name, cons
     *out = 0;
     int rc = get_string(parent, key, name, field, &s, e);
     if (rc == 0 && s && dblab_parse_time(s, out) != 0)
-        rc = err_set(e, DRR_EXIT_DBLAB, "DBLab %s: %s: invalid time \"%.64s\"", name, field, s);
+        rc = err_set(e, ERR_DBLAB_BAD_ANSWER, "DBLab %s: %s: invalid time \"%.64s\"", name, field,
+                     s);
     free(s);
     return rc;
 }
@@ -309,7 +313,7 @@ int dblab_parse_health(const char *body, const char *name, struct dblab_health *
     cJSON *j = cJSON_Parse(body ? body : "");
     int rc = 0;
     if (!j)
-        rc = err_set(e, DRR_EXIT_DBLAB, "DBLab %s: the body is not JSON", name);
+        rc = err_set(e, ERR_DBLAB_BAD_ANSWER, "DBLab %s: the body is not JSON", name);
     else if (!cJSON_IsObject(j))
         rc = wrong_type(e, name, "body", "an object", j);
     if (rc == 0)
@@ -399,8 +403,9 @@ static int parse_alerts(const cJSON *alerts, const char *name, struct dblab_stat
             if (!cJSON_IsNumber(cnt))
                 return wrong_type(e, name, sub, "a number", cnt);
             if (json_integer(cnt, &al->count) != 0) /* the engine's Alert.Count is a Go int */
-                return err_set(e, DRR_EXIT_DBLAB, "DBLab %s: %s: expected a whole number, got %g",
-                               name, sub, cnt->valuedouble);
+                return err_set(e, ERR_DBLAB_BAD_ANSWER,
+                               "DBLab %s: %s: expected a whole number, got %g", name, sub,
+                               cnt->valuedouble);
         }
     }
     return 0;
@@ -453,7 +458,7 @@ int dblab_parse_status(const char *body, const char *name, struct dblab_status *
     const cJSON *st = NULL, *eng = NULL, *ret = NULL;
     int rc = 0;
     if (!j)
-        rc = err_set(e, DRR_EXIT_DBLAB, "DBLab %s: the body is not JSON", name);
+        rc = err_set(e, ERR_DBLAB_BAD_ANSWER, "DBLab %s: the body is not JSON", name);
     else if (!cJSON_IsObject(j))
         rc = wrong_type(e, name, "body", "an object", j);
     if (rc == 0)
@@ -469,17 +474,17 @@ int dblab_parse_status(const char *body, const char *name, struct dblab_status *
     if (rc == 0)
         rc = get_object(j, "retrieving", name, "retrieving", &ret, e);
     if (rc == 0 && !ret)
-        rc = err_set(e, DRR_EXIT_DBLAB, "DBLab %s: retrieving: missing", name);
+        rc = err_set(e, ERR_DBLAB_BAD_ANSWER, "DBLab %s: retrieving: missing", name);
     if (rc == 0)
         rc = get_string(ret, "mode", name, "retrieving.mode", &out->mode, e);
     if (rc == 0 && !out->mode)
-        rc = err_set(e, DRR_EXIT_DBLAB, "DBLab %s: retrieving.mode: missing", name);
+        rc = err_set(e, ERR_DBLAB_BAD_ANSWER, "DBLab %s: retrieving.mode: missing", name);
     if (rc == 0)
         rc = get_string(ret, "status", name, "retrieving.status", &out->retrieval_status, e);
     if (rc == 0 && !out->retrieval_status)
-        rc = err_set(e, DRR_EXIT_DBLAB, "DBLab %s: retrieving.status: missing", name);
+        rc = err_set(e, ERR_DBLAB_BAD_ANSWER, "DBLab %s: retrieving.status: missing", name);
     if (rc == 0 && !known_retrieval_status(out->retrieval_status))
-        rc = err_set(e, DRR_EXIT_DBLAB,
+        rc = err_set(e, ERR_DBLAB_BAD_ANSWER,
                      "DBLab %s: retrieving.status: unknown value \"%.64s\" "
                      "(not one of the engine's retrieval states)",
                      name, out->retrieval_status);
@@ -534,7 +539,7 @@ static int too_old_or(int rc, struct err *e, const char *what)
 {
     /* An engine without the admin API answers 404 for it. */
     if (rc && strstr(e->msg, "HTTP 404"))
-        return err_set(e, DRR_EXIT_DBLAB,
+        return err_set(e, ERR_DBLAB_REJECTED,
                        "DBLab %s: HTTP 404: this engine has no %s API; DBLab Engine 3.5 or "
                        "newer is required",
                        what, what);
@@ -557,8 +562,7 @@ int dblab_config_set(struct dblab_client *c, const cJSON *update, cJSON **applie
 {
     char *body = cJSON_PrintUnformatted(update);
     if (!body)
-        return err_set(e, DRR_EXIT_INTERNAL,
-                       "DBLab POST /admin/config: cannot serialise the update");
+        return err_set(e, ERR_INTERNAL, "DBLab POST /admin/config: cannot serialise the update");
     cJSON *ans = NULL;
     /* Idempotent: the same values posted twice leave the same config. */
     int rc = call_json(c, "POST", "/admin/config", body, 1, &ans, e);
@@ -590,7 +594,7 @@ int dblab_full_refresh(struct dblab_client *c, struct err *e)
         const char *body = buf_cstr(&resp.body);
         rc = dblab_http_error(resp.status, body, name, status_code_class(resp.status), e);
         if (resp.status == 404) {
-            rc = err_set(e, DRR_EXIT_DBLAB,
+            rc = err_set(e, ERR_DBLAB_REJECTED,
                          "DBLab %s: HTTP 404: this engine has no full-refresh API; DBLab Engine "
                          "3.5 or newer is required",
                          name);
@@ -601,23 +605,23 @@ int dblab_full_refresh(struct dblab_client *c, struct err *e)
             char orig[sizeof e->msg];
             snprintf(orig, sizeof orig, "%s", e->msg);
             if (contains_ci(body, "in progress"))
-                rc = err_set(e, DRR_EXIT_BUSY,
+                rc = err_set(e, ERR_BUSY,
                              "the engine is busy: a refresh or snapshot is already running, "
                              "another job owns it (%s)",
                              orig);
             else if (contains_ci(body, "pending"))
-                rc = err_set(e, DRR_EXIT_BUSY,
+                rc = err_set(e, ERR_BUSY,
                              "the engine's retrieval is pending (a refresh is queued or the "
                              "engine awaits its configuration); not triggering another (%s)",
                              orig);
             else if (contains_ci(body, "pool"))
-                rc = err_set(e, DRR_EXIT_TEMPFAIL,
+                rc = err_set(e, ERR_TRANSIENT,
                              "no pool free of clones: the engine refreshes only a pool without "
                              "clones; destroy clones or add a pool, then retry (%s)",
                              orig);
         }
     }
-    if (rc == DRR_EXIT_TEMPFAIL && (resp.status == 0 || resp.status >= 500)) {
+    if (rc == ERR_TRANSIENT && (resp.status == 0 || resp.status >= 500)) {
         char orig[sizeof e->msg];
         snprintf(orig, sizeof orig, "%s", e->msg);
         err_set(e, rc, "%s (whether the engine started the refresh is unknown)", orig);
@@ -628,17 +632,17 @@ int dblab_full_refresh(struct dblab_client *c, struct err *e)
         /* 200 {"status":"OK","message":"Full refresh started"}; anything else
          * means we do not know whether it started. */
         if (!j)
-            rc = err_set(e, DRR_EXIT_DBLAB, "DBLab %s: HTTP %ld but the body is not JSON", name,
-                         resp.status);
+            rc = err_set(e, ERR_DBLAB_BAD_ANSWER, "DBLab %s: HTTP %ld but the body is not JSON",
+                         name, resp.status);
         else if (!st)
-            rc = err_set(e, DRR_EXIT_DBLAB,
+            rc = err_set(e, ERR_DBLAB_BAD_ANSWER,
                          "DBLab %s: HTTP %ld without the engine's \"status\": "
                          "whether the refresh started is unknown",
                          name, resp.status);
         else if (!cJSON_IsString(st))
             rc = wrong_type(e, name, "status", "a string", st);
         else if (strcmp(st->valuestring, "OK") != 0)
-            rc = err_set(e, DRR_EXIT_DBLAB, "DBLab %s: HTTP %ld with status \"%.64s\"", name,
+            rc = err_set(e, ERR_DBLAB_BAD_ANSWER, "DBLab %s: HTTP %ld with status \"%.64s\"", name,
                          resp.status, st->valuestring);
         cJSON_Delete(j);
     }

@@ -20,9 +20,11 @@
  *
  * Every failure is ONE line naming the call, the HTTP status and the engine's
  * code/message, e.g. "DBLab POST /full-refresh: HTTP 400 BAD_REQUEST: ...".
- * Exit codes: network errors and HTTP 5xx -> DRR_EXIT_TEMPFAIL; TLS problems ->
- * DRR_EXIT_CONFIG (from http.c); other HTTP errors and malformed bodies ->
- * DRR_EXIT_DBLAB; the full-refresh refusals have their own (dblab_full_refresh). */
+ * Error kinds (core/err.h): network errors and HTTP 5xx -> ERR_TRANSIENT; TLS
+ * problems -> ERR_TLS (from http.c); HTTP 401/403 -> ERR_DBLAB_UNAUTHORIZED;
+ * other HTTP errors -> ERR_DBLAB_REJECTED; a 2xx that is not the answer (not
+ * JSON, a field missing or of the wrong type) -> ERR_DBLAB_BAD_ANSWER; the
+ * full-refresh refusals have their own (dblab_full_refresh). */
 #ifndef DRR_DBLAB_H
 #define DRR_DBLAB_H
 
@@ -44,7 +46,7 @@ struct dblab_options {
     int max_attempts;     /* for idempotent calls on network errors / 5xx; 0 = 3 */
 };
 
-/* Returns 0 or DRR_EXIT_CONFIG (bad endpoint URL) / DRR_EXIT_INTERNAL. */
+/* Returns 0 or ERR_CONFIG (bad endpoint URL) / ERR_INTERNAL. */
 int dblab_client_new(const struct dblab_options *opt, struct dblab_client **out, struct err *e);
 void dblab_client_free(struct dblab_client *c);
 /* Changes max_attempts (the refresh wait polls once per call and tolerates
@@ -108,9 +110,9 @@ int dblab_config_set(struct dblab_client *c, const cJSON *update, cJSON **applie
 
 /* ---- POST /full-refresh -------------------------------------------------- */
 /* 0 when the engine answered 200 (the refresh starts asynchronously). The 400
- * refusals map to: refresh/snapshot in progress -> DRR_EXIT_BUSY; retrieval
- * pending -> DRR_EXIT_BUSY (own message); no pool free of clones ->
- * DRR_EXIT_TEMPFAIL; 404 -> DRR_EXIT_DBLAB "engine too old". Never retried:
+ * refusals map to: refresh/snapshot in progress -> ERR_BUSY; retrieval
+ * pending -> ERR_BUSY (own message); no pool free of clones ->
+ * ERR_TRANSIENT; 404 -> ERR_DBLAB_REJECTED "engine too old". Never retried:
  * a second trigger would be refused as "in progress". */
 int dblab_full_refresh(struct dblab_client *c, struct err *e);
 
@@ -118,10 +120,11 @@ int dblab_full_refresh(struct dblab_client *c, struct err *e);
 /* Parsers of the bodies above. name is used in messages ("GET /status"). */
 int dblab_parse_health(const char *body, const char *name, struct dblab_health *out, struct err *e);
 int dblab_parse_status(const char *body, const char *name, struct dblab_status *out, struct err *e);
-/* Builds the one-line message for a non-2xx answer into e (returns its code):
+/* Builds the one-line message for a non-2xx answer into e, of that kind (returns it):
  * "DBLab <name>: HTTP <status> <CODE>: <message>", falling back to a cleaned
  * excerpt of a non-JSON body. */
-int dblab_http_error(long status, const char *body, const char *name, int code, struct err *e);
+int dblab_http_error(long status, const char *body, const char *name, enum err_kind kind,
+                     struct err *e);
 /* The engine's times: "" / NULL -> 0 (unset); LocalTime or RFC 3339 -> epoch.
  * Returns 0 ok, -1 invalid. */
 int dblab_parse_time(const char *s, int64_t *out);

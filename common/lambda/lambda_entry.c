@@ -11,10 +11,11 @@
 #include "core/log.h"
 #include "core/signals.h"
 
-/* Runs the named step on doc (NULL for the first one); on success *doc is the
- * step's answer. */
+/* Runs the named step on doc (NULL for the first one): *answered = 1 and *doc
+ * the step's answer, or *answered = 0 with out holding the step's error. Returns
+ * 0, or the kind of an event the step refused (out says so too). */
 static int chain(const struct lambda_step_ctx *ctx, const char *step, cJSON **doc, cJSON *input,
-                 struct lambda_step_outcome *out)
+                 int *answered, struct lambda_step_outcome *out)
 {
     cJSON *ev = cJSON_CreateObject();
     cJSON_AddStringToObject(ev, "step", step);
@@ -23,32 +24,36 @@ static int chain(const struct lambda_step_ctx *ctx, const char *step, cJSON **do
     if (input)
         cJSON_AddItemReferenceToObject(ev, "input", input);
     lambda_step_outcome_release(out);
-    lambda_step_run(ctx, ev, out);
+    int rc = lambda_step_run(ctx, ev, out);
     cJSON_Delete(ev);
-    if (!out->document)
-        return out->error_type[0] ? 1 : 1;
-    cJSON_Delete(*doc);
-    *doc = out->document;
-    out->document = NULL;
-    return 0;
+    *answered = out->document != NULL;
+    if (*answered) {
+        cJSON_Delete(*doc);
+        *doc = out->document;
+        out->document = NULL;
+    }
+    return rc;
 }
 
+/* The read-only steps in a row. 0 with out's document, or 0 with out holding the
+ * error of the step that failed (the invocation's answer, as for one step). */
 static int dry_run(const struct lambda_step_ctx *ctx, struct lambda_step_outcome *out)
 {
     cJSON *input = cJSON_CreateObject();
     cJSON_AddTrueToObject(input, "dryRun");
     cJSON *doc = NULL;
-    int rc = chain(ctx, "snapshot", &doc, input, out);
-    if (rc == 0) {
+    int answered = 0;
+    int rc = chain(ctx, "snapshot", &doc, input, &answered, out);
+    if (rc == 0 && answered) {
         /* check-engine answers the document with its dry-run marks only: keep ours */
         cJSON *keep = cJSON_Duplicate(doc, 1);
-        rc = chain(ctx, "check-engine", &keep, NULL, out);
+        rc = chain(ctx, "check-engine", &keep, NULL, &answered, out);
         cJSON_Delete(keep);
     }
-    if (rc == 0)
-        rc = chain(ctx, "create", &doc, NULL, out);
+    if (rc == 0 && answered)
+        rc = chain(ctx, "create", &doc, NULL, &answered, out);
     cJSON_Delete(input);
-    if (rc == 0) {
+    if (rc == 0 && answered) {
         out->document = doc;
         return 0;
     }
@@ -58,9 +63,10 @@ static int dry_run(const struct lambda_step_ctx *ctx, struct lambda_step_outcome
 
 static int entry_fail(struct lambda_step_outcome *out, const struct err *e)
 {
-    snprintf(out->error_type, sizeof out->error_type, "drr.%s", drr_exit_name(e->code));
+    snprintf(out->error_type, sizeof out->error_type, "drr.%s",
+             drr_exit_name(err_exit_code(e->kind, e->signo)));
     snprintf(out->error_message, sizeof out->error_message, "%s", e->msg);
-    return e->code;
+    return e->kind;
 }
 
 /* A real run outlives any Lambda: it is an execution of the state machine, named
@@ -72,13 +78,13 @@ static int start_execution(const struct lambda_step_ctx *ctx, struct lambda_step
     const char *arn = getenv("DRR_STATE_MACHINE_ARN");
     const char *cfg_path = getenv("DBLAB_RDS_REFRESH_CONFIG");
     if (!arn || !*arn) {
-        err_set(&e, DRR_EXIT_CONFIG,
+        err_set(&e, ERR_CONFIG,
                 "DRR_STATE_MACHINE_ARN is not set: the entry function "
                 "starts that state machine (deploy/sam/template.yaml sets it)");
         return entry_fail(out, &e);
     }
     if (!cfg_path || !*cfg_path) {
-        err_set(&e, DRR_EXIT_CONFIG, "DBLAB_RDS_REFRESH_CONFIG is not set");
+        err_set(&e, ERR_CONFIG, "DBLAB_RDS_REFRESH_CONFIG is not set");
         return entry_fail(out, &e);
     }
     struct config cfg;
@@ -116,7 +122,7 @@ int lambda_entry_run(const struct lambda_step_ctx *ctx, const cJSON *event,
     if (dry && !cJSON_IsBool(dry)) {
         snprintf(out->error_type, sizeof out->error_type, "drr.input");
         snprintf(out->error_message, sizeof out->error_message, "dryRun: must be true or false");
-        return DRR_EXIT_INPUT;
+        return ERR_INPUT;
     }
     if (cJSON_IsTrue(dry))
         return dry_run(ctx, out);

@@ -12,6 +12,8 @@
 #include <cjson/cJSON.h>
 #include "lambda/lambda_step.h"
 
+/* Returns 0 (out filled: the answer, or the error that is the invocation's
+ * answer) or the kind of an event that is none (out's error says so too). */
 int lambda_entry_run(const struct lambda_step_ctx *ctx, const cJSON *event,
                      struct lambda_step_outcome *out);
 

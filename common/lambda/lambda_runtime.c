@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/exitcodes.h"
+#include "core/err.h"
 #include "core/http.h"
 #include "core/signals.h"
 
@@ -38,18 +38,18 @@ int lambda_runtime_new(struct lambda_runtime **out, struct err *e)
     *out = NULL;
     const char *addr = getenv("AWS_LAMBDA_RUNTIME_API");
     if (!addr || !*addr)
-        return err_set(e, DRR_EXIT_CONFIG,
+        return err_set(e, ERR_CONFIG,
                        "AWS_LAMBDA_RUNTIME_API is not set: this program is "
                        "the Lambda runtime of a container image and runs under Lambda (or the "
                        "Runtime Interface Emulator)");
     if (!valid_address(addr))
-        return err_set(e, DRR_EXIT_CONFIG, "AWS_LAMBDA_RUNTIME_API: \"%s\" is not host:port", addr);
+        return err_set(e, ERR_CONFIG, "AWS_LAMBDA_RUNTIME_API: \"%s\" is not host:port", addr);
     struct lambda_runtime *rt = xcalloc(1, sizeof *rt);
     rt->base = xasprintf("http://%s/" API_VERSION "/runtime", addr);
     rt->http = http_client_new(NULL, 2000, 10000);
     if (!rt->http) {
         lambda_runtime_free(rt);
-        return err_set(e, DRR_EXIT_INTERNAL, "cannot create the HTTP client");
+        return err_set(e, ERR_INTERNAL, "cannot create the HTTP client");
     }
     /* The runtime loop is the process's own: SIGTERM (Lambda's shutdown) ends a
      * request in flight, the long poll for the next event included. */
@@ -100,7 +100,7 @@ int lambda_runtime_next(struct lambda_runtime *rt, struct lambda_invocation *inv
         return err_prefix(e, "Lambda runtime API /next");
     }
     if (resp.status != 200) {
-        rc = err_set(e, resp.status >= 500 ? DRR_EXIT_TEMPFAIL : DRR_EXIT_INTERNAL,
+        rc = err_set(e, resp.status >= 500 ? ERR_TRANSIENT : ERR_INTERNAL,
                      "Lambda runtime API /next: HTTP %ld", resp.status);
         http_response_release(&resp);
         return rc;
@@ -108,10 +108,10 @@ int lambda_runtime_next(struct lambda_runtime *rt, struct lambda_invocation *inv
     char *id = http_response_header(&resp, "Lambda-Runtime-Aws-Request-Id");
     char *deadline = http_response_header(&resp, "Lambda-Runtime-Deadline-Ms");
     if (!id || !valid_request_id(id)) {
-        rc = err_set(e, DRR_EXIT_INTERNAL, "Lambda runtime API /next: %s request id",
+        rc = err_set(e, ERR_INTERNAL, "Lambda runtime API /next: %s request id",
                      id ? "a malformed" : "no");
     } else if (resp.body.len > MAX_EVENT_BYTES) {
-        rc = err_set(e, DRR_EXIT_INTERNAL, "Lambda runtime API /next: an event of %zu bytes",
+        rc = err_set(e, ERR_INTERNAL, "Lambda runtime API /next: an event of %zu bytes",
                      resp.body.len);
     } else {
         snprintf(inv->request_id, sizeof inv->request_id, "%s", id);
@@ -146,7 +146,7 @@ static int post(struct lambda_runtime *rt, const char *path, const char *error_t
     if (rc)
         err_prefix(e, "Lambda runtime API %s", path);
     else if (resp.status != 202)
-        rc = err_set(e, resp.status == 413 ? DRR_EXIT_INPUT : DRR_EXIT_INTERNAL,
+        rc = err_set(e, resp.status == 413 ? ERR_INPUT : ERR_INTERNAL,
                      "Lambda runtime API %s: HTTP %ld %.200s", path, resp.status,
                      buf_cstr(&resp.body));
     free(url);

@@ -27,13 +27,13 @@ struct lambda_invocation {
     struct buf event;    /* the payload, as sent */
 };
 
-/* Reads $AWS_LAMBDA_RUNTIME_API. Returns 0, or DRR_EXIT_CONFIG when it is unset or
+/* Reads $AWS_LAMBDA_RUNTIME_API. Returns 0, or ERR_CONFIG when it is unset or
  * not host:port (not running under Lambda). */
 int lambda_runtime_new(struct lambda_runtime **out, struct err *e);
 void lambda_runtime_free(struct lambda_runtime *rt);
 
-/* Waits for the next invocation. 0, DRR_EXIT_TEMPFAIL (network), DRR_EXIT_INTERNAL
- * (an answer that is not the API's: no or a malformed request id), or 128+N on a
+/* Waits for the next invocation. 0, ERR_TRANSIENT (network), ERR_INTERNAL
+ * (an answer that is not the API's: no or a malformed request id), or ERR_INTERRUPTED on a
  * signal. inv must be released with lambda_invocation_release. */
 int lambda_runtime_next(struct lambda_runtime *rt, struct lambda_invocation *inv, struct err *e);
 void lambda_invocation_release(struct lambda_invocation *inv);

@@ -50,16 +50,34 @@ void lambda_step_outcome_release(struct lambda_step_outcome *out)
     memset(out, 0, sizeof *out);
 }
 
-static int fail(struct lambda_step_outcome *out, int code, const char *fmt, ...)
+/* The invocation's error, named after the exit code the failure maps to
+ * ("drr.input", "drr.clone-failed"): a step's own failure is a kind, a step
+ * command's failure is the exit code it ended with (exit_code >= 0). */
+static void name_error(struct lambda_step_outcome *out, int exit_code, const char *fmt, va_list ap)
+{
+    vsnprintf(out->error_message, sizeof out->error_message, fmt, ap);
+    snprintf(out->error_type, sizeof out->error_type, "drr.%s", drr_exit_name(exit_code));
+}
+
+static int fail(struct lambda_step_outcome *out, int kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-static int fail(struct lambda_step_outcome *out, int code, const char *fmt, ...)
+static int fail(struct lambda_step_outcome *out, int kind, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(out->error_message, sizeof out->error_message, fmt, ap);
+    name_error(out, err_exit_code(kind, 0), fmt, ap);
     va_end(ap);
-    snprintf(out->error_type, sizeof out->error_type, "drr.%s", drr_exit_name(code));
-    return code;
+    return kind;
+}
+
+static void command_failed(struct lambda_step_outcome *out, int exit_code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void command_failed(struct lambda_step_outcome *out, int exit_code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    name_error(out, exit_code, fmt, ap);
+    va_end(ap);
 }
 
 /* The document a step reads: the event's "document", or for the first step none. */
@@ -71,7 +89,7 @@ static int step_input(const struct step_def *s, const cJSON *event, char **text,
     if (strcmp(s->name, "snapshot") == 0)
         return 0;
     if (!cJSON_IsObject(doc))
-        return fail(out, DRR_EXIT_INPUT, "step %s: the event has no \"document\" object", s->name);
+        return fail(out, ERR_INPUT, "step %s: the event has no \"document\" object", s->name);
     *text = cJSON_PrintUnformatted(doc);
     return 0;
 }
@@ -83,7 +101,7 @@ static int parse_output(const struct step_def *s, const struct step_result *r,
     struct err pe = {0};
     cJSON *doc = NULL;
     if (rundoc_parse(buf_cstr(&r->out), s->command, NULL, &doc, &pe) != 0)
-        return fail(out, DRR_EXIT_INTERNAL,
+        return fail(out, ERR_INTERNAL,
                     "step %s: %s exited %d but its output is not a run "
                     "document: %s",
                     s->name, s->command, r->exit_code, pe.msg);
@@ -97,7 +115,7 @@ int lambda_step_run(const struct lambda_step_ctx *ctx, const cJSON *event,
     memset(out, 0, sizeof *out);
     const cJSON *name = cJSON_GetObjectItemCaseSensitive(event, "step");
     if (!cJSON_IsObject(event) || !cJSON_IsString(name))
-        return fail(out, DRR_EXIT_INPUT,
+        return fail(out, ERR_INPUT,
                     "the event has no \"step\" (one of snapshot, "
                     "check-engine, create, clone-wait, refresh-start, refresh-status, delete)");
     const struct step_def *s = NULL;
@@ -105,7 +123,7 @@ int lambda_step_run(const struct lambda_step_ctx *ctx, const cJSON *event,
         if (strcmp(steps[i].name, name->valuestring) == 0)
             s = &steps[i];
     if (!s)
-        return fail(out, DRR_EXIT_INPUT, "step: unknown step \"%.64s\"", name->valuestring);
+        return fail(out, ERR_INPUT, "step: unknown step \"%.64s\"", name->valuestring);
 
     char *input = NULL;
     int rc = step_input(s, event, &input, out);
@@ -140,7 +158,7 @@ int lambda_step_run(const struct lambda_step_ctx *ctx, const cJSON *event,
             if (!cJSON_IsString(rid) || !rid->valuestring[0]) {
                 free(path);
                 cJSON_free(input);
-                return fail(out, DRR_EXIT_INPUT,
+                return fail(out, ERR_INPUT,
                             "step delete: the document has neither a "
                             "clone section nor a runId: nothing names the clone");
             }
@@ -165,11 +183,12 @@ int lambda_step_run(const struct lambda_step_ctx *ctx, const cJSON *event,
     if (r.exit_code == 0 || (s->not_yet_ok && r.exit_code == DRR_EXIT_TEMPFAIL && r.out.len)) {
         rc = parse_output(s, &r, out);
     } else if (r.output_too_big) {
-        rc = fail(out, DRR_EXIT_INTERNAL, "step %s: %s wrote more than %d bytes", s->name,
-                  s->command, STEP_MAX_OUTPUT);
+        rc = fail(out, ERR_INTERNAL, "step %s: %s wrote more than %d bytes", s->name, s->command,
+                  STEP_MAX_OUTPUT);
     } else {
-        rc = fail(out, r.exit_code >= DRR_EXIT_SIGNAL_BASE ? DRR_EXIT_SIGNAL_BASE : r.exit_code,
-                  "%s", r.last_error[0] ? r.last_error : "");
+        command_failed(out,
+                       r.exit_code >= DRR_EXIT_SIGNAL_BASE ? DRR_EXIT_SIGNAL_BASE : r.exit_code,
+                       "%s", r.last_error[0] ? r.last_error : "");
         if (!r.last_error[0])
             snprintf(out->error_message, sizeof out->error_message, "step %s: %s exited %d",
                      s->name, s->command, r.exit_code);

@@ -32,7 +32,7 @@ struct lambda_step_outcome {
 };
 
 /* Runs the step an event names. Returns 0 (outcome filled: a document or an error
- * the step reported) or an exit code when the event is not one (outcome's error
+ * the step reported) or an error kind when the event is not one (outcome's error
  * filled as "drr.input" too). */
 int lambda_step_run(const struct lambda_step_ctx *ctx, const cJSON *event,
                     struct lambda_step_outcome *out);

@@ -101,7 +101,7 @@ static int spawn(const struct step_exec *x, int in_fd, int out_fd, int err_fd, p
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&at);
     if (rc != 0)
-        return err_set(e, DRR_EXIT_INTERNAL, "cannot start %s: %s", x->argv[0], strerror(rc));
+        return err_set(e, ERR_INTERNAL, "cannot start %s: %s", x->argv[0], strerror(rc));
     return 0;
 }
 
@@ -125,7 +125,7 @@ int step_exec_run(const struct step_exec *x, struct step_result *r, struct err *
     memset(r, 0, sizeof *r);
     int in[2] = {-1, -1}, out[2] = {-1, -1}, errp[2] = {-1, -1};
     if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(errp, O_CLOEXEC)) {
-        int rc = err_set(e, DRR_EXIT_INTERNAL, "pipe: %s", strerror(errno));
+        int rc = err_set(e, ERR_INTERNAL, "pipe: %s", strerror(errno));
         for (int i = 0; i < 2; i++) {
             if (in[i] >= 0)
                 close(in[i]);
@@ -227,6 +227,6 @@ int step_exec_run(const struct step_exec *x, struct step_result *r, struct err *
     r->signaled = WIFSIGNALED(status);
     r->exit_code = WIFEXITED(status)     ? WEXITSTATUS(status)
                    : WIFSIGNALED(status) ? DRR_EXIT_SIGNAL_BASE + WTERMSIG(status)
-                                         : 70;
+                                         : DRR_EXIT_INTERNAL;
     return 0;
 }

@@ -35,7 +35,7 @@ struct step_result {
 
 #define STEP_MAX_OUTPUT (1024 * 1024)
 
-/* 0 when the child ran (whatever its exit code), else DRR_EXIT_INTERNAL (could
+/* 0 when the child ran (whatever its exit code), else ERR_INTERNAL (could
  * not start it: e names the program). r must be freed with step_result_release. */
 int step_exec_run(const struct step_exec *x, struct step_result *r, struct err *e);
 void step_result_release(struct step_result *r);

@@ -12,7 +12,7 @@
 
 #include "config/config.h"
 #include "core/clock.h"
-#include "core/exitcodes.h"
+#include "core/err.h"
 
 int clone_pipeline_ok(const char *name)
 {
@@ -99,25 +99,24 @@ int clone_name_check(const char *name, struct err *e)
 {
     size_t len = name ? strlen(name) : 0;
     if (len == 0)
-        return err_set(e, DRR_EXIT_USAGE, "clone id: empty");
+        return err_set(e, ERR_USAGE, "clone id: empty");
     if (strncmp(name, CLONE_PREFIX, strlen(CLONE_PREFIX)) != 0)
-        return err_set(e, DRR_EXIT_USAGE, "clone id %s: must start with \"%s\"", name,
-                       CLONE_PREFIX);
+        return err_set(e, ERR_USAGE, "clone id %s: must start with \"%s\"", name, CLONE_PREFIX);
     if (len > CLONE_NAME_MAX)
-        return err_set(e, DRR_EXIT_USAGE,
+        return err_set(e, ERR_USAGE,
                        "clone id %s: longer than %d characters (room is kept for \"%s\")", name,
                        CLONE_NAME_MAX, CLONE_INSTANCE_SUFFIX);
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)name[i];
         if (!(isascii(c) && (islower(c) || isdigit(c) || c == '-')))
-            return err_set(e, DRR_EXIT_USAGE,
+            return err_set(e, ERR_USAGE,
                            "clone id %s: only lower-case letters, digits and hyphens are allowed",
                            name);
         if (c == '-' && i > 0 && name[i - 1] == '-')
-            return err_set(e, DRR_EXIT_USAGE, "clone id %s: two consecutive hyphens", name);
+            return err_set(e, ERR_USAGE, "clone id %s: two consecutive hyphens", name);
     }
     if (name[len - 1] == '-')
-        return err_set(e, DRR_EXIT_USAGE, "clone id %s: ends with a hyphen", name);
+        return err_set(e, ERR_USAGE, "clone id %s: ends with a hyphen", name);
     return 0;
 }
 
@@ -157,13 +156,13 @@ static int tag_is(const char *kind_name, const char *id, const struct rds_tags *
 {
     const char *v = rds_tags_get(tags, key);
     if (!v)
-        return err_set(e, DRR_EXIT_GUARD,
+        return err_set(e, ERR_GUARD,
                        "refusing to touch %s %s: it has no %s tag (%s is \"%.80s\"); a clone "
                        "made before pipelines existed is collected only by rds-clone-gc "
                        "-all-pipelines, after its own DeleteAfter",
                        kind_name, id, key, whose, want);
     if (icase ? strcasecmp(v, want) != 0 : strcmp(v, want) != 0)
-        return err_set(e, DRR_EXIT_GUARD,
+        return err_set(e, ERR_GUARD,
                        "refusing to touch %s %s: its tag %s is \"%.80s\", %s is \"%.80s\"",
                        kind_name, id, key, v, whose, want);
     return 0;
@@ -173,19 +172,17 @@ int clone_guard_check(const char *kind_name, const char *id, const struct rds_ta
                       const struct clone_owner *owner, struct err *e)
 {
     if (!id || !*id)
-        return err_set(e, DRR_EXIT_GUARD, "refusing to touch a %s without an identifier",
-                       kind_name);
+        return err_set(e, ERR_GUARD, "refusing to touch a %s without an identifier", kind_name);
     if (owner->config_source && strcasecmp(id, owner->config_source) == 0)
-        return err_set(e, DRR_EXIT_GUARD,
+        return err_set(e, ERR_GUARD,
                        "refusing to touch %s %s: it is the configured source (source.identifier)",
                        kind_name, id);
     if (strncmp(id, CLONE_PREFIX, strlen(CLONE_PREFIX)) != 0)
-        return err_set(e, DRR_EXIT_GUARD,
-                       "refusing to touch %s %s: its name does not start with \"%s\"", kind_name,
-                       id, CLONE_PREFIX);
+        return err_set(e, ERR_GUARD, "refusing to touch %s %s: its name does not start with \"%s\"",
+                       kind_name, id, CLONE_PREFIX);
     const char *mb = rds_tags_get(tags, CLONE_TAG_MANAGED_BY);
     if (!mb || strcmp(mb, CLONE_MANAGED_BY) != 0)
-        return err_set(e, DRR_EXIT_GUARD, "refusing to touch %s %s: it is not tagged %s=%s (%s)",
+        return err_set(e, ERR_GUARD, "refusing to touch %s %s: it is not tagged %s=%s (%s)",
                        kind_name, id, CLONE_TAG_MANAGED_BY, CLONE_MANAGED_BY,
                        mb ? "the tag has another value" : "the tag is missing");
     if (owner->expired_by > 0) {
@@ -193,10 +190,10 @@ int clone_guard_check(const char *kind_name, const char *id, const struct rds_ta
         const char *da = rds_tags_get(tags, CLONE_TAG_DELETE_AFTER);
         int64_t t;
         if (!ad || strcmp(ad, "true") != 0)
-            return err_set(e, DRR_EXIT_GUARD, "refusing to touch %s %s: its tag %s is not true",
+            return err_set(e, ERR_GUARD, "refusing to touch %s %s: its tag %s is not true",
                            kind_name, id, CLONE_TAG_AUTO_DELETE);
         if (!da || clock_parse_rfc3339(da, &t) != 0 || t > owner->expired_by)
-            return err_set(e, DRR_EXIT_GUARD,
+            return err_set(e, ERR_GUARD,
                            "refusing to touch %s %s: its tag %s (%.40s) has not passed", kind_name,
                            id, CLONE_TAG_DELETE_AFTER, da ? da : "missing");
     }
@@ -219,14 +216,14 @@ int clone_adopt_check(const char *kind_name, const char *id, const struct rds_ta
                       const struct clone_owner *owner, const char *snapshot_id, struct err *e)
 {
     if (!owner->pipeline || !owner->source || !owner->run_id)
-        return err_set(e, DRR_EXIT_INTERNAL, "%s %s: adoption needs the pipeline and the run id",
+        return err_set(e, ERR_INTERNAL, "%s %s: adoption needs the pipeline and the run id",
                        kind_name, id);
     int rc = clone_guard_check(kind_name, id, tags, owner, e);
     if (rc)
         return err_prefix(e, "%s %s already exists and cannot be adopted", kind_name, id);
     const char *snap = rds_tags_get(tags, CLONE_TAG_SNAPSHOT);
     if (!snap || strcmp(snap, snapshot_id) != 0)
-        return err_set(e, DRR_EXIT_GUARD,
+        return err_set(e, ERR_GUARD,
                        "%s %s already exists and cannot be adopted: it was restored from %s%s%s, "
                        "not from %s",
                        kind_name, id, snap ? "snapshot \"" : "an unknown snapshot",

@@ -63,7 +63,7 @@ void clone_pipeline_default(const char *source_id, char *out, size_t outlen);
  * At most CLONE_NAME_MAX; out: CLONE_NAME_MAX + 1 bytes. */
 void clone_name(const char *pipeline, const char *run_id, char *out, size_t outlen);
 /* 0 when name is a valid DB identifier (letter first; letters, digits, single hyphens;
- * no trailing hyphen; <= CLONE_NAME_MAX) with CLONE_PREFIX; else DRR_EXIT_USAGE. */
+ * no trailing hyphen; <= CLONE_NAME_MAX) with CLONE_PREFIX; else ERR_USAGE. */
 int clone_name_check(const char *name, struct err *e);
 
 /* Whose clone the caller may touch: what AWS's tags must say. */
@@ -94,13 +94,13 @@ void clone_tags_build(struct rds_tags *out, const struct config *cfg, const char
                       const char *run_id, int64_t now);
 
 /* The guard on what AWS says about a resource: 0 when it may be changed or deleted
- * by owner, else DRR_EXIT_GUARD with e naming the resource and the tag that differs.
+ * by owner, else ERR_GUARD with e naming the resource and the tag that differs.
  * kind_name is "DB instance" / "DB cluster" for messages. */
 int clone_guard_check(const char *kind_name, const char *id, const struct rds_tags *tags,
                       const struct clone_owner *owner, struct err *e);
 /* Adoption of an existing resource by a retried create: 0 when it passes the guard
  * for owner (whose run_id must be set: adoption is by the same pipeline AND run)
- * AND was restored from snapshot_id, else DRR_EXIT_GUARD. */
+ * AND was restored from snapshot_id, else ERR_GUARD. */
 int clone_adopt_check(const char *kind_name, const char *id, const struct rds_tags *tags,
                       const struct clone_owner *owner, const char *snapshot_id, struct err *e);
 

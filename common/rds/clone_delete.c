@@ -75,10 +75,12 @@ static int describe_status(struct aws_ctx *aws, enum rds_kind kind, const char *
 }
 
 /* After "not found": when the create's answer was lost, AWS may not show the clone
- * yet. Looks again until it appears (1) or the grace period ends (0). */
+ * yet. Looks again until it appears (*appeared = 1) or the grace period ends
+ * (*appeared = 0). Returns 0 or the kind of a failure to look. */
 static int appears(struct aws_ctx *aws, enum rds_kind kind, const char *id, double grace,
-                   struct err *e)
+                   int *appeared, struct err *e)
 {
+    *appeared = 0;
     if (grace <= 0)
         return 0;
     struct poll_schedule ps;
@@ -87,17 +89,18 @@ static int appears(struct aws_ctx *aws, enum rds_kind kind, const char *id, doub
     while (clock_monotonic() - start < grace) {
         int rc = wait_on(aws, poll_next(&ps), id, e);
         if (rc)
-            return -rc;
+            return rc;
         char status[64];
         rc = describe_status(aws, kind, id, status, sizeof status, NULL, e);
         if (rc == 0) {
             log_info("DB %s %s appeared after %.1f s",
                      kind == RDS_KIND_CLUSTER ? "cluster" : "instance", id,
                      clock_monotonic() - start);
-            return 1;
+            *appeared = 1;
+            return 0;
         }
-        if (rc != DRR_EXIT_NOT_FOUND && rc != DRR_EXIT_TEMPFAIL)
-            return -rc;
+        if (rc != ERR_NOT_FOUND && rc != ERR_TRANSIENT)
+            return rc;
         err_clear(e);
     }
     return 0;
@@ -117,7 +120,7 @@ static int wait_gone(struct aws_ctx *aws, enum rds_kind kind, const char *id, in
         int rc = describe_status(aws, kind, id, status, sizeof status, &ae, e);
         if (rc == 0)
             log_debug("DB %s %s: %s", kn, id, status[0] ? status : "?");
-        if (rc == DRR_EXIT_NOT_FOUND) {
+        if (rc == ERR_NOT_FOUND) {
             err_clear(e);
             log_info("DB %s %s is gone", kn, id);
             return 0;
@@ -126,7 +129,7 @@ static int wait_gone(struct aws_ctx *aws, enum rds_kind kind, const char *id, in
             return rc;
         double waited = clock_monotonic() - start;
         if (waited >= (double)timeout)
-            return err_set(e, DRR_EXIT_TIMEOUT,
+            return err_set(e, ERR_TIMEOUT,
                            "DB %s %s: still present after %.0f s (clone.waitTimeout)", kn, id,
                            waited);
         double d = poll_next(&ps);
@@ -175,13 +178,13 @@ static int change_call(struct aws_ctx *aws, enum rds_kind kind, const char *id, 
         struct err e2;
         err_clear(&e2);
         int rc2 = describe_status(aws, kind, id, status, sizeof status, NULL, &e2);
-        if (rc2 == DRR_EXIT_NOT_FOUND || (rc2 == 0 && going_away(status))) {
+        if (rc2 == ERR_NOT_FOUND || (rc2 == 0 && going_away(status))) {
             err_clear(e);
             *gone = 1;
             return 0;
         }
         if (clock_monotonic() - start > busy_limit)
-            return e->code = DRR_EXIT_TEMPFAIL;
+            return err_reclassify(e, ERR_TRANSIENT);
         log_warn("%s; retrying", e->msg);
         if ((rc = wait_on(aws, poll_next(&ps), id, e)) != 0)
             return rc;
@@ -205,14 +208,15 @@ static int delete_one_instance(struct aws_ctx *aws, const char *id, int aurora_m
     struct aws_error ae;
     *gone = 0;
     int rc = rds_get_instance(aws, id, &inst, &ae, e);
-    if (rc == DRR_EXIT_NOT_FOUND && !aurora_member) {
+    if (rc == ERR_NOT_FOUND && !aurora_member) {
         err_clear(e);
-        int a = appears(aws, RDS_KIND_INSTANCE, id, o->not_found_grace, e);
-        if (a < 0)
-            return -a;
-        rc = a ? rds_get_instance(aws, id, &inst, &ae, e) : DRR_EXIT_NOT_FOUND;
+        int appeared = 0;
+        rc = appears(aws, RDS_KIND_INSTANCE, id, o->not_found_grace, &appeared, e);
+        if (rc)
+            return rc;
+        rc = appeared ? rds_get_instance(aws, id, &inst, &ae, e) : ERR_NOT_FOUND;
     }
-    if (rc == DRR_EXIT_NOT_FOUND) {
+    if (rc == ERR_NOT_FOUND) {
         err_clear(e);
         log_info("DB instance %s: not found, nothing to delete", id);
         *gone = 1;
@@ -275,15 +279,15 @@ static int delete_cluster_clone(struct aws_ctx *aws, const char *name,
     struct rds_cluster cl;
     struct aws_error ae;
     int rc = rds_get_cluster(aws, name, &cl, &ae, e);
-    if (rc == DRR_EXIT_NOT_FOUND) {
+    if (rc == ERR_NOT_FOUND) {
         err_clear(e);
-        int a = appears(aws, RDS_KIND_CLUSTER, name, o->not_found_grace, e);
-        if (a < 0)
-            return -a;
-        if (a)
-            rc = rds_get_cluster(aws, name, &cl, &ae, e);
+        int appeared = 0;
+        rc = appears(aws, RDS_KIND_CLUSTER, name, o->not_found_grace, &appeared, e);
+        if (rc)
+            return rc;
+        rc = appeared ? rds_get_cluster(aws, name, &cl, &ae, e) : ERR_NOT_FOUND;
     }
-    if (rc == DRR_EXIT_NOT_FOUND) {
+    if (rc == ERR_NOT_FOUND) {
         err_clear(e);
         /* A writer instance may outlive a half-made cluster only in theory (AWS
          * refuses a member without its cluster), but a roll-back may have created

@@ -6,7 +6,7 @@
 
 #include "config/secrets.h"
 #include "core/buf.h"
-#include "core/exitcodes.h"
+#include "core/err.h"
 #include "core/log.h"
 
 void clone_secret_free(char *password)
@@ -43,7 +43,7 @@ int clone_secret_read(struct aws_ctx *aws, enum rds_kind kind, const char *clone
     rds_cluster_release(&cl);
     rds_instance_release(&inst);
     if (rc == 0 && (!s.arn || !master))
-        rc = err_set(e, DRR_EXIT_CLONE_FAILED,
+        rc = err_set(e, ERR_CLONE_FAILED,
                      "%s %s: RDS does not manage its master password (no MasterUserSecret%s), "
                      "so DBLab has no password for it: rds-clone-wait gives the clone its own "
                      "when clone.masterPassword is managed",
@@ -57,8 +57,8 @@ int clone_secret_read(struct aws_ctx *aws, enum rds_kind kind, const char *clone
         rc = secret_resolve(aws, "clone.masterPassword (the clone's master user secret)", ref,
                             password, e);
         free(ref);
-        if (rc == DRR_EXIT_CONFIG) /* a malformed secret is RDS's, not the config's */
-            e->code = rc = DRR_EXIT_AWS;
+        if (rc == ERR_CONFIG) /* a malformed secret is RDS's, not the config's */
+            rc = err_reclassify(e, ERR_AWS_BAD_ANSWER);
     }
     if (rc == 0) {
         *user = master;

@@ -24,10 +24,11 @@ struct go_state {
     char *aws_region; /* NULL when absent */
 };
 
-/* 0 and *out filled; 1 when path does not exist (nothing recorded, as the Go
- * StateFile.Read's nil); else DRR_EXIT_INPUT naming the file and field (not JSON,
- * not an object, a field of the wrong type, larger than 64 KiB). */
-int go_state_read(const char *path, struct go_state *out, struct err *e);
+/* 0 with *found = 1 and *out filled, or *found = 0 when path does not exist
+ * (nothing recorded, as the Go StateFile.Read's nil); else ERR_INPUT naming the
+ * file and field (not JSON, not an object, a field of the wrong type, larger
+ * than 64 KiB). */
+int go_state_read(const char *path, struct go_state *out, int *found, struct err *e);
 void go_state_release(struct go_state *s);
 
 #endif

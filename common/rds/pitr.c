@@ -8,7 +8,7 @@
 #include "app/rundoc.h"
 #include "core/buf.h"
 #include "core/clock.h"
-#include "core/exitcodes.h"
+#include "core/err.h"
 #include "core/log.h"
 #include "rds/rds_cli.h"
 
@@ -50,7 +50,7 @@ static int describe_source(struct aws_ctx *aws, const struct config *cfg, struct
         struct rds_instance inst;
         rc = rds_get_instance(aws, id, &inst, NULL, e);
         if (rc == 0 && inst.cluster_id)
-            rc = err_set(e, DRR_EXIT_CONFIG,
+            rc = err_set(e, ERR_CONFIG,
                          "source.identifier: DB instance %s is a member of Aurora cluster %s: "
                          "set source.type aurora-cluster and source.identifier %s",
                          id, inst.cluster_id, inst.cluster_id);
@@ -69,8 +69,8 @@ static int describe_source(struct aws_ctx *aws, const struct config *cfg, struct
                 c->latest = latest;
         }
     }
-    if (rc == DRR_EXIT_NOT_FOUND)
-        return err_set(e, DRR_EXIT_NOT_FOUND,
+    if (rc == ERR_NOT_FOUND)
+        return err_set(e, ERR_NOT_FOUND,
                        "source.identifier: %s %s not found in region %s (a point-in-time restore "
                        "is made from the source's own backups, in the source's region: aws.region "
                        "must be it)",
@@ -94,7 +94,7 @@ int pitr_choose(struct aws_ctx *aws, const struct config *cfg, struct pitr_choic
     if (rc)
         return rc;
     if (retention <= 0)
-        return err_set(e, DRR_EXIT_NOT_FOUND,
+        return err_set(e, ERR_NOT_FOUND,
                        "source %s: automated backups are off (BackupRetentionPeriod %d): there is "
                        "no point in time to restore; turn them on, or use source.restoreFrom: "
                        "snapshot",
@@ -103,7 +103,7 @@ int pitr_choose(struct aws_ctx *aws, const struct config *cfg, struct pitr_choic
     fmt(out->earliest, ebuf, sizeof ebuf);
     fmt(out->latest, lbuf, sizeof lbuf);
     if (out->latest <= 0 || out->earliest <= 0 || out->earliest > out->latest)
-        return err_set(e, DRR_EXIT_NOT_FOUND,
+        return err_set(e, ERR_NOT_FOUND,
                        "source %s: no restorable window yet (earliest %s, latest %s): the first "
                        "automated backup has not completed",
                        id, ebuf, lbuf);
@@ -113,7 +113,7 @@ int pitr_choose(struct aws_ctx *aws, const struct config *cfg, struct pitr_choic
         out->time = cfg->source.restore_time;
         fmt(out->time, tbuf, sizeof tbuf);
         if (out->time < out->earliest || out->time > out->latest)
-            return err_set(e, DRR_EXIT_CONFIG,
+            return err_set(e, ERR_CONFIG,
                            "source.restoreFrom: %s is outside the restorable window of %s "
                            "[%s, %s]",
                            tbuf, id, ebuf, lbuf);
@@ -128,7 +128,7 @@ int pitr_choose(struct aws_ctx *aws, const struct config *cfg, struct pitr_choic
             char agebuf[32], maxbuf[32];
             duration_format(age, agebuf, sizeof agebuf);
             duration_format(cfg->source.max_snapshot_age, maxbuf, sizeof maxbuf);
-            return err_set(e, DRR_EXIT_STALE,
+            return err_set(e, ERR_STALE,
                            "source %s: the latest restorable time %s is %s old, more than "
                            "source.maxSnapshotAge %s: are backups stuck? refusing to load stale "
                            "data",
@@ -159,8 +159,8 @@ static int read_time(const cJSON *doc, const char *field, int64_t *out, struct e
     if (rc)
         return rc;
     if (clock_parse_rfc3339(s, out) != 0 || *out <= 0)
-        return err_set(e, DRR_EXIT_INPUT, "%s.%s: \"%s\" is not an RFC 3339 time", PITR_SECTION,
-                       field, s);
+        return err_set(e, ERR_INPUT, "%s.%s: \"%s\" is not an RFC 3339 time", PITR_SECTION, field,
+                       s);
     return 0;
 }
 
@@ -170,8 +170,8 @@ int pitr_read(const cJSON *doc, struct pitr_choice *out, struct err *e)
     const char *kind, *engine;
     int rc = rundoc_get_string(doc, PITR_SECTION, "kind", &kind, e);
     if (rc == 0 && rds_cli_parse_kind(kind, &out->kind) != 0)
-        rc = err_set(e, DRR_EXIT_INPUT, "%s.kind: \"%s\" is neither instance nor cluster",
-                     PITR_SECTION, kind);
+        rc = err_set(e, ERR_INPUT, "%s.kind: \"%s\" is neither instance nor cluster", PITR_SECTION,
+                     kind);
     if (rc == 0)
         rc = read_time(doc, "time", &out->time, e);
     if (rc == 0)
@@ -188,14 +188,14 @@ int pitr_read(const cJSON *doc, struct pitr_choice *out, struct err *e)
     if (out->kind == RDS_KIND_CLUSTER) {
         if (!cJSON_IsString(v) || (strcmp(v->valuestring, PITR_COPY_ON_WRITE) != 0 &&
                                    strcmp(v->valuestring, PITR_FULL_COPY) != 0))
-            return err_set(e, DRR_EXIT_INPUT, "%s.restoreType: must be %s or %s for a cluster",
+            return err_set(e, ERR_INPUT, "%s.restoreType: must be %s or %s for a cluster",
                            PITR_SECTION, PITR_COPY_ON_WRITE, PITR_FULL_COPY);
         out->restore_type =
             strcmp(v->valuestring, PITR_COPY_ON_WRITE) == 0 ? PITR_COPY_ON_WRITE : PITR_FULL_COPY;
     }
     if (out->use_latest &&
         !(out->restore_type && strcmp(out->restore_type, PITR_COPY_ON_WRITE) == 0))
-        return err_set(e, DRR_EXIT_INPUT,
+        return err_set(e, ERR_INPUT,
                        "%s.useLatestRestorableTime: only a copy-on-write clone uses it",
                        PITR_SECTION);
     return 0;

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "config/config.h"
-#include "core/exitcodes.h"
+#include "core/err.h"
 #include "core/log.h"
 #include "rds/rds.h"
 #include "rds/rds_catalog.h"
@@ -41,7 +41,7 @@ int preflight_source(struct aws_ctx *aws, const struct config *cfg, struct err *
     int rc = want_cluster ? rds_get_cluster(aws, id, &cl, &ae, e)
                           : rds_get_instance(aws, id, &inst, &ae, e);
     if (rc == 0 && !want_cluster && inst.cluster_id) {
-        rc = err_set(e, DRR_EXIT_CONFIG,
+        rc = err_set(e, ERR_CONFIG,
                      "source.identifier: %s is a member instance of the Aurora DB cluster %s: "
                      "did you mean source.type: aurora-cluster and source.identifier: %s?",
                      id, inst.cluster_id, inst.cluster_id);
@@ -50,7 +50,7 @@ int preflight_source(struct aws_ctx *aws, const struct config *cfg, struct err *
     rds_cluster_release(&cl);
     if (rc == 0)
         return 0;
-    if (rc != DRR_EXIT_NOT_FOUND) {
+    if (rc != ERR_NOT_FOUND) {
         if (denied(&ae))
             return skip_denied(&ae, want_cluster ? "DescribeDBClusters" : "DescribeDBInstances",
                                "source.identifier", e);
@@ -62,19 +62,19 @@ int preflight_source(struct aws_ctx *aws, const struct config *cfg, struct err *
                       : rds_get_cluster(aws, id, &cl, &ae, e);
     if (rc == 0) {
         if (want_cluster && inst.cluster_id)
-            rc = err_set(e, DRR_EXIT_CONFIG,
+            rc = err_set(e, ERR_CONFIG,
                          "source.identifier: %s is a member instance of the Aurora DB cluster %s: "
                          "did you mean source.identifier: %s?",
                          id, inst.cluster_id, inst.cluster_id);
         else
-            rc = err_set(e, DRR_EXIT_CONFIG,
+            rc = err_set(e, ERR_CONFIG,
                          "source.identifier: %s is an %s, not an %s: did you mean source.type: %s?",
                          id, want_cluster ? "RDS DB instance" : "Aurora DB cluster",
                          want_cluster ? "Aurora DB cluster" : "RDS DB instance",
                          want_cluster ? "rds" : "aurora-cluster");
-    } else if (rc == DRR_EXIT_NOT_FOUND || denied(&ae)) {
+    } else if (rc == ERR_NOT_FOUND || denied(&ae)) {
         rc = err_set(
-            e, DRR_EXIT_NOT_FOUND, "source.identifier: no DB %s named %s in %s (source.type: %s)",
+            e, ERR_NOT_FOUND, "source.identifier: no DB %s named %s in %s (source.type: %s)",
             want_cluster ? "cluster" : "instance", id, region, source_type_name(cfg->source.type));
     }
     rds_instance_release(&inst);
@@ -92,15 +92,15 @@ static int check_parameter_group(struct aws_ctx *aws, int cluster, const char *k
     struct aws_error ae;
     char *got = NULL;
     int rc = rds_get_parameter_group(aws, cluster, name, &got, &ae, e);
-    if (rc == DRR_EXIT_NOT_FOUND)
-        return err_set(e, DRR_EXIT_CONFIG, "%s: DB %sparameter group \"%s\" does not exist in %s",
-                       key, cluster ? "cluster " : "", name, region);
+    if (rc == ERR_NOT_FOUND)
+        return err_set(e, ERR_CONFIG, "%s: DB %sparameter group \"%s\" does not exist in %s", key,
+                       cluster ? "cluster " : "", name, region);
     if (rc && denied(&ae))
         return skip_denied(
             &ae, cluster ? "DescribeDBClusterParameterGroups" : "DescribeDBParameterGroups", key,
             e);
     if (rc == 0 && family && got && strcmp(got, family) != 0)
-        rc = err_set(e, DRR_EXIT_CONFIG,
+        rc = err_set(e, ERR_CONFIG,
                      "%s: \"%s\" is of family %s, but the clone runs %s %s (family %s)", key, name,
                      got, engine, version, family);
     free(got);
@@ -123,8 +123,8 @@ int preflight_clone(struct aws_ctx *aws, const struct config *cfg, const char *e
 
     if (cfg->clone.subnet_group) {
         rc = rds_get_subnet_group(aws, cfg->clone.subnet_group, &ae, e);
-        if (rc == DRR_EXIT_NOT_FOUND)
-            return err_set(e, DRR_EXIT_CONFIG,
+        if (rc == ERR_NOT_FOUND)
+            return err_set(e, ERR_CONFIG,
                            "clone.subnetGroup: DB subnet group \"%s\" does not exist in %s (the "
                            "restore would fail with DBSubnetGroupNotFoundFault)",
                            cfg->clone.subnet_group, region);
@@ -141,12 +141,12 @@ int preflight_clone(struct aws_ctx *aws, const struct config *cfg, const char *e
 
     char *family = NULL;
     rc = rds_engine_family(aws, engine, version, &family, &ae, e);
-    if (rc == DRR_EXIT_NOT_FOUND && cfg->clone.engine_version)
-        return err_set(e, DRR_EXIT_CONFIG,
+    if (rc == ERR_NOT_FOUND && cfg->clone.engine_version)
+        return err_set(e, ERR_CONFIG,
                        "clone.engineVersion: %s %s is not an engine version "
                        "AWS offers in %s",
                        engine, version, region);
-    if (rc == DRR_EXIT_NOT_FOUND || (rc && denied(&ae))) {
+    if (rc == ERR_NOT_FOUND || (rc && denied(&ae))) {
         log_warn("preflight: the parameter group family of %s %s is unknown (%s): group "
                  "families not checked",
                  engine, version, e->msg);
@@ -167,8 +167,8 @@ int preflight_clone(struct aws_ctx *aws, const struct config *cfg, const char *e
     if (cfg->clone.option_group) {
         char *og_engine = NULL, *og_major = NULL;
         rc = rds_get_option_group(aws, cfg->clone.option_group, &og_engine, &og_major, &ae, e);
-        if (rc == DRR_EXIT_NOT_FOUND)
-            rc = err_set(e, DRR_EXIT_CONFIG,
+        if (rc == ERR_NOT_FOUND)
+            rc = err_set(e, ERR_CONFIG,
                          "clone.optionGroup: option group \"%s\" does not "
                          "exist in %s",
                          cfg->clone.option_group, region);
@@ -176,7 +176,7 @@ int preflight_clone(struct aws_ctx *aws, const struct config *cfg, const char *e
             rc = skip_denied(&ae, "DescribeOptionGroups", "clone.optionGroup", e);
         else if (rc == 0 && og_engine && og_major &&
                  (strcmp(og_engine, engine) != 0 || !same_major(version, og_major)))
-            rc = err_set(e, DRR_EXIT_CONFIG,
+            rc = err_set(e, ERR_CONFIG,
                          "clone.optionGroup: \"%s\" is for %s %s, but the "
                          "clone runs %s %s",
                          cfg->clone.option_group, og_engine, og_major, engine, version);
@@ -193,7 +193,7 @@ int preflight_clone(struct aws_ctx *aws, const struct config *cfg, const char *e
     if (rc)
         return rc;
     if (!orderable)
-        return err_set(e, DRR_EXIT_CONFIG,
+        return err_set(e, ERR_CONFIG,
                        "clone.instanceClass: %s is not orderable for %s %s in %s "
                        "(DescribeOrderableDBInstanceOptions lists no such option)",
                        cfg->clone.instance_class, engine, version, region);

@@ -11,7 +11,7 @@
 #include "aws/aws_xml.h"
 #include "core/buf.h"
 #include "core/clock.h"
-#include "core/exitcodes.h"
+#include "core/err.h"
 #include "core/log.h"
 #include "rds/rds_internal.h"
 
@@ -148,9 +148,9 @@ int rds_get_instance(struct aws_ctx *aws, const char *id, struct rds_instance *o
     memset(out, 0, sizeof *out);
     int rc = rds_describe_db_instances(aws, id, keep_instance, out, ae, e);
     if (rc == 0 && !out->id)
-        return err_set(e, DRR_EXIT_NOT_FOUND, "DB instance %s: not found (empty describe)", id);
+        return err_set(e, ERR_NOT_FOUND, "DB instance %s: not found (empty describe)", id);
     if (rc && rds_error_is(ae, "DBInstanceNotFound"))
-        return e->code = DRR_EXIT_NOT_FOUND;
+        return err_reclassify(e, ERR_NOT_FOUND);
     return rc;
 }
 
@@ -163,9 +163,9 @@ int rds_get_cluster(struct aws_ctx *aws, const char *id, struct rds_cluster *out
     memset(out, 0, sizeof *out);
     int rc = rds_describe_db_clusters(aws, id, keep_cluster, out, ae, e);
     if (rc == 0 && !out->id)
-        return err_set(e, DRR_EXIT_NOT_FOUND, "DB cluster %s: not found (empty describe)", id);
+        return err_set(e, ERR_NOT_FOUND, "DB cluster %s: not found (empty describe)", id);
     if (rc && rds_error_is(ae, "DBClusterNotFoundFault"))
-        return e->code = DRR_EXIT_NOT_FOUND;
+        return err_reclassify(e, ERR_NOT_FOUND);
     return rc;
 }
 

@@ -6,7 +6,7 @@
  * a callback, one item at a time; each page is freed before the next is fetched,
  * so memory stays flat however many resources an account holds.
  *
- * Errors: every function returns 0 or a drr_exit code with e->msg naming the
+ * Errors: every function returns 0 or an error kind (core/err.h) with e->msg naming the
  * resource and carrying AWS's code, message and RequestId. When ae is non-NULL it
  * receives the AWS error (code "" when the failure was not an AWS error answer),
  * so callers can act on DBInstanceNotFound, DBInstanceAlreadyExists, ... */
@@ -137,7 +137,7 @@ void rds_parse_cluster(const struct _xmlNode *node, struct rds_cluster *out);
 void rds_parse_tag_list(const struct _xmlNode *tag_list, struct rds_tags *out);
 
 /* Callback per item: return 0 to continue, RDS_STOP to stop paging (the call then
- * returns 0), or a drr_exit code (with e set) to abort. */
+ * returns 0), or an error kind (core/err.h) (with e set) to abort. */
 #define RDS_STOP (-1) /* = AWS_PAGE_STOP */
 typedef int (*rds_snapshot_cb)(const struct rds_snapshot *s, void *ud, struct err *e);
 typedef int (*rds_instance_cb)(const struct rds_instance *i, void *ud, struct err *e);
@@ -168,7 +168,7 @@ int rds_describe_db_instances(struct aws_ctx *aws, const char *id, rds_instance_
 int rds_describe_db_clusters(struct aws_ctx *aws, const char *id, rds_cluster_cb cb, void *ud,
                              struct aws_error *ae, struct err *e);
 
-/* Single-resource conveniences: 0 and *out filled, DRR_EXIT_NOT_FOUND when AWS
+/* Single-resource conveniences: 0 and *out filled, ERR_NOT_FOUND when AWS
  * says DBInstanceNotFound / DBClusterNotFoundFault, else the error. */
 int rds_get_instance(struct aws_ctx *aws, const char *id, struct rds_instance *out,
                      struct aws_error *ae, struct err *e);

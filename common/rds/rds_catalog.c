@@ -12,7 +12,7 @@
 #include "aws/aws_client.h"
 #include "aws/aws_query.h"
 #include "core/buf.h"
-#include "core/exitcodes.h"
+#include "core/err.h"
 #include "rds/rds.h"
 
 #define MAX_FIELDS 2
@@ -47,7 +47,7 @@ static void find_release(struct find *f)
         free(f->values[i]);
 }
 
-/* Runs the describe; maps not_found_code to DRR_EXIT_NOT_FOUND. */
+/* Runs the describe; maps not_found_code to ERR_NOT_FOUND. */
 static int find(struct aws_ctx *aws, const char *action, const struct aws_params *p,
                 const char *not_found_code, const char *what, struct find *f, struct aws_error *ae,
                 struct err *e)
@@ -61,8 +61,8 @@ static int find(struct aws_ctx *aws, const char *action, const struct aws_params
     if (rc) {
         err_prefix(e, "%s", what);
         if (not_found_code && rds_error_is(ae, not_found_code))
-            e->code = DRR_EXIT_NOT_FOUND;
-        return e->code;
+            return err_reclassify(e, ERR_NOT_FOUND);
+        return rc;
     }
     return 0;
 }
@@ -76,8 +76,8 @@ static int find_named(struct aws_ctx *aws, const char *action, const char *param
     int rc = find(aws, action, &p, not_found_code, what, f, ae, e);
     aws_params_release(&p);
     if (rc == 0 && !f->found)
-        rc = err_set(e, DRR_EXIT_AWS, "%s: %s answered without <%s> %s", what, action, f->item,
-                     f->want);
+        rc = err_set(e, ERR_AWS_BAD_ANSWER, "%s: %s answered without <%s> %s", what, action,
+                     f->item, f->want);
     return rc;
 }
 
@@ -153,7 +153,7 @@ int rds_engine_family(struct aws_ctx *aws, const char *engine, const char *versi
     int rc = find(aws, "DescribeDBEngineVersions", &p, NULL, engine, &f, ae, e);
     aws_params_release(&p);
     if (rc == 0 && !f.found)
-        rc = err_set(e, DRR_EXIT_NOT_FOUND, "%s %s: not an engine version AWS lists here", engine,
+        rc = err_set(e, ERR_NOT_FOUND, "%s %s: not an engine version AWS lists here", engine,
                      version);
     if (rc == 0) {
         *family = f.values[0];

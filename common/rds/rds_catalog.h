@@ -6,9 +6,9 @@
  * DescribeDBClusterParameterGroups, DescribeOptionGroups, DescribeDBEngineVersions,
  * DescribeOrderableDBInstanceOptions).
  *
- * Each returns 0 (found, out filled), DRR_EXIT_NOT_FOUND when AWS answers with the
+ * Each returns 0 (found, out filled), ERR_NOT_FOUND when AWS answers with the
  * NotFound fault of that describe (e->msg carries AWS's message), or another
- * exit code. ae (may be NULL) receives the AWS error, so a caller can tell
+ * error kind. ae (may be NULL) receives the AWS error, so a caller can tell
  * AccessDenied from the rest. Out strings are malloc'd. */
 #ifndef DRR_RDS_CATALOG_H
 #define DRR_RDS_CATALOG_H

@@ -7,7 +7,7 @@
 #include "aws/aws_client.h"
 #include "core/buf.h"
 #include "core/clock.h"
-#include "core/exitcodes.h"
+#include "core/err.h"
 #include "core/log.h"
 #include "core/signals.h"
 #include "rds/clone_poll.h"
@@ -52,7 +52,7 @@ int rds_cli_check_engine(const struct config *cfg, const char *what, const char 
     const char *want =
         rds_cli_source_kind(cfg) == RDS_KIND_CLUSTER ? "aurora-postgresql" : "postgres";
     if (!engine || strcmp(engine, want) != 0)
-        return err_set(e, DRR_EXIT_NOT_FOUND,
+        return err_set(e, ERR_NOT_FOUND,
                        "%s: engine %s is not of the %s family that a source of type %s restores",
                        what, engine ? engine : "(unknown)", want,
                        source_type_name(cfg->source.type));
@@ -119,8 +119,7 @@ int rds_cli_read_snapshot(const cJSON *doc, struct rds_cli_snapshot *out, struct
     if (rc)
         return rc;
     if (rds_cli_parse_kind(kind, &out->kind) != 0)
-        return err_set(e, DRR_EXIT_INPUT, "snapshot.kind: \"%s\" is neither instance nor cluster",
-                       kind);
+        return err_set(e, ERR_INPUT, "snapshot.kind: \"%s\" is neither instance nor cluster", kind);
     const cJSON *sec = rundoc_section(doc, "snapshot");
     out->arn = opt_string(sec, "arn");
     out->type = opt_string(sec, "type");
@@ -137,9 +136,9 @@ int rds_cli_check_pipeline(cJSON *doc, const struct config *cfg, struct err *e)
         return 0;
     }
     if (!cJSON_IsString(p))
-        return err_set(e, DRR_EXIT_INPUT, "pipeline: must be a string");
+        return err_set(e, ERR_INPUT, "pipeline: must be a string");
     if (strcmp(p->valuestring, cfg->clone.pipeline) != 0)
-        return err_set(e, DRR_EXIT_INPUT,
+        return err_set(e, ERR_INPUT,
                        "pipeline: the document is for pipeline \"%.80s\", the configuration for "
                        "\"%s\" (clone.pipeline)",
                        p->valuestring, cfg->clone.pipeline);

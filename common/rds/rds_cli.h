@@ -25,7 +25,7 @@ int rds_cli_parse_kind(const char *s, enum rds_kind *out); /* 0 ok, -1 unknown *
 
 /* DBLab Engine restores PostgreSQL: engine must be of the family a source of the
  * configured type restores ("postgres" for rds, "aurora-postgresql" for Aurora).
- * DRR_EXIT_NOT_FOUND otherwise, the message starting with what ("snapshot NAME",
+ * ERR_NOT_FOUND otherwise, the message starting with what ("snapshot NAME",
  * "source NAME"). */
 int rds_cli_check_engine(const struct config *cfg, const char *what, const char *engine,
                          struct err *e);
@@ -52,7 +52,7 @@ int rds_cli_read_snapshot(const cJSON *doc, struct rds_cli_snapshot *out, struct
 
 /* The document's top-level pipeline against the configuration's clone.pipeline:
  * absent (a document from before pipelines) is added; another pipeline's document
- * is DRR_EXIT_INPUT naming both. */
+ * is ERR_INPUT naming both. */
 int rds_cli_check_pipeline(cJSON *doc, const struct config *cfg, struct err *e);
 
 #endif

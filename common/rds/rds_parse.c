@@ -11,7 +11,7 @@
 #include "aws/aws_xml.h"
 #include "core/buf.h"
 #include "core/clock.h"
-#include "core/exitcodes.h"
+#include "core/err.h"
 
 static const xmlNode *child(const xmlNode *n, const char *name)
 {
@@ -322,7 +322,8 @@ static const xmlNode *result_of(xmlDoc *doc, const char *action, struct err *e)
 {
     const xmlNode *res = aws_xml_result(doc, action);
     if (!res)
-        err_set(e, DRR_EXIT_AWS, "%s: the response has no <%sResult> element", action, action);
+        err_set(e, ERR_AWS_BAD_ANSWER, "%s: the response has no <%sResult> element", action,
+                action);
     return res;
 }
 
@@ -400,10 +401,10 @@ int rds_result_item(xmlDoc *doc, const char *action, const char *item_name, cons
 {
     const xmlNode *res = result_of(doc, action, e);
     if (!res)
-        return e->code;
+        return e->kind;
     *out = child(res, item_name);
     if (!*out)
-        return err_set(e, DRR_EXIT_AWS, "%s: the response has no <%s>", action, item_name);
+        return err_set(e, ERR_AWS_BAD_ANSWER, "%s: the response has no <%s>", action, item_name);
     return 0;
 }
 
@@ -412,7 +413,7 @@ int rds_result_tags(xmlDoc *doc, struct rds_tags *out, struct err *e)
 {
     const xmlNode *res = result_of(doc, "ListTagsForResource", e);
     if (!res)
-        return e->code;
+        return e->kind;
     rds_parse_tag_list(child(res, "TagList"), out);
     return 0;
 }

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <cjson/cJSON.h>
 
-#include "core/exitcodes.h"
+#include "core/err.h"
 #include "dblab/dblab.h"
 #include "fuzz.h"
 
@@ -31,7 +31,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     static const long statuses[] = {400, 401, 403, 404, 409, 500, 502};
     for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++)
-        (void)dblab_http_error(statuses[i], body, "POST /admin/full-refresh", DRR_EXIT_DBLAB, &e);
+        (void)dblab_http_error(statuses[i], body, "POST /admin/full-refresh", ERR_DBLAB_REJECTED,
+                               &e);
 
     cJSON *cfg = cJSON_Parse(body);
     if (cfg != NULL) {

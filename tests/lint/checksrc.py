@@ -99,6 +99,28 @@ OWNERSHIP_EXCEPTIONS = set()
 # An exception above that no longer matches anything is reported (STALEEXCEPTION,
 # when the whole tree is checked), so that these lists only shrink with the code.
 
+# Exit codes are chosen at a command's edge only (docs/architecture.md, "Errors";
+# curl keeps CURLcode inside and picks exit codes in the tool): below it a failure
+# is an ERR_* kind. DRR_EXIT_* may appear only in the table and where a PROCESS's
+# exit status is read (a Lambda step's child).
+EXIT_CODE_FILES = {
+    "common/core/exitcodes.c",
+    "common/core/exitcodes.h",
+    "common/lambda/step_exec.c",  # a child's status: 128 + its signal
+    "common/lambda/lambda_step.c",  # names a step command's exit code
+}
+# Where a kind becomes a process's exit code (err_exit_code, the one table).
+EXIT_CODE_EDGE = EXIT_CODE_FILES | {
+    "common/app/app.c",  # app_finish: every command's ending
+    "common/lambda/lambda_entry.c",  # the Lambda error type "drr.<exit name>"
+    "cmds/lambda-bootstrap.c",  # the runtime's own exit
+    "cmds/rds-clone-gc.c",  # each failed clone's exitCode in its document
+    "common/core/buf.c",  # out of memory: the process ends there
+    "common/app/rundoc.c",  # out of memory: the process ends there
+}
+# The exit codes of docs/exit-codes.md that are no small number.
+EXIT_NUMBERS = r"(?:6[45]|70|75|78|8[0-8]|99|1[2-9][0-9])"
+
 RULES = {
     "BANNEDFUNC": "a banned function is called",
     "CURLINCLUDE": "<curl/...> outside core/http.c",
@@ -108,6 +130,8 @@ RULES = {
     "INCLUDEDUP": "the same file included twice",
     "OWNERSHIP": "X_free frees the object, X_release only what it holds, X_clear owns nothing",
     "HEADERGUARD": "a header without its #ifndef DRR_..._H guard",
+    "EXITCODE": "an exit code below the command's edge (use an ERR_* kind; err_exit_code "
+                "picks the code)",
     "CPPCOMMENTS": "a // comment (the code uses /* */ only)",
     "OPENCOMMENT": "a /* comment not closed at the end of the file",
     "TABS": "a tab character",
@@ -215,6 +239,8 @@ class Checker:
         self.check_proc_self(rel, src)
         self.check_includes(rel, src)
         self.check_ownership(rel, src)
+        if rel.startswith(("common/", "cmds/")):
+            self.check_exit_codes(rel, src)
         if rel.endswith(".h"):
             self.check_guard(rel, src)
 
@@ -370,6 +396,29 @@ class Checker:
                 self.report(rel, line, "OWNERSHIP",
                             "%s does not free %s itself: X_free frees the object; name it "
                             "X_release if it frees only what %s holds" % (name, param, param))
+
+    # -- exit codes only at the edge (docs/architecture.md, "Errors") -------------
+    EXIT_RES = [
+        (re.compile(r"\bDRR_EXIT_\w+"), "an exit code: return an ERR_* kind"),
+        (re.compile(r"\breturn\s+%s\s*;" % EXIT_NUMBERS), "a literal exit code: return an "
+         "ERR_* kind"),
+        # (127 is exec's "could not run it" in a forked child, no exit code of ours)
+        (re.compile(r"\b_?exit\s*\(\s*(?:ERR_\w+|6[45]|70|75|78|8[0-8]|99)\s*\)"),
+         "exit() takes an exit code: exit(err_exit_code(kind, 0))"),
+        (re.compile(r"\b(?:err_set|err_reclassify|err_exit_code)\s*\([^,()]+,\s*[1-9]"),
+         "a number where an ERR_* kind belongs"),
+    ]
+
+    def check_exit_codes(self, rel, src):
+        if rel not in EXIT_CODE_FILES:
+            for pattern, msg in self.EXIT_RES:
+                for m in pattern.finditer(src.code):
+                    self.report(rel, src.line_of(m.start()), "EXITCODE", msg)
+        if rel not in EXIT_CODE_EDGE:
+            for m in re.finditer(r"\berr_exit_code\s*\(", src.code):
+                self.report(rel, src.line_of(m.start()), "EXITCODE",
+                            "err_exit_code below the edge: return the kind, the command's "
+                            "ending (app_finish) picks the exit code")
 
     # -- header guards ------------------------------------------------------------
     def check_guard(self, rel, src):

@@ -190,6 +190,37 @@ class Rules(unittest.TestCase):
         self.assertEqual(self.rules("cmds/x.c", "int a;\n/* never closed\n"),
                          [(1, "OPENCOMMENT")])
 
+    def test_exit_codes_only_at_the_edge(self):
+        src = ('int f(struct err *e)\n{\n'
+               '    if (a)\n        return DRR_EXIT_CONFIG;\n'
+               '    if (b)\n        return 86;\n'
+               '    if (c)\n        exit(ERR_INTERNAL);\n'
+               '    if (d)\n        return err_set(e, 78, "x");\n'
+               '    return err_exit_code(ERR_CONFIG, 0);\n}\n')
+        found = self.tree.check("common/rds/a.c", src)
+        self.assertEqual([(line, rule) for line, rule, _ in found],
+                         [(4, "EXITCODE"), (6, "EXITCODE"), (8, "EXITCODE"), (10, "EXITCODE"),
+                          (11, "EXITCODE")])
+        self.assertIn("ERR_* kind", found[0][2])
+        self.assertIn("app_finish", found[4][2])
+        # the same in a command, but not in tests (they compare process exit codes)
+        self.assertEqual(self.rules("cmds/x.c", "int x = DRR_EXIT_GUARD;\n"),
+                         [(1, "EXITCODE")])
+        self.assertEqual(self.rules("tests/unit/test_x.c", "int x = DRR_EXIT_GUARD;\n"), [])
+
+    def test_exit_codes_where_they_belong(self):
+        ok = ('/* exits 78 (DRR_EXIT_CONFIG) */\nconst char *h = "exit 86 when absent";\n'
+              'int f(struct err *e)\n{\n    return err_set(e, ERR_NOT_FOUND, "gone %d", 86);\n}\n'
+              'int g(void)\n{\n    return 64 - 1;\n}\n')
+        self.assertEqual(self.rules("common/rds/a.c", ok), [])
+        self.assertEqual(self.rules("common/core/exitcodes.c",
+                                    "int x = DRR_EXIT_CONFIG;\n"), [])
+        self.assertEqual(self.rules("common/lambda/step_exec.c",
+                                    "int x = DRR_EXIT_SIGNAL_BASE + 9;\n"), [])
+        self.assertEqual(self.rules("common/app/app.c",
+                                    "int f(int k)\n{\n    return err_exit_code(k, 0);\n}\n"),
+                         [])
+
     def test_white_space(self):
         self.assertEqual(self.rules("cmds/x.c", "int a;\n\tint b;\n"), [(2, "TABS")])
         self.assertEqual(self.rules("cmds/x.c", "int a; \nint b;\n"), [(1, "TRAILINGSPACE")])
@@ -236,7 +267,7 @@ class TheTree(unittest.TestCase):
         self.assertEqual(p.returncode, 0)
         for rule in ("BANNEDFUNC", "CURLINCLUDE", "PROCSELFEXE", "INCLUDEPATH", "INCLUDELAYER",
                      "OWNERSHIP", "HEADERGUARD", "CPPCOMMENTS", "TABS", "TRAILINGSPACE",
-                     "CRLF", "EOFNEWLINE"):
+                     "CRLF", "EOFNEWLINE", "EXITCODE"):
             self.assertIn(rule, p.stdout)
 
 

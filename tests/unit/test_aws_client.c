@@ -95,7 +95,7 @@ static int test_creds(void *ctx, const struct aws_credentials **out, struct err 
     struct creds_state *s = ctx;
     s->calls++;
     if (s->fail)
-        return err_set(e, DRR_EXIT_AWS, "no credentials: nothing in the chain");
+        return err_set(e, ERR_AWS_REJECTED, "no credentials: nothing in the chain");
     snprintf(s->akid, sizeof s->akid, "ASIATEST%04d", s->rotate ? s->calls : 0);
     s->c.access_key_id = s->akid;
     s->c.secret_access_key = SECRET;
@@ -318,7 +318,7 @@ START_TEST(test_retries_exhausted_is_tempfail)
     struct aws_error ae;
     struct err e = {0};
     ck_assert_int_eq(aws_query_call(f.ctx, "rds", "DescribeDBSnapshots", NULL, &doc, &ae, &e),
-                     DRR_EXIT_TEMPFAIL);
+                     ERR_TRANSIENT);
     ck_assert_ptr_null(doc);
     ck_assert_int_eq(aws_ctx_counters(f.ctx).attempts, 3);
     ck_assert_int_eq(ae.http_status, 503);
@@ -340,7 +340,7 @@ START_TEST(test_quota_exhausted_is_tempfail)
     struct aws_error ae;
     struct err e = {0};
     ck_assert_int_eq(aws_query_call(f.ctx, "rds", "DescribeDBSnapshots", NULL, &doc, &ae, &e),
-                     DRR_EXIT_TEMPFAIL);
+                     ERR_TRANSIENT);
     ck_assert_int_eq(aws_ctx_counters(f.ctx).attempts, 3);
     ck_assert_int_eq(ae.http_status, 0);
     ck_assert_msg(strstr(e.msg, "no answer from 127.0.0.1:") != NULL, "%s", e.msg);
@@ -360,7 +360,7 @@ START_TEST(test_client_error_fails_at_once)
     struct aws_params p = AWS_PARAMS_INIT;
     aws_params_add(&p, "DBSnapshotIdentifier", "nope");
     ck_assert_int_eq(aws_query_call(f.ctx, "rds", "DescribeDBSnapshots", &p, &doc, &ae, &e),
-                     DRR_EXIT_AWS);
+                     ERR_AWS_REJECTED);
     ck_assert_int_eq(aws_ctx_counters(f.ctx).attempts, 1);
     ck_assert_int_eq(f.sleeps.n, 0);
     ck_assert_str_eq(ae.code, "DBSnapshotNotFound");
@@ -371,7 +371,7 @@ START_TEST(test_client_error_fails_at_once)
 
     /* ae may be NULL. */
     ck_assert_int_eq(aws_query_call(f.ctx, "rds", "DescribeDBSnapshots", NULL, &doc, NULL, &e),
-                     DRR_EXIT_AWS);
+                     ERR_AWS_REJECTED);
     fixture_stop(&f);
 }
 END_TEST
@@ -387,7 +387,7 @@ START_TEST(test_bad_success_body_and_bad_service)
     /* A read-only action: asked for again, then an AWS error (never "temporary",
      * never empty: the answer was not the operation's). */
     ck_assert_int_eq(aws_query_call(f.ctx, "rds", "DescribeDBSnapshots", NULL, &doc, &ae, &e),
-                     DRR_EXIT_AWS);
+                     ERR_AWS_BAD_ANSWER);
     ck_assert_msg(strstr(e.msg, "max attempts reached after 3 attempts") != NULL, "%s", e.msg);
     ck_assert_ptr_null(doc);
     ck_assert_int_eq(aws_ctx_counters(f.ctx).attempts, 3);
@@ -399,16 +399,16 @@ START_TEST(test_bad_success_body_and_bad_service)
     /* An action that changes something: returned at once, never re-sent. */
     ck_assert_int_eq(
         aws_query_call(f.ctx, "rds", "RestoreDBInstanceFromDBSnapshot", NULL, &doc, &ae, &e),
-        DRR_EXIT_AWS);
+        ERR_AWS_BAD_ANSWER);
     ck_assert_int_eq(aws_ctx_counters(f.ctx).attempts, 4);
     ck_assert_int_eq(ae.http_status, 200);
     ck_assert_str_eq(ae.code, "");
     ck_assert_ptr_null(doc);
     ck_assert_int_eq(aws_query_call(f.ctx, "secretsmanager", "X", NULL, &doc, &ae, &e),
-                     DRR_EXIT_INTERNAL);
-    ck_assert_int_eq(aws_query_call(f.ctx, "s3", "X", NULL, &doc, &ae, &e), DRR_EXIT_INTERNAL);
+                     ERR_INTERNAL);
+    ck_assert_int_eq(aws_query_call(f.ctx, "s3", "X", NULL, &doc, &ae, &e), ERR_INTERNAL);
     cJSON *j = NULL;
-    ck_assert_int_eq(aws_json_call(f.ctx, "rds", "X.Y", "{}", &j, &ae, &e), DRR_EXIT_INTERNAL);
+    ck_assert_int_eq(aws_json_call(f.ctx, "rds", "X.Y", "{}", &j, &ae, &e), ERR_INTERNAL);
     fixture_stop(&f);
 }
 END_TEST
@@ -443,35 +443,35 @@ START_TEST(test_2xx_not_the_answer)
     } cases[] = {
         {{200, PAGE, "text/html; charset=utf-8"},
          "DescribeDBSnapshots",
-         DRR_EXIT_AWS,
+         ERR_AWS_BAD_ANSWER,
          2,
          "HTTP 200: the answer is not XML (Content-Type text/html)"},
         {{200, PAGE, "text/xml"},
          "DescribeDBSnapshots",
-         DRR_EXIT_AWS,
+         ERR_AWS_BAD_ANSWER,
          2,
          "the answer is <html>, not <DescribeDBSnapshotsResponse>"},
-        {{200, PAGE, "text/html"}, "DeleteDBInstance", DRR_EXIT_AWS, 1, "not XML"},
-        {{200, PAGE_OK, ""}, "DescribeDBSnapshots", DRR_EXIT_AWS, 2, "Content-Type missing"},
+        {{200, PAGE, "text/html"}, "DeleteDBInstance", ERR_AWS_BAD_ANSWER, 1, "not XML"},
+        {{200, PAGE_OK, ""}, "DescribeDBSnapshots", ERR_AWS_BAD_ANSWER, 2, "Content-Type missing"},
         {{200, DENIED200, "text/xml"},
          "DescribeDBSnapshots",
-         DRR_EXIT_AWS,
+         ERR_AWS_UNAUTHORIZED,
          1,
          "AccessDenied: not authorized (HTTP 200, RequestId e200)"},
-        {{200, DENIED200, "text/xml"}, "DeleteDBInstance", DRR_EXIT_AWS, 1, "AccessDenied"},
+        {{200, DENIED200, "text/xml"}, "DeleteDBInstance", ERR_AWS_UNAUTHORIZED, 1, "AccessDenied"},
         {{200, THROTTLED200, "text/xml"},
          "DeleteDBInstance",
-         DRR_EXIT_AWS,
+         ERR_AWS_REJECTED,
          2,
          "Throttling: Rate exceeded (HTTP 200, RequestId t200)"},
         {{200, OTHER, "text/xml"},
          "DescribeDBSnapshots",
-         DRR_EXIT_AWS,
+         ERR_AWS_BAD_ANSWER,
          2,
          "not <DescribeDBSnapshotsResponse>"},
         {{200, NO_RESULT, "text/xml"},
          "DescribeDBSnapshots",
-         DRR_EXIT_AWS,
+         ERR_AWS_BAD_ANSWER,
          2,
          "no <DescribeDBSnapshotsResult> element"},
         {{200, TAGGED, "text/xml"}, "AddTagsToResource", 0, 1, NULL},
@@ -507,12 +507,12 @@ START_TEST(test_2xx_not_the_answer_json)
         const char *msg;
     } cases[] = {
         {{200, "<html><body>proxy</body></html>", "text/html"},
-         DRR_EXIT_AWS,
+         ERR_AWS_BAD_ANSWER,
          2,
          "not JSON (Content-Type text/html)"},
         {{200, "{\"__type\":\"AccessDeniedException\",\"message\":\"no\"}",
           "application/x-amz-json-1.1"},
-         DRR_EXIT_AWS,
+         ERR_AWS_UNAUTHORIZED,
          1,
          "AccessDeniedException: no (HTTP 200"},
         {{200, OK_JSON, "application/x-amz-json-1.1"}, 0, 1, NULL},
@@ -546,7 +546,7 @@ START_TEST(test_credentials_failure)
     xmlDoc *doc = NULL;
     struct err e = {0};
     ck_assert_int_eq(aws_query_call(f.ctx, "rds", "DescribeDBSnapshots", NULL, &doc, NULL, &e),
-                     DRR_EXIT_AWS);
+                     ERR_AWS_REJECTED);
     ck_assert_str_eq(e.msg, "rds DescribeDBSnapshots: no credentials: nothing in the chain");
     ck_assert_uint_eq(hstub_count(f.stub), 0); /* nothing unsigned was sent */
     fixture_stop(&f);
@@ -556,7 +556,7 @@ START_TEST(test_credentials_failure)
     struct aws_ctx_options o = {"us-east-1", "http://127.0.0.1:1", 1, 0, 0, NULL};
     ck_assert_int_eq(aws_ctx_new(&o, &c, &e), 0);
     ck_assert_int_eq(aws_query_call(c, "rds", "DescribeDBSnapshots", NULL, &doc, NULL, &e),
-                     DRR_EXIT_INTERNAL);
+                     ERR_INTERNAL);
     aws_ctx_free(c);
 }
 END_TEST
@@ -586,7 +586,7 @@ START_TEST(test_json_call)
     const char *req = "{\"SecretId\":\"dblab\"}";
     ck_assert_int_eq(
         aws_json_call(f.ctx, "secretsmanager", "secretsmanager.GetSecretValue", req, &out, &ae, &e),
-        DRR_EXIT_AWS);
+        ERR_AWS_REJECTED);
     ck_assert_str_eq(ae.code, "ResourceNotFoundException");
     ck_assert_str_eq(ae.request_id, "stub-request-id");
     ck_assert_str_eq(e.msg, "secretsmanager GetSecretValue: ResourceNotFoundException: Secrets "
@@ -612,10 +612,10 @@ START_TEST(test_json_call)
     /* A 2xx that is not a JSON object (a read: asked again), then 5xx that are not
      * JSON (retried, then given up). */
     ck_assert_int_eq(aws_json_call(f.ctx, "ssm", "AmazonSSM.GetParameter", "{}", &out, &ae, &e),
-                     DRR_EXIT_TEMPFAIL);
+                     ERR_TRANSIENT);
     ck_assert_ptr_null(out);
     ck_assert_int_eq(aws_json_call(f.ctx, "ssm", "AmazonSSM.GetParameter", NULL, &out, &ae, &e),
-                     DRR_EXIT_TEMPFAIL);
+                     ERR_TRANSIENT);
     ck_assert_str_eq(ae.message, "error body is not JSON");
     ck_assert_msg(strstr(e.msg, "ssm GetParameter: HTTP 500: error body is not JSON") != NULL, "%s",
                   e.msg);
@@ -687,7 +687,7 @@ static int collect_item(const xmlNode *s, void *ud, struct err *e)
 static int failing_item(const xmlNode *item, void *ud, struct err *e)
 {
     (void)item, (void)ud;
-    return err_set(e, DRR_EXIT_INPUT, "page handler says no");
+    return err_set(e, ERR_INPUT, "page handler says no");
 }
 
 START_TEST(test_paginate)
@@ -736,14 +736,14 @@ START_TEST(test_paginate)
     /* The handler's error is returned. */
     ck_assert_int_eq(aws_query_paginate(ctx, "rds", "DescribeDBSnapshots", &p, 0, "DBSnapshots",
                                         "DBSnapshot", failing_item, NULL, NULL, &ae, &e),
-                     DRR_EXIT_INPUT);
+                     ERR_INPUT);
 
     /* A repeated Marker stops with an error instead of looping. */
     pg.repeat_marker = 1;
     c.stop_after = 0;
     ck_assert_int_eq(aws_query_paginate(ctx, "rds", "DescribeDBSnapshots", &p, 0, "DBSnapshots",
                                         "DBSnapshot", collect_item, &c, &pages, &ae, &e),
-                     DRR_EXIT_AWS);
+                     ERR_AWS_BAD_ANSWER);
     ck_assert_msg(strstr(e.msg, "same Marker twice") != NULL, "%s", e.msg);
 
     /* A service that always answers a new Marker is stopped at the page cap. */
@@ -752,7 +752,7 @@ START_TEST(test_paginate)
     ctx->max_pages = 7;
     ck_assert_int_eq(aws_query_paginate(ctx, "rds", "DescribeDBSnapshots", &p, 0, "DBSnapshots",
                                         "DBSnapshot", collect_item, &c, &pages, &ae, &e),
-                     DRR_EXIT_AWS);
+                     ERR_AWS_BAD_ANSWER);
     ck_assert_int_eq(pages, 7);
     ck_assert_msg(strstr(e.msg, "rds DescribeDBSnapshots: still a Marker after 7 pages; stopping "
                                 "at the cap") != NULL,
@@ -762,7 +762,7 @@ START_TEST(test_paginate)
     ctx->paginate_seconds = 0.3;
     int rc = aws_query_paginate(ctx, "rds", "DescribeDBSnapshots", &p, 0, "DBSnapshots",
                                 "DBSnapshot", collect_item, &c, &pages, &ae, &e);
-    ck_assert_msg(rc == DRR_EXIT_TEMPFAIL, "rc %d: %s", rc, e.msg);
+    ck_assert_msg(rc == ERR_TRANSIENT, "rc %d: %s", rc, e.msg);
     ck_assert_msg(strstr(e.msg, "paging took longer than 0.3 s") != NULL, "%s", e.msg);
     ck_assert_int_lt(pages, 1000000);
 
@@ -792,7 +792,8 @@ START_TEST(test_cancelled_context_stops_call_and_backoff)
     aws_ctx_set_cancel(f.ctx, (struct cancel){flag_cancel, &sig, 0});
     ck_assert_int_eq(aws_ctx_cancelled(f.ctx), SIGTERM);
     ck_assert_int_eq(aws_query_call(f.ctx, "rds", "DescribeDBSnapshots", NULL, &doc, NULL, &e),
-                     DRR_EXIT_SIGNAL_BASE + SIGTERM);
+                     ERR_INTERRUPTED);
+    ck_assert_int_eq(e.signo, SIGTERM);
     ck_assert_uint_eq(hstub_count(f.stub), 0);
     ck_assert_int_eq(f.creds.calls, 0);
     ck_assert_msg(strstr(e.msg, "rds DescribeDBSnapshots: interrupted by signal 15 before"), "%s",
@@ -805,7 +806,7 @@ START_TEST(test_cancelled_context_stops_call_and_backoff)
     aws_ctx_set_cancel(f.ctx, (struct cancel){NULL, NULL, clock_monotonic() + 0.3});
     double t0 = clock_monotonic();
     ck_assert_int_eq(aws_query_call(f.ctx, "rds", "DescribeDBSnapshots", NULL, &doc, NULL, &e),
-                     DRR_EXIT_TIMEOUT);
+                     ERR_TIMEOUT);
     ck_assert(clock_monotonic() - t0 < 2.0);
     ck_assert_uint_eq(hstub_count(f.stub), 1);
     ck_assert_msg(strstr(e.msg, "the time budget ran out while waiting to retry"), "%s", e.msg);
@@ -815,7 +816,7 @@ START_TEST(test_cancelled_context_stops_call_and_backoff)
     aws_ctx_set_cancel(f.ctx, (struct cancel){NULL, NULL, clock_monotonic() + 0.3});
     t0 = clock_monotonic();
     ck_assert_int_eq(aws_query_call(f.ctx, "rds", "DescribeDBSnapshots", NULL, &doc, NULL, &e),
-                     DRR_EXIT_TIMEOUT);
+                     ERR_TIMEOUT);
     ck_assert(clock_monotonic() - t0 < 2.0);
     ck_assert_msg(strstr(e.msg, "the time budget ran out during the request"), "%s", e.msg);
     fixture_stop(&f);
@@ -837,7 +838,8 @@ START_TEST(test_rollback_context_ignores_the_signal_until_its_deadline)
     raise(SIGTERM);
     aws_ctx_set_cancel(f.ctx, signals_cancel());
     ck_assert_int_eq(aws_query_call(f.ctx, "rds", "DescribeDBSnapshots", NULL, &doc, NULL, &e),
-                     DRR_EXIT_SIGNAL_BASE + SIGTERM);
+                     ERR_INTERRUPTED);
+    ck_assert_int_eq(e.signo, SIGTERM);
     ck_assert_uint_eq(hstub_count(f.stub), 0);
 
     struct cancel cmd = aws_ctx_cancel(f.ctx);
@@ -855,7 +857,7 @@ START_TEST(test_rollback_context_ignores_the_signal_until_its_deadline)
     r->base_delay = r->max_delay = 10;
     double t0 = clock_monotonic();
     ck_assert_int_eq(aws_query_call(f.ctx, "rds", "DescribeDBSnapshots", NULL, &doc, NULL, &e),
-                     DRR_EXIT_TIMEOUT);
+                     ERR_TIMEOUT);
     ck_assert(clock_monotonic() - t0 < 2.0);
 
     /* A further signal (raised while the server answers) stops it at once. */
@@ -863,7 +865,8 @@ START_TEST(test_rollback_context_ignores_the_signal_until_its_deadline)
     f.script.raise_signal = SIGINT;
     t0 = clock_monotonic();
     ck_assert_int_eq(aws_query_call(f.ctx, "rds", "DescribeDBSnapshots", NULL, &doc, NULL, &e),
-                     DRR_EXIT_SIGNAL_BASE + SIGTERM); /* the first signal names it */
+                     ERR_INTERRUPTED); /* the first signal names it */
+    ck_assert_int_eq(e.signo, SIGTERM);
     ck_assert(clock_monotonic() - t0 < 2.0);
 
     /* The command's own cancellation, restored, still stops everything. */
@@ -886,7 +889,8 @@ START_TEST(test_signal_interrupts)
     struct err e = {0};
     double t0 = clock_monotonic();
     ck_assert_int_eq(aws_query_call(f.ctx, "rds", "DescribeDBSnapshots", NULL, &doc, NULL, &e),
-                     DRR_EXIT_SIGNAL_BASE + SIGTERM);
+                     ERR_INTERRUPTED);
+    ck_assert_int_eq(e.signo, SIGTERM);
     ck_assert(clock_monotonic() - t0 < 3.0);
     ck_assert_msg(strstr(e.msg, "interrupted by signal 15") != NULL, "%s", e.msg);
     ck_assert_uint_le(hstub_count(f.stub), 1);
@@ -901,16 +905,16 @@ START_TEST(test_ctx_init_errors)
     unsetenv("AWS_ENDPOINT_URL");
     unsetenv("AWS_ENDPOINT_URL_STS");
     struct aws_ctx_options none = {NULL, NULL, 0, 0, 0, NULL};
-    ck_assert_int_eq(aws_ctx_new(&none, &c, &e), DRR_EXIT_CONFIG);
+    ck_assert_int_eq(aws_ctx_new(&none, &c, &e), ERR_CONFIG);
     ck_assert_ptr_nonnull(strstr(e.msg, "aws.region"));
     aws_ctx_free(c);
     struct aws_ctx_options bad = {"us-east-1", "ftp://x", 0, 0, 0, NULL};
-    ck_assert_int_eq(aws_ctx_new(&bad, &c, &e), DRR_EXIT_CONFIG);
+    ck_assert_int_eq(aws_ctx_new(&bad, &c, &e), ERR_CONFIG);
     ck_assert_ptr_nonnull(strstr(e.msg, "aws.endpoint"));
     aws_ctx_free(c);
     setenv("AWS_CA_BUNDLE", "/nonexistent/ca.pem", 1);
     struct aws_ctx_options ok = {"us-east-1", NULL, 0, 0, 0, NULL};
-    ck_assert_int_eq(aws_ctx_new(&ok, &c, &e), DRR_EXIT_CONFIG);
+    ck_assert_int_eq(aws_ctx_new(&ok, &c, &e), ERR_CONFIG);
     ck_assert_ptr_nonnull(strstr(e.msg, "AWS_CA_BUNDLE: cannot read /nonexistent/ca.pem"));
     aws_ctx_free(c);
     unsetenv("AWS_CA_BUNDLE");
@@ -919,7 +923,7 @@ START_TEST(test_ctx_init_errors)
     const struct aws_endpoint *ep;
     ck_assert_int_eq(aws_ctx_endpoint(c, "sts", &ep, &e), 0);
     ck_assert_str_eq(ep->url, "https://sts.us-east-1.amazonaws.com/");
-    ck_assert_int_eq(aws_ctx_endpoint(c, "ec2", &ep, &e), DRR_EXIT_INTERNAL);
+    ck_assert_int_eq(aws_ctx_endpoint(c, "ec2", &ep, &e), ERR_INTERNAL);
     aws_ctx_free(c);
     aws_ctx_free(NULL); /* NULL is fine */
 }

@@ -349,7 +349,7 @@ START_TEST(env_session_token_and_expiration)
     ck_assert_ptr_nonnull(strstr(log, "inside the 900 s refresh window"));
     free(log);
     fake_now += 301;
-    ck_assert_int_eq(aws_creds_get(p, &c, &e), DRR_EXIT_AWS);
+    ck_assert_int_eq(aws_creds_get(p, &c, &e), ERR_AWS_UNAUTHORIZED);
     ck_assert_ptr_nonnull(strstr(e.msg, "environment returned credentials that expired"));
     aws_creds_provider_free(p);
 }
@@ -361,7 +361,7 @@ START_TEST(env_partial_is_config_error)
     struct aws_creds_provider *p = aws_creds_provider_new(NULL);
     const struct aws_credentials *c = NULL;
     struct err e = {0};
-    ck_assert_int_eq(aws_creds_get(p, &c, &e), DRR_EXIT_CONFIG);
+    ck_assert_int_eq(aws_creds_get(p, &c, &e), ERR_CONFIG);
     ck_assert_ptr_nonnull(strstr(e.msg, "AWS_SECRET_ACCESS_KEY"));
     ck_assert_ptr_null(c);
     aws_creds_provider_free(p);
@@ -376,7 +376,7 @@ START_TEST(env_bad_expiration)
     struct aws_creds_provider *p = aws_creds_provider_new(NULL);
     const struct aws_credentials *c = NULL;
     struct err e = {0};
-    ck_assert_int_eq(aws_creds_get(p, &c, &e), DRR_EXIT_CONFIG);
+    ck_assert_int_eq(aws_creds_get(p, &c, &e), ERR_CONFIG);
     ck_assert_ptr_nonnull(strstr(e.msg, "AWS_CREDENTIAL_EXPIRATION"));
     aws_creds_provider_free(p);
 }
@@ -404,7 +404,7 @@ START_TEST(no_credentials_anywhere)
     struct aws_creds_provider *p = aws_creds_provider_new(NULL);
     const struct aws_credentials *c = NULL;
     struct err e = {0};
-    ck_assert_int_eq(aws_creds_get(p, &c, &e), DRR_EXIT_AWS);
+    ck_assert_int_eq(aws_creds_get(p, &c, &e), ERR_AWS_UNAUTHORIZED);
     ck_assert_ptr_nonnull(strstr(e.msg, "no AWS credentials found"));
     ck_assert_ptr_nonnull(strstr(e.msg, "AWS_EC2_METADATA_DISABLED"));
     aws_creds_provider_free(p);
@@ -463,7 +463,7 @@ START_TEST(profile_missing_explicit_is_error)
     struct aws_creds_provider *p = aws_creds_provider_new(NULL);
     const struct aws_credentials *c = NULL;
     struct err e = {0};
-    ck_assert_int_eq(aws_creds_get(p, &c, &e), DRR_EXIT_CONFIG);
+    ck_assert_int_eq(aws_creds_get(p, &c, &e), ERR_CONFIG);
     ck_assert_ptr_nonnull(strstr(e.msg, "\"nope\" not found"));
     aws_creds_provider_free(p);
 }
@@ -475,7 +475,7 @@ START_TEST(profile_key_without_secret)
     struct aws_creds_provider *p = aws_creds_provider_new(NULL);
     const struct aws_credentials *c = NULL;
     struct err e = {0};
-    ck_assert_int_eq(aws_creds_get(p, &c, &e), DRR_EXIT_CONFIG);
+    ck_assert_int_eq(aws_creds_get(p, &c, &e), ERR_CONFIG);
     ck_assert_ptr_nonnull(strstr(e.msg, "aws_secret_access_key"));
     aws_creds_provider_free(p);
 }
@@ -492,12 +492,12 @@ START_TEST(profile_unsupported_mfa_and_sso)
     struct aws_creds_provider *p = aws_creds_provider_new(&o);
     const struct aws_credentials *c = NULL;
     struct err e = {0};
-    ck_assert_int_eq(aws_creds_get(p, &c, &e), DRR_EXIT_CONFIG);
+    ck_assert_int_eq(aws_creds_get(p, &c, &e), ERR_CONFIG);
     ck_assert_ptr_nonnull(strstr(e.msg, "mfa_serial is not supported"));
     aws_creds_provider_free(p);
     o.profile = "sso";
     p = aws_creds_provider_new(&o);
-    ck_assert_int_eq(aws_creds_get(p, &c, &e), DRR_EXIT_CONFIG);
+    ck_assert_int_eq(aws_creds_get(p, &c, &e), ERR_CONFIG);
     ck_assert_ptr_nonnull(strstr(e.msg, "sso"));
     aws_creds_provider_free(p);
 }
@@ -578,7 +578,7 @@ START_TEST(process_failure_names_profile)
     struct aws_creds_provider *p = aws_creds_provider_new(&o);
     const struct aws_credentials *c = NULL;
     struct err e = {0};
-    ck_assert_int_eq(aws_creds_get(p, &c, &e), DRR_EXIT_AWS);
+    ck_assert_int_eq(aws_creds_get(p, &c, &e), ERR_AWS_UNAUTHORIZED);
     ck_assert_ptr_nonnull(strstr(e.msg, "\"broken\""));
     ck_assert_ptr_nonnull(strstr(e.msg, "status 3"));
     aws_creds_provider_free(p);
@@ -606,7 +606,7 @@ START_TEST(process_bad_json)
         struct aws_creds_provider *p = aws_creds_provider_new(&o);
         const struct aws_credentials *c = NULL;
         struct err e = {0};
-        ck_assert_int_eq(aws_creds_get(p, &c, &e), DRR_EXIT_AWS);
+        ck_assert_int_eq(aws_creds_get(p, &c, &e), ERR_AWS_UNAUTHORIZED);
         ck_assert_msg(strstr(e.msg, cases[i][1]) && strstr(e.msg, "\"bad\""), "case %zu: %s", i,
                       e.msg);
         aws_creds_provider_free(p);
@@ -757,7 +757,7 @@ START_TEST(assume_role_self_reference_and_env_source)
     /* credential_source = Environment without environment keys. */
     o.profile = "fromenv";
     p = aws_creds_provider_new(&o);
-    ck_assert_int_eq(aws_creds_get(p, &c, &e), DRR_EXIT_CONFIG);
+    ck_assert_int_eq(aws_creds_get(p, &c, &e), ERR_CONFIG);
     ck_assert_ptr_nonnull(strstr(e.msg, "credential_source Environment"));
     aws_creds_provider_free(p);
     hstub_stop(h);
@@ -823,7 +823,7 @@ START_TEST(assume_role_config_errors)
         struct aws_creds_provider *p = aws_creds_provider_new(&o);
         const struct aws_credentials *c = NULL;
         struct err e = {0};
-        ck_assert_int_eq(aws_creds_get(p, &c, &e), DRR_EXIT_CONFIG);
+        ck_assert_int_eq(aws_creds_get(p, &c, &e), ERR_CONFIG);
         ck_assert_msg(strstr(e.msg, cases[i][1]), "profile %s: %s", cases[i][0], e.msg);
         aws_creds_provider_free(p);
     }
@@ -840,7 +840,7 @@ START_TEST(assume_role_access_denied)
     struct aws_creds_provider *p = aws_creds_provider_new(NULL);
     const struct aws_credentials *c = NULL;
     struct err e = {0};
-    ck_assert_int_eq(aws_creds_get(p, &c, &e), DRR_EXIT_AWS);
+    ck_assert_int_eq(aws_creds_get(p, &c, &e), ERR_AWS_UNAUTHORIZED);
     ck_assert_ptr_nonnull(strstr(e.msg, "AccessDenied"));
     ck_assert_ptr_nonnull(strstr(e.msg, "rid-denied-1"));
     ck_assert_ptr_nonnull(strstr(e.msg, "HTTP 403"));
@@ -912,7 +912,7 @@ START_TEST(sts_throttling_retried_and_bad_answers)
     struct aws_creds_options o = {0};
     o.max_attempts = 2;
     p = aws_creds_provider_new(&o);
-    ck_assert_int_eq(aws_creds_get(p, &c, &e), DRR_EXIT_TEMPFAIL);
+    ck_assert_int_eq(aws_creds_get(p, &c, &e), ERR_TRANSIENT);
     ck_assert_ptr_nonnull(strstr(e.msg, "Throttling"));
     ck_assert_ptr_nonnull(strstr(e.msg, "rid-throttled"));
     aws_creds_provider_free(p);
@@ -921,7 +921,7 @@ START_TEST(sts_throttling_retried_and_bad_answers)
     ss.throttle = 0;
     ss.garbage = 1;
     p = aws_creds_provider_new(NULL);
-    ck_assert_int_eq(aws_creds_get(p, &c, &e), DRR_EXIT_AWS);
+    ck_assert_int_eq(aws_creds_get(p, &c, &e), ERR_AWS_BAD_ANSWER);
     ck_assert_ptr_nonnull(strstr(e.msg, "no complete AssumeRoleWithWebIdentityResult/Credentials"));
     aws_creds_provider_free(p);
     hstub_stop(h);
@@ -935,13 +935,13 @@ START_TEST(web_identity_errors)
     struct aws_creds_provider *p = aws_creds_provider_new(NULL);
     const struct aws_credentials *c = NULL;
     struct err e = {0};
-    ck_assert_int_eq(aws_creds_get(p, &c, &e), DRR_EXIT_CONFIG);
+    ck_assert_int_eq(aws_creds_get(p, &c, &e), ERR_CONFIG);
     ck_assert_ptr_nonnull(strstr(e.msg, "AWS_ROLE_ARN"));
     aws_creds_provider_free(p);
 
     setenv("AWS_ROLE_ARN", "arn:aws:iam::1:role/x", 1);
     p = aws_creds_provider_new(NULL);
-    ck_assert_int_eq(aws_creds_get(p, &c, &e), DRR_EXIT_AWS);
+    ck_assert_int_eq(aws_creds_get(p, &c, &e), ERR_AWS_UNAUTHORIZED);
     ck_assert_ptr_nonnull(strstr(e.msg, "/nonexistent/token"));
     aws_creds_provider_free(p);
 }
@@ -1038,7 +1038,7 @@ START_TEST(container_full_uri_with_token)
     /* Wrong token: the endpoint's error is reported. */
     setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN", "Bearer wrong-token", 1);
     p = aws_creds_provider_new(NULL);
-    ck_assert_int_eq(aws_creds_get(p, &c, &e), DRR_EXIT_AWS);
+    ck_assert_int_eq(aws_creds_get(p, &c, &e), ERR_AWS_UNAUTHORIZED);
     ck_assert_ptr_nonnull(strstr(e.msg, "HTTP 401"));
     ck_assert_ptr_nonnull(strstr(e.msg, "AccessDenied"));
     aws_creds_provider_free(p);
@@ -1096,7 +1096,7 @@ START_TEST(container_full_uri_host_rules)
         struct aws_creds_provider *p = aws_creds_provider_new(NULL);
         const struct aws_credentials *c = NULL;
         struct err e = {0};
-        ck_assert_int_eq(aws_creds_get(p, &c, &e), DRR_EXIT_CONFIG);
+        ck_assert_int_eq(aws_creds_get(p, &c, &e), ERR_CONFIG);
         ck_assert_msg(strstr(e.msg, "AWS_CONTAINER_CREDENTIALS_FULL_URI"), "%s: %s", bad[i], e.msg);
         aws_creds_provider_free(p);
     }
@@ -1109,7 +1109,7 @@ START_TEST(container_full_uri_host_rules)
     struct aws_creds_provider *p = aws_creds_provider_new(&o);
     const struct aws_credentials *c = NULL;
     struct err e = {0};
-    ck_assert_int_eq(aws_creds_get(p, &c, &e), DRR_EXIT_TEMPFAIL);
+    ck_assert_int_eq(aws_creds_get(p, &c, &e), ERR_TRANSIENT);
     aws_creds_provider_free(p);
 }
 END_TEST
@@ -1157,7 +1157,7 @@ START_TEST(imds_unreachable_fails_fast)
     double t0 = clock_monotonic();
     int rc = aws_creds_get(p, &c, &e);
     double took = clock_monotonic() - t0;
-    ck_assert_int_eq(rc, DRR_EXIT_TEMPFAIL);
+    ck_assert_int_eq(rc, ERR_TRANSIENT);
     ck_assert_ptr_nonnull(strstr(e.msg, "no AWS credentials found"));
     ck_assert_ptr_nonnull(strstr(e.msg, "EC2 instance metadata"));
     ck_assert_msg(took < 5.0, "IMDS failure took %.1f s", took);
@@ -1180,7 +1180,7 @@ START_TEST(imds_no_role)
     struct aws_creds_provider *p = aws_creds_provider_new(NULL);
     const struct aws_credentials *c = NULL;
     struct err e = {0};
-    ck_assert_int_eq(aws_creds_get(p, &c, &e), DRR_EXIT_AWS);
+    ck_assert_int_eq(aws_creds_get(p, &c, &e), ERR_AWS_UNAUTHORIZED);
     ck_assert_ptr_nonnull(strstr(e.msg, "no IAM role"));
     aws_creds_provider_free(p);
     hstub_stop(h);

@@ -287,7 +287,7 @@ START_TEST(test_throttling_outlasts_retries)
     struct aws_error ae;
     struct err e = {0};
     ck_assert_int_eq(aws_query_call(c.ctx, "rds", "DescribeDBSnapshots", NULL, &doc, &ae, &e),
-                     DRR_EXIT_TEMPFAIL);
+                     ERR_TRANSIENT);
     ck_assert_int_eq(aws_ctx_counters(c.ctx).attempts, 3);
     ck_assert_msg(aws_retry_is_throttling_code(ae.code), "code %s", ae.code);
     ck_assert_msg(ae.request_id[0], "no RequestId: %s", e.msg);
@@ -308,7 +308,7 @@ START_TEST(test_client_errors)
     struct aws_error ae;
     struct err e = {0};
     ck_assert_int_eq(aws_query_call(c.ctx, "rds", "DescribeDBSnapshots", &p, &doc, &ae, &e),
-                     DRR_EXIT_AWS);
+                     ERR_AWS_REJECTED);
     ck_assert_int_eq(aws_ctx_counters(c.ctx).attempts, 1);
     ck_assert_str_eq(ae.code, "DBSnapshotNotFound");
     ck_assert_int_eq(ae.http_status, 404);
@@ -318,7 +318,7 @@ START_TEST(test_client_errors)
     /* An invalid parameter is the emulator's model validation speaking. */
     aws_params_add_int(&p, "MaxRecords", 5);
     ck_assert_int_eq(aws_query_call(c.ctx, "rds", "DescribeDBSnapshots", &p, &doc, &ae, &e),
-                     DRR_EXIT_AWS);
+                     ERR_AWS_REJECTED);
     ck_assert_str_eq(ae.code, "InvalidParameterValue");
     aws_params_release(&p);
     client_stop(&c);
@@ -326,7 +326,7 @@ START_TEST(test_client_errors)
     /* A wrong secret: the emulator checks the signature. */
     client_start(&c, 8, "not-the-secret-key");
     ck_assert_int_eq(aws_query_call(c.ctx, "rds", "DescribeDBSnapshots", NULL, &doc, &ae, &e),
-                     DRR_EXIT_AWS);
+                     ERR_AWS_UNAUTHORIZED);
     ck_assert_int_eq(ae.http_status, 403);
     ck_assert_msg(strstr(e.msg, "Signature") != NULL, "%s", e.msg);
     ck_assert_ptr_null(strstr(e.msg, "not-the-secret-key"));
@@ -353,7 +353,7 @@ START_TEST(test_json_services)
 
     ck_assert_int_eq(aws_json_call(c.ctx, "secretsmanager", "secretsmanager.GetSecretValue",
                                    "{\"SecretId\":\"nope\"}", &out, &ae, &e),
-                     DRR_EXIT_AWS);
+                     ERR_AWS_REJECTED);
     ck_assert_str_eq(ae.code, "ResourceNotFoundException");
     ck_assert_msg(ae.request_id[0], "%s", e.msg);
 
@@ -367,7 +367,7 @@ START_TEST(test_json_services)
     cJSON_Delete(out);
     ck_assert_int_eq(aws_json_call(c.ctx, "ssm", "AmazonSSM.GetParameter", "{\"Name\":\"/nope\"}",
                                    &out, &ae, &e),
-                     DRR_EXIT_AWS);
+                     ERR_AWS_REJECTED);
     ck_assert_str_eq(ae.code, "ParameterNotFound");
     client_stop(&c);
 }

@@ -131,22 +131,22 @@ START_TEST(test_invalid)
         "ftp://x",        "rds.amazonaws.com", "https://",       "https://h:0", "https://h:99999",
         "https://h:12ab", "https://u:p@h/",    "https://h/?a=b", "https://h#f", "https://h:"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        ck_assert_msg(aws_endpoint_resolve("rds", "us-east-1", bad[i], &ep, &e) == DRR_EXIT_CONFIG,
+        ck_assert_msg(aws_endpoint_resolve("rds", "us-east-1", bad[i], &ep, &e) == ERR_CONFIG,
                       "%s accepted", bad[i]);
         ck_assert_ptr_nonnull(strstr(e.msg, "aws.endpoint"));
         aws_endpoint_release(&ep);
     }
     setenv("AWS_ENDPOINT_URL_SSM", "nope", 1);
-    ck_assert_int_eq(aws_endpoint_resolve("ssm", "us-east-1", NULL, &ep, &e), DRR_EXIT_CONFIG);
+    ck_assert_int_eq(aws_endpoint_resolve("ssm", "us-east-1", NULL, &ep, &e), ERR_CONFIG);
     ck_assert_ptr_nonnull(strstr(e.msg, "AWS_ENDPOINT_URL_SSM"));
     aws_endpoint_release(&ep);
 
-    ck_assert_int_eq(aws_endpoint_resolve("rds", NULL, NULL, &ep, &e), DRR_EXIT_CONFIG);
+    ck_assert_int_eq(aws_endpoint_resolve("rds", NULL, NULL, &ep, &e), ERR_CONFIG);
     ck_assert_ptr_nonnull(strstr(e.msg, "aws.region"));
     aws_endpoint_release(&ep);
-    ck_assert_int_eq(aws_endpoint_resolve("rds", "US East", NULL, &ep, &e), DRR_EXIT_CONFIG);
+    ck_assert_int_eq(aws_endpoint_resolve("rds", "US East", NULL, &ep, &e), ERR_CONFIG);
     aws_endpoint_release(&ep);
-    ck_assert_int_eq(aws_endpoint_resolve("s3", "us-east-1", NULL, &ep, &e), DRR_EXIT_INTERNAL);
+    ck_assert_int_eq(aws_endpoint_resolve("s3", "us-east-1", NULL, &ep, &e), ERR_INTERNAL);
     aws_endpoint_release(&ep);
 }
 END_TEST

@@ -207,7 +207,7 @@ START_TEST(size_cap)
     big[n] = '\0';
     files(big, NULL);
     struct err e = {0};
-    ck_assert_int_eq(aws_ini_check(&e), 78);
+    ck_assert_int_eq(aws_ini_check(&e), ERR_CONFIG);
     ck_assert_msg(strstr(e.msg, "AWS config file ") != NULL &&
                       strstr(e.msg, "/config: larger than "
                                     "1048576 bytes") != NULL,
@@ -215,7 +215,7 @@ START_TEST(size_cap)
     ck_get("default", "region", NULL);
     ck_assert_int_eq(aws_ini_profile_exists("default"), 0);
     files(NULL, big);
-    ck_assert_int_eq(aws_ini_check(&e), 78);
+    ck_assert_int_eq(aws_ini_check(&e), ERR_CONFIG);
     ck_assert_msg(strstr(e.msg, "AWS credentials file ") != NULL, "%s", e.msg);
     big[n - 1] = '\0'; /* exactly at the cap: read */
     files(big, NULL);

@@ -150,7 +150,7 @@ START_TEST(test_invalid_xml_is_an_error_not_a_crash)
             }
             continue;
         }
-        ck_assert_int_eq(rc, DRR_EXIT_AWS);
+        ck_assert_int_eq(rc, ERR_AWS_BAD_ANSWER);
         ck_assert_ptr_null(doc);
         ck_assert_msg(strstr(e.msg, "DescribeDBSnapshots response") != NULL, "%s", e.msg);
         ck_assert_ptr_null(strchr(e.msg, '\n'));
@@ -284,19 +284,19 @@ START_TEST(test_stream_check_answer)
          "</DescribeDBSnapshotsResponse>",
          1, 0, NULL},
         {"<DescribeDBSnapshotsResponse><ResponseMetadata/></DescribeDBSnapshotsResponse>", 1,
-         DRR_EXIT_AWS, "the answer has no <DescribeDBSnapshotsResult> element"},
+         ERR_AWS_BAD_ANSWER, "the answer has no <DescribeDBSnapshotsResult> element"},
         {"<DescribeDBSnapshotsResponse><ResponseMetadata/></DescribeDBSnapshotsResponse>", 0, 0,
          NULL},
-        {"<html><body>proxy</body></html>", 1, DRR_EXIT_AWS,
+        {"<html><body>proxy</body></html>", 1, ERR_AWS_BAD_ANSWER,
          "the answer is <html>, not <DescribeDBSnapshotsResponse>"},
         {"<ErrorResponse><Error><Code>X</Code></Error></ErrorResponse>", 1, AWS_XML_ERROR_DOCUMENT,
          NULL},
         {"<Response><Errors><Error><Code>X</Code></Error></Errors></Response>", 1,
          AWS_XML_ERROR_DOCUMENT, NULL},
-        {"<Response><Other/></Response>", 1, DRR_EXIT_AWS, "the answer is <Response>"},
-        {"<DescribeDBSnapshotsResponse><DescribeDBSnapshotsResult>", 1, DRR_EXIT_AWS,
+        {"<Response><Other/></Response>", 1, ERR_AWS_BAD_ANSWER, "the answer is <Response>"},
+        {"<DescribeDBSnapshotsResponse><DescribeDBSnapshotsResult>", 1, ERR_AWS_BAD_ANSWER,
          "the answer: invalid XML ("},
-        {"", 1, DRR_EXIT_AWS, "empty body"},
+        {"", 1, ERR_AWS_BAD_ANSWER, "empty body"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         for (int in_file = 0; in_file < 2; in_file++) {
@@ -383,7 +383,7 @@ START_TEST(test_stream_items)
               "</DBSnapshotIdentifier></DBSnapshot><DBSnap");
     ck_assert_int_eq(aws_xml_stream_items(&src, "DescribeDBSnapshots", "DBSnapshots", "DBSnapshot",
                                           collect_ids, &ids, &marker, &e),
-                     DRR_EXIT_AWS);
+                     ERR_AWS_BAD_ANSWER);
     ck_assert_ptr_null(marker);
     ck_assert_msg(strstr(e.msg, "invalid XML") != NULL, "%s", e.msg);
     buf_release(&ids);

@@ -26,7 +26,7 @@ static int on_option(int id, const char *arg, void *ctx, struct err *err)
     (void)ctx;
     if (id == OPT_RUN_ID) {
         if (strchr(arg, ' ') != NULL)
-            return err_set(err, DRR_EXIT_USAGE, "-run-id: must not contain blanks");
+            return err_set(err, ERR_USAGE, "-run-id: must not contain blanks");
         free(seen_run_id);
         seen_run_id = strdup(arg);
     } else if (id == OPT_WAIT) {
@@ -135,10 +135,10 @@ END_TEST
 
 START_TEST(missing_config_is_usage)
 {
-    ck_assert_int_eq(parse(&doc_cmd, ARGS("-dry-run")), DRR_EXIT_USAGE);
+    ck_assert_int_eq(parse(&doc_cmd, ARGS("-dry-run")), ERR_USAGE);
     ck_assert_ptr_nonnull(strstr(e.msg, "-config: required"));
     ck_assert_ptr_nonnull(strstr(e.msg, "DBLAB_RDS_REFRESH_CONFIG"));
-    ck_assert_int_eq(parse(&doc_cmd, ARGS("-config", "")), DRR_EXIT_USAGE);
+    ck_assert_int_eq(parse(&doc_cmd, ARGS("-config", "")), ERR_USAGE);
     /* a command that does not need one */
     ck_assert_int_eq(parse(&plain_cmd, ARGS("-verbose")), 0);
     ck_assert_ptr_null(cli.config_path);
@@ -181,23 +181,23 @@ END_TEST
 
 START_TEST(usage_errors)
 {
-    ck_assert_int_eq(parse(&doc_cmd, ARGS("-config", "x", "-bogus")), DRR_EXIT_USAGE);
+    ck_assert_int_eq(parse(&doc_cmd, ARGS("-config", "x", "-bogus")), ERR_USAGE);
     ck_assert_ptr_nonnull(strstr(e.msg, "-bogus: unknown or ambiguous option"));
-    ck_assert_int_eq(parse(&doc_cmd, ARGS("-config", "x", "--dry-runn")), DRR_EXIT_USAGE);
-    ck_assert_int_eq(parse(&doc_cmd, ARGS("-config")), DRR_EXIT_USAGE);
+    ck_assert_int_eq(parse(&doc_cmd, ARGS("-config", "x", "--dry-runn")), ERR_USAGE);
+    ck_assert_int_eq(parse(&doc_cmd, ARGS("-config")), ERR_USAGE);
     ck_assert_ptr_nonnull(strstr(e.msg, "-config: missing argument"));
-    ck_assert_int_eq(parse(&doc_cmd, ARGS("-config", "x", "stray")), DRR_EXIT_USAGE);
+    ck_assert_int_eq(parse(&doc_cmd, ARGS("-config", "x", "stray")), ERR_USAGE);
     ck_assert_ptr_nonnull(strstr(e.msg, "unexpected argument \"stray\""));
-    ck_assert_int_eq(parse(&doc_cmd, ARGS("-config", "x", "-log-format", "xml")), DRR_EXIT_USAGE);
+    ck_assert_int_eq(parse(&doc_cmd, ARGS("-config", "x", "-log-format", "xml")), ERR_USAGE);
     ck_assert_ptr_nonnull(strstr(e.msg, "-log-format: unknown format \"xml\""));
-    ck_assert_int_eq(parse(&doc_cmd, ARGS("-config", "x", "-verbose", "-quiet")), DRR_EXIT_USAGE);
+    ck_assert_int_eq(parse(&doc_cmd, ARGS("-config", "x", "-verbose", "-quiet")), ERR_USAGE);
     ck_assert_ptr_nonnull(strstr(e.msg, "mutually exclusive"));
     /* "-v" is ambiguous (verbose, version) */
-    ck_assert_int_eq(parse(&doc_cmd, ARGS("-config", "x", "-v")), DRR_EXIT_USAGE);
+    ck_assert_int_eq(parse(&doc_cmd, ARGS("-config", "x", "-v")), ERR_USAGE);
     /* -in only exists for commands that read a document */
-    ck_assert_int_eq(parse(&plain_cmd, ARGS("-in", "doc.json")), DRR_EXIT_USAGE);
+    ck_assert_int_eq(parse(&plain_cmd, ARGS("-in", "doc.json")), ERR_USAGE);
     setenv("DBLAB_RDS_REFRESH_LOG_FORMAT", "yaml", 1);
-    ck_assert_int_eq(parse(&plain_cmd, ARGS("-quiet")), DRR_EXIT_USAGE);
+    ck_assert_int_eq(parse(&plain_cmd, ARGS("-quiet")), ERR_USAGE);
     ck_assert_ptr_nonnull(strstr(e.msg, "DBLAB_RDS_REFRESH_LOG_FORMAT"));
     setenv("DBLAB_RDS_REFRESH_LOG_FORMAT", "json", 1);
     ck_assert_int_eq(parse(&plain_cmd, ARGS("-quiet")), 0);
@@ -212,9 +212,9 @@ START_TEST(extra_options)
     ck_assert_int_eq(parse(&doc_cmd, ARGS("-config", "x", "-run-id", "r-42", "-wait")), 0);
     ck_assert_str_eq(seen_run_id, "r-42");
     ck_assert_int_eq(seen_wait, 1);
-    ck_assert_int_eq(parse(&doc_cmd, ARGS("-config", "x", "--run-id=a b")), DRR_EXIT_USAGE);
+    ck_assert_int_eq(parse(&doc_cmd, ARGS("-config", "x", "--run-id=a b")), ERR_USAGE);
     ck_assert_str_eq(e.msg, "-run-id: must not contain blanks");
-    ck_assert_int_eq(parse(&doc_cmd, ARGS("-config", "x", "-run-id")), DRR_EXIT_USAGE);
+    ck_assert_int_eq(parse(&doc_cmd, ARGS("-config", "x", "-run-id")), ERR_USAGE);
 }
 END_TEST
 
@@ -327,17 +327,15 @@ START_TEST(app_errors)
     struct app a;
     FILE *devnull = fopen("/dev/null", "w");
     log_set_stream(devnull);
-    ck_assert_int_eq(app_run(&a, &doc_cmd, req, ARGS("-config", bad, "-in", docp)),
-                     DRR_EXIT_CONFIG);
+    ck_assert_int_eq(app_run(&a, &doc_cmd, req, ARGS("-config", bad, "-in", docp)), ERR_CONFIG);
     app_end(&a);
-    ck_assert_int_eq(app_run(&a, &doc_cmd, req, ARGS("-config", cfgp, "-in", docp)),
-                     DRR_EXIT_INPUT);
+    ck_assert_int_eq(app_run(&a, &doc_cmd, req, ARGS("-config", cfgp, "-in", docp)), ERR_INPUT);
     app_end(&a);
-    ck_assert_int_eq(app_run(&a, &doc_cmd, req, ARGS("-nope")), DRR_EXIT_USAGE);
+    ck_assert_int_eq(app_run(&a, &doc_cmd, req, ARGS("-nope")), ERR_USAGE);
     app_end(&a);
     ck_assert_int_eq(
         app_run(&a, &doc_cmd, req, ARGS("-config", cfgp, "-in", "/nonexistent/drr/doc.json")),
-        DRR_EXIT_INPUT);
+        ERR_INPUT);
     app_end(&a);
     log_set_stream(NULL);
     fclose(devnull);
@@ -434,7 +432,7 @@ START_TEST(app_refuses_terminal_stdin)
     close(master);
     log_set_stream(NULL);
     fclose(devnull);
-    ck_assert_int_eq(rc, DRR_EXIT_USAGE);
+    ck_assert_int_eq(rc, ERR_USAGE);
     ck_assert_int_eq(rc2, 0);
     free(cfgp);
     free(docp);

@@ -147,19 +147,19 @@ START_TEST(test_name_check)
     struct err e;
     err_clear(&e);
     ck_assert_int_eq(clone_name_check("dblab-refresh-1", &e), 0);
-    ck_assert_int_eq(clone_name_check("", &e), DRR_EXIT_USAGE);
-    ck_assert_int_eq(clone_name_check(NULL, &e), DRR_EXIT_USAGE);
-    ck_assert_int_eq(clone_name_check("production-db", &e), DRR_EXIT_USAGE);
+    ck_assert_int_eq(clone_name_check("", &e), ERR_USAGE);
+    ck_assert_int_eq(clone_name_check(NULL, &e), ERR_USAGE);
+    ck_assert_int_eq(clone_name_check("production-db", &e), ERR_USAGE);
     ck_assert_ptr_nonnull(strstr(e.msg, "dblab-refresh-"));
-    ck_assert_int_eq(clone_name_check("dblab-refresh-", &e), DRR_EXIT_USAGE);
-    ck_assert_int_eq(clone_name_check("dblab-refresh--x", &e), DRR_EXIT_USAGE);
-    ck_assert_int_eq(clone_name_check("dblab-refresh-X", &e), DRR_EXIT_USAGE);
-    ck_assert_int_eq(clone_name_check("dblab-refresh-a_b", &e), DRR_EXIT_USAGE);
-    ck_assert_int_eq(clone_name_check("dblab-refresh-a;rm", &e), DRR_EXIT_USAGE);
+    ck_assert_int_eq(clone_name_check("dblab-refresh-", &e), ERR_USAGE);
+    ck_assert_int_eq(clone_name_check("dblab-refresh--x", &e), ERR_USAGE);
+    ck_assert_int_eq(clone_name_check("dblab-refresh-X", &e), ERR_USAGE);
+    ck_assert_int_eq(clone_name_check("dblab-refresh-a_b", &e), ERR_USAGE);
+    ck_assert_int_eq(clone_name_check("dblab-refresh-a;rm", &e), ERR_USAGE);
     char longname[80];
     snprintf(longname, sizeof longname, "dblab-refresh-%s",
              "01234567890123456789012345678901234567890");
-    ck_assert_int_eq(clone_name_check(longname, &e), DRR_EXIT_USAGE); /* 54 + "-instance" */
+    ck_assert_int_eq(clone_name_check(longname, &e), ERR_USAGE); /* 54 + "-instance" */
     longname[CLONE_NAME_MAX] = '\0';
     ck_assert_int_eq(clone_name_check(longname, &e), 0);
 }
@@ -206,40 +206,40 @@ START_TEST(test_guard)
 
     ck_assert_int_eq(clone_guard_check("DB instance", "dblab-refresh-1", &t, o, &e), 0);
     /* an unrelated instance, even with our tags */
-    ck_assert_int_eq(clone_guard_check("DB instance", "billing-db", &t, o, &e), DRR_EXIT_GUARD);
+    ck_assert_int_eq(clone_guard_check("DB instance", "billing-db", &t, o, &e), ERR_GUARD);
     ck_assert_ptr_nonnull(strstr(e.msg, "billing-db"));
     /* the trap: our prefix, not our tag */
     ck_assert_int_eq(clone_guard_check("DB instance", "dblab-refresh-legacy", &none, o, &e),
-                     DRR_EXIT_GUARD);
+                     ERR_GUARD);
     ck_assert_ptr_nonnull(strstr(e.msg, "ManagedBy"));
     ck_assert_int_eq(clone_guard_check("DB instance", "dblab-refresh-legacy", &other, o, &e),
-                     DRR_EXIT_GUARD);
+                     ERR_GUARD);
     ck_assert_int_eq(clone_guard_check("DB instance", "dblab-refresh-legacy", NULL, o, &e),
-                     DRR_EXIT_GUARD);
+                     ERR_GUARD);
     /* the source is refused whatever its name and tags say */
     struct clone_owner src = {.config_source = "dblab-refresh-src"};
     ck_assert_int_eq(clone_guard_check("DB instance", "dblab-refresh-src", &t, &src, &e),
-                     DRR_EXIT_GUARD);
+                     ERR_GUARD);
     ck_assert_ptr_nonnull(strstr(e.msg, "source"));
     ck_assert_int_eq(clone_guard_check("DB instance", "DBLAB-REFRESH-SRC", &t, &src, &e),
-                     DRR_EXIT_GUARD);
-    ck_assert_int_eq(clone_guard_check("DB instance", NULL, &t, o, &e), DRR_EXIT_GUARD);
-    ck_assert_int_eq(clone_guard_check("DB instance", "", &t, o, &e), DRR_EXIT_GUARD);
+                     ERR_GUARD);
+    ck_assert_int_eq(clone_guard_check("DB instance", NULL, &t, o, &e), ERR_GUARD);
+    ck_assert_int_eq(clone_guard_check("DB instance", "", &t, o, &e), ERR_GUARD);
     /* a prefix that only looks like ours */
-    ck_assert_int_eq(clone_guard_check("DB instance", "dblab-refreshx", &t, o, &e), DRR_EXIT_GUARD);
+    ck_assert_int_eq(clone_guard_check("DB instance", "dblab-refreshx", &t, o, &e), ERR_GUARD);
 
     /* another pipeline's clone: refused, naming the tag that differs */
     struct clone_owner billing = {
         .config_source = "billing-db", .pipeline = "billing-db", .source = "billing-db"};
     ck_assert_int_eq(clone_guard_check("DB instance", "dblab-refresh-1", &t, &billing, &e),
-                     DRR_EXIT_GUARD);
+                     ERR_GUARD);
     ck_assert_ptr_nonnull(strstr(e.msg, "dblab-rds-refresh:pipeline is \"production-db\""));
     ck_assert_ptr_nonnull(strstr(e.msg, "\"billing-db\""));
     /* same pipeline name, another source */
     struct clone_owner same_name = {
         .config_source = "billing-db", .pipeline = "production-db", .source = "billing-db"};
     ck_assert_int_eq(clone_guard_check("DB instance", "dblab-refresh-1", &t, &same_name, &e),
-                     DRR_EXIT_GUARD);
+                     ERR_GUARD);
     ck_assert_ptr_nonnull(strstr(e.msg, "dblab-rds-refresh:source"));
     /* the source tag compares case-insensitively (RDS identifiers do) */
     struct clone_owner upper = {
@@ -250,15 +250,13 @@ START_TEST(test_guard)
     run1.run_id = "run-1";
     run2.run_id = "run-2";
     ck_assert_int_eq(clone_guard_check("DB instance", "dblab-refresh-1", &t, &run1, &e), 0);
-    ck_assert_int_eq(clone_guard_check("DB instance", "dblab-refresh-1", &t, &run2, &e),
-                     DRR_EXIT_GUARD);
+    ck_assert_int_eq(clone_guard_check("DB instance", "dblab-refresh-1", &t, &run2, &e), ERR_GUARD);
     ck_assert_ptr_nonnull(strstr(e.msg, "dblab-rds-refresh:run-id is \"run-1\""));
     /* a clone from before pipelines: managed, but no pipeline tag */
     struct rds_tags old = {NULL, 0};
     rds_tags_add(&old, "ManagedBy", "dblab-rds-refresh");
     rds_tags_add(&old, "dblab-rds-refresh:source", "production-db");
-    ck_assert_int_eq(clone_guard_check("DB instance", "dblab-refresh-old", &old, o, &e),
-                     DRR_EXIT_GUARD);
+    ck_assert_int_eq(clone_guard_check("DB instance", "dblab-refresh-old", &old, o, &e), ERR_GUARD);
     ck_assert_ptr_nonnull(strstr(e.msg, "no dblab-rds-refresh:pipeline tag"));
     /* gc -all-pipelines re-proves expiry from AWS: AutoDelete=true, own DeleteAfter passed */
     struct clone_owner expired = {.config_source = "billing-db",
@@ -268,11 +266,11 @@ START_TEST(test_guard)
     ck_assert_int_eq(clone_guard_check("DB instance", "dblab-refresh-1", &t, &expired, &e), 0);
     expired.expired_by = T_2026_11_26_020000; /* DeleteAfter is 2026-11-28 */
     ck_assert_int_eq(clone_guard_check("DB instance", "dblab-refresh-1", &t, &expired, &e),
-                     DRR_EXIT_GUARD);
+                     ERR_GUARD);
     ck_assert_ptr_nonnull(strstr(e.msg, "DeleteAfter"));
     expired.expired_by = T_2026_11_26_020000 + 3 * 86400;
     ck_assert_int_eq(clone_guard_check("DB instance", "dblab-refresh-old", &old, &expired, &e),
-                     DRR_EXIT_GUARD); /* no AutoDelete tag */
+                     ERR_GUARD); /* no AutoDelete tag */
     ck_assert_ptr_nonnull(strstr(e.msg, "AutoDelete"));
     /* ... except where the Go tool's own record names it (-go-state); a tagged
      * clone of another pipeline or run is still refused there */
@@ -283,9 +281,9 @@ START_TEST(test_guard)
     struct clone_owner go_billing = billing;
     go_billing.untagged_ok = 1;
     ck_assert_int_eq(clone_guard_check("DB instance", "dblab-refresh-1", &t, &go_billing, &e),
-                     DRR_EXIT_GUARD);
+                     ERR_GUARD);
     ck_assert_int_eq(clone_guard_check("DB instance", "dblab-refresh-legacy", &none, &go, &e),
-                     DRR_EXIT_GUARD); /* ManagedBy still required */
+                     ERR_GUARD); /* ManagedBy still required */
 
     /* adoption: this pipeline, this run AND the same snapshot */
     ck_assert_int_eq(clone_adopt_check("DB instance", "dblab-refresh-1", &t, &run1,
@@ -293,27 +291,27 @@ START_TEST(test_guard)
                      0);
     ck_assert_int_eq(clone_adopt_check("DB instance", "dblab-refresh-1", &t, &run1,
                                        "rds:production-db-2026-11-26-03-10", &e),
-                     DRR_EXIT_GUARD);
+                     ERR_GUARD);
     ck_assert_ptr_nonnull(strstr(e.msg, "2026-11-25"));
     /* the snapshot alone never suffices: another run, another pipeline */
     ck_assert_int_eq(clone_adopt_check("DB instance", "dblab-refresh-1", &t, &run2,
                                        "rds:production-db-2026-11-25-03-10", &e),
-                     DRR_EXIT_GUARD);
+                     ERR_GUARD);
     ck_assert_ptr_nonnull(strstr(e.msg, "cannot be adopted"));
     ck_assert_ptr_nonnull(strstr(e.msg, "run-id"));
     struct clone_owner billing1 = billing;
     billing1.run_id = "run-1";
     ck_assert_int_eq(clone_adopt_check("DB instance", "dblab-refresh-1", &t, &billing1,
                                        "rds:production-db-2026-11-25-03-10", &e),
-                     DRR_EXIT_GUARD);
+                     ERR_GUARD);
     ck_assert_ptr_nonnull(strstr(e.msg, "pipeline"));
     ck_assert_int_eq(clone_adopt_check("DB instance", "dblab-refresh-old", &old, &run1,
                                        "rds:production-db-2026-11-25-03-10", &e),
-                     DRR_EXIT_GUARD);
+                     ERR_GUARD);
     /* adoption without a run is a programming error, never a pass */
     ck_assert_int_eq(clone_adopt_check("DB instance", "dblab-refresh-1", &t, o,
                                        "rds:production-db-2026-11-25-03-10", &e),
-                     DRR_EXIT_INTERNAL);
+                     ERR_INTERNAL);
     rds_tags_release(&t);
     rds_tags_release(&other);
     rds_tags_release(&old);

@@ -96,7 +96,7 @@ static char *load_file_logged(const char *yaml, mode_t mode);
 #define ck_fail(rc, substr)                                                                        \
     do {                                                                                           \
         int rc_ = (rc);                                                                            \
-        ck_assert_msg(rc_ == DRR_EXIT_CONFIG, "expected 78, got %d (%s)", rc_, e.msg);             \
+        ck_assert_msg(rc_ == ERR_CONFIG, "expected 78, got %d (%s)", rc_, e.msg);                  \
         ck_assert_msg(strstr(e.msg, (substr)) != NULL, "message '%s' lacks '%s'", e.msg,           \
                       (substr));                                                                   \
         ck_assert_msg(strchr(e.msg, '\n') == NULL, "multi-line message '%s'", e.msg);              \
@@ -175,7 +175,7 @@ START_TEST(yaml_nesting_is_bounded)
     memset(buf + at, '[', 31);
     memset(buf + at + 31, ']', 31);
     buf[at + 62] = '\0';
-    ck_assert_int_eq(load(buf), DRR_EXIT_CONFIG);
+    ck_assert_int_eq(load(buf), ERR_CONFIG);
     ck_assert_ptr_null(strstr(e.msg, "nested"));
 }
 END_TEST
@@ -527,17 +527,17 @@ START_TEST(empty_and_missing_files)
     ck_fail(load("~\n"), "c.yaml: empty configuration");
     char *p = tmp_write(dir, "empty.yaml", "");
     config_release(&cfg); /* config_load zeroes cfg first */
-    ck_assert_int_eq(config_load(p, &cfg, &e), DRR_EXIT_CONFIG);
+    ck_assert_int_eq(config_load(p, &cfg, &e), ERR_CONFIG);
     ck_assert_ptr_nonnull(strstr(e.msg, "empty configuration"));
     ck_assert_ptr_nonnull(strstr(e.msg, p));
     config_release(&cfg);
     free(p);
     p = NULL;
     ck_assert_int_ge(asprintf(&p, "%s/does-not-exist.yaml", dir), 0);
-    ck_assert_int_eq(config_load(p, &cfg, &e), DRR_EXIT_CONFIG);
+    ck_assert_int_eq(config_load(p, &cfg, &e), ERR_CONFIG);
     ck_assert_ptr_nonnull(strstr(e.msg, "cannot open: No such file or directory"));
     config_release(&cfg);
-    ck_assert_int_eq(config_load(dir, &cfg, &e), DRR_EXIT_CONFIG);
+    ck_assert_int_eq(config_load(dir, &cfg, &e), ERR_CONFIG);
     ck_assert_ptr_nonnull(strstr(e.msg, "cannot read: Is a directory"));
     free(p);
     config_release(&cfg);
@@ -546,7 +546,7 @@ START_TEST(empty_and_missing_files)
     memset(big, '#', 1024 * 1024 + 1);
     big[1024 * 1024 + 1] = '\0';
     p = tmp_write(dir, "big.yaml", big);
-    ck_assert_int_eq(config_load(p, &cfg, &e), DRR_EXIT_CONFIG);
+    ck_assert_int_eq(config_load(p, &cfg, &e), ERR_CONFIG);
     ck_assert_ptr_nonnull(strstr(e.msg, "big.yaml: larger than 1048576 bytes"));
     free(p);
     free(big);
@@ -849,7 +849,7 @@ START_TEST(relative_paths)
     y = yaml_with(NULL, NULL, "  caCert: other.pem\n", NULL);
     free(p);
     p = tmp_write(dir, "c.yaml", y);
-    ck_assert_int_eq(config_load(p, &cfg, &e), DRR_EXIT_CONFIG);
+    ck_assert_int_eq(config_load(p, &cfg, &e), ERR_CONFIG);
     ck_assert_ptr_nonnull(strstr(e.msg, "dblab.caCert: cannot read "));
     ck_assert_ptr_nonnull(strstr(e.msg, "/other.pem: No such file or directory"));
     ck_assert_ptr_nonnull(strstr(e.msg, dir));
@@ -1481,7 +1481,7 @@ START_TEST(mutations_never_crash)
                 break;
         }
         int rc = load(m);
-        ck_assert_msg(rc == 0 || rc == DRR_EXIT_CONFIG, "rc %d for:\n%s", rc, m);
+        ck_assert_msg(rc == 0 || rc == ERR_CONFIG, "rc %d for:\n%s", rc, m);
         if (rc == 0) {
             valid++;
         } else {

@@ -80,20 +80,108 @@ END_TEST
 START_TEST(err_is_one_line_and_prefixed)
 {
     struct err e = {0};
-    ck_assert_int_eq(err_set(&e, DRR_EXIT_AWS, "bad\nthing %d", 3), DRR_EXIT_AWS);
+    ck_assert_int_eq(err_set(&e, ERR_AWS_REJECTED, "bad\nthing %d", 3), ERR_AWS_REJECTED);
     ck_assert_str_eq(e.msg, "bad thing 3");
     err_prefix(&e, "DescribeDBInstances %s", "db1");
     ck_assert_str_eq(e.msg, "DescribeDBInstances db1: bad thing 3");
-    ck_assert_int_eq(e.code, DRR_EXIT_AWS);
+    ck_assert_int_eq(e.kind, ERR_AWS_REJECTED);
     char big[3000];
     memset(big, 'a', sizeof big - 1);
     big[sizeof big - 1] = '\0';
-    err_set(&e, 1, "%s", big);
+    err_set(&e, ERR_INTERNAL, "%s", big);
     err_prefix(&e, "ctx");
     ck_assert_uint_eq(strlen(e.msg), sizeof e.msg - 1);
     ck_assert(strncmp(e.msg, "ctx: aaa", 8) == 0);
     err_clear(&e);
-    ck_assert_int_eq(e.code, 0);
+    ck_assert_int_eq(e.kind, 0);
+}
+END_TEST
+
+/* The contract of issue 13 (BRIEF2): each kind maps to ONE exit code, and the
+ * exit codes stay those of docs/exit-codes.md. */
+START_TEST(err_exit_code_table)
+{
+    static const struct {
+        int kind, code;
+    } want[] = {
+        {ERR_OK, 0},
+        {ERR_USAGE, 64},
+        {ERR_INPUT, 65},
+        {ERR_INTERNAL, 70},
+        {ERR_TRANSIENT, 75},
+        {ERR_CONFIG, 78},
+        {ERR_TLS, 78},
+        {ERR_AWS_REJECTED, 80},
+        {ERR_AWS_UNAUTHORIZED, 80},
+        {ERR_AWS_BAD_ANSWER, 80},
+        {ERR_DBLAB_REJECTED, 81},
+        {ERR_DBLAB_UNAUTHORIZED, 81},
+        {ERR_DBLAB_BAD_ANSWER, 81},
+        {ERR_TIMEOUT, 82},
+        {ERR_GUARD, 83},
+        {ERR_BUSY, 84},
+        {ERR_STALE, 85},
+        {ERR_NOT_FOUND, 86},
+        {ERR_CLONE_FAILED, 87},
+        {ERR_REFRESH_FAILED, 88},
+        {ERR_NOTHING_TO_DO, 99},
+    };
+    size_t n = sizeof want / sizeof want[0];
+    ck_assert_uint_eq(n + 1, ERR_KIND_COUNT); /* every kind but ERR_INTERRUPTED, listed once */
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_msg(err_exit_code(want[i].kind, 0) == want[i].code, "%s: %d, want %d",
+                      err_kind_name(want[i].kind), err_exit_code(want[i].kind, 0), want[i].code);
+        /* signo only matters for ERR_INTERRUPTED */
+        ck_assert_int_eq(err_exit_code(want[i].kind, SIGINT), want[i].code);
+        if (want[i].kind != ERR_OK)
+            ck_assert_str_ne(drr_exit_name(err_exit_code(want[i].kind, 0)), "unknown");
+    }
+    /* 128 + N, N a signal; a signo that is none still says "interrupted", never success. */
+    ck_assert_int_eq(err_exit_code(ERR_INTERRUPTED, SIGINT), 130);
+    ck_assert_int_eq(err_exit_code(ERR_INTERRUPTED, SIGTERM), 143);
+    ck_assert_int_eq(err_exit_code(ERR_INTERRUPTED, SIGHUP), 129);
+    ck_assert_int_eq(err_exit_code(ERR_INTERRUPTED, 64), 192);
+    ck_assert_int_eq(err_exit_code(ERR_INTERRUPTED, 0), 143);
+    ck_assert_int_eq(err_exit_code(ERR_INTERRUPTED, 65), 143);
+    ck_assert_int_eq(err_exit_code(ERR_INTERRUPTED, -1), 143);
+    /* A value that is no kind (an exit code passed by mistake) is internal, not success. */
+    ck_assert_int_eq(err_exit_code(ERR_KIND_COUNT, 0), 70);
+    ck_assert_int_eq(err_exit_code(80, 0), 70);
+    ck_assert_int_eq(err_exit_code(-1, 0), 70);
+    /* every kind has its own name */
+    for (int k = 0; k < ERR_KIND_COUNT; k++) {
+        ck_assert_str_ne(err_kind_name(k), "unknown");
+        for (int j = k + 1; j < ERR_KIND_COUNT; j++)
+            ck_assert_str_ne(err_kind_name(k), err_kind_name(j));
+    }
+    ck_assert_str_eq(err_kind_name(ERR_KIND_COUNT), "unknown");
+}
+END_TEST
+
+START_TEST(err_interrupted_and_reclassify)
+{
+    struct err e = {0};
+    ck_assert_int_eq(err_interrupted(&e, SIGTERM, "waiting: interrupted by signal %d", SIGTERM),
+                     ERR_INTERRUPTED);
+    ck_assert_int_eq(e.kind, ERR_INTERRUPTED);
+    ck_assert_int_eq(e.signo, SIGTERM);
+    ck_assert_str_eq(e.msg, "waiting: interrupted by signal 15");
+    ck_assert_int_eq(err_exit_code(e.kind, e.signo), 143);
+    ck_assert_int_eq(err_interrupted(NULL, SIGINT, "x"), ERR_INTERRUPTED);
+    /* err_set after an interruption leaves no stale signal behind */
+    ck_assert_int_eq(err_set(&e, ERR_NOT_FOUND, "gone"), ERR_NOT_FOUND);
+    ck_assert_int_eq(e.signo, 0);
+    /* a caller that knows the meaning keeps the message */
+    err_set(&e, ERR_AWS_REJECTED, "DBInstanceNotFound: db1");
+    ck_assert_int_eq(err_reclassify(&e, ERR_NOT_FOUND), ERR_NOT_FOUND);
+    ck_assert_int_eq(e.kind, ERR_NOT_FOUND);
+    ck_assert_str_eq(e.msg, "DBInstanceNotFound: db1");
+    ck_assert_int_eq(err_reclassify(NULL, ERR_TRANSIENT), ERR_TRANSIENT);
+    err_interrupted(&e, SIGHUP, "x");
+    err_clear(&e);
+    ck_assert_int_eq(e.kind, ERR_OK);
+    ck_assert_int_eq(e.signo, 0);
+    ck_assert_str_eq(e.msg, "");
 }
 END_TEST
 
@@ -252,7 +340,7 @@ START_TEST(http_refuses_control_characters_in_headers)
     struct http_request req = {"GET", "http://127.0.0.1:1/x", h, 1, NULL, 0, 0, 0};
     struct http_response resp = {0};
     struct err e = {0};
-    ck_assert_int_eq(http_do(c, &req, &resp, &e), DRR_EXIT_CONFIG);
+    ck_assert_int_eq(http_do(c, &req, &resp, &e), ERR_CONFIG);
     ck_assert_ptr_nonnull(strstr(e.msg, "the Verification-Token header would contain a control "
                                         "character (byte 0x0d at offset 6); nothing was sent"));
     ck_assert_ptr_null(strstr(e.msg, "s3cret"));
@@ -399,7 +487,7 @@ START_TEST(http_round_trip_and_headers)
     waitpid(pid, NULL, 0);
 
     /* Nothing listens there any more: a network error is a temporary failure. */
-    ck_assert_int_eq(http_do(c, &req, &resp, &e), DRR_EXIT_TEMPFAIL);
+    ck_assert_int_eq(http_do(c, &req, &resp, &e), ERR_TRANSIENT);
     ck_assert_int_eq(resp.status, 0);
     ck_assert_ptr_nonnull(strstr(e.msg, url));
     http_response_release(&resp);
@@ -461,15 +549,16 @@ START_TEST(http_aborts_on_signal)
         _exit(0);
     }
     struct http_client *c = http_client_new(NULL, 2000, 30000);
-    struct cancel on_signal = signals_cancel(); /* what a command installs */
-    http_client_set_cancel(c, &on_signal);
     char url[64];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/", ntohs(a.sin_port));
     struct http_request req = {"GET", url, NULL, 0, NULL, 0, 0, 0};
     struct http_response resp = {0};
     struct err e = {0};
     double t0 = clock_monotonic();
-    ck_assert_int_eq(http_do(c, &req, &resp, &e), DRR_EXIT_SIGNAL_BASE + SIGTERM);
+    struct cancel on_signal = signals_cancel(); /* what a command installs */
+    http_client_set_cancel(c, &on_signal);
+    ck_assert_int_eq(http_do(c, &req, &resp, &e), ERR_INTERRUPTED);
+    ck_assert_int_eq(e.signo, SIGTERM);
     ck_assert(clock_monotonic() - t0 < 5);
     ck_assert_ptr_nonnull(strstr(e.msg, "interrupted by signal 15"));
     waitpid(child, NULL, 0);
@@ -487,6 +576,8 @@ static Suite *core_suite(void)
     tcase_add_test(tc, buf_reads_a_whole_file_up_to_a_limit);
     tcase_add_test(tc, err_is_one_line_and_prefixed);
     tcase_add_test(tc, exit_codes_are_distinct_and_named);
+    tcase_add_test(tc, err_exit_code_table);
+    tcase_add_test(tc, err_interrupted_and_reclassify);
     tcase_add_test(tc, redaction_of_registered_secrets);
     tcase_add_test(tc, redaction_of_sensitive_fields);
     tcase_add_test(tc, log_lines_are_redacted_text_and_json);

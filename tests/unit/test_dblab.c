@@ -169,8 +169,8 @@ START_TEST(status_malformed)
     const struct bad_case *c = &bad_status[_i];
     struct dblab_status s;
     struct err e = {0};
-    ck_assert_int_eq(dblab_parse_status(c->body, "GET /status", &s, &e), DRR_EXIT_DBLAB);
-    ck_assert_int_eq(e.code, DRR_EXIT_DBLAB);
+    ck_assert_int_eq(dblab_parse_status(c->body, "GET /status", &s, &e), ERR_DBLAB_BAD_ANSWER);
+    ck_assert_int_eq(e.kind, ERR_DBLAB_BAD_ANSWER);
     ck_assert_msg(strstr(e.msg, c->expect), "got \"%s\", want \"%s\"", e.msg, c->expect);
     ck_assert_msg(strncmp(e.msg, "DBLab GET /status: ", 19) == 0, "%s", e.msg);
     ck_assert_ptr_null(strchr(e.msg, '\n'));
@@ -197,10 +197,10 @@ START_TEST(health_bodies)
     ck_assert_ptr_null(h.version);
     dblab_health_release(&h);
 
-    ck_assert_int_eq(dblab_parse_health("OK", "GET /healthz", &h, &e), DRR_EXIT_DBLAB);
+    ck_assert_int_eq(dblab_parse_health("OK", "GET /healthz", &h, &e), ERR_DBLAB_BAD_ANSWER);
     ck_assert_str_eq(e.msg, "DBLab GET /healthz: the body is not JSON");
     ck_assert_int_eq(dblab_parse_health("{\"version\":[]}", "GET /healthz", &h, &e),
-                     DRR_EXIT_DBLAB);
+                     ERR_DBLAB_BAD_ANSWER);
     ck_assert_str_eq(e.msg, "DBLab GET /healthz: version: expected a string, got an array");
 }
 END_TEST
@@ -211,30 +211,30 @@ START_TEST(error_bodies)
     ck_assert_int_eq(dblab_http_error(401,
                                       "{\"code\":\"UNAUTHORIZED\",\"message\":\"Check your "
                                       "verification token.\"}",
-                                      "GET /status", DRR_EXIT_DBLAB, &e),
-                     DRR_EXIT_DBLAB);
+                                      "GET /status", ERR_DBLAB_REJECTED, &e),
+                     ERR_DBLAB_REJECTED);
     ck_assert_str_eq(e.msg,
                      "DBLab GET /status: HTTP 401 UNAUTHORIZED: Check your verification token.");
 
     dblab_http_error(400,
                      "{\"code\":\"BAD_REQUEST\",\"message\":\"config is only available in "
                      "logical mode\"}",
-                     "POST /admin/config", DRR_EXIT_DBLAB, &e);
+                     "POST /admin/config", ERR_DBLAB_REJECTED, &e);
     ck_assert_str_eq(e.msg, "DBLab POST /admin/config: HTTP 400 BAD_REQUEST: config is only "
                             "available in logical mode");
 
     /* The spec's Error model may carry more; only message is required here. */
-    dblab_http_error(500, "{\"message\":\"boom\",\"detail\":\"x\"}", "GET /status",
-                     DRR_EXIT_TEMPFAIL, &e);
-    ck_assert_int_eq(e.code, DRR_EXIT_TEMPFAIL);
+    dblab_http_error(500, "{\"message\":\"boom\",\"detail\":\"x\"}", "GET /status", ERR_TRANSIENT,
+                     &e);
+    ck_assert_int_eq(e.kind, ERR_TRANSIENT);
     ck_assert_str_eq(e.msg, "DBLab GET /status: HTTP 500: boom");
 
     dblab_http_error(502, "<html>\n<head><title>502 Bad Gateway</title></head>\n</html>\n",
-                     "GET /status", DRR_EXIT_TEMPFAIL, &e);
+                     "GET /status", ERR_TRANSIENT, &e);
     ck_assert_str_eq(e.msg, "DBLab GET /status: HTTP 502 (not the engine's JSON error): <html> "
                             "<head><title>502 Bad Gateway</title></head> </html>");
 
-    dblab_http_error(404, "", "POST /full-refresh", DRR_EXIT_DBLAB, &e);
+    dblab_http_error(404, "", "POST /full-refresh", ERR_DBLAB_REJECTED, &e);
     ck_assert_str_eq(e.msg, "DBLab POST /full-refresh: HTTP 404 with an empty body");
 
     /* a long body is cut, and stays one line */
@@ -242,7 +242,7 @@ START_TEST(error_bodies)
     memset(big, 'x', sizeof big - 1);
     big[sizeof big - 1] = '\0';
     big[100] = '\n';
-    dblab_http_error(503, big, "GET /status", DRR_EXIT_TEMPFAIL, &e);
+    dblab_http_error(503, big, "GET /status", ERR_TRANSIENT, &e);
     ck_assert_ptr_null(strchr(e.msg, '\n'));
     ck_assert(strlen(e.msg) < 300);
     ck_assert_ptr_nonnull(strstr(e.msg, "..."));
@@ -398,7 +398,7 @@ START_TEST(retries_are_jittered_and_capped)
     r->sleep_ctx = &l;
     struct dblab_health hl;
     struct err e = {0};
-    ck_assert_int_eq(dblab_healthz(c, &hl, &e), DRR_EXIT_TEMPFAIL);
+    ck_assert_int_eq(dblab_healthz(c, &hl, &e), ERR_TRANSIENT);
     dblab_health_release(&hl);
     ck_assert_uint_eq(hstub_count(h), 7);
     ck_assert_int_eq(l.n, 6);
@@ -428,7 +428,8 @@ START_TEST(cancel_stops_a_call_and_a_backoff)
     dblab_client_set_cancel(c, (struct cancel){flag_cancel, &sig, 0});
     struct dblab_health hl;
     struct err e = {0};
-    ck_assert_int_eq(dblab_healthz(c, &hl, &e), DRR_EXIT_SIGNAL_BASE + 15);
+    ck_assert_int_eq(dblab_healthz(c, &hl, &e), ERR_INTERRUPTED);
+    ck_assert_int_eq(e.signo, 15);
     dblab_health_release(&hl);
     ck_assert_uint_eq(hstub_count(h), 0);
     ck_assert_msg(strstr(e.msg, "DBLab GET /healthz: interrupted by signal 15"), "%s", e.msg);
@@ -439,7 +440,7 @@ START_TEST(cancel_stops_a_call_and_a_backoff)
     dblab_client_retry(c)->random_fn = three_quarters;
     dblab_client_set_cancel(c, (struct cancel){NULL, NULL, clock_monotonic() + 0.3});
     double t0 = clock_monotonic();
-    ck_assert_int_eq(dblab_healthz(c, &hl, &e), DRR_EXIT_TIMEOUT);
+    ck_assert_int_eq(dblab_healthz(c, &hl, &e), ERR_TIMEOUT);
     dblab_health_release(&hl);
     ck_assert(clock_monotonic() - t0 < 2.0);
     ck_assert_uint_eq(hstub_count(h), 1);

@@ -245,8 +245,7 @@ START_TEST(test_not_found_and_error_text)
     struct aws_error ae;
     struct err e;
     err_clear(&e);
-    ck_assert_int_eq(rds_get_instance(f.aws, "dblab-refresh-gone", &inst, &ae, &e),
-                     DRR_EXIT_NOT_FOUND);
+    ck_assert_int_eq(rds_get_instance(f.aws, "dblab-refresh-gone", &inst, &ae, &e), ERR_NOT_FOUND);
     ck_assert_str_eq(ae.code, "DBInstanceNotFound");
     ck_assert_int_eq(ae.http_status, 404);
     /* the resource, AWS's code, message and RequestId, on one line */
@@ -331,15 +330,14 @@ START_TEST(test_guarded_delete)
     /* not ours: described, refused, nothing else sent */
     f.fake.managed_by = "terraform";
     ck_assert_int_eq(clone_delete(f.aws, RDS_KIND_INSTANCE, "dblab-refresh-x", &o, &r, &e),
-                     DRR_EXIT_GUARD);
+                     ERR_GUARD);
     clone_delete_result_release(&r);
     ck_assert_uint_eq(hstub_count(f.stub), 1);
     /* not our prefix, or the source: refused before any call */
-    ck_assert_int_eq(clone_delete(f.aws, RDS_KIND_INSTANCE, "billing-db", &o, &r, &e),
-                     DRR_EXIT_GUARD);
+    ck_assert_int_eq(clone_delete(f.aws, RDS_KIND_INSTANCE, "billing-db", &o, &r, &e), ERR_GUARD);
     clone_delete_result_release(&r);
     ck_assert_int_eq(clone_delete(f.aws, RDS_KIND_INSTANCE, "production-db", &o, &r, &e),
-                     DRR_EXIT_GUARD);
+                     ERR_GUARD);
     clone_delete_result_release(&r);
     ck_assert_uint_eq(hstub_count(f.stub), 1);
 
@@ -349,7 +347,7 @@ START_TEST(test_guarded_delete)
         .config_source = "billing-db", .pipeline = "billing-db", .source = "billing-db"};
     struct clone_delete_opts oo = {&other, 0, 0, 0, 0};
     ck_assert_int_eq(clone_delete(f.aws, RDS_KIND_INSTANCE, "dblab-refresh-x", &oo, &r, &e),
-                     DRR_EXIT_GUARD);
+                     ERR_GUARD);
     ck_assert_ptr_nonnull(strstr(e.msg, "dblab-rds-refresh:pipeline"));
     clone_delete_result_release(&r);
     ck_assert_uint_eq(hstub_count(f.stub), 2);

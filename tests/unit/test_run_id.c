@@ -31,21 +31,21 @@ START_TEST(test_check)
         0);
     ck_assert_int_eq(run_id_check("refresh/periodic-1795658400", "x", 64, &e), 0);
     ck_assert_int_eq(run_id_check("4711", "x", 64, &e), 0);
-    ck_assert_int_eq(run_id_check("a@b=c", "x", 64, &e), 0);
+    ck_assert_int_eq(run_id_check("a@b=c", "x", ERR_USAGE, &e), 0);
     /* not a tag value */
-    ck_assert_int_eq(run_id_check("", "-run-id", 64, &e), 64);
-    ck_assert_int_eq(run_id_check(NULL, "-run-id", 64, &e), 64);
-    ck_assert_int_eq(run_id_check("a~b", "-run-id", 64, &e), 64);
+    ck_assert_int_eq(run_id_check("", "-run-id", ERR_USAGE, &e), ERR_USAGE);
+    ck_assert_int_eq(run_id_check(NULL, "-run-id", ERR_USAGE, &e), ERR_USAGE);
+    ck_assert_int_eq(run_id_check("a~b", "-run-id", ERR_USAGE, &e), ERR_USAGE);
     ck_assert_ptr_nonnull(strstr(e.msg, "-run-id"));
     ck_assert_ptr_nonnull(strstr(e.msg, "'~'"));
-    ck_assert_int_eq(run_id_check("a b", "runId", 65, &e), 65);
-    ck_assert_int_eq(run_id_check("a\nX-Injected: yes", "runId", 65, &e), 65);
+    ck_assert_int_eq(run_id_check("a b", "runId", ERR_INPUT, &e), ERR_INPUT);
+    ck_assert_int_eq(run_id_check("a\nX-Injected: yes", "runId", ERR_INPUT, &e), ERR_INPUT);
     ck_assert_ptr_nonnull(strstr(e.msg, "0x0a"));
-    ck_assert_int_eq(run_id_check("caf\xc3\xa9", "runId", 65, &e), 65);
+    ck_assert_int_eq(run_id_check("caf\xc3\xa9", "runId", ERR_INPUT, &e), ERR_INPUT);
     char big[258];
     memset(big, 'a', 257);
     big[257] = '\0';
-    ck_assert_int_eq(run_id_check(big, "runId", 65, &e), 65);
+    ck_assert_int_eq(run_id_check(big, "runId", ERR_INPUT, &e), ERR_INPUT);
     ck_assert_ptr_nonnull(strstr(e.msg, "256"));
     big[256] = '\0';
     ck_assert_int_eq(run_id_check(big, "runId", 65, &e), 0);
@@ -128,11 +128,11 @@ START_TEST(test_choose)
     ck_assert_str_eq(origin, "minted");
     ck_assert_int_eq(strncmp(out, "20261203T083027Z-", 17), 0);
     /* each source's own exit code, naming it */
-    ck_assert_int_eq(run_id_choose("a b", NULL, 0, out, sizeof out, &origin, &e), DRR_EXIT_USAGE);
-    ck_assert_int_eq(run_id_choose(NULL, "a\tb", 0, out, sizeof out, &origin, &e), DRR_EXIT_INPUT);
+    ck_assert_int_eq(run_id_choose("a b", NULL, 0, out, sizeof out, &origin, &e), ERR_USAGE);
+    ck_assert_int_eq(run_id_choose(NULL, "a\tb", 0, out, sizeof out, &origin, &e), ERR_INPUT);
     ck_assert_ptr_nonnull(strstr(e.msg, "runId"));
     setenv("RD_JOB_EXECID", "a~b", 1);
-    ck_assert_int_eq(run_id_choose(NULL, NULL, 0, out, sizeof out, &origin, &e), DRR_EXIT_CONFIG);
+    ck_assert_int_eq(run_id_choose(NULL, NULL, 0, out, sizeof out, &origin, &e), ERR_CONFIG);
     ck_assert_ptr_nonnull(strstr(e.msg, "RD_JOB_EXECID"));
     clear_env();
 }

@@ -48,7 +48,7 @@ static int parse(const char *text, const char *const *required)
 #define ck_bad(rc, expected)                                                                       \
     do {                                                                                           \
         int rc_ = (rc);                                                                            \
-        ck_assert_msg(rc_ == DRR_EXIT_INPUT, "expected 65, got %d (%s)", rc_, e.msg);              \
+        ck_assert_msg(rc_ == ERR_INPUT, "expected 65, got %d (%s)", rc_, e.msg);                   \
         ck_assert_str_eq(e.msg, (expected));                                                       \
         ck_assert_ptr_null(doc);                                                                   \
     } while (0)
@@ -175,7 +175,7 @@ START_TEST(read_from_file_and_stdin)
     cJSON_Delete(doc);
     doc = NULL;
 
-    ck_assert_int_eq(rundoc_read("/nonexistent/drr/doc.json", NULL, &doc, &e), DRR_EXIT_INPUT);
+    ck_assert_int_eq(rundoc_read("/nonexistent/drr/doc.json", NULL, &doc, &e), ERR_INPUT);
     ck_assert_str_eq(e.msg, "/nonexistent/drr/doc.json: cannot open: No such file or directory");
     ck_assert_ptr_null(doc);
 
@@ -185,7 +185,7 @@ START_TEST(read_from_file_and_stdin)
     FILE *f = fopen(p3, "wb");
     fwrite("{\"a\"\0:1}", 1, 8, f);
     fclose(f);
-    ck_assert_int_eq(rundoc_read(p3, NULL, &doc, &e), DRR_EXIT_INPUT);
+    ck_assert_int_eq(rundoc_read(p3, NULL, &doc, &e), ERR_INPUT);
     ck_assert_ptr_nonnull(strstr(e.msg, "NUL byte"));
 
     /* empty stdin */
@@ -194,7 +194,7 @@ START_TEST(read_from_file_and_stdin)
     fd = open(p4, O_RDONLY);
     dup2(fd, 0);
     close(fd);
-    ck_assert_int_eq(rundoc_read("-", NULL, &doc, &e), DRR_EXIT_INPUT);
+    ck_assert_int_eq(rundoc_read("-", NULL, &doc, &e), ERR_INPUT);
     dup2(saved, 0);
     close(saved);
     ck_assert_str_eq(e.msg, "stdin: empty input (expected the run document of the previous step)");
@@ -206,16 +206,16 @@ START_TEST(read_from_file_and_stdin)
     big[1024 * 1024] = '}';
     big[1024 * 1024 + 1] = '\0';
     char *p5 = tmp_write(dir, "big.json", big);
-    ck_assert_int_eq(rundoc_read(p5, NULL, &doc, &e), DRR_EXIT_INPUT);
+    ck_assert_int_eq(rundoc_read(p5, NULL, &doc, &e), ERR_INPUT);
     ck_assert_ptr_nonnull(
         strstr(e.msg, "big.json: larger than 1048576 bytes (not a run document)"));
     ck_assert_ptr_null(doc);
     big[1024 * 1024 - 1] = '}';
     big[1024 * 1024] = '\0'; /* exactly 1 MiB: read, then parsed as an (empty) object */
     char *p6 = tmp_write(dir, "max.json", big);
-    ck_assert_int_eq(rundoc_read(p6, NULL, &doc, &e), DRR_EXIT_INPUT);
+    ck_assert_int_eq(rundoc_read(p6, NULL, &doc, &e), ERR_INPUT);
     ck_assert_ptr_nonnull(strstr(e.msg, "apiVersion"));
-    ck_assert_int_eq(rundoc_read(dir, NULL, &doc, &e), DRR_EXIT_INPUT);
+    ck_assert_int_eq(rundoc_read(dir, NULL, &doc, &e), ERR_INPUT);
     ck_assert_ptr_nonnull(strstr(e.msg, ": read error: Is a directory"));
 
     cJSON_free(text);
@@ -381,24 +381,24 @@ START_TEST(field_access)
     ck_assert_str_eq(s, "dblab-refresh-20261126t020000z");
     ck_assert_int_eq(rundoc_get_int(doc, "endpoint", "port", &n, &e), 0);
     ck_assert_int_eq(n, 5432);
-    ck_assert_int_eq(rundoc_get_string(doc, "refresh", "status", &s, &e), DRR_EXIT_INPUT);
+    ck_assert_int_eq(rundoc_get_string(doc, "refresh", "status", &s, &e), ERR_INPUT);
     ck_assert_str_eq(e.msg, "refresh: missing section (run dblab-refresh first)");
-    ck_assert_int_eq(rundoc_get_string(doc, "clone", "arn", &s, &e), DRR_EXIT_INPUT);
+    ck_assert_int_eq(rundoc_get_string(doc, "clone", "arn", &s, &e), ERR_INPUT);
     ck_assert_str_eq(e.msg, "clone.arn: missing");
-    ck_assert_int_eq(rundoc_get_string(doc, "endpoint", "port", &s, &e), DRR_EXIT_INPUT);
+    ck_assert_int_eq(rundoc_get_string(doc, "endpoint", "port", &s, &e), ERR_INPUT);
     ck_assert_str_eq(e.msg, "endpoint.port: must be a string, got a number");
-    ck_assert_int_eq(rundoc_get_int(doc, "endpoint", "host", &n, &e), DRR_EXIT_INPUT);
+    ck_assert_int_eq(rundoc_get_int(doc, "endpoint", "host", &n, &e), ERR_INPUT);
     ck_assert_str_eq(e.msg, "endpoint.host: must be a number, got a string");
 
     cJSON *ep = rundoc_section(doc, "endpoint");
     cJSON_ReplaceItemInObjectCaseSensitive(ep, "port", cJSON_CreateNumber(5432.5));
-    ck_assert_int_eq(rundoc_get_int(doc, "endpoint", "port", &n, &e), DRR_EXIT_INPUT);
+    ck_assert_int_eq(rundoc_get_int(doc, "endpoint", "port", &n, &e), ERR_INPUT);
     ck_assert_str_eq(e.msg, "endpoint.port: must be an integer");
     cJSON_ReplaceItemInObjectCaseSensitive(ep, "host", cJSON_CreateString(""));
-    ck_assert_int_eq(rundoc_get_string(doc, "endpoint", "host", &s, &e), DRR_EXIT_INPUT);
+    ck_assert_int_eq(rundoc_get_string(doc, "endpoint", "host", &s, &e), ERR_INPUT);
     ck_assert_str_eq(e.msg, "endpoint.host: must not be empty");
     cJSON_ReplaceItemInObjectCaseSensitive(ep, "host", cJSON_CreateNull());
-    ck_assert_int_eq(rundoc_get_string(doc, "endpoint", "host", &s, &e), DRR_EXIT_INPUT);
+    ck_assert_int_eq(rundoc_get_string(doc, "endpoint", "host", &s, &e), ERR_INPUT);
     ck_assert_str_eq(e.msg, "endpoint.host: missing");
 }
 END_TEST
@@ -445,7 +445,7 @@ START_TEST(schema_fixtures)
     for (size_t i = 0; invalid[i] != NULL; i++) {
         char path[256];
         snprintf(path, sizeof path, "tests/fixtures/rundoc/invalid/%s.json", invalid[i]);
-        ck_assert_msg(rundoc_read(path, NULL, &doc, &e) == DRR_EXIT_INPUT, "%s accepted", path);
+        ck_assert_msg(rundoc_read(path, NULL, &doc, &e) == ERR_INPUT, "%s accepted", path);
         ck_assert_ptr_null(doc);
     }
 }
@@ -485,7 +485,7 @@ START_TEST(mutations_never_crash)
             }
         }
         int rc = parse(m, REQ("source", "clone"));
-        ck_assert_msg(rc == 0 || rc == DRR_EXIT_INPUT, "rc %d for %s", rc, m);
+        ck_assert_msg(rc == 0 || rc == ERR_INPUT, "rc %d for %s", rc, m);
         if (rc == 0) {
             valid++;
         } else {

@@ -190,7 +190,7 @@ START_TEST(parse_references)
     static const char *const bad[] = {"secretsmanager:", "secretsmanager:#k", "secretsmanager:x#",
                                       "ssm:"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        ck_assert_int_eq(secret_ref_parse("dblab.token", bad[i], &r, &e), DRR_EXIT_CONFIG);
+        ck_assert_int_eq(secret_ref_parse("dblab.token", bad[i], &r, &e), ERR_CONFIG);
         ck_assert_ptr_nonnull(strstr(e.msg, "dblab.token"));
         secret_ref_release(&r);
     }
@@ -259,13 +259,13 @@ START_TEST(secretsmanager_errors_never_show_values)
         int code;
         const char *want;
     } cases[] = {
-        {"secretsmanager:missing", DRR_EXIT_AWS, "ResourceNotFoundException"},
-        {"secretsmanager:prod/dblab#tokn", DRR_EXIT_CONFIG,
+        {"secretsmanager:missing", ERR_AWS_REJECTED, "ResourceNotFoundException"},
+        {"secretsmanager:prod/dblab#tokn", ERR_CONFIG,
          "no key \"tokn\" (keys: \"token\", \"port\", \"nested\")"},
-        {"secretsmanager:prod/dblab#nested", DRR_EXIT_CONFIG, "not a string or number"},
-        {"secretsmanager:not-json#k", DRR_EXIT_CONFIG, "not a JSON object"},
-        {"secretsmanager:binary-only", DRR_EXIT_CONFIG, "binary secrets are not supported"},
-        {"secretsmanager:empty", DRR_EXIT_CONFIG, "empty value"},
+        {"secretsmanager:prod/dblab#nested", ERR_CONFIG, "not a string or number"},
+        {"secretsmanager:not-json#k", ERR_CONFIG, "not a JSON object"},
+        {"secretsmanager:binary-only", ERR_CONFIG, "binary secrets are not supported"},
+        {"secretsmanager:empty", ERR_CONFIG, "empty value"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *v = NULL;
@@ -301,7 +301,7 @@ START_TEST(ssm_parameter)
     free(target);
 
     ck_assert_int_eq(secret_resolve(aws, "source.password", "ssm:/prod/nope", &v, &e),
-                     DRR_EXIT_AWS);
+                     ERR_AWS_REJECTED);
     ck_assert_ptr_nonnull(strstr(e.msg, "source.password (ssm:/prod/nope)"));
     ck_assert_ptr_nonnull(strstr(e.msg, "ParameterNotFound"));
 }
@@ -333,7 +333,7 @@ START_TEST(resolve_config_in_place)
     /* A failing reference names its key; the field keeps the reference. */
     cfg.dblab.token = xstrdup("plain");
     cfg.source.password = xstrdup("secretsmanager:missing");
-    ck_assert_int_eq(secrets_resolve_config(aws, &cfg, &e), DRR_EXIT_AWS);
+    ck_assert_int_eq(secrets_resolve_config(aws, &cfg, &e), ERR_AWS_REJECTED);
     ck_assert_ptr_nonnull(strstr(e.msg, "source.password (secretsmanager:missing)"));
     ck_assert_str_eq(cfg.source.password, "secretsmanager:missing");
     free(cfg.dblab.token);

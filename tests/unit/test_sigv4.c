@@ -316,21 +316,21 @@ START_TEST(test_refuses_bad_requests)
     struct err e = {0};
 
     struct sigv4_request no_host = {"POST", "/", NULL, NULL, 0, NULL, 0};
-    ck_assert_int_eq(sigv4_sign(&no_host, &test_creds, &opt, &s, &e), DRR_EXIT_INTERNAL);
+    ck_assert_int_eq(sigv4_sign(&no_host, &test_creds, &opt, &s, &e), ERR_INTERNAL);
     ck_assert_ptr_nonnull(strstr(e.msg, "Host"));
     sigv4_signed_release(&s);
 
     struct sigv4_request owned = {"POST", "/", NULL, two, 2, NULL, 0};
-    ck_assert_int_eq(sigv4_sign(&owned, &test_creds, &opt, &s, &e), DRR_EXIT_INTERNAL);
+    ck_assert_int_eq(sigv4_sign(&owned, &test_creds, &opt, &s, &e), ERR_INTERNAL);
     sigv4_signed_release(&s);
 
     struct sigv4_request ok = {"POST", "/", NULL, &host, 1, "Action=X", 8};
     struct sigv4_credentials nokey = {"AKID", "", NULL};
-    ck_assert_int_eq(sigv4_sign(&ok, &nokey, &opt, &s, &e), DRR_EXIT_INTERNAL);
+    ck_assert_int_eq(sigv4_sign(&ok, &nokey, &opt, &s, &e), ERR_INTERNAL);
     sigv4_signed_release(&s);
 
     struct sigv4_options noregion = {NULL, "rds", 0, 1, 0, 0};
-    ck_assert_int_eq(sigv4_sign(&ok, &test_creds, &noregion, &s, &e), DRR_EXIT_INTERNAL);
+    ck_assert_int_eq(sigv4_sign(&ok, &test_creds, &noregion, &s, &e), ERR_INTERNAL);
     sigv4_signed_release(&s);
 }
 END_TEST

@@ -76,14 +76,14 @@ START_TEST(refuses_symlink_and_loose_modes)
     ck_assert_int_eq(symlink(victim, link), 0);
     struct err e = {0};
     int fd;
-    ck_assert_int_eq(statedir_open(base, "src", &fd, &e), DRR_EXIT_CONFIG);
+    ck_assert_int_eq(statedir_open(base, "src", &fd, &e), ERR_CONFIG);
     ck_assert_ptr_nonnull(strstr(e.msg, "/state/src: is a symbolic link"));
     ck_assert_int_eq(fd, -1);
     ck_assert_int_eq(entries(victim), 0);
     unlink(link);
 
     ck_assert_int_eq(chmod(base, 0777), 0);
-    ck_assert_int_eq(statedir_open(base, "src", &fd, &e), DRR_EXIT_CONFIG);
+    ck_assert_int_eq(statedir_open(base, "src", &fd, &e), ERR_CONFIG);
     ck_assert_ptr_nonnull(strstr(e.msg, "writable by group or others (mode 0777)"));
     ck_assert_int_eq(entries(base), 0); /* nothing written */
 
@@ -95,7 +95,7 @@ START_TEST(refuses_symlink_and_loose_modes)
     ck_assert_int_eq(chmod(parent, 0777), 0);
     char inner[600];
     snprintf(inner, sizeof inner, "%s/state", parent);
-    ck_assert_int_eq(statedir_open(inner, "src", &fd, &e), DRR_EXIT_CONFIG);
+    ck_assert_int_eq(statedir_open(inner, "src", &fd, &e), ERR_CONFIG);
     ck_assert_ptr_nonnull(strstr(e.msg, "parent"));
     ck_assert_ptr_nonnull(strstr(e.msg, "not sticky"));
     /* sticky (like /tmp) is fine */
@@ -113,7 +113,7 @@ START_TEST(atomic_write_read_and_values)
     int fd;
     ck_assert_int_eq(statedir_open(base, "k", &fd, &e), 0);
     char *text = NULL;
-    ck_assert_int_eq(statedir_read(fd, "run.state", &text, &e), DRR_EXIT_NOT_FOUND);
+    ck_assert_int_eq(statedir_read(fd, "run.state", &text, &e), ERR_NOT_FOUND);
     const char *rec = "runId=a b\nclone=x\nrunId=later\n";
     ck_assert_int_eq(statedir_write(fd, "run.state", rec, strlen(rec), 0600, &e), 0);
     ck_assert_int_eq(statedir_read(fd, "run.state", &text, &e), 0);
@@ -136,7 +136,7 @@ START_TEST(atomic_write_read_and_values)
     snprintf(link, sizeof link, "%s/run.state", sub);
     unlink(link);
     ck_assert_int_eq(symlink(target, link), 0);
-    ck_assert_int_eq(statedir_read(fd, "run.state", &text, &e), DRR_EXIT_CONFIG);
+    ck_assert_int_eq(statedir_read(fd, "run.state", &text, &e), ERR_CONFIG);
     ck_assert_ptr_nonnull(strstr(e.msg, "symbolic link"));
     ck_assert_int_eq(statedir_write(fd, "run.state", "x=1\n", 4, 0600, &e), 0);
     f = fopen(target, "r");

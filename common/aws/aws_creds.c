@@ -175,14 +175,19 @@ struct aws_transport *creds_transport(struct creds_ctx *c, struct err *e)
     return c->transport;
 }
 
+const struct cancel *creds_cancel(struct creds_ctx *c)
+{
+    return c->transport ? aws_transport_cancel(c->transport) : NULL;
+}
+
 static struct http_client *creds_meta_http(struct creds_ctx *c)
 {
     /* IMDS and the container endpoint are local: fail fast where they do not
      * exist (a laptop, CI) instead of hanging for the default timeouts. */
     if (!c->meta_http) {
         c->meta_http = http_client_new(NULL, 1000, 5000);
-        if (c->meta_http && c->transport)
-            http_client_set_cancel(c->meta_http, aws_transport_cancel(c->transport));
+        if (c->meta_http)
+            http_client_set_cancel(c->meta_http, creds_cancel(c));
     }
     return c->meta_http;
 }

@@ -660,6 +660,19 @@ static struct hstub *start_sts(struct sts_server *ss)
     return h;
 }
 
+/* Static keys in profile base; role mid on base; role top (session name,
+ * external id, duration) on mid. */
+static void write_role_profiles(void)
+{
+    write_file("credentials",
+               "[base]\naws_access_key_id = AKIDBASE\naws_secret_access_key = base-secret\n");
+    write_file("config", "[profile mid]\nrole_arn = arn:aws:iam::111111111111:role/mid\n"
+                         "source_profile = base\n"
+                         "[profile top]\nrole_arn = arn:aws:iam::222222222222:role/top\n"
+                         "source_profile = mid\nrole_session_name = nightly\n"
+                         "external_id = ext-123\nduration_seconds = 1800\n");
+}
+
 static int count_sleep(double seconds, void *ctx)
 {
     (void)seconds;
@@ -675,10 +688,7 @@ START_TEST(sts_retried_and_skew_corrected_by_the_shared_transport)
 {
     struct sts_server ss = {0, 0, 3600, 1, NULL, 0, 1};
     struct hstub *h = start_sts(&ss);
-    write_file("credentials",
-               "[base]\naws_access_key_id = AKIDBASE\naws_secret_access_key = base-secret\n");
-    write_file("config", "[profile mid]\nrole_arn = arn:aws:iam::111111111111:role/mid\n"
-                         "source_profile = base\n");
+    write_role_profiles();
     struct aws_transport_options to = {2000, 5000, 3, NULL};
     struct aws_transport *t = NULL;
     struct err e = {0};
@@ -723,13 +733,7 @@ START_TEST(assume_role_source_profile_chain)
 {
     struct sts_server ss = {0, 0, 3600, 0, NULL, 0, 0};
     struct hstub *h = start_sts(&ss);
-    write_file("credentials",
-               "[base]\naws_access_key_id = AKIDBASE\naws_secret_access_key = base-secret\n");
-    write_file("config", "[profile mid]\nrole_arn = arn:aws:iam::111111111111:role/mid\n"
-                         "source_profile = base\n"
-                         "[profile top]\nrole_arn = arn:aws:iam::222222222222:role/top\n"
-                         "source_profile = mid\nrole_session_name = nightly\n"
-                         "external_id = ext-123\nduration_seconds = 1800\n");
+    write_role_profiles();
     struct aws_creds_options o = {0};
     o.profile = "top";
     struct aws_creds_provider *p = aws_creds_provider_new(&o);

@@ -81,7 +81,14 @@ CURL_PENDING = set()
 # app, rds, dblab, lambda -> aws, config -> core). rds, dblab and app are peers
 # (a wait line shows a clone's poll state; PITR writes the run document); lambda
 # sits above them (it runs the commands' steps).
-LOWER = {"core": 0, "config": 1, "aws": 2, "rds": 3, "dblab": 3, "app": 3, "lambda": 4}
+TIER = {"core": 0, "config": 1, "aws": 2, "rds": 3, "dblab": 3, "app": 3, "lambda": 4}
+PEERS_TIER = 3  # rds, dblab, app
+
+
+def may_include(folder, target):
+    """A folder includes its own headers, any lower tier's, and at PEERS_TIER its peers'."""
+    return folder == target or TIER[target] < TIER[folder] or \
+        TIER[target] == TIER[folder] == PEERS_TIER
 # Includes against that direction that exist today, each with its reason. A new
 # one fails; removing one here once the code no longer needs it keeps it gone.
 LAYER_EXCEPTIONS = {
@@ -315,19 +322,15 @@ class Checker:
                                 '("core/err.h"); a bare name only for a header beside the file'
                                 % name)
                 continue
-            if len(parts) != 2 or parts[0] not in LOWER or \
+            if len(parts) != 2 or parts[0] not in TIER or \
                     not os.path.isfile(os.path.join(self.top, "common", name)):
                 self.report(rel, line, "INCLUDEPATH",
                             '"%s" is no common/FOLDER/NAME.h header' % name)
                 continue
             if (rel, name) in LAYER_EXCEPTIONS:
                 self.used.add(("layer", (rel, name)))
-            elif folder in LOWER:
-                target = parts[0]
-                if target != folder and LOWER[target] > LOWER[folder] or \
-                        folder != target and LOWER[target] == LOWER[folder] and \
-                        LOWER[folder] < 3:
-                    self.report(rel, line, "INCLUDELAYER",
+            elif folder in TIER and not may_include(folder, parts[0]):
+                self.report(rel, line, "INCLUDELAYER",
                                 '%s/ may not include "%s": dependencies point from '
                                 'app, rds, dblab, lambda to aws, config, core '
                                 '(docs/architecture.md)' % (folder, name))
@@ -431,10 +434,10 @@ class Checker:
             re.match(r"^DRR_(\w+_)?%s_H$" % re.escape(base), directives[0][2]) is not None
         if ok:
             # nothing but comments and blank lines outside the guard
-            first = src.raw.split("\n")
-            before = "\n".join(src.code.split("\n")[:directives[0][0] - 1])
-            after = "\n".join(src.code.split("\n")[directives[-1][0]:])
-            ok = not before.strip() and not after.strip() and first is not None
+            lines = src.code.split("\n")
+            before = "\n".join(lines[:directives[0][0] - 1])
+            after = "\n".join(lines[directives[-1][0]:])
+            ok = not before.strip() and not after.strip()
         if not ok:
             self.report(rel, directives[0][0] if directives else 1, "HEADERGUARD",
                         "the header must be wrapped in #ifndef DRR_%s_H / #define DRR_%s_H / "

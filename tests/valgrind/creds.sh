@@ -10,15 +10,9 @@ if [ ! -f "$emu" ] || [ ! -f "$seed" ]; then
     echo "valgrind creds: no AWS emulator yet, skipped"
     exit 0
 fi
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/drr-vg-creds.XXXXXX") || exit 70
-PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 "$emu" --port 0 --port-file "$tmp/port" --seed "$seed" \
-    --quiet >"$tmp/emu.log" 2>&1 &
-emu_pid=$!
-trap 'kill $emu_pid 2>/dev/null; wait $emu_pid 2>/dev/null; rm -rf "$tmp"' EXIT
-i=0
-while [ ! -s "$tmp/port" ] && [ $i -lt 500 ]; do sleep 0.02; i=$((i + 1)); done
-[ -s "$tmp/port" ] || { cat "$tmp/emu.log"; exit 1; }
-url="http://127.0.0.1:$(cat "$tmp/port")"
+# shellcheck source=tests/lib/vg_emulator.sh
+. tests/lib/vg_emulator.sh
+vg_emulator creds /usr/bin/python3 "$emu" --seed "$seed" --quiet
 printf 'source:\n  type: rds\n  identifier: production-db\nclone:\n  instanceClass: db.t3.medium\ndblab:\n  apiEndpoint: http://127.0.0.1:1\n  token: unused-token\naws:\n  region: us-east-1\n' >"$tmp/config.yaml"
 acct=123456789012
 vg_fails=0

@@ -10,16 +10,11 @@ if [ ! -f "$emu" ]; then
     echo "valgrind dblab: no DBLab emulator, skipped"
     exit 0
 fi
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/drr-vg-dblab.XXXXXX") || exit 70
 export DBLAB_TOKEN="vg-dblab-token-$$" DB_PASSWORD="vg-db-password-$$"
-DBLAB_EMULATOR_TOKEN=$DBLAB_TOKEN PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 "$emu" --port 0 \
-    --port-file "$tmp/port" --time-scale 600 >"$tmp/emu.log" 2>&1 &
-emu_pid=$!
-trap 'kill $emu_pid 2>/dev/null; wait $emu_pid 2>/dev/null; rm -rf "$tmp"' EXIT
-i=0
-while [ ! -s "$tmp/port" ] && [ $i -lt 1500 ]; do sleep 0.02; i=$((i + 1)); done
-[ -s "$tmp/port" ] || { cat "$tmp/emu.log"; exit 1; }
-url="http://127.0.0.1:$(cat "$tmp/port")"
+export DBLAB_EMULATOR_TOKEN="$DBLAB_TOKEN"
+# shellcheck source=tests/lib/vg_emulator.sh
+. tests/lib/vg_emulator.sh
+vg_emulator dblab /usr/bin/python3 "$emu" --time-scale 600
 unset DBLAB_RDS_REFRESH_CONFIG
 # config [API URL] [extra dblab: line]...
 # shellcheck disable=SC2016 # ${DB_PASSWORD} and ${DBLAB_TOKEN} are for the config, not the shell

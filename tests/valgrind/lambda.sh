@@ -7,14 +7,9 @@
 set -u
 emu=tests/emulators/aws_emulator.py
 seed=tests/fixtures/emulator/default.json
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/drr-vg-lambda.XXXXXX") || exit 70
-PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 "$emu" --port 0 --port-file "$tmp/port" --seed "$seed" \
-    --time-scale 600 --quiet >"$tmp/emu.log" 2>&1 &
-emu_pid=$!
-trap 'kill $emu_pid 2>/dev/null; wait $emu_pid 2>/dev/null; rm -rf "$tmp"' EXIT
-i=0
-while [ ! -s "$tmp/port" ] && [ $i -lt 1500 ]; do sleep 0.02; i=$((i + 1)); done
-[ -s "$tmp/port" ] || { cat "$tmp/emu.log"; exit 1; }
+# shellcheck source=tests/lib/vg_emulator.sh
+. tests/lib/vg_emulator.sh
+vg_emulator lambda /usr/bin/python3 "$emu" --seed "$seed" --time-scale 600 --quiet
 export AWS_ACCESS_KEY_ID=AKIDTESTEMULATOR AWS_SECRET_ACCESS_KEY=emulator-secret-key \
     AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true
 unset AWS_PROFILE AWS_SESSION_TOKEN DBLAB_RDS_REFRESH_CONFIG AWS_ENDPOINT_URL_RDS

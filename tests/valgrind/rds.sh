@@ -12,15 +12,9 @@ if [ ! -f "$emu" ] || [ ! -f "$seed" ]; then
     echo "valgrind rds: no AWS emulator, skipped"
     exit 0
 fi
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/drr-vg-rds.XXXXXX") || exit 70
-PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 "$emu" --port 0 --port-file "$tmp/port" --seed "$seed" \
-    --time-scale 600 --quiet >"$tmp/emu.log" 2>&1 &
-emu_pid=$!
-trap 'kill $emu_pid 2>/dev/null; wait $emu_pid 2>/dev/null; rm -rf "$tmp"' EXIT
-i=0
-while [ ! -s "$tmp/port" ] && [ $i -lt 1500 ]; do sleep 0.02; i=$((i + 1)); done
-[ -s "$tmp/port" ] || { cat "$tmp/emu.log"; exit 1; }
-url="http://127.0.0.1:$(cat "$tmp/port")"
+# shellcheck source=tests/lib/vg_emulator.sh
+. tests/lib/vg_emulator.sh
+vg_emulator rds /usr/bin/python3 "$emu" --seed "$seed" --time-scale 600 --quiet
 export AWS_ACCESS_KEY_ID=AKIDTESTEMULATOR AWS_SECRET_ACCESS_KEY=emulator-secret-key \
     AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true \
     DBLAB_RDS_REFRESH_POLL_SCALE=0.01 DBLAB_TOKEN=vg-dblab-token

@@ -31,7 +31,7 @@ struct creds_ctx {
 struct creds_source {
     /* Log name and aws_credentials.source: "environment", "profile:dev", ... */
     char *name;
-    /* Fresh credentials into out (zeroed by the caller). 0 or a drr_exit code. */
+    /* Fresh credentials into out (zeroed by the caller). 0 or an error kind. */
     int (*fetch)(struct creds_source *s, struct aws_credentials *out, struct err *e);
     void (*free)(struct creds_source *s);
 };

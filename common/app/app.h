@@ -40,9 +40,10 @@ void app_process_start(const char *name);
  * dblab.token with redact_add_secret), and reads the run document when
  * cmd->reads_document is CLI_DOCUMENT_READ (app_read_document).
  * A document with "dryRun": true turns dry-run mode on (a dry pipeline stays
- * dry). Reading stdin when it is a terminal is refused (64) instead of waiting
- * forever for a document that is not coming. Returns 0 to continue, -1 when --help/--version was printed (exit 0),
- * or the exit code after logging the one-line error. *a is always initialised:
+ * dry). Reading stdin when it is a terminal is refused (ERR_USAGE) instead of
+ * waiting forever for a document that is not coming. Returns 0 to continue, -1
+ * when --help/--version was printed (exit 0), or the error kind after logging the
+ * one-line error. *a is always initialised:
  * call app_end whatever the result. */
 int app_start(struct app *a, int argc, char **argv, const struct cli_command *cmd,
               const char *const *required_sections);
@@ -50,27 +51,29 @@ int app_start(struct app *a, int argc, char **argv, const struct cli_command *cm
 /* Reads the run document (-in FILE or stdin; rundoc_read with required_sections,
  * which may be NULL) into a->doc. A command whose options decide whether it needs
  * one (cmd->reads_document == CLI_DOCUMENT_ON_DEMAND) calls it itself. Returns 0
- * or the exit code after logging the one-line error. */
+ * or the error kind after logging the one-line error. */
 int app_read_document(struct app *a, const char *const *required_sections);
 
 /* The document to extend and write: the input document, or a new one when the
  * command reads none. Sets "dryRun": true in dry-run mode. Owned by a. */
 cJSON *app_doc(struct app *a);
 
-/* The command's work, between the start-up and the ending: returns 0 or an exit
- * code, with e set (or the failure already logged where it happened). */
+/* The command's work, between the start-up and the ending: returns 0 or an error
+ * kind, with e set (or the failure already logged where it happened). */
 typedef int (*app_run_fn)(struct app *a, struct err *e);
 
 /* Every command's main: app_start (signals, CLI, config, document), then run
  * unless the start-up ended the command (-help, or an error already logged),
- * then app_finish. Returns the exit code. */
+ * then app_finish. Returns the process's exit code. */
 int app_main(int argc, char **argv, const struct cli_command *cmd,
              const char *const *required_sections, app_run_fn run);
 
-/* The one ending: logs e's message when rc says failure (once; e may be NULL or
- * empty when the failure was logged where it happened), turns a failure caused
- * by a pending signal into 128+N, frees a (app_end) and returns the exit code
- * (0 for rc < 0, i.e. after -help). */
+/* The one ending and the one place a command's error kind becomes its exit code
+ * (err_exit_code, core/exitcodes.c): logs e's message when rc (a kind) says
+ * failure (once; e may be NULL or empty when the failure was logged where it
+ * happened), turns a failure caused by a pending signal into ERR_INTERRUPTED
+ * (128+N), frees a (app_end) and returns the exit code (0 for rc < 0, i.e. after
+ * -help). */
 int app_finish(struct app *a, int rc, const struct err *e);
 
 /* Frees everything app_start allocated, and appends the command's counters to

@@ -144,7 +144,7 @@ int aws_json_call(struct aws_ctx *ctx, const char *service, const char *target,
  * read as a stream (aws_xml_stream.h): every <item_name> of its <list_name> is
  * expanded alone and handed to on_item, so a page costs its text plus ONE item,
  * never a tree of the page. on_item returns 0 to continue, AWS_PAGE_STOP to
- * stop early (the call then returns 0), or an exit code with e set (returned).
+ * stop early (the call then returns 0), or an error kind with e set (returned).
  * Stops after the page without a Marker. params is not modified. Bounded: a
  * Marker that repeats the previous page's, or one still there after
  * AWS_MAX_PAGES pages, is an error (ERR_AWS_BAD_ANSWER); paging past

@@ -175,14 +175,19 @@ struct aws_transport *creds_transport(struct creds_ctx *c, struct err *e)
     return c->transport;
 }
 
+const struct cancel *creds_cancel(struct creds_ctx *c)
+{
+    return c->transport ? aws_transport_cancel(c->transport) : NULL;
+}
+
 static struct http_client *creds_meta_http(struct creds_ctx *c)
 {
     /* IMDS and the container endpoint are local: fail fast where they do not
      * exist (a laptop, CI) instead of hanging for the default timeouts. */
     if (!c->meta_http) {
         c->meta_http = http_client_new(NULL, 1000, 5000);
-        if (c->meta_http && c->transport)
-            http_client_set_cancel(c->meta_http, aws_transport_cancel(c->transport));
+        if (c->meta_http)
+            http_client_set_cancel(c->meta_http, creds_cancel(c));
     }
     return c->meta_http;
 }
@@ -202,6 +207,7 @@ int creds_meta_call(struct creds_ctx *c, const struct http_request *req, int att
         return err_set(e, ERR_INTERNAL, "%s: cannot create the HTTP client", what);
     struct retry retry;
     aws_retry_init(&retry, attempts < 1 ? 1 : attempts);
+    int sent = 0;
     struct http_retry_call call = {
         .http = h,
         .req = req,
@@ -209,9 +215,11 @@ int creds_meta_call(struct creds_ctx *c, const struct http_request *req, int att
         .classify = meta_classify,
         .what = what,
         .quiet = 1,
+        .attempts = &sent,
     };
-    stats_add(STATS_AWS_CALLS, 1); /* IMDS and container calls count as AWS calls */
     int rc = http_retry_do(&call, resp, e);
+    stats_add(STATS_AWS_CALLS, 1); /* IMDS and container calls count as AWS calls */
+    stats_add(STATS_AWS_ATTEMPTS, (unsigned long)sent);
     return rc ? err_prefix(e, "%s", what) : 0;
 }
 

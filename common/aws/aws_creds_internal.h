@@ -31,7 +31,7 @@ struct creds_ctx {
 struct creds_source {
     /* Log name and aws_credentials.source: "environment", "profile:dev", ... */
     char *name;
-    /* Fresh credentials into out (zeroed by the caller). 0 or a drr_exit code. */
+    /* Fresh credentials into out (zeroed by the caller). 0 or an error kind. */
     int (*fetch)(struct creds_source *s, struct aws_credentials *out, struct err *e);
     void (*free)(struct creds_source *s);
 };
@@ -63,6 +63,9 @@ int creds_read_token_file(const char *path, const char *what, char **out, struct
 /* Non-empty environment variable or NULL. */
 const char *creds_getenv(const char *name);
 
+/* The cancellation of the provider's work (the transport's: its owner's), or
+ * NULL when it has no transport yet (never cancelled). */
+const struct cancel *creds_cancel(struct creds_ctx *c);
 /* The transport for STS calls: the one given in the options, else the
  * provider's own (made on first use). NULL only when libcurl cannot start. */
 struct aws_transport *creds_transport(struct creds_ctx *c, struct err *e);
@@ -85,7 +88,8 @@ int creds_imds_detect(struct creds_ctx *c, struct creds_source **out, struct err
 
 struct creds_source *creds_static_new(const char *name, const char *akid, const char *secret,
                                       const char *token);
-struct creds_source *creds_process_new(const char *profile, const char *command);
+struct creds_source *creds_process_new(struct creds_ctx *c, const char *profile,
+                                       const char *command);
 struct creds_source *creds_webid_new(struct creds_ctx *c, const char *name, const char *token_file,
                                      const char *role_arn, const char *session_name);
 struct creds_assume_params {

@@ -8,7 +8,7 @@
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/log.h"
-#include "core/signals.h"
+#include "core/cancel.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -28,6 +28,7 @@ extern char **environ;
 
 struct process_source {
     struct creds_source base;
+    struct creds_ctx *c; /* its transport's cancellation stops the wait */
     char *profile;
     char *command;
 };
@@ -56,7 +57,8 @@ static void child_exec(const char *command, int out_fd)
 
 /* Reads the child's stdout until EOF, the size limit, the timeout or a signal.
  * Returns 0, or a message in e (the child is then killed by the caller). */
-static int read_output(int fd, const char *profile, struct buf *out, struct err *e)
+static int read_output(const struct cancel *cancel, int fd, const char *profile, struct buf *out,
+                       struct err *e)
 {
     struct timespec start;
     clock_gettime(CLOCK_MONOTONIC, &start);
@@ -70,11 +72,12 @@ static int read_output(int fd, const char *profile, struct buf *out, struct err 
             return err_set(e, ERR_AWS_UNAUTHORIZED,
                            "AWS profile \"%s\": credential_process did not finish within %d s",
                            profile, PROCESS_TIMEOUT);
-        if (signals_pending())
-            return err_interrupted(
-                e, signals_pending(),
-                "AWS profile \"%s\": credential_process interrupted by signal %d", profile,
-                signals_pending());
+        int stop = cancel_check(cancel);
+        if (stop) {
+            char what[300];
+            snprintf(what, sizeof what, "AWS profile \"%s\": credential_process", profile);
+            return cancel_err(e, stop, what, "while waiting for it");
+        }
         struct pollfd pfd = {fd, POLLIN, 0};
         int pr = poll(&pfd, 1, 200);
         if (pr < 0 && errno == EINTR)
@@ -121,7 +124,7 @@ static int process_fetch(struct creds_source *s, struct aws_credentials *out, st
     close(fds[1]);
 
     struct buf output = BUF_INIT;
-    int rc = read_output(fds[0], ps->profile, &output, e);
+    int rc = read_output(creds_cancel(ps->c), fds[0], ps->profile, &output, e);
     close(fds[0]);
     if (rc != 0)
         kill(pid, SIGKILL);
@@ -155,9 +158,11 @@ static void process_source_free(struct creds_source *s)
     free(ps);
 }
 
-struct creds_source *creds_process_new(const char *profile, const char *command)
+struct creds_source *creds_process_new(struct creds_ctx *c, const char *profile,
+                                       const char *command)
 {
     struct process_source *ps = xcalloc(1, sizeof *ps);
+    ps->c = c;
     ps->base.name = xasprintf("credential-process (profile:%s)", profile);
     ps->base.fetch = process_fetch;
     ps->base.free = process_source_free;

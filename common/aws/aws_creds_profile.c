@@ -220,7 +220,7 @@ static int resolve_profile(struct creds_ctx *c, const char *profile, const char 
             err_set(e, ERR_CONFIG,
                     "AWS profile \"%s\": aws_secret_access_key without aws_access_key_id", profile);
     } else if (v.credential_process) {
-        *out = creds_process_new(profile, v.credential_process);
+        *out = creds_process_new(c, profile, v.credential_process);
     } else if (v.web_identity_token_file) {
         rc = err_set(e, ERR_CONFIG, "AWS profile \"%s\": web_identity_token_file needs role_arn",
                      profile);

@@ -32,7 +32,7 @@ struct retry;
 struct aws_transport;
 
 /* Where credentials come from: returns 0 and *out (valid until the next call), or
- * an exit code with e set. */
+ * an error kind with e set. */
 typedef int (*aws_creds_fn)(void *ctx, const struct aws_credentials **out, struct err *e);
 
 struct aws_transport_options {
@@ -69,7 +69,7 @@ int64_t aws_transport_clock_offset(const struct aws_transport *t);
 
 /* How an answer becomes the result. decode: 0 (the result is in out),
  * AWS_ANSWER_ERROR_DOCUMENT when a 2xx body is an AWS error document, or an
- * exit code with e set when the body is not the operation's answer.
+ * error kind with e set when the body is not the operation's answer.
  * parse_error: an error answer (any status) into ae, in the protocol's format. */
 #define AWS_ANSWER_ERROR_DOCUMENT (-2)
 struct aws_answer {

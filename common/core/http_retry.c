@@ -13,6 +13,8 @@ int http_retry_do(const struct http_retry_call *c, struct http_response *resp, s
     int last_cost = 0;
     for (int attempt = 1;; attempt++) {
         err_clear(e);
+        if (c->attempts)
+            (*c->attempts)++;
         int rc = http_do(c->http, c->req, resp, e);
         if (rc != 0 && rc != ERR_TRANSIENT)
             return rc; /* TLS / URL trouble, or cancelled: retrying will not help */

@@ -23,6 +23,7 @@ struct http_retry_call {
     void *classify_ud;
     const char *what; /* names the call in the retry log lines */
     int quiet;        /* 1: retries are logged at debug level, else warn */
+    int *attempts;    /* if set, counts the requests sent */
 };
 
 /* Returns 0 when a final HTTP answer arrived (any status: the caller maps it),

@@ -585,6 +585,40 @@ START_TEST(process_failure_names_profile)
 }
 END_TEST
 
+static int flag_cancel(void *ud)
+{
+    return *(int *)ud;
+}
+
+/* A helper that hangs is waited for on the transport's cancellation, as every
+ * request is: the owner's cancel stops the wait (and the helper is killed). */
+START_TEST(process_wait_stops_on_the_transport_cancel)
+{
+    write_file("config", "[profile slow]\ncredential_process = sleep 20\n");
+    struct aws_transport_options to = {2000, 5000, 3, NULL};
+    struct aws_transport *t = NULL;
+    struct err e = {0};
+    ck_assert_int_eq(aws_transport_new(&to, &t, &e), 0);
+    int sig = 15;
+    aws_transport_set_cancel(t, (struct cancel){flag_cancel, &sig, 0});
+    struct aws_creds_options o = {0};
+    o.profile = "slow";
+    o.transport = t;
+    struct aws_creds_provider *p = aws_creds_provider_new(&o);
+    const struct aws_credentials *c = NULL;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    ck_assert_int_eq(aws_creds_get(p, &c, &e), ERR_INTERRUPTED);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    ck_assert_int_eq(e.signo, 15);
+    ck_assert_msg(strstr(e.msg, "\"slow\": credential_process: interrupted by signal 15"), "%s",
+                  e.msg);
+    ck_assert_int_lt(t1.tv_sec - t0.tv_sec, 3);
+    aws_creds_provider_free(p);
+    aws_transport_free(t);
+}
+END_TEST
+
 START_TEST(process_bad_json)
 {
     static const char *const cases[][2] = {
@@ -626,6 +660,19 @@ static struct hstub *start_sts(struct sts_server *ss)
     return h;
 }
 
+/* Static keys in profile base; role mid on base; role top (session name,
+ * external id, duration) on mid. */
+static void write_role_profiles(void)
+{
+    write_file("credentials",
+               "[base]\naws_access_key_id = AKIDBASE\naws_secret_access_key = base-secret\n");
+    write_file("config", "[profile mid]\nrole_arn = arn:aws:iam::111111111111:role/mid\n"
+                         "source_profile = base\n"
+                         "[profile top]\nrole_arn = arn:aws:iam::222222222222:role/top\n"
+                         "source_profile = mid\nrole_session_name = nightly\n"
+                         "external_id = ext-123\nduration_seconds = 1800\n");
+}
+
 static int count_sleep(double seconds, void *ctx)
 {
     (void)seconds;
@@ -641,10 +688,7 @@ START_TEST(sts_retried_and_skew_corrected_by_the_shared_transport)
 {
     struct sts_server ss = {0, 0, 3600, 1, NULL, 0, 1};
     struct hstub *h = start_sts(&ss);
-    write_file("credentials",
-               "[base]\naws_access_key_id = AKIDBASE\naws_secret_access_key = base-secret\n");
-    write_file("config", "[profile mid]\nrole_arn = arn:aws:iam::111111111111:role/mid\n"
-                         "source_profile = base\n");
+    write_role_profiles();
     struct aws_transport_options to = {2000, 5000, 3, NULL};
     struct aws_transport *t = NULL;
     struct err e = {0};
@@ -689,13 +733,7 @@ START_TEST(assume_role_source_profile_chain)
 {
     struct sts_server ss = {0, 0, 3600, 0, NULL, 0, 0};
     struct hstub *h = start_sts(&ss);
-    write_file("credentials",
-               "[base]\naws_access_key_id = AKIDBASE\naws_secret_access_key = base-secret\n");
-    write_file("config", "[profile mid]\nrole_arn = arn:aws:iam::111111111111:role/mid\n"
-                         "source_profile = base\n"
-                         "[profile top]\nrole_arn = arn:aws:iam::222222222222:role/top\n"
-                         "source_profile = mid\nrole_session_name = nightly\n"
-                         "external_id = ext-123\nduration_seconds = 1800\n");
+    write_role_profiles();
     struct aws_creds_options o = {0};
     o.profile = "top";
     struct aws_creds_provider *p = aws_creds_provider_new(&o);
@@ -1406,6 +1444,7 @@ static Suite *creds_suite(void)
     tcase_add_test(tc, process_success);
     tcase_add_test(tc, process_refresh_runs_again);
     tcase_add_test(tc, process_failure_names_profile);
+    tcase_add_test(tc, process_wait_stops_on_the_transport_cancel);
     tcase_add_test(tc, process_bad_json);
     suite_add_tcase(s, tc);
 

@@ -390,6 +390,45 @@ START_TEST(test_stream_items)
 }
 END_TEST
 
+/* What a caller learns from an AWS error's kind: AWS's common authentication and
+ * authorization errors (the "Common Errors" page of the API references) and a
+ * 401/403 are "unauthorized"; another refusal is "rejected"; a 2xx without an
+ * error code is a bad answer (the reader failed closed). */
+START_TEST(test_error_kind)
+{
+    static const struct {
+        long status;
+        const char *code;
+        int kind;
+    } cases[] = {
+        {403, "AccessDenied", ERR_AWS_UNAUTHORIZED},
+        {400, "AccessDeniedException", ERR_AWS_UNAUTHORIZED},
+        {403, "InvalidClientTokenId", ERR_AWS_UNAUTHORIZED},
+        {403, "SignatureDoesNotMatch", ERR_AWS_UNAUTHORIZED},
+        {400, "ExpiredTokenException", ERR_AWS_UNAUTHORIZED},
+        {400, "UnrecognizedClientException", ERR_AWS_UNAUTHORIZED},
+        {200, "AccessDenied", ERR_AWS_UNAUTHORIZED}, /* an error document in a 2xx */
+        {403, "", ERR_AWS_UNAUTHORIZED},
+        {401, "", ERR_AWS_UNAUTHORIZED},
+        {404, "DBInstanceNotFound", ERR_AWS_REJECTED},
+        {400, "InvalidParameterValue", ERR_AWS_REJECTED},
+        {400, "Throttling", ERR_AWS_REJECTED}, /* its retries spent elsewhere: still a refusal */
+        {400, "AccessDeniedish", ERR_AWS_REJECTED},
+        {200, "", ERR_AWS_BAD_ANSWER},
+        {204, "", ERR_AWS_BAD_ANSWER},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct aws_error ae;
+        aws_error_clear(&ae);
+        ae.http_status = cases[i].status;
+        snprintf(ae.code, sizeof ae.code, "%s", cases[i].code);
+        ck_assert_msg(aws_error_kind(&ae) == cases[i].kind, "HTTP %ld %s: %s, want %s",
+                      cases[i].status, cases[i].code, err_kind_name(aws_error_kind(&ae)),
+                      err_kind_name(cases[i].kind));
+    }
+}
+END_TEST
+
 int main(void)
 {
     int rc = run_suites(
@@ -397,7 +436,7 @@ int main(void)
                        test_no_namespace_and_iteration_by_any_name, test_action_without_output,
                        test_invalid_xml_is_an_error_not_a_crash, test_error_query_shape,
                        test_error_ec2_shape, test_error_bodies_that_are_not_aws_xml,
-                       test_stream_check_answer, test_stream_items),
+                       test_stream_check_answer, test_stream_items, test_error_kind),
         NULL);
     xmlCleanupParser();
     return rc;

@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -529,6 +530,94 @@ START_TEST(http_spills_large_bodies_to_a_file)
 }
 END_TEST
 
+/* A TLS verification failure is its own kind (ERR_TLS: retrying will not help, the
+ * CA is the fix), neither "transient" nor a configuration error: an HTTPS server
+ * (openssl s_server) whose self-signed certificate no CA vouches for, and a CA
+ * bundle that cannot be read. */
+static pid_t run_quiet(const char *const argv[])
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fd = open("/dev/null", O_RDWR);
+        dup2(fd, 0);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        execvp(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    return pid;
+}
+
+START_TEST(http_tls_failure_is_its_own_kind)
+{
+    char dir[] = "/tmp/drr-tls.XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char key[64], crt[64], port_s[16];
+    snprintf(key, sizeof key, "%s/key.pem", dir);
+    snprintf(crt, sizeof crt, "%s/crt.pem", dir);
+    const char *const gen[] = {"openssl", "req",   "-x509", "-newkey", "rsa:2048",
+                               "-nodes",  "-days", "1",     "-subj",   "/CN=127.0.0.1",
+                               "-keyout", key,     "-out",  crt,       NULL};
+    int status = 0;
+    waitpid(run_quiet(gen), &status, 0);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "openssl req failed");
+    /* a free port: the kernel's pick, released for s_server */
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(bind(s, (struct sockaddr *)&a, sizeof a), 0);
+    socklen_t alen = sizeof a;
+    getsockname(s, (struct sockaddr *)&a, &alen);
+    close(s);
+    snprintf(port_s, sizeof port_s, "%d", ntohs(a.sin_port));
+    const char *const serve[] = {"openssl", "s_server", "-accept", port_s, "-cert",
+                                 crt,       "-key",     key,       "-www", NULL};
+    pid_t server = run_quiet(serve);
+    int up = 0;
+    for (int i = 0; i < 100 && !up; i++) {
+        int c = socket(AF_INET, SOCK_STREAM, 0);
+        up = connect(c, (struct sockaddr *)&a, sizeof a) == 0;
+        close(c);
+        if (!up)
+            usleep(50000);
+    }
+    ck_assert_msg(up, "openssl s_server did not listen on %s", port_s);
+    char url[64];
+    snprintf(url, sizeof url, "https://127.0.0.1:%s/", port_s);
+    struct http_request req = {"GET", url, NULL, 0, NULL, 0, 0, 0};
+    struct http_response resp = {0};
+    struct err e = {0};
+
+    struct http_client *c = http_client_new(NULL, 5000, 10000); /* the system's CAs */
+    ck_assert_int_eq(http_do(c, &req, &resp, &e), ERR_TLS);
+    ck_assert_msg(strstr(e.msg, url) != NULL, "%s", e.msg);
+    http_response_release(&resp);
+    http_client_free(c);
+
+    struct http_tls bad_bundle = {"/nonexistent/ca.pem", 0};
+    c = http_client_new(&bad_bundle, 5000, 10000);
+    ck_assert_int_eq(http_do(c, &req, &resp, &e), ERR_TLS);
+    http_response_release(&resp);
+    http_client_free(c);
+
+    /* the same server trusted: the answer arrives (the kind was about trust) */
+    struct http_tls trusted = {crt, 0};
+    c = http_client_new(&trusted, 5000, 10000);
+    ck_assert_msg(http_do(c, &req, &resp, &e) == 0, "%s", e.msg);
+    ck_assert_int_eq(resp.status, 200);
+    http_response_release(&resp);
+    http_client_free(c);
+
+    kill(server, SIGTERM);
+    waitpid(server, NULL, 0);
+    unlink(key);
+    unlink(crt);
+    rmdir(dir);
+    http_global_cleanup();
+}
+END_TEST
+
 /* A server that accepts and never answers: only the signal can end the request. */
 START_TEST(http_aborts_on_signal)
 {
@@ -588,6 +677,7 @@ static Suite *core_suite(void)
     tcase_add_test(tc, signals_interrupt_sleep);
     tcase_add_test(tc, http_round_trip_and_headers);
     tcase_add_test(tc, http_aborts_on_signal);
+    tcase_add_test(tc, http_tls_failure_is_its_own_kind);
     tcase_add_test(tc, http_spills_large_bodies_to_a_file);
     suite_add_tcase(s, tc);
     return s;

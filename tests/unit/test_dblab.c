@@ -450,6 +450,42 @@ START_TEST(cancel_stops_a_call_and_a_backoff)
 }
 END_TEST
 
+/* The kinds a caller sees for the engine's answers: the token refused (401, 403:
+ * the engine's verification middleware answers 401 UNAUTHORIZED), a request
+ * refused (400), and a 2xx that is not the answer. Each ends in exit 81, but a
+ * caller can tell them apart. Not retried: none of them heals. */
+START_TEST(answer_kinds)
+{
+    static const struct hstub_route routes[] = {
+        {"GET", "/healthz", 401,
+         "{\"code\":\"UNAUTHORIZED\",\"message\":\"Check your verification token.\"}"},
+        {"GET", "/status", 403, "{\"code\":\"FORBIDDEN\",\"message\":\"no\"}"},
+        {"GET", "/admin/config", 400, "{\"code\":\"BAD_REQUEST\",\"message\":\"bad\"}"},
+        {"POST", "/full-refresh", 200, "<html>a proxy</html>"},
+        {NULL, NULL, 0, NULL},
+    };
+    struct hstub *h = hstub_start(hstub_routes, (void *)routes);
+    struct dblab_client *c = client_for(h);
+    struct err e = {0};
+    struct dblab_health hl;
+    ck_assert_int_eq(dblab_healthz(c, &hl, &e), ERR_DBLAB_UNAUTHORIZED);
+    ck_assert_msg(strstr(e.msg, "HTTP 401 UNAUTHORIZED") != NULL, "%s", e.msg);
+    dblab_health_release(&hl);
+    struct dblab_status st;
+    ck_assert_int_eq(dblab_status_get(c, &st, &e), ERR_DBLAB_UNAUTHORIZED);
+    dblab_status_release(&st);
+    cJSON *cfg = NULL;
+    ck_assert_int_eq(dblab_config_get(c, &cfg, &e), ERR_DBLAB_REJECTED);
+    ck_assert_ptr_null(cfg);
+    ck_assert_int_eq(dblab_full_refresh(c, &e), ERR_DBLAB_BAD_ANSWER);
+    ck_assert_msg(strstr(e.msg, "not JSON") != NULL, "%s", e.msg);
+    ck_assert_uint_eq(hstub_count(h), 4); /* one request each */
+    ck_assert_int_eq(err_exit_code(ERR_DBLAB_UNAUTHORIZED, 0), 81);
+    dblab_client_free(c);
+    hstub_stop(h);
+}
+END_TEST
+
 static Suite *dblab_suite(void)
 {
     Suite *s = suite_create("dblab");
@@ -471,6 +507,7 @@ static Suite *dblab_suite(void)
     tcase_set_timeout(tt, 30);
     tcase_add_test(tt, retries_are_jittered_and_capped);
     tcase_add_test(tt, cancel_stops_a_call_and_a_backoff);
+    tcase_add_test(tt, answer_kinds);
     suite_add_tcase(s, tt);
     return s;
 }

@@ -99,6 +99,7 @@ struct scan {
     long managed;
     cJSON *excluded;
     cJSON *kept;
+    cJSON *deleting; /* managed clones AWS already shows as being deleted */
 };
 
 static char *dup_or_null(const char *s)
@@ -114,7 +115,7 @@ static int excluded(const char *id)
     return 0;
 }
 
-static void consider(struct scan *s, enum rds_kind kind, const char *id,
+static void consider(struct scan *s, enum rds_kind kind, const char *id, const char *status,
                      const struct rds_tags *tags, int64_t create_time)
 {
     const char *why;
@@ -137,6 +138,14 @@ static void consider(struct scan *s, enum rds_kind kind, const char *id,
         cJSON_AddItemToArray(s->kept, k);
         return;
     }
+    /* Already on its way out (an earlier run's or gc's delete, which AWS takes
+     * minutes to finish): asking again would only be refused, and listing it as
+     * deleted by THIS run would be untrue. */
+    if (status && strcmp(status, "deleting") == 0) {
+        log_info("%s %s: %s, already being deleted", rds_cli_kind_name(kind), id, why);
+        cJSON_AddItemToArray(s->deleting, cJSON_CreateString(id));
+        return;
+    }
     if (excluded(id)) {
         log_info("%s %s: %s, but excluded (-exclude)", rds_cli_kind_name(kind), id, why);
         cJSON_AddItemToArray(s->excluded, cJSON_CreateString(id));
@@ -155,7 +164,7 @@ static void consider(struct scan *s, enum rds_kind kind, const char *id,
 static int on_cluster(const struct rds_cluster *c, void *ud, struct err *e)
 {
     (void)e;
-    consider(ud, RDS_KIND_CLUSTER, c->id, &c->tags, c->create_time);
+    consider(ud, RDS_KIND_CLUSTER, c->id, c->status, &c->tags, c->create_time);
     return signals_pending() ? RDS_STOP : 0;
 }
 
@@ -168,7 +177,7 @@ static int on_instance(const struct rds_instance *i, void *ud, struct err *e)
         s->scanned++;
         return 0;
     }
-    consider(s, RDS_KIND_INSTANCE, i->id, &i->tags, i->create_time);
+    consider(s, RDS_KIND_INSTANCE, i->id, i->status, &i->tags, i->create_time);
     return signals_pending() ? RDS_STOP : 0;
 }
 
@@ -186,6 +195,7 @@ static int run_command(struct app *a, struct err *e)
     s.policy.now = clock_now();
     s.excluded = cJSON_CreateArray();
     s.kept = cJSON_CreateArray();
+    s.deleting = cJSON_CreateArray();
     cJSON *found = cJSON_CreateArray();
     cJSON *deleted = cJSON_CreateArray();
     cJSON *failed = cJSON_CreateArray();
@@ -233,7 +243,8 @@ static int run_command(struct app *a, struct err *e)
             int drc = clone_delete(aws, c->kind, c->id, &o, &r, &de);
             if (drc == 0) {
                 if (!a->cli.dry_run)
-                    cJSON_AddItemToArray(deleted, cJSON_CreateString(c->id));
+                    cJSON_AddItemToArray(r.already_gone ? s.deleting : deleted,
+                                         cJSON_CreateString(c->id));
                 log_info("%s %s (%s): %s", rds_cli_kind_name(c->kind), c->id, c->why,
                          a->cli.dry_run   ? "would be deleted"
                          : r.already_gone ? "already going"
@@ -267,8 +278,9 @@ static int run_command(struct app *a, struct err *e)
         cJSON_AddItemToObject(out, "failed", failed);
         cJSON_AddItemToObject(out, "excluded", s.excluded);
         cJSON_AddItemToObject(out, "kept", s.kept);
+        cJSON_AddItemToObject(out, "deleting", s.deleting);
         found = deleted = failed = NULL;
-        s.excluded = s.kept = NULL;
+        s.excluded = s.kept = s.deleting = NULL;
         rc = rundoc_write(out);
         cJSON_Delete(out);
         if (rc == 0)
@@ -281,6 +293,7 @@ static int run_command(struct app *a, struct err *e)
     cJSON_Delete(failed);
     cJSON_Delete(s.excluded);
     cJSON_Delete(s.kept);
+    cJSON_Delete(s.deleting);
     for (size_t i = 0; i < s.n; i++) {
         free(s.c[i].id);
         free(s.c[i].pipeline);

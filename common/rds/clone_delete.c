@@ -272,6 +272,21 @@ static int delete_instance_clone(struct aws_ctx *aws, const char *name,
     return 0;
 }
 
+/* -wait on an Aurora clone: the cluster AND its members gone, within one
+ * timeout. AWS may list the cluster gone while a member is still deleting (and
+ * the member costs money until it is), so the cluster alone proves nothing. */
+static int wait_cluster_gone(struct aws_ctx *aws, const char *name,
+                             const struct clone_delete_result *r, int64_t timeout, struct err *e)
+{
+    double start = clock_monotonic();
+    int rc = wait_gone(aws, RDS_KIND_CLUSTER, name, timeout, e);
+    for (size_t i = 0; rc == 0 && i < r->n_instances; i++) {
+        int64_t left = timeout - (int64_t)(clock_monotonic() - start);
+        rc = wait_gone(aws, RDS_KIND_INSTANCE, r->instances[i], left > 0 ? left : 0, e);
+    }
+    return rc;
+}
+
 static int delete_cluster_clone(struct aws_ctx *aws, const char *name,
                                 const struct clone_delete_opts *o, struct clone_delete_result *r,
                                 struct err *e)
@@ -330,7 +345,7 @@ static int delete_cluster_clone(struct aws_ctx *aws, const char *name,
     if (cluster_away) {
         log_info("DB cluster %s: already deleting", name);
         r->already_gone = 1;
-        return 0;
+        return o->wait && !o->dry_run ? wait_cluster_gone(aws, name, r, o->wait_timeout, e) : 0;
     }
     if (o->dry_run) {
         log_info("dry run: would delete DB cluster %s%s", name,
@@ -351,7 +366,7 @@ static int delete_cluster_clone(struct aws_ctx *aws, const char *name,
     if (rc)
         return rc;
     if (o->wait)
-        return wait_gone(aws, RDS_KIND_CLUSTER, name, o->wait_timeout, e);
+        return wait_cluster_gone(aws, name, r, o->wait_timeout, e);
     return 0;
 }
 

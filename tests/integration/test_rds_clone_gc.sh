@@ -114,6 +114,17 @@ fault '[{"type": "throttle", "action": "DescribeDBInstances", "count": 2},
 run gc5 rds-clone-gc; expect_rc 0
 [ "$(jget gc5 '[.deleted[]] | join(" ")')" = dblab-refresh-current ] || fail "gc5: $(jget gc5 .deleted)"
 
+# A clone AWS already shows as deleting (gc5's delete takes 240 emulated seconds):
+# the next gc neither asks again nor reports it as deleted by itself. The clock is
+# held still so that the clone is certainly still deleting.
+aws_emu_post time-scale '{"timeScale": 0.001}' >/dev/null
+[ "$(status_of instances dblab-refresh-current)" = deleting ] || fail "current not deleting"
+run gc5b rds-clone-gc; expect_rc 0
+[ "$(jget gc5b '[.deleted[]] | length')" = 0 ] || fail "gc5b deleted: $(jget gc5b .deleted)"
+[ "$(jget gc5b '.deleting | join(" ")')" = dblab-refresh-current ] || fail "gc5b deleting: $(jget gc5b .deleting)"
+aws_emu_post time-scale "{\"timeScale\": $RDS_TIME_SCALE}" >/dev/null
+aws_emu_post advance '{"seconds": 300}' >/dev/null
+
 # Whatever this pipeline's age (1 s), another pipeline's clones stay.
 others="dblab-refresh-billing-live dblab-refresh-billing-expired dblab-refresh-samename dblab-refresh-before-pipelines dblab-refresh-before-live"
 sed -i 's/^  tags:/  maxAge: 1s\n  tags:/' "$CFG"

@@ -273,8 +273,9 @@ static int delete_instance_clone(struct aws_ctx *aws, const char *name,
 }
 
 /* -wait on an Aurora clone: the cluster AND its members gone, within one
- * timeout. AWS may list the cluster gone while a member is still deleting (and
- * the member costs money until it is), so the cluster alone proves nothing. */
+ * timeout. The members are what is billed; the cluster's absence is not taken as
+ * proof of theirs (the emulator can order them either way, and -wait is a promise
+ * about everything the delete touched). */
 static int wait_cluster_gone(struct aws_ctx *aws, const char *name,
                              const struct clone_delete_result *r, int64_t timeout, struct err *e)
 {

@@ -45,8 +45,8 @@ case "$(jget wait .endpoint.host)" in dblab-refresh-aurora-test.cluster-*) ;; *)
 [ "$(jget wait .endpoint.instanceId)" = dblab-refresh-aurora-test-instance ] || fail "instanceId"
 [ "$(status_of clusters dblab-refresh-aurora-test)" = available ] || fail "cluster status"
 
-# AWS may list the cluster gone while a member is still deleting: -wait waits for
-# both (a member deleting 10x longer than its cluster makes the order certain).
+# -wait waits for the cluster AND its members: a member deleting 40x longer than
+# its cluster must still be waited for.
 aws_emu_post config '{"durations": {"instance-deleting": 2400, "cluster-deleting": 60}}' >/dev/null
 run delete rds-clone-delete -wait <"$T/wait.out"
 expect_rc 0

@@ -14,7 +14,6 @@
 #include "aws/aws_xml_stream.h"
 #include "core/buf.h"
 #include "core/clock.h"
-#include "core/exitcodes.h"
 #include "core/http.h"
 #include "core/log.h"
 #include "core/retry.h"

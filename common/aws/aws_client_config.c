@@ -9,7 +9,6 @@
 #include "core/retry.h"
 
 #include "config/config.h"
-#include "core/exitcodes.h"
 
 static int chain_get(void *provider, const struct aws_credentials **out, struct err *e)
 {

@@ -9,7 +9,6 @@
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/err.h"
-#include "core/exitcodes.h"
 #include "core/http.h"
 #include "core/http_retry.h"
 #include "core/log.h"

@@ -8,7 +8,6 @@
  * The answer is JSON: AccessKeyId, SecretAccessKey, Token, Expiration. */
 #include "aws/aws_creds_internal.h"
 #include "core/buf.h"
-#include "core/exitcodes.h"
 #include "core/log.h"
 
 #include <arpa/inet.h>

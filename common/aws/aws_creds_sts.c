@@ -10,7 +10,6 @@
 #include "aws/aws_xml.h"
 #include "core/buf.h"
 #include "core/clock.h"
-#include "core/exitcodes.h"
 #include "core/log.h"
 
 #include <libxml/tree.h>

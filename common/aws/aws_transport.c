@@ -9,7 +9,6 @@
 #include "aws/aws_sigv4.h"
 #include "aws/aws_skew.h"
 #include "core/clock.h"
-#include "core/exitcodes.h"
 #include "core/http.h"
 #include "core/log.h"
 #include "core/retry.h"

@@ -7,7 +7,6 @@
 #include <time.h>
 
 #include "core/clock.h"
-#include "core/exitcodes.h"
 
 int cancel_check(const struct cancel *c)
 {

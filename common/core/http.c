@@ -1,5 +1,4 @@
 #include "core/cancel.h"
-#include "core/exitcodes.h"
 #include "core/http.h"
 #include "core/log.h"
 

@@ -4,7 +4,6 @@
 #include <stdio.h>
 
 #include "core/cancel.h"
-#include "core/exitcodes.h"
 #include "core/log.h"
 
 int http_retry_do(const struct http_retry_call *c, struct http_response *resp, struct err *e)

@@ -2,7 +2,6 @@
 
 #include "core/buf.h"
 #include "core/clock.h"
-#include "core/exitcodes.h"
 #include "core/cancel.h"
 #include "core/http.h"
 #include "core/http_retry.h"

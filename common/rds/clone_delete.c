@@ -11,7 +11,6 @@
 #include "aws/aws_client.h"
 #include "core/buf.h"
 #include "core/clock.h"
-#include "core/exitcodes.h"
 #include "core/log.h"
 #include "core/cancel.h"
 #include "rds/clone_poll.h"

@@ -246,6 +246,7 @@ class Checker:
         self.check_proc_self(rel, src)
         self.check_includes(rel, src)
         self.check_ownership(rel, src)
+        self.check_exit_code_include(rel, src)
         if rel.startswith(("common/", "cmds/")):
             self.check_exit_codes(rel, src)
         if rel.endswith(".h"):
@@ -411,6 +412,16 @@ class Checker:
         (re.compile(r"\b(?:err_set|err_reclassify|err_exit_code)\s*\([^,()]+,\s*[1-9]"),
          "a number where an ERR_* kind belongs"),
     ]
+
+    def check_exit_code_include(self, rel, src):
+        """The table's include belongs where the table is used: a file that
+        includes it and uses none of it only looks as if it picked exit codes (the
+        kinds are in core/err.h; the errkind conversion left 24 such includes)."""
+        inc = re.search(r'^[ \t]*#[ \t]*include[ \t]*"core/exitcodes\.h"', src.nocomment, re.M)
+        if inc and not re.search(r"\b(?:DRR_EXIT_\w+|err_exit_code|drr_exit_\w+)", src.code):
+            self.report(rel, src.line_of(inc.start()), "EXITCODE",
+                        "core/exitcodes.h included but none of it used: the kinds are in "
+                        "core/err.h")
 
     def check_exit_codes(self, rel, src):
         if rel not in EXIT_CODE_FILES:

@@ -221,6 +221,15 @@ class Rules(unittest.TestCase):
                                     "int f(int k)\n{\n    return err_exit_code(k, 0);\n}\n"),
                          [])
 
+    def test_exit_code_table_included_only_where_used(self):
+        self.tree.write("common/core/exitcodes.h", "")
+        unused = '#include "core/err.h"\n#include "core/exitcodes.h"\nint f(void);\n'
+        self.assertEqual(self.rules("common/rds/a.c", unused), [(2, "EXITCODE")])
+        self.assertEqual(self.rules("tests/unit/test_x.c", unused), [(2, "EXITCODE")])
+        used = ('#include "core/exitcodes.h"\n'
+                'const char *f(int c)\n{\n    return drr_exit_name(c);\n}\n')
+        self.assertEqual(self.rules("common/app/a.c", used), [])
+
     def test_white_space(self):
         self.assertEqual(self.rules("cmds/x.c", "int a;\n\tint b;\n"), [(2, "TABS")])
         self.assertEqual(self.rules("cmds/x.c", "int a; \nint b;\n"), [(1, "TRAILINGSPACE")])

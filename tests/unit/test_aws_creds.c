@@ -16,7 +16,6 @@
 #include "check_main.h"
 #include "core/clock.h"
 #include "core/err.h"
-#include "core/exitcodes.h"
 #include "hstub.h"
 #include "core/http.h"
 #include "core/log.h"

@@ -37,7 +37,6 @@
 #include "core/buf.h"
 #include "check_main.h"
 #include "core/clock.h"
-#include "core/exitcodes.h"
 #include "core/http.h"
 #include "core/log.h"
 #include "tmpfiles.h"

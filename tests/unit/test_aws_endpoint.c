@@ -5,7 +5,6 @@
 
 #include "aws/aws_endpoint.h"
 #include "check_main.h"
-#include "core/exitcodes.h"
 
 static void clear_env(void)
 {

@@ -11,7 +11,6 @@
 #include "aws/aws_xml_stream.h"
 #include "core/buf.h"
 #include "check_main.h"
-#include "core/exitcodes.h"
 
 static char *fixture(const char *name, size_t *len)
 {

@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "config/config.h"
-#include "core/exitcodes.h"
 #include "rds/clone.h"
 #include "rds/clone_poll.h"
 

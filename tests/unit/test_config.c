@@ -10,7 +10,6 @@
 
 #include "check_main.h"
 #include "config/config.h"
-#include "core/exitcodes.h"
 #include "core/log.h"
 #include "core/suggest.h"
 #include "tmpfiles.h"

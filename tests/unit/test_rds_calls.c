@@ -12,7 +12,6 @@
 #include "aws/aws_client_internal.h"
 #include "core/retry.h"
 #include "core/buf.h"
-#include "core/exitcodes.h"
 #include "rds/clone.h"
 #include "hstub.h"
 #include "core/log.h"

@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "app/run_id.h"
-#include "core/exitcodes.h"
 
 #define T_2026_12_03_083027 1796286627LL
 

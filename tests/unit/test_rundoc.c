@@ -16,7 +16,6 @@
 #endif
 #include "check_main.h"
 #include "app/rundoc.h"
-#include "core/exitcodes.h"
 #include "tmpfiles.h"
 
 static char *dir;

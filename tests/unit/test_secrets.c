@@ -14,7 +14,6 @@
 #include "check_main.h"
 #include "config/config.h"
 #include "core/err.h"
-#include "core/exitcodes.h"
 #include "hstub.h"
 #include "config/secrets.h"
 #include "core/log.h"

@@ -14,7 +14,6 @@
 #include "core/buf.h"
 #include "check_main.h"
 #include "core/clock.h"
-#include "core/exitcodes.h"
 
 #define SUITE_MIN_CASES 38
 

@@ -15,7 +15,6 @@
 #include "tmpfiles.h"
 #include "app/run_summary.h"
 #include "app/statedir.h"
-#include "core/exitcodes.h"
 
 static char *top;
 

@@ -1,4 +1,5 @@
-/* AWS answers as a stream (libxml2's xmlTextReader). See aws_xml_stream.h. */
+/* AWS answers as a stream: checked with a SAX pass, read with libxml2's
+ * xmlTextReader. See aws_xml_stream.h. */
 #include "aws/aws_xml_stream.h"
 
 #include <stdint.h>
@@ -7,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <libxml/parser.h>
 #include <libxml/xmlerror.h>
 #include <libxml/xmlreader.h>
 
@@ -66,51 +68,127 @@ static const char *local_name(xmlTextReaderPtr r)
     return n ? (const char *)n : "";
 }
 
+/* What the check pass is looking for, filled in by its SAX callbacks. */
+struct check_state {
+    xmlParserCtxtPtr ctxt;
+    const char *want;   /* {action}Response */
+    const char *result; /* {action}Result */
+    int depth, seen_result, ec2_style, rc;
+    struct err *e;
+};
+
+static void check_stop(struct check_state *st, int rc)
+{
+    st->rc = rc;
+    xmlStopParser(st->ctxt);
+}
+
+static void check_start(void *ud, const xmlChar *localname, const xmlChar *prefix,
+                        const xmlChar *uri, int nb_namespaces, const xmlChar **namespaces,
+                        int nb_attributes, int nb_defaulted, const xmlChar **attributes)
+{
+    (void)prefix, (void)uri, (void)nb_namespaces, (void)namespaces, (void)nb_attributes,
+        (void)nb_defaulted, (void)attributes;
+    struct check_state *st = ud;
+    const char *name = (const char *)localname;
+    int depth = st->depth++;
+    if (st->rc)
+        return;
+    if (depth == 0) {
+        if (strcmp(name, "ErrorResponse") == 0 || strcmp(name, "Error") == 0)
+            check_stop(st, AWS_XML_ERROR_DOCUMENT);
+        else if (strcmp(name, "Response") == 0)
+            st->ec2_style = 1; /* <Response><Errors>: an error; anything else: wrong */
+        else if (strcmp(name, st->want) != 0)
+            check_stop(st, err_set(st->e, ERR_AWS_BAD_ANSWER, "the answer is <%.64s>, not <%s>",
+                                   name, st->want));
+    } else if (depth == 1) {
+        if (st->ec2_style && strcmp(name, "Errors") == 0)
+            check_stop(st, AWS_XML_ERROR_DOCUMENT);
+        else if (strcmp(name, st->result) == 0)
+            st->seen_result = 1;
+    }
+}
+
+static void check_end(void *ud, const xmlChar *localname, const xmlChar *prefix, const xmlChar *uri)
+{
+    (void)localname, (void)prefix, (void)uri;
+    ((struct check_state *)ud)->depth--;
+}
+
+/* Errors are kept (xmlGetLastError) for the message, never printed. */
+static void check_quiet(void *ud, xmlError *error)
+{
+    (void)ud, (void)error;
+}
+
+/* Feeds the answer to the push parser (the parser the reader runs on, so no
+ * other libxml2 code is paged in) a piece at a time: a spilled page is never
+ * read into memory whole. -1 when its file cannot be read. */
+static int check_feed(const struct aws_xml_src *src, struct check_state *st)
+{
+    enum { PIECE = 16 * 1024 };
+    char *piece = src->fd >= 0 ? xmalloc(PIECE) : NULL;
+    size_t done = 0;
+    int rc = 0;
+    while (done < src->len && st->rc == 0 && st->ctxt->wellFormed) {
+        size_t n = src->len - done < PIECE ? src->len - done : PIECE;
+        const char *p = src->data + done;
+        if (piece) {
+            ssize_t got = pread(src->fd, piece, n, (off_t)done);
+            if (got <= 0) {
+                rc = -1;
+                break;
+            }
+            n = (size_t)got;
+            p = piece;
+        }
+        xmlParseChunk(st->ctxt, p, (int)n, 0);
+        done += n;
+    }
+    if (rc == 0 && st->rc == 0 && st->ctxt->wellFormed)
+        xmlParseChunk(st->ctxt, NULL, 0, 1);
+    free(piece);
+    return rc;
+}
+
+/* A SAX pass, not the reader: no node is built for a check that only looks at
+ * the first two levels (the reader-based check was 12 M of rds-snapshot-latest's
+ * 75 M instructions, callgrind). The same parser options as the reader's. */
 int aws_xml_check_answer(const struct aws_xml_src *src, const char *action, int need_result,
                          struct err *e)
 {
-    xmlTextReaderPtr r = reader_new(src);
-    if (!r)
+    if (src->len == 0 || (src->fd < 0 && !src->data))
         return invalid(src, e);
     char want[256], result[256];
     snprintf(want, sizeof want, "%sResponse", action);
     snprintf(result, sizeof result, "%sResult", action);
-    int ret, rc = 0, seen_result = 0, ec2_style = 0;
-    while ((ret = xmlTextReaderRead(r)) == 1) {
-        if (xmlTextReaderNodeType(r) != NODE_ELEMENT)
-            continue;
-        int depth = xmlTextReaderDepth(r);
-        const char *name = local_name(r);
-        if (depth == 0) {
-            if (strcmp(name, "ErrorResponse") == 0 || strcmp(name, "Error") == 0) {
-                rc = AWS_XML_ERROR_DOCUMENT;
-                break;
-            }
-            if (strcmp(name, "Response") == 0) {
-                ec2_style = 1; /* <Response><Errors>: an error; anything else: wrong */
-                continue;
-            }
-            if (strcmp(name, want) != 0) {
-                rc = err_set(e, ERR_AWS_BAD_ANSWER, "the answer is <%.64s>, not <%s>", name, want);
-                break;
-            }
-        } else if (depth == 1) {
-            if (ec2_style && strcmp(name, "Errors") == 0) {
-                rc = AWS_XML_ERROR_DOCUMENT;
-                break;
-            }
-            if (strcmp(name, result) == 0)
-                seen_result = 1;
-        }
-    }
-    if (rc == 0 && ret != 0)
-        rc = invalid(src, e);
-    else if (rc == 0 && ec2_style)
-        rc = err_set(e, ERR_AWS_BAD_ANSWER, "the answer is <Response>, not <%s>", want);
-    else if (rc == 0 && need_result && !seen_result)
-        rc = err_set(e, ERR_AWS_BAD_ANSWER, "the answer has no <%s> element", result);
-    xmlFreeTextReader(r);
-    return rc;
+    struct check_state st = {NULL, want, result, 0, 0, 0, 0, e};
+    xmlSAXHandler sax;
+    memset(&sax, 0, sizeof sax);
+    sax.initialized = XML_SAX2_MAGIC;
+    sax.startElementNs = check_start;
+    sax.endElementNs = check_end;
+    sax.serror = check_quiet;
+    xmlResetLastError();
+    st.ctxt = xmlCreatePushParserCtxt(&sax, &st, NULL, 0, "aws-response.xml");
+    if (!st.ctxt)
+        return invalid(src, e);
+    xmlCtxtUseOptions(st.ctxt, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    int well_formed = check_feed(src, &st) == 0 && st.ctxt->wellFormed;
+    /* libxml2 makes a document even for a SAX parse when the body declares
+     * entities (xmlParseEntityDecl): the parser context does not free it. */
+    xmlFreeDoc(st.ctxt->myDoc);
+    xmlFreeParserCtxt(st.ctxt);
+    if (st.rc)
+        return st.rc;
+    if (!well_formed)
+        return invalid(src, e);
+    if (st.ec2_style)
+        return err_set(e, ERR_AWS_BAD_ANSWER, "the answer is <Response>, not <%s>", want);
+    if (need_result && !st.seen_result)
+        return err_set(e, ERR_AWS_BAD_ANSWER, "the answer has no <%s> element", result);
+    return 0;
 }
 
 /* The text content of the element the reader is on (malloc'd, "" if none). */

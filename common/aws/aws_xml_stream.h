@@ -1,6 +1,8 @@
-/* AWS Query answers read as a stream with libxml2's xmlTextReader: a page
- * costs the memory of one item, never a DOM of the whole answer (a 54 MB page
- * cost 500 MB as a tree). Parsed without network access or entity expansion.
+/* AWS Query answers read as a stream: checked by a SAX pass that builds no
+ * node, then read with libxml2's xmlTextReader, so a page costs the memory of
+ * one item, never a DOM of the whole answer (a 54 MB page cost 500 MB as a
+ * tree). Both run on libxml2's push parser, without network access or entity
+ * expansion.
  *
  *   <DescribeDBSnapshotsResponse>             depth 0: the answer of `action`
  *     <DescribeDBSnapshotsResult>             depth 1

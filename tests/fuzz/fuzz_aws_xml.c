@@ -1,6 +1,7 @@
 /* AWS XML answers: one body through every reader the commands use -- the
  * error document (aws_error_from_xml), the describe pages of snapshots,
- * cluster snapshots, instances and clusters, the single-item results of the
+ * cluster snapshots, instances and clusters (as a tree, and a page as the
+ * commands read it: checked, then streamed), the single-item results of the
  * changing calls, ListTagsForResource, the request id, and STS credentials
  * (AssumeRole, AssumeRoleWithWebIdentity). */
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include "aws/aws_creds.h"
 #include "aws/aws_creds_internal.h"
 #include "aws/aws_xml.h"
+#include "aws/aws_xml_stream.h"
 #include "fuzz.h"
 #include "core/http.h"
 #include "core/log.h"
@@ -38,6 +40,13 @@ static int on_cluster(const struct rds_cluster *c, void *ud, struct err *e)
 {
     (void)e;
     *(size_t *)ud += c->id != NULL ? strlen(c->id) : 0;
+    return 0;
+}
+
+static int on_item(const xmlNode *item, void *ud, struct err *e)
+{
+    (void)e;
+    *(size_t *)ud += strlen(aws_xml_text(item, "DBSnapshotIdentifier"));
     return 0;
 }
 
@@ -82,6 +91,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         rds_tags_release(&tags);
         (void)aws_xml_request_id(doc);
         xmlFreeDoc(doc);
+    }
+
+    /* The page path: the SAX check, then the items read as a stream. */
+    struct aws_xml_src src = {body, size, -1};
+    struct err ce = {0};
+    if (aws_xml_check_answer(&src, "DescribeDBSnapshots", 1, &ce) == 0) {
+        size_t seen = 0;
+        char *marker = NULL;
+        (void)aws_xml_stream_items(&src, "DescribeDBSnapshots", "DBSnapshots", "DBSnapshot",
+                                   on_item, &seen, &marker, &ce);
+        free(marker);
     }
 
     struct http_response resp = {.status = 200};

@@ -294,7 +294,7 @@ START_TEST(test_stream_check_answer)
          AWS_XML_ERROR_DOCUMENT, NULL},
         {"<Response><Other/></Response>", 1, ERR_AWS_BAD_ANSWER, "the answer is <Response>"},
         {"<DescribeDBSnapshotsResponse><DescribeDBSnapshotsResult>", 1, ERR_AWS_BAD_ANSWER,
-         "the answer: invalid XML ("},
+         "the answer: invalid XML (line 1: "},
         {"", 1, ERR_AWS_BAD_ANSWER, "empty body"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -310,6 +310,54 @@ START_TEST(test_stream_check_answer)
                 close(src.fd);
         }
     }
+}
+END_TEST
+
+/* Pages longer than the check's 16 KiB piece: the whole text is checked, from
+ * memory and from a spilled file, and a fault past the first piece is found;
+ * a hostile DTD is refused. */
+START_TEST(test_stream_check_answer_long_and_hostile)
+{
+    struct buf page = BUF_INIT;
+    buf_printf(&page, "<DescribeDBSnapshotsResponse><DescribeDBSnapshotsResult><DBSnapshots>");
+    for (int i = 0; i < 2000; i++)
+        buf_printf(&page,
+                   "<DBSnapshot><DBSnapshotIdentifier>s%d</DBSnapshotIdentifier></DBSnapshot>", i);
+    size_t body_end = page.len;
+    buf_printf(&page, "</DBSnapshots></DescribeDBSnapshotsResult></DescribeDBSnapshotsResponse>");
+    ck_assert_uint_gt(body_end, 100000);
+    static const char *const laughs =
+        "<!DOCTYPE r [<!ENTITY a \"aaaaaaaaaa\"><!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;\">"
+        "<!ENTITY c \"&b;&b;&b;&b;&b;&b;&b;&b;\"><!ENTITY x SYSTEM \"http://127.0.0.1:1/x\">]>"
+        "<DescribeDBSnapshotsResponse><DescribeDBSnapshotsResult><DBSnapshots><DBSnapshot>"
+        "<DBSnapshotIdentifier>&c;&x;</DBSnapshotIdentifier></DBSnapshot></DBSnapshots>"
+        "</DescribeDBSnapshotsResult></DescribeDBSnapshotsResponse>";
+    for (int in_file = 0; in_file < 2; in_file++) {
+        struct err e = {0};
+        struct aws_xml_src src = in_file ? file_of(page.data) : mem(page.data);
+        ck_assert_int_eq(aws_xml_check_answer(&src, "DescribeDBSnapshots", 1, &e), 0);
+        if (src.fd >= 0)
+            close(src.fd);
+        /* cut inside the list, 100 KB in: not the whole answer */
+        char *cut = xstrdup(page.data);
+        cut[body_end - 7] = '\0';
+        src = in_file ? file_of(cut) : mem(cut);
+        ck_assert_int_eq(aws_xml_check_answer(&src, "DescribeDBSnapshots", 1, &e),
+                         ERR_AWS_BAD_ANSWER);
+        ck_assert_msg(strstr(e.msg, "the answer: invalid XML (line 1: ") != NULL, "%s", e.msg);
+        if (src.fd >= 0)
+            close(src.fd);
+        free(cut);
+        /* entities are neither expanded nor fetched: the answer is refused (as the
+         * reader-based check did), never read with the references left out */
+        src = in_file ? file_of(laughs) : mem(laughs);
+        ck_assert_int_eq(aws_xml_check_answer(&src, "DescribeDBSnapshots", 1, &e),
+                         ERR_AWS_BAD_ANSWER);
+        ck_assert_msg(strstr(e.msg, "Entity 'c' not defined") != NULL, "%s", e.msg);
+        if (src.fd >= 0)
+            close(src.fd);
+    }
+    buf_release(&page);
 }
 END_TEST
 
@@ -435,7 +483,8 @@ int main(void)
                        test_no_namespace_and_iteration_by_any_name, test_action_without_output,
                        test_invalid_xml_is_an_error_not_a_crash, test_error_query_shape,
                        test_error_ec2_shape, test_error_bodies_that_are_not_aws_xml,
-                       test_stream_check_answer, test_stream_items, test_error_kind),
+                       test_stream_check_answer, test_stream_check_answer_long_and_hostile,
+                       test_stream_items, test_error_kind),
         NULL);
     xmlCleanupParser();
     return rc;

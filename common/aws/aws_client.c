@@ -286,10 +286,7 @@ static int query_media_type(const struct http_response *resp, struct err *e)
                    mt[0] ? mt : "missing");
 }
 
-/* The operation's answer: <ActionResponse> with its <ActionResult> (unless the
- * operation has no output), checked as a stream before anything is built.
- * Anything else -- an error document, another operation's answer, an HTML page
- * -- is never taken for an empty result. */
+/* Where the answer's text is: memory, or the file a large page spilled to. */
 static struct aws_xml_src src_of(const struct http_response *resp)
 {
     if (resp->spilled)

@@ -79,31 +79,6 @@ void aws_error_format(const struct aws_error *ae, char *out, size_t outlen)
                  ae->message[0] ? ae->message : "(no message)", rid);
 }
 
-/* A short, printable, one-line excerpt of a body for error messages. */
-static void excerpt(const char *body, size_t len, char *out, size_t outlen)
-{
-    size_t max = outlen > 4 ? outlen - 4 : 0, o = 0;
-    int space = 0;
-    for (size_t i = 0; i < len && o < max; i++) {
-        unsigned char c = (unsigned char)body[i];
-        if (c == ' ' || c == '\n' || c == '\r' || c == '\t') {
-            space = o > 0;
-            continue;
-        }
-        if (space && o < max)
-            out[o++] = ' ';
-        space = 0;
-        if (o < max)
-            out[o++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
-    }
-    if (o == max && o < len && outlen >= 4) {
-        memcpy(out + o, "...", 3);
-        o += 3;
-    }
-    if (outlen > 0)
-        out[o < outlen ? o : outlen - 1] = '\0';
-}
-
 static int name_is(const xmlNode *n, const char *name)
 {
     return n && n->type == XML_ELEMENT_NODE && n->name && strcmp((const char *)n->name, name) == 0;
@@ -268,6 +243,19 @@ const char *aws_xml_request_id(const xmlDoc *doc)
     return rid;
 }
 
+static void keep_quiet(void *ud, xmlError *error)
+{
+    (void)ud, (void)error;
+}
+
+void aws_xml_quiet(void)
+{
+    /* The structured handler takes every error, the parser's and the encoders'
+     * (which have no parser context), after libxml2 has recorded it as the last
+     * error. Per thread in libxml2, hence on every call and not once. */
+    xmlSetStructuredErrorFunc(NULL, keep_quiet);
+}
+
 void aws_xml_error_reason(char *out, size_t outlen)
 {
     const xmlError *xe = xmlGetLastError();
@@ -287,6 +275,7 @@ int aws_xml_parse(const char *body, size_t len, const char *what, xmlDoc **out, 
         return err_set(e, ERR_AWS_BAD_ANSWER, "%s: empty body where XML was expected", what);
     if (len > (size_t)INT32_MAX)
         return err_set(e, ERR_AWS_BAD_ANSWER, "%s: body too large", what);
+    aws_xml_quiet();
     xmlResetLastError();
     /* No network, no DTD loading, no entity substitution: a hostile body cannot
      * make us fetch or expand anything. The push parser, as the page reader's:
@@ -309,7 +298,7 @@ int aws_xml_parse(const char *body, size_t len, const char *what, xmlDoc **out, 
         char reason[256];
         aws_xml_error_reason(reason, sizeof reason);
         char ex[96];
-        excerpt(body, len, ex, sizeof ex);
+        err_excerpt(body, len, ex, sizeof ex);
         xmlFreeDoc(doc);
         xmlResetLastError();
         return err_set(e, ERR_AWS_BAD_ANSWER, "%s: invalid XML (%s): %s", what, reason, ex);
@@ -329,7 +318,7 @@ void aws_error_from_xml(long status, const char *body, size_t len, const char *r
     struct err pe = {0};
     if (aws_xml_parse(body, len, "error response", &doc, &pe) != 0) {
         char ex[160];
-        excerpt(body ? body : "", body ? len : 0, ex, sizeof ex);
+        err_excerpt(body, body ? len : 0, ex, sizeof ex);
         if (!body || len == 0)
             aws_error_field(ae->message, sizeof ae->message, "empty error body");
         else

@@ -57,13 +57,18 @@ void aws_error_format(const struct aws_error *ae, char *out, size_t outlen);
 void aws_error_from_xml(long status, const char *body, size_t len, const char *request_id_header,
                         struct aws_error *ae);
 
-/* Parses body as XML without network access or entity expansion. Returns 0 and
- * *out (free with xmlFreeDoc), or ERR_AWS_BAD_ANSWER with e naming what (what =
- * "DescribeDBSnapshots response") and libxml2's reason. */
 /* libxml2's last error as "line N: message" (trailing blanks cut), else "not XML":
  * the reason of an "invalid XML" error, for the DOM and the stream reader alike. */
 void aws_xml_error_reason(char *out, size_t outlen);
 
+/* Called before every parse: libxml2 writes some errors (an encoding it cannot
+ * convert) straight to stderr, past XML_PARSE_NOERROR, which would put a bare
+ * line in the middle of our log. They are kept for aws_xml_error_reason only. */
+void aws_xml_quiet(void);
+
+/* Parses body as XML without network access or entity expansion. Returns 0 and
+ * *out (free with xmlFreeDoc), or ERR_AWS_BAD_ANSWER with e naming what (what =
+ * "DescribeDBSnapshots response") and libxml2's reason. */
 int aws_xml_parse(const char *body, size_t len, const char *what, xmlDoc **out, struct err *e);
 
 /* First element child of parent with this local name, or NULL. */

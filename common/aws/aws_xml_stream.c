@@ -22,6 +22,7 @@ static xmlTextReaderPtr reader_new(const struct aws_xml_src *src)
 {
     if (src->len == 0 || src->len > (size_t)INT32_MAX)
         return NULL;
+    aws_xml_quiet();
     xmlResetLastError();
     /* No network, no DTD loading, no entity substitution: a hostile body cannot
      * make us fetch or expand anything. */
@@ -42,8 +43,7 @@ static int invalid(const struct aws_xml_src *src, struct err *e)
         return err_set(e, ERR_AWS_BAD_ANSWER, "the answer: empty body where XML was expected");
     char reason[256];
     aws_xml_error_reason(reason, sizeof reason);
-    /* A short printable excerpt of the start. */
-    char head[92];
+    char head[160], ex[96]; /* more read than shown: a cut shows as "..." */
     size_t n = src->len < sizeof head ? src->len : sizeof head;
     if (src->fd >= 0) {
         ssize_t got = pread(src->fd, head, n, 0);
@@ -51,13 +51,7 @@ static int invalid(const struct aws_xml_src *src, struct err *e)
     } else {
         memcpy(head, src->data, n);
     }
-    char ex[96];
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)head[i];
-        ex[o++] = c >= 0x20 && c < 0x7f ? (char)c : ' ';
-    }
-    snprintf(ex + o, sizeof ex - o, "%s", n < src->len ? "..." : "");
+    err_excerpt(head, n, ex, sizeof ex);
     xmlResetLastError();
     return err_set(e, ERR_AWS_BAD_ANSWER, "the answer: invalid XML (%s): %s", reason, ex);
 }
@@ -116,12 +110,6 @@ static void check_end(void *ud, const xmlChar *localname, const xmlChar *prefix,
     ((struct check_state *)ud)->depth--;
 }
 
-/* Errors are kept (xmlGetLastError) for the message, never printed. */
-static void check_quiet(void *ud, xmlError *error)
-{
-    (void)ud, (void)error;
-}
-
 /* Feeds the answer to the push parser (the parser the reader runs on, so no
  * other libxml2 code is paged in) a piece at a time: a spilled page is never
  * read into memory whole. -1 when its file cannot be read. */
@@ -169,7 +157,7 @@ int aws_xml_check_answer(const struct aws_xml_src *src, const char *action, int 
     sax.initialized = XML_SAX2_MAGIC;
     sax.startElementNs = check_start;
     sax.endElementNs = check_end;
-    sax.serror = check_quiet;
+    aws_xml_quiet();
     xmlResetLastError();
     st.ctxt = xmlCreatePushParserCtxt(&sax, &st, NULL, 0, "aws-response.xml");
     if (!st.ctxt)

@@ -114,3 +114,30 @@ const char *err_kind_name(int kind)
         return "unknown";
     return names[kind];
 }
+
+void err_excerpt(const char *text, size_t len, char *out, size_t outlen)
+{
+    if (outlen == 0)
+        return;
+    size_t max = outlen > 4 ? outlen - 4 : 0, o = 0, i = 0;
+    int space = 0;
+    for (; text && i < len && o < max; i++) {
+        unsigned char c = (unsigned char)text[i];
+        if (c == ' ' || c == '\n' || c == '\r' || c == '\t') {
+            space = o > 0;
+            continue;
+        }
+        if (space) {
+            if (o + 1 >= max)
+                break;
+            out[o++] = ' ';
+            space = 0;
+        }
+        out[o++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+    }
+    if (text && i < len && outlen >= 4) {
+        memcpy(out + o, "...", 3);
+        o += 3;
+    }
+    out[o] = '\0';
+}

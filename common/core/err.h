@@ -65,5 +65,10 @@ int err_reclassify(struct err *e, enum err_kind kind);
 void err_clear(struct err *e);
 /* The kind's stable short name ("not-found", "aws-rejected", ...), for tests and logs. */
 const char *err_kind_name(int kind);
+/* A short, printable, one-line excerpt of an answer that is not what was asked
+ * for (a proxy's HTML page, a cut body), for a message: whitespace runs become
+ * one space, other unprintable bytes '?', "..." marks a cut. Reads at most len
+ * bytes (text need not be NUL-terminated); out is always terminated. */
+void err_excerpt(const char *text, size_t len, char *out, size_t outlen);
 
 #endif

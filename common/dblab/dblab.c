@@ -9,7 +9,6 @@
 #include "core/log.h"
 #include "core/retry.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,30 +90,6 @@ struct retry *dblab_client_retry(struct dblab_client *c)
 
 /* ---- errors --------------------------------------------------------------- */
 
-/* A short printable excerpt of a body that is not the engine's JSON error (a
- * proxy's HTML page, say): enough to recognise, never a multi-line dump. */
-static void body_excerpt(const char *body, char *out, size_t outlen)
-{
-    size_t j = 0;
-    int space = 0;
-    for (size_t i = 0; body && body[i] && j + 4 < outlen && i < 160; i++) {
-        unsigned char ch = (unsigned char)body[i];
-        if (isspace(ch) || !isprint(ch)) {
-            space = 1;
-            continue;
-        }
-        if (space && j > 0)
-            out[j++] = ' ';
-        space = 0;
-        out[j++] = (char)ch;
-    }
-    if (body && strlen(body) > 160 && j + 4 < outlen) {
-        memcpy(out + j, "...", 3);
-        j += 3;
-    }
-    out[j] = '\0';
-}
-
 int dblab_http_error(long status, const char *body, const char *name, enum err_kind kind,
                      struct err *e)
 {
@@ -128,8 +103,8 @@ int dblab_http_error(long status, const char *body, const char *name, enum err_k
         else
             err_set(e, kind, "DBLab %s: HTTP %ld: %s", name, status, jm->valuestring);
     } else {
-        char ex[200];
-        body_excerpt(body, ex, sizeof ex);
+        char ex[164]; /* a proxy's page: enough to recognise, never a dump */
+        err_excerpt(body, body ? strlen(body) : 0, ex, sizeof ex);
         if (ex[0])
             err_set(e, kind, "DBLab %s: HTTP %ld (not the engine's JSON error): %s", name, status,
                     ex);

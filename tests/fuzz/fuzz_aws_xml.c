@@ -43,13 +43,6 @@ static int on_cluster(const struct rds_cluster *c, void *ud, struct err *e)
     return 0;
 }
 
-static int on_item(const xmlNode *item, void *ud, struct err *e)
-{
-    (void)e;
-    *(size_t *)ud += strlen(aws_xml_text(item, "DBSnapshotIdentifier"));
-    return 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *body = (const char *)data; /* the readers take a length: no copy */
@@ -99,8 +92,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (aws_xml_check_answer(&src, "DescribeDBSnapshots", 1, &ce) == 0) {
         size_t seen = 0;
         char *marker = NULL;
+        struct rds_snap_ctx sc = {RDS_KIND_INSTANCE, on_snapshot, &seen};
         (void)aws_xml_stream_items(&src, "DescribeDBSnapshots", "DBSnapshots", "DBSnapshot",
-                                   on_item, &seen, &marker, &ce);
+                                   rds_snapshot_item, &sc, &marker, &ce);
         free(marker);
     }
 

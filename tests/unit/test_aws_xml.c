@@ -361,6 +361,45 @@ START_TEST(test_stream_check_answer_long_and_hostile)
 }
 END_TEST
 
+static int collect_ids(const xmlNode *item, void *ud, struct err *e);
+
+/* A body libxml2 cannot convert (UCS-4 by its first bytes, then not) makes it
+ * write "encoding error : ..." to stderr itself, past XML_PARSE_NOERROR: every
+ * parse path keeps it out of the log and in the message. */
+START_TEST(test_libxml2_never_writes_to_stderr)
+{
+    static const char body[] = "\0\0\0<\0\0\0a\0\0\0>\377\377\377\377\0\0\0\0";
+    FILE *cap = tmpfile();
+    ck_assert_ptr_nonnull(cap);
+    fflush(stderr);
+    int saved = dup(2);
+    ck_assert_int_ge(saved, 0);
+    ck_assert_int_eq(dup2(fileno(cap), 2), 2);
+    struct aws_xml_src src = {body, sizeof body - 1, -1};
+    struct err e1 = {0}, e2 = {0}, e3 = {0};
+    int rc1 = aws_xml_check_answer(&src, "DescribeDBSnapshots", 1, &e1);
+    char *marker = NULL;
+    struct buf ids = BUF_INIT;
+    int rc2 = aws_xml_stream_items(&src, "DescribeDBSnapshots", "DBSnapshots", "DBSnapshot",
+                                   collect_ids, &ids, &marker, &e2);
+    xmlDoc *doc = NULL;
+    int rc3 = aws_xml_parse(body, sizeof body - 1, "the answer", &doc, &e3);
+    fflush(stderr);
+    ck_assert_int_eq(dup2(saved, 2), 2);
+    close(saved);
+    long written = ftell(cap) >= 0 ? (fseek(cap, 0, SEEK_END), ftell(cap)) : -1;
+    fclose(cap);
+    ck_assert_int_eq(written, 0);
+    ck_assert_int_eq(rc1, ERR_AWS_BAD_ANSWER);
+    ck_assert_int_eq(rc2, ERR_AWS_BAD_ANSWER);
+    ck_assert_int_eq(rc3, ERR_AWS_BAD_ANSWER);
+    ck_assert_msg(strstr(e3.msg, "encoder error") != NULL, "%s", e3.msg);
+    ck_assert_ptr_null(doc);
+    ck_assert_ptr_null(marker);
+    buf_release(&ids);
+}
+END_TEST
+
 static int collect_ids(const xmlNode *item, void *ud, struct err *e)
 {
     (void)e;
@@ -484,7 +523,7 @@ int main(void)
                        test_invalid_xml_is_an_error_not_a_crash, test_error_query_shape,
                        test_error_ec2_shape, test_error_bodies_that_are_not_aws_xml,
                        test_stream_check_answer, test_stream_check_answer_long_and_hostile,
-                       test_stream_items, test_error_kind),
+                       test_stream_items, test_libxml2_never_writes_to_stderr, test_error_kind),
         NULL);
     xmlCleanupParser();
     return rc;

@@ -186,6 +186,30 @@ START_TEST(err_interrupted_and_reclassify)
 }
 END_TEST
 
+/* The one excerpt of a foreign body in messages (AWS XML, DBLab, streamed pages). */
+START_TEST(err_excerpt_is_short_printable_and_one_line)
+{
+    char out[32];
+    err_excerpt("  <html>\n\t<b>x</b>\r\n", 20, out, sizeof out);
+    ck_assert_str_eq(out, "<html> <b>x</b>");
+    err_excerpt("a\001b\377c", 5, out, sizeof out);
+    ck_assert_str_eq(out, "a?b?c");
+    /* cut: at most outlen - 4 characters, then "..." */
+    char cut[16];
+    err_excerpt("0123456789abcdefghij", 20, cut, sizeof cut);
+    ck_assert_str_eq(cut, "0123456789ab...");
+    /* len bounds the read: the text need not be terminated */
+    const char unterminated[4] = {'a', 'b', 'c', 'd'};
+    err_excerpt(unterminated, 3, out, sizeof out);
+    ck_assert_str_eq(out, "abc");
+    err_excerpt(NULL, 0, out, sizeof out);
+    ck_assert_str_eq(out, "");
+    char tiny[3] = "zz";
+    err_excerpt("abcdef", 6, tiny, sizeof tiny);
+    ck_assert_str_eq(tiny, "");
+}
+END_TEST
+
 START_TEST(exit_codes_are_distinct_and_named)
 {
     const int codes[] = {DRR_EXIT_USAGE,        DRR_EXIT_INPUT,          DRR_EXIT_INTERNAL,
@@ -667,6 +691,7 @@ static Suite *core_suite(void)
     tcase_add_test(tc, exit_codes_are_distinct_and_named);
     tcase_add_test(tc, err_exit_code_table);
     tcase_add_test(tc, err_interrupted_and_reclassify);
+    tcase_add_test(tc, err_excerpt_is_short_printable_and_one_line);
     tcase_add_test(tc, redaction_of_registered_secrets);
     tcase_add_test(tc, redaction_of_sensitive_fields);
     tcase_add_test(tc, log_lines_are_redacted_text_and_json);

@@ -438,32 +438,3 @@ int rds_delete_db_cluster(struct aws_ctx *aws, const char *id, struct aws_error 
     aws_params_add_bool(&p, "SkipFinalSnapshot", 1);
     return cluster_call(aws, "DeleteDBCluster", id, &p, NULL, ae, e);
 }
-
-int rds_list_tags(struct aws_ctx *aws, const char *arn, struct rds_tags *out, struct aws_error *ae,
-                  struct err *e)
-{
-    struct aws_params p = AWS_PARAMS_INIT;
-    aws_params_add(&p, "ResourceName", arn);
-    xmlDoc *doc;
-    int rc = call(aws, "ListTagsForResource", arn, &p, &doc, ae, e);
-    aws_params_release(&p);
-    if (rc)
-        return rc;
-    rc = rds_result_tags(doc, out, e);
-    xmlFreeDoc(doc);
-    return rc;
-}
-
-int rds_add_tags(struct aws_ctx *aws, const char *arn, const struct rds_tags *tags,
-                 struct aws_error *ae, struct err *e)
-{
-    struct aws_params p = AWS_PARAMS_INIT;
-    aws_params_add(&p, "ResourceName", arn);
-    add_tags(&p, tags);
-    xmlDoc *doc;
-    int rc = call(aws, "AddTagsToResource", arn, &p, &doc, ae, e);
-    aws_params_release(&p);
-    if (doc)
-        xmlFreeDoc(doc);
-    return rc;
-}

@@ -243,11 +243,6 @@ int rds_delete_db_instance(struct aws_ctx *aws, const char *id, int skip_final_s
                            int delete_automated_backups, struct aws_error *ae, struct err *e);
 int rds_delete_db_cluster(struct aws_ctx *aws, const char *id, struct aws_error *ae, struct err *e);
 
-int rds_list_tags(struct aws_ctx *aws, const char *arn, struct rds_tags *out, struct aws_error *ae,
-                  struct err *e);
-int rds_add_tags(struct aws_ctx *aws, const char *arn, const struct rds_tags *tags,
-                 struct aws_error *ae, struct err *e);
-
 /* 1 when ae holds AWS error code. */
 int rds_error_is(const struct aws_error *ae, const char *code);
 

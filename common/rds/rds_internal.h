@@ -8,8 +8,6 @@
 /* The single <item_name> (DBInstance, DBCluster) inside the response's result element. */
 int rds_result_item(xmlDoc *doc, const char *action, const char *item_name, const xmlNode **out,
                     struct err *e);
-/* The TagList of a ListTagsForResource result, appended to out. */
-int rds_result_tags(xmlDoc *doc, struct rds_tags *out, struct err *e);
 
 /* The item handlers of the paged describes (aws_query_paginate streams each
  * <DBSnapshot>/<DBClusterSnapshot>, <DBInstance>, <DBCluster> to them): parse

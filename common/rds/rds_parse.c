@@ -407,13 +407,3 @@ int rds_result_item(xmlDoc *doc, const char *action, const char *item_name, cons
         return err_set(e, ERR_AWS_BAD_ANSWER, "%s: the response has no <%s>", action, item_name);
     return 0;
 }
-
-/* TagList of a ListTagsForResource result. */
-int rds_result_tags(xmlDoc *doc, struct rds_tags *out, struct err *e)
-{
-    const xmlNode *res = result_of(doc, "ListTagsForResource", e);
-    if (!res)
-        return e->kind;
-    rds_parse_tag_list(child(res, "TagList"), out);
-    return 0;
-}

@@ -2,7 +2,7 @@
  * error document (aws_error_from_xml), the describe pages of snapshots,
  * cluster snapshots, instances and clusters (as a tree, and a page as the
  * commands read it: checked, then streamed), the single-item results of the
- * changing calls, ListTagsForResource, the request id, and STS credentials
+ * changing calls, the request id, and STS credentials
  * (AssumeRole, AssumeRoleWithWebIdentity). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,9 +79,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             rds_parse_cluster(item, &cl);
             rds_cluster_release(&cl);
         }
-        struct rds_tags tags = {0};
-        (void)rds_result_tags(doc, &tags, &pe);
-        rds_tags_release(&tags);
         (void)aws_xml_request_id(doc);
         xmlFreeDoc(doc);
     }

@@ -370,18 +370,6 @@ START_TEST(test_restore_result_and_tags)
     ck_assert_int_ne(rds_result_item(doc, "CreateDBInstance", "DBInstance", &n, &e), 0);
     ck_assert_ptr_nonnull(strstr(e.msg, "CreateDBInstance"));
     xmlFreeDoc(doc);
-
-    doc = parse("<ListTagsForResourceResponse xmlns=\"http://rds.amazonaws.com/doc/2014-10-31/\">"
-                "<ListTagsForResourceResult><TagList>"
-                "<Tag><Key>ManagedBy</Key><Value>dblab-rds-refresh</Value></Tag>"
-                "<Tag><Key>DeleteAfter</Key><Value>2026-11-28T02:00:00Z</Value></Tag>"
-                "</TagList></ListTagsForResourceResult></ListTagsForResourceResponse>");
-    struct rds_tags t = {NULL, 0};
-    ck_assert_int_eq(rds_result_tags(doc, &t, &e), 0);
-    ck_assert_uint_eq(t.n, 2);
-    ck_assert_str_eq(rds_tags_get(&t, "DeleteAfter"), "2026-11-28T02:00:00Z");
-    rds_tags_release(&t);
-    xmlFreeDoc(doc);
 }
 END_TEST
 

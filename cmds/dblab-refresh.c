@@ -27,7 +27,7 @@
 #include "app/waitline.h"
 #include "aws/aws_client.h"
 #include "config/config.h"
-#include "config/secrets.h"
+#include "aws/secrets.h"
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/err.h"

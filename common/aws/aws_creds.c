@@ -5,7 +5,7 @@
 #include "aws/aws_ini.h"
 #include "aws/aws_retry.h"
 #include "aws/aws_transport.h"
-#include "config/secrets.h"
+#include "aws/secrets.h"
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/err.h"

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config/secrets.h"
+#include "aws/secrets.h"
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/log.h"

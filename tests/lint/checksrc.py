@@ -92,8 +92,6 @@ def may_include(folder, target):
 # Includes against that direction that exist today, each with its reason. A new
 # one fails; removing one here once the code no longer needs it keeps it gone.
 LAYER_EXCEPTIONS = {
-    # the config file names secretsmanager:/ssm: references, resolved over AWS
-    ("common/config/secrets.c", "aws/aws_client.h"),
     # the AWS config file's services section gives the RDS endpoint
     ("common/config/config.c", "aws/aws_ini.h"),
     # clone.pipeline is checked by the clone naming rule

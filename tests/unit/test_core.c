@@ -17,7 +17,7 @@
 
 #include "core/buf.h"
 #include "check_main.h"
-#include "config/secrets.h"
+#include "aws/secrets.h"
 #include "core/clock.h"
 #include "core/err.h"
 #include "core/exitcodes.h"

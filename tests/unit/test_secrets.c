@@ -1,4 +1,4 @@
-/* secretsmanager: / ssm: references (common/config/secrets.c) against a loopback stub
+/* secretsmanager: / ssm: references (common/aws/secrets.c) against a loopback stub
  * of the awsJson1_1 endpoints of Secrets Manager and SSM. */
 #include <check.h>
 #include <cjson/cJSON.h>
@@ -15,7 +15,7 @@
 #include "config/config.h"
 #include "core/err.h"
 #include "hstub.h"
-#include "config/secrets.h"
+#include "aws/secrets.h"
 #include "core/log.h"
 
 static FILE *log_file;

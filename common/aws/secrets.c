@@ -1,6 +1,6 @@
 /* secretsmanager: / ssm: references in the configuration (see secrets.h),
  * resolved through the awsJson1_1 call of aws_client.h. */
-#include "config/secrets.h"
+#include "aws/secrets.h"
 
 #include "aws/aws_client.h"
 #include "config/config.h"

@@ -22,6 +22,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <libxml/parser.h>
 #include <libxml/tree.h>
 #include "core/err.h"
 
@@ -61,10 +62,22 @@ void aws_error_from_xml(long status, const char *body, size_t len, const char *r
  * the reason of an "invalid XML" error, for the DOM and the stream reader alike. */
 void aws_xml_error_reason(char *out, size_t outlen);
 
-/* Called before every parse: libxml2 writes some errors (an encoding it cannot
+/* Every parse of an answer: no network, no DTD loading, no entity substitution,
+ * so a hostile body cannot make us fetch or expand anything; errors are recorded,
+ * not printed. */
+#define AWS_XML_PARSE_OPTIONS (XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)
+
+/* Called before every parse. libxml2 writes some errors (an encoding it cannot
  * convert) straight to stderr, past XML_PARSE_NOERROR, which would put a bare
- * line in the middle of our log. They are kept for aws_xml_error_reason only. */
-void aws_xml_quiet(void);
+ * line in the middle of our log: they are kept for aws_xml_error_reason only.
+ * The last error is forgotten, so the reason given is this parse's. */
+void aws_xml_parse_begin(void);
+
+/* libxml2's push parser with AWS_XML_PARSE_OPTIONS, after aws_xml_parse_begin:
+ * sax NULL builds a tree (ctxt->myDoc), else sax's callbacks get ud. The one
+ * parser every answer goes through (the page reader runs on it too), so only
+ * its code is paged in. NULL when out of memory. */
+xmlParserCtxtPtr aws_xml_push_parser(xmlSAXHandler *sax, void *ud);
 
 /* Parses body as XML without network access or entity expansion. Returns 0 and
  * *out (free with xmlFreeDoc), or ERR_AWS_BAD_ANSWER with e naming what (what =

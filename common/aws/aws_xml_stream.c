@@ -22,19 +22,16 @@ static xmlTextReaderPtr reader_new(const struct aws_xml_src *src)
 {
     if (src->len == 0 || src->len > (size_t)INT32_MAX)
         return NULL;
-    aws_xml_quiet();
-    xmlResetLastError();
-    /* No network, no DTD loading, no entity substitution: a hostile body cannot
-     * make us fetch or expand anything. */
-    int opts = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING;
+    aws_xml_parse_begin();
     if (src->fd >= 0) {
         if (lseek(src->fd, 0, SEEK_SET) != 0)
             return NULL;
-        return xmlReaderForFd(src->fd, "aws-response.xml", NULL, opts);
+        return xmlReaderForFd(src->fd, "aws-response.xml", NULL, AWS_XML_PARSE_OPTIONS);
     }
     if (!src->data)
         return NULL;
-    return xmlReaderForMemory(src->data, (int)src->len, "aws-response.xml", NULL, opts);
+    return xmlReaderForMemory(src->data, (int)src->len, "aws-response.xml", NULL,
+                              AWS_XML_PARSE_OPTIONS);
 }
 
 static int invalid(const struct aws_xml_src *src, struct err *e)
@@ -110,8 +107,7 @@ static void check_end(void *ud, const xmlChar *localname, const xmlChar *prefix,
     ((struct check_state *)ud)->depth--;
 }
 
-/* Feeds the answer to the push parser (the parser the reader runs on, so no
- * other libxml2 code is paged in) a piece at a time: a spilled page is never
+/* Feeds the answer to the push parser a piece at a time: a spilled page is never
  * read into memory whole. -1 when its file cannot be read. */
 static int check_feed(const struct aws_xml_src *src, struct check_state *st)
 {
@@ -142,7 +138,7 @@ static int check_feed(const struct aws_xml_src *src, struct check_state *st)
 
 /* A SAX pass, not the reader: no node is built for a check that only looks at
  * the first two levels (the reader-based check was 12 M of rds-snapshot-latest's
- * 75 M instructions, callgrind). The same parser options as the reader's. */
+ * 75 M instructions, callgrind). */
 int aws_xml_check_answer(const struct aws_xml_src *src, const char *action, int need_result,
                          struct err *e)
 {
@@ -157,12 +153,9 @@ int aws_xml_check_answer(const struct aws_xml_src *src, const char *action, int 
     sax.initialized = XML_SAX2_MAGIC;
     sax.startElementNs = check_start;
     sax.endElementNs = check_end;
-    aws_xml_quiet();
-    xmlResetLastError();
-    st.ctxt = xmlCreatePushParserCtxt(&sax, &st, NULL, 0, "aws-response.xml");
+    st.ctxt = aws_xml_push_parser(&sax, &st);
     if (!st.ctxt)
         return invalid(src, e);
-    xmlCtxtUseOptions(st.ctxt, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
     int well_formed = check_feed(src, &st) == 0 && st.ctxt->wellFormed;
     /* libxml2 makes a document even for a SAX parse when the body declares
      * entities (xmlParseEntityDecl): the parser context does not free it. */

@@ -361,7 +361,13 @@ START_TEST(test_stream_check_answer_long_and_hostile)
 }
 END_TEST
 
-static int collect_ids(const xmlNode *item, void *ud, struct err *e);
+static int collect_ids(const xmlNode *item, void *ud, struct err *e)
+{
+    (void)e;
+    struct buf *b = ud;
+    buf_printf(b, "%s,", aws_xml_text(item, "DBSnapshotIdentifier"));
+    return strcmp(aws_xml_text(item, "DBSnapshotIdentifier"), "stop") == 0 ? AWS_XML_STOP : 0;
+}
 
 /* A body libxml2 cannot convert (UCS-4 by its first bytes, then not) makes it
  * write "encoding error : ..." to stderr itself, past XML_PARSE_NOERROR: every
@@ -399,14 +405,6 @@ START_TEST(test_libxml2_never_writes_to_stderr)
     buf_release(&ids);
 }
 END_TEST
-
-static int collect_ids(const xmlNode *item, void *ud, struct err *e)
-{
-    (void)e;
-    struct buf *b = ud;
-    buf_printf(b, "%s,", aws_xml_text(item, "DBSnapshotIdentifier"));
-    return strcmp(aws_xml_text(item, "DBSnapshotIdentifier"), "stop") == 0 ? AWS_XML_STOP : 0;
-}
 
 START_TEST(test_stream_items)
 {

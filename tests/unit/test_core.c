@@ -446,17 +446,27 @@ START_TEST(signals_interrupt_sleep)
 }
 END_TEST
 
+/* A TCP socket bound to a free loopback port (the kernel's pick); *a is its
+ * address, port included. */
+static int loopback_socket(struct sockaddr_in *a)
+{
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_ge(s, 0);
+    memset(a, 0, sizeof *a);
+    a->sin_family = AF_INET;
+    a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(bind(s, (struct sockaddr *)a, sizeof *a), 0);
+    socklen_t alen = sizeof *a;
+    ck_assert_int_eq(getsockname(s, (struct sockaddr *)a, &alen), 0);
+    return s;
+}
+
 /* A one-shot loopback HTTP server in a child process: reads a request, checks
  * nothing, answers with the canned response, and exits. */
 static pid_t serve_once(const char *response, int *port)
 {
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {0};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ck_assert_int_eq(bind(s, (struct sockaddr *)&a, sizeof a), 0);
-    socklen_t alen = sizeof a;
-    getsockname(s, (struct sockaddr *)&a, &alen);
+    struct sockaddr_in a;
+    int s = loopback_socket(&a);
     *port = ntohs(a.sin_port);
     listen(s, 1);
     pid_t pid = fork();
@@ -586,13 +596,8 @@ START_TEST(http_tls_failure_is_its_own_kind)
     waitpid(run_quiet(gen), &status, 0);
     ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "openssl req failed");
     /* a free port: the kernel's pick, released for s_server */
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {0};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ck_assert_int_eq(bind(s, (struct sockaddr *)&a, sizeof a), 0);
-    socklen_t alen = sizeof a;
-    getsockname(s, (struct sockaddr *)&a, &alen);
+    struct sockaddr_in a;
+    int s = loopback_socket(&a);
     close(s);
     snprintf(port_s, sizeof port_s, "%d", ntohs(a.sin_port));
     const char *const serve[] = {"openssl", "s_server", "-accept", port_s, "-cert",
@@ -645,13 +650,8 @@ END_TEST
 /* A server that accepts and never answers: only the signal can end the request. */
 START_TEST(http_aborts_on_signal)
 {
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {0};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ck_assert_int_eq(bind(s, (struct sockaddr *)&a, sizeof a), 0);
-    socklen_t alen = sizeof a;
-    getsockname(s, (struct sockaddr *)&a, &alen);
+    struct sockaddr_in a;
+    int s = loopback_socket(&a);
     listen(s, 1);
     signals_install();
     pid_t self = getpid();
